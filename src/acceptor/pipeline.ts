@@ -1,0 +1,143 @@
+import type { Pool } from 'undici';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { GatewayConfig } from '../config/load.js';
+import type { ErrorCode } from '../errors.js';
+import { HEALTH_ROUTE_LABEL, NO_ROUTE_LABEL } from '../metrics/definitions.js';
+import type { RequestRecorder } from '../metrics/request-recorder.js';
+import type { Hash32 } from '../routing/ring.js';
+import { compileRoutes, HashKind, matchRoute, routeLabel, type CompiledRoute, type RouteTable } from '../routing/route-table.js';
+import { isValidTenantId } from '../routing/tenant-id.js';
+import { lookupShared, type SharedRing } from '../shm/ring-buffer.js';
+import { ProxyExchange, type ExchangeOwner } from './proxy-exchange.js';
+import { readRequestHead, type RequestHead } from './request-head.js';
+import { streamRequestBody } from './request-body.js';
+import type { UpstreamPools } from './upstream-pools.js';
+import { answerError, answerJson, remoteAddress } from './uws-respond.js';
+
+export const HEALTH_PATH = '/_ringgate/healthz';
+const HEALTHY_BODY = JSON.stringify({ status: 'ok' });
+
+/** Labels of the per-route metric slots: config routes, then "no route", then the health path. */
+export function routeMetricLabels(config: GatewayConfig): string[] {
+  return [...config.routes.map(routeLabel), NO_ROUTE_LABEL, HEALTH_ROUTE_LABEL];
+}
+
+interface RouteTarget {
+  readonly ring: SharedRing;
+  readonly pools: readonly Pool[];
+}
+
+/**
+ * The request phases of one acceptor thread: read head → route → tenant → ring → upstream exchange.
+ * Everything per route is resolved at start-up; a request touches thread-local objects and the
+ * shared ring only.
+ */
+export class Pipeline implements ExchangeOwner {
+  #inFlight = 0;
+  #draining = false;
+  #onIdle: (() => void) | null = null;
+  readonly #table: RouteTable;
+  readonly #targets: readonly RouteTarget[];
+  readonly #settings: GatewayConfig['settings'];
+  readonly #hash32: Hash32;
+  readonly #recorder: RequestRecorder;
+  readonly #noRouteIndex: number;
+  readonly #healthIndex: number;
+
+  constructor(
+    config: GatewayConfig,
+    rings: ReadonlyMap<string, SharedRing>,
+    pools: UpstreamPools,
+    hash32: Hash32,
+    /** Built over routeMetricLabels(config): route slots first, then NO_ROUTE, then HEALTH. */
+    recorder: RequestRecorder,
+  ) {
+    this.#settings = config.settings;
+    this.#table = compileRoutes(config.routes);
+    this.#targets = config.routes.map((route) => ({ ring: rings.get(route.cluster)!, pools: pools.cluster(route.cluster) }));
+    this.#hash32 = hash32;
+    this.#recorder = recorder;
+    this.#noRouteIndex = config.routes.length;
+    this.#healthIndex = config.routes.length + 1;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** From now on: health answers 503 and gateway-made answers close their connection. */
+  startDrain(onIdle: () => void): void {
+    this.#draining = true;
+    this.#onIdle = onIdle;
+    if (this.#inFlight === 0) onIdle();
+  }
+
+  readonly handle = (res: HttpResponse, req: HttpRequest): void => {
+    const startedAt = performance.now();
+    const path = req.getUrl();
+    if (path === HEALTH_PATH) {
+      if (this.#draining) this.#reject(res, this.#healthIndex, 'ERR_SHUTTING_DOWN', startedAt, true);
+      else {
+        answerJson(res, 200, HEALTHY_BODY, false);
+        this.#recorder.record(this.#healthIndex, 200, (performance.now() - startedAt) / 1000);
+      }
+      return;
+    }
+    const route = matchRoute(this.#table, path);
+    const head = readRequestHead(req, this.#settings.tenantHeader, route?.hashHeader ?? '', this.#settings.maxHeaderBytes);
+    const routeIndex = route?.index ?? this.#noRouteIndex;
+    if (typeof head === 'string') return this.#reject(res, routeIndex, head, startedAt, true);
+    const hasBody = head.contentLength > 0 || head.chunked;
+    if (route === undefined) return this.#reject(res, routeIndex, 'ERR_NO_ROUTE', startedAt, hasBody);
+    if (head.tenant === '' ? route.requireTenant : !isValidTenantId(head.tenant)) {
+      const code = head.tenant === '' ? 'ERR_MISSING_TENANT' : 'ERR_INVALID_TENANT';
+      return this.#reject(res, routeIndex, code, startedAt, hasBody);
+    }
+    const target = this.#targets[route.index]!;
+    const owner = lookupShared(target.ring, this.#hash32(routingKey(route, head)));
+    if (owner < 0) return this.#reject(res, routeIndex, 'ERR_RING_EMPTY', startedAt, hasBody);
+    if (head.contentLength > this.#settings.maxBodyBytes) {
+      return this.#reject(res, routeIndex, 'ERR_BODY_TOO_LARGE', startedAt, true);
+    }
+
+    const exchange = new ProxyExchange(res, this, routeIndex, head.method === 'HEAD', hasBody, startedAt);
+    const body = hasBody ? streamRequestBody(res, this.#settings.maxBodyBytes) : null;
+    if (body !== null) exchange.attachBody(body);
+    const client = remoteAddress(res);
+    head.headers.push(
+      'x-forwarded-for',
+      head.forwardedFor === '' ? client : `${head.forwardedFor}, ${client}`,
+      'x-forwarded-proto',
+      'http',
+      'x-forwarded-host',
+      head.host,
+    );
+    this.#inFlight++;
+    target.pools[owner]!.dispatch({ path: head.target, method: head.method, headers: head.headers, body }, exchange);
+  };
+
+  exchangeFinished(exchange: ProxyExchange, status: number, errorCode: ErrorCode | undefined): void {
+    this.#inFlight--;
+    this.#recorder.record(exchange.routeIndex, status, (performance.now() - exchange.startedAt) / 1000);
+    if (errorCode !== undefined) this.#recorder.recordError(errorCode);
+    if (this.#draining && this.#inFlight === 0) this.#onIdle?.();
+  }
+
+  #reject(res: HttpResponse, routeIndex: number, code: ErrorCode, startedAt: number, closeConnection: boolean): void {
+    const status = answerError(res, code, closeConnection || this.#draining);
+    this.#recorder.record(routeIndex, status, (performance.now() - startedAt) / 1000);
+    this.#recorder.recordError(code);
+  }
+}
+
+/** The ring key: the tenant by default; a route may hash on the path or a header instead. */
+function routingKey(route: CompiledRoute, head: RequestHead): string {
+  switch (route.hashKind) {
+    case HashKind.Path:
+      return head.path;
+    case HashKind.Header:
+      return head.hashHeaderValue || head.tenant || head.path;
+    default:
+      return head.tenant || head.path;
+  }
+}

@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
+import {
+  CONFIG_PATH_ENV,
+  ENV_VARS,
+  fileSchema,
+  settingsSchema,
+  type ClusterConfig,
+  type RouteConfig,
+  type Settings,
+} from './schema.js';
+
+/** The validated, frozen configuration every other module receives (as plain data, across threads too). */
+export interface GatewayConfig {
+  readonly source: string;
+  readonly settings: Readonly<Settings>;
+  readonly routes: readonly RouteConfig[];
+  readonly clusters: Readonly<Record<string, ClusterConfig>>;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'ERR_CONFIG';
+}
+
+/** config/default.json ships with the package: routes everything to the built-in demo backends. */
+export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.json', import.meta.url));
+
+/**
+ * The one place that reads the environment and the config file. Env vars override the file's
+ * `gateway` section. Every error names the field (env var or file path) and the bad value.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): GatewayConfig {
+  const source = explicitPath ?? env[CONFIG_PATH_ENV] ?? DEFAULT_CONFIG_PATH;
+  const raw = readJson(source);
+  const overrides = envOverrides(env);
+  if (isObject(raw)) raw.gateway = { ...(isObject(raw.gateway) ? raw.gateway : {}), ...overrides };
+
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, raw, source, overrides));
+  const settings = settingsSchema.parse(parsed.data.gateway);
+  return deepFreeze({ source, settings, routes: parsed.data.routes, clusters: parsed.data.clusters });
+}
+
+/** A copy of `config` with extra nodes appended to a cluster (used for the built-in demo backends). */
+export function withExtraNodes(
+  config: GatewayConfig,
+  cluster: string,
+  nodes: ClusterConfig['nodes'],
+): GatewayConfig {
+  const existing = config.clusters[cluster];
+  if (!existing) throw new ConfigError(`clusters.${cluster}: no such cluster`);
+  return deepFreeze({
+    ...config,
+    clusters: { ...config.clusters, [cluster]: { ...existing, nodes: [...existing.nodes, ...nodes] } },
+  });
+}
+
+function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${CONFIG_PATH_ENV}: cannot read ${JSON.stringify(path)}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${CONFIG_PATH_ENV}: ${JSON.stringify(path)} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, { key, kind }] of Object.entries(ENV_VARS)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    out[key] = convert(name, value, kind);
+  }
+  return out;
+}
+
+function convert(name: string, value: string, kind: 'int' | 'bool' | 'string'): unknown {
+  if (kind === 'string') return value;
+  if (kind === 'bool') {
+    if (value === '1' || value === 'true') return true;
+    if (value === '0' || value === 'false') return false;
+    throw new ConfigError(`${name} = ${JSON.stringify(value)}: expected 1, 0, true or false`);
+  }
+  if (!/^-?\d+$/.test(value)) throw new ConfigError(`${name} = ${JSON.stringify(value)}: expected a whole number`);
+  return Number(value);
+}
+
+function describeIssues(error: z.ZodError, raw: unknown, source: string, overrides: Record<string, unknown>): string {
+  const lines = error.issues.map((issue) => {
+    const path = issue.path.map(String);
+    const value = valueAt(raw, path);
+    const shown = value === undefined ? 'missing' : JSON.stringify(value);
+    const envName = path[0] === 'gateway' && path[1] !== undefined && path[1] in overrides ? envNameOf(path[1]) : undefined;
+    const field = envName ?? formatPath(path);
+    return `${field} = ${shown}: ${issue.message}`;
+  });
+  return `invalid config (${source}):\n  ${lines.join('\n  ')}`;
+}
+
+function envNameOf(key: string): string | undefined {
+  return Object.entries(ENV_VARS).find(([, spec]) => spec.key === key)?.[0];
+}
+
+function formatPath(path: string[]): string {
+  if (path.length === 0) return '(root)';
+  return path.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+function valueAt(root: unknown, path: string[]): unknown {
+  let cur: unknown = root;
+  for (const key of path) {
+    if (!isObject(cur) && !Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

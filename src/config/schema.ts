@@ -1,0 +1,131 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+
+/**
+ * uWebSockets.js closes, without an answer, any request head larger than about 40 KiB (measured);
+ * below that the gateway answers 431 itself, so the configured limit must stay under it.
+ */
+export const UWS_HEADER_CEILING_BYTES = 32 * 1024;
+
+const port = z.number().int().min(0).max(65535);
+const positiveMs = z.number().int().min(1).max(24 * 3600 * 1000);
+
+/** Process-wide knobs; each has a GATEWAY_* env var (see ENV_VARS) and may also sit in the file. */
+export const settingsSchema = z.strictObject({
+  port: port.default(8080),
+  host: z.string().min(1).default('0.0.0.0'),
+  threads: z.number().int().min(1).max(256).default(availableParallelism()),
+  adminPort: port.default(9090),
+  adminHost: z.string().min(1).default('127.0.0.1'),
+  drainMs: z.number().int().min(0).max(600_000).default(10_000),
+  allowUwsFallback: z.boolean().default(false),
+  tenantHeader: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
+    .transform((name) => name.toLowerCase())
+    .default('x-tenant-id'),
+  upstreamTimeoutMs: positiveMs.default(30_000),
+  upstreamConnectTimeoutMs: positiveMs.default(5_000),
+  upstreamPoolSize: z.number().int().min(1).max(10_000).default(128),
+  maxHeaderBytes: z.number().int().min(1024).max(UWS_HEADER_CEILING_BYTES).default(16 * 1024),
+  maxBodyBytes: z.number().int().min(0).default(100 * 1024 * 1024),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+const pathSchema = z.string().startsWith('/', 'must start with "/"');
+
+const hashOnSchema = z.union([
+  z.literal('tenant'),
+  z.literal('path'),
+  z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/).transform((h) => h.toLowerCase()) }),
+]);
+
+const routeSchema = z
+  .strictObject({
+    exact: pathSchema.optional(),
+    prefix: pathSchema.optional(),
+    cluster: z.string().min(1),
+    requireTenant: z.boolean().default(true),
+    hashOn: hashOnSchema.default('tenant'),
+  })
+  .refine((r) => (r.exact === undefined) !== (r.prefix === undefined), {
+    message: 'a route needs exactly one of "exact" or "prefix"',
+  });
+
+const originSchema = z.url({ protocol: /^https?$/ }).refine((raw) => {
+  const u = new URL(raw);
+  return (u.pathname === '/' || u.pathname === '') && u.search === '' && u.hash === '';
+}, 'must be an origin (scheme://host:port) without path, query or fragment');
+
+const nodeSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 chars of [A-Za-z0-9._:-]'),
+  url: originSchema,
+  az: z.string().min(1).max(64).default('default'),
+  // vnodes = ceil(weight × 150): 10 bounds a node to 1,500 points on the ring.
+  weight: z.number().gt(0).max(10).default(1),
+});
+
+const clusterSchema = z.strictObject({
+  nodes: z.array(nodeSchema).max(1024).default([]),
+  /** AZ labels of built-in demo backends the gateway starts and appends to `nodes`. */
+  demoBackends: z.array(z.string().min(1).max(64)).max(16).default([]),
+});
+
+export const fileSchema = z
+  .strictObject({
+    gateway: settingsSchema.partial().default({}),
+    routes: z.array(routeSchema).min(1),
+    clusters: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), clusterSchema),
+  })
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.routes.forEach((route, i) => {
+      if (!(route.cluster in file.clusters)) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'cluster'], message: 'names no cluster', input: route.cluster });
+      }
+      const key = route.exact !== undefined ? `exact:${route.exact}` : `prefix:${route.prefix}`;
+      if (seen.has(key)) {
+        ctx.addIssue({ code: 'custom', path: ['routes', i], message: `duplicate route ${key}`, input: key });
+      }
+      seen.add(key);
+    });
+    for (const [name, cluster] of Object.entries(file.clusters)) {
+      const ids = new Set<string>();
+      cluster.nodes.forEach((node, i) => {
+        if (ids.has(node.id)) {
+          ctx.addIssue({ code: 'custom', path: ['clusters', name, 'nodes', i, 'id'], message: 'duplicate node id', input: node.id });
+        }
+        ids.add(node.id);
+      });
+    }
+  });
+
+export type Settings = z.output<typeof settingsSchema>;
+export type FileConfig = z.output<typeof fileSchema>;
+export type RouteConfig = FileConfig['routes'][number];
+export type ClusterConfig = FileConfig['clusters'][string];
+export type NodeConfig = ClusterConfig['nodes'][number];
+export type HashOn = RouteConfig['hashOn'];
+
+type SettingKind = 'int' | 'bool' | 'string';
+
+/** The env var of each setting: the one table the README's env section mirrors (test/config checks it). */
+export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: SettingKind }>> = {
+  GATEWAY_PORT: { key: 'port', kind: 'int' },
+  GATEWAY_HOST: { key: 'host', kind: 'string' },
+  GATEWAY_THREADS: { key: 'threads', kind: 'int' },
+  GATEWAY_ADMIN_PORT: { key: 'adminPort', kind: 'int' },
+  GATEWAY_ADMIN_HOST: { key: 'adminHost', kind: 'string' },
+  GATEWAY_DRAIN_MS: { key: 'drainMs', kind: 'int' },
+  GATEWAY_ALLOW_UWS_FALLBACK: { key: 'allowUwsFallback', kind: 'bool' },
+  GATEWAY_TENANT_HEADER: { key: 'tenantHeader', kind: 'string' },
+  GATEWAY_UPSTREAM_TIMEOUT_MS: { key: 'upstreamTimeoutMs', kind: 'int' },
+  GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: { key: 'upstreamConnectTimeoutMs', kind: 'int' },
+  GATEWAY_UPSTREAM_POOL_SIZE: { key: 'upstreamPoolSize', kind: 'int' },
+  GATEWAY_MAX_HEADER_BYTES: { key: 'maxHeaderBytes', kind: 'int' },
+  GATEWAY_MAX_BODY_BYTES: { key: 'maxBodyBytes', kind: 'int' },
+  GATEWAY_LOG_LEVEL: { key: 'logLevel', kind: 'string' },
+};
+
+/** Read by the loader only: which file to load. Not a setting, so not in the schema. */
+export const CONFIG_PATH_ENV = 'GATEWAY_CONFIG';

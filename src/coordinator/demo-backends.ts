@@ -1,0 +1,57 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { withExtraNodes, type GatewayConfig } from '../config/load.js';
+
+export interface DemoBackends {
+  readonly config: GatewayConfig;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the built-in demo backends a config asks for (`clusters.*.demoBackends`: one small HTTP
+ * server on 127.0.0.1 per AZ label) and returns the config with them added as nodes. They answer
+ * JSON naming themselves, so a user sees which node served a tenant.
+ */
+export async function startDemoBackends(config: GatewayConfig): Promise<DemoBackends> {
+  const servers: Server[] = [];
+  let result = config;
+  for (const [cluster, { demoBackends, nodes }] of Object.entries(config.clusters)) {
+    const added = [];
+    for (const [i, az] of demoBackends.entries()) {
+      const id = `${cluster}-${nodes.length + i + 1}`;
+      const server = createServer((req, res) => {
+        let receivedBytes = 0;
+        req.on('data', (chunk: Buffer) => (receivedBytes += chunk.length));
+        req.on('end', () => {
+          const body = JSON.stringify({
+            backend: id,
+            az,
+            method: req.method,
+            path: req.url,
+            tenant: req.headers[config.settings.tenantHeader] ?? null,
+            receivedBytes,
+          });
+          res.writeHead(200, { 'content-type': 'application/json' }).end(`${body}\n`);
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      servers.push(server);
+      added.push({ id, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, az, weight: 1 });
+    }
+    if (added.length > 0) result = withExtraNodes(result, cluster, added);
+  }
+  return {
+    config: result,
+    close: async () => {
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeAllConnections();
+            }),
+        ),
+      );
+    },
+  };
+}

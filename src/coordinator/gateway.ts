@@ -1,0 +1,73 @@
+import type { GatewayConfig } from '../config/load.js';
+import { loadHash32 } from '../hash.js';
+import type { Logger } from '../log.js';
+import { CoordinatorMetrics } from '../metrics/coordinator-metrics.js';
+import type { AcceptorInit } from '../thread-protocol.js';
+import { startAdminServer } from './admin-server.js';
+import { startDemoBackends } from './demo-backends.js';
+import { activePointCount } from '../shm/ring-buffer.js';
+import { createClusterRings } from './rings.js';
+import { Supervisor } from './supervisor.js';
+
+export interface RunningGateway {
+  readonly config: GatewayConfig;
+  readonly port: number;
+  readonly adminPort: number;
+  /** Graceful: stop accepting, finish in-flight requests up to GATEWAY_DRAIN_MS, close everything. */
+  stop(): Promise<void>;
+}
+
+const ACCEPTOR_URL = new URL('../acceptor/worker.js', import.meta.url);
+
+/** The coordinator: shared memory, acceptor threads, admin server; returns once everything listens. */
+export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<RunningGateway> {
+  const demo = await startDemoBackends(loaded);
+  const { config } = demo;
+  const { settings } = config;
+  const hash32 = await loadHash32();
+  const rings = createClusterRings(config, hash32);
+  const ringBuffers = Object.fromEntries([...rings].map(([name, ring]) => [name, ring.buffer]));
+
+  let supervisor: Supervisor | null = null;
+  const metrics = new CoordinatorMetrics({
+    runningThreads: () => supervisor?.running ?? 0,
+    ringPoints: () => [...rings].map(([cluster, ring]) => ({ cluster, points: activePointCount(ring) })),
+  });
+
+  const admin = await startAdminServer(
+    settings.adminHost,
+    settings.adminPort,
+    { metrics: async () => metrics.render(await (supervisor?.collectMetrics() ?? Promise.resolve([]))) },
+    log,
+  ).catch(async (err: Error) => {
+    await demo.close();
+    throw err;
+  });
+
+  supervisor = new Supervisor({
+    threads: settings.threads,
+    workerUrl: ACCEPTOR_URL,
+    initFor: (threadIndex, port): AcceptorInit => ({ threadIndex, config, port, rings: ringBuffers }),
+    log,
+    onRestart: () => metrics.threadRestarts.inc(),
+  });
+  let port: number;
+  try {
+    port = await supervisor.start(settings.port);
+  } catch (err) {
+    await supervisor.drain(0);
+    await Promise.all([admin.close(), demo.close()]);
+    throw err;
+  }
+
+  const running = supervisor;
+  return {
+    config,
+    port,
+    adminPort: admin.port,
+    stop: async () => {
+      await running.drain(settings.drainMs);
+      await Promise.all([admin.close(), demo.close()]);
+    },
+  };
+}

@@ -1,0 +1,181 @@
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../log.js';
+import { nextRestart } from '../resilience/restart-backoff.js';
+import type { AcceptorInit, AcceptorMessage, CoordinatorMessage, MetricsSnapshot } from '../thread-protocol.js';
+
+export interface SupervisorOptions {
+  readonly threads: number;
+  readonly workerUrl: URL;
+  readonly initFor: (threadIndex: number, port: number) => AcceptorInit;
+  readonly log: Logger;
+  /** Called each time a dead thread is restarted (for the restart counter). */
+  readonly onRestart: () => void;
+}
+
+export class AcceptorStartError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Slot {
+  readonly index: number;
+  worker: Worker | null;
+  listening: boolean;
+  deaths: number[];
+  restartTimer: NodeJS.Timeout | null;
+}
+
+/** Time the coordinator waits for threads to exit beyond the drain deadline before giving up on them. */
+const EXIT_GRACE_MS = 5_000;
+const METRICS_TIMEOUT_MS = 1_000;
+
+/**
+ * Spawns the acceptor threads, restarts one that dies (with backoff), collects their metrics, and
+ * drains them on shutdown. A thread is never terminate()d while it may hold uWS sockets: that
+ * aborts the process. Threads close their sockets and exit by themselves when asked to drain.
+ */
+export class Supervisor {
+  readonly #options: SupervisorOptions;
+  readonly #slots: Slot[];
+  readonly #metricsWaiters = new Map<number, (snapshot: MetricsSnapshot) => void>();
+  readonly #exitWaiters = new Set<() => void>();
+  #port = 0;
+  #stopping = false;
+  #nextRequestId = 1;
+
+  constructor(options: SupervisorOptions) {
+    this.#options = options;
+    this.#slots = Array.from({ length: options.threads }, (_, index) => ({
+      index,
+      worker: null,
+      listening: false,
+      deaths: [],
+      restartTimer: null,
+    }));
+  }
+
+  /** Starts every thread; resolves with the port they share. Port 0: the first thread picks it. */
+  async start(port: number): Promise<number> {
+    this.#port = await this.#spawn(this.#slots[0]!, port);
+    await Promise.all(this.#slots.slice(1).map((slot) => this.#spawn(slot, this.#port)));
+    return this.#port;
+  }
+
+  get running(): number {
+    return this.#slots.filter((slot) => slot.listening).length;
+  }
+
+  async collectMetrics(): Promise<MetricsSnapshot[]> {
+    const live = this.#slots.filter((slot) => slot.listening && slot.worker !== null);
+    const replies = live.map(
+      (slot) =>
+        new Promise<MetricsSnapshot | null>((resolve) => {
+          const requestId = this.#nextRequestId++;
+          const timer = setTimeout(() => {
+            this.#metricsWaiters.delete(requestId);
+            resolve(null);
+          }, METRICS_TIMEOUT_MS);
+          this.#metricsWaiters.set(requestId, (snapshot) => {
+            clearTimeout(timer);
+            resolve(snapshot);
+          });
+          this.#post(slot, { type: 'collect-metrics', requestId });
+        }),
+    );
+    return (await Promise.all(replies)).filter((s): s is MetricsSnapshot => s !== null);
+  }
+
+  /** Every thread stops accepting, finishes its requests (up to `deadlineMs`), closes and exits. */
+  async drain(deadlineMs: number): Promise<void> {
+    this.#stopping = true;
+    for (const slot of this.#slots) {
+      if (slot.restartTimer !== null) clearTimeout(slot.restartTimer);
+      slot.restartTimer = null;
+      this.#post(slot, { type: 'drain', deadlineMs });
+    }
+    const allExited = new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (this.#slots.every((slot) => slot.worker === null)) {
+          this.#exitWaiters.delete(check);
+          resolve();
+        }
+      };
+      this.#exitWaiters.add(check);
+      check();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), deadlineMs + EXIT_GRACE_MS);
+    });
+    const late = await Promise.race([allExited.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (late) this.#options.log.error({ threads: this.#slots.filter((s) => s.worker).length }, 'threads did not exit after drain');
+  }
+
+  #post(slot: Slot, message: CoordinatorMessage): void {
+    slot.worker?.postMessage(message);
+  }
+
+  #spawn(slot: Slot, port: number, isRestart = false): Promise<number> {
+    const { log } = this.#options;
+    const worker = new Worker(this.#options.workerUrl, {
+      workerData: this.#options.initFor(slot.index, port),
+      name: `ringgate-acceptor-${slot.index}`,
+    });
+    slot.worker = worker;
+    return new Promise<number>((resolve, reject) => {
+      let started = false;
+      worker.on('message', (message: AcceptorMessage) => {
+        switch (message.type) {
+          case 'listening':
+            started = true;
+            slot.listening = true;
+            resolve(message.port);
+            break;
+          case 'fatal':
+            log.error({ thread: slot.index, code: message.code }, message.message);
+            // It never opened a listen socket, so ending it cannot abort the process.
+            void worker.terminate();
+            if (!started) reject(new AcceptorStartError(message.code, message.message));
+            break;
+          case 'drained':
+            log.info({ thread: slot.index, abandoned: message.abandoned }, 'acceptor drained');
+            break;
+          case 'metrics':
+            this.#metricsWaiters.get(message.requestId)?.(message.metrics);
+            this.#metricsWaiters.delete(message.requestId);
+            break;
+        }
+      });
+      worker.on('error', (err) => log.error({ thread: slot.index, err }, 'acceptor thread error'));
+      worker.on('exit', (code) => {
+        slot.worker = null;
+        slot.listening = false;
+        for (const waiter of [...this.#exitWaiters]) waiter();
+        if (!started) {
+          reject(new AcceptorStartError('ERR_ACCEPTOR_EXIT', `acceptor ${slot.index} exited with code ${code} before listening`));
+        }
+        // A thread that dies at start-up fails the start; one that dies later (or on restart) comes back.
+        if ((started || isRestart) && !this.#stopping) this.#scheduleRestart(slot, code);
+      });
+    });
+  }
+
+  #scheduleRestart(slot: Slot, exitCode: number): void {
+    const { delayMs, deaths } = nextRestart(slot.deaths, Date.now());
+    slot.deaths = deaths;
+    this.#options.log.warn({ thread: slot.index, exitCode, restartInMs: delayMs }, 'acceptor thread died; restarting');
+    slot.restartTimer = setTimeout(() => {
+      slot.restartTimer = null;
+      if (this.#stopping) return;
+      this.#options.onRestart();
+      this.#spawn(slot, this.#port, true).catch((err: Error) => {
+        this.#options.log.error({ thread: slot.index, err }, 'acceptor restart failed');
+      });
+    }, delayMs);
+  }
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from './config/load.js';
+import { ENV_VARS } from './config/schema.js';
+import { startGateway } from './coordinator/gateway.js';
+import { createLogger } from './log.js';
+
+const USAGE = `ringgate: multi-tenant L7 HTTP gateway
+
+usage: ringgate [--config FILE]
+
+  --config FILE   JSON config (default: $GATEWAY_CONFIG, else the built-in demo config)
+  --help          this text
+
+Settings come from GATEWAY_* env vars (they override the file's "gateway" section):
+  ${Object.keys(ENV_VARS).join('\n  ')}
+`;
+
+function parseArgs(argv: string[]): { configPath?: string } {
+  const args = [...argv];
+  let configPath: string | undefined;
+  while (args.length > 0) {
+    const arg = args.shift()!;
+    if (arg === '--help' || arg === '-h') {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    } else if (arg === '--config' && args.length > 0) {
+      configPath = args.shift();
+    } else {
+      process.stderr.write(`ringgate: unknown argument ${JSON.stringify(arg)}\n\n${USAGE}`);
+      process.exit(2);
+    }
+  }
+  return configPath === undefined ? {} : { configPath };
+}
+
+const { configPath } = parseArgs(process.argv.slice(2));
+let config;
+try {
+  config = loadConfig(process.env, configPath);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`ringgate: ${err.message}\n`);
+  process.exit(1);
+}
+
+const log = createLogger(config.settings.logLevel, { role: 'coordinator' });
+let gateway;
+try {
+  gateway = await startGateway(config, log);
+} catch (err) {
+  log.fatal({ err }, `ringgate could not start: ${(err as Error).message}`);
+  process.exit(1);
+}
+
+const { settings } = gateway.config;
+const examplePath = gateway.config.routes.find((r) => r.prefix !== undefined)?.prefix ?? gateway.config.routes[0]!.exact!;
+const hello = examplePath.endsWith('/') ? `${examplePath}hello` : examplePath;
+log.info(
+  { port: gateway.port, adminPort: gateway.adminPort, threads: settings.threads, config: gateway.config.source },
+  'ringgate listening',
+);
+process.stderr.write(
+  `ringgate listening on port ${gateway.port} (${settings.threads} threads); metrics on http://${settings.adminHost}:${gateway.adminPort}/metrics\n` +
+    `try: curl -H '${settings.tenantHeader}: acme' localhost:${gateway.port}${hello}\n`,
+);
+
+let stopping = false;
+const shutdown = (signal: string): void => {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal, drainMs: settings.drainMs }, 'draining');
+  gateway.stop().then(
+    () => {
+      log.info('stopped');
+      process.exit(0);
+    },
+    (err: Error) => {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+

@@ -1,0 +1,40 @@
+import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
+import type { MetricsSnapshot } from '../thread-protocol.js';
+import { METRICS } from './definitions.js';
+
+/** The coordinator's own metrics (prom-client), merged at scrape time with every thread's snapshot. */
+export interface CoordinatorReadings {
+  runningThreads(): number;
+  ringPoints(): { cluster: string; points: number }[];
+}
+
+export class CoordinatorMetrics {
+  readonly registry = new Registry();
+  readonly threadRestarts: Counter;
+
+  /** Gauges are read from the coordinator's state at scrape time, so they cannot go stale. */
+  constructor(readings: CoordinatorReadings) {
+    const def = (name: keyof typeof METRICS) => ({ name, help: METRICS[name].help, registers: [this.registry] });
+    this.threadRestarts = new Counter(def('ringgate_thread_restarts_total'));
+    new Gauge({
+      ...def('ringgate_ring_points'),
+      labelNames: ['cluster'],
+      collect() {
+        for (const { cluster, points } of readings.ringPoints()) this.set({ cluster }, points);
+      },
+    });
+    new Gauge({
+      ...def('ringgate_threads_running'),
+      collect() {
+        this.set(readings.runningThreads());
+      },
+    });
+  }
+
+  /** Prometheus text of the coordinator plus every thread (same-labelled series are summed). */
+  async render(threadSnapshots: MetricsSnapshot[]): Promise<{ contentType: string; body: string }> {
+    const own = (await this.registry.getMetricsAsJSON()) as unknown as MetricsSnapshot;
+    const merged = AggregatorRegistry.aggregate([own, ...threadSnapshots]);
+    return { contentType: merged.contentType, body: await merged.metrics() };
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Every metric the gateway exports, sorted by name: ringgate_<subsystem>_<what>_<unit|total>.
+ * Labels are bounded by the config (routes, clusters, threads, error codes), never by traffic.
+ */
+export const METRICS = {
+  ringgate_http_errors_total: {
+    type: 'counter',
+    help: 'Error answers the gateway produced itself, by stable error code',
+    labels: ['code'],
+  },
+  ringgate_http_request_duration_seconds: {
+    type: 'histogram',
+    help: 'Time from request head to the end of the response, by route',
+    labels: ['route'],
+  },
+  ringgate_http_requests_total: {
+    type: 'counter',
+    help: 'Requests answered, by route and status class',
+    labels: ['route', 'status_class'],
+  },
+  ringgate_ring_points: {
+    type: 'gauge',
+    help: 'Points on the consistent-hash ring of each cluster',
+    labels: ['cluster'],
+  },
+  ringgate_thread_requests_total: {
+    type: 'counter',
+    help: 'Requests answered by each acceptor thread',
+    labels: ['thread'],
+  },
+  ringgate_thread_restarts_total: {
+    type: 'counter',
+    help: 'Acceptor threads restarted after they died',
+    labels: [],
+  },
+  ringgate_threads_running: {
+    type: 'gauge',
+    help: 'Acceptor threads currently listening',
+    labels: [],
+  },
+} as const;
+
+export type MetricName = keyof typeof METRICS;
+
+/** Latency buckets in seconds: sub-millisecond resolution where a proxy's own cost lives. */
+export const LATENCY_BUCKETS_SECONDS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+] as const;
+
+/** Route label for requests that matched no route, and for the gateway's own health path. */
+export const NO_ROUTE_LABEL = '(none)';
+export const HEALTH_ROUTE_LABEL = '(healthz)';

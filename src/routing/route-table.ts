@@ -1,0 +1,70 @@
+import type { HashOn, RouteConfig } from '../config/schema.js';
+
+/** How a route derives the key it hashes onto the ring. */
+export const enum HashKind {
+  Tenant = 0,
+  Path = 1,
+  Header = 2,
+}
+
+export interface CompiledRoute {
+  /** Position in the config's route list: the route's slot in per-route metric arrays. */
+  readonly index: number;
+  /** Stable label for metrics: `exact:/x` or `prefix:/api`. Bounded by the config, never by traffic. */
+  readonly label: string;
+  readonly cluster: string;
+  readonly requireTenant: boolean;
+  readonly hashKind: HashKind;
+  /** Lower-cased header name when hashKind is Header. */
+  readonly hashHeader: string;
+}
+
+export interface RouteTable {
+  readonly exact: ReadonlyMap<string, CompiledRoute>;
+  readonly prefixes: ReadonlyMap<string, CompiledRoute>;
+  /** Distinct prefix lengths, longest first: matching tries at most one map lookup per length. */
+  readonly prefixLengths: readonly number[];
+}
+
+/**
+ * Compiles routes once at load into hash maps, so a request costs a few map lookups and never a
+ * regex scan. Exact beats prefix; among prefixes the longest wins. Prefixes match as plain string
+ * prefixes, as in nginx `location` and Envoy `prefix` (so `/api` also matches `/apix`).
+ */
+export function compileRoutes(routes: readonly RouteConfig[]): RouteTable {
+  const exact = new Map<string, CompiledRoute>();
+  const prefixes = new Map<string, CompiledRoute>();
+  routes.forEach((route, index) => {
+    const compiled = compileRoute(route, index);
+    if (route.exact !== undefined) exact.set(route.exact, compiled);
+    else if (route.prefix !== undefined) prefixes.set(route.prefix, compiled);
+  });
+  const prefixLengths = [...new Set([...prefixes.keys()].map((p) => p.length))].sort((a, b) => b - a);
+  return { exact, prefixes, prefixLengths };
+}
+
+export function matchRoute(table: RouteTable, path: string): CompiledRoute | undefined {
+  const exact = table.exact.get(path);
+  if (exact !== undefined) return exact;
+  for (const length of table.prefixLengths) {
+    if (length > path.length) continue;
+    const route = table.prefixes.get(length === path.length ? path : path.slice(0, length));
+    if (route !== undefined) return route;
+  }
+  return undefined;
+}
+
+export function routeLabel(route: RouteConfig): string {
+  return route.exact !== undefined ? `exact:${route.exact}` : `prefix:${route.prefix}`;
+}
+
+function compileRoute(route: RouteConfig, index: number): CompiledRoute {
+  const { hashKind, hashHeader } = compileHashOn(route.hashOn);
+  return Object.freeze({ index, label: routeLabel(route), cluster: route.cluster, requireTenant: route.requireTenant, hashKind, hashHeader });
+}
+
+function compileHashOn(hashOn: HashOn): { hashKind: HashKind; hashHeader: string } {
+  if (hashOn === 'tenant') return { hashKind: HashKind.Tenant, hashHeader: '' };
+  if (hashOn === 'path') return { hashKind: HashKind.Path, hashHeader: '' };
+  return { hashKind: HashKind.Header, hashHeader: hashOn.header };
+}

@@ -1,0 +1,114 @@
+import { findPoint, type RingData } from '../routing/ring.js';
+
+/**
+ * One cluster's consistent-hash ring in a SharedArrayBuffer, double-buffered with a sequence number
+ * per buffer (a seqlock per buffer). The coordinator is the only writer; acceptors only read and
+ * never wait on the writer.
+ *
+ * Layout (all offsets in bytes from the start of the buffer):
+ *   header   Int32[HEADER_WORDS]          at 0
+ *   hashes   Uint32[2 × capacity]         at HASHES_OFFSET       buffer b uses [b × capacity, …)
+ *   owners   Uint16[2 × capacity]         at ownersOffset(cap)   node index per point, same positions
+ *
+ * Header words, each written by the coordinator only:
+ *   ACTIVE     which buffer (0/1) readers use             Atomics.store after the buffer is complete
+ *   SEQ_0/1    per-buffer sequence: odd while writing      Atomics.add(+1) before and after the write
+ *   COUNT_0/1  points in use in that buffer               Atomics.store while its SEQ is odd
+ *   CAPACITY   points each buffer can hold                 set once at creation
+ */
+export const ACTIVE = 0;
+export const SEQ_0 = 1;
+export const SEQ_1 = 2;
+export const COUNT_0 = 3;
+export const COUNT_1 = 4;
+export const CAPACITY = 5;
+export const HEADER_WORDS = 8;
+export const HEADER_BYTES = HEADER_WORDS * Int32Array.BYTES_PER_ELEMENT;
+export const HASHES_OFFSET = HEADER_BYTES;
+
+/** A reader gives up after this many torn reads in a row; the writer holds a buffer for microseconds. */
+export const MAX_READ_ATTEMPTS = 64;
+
+export interface SharedRing {
+  readonly buffer: SharedArrayBuffer;
+  readonly header: Int32Array;
+  readonly hashes: Uint32Array;
+  readonly owners: Uint16Array;
+  readonly capacity: number;
+}
+
+function ownersOffset(capacity: number): number {
+  return HASHES_OFFSET + 2 * capacity * Uint32Array.BYTES_PER_ELEMENT;
+}
+
+export function byteLengthFor(capacity: number): number {
+  return ownersOffset(capacity) + 2 * capacity * Uint16Array.BYTES_PER_ELEMENT;
+}
+
+export function createSharedRing(capacity: number): SharedRing {
+  const ring = viewSharedRing(new SharedArrayBuffer(byteLengthFor(capacity)), capacity);
+  Atomics.store(ring.header, CAPACITY, capacity);
+  return ring;
+}
+
+/** Typed views over a buffer received from another thread. */
+export function attachSharedRing(buffer: SharedArrayBuffer): SharedRing {
+  const capacity = Atomics.load(new Int32Array(buffer, 0, HEADER_WORDS), CAPACITY);
+  return viewSharedRing(buffer, capacity);
+}
+
+function viewSharedRing(buffer: SharedArrayBuffer, capacity: number): SharedRing {
+  return {
+    buffer,
+    header: new Int32Array(buffer, 0, HEADER_WORDS),
+    hashes: new Uint32Array(buffer, HASHES_OFFSET, 2 * capacity),
+    owners: new Uint16Array(buffer, ownersOffset(capacity), 2 * capacity),
+    capacity,
+  };
+}
+
+/** Coordinator only: fill the inactive buffer, then flip ACTIVE to it. */
+export function publishRing(ring: SharedRing, data: RingData): void {
+  const count = data.hashes.length;
+  if (count > ring.capacity) {
+    throw new RangeError(`ring of ${count} points exceeds the shared capacity of ${ring.capacity}`);
+  }
+  const target = Atomics.load(ring.header, ACTIVE) ^ 1;
+  const seq = target === 0 ? SEQ_0 : SEQ_1;
+  const base = target * ring.capacity;
+  Atomics.add(ring.header, seq, 1); // odd: readers that land here retry
+  ring.hashes.set(data.hashes, base);
+  ring.owners.set(data.owners, base);
+  Atomics.store(ring.header, target === 0 ? COUNT_0 : COUNT_1, count);
+  Atomics.add(ring.header, seq, 1); // even: consistent again
+  Atomics.store(ring.header, ACTIVE, target);
+}
+
+/**
+ * Node index owning `keyHash`, or -1 when the ring is empty (or, never in practice, when
+ * MAX_READ_ATTEMPTS reads in a row were torn by the writer).
+ */
+export function lookupShared(ring: SharedRing, keyHash: number): number {
+  const header = ring.header;
+  for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
+    const active = Atomics.load(header, ACTIVE);
+    const seqIndex = active === 0 ? SEQ_0 : SEQ_1;
+    const before = Atomics.load(header, seqIndex);
+    if ((before & 1) !== 0) continue;
+    const count = Atomics.load(header, active === 0 ? COUNT_0 : COUNT_1);
+    if (count === 0) {
+      if (Atomics.load(header, seqIndex) === before) return -1;
+      continue;
+    }
+    const base = active * ring.capacity;
+    const owner = ring.owners[base + findPoint(ring.hashes, base, count, keyHash)]!;
+    if (Atomics.load(header, seqIndex) === before) return owner;
+  }
+  return -1;
+}
+
+/** Points in the active buffer (for metrics; not used on the request path). */
+export function activePointCount(ring: SharedRing): number {
+  const active = Atomics.load(ring.header, ACTIVE);
+  return Atomics.load(ring.header, active === 0 ? COUNT_0 : COUNT_1);
+}

@@ -1,0 +1,34 @@
+import type { GatewayConfig } from './config/load.js';
+
+/** What an acceptor thread starts with (its workerData). Plain data: it is structured-cloned. */
+export interface AcceptorInit {
+  readonly threadIndex: number;
+  readonly config: GatewayConfig;
+  /** Port to listen on: the configured one, or the one the first acceptor got when configured 0. */
+  readonly port: number;
+  /** One shared ring per cluster, by cluster name. */
+  readonly rings: Readonly<Record<string, SharedArrayBuffer>>;
+}
+
+/** One metric family in prom-client's getMetricsAsJSON() shape, which AggregatorRegistry.aggregate merges. */
+export interface MetricFamily {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge' | 'histogram' | 'summary';
+  aggregator: 'sum';
+  values: { labels: Record<string, string | number>; value: number; metricName?: string }[];
+}
+
+export type MetricsSnapshot = MetricFamily[];
+
+/** Coordinator → acceptor. */
+export type CoordinatorMessage =
+  | { readonly type: 'drain'; readonly deadlineMs: number }
+  | { readonly type: 'collect-metrics'; readonly requestId: number };
+
+/** Acceptor → coordinator. */
+export type AcceptorMessage =
+  | { readonly type: 'listening'; readonly port: number }
+  | { readonly type: 'fatal'; readonly code: string; readonly message: string }
+  | { readonly type: 'drained'; readonly abandoned: number }
+  | { readonly type: 'metrics'; readonly requestId: number; readonly metrics: MetricsSnapshot };

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import type { GatewayConfig } from '../config/load.js';
 import { loadHash32 } from '../hash.js';
 import type { Logger } from '../log.js';
@@ -15,6 +16,18 @@ export interface RunningGateway {
   readonly adminPort: number;
   /** Graceful: stop accepting, finish in-flight requests up to GATEWAY_DRAIN_MS, close everything. */
   stop(): Promise<void>;
+}
+
+/**
+ * uWS sets SO_REUSEPORT only for a fixed port, so threads cannot share an ephemeral one: for
+ * GATEWAY_PORT=0 the coordinator asks the kernel for a free port and gives every thread that one.
+ */
+async function freePort(host: string): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, host, resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 const ACCEPTOR_URL = new URL('../acceptor/worker.js', import.meta.url);
@@ -53,7 +66,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   });
   let port: number;
   try {
-    port = await supervisor.start(settings.port);
+    port = await supervisor.start(settings.port === 0 ? await freePort(settings.host) : settings.port);
   } catch (err) {
     await supervisor.drain(0);
     await Promise.all([admin.close(), demo.close()]);

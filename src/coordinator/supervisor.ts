@@ -58,11 +58,11 @@ export class Supervisor {
     }));
   }
 
-  /** Starts every thread; resolves with the port they share. Port 0: the first thread picks it. */
+  /** Starts every thread on `port` and resolves once all listen. */
   async start(port: number): Promise<number> {
-    this.#port = await this.#spawn(this.#slots[0]!, port);
-    await Promise.all(this.#slots.slice(1).map((slot) => this.#spawn(slot, this.#port)));
-    return this.#port;
+    this.#port = port;
+    await Promise.all(this.#slots.map((slot) => this.#spawn(slot, port)));
+    return port;
   }
 
   get running(): number {

@@ -1,4 +1,4 @@
-import { findPoint, type RingData } from '../routing/ring.js';
+import { locate, type RingData } from '../routing/ring.js';
 
 /**
  * One cluster's consistent-hash ring in a SharedArrayBuffer, double-buffered with a sequence number
@@ -26,8 +26,13 @@ export const HEADER_WORDS = 8;
 export const HEADER_BYTES = HEADER_WORDS * Int32Array.BYTES_PER_ELEMENT;
 export const HASHES_OFFSET = HEADER_BYTES;
 
-/** A reader gives up after this many torn reads in a row; the writer holds a buffer for microseconds. */
-export const MAX_READ_ATTEMPTS = 64;
+/**
+ * A reader retries only when the writer lapped it (rewrote the buffer it was reading), which takes
+ * two publishes during one lookup. The bound outlasts even 1,000 back-to-back rebuilds against a
+ * reader still running unoptimised code (64 did not: test/shm/ring-buffer.test.ts); the coordinator
+ * publishes at most every few milliseconds, so in service the first attempt succeeds.
+ */
+export const MAX_READ_ATTEMPTS = 1024;
 
 export interface SharedRing {
   readonly buffer: SharedArrayBuffer;
@@ -101,7 +106,7 @@ export function lookupShared(ring: SharedRing, keyHash: number): number {
       continue;
     }
     const base = active * ring.capacity;
-    const owner = ring.owners[base + findPoint(ring.hashes, base, count, keyHash)]!;
+    const owner = ring.owners[base + locate(ring.hashes, base, count, keyHash)]!;
     if (Atomics.load(header, seqIndex) === before) return owner;
   }
   return -1;

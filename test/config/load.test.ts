@@ -1,0 +1,75 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../../src/config/load.js';
+import { ENV_VARS } from '../../src/config/schema.js';
+import { writeConfig } from '../helpers/gateway-process.js';
+
+const minimal = {
+  routes: [{ prefix: '/', cluster: 'c' }],
+  clusters: { c: { nodes: [{ id: 'n1', url: 'http://127.0.0.1:9001' }] } },
+};
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config loading', () => {
+  it('applies defaults and freezes the result', () => {
+    const config = loadConfig({ GATEWAY_CONFIG: writeConfig(minimal) });
+    expect(config.settings).toMatchObject({ port: 8080, adminPort: 9090, adminHost: '127.0.0.1', tenantHeader: 'x-tenant-id' });
+    expect(config.routes[0]).toMatchObject({ requireTenant: true, hashOn: 'tenant' });
+    expect(config.clusters.c!.nodes[0]).toMatchObject({ weight: 1, az: 'default' });
+    expect(Object.isFrozen(config.settings)).toBe(true);
+    expect(Object.isFrozen(config.clusters.c!.nodes[0])).toBe(true);
+  });
+
+  it('lets env vars override the file', () => {
+    const path = writeConfig({ ...minimal, gateway: { port: 7000, threads: 3 } });
+    const config = loadConfig({ GATEWAY_CONFIG: path, GATEWAY_PORT: '7001', GATEWAY_TENANT_HEADER: 'X-Org' });
+    expect(config.settings.port).toBe(7001);
+    expect(config.settings.threads).toBe(3);
+    expect(config.settings.tenantHeader).toBe('x-org');
+  });
+
+  it('loads the default demo config when none is given', () => {
+    const config = loadConfig({});
+    expect(config.source).toBe(DEFAULT_CONFIG_PATH);
+    expect(config.clusters.demo!.demoBackends).toHaveLength(3);
+  });
+
+  it.each([
+    [{ GATEWAY_PORT: 'abc' }, minimal, 'GATEWAY_PORT = "abc"'],
+    [{ GATEWAY_PORT: '70000' }, minimal, 'GATEWAY_PORT = 70000'],
+    [{ GATEWAY_ALLOW_UWS_FALLBACK: 'yes' }, minimal, 'GATEWAY_ALLOW_UWS_FALLBACK = "yes"'],
+    [{ GATEWAY_MAX_HEADER_BYTES: '100000' }, minimal, 'GATEWAY_MAX_HEADER_BYTES = 100000'],
+    [{}, { ...minimal, routes: [{ prefix: '/', cluster: 'nope' }] }, 'routes[0].cluster = "nope": names no cluster'],
+    [{}, { ...minimal, routes: [{ prefix: 'api', cluster: 'c' }] }, 'routes[0].prefix = "api"'],
+    [{}, { ...minimal, routes: [{ cluster: 'c' }] }, 'routes[0]'],
+    [{}, { ...minimal, clusters: { c: { nodes: [{ id: 'n1', url: 'ftp://x' }] } } }, 'clusters.c.nodes[0].url = "ftp://x"'],
+    [{}, { ...minimal, clusters: { c: { nodes: [{ id: 'n1', url: 'http://x:1/path' }] } } }, 'clusters.c.nodes[0].url = "http://x:1/path"'],
+    [{}, { ...minimal, clusters: { c: { nodes: [{ id: 'n1', url: 'http://x:1', weight: 0 }] } } }, 'clusters.c.nodes[0].weight = 0'],
+    [{}, { ...minimal, gateway: { threads: 0 } }, 'gateway.threads = 0'],
+    [{}, { ...minimal, extra: true }, '(root)'],
+  ])('names the field and value: %j', (env, file, expected) => {
+    expect(errorOf(() => loadConfig({ ...env, GATEWAY_CONFIG: writeConfig(file) }))).toContain(expected);
+  });
+
+  it('reports an unreadable or non-JSON file with its path', () => {
+    expect(errorOf(() => loadConfig({ GATEWAY_CONFIG: '/nonexistent/ringgate.json' }))).toContain('GATEWAY_CONFIG: cannot read "/nonexistent/ringgate.json"');
+    const path = writeConfig(null);
+    writeFileSync(path, '{ "routes": [');
+    expect(errorOf(() => loadConfig({ GATEWAY_CONFIG: path }))).toContain(`GATEWAY_CONFIG: ${JSON.stringify(path)} is not valid JSON`);
+  });
+
+  it('documents every env var in the README table, and no stale one', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const documented = new Set([...readme.matchAll(/^\| `(GATEWAY_[A-Z_]+)` \|/gm)].map((m) => m[1]));
+    expect([...documented].sort()).toEqual([...Object.keys(ENV_VARS), 'GATEWAY_CONFIG'].sort());
+  });
+});

@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The built entry point: integration tests run the real binary, as a user does. */
+export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+export interface GatewayProcess {
+  readonly port: number;
+  readonly adminPort: number;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  readonly logs: string[];
+  /** SIGTERM and wait for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  metrics(): Promise<string>;
+}
+
+export function writeConfig(config: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'ringgate-test-')), 'config.json');
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+/** Starts `node dist/main.js` on ephemeral ports and resolves once it logs that it listens. */
+export function startGateway(config: unknown | null, env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const fullEnv: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    GATEWAY_PORT: '0',
+    GATEWAY_ADMIN_PORT: '0',
+    GATEWAY_HOST: '127.0.0.1',
+    GATEWAY_THREADS: '2',
+    ...env,
+  };
+  if (config !== null) fullEnv.GATEWAY_CONFIG = writeConfig(config);
+  const child = spawn(process.execPath, [MAIN], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    child.stdout!.on('data', (d: Buffer) => {
+      buffered += d;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        logs.push(line);
+        const entry = JSON.parse(line) as { msg?: string; port?: number; adminPort?: number };
+        if (entry.msg === 'ringgate listening') {
+          const { port, adminPort } = entry as { port: number; adminPort: number };
+          resolve({
+            port,
+            adminPort,
+            pid: child.pid!,
+            child,
+            logs,
+            stop: async (signal = 'SIGTERM') => {
+              if (child.exitCode === null) child.kill(signal);
+              return exited;
+            },
+            metrics: async () => (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text(),
+          });
+        }
+      }
+    });
+    void exited.then((code) => reject(new Error(`gateway exited (${code}) before listening:\n${stderr}\n${logs.join('\n')}`)));
+  });
+}
+
+/** Sum of a metric's samples whose label text contains every given fragment. */
+export function metricValue(text: string, name: string, ...fragments: string[]): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || line[name.length] === '_') continue;
+    if (fragments.every((f) => line.includes(f))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+/** Resident memory of a process in bytes (from /proc). */
+export function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match![1]) * 1024;
+}

@@ -1,0 +1,252 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadOrigin, startBackend, type Backend, type Handler } from '../helpers/backends.js';
+import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { expectError, pooled, send } from '../helpers/http.js';
+import { rawExchange } from '../helpers/raw-http.js';
+
+const FIVE_MIB = 5 * 1024 * 1024;
+const DOWNLOAD = randomBytes(FIVE_MIB);
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** Every main backend: downloads, hashed uploads, an endless stream, header echo, else its id. */
+const mainBackend: Handler = (req, res, id) => {
+  const url = req.url ?? '';
+  if (url.startsWith('/t/download')) {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': DOWNLOAD.length }).end(DOWNLOAD);
+  } else if (url.startsWith('/t/upload')) {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    req.on('data', (c: Buffer) => {
+      hash.update(c);
+      bytes += c.length;
+    });
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ backend: id, sha256: hash.digest('hex'), bytes })));
+  } else if (url.startsWith('/t/endless')) {
+    // Chunked and never ending: only a client abort ends it.
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    const timer = setInterval(() => res.write(chunk), 5);
+    res.on('close', () => {
+      clearInterval(timer);
+      aborts.push(id);
+    });
+  } else if (url.startsWith('/t/headers')) {
+    req.resume();
+    const echoed = JSON.stringify(req.headers);
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(echoed),
+      connection: 'x-private',
+      'x-private': 'hop',
+      'keep-alive': 'timeout=5',
+      'proxy-authenticate': 'Basic',
+      'x-kept': 'yes',
+    });
+    res.end(echoed);
+  } else {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ backend: id })));
+  }
+};
+const aborts: string[] = [];
+
+let backends: Backend[];
+let slow: Backend;
+let gateway: GatewayProcess;
+
+beforeAll(async () => {
+  backends = await Promise.all(['b1', 'b2', 'b3'].map((id) => startBackend(id, mainBackend)));
+  slow = await startBackend('slow', (req, res) => {
+    req.resume();
+    setTimeout(() => res.writeHead(200).end('late'), 2_000).unref();
+  });
+  gateway = await startGateway(
+    {
+      routes: [
+        { prefix: '/t/', cluster: 'main' },
+        { exact: '/public', cluster: 'main', requireTenant: false },
+        { prefix: '/dead/', cluster: 'dead' },
+        { prefix: '/empty/', cluster: 'empty' },
+        { prefix: '/slow/', cluster: 'slow' },
+      ],
+      clusters: {
+        main: { nodes: backends.map((b, i) => ({ id: b.id, url: b.url, az: `az-${i}` })) },
+        dead: { nodes: [{ id: 'dead', url: await deadOrigin() }] },
+        empty: { nodes: [] },
+        slow: { nodes: [{ id: 'slow', url: slow.url }] },
+      },
+    },
+    { GATEWAY_UPSTREAM_TIMEOUT_MS: '500', GATEWAY_MAX_BODY_BYTES: String(8 * 1024 * 1024), GATEWAY_MAX_HEADER_BYTES: '4096' },
+  );
+});
+
+afterAll(async () => {
+  expect(await gateway?.stop()).toBe(0);
+  await Promise.all([...(backends ?? []), slow].filter(Boolean).map((b) => b.close()));
+});
+
+describe('proxying with 2 acceptor threads and 3 backends', () => {
+  it('keeps every tenant on one backend over 500 requests, and both threads serve', async () => {
+    const tenants = Array.from({ length: 50 }, (_, i) => `tenant-${i}`);
+    const replies = await pooled(
+      16,
+      Array.from({ length: 500 }, (_, i) => () => send(gateway.port, `/t/item/${i}`, { tenant: tenants[i % 50]! })),
+    );
+    const backendOf = new Map<string, Set<string>>();
+    replies.forEach((reply, i) => {
+      expect(reply.status).toBe(200);
+      const tenant = tenants[i % 50]!;
+      if (!backendOf.has(tenant)) backendOf.set(tenant, new Set());
+      backendOf.get(tenant)!.add((JSON.parse(reply.text) as { backend: string }).backend);
+    });
+    for (const set of backendOf.values()) expect(set.size).toBe(1);
+    const used = new Set([...backendOf.values()].flatMap((s) => [...s]));
+    expect(used.size).toBe(3);
+
+    const metrics = await gateway.metrics();
+    expect(metricValue(metrics, 'ringgate_thread_requests_total', 'thread="0"')).toBeGreaterThan(0);
+    expect(metricValue(metrics, 'ringgate_thread_requests_total', 'thread="1"')).toBeGreaterThan(0);
+    expect(metricValue(metrics, 'ringgate_http_requests_total', 'route="prefix:/t/"', 'status_class="2xx"')).toBeGreaterThanOrEqual(500);
+    expect(metricValue(metrics, 'ringgate_threads_running')).toBe(2);
+  });
+
+  it('streams a 5 MiB upload and a 5 MiB download intact', async () => {
+    const upload = randomBytes(FIVE_MIB);
+    const up = await send(gateway.port, '/t/upload', { method: 'POST', tenant: 'acme', body: upload });
+    expect(up.status).toBe(200);
+    expect(JSON.parse(up.text)).toMatchObject({ sha256: sha256(upload), bytes: FIVE_MIB });
+
+    const down = await send(gateway.port, '/t/download', { tenant: 'acme' });
+    expect(down.status).toBe(200);
+    expect(down.headers['content-length']).toBe(String(FIVE_MIB));
+    expect(sha256(down.body)).toBe(sha256(DOWNLOAD));
+  });
+
+  it('streams a chunked upload of unknown length', async () => {
+    const body = randomBytes(1024 * 1024);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: gateway.port, path: '/t/upload', method: 'POST', headers: { 'x-tenant-id': 'acme' }, agent: false }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      for (let i = 0; i < body.length; i += 100_000) req.write(body.subarray(i, i + 100_000));
+      req.end();
+    });
+    expect(JSON.parse(reply)).toMatchObject({ sha256: sha256(body), bytes: body.length });
+  });
+
+  it('aborts the upstream request when the client aborts mid-download, and keeps serving', async () => {
+    const before = aborts.length;
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: gateway.port, path: '/t/endless', headers: { 'x-tenant-id': 'acme' }, agent: false }, (res) => {
+        let received = 0;
+        res.on('data', (c: Buffer) => {
+          received += c.length;
+          if (received > 512 * 1024) {
+            req.destroy();
+            resolve();
+          }
+        });
+      });
+      req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+      req.end();
+    });
+    await expect.poll(() => aborts.length, { timeout: 5_000 }).toBeGreaterThan(before);
+    expect((await send(gateway.port, '/t/after-abort', { tenant: 'acme' })).status).toBe(200);
+  });
+
+  it('answers 502 ERR_UPSTREAM_CONNECT for a dead backend', async () => {
+    expectError(await send(gateway.port, '/dead/x', { tenant: 'acme' }), 'ERR_UPSTREAM_CONNECT');
+  });
+
+  it('answers 503 ERR_RING_EMPTY for a cluster without nodes', async () => {
+    expectError(await send(gateway.port, '/empty/x', { tenant: 'acme' }), 'ERR_RING_EMPTY');
+  });
+
+  it('answers 504 ERR_UPSTREAM_TIMEOUT when the backend is slower than the timeout', async () => {
+    const started = Date.now();
+    expectError(await send(gateway.port, '/slow/x', { tenant: 'acme' }), 'ERR_UPSTREAM_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(1_900);
+  });
+
+  it('answers 404 ERR_NO_ROUTE when no route matches', async () => {
+    expectError(await send(gateway.port, '/nowhere', { tenant: 'acme' }), 'ERR_NO_ROUTE');
+  });
+
+  it('checks the tenant id: missing, bad charset, too long, repeated; routes may not need one', async () => {
+    expectError(await send(gateway.port, '/t/x'), 'ERR_MISSING_TENANT');
+    expectError(await send(gateway.port, '/t/x', { tenant: 'bad tenant' }), 'ERR_INVALID_TENANT');
+    expectError(await send(gateway.port, '/t/x', { tenant: 'x'.repeat(129) }), 'ERR_INVALID_TENANT');
+    expect((await send(gateway.port, '/t/x', { tenant: 'x'.repeat(128) })).status).toBe(200);
+    const repeated = await rawExchange(gateway.port, 'GET /t/x HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: a\r\nX-Tenant-ID: b\r\n\r\n', 500);
+    expectError({ status: Number(repeated.text.slice(9, 12)), text: repeated.text.slice(repeated.text.indexOf('{')) }, 'ERR_INVALID_TENANT');
+    expect((await send(gateway.port, '/public')).status).toBe(200);
+  });
+
+  it('drops hop-by-hop headers both ways and sets X-Forwarded-*', async () => {
+    const head =
+      'GET /t/headers?q=1 HTTP/1.1\r\nHost: shop.example\r\nX-Tenant-ID: acme\r\nConnection: keep-alive, x-secret\r\n' +
+      'X-Secret: s\r\nKeep-Alive: timeout=1\r\nTE: trailers\r\nUpgrade: h2c\r\nProxy-Authorization: Basic x\r\n' +
+      'X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n';
+    const { text } = await rawExchange(gateway.port, head, 500);
+    const [responseHead, body] = text.split('\r\n\r\n') as [string, string];
+    const seen = JSON.parse(body) as Record<string, string>;
+    for (const dropped of ['x-secret', 'keep-alive', 'te', 'upgrade', 'proxy-authorization']) expect(seen[dropped]).toBeUndefined();
+    expect(seen['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+    expect(seen['x-forwarded-proto']).toBe('http');
+    expect(seen['x-forwarded-host']).toBe('shop.example');
+    expect(seen.host).toBe('shop.example');
+    expect(seen.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    const responseHeaders = responseHead.toLowerCase();
+    expect(responseHeaders).toContain('x-kept: yes');
+    for (const dropped of ['x-private', 'keep-alive', 'proxy-authenticate', 'connection: x-private']) expect(responseHeaders).not.toContain(dropped);
+  });
+
+  it('answers 431 ERR_HEADERS_TOO_LARGE over GATEWAY_MAX_HEADER_BYTES', async () => {
+    expectError(await send(gateway.port, '/t/x', { tenant: 'acme', headers: { 'x-big': 'a'.repeat(5_000) } }), 'ERR_HEADERS_TOO_LARGE');
+    expect((await send(gateway.port, '/t/x', { tenant: 'acme', headers: { 'x-big': 'a'.repeat(3_000) } })).status).toBe(200);
+  });
+
+  it('answers 413 ERR_BODY_TOO_LARGE for a declared or a streamed body over GATEWAY_MAX_BODY_BYTES', async () => {
+    const declared = await rawExchange(gateway.port, 'POST /t/upload HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: acme\r\nContent-Length: 9437184\r\n\r\n', 1_000);
+    expect(declared.closedByPeer).toBe(true);
+    expectError({ status: Number(declared.text.slice(9, 12)), text: declared.text.slice(declared.text.indexOf('{')) }, 'ERR_BODY_TOO_LARGE');
+
+    const streamed = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: gateway.port, path: '/t/upload', method: 'POST', headers: { 'x-tenant-id': 'acme' }, agent: false }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, text }));
+      });
+      req.on('error', reject);
+      const chunk = Buffer.alloc(256 * 1024);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 9 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expectError(streamed, 'ERR_BODY_TOO_LARGE');
+    expect((await send(gateway.port, '/t/x', { tenant: 'acme' })).status).toBe(200);
+  });
+
+  it('answers its health path', async () => {
+    const reply = await send(gateway.port, '/_ringgate/healthz');
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.text)).toEqual({ status: 'ok' });
+  });
+
+  it('counts gateway errors by code in the metrics', async () => {
+    const metrics = await gateway.metrics();
+    expect(metricValue(metrics, 'ringgate_http_errors_total', 'code="ERR_RING_EMPTY"')).toBeGreaterThanOrEqual(1);
+    expect(metricValue(metrics, 'ringgate_ring_points', 'cluster="main"')).toBe(450);
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import type { RouteConfig } from '../../src/config/schema.js';
+import { compileRoutes, HashKind, matchRoute } from '../../src/routing/route-table.js';
+
+const route = (r: Partial<RouteConfig>): RouteConfig => ({ cluster: 'c', requireTenant: true, hashOn: 'tenant', ...r }) as RouteConfig;
+
+describe('route table', () => {
+  const table = compileRoutes([
+    route({ prefix: '/', cluster: 'root' }),
+    route({ prefix: '/api', cluster: 'api' }),
+    route({ prefix: '/api/v2/', cluster: 'v2' }),
+    route({ exact: '/api/v2/status', cluster: 'status', requireTenant: false }),
+    route({ prefix: '/s/', cluster: 'sticky', hashOn: { header: 'x-session' } }),
+  ]);
+
+  it.each([
+    ['/', 'root'],
+    ['/other', 'root'],
+    ['/api', 'api'],
+    ['/apix', 'api'],
+    ['/api/v1/x', 'api'],
+    ['/api/v2/', 'v2'],
+    ['/api/v2/users', 'v2'],
+    ['/api/v2/status', 'status'],
+    ['/api/v2/status/x', 'v2'],
+  ])('%s → %s (exact beats prefix, longest prefix wins)', (path, cluster) => {
+    expect(matchRoute(table, path)?.cluster).toBe(cluster);
+  });
+
+  it('answers nothing when no prefix covers the path', () => {
+    const narrow = compileRoutes([route({ prefix: '/api/' })]);
+    expect(matchRoute(narrow, '/web')).toBeUndefined();
+    expect(matchRoute(narrow, '/api')).toBeUndefined();
+  });
+
+  it('keeps per-route options and config position', () => {
+    const status = matchRoute(table, '/api/v2/status')!;
+    expect(status).toMatchObject({ index: 3, label: 'exact:/api/v2/status', requireTenant: false, hashKind: HashKind.Tenant });
+    expect(matchRoute(table, '/s/1')).toMatchObject({ hashKind: HashKind.Header, hashHeader: 'x-session' });
+  });
+});

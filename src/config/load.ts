@@ -31,7 +31,8 @@ export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.j
  * `gateway` section. Every error names the field (env var or file path) and the bad value.
  */
 export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): GatewayConfig {
-  const source = explicitPath ?? env[CONFIG_PATH_ENV] ?? DEFAULT_CONFIG_PATH;
+  // An empty env var counts as unset, as for every setting.
+  const source = explicitPath ?? (env[CONFIG_PATH_ENV] || DEFAULT_CONFIG_PATH);
   const raw = readJson(source);
   const overrides = envOverrides(env);
   if (isObject(raw)) raw.gateway = { ...(isObject(raw.gateway) ? raw.gateway : {}), ...overrides };

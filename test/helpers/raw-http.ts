@@ -29,7 +29,7 @@ export function rawExchange(port: number, payload: string | Buffer, waitMs = 100
 
 /** Status codes of every response in a raw byte stream, in order. */
 export function statuses(text: string): number[] {
-  return [...text.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1]));
+  return [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
 }
 
 /** JSON bodies (one per response) found in a raw byte stream. */

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { Supervisor } from '../../src/coordinator/supervisor.js';
+import { createLogger } from '../../src/log.js';
+import type { AcceptorInit } from '../../src/thread-protocol.js';
+
+describe('supervisor', () => {
+  it('restarts a thread that dies, counts the restart, and drains the rest', async () => {
+    const starts = new Int32Array(new SharedArrayBuffer(4));
+    let restarts = 0;
+    const supervisor = new Supervisor({
+      threads: 2,
+      workerUrl: new URL('../fixtures/dying-acceptor.mjs', import.meta.url),
+      initFor: (threadIndex, port) => ({ threadIndex, port, starts }) as unknown as AcceptorInit,
+      log: createLogger('silent'),
+      onRestart: () => restarts++,
+    });
+    expect(await supervisor.start(4321)).toBe(4321);
+    await expect.poll(() => restarts, { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => supervisor.running, { timeout: 5_000 }).toBe(2);
+    expect(Atomics.load(starts, 0)).toBe(3);
+    await supervisor.drain(1_000);
+    expect(supervisor.running).toBe(0);
+    expect(restarts).toBe(1);
+  });
+});

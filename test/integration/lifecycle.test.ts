@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { startBackend } from '../helpers/backends.js';
+import { MAIN, startGateway, writeConfig } from '../helpers/gateway-process.js';
+import { expectError, send } from '../helpers/http.js';
+import { jsonBodies, statuses } from '../helpers/raw-http.js';
+
+/** Runs the binary to completion (it must exit by itself) and returns its exit code and stderr. */
+function runToExit(env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...(process.env as Record<string, string>), GATEWAY_PORT: '0', GATEWAY_ADMIN_PORT: '0', GATEWAY_THREADS: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.on('data', (d) => (stdout += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, stdout });
+    });
+  });
+}
+
+const singleCluster = (url: string) => ({
+  routes: [{ prefix: '/', cluster: 'c', requireTenant: false }],
+  clusters: { c: { nodes: [{ id: 'n', url }] } },
+});
+
+describe('lifecycle', () => {
+  it('drains on SIGTERM: in-flight requests finish, health turns 503, new connections are refused, exit 0', async () => {
+    const backend = await startBackend('slow', (req, res) => {
+      req.resume();
+      setTimeout(() => res.writeHead(200, { 'content-length': 4 }).end('done'), 800);
+    });
+    const gateway = await startGateway(singleCluster(backend.url), { GATEWAY_THREADS: '1', GATEWAY_DRAIN_MS: '5000' });
+    // A keep-alive connection opened before the drain, to ask for health during it.
+    const keepAlive = connect(gateway.port, '127.0.0.1');
+    let keepAliveText = '';
+    keepAlive.on('data', (d) => (keepAliveText += d));
+    keepAlive.on('error', () => {});
+    keepAlive.write('GET /_ringgate/healthz HTTP/1.1\r\nHost: a\r\n\r\n');
+    await expect.poll(() => statuses(keepAliveText)).toEqual([200]);
+
+    const inFlight = send(gateway.port, '/slow');
+    await expect.poll(() => backend.seen.length).toBe(1);
+    const exited = gateway.stop('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+
+    keepAlive.write('GET /_ringgate/healthz HTTP/1.1\r\nHost: a\r\n\r\n');
+    await expect.poll(() => statuses(keepAliveText)).toEqual([200, 503]);
+    expectError({ status: 503, text: JSON.stringify(jsonBodies(keepAliveText)[1]) }, 'ERR_SHUTTING_DOWN');
+    await expect(send(gateway.port, '/new')).rejects.toThrow(/ECONNREFUSED/);
+
+    const reply = await inFlight;
+    expect(reply.status).toBe(200);
+    expect(reply.text).toBe('done');
+    expect(await exited).toBe(0);
+    keepAlive.destroy();
+    await backend.close();
+  });
+
+  it('exits 1 before listening on invalid config, naming the field and value', async () => {
+    const bad = { routes: [{ prefix: '/', cluster: 'missing' }], clusters: {} };
+    const { code, stderr, stdout } = await runToExit({ GATEWAY_CONFIG: writeConfig(bad) });
+    expect(code).toBe(1);
+    expect(stderr).toContain('routes[0].cluster = "missing": names no cluster');
+    expect(stdout).not.toContain('listening');
+
+    const env = await runToExit({ GATEWAY_CONFIG: writeConfig(singleCluster('http://127.0.0.1:1')), GATEWAY_THREADS: 'many' });
+    expect(env.code).toBe(1);
+    expect(env.stderr).toContain('GATEWAY_THREADS = "many": expected a whole number');
+  });
+
+  it('refuses to start on the uWebSockets.js pure-JS fallback, naming the override', async () => {
+    const config = writeConfig(singleCluster('http://127.0.0.1:1'));
+    // UWS_USE_FALLBACK is the package's own switch: it loads the fallback as if the binary had failed.
+    const refused = await runToExit({ GATEWAY_CONFIG: config, UWS_USE_FALLBACK: '1' });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('fell back to its slow pure-JS server; refusing to start');
+    expect(refused.stdout).toContain('GATEWAY_ALLOW_UWS_FALLBACK=1');
+  });
+
+  it('runs on built-in demo backends when no config is given', async () => {
+    const gateway = await startGateway(null, { GATEWAY_CONFIG: '' });
+    const replies = await Promise.all(['acme', 'acme', 'globex'].map((tenant) => send(gateway.port, '/hello', { tenant })));
+    const bodies = replies.map((r) => JSON.parse(r.text) as { backend: string; tenant: string; az: string });
+    expect(bodies[0]!.backend).toMatch(/^demo-[123]$/);
+    expect(bodies[1]!.backend).toBe(bodies[0]!.backend);
+    expect(bodies[2]!.tenant).toBe('globex');
+    expect(['az-a', 'az-b', 'az-c']).toContain(bodies[0]!.az);
+    expect(await gateway.stop('SIGINT')).toBe(0);
+  });
+});

@@ -2,23 +2,12 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HttpResponse } from 'uWebSockets.js';
 import type { ErrorCode } from '../errors.js';
+import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 import { answerError, statusLine } from './uws-respond.js';
 
 /** Response headers that are hop-by-hop, or that uWS writes itself (Content-Length, Date). */
-const RESPONSE_DROPPED = new Set([
-  'connection',
-  'keep-alive',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'content-length',
-  'date',
-]);
+const RESPONSE_DROPPED = new Set<string>([...HOP_BY_HOP, 'content-length', 'date']);
 
 /** nginx's convention for "client closed the request before the answer": counted, never sent. */
 export const CLIENT_CLOSED_STATUS = 499;
@@ -99,7 +88,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       else if (lower === 'connection') connection = value;
       if (!RESPONSE_DROPPED.has(lower)) this.#headers.push(name, value);
     }
-    if (connection !== undefined) this.#dropConnectionTokens(connection);
+    if (connection !== undefined) dropConnectionTokens(this.#headers, connection);
     return true;
   }
 
@@ -213,13 +202,6 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#res.close();
   }
 
-  #dropConnectionTokens(connection: string): void {
-    const named = new Set(connection.split(',').map((t) => t.trim().toLowerCase()));
-    const headers = this.#headers;
-    for (let i = headers.length - 2; i >= 0; i -= 2) {
-      if (named.has(headers[i]!.toLowerCase())) headers.splice(i, 2);
-    }
-  }
 
   #finish(errorCode: ErrorCode | undefined): void {
     if (this.#finished) return;

@@ -1,5 +1,6 @@
 import type { HttpRequest } from 'uWebSockets.js';
 import type { ErrorCode } from '../errors.js';
+import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
 
 /** What the pipeline keeps of a request head: uWS's request object dies when the handler returns. */
 export interface RequestHead {
@@ -24,20 +25,8 @@ export interface RequestHead {
 
 export type HeadResult = RequestHead | ErrorCode;
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) and the X-Forwarded-* the gateway sets itself. */
-const DROPPED = new Set([
-  'connection',
-  'keep-alive',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'x-forwarded-proto',
-  'x-forwarded-host',
-]);
+/** Hop-by-hop headers, and the X-Forwarded-* the gateway sets itself. */
+const DROPPED = new Set<string>([...HOP_BY_HOP, 'x-forwarded-proto', 'x-forwarded-host']);
 
 // " HTTP/1.1\r\n" after the target, ": " and "\r\n" per header line, the final "\r\n".
 const REQUEST_LINE_OVERHEAD = 11;
@@ -120,10 +109,3 @@ export function readRequestHead(
   return head;
 }
 
-/** Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1). Rare, so done after the pass. */
-function dropConnectionTokens(headers: string[], connection: string): void {
-  const named = new Set(connection.split(',').map((t) => t.trim().toLowerCase()));
-  for (let i = headers.length - 2; i >= 0; i -= 2) {
-    if (named.has(headers[i]!)) headers.splice(i, 2);
-  }
-}

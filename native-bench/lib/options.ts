@@ -1,0 +1,56 @@
+import type { CpuList } from './proc.js';
+
+/** Where each party runs. Pinned: the proxy alone on CPU 0; upstream and load generator on CPU 1. */
+export interface Layout {
+  readonly name: 'pinned' | 'unpinned';
+  readonly proxy: CpuList;
+  readonly upstream: CpuList;
+  readonly load: CpuList;
+  /** Scenarios beyond get-1k run in this layout too. */
+  readonly allScenarios: boolean;
+}
+
+export const LAYOUTS: readonly Layout[] = [
+  { name: 'pinned', proxy: '0', upstream: '1', load: '1', allScenarios: true },
+  { name: 'unpinned', proxy: null, upstream: null, load: null, allScenarios: false },
+];
+
+export interface BenchOptions {
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly rounds: number;
+  readonly connections: number;
+  readonly layouts: readonly string[] | null;
+  readonly scenarios: readonly string[] | null;
+  readonly candidates: readonly string[] | null;
+  readonly autocannon: boolean;
+  readonly paced: boolean;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name}: expected an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function list(env: NodeJS.ProcessEnv, name: string): string[] | null {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? null : raw.split(',').map((s) => s.trim());
+}
+
+/** The bench's knobs (README table in native-bench/README.md). */
+export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
+  return {
+    seconds: int(env, 'BENCH_SECONDS', 5, 1),
+    warmupSeconds: int(env, 'BENCH_WARMUP_SECONDS', 2, 0),
+    rounds: int(env, 'BENCH_ROUNDS', 2, 1),
+    connections: int(env, 'BENCH_CONNECTIONS', 64, 1),
+    layouts: list(env, 'BENCH_LAYOUTS'),
+    scenarios: list(env, 'BENCH_SCENARIOS'),
+    candidates: list(env, 'BENCH_CANDIDATES'),
+    autocannon: env.BENCH_AUTOCANNON !== '0',
+    paced: env.BENCH_PACED !== '0',
+  };
+}

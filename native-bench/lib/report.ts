@@ -1,0 +1,110 @@
+import type { Measured } from './measure.js';
+import { median, spreadPercent } from './stats.js';
+import type { LoadResult } from './wrk.js';
+
+export interface PacedResult {
+  readonly targetRps: number;
+  readonly proxy: LoadResult;
+  readonly direct: LoadResult;
+}
+
+export interface Row {
+  readonly layout: string;
+  readonly scenario: string;
+  readonly candidate: string;
+  readonly rounds: Measured[];
+  autocannon?: Measured;
+  paced?: PacedResult;
+}
+
+export interface Summary {
+  readonly rps: number;
+  readonly spreadPercent: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  readonly cpuUsPerRequest: number | null;
+  readonly rssPeakMiB: number | null;
+}
+
+export function summarize(row: Row): Summary {
+  const cpu = row.rounds.map((r) => r.cpuUsPerRequest).filter((v): v is number => v !== null);
+  const rss = row.rounds.map((r) => r.rssPeakMiB).filter((v): v is number => v !== null);
+  return {
+    rps: median(row.rounds.map((r) => r.rps)),
+    spreadPercent: spreadPercent(row.rounds.map((r) => r.rps)),
+    p50Ms: median(row.rounds.map((r) => r.p50Ms)),
+    p99Ms: median(row.rounds.map((r) => r.p99Ms)),
+    errors: row.rounds.reduce((sum, r) => sum + r.errors, 0),
+    cpuUsPerRequest: cpu.length > 0 ? median(cpu) : null,
+    rssPeakMiB: rss.length > 0 ? Math.max(...rss) : null,
+  };
+}
+
+const num = (v: number | null | undefined, digits = 0): string => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
+const ratio = (a: number, b: number | undefined): string => (b === undefined || !(b > 0) ? '–' : `${(a / b).toFixed(2)}×`);
+
+function scenarioTable(rows: readonly Row[]): string {
+  const summaries = new Map(rows.map((row) => [row.candidate, summarize(row)]));
+  const directRps = summaries.get('direct')?.rps;
+  const nginxRps = summaries.get('nginx')?.rps;
+  const lines = [
+    '| candidate | RPS (median) | spread | vs direct | vs nginx | p50 ms | p99 ms | errors | proxy CPU µs/req | peak RSS MiB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of rows) {
+    const s = summaries.get(row.candidate)!;
+    lines.push(
+      `| ${row.candidate} | ${num(s.rps)} | ${num(s.spreadPercent, 1)}% | ${ratio(s.rps, directRps)} | ${ratio(s.rps, nginxRps)} | ` +
+        `${num(s.p50Ms, 2)} | ${num(s.p99Ms, 2)} | ${s.errors} | ${num(s.cpuUsPerRequest, 1)} | ${num(s.rssPeakMiB)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function autocannonTable(rows: readonly Row[]): string {
+  const withRuns = rows.filter((row) => row.autocannon !== undefined);
+  if (withRuns.length === 0) return '';
+  const lines = ['| candidate | RPS | p99 ms (1 ms resolution) | errors | proxy CPU µs/req |', '|---|---:|---:|---:|---:|'];
+  for (const { candidate, autocannon: a } of withRuns) {
+    lines.push(`| ${candidate} | ${num(a!.rps)} | ${num(a!.p99Ms)} | ${a!.errors} | ${num(a!.cpuUsPerRequest, 1)} |`);
+  }
+  return `\n\nautocannon (same shape, ${withRuns.length} candidates, one run each):\n\n${lines.join('\n')}`;
+}
+
+function pacedTable(rows: readonly Row[]): string {
+  const paced = rows.filter((row) => row.paced !== undefined);
+  if (paced.length === 0) return '';
+  const lines = [
+    '| candidate | rate (half its max) | proxy RPS | proxy p99 ms | direct p99 ms at that rate | p99 added ms |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const { candidate, paced: p } of paced) {
+    lines.push(
+      `| ${candidate} | ${num(p!.targetRps)} | ${num(p!.proxy.rps)} | ${num(p!.proxy.p99Ms, 2)} | ${num(p!.direct.p99Ms, 2)} | ${num(p!.proxy.p99Ms - p!.direct.p99Ms, 2)} |`,
+    );
+  }
+  return `\n\nLatency below saturation (wrk, each connection paced; direct measured at the same pacing):\n\n${lines.join('\n')}`;
+}
+
+export interface RunInfo {
+  readonly date: string;
+  readonly machine: string;
+  readonly versions: string;
+  readonly settings: string;
+  readonly scenarios: ReadonlyMap<string, string>;
+}
+
+export function markdownReport(info: RunInfo, rows: readonly Row[]): string {
+  const parts = [`# native-bench results, ${info.date}`, '', `Machine: ${info.machine}  `, `Versions: ${info.versions}  `, `Run: ${info.settings}`];
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const key = `${row.layout}|${row.scenario}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  for (const [key, group] of groups) {
+    const [layout, scenario] = key.split('|') as [string, string];
+    parts.push('', `## ${scenario}, ${layout} (${info.scenarios.get(scenario) ?? ''})`, '', scenarioTable(group) + autocannonTable(group) + pacedTable(group));
+  }
+  return parts.join('\n') + '\n';
+}

@@ -1,0 +1,54 @@
+import { LARGE_PATH } from './upstream.js';
+
+/** One request shape a scenario cycles through; every candidate gets exactly the same bytes. */
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly bodyBytes: number;
+  /** Tenant of each request, cycled in order. */
+  readonly tenants: readonly string[];
+}
+
+const manyTenants = Array.from({ length: 1000 }, (_, i) => `tenant-${i}`);
+
+export const SCENARIOS: readonly Scenario[] = [
+  { name: 'get-1k', description: 'GET, 1 KiB response, one tenant', method: 'GET', path: '/', bodyBytes: 0, tenants: ['acme'] },
+  { name: 'get-64k', description: 'GET, 64 KiB response', method: 'GET', path: LARGE_PATH, bodyBytes: 0, tenants: ['acme'] },
+  { name: 'post-4k', description: 'POST with a 4 KiB body, 1 KiB response', method: 'POST', path: '/', bodyBytes: 4096, tenants: ['acme'] },
+  { name: 'tenants-1000', description: 'GET, 1,000 tenants in turn', method: 'GET', path: '/', bodyBytes: 0, tenants: manyTenants },
+  {
+    name: 'hot-tenant',
+    description: 'GET, one tenant sends half the requests, 1,000 others the rest',
+    method: 'GET',
+    path: '/',
+    bodyBytes: 0,
+    tenants: manyTenants.flatMap((t) => ['hot', t]),
+  },
+];
+
+/**
+ * The wrk script for a scenario: requests are formatted once in init() and replayed, so the load
+ * generator spends no CPU building them. `paceMs` makes each connection wait a random 0…2×paceMs
+ * between requests (an open-ish loop at a chosen rate, for latency below saturation); the delay is
+ * random because a fixed one keeps every connection in step and turns the load into bursts.
+ */
+export function wrkScript(scenario: Scenario, paceMs?: number): string {
+  const body = scenario.bodyBytes > 0 ? `string.rep("p", ${scenario.bodyBytes})` : 'nil';
+  const headers = scenario.bodyBytes > 0 ? '["Content-Type"] = "application/octet-stream", ' : '';
+  return `local tenants = { ${scenario.tenants.map((t) => `"${t}"`).join(', ')} }
+local requests = {}
+local n = 0
+init = function(args)
+  local body = ${body}
+  for i, tenant in ipairs(tenants) do
+    requests[i] = wrk.format("${scenario.method}", "${scenario.path}", { ${headers}["X-Tenant-ID"] = tenant }, body)
+  end
+end
+request = function()
+  n = n % #requests + 1
+  return requests[n]
+end
+${paceMs === undefined ? '' : `delay = function() return math.random(0, ${2 * paceMs}) end\n`}`;
+}

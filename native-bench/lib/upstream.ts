@@ -1,0 +1,99 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startGroup, waitForHttp, type CpuList, type Started } from './proc.js';
+
+/** The fixed bodies every candidate relays: 1 KiB from `return 200`, 64 KiB from a static file. */
+export const SMALL_BODY = 'x'.repeat(1024);
+export const LARGE_PATH = '/64k';
+export const LARGE_BODY_BYTES = 64 * 1024;
+
+/** nginx writes temp files and its pid under its prefix; never the system service's paths. */
+function nginxCommon(dir: string): string {
+  return `
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+daemon off;
+master_process on;
+events { worker_connections 8192; }`;
+}
+
+function nginxHttpCommon(dir: string): string {
+  return `
+  access_log off;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;`;
+}
+
+export function startNginx(name: string, dir: string, conf: string, cpus: CpuList): Started {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'nginx.conf');
+  writeFileSync(file, conf);
+  return startGroup(name, 'nginx', ['-p', dir, '-c', file, '-e', join(dir, 'error.log')], cpus);
+}
+
+/**
+ * The one upstream all candidates share: nginx, 1 worker, keep-alive, `return 200` with a 1 KiB
+ * body on every path (any method, so POSTs are read and answered too) and a 64 KiB static file.
+ * It listens on several ports so ringgate's cluster has several nodes, as in production.
+ */
+export async function startUpstream(dir: string, ports: readonly number[], cpus: CpuList): Promise<Started> {
+  const www = join(dir, 'www');
+  mkdirSync(www, { recursive: true });
+  writeFileSync(join(www, LARGE_PATH.slice(1)), Buffer.alloc(LARGE_BODY_BYTES, 'y'));
+  const conf = `worker_processes 1;${nginxCommon(dir)}
+http {${nginxHttpCommon(dir)}
+  server {
+${ports.map((p) => `    listen 127.0.0.1:${p} backlog=4096;`).join('\n')}
+    location = ${LARGE_PATH} { root ${www}; default_type application/octet-stream; }
+    location / { default_type text/plain; return 200 "${SMALL_BODY}"; }
+  }
+}
+`;
+  const started = startNginx('upstream', dir, conf, cpus);
+  for (const port of ports) await waitForHttp(`http://127.0.0.1:${port}/`, started);
+  return started;
+}
+
+/** nginx as a reverse proxy: 1 worker, HTTP/1.1 upstream keep-alive, buffers sized for 64 KiB. */
+export function nginxProxyConf(dir: string, port: number, upstreamPort: number): string {
+  return `worker_processes 1;${nginxCommon(dir)}
+http {${nginxHttpCommon(dir)}
+  upstream backend { server 127.0.0.1:${upstreamPort}; keepalive 128; keepalive_requests 10000000; }
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffers 8 16k;
+      proxy_buffer_size 16k;
+    }
+  }
+}
+`;
+}
+
+/** HAProxy: 1 thread, keep-alive both sides, idle upstream connections reused by any request. */
+export function haproxyConf(port: number, upstreamPort: number): string {
+  return `global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:${port}
+  default_backend be
+backend be
+  server upstream 127.0.0.1:${upstreamPort}
+`;
+}

@@ -1,0 +1,159 @@
+/**
+ * native-bench: ringgate beside direct, nginx, HAProxy and @fastify/http-proxy against one nginx
+ * upstream, in interleaved rounds, pinned and unpinned. `npm run bench`; knobs in README.md.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { cpus as osCpus, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runAutocannon } from './lib/autocannon.js';
+import { CANDIDATES, type Candidate } from './lib/candidates.js';
+import { measure } from './lib/measure.js';
+import { benchOptions, LAYOUTS, type BenchOptions, type Layout } from './lib/options.js';
+import type { Started } from './lib/proc.js';
+import { markdownReport, summarize, type Row } from './lib/report.js';
+import { SCENARIOS, wrkScript, type Scenario } from './lib/scenarios.js';
+import { startUpstream } from './lib/upstream.js';
+import { runWrk } from './lib/wrk.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const RESULTS = join(HERE, 'results');
+/** Scenarios past get-1k compare ringgate with the proxy a user would pick instead, and direct. */
+const SCENARIO_CANDIDATES = new Set(['direct', 'nginx', 'ringgate-1t', 'ringgate-2t']);
+const UPSTREAM_NODES = 3;
+/** Each paced connection waits this long between requests; connections = rate × pace. */
+const PACE_MS = 10;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const progress = (line: string): boolean => process.stderr.write(`${line}\n`);
+
+function selected<T extends { name: string }>(items: readonly T[], names: readonly string[] | null): T[] {
+  if (names === null) return [...items];
+  const unknown = names.filter((n) => !items.some((item) => item.name === n));
+  if (unknown.length > 0) throw new Error(`unknown name(s) ${unknown.join(', ')}; known: ${items.map((i) => i.name).join(', ')}`);
+  return items.filter((item) => names.includes(item.name));
+}
+
+async function runLayout(layout: Layout, options: BenchOptions, dir: string, rows: Row[]): Promise<void> {
+  const upstreamPorts = await Promise.all(Array.from({ length: UPSTREAM_NODES }, freePort));
+  const upstream = await startUpstream(join(dir, `upstream-${layout.name}`), upstreamPorts, layout.upstream);
+  const candidates = selected(CANDIDATES, options.candidates);
+  const running = new Map<string, { candidate: Candidate; port: number; proc: Started | null }>();
+  try {
+    for (const candidate of candidates) {
+      const port = candidate.name === 'direct' ? upstreamPorts[0]! : await freePort();
+      const proc = await candidate.start({ dir: join(dir, layout.name), port, upstreamPorts, cpus: layout.proxy });
+      running.set(candidate.name, { candidate, port, proc });
+    }
+    const scenarios = selected(SCENARIOS, options.scenarios).filter((s) => layout.allScenarios || s.name === 'get-1k');
+    for (const scenario of scenarios) await runScenario(layout, scenario, options, dir, running, rows);
+  } finally {
+    for (const { proc } of running.values()) await proc?.stop();
+    await upstream.stop();
+  }
+}
+
+async function runScenario(
+  layout: Layout,
+  scenario: Scenario,
+  options: BenchOptions,
+  dir: string,
+  running: Map<string, { port: number; proc: Started | null }>,
+  rows: Row[],
+): Promise<void> {
+  const scriptPath = join(dir, `${scenario.name}.lua`);
+  writeFileSync(scriptPath, wrkScript(scenario));
+  const names = [...running.keys()].filter((name) => scenario.name === 'get-1k' || SCENARIO_CANDIDATES.has(name));
+  const scenarioRows = names.map((candidate) => ({ layout: layout.name, scenario: scenario.name, candidate, rounds: [] }) as Row);
+  rows.push(...scenarioRows);
+  const wrkFor = (port: number, seconds: number, path = scriptPath, connections = options.connections) => () =>
+    runWrk({ url: `http://127.0.0.1:${port}`, scriptPath: path, connections, seconds, cpus: layout.load });
+
+  // Interleaved rounds (A B C … A B C …), so drift in the machine hits every candidate alike.
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const row of scenarioRows) {
+      const { port, proc } = running.get(row.candidate)!;
+      if (options.warmupSeconds > 0) await wrkFor(port, options.warmupSeconds)();
+      const result = await measure(proc, wrkFor(port, options.seconds));
+      row.rounds.push(result);
+      progress(
+        `${layout.name} ${scenario.name} round ${round} ${row.candidate}: ${result.rps.toFixed(0)} rps, p99 ${result.p99Ms.toFixed(2)} ms, ` +
+          `${result.cpuUsPerRequest?.toFixed(1) ?? '–'} µs/req, errors ${result.errors}`,
+      );
+    }
+  }
+  if (scenario.name !== 'get-1k') return;
+
+  if (options.autocannon) {
+    for (const row of scenarioRows) {
+      const { port, proc } = running.get(row.candidate)!;
+      const url = `http://127.0.0.1:${port}/`;
+      row.autocannon = await measure(proc, () => runAutocannon(url, scenario.tenants[0]!, options.connections, options.seconds, layout.load));
+      progress(`${layout.name} autocannon ${row.candidate}: ${row.autocannon.rps.toFixed(0)} rps`);
+    }
+  }
+  if (options.paced && layout.name === 'pinned') {
+    const directPort = running.get('direct')?.port;
+    if (directPort === undefined) return;
+    for (const row of scenarioRows.filter((r) => r.candidate !== 'direct')) {
+      const targetRps = summarize(row).rps / 2;
+      const connections = Math.max(1, Math.round((targetRps * PACE_MS) / 1000));
+      const pacedPath = join(dir, `${scenario.name}-paced.lua`);
+      writeFileSync(pacedPath, wrkScript(scenario, PACE_MS));
+      const proxy = await wrkFor(running.get(row.candidate)!.port, options.seconds, pacedPath, connections)();
+      const direct = await wrkFor(directPort, options.seconds, pacedPath, connections)();
+      row.paced = { targetRps, proxy, direct };
+      progress(`${layout.name} paced ${row.candidate} at ~${targetRps.toFixed(0)} rps: p99 ${proxy.p99Ms.toFixed(2)} ms vs direct ${direct.p99Ms.toFixed(2)} ms`);
+    }
+  }
+}
+
+/** First line a tool prints about its version (nginx and wrk print it on stderr or exit non-zero). */
+function version(command: string, args: string[]): string {
+  const { stdout, stderr } = spawnSync(command, args, { encoding: 'utf8' });
+  return `${stdout}${stderr}`.trim().split('\n')[0]!.trim();
+}
+
+async function main(): Promise<void> {
+  const options = benchOptions(process.env);
+  execFileSync(join(HERE, 'install-tools.sh'), { stdio: 'inherit' });
+  const dir = mkdtempSync(join(tmpdir(), 'ringgate-bench-'));
+  const rows: Row[] = [];
+  try {
+    for (const layout of selected(LAYOUTS, options.layouts)) await runLayout(layout, options, dir, rows);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const date = new Date().toISOString();
+  const cpuModel = osCpus()[0]?.model ?? 'unknown CPU';
+  const info = {
+    date: date.slice(0, 10),
+    machine: `${osCpus().length} × ${cpuModel}, Linux ${release()}, ${Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]) / 2 ** 20)} GiB`,
+    versions: [
+      `node ${process.version}`,
+      version('nginx', ['-v']).replace('nginx version: ', ''),
+      version('haproxy', ['-v']).split(' - ')[0]!,
+      version('wrk', ['-v']).split(' [')[0]!,
+    ].join(', '),
+    settings: `wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = proxy on CPU 0, upstream and load generator on CPU 1`,
+    scenarios: new Map(SCENARIOS.map((s) => [s.name, s.description])),
+  };
+  const markdown = markdownReport(info, rows);
+  mkdirSync(RESULTS, { recursive: true });
+  const stamp = date.replace(/[:.]/g, '-');
+  writeFileSync(join(RESULTS, `${stamp}.json`), JSON.stringify({ info: { ...info, scenarios: Object.fromEntries(info.scenarios) }, options, rows }, null, 2));
+  writeFileSync(join(RESULTS, `${stamp}.md`), markdown);
+  writeFileSync(join(RESULTS, 'latest.md'), markdown);
+  process.stdout.write(markdown);
+}
+
+await main();

@@ -39,7 +39,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): Gatew
 
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, raw, source, overrides));
-  const settings = settingsSchema.parse(parsed.data.gateway);
+  const parsedSettings = settingsSchema.parse(parsed.data.gateway);
+  // The inline acceptor is the only one; say so wherever the thread count is shown.
+  const settings = parsedSettings.inlineAcceptor ? { ...parsedSettings, threads: 1 } : parsedSettings;
   return deepFreeze({ source, settings, routes: parsed.data.routes, clusters: parsed.data.clusters });
 }
 

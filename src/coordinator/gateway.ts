@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import type { GatewayConfig } from '../config/load.js';
 import { loadHash32 } from '../hash.js';
 import type { Logger } from '../log.js';
@@ -8,7 +9,8 @@ import { startAdminServer } from './admin-server.js';
 import { startDemoBackends } from './demo-backends.js';
 import { activePointCount } from '../shm/ring-buffer.js';
 import { createClusterRings } from './rings.js';
-import { Supervisor } from './supervisor.js';
+import { InlineAcceptor } from './inline-acceptor.js';
+import { Supervisor, type AcceptorHost } from './supervisor.js';
 
 export interface RunningGateway {
   readonly config: GatewayConfig;
@@ -31,6 +33,10 @@ async function freePort(host: string): Promise<number> {
 }
 
 const ACCEPTOR_URL = new URL('../acceptor/worker.js', import.meta.url);
+
+function startAcceptorThread(init: AcceptorInit): AcceptorHost {
+  return new Worker(ACCEPTOR_URL, { workerData: init, name: `ringgate-acceptor-${init.threadIndex}` });
+}
 
 /** The coordinator: shared memory, acceptor threads, admin server; returns once everything listens. */
 export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<RunningGateway> {
@@ -59,7 +65,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
 
   supervisor = new Supervisor({
     threads: settings.threads,
-    workerUrl: ACCEPTOR_URL,
+    startAcceptor: settings.inlineAcceptor ? (init) => new InlineAcceptor(init) : startAcceptorThread,
     initFor: (threadIndex, port): AcceptorInit => ({ threadIndex, config, port, rings: ringBuffers }),
     log,
     onRestart: () => metrics.threadRestarts.inc(),

@@ -1,11 +1,19 @@
-import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
 import { nextRestart } from '../resilience/restart-backoff.js';
 import type { AcceptorInit, AcceptorMessage, CoordinatorMessage, MetricsSnapshot } from '../thread-protocol.js';
 
+/** What the supervisor needs of an acceptor: a worker_threads Worker, or the inline acceptor. */
+export interface AcceptorHost {
+  postMessage(message: CoordinatorMessage): void;
+  terminate(): Promise<unknown>;
+  on(event: 'message', listener: (message: AcceptorMessage) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: 'exit', listener: (exitCode: number) => void): this;
+}
+
 export interface SupervisorOptions {
   readonly threads: number;
-  readonly workerUrl: URL;
+  readonly startAcceptor: (init: AcceptorInit) => AcceptorHost;
   readonly initFor: (threadIndex: number, port: number) => AcceptorInit;
   readonly log: Logger;
   /** Called each time a dead thread is restarted (for the restart counter). */
@@ -23,7 +31,7 @@ export class AcceptorStartError extends Error {
 
 interface Slot {
   readonly index: number;
-  worker: Worker | null;
+  worker: AcceptorHost | null;
   listening: boolean;
   deaths: number[];
   restartTimer: NodeJS.Timeout | null;
@@ -122,10 +130,7 @@ export class Supervisor {
 
   #spawn(slot: Slot, port: number, isRestart = false): Promise<number> {
     const { log } = this.#options;
-    const worker = new Worker(this.#options.workerUrl, {
-      workerData: this.#options.initFor(slot.index, port),
-      name: `ringgate-acceptor-${slot.index}`,
-    });
+    const worker = this.#options.startAcceptor(this.#options.initFor(slot.index, port));
     slot.worker = worker;
     return new Promise<number>((resolve, reject) => {
       let started = false;

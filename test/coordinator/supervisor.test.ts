@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { Supervisor } from '../../src/coordinator/supervisor.js';
 import { createLogger } from '../../src/log.js';
@@ -9,7 +10,7 @@ describe('supervisor', () => {
     let restarts = 0;
     const supervisor = new Supervisor({
       threads: 2,
-      workerUrl: new URL('../fixtures/dying-acceptor.mjs', import.meta.url),
+      startAcceptor: (init) => new Worker(new URL('../fixtures/dying-acceptor.mjs', import.meta.url), { workerData: init }),
       initFor: (threadIndex, port) => ({ threadIndex, port, starts }) as unknown as AcceptorInit,
       log: createLogger('silent'),
       onRestart: () => restarts++,

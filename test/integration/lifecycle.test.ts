@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startBackend } from '../helpers/backends.js';
-import { MAIN, startGateway, writeConfig } from '../helpers/gateway-process.js';
+import { MAIN, metricValue, startGateway, writeConfig } from '../helpers/gateway-process.js';
 import { expectError, send } from '../helpers/http.js';
 import { jsonBodies, statuses } from '../helpers/raw-http.js';
 
@@ -60,6 +61,29 @@ describe('lifecycle', () => {
     expect(reply.text).toBe('done');
     expect(await exited).toBe(0);
     keepAlive.destroy();
+    await backend.close();
+  });
+
+  it('runs its one acceptor on the main thread with GATEWAY_INLINE_ACCEPTOR=1, and drains the same way', async () => {
+    const backend = await startBackend('inline', (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-length': 2 }).end('ok');
+    });
+    const gateway = await startGateway(singleCluster(backend.url), { GATEWAY_INLINE_ACCEPTOR: '1', GATEWAY_THREADS: '4' });
+    // The main thread plus libuv's and V8's own: no acceptor worker threads.
+    const threads = Number(readFileSync(`/proc/${gateway.pid}/status`, 'utf8').match(/Threads:\s+(\d+)/)![1]);
+    const threaded = await startGateway(singleCluster(backend.url), { GATEWAY_THREADS: '2' });
+    const threadedThreads = Number(readFileSync(`/proc/${threaded.pid}/status`, 'utf8').match(/Threads:\s+(\d+)/)![1]);
+    expect(await threaded.stop()).toBe(0);
+    expect(threads).toBeLessThan(threadedThreads);
+
+    for (let i = 0; i < 5; i++) expect((await send(gateway.port, `/r${i}`)).text).toBe('ok');
+    const metrics = await gateway.metrics();
+    expect(metricValue(metrics, 'ringgate_thread_requests_total', 'thread="0"')).toBe(5);
+    expect(metricValue(metrics, 'ringgate_thread_requests_total', 'thread="1"')).toBe(0);
+    expect(gateway.logs.some((line) => line.includes('"threads":1'))).toBe(true);
+    expect(await gateway.stop()).toBe(0);
+    expect(gateway.logs.some((line) => line.includes('acceptor drained'))).toBe(true);
     await backend.close();
   });
 

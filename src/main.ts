@@ -53,17 +53,6 @@ try {
 }
 
 const { settings } = gateway.config;
-const examplePath = gateway.config.routes.find((r) => r.prefix !== undefined)?.prefix ?? gateway.config.routes[0]!.exact!;
-const hello = examplePath.endsWith('/') ? `${examplePath}hello` : examplePath;
-log.info(
-  { port: gateway.port, adminPort: gateway.adminPort, threads: settings.threads, config: gateway.config.source },
-  'ringgate listening',
-);
-process.stderr.write(
-  `ringgate listening on port ${gateway.port} (${settings.threads} threads); metrics on http://${settings.adminHost}:${gateway.adminPort}/metrics\n` +
-    `try: curl -H '${settings.tenantHeader}: acme' localhost:${gateway.port}${hello}\n`,
-);
-
 let stopping = false;
 const shutdown = (signal: string): void => {
   if (stopping) return;
@@ -80,6 +69,17 @@ const shutdown = (signal: string): void => {
     },
   );
 };
+// Installed before the readiness line: a supervisor may send SIGTERM as soon as it reads it.
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
 
+const examplePath = gateway.config.routes.find((r) => r.prefix !== undefined)?.prefix ?? gateway.config.routes[0]!.exact!;
+const hello = examplePath.endsWith('/') ? `${examplePath}hello` : examplePath;
+log.info(
+  { port: gateway.port, adminPort: gateway.adminPort, threads: settings.threads, config: gateway.config.source },
+  'ringgate listening',
+);
+process.stderr.write(
+  `ringgate listening on port ${gateway.port} (${settings.inlineAcceptor ? 'one acceptor on the main thread' : `${settings.threads} acceptor threads`}); metrics on http://${settings.adminHost}:${gateway.adminPort}/metrics\n` +
+    `try: curl -H '${settings.tenantHeader}: acme' localhost:${gateway.port}${hello}\n`,
+);

@@ -17,6 +17,8 @@ import { markdownReport, summarize, type Row } from './lib/report.js';
 import { SCENARIOS, wrkScript, type Scenario } from './lib/scenarios.js';
 import { startUpstream } from './lib/upstream.js';
 import { runWrk } from './lib/wrk.js';
+import { runMicroBenchmarks } from './micro/run.js';
+import { microTable } from './micro/suite.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const RESULTS = join(HERE, 'results');
@@ -48,10 +50,12 @@ async function runLayout(layout: Layout, options: BenchOptions, dir: string, row
   const upstream = await startUpstream(join(dir, `upstream-${layout.name}`), upstreamPorts, layout.upstream);
   const candidates = selected(CANDIDATES, options.candidates);
   const running = new Map<string, { candidate: Candidate; port: number; proc: Started | null }>();
+  const layoutDir = join(dir, layout.name);
+  mkdirSync(layoutDir, { recursive: true });
   try {
     for (const candidate of candidates) {
       const port = candidate.name === 'direct' ? upstreamPorts[0]! : await freePort();
-      const proc = await candidate.start({ dir: join(dir, layout.name), port, upstreamPorts, cpus: layout.proxy });
+      const proc = await candidate.start({ dir: layoutDir, port, upstreamPorts, cpus: layout.proxy });
       running.set(candidate.name, { candidate, port, proc });
     }
     const scenarios = selected(SCENARIOS, options.scenarios).filter((s) => layout.allScenarios || s.name === 'get-1k');
@@ -147,10 +151,11 @@ async function main(): Promise<void> {
     settings: `wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = proxy on CPU 0, upstream and load generator on CPU 1`,
     scenarios: new Map(SCENARIOS.map((s) => [s.name, s.description])),
   };
-  const markdown = markdownReport(info, rows);
+  const micro = options.micro ? await runMicroBenchmarks() : [];
+  const markdown = markdownReport(info, rows) + (micro.length > 0 ? `\n## Micro-benchmarks (npm run bench:micro)\n${microTable(micro)}\n` : '');
   mkdirSync(RESULTS, { recursive: true });
   const stamp = date.replace(/[:.]/g, '-');
-  writeFileSync(join(RESULTS, `${stamp}.json`), JSON.stringify({ info: { ...info, scenarios: Object.fromEntries(info.scenarios) }, options, rows }, null, 2));
+  writeFileSync(join(RESULTS, `${stamp}.json`), JSON.stringify({ info: { ...info, scenarios: Object.fromEntries(info.scenarios) }, options, rows, micro }, null, 2));
   writeFileSync(join(RESULTS, `${stamp}.md`), markdown);
   writeFileSync(join(RESULTS, 'latest.md'), markdown);
   process.stdout.write(markdown);

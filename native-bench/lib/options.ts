@@ -25,6 +25,7 @@ export interface BenchOptions {
   readonly candidates: readonly string[] | null;
   readonly autocannon: boolean;
   readonly paced: boolean;
+  readonly micro: boolean;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -52,5 +53,6 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     candidates: list(env, 'BENCH_CANDIDATES'),
     autocannon: env.BENCH_AUTOCANNON !== '0',
     paced: env.BENCH_PACED !== '0',
+    micro: env.BENCH_MICRO !== '0',
   };
 }

@@ -59,7 +59,10 @@ ${ports.map((p) => `    listen 127.0.0.1:${p} backlog=4096;`).join('\n')}
   return started;
 }
 
-/** nginx as a reverse proxy: 1 worker, HTTP/1.1 upstream keep-alive, buffers sized for 64 KiB. */
+/**
+ * nginx as a reverse proxy: 1 worker, HTTP/1.1 upstream keep-alive, buffers sized for 64 KiB, and
+ * the X-Forwarded-* headers ringgate sets, so both do the same header work.
+ */
 export function nginxProxyConf(dir: string, port: number, upstreamPort: number): string {
   return `worker_processes 1;${nginxCommon(dir)}
 http {${nginxHttpCommon(dir)}
@@ -70,6 +73,10 @@ http {${nginxHttpCommon(dir)}
       proxy_pass http://backend;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $http_host;
       proxy_buffers 8 16k;
       proxy_buffer_size 16k;
     }
@@ -78,7 +85,7 @@ http {${nginxHttpCommon(dir)}
 `;
 }
 
-/** HAProxy: 1 thread, keep-alive both sides, idle upstream connections reused by any request. */
+/** HAProxy: 1 thread, keep-alive both sides, idle upstream connections reused, X-Forwarded-* as ringgate. */
 export function haproxyConf(port: number, upstreamPort: number): string {
   return `global
   nbthread 1
@@ -90,8 +97,11 @@ defaults
   timeout server 60s
   option http-keep-alive
   http-reuse always
+  option forwardfor
 frontend fe
   bind 127.0.0.1:${port}
+  http-request set-header X-Forwarded-Proto http
+  http-request set-header X-Forwarded-Host %[req.hdr(host)]
   default_backend be
 backend be
   server upstream 127.0.0.1:${upstreamPort}

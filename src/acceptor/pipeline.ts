@@ -12,7 +12,8 @@ import { ProxyExchange, type ExchangeOwner } from './proxy-exchange.js';
 import { readRequestHead, type RequestHead } from './request-head.js';
 import { streamRequestBody } from './request-body.js';
 import type { UpstreamPools } from './upstream-pools.js';
-import { answerError, answerJson, remoteAddress } from './uws-respond.js';
+import { formatAddress } from './client-address.js';
+import { answerError, answerJson } from './uws-respond.js';
 
 export const HEALTH_PATH = '/_ringgate/healthz';
 const HEALTHY_BODY = JSON.stringify({ status: 'ok' });
@@ -103,7 +104,7 @@ export class Pipeline implements ExchangeOwner {
     const exchange = new ProxyExchange(res, this, routeIndex, head.method === 'HEAD', hasBody, startedAt);
     const body = hasBody ? streamRequestBody(res, this.#settings.maxBodyBytes) : null;
     if (body !== null) exchange.attachBody(body);
-    const client = remoteAddress(res);
+    const client = formatAddress(new Uint8Array(res.getRemoteAddress()));
     head.headers.push(
       'x-forwarded-for',
       head.forwardedFor === '' ? client : `${head.forwardedFor}, ${client}`,

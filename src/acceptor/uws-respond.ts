@@ -35,13 +35,3 @@ export function answerJson(res: HttpResponse, status: number, body: string, clos
     res.writeStatus(STATUS_LINES[status]!).writeHeader('content-type', 'application/json').end(body, closeConnection);
   });
 }
-
-/** Client address as text, with IPv4-mapped IPv6 (::ffff:a.b.c.d, as uWS prints it) shortened. */
-export function remoteAddress(res: HttpResponse): string {
-  const text = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
-  const mapped = /^(?:0000:){5}ffff:([0-9a-f]{4}):([0-9a-f]{4})$/i.exec(text);
-  if (mapped === null) return text;
-  const hi = parseInt(mapped[1]!, 16);
-  const lo = parseInt(mapped[2]!, 16);
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-}

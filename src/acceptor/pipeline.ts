@@ -10,7 +10,7 @@ import { isValidTenantId } from '../routing/tenant-id.js';
 import { lookupShared, type SharedRing } from '../shm/ring-buffer.js';
 import { ProxyExchange, type ExchangeOwner } from './proxy-exchange.js';
 import { readRequestHead, type RequestHead } from './request-head.js';
-import { streamRequestBody } from './request-body.js';
+import { readWholeBody, streamRequestBody } from './request-body.js';
 import type { UpstreamPools } from './upstream-pools.js';
 import { formatAddress } from './client-address.js';
 import { answerError, answerJson } from './uws-respond.js';
@@ -102,8 +102,6 @@ export class Pipeline implements ExchangeOwner {
     }
 
     const exchange = new ProxyExchange(res, this, routeIndex, head.method === 'HEAD', hasBody, startedAt);
-    const body = hasBody ? streamRequestBody(res, this.#settings.maxBodyBytes) : null;
-    if (body !== null) exchange.attachBody(body);
     const client = formatAddress(new Uint8Array(res.getRemoteAddress()));
     head.headers.push(
       'x-forwarded-for',
@@ -114,7 +112,19 @@ export class Pipeline implements ExchangeOwner {
       head.host,
     );
     this.#inFlight++;
-    target.pools[owner]!.dispatch({ path: head.target, method: head.method, headers: head.headers, body }, exchange);
+    const pool = target.pools[owner]!;
+    if (!hasBody) {
+      pool.dispatch({ path: head.target, method: head.method, headers: head.headers, body: null }, exchange);
+    } else if (!head.chunked && head.contentLength <= this.#settings.bufferBodyBytes) {
+      readWholeBody(res, head.contentLength, (body) => {
+        if (exchange.clientGone) return;
+        pool.dispatch({ path: head.target, method: head.method, headers: head.headers, body }, exchange);
+      });
+    } else {
+      const body = streamRequestBody(res, this.#settings.maxBodyBytes);
+      exchange.attachBody(body);
+      pool.dispatch({ path: head.target, method: head.method, headers: head.headers, body }, exchange);
+    }
   };
 
   exchangeFinished(exchange: ProxyExchange, status: number, errorCode: ErrorCode | undefined): void {

@@ -62,6 +62,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     res.onAborted(() => this.#onClientGone());
   }
 
+  /** The client went away (or the exchange is over): nothing more should be sent upstream. */
+  get clientGone(): boolean {
+    return this.#clientGone;
+  }
+
   attachBody(body: Readable): void {
     this.#body = body;
   }

@@ -31,6 +31,7 @@ export const settingsSchema = z.strictObject({
   upstreamPoolSize: z.number().int().min(1).max(10_000).default(128),
   maxHeaderBytes: z.number().int().min(1024).max(UWS_HEADER_CEILING_BYTES).default(16 * 1024),
   maxBodyBytes: z.number().int().min(0).default(100 * 1024 * 1024),
+  bufferBodyBytes: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -127,6 +128,7 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_UPSTREAM_POOL_SIZE: { key: 'upstreamPoolSize', kind: 'int' },
   GATEWAY_MAX_HEADER_BYTES: { key: 'maxHeaderBytes', kind: 'int' },
   GATEWAY_MAX_BODY_BYTES: { key: 'maxBodyBytes', kind: 'int' },
+  GATEWAY_BUFFER_BODY_BYTES: { key: 'bufferBodyBytes', kind: 'int' },
   GATEWAY_LOG_LEVEL: { key: 'logLevel', kind: 'string' },
 };
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadOrigin, startBackend, type Backend, type Handler } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, pooled, send } from '../helpers/http.js';
-import { rawExchange } from '../helpers/raw-http.js';
+import { jsonBodies, rawExchange } from '../helpers/raw-http.js';
 
 const FIVE_MIB = 5 * 1024 * 1024;
 const DOWNLOAD = randomBytes(FIVE_MIB);
@@ -123,6 +123,41 @@ describe('proxying with 2 acceptor threads and 3 backends', () => {
     expect(down.status).toBe(200);
     expect(down.headers['content-length']).toBe(String(FIVE_MIB));
     expect(sha256(down.body)).toBe(sha256(DOWNLOAD));
+  });
+
+  it('forwards a small declared body whole, even when it arrives in pieces', async () => {
+    const body = randomBytes(40 * 1024); // under GATEWAY_BUFFER_BODY_BYTES (64 KiB): read whole, then sent
+    const socket = connect(gateway.port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d) => (text += d));
+    socket.write(`POST /t/upload-pieces HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: acme\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(body.subarray(0, 1000));
+    await new Promise((r) => setTimeout(r, 100));
+    socket.write(body.subarray(1000, 30_000));
+    await new Promise((r) => setTimeout(r, 100));
+    socket.write(body.subarray(30_000));
+    await expect.poll(() => text.includes('sha256')).toBe(true);
+    socket.destroy();
+    expect(text.startsWith('HTTP/1.1 200')).toBe(true);
+    expect(jsonBodies(text)[0]).toMatchObject({ sha256: sha256(body), bytes: body.length });
+    const seen = backends.flatMap((b) => b.seen).filter((r) => r.url === '/t/upload-pieces');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.headers['content-length']).toBe(String(body.length));
+  });
+
+  it('sends nothing upstream for a small body the client abandons, and keeps serving', async () => {
+    const metricsBefore = await gateway.metrics();
+    const socket = connect(gateway.port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write('POST /t/upload-abandoned HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: acme\r\nContent-Length: 60000\r\n\r\n');
+    socket.write(Buffer.alloc(1000, 1));
+    await new Promise((r) => setTimeout(r, 100));
+    socket.destroy();
+    await expect
+      .poll(async () => metricValue(await gateway.metrics(), 'ringgate_http_requests_total', 'route="prefix:/t/"', 'status_class="4xx"'))
+      .toBe(metricValue(metricsBefore, 'ringgate_http_requests_total', 'route="prefix:/t/"', 'status_class="4xx"') + 1);
+    expect(backends.flatMap((b) => b.seen).filter((r) => r.url === '/t/upload-abandoned')).toHaveLength(0);
+    expect((await send(gateway.port, '/t/after-abandon', { tenant: 'acme' })).status).toBe(200);
   });
 
   it('streams a chunked upload of unknown length', async () => {

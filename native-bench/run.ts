@@ -3,9 +3,9 @@
  * upstream, in interleaved rounds, pinned and unpinned. `npm run bench`; knobs in README.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { cpus as osCpus, release, tmpdir } from 'node:os';
+import { cpus as osCpus, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runAutocannon } from './lib/autocannon.js';
@@ -14,8 +14,8 @@ import { measure } from './lib/measure.js';
 import { benchOptions, LAYOUTS, type BenchOptions, type Layout } from './lib/options.js';
 import type { Started } from './lib/proc.js';
 import { markdownReport, summarize, type Row } from './lib/report.js';
-import { SCENARIOS, wrkScript, type Scenario } from './lib/scenarios.js';
-import { startUpstream } from './lib/upstream.js';
+import { checkScenario, SCENARIOS, wrkScript, type Scenario } from './lib/scenarios.js';
+import { scratchDir, startUpstream } from './lib/upstream.js';
 import { runWrk } from './lib/wrk.js';
 import { runMicroBenchmarks } from './micro/run.js';
 import { microTable } from './micro/suite.js';
@@ -82,6 +82,9 @@ async function runScenario(
   const wrkFor = (port: number, seconds: number, path = scriptPath, connections = options.connections) => () =>
     runWrk({ url: `http://127.0.0.1:${port}`, scriptPath: path, connections, seconds, cpus: layout.load });
 
+  // A load of errors would be measured as fast as any: every candidate must answer one request right first.
+  for (const row of scenarioRows) await checkScenario(scenario, running.get(row.candidate)!.port, row.candidate);
+
   // Interleaved rounds (A B C … A B C …), so drift in the machine hits every candidate alike.
   for (let round = 1; round <= options.rounds; round++) {
     for (const row of scenarioRows) {
@@ -130,7 +133,7 @@ function version(command: string, args: string[]): string {
 async function main(): Promise<void> {
   const options = benchOptions(process.env);
   execFileSync(join(HERE, 'install-tools.sh'), { stdio: 'inherit' });
-  const dir = mkdtempSync(join(tmpdir(), 'ringgate-bench-'));
+  const dir = scratchDir('ringgate-bench-');
   const rows: Row[] = [];
   try {
     for (const layout of selected(LAYOUTS, options.layouts)) await runLayout(layout, options, dir, rows);

@@ -1,4 +1,4 @@
-import { LARGE_PATH } from './upstream.js';
+import { LARGE_BODY_BYTES, LARGE_PATH, SMALL_BODY } from './upstream.js';
 
 /** One request shape a scenario cycles through; every candidate gets exactly the same bytes. */
 export interface Scenario {
@@ -51,4 +51,18 @@ request = function()
   return requests[n]
 end
 ${paceMs === undefined ? '' : `delay = function() return math.random(0, ${2 * paceMs}) end\n`}`;
+}
+
+/** One request of the scenario's shape must come back 200 with the upstream's whole body. */
+export async function checkScenario(scenario: Scenario, port: number, candidate: string): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}${scenario.path}`, {
+    method: scenario.method,
+    headers: { 'x-tenant-id': scenario.tenants[0]!, ...(scenario.bodyBytes > 0 ? { 'content-type': 'application/octet-stream' } : {}) },
+    ...(scenario.bodyBytes > 0 ? { body: 'p'.repeat(scenario.bodyBytes) } : {}),
+  });
+  const body = await res.arrayBuffer();
+  const expected = scenario.path === LARGE_PATH ? LARGE_BODY_BYTES : SMALL_BODY.length;
+  if (res.status !== 200 || body.byteLength !== expected) {
+    throw new Error(`${candidate} answered ${scenario.name} with ${res.status} and ${body.byteLength} bytes (expected 200 and ${expected})`);
+  }
 }

@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGroup, waitForHttp, type CpuList, type Started } from './proc.js';
 
@@ -6,6 +7,16 @@ import { startGroup, waitForHttp, type CpuList, type Started } from './proc.js';
 export const SMALL_BODY = 'x'.repeat(1024);
 export const LARGE_PATH = '/64k';
 export const LARGE_BODY_BYTES = 64 * 1024;
+
+/**
+ * A scratch directory for one run. nginx workers drop root's privileges, so they must be able to
+ * walk into it to serve the static file (mkdtemp makes it 0700).
+ */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return dir;
+}
 
 /** nginx writes temp files and its pid under its prefix; never the system service's paths. */
 function nginxCommon(dir: string): string {
@@ -45,6 +56,7 @@ export async function startUpstream(dir: string, ports: readonly number[], cpus:
   const www = join(dir, 'www');
   mkdirSync(www, { recursive: true });
   writeFileSync(join(www, LARGE_PATH.slice(1)), Buffer.alloc(LARGE_BODY_BYTES, 'y'));
+
   const conf = `worker_processes 1;${nginxCommon(dir)}
 http {${nginxHttpCommon(dir)}
   server {

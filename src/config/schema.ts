@@ -19,6 +19,8 @@ export const settingsSchema = z.strictObject({
   adminHost: z.string().min(1).default('127.0.0.1'),
   drainMs: z.number().int().min(0).max(600_000).default(10_000),
   allowUwsFallback: z.boolean().default(false),
+  /** V8 young generation of each acceptor thread; V8 sizes each semi-space at a third of it. */
+  acceptorYoungGenerationMb: z.number().int().min(3).max(1024).default(12),
   /** Profiling mode: one acceptor on the main thread (threads is then 1). */
   inlineAcceptor: z.boolean().default(false),
   tenantHeader: z
@@ -122,6 +124,7 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_DRAIN_MS: { key: 'drainMs', kind: 'int' },
   GATEWAY_ALLOW_UWS_FALLBACK: { key: 'allowUwsFallback', kind: 'bool' },
   GATEWAY_INLINE_ACCEPTOR: { key: 'inlineAcceptor', kind: 'bool' },
+  GATEWAY_ACCEPTOR_YOUNG_GENERATION_MB: { key: 'acceptorYoungGenerationMb', kind: 'int' },
   GATEWAY_TENANT_HEADER: { key: 'tenantHeader', kind: 'string' },
   GATEWAY_UPSTREAM_TIMEOUT_MS: { key: 'upstreamTimeoutMs', kind: 'int' },
   GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: { key: 'upstreamConnectTimeoutMs', kind: 'int' },

@@ -34,8 +34,17 @@ async function freePort(host: string): Promise<number> {
 
 const ACCEPTOR_URL = new URL('../acceptor/worker.js', import.meta.url);
 
+/**
+ * A proxy's garbage is short-lived and its live set small: with a 12 MB young generation (4 MB
+ * semi-spaces) 2 threads held 132 MB RSS under wrk load, against 161 MB with 48 MB (V8's default
+ * here), at the same RPS; 6 MB lost RPS to scavenges.
+ */
 function startAcceptorThread(init: AcceptorInit): AcceptorHost {
-  return new Worker(ACCEPTOR_URL, { workerData: init, name: `ringgate-acceptor-${init.threadIndex}` });
+  return new Worker(ACCEPTOR_URL, {
+    workerData: init,
+    name: `ringgate-acceptor-${init.threadIndex}`,
+    resourceLimits: { maxYoungGenerationSizeMb: init.config.settings.acceptorYoungGenerationMb },
+  });
 }
 
 /** The coordinator: shared memory, acceptor threads, admin server; returns once everything listens. */

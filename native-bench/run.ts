@@ -116,7 +116,12 @@ async function runScenario(
       const connections = Math.max(1, Math.round((targetRps * PACE_MS) / 1000));
       const pacedPath = join(dir, `${scenario.name}-paced.lua`);
       writeFileSync(pacedPath, wrkScript(scenario, PACE_MS));
-      const proxy = await wrkFor(running.get(row.candidate)!.port, options.seconds, pacedPath, connections)();
+      const proxyPort = running.get(row.candidate)!.port;
+      // Warm up at the same pacing: the jump from 64 connections to this many (new client and
+      // upstream connections, re-tiered JIT code) otherwise lands in the measured tail.
+      if (options.warmupSeconds > 0) await wrkFor(proxyPort, options.warmupSeconds, pacedPath, connections)();
+      const proxy = await wrkFor(proxyPort, options.seconds, pacedPath, connections)();
+      if (options.warmupSeconds > 0) await wrkFor(directPort, options.warmupSeconds, pacedPath, connections)();
       const direct = await wrkFor(directPort, options.seconds, pacedPath, connections)();
       row.paced = { targetRps, proxy, direct };
       progress(`${layout.name} paced ${row.candidate} at ~${targetRps.toFixed(0)} rps: p99 ${proxy.p99Ms.toFixed(2)} ms vs direct ${direct.p99Ms.toFixed(2)} ms`);

@@ -70,19 +70,24 @@ describe('lifecycle', () => {
       res.writeHead(200, { 'content-length': 2 }).end('ok');
     });
     const gateway = await startGateway(singleCluster(backend.url), { GATEWAY_INLINE_ACCEPTOR: '1', GATEWAY_THREADS: '4' });
-    // The main thread plus libuv's and V8's own: no acceptor worker threads.
-    const threads = Number(readFileSync(`/proc/${gateway.pid}/status`, 'utf8').match(/Threads:\s+(\d+)/)![1]);
-    const threaded = await startGateway(singleCluster(backend.url), { GATEWAY_THREADS: '2' });
-    const threadedThreads = Number(readFileSync(`/proc/${threaded.pid}/status`, 'utf8').match(/Threads:\s+(\d+)/)![1]);
-    expect(await threaded.stop()).toBe(0);
-    expect(threads).toBeLessThan(threadedThreads);
+    const threaded = await startGateway(singleCluster(backend.url), { GATEWAY_THREADS: '2' }).catch(async (err: Error) => {
+      await gateway.stop();
+      throw err;
+    });
+    try {
+      // The main thread plus libuv's and V8's own: no acceptor worker threads.
+      const threadCount = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/Threads:\s+(\d+)/)![1]);
+      expect(threadCount(gateway.pid)).toBeLessThan(threadCount(threaded.pid));
 
-    for (let i = 0; i < 5; i++) expect((await send(gateway.port, `/r${i}`)).text).toBe('ok');
-    const metrics = await gateway.metrics();
-    expect(metricValue(metrics, 'ringgate_thread_requests_total', 'thread="0"')).toBe(5);
-    expect(metricValue(metrics, 'ringgate_thread_requests_total', 'thread="1"')).toBe(0);
-    expect(gateway.logs.some((line) => line.includes('"threads":1'))).toBe(true);
-    expect(await gateway.stop()).toBe(0);
+      for (let i = 0; i < 5; i++) expect((await send(gateway.port, `/r${i}`)).text).toBe('ok');
+      const metrics = await gateway.metrics();
+      expect(metricValue(metrics, 'ringgate_thread_requests_total', 'thread="0"')).toBe(5);
+      expect(metricValue(metrics, 'ringgate_thread_requests_total', 'thread="1"')).toBe(0);
+      expect(gateway.logs.some((line) => line.includes('"threads":1'))).toBe(true);
+    } finally {
+      expect(await threaded.stop()).toBe(0);
+      expect(await gateway.stop()).toBe(0);
+    }
     expect(gateway.logs.some((line) => line.includes('acceptor drained'))).toBe(true);
     await backend.close();
   });

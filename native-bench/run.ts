@@ -111,20 +111,26 @@ async function runScenario(
   if (options.paced && layout.name === 'pinned') {
     const directPort = running.get('direct')?.port;
     if (directPort === undefined) return;
-    for (const row of scenarioRows.filter((r) => r.candidate !== 'direct')) {
-      const targetRps = summarize(row).rps / 2;
-      const connections = Math.max(1, Math.round((targetRps * PACE_MS) / 1000));
-      const pacedPath = join(dir, `${scenario.name}-paced.lua`);
-      writeFileSync(pacedPath, wrkScript(scenario, PACE_MS));
-      const proxyPort = running.get(row.candidate)!.port;
-      // Warm up at the same pacing: the jump from 64 connections to this many (new client and
-      // upstream connections, re-tiered JIT code) otherwise lands in the measured tail.
-      if (options.warmupSeconds > 0) await wrkFor(proxyPort, options.warmupSeconds, pacedPath, connections)();
-      const proxy = await wrkFor(proxyPort, options.seconds, pacedPath, connections)();
-      if (options.warmupSeconds > 0) await wrkFor(directPort, options.warmupSeconds, pacedPath, connections)();
-      const direct = await wrkFor(directPort, options.seconds, pacedPath, connections)();
-      row.paced = { targetRps, proxy, direct };
-      progress(`${layout.name} paced ${row.candidate} at ~${targetRps.toFixed(0)} rps: p99 ${proxy.p99Ms.toFixed(2)} ms vs direct ${direct.p99Ms.toFixed(2)} ms`);
+    const pacedPath = join(dir, `${scenario.name}-paced.lua`);
+    writeFileSync(pacedPath, wrkScript(scenario, PACE_MS));
+    const paced = scenarioRows.filter((r) => r.candidate !== 'direct');
+    for (const row of paced) row.paced = { targetRps: summarize(row).rps / 2, proxy: [], direct: [] };
+    // The tail on this machine moves run to run: interleaved rounds, proxy then direct at its pacing.
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const row of paced) {
+        const { targetRps, proxy, direct } = row.paced!;
+        const connections = Math.max(1, Math.round((targetRps * PACE_MS) / 1000));
+        for (const [port, results] of [[running.get(row.candidate)!.port, proxy], [directPort, direct]] as const) {
+          // Warm up at the same pacing: the jump from 64 connections to this many (new client and
+          // upstream connections, re-tiered JIT code) otherwise lands in the measured tail.
+          if (options.warmupSeconds > 0) await wrkFor(port, options.warmupSeconds, pacedPath, connections)();
+          results.push(await wrkFor(port, options.seconds, pacedPath, connections)());
+        }
+        progress(
+          `${layout.name} paced round ${round} ${row.candidate} at ~${targetRps.toFixed(0)} rps: ` +
+            `p99 ${proxy.at(-1)!.p99Ms.toFixed(2)} ms vs direct ${direct.at(-1)!.p99Ms.toFixed(2)} ms`,
+        );
+      }
     }
   }
 }

@@ -54,6 +54,18 @@ const fastify: Candidate = {
   },
 };
 
+/** Bare uWS + undici dispatch(): the floor ringgate's pipeline is measured against. */
+const uwsUndiciMinimal: Candidate = {
+  name: 'uws-undici-minimal',
+  async start({ port, upstreamPorts, cpus }) {
+    const script = join(ROOT, 'native-bench/candidates/uws-undici-minimal.ts');
+    const args = ['--import', 'tsx', script, String(port), `http://127.0.0.1:${upstreamPorts[0]}`];
+    const started = startGroup('uws-undici-minimal', process.execPath, args, cpus);
+    await waitForHttp(`http://127.0.0.1:${port}/`, started);
+    return started;
+  },
+};
+
 /** ringgate from dist/ (the built product), one cluster whose nodes are the upstream's ports. */
 function ringgate(threads: number): Candidate {
   return {
@@ -85,4 +97,4 @@ function ringgate(threads: number): Candidate {
   };
 }
 
-export const CANDIDATES: readonly Candidate[] = [direct, nginx, haproxy, fastify, ringgate(1), ringgate(2)];
+export const CANDIDATES: readonly Candidate[] = [direct, nginx, haproxy, fastify, uwsUndiciMinimal, ringgate(1), ringgate(2)];

@@ -31,5 +31,5 @@ export function ringLookupSuite(hash32: Hash32, batch: number): MicroSuite {
     );
     if (sink === -1) throw new Error('unreachable: keeps the loop from being optimised away');
   }
-  return { title: 'Ring lookup (per lookup; 8-probe multi-probe, binary search)', tasks };
+  return { title: 'Ring lookup (per lookup; 8-probe multi-probe, bucket index + binary search in the bucket)', tasks };
 }

@@ -5,8 +5,12 @@
  * point that is nearest clockwise from any of them. With 150 random points per node, a plain
  * lookup leaves nodes up to ±20-28% off their share (measured over random 10-node sets); 8 probes
  * bring every set within ±10%, and a joining node still takes only keys for itself (~1/N).
- * Pure: the hash function is passed in, so tests, benchmarks and the coordinator share this code.
+ * Each probe finds its point through a bucket index (ring-index.ts) rather than a binary search
+ * over the whole ring. Pure: the hash function is passed in, so tests, benchmarks and the
+ * coordinator share this code.
  */
+import { fillRingIndex, findPoint, indexBitsFor, indexLength } from './ring-index.js';
+
 export const VNODES_PER_WEIGHT = 150;
 export const RING_PROBES = 8;
 
@@ -22,6 +26,9 @@ export interface RingData {
   readonly hashes: Uint32Array;
   /** Node index owning the point at the same position. */
   readonly owners: Uint16Array;
+  /** Bucket index over `hashes` (ring-index.ts), of `indexBits`. */
+  readonly index: Uint32Array;
+  readonly indexBits: number;
 }
 
 export type Hash32 = (key: string) => number;
@@ -59,22 +66,10 @@ export function buildRing(members: readonly RingMember[], hash32: Hash32): RingD
     hashes[to] = pointHashes[from]!;
     owners[to] = pointOwners[from]!;
   });
-  return { hashes, owners };
-}
-
-/**
- * Position of the first point at or after `keyHash` (wrapping to 0), by binary search over
- * `hashes[base .. base + count)`. Returns an offset relative to `base`; `count` must be > 0.
- */
-export function findPoint(hashes: Uint32Array, base: number, count: number, keyHash: number): number {
-  let lo = 0;
-  let hi = count;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (hashes[base + mid]! < keyHash) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo === count ? 0 : lo;
+  const indexBits = indexBitsFor(size);
+  const index = new Uint32Array(indexLength(indexBits));
+  fillRingIndex(hashes, 0, size, index, 0, indexBits);
+  return { hashes, owners, index, indexBits };
 }
 
 /** The p-th probe position of a key: murmur3's fmix32 over the key hash plus p × golden ratio. */
@@ -91,14 +86,23 @@ export function probePosition(keyHash: number, probe: number): number {
 
 /**
  * Offset (relative to `base`) of the point that owns `keyHash`: of the points found clockwise
- * from each probe, the nearest one (ties: the earlier probe). `count` must be > 0.
+ * from each probe, the nearest one (ties: the earlier probe). `count` must be > 0; `index` is the
+ * ring's bucket index at `indexBase`.
  */
-export function locate(hashes: Uint32Array, base: number, count: number, keyHash: number): number {
+export function locate(
+  hashes: Uint32Array,
+  base: number,
+  count: number,
+  index: Uint32Array,
+  indexBase: number,
+  indexBits: number,
+  keyHash: number,
+): number {
   let best = 0;
   let bestDistance = Infinity;
   for (let probe = 0; probe < RING_PROBES; probe++) {
     const position = probePosition(keyHash, probe);
-    const at = findPoint(hashes, base, count, position);
+    const at = findPoint(hashes, base, count, index, indexBase, indexBits, position);
     const distance = (hashes[base + at]! - position) >>> 0;
     if (distance < bestDistance) {
       bestDistance = distance;
@@ -112,5 +116,5 @@ export function locate(hashes: Uint32Array, base: number, count: number, keyHash
 export function lookup(ring: RingData, keyHash: number): number {
   const count = ring.hashes.length;
   if (count === 0) return -1;
-  return ring.owners[locate(ring.hashes, 0, count, keyHash)]!;
+  return ring.owners[locate(ring.hashes, 0, count, ring.index, 0, ring.indexBits, keyHash)]!;
 }

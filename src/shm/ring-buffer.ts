@@ -1,4 +1,5 @@
 import { locate, type RingData } from '../routing/ring.js';
+import { fillRingIndex, indexBitsFor, indexLength } from '../routing/ring-index.js';
 
 /**
  * One cluster's consistent-hash ring in a SharedArrayBuffer, double-buffered with a sequence number
@@ -9,12 +10,15 @@ import { locate, type RingData } from '../routing/ring.js';
  *   header   Int32[HEADER_WORDS]          at 0
  *   hashes   Uint32[2 × capacity]         at HASHES_OFFSET       buffer b uses [b × capacity, …)
  *   owners   Uint16[2 × capacity]         at ownersOffset(cap)   node index per point, same positions
+ *   index    Uint32[2 × indexLength(bits)] at indexOffset(cap)   bucket index (routing/ring-index.ts)
+ *                                                                 per buffer, written with its points
  *
  * Header words, each written by the coordinator only:
  *   ACTIVE     which buffer (0/1) readers use             Atomics.store after the buffer is complete
  *   SEQ_0/1    per-buffer sequence: odd while writing      Atomics.add(+1) before and after the write
  *   COUNT_0/1  points in use in that buffer               Atomics.store while its SEQ is odd
  *   CAPACITY   points each buffer can hold                 set once at creation
+ *   INDEX_BITS bucket index size (2^bits buckets)         set once at creation, from CAPACITY
  */
 export const ACTIVE = 0;
 export const SEQ_0 = 1;
@@ -22,6 +26,7 @@ export const SEQ_1 = 2;
 export const COUNT_0 = 3;
 export const COUNT_1 = 4;
 export const CAPACITY = 5;
+export const INDEX_BITS = 6;
 export const HEADER_WORDS = 8;
 export const HEADER_BYTES = HEADER_WORDS * Int32Array.BYTES_PER_ELEMENT;
 export const HASHES_OFFSET = HEADER_BYTES;
@@ -39,36 +44,54 @@ export interface SharedRing {
   readonly header: Int32Array;
   readonly hashes: Uint32Array;
   readonly owners: Uint16Array;
+  readonly index: Uint32Array;
   readonly capacity: number;
+  readonly indexBits: number;
+  /** Entries of one buffer's index. */
+  readonly indexStride: number;
 }
 
 function ownersOffset(capacity: number): number {
   return HASHES_OFFSET + 2 * capacity * Uint32Array.BYTES_PER_ELEMENT;
 }
 
+function indexOffset(capacity: number): number {
+  // Uint32 views need 4-byte alignment after the Uint16 owners.
+  const end = ownersOffset(capacity) + 2 * capacity * Uint16Array.BYTES_PER_ELEMENT;
+  return Math.ceil(end / Uint32Array.BYTES_PER_ELEMENT) * Uint32Array.BYTES_PER_ELEMENT;
+}
+
 export function byteLengthFor(capacity: number): number {
-  return ownersOffset(capacity) + 2 * capacity * Uint16Array.BYTES_PER_ELEMENT;
+  return indexOffset(capacity) + 2 * indexLength(indexBitsFor(capacity)) * Uint32Array.BYTES_PER_ELEMENT;
 }
 
 export function createSharedRing(capacity: number): SharedRing {
-  const ring = viewSharedRing(new SharedArrayBuffer(byteLengthFor(capacity)), capacity);
-  Atomics.store(ring.header, CAPACITY, capacity);
-  return ring;
+  const buffer = new SharedArrayBuffer(byteLengthFor(capacity));
+  const header = new Int32Array(buffer, 0, HEADER_WORDS);
+  Atomics.store(header, CAPACITY, capacity);
+  Atomics.store(header, INDEX_BITS, indexBitsFor(capacity));
+  return viewSharedRing(buffer);
 }
 
 /** Typed views over a buffer received from another thread. */
 export function attachSharedRing(buffer: SharedArrayBuffer): SharedRing {
-  const capacity = Atomics.load(new Int32Array(buffer, 0, HEADER_WORDS), CAPACITY);
-  return viewSharedRing(buffer, capacity);
+  return viewSharedRing(buffer);
 }
 
-function viewSharedRing(buffer: SharedArrayBuffer, capacity: number): SharedRing {
+function viewSharedRing(buffer: SharedArrayBuffer): SharedRing {
+  const header = new Int32Array(buffer, 0, HEADER_WORDS);
+  const capacity = Atomics.load(header, CAPACITY);
+  const indexBits = Atomics.load(header, INDEX_BITS);
+  const indexStride = indexLength(indexBits);
   return {
     buffer,
-    header: new Int32Array(buffer, 0, HEADER_WORDS),
+    header,
     hashes: new Uint32Array(buffer, HASHES_OFFSET, 2 * capacity),
     owners: new Uint16Array(buffer, ownersOffset(capacity), 2 * capacity),
+    index: new Uint32Array(buffer, indexOffset(capacity), 2 * indexStride),
     capacity,
+    indexBits,
+    indexStride,
   };
 }
 
@@ -84,6 +107,7 @@ export function publishRing(ring: SharedRing, data: RingData): void {
   Atomics.add(ring.header, seq, 1); // odd: readers that land here retry
   ring.hashes.set(data.hashes, base);
   ring.owners.set(data.owners, base);
+  fillRingIndex(ring.hashes, base, count, ring.index, target * ring.indexStride, ring.indexBits);
   Atomics.store(ring.header, target === 0 ? COUNT_0 : COUNT_1, count);
   Atomics.add(ring.header, seq, 1); // even: consistent again
   Atomics.store(ring.header, ACTIVE, target);
@@ -106,7 +130,8 @@ export function lookupShared(ring: SharedRing, keyHash: number): number {
       continue;
     }
     const base = active * ring.capacity;
-    const owner = ring.owners[base + locate(ring.hashes, base, count, keyHash)]!;
+    const at = locate(ring.hashes, base, count, ring.index, active * ring.indexStride, ring.indexBits, keyHash);
+    const owner = ring.owners[base + at]!;
     if (Atomics.load(header, seqIndex) === before) return owner;
   }
   return -1;

@@ -1,0 +1,92 @@
+/**
+ * `npm run flame`: ringgate under 0x, its one acceptor on the main thread (GATEWAY_INLINE_ACCEPTOR:
+ * 0x reads V8's log of the main isolate only), while wrk sends a bounded load through it to an
+ * nginx upstream. Writes flamegraphs/<stamp>.html and prints the top frames.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { startGroup, waitForHttp } from '../native-bench/lib/proc.js';
+import { checkScenario, SCENARIOS, wrkScript } from '../native-bench/lib/scenarios.js';
+import { scratchDir, startUpstream } from '../native-bench/lib/upstream.js';
+import { runWrk } from '../native-bench/lib/wrk.js';
+import { topFrames, type V8LogJson } from './top-frames.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const ROOT = join(HERE, '..');
+const ZERO_X = createRequire(import.meta.url).resolve('0x/cmd.js');
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name}: expected a positive integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function main(): Promise<void> {
+  const seconds = intEnv('FLAME_SECONDS', 10);
+  const connections = intEnv('FLAME_CONNECTIONS', 64);
+  const scenarioName = process.env.FLAME_SCENARIO || 'get-1k';
+  const scenario = SCENARIOS.find((s) => s.name === scenarioName);
+  if (scenario === undefined) throw new Error(`FLAME_SCENARIO: no scenario ${JSON.stringify(scenarioName)}`);
+  execFileSync(join(ROOT, 'native-bench/install-tools.sh'), { stdio: 'inherit' });
+
+  const dir = scratchDir('ringgate-flame-');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const outputDir = join(HERE, `${stamp}.0x`);
+  const html = join(HERE, `${stamp}.html`);
+  const upstreamPorts = [await freePort(), await freePort(), await freePort()];
+  const port = await freePort();
+  const upstream = await startUpstream(join(dir, 'upstream'), upstreamPorts, null);
+  try {
+    const configPath = join(dir, 'ringgate.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        routes: [{ prefix: '/', cluster: 'flame' }],
+        clusters: { flame: { nodes: upstreamPorts.map((p, i) => ({ id: `n${i}`, url: `http://127.0.0.1:${p}`, az: `az-${i}` })) } },
+      }),
+    );
+    const env = {
+      ...process.env,
+      GATEWAY_CONFIG: configPath,
+      GATEWAY_PORT: String(port),
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_ADMIN_PORT: '0',
+      GATEWAY_INLINE_ACCEPTOR: '1',
+      GATEWAY_LOG_LEVEL: 'warn',
+    };
+    const args = [ZERO_X, '--quiet', '--output-dir', outputDir, '--output-html', html, '--', process.execPath, join(ROOT, 'dist/main.js')];
+    const profiled = startGroup('ringgate under 0x', process.execPath, args, null, env);
+    await waitForHttp(`http://127.0.0.1:${port}/_ringgate/healthz`, profiled);
+    await checkScenario(scenario, port, 'ringgate');
+    const scriptPath = join(dir, `${scenario.name}.lua`);
+    writeFileSync(scriptPath, wrkScript(scenario));
+    const load = await runWrk({ url: `http://127.0.0.1:${port}`, scriptPath, connections, seconds, cpus: null });
+    process.stderr.write(`load: ${load.rps.toFixed(0)} rps over ${load.seconds.toFixed(1)} s, errors ${load.errors} (under the profiler)\n`);
+    // SIGINT to ringgate only: it drains and exits, then 0x turns the log into the flamegraph.
+    const ringgatePid = Number(execFileSync('pgrep', ['-P', String(profiled.pgid), '-f', 'dist/main.js'], { encoding: 'utf8' }).trim().split('\n')[0]);
+    process.kill(ringgatePid, 'SIGINT');
+    await new Promise<void>((resolve) => profiled.child.once('exit', () => resolve()));
+  } finally {
+    await upstream.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const logJson = readdirSync(outputDir).find((f) => f.endsWith('.log.json'));
+  if (logJson === undefined) throw new Error(`0x left no profile in ${outputDir}`);
+  const profile = JSON.parse(readFileSync(join(outputDir, logJson), 'utf8')) as V8LogJson;
+  process.stdout.write(`flamegraph: ${html}\n\n${topFrames(profile)}\n`);
+}
+
+await main();

@@ -28,7 +28,8 @@ function frameName(code: readonly CodeEntry[], index: number): string {
   const entry = code[index];
   if (entry === undefined) return '(unknown)';
   const name = entry.name.trim() || '(anonymous)';
-  return entry.type === 'JS' ? name.replace(/^file:\/\/\S*\/(node_modules|dist)\//, '$1/') : `[${entry.type}] ${name}`;
+  // Paths from the project root on: the machine's own directories say nothing.
+  return entry.type === 'JS' ? name.replace(/(?:file:\/\/)?\/\S*?\/(node_modules|dist)\//, '$1/') : `[${entry.type}] ${name}`;
 }
 
 function top(counts: Map<string, number>, total: number, limit: number): string[] {

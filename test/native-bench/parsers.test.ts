@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { topFrames } from '../../flamegraphs/top-frames.js';
+import { median, spreadPercent } from '../../native-bench/lib/stats.js';
+import { parseWrk } from '../../native-bench/lib/wrk.js';
+
+/** wrk 4.1's report, as printed with --latency (Debian's build). */
+const WRK_OUTPUT = `Running 5s test @ http://127.0.0.1:40000
+  1 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     2.84ms    1.10ms  21.60ms   88.01%
+    Req/Sec    22.65k     1.31k   24.48k    82.00%
+  Latency Distribution
+     50%  648.00us
+     75%    3.02ms
+     90%    3.77ms
+     99%    1.20s
+  112430 requests in 5.00s, 133.62MB read
+  Socket errors: connect 0, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 7
+Requests/sec:  22485.54
+Transfer/sec:     26.72MB
+`;
+
+describe('native-bench parsers', () => {
+  it('reads requests, rate, percentiles in every unit, and errors from wrk', () => {
+    const result = parseWrk(WRK_OUTPUT);
+    expect(result.requests).toBe(112_430);
+    expect(result.seconds).toBe(5);
+    expect(result.rps).toBeCloseTo(22_486, 0);
+    expect(result.p50Ms).toBeCloseTo(0.648, 6);
+    expect(result.p99Ms).toBe(1200);
+    expect(result.errors).toBe(2 + 3 + 7);
+    expect(() => parseWrk('unable to connect to 127.0.0.1:1 Connection refused')).toThrow(/unexpected wrk output/);
+  });
+
+  it('takes medians and the spread between rounds', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(spreadPercent([90, 100, 110])).toBeCloseTo(20, 6);
+    expect(spreadPercent([100])).toBe(0);
+  });
+
+  it('ranks profile frames by self and inclusive ticks, leaving idle ticks out', () => {
+    const code = [
+      { name: 'handle file:///x/dist/acceptor/pipeline.js:1:1', type: 'JS' },
+      { name: 'send', type: 'CPP' },
+      { name: 'onBody /x/node_modules/undici/lib/h1.js:1:1', type: 'JS' },
+    ];
+    const ticks = [
+      { vm: 0, s: [1, 0, 0, 4] }, // send ← handle
+      { vm: 0, s: [1, 0, 2, 4] }, // send ← onBody
+      { vm: 1, s: [2, 0] }, // GC tick in onBody
+      { vm: 8, s: [-1, 99] }, // idle
+    ];
+    const text = topFrames({ code, ticks });
+    expect(text).toContain('3 busy ticks (1 idle left out)');
+    expect(text).toContain('| 66.7% | `[CPP] send` |');
+    expect(text).toContain('| 66.7% | `onBody node_modules/undici/lib/h1.js:1:1` |');
+    expect(text).toContain('| 33.3% | `handle dist/acceptor/pipeline.js:1:1` |');
+    expect(text).toMatch(/\| GC \| 33\.3% \|/);
+  });
+});

@@ -5,11 +5,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { startGroup, waitForHttp } from '../native-bench/lib/proc.js';
+import { writeRinggateConfig } from '../native-bench/lib/candidates.js';
+import { intFromEnv } from '../native-bench/lib/options.js';
+import { freePort, startGroup, waitForHttp } from '../native-bench/lib/proc.js';
 import { checkScenario, SCENARIOS, wrkScript } from '../native-bench/lib/scenarios.js';
 import { scratchDir, startUpstream } from '../native-bench/lib/upstream.js';
 import { runWrk } from '../native-bench/lib/wrk.js';
@@ -19,24 +20,9 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..');
 const ZERO_X = createRequire(import.meta.url).resolve('0x/cmd.js');
 
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name}: expected a positive integer, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 async function main(): Promise<void> {
-  const seconds = intEnv('FLAME_SECONDS', 10);
-  const connections = intEnv('FLAME_CONNECTIONS', 64);
+  const seconds = intFromEnv(process.env, 'FLAME_SECONDS', 10, 1);
+  const connections = intFromEnv(process.env, 'FLAME_CONNECTIONS', 64, 1);
   const scenarioName = process.env.FLAME_SCENARIO || 'get-1k';
   const scenario = SCENARIOS.find((s) => s.name === scenarioName);
   if (scenario === undefined) throw new Error(`FLAME_SCENARIO: no scenario ${JSON.stringify(scenarioName)}`);
@@ -50,14 +36,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   const upstream = await startUpstream(join(dir, 'upstream'), upstreamPorts, null);
   try {
-    const configPath = join(dir, 'ringgate.json');
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        routes: [{ prefix: '/', cluster: 'flame' }],
-        clusters: { flame: { nodes: upstreamPorts.map((p, i) => ({ id: `n${i}`, url: `http://127.0.0.1:${p}`, az: `az-${i}` })) } },
-      }),
-    );
+    const configPath = writeRinggateConfig(join(dir, 'ringgate.json'), upstreamPorts);
     const env = {
       ...process.env,
       GATEWAY_CONFIG: configPath,

@@ -4,7 +4,6 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { cpus as osCpus, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +11,7 @@ import { runAutocannon } from './lib/autocannon.js';
 import { CANDIDATES, type Candidate } from './lib/candidates.js';
 import { measure } from './lib/measure.js';
 import { benchOptions, LAYOUTS, type BenchOptions, type Layout } from './lib/options.js';
-import type { Started } from './lib/proc.js';
+import { freePort, type Started } from './lib/proc.js';
 import { markdownReport, summarize, type Row } from './lib/report.js';
 import { checkScenario, SCENARIOS, wrkScript, type Scenario } from './lib/scenarios.js';
 import { scratchDir, startUpstream } from './lib/upstream.js';
@@ -27,14 +26,6 @@ const SCENARIO_CANDIDATES = new Set(['direct', 'nginx', 'ringgate-1t', 'ringgate
 const UPSTREAM_NODES = 3;
 /** Each paced connection waits this long between requests; connections = rate × pace. */
 const PACE_MS = 10;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const progress = (line: string): boolean => process.stderr.write(`${line}\n`);
 

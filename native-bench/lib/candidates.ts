@@ -43,44 +43,37 @@ const haproxy: Candidate = {
   },
 };
 
-const fastify: Candidate = {
-  name: 'fastify-http-proxy',
-  async start({ port, upstreamPorts, cpus }) {
-    const script = join(ROOT, 'native-bench/candidates/fastify-http-proxy.ts');
-    const args = ['--import', 'tsx', script, String(port), `http://127.0.0.1:${upstreamPorts[0]}`];
-    const started = startGroup('fastify-http-proxy', process.execPath, args, cpus);
-    await waitForHttp(`http://127.0.0.1:${port}/`, started);
-    return started;
-  },
-};
+/** A Node proxy from candidates/, run as `node --import tsx FILE PORT UPSTREAM_URL`. */
+function nodeScript(name: string, file: string): Candidate {
+  return {
+    name,
+    async start({ port, upstreamPorts, cpus }) {
+      const args = ['--import', 'tsx', join(ROOT, 'native-bench/candidates', file), String(port), `http://127.0.0.1:${upstreamPorts[0]}`];
+      const started = startGroup(name, process.execPath, args, cpus);
+      await waitForHttp(`http://127.0.0.1:${port}/`, started);
+      return started;
+    },
+  };
+}
+
+const fastify = nodeScript('fastify-http-proxy', 'fastify-http-proxy.ts');
 
 /** Bare uWS + undici dispatch(): the floor ringgate's pipeline is measured against. */
-const uwsUndiciMinimal: Candidate = {
-  name: 'uws-undici-minimal',
-  async start({ port, upstreamPorts, cpus }) {
-    const script = join(ROOT, 'native-bench/candidates/uws-undici-minimal.ts');
-    const args = ['--import', 'tsx', script, String(port), `http://127.0.0.1:${upstreamPorts[0]}`];
-    const started = startGroup('uws-undici-minimal', process.execPath, args, cpus);
-    await waitForHttp(`http://127.0.0.1:${port}/`, started);
-    return started;
-  },
-};
+const uwsUndiciMinimal = nodeScript('uws-undici-minimal', 'uws-undici-minimal.ts');
+
+/** A ringgate config routing everything to one cluster whose nodes are the upstream's ports. */
+export function writeRinggateConfig(path: string, upstreamPorts: readonly number[]): string {
+  const nodes = upstreamPorts.map((p, i) => ({ id: `n${i}`, url: `http://127.0.0.1:${p}`, az: `az-${i}` }));
+  writeFileSync(path, JSON.stringify({ routes: [{ prefix: '/', cluster: 'bench' }], clusters: { bench: { nodes } } }));
+  return path;
+}
 
 /** ringgate from dist/ (the built product), one cluster whose nodes are the upstream's ports. */
 function ringgate(threads: number): Candidate {
   return {
     name: `ringgate-${threads}t`,
     async start({ dir, port, upstreamPorts, cpus }) {
-      const configPath = join(dir, `ringgate-${threads}t.json`);
-      writeFileSync(
-        configPath,
-        JSON.stringify({
-          routes: [{ prefix: '/', cluster: 'bench' }],
-          clusters: {
-            bench: { nodes: upstreamPorts.map((p, i) => ({ id: `n${i}`, url: `http://127.0.0.1:${p}`, az: `az-${i}` })) },
-          },
-        }),
-      );
+      const configPath = writeRinggateConfig(join(dir, `ringgate-${threads}t.json`), upstreamPorts);
       const env = {
         ...process.env,
         GATEWAY_CONFIG: configPath,

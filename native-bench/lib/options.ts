@@ -28,7 +28,8 @@ export interface BenchOptions {
   readonly micro: boolean;
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+/** An integer knob: unset or empty is `fallback`; anything else must be an integer ≥ `min`. */
+export function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
@@ -44,10 +45,10 @@ function list(env: NodeJS.ProcessEnv, name: string): string[] | null {
 /** The bench's knobs (README table in native-bench/README.md). */
 export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
   return {
-    seconds: int(env, 'BENCH_SECONDS', 5, 1),
-    warmupSeconds: int(env, 'BENCH_WARMUP_SECONDS', 2, 0),
-    rounds: int(env, 'BENCH_ROUNDS', 2, 1),
-    connections: int(env, 'BENCH_CONNECTIONS', 64, 1),
+    seconds: intFromEnv(env, 'BENCH_SECONDS', 5, 1),
+    warmupSeconds: intFromEnv(env, 'BENCH_WARMUP_SECONDS', 2, 0),
+    rounds: intFromEnv(env, 'BENCH_ROUNDS', 2, 1),
+    connections: intFromEnv(env, 'BENCH_CONNECTIONS', 64, 1),
     layouts: list(env, 'BENCH_LAYOUTS'),
     scenarios: list(env, 'BENCH_SCENARIOS'),
     candidates: list(env, 'BENCH_CANDIDATES'),

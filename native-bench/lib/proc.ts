@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** CPU set for a process: `null` runs it unpinned, otherwise the list handed to `taskset -c`. */
@@ -135,4 +136,13 @@ export function runToEnd(command: string, args: string[], cpus: CpuList, timeout
       else reject(new Error(`${command} exited ${code}: ${stderr || stdout}`));
     });
   });
+}
+
+/** A port the kernel just handed out and took back: free for a candidate to listen on. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

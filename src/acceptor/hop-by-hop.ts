@@ -12,12 +12,13 @@ export const HOP_BY_HOP = [
 ] as const;
 
 /**
- * Headers named in Connection are hop-by-hop too: removes them from a flat [name, value, …] list.
- * Rare (most Connection values name no header), so done after the copy rather than during it.
+ * Headers named in Connection are hop-by-hop too: removes them from a flat [name, value, …] list
+ * of strings (requests) or raw Buffers (responses). Rare (most Connection values name no header),
+ * so done after the copy rather than during it.
  */
-export function dropConnectionTokens(headers: string[], connection: string): void {
+export function dropConnectionTokens(headers: (string | Buffer)[], connection: string): void {
   const named = new Set(connection.split(',').map((t) => t.trim().toLowerCase()));
   for (let i = headers.length - 2; i >= 0; i -= 2) {
-    if (named.has(headers[i]!.toLowerCase())) headers.splice(i, 2);
+    if (named.has(headers[i]!.toString('latin1').toLowerCase())) headers.splice(i, 2);
   }
 }

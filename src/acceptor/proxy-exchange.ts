@@ -3,11 +3,12 @@ import type { Dispatcher } from 'undici';
 import type { HttpResponse } from 'uWebSockets.js';
 import type { ErrorCode } from '../errors.js';
 import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
+import { RawHeaderNames } from './raw-header-names.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 import { answerError, statusLine } from './uws-respond.js';
 
 /** Response headers that are hop-by-hop, or that uWS writes itself (Content-Length, Date). */
-const RESPONSE_DROPPED = new Set<string>([...HOP_BY_HOP, 'content-length', 'date']);
+const RESPONSE_DROPPED = new RawHeaderNames([...HOP_BY_HOP, 'content-length', 'date']);
 
 /** nginx's convention for "client closed the request before the answer": counted, never sent. */
 export const CLIENT_CLOSED_STATUS = 499;
@@ -44,7 +45,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   /** uWS considers the response complete (the res object is dead from here on). */
   #responded = false;
   #status = 0;
-  #headers: string[] = [];
+  /** Forwarded response headers as undici's raw [name, value, …] Buffers, which uWS takes as they are. */
+  #headers: Buffer[] = [];
   /** Upstream Content-Length, or -1 for chunked / close-delimited bodies. */
   #totalSize = -1;
   #noBody = false;
@@ -86,12 +88,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#noBody = this.#headOnly || status === 204 || status === 304;
     let connection: string | undefined;
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!.toString('latin1');
-      const value = rawHeaders[i + 1]!.toString('latin1');
-      const lower = name.toLowerCase();
-      if (lower === 'content-length') this.#totalSize = Number(value);
-      else if (lower === 'connection') connection = value;
-      if (!RESPONSE_DROPPED.has(lower)) this.#headers.push(name, value);
+      const name = rawHeaders[i]!;
+      const dropped = RESPONSE_DROPPED.find(name);
+      if (dropped === null) this.#headers.push(name, rawHeaders[i + 1]!);
+      else if (dropped === 'content-length') this.#totalSize = Number(rawHeaders[i + 1]!.toString('latin1'));
+      else if (dropped === 'connection') connection = rawHeaders[i + 1]!.toString('latin1');
     }
     if (connection !== undefined) dropConnectionTokens(this.#headers, connection);
     return true;

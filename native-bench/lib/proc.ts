@@ -15,6 +15,24 @@ export interface Started {
   stop(): Promise<void>;
 }
 
+/** Every group started and not yet stopped: an interrupted bench must not leave them running. */
+const live = new Set<number>();
+
+function stopLiveGroupsOn(signal: NodeJS.Signals): void {
+  process.once(signal, () => {
+    for (const pgid of live) {
+      try {
+        process.kill(-pgid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(130);
+  });
+}
+stopLiveGroupsOn('SIGINT');
+stopLiveGroupsOn('SIGTERM');
+
 /**
  * Starts a command in its own process group (so its CPU time and RSS can be summed from /proc and
  * it can be stopped as a group), optionally pinned with taskset (which execs, so the pid stays).
@@ -28,7 +46,13 @@ export function startGroup(name: string, command: string, args: string[], cpus: 
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  live.add(child.pid!);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      live.delete(child.pid!);
+      resolve();
+    }),
+  );
   return {
     name,
     pgid: child.pid!,

@@ -25,8 +25,13 @@ export interface RequestHead {
 
 export type HeadResult = RequestHead | ErrorCode;
 
-/** Hop-by-hop headers, and the X-Forwarded-* the gateway sets itself. */
-const DROPPED = new Set<string>([...HOP_BY_HOP, 'x-forwarded-proto', 'x-forwarded-host']);
+/**
+ * Hop-by-hop headers, the X-Forwarded-* the gateway sets itself, and Expect: uWS answers
+ * "100 Continue" to the client itself, and undici refuses to send Expect upstream (the upload then
+ * failed as a 502; curl sends it for every body over 1 MiB). The upstream gets the whole body as a
+ * plain request, as nginx does.
+ */
+const DROPPED = new Set<string>([...HOP_BY_HOP, 'x-forwarded-proto', 'x-forwarded-host', 'expect']);
 
 // " HTTP/1.1\r\n" after the target, ": " and "\r\n" per header line, the final "\r\n".
 const REQUEST_LINE_OVERHEAD = 11;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadOrigin, startBackend, type Backend, type Handler } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, pooled, send } from '../helpers/http.js';
-import { jsonBodies, rawExchange } from '../helpers/raw-http.js';
+import { jsonBodies, rawExchange, statuses } from '../helpers/raw-http.js';
 
 const FIVE_MIB = 5 * 1024 * 1024;
 const DOWNLOAD = randomBytes(FIVE_MIB);
@@ -143,6 +143,22 @@ describe('proxying with 2 acceptor threads and 3 backends', () => {
     const seen = backends.flatMap((b) => b.seen).filter((r) => r.url === '/t/upload-pieces');
     expect(seen).toHaveLength(1);
     expect(seen[0]!.headers['content-length']).toBe(String(body.length));
+  });
+
+  it('relays an upload sent with Expect: 100-continue, as curl does for bodies over 1 MiB', async () => {
+    const body = randomBytes(2 * 1024 * 1024);
+    const socket = connect(gateway.port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d) => (text += d.toString('latin1')));
+    socket.write(`POST /t/upload-expect HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: acme\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
+    await expect.poll(() => text).toContain('HTTP/1.1 100 Continue');
+    socket.write(body);
+    await expect.poll(() => text.includes('sha256'), { timeout: 10_000 }).toBe(true);
+    socket.destroy();
+    expect(statuses(text)).toEqual([100, 200]);
+    expect(jsonBodies(text)[0]).toMatchObject({ sha256: sha256(body), bytes: body.length });
+    const seen = backends.flatMap((b) => b.seen).filter((r) => r.url === '/t/upload-expect');
+    expect(seen[0]!.headers.expect).toBeUndefined();
   });
 
   it('sends nothing upstream for a small body the client abandons, and keeps serving', async () => {

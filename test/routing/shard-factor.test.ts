@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { INITIAL_SHARD_STATE, stepShardState, targetShardFactor, type ShardState } from '../../src/routing/shard-factor.js';
+
+function run(targets: readonly number[], from: ShardState = INITIAL_SHARD_STATE): number[] {
+  const ks: number[] = [];
+  let state = from;
+  for (const target of targets) {
+    state = stepShardState(state, target);
+    ks.push(state.k);
+  }
+  return ks;
+}
+
+describe('shard factor', () => {
+  it('asks for 1 below the hot score, else 1 + score/200 rounded up, clamped to 2…5', () => {
+    expect(targetShardFactor(99.9, 100)).toBe(1);
+    expect(targetShardFactor(100, 100)).toBe(2);
+    expect(targetShardFactor(200, 100)).toBe(2);
+    expect(targetShardFactor(201, 100)).toBe(3);
+    expect(targetShardFactor(600, 100)).toBe(4);
+    expect(targetShardFactor(800, 100)).toBe(5);
+    expect(targetShardFactor(1e9, 100)).toBe(5);
+    expect(targetShardFactor(Number.NaN, 100)).toBe(1);
+    expect(targetShardFactor(50, 10)).toBe(2);
+  });
+
+  it('grows to the target only after exactly 3 windows in a row above k', () => {
+    expect(run([3, 3, 3])).toEqual([1, 1, 3]);
+    expect(run([3, 3, 1, 3, 3, 4])).toEqual([1, 1, 1, 1, 1, 4]); // an equal window restarts the streak
+  });
+
+  it('shrinks one step per 5 windows in a row below k', () => {
+    const from = { k: 3, above: 0, below: 0 };
+    expect(run(Array(11).fill(1), from)).toEqual([3, 3, 3, 3, 2, 2, 2, 2, 2, 1, 1]);
+    expect(run([1, 1, 1, 1, 5, 1, 1, 1, 1, 1], from)).toEqual([3, 3, 3, 3, 3, 3, 3, 3, 3, 2]); // an above window restarts it
+  });
+
+  it('does not move at all for a score hovering around the hot threshold', () => {
+    const targets = Array.from({ length: 200 }, (_, i) => targetShardFactor(i % 2 === 0 ? 99 : 101, 100));
+    expect(new Set(run(targets))).toEqual(new Set([1]));
+  });
+});

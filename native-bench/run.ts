@@ -1,6 +1,7 @@
 /**
- * native-bench: ringgate beside direct, nginx, HAProxy and @fastify/http-proxy against one nginx
- * upstream, in interleaved rounds, pinned and unpinned. `npm run bench`; knobs in README.md.
+ * native-bench: ringgate beside direct, nginx, HAProxy, @fastify/http-proxy and a bare uWS + undici
+ * proxy against one nginx upstream, in interleaved rounds, pinned and unpinned. `npm run bench`;
+ * knobs in README.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { cpus as osCpus, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runAutocannon } from './lib/autocannon.js';
-import { CANDIDATES, type Candidate } from './lib/candidates.js';
+import { CANDIDATES } from './lib/candidates.js';
 import { measure } from './lib/measure.js';
 import { benchOptions, LAYOUTS, type BenchOptions, type Layout } from './lib/options.js';
 import { freePort, type Started } from './lib/proc.js';
@@ -40,14 +41,14 @@ async function runLayout(layout: Layout, options: BenchOptions, dir: string, row
   const upstreamPorts = await Promise.all(Array.from({ length: UPSTREAM_NODES }, freePort));
   const upstream = await startUpstream(join(dir, `upstream-${layout.name}`), upstreamPorts, layout.upstream);
   const candidates = selected(CANDIDATES, options.candidates);
-  const running = new Map<string, { candidate: Candidate; port: number; proc: Started | null }>();
+  const running = new Map<string, { port: number; proc: Started | null }>();
   const layoutDir = join(dir, layout.name);
   mkdirSync(layoutDir, { recursive: true });
   try {
     for (const candidate of candidates) {
       const port = candidate.name === 'direct' ? upstreamPorts[0]! : await freePort();
       const proc = await candidate.start({ dir: layoutDir, port, upstreamPorts, cpus: layout.proxy });
-      running.set(candidate.name, { candidate, port, proc });
+      running.set(candidate.name, { port, proc });
     }
     const scenarios = selected(SCENARIOS, options.scenarios).filter((s) => layout.allScenarios || s.name === 'get-1k');
     for (const scenario of scenarios) await runScenario(layout, scenario, options, dir, running, rows);

@@ -5,7 +5,7 @@ import type { LoadResult } from './wrk.js';
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
 interface AutocannonJson {
-  requests: { total: number; average: number };
+  requests: { total: number };
   latency: { p50: number; p99: number };
   duration: number;
   errors: number;

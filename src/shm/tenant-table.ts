@@ -1,0 +1,182 @@
+/**
+ * Per-tenant counters in a SharedArrayBuffer (issue 4): acceptors claim a tenant's slot with
+ * Atomics.compareExchange and count every request with Atomics.add, with no lock, no message and no
+ * Map on the request path; the coordinator harvests the counters once per scoring window, writes
+ * the derived shard factor back, and evicts.
+ *
+ * Keys are 64-bit hashes of tenant ids (two Int32 halves). A key lives only in its bucket, the
+ * BUCKET_SLOTS slots chosen by the low bits of its hash, so eviction can empty a slot without
+ * breaking a probe chain. Slots are 4× the tenant limit rounded up to a power of two: at the
+ * default 10,000 tenants a bucket holds 1.2 keys on average, and the chance that any of the 8,192
+ * buckets gets a 9th key (whose requests then count as untracked) is about 5%.
+ *
+ * Layout, Int32 words:
+ *   header  [HEADER_WORDS]
+ *     SLOT_COUNT   slots, a power of two                 coordinator, once at creation
+ *     NOW          coarse clock for LAST_SEEN            coordinator, Atomics.store each tick
+ *     UNTRACKED    requests whose bucket was full        acceptor, Atomics.add
+ *   slots   [SLOT_COUNT × SLOT_WORDS] at HEADER_WORDS
+ *     STATE        EMPTY / CLAIMING / LIVE               acceptor CAS EMPTY→CLAIMING then store LIVE;
+ *                                                        coordinator store CLAIMING, clear, store EMPTY
+ *     KEY_LO/HI    the tenant's 64-bit key               acceptor Atomics.store while CLAIMING
+ *     REQUESTS     requests this window                  acceptor Atomics.add; coordinator Atomics.exchange(0)
+ *     ERRORS       5xx answers this window               acceptor Atomics.add; coordinator Atomics.exchange(0)
+ *     LATENCY_US   latency sum this window, µs           acceptor Atomics.add; coordinator Atomics.exchange(0)
+ *     LAST_SEEN    NOW at the tenant's last request      acceptor Atomics.store
+ *     SHARD_K      shard factor for routing              coordinator Atomics.store; acceptor Atomics.load
+ */
+export const SLOT_COUNT = 0;
+export const NOW = 1;
+export const UNTRACKED = 2;
+export const HEADER_WORDS = 4;
+
+export const STATE = 0;
+export const KEY_LO = 1;
+export const KEY_HI = 2;
+export const REQUESTS = 3;
+export const ERRORS = 4;
+export const LATENCY_US = 5;
+export const LAST_SEEN = 6;
+export const SHARD_K = 7;
+export const SLOT_WORDS = 8;
+
+export const EMPTY = 0;
+export const CLAIMING = 1;
+export const LIVE = 2;
+
+export const BUCKET_SLOTS = 8;
+const SLOTS_PER_TENANT = 4;
+/** Rescans while another thread holds a slot of the bucket in CLAIMING (a few stores long). */
+const MAX_CLAIM_ATTEMPTS = 1024;
+
+export interface TenantTable {
+  readonly buffer: SharedArrayBuffer;
+  readonly words: Int32Array;
+  readonly slotCount: number;
+  readonly bucketMask: number;
+}
+
+export function slotCountFor(maxTenants: number): number {
+  return Math.max(BUCKET_SLOTS, 2 ** Math.ceil(Math.log2(Math.max(1, maxTenants) * SLOTS_PER_TENANT)));
+}
+
+/** Coordinator: a table sized for `maxTenants` live tenants. */
+export function createTenantTable(maxTenants: number): TenantTable {
+  const slotCount = slotCountFor(maxTenants);
+  const buffer = new SharedArrayBuffer((HEADER_WORDS + slotCount * SLOT_WORDS) * Int32Array.BYTES_PER_ELEMENT);
+  Atomics.store(new Int32Array(buffer, 0, HEADER_WORDS), SLOT_COUNT, slotCount);
+  return attachTenantTable(buffer);
+}
+
+/** Views over a table received from another thread. */
+export function attachTenantTable(buffer: SharedArrayBuffer): TenantTable {
+  const words = new Int32Array(buffer);
+  const slotCount = Atomics.load(words, SLOT_COUNT);
+  return { buffer, words, slotCount, bucketMask: slotCount / BUCKET_SLOTS - 1 };
+}
+
+/** Word offset of a slot's first field. */
+export function slotOffset(slot: number): number {
+  return HEADER_WORDS + slot * SLOT_WORDS;
+}
+
+/**
+ * Acceptor: the slot of key (lo, hi), claiming an empty one in its bucket on first sight; -1 when
+ * the bucket is full (the caller counts the request as untracked).
+ */
+export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number): number {
+  const words = table.words;
+  const first = (keyLo & table.bucketMask) * BUCKET_SLOTS;
+  for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
+    let empty = -1;
+    let claiming = false;
+    for (let slot = first; slot < first + BUCKET_SLOTS; slot++) {
+      const at = slotOffset(slot);
+      const state = Atomics.load(words, at + STATE);
+      if (state === LIVE) {
+        if (Atomics.load(words, at + KEY_LO) === keyLo && Atomics.load(words, at + KEY_HI) === keyHi) return slot;
+      } else if (state === CLAIMING) {
+        claiming = true; // perhaps our key, about to go live: look again
+      } else if (empty < 0) {
+        empty = slot;
+      }
+    }
+    if (claiming) continue;
+    if (empty < 0) return -1;
+    const at = slotOffset(empty);
+    if (Atomics.compareExchange(words, at + STATE, EMPTY, CLAIMING) !== EMPTY) continue; // lost the race: rescan
+    Atomics.store(words, at + KEY_LO, keyLo);
+    Atomics.store(words, at + KEY_HI, keyHi);
+    Atomics.store(words, at + LAST_SEEN, Atomics.load(words, NOW));
+    Atomics.store(words, at + SHARD_K, 1);
+    Atomics.store(words, at + STATE, LIVE);
+    return empty;
+  }
+  return -1;
+}
+
+/** Acceptor: one finished request of the tenant in `slot`. */
+export function recordRequest(table: TenantTable, slot: number, latencyUs: number, serverError: boolean): void {
+  const words = table.words;
+  const at = slotOffset(slot);
+  Atomics.add(words, at + REQUESTS, 1);
+  if (serverError) Atomics.add(words, at + ERRORS, 1);
+  Atomics.add(words, at + LATENCY_US, latencyUs);
+  Atomics.store(words, at + LAST_SEEN, Atomics.load(words, NOW));
+}
+
+/** Acceptor: a request whose tenant found no slot. */
+export function recordUntracked(table: TenantTable): void {
+  Atomics.add(table.words, UNTRACKED, 1);
+}
+
+export interface HarvestedTenant {
+  readonly slot: number;
+  readonly keyLo: number;
+  readonly keyHi: number;
+  readonly requests: number;
+  readonly errors5xx: number;
+  readonly latencySumUs: number;
+  readonly lastSeen: number;
+}
+
+/** Coordinator: every live tenant's window counters, taken (and zeroed) atomically per field. */
+export function harvestWindow(table: TenantTable, visit: (tenant: HarvestedTenant) => void): void {
+  const words = table.words;
+  for (let slot = 0; slot < table.slotCount; slot++) {
+    const at = slotOffset(slot);
+    if (Atomics.load(words, at + STATE) !== LIVE) continue;
+    visit({
+      slot,
+      keyLo: Atomics.load(words, at + KEY_LO),
+      keyHi: Atomics.load(words, at + KEY_HI),
+      requests: Atomics.exchange(words, at + REQUESTS, 0),
+      errors5xx: Atomics.exchange(words, at + ERRORS, 0),
+      latencySumUs: Atomics.exchange(words, at + LATENCY_US, 0),
+      lastSeen: Atomics.load(words, at + LAST_SEEN),
+    });
+  }
+}
+
+/**
+ * Coordinator: frees a slot. An acceptor that found the tenant just before may still add to the
+ * cleared counters; evicted tenants are the least recently seen, so that is rare, and it can only
+ * credit a request or two to the slot's next tenant, never lose a live tenant's count.
+ */
+export function evictSlot(table: TenantTable, slot: number): void {
+  const words = table.words;
+  const at = slotOffset(slot);
+  Atomics.store(words, at + STATE, CLAIMING);
+  for (let field = KEY_LO; field < SLOT_WORDS; field++) Atomics.store(words, at + field, 0);
+  Atomics.store(words, at + STATE, EMPTY);
+}
+
+/** Coordinator: the coarse clock acceptors stamp LAST_SEEN with. */
+export function setNow(table: TenantTable, now: number): void {
+  Atomics.store(table.words, NOW, now);
+}
+
+/** Coordinator: the shard factor routing uses for the tenant in `slot`. */
+export function setShardFactor(table: TenantTable, slot: number, k: number): void {
+  Atomics.store(table.words, slotOffset(slot) + SHARD_K, k);
+}

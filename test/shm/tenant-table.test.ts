@@ -1,0 +1,82 @@
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import {
+  BUCKET_SLOTS,
+  createTenantTable,
+  evictSlot,
+  findOrClaim,
+  harvestWindow,
+  recordRequest,
+  setNow,
+  slotCountFor,
+  UNTRACKED,
+  type HarvestedTenant,
+} from '../../src/shm/tenant-table.js';
+
+function harvest(table: ReturnType<typeof createTenantTable>): HarvestedTenant[] {
+  const tenants: HarvestedTenant[] = [];
+  harvestWindow(table, (t) => tenants.push(t));
+  return tenants;
+}
+
+describe('shared tenant table', () => {
+  it('gives a key one slot, counts its requests, and zeroes the window on harvest', () => {
+    const table = createTenantTable(100);
+    setNow(table, 42);
+    const slot = findOrClaim(table, 7, 99);
+    expect(findOrClaim(table, 7, 99)).toBe(slot);
+    expect(findOrClaim(table, 7, 98)).not.toBe(slot); // same bucket, other key
+    recordRequest(table, slot, 1500, false);
+    recordRequest(table, slot, 500, true);
+    const first = harvest(table).find((t) => t.slot === slot)!;
+    expect(first).toMatchObject({ keyLo: 7, keyHi: 99, requests: 2, errors5xx: 1, latencySumUs: 2000, lastSeen: 42 });
+    expect(harvest(table).find((t) => t.slot === slot)).toMatchObject({ requests: 0, errors5xx: 0, latencySumUs: 0 });
+  });
+
+  it('sizes slots at 4× the limit, a power of two', () => {
+    expect(slotCountFor(10_000)).toBe(65_536);
+    expect(slotCountFor(1)).toBe(BUCKET_SLOTS);
+  });
+
+  it('reports a full bucket instead of spilling into another, and reuses an evicted slot', () => {
+    const table = createTenantTable(4); // 16 slots: 2 buckets of 8
+    const slots = Array.from({ length: BUCKET_SLOTS }, (_, i) => findOrClaim(table, 0, i)); // all bucket 0
+    expect(new Set(slots).size).toBe(BUCKET_SLOTS);
+    expect(findOrClaim(table, 0, 100)).toBe(-1);
+    expect(findOrClaim(table, 1, 100)).toBeGreaterThanOrEqual(BUCKET_SLOTS); // bucket 1 still has room
+    recordRequest(table, slots[3]!, 10, false);
+    evictSlot(table, slots[3]!);
+    expect(harvest(table).some((t) => t.keyLo === 0 && t.keyHi === 3)).toBe(false);
+    expect(findOrClaim(table, 0, 100)).toBe(slots[3]);
+    expect(harvest(table).find((t) => t.slot === slots[3])).toMatchObject({ keyHi: 100, requests: 0 });
+  });
+
+  it('loses no increment and makes no duplicate slot when two threads hammer the same tenants', async () => {
+    const table = createTenantTable(1_000);
+    const tenants = 400;
+    const rounds = 2_000;
+    // One hot tenant listed many times, and 400 tenants both threads claim at the same moment.
+    const keys = new Int32Array([...Array.from({ length: 100 }, () => [5, 5]), ...Array.from({ length: tenants }, (_, i) => [i * 2_654_435_761, i])].flat());
+    const go = new Int32Array(new SharedArrayBuffer(4));
+    const workers = [0, 1].map(
+      () => new Worker(new URL('../fixtures/tenant-hammer.mjs', import.meta.url), { workerData: { buffer: table.buffer, keys, rounds, go } }),
+    );
+    await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));
+    const done = workers.map((w) => new Promise((resolve) => w.once('message', resolve)));
+    Atomics.store(go, 0, 1);
+    await Promise.all(done);
+    await Promise.all(workers.map((w) => w.terminate()));
+
+    const seen = harvest(table);
+    const byKey = new Map(seen.map((t) => [`${t.keyLo}/${t.keyHi}`, t]));
+    expect(seen).toHaveLength(tenants + 1); // one slot per key
+    expect(Atomics.load(table.words, UNTRACKED)).toBe(0);
+    expect(byKey.get('5/5')!.requests).toBe(2 * rounds * 100);
+    for (let i = 0; i < tenants; i++) {
+      const tenant = byKey.get(`${(i * 2_654_435_761) | 0}/${i}`)!;
+      expect(tenant.requests).toBe(2 * rounds);
+      expect(tenant.errors5xx).toBe(2 * (rounds / 10));
+      expect(tenant.latencySumUs).toBe(2 * rounds * 7);
+    }
+  });
+});

@@ -5,6 +5,27 @@ import type { Hash32 } from './routing/ring.js';
 export const RING_HASH_SEED = 0;
 
 /** xxHash32 (xxhash-wasm) of a string, as used for ring points and routing keys. */
+/** A tenant id's 64-bit xxHash as two Int32 halves, the tenant table's key; set by `hash()`. */
+export interface TenantKeyer {
+  lo: number;
+  hi: number;
+  hash(id: string): void;
+}
+
+export async function loadTenantKeyer(): Promise<TenantKeyer> {
+  const { h64 } = await xxhash();
+  const keyer: TenantKeyer = {
+    lo: 0,
+    hi: 0,
+    hash(id) {
+      const h = h64(id, 0n);
+      keyer.lo = Number(BigInt.asIntN(32, h));
+      keyer.hi = Number(BigInt.asIntN(32, h >> 32n));
+    },
+  };
+  return keyer;
+}
+
 export async function loadHash32(): Promise<Hash32> {
   const { h32 } = await xxhash();
   return (key: string) => h32(key, RING_HASH_SEED);

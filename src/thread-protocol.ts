@@ -8,6 +8,8 @@ export interface AcceptorInit {
   readonly port: number;
   /** One shared ring per cluster, by cluster name. */
   readonly rings: Readonly<Record<string, SharedArrayBuffer>>;
+  /** The shared tenant table (shm/tenant-table.ts). */
+  readonly tenants: SharedArrayBuffer;
 }
 
 /** One metric family in prom-client's getMetricsAsJSON() shape, which AggregatorRegistry.aggregate merges. */

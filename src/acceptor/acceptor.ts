@@ -1,7 +1,8 @@
 import type { us_listen_socket } from 'uWebSockets.js';
-import { loadHash32 } from '../hash.js';
+import { loadHash32, loadTenantKeyer } from '../hash.js';
 import { RequestRecorder } from '../metrics/request-recorder.js';
 import { attachSharedRing } from '../shm/ring-buffer.js';
+import { attachTenantTable } from '../shm/tenant-table.js';
 import type { AcceptorInit, AcceptorMessage, CoordinatorMessage } from '../thread-protocol.js';
 import { Pipeline, routeMetricLabels } from './pipeline.js';
 import { UpstreamPools } from './upstream-pools.js';
@@ -37,7 +38,8 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
     const rings = new Map(Object.entries(init.rings).map(([name, buffer]) => [name, attachSharedRing(buffer)]));
     const pools = new UpstreamPools(init.config);
     const recorder = new RequestRecorder(routeMetricLabels(init.config), init.threadIndex);
-    const pipeline = new Pipeline(init.config, rings, pools, hash32, recorder);
+    const tenants = { table: attachTenantTable(init.tenants), keyer: await loadTenantKeyer() };
+    const pipeline = new Pipeline(init.config, rings, pools, hash32, recorder, tenants);
 
     app = uws.App() as UwsApp;
     app.any('/*', pipeline.handle);

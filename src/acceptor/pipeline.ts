@@ -8,6 +8,8 @@ import type { Hash32 } from '../routing/ring.js';
 import { compileRoutes, HashKind, matchRoute, routeLabel, type CompiledRoute, type RouteTable } from '../routing/route-table.js';
 import { isValidTenantId } from '../routing/tenant-id.js';
 import { lookupShared, type SharedRing } from '../shm/ring-buffer.js';
+import { findOrClaim, recordRequest, recordUntracked, type TenantTable } from '../shm/tenant-table.js';
+import type { TenantKeyer } from '../hash.js';
 import { ProxyExchange, type ExchangeOwner } from './proxy-exchange.js';
 import { readRequestHead, type RequestHead } from './request-head.js';
 import { readWholeBody, streamRequestBody } from './request-body.js';
@@ -42,6 +44,7 @@ export class Pipeline implements ExchangeOwner {
   readonly #settings: GatewayConfig['settings'];
   readonly #hash32: Hash32;
   readonly #recorder: RequestRecorder;
+  readonly #tenants: { readonly table: TenantTable; readonly keyer: TenantKeyer };
   readonly #noRouteIndex: number;
   readonly #healthIndex: number;
 
@@ -52,7 +55,10 @@ export class Pipeline implements ExchangeOwner {
     hash32: Hash32,
     /** Built over routeMetricLabels(config): route slots first, then NO_ROUTE, then HEALTH. */
     recorder: RequestRecorder,
+    /** The shared tenant table each proxied request of a tenant is counted in. */
+    tenants: { readonly table: TenantTable; readonly keyer: TenantKeyer },
   ) {
+    this.#tenants = tenants;
     this.#settings = config.settings;
     this.#table = compileRoutes(config.routes);
     this.#targets = config.routes.map((route) => ({ ring: rings.get(route.cluster)!, pools: pools.cluster(route.cluster) }));
@@ -101,7 +107,7 @@ export class Pipeline implements ExchangeOwner {
       return this.#reject(res, routeIndex, 'ERR_BODY_TOO_LARGE', startedAt, true);
     }
 
-    const exchange = new ProxyExchange(res, this, routeIndex, head.method === 'HEAD', hasBody, startedAt);
+    const exchange = new ProxyExchange(res, this, routeIndex, this.#tenantSlot(head.tenant), head.method === 'HEAD', hasBody, startedAt);
     const client = formatAddress(new Uint8Array(res.getRemoteAddress()));
     head.headers.push(
       'x-forwarded-for',
@@ -129,9 +135,21 @@ export class Pipeline implements ExchangeOwner {
 
   exchangeFinished(exchange: ProxyExchange, status: number, errorCode: ErrorCode | undefined): void {
     this.#inFlight--;
-    this.#recorder.record(exchange.routeIndex, status, (performance.now() - exchange.startedAt) / 1000);
+    const elapsedMs = performance.now() - exchange.startedAt;
+    this.#recorder.record(exchange.routeIndex, status, elapsedMs / 1000);
+    if (exchange.tenantSlot >= 0) recordRequest(this.#tenants.table, exchange.tenantSlot, Math.round(elapsedMs * 1000), status >= 500);
     if (errorCode !== undefined) this.#recorder.recordError(errorCode);
     if (this.#draining && this.#inFlight === 0) this.#onIdle?.();
+  }
+
+  /** The tenant's slot in the shared table (claimed on first sight), or -1: no tenant, or no room. */
+  #tenantSlot(tenant: string): number {
+    if (tenant === '') return -1;
+    const { table, keyer } = this.#tenants;
+    keyer.hash(tenant);
+    const slot = findOrClaim(table, keyer.lo, keyer.hi, tenant);
+    if (slot < 0) recordUntracked(table);
+    return slot;
   }
 
   #reject(res: HttpResponse, routeIndex: number, code: ErrorCode, startedAt: number, closeConnection: boolean): void {

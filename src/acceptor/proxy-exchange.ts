@@ -27,6 +27,8 @@ export interface ExchangeOwner {
  */
 export class ProxyExchange implements Dispatcher.DispatchHandler {
   readonly routeIndex: number;
+  /** Slot of the request's tenant in the shared tenant table, or -1. */
+  readonly tenantSlot: number;
   readonly startedAt: number;
   readonly #res: HttpResponse;
   readonly #owner: ExchangeOwner;
@@ -54,10 +56,19 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   #pendingOffset = 0;
   #completeWhenWritable = false;
 
-  constructor(res: HttpResponse, owner: ExchangeOwner, routeIndex: number, headOnly: boolean, hasBody: boolean, startedAt: number) {
+  constructor(
+    res: HttpResponse,
+    owner: ExchangeOwner,
+    routeIndex: number,
+    tenantSlot: number,
+    headOnly: boolean,
+    hasBody: boolean,
+    startedAt: number,
+  ) {
     this.#res = res;
     this.#owner = owner;
     this.routeIndex = routeIndex;
+    this.tenantSlot = tenantSlot;
     this.#headOnly = headOnly;
     this.#hasBody = hasBody;
     this.startedAt = startedAt;

@@ -34,6 +34,9 @@ export const settingsSchema = z.strictObject({
   maxHeaderBytes: z.number().int().min(1024).max(UWS_HEADER_CEILING_BYTES).default(16 * 1024),
   maxBodyBytes: z.number().int().min(0).default(100 * 1024 * 1024),
   bufferBodyBytes: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
+  maxTenants: z.number().int().min(1).max(1_000_000).default(10_000),
+  tenantTtlMs: positiveMs.default(10 * 60 * 1000),
+  scoreWindowMs: z.number().int().min(50).max(60_000).default(1000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -132,6 +135,9 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_MAX_HEADER_BYTES: { key: 'maxHeaderBytes', kind: 'int' },
   GATEWAY_MAX_BODY_BYTES: { key: 'maxBodyBytes', kind: 'int' },
   GATEWAY_BUFFER_BODY_BYTES: { key: 'bufferBodyBytes', kind: 'int' },
+  GATEWAY_MAX_TENANTS: { key: 'maxTenants', kind: 'int' },
+  GATEWAY_TENANT_TTL_MS: { key: 'tenantTtlMs', kind: 'int' },
+  GATEWAY_SCORE_WINDOW_MS: { key: 'scoreWindowMs', kind: 'int' },
   GATEWAY_LOG_LEVEL: { key: 'logLevel', kind: 'string' },
 };
 

@@ -4,6 +4,17 @@ import type { Logger } from '../log.js';
 
 export interface AdminRoutes {
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** GET /tenants?top=N: the busiest tenants (N from 1 to MAX_TOP, default DEFAULT_TOP). */
+  tenants(top: number): unknown;
+}
+
+const DEFAULT_TOP = 20;
+const MAX_TOP = 1000;
+
+function topParameter(url: string): number {
+  const raw = new URL(url, 'http://admin').searchParams.get('top');
+  const top = raw === null ? DEFAULT_TOP : Number(raw);
+  return Number.isInteger(top) ? Math.min(MAX_TOP, Math.max(1, top)) : DEFAULT_TOP;
 }
 
 export interface AdminServer {
@@ -23,6 +34,10 @@ export async function startAdminServer(host: string, port: number, routes: Admin
           res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'metrics collection failed', code: 'ERR_METRICS' }));
         },
       );
+      return;
+    }
+    if (req.method === 'GET' && path === '/tenants') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes.tenants(topParameter(req.url ?? '/'))));
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'no such admin path', code: 'ERR_NO_ROUTE' }));

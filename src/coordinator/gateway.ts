@@ -9,7 +9,9 @@ import { startAdminServer } from './admin-server.js';
 import { startDemoBackends } from './demo-backends.js';
 import { activePointCount } from '../shm/ring-buffer.js';
 import { createClusterRings } from './rings.js';
+import { createTenantTable } from '../shm/tenant-table.js';
 import { InlineAcceptor } from './inline-acceptor.js';
+import { TenantTracker } from './tenant-tracker.js';
 import { Supervisor, type AcceptorHost } from './supervisor.js';
 
 export interface RunningGateway {
@@ -55,17 +57,24 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   const hash32 = await loadHash32();
   const rings = createClusterRings(config, hash32);
   const ringBuffers = Object.fromEntries([...rings].map(([name, ring]) => [name, ring.buffer]));
+  const tenantTable = createTenantTable(settings.maxTenants);
+  const tenants = new TenantTracker(tenantTable, settings, log);
 
   let supervisor: Supervisor | null = null;
   const metrics = new CoordinatorMetrics({
     runningThreads: () => supervisor?.running ?? 0,
     ringPoints: () => [...rings].map(([cluster, ring]) => ({ cluster, points: activePointCount(ring) })),
+    liveTenants: () => tenants.live,
+    tenantEvictions: () => tenants.evictions,
   });
 
   const admin = await startAdminServer(
     settings.adminHost,
     settings.adminPort,
-    { metrics: async () => metrics.render(await (supervisor?.collectMetrics() ?? Promise.resolve([]))) },
+    {
+      metrics: async () => metrics.render(await (supervisor?.collectMetrics() ?? Promise.resolve([]))),
+      tenants: (top) => ({ live: tenants.live, untracked: tenants.untracked, evictions: tenants.evictions, tenants: tenants.top(top) }),
+    },
     log,
   ).catch(async (err: Error) => {
     await demo.close();
@@ -75,7 +84,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   supervisor = new Supervisor({
     threads: settings.threads,
     startAcceptor: settings.inlineAcceptor ? (init) => new InlineAcceptor(init) : startAcceptorThread,
-    initFor: (threadIndex, port): AcceptorInit => ({ threadIndex, config, port, rings: ringBuffers }),
+    initFor: (threadIndex, port): AcceptorInit => ({ threadIndex, config, port, rings: ringBuffers, tenants: tenantTable.buffer }),
     log,
     onRestart: () => metrics.threadRestarts.inc(),
   });
@@ -89,11 +98,13 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   }
 
   const running = supervisor;
+  tenants.start();
   return {
     config,
     port,
     adminPort: admin.port,
     stop: async () => {
+      tenants.stop();
       await running.drain(settings.drainMs);
       await Promise.all([admin.close(), demo.close()]);
     },

@@ -6,6 +6,8 @@ import { METRICS } from './definitions.js';
 export interface CoordinatorReadings {
   runningThreads(): number;
   ringPoints(): { cluster: string; points: number }[];
+  liveTenants(): number;
+  tenantEvictions(): number;
 }
 
 export class CoordinatorMetrics {
@@ -21,6 +23,20 @@ export class CoordinatorMetrics {
       labelNames: ['cluster'],
       collect() {
         for (const { cluster, points } of readings.ringPoints()) this.set({ cluster }, points);
+      },
+    });
+    new Gauge({
+      ...def('ringgate_tenants_live'),
+      collect() {
+        this.set(readings.liveTenants());
+      },
+    });
+    // A counter kept by the tenant tracker, exported as its running total at scrape time.
+    new Counter({
+      ...def('ringgate_tenant_evictions_total'),
+      collect() {
+        this.reset();
+        this.inc(readings.tenantEvictions());
       },
     });
     new Gauge({

@@ -23,6 +23,16 @@ export const METRICS = {
     help: 'Points on the consistent-hash ring of each cluster',
     labels: ['cluster'],
   },
+  ringgate_tenant_evictions_total: {
+    type: 'counter',
+    help: 'Tenants evicted from the shared tenant table (idle past GATEWAY_TENANT_TTL_MS, or least recently seen beyond GATEWAY_MAX_TENANTS)',
+    labels: [],
+  },
+  ringgate_tenants_live: {
+    type: 'gauge',
+    help: 'Tenants in the shared tenant table at the last scoring window',
+    labels: [],
+  },
   ringgate_thread_requests_total: {
     type: 'counter',
     help: 'Requests answered by each acceptor thread',

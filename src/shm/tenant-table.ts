@@ -21,9 +21,13 @@
  *     KEY_LO/HI    the tenant's 64-bit key               acceptor Atomics.store while CLAIMING
  *     REQUESTS     requests this window                  acceptor Atomics.add; coordinator Atomics.exchange(0)
  *     ERRORS       5xx answers this window               acceptor Atomics.add; coordinator Atomics.exchange(0)
- *     LATENCY_US   latency sum this window, µs           acceptor Atomics.add; coordinator Atomics.exchange(0)
+ *     LATENCY_US   latency sum this window, µs, read     acceptor Atomics.add; coordinator Atomics.exchange(0)
+ *                  unsigned (wraps past 4,295 s summed in one window)
  *     LAST_SEEN    NOW at the tenant's last request      acceptor Atomics.store
  *     SHARD_K      shard factor for routing              coordinator Atomics.store; acceptor Atomics.load
+ *     ID_LENGTH    bytes of the tenant id                 acceptor Atomics.store while CLAIMING
+ *   ids     Uint8[SLOT_COUNT × MAX_ID_BYTES] after the slots: each slot's tenant id (ASCII, validated
+ *           before it gets here), written by the acceptor while CLAIMING, read by the coordinator
  */
 export const SLOT_COUNT = 0;
 export const NOW = 1;
@@ -38,7 +42,10 @@ export const ERRORS = 4;
 export const LATENCY_US = 5;
 export const LAST_SEEN = 6;
 export const SHARD_K = 7;
-export const SLOT_WORDS = 8;
+export const ID_LENGTH = 8;
+export const SLOT_WORDS = 9;
+/** The longest tenant id (routing/tenant-id.ts enforces it before a request gets here). */
+export const MAX_ID_BYTES = 128;
 
 export const EMPTY = 0;
 export const CLAIMING = 1;
@@ -52,6 +59,7 @@ const MAX_CLAIM_ATTEMPTS = 1024;
 export interface TenantTable {
   readonly buffer: SharedArrayBuffer;
   readonly words: Int32Array;
+  readonly ids: Uint8Array;
   readonly slotCount: number;
   readonly bucketMask: number;
 }
@@ -63,16 +71,21 @@ export function slotCountFor(maxTenants: number): number {
 /** Coordinator: a table sized for `maxTenants` live tenants. */
 export function createTenantTable(maxTenants: number): TenantTable {
   const slotCount = slotCountFor(maxTenants);
-  const buffer = new SharedArrayBuffer((HEADER_WORDS + slotCount * SLOT_WORDS) * Int32Array.BYTES_PER_ELEMENT);
+  const buffer = new SharedArrayBuffer(idsOffset(slotCount) + slotCount * MAX_ID_BYTES);
   Atomics.store(new Int32Array(buffer, 0, HEADER_WORDS), SLOT_COUNT, slotCount);
   return attachTenantTable(buffer);
 }
 
 /** Views over a table received from another thread. */
 export function attachTenantTable(buffer: SharedArrayBuffer): TenantTable {
-  const words = new Int32Array(buffer);
-  const slotCount = Atomics.load(words, SLOT_COUNT);
-  return { buffer, words, slotCount, bucketMask: slotCount / BUCKET_SLOTS - 1 };
+  const slotCount = Atomics.load(new Int32Array(buffer, 0, HEADER_WORDS), SLOT_COUNT);
+  const words = new Int32Array(buffer, 0, HEADER_WORDS + slotCount * SLOT_WORDS);
+  const ids = new Uint8Array(buffer, idsOffset(slotCount), slotCount * MAX_ID_BYTES);
+  return { buffer, words, ids, slotCount, bucketMask: slotCount / BUCKET_SLOTS - 1 };
+}
+
+function idsOffset(slotCount: number): number {
+  return (HEADER_WORDS + slotCount * SLOT_WORDS) * Int32Array.BYTES_PER_ELEMENT;
 }
 
 /** Word offset of a slot's first field. */
@@ -81,10 +94,11 @@ export function slotOffset(slot: number): number {
 }
 
 /**
- * Acceptor: the slot of key (lo, hi), claiming an empty one in its bucket on first sight; -1 when
- * the bucket is full (the caller counts the request as untracked).
+ * Acceptor: the slot of key (lo, hi), claiming an empty one in its bucket on first sight (and
+ * storing `id`, the tenant id the key was hashed from); -1 when the bucket is full (the caller
+ * counts the request as untracked).
  */
-export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number): number {
+export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number, id: string): number {
   const words = table.words;
   const first = (keyLo & table.bucketMask) * BUCKET_SLOTS;
   for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
@@ -107,6 +121,10 @@ export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number): n
     if (Atomics.compareExchange(words, at + STATE, EMPTY, CLAIMING) !== EMPTY) continue; // lost the race: rescan
     Atomics.store(words, at + KEY_LO, keyLo);
     Atomics.store(words, at + KEY_HI, keyHi);
+    const length = Math.min(id.length, MAX_ID_BYTES);
+    const idAt = empty * MAX_ID_BYTES;
+    for (let i = 0; i < length; i++) table.ids[idAt + i] = id.charCodeAt(i);
+    Atomics.store(words, at + ID_LENGTH, length);
     Atomics.store(words, at + LAST_SEEN, Atomics.load(words, NOW));
     Atomics.store(words, at + SHARD_K, 1);
     Atomics.store(words, at + STATE, LIVE);
@@ -132,6 +150,7 @@ export function recordUntracked(table: TenantTable): void {
 
 export interface HarvestedTenant {
   readonly slot: number;
+  readonly id: string;
   readonly keyLo: number;
   readonly keyHi: number;
   readonly requests: number;
@@ -148,11 +167,12 @@ export function harvestWindow(table: TenantTable, visit: (tenant: HarvestedTenan
     if (Atomics.load(words, at + STATE) !== LIVE) continue;
     visit({
       slot,
+      id: Buffer.from(table.ids.buffer, table.ids.byteOffset + slot * MAX_ID_BYTES, Atomics.load(words, at + ID_LENGTH)).toString('latin1'),
       keyLo: Atomics.load(words, at + KEY_LO),
       keyHi: Atomics.load(words, at + KEY_HI),
       requests: Atomics.exchange(words, at + REQUESTS, 0),
       errors5xx: Atomics.exchange(words, at + ERRORS, 0),
-      latencySumUs: Atomics.exchange(words, at + LATENCY_US, 0),
+      latencySumUs: Atomics.exchange(words, at + LATENCY_US, 0) >>> 0,
       lastSeen: Atomics.load(words, at + LAST_SEEN),
     });
   }

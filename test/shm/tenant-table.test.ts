@@ -23,13 +23,13 @@ describe('shared tenant table', () => {
   it('gives a key one slot, counts its requests, and zeroes the window on harvest', () => {
     const table = createTenantTable(100);
     setNow(table, 42);
-    const slot = findOrClaim(table, 7, 99);
-    expect(findOrClaim(table, 7, 99)).toBe(slot);
-    expect(findOrClaim(table, 7, 98)).not.toBe(slot); // same bucket, other key
+    const slot = findOrClaim(table, 7, 99, 'acme');
+    expect(findOrClaim(table, 7, 99, 'acme')).toBe(slot);
+    expect(findOrClaim(table, 7, 98, 'other')).not.toBe(slot); // same bucket, other key
     recordRequest(table, slot, 1500, false);
     recordRequest(table, slot, 500, true);
     const first = harvest(table).find((t) => t.slot === slot)!;
-    expect(first).toMatchObject({ keyLo: 7, keyHi: 99, requests: 2, errors5xx: 1, latencySumUs: 2000, lastSeen: 42 });
+    expect(first).toMatchObject({ id: 'acme', keyLo: 7, keyHi: 99, requests: 2, errors5xx: 1, latencySumUs: 2000, lastSeen: 42 });
     expect(harvest(table).find((t) => t.slot === slot)).toMatchObject({ requests: 0, errors5xx: 0, latencySumUs: 0 });
   });
 
@@ -40,15 +40,15 @@ describe('shared tenant table', () => {
 
   it('reports a full bucket instead of spilling into another, and reuses an evicted slot', () => {
     const table = createTenantTable(4); // 16 slots: 2 buckets of 8
-    const slots = Array.from({ length: BUCKET_SLOTS }, (_, i) => findOrClaim(table, 0, i)); // all bucket 0
+    const slots = Array.from({ length: BUCKET_SLOTS }, (_, i) => findOrClaim(table, 0, i, `t${i}`)); // all bucket 0
     expect(new Set(slots).size).toBe(BUCKET_SLOTS);
-    expect(findOrClaim(table, 0, 100)).toBe(-1);
-    expect(findOrClaim(table, 1, 100)).toBeGreaterThanOrEqual(BUCKET_SLOTS); // bucket 1 still has room
+    expect(findOrClaim(table, 0, 100, 'late')).toBe(-1);
+    expect(findOrClaim(table, 1, 100, 'b1')).toBeGreaterThanOrEqual(BUCKET_SLOTS); // bucket 1 still has room
     recordRequest(table, slots[3]!, 10, false);
     evictSlot(table, slots[3]!);
     expect(harvest(table).some((t) => t.keyLo === 0 && t.keyHi === 3)).toBe(false);
-    expect(findOrClaim(table, 0, 100)).toBe(slots[3]);
-    expect(harvest(table).find((t) => t.slot === slots[3])).toMatchObject({ keyHi: 100, requests: 0 });
+    expect(findOrClaim(table, 0, 100, 'late')).toBe(slots[3]);
+    expect(harvest(table).find((t) => t.slot === slots[3])).toMatchObject({ id: 'late', keyHi: 100, requests: 0 });
   });
 
   it('loses no increment and makes no duplicate slot when two threads hammer the same tenants', async () => {
@@ -71,7 +71,7 @@ describe('shared tenant table', () => {
     const byKey = new Map(seen.map((t) => [`${t.keyLo}/${t.keyHi}`, t]));
     expect(seen).toHaveLength(tenants + 1); // one slot per key
     expect(Atomics.load(table.words, UNTRACKED)).toBe(0);
-    expect(byKey.get('5/5')!.requests).toBe(2 * rounds * 100);
+    expect(byKey.get('5/5')).toMatchObject({ id: 't5', requests: 2 * rounds * 100 });
     for (let i = 0; i < tenants; i++) {
       const tenant = byKey.get(`${(i * 2_654_435_761) | 0}/${i}`)!;
       expect(tenant.requests).toBe(2 * rounds);

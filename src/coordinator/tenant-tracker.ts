@@ -1,0 +1,148 @@
+import type { Settings } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { evictSlot, harvestWindow, setNow, UNTRACKED, type TenantTable } from '../shm/tenant-table.js';
+
+export interface TenantView {
+  readonly tenant: string;
+  /** Requests in the last scoring window. */
+  readonly windowRequests: number;
+  readonly totalRequests: number;
+  readonly windowErrors5xx: number;
+  readonly totalErrors5xx: number;
+  /** Average latency over the last window, ms (0 when it had no requests). */
+  readonly windowAvgLatencyMs: number;
+  /** Average latency since the tenant was first seen, ms. */
+  readonly avgLatencyMs: number;
+  readonly lastSeenMsAgo: number;
+}
+
+interface Tracked {
+  id: string;
+  keyLo: number;
+  keyHi: number;
+  lastSeen: number;
+  totalRequests: number;
+  totalErrors5xx: number;
+  totalLatencyUs: number;
+  window: { requests: number; errors5xx: number; latencySumUs: number };
+}
+
+/** Eviction logs at most this often; the counter has every eviction. */
+const EVICTION_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * The coordinator's side of the tenant table: once per GATEWAY_SCORE_WINDOW_MS it stamps the
+ * coarse clock, harvests every live tenant's window counters, evicts tenants idle longer than
+ * GATEWAY_TENANT_TTL_MS and then the least recently seen beyond GATEWAY_MAX_TENANTS.
+ */
+export class TenantTracker {
+  readonly #table: TenantTable;
+  readonly #settings: Readonly<Settings>;
+  readonly #log: Logger;
+  readonly #startedAt = Date.now();
+  /** By slot: what the coordinator knows of the tenant living there. */
+  readonly #tracked = new Map<number, Tracked>();
+  #evictions = 0;
+  #unloggedEvictions = 0;
+  #lastEvictionLog = 0;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(table: TenantTable, settings: Readonly<Settings>, log: Logger) {
+    this.#table = table;
+    this.#settings = settings;
+    this.#log = log;
+    setNow(table, this.#now());
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.tick(), this.#settings.scoreWindowMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  get live(): number {
+    return this.#tracked.size;
+  }
+
+  get evictions(): number {
+    return this.#evictions;
+  }
+
+  get untracked(): number {
+    return Atomics.load(this.#table.words, UNTRACKED);
+  }
+
+  /** One scoring window: harvest, then evict. */
+  tick(): void {
+    const now = this.#now();
+    setNow(this.#table, now);
+    const seen = new Set<number>();
+    harvestWindow(this.#table, (t) => {
+      seen.add(t.slot);
+      let tracked = this.#tracked.get(t.slot);
+      if (tracked === undefined || tracked.keyLo !== t.keyLo || tracked.keyHi !== t.keyHi) {
+        tracked = { id: t.id, keyLo: t.keyLo, keyHi: t.keyHi, lastSeen: t.lastSeen, totalRequests: 0, totalErrors5xx: 0, totalLatencyUs: 0, window: t };
+        this.#tracked.set(t.slot, tracked);
+      }
+      tracked.lastSeen = t.lastSeen;
+      tracked.totalRequests += t.requests;
+      tracked.totalErrors5xx += t.errors5xx;
+      tracked.totalLatencyUs += t.latencySumUs;
+      tracked.window = { requests: t.requests, errors5xx: t.errors5xx, latencySumUs: t.latencySumUs };
+    });
+    for (const slot of this.#tracked.keys()) if (!seen.has(slot)) this.#tracked.delete(slot);
+
+    const ttlTicks = Math.ceil(this.#settings.tenantTtlMs / 100);
+    const expired = [...this.#tracked].filter(([, t]) => now - t.lastSeen > ttlTicks).map(([slot]) => slot);
+    const expiredSet = new Set(expired);
+    // Least recently seen first; LAST_SEEN ticks are coarse, so among equals the less busy go first.
+    const byAge = [...this.#tracked]
+      .filter(([slot]) => !expiredSet.has(slot))
+      .sort((a, b) => a[1].lastSeen - b[1].lastSeen || a[1].window.requests - b[1].window.requests);
+    const overLimit = byAge.slice(0, Math.max(0, byAge.length - this.#settings.maxTenants)).map(([slot]) => slot);
+    for (const slot of [...expired, ...overLimit]) {
+      evictSlot(this.#table, slot);
+      this.#tracked.delete(slot);
+    }
+    this.#noteEvictions(expired.length, overLimit.length);
+  }
+
+  /** The `top` tenants by requests in the last window. */
+  top(top: number): TenantView[] {
+    const now = this.#now();
+    return [...this.#tracked.values()]
+      .sort((a, b) => b.window.requests - a.window.requests || b.totalRequests - a.totalRequests)
+      .slice(0, top)
+      .map((t) => ({
+        tenant: t.id,
+        windowRequests: t.window.requests,
+        totalRequests: t.totalRequests,
+        windowErrors5xx: t.window.errors5xx,
+        totalErrors5xx: t.totalErrors5xx,
+        windowAvgLatencyMs: t.window.requests > 0 ? t.window.latencySumUs / t.window.requests / 1000 : 0,
+        avgLatencyMs: t.totalRequests > 0 ? t.totalLatencyUs / t.totalRequests / 1000 : 0,
+        lastSeenMsAgo: Math.max(0, (now - t.lastSeen) * 100),
+      }));
+  }
+
+  #noteEvictions(idle: number, overLimit: number): void {
+    const count = idle + overLimit;
+    if (count === 0) return;
+    this.#evictions += count;
+    this.#unloggedEvictions += count;
+    const wallNow = Date.now();
+    if (wallNow - this.#lastEvictionLog < EVICTION_LOG_INTERVAL_MS) return;
+    this.#log.info({ evicted: this.#unloggedEvictions, live: this.#tracked.size, maxTenants: this.#settings.maxTenants }, 'tenants evicted');
+    this.#unloggedEvictions = 0;
+    this.#lastEvictionLog = wallNow;
+  }
+
+  /** The coarse clock acceptors stamp LAST_SEEN with: tenths of a second since start. */
+  #now(): number {
+    return Math.floor((Date.now() - this.#startedAt) / 100);
+  }
+}

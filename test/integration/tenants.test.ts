@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { startBackend } from '../helpers/backends.js';
+import { metricValue, startGateway } from '../helpers/gateway-process.js';
+import { pooled, send } from '../helpers/http.js';
+
+interface TenantsReply {
+  live: number;
+  untracked: number;
+  evictions: number;
+  tenants: { tenant: string; windowRequests: number; totalRequests: number; totalErrors5xx: number; avgLatencyMs: number }[];
+}
+
+const tenantsOf = async (adminPort: number, top = 1000): Promise<TenantsReply> =>
+  (await (await fetch(`http://127.0.0.1:${adminPort}/tenants?top=${top}`)).json()) as TenantsReply;
+
+describe('shared tenant table', () => {
+  it('counts every request of a tenant across 2 threads, evicts beyond GATEWAY_MAX_TENANTS, and shows it on /tenants', async () => {
+    const backend = await startBackend('t', (req, res) => {
+      req.resume();
+      const status = req.url === '/fail' ? 503 : 200;
+      setTimeout(() => res.writeHead(status, { 'content-length': 2 }).end('ok'), req.url === '/slow' ? 30 : 0);
+    });
+    const gateway = await startGateway(
+      { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'n', url: backend.url }] } } },
+      { GATEWAY_THREADS: '2', GATEWAY_MAX_TENANTS: '20', GATEWAY_SCORE_WINDOW_MS: '200' },
+    );
+    try {
+      // 200 requests of one tenant on fresh connections (both threads take some), 10 of them 5xx, 10 slow.
+      const paths = Array.from({ length: 200 }, (_, i) => (i < 10 ? '/fail' : i < 20 ? '/slow' : '/ok'));
+      await pooled(16, paths.map((path) => () => send(gateway.port, path, { tenant: 'big-tenant' })));
+      await expect
+        .poll(async () => (await tenantsOf(gateway.adminPort)).tenants.find((t) => t.tenant === 'big-tenant'), { timeout: 5_000 })
+        .toMatchObject({ totalRequests: 200, totalErrors5xx: 10 });
+      const metrics = await gateway.metrics();
+      expect(metricValue(metrics, 'ringgate_thread_requests_total', 'thread="0"')).toBeGreaterThan(0);
+      expect(metricValue(metrics, 'ringgate_thread_requests_total', 'thread="1"')).toBeGreaterThan(0);
+
+      // 40 more tenants, then (a few windows later) 20 more: the table keeps at most 20, the least
+      // recently seen go, so exactly the last 20 stay.
+      for (let i = 0; i < 40; i++) expect((await send(gateway.port, '/ok', { tenant: `tenant-${i}` })).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 600));
+      for (let i = 40; i < 60; i++) expect((await send(gateway.port, '/ok', { tenant: `tenant-${i}` })).status).toBe(200);
+      await expect
+        .poll(async () => (await tenantsOf(gateway.adminPort)).tenants.map((t) => t.tenant).sort(), { timeout: 5_000 })
+        .toEqual(Array.from({ length: 20 }, (_, i) => `tenant-${40 + i}`).sort());
+      const after = await tenantsOf(gateway.adminPort);
+      expect(after.live).toBe(20);
+      expect(after.evictions).toBe(41);
+      expect(after.untracked).toBe(0);
+      const scraped = await gateway.metrics();
+      expect(metricValue(scraped, 'ringgate_tenants_live')).toBe(20);
+      expect(metricValue(scraped, 'ringgate_tenant_evictions_total')).toBe(41);
+
+      // 5xx answers and latency are counted per tenant: 4 failures, 4 answers that take 30 ms.
+      await pooled(4, Array.from({ length: 8 }, (_, i) => () => send(gateway.port, i < 4 ? '/fail' : '/slow', { tenant: 'window-tenant' })));
+      await expect
+        .poll(async () => (await tenantsOf(gateway.adminPort)).tenants.find((t) => t.tenant === 'window-tenant'), { timeout: 5_000 })
+        .toMatchObject({ totalRequests: 8, totalErrors5xx: 4 });
+      const windowTenant = (await tenantsOf(gateway.adminPort)).tenants.find((t) => t.tenant === 'window-tenant')!;
+      expect(windowTenant.avgLatencyMs).toBeGreaterThanOrEqual(15);
+      expect(windowTenant.avgLatencyMs).toBeLessThan(1000);
+    } finally {
+      expect(await gateway.stop()).toBe(0);
+      await backend.close();
+    }
+  });
+});

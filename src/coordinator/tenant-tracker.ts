@@ -1,6 +1,6 @@
 import type { Settings } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { evictSlot, harvestWindow, setNow, UNTRACKED, type TenantTable } from '../shm/tenant-table.js';
+import { evictSlot, harvestWindow, readTenantId, setNow, UNTRACKED, type TenantTable } from '../shm/tenant-table.js';
 
 export interface TenantView {
   readonly tenant: string;
@@ -24,7 +24,9 @@ interface Tracked {
   totalRequests: number;
   totalErrors5xx: number;
   totalLatencyUs: number;
-  window: { requests: number; errors5xx: number; latencySumUs: number };
+  windowRequests: number;
+  windowErrors5xx: number;
+  windowLatencyUs: number;
 }
 
 /** Eviction logs at most this often; the counter has every eviction. */
@@ -81,18 +83,31 @@ export class TenantTracker {
     const now = this.#now();
     setNow(this.#table, now);
     const seen = new Set<number>();
-    harvestWindow(this.#table, (t) => {
-      seen.add(t.slot);
-      let tracked = this.#tracked.get(t.slot);
-      if (tracked === undefined || tracked.keyLo !== t.keyLo || tracked.keyHi !== t.keyHi) {
-        tracked = { id: t.id, keyLo: t.keyLo, keyHi: t.keyHi, lastSeen: t.lastSeen, totalRequests: 0, totalErrors5xx: 0, totalLatencyUs: 0, window: t };
-        this.#tracked.set(t.slot, tracked);
+    harvestWindow(this.#table, (slot, keyLo, keyHi, requests, errors5xx, latencySumUs, lastSeen) => {
+      seen.add(slot);
+      let tracked = this.#tracked.get(slot);
+      if (tracked === undefined || tracked.keyLo !== keyLo || tracked.keyHi !== keyHi) {
+        tracked = {
+          id: readTenantId(this.#table, slot),
+          keyLo,
+          keyHi,
+          lastSeen,
+          totalRequests: 0,
+          totalErrors5xx: 0,
+          totalLatencyUs: 0,
+          windowRequests: 0,
+          windowErrors5xx: 0,
+          windowLatencyUs: 0,
+        };
+        this.#tracked.set(slot, tracked);
       }
-      tracked.lastSeen = t.lastSeen;
-      tracked.totalRequests += t.requests;
-      tracked.totalErrors5xx += t.errors5xx;
-      tracked.totalLatencyUs += t.latencySumUs;
-      tracked.window = { requests: t.requests, errors5xx: t.errors5xx, latencySumUs: t.latencySumUs };
+      tracked.lastSeen = lastSeen;
+      tracked.totalRequests += requests;
+      tracked.totalErrors5xx += errors5xx;
+      tracked.totalLatencyUs += latencySumUs;
+      tracked.windowRequests = requests;
+      tracked.windowErrors5xx = errors5xx;
+      tracked.windowLatencyUs = latencySumUs;
     });
     for (const slot of this.#tracked.keys()) if (!seen.has(slot)) this.#tracked.delete(slot);
 
@@ -102,7 +117,7 @@ export class TenantTracker {
     // Least recently seen first; LAST_SEEN ticks are coarse, so among equals the less busy go first.
     const byAge = [...this.#tracked]
       .filter(([slot]) => !expiredSet.has(slot))
-      .sort((a, b) => a[1].lastSeen - b[1].lastSeen || a[1].window.requests - b[1].window.requests);
+      .sort((a, b) => a[1].lastSeen - b[1].lastSeen || a[1].windowRequests - b[1].windowRequests);
     const overLimit = byAge.slice(0, Math.max(0, byAge.length - this.#settings.maxTenants)).map(([slot]) => slot);
     for (const slot of [...expired, ...overLimit]) {
       evictSlot(this.#table, slot);
@@ -115,15 +130,15 @@ export class TenantTracker {
   top(top: number): TenantView[] {
     const now = this.#now();
     return [...this.#tracked.values()]
-      .sort((a, b) => b.window.requests - a.window.requests || b.totalRequests - a.totalRequests)
+      .sort((a, b) => b.windowRequests - a.windowRequests || b.totalRequests - a.totalRequests)
       .slice(0, top)
       .map((t) => ({
         tenant: t.id,
-        windowRequests: t.window.requests,
+        windowRequests: t.windowRequests,
         totalRequests: t.totalRequests,
-        windowErrors5xx: t.window.errors5xx,
+        windowErrors5xx: t.windowErrors5xx,
         totalErrors5xx: t.totalErrors5xx,
-        windowAvgLatencyMs: t.window.requests > 0 ? t.window.latencySumUs / t.window.requests / 1000 : 0,
+        windowAvgLatencyMs: t.windowRequests > 0 ? t.windowLatencyUs / t.windowRequests / 1000 : 0,
         avgLatencyMs: t.totalRequests > 0 ? t.totalLatencyUs / t.totalRequests / 1000 : 0,
         lastSeenMsAgo: Math.max(0, (now - t.lastSeen) * 100),
       }));

@@ -148,34 +148,39 @@ export function recordUntracked(table: TenantTable): void {
   Atomics.add(table.words, UNTRACKED, 1);
 }
 
-export interface HarvestedTenant {
-  readonly slot: number;
-  readonly id: string;
-  readonly keyLo: number;
-  readonly keyHi: number;
-  readonly requests: number;
-  readonly errors5xx: number;
-  readonly latencySumUs: number;
-  readonly lastSeen: number;
-}
+/** What harvestWindow reports per live tenant (positional: a window visits every live slot). */
+export type HarvestVisitor = (
+  slot: number,
+  keyLo: number,
+  keyHi: number,
+  requests: number,
+  errors5xx: number,
+  latencySumUs: number,
+  lastSeen: number,
+) => void;
 
 /** Coordinator: every live tenant's window counters, taken (and zeroed) atomically per field. */
-export function harvestWindow(table: TenantTable, visit: (tenant: HarvestedTenant) => void): void {
+export function harvestWindow(table: TenantTable, visit: HarvestVisitor): void {
   const words = table.words;
   for (let slot = 0; slot < table.slotCount; slot++) {
     const at = slotOffset(slot);
     if (Atomics.load(words, at + STATE) !== LIVE) continue;
-    visit({
+    visit(
       slot,
-      id: Buffer.from(table.ids.buffer, table.ids.byteOffset + slot * MAX_ID_BYTES, Atomics.load(words, at + ID_LENGTH)).toString('latin1'),
-      keyLo: Atomics.load(words, at + KEY_LO),
-      keyHi: Atomics.load(words, at + KEY_HI),
-      requests: Atomics.exchange(words, at + REQUESTS, 0),
-      errors5xx: Atomics.exchange(words, at + ERRORS, 0),
-      latencySumUs: Atomics.exchange(words, at + LATENCY_US, 0) >>> 0,
-      lastSeen: Atomics.load(words, at + LAST_SEEN),
-    });
+      Atomics.load(words, at + KEY_LO),
+      Atomics.load(words, at + KEY_HI),
+      Atomics.exchange(words, at + REQUESTS, 0),
+      Atomics.exchange(words, at + ERRORS, 0),
+      Atomics.exchange(words, at + LATENCY_US, 0) >>> 0,
+      Atomics.load(words, at + LAST_SEEN),
+    );
   }
+}
+
+/** Coordinator: the tenant id stored with a live slot (read once per tenant, not per window). */
+export function readTenantId(table: TenantTable, slot: number): string {
+  const length = Atomics.load(table.words, slotOffset(slot) + ID_LENGTH);
+  return Buffer.from(table.ids.buffer, table.ids.byteOffset + slot * MAX_ID_BYTES, length).toString('latin1');
 }
 
 /**

@@ -17,7 +17,8 @@
  *     UNTRACKED    requests whose bucket was full        acceptor, Atomics.add
  *   slots   [SLOT_COUNT × SLOT_WORDS] at HEADER_WORDS
  *     STATE        EMPTY / CLAIMING / LIVE               acceptor CAS EMPTY→CLAIMING then store LIVE;
- *                                                        coordinator store CLAIMING, clear, store EMPTY
+ *                                                        coordinator store CLAIMING, clear, store EMPTY;
+ *                                                        both Atomics.notify after leaving CLAIMING
  *     KEY_LO/HI    the tenant's 64-bit key               acceptor Atomics.store while CLAIMING
  *     REQUESTS     requests this window                  acceptor Atomics.add; coordinator Atomics.exchange(0)
  *     ERRORS       5xx answers this window               acceptor Atomics.add; coordinator Atomics.exchange(0)
@@ -53,8 +54,16 @@ export const LIVE = 2;
 
 export const BUCKET_SLOTS = 8;
 const SLOTS_PER_TENANT = 4;
-/** Rescans while another thread holds a slot of the bucket in CLAIMING (a few stores long). */
-const MAX_CLAIM_ATTEMPTS = 1024;
+/**
+ * A claim holds a slot in CLAIMING for a few stores, but its thread can be preempted right there;
+ * a thread that meets it then waits on the slot (woken by Atomics.notify) for up to
+ * CLAIM_WAIT_MS at a time, MAX_CLAIM_WAITS times, rather than spin. Spinning 1,024 rescans gave
+ * up (and left requests untracked) under CPU contention in the two-thread test.
+ */
+const CLAIM_WAIT_MS = 1;
+const MAX_CLAIM_WAITS = 20;
+/** Rescans after losing a CAS race for an empty slot. */
+const MAX_CLAIM_RACES = 64;
 
 export interface TenantTable {
   readonly buffer: SharedArrayBuffer;
@@ -101,24 +110,33 @@ export function slotOffset(slot: number): number {
 export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number, id: string): number {
   const words = table.words;
   const first = (keyLo & table.bucketMask) * BUCKET_SLOTS;
-  for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
+  let waits = 0;
+  let races = 0;
+  while (waits <= MAX_CLAIM_WAITS && races <= MAX_CLAIM_RACES) {
     let empty = -1;
-    let claiming = false;
+    let claimingAt = -1;
     for (let slot = first; slot < first + BUCKET_SLOTS; slot++) {
       const at = slotOffset(slot);
       const state = Atomics.load(words, at + STATE);
       if (state === LIVE) {
         if (Atomics.load(words, at + KEY_LO) === keyLo && Atomics.load(words, at + KEY_HI) === keyHi) return slot;
       } else if (state === CLAIMING) {
-        claiming = true; // perhaps our key, about to go live: look again
+        claimingAt = at; // perhaps our key, about to go live: look again once it has
       } else if (empty < 0) {
         empty = slot;
       }
     }
-    if (claiming) continue;
+    if (claimingAt >= 0) {
+      waits++;
+      Atomics.wait(words, claimingAt + STATE, CLAIMING, CLAIM_WAIT_MS);
+      continue;
+    }
     if (empty < 0) return -1;
     const at = slotOffset(empty);
-    if (Atomics.compareExchange(words, at + STATE, EMPTY, CLAIMING) !== EMPTY) continue; // lost the race: rescan
+    if (Atomics.compareExchange(words, at + STATE, EMPTY, CLAIMING) !== EMPTY) {
+      races++;
+      continue;
+    }
     Atomics.store(words, at + KEY_LO, keyLo);
     Atomics.store(words, at + KEY_HI, keyHi);
     const length = Math.min(id.length, MAX_ID_BYTES);
@@ -128,6 +146,7 @@ export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number, id
     Atomics.store(words, at + LAST_SEEN, Atomics.load(words, NOW));
     Atomics.store(words, at + SHARD_K, 1);
     Atomics.store(words, at + STATE, LIVE);
+    Atomics.notify(words, at + STATE);
     return empty;
   }
   return -1;
@@ -194,6 +213,7 @@ export function evictSlot(table: TenantTable, slot: number): void {
   Atomics.store(words, at + STATE, CLAIMING);
   for (let field = KEY_LO; field < SLOT_WORDS; field++) Atomics.store(words, at + field, 0);
   Atomics.store(words, at + STATE, EMPTY);
+  Atomics.notify(words, at + STATE);
 }
 
 /** Coordinator: the coarse clock acceptors stamp LAST_SEEN with. */

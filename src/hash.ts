@@ -5,6 +5,11 @@ import type { Hash32 } from './routing/ring.js';
 export const RING_HASH_SEED = 0;
 
 /** xxHash32 (xxhash-wasm) of a string, as used for ring points and routing keys. */
+export async function loadHash32(): Promise<Hash32> {
+  const { h32 } = await xxhash();
+  return (key: string) => h32(key, RING_HASH_SEED);
+}
+
 /** A tenant id's 64-bit xxHash as two Int32 halves, the tenant table's key; set by `hash()`. */
 export interface TenantKeyer {
   lo: number;
@@ -24,9 +29,4 @@ export async function loadTenantKeyer(): Promise<TenantKeyer> {
     },
   };
   return keyer;
-}
-
-export async function loadHash32(): Promise<Hash32> {
-  const { h32 } = await xxhash();
-  return (key: string) => h32(key, RING_HASH_SEED);
 }

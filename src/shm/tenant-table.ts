@@ -1,8 +1,8 @@
 /**
  * Per-tenant counters in a SharedArrayBuffer (issue 4): acceptors claim a tenant's slot with
  * Atomics.compareExchange and count every request with Atomics.add, with no lock, no message and no
- * Map on the request path; the coordinator harvests the counters once per scoring window, writes
- * the derived shard factor back, and evicts.
+ * Map on the request path; the coordinator harvests the counters once per scoring window and
+ * evicts.
  *
  * Keys are 64-bit hashes of tenant ids (two Int32 halves). A key lives only in its bucket, the
  * BUCKET_SLOTS slots chosen by the low bits of its hash, so eviction can empty a slot without
@@ -25,7 +25,6 @@
  *     LATENCY_US   latency sum this window, µs, read     acceptor Atomics.add; coordinator Atomics.exchange(0)
  *                  unsigned (wraps past 4,295 s summed in one window)
  *     LAST_SEEN    NOW at the tenant's last request      acceptor Atomics.store
- *     SHARD_K      shard factor for routing              coordinator Atomics.store; acceptor Atomics.load
  *     ID_LENGTH    bytes of the tenant id                 acceptor Atomics.store while CLAIMING
  *   ids     Uint8[SLOT_COUNT × MAX_ID_BYTES] after the slots: each slot's tenant id (ASCII, validated
  *           before it gets here), written by the acceptor while CLAIMING, read by the coordinator
@@ -42,9 +41,8 @@ export const REQUESTS = 3;
 export const ERRORS = 4;
 export const LATENCY_US = 5;
 export const LAST_SEEN = 6;
-export const SHARD_K = 7;
-export const ID_LENGTH = 8;
-export const SLOT_WORDS = 9;
+export const ID_LENGTH = 7;
+export const SLOT_WORDS = 8;
 /** The longest tenant id (routing/tenant-id.ts enforces it before a request gets here). */
 export const MAX_ID_BYTES = 128;
 
@@ -144,7 +142,6 @@ export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number, id
     for (let i = 0; i < length; i++) table.ids[idAt + i] = id.charCodeAt(i);
     Atomics.store(words, at + ID_LENGTH, length);
     Atomics.store(words, at + LAST_SEEN, Atomics.load(words, NOW));
-    Atomics.store(words, at + SHARD_K, 1);
     Atomics.store(words, at + STATE, LIVE);
     Atomics.notify(words, at + STATE);
     return empty;
@@ -219,9 +216,4 @@ export function evictSlot(table: TenantTable, slot: number): void {
 /** Coordinator: the coarse clock acceptors stamp LAST_SEEN with. */
 export function setNow(table: TenantTable, now: number): void {
   Atomics.store(table.words, NOW, now);
-}
-
-/** Coordinator: the shard factor routing uses for the tenant in `slot`. */
-export function setShardFactor(table: TenantTable, slot: number, k: number): void {
-  Atomics.store(table.words, slotOffset(slot) + SHARD_K, k);
 }

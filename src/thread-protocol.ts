@@ -10,6 +10,8 @@ export interface AcceptorInit {
   readonly rings: Readonly<Record<string, SharedArrayBuffer>>;
   /** The shared tenant table (shm/tenant-table.ts). */
   readonly tenants: SharedArrayBuffer;
+  /** The shared node table (shm/node-table.ts). */
+  readonly nodes: SharedArrayBuffer;
 }
 
 /** One metric family in prom-client's getMetricsAsJSON() shape, which AggregatorRegistry.aggregate merges. */

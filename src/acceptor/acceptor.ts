@@ -2,6 +2,7 @@ import type { us_listen_socket } from 'uWebSockets.js';
 import { loadHash32, loadTenantKeyer } from '../hash.js';
 import { RequestRecorder } from '../metrics/request-recorder.js';
 import { attachSharedRing } from '../shm/ring-buffer.js';
+import { attachNodeTable } from '../shm/node-table.js';
 import { attachTenantTable } from '../shm/tenant-table.js';
 import type { AcceptorInit, AcceptorMessage, CoordinatorMessage } from '../thread-protocol.js';
 import { Pipeline, routeMetricLabels } from './pipeline.js';
@@ -39,7 +40,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
     const pools = new UpstreamPools(init.config);
     const recorder = new RequestRecorder(routeMetricLabels(init.config), init.threadIndex);
     const tenants = { table: attachTenantTable(init.tenants), keyer: await loadTenantKeyer() };
-    const pipeline = new Pipeline(init.config, rings, pools, hash32, recorder, tenants);
+    const pipeline = new Pipeline(init.config, rings, pools, hash32, recorder, tenants, attachNodeTable(init.nodes));
 
     app = uws.App() as UwsApp;
     app.any('/*', pipeline.handle);

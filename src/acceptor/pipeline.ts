@@ -8,6 +8,7 @@ import type { Hash32 } from '../routing/ring.js';
 import { compileRoutes, HashKind, matchRoute, routeLabel, type CompiledRoute, type RouteTable } from '../routing/route-table.js';
 import { isValidTenantId } from '../routing/tenant-id.js';
 import { lookupShared, type SharedRing } from '../shm/ring-buffer.js';
+import { addInFlight, nodeBases, type NodeTable } from '../shm/node-table.js';
 import { findOrClaim, recordRequest, recordUntracked, type TenantTable } from '../shm/tenant-table.js';
 import type { TenantKeyer } from '../hash.js';
 import { ProxyExchange, type ExchangeOwner } from './proxy-exchange.js';
@@ -28,6 +29,8 @@ export function routeMetricLabels(config: GatewayConfig): string[] {
 interface RouteTarget {
   readonly ring: SharedRing;
   readonly pools: readonly Pool[];
+  /** Node-table index of the cluster's first node. */
+  readonly nodeBase: number;
 }
 
 /**
@@ -45,6 +48,7 @@ export class Pipeline implements ExchangeOwner {
   readonly #hash32: Hash32;
   readonly #recorder: RequestRecorder;
   readonly #tenants: { readonly table: TenantTable; readonly keyer: TenantKeyer };
+  readonly #nodes: NodeTable;
   readonly #noRouteIndex: number;
   readonly #healthIndex: number;
 
@@ -57,11 +61,19 @@ export class Pipeline implements ExchangeOwner {
     recorder: RequestRecorder,
     /** The shared tenant table each proxied request of a tenant is counted in. */
     tenants: { readonly table: TenantTable; readonly keyer: TenantKeyer },
+    /** The shared node table: in-flight requests per node. */
+    nodes: NodeTable,
   ) {
     this.#tenants = tenants;
+    this.#nodes = nodes;
+    const { bases } = nodeBases(config.clusters);
     this.#settings = config.settings;
     this.#table = compileRoutes(config.routes);
-    this.#targets = config.routes.map((route) => ({ ring: rings.get(route.cluster)!, pools: pools.cluster(route.cluster) }));
+    this.#targets = config.routes.map((route) => ({
+      ring: rings.get(route.cluster)!,
+      pools: pools.cluster(route.cluster),
+      nodeBase: bases.get(route.cluster)!,
+    }));
     this.#hash32 = hash32;
     this.#recorder = recorder;
     this.#noRouteIndex = config.routes.length;
@@ -107,7 +119,9 @@ export class Pipeline implements ExchangeOwner {
       return this.#reject(res, routeIndex, 'ERR_BODY_TOO_LARGE', startedAt, true);
     }
 
-    const exchange = new ProxyExchange(res, this, routeIndex, this.#tenantSlot(head.tenant), head.method === 'HEAD', hasBody, startedAt);
+    const node = target.nodeBase + owner;
+    const exchange = new ProxyExchange(res, this, routeIndex, node, this.#tenantSlot(head.tenant), head.method === 'HEAD', hasBody, startedAt);
+    addInFlight(this.#nodes, node, 1);
     const client = formatAddress(new Uint8Array(res.getRemoteAddress()));
     head.headers.push(
       'x-forwarded-for',
@@ -135,6 +149,7 @@ export class Pipeline implements ExchangeOwner {
 
   exchangeFinished(exchange: ProxyExchange, status: number, errorCode: ErrorCode | undefined): void {
     this.#inFlight--;
+    addInFlight(this.#nodes, exchange.node, -1);
     const elapsedMs = performance.now() - exchange.startedAt;
     this.#recorder.record(exchange.routeIndex, status, elapsedMs / 1000);
     if (exchange.tenantSlot >= 0) recordRequest(this.#tenants.table, exchange.tenantSlot, Math.round(elapsedMs * 1000), status >= 500);

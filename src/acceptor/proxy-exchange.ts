@@ -27,6 +27,8 @@ export interface ExchangeOwner {
  */
 export class ProxyExchange implements Dispatcher.DispatchHandler {
   readonly routeIndex: number;
+  /** The upstream node's index in the shared node table. */
+  readonly node: number;
   /** Slot of the request's tenant in the shared tenant table, or -1. */
   readonly tenantSlot: number;
   readonly startedAt: number;
@@ -60,6 +62,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     res: HttpResponse,
     owner: ExchangeOwner,
     routeIndex: number,
+    node: number,
     tenantSlot: number,
     headOnly: boolean,
     hasBody: boolean,
@@ -68,6 +71,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#res = res;
     this.#owner = owner;
     this.routeIndex = routeIndex;
+    this.node = node;
     this.tenantSlot = tenantSlot;
     this.#headOnly = headOnly;
     this.#hasBody = hasBody;

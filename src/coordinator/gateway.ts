@@ -9,6 +9,7 @@ import { startAdminServer } from './admin-server.js';
 import { startDemoBackends } from './demo-backends.js';
 import { activePointCount } from '../shm/ring-buffer.js';
 import { createClusterRings } from './rings.js';
+import { createNodeTable, inFlight, nodeBases } from '../shm/node-table.js';
 import { createTenantTable } from '../shm/tenant-table.js';
 import { InlineAcceptor } from './inline-acceptor.js';
 import { TenantTracker } from './tenant-tracker.js';
@@ -58,12 +59,18 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   const rings = createClusterRings(config, hash32);
   const ringBuffers = Object.fromEntries([...rings].map(([name, ring]) => [name, ring.buffer]));
   const tenantTable = createTenantTable(settings.maxTenants);
+  const { bases, total: nodeCount } = nodeBases(config.clusters);
+  const nodeTable = createNodeTable(nodeCount);
   const tenants = new TenantTracker(tenantTable, settings, log);
 
   let supervisor: Supervisor | null = null;
   const metrics = new CoordinatorMetrics({
     runningThreads: () => supervisor?.running ?? 0,
     ringPoints: () => [...rings].map(([cluster, ring]) => ({ cluster, points: activePointCount(ring) })),
+    nodeInFlight: () =>
+      Object.entries(config.clusters).flatMap(([cluster, { nodes }]) =>
+        nodes.map((node, i) => ({ cluster, node: node.id, inFlight: inFlight(nodeTable, bases.get(cluster)! + i) })),
+      ),
     liveTenants: () => tenants.live,
     tenantEvictions: () => tenants.evictions,
   });
@@ -84,7 +91,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   supervisor = new Supervisor({
     threads: settings.threads,
     startAcceptor: settings.inlineAcceptor ? (init) => new InlineAcceptor(init) : startAcceptorThread,
-    initFor: (threadIndex, port): AcceptorInit => ({ threadIndex, config, port, rings: ringBuffers, tenants: tenantTable.buffer }),
+    initFor: (threadIndex, port): AcceptorInit => ({ threadIndex, config, port, rings: ringBuffers, tenants: tenantTable.buffer, nodes: nodeTable.buffer }),
     log,
     onRestart: () => metrics.threadRestarts.inc(),
   });

@@ -6,6 +6,7 @@ import { METRICS } from './definitions.js';
 export interface CoordinatorReadings {
   runningThreads(): number;
   ringPoints(): { cluster: string; points: number }[];
+  nodeInFlight(): { cluster: string; node: string; inFlight: number }[];
   liveTenants(): number;
   tenantEvictions(): number;
 }
@@ -18,6 +19,13 @@ export class CoordinatorMetrics {
   constructor(readings: CoordinatorReadings) {
     const def = (name: keyof typeof METRICS) => ({ name, help: METRICS[name].help, registers: [this.registry] });
     this.threadRestarts = new Counter(def('ringgate_thread_restarts_total'));
+    new Gauge({
+      ...def('ringgate_node_in_flight'),
+      labelNames: ['cluster', 'node'],
+      collect() {
+        for (const { cluster, node, inFlight } of readings.nodeInFlight()) this.set({ cluster, node }, inFlight);
+      },
+    });
     new Gauge({
       ...def('ringgate_ring_points'),
       labelNames: ['cluster'],

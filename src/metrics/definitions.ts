@@ -18,6 +18,11 @@ export const METRICS = {
     help: 'Requests answered, by route and status class',
     labels: ['route', 'status_class'],
   },
+  ringgate_node_in_flight: {
+    type: 'gauge',
+    help: 'Requests given to each node and not finished yet, all threads together',
+    labels: ['cluster', 'node'],
+  },
   ringgate_ring_points: {
     type: 'gauge',
     help: 'Points on the consistent-hash ring of each cluster',

@@ -68,21 +68,26 @@ export function writeRinggateConfig(path: string, upstreamPorts: readonly number
   return path;
 }
 
+/** The environment ringgate runs with in the bench and under the profiler: one port, quiet logs. */
+export function ringgateEnv(configPath: string, port: number, extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GATEWAY_CONFIG: configPath,
+    GATEWAY_PORT: String(port),
+    GATEWAY_HOST: '127.0.0.1',
+    GATEWAY_ADMIN_PORT: '0',
+    GATEWAY_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
 /** ringgate from dist/ (the built product), one cluster whose nodes are the upstream's ports. */
 function ringgate(threads: number): Candidate {
   return {
     name: `ringgate-${threads}t`,
     async start({ dir, port, upstreamPorts, cpus }) {
       const configPath = writeRinggateConfig(join(dir, `ringgate-${threads}t.json`), upstreamPorts);
-      const env = {
-        ...process.env,
-        GATEWAY_CONFIG: configPath,
-        GATEWAY_PORT: String(port),
-        GATEWAY_HOST: '127.0.0.1',
-        GATEWAY_ADMIN_PORT: '0',
-        GATEWAY_THREADS: String(threads),
-        GATEWAY_LOG_LEVEL: 'warn',
-      };
+      const env = ringgateEnv(configPath, port, { GATEWAY_THREADS: String(threads) });
       const started = startGroup(`ringgate-${threads}t`, process.execPath, [join(ROOT, 'dist/main.js')], cpus, env);
       await waitForHttp(`http://127.0.0.1:${port}/`, started, READY_HEADERS);
       return started;

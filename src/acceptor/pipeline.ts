@@ -4,12 +4,13 @@ import type { GatewayConfig } from '../config/load.js';
 import type { ErrorCode } from '../errors.js';
 import { HEALTH_ROUTE_LABEL, NO_ROUTE_LABEL } from '../metrics/definitions.js';
 import type { RequestRecorder } from '../metrics/request-recorder.js';
+import { BoundedLoadChooser, loadBound } from '../routing/bounded-load.js';
 import type { Hash32 } from '../routing/ring.js';
 import { compileRoutes, HashKind, matchRoute, routeLabel, type CompiledRoute, type RouteTable } from '../routing/route-table.js';
 import { isValidTenantId } from '../routing/tenant-id.js';
-import { lookupShared, type SharedRing } from '../shm/ring-buffer.js';
-import { addInFlight, nodeBases, type NodeTable } from '../shm/node-table.js';
-import { findOrClaim, recordRequest, recordUntracked, type TenantTable } from '../shm/tenant-table.js';
+import { chooseShared, lookupShared, type SharedRing } from '../shm/ring-buffer.js';
+import { clusterInFlight, finishNodeRequest, inFlightWord, NODE_WORDS, nodeBases, startNodeRequest, type NodeTable } from '../shm/node-table.js';
+import { findOrClaim, recordRequest, recordUntracked, shardFactor, type TenantTable } from '../shm/tenant-table.js';
 import type { TenantKeyer } from '../hash.js';
 import { ProxyExchange, type ExchangeOwner } from './proxy-exchange.js';
 import { readRequestHead, type RequestHead } from './request-head.js';
@@ -31,12 +32,21 @@ interface RouteTarget {
   readonly pools: readonly Pool[];
   /** Node-table index of the cluster's first node. */
   readonly nodeBase: number;
+  /** Node-table index of the cluster. */
+  readonly cluster: number;
+  /** Adaptive routing's walk over the cluster's ring (shared by its routes); null in plain mode. */
+  readonly chooser: BoundedLoadChooser | null;
 }
 
 /**
  * The request phases of one acceptor thread: read head → route → tenant → ring → upstream exchange.
  * Everything per route is resolved at start-up; a request touches thread-local objects and the
- * shared ring only.
+ * shared tables only.
+ *
+ * Adaptive routing (issue 4): a tenant-keyed request goes to the least loaded of the first k
+ * distinct nodes clockwise from the tenant's point, k being the shard factor the coordinator keeps
+ * in the tenant table, and no request goes to a node that would then hold more than
+ * GATEWAY_BALANCE_FACTOR × its cluster's mean in-flight requests (routing/bounded-load.ts).
  */
 export class Pipeline implements ExchangeOwner {
   #inFlight = 0;
@@ -49,6 +59,8 @@ export class Pipeline implements ExchangeOwner {
   readonly #recorder: RequestRecorder;
   readonly #tenants: { readonly table: TenantTable; readonly keyer: TenantKeyer };
   readonly #nodes: NodeTable;
+  /** Node-table cluster index of each node. */
+  readonly #clusterOf: Uint16Array;
   readonly #noRouteIndex: number;
   readonly #healthIndex: number;
 
@@ -66,13 +78,23 @@ export class Pipeline implements ExchangeOwner {
   ) {
     this.#tenants = tenants;
     this.#nodes = nodes;
-    const { bases } = nodeBases(config.clusters);
+    const { bases, clusters, total } = nodeBases(config.clusters);
+    this.#clusterOf = new Uint16Array(total);
+    const choosers = new Map<string, BoundedLoadChooser>();
+    for (const [name, { nodes: members }] of Object.entries(config.clusters)) {
+      const base = bases.get(name)!;
+      this.#clusterOf.fill(clusters.get(name)!, base, base + members.length);
+      choosers.set(name, new BoundedLoadChooser(members.length, nodes.words, inFlightWord(base), NODE_WORDS));
+    }
+    const adaptive = config.settings.routingMode === 'adaptive';
     this.#settings = config.settings;
     this.#table = compileRoutes(config.routes);
     this.#targets = config.routes.map((route) => ({
       ring: rings.get(route.cluster)!,
       pools: pools.cluster(route.cluster),
       nodeBase: bases.get(route.cluster)!,
+      cluster: clusters.get(route.cluster)!,
+      chooser: adaptive ? choosers.get(route.cluster)! : null,
     }));
     this.#hash32 = hash32;
     this.#recorder = recorder;
@@ -112,16 +134,17 @@ export class Pipeline implements ExchangeOwner {
       const code = head.tenant === '' ? 'ERR_MISSING_TENANT' : 'ERR_INVALID_TENANT';
       return this.#reject(res, routeIndex, code, startedAt, hasBody);
     }
-    const target = this.#targets[route.index]!;
-    const owner = lookupShared(target.ring, this.#hash32(routingKey(route, head)));
-    if (owner < 0) return this.#reject(res, routeIndex, 'ERR_RING_EMPTY', startedAt, hasBody);
     if (head.contentLength > this.#settings.maxBodyBytes) {
       return this.#reject(res, routeIndex, 'ERR_BODY_TOO_LARGE', startedAt, true);
     }
+    const target = this.#targets[route.index]!;
+    const tenantSlot = this.#tenantSlot(head.tenant);
+    const owner = this.#chooseNode(target, route, head, tenantSlot);
+    if (owner < 0) return this.#reject(res, routeIndex, 'ERR_RING_EMPTY', startedAt, hasBody);
 
     const node = target.nodeBase + owner;
-    const exchange = new ProxyExchange(res, this, routeIndex, node, this.#tenantSlot(head.tenant), head.method === 'HEAD', hasBody, startedAt);
-    addInFlight(this.#nodes, node, 1);
+    const exchange = new ProxyExchange(res, this, routeIndex, node, tenantSlot, head.method === 'HEAD', hasBody, startedAt);
+    startNodeRequest(this.#nodes, node, target.cluster);
     const client = formatAddress(new Uint8Array(res.getRemoteAddress()));
     head.headers.push(
       'x-forwarded-for',
@@ -147,14 +170,28 @@ export class Pipeline implements ExchangeOwner {
     }
   };
 
+  nodeReleased(exchange: ProxyExchange): void {
+    finishNodeRequest(this.#nodes, exchange.node, this.#clusterOf[exchange.node]!);
+  }
+
   exchangeFinished(exchange: ProxyExchange, status: number, errorCode: ErrorCode | undefined): void {
     this.#inFlight--;
-    addInFlight(this.#nodes, exchange.node, -1);
     const elapsedMs = performance.now() - exchange.startedAt;
     this.#recorder.record(exchange.routeIndex, status, elapsedMs / 1000);
     if (exchange.tenantSlot >= 0) recordRequest(this.#tenants.table, exchange.tenantSlot, Math.round(elapsedMs * 1000), status >= 500);
     if (errorCode !== undefined) this.#recorder.recordError(errorCode);
     if (this.#draining && this.#inFlight === 0) this.#onIdle?.();
+  }
+
+  /** The node's index in its cluster, or -1 when the ring is empty. */
+  #chooseNode(target: RouteTarget, route: CompiledRoute, head: RequestHead, tenantSlot: number): number {
+    const keyHash = this.#hash32(routingKey(route, head));
+    const chooser = target.chooser;
+    if (chooser === null) return lookupShared(target.ring, keyHash);
+    const keyedByTenant = route.hashKind === HashKind.Tenant && tenantSlot >= 0;
+    const k = keyedByTenant ? shardFactor(this.#tenants.table, tenantSlot) : 1;
+    const bound = loadBound(clusterInFlight(this.#nodes, target.cluster), chooser.nodes, this.#settings.balanceFactor);
+    return chooseShared(target.ring, keyHash, chooser, k, bound);
   }
 
   /** The tenant's slot in the shared table (claimed on first sight), or -1: no tenant, or no room. */

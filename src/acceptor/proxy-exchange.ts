@@ -14,7 +14,13 @@ const RESPONSE_DROPPED = new RawHeaderNames([...HOP_BY_HOP, 'content-length', 'd
 export const CLIENT_CLOSED_STATUS = 499;
 
 export interface ExchangeOwner {
-  /** Called exactly once per exchange, with the status answered (or CLIENT_CLOSED_STATUS). */
+  /**
+   * Called exactly once per exchange, when the node is done with the request: before the client
+   * can see the end of the answer, so a client that waits for its answer before sending again
+   * never finds the node still counting the last one (bounded-load routing reads that count).
+   */
+  nodeReleased(exchange: ProxyExchange): void;
+  /** Called exactly once per exchange, after nodeReleased, with the status answered (or CLIENT_CLOSED_STATUS). */
   exchangeFinished(exchange: ProxyExchange, status: number, errorCode: ErrorCode | undefined): void;
 }
 
@@ -45,6 +51,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   /** We force-closed the client connection: its onAborted is our own doing. */
   #closedByUs = false;
   #finished = false;
+  #nodeReleased = false;
   #headWritten = false;
   /** uWS considers the response complete (the res object is dead from here on). */
   #responded = false;
@@ -120,6 +127,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       this.#writeHead();
       if (this.#totalSize >= 0) {
         const offset = this.#res.getWriteOffset();
+        if (offset + chunk.length >= this.#totalSize) this.#releaseNode(); // the last bytes
         const [ok, done] = this.#res.tryEnd(chunk, this.#totalSize);
         if (done) this.#responded = true;
         else if (!ok) {
@@ -146,6 +154,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 
   onError(err: Error): void {
     if (this.#finished) return;
+    this.#releaseNode();
     if (this.#clientGone) {
       this.#finish(undefined);
       return;
@@ -196,6 +205,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   #endResponse(): void {
+    this.#releaseNode();
     if (!this.#responded) {
       this.#responded = true;
       this.#res.cork(() => {
@@ -224,9 +234,16 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
 
+  #releaseNode(): void {
+    if (this.#nodeReleased) return;
+    this.#nodeReleased = true;
+    this.#owner.nodeReleased(this);
+  }
+
   #finish(errorCode: ErrorCode | undefined): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.#releaseNode();
     if (this.#body !== null && !this.#body.destroyed) this.#body.destroy();
     const status = this.#clientGone ? CLIENT_CLOSED_STATUS : this.#status;
     this.#owner.exchangeFinished(this, status, errorCode);

@@ -83,12 +83,16 @@ function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return out;
 }
 
-function convert(name: string, value: string, kind: 'int' | 'bool' | 'string'): unknown {
+function convert(name: string, value: string, kind: 'int' | 'number' | 'bool' | 'string'): unknown {
   if (kind === 'string') return value;
   if (kind === 'bool') {
     if (value === '1' || value === 'true') return true;
     if (value === '0' || value === 'false') return false;
     throw new ConfigError(`${name} = ${JSON.stringify(value)}: expected 1, 0, true or false`);
+  }
+  if (kind === 'number') {
+    if (!/^-?(\d+\.?\d*|\.\d+)$/.test(value)) throw new ConfigError(`${name} = ${JSON.stringify(value)}: expected a number`);
+    return Number(value);
   }
   if (!/^-?\d+$/.test(value)) throw new ConfigError(`${name} = ${JSON.stringify(value)}: expected a whole number`);
   return Number(value);

@@ -37,6 +37,20 @@ export const settingsSchema = z.strictObject({
   maxTenants: z.number().int().min(1).max(1_000_000).default(10_000),
   tenantTtlMs: positiveMs.default(10 * 60 * 1000),
   scoreWindowMs: z.number().int().min(50).max(60_000).default(1000),
+  /** `plain`: every key on its ring owner, no shard factor, no load bound (the baseline and kill switch). */
+  routingMode: z.enum(['adaptive', 'plain']).default('adaptive'),
+  /** A tenant whose smoothed score reaches this (ms) is hot: it gets a shard factor above 1. */
+  hotScore: z.number().min(0).max(1_000_000).default(100),
+  /** Score added per unit of 5xx rate: a tenant whose every answer is a 5xx scores this much more (ms). */
+  errorPenaltyMs: z.number().min(0).max(1_000_000).default(1000),
+  /** `time`: each window moves a score (an idle one towards 0); `count`: each window moves it by its request count. */
+  decayMode: z.enum(['time', 'count']).default('time'),
+  /** With decayMode `count`: the requests that move a score as much as one window does in `time` mode. */
+  decayRequests: z.number().int().min(1).max(1_000_000).default(100),
+  /** No node takes a request that would lift it above this × its cluster's mean in-flight load. */
+  balanceFactor: z.number().min(1).max(100).default(1.25),
+  /** Tenants with score and shard-factor gauges on /metrics, the highest scores first. */
+  metricsTopTenants: z.number().int().min(0).max(1000).default(20),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -115,7 +129,7 @@ export type ClusterConfig = FileConfig['clusters'][string];
 export type NodeConfig = ClusterConfig['nodes'][number];
 export type HashOn = RouteConfig['hashOn'];
 
-type SettingKind = 'int' | 'bool' | 'string';
+type SettingKind = 'int' | 'number' | 'bool' | 'string';
 
 /** The env var of each setting: the one table the README's env section mirrors (test/config checks it). */
 export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: SettingKind }>> = {
@@ -138,6 +152,13 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_MAX_TENANTS: { key: 'maxTenants', kind: 'int' },
   GATEWAY_TENANT_TTL_MS: { key: 'tenantTtlMs', kind: 'int' },
   GATEWAY_SCORE_WINDOW_MS: { key: 'scoreWindowMs', kind: 'int' },
+  GATEWAY_ROUTING_MODE: { key: 'routingMode', kind: 'string' },
+  GATEWAY_HOT_SCORE: { key: 'hotScore', kind: 'number' },
+  GATEWAY_ERROR_PENALTY_MS: { key: 'errorPenaltyMs', kind: 'number' },
+  GATEWAY_DECAY_MODE: { key: 'decayMode', kind: 'string' },
+  GATEWAY_DECAY_REQUESTS: { key: 'decayRequests', kind: 'int' },
+  GATEWAY_BALANCE_FACTOR: { key: 'balanceFactor', kind: 'number' },
+  GATEWAY_METRICS_TOP_TENANTS: { key: 'metricsTopTenants', kind: 'int' },
   GATEWAY_LOG_LEVEL: { key: 'logLevel', kind: 'string' },
 };
 

@@ -1,20 +1,28 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
+import type { TenantOrder } from './tenant-tracker.js';
 
 export interface AdminRoutes {
   metrics(): Promise<{ contentType: string; body: string }>;
-  /** GET /tenants?top=N: the busiest tenants (N from 1 to MAX_TOP, default DEFAULT_TOP). */
-  tenants(top: number): unknown;
+  /**
+   * GET /tenants?top=N&by=score|requests: the top N tenants (1 to MAX_TOP, default DEFAULT_TOP)
+   * by score (the default) or by requests in the last window.
+   */
+  tenants(top: number, order: TenantOrder): unknown;
 }
 
 const DEFAULT_TOP = 20;
 const MAX_TOP = 1000;
 
-function topParameter(url: string): number {
-  const raw = new URL(url, 'http://admin').searchParams.get('top');
+function tenantsQuery(url: string): { top: number; order: TenantOrder } {
+  const params = new URL(url, 'http://admin').searchParams;
+  const raw = params.get('top');
   const top = raw === null ? DEFAULT_TOP : Number(raw);
-  return Number.isInteger(top) ? Math.min(MAX_TOP, Math.max(1, top)) : DEFAULT_TOP;
+  return {
+    top: Number.isInteger(top) ? Math.min(MAX_TOP, Math.max(1, top)) : DEFAULT_TOP,
+    order: params.get('by') === 'requests' ? 'requests' : 'score',
+  };
 }
 
 export interface AdminServer {
@@ -37,7 +45,8 @@ export async function startAdminServer(host: string, port: number, routes: Admin
       return;
     }
     if (req.method === 'GET' && path === '/tenants') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes.tenants(topParameter(req.url ?? '/'))));
+      const { top, order } = tenantsQuery(req.url ?? '/');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes.tenants(top, order)));
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'no such admin path', code: 'ERR_NO_ROUTE' }));

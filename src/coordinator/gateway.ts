@@ -8,8 +8,8 @@ import type { AcceptorInit } from '../thread-protocol.js';
 import { startAdminServer } from './admin-server.js';
 import { startDemoBackends } from './demo-backends.js';
 import { activePointCount } from '../shm/ring-buffer.js';
-import { createClusterRings } from './rings.js';
-import { createNodeTable, inFlight, nodeBases } from '../shm/node-table.js';
+import { candidateNodes, createClusterRings } from './rings.js';
+import { createNodeTable, inFlight, nodeBases, nodeRequests } from '../shm/node-table.js';
 import { createTenantTable } from '../shm/tenant-table.js';
 import { InlineAcceptor } from './inline-acceptor.js';
 import { TenantTracker } from './tenant-tracker.js';
@@ -57,22 +57,38 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   const { settings } = config;
   const hash32 = await loadHash32();
   const rings = createClusterRings(config, hash32);
-  const ringBuffers = Object.fromEntries([...rings].map(([name, ring]) => [name, ring.buffer]));
+  const ringBuffers = Object.fromEntries([...rings].map(([name, ring]) => [name, ring.shared.buffer]));
   const tenantTable = createTenantTable(settings.maxTenants);
-  const { bases, total: nodeCount } = nodeBases(config.clusters);
-  const nodeTable = createNodeTable(nodeCount);
+  const { bases, clusters, total: nodeCount } = nodeBases(config.clusters);
+  const nodeTable = createNodeTable(nodeCount, clusters.size);
   const tenants = new TenantTracker(tenantTable, settings, log);
+  // The clusters whose routes are keyed by tenant: where a tenant's candidate nodes are shown.
+  const tenantClusters = [...new Set(config.routes.filter((route) => route.hashOn === 'tenant').map((route) => route.cluster))];
+  const candidatesOf = (tenant: string, k: number): Record<string, string[]> => {
+    const keyHash = hash32(tenant);
+    return Object.fromEntries(
+      tenantClusters.map((cluster) => [cluster, candidateNodes(rings.get(cluster)!.data, keyHash, k).map((i) => config.clusters[cluster]!.nodes[i]!.id)]),
+    );
+  };
 
   let supervisor: Supervisor | null = null;
   const metrics = new CoordinatorMetrics({
     runningThreads: () => supervisor?.running ?? 0,
-    ringPoints: () => [...rings].map(([cluster, ring]) => ({ cluster, points: activePointCount(ring) })),
-    nodeInFlight: () =>
+    ringPoints: () => [...rings].map(([cluster, ring]) => ({ cluster, points: activePointCount(ring.shared) })),
+    nodes: () =>
       Object.entries(config.clusters).flatMap(([cluster, { nodes }]) =>
-        nodes.map((node, i) => ({ cluster, node: node.id, inFlight: inFlight(nodeTable, bases.get(cluster)! + i) })),
+        nodes.map((node, i) => {
+          const index = bases.get(cluster)! + i;
+          return { cluster, node: node.id, inFlight: inFlight(nodeTable, index), requests: nodeRequests(nodeTable, index) };
+        }),
       ),
     liveTenants: () => tenants.live,
     tenantEvictions: () => tenants.evictions,
+    rebalanceEvents: () => tenants.rebalances,
+    topTenants: () =>
+      settings.metricsTopTenants === 0
+        ? []
+        : tenants.top(settings.metricsTopTenants, 'score').flatMap(({ tenant, score, k }) => (score === null ? [] : [{ tenant, score, k }])),
   });
 
   const admin = await startAdminServer(
@@ -80,7 +96,14 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
     settings.adminPort,
     {
       metrics: async () => metrics.render(await (supervisor?.collectMetrics() ?? Promise.resolve([]))),
-      tenants: (top) => ({ live: tenants.live, untracked: tenants.untracked, evictions: tenants.evictions, tenants: tenants.top(top) }),
+      tenants: (top, order) => ({
+        window: tenants.windows,
+        live: tenants.live,
+        untracked: tenants.untracked,
+        evictions: tenants.evictions,
+        rebalances: tenants.rebalances,
+        tenants: tenants.top(top, order).map((view) => ({ ...view, candidates: candidatesOf(view.tenant, view.k) })),
+      }),
     },
     log,
   ).catch(async (err: Error) => {

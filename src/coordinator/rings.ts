@@ -1,22 +1,41 @@
 import type { GatewayConfig } from '../config/load.js';
-import { buildRing, ringSize, type Hash32, type RingMember } from '../routing/ring.js';
+import { clockwiseNodes } from '../routing/bounded-load.js';
+import { buildRing, locate, ringSize, type Hash32, type RingData, type RingMember } from '../routing/ring.js';
 import { createSharedRing, publishRing, type SharedRing } from '../shm/ring-buffer.js';
 
 export function ringMembers(nodes: GatewayConfig['clusters'][string]['nodes']): RingMember[] {
   return nodes.map((node, index) => ({ index, id: node.id, weight: node.weight }));
 }
 
+export interface ClusterRing {
+  /** What acceptors read. */
+  readonly shared: SharedRing;
+  /** The coordinator's copy of the same build, for views. */
+  readonly data: RingData;
+}
+
 /**
  * Creates one shared ring per cluster and publishes its first build. Capacity fits every node at
  * its configured weight: later rebuilds only lower weights or drop nodes, never exceed it.
  */
-export function createClusterRings(config: GatewayConfig, hash32: Hash32): Map<string, SharedRing> {
-  const rings = new Map<string, SharedRing>();
+export function createClusterRings(config: GatewayConfig, hash32: Hash32): Map<string, ClusterRing> {
+  const rings = new Map<string, ClusterRing>();
   for (const [name, cluster] of Object.entries(config.clusters)) {
     const members = ringMembers(cluster.nodes);
-    const ring = createSharedRing(Math.max(1, ringSize(members)));
-    publishRing(ring, buildRing(members, hash32));
-    rings.set(name, ring);
+    const shared = createSharedRing(Math.max(1, ringSize(members)));
+    const data = buildRing(members, hash32);
+    publishRing(shared, data);
+    rings.set(name, { shared, data });
   }
   return rings;
+}
+
+/**
+ * Node indices a key with shard factor k may go to: the first k distinct nodes clockwise from its
+ * point, as acceptors walk them (a node over its load bound sends the request further on).
+ */
+export function candidateNodes(ring: RingData, keyHash: number, k: number): number[] {
+  const count = ring.hashes.length;
+  if (count === 0) return [];
+  return clockwiseNodes(ring.owners, locate(ring.hashes, 0, count, ring.index, 0, ring.indexBits, keyHash), count, k);
 }

@@ -1,6 +1,8 @@
 import type { Settings } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { evictSlot, harvestWindow, readTenantId, setNow, UNTRACKED, type TenantTable } from '../shm/tenant-table.js';
+import { INITIAL_SHARD_STATE, stepShardState, targetShardFactor, type ShardState } from '../routing/shard-factor.js';
+import { nextScore, type ScoreOptions } from '../routing/tenant-score.js';
+import { evictSlot, harvestWindow, readTenantId, setNow, setShardFactor, UNTRACKED, type TenantTable } from '../shm/tenant-table.js';
 
 export interface TenantView {
   readonly tenant: string;
@@ -14,7 +16,13 @@ export interface TenantView {
   /** Average latency since the tenant was first seen, ms. */
   readonly avgLatencyMs: number;
   readonly lastSeenMsAgo: number;
+  /** Smoothed load score (routing/tenant-score.ts); null before the first window with requests. */
+  readonly score: number | null;
+  /** Shard factor: how many nodes the tenant's requests are spread over. */
+  readonly k: number;
 }
+
+export type TenantOrder = 'score' | 'requests';
 
 interface Tracked {
   id: string;
@@ -27,6 +35,8 @@ interface Tracked {
   windowRequests: number;
   windowErrors5xx: number;
   windowLatencyUs: number;
+  score: number | null;
+  shard: ShardState;
 }
 
 /** Eviction logs at most this often; the counter has every eviction. */
@@ -34,8 +44,10 @@ const EVICTION_LOG_INTERVAL_MS = 10_000;
 
 /**
  * The coordinator's side of the tenant table: once per GATEWAY_SCORE_WINDOW_MS it stamps the
- * coarse clock, harvests every live tenant's window counters, evicts tenants idle longer than
- * GATEWAY_TENANT_TTL_MS and then the least recently seen beyond GATEWAY_MAX_TENANTS.
+ * coarse clock, harvests every live tenant's window counters, scores each tenant and moves its
+ * shard factor (with hysteresis; the table's SHARD_K is what acceptors route by), evicts tenants
+ * idle longer than GATEWAY_TENANT_TTL_MS and then the least recently seen beyond
+ * GATEWAY_MAX_TENANTS.
  */
 export class TenantTracker {
   readonly #table: TenantTable;
@@ -44,6 +56,11 @@ export class TenantTracker {
   readonly #startedAt = Date.now();
   /** By slot: what the coordinator knows of the tenant living there. */
   readonly #tracked = new Map<number, Tracked>();
+  readonly #scoreOptions: ScoreOptions;
+  /** Plain routing ignores shard factors, so they stay 1 rather than claim a spread that is not there. */
+  readonly #sharding: boolean;
+  #windows = 0;
+  #rebalances = 0;
   #evictions = 0;
   #unloggedEvictions = 0;
   #lastEvictionLog = 0;
@@ -53,6 +70,8 @@ export class TenantTracker {
     this.#table = table;
     this.#settings = settings;
     this.#log = log;
+    this.#scoreOptions = { errorPenaltyMs: settings.errorPenaltyMs, decayMode: settings.decayMode, decayRequests: settings.decayRequests };
+    this.#sharding = settings.routingMode === 'adaptive';
     setNow(table, this.#now());
   }
 
@@ -74,12 +93,23 @@ export class TenantTracker {
     return this.#evictions;
   }
 
+  /** Scoring windows closed so far. */
+  get windows(): number {
+    return this.#windows;
+  }
+
+  /** Changes of any tenant's shard factor so far. */
+  get rebalances(): number {
+    return this.#rebalances;
+  }
+
   get untracked(): number {
     return Atomics.load(this.#table.words, UNTRACKED);
   }
 
-  /** One scoring window: harvest, then evict. */
+  /** One scoring window: harvest and score, then evict. */
   tick(): void {
+    this.#windows++;
     const now = this.#now();
     setNow(this.#table, now);
     const seen = new Set<number>();
@@ -98,6 +128,8 @@ export class TenantTracker {
           windowRequests: 0,
           windowErrors5xx: 0,
           windowLatencyUs: 0,
+          score: null,
+          shard: INITIAL_SHARD_STATE,
         };
         this.#tracked.set(slot, tracked);
       }
@@ -108,6 +140,7 @@ export class TenantTracker {
       tracked.windowRequests = requests;
       tracked.windowErrors5xx = errors5xx;
       tracked.windowLatencyUs = latencySumUs;
+      this.#score(slot, tracked);
     });
     for (const slot of this.#tracked.keys()) if (!seen.has(slot)) this.#tracked.delete(slot);
 
@@ -126,11 +159,13 @@ export class TenantTracker {
     this.#noteEvictions(expired.length, overLimit.length);
   }
 
-  /** The `top` tenants by requests in the last window. */
-  top(top: number): TenantView[] {
+  /** The `top` tenants by score (unscored last) or by requests in the last window. */
+  top(top: number, order: TenantOrder): TenantView[] {
     const now = this.#now();
+    const byRequests = (a: Tracked, b: Tracked): number => b.windowRequests - a.windowRequests || b.totalRequests - a.totalRequests;
+    const byScore = (a: Tracked, b: Tracked): number => (b.score ?? -1) - (a.score ?? -1) || byRequests(a, b);
     return [...this.#tracked.values()]
-      .sort((a, b) => b.windowRequests - a.windowRequests || b.totalRequests - a.totalRequests)
+      .sort(order === 'score' ? byScore : byRequests)
       .slice(0, top)
       .map((t) => ({
         tenant: t.id,
@@ -141,7 +176,23 @@ export class TenantTracker {
         windowAvgLatencyMs: t.windowRequests > 0 ? t.windowLatencyUs / t.windowRequests / 1000 : 0,
         avgLatencyMs: t.totalRequests > 0 ? t.totalLatencyUs / t.totalRequests / 1000 : 0,
         lastSeenMsAgo: Math.max(0, (now - t.lastSeen) * 100),
+        score: t.score,
+        k: t.shard.k,
       }));
+  }
+
+  /** A tenant's window goes into its score; its target shard factor into the hysteresis. */
+  #score(slot: number, tracked: Tracked): void {
+    if (tracked.score === null && tracked.windowRequests === 0) return;
+    const window = { requests: tracked.windowRequests, errors5xx: tracked.windowErrors5xx, latencySumMs: tracked.windowLatencyUs / 1000 };
+    tracked.score = nextScore(tracked.score, window, this.#scoreOptions);
+    if (!this.#sharding) return;
+    const next = stepShardState(tracked.shard, targetShardFactor(tracked.score, this.#settings.hotScore));
+    if (next.k !== tracked.shard.k) {
+      setShardFactor(this.#table, slot, next.k);
+      this.#rebalances++;
+    }
+    tracked.shard = next;
   }
 
   #noteEvictions(idle: number, overLimit: number): void {

@@ -6,9 +6,12 @@ import { METRICS } from './definitions.js';
 export interface CoordinatorReadings {
   runningThreads(): number;
   ringPoints(): { cluster: string; points: number }[];
-  nodeInFlight(): { cluster: string; node: string; inFlight: number }[];
+  nodes(): { cluster: string; node: string; inFlight: number; requests: number }[];
   liveTenants(): number;
   tenantEvictions(): number;
+  rebalanceEvents(): number;
+  /** The tenants to export score and shard factor of (already cut to the configured top N). */
+  topTenants(): { tenant: string; score: number; k: number }[];
 }
 
 export class CoordinatorMetrics {
@@ -23,7 +26,40 @@ export class CoordinatorMetrics {
       ...def('ringgate_node_in_flight'),
       labelNames: ['cluster', 'node'],
       collect() {
-        for (const { cluster, node, inFlight } of readings.nodeInFlight()) this.set({ cluster, node }, inFlight);
+        for (const { cluster, node, inFlight } of readings.nodes()) this.set({ cluster, node }, inFlight);
+      },
+    });
+    // Counters kept in shared memory or by the tracker, exported as their running totals at scrape time.
+    new Counter({
+      ...def('ringgate_node_requests_total'),
+      labelNames: ['cluster', 'node'],
+      collect() {
+        this.reset();
+        for (const { cluster, node, requests } of readings.nodes()) this.inc({ cluster, node }, requests);
+      },
+    });
+    new Counter({
+      ...def('ringgate_rebalance_events_total'),
+      collect() {
+        this.reset();
+        this.inc(readings.rebalanceEvents());
+      },
+    });
+    // Reset first: a tenant that left the top N must not linger.
+    new Gauge({
+      ...def('ringgate_tenant_load_score'),
+      labelNames: ['tenant'],
+      collect() {
+        this.reset();
+        for (const { tenant, score } of readings.topTenants()) this.set({ tenant }, score);
+      },
+    });
+    new Gauge({
+      ...def('ringgate_tenant_shard_factor'),
+      labelNames: ['tenant'],
+      collect() {
+        this.reset();
+        for (const { tenant, k } of readings.topTenants()) this.set({ tenant }, k);
       },
     });
     new Gauge({
@@ -39,7 +75,6 @@ export class CoordinatorMetrics {
         this.set(readings.liveTenants());
       },
     });
-    // A counter kept by the tenant tracker, exported as its running total at scrape time.
     new Counter({
       ...def('ringgate_tenant_evictions_total'),
       collect() {

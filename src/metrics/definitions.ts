@@ -1,6 +1,7 @@
 /**
  * Every metric the gateway exports, sorted by name: ringgate_<subsystem>_<what>_<unit|total>.
- * Labels are bounded by the config (routes, clusters, threads, error codes), never by traffic.
+ * Labels are bounded by the config (routes, clusters, threads, error codes), never by traffic;
+ * the one traffic-made label, `tenant`, names only the GATEWAY_METRICS_TOP_TENANTS highest scores.
  */
 export const METRICS = {
   ringgate_http_errors_total: {
@@ -23,6 +24,16 @@ export const METRICS = {
     help: 'Requests given to each node and not finished yet, all threads together',
     labels: ['cluster', 'node'],
   },
+  ringgate_node_requests_total: {
+    type: 'counter',
+    help: 'Requests given to each node, all threads together',
+    labels: ['cluster', 'node'],
+  },
+  ringgate_rebalance_events_total: {
+    type: 'counter',
+    help: "Changes of any tenant's shard factor (each one remaps that tenant's traffic only)",
+    labels: [],
+  },
   ringgate_ring_points: {
     type: 'gauge',
     help: 'Points on the consistent-hash ring of each cluster',
@@ -32,6 +43,16 @@ export const METRICS = {
     type: 'counter',
     help: 'Tenants evicted from the shared tenant table (idle past GATEWAY_TENANT_TTL_MS, or least recently seen beyond GATEWAY_MAX_TENANTS)',
     labels: [],
+  },
+  ringgate_tenant_load_score: {
+    type: 'gauge',
+    help: 'Smoothed load score (ms) of the GATEWAY_METRICS_TOP_TENANTS highest-scoring tenants',
+    labels: ['tenant'],
+  },
+  ringgate_tenant_shard_factor: {
+    type: 'gauge',
+    help: 'Nodes each of the GATEWAY_METRICS_TOP_TENANTS highest-scoring tenants is spread over',
+    labels: ['tenant'],
   },
   ringgate_tenants_live: {
     type: 'gauge',

@@ -3,7 +3,18 @@
  * an error penalty, smoothed by an exponential moving average so one slow window does not shard
  * a tenant and one fast window does not unshard it. Pure: the coordinator feeds it the counters
  * it harvests from the shared tenant table.
+ *
+ * Decay by `time` gives every window the weight SCORE_SMOOTHING, so an idle tenant's score halves
+ * each window. Decay by `count` (for fleets whose clocks disagree) weighs a window by its requests:
+ * `decayRequests` requests weigh SCORE_SMOOTHING, n of them 1 − (1 − SCORE_SMOOTHING)^(n / decayRequests),
+ * so a score moves as fast per request whatever the window, and an idle window leaves it alone.
  */
+
+/**
+ * Weight of the newest window: a half, so a tenant that turns slow scores above a threshold of
+ * half its new latency within one window, and a step back to fast halves the excess per window.
+ */
+export const SCORE_SMOOTHING = 0.5;
 
 /** One tenant's counters over one window. */
 export interface TenantWindow {
@@ -15,8 +26,9 @@ export interface TenantWindow {
 export interface ScoreOptions {
   /** Added per unit of 5xx rate: a tenant whose every request fails scores this much more. */
   readonly errorPenaltyMs: number;
-  /** Weight of the newest window in the moving average, in (0, 1]. */
-  readonly smoothing: number;
+  readonly decayMode: 'time' | 'count';
+  /** With decayMode `count`: requests that weigh as much as one window does in `time` mode. */
+  readonly decayRequests: number;
 }
 
 /** The window's own score, or 0 for a window without requests (an idle tenant cools down). */
@@ -25,9 +37,18 @@ export function windowScore(window: TenantWindow, errorPenaltyMs: number): numbe
   return window.latencySumMs / window.requests + (window.errors5xx / window.requests) * errorPenaltyMs;
 }
 
-/** The smoothed score after one more window; `previous` is null for a tenant's first window. */
+/** How much the newest window moves the average, in [0, 1]. */
+export function windowWeight(requests: number, options: ScoreOptions): number {
+  if (options.decayMode === 'time') return SCORE_SMOOTHING;
+  return 1 - (1 - SCORE_SMOOTHING) ** (requests / options.decayRequests);
+}
+
+/**
+ * The smoothed score after one more window; `previous` is null until the tenant's first window
+ * with requests, which sets it outright.
+ */
 export function nextScore(previous: number | null, window: TenantWindow, options: ScoreOptions): number {
   const current = windowScore(window, options.errorPenaltyMs);
   if (previous === null) return current;
-  return previous + options.smoothing * (current - previous);
+  return previous + windowWeight(window.requests, options) * (current - previous);
 }

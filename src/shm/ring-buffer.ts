@@ -1,3 +1,4 @@
+import type { BoundedLoadChooser } from '../routing/bounded-load.js';
 import { locate, type RingData } from '../routing/ring.js';
 import { fillRingIndex, indexBitsFor, indexLength } from '../routing/ring-index.js';
 
@@ -118,6 +119,15 @@ export function publishRing(ring: SharedRing, data: RingData): void {
  * MAX_READ_ATTEMPTS reads in a row were torn by the writer).
  */
 export function lookupShared(ring: SharedRing, keyHash: number): number {
+  return chooseShared(ring, keyHash, null, 1, 0);
+}
+
+/**
+ * Like lookupShared, but the node is `chooser`'s pick among the distinct nodes clockwise from the
+ * key's point (shard factor `k`, load bound `bound`: routing/bounded-load.ts). The whole walk
+ * runs inside one seqlock read, so it never mixes two rings. A null chooser returns the owner.
+ */
+export function chooseShared(ring: SharedRing, keyHash: number, chooser: BoundedLoadChooser | null, k: number, bound: number): number {
   const header = ring.header;
   for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
     const active = Atomics.load(header, ACTIVE);
@@ -131,8 +141,8 @@ export function lookupShared(ring: SharedRing, keyHash: number): number {
     }
     const base = active * ring.capacity;
     const at = locate(ring.hashes, base, count, ring.index, active * ring.indexStride, ring.indexBits, keyHash);
-    const owner = ring.owners[base + at]!;
-    if (Atomics.load(header, seqIndex) === before) return owner;
+    const node = chooser === null ? ring.owners[base + at]! : chooser.choose(ring.owners, base, count, at, k, bound);
+    if (Atomics.load(header, seqIndex) === before) return node;
   }
   return -1;
 }

@@ -26,6 +26,8 @@
  *                  unsigned (wraps past 4,295 s summed in one window)
  *     LAST_SEEN    NOW at the tenant's last request      acceptor Atomics.store
  *     ID_LENGTH    bytes of the tenant id                 acceptor Atomics.store while CLAIMING
+ *     SHARD_K      nodes the tenant is spread over, 1–5   coordinator Atomics.store when hysteresis
+ *                  (0 in a fresh slot reads as 1)         moves k; acceptor Atomics.load per request
  *   ids     Uint8[SLOT_COUNT × MAX_ID_BYTES] after the slots: each slot's tenant id (ASCII, validated
  *           before it gets here), written by the acceptor while CLAIMING, read by the coordinator
  */
@@ -42,7 +44,8 @@ export const ERRORS = 4;
 export const LATENCY_US = 5;
 export const LAST_SEEN = 6;
 export const ID_LENGTH = 7;
-export const SLOT_WORDS = 8;
+export const SHARD_K = 8;
+export const SLOT_WORDS = 9;
 /** The longest tenant id (routing/tenant-id.ts enforces it before a request gets here). */
 export const MAX_ID_BYTES = 128;
 
@@ -157,6 +160,16 @@ export function recordRequest(table: TenantTable, slot: number, latencyUs: numbe
   if (serverError) Atomics.add(words, at + ERRORS, 1);
   Atomics.add(words, at + LATENCY_US, latencyUs);
   Atomics.store(words, at + LAST_SEEN, Atomics.load(words, NOW));
+}
+
+/** Acceptor: how many nodes the tenant in `slot` is spread over (routing/shard-factor.ts). */
+export function shardFactor(table: TenantTable, slot: number): number {
+  return Math.max(1, Atomics.load(table.words, slotOffset(slot) + SHARD_K));
+}
+
+/** Coordinator: a new shard factor for the tenant in `slot`, from the next request on. */
+export function setShardFactor(table: TenantTable, slot: number, k: number): void {
+  Atomics.store(table.words, slotOffset(slot) + SHARD_K, k);
 }
 
 /** Acceptor: a request whose tenant found no slot. */

@@ -37,6 +37,11 @@ describe('config loading', () => {
     expect(config.settings.tenantHeader).toBe('x-org');
   });
 
+  it('reads fractional settings from env vars', () => {
+    const config = loadConfig({ GATEWAY_CONFIG: writeConfig(minimal), GATEWAY_BALANCE_FACTOR: '1.5', GATEWAY_HOT_SCORE: '.5' });
+    expect(config.settings).toMatchObject({ balanceFactor: 1.5, hotScore: 0.5, routingMode: 'adaptive', decayMode: 'time' });
+  });
+
   it('loads the default demo config when none is given', () => {
     const config = loadConfig({});
     expect(config.source).toBe(DEFAULT_CONFIG_PATH);
@@ -55,6 +60,10 @@ describe('config loading', () => {
     [{}, { ...minimal, clusters: { c: { nodes: [{ id: 'n1', url: 'http://x:1/path' }] } } }, 'clusters.c.nodes[0].url = "http://x:1/path"'],
     [{}, { ...minimal, clusters: { c: { nodes: [{ id: 'n1', url: 'http://x:1', weight: 0 }] } } }, 'clusters.c.nodes[0].weight = 0'],
     [{}, { ...minimal, gateway: { threads: 0 } }, 'gateway.threads = 0'],
+    [{ GATEWAY_BALANCE_FACTOR: '1,5' }, minimal, 'GATEWAY_BALANCE_FACTOR = "1,5": expected a number'],
+    [{ GATEWAY_BALANCE_FACTOR: '0.9' }, minimal, 'GATEWAY_BALANCE_FACTOR = 0.9'],
+    [{ GATEWAY_DECAY_MODE: 'wall' }, minimal, 'GATEWAY_DECAY_MODE = "wall"'],
+    [{ GATEWAY_ROUTING_MODE: 'random' }, minimal, 'GATEWAY_ROUTING_MODE = "random"'],
     [{}, { ...minimal, extra: true }, '(root)'],
   ])('names the field and value: %j', (env, file, expected) => {
     expect(errorOf(() => loadConfig({ ...env, GATEWAY_CONFIG: writeConfig(file) }))).toContain(expected);

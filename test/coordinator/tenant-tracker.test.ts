@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { settingsSchema } from '../../src/config/schema.js';
 import { TenantTracker } from '../../src/coordinator/tenant-tracker.js';
 import { createLogger } from '../../src/log.js';
-import { createTenantTable, findOrClaim, recordRequest, type TenantTable } from '../../src/shm/tenant-table.js';
+import { createTenantTable, findOrClaim, recordRequest, shardFactor, type TenantTable } from '../../src/shm/tenant-table.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -25,11 +25,11 @@ describe('tenant tracker', () => {
     request(table, 'b', 2, 1000);
     request(table, 'b', 2, 1000);
     t.tick();
-    expect(t.top(10)).toMatchObject([
+    expect(t.top(10, 'requests')).toMatchObject([
       { tenant: 'b', windowRequests: 2, totalRequests: 3, totalErrors5xx: 1, windowAvgLatencyMs: 1, avgLatencyMs: 2 },
       { tenant: 'a', windowRequests: 0, totalRequests: 3, totalErrors5xx: 0, avgLatencyMs: 2 },
     ]);
-    expect(t.top(1)).toHaveLength(1);
+    expect(t.top(1, 'requests')).toHaveLength(1);
   });
 
   it('evicts the least recently seen beyond the limit, the less busy first among equals', async () => {
@@ -46,11 +46,11 @@ describe('tenant tracker', () => {
     t.tick();
     expect(t.evictions).toBe(2); // 'old', then 'quiet' of the three seen in the same tick
     expect(t.live).toBe(2);
-    expect(t.top(10).map((v) => v.tenant).sort()).toEqual(['busy', 'mid']);
+    expect(t.top(10, 'requests').map((v) => v.tenant).sort()).toEqual(['busy', 'mid']);
     // The freed slots take new tenants, whose counts start from zero.
     request(table, 'new', 5);
     t.tick();
-    expect(t.top(10).find((v) => v.tenant === 'new')).toMatchObject({ totalRequests: 1 });
+    expect(t.top(10, 'requests').find((v) => v.tenant === 'new')).toMatchObject({ totalRequests: 1 });
   });
 
   it('evicts tenants idle longer than the TTL', async () => {
@@ -63,7 +63,70 @@ describe('tenant tracker', () => {
     request(table, 'active', 2); // seen at ~6
     await sleep(600);
     t.tick(); // ~12: 'idle' has been idle past 10 tenths, 'active' for ~6
-    expect(t.top(10).map((v) => v.tenant)).toEqual(['active']);
+    expect(t.top(10, 'requests').map((v) => v.tenant)).toEqual(['active']);
     expect(t.evictions).toBe(1);
+  });
+
+  /** Windows of one tenant: `latencyMs` per request, `requests` of them; returns k after each. */
+  function windows(table: TenantTable, t: TenantTracker, plan: readonly { requests: number; latencyMs: number }[]): number[] {
+    const slot = findOrClaim(table, 9, 9, 'hot');
+    return plan.map(({ requests, latencyMs }) => {
+      for (let i = 0; i < requests; i++) recordRequest(table, slot, latencyMs * 1000, false);
+      t.tick();
+      return shardFactor(table, slot);
+    });
+  }
+  const slow = { requests: 10, latencyMs: 300 };
+  const fast = { requests: 10, latencyMs: 1 };
+
+  it('scores each window and writes k to the table after 3 hot windows, then steps it down one per 5', () => {
+    const { table, tracker: t } = tracker({});
+    // 300 ms → score 300 → k = ⌈1 + 300/200⌉ = 3, from the 3rd window on. Back to 1 ms, the score
+    // halves per window (150, 75, …): below k's target from the first fast window, so k is 2 after
+    // 5 fast windows and 1 after 10.
+    expect(windows(table, t, [slow, slow, slow, slow])).toEqual([1, 1, 3, 3]);
+    expect(t.top(1, 'score')[0]).toMatchObject({ tenant: 'hot', k: 3 });
+    expect(t.top(1, 'score')[0]!.score).toBeCloseTo(300, 0);
+    expect(windows(table, t, Array(10).fill(fast))).toEqual([3, 3, 3, 3, 2, 2, 2, 2, 2, 1]);
+    expect(t.rebalances).toBe(3);
+    expect(t.windows).toBe(14);
+  });
+
+  it('counts 5xx answers into the score', () => {
+    const { table, tracker: t } = tracker({ errorPenaltyMs: 1000 });
+    const slot = findOrClaim(table, 3, 3, 'failing');
+    for (let w = 0; w < 3; w++) {
+      for (let i = 0; i < 10; i++) recordRequest(table, slot, 1000, i < 5); // half 5xx: 1 + 500
+      t.tick();
+    }
+    expect(t.top(1, 'score')[0]!.score).toBeCloseTo(501, 6);
+    expect(shardFactor(table, slot)).toBe(4);
+  });
+
+  it('ranks by score, unscored tenants last', () => {
+    const { table, tracker: t } = tracker({});
+    request(table, 'cool', 1, 1000);
+    request(table, 'warm', 2, 50_000);
+    t.tick();
+    findOrClaim(table, 3, 3, 'new'); // claimed, no request finished yet
+    t.tick();
+    expect(t.top(3, 'score').map((v) => [v.tenant, v.score])).toEqual([
+      ['warm', 25],
+      ['cool', 0.5],
+      ['new', null],
+    ]);
+  });
+
+  it('decaying by count, keeps an idle tenant\'s score and k', () => {
+    const { table, tracker: t } = tracker({ decayMode: 'count', decayRequests: 10 });
+    expect(windows(table, t, [slow, slow, slow, { requests: 0, latencyMs: 0 }, { requests: 0, latencyMs: 0 }])).toEqual([1, 1, 3, 3, 3]);
+    expect(t.top(1, 'score')[0]!.score).toBeCloseTo(300, 6);
+  });
+
+  it('in plain routing mode scores tenants but leaves k at 1', () => {
+    const { table, tracker: t } = tracker({ routingMode: 'plain' });
+    expect(windows(table, t, [slow, slow, slow, slow])).toEqual([1, 1, 1, 1]);
+    expect(t.top(1, 'score')[0]).toMatchObject({ k: 1 });
+    expect(t.rebalances).toBe(0);
   });
 });

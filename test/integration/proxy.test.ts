@@ -90,9 +90,11 @@ afterAll(async () => {
 
 describe('proxying with 2 acceptor threads and 3 backends', () => {
   it('keeps every tenant on one backend over 500 requests, and both threads serve', async () => {
+    // One at a time: no node is ever over its load bound, so nothing walks on (concurrent load
+    // that does is test/integration/adaptive-routing.test.ts's).
     const tenants = Array.from({ length: 50 }, (_, i) => `tenant-${i}`);
     const replies = await pooled(
-      16,
+      1,
       Array.from({ length: 500 }, (_, i) => () => send(gateway.port, `/t/item/${i}`, { tenant: tenants[i % 50]! })),
     );
     const backendOf = new Map<string, Set<string>>();

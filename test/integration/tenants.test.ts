@@ -7,7 +7,16 @@ interface TenantsReply {
   live: number;
   untracked: number;
   evictions: number;
-  tenants: { tenant: string; windowRequests: number; totalRequests: number; totalErrors5xx: number; avgLatencyMs: number }[];
+  tenants: {
+    tenant: string;
+    windowRequests: number;
+    totalRequests: number;
+    totalErrors5xx: number;
+    avgLatencyMs: number;
+    score: number | null;
+    k: number;
+    candidates: Record<string, string[]>;
+  }[];
 }
 
 const tenantsOf = async (adminPort: number, top = 1000): Promise<TenantsReply> =>
@@ -22,7 +31,7 @@ describe('shared tenant table', () => {
     });
     const gateway = await startGateway(
       { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'n', url: backend.url }] } } },
-      { GATEWAY_THREADS: '2', GATEWAY_MAX_TENANTS: '20', GATEWAY_SCORE_WINDOW_MS: '200' },
+      { GATEWAY_THREADS: '2', GATEWAY_MAX_TENANTS: '20', GATEWAY_SCORE_WINDOW_MS: '200', GATEWAY_METRICS_TOP_TENANTS: '5' },
     );
     try {
       // 200 requests of one tenant on fresh connections (both threads take some), 10 of them 5xx, 10 slow.
@@ -50,6 +59,11 @@ describe('shared tenant table', () => {
       const scraped = await gateway.metrics();
       expect(metricValue(scraped, 'ringgate_tenants_live')).toBe(20);
       expect(metricValue(scraped, 'ringgate_tenant_evictions_total')).toBe(41);
+      // Score and shard-factor gauges for the top 5 tenants only, whatever the live count.
+      const series = (name: string) => scraped.split('\n').filter((line) => line.startsWith(`${name}{`));
+      expect(series('ringgate_tenant_load_score')).toHaveLength(5);
+      expect(series('ringgate_tenant_shard_factor')).toHaveLength(5);
+      expect(series('ringgate_tenant_shard_factor').every((line) => line.endsWith(' 1'))).toBe(true);
 
       // 5xx answers and latency are counted per tenant: 4 failures, 4 answers that take 30 ms.
       await pooled(4, Array.from({ length: 8 }, (_, i) => () => send(gateway.port, i < 4 ? '/fail' : '/slow', { tenant: 'window-tenant' })));
@@ -59,6 +73,16 @@ describe('shared tenant table', () => {
       const windowTenant = (await tenantsOf(gateway.adminPort)).tenants.find((t) => t.tenant === 'window-tenant')!;
       expect(windowTenant.avgLatencyMs).toBeGreaterThanOrEqual(15);
       expect(windowTenant.avgLatencyMs).toBeLessThan(1000);
+      // Ranked by score by default: half its requests failed, so it outranks every fast tenant;
+      // by=requests ranks by the last window's requests. Each tenant shows its k and candidate node.
+      await new Promise((r) => setTimeout(r, 400)); // its windows have passed: it is idle now, others too
+      const byScore = await tenantsOf(gateway.adminPort, 3);
+      expect(byScore.tenants[0]).toMatchObject({ tenant: 'window-tenant', k: expect.any(Number), candidates: { c: ['n'] } });
+      expect(byScore.tenants[0]!.score!).toBeGreaterThan(byScore.tenants[1]!.score!);
+      send(gateway.port, '/slow', { tenant: 'tenant-59' }).catch(() => {});
+      await expect
+        .poll(async () => (await (await fetch(`http://127.0.0.1:${gateway.adminPort}/tenants?top=1&by=requests`)).json()) as TenantsReply, { timeout: 5_000 })
+        .toMatchObject({ tenants: [{ tenant: 'tenant-59', windowRequests: 1 }] });
     } finally {
       expect(await gateway.stop()).toBe(0);
       await backend.close();

@@ -1,10 +1,12 @@
+import { BoundedLoadChooser, loadBound } from '../../src/routing/bounded-load.js';
 import { buildRing, lookup, type Hash32, type RingMember } from '../../src/routing/ring.js';
-import { createSharedRing, lookupShared, publishRing } from '../../src/shm/ring-buffer.js';
+import { chooseShared, createSharedRing, lookupShared, publishRing } from '../../src/shm/ring-buffer.js';
 import type { MicroSuite, MicroTask } from './suite.js';
 
 /**
  * The ring lookup every request makes: the shared seqlock ring (what acceptors read) against the
- * same lookup on a thread-local plain ring (what a per-thread copy pushed by postMessage would be).
+ * same lookup on a thread-local plain ring (what a per-thread copy pushed by postMessage would be),
+ * and adaptive routing's walk (shard factor k, load bound over shared in-flight counts).
  */
 export function ringLookupSuite(hash32: Hash32, batch: number): MicroSuite {
   const tasks: MicroTask[] = [];
@@ -14,7 +16,19 @@ export function ringLookupSuite(hash32: Hash32, batch: number): MicroSuite {
     const shared = createSharedRing(data.hashes.length);
     publishRing(shared, data);
     const keys = Uint32Array.from({ length: batch }, (_, i) => hash32(`tenant-${i}`));
+    // Loads as under wrk -c64: every node busy, none over the bound, so k alone decides.
+    const loads = new Int32Array(new SharedArrayBuffer(nodes * Int32Array.BYTES_PER_ELEMENT)).fill(Math.ceil(64 / nodes));
+    const chooser = new BoundedLoadChooser(nodes, loads, 0, 1);
+    const bound = loadBound(64 + nodes, nodes, 1.25);
     let sink = 0;
+    for (const k of [1, 3]) {
+      tasks.push({
+        name: `chooseShared, ${nodes} nodes, k = ${k}, bounded loads`,
+        run: () => {
+          for (let i = 0; i < batch; i++) sink += chooseShared(shared, keys[i]!, chooser, k, bound);
+        },
+      });
+    }
     tasks.push(
       {
         name: `lookupShared, ${nodes} nodes (${data.hashes.length} points, SharedArrayBuffer + seqlock)`,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { topFrames } from '../../flamegraphs/top-frames.js';
+import { countsBetween, nodeRequestCounts, shareStdevPoints, sharesPercent } from '../../native-bench/lib/shares.js';
 import { median, spreadPercent } from '../../native-bench/lib/stats.js';
 import { parseWrk } from '../../native-bench/lib/wrk.js';
 
@@ -58,5 +59,19 @@ describe('native-bench parsers', () => {
     expect(text).toContain('| 66.7% | `onBody node_modules/undici/lib/h1.js:1:1` |');
     expect(text).toContain('| 33.3% | `handle dist/acceptor/pipeline.js:1:1` |');
     expect(text).toMatch(/\| GC \| 33\.3% \|/);
+  });
+
+  it('reads per-node request counts from /metrics and turns them into shares and their spread', () => {
+    const scrape = (n0: number, n1: number) =>
+      `# HELP ringgate_node_requests_total Requests given to each node\n# TYPE ringgate_node_requests_total counter\n` +
+      `ringgate_node_requests_total{cluster="bench",node="n0"} ${n0}\nringgate_node_requests_total{cluster="bench",node="n1"} ${n1}\n` +
+      `ringgate_node_in_flight{cluster="bench",node="n0"} 3\n`;
+    const counts = countsBetween(nodeRequestCounts(scrape(10, 20)), nodeRequestCounts(scrape(760, 270)));
+    expect(counts).toEqual([750, 250]);
+    expect(sharesPercent(counts)).toEqual([75, 25]);
+    expect(shareStdevPoints(counts)).toBe(25);
+    // One tenant with half the requests on one of 4 nodes, the rest even: 62.5 / 12.5 × 3.
+    expect(shareStdevPoints([625, 125, 125, 125])).toBeCloseTo(21.65, 2);
+    expect(shareStdevPoints([1, 1, 1, 1])).toBe(0);
   });
 });

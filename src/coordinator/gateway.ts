@@ -8,7 +8,7 @@ import type { AcceptorInit } from '../thread-protocol.js';
 import { startAdminServer } from './admin-server.js';
 import { startDemoBackends } from './demo-backends.js';
 import { activePointCount } from '../shm/ring-buffer.js';
-import { candidateNodes, createClusterRings } from './rings.js';
+import { createClusterRings, tenantCandidates } from './rings.js';
 import { createNodeTable, inFlight, nodeBases, nodeRequests } from '../shm/node-table.js';
 import { createTenantTable } from '../shm/tenant-table.js';
 import { InlineAcceptor } from './inline-acceptor.js';
@@ -62,14 +62,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   const { bases, clusters, total: nodeCount } = nodeBases(config.clusters);
   const nodeTable = createNodeTable(nodeCount, clusters.size);
   const tenants = new TenantTracker(tenantTable, settings, log);
-  // The clusters whose routes are keyed by tenant: where a tenant's candidate nodes are shown.
-  const tenantClusters = [...new Set(config.routes.filter((route) => route.hashOn === 'tenant').map((route) => route.cluster))];
-  const candidatesOf = (tenant: string, k: number): Record<string, string[]> => {
-    const keyHash = hash32(tenant);
-    return Object.fromEntries(
-      tenantClusters.map((cluster) => [cluster, candidateNodes(rings.get(cluster)!.data, keyHash, k).map((i) => config.clusters[cluster]!.nodes[i]!.id)]),
-    );
-  };
+  const candidatesOf = tenantCandidates(config, rings, hash32);
 
   let supervisor: Supervisor | null = null;
   const metrics = new CoordinatorMetrics({

@@ -39,3 +39,21 @@ export function candidateNodes(ring: RingData, keyHash: number, k: number): numb
   if (count === 0) return [];
   return clockwiseNodes(ring.owners, locate(ring.hashes, 0, count, ring.index, 0, ring.indexBits, keyHash), count, k);
 }
+
+/**
+ * For views (/tenants): a tenant's candidate node ids with shard factor k, on each cluster whose
+ * routes are keyed by tenant.
+ */
+export function tenantCandidates(
+  config: GatewayConfig,
+  rings: ReadonlyMap<string, ClusterRing>,
+  hash32: Hash32,
+): (tenant: string, k: number) => Record<string, string[]> {
+  const clusters = [...new Set(config.routes.filter((route) => route.hashOn === 'tenant').map((route) => route.cluster))];
+  return (tenant, k) => {
+    const keyHash = hash32(tenant);
+    return Object.fromEntries(
+      clusters.map((cluster) => [cluster, candidateNodes(rings.get(cluster)!.data, keyHash, k).map((i) => config.clusters[cluster]!.nodes[i]!.id)]),
+    );
+  };
+}

@@ -233,7 +233,6 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#res.close();
   }
 
-
   #releaseNode(): void {
     if (this.#nodeReleased) return;
     this.#nodeReleased = true;

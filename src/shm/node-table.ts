@@ -7,13 +7,14 @@
  * Layout, Int32 words:
  *   NODE_COUNT, CLUSTER_COUNT                        coordinator, once at creation
  *   per node n, NODE_WORDS at NODES_OFFSET + n × NODE_WORDS:
- *     IN_FLIGHT   requests given to the node, not     acceptor Atomics.add(+1) when it picks the node,
- *                 finished yet                        Atomics.add(-1) when the exchange finishes
+ *     IN_FLIGHT   requests given to the node that     acceptor Atomics.add(+1) when it picks the node,
+ *                 it has not answered yet             Atomics.sub(1) once the node is done with the
+ *                                                     request (before the client sees the answer's end)
  *     REQUESTS    requests given to the node, ever    acceptor Atomics.add(+1) when it picks the node
  *                 (wraps past 2^31; read unsigned)
  *   per cluster c, at clustersOffset + c:
- *     CLUSTER_IN_FLIGHT  the sum of its nodes'        acceptor, alongside each IN_FLIGHT change
- *                        IN_FLIGHT
+ *     the sum of its nodes' IN_FLIGHT                  acceptor, Atomics.add / Atomics.sub alongside
+ *                                                     each IN_FLIGHT change
  * The words are written on every request by every thread; two threads' counters for one node sit
  * on one cache line, which costs less than padding thousands of nodes apart.
  */
@@ -76,32 +77,36 @@ export function attachNodeTable(buffer: SharedArrayBuffer): NodeTable {
   return { buffer, words, count, clusterCount: Atomics.load(words, CLUSTER_COUNT), clustersOffset: clustersOffsetFor(count) };
 }
 
+/** Word offset of one of node n's fields (IN_FLIGHT, REQUESTS). */
+function nodeWord(node: number, field: number): number {
+  return NODES_OFFSET + node * NODE_WORDS + field;
+}
+
 /** Word offset of node n's IN_FLIGHT; a node's load for bounded-load routing. */
 export function inFlightWord(node: number): number {
-  return NODES_OFFSET + node * NODE_WORDS + IN_FLIGHT;
+  return nodeWord(node, IN_FLIGHT);
 }
 
 /** Acceptor: a request given to `node` of `cluster`. */
 export function startNodeRequest(table: NodeTable, node: number, cluster: number): void {
   const words = table.words;
-  const at = NODES_OFFSET + node * NODE_WORDS;
-  Atomics.add(words, at + IN_FLIGHT, 1);
-  Atomics.add(words, at + REQUESTS, 1);
+  Atomics.add(words, nodeWord(node, IN_FLIGHT), 1);
+  Atomics.add(words, nodeWord(node, REQUESTS), 1);
   Atomics.add(words, table.clustersOffset + cluster, 1);
 }
 
-/** Acceptor: the exchange of a request given to `node` of `cluster` finished, however it ended. */
+/** Acceptor: the node is done with a request given to it (answered, failed, or abandoned). */
 export function finishNodeRequest(table: NodeTable, node: number, cluster: number): void {
-  Atomics.sub(table.words, NODES_OFFSET + node * NODE_WORDS + IN_FLIGHT, 1);
+  Atomics.sub(table.words, nodeWord(node, IN_FLIGHT), 1);
   Atomics.sub(table.words, table.clustersOffset + cluster, 1);
 }
 
 export function inFlight(table: NodeTable, node: number): number {
-  return Atomics.load(table.words, inFlightWord(node));
+  return Atomics.load(table.words, nodeWord(node, IN_FLIGHT));
 }
 
 export function nodeRequests(table: NodeTable, node: number): number {
-  return Atomics.load(table.words, NODES_OFFSET + node * NODE_WORDS + REQUESTS) >>> 0;
+  return Atomics.load(table.words, nodeWord(node, REQUESTS)) >>> 0;
 }
 
 export function clusterInFlight(table: NodeTable, cluster: number): number {

@@ -59,6 +59,8 @@ export class TenantTracker {
   readonly #scoreOptions: ScoreOptions;
   /** Plain routing ignores shard factors, so they stay 1 rather than claim a spread that is not there. */
   readonly #sharding: boolean;
+  /** Sorted views of #tracked, made on demand and dropped at each tick. */
+  #ranking: Partial<Record<TenantOrder, Tracked[]>> = {};
   #windows = 0;
   #rebalances = 0;
   #evictions = 0;
@@ -157,15 +159,13 @@ export class TenantTracker {
       this.#tracked.delete(slot);
     }
     this.#noteEvictions(expired.length, overLimit.length);
+    this.#ranking = {};
   }
 
   /** The `top` tenants by score (unscored last) or by requests in the last window. */
   top(top: number, order: TenantOrder): TenantView[] {
     const now = this.#now();
-    const byRequests = (a: Tracked, b: Tracked): number => b.windowRequests - a.windowRequests || b.totalRequests - a.totalRequests;
-    const byScore = (a: Tracked, b: Tracked): number => (b.score ?? -1) - (a.score ?? -1) || byRequests(a, b);
-    return [...this.#tracked.values()]
-      .sort(order === 'score' ? byScore : byRequests)
+    return this.#ranked(order)
       .slice(0, top)
       .map((t) => ({
         tenant: t.id,
@@ -179,6 +179,16 @@ export class TenantTracker {
         score: t.score,
         k: t.shard.k,
       }));
+  }
+
+  /**
+   * Every tenant in `order`. What it sorts by changes only at a tick, so each scrape's two gauges
+   * and every /tenants call within a window share one sort of up to GATEWAY_MAX_TENANTS entries.
+   */
+  #ranked(order: TenantOrder): Tracked[] {
+    const byRequests = (a: Tracked, b: Tracked): number => b.windowRequests - a.windowRequests || b.totalRequests - a.totalRequests;
+    const byScore = (a: Tracked, b: Tracked): number => (b.score ?? -1) - (a.score ?? -1) || byRequests(a, b);
+    return (this.#ranking[order] ??= [...this.#tracked.values()].sort(order === 'score' ? byScore : byRequests));
   }
 
   /** A tenant's window goes into its score; its target shard factor into the hysteresis. */

@@ -1,34 +1,49 @@
 /**
- * Every error the gateway answers to a client, with its HTTP status and a stable code.
- * Match on `code`, never on `instanceof`: errors crossing threads lose their prototype.
- * The README's error table is checked against this registry by test/errors.test.ts.
+ * Every error code the gateway answers or logs, with its HTTP status (null: logged only, never
+ * answered), its message, and whether a retry of the same request could succeed (another node,
+ * another instance, or later). Match on `code`, never on `instanceof`: errors crossing threads lose
+ * their prototype. The README's error table is checked against this registry by test/errors.test.ts.
  */
 export const ERRORS = {
+  ERR_ACCEPTOR_EXIT: { status: null, retryable: true, message: 'an acceptor thread exited; the coordinator restarts it' },
+  ERR_ACCEPTOR_START: { status: null, retryable: false, message: 'an acceptor thread could not start' },
   ERR_BAD_FRAMING: {
     status: 400,
+    retryable: false,
     message: 'ambiguous or unsupported request framing (Content-Length / Transfer-Encoding)',
   },
-  ERR_BAD_HOST: { status: 400, message: 'request must carry exactly one Host header' },
-  ERR_BODY_TOO_LARGE: { status: 413, message: 'request body exceeds the configured limit' },
-  ERR_HEADERS_TOO_LARGE: { status: 431, message: 'request headers exceed the configured limit' },
+  ERR_BAD_HOST: { status: 400, retryable: false, message: 'request must carry exactly one valid Host header (host[:port])' },
+  ERR_BAD_PATH: { status: 400, retryable: false, message: 'request path must start with "/" and must not climb above the root' },
+  ERR_BODY_TOO_LARGE: { status: 413, retryable: false, message: 'request body exceeds the configured limit' },
+  ERR_CONFIG: { status: null, retryable: false, message: 'invalid configuration' },
+  ERR_HEADERS_TOO_LARGE: { status: 431, retryable: false, message: 'request headers exceed the configured limit' },
   ERR_INVALID_TENANT: {
     status: 400,
+    retryable: false,
     message: 'tenant id must be 1-128 bytes of [A-Za-z0-9._:-]',
   },
-  ERR_MISSING_TENANT: { status: 400, message: 'request has no tenant id header' },
-  ERR_NO_ROUTE: { status: 404, message: 'no route matches this path' },
-  ERR_RING_EMPTY: { status: 503, message: 'the cluster for this route has no usable node' },
-  ERR_SHUTTING_DOWN: { status: 503, message: 'the gateway is draining and accepts no new requests' },
-  ERR_UPSTREAM_CONNECT: { status: 502, message: 'the upstream node refused or reset the connection' },
-  ERR_UPSTREAM_PROTOCOL: { status: 502, message: 'the upstream node sent a malformed response' },
-  ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream node did not answer in time' },
-} as const satisfies Record<string, { status: number; message: string }>;
+  ERR_LISTEN: { status: null, retryable: false, message: 'cannot listen on the configured host and port' },
+  ERR_METRICS: { status: 500, retryable: true, message: 'metrics collection failed' },
+  ERR_MISSING_TENANT: { status: 400, retryable: false, message: 'request has no tenant id header' },
+  ERR_NO_ROUTE: { status: 404, retryable: false, message: 'no route matches this path' },
+  ERR_RING_EMPTY: { status: 503, retryable: true, message: 'the cluster for this route has no usable node' },
+  ERR_SHUTTING_DOWN: { status: 503, retryable: true, message: 'the gateway is draining and accepts no new requests' },
+  ERR_UPSTREAM_CONNECT: { status: 502, retryable: true, message: 'the upstream node refused or reset the connection' },
+  ERR_UPSTREAM_PROTOCOL: { status: 502, retryable: true, message: 'the upstream node sent a malformed response' },
+  ERR_UPSTREAM_TIMEOUT: { status: 504, retryable: true, message: 'the upstream node did not answer in time' },
+  ERR_UWS_FALLBACK: { status: null, retryable: false, message: 'uWebSockets.js fell back to its pure-JS server' },
+} as const satisfies Record<string, { status: number | null; retryable: boolean; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/** Codes the gateway answers to a client, with the status it answers them with. */
+export type AnsweredCode = { [C in ErrorCode]: (typeof ERRORS)[C]['status'] extends number ? C : never }[ErrorCode];
+
 export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
 
+export const ANSWERED_CODES = ERROR_CODES.filter((code): code is AnsweredCode => ERRORS[code].status !== null);
+
 /** The JSON body answered for a code: `{"error": "...", "code": "ERR_..."}`. */
-export function errorBody(code: ErrorCode): string {
+export function errorBody(code: AnsweredCode): string {
   return JSON.stringify({ error: ERRORS[code].message, code });
 }

@@ -1,4 +1,5 @@
 import type { GatewayConfig } from './config/load.js';
+import type { ErrorCode } from './errors.js';
 
 /** What an acceptor thread starts with (its workerData). Plain data: it is structured-cloned. */
 export interface AcceptorInit {
@@ -33,6 +34,6 @@ export type CoordinatorMessage =
 /** Acceptor → coordinator. */
 export type AcceptorMessage =
   | { readonly type: 'listening'; readonly port: number }
-  | { readonly type: 'fatal'; readonly code: string; readonly message: string }
+  | { readonly type: 'fatal'; readonly code: ErrorCode; readonly message: string }
   | { readonly type: 'drained'; readonly abandoned: number }
   | { readonly type: 'metrics'; readonly requestId: number; readonly metrics: MetricsSnapshot };

@@ -1,6 +1,8 @@
-import { BoundedLoadChooser, loadBound } from '../../src/routing/bounded-load.js';
+import { ClusterSelector } from '../../src/acceptor/phases/select.js';
+import { BoundedLoad, loadBound } from '../../src/routing/bounded-load.js';
 import { buildRing, lookup, type Hash32, type RingMember } from '../../src/routing/ring.js';
-import { chooseShared, createSharedRing, lookupShared, publishRing } from '../../src/shm/ring-buffer.js';
+import { ClusterLoads, createNodeTable, startNodeRequest } from '../../src/shm/node-table.js';
+import { createSharedRing, lookupShared, publishRing, readRing } from '../../src/shm/ring-buffer.js';
 import type { MicroSuite, MicroTask } from './suite.js';
 
 /**
@@ -17,15 +19,20 @@ export function ringLookupSuite(hash32: Hash32, batch: number): MicroSuite {
     publishRing(shared, data);
     const keys = Uint32Array.from({ length: batch }, (_, i) => hash32(`tenant-${i}`));
     // Loads as under wrk -c64: every node busy, none over the bound, so k alone decides.
-    const loads = new Int32Array(new SharedArrayBuffer(nodes * Int32Array.BYTES_PER_ELEMENT)).fill(Math.ceil(64 / nodes));
-    const chooser = new BoundedLoadChooser(nodes, loads, 0, 1);
-    const bound = loadBound(64 + nodes, nodes, 1.25);
+    const table = createNodeTable([nodes], 1);
+    for (let node = 0; node < nodes; node++) {
+      for (let i = 0; i < Math.ceil(64 / nodes); i++) startNodeRequest(table, 0, node, 0);
+    }
+    const bounded = new BoundedLoad();
+    bounded.bound = loadBound(64 + nodes, nodes, 1.25);
+    const selector = new ClusterSelector(nodes, new ClusterLoads(table, 0), bounded, bounded);
     let sink = 0;
     for (const k of [1, 3]) {
       tasks.push({
-        name: `chooseShared, ${nodes} nodes, k = ${k}, bounded loads`,
+        name: `readRing + selection walk, ${nodes} nodes, k = ${k}, bounded loads`,
         run: () => {
-          for (let i = 0; i < batch; i++) sink += chooseShared(shared, keys[i]!, chooser, k, bound);
+          selector.k = k;
+          for (let i = 0; i < batch; i++) sink += readRing(shared, keys[i]!, selector);
         },
       });
     }

@@ -5,7 +5,14 @@ import { attachSharedRing } from '../shm/ring-buffer.js';
 import { attachNodeTable } from '../shm/node-table.js';
 import { attachTenantTable } from '../shm/tenant-table.js';
 import type { AcceptorInit, AcceptorMessage, CoordinatorMessage } from '../thread-protocol.js';
-import { Pipeline, routeMetricLabels } from './pipeline.js';
+import { compileRoutes } from '../routing/route-table.js';
+import { CrashingForwarder } from './fault-injection.js';
+import { Admission } from './phases/admit.js';
+import { Finisher } from './phases/finish.js';
+import { Forwarder } from './phases/forward.js';
+import { Selection } from './phases/select.js';
+import { RequestRunner, routeMetricLabels } from './request-runner.js';
+import { compileRoutePlans } from './route-plans.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { loadUws, type UwsApp } from './uws.js';
 
@@ -39,11 +46,24 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
     const rings = new Map(Object.entries(init.rings).map(([name, buffer]) => [name, attachSharedRing(buffer)]));
     const pools = new UpstreamPools(init.config);
     const recorder = new RequestRecorder(routeMetricLabels(init.config), init.threadIndex);
-    const tenants = { table: attachTenantTable(init.tenants), keyer: await loadTenantKeyer() };
-    const pipeline = new Pipeline(init.config, rings, pools, hash32, recorder, tenants, attachNodeTable(init.nodes));
+    const tenants = attachTenantTable(init.tenants);
+    const nodes = attachNodeTable(init.nodes);
+    const routes = compileRoutes(init.config.routes);
+    const plans = compileRoutePlans(init.config, routes, rings, pools, nodes);
+    // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
+    const finisher = new Finisher(recorder, tenants, nodes, init.threadIndex);
+    const runner = new RequestRunner(
+      {
+        admission: new Admission(settings, routes, plans, tenants, await loadTenantKeyer()),
+        selection: new Selection(settings, hash32, tenants, nodes, init.threadIndex),
+        forwarder: settings.faultInjection ? new CrashingForwarder(settings, finisher) : new Forwarder(settings, finisher),
+        finisher,
+      },
+      init.config.routes.length,
+    );
 
     app = uws.App() as UwsApp;
-    app.any('/*', pipeline.handle);
+    app.any('/*', runner.handle);
     app.listen(settings.host, init.port, (socket) => {
       if (!socket) {
         send({ type: 'fatal', code: 'ERR_LISTEN', message: `cannot listen on ${settings.host}:${init.port}` });
@@ -71,7 +91,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
         const finish = (): void => {
           if (done) return;
           done = true;
-          const abandoned = pipeline.inFlight;
+          const abandoned = finisher.open;
           clearTimeout(deadline);
           closeSockets();
           void pools.close().finally(() => {
@@ -80,13 +100,13 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
           });
         };
         const deadline = setTimeout(finish, message.deadlineMs);
-        pipeline.startDrain(finish);
+        finisher.startDrain(finish);
       }
     });
     return { closeSockets };
   } catch (err) {
-    const { code = 'ERR_ACCEPTOR_START', message } = err as { code?: string; message: string };
-    send({ type: 'fatal', code, message });
+    const { code, message } = err as { code?: unknown; message: string };
+    send({ type: 'fatal', code: code === 'ERR_UWS_FALLBACK' ? code : 'ERR_ACCEPTOR_START', message });
     return null;
   }
 }

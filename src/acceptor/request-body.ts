@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
-import type { HttpResponse } from 'uWebSockets.js';
+import type { ErrorCode } from '../errors.js';
+import type { ClientResponse } from './uws-adapter.js';
 
 export class BodyTooLargeError extends Error {
-  readonly code = 'ERR_BODY_TOO_LARGE';
+  readonly code = 'ERR_BODY_TOO_LARGE' satisfies ErrorCode;
 }
 
 /**
@@ -10,7 +11,7 @@ export class BodyTooLargeError extends Error {
  * them after the callback), and uWS is paused while undici has not drained the stream, so a large
  * upload streams through with bounded memory. Exceeding `maxBytes` fails the stream.
  */
-export function streamRequestBody(res: HttpResponse, maxBytes: number): Readable {
+export function streamRequestBody(client: ClientResponse, maxBytes: number): Readable {
   let received = 0;
   let paused = false;
   const body = new Readable({
@@ -18,11 +19,11 @@ export function streamRequestBody(res: HttpResponse, maxBytes: number): Readable
     read() {
       if (paused) {
         paused = false;
-        res.resume();
+        client.resume();
       }
     },
   });
-  res.onData((chunk, isLast) => {
+  client.onData((chunk, isLast) => {
     if (body.destroyed) return;
     received += chunk.byteLength;
     if (received > maxBytes) {
@@ -31,7 +32,7 @@ export function streamRequestBody(res: HttpResponse, maxBytes: number): Readable
     }
     if (chunk.byteLength > 0 && !body.push(Buffer.from(chunk.slice(0)))) {
       paused = true;
-      res.pause();
+      client.pause();
     }
     if (isLast) body.push(null);
   });
@@ -45,10 +46,10 @@ export function streamRequestBody(res: HttpResponse, maxBytes: number): Readable
  * the body at the declared length, so `onComplete` gets exactly `contentLength` bytes; it is not
  * called if the client goes away first.
  */
-export function readWholeBody(res: HttpResponse, contentLength: number, onComplete: (body: Buffer) => void): void {
+export function readWholeBody(client: ClientResponse, contentLength: number, onComplete: (body: Buffer) => void): void {
   const body = Buffer.allocUnsafe(contentLength);
   let received = 0;
-  res.onData((chunk, isLast) => {
+  client.onData((chunk, isLast) => {
     const bytes = new Uint8Array(chunk);
     // Never past the buffer, whatever uWS delivers.
     body.set(bytes.subarray(0, contentLength - received), received);

@@ -1,29 +1,7 @@
 import type { HttpRequest } from 'uWebSockets.js';
-import type { ErrorCode } from '../errors.js';
+import type { AnsweredCode } from '../errors.js';
+import type { RequestContext } from './request-context.js';
 import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
-
-/** What the pipeline keeps of a request head: uWS's request object dies when the handler returns. */
-export interface RequestHead {
-  method: string;
-  /** Path (no query): what routes match on. */
-  path: string;
-  /** Path and query, as forwarded upstream. */
-  target: string;
-  host: string;
-  /** Tenant header value, '' when absent. */
-  tenant: string;
-  /** Value of the route's hash header, if it asked for one and the request had it. */
-  hashHeaderValue: string;
-  /** -1 when the request has no Content-Length. */
-  contentLength: number;
-  chunked: boolean;
-  /** Forwardable request headers as a flat [name, value, …] list (undici's array form). */
-  headers: string[];
-  /** Incoming X-Forwarded-For, '' when absent: the client address is appended to it. */
-  forwardedFor: string;
-}
-
-export type HeadResult = RequestHead | ErrorCode;
 
 /**
  * Hop-by-hop headers, the X-Forwarded-* the gateway sets itself, and Expect: uWS answers
@@ -38,79 +16,72 @@ const REQUEST_LINE_OVERHEAD = 11;
 const HEADER_LINE_OVERHEAD = 4;
 
 /**
- * Copies the head out of uWS's request in one pass and rejects what a backend could read
+ * Copies the head out of uWS's request into `ctx` in one pass and rejects what a backend could read
  * differently from us (RFC 9112 §6.3): differing or malformed Content-Length, any Transfer-Encoding
- * other than exactly one "chunked", both at once; zero or several Host headers; a head over the limit.
- * uWS itself already closes the connection on malformed lines, obs-fold, a missing Host, and
- * Content-Length together with Transfer-Encoding; these checks are the rest.
+ * other than exactly one "chunked", both at once; zero or several Host headers; a head over the
+ * limit. uWS itself already closes the connection on malformed lines, obs-fold, a missing Host, and
+ * Content-Length together with Transfer-Encoding; these checks are the rest. `path` is what the
+ * request forwards (normalized by the caller); the bytes counted are those the client sent.
  */
 export function readRequestHead(
+  ctx: RequestContext,
   req: HttpRequest,
+  rawPath: string,
+  path: string,
   tenantHeader: string,
   hashHeader: string,
   maxHeaderBytes: number,
-): HeadResult {
+): AnsweredCode | null {
   const method = req.getCaseSensitiveMethod();
-  const path = req.getUrl();
   const query = req.getQuery();
-  const target = query ? `${path}?${query}` : path;
-  const head: RequestHead = {
-    method,
-    path,
-    target,
-    host: '',
-    tenant: '',
-    hashHeaderValue: '',
-    contentLength: -1,
-    chunked: false,
-    headers: [],
-    forwardedFor: '',
-  };
-  let bytes = method.length + 1 + target.length + REQUEST_LINE_OVERHEAD + 2;
+  ctx.method = method;
+  ctx.path = path;
+  ctx.target = query ? `${path}?${query}` : path;
+  let bytes = method.length + 1 + rawPath.length + (query ? query.length + 1 : 0) + REQUEST_LINE_OVERHEAD + 2;
   let hosts = 0;
   let tenants = 0;
-  let framing: ErrorCode | undefined;
+  let framing = false;
   let connectionTokens: string | undefined;
+  const headers = ctx.headers;
 
   req.forEach((name, value) => {
     bytes += name.length + value.length + HEADER_LINE_OVERHEAD;
     if (name === tenantHeader) {
       tenants++;
-      head.tenant = value;
+      ctx.tenant = value;
     }
-    if (name === hashHeader) head.hashHeaderValue = value;
+    if (name === hashHeader) ctx.hashHeaderValue = value;
     switch (name) {
       case 'host':
         hosts++;
-        head.host = value;
+        ctx.host = value;
         break;
       case 'content-length': {
         const length = /^\d{1,15}$/.test(value) ? Number(value) : -2;
-        if (length === -2 || (head.contentLength !== -1 && head.contentLength !== length)) framing = 'ERR_BAD_FRAMING';
+        if (length === -2 || (ctx.contentLength !== -1 && ctx.contentLength !== length)) framing = true;
         // Identical repeats are allowed (RFC 9110 §8.6) and forwarded once.
-        if (head.contentLength !== -1) return;
-        head.contentLength = length;
+        if (ctx.contentLength !== -1) return;
+        ctx.contentLength = length;
         break;
       }
       case 'transfer-encoding':
-        if (head.chunked || value.toLowerCase() !== 'chunked') framing = 'ERR_BAD_FRAMING';
-        head.chunked = true;
+        if (ctx.chunked || value.toLowerCase() !== 'chunked') framing = true;
+        ctx.chunked = true;
         return;
       case 'connection':
         connectionTokens = value;
         return;
       case 'x-forwarded-for':
-        head.forwardedFor = head.forwardedFor ? `${head.forwardedFor}, ${value}` : value;
+        ctx.forwardedFor = ctx.forwardedFor ? `${ctx.forwardedFor}, ${value}` : value;
         return;
     }
-    if (!DROPPED.has(name)) head.headers.push(name, value);
+    if (!DROPPED.has(name)) headers.push(name, value);
   });
 
   if (bytes > maxHeaderBytes) return 'ERR_HEADERS_TOO_LARGE';
-  if (framing !== undefined || (head.chunked && head.contentLength !== -1)) return 'ERR_BAD_FRAMING';
+  if (framing || (ctx.chunked && ctx.contentLength !== -1)) return 'ERR_BAD_FRAMING';
   if (hosts !== 1) return 'ERR_BAD_HOST';
   if (tenants > 1) return 'ERR_INVALID_TENANT';
-  if (connectionTokens !== undefined) dropConnectionTokens(head.headers, connectionTokens);
-  return head;
+  if (connectionTokens !== undefined) dropConnectionTokens(headers, connectionTokens);
+  return null;
 }
-

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as Uws from 'uWebSockets.js';
+import type { ErrorCode } from '../errors.js';
 
 export type UwsModule = typeof Uws;
 
@@ -7,7 +8,7 @@ export type UwsModule = typeof Uws;
 export type UwsApp = Uws.TemplatedApp & { close(): void };
 
 export class UwsFallbackError extends Error {
-  readonly code = 'ERR_UWS_FALLBACK';
+  readonly code = 'ERR_UWS_FALLBACK' satisfies ErrorCode;
 }
 
 /**

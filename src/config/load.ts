@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
+import type { ErrorCode } from '../errors.js';
 import {
   CONFIG_PATH_ENV,
   ENV_VARS,
@@ -20,7 +21,7 @@ export interface GatewayConfig {
 }
 
 export class ConfigError extends Error {
-  readonly code = 'ERR_CONFIG';
+  readonly code = 'ERR_CONFIG' satisfies ErrorCode;
 }
 
 /** config/default.json ships with the package: routes everything to the built-in demo backends. */

@@ -23,6 +23,8 @@ export const settingsSchema = z.strictObject({
   acceptorYoungGenerationMb: z.number().int().min(3).max(1024).default(12),
   /** Profiling mode: one acceptor on the main thread (threads is then 1). */
   inlineAcceptor: z.boolean().default(false),
+  /** Tests only: requests under /_ringgate/fault/crash-thread/ crash the acceptor thread holding them. */
+  faultInjection: z.boolean().default(false),
   tenantHeader: z
     .string()
     .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
@@ -141,6 +143,7 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_DRAIN_MS: { key: 'drainMs', kind: 'int' },
   GATEWAY_ALLOW_UWS_FALLBACK: { key: 'allowUwsFallback', kind: 'bool' },
   GATEWAY_INLINE_ACCEPTOR: { key: 'inlineAcceptor', kind: 'bool' },
+  GATEWAY_FAULT_INJECTION: { key: 'faultInjection', kind: 'bool' },
   GATEWAY_ACCEPTOR_YOUNG_GENERATION_MB: { key: 'acceptorYoungGenerationMb', kind: 'int' },
   GATEWAY_TENANT_HEADER: { key: 'tenantHeader', kind: 'string' },
   GATEWAY_UPSTREAM_TIMEOUT_MS: { key: 'upstreamTimeoutMs', kind: 'int' },

@@ -9,7 +9,7 @@ import { startAdminServer } from './admin-server.js';
 import { startDemoBackends } from './demo-backends.js';
 import { activePointCount } from '../shm/ring-buffer.js';
 import { createClusterRings, tenantCandidates } from './rings.js';
-import { createNodeTable, inFlight, nodeBases, nodeRequests } from '../shm/node-table.js';
+import { createNodeTable, inFlight, nodeBases, nodeRequests, releaseLane } from '../shm/node-table.js';
 import { createTenantTable } from '../shm/tenant-table.js';
 import { InlineAcceptor } from './inline-acceptor.js';
 import { TenantTracker } from './tenant-tracker.js';
@@ -59,8 +59,11 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   const rings = createClusterRings(config, hash32);
   const ringBuffers = Object.fromEntries([...rings].map(([name, ring]) => [name, ring.shared.buffer]));
   const tenantTable = createTenantTable(settings.maxTenants);
-  const { bases, clusters, total: nodeCount } = nodeBases(config.clusters);
-  const nodeTable = createNodeTable(nodeCount, clusters.size);
+  const { bases } = nodeBases(config.clusters);
+  const nodeTable = createNodeTable(
+    Object.values(config.clusters).map((cluster) => cluster.nodes.length),
+    settings.threads,
+  );
   const tenants = new TenantTracker(tenantTable, settings, log);
   const candidatesOf = tenantCandidates(config, rings, hash32);
 
@@ -110,6 +113,11 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
     initFor: (threadIndex, port): AcceptorInit => ({ threadIndex, config, port, rings: ringBuffers, tenants: tenantTable.buffer, nodes: nodeTable.buffer }),
     log,
     onRestart: () => metrics.threadRestarts.inc(),
+    // A thread that died never finished its requests: the nodes stop counting them.
+    onExit: (threadIndex) => {
+      const released = releaseLane(nodeTable, threadIndex);
+      if (released > 0) log.warn({ thread: threadIndex, released }, 'released the in-flight requests of an exited acceptor thread');
+    },
   });
   let port: number;
   try {

@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '../config/load.js';
-import { clockwiseNodes } from '../routing/bounded-load.js';
+import { clockwiseNodes } from '../routing/selection.js';
 import { buildRing, locate, ringSize, type Hash32, type RingData, type RingMember } from '../routing/ring.js';
 import { createSharedRing, publishRing, type SharedRing } from '../shm/ring-buffer.js';
 

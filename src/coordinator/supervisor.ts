@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { nextRestart } from '../resilience/restart-backoff.js';
 import type { AcceptorInit, AcceptorMessage, CoordinatorMessage, MetricsSnapshot } from '../thread-protocol.js';
@@ -18,11 +19,13 @@ export interface SupervisorOptions {
   readonly log: Logger;
   /** Called each time a dead thread is restarted (for the restart counter). */
   readonly onRestart: () => void;
+  /** Called once a thread has exited (it touches shared memory no more), before any restart. */
+  readonly onExit: (threadIndex: number) => void;
 }
 
 export class AcceptorStartError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);
@@ -160,6 +163,7 @@ export class Supervisor {
       worker.on('exit', (code) => {
         slot.worker = null;
         slot.listening = false;
+        this.#options.onExit(slot.index);
         for (const waiter of [...this.#exitWaiters]) waiter();
         if (!started) {
           reject(new AcceptorStartError('ERR_ACCEPTOR_EXIT', `acceptor ${slot.index} exited with code ${code} before listening`));

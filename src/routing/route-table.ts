@@ -20,6 +20,8 @@ export interface CompiledRoute {
 }
 
 export interface RouteTable {
+  /** Every route, in config order (a route's index is its position). */
+  readonly routes: readonly CompiledRoute[];
   readonly exact: ReadonlyMap<string, CompiledRoute>;
   readonly prefixes: ReadonlyMap<string, CompiledRoute>;
   /** Distinct prefix lengths, longest first: matching tries at most one map lookup per length. */
@@ -34,13 +36,14 @@ export interface RouteTable {
 export function compileRoutes(routes: readonly RouteConfig[]): RouteTable {
   const exact = new Map<string, CompiledRoute>();
   const prefixes = new Map<string, CompiledRoute>();
+  const compiledRoutes = routes.map((route, index) => compileRoute(route, index));
   routes.forEach((route, index) => {
-    const compiled = compileRoute(route, index);
+    const compiled = compiledRoutes[index]!;
     if (route.exact !== undefined) exact.set(route.exact, compiled);
     else if (route.prefix !== undefined) prefixes.set(route.prefix, compiled);
   });
   const prefixLengths = [...new Set([...prefixes.keys()].map((p) => p.length))].sort((a, b) => b - a);
-  return { exact, prefixes, prefixLengths };
+  return { routes: compiledRoutes, exact, prefixes, prefixLengths };
 }
 
 export function matchRoute(table: RouteTable, path: string): CompiledRoute | undefined {

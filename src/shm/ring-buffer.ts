@@ -1,4 +1,3 @@
-import type { BoundedLoadChooser } from '../routing/bounded-load.js';
 import { locate, type RingData } from '../routing/ring.js';
 import { fillRingIndex, indexBitsFor, indexLength } from '../routing/ring-index.js';
 
@@ -115,19 +114,29 @@ export function publishRing(ring: SharedRing, data: RingData): void {
 }
 
 /**
- * Node index owning `keyHash`, or -1 when the ring is empty (or, never in practice, when
- * MAX_READ_ATTEMPTS reads in a row were torn by the writer).
+ * What a reader does with the ring once it has found a key's point: the point is
+ * `owners[base + start]` of `count` points in the active buffer. The selection walk implements it
+ * (acceptor/phases/select.ts), so this module keeps the layout and the seqlock and knows nothing of
+ * how a node is chosen.
  */
+export interface RingVisitor {
+  visit(owners: Uint16Array, base: number, count: number, start: number): number;
+}
+
+const OWNER: RingVisitor = { visit: (owners, base, _count, start) => owners[base + start]! };
+
+/** Node index owning `keyHash`, or -1 when the ring is empty. */
 export function lookupShared(ring: SharedRing, keyHash: number): number {
-  return chooseShared(ring, keyHash, null, 1, 0);
+  return readRing(ring, keyHash, OWNER);
 }
 
 /**
- * Like lookupShared, but the node is `chooser`'s pick among the distinct nodes clockwise from the
- * key's point (shard factor `k`, load bound `bound`: routing/bounded-load.ts). The whole walk
- * runs inside one seqlock read, so it never mixes two rings. A null chooser returns the owner.
+ * Locates `keyHash`'s point and runs `visitor` from it, all inside one seqlock read, so a walk
+ * never mixes two rings: a read torn by the writer is done again. Returns what the visitor
+ * returned, or -1 when the ring is empty (or, never in practice, when MAX_READ_ATTEMPTS reads in
+ * a row were torn).
  */
-export function chooseShared(ring: SharedRing, keyHash: number, chooser: BoundedLoadChooser | null, k: number, bound: number): number {
+export function readRing(ring: SharedRing, keyHash: number, visitor: RingVisitor): number {
   const header = ring.header;
   for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
     const active = Atomics.load(header, ACTIVE);
@@ -141,7 +150,7 @@ export function chooseShared(ring: SharedRing, keyHash: number, chooser: Bounded
     }
     const base = active * ring.capacity;
     const at = locate(ring.hashes, base, count, ring.index, active * ring.indexStride, ring.indexBits, keyHash);
-    const node = chooser === null ? ring.owners[base + at]! : chooser.choose(ring.owners, base, count, at, k, bound);
+    const node = visitor.visit(ring.owners, base, count, at);
     if (Atomics.load(header, seqIndex) === before) return node;
   }
   return -1;

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { expect } from 'vitest';
-import { ERRORS, type ErrorCode } from '../../src/errors.js';
+import { ERRORS, type AnsweredCode } from '../../src/errors.js';
 
 export interface Reply {
   status: number;
@@ -36,7 +36,7 @@ export function send(port: number, path: string, options: RequestOptions = {}): 
 }
 
 /** The gateway answered `code`, with its registered status and a `{error, code}` JSON body. */
-export function expectError(reply: { status: number; text: string }, code: ErrorCode): void {
+export function expectError(reply: { status: number; text: string }, code: AnsweredCode): void {
   expect({ status: reply.status, code: (JSON.parse(reply.text) as { code: string }).code }).toEqual({ status: ERRORS[code].status, code });
   expect(typeof (JSON.parse(reply.text) as { error: unknown }).error).toBe('string');
 }

@@ -1,17 +1,19 @@
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadHash32 } from '../../src/hash.js';
-import { BoundedLoadChooser } from '../../src/routing/bounded-load.js';
+import { BoundedLoad } from '../../src/routing/bounded-load.js';
+import { CandidateWalk } from '../../src/routing/selection.js';
 import { buildRing, lookup, type Hash32, type RingMember } from '../../src/routing/ring.js';
 import { candidateNodes } from '../../src/coordinator/rings.js';
 import {
   ACTIVE,
   activePointCount,
   attachSharedRing,
-  chooseShared,
   createSharedRing,
   lookupShared,
   publishRing,
+  readRing,
+  type RingVisitor,
   SEQ_0,
   SEQ_1,
 } from '../../src/shm/ring-buffer.js';
@@ -37,26 +39,36 @@ describe('shared ring', () => {
     expect(activePointCount(view)).toBe(7 * 150);
   });
 
-  it('walks the shared ring clockwise from the key\'s point, as the coordinator lists candidates', () => {
+  it('runs a visitor from the key\'s point: the selection walk meets the candidates the coordinator lists', () => {
     const data = buildRing(members('n', 0, 6), hash32);
     const shared = createSharedRing(data.hashes.length);
     publishRing(shared, data);
     const loads = new Int32Array(6);
-    const chooser = new BoundedLoadChooser(6, loads, 0, 1);
+    const bounded = new BoundedLoad();
+    const walk = new CandidateWalk(6);
+    let k = 1;
+    const selector: RingVisitor = {
+      visit: (owners, base, count, start) => walk.choose(owners, base, count, start, k, { load: (n) => loads[n]! }, bounded),
+    };
     for (let i = 0; i < 500; i++) {
       const key = hash32(`k${i}`);
       const candidates = candidateNodes(data, key, 3);
       expect(candidates).toHaveLength(3);
       expect(candidates[0]).toBe(lookup(data, key));
       // Unbounded, k = 1 is the owner; with k = 3 the least loaded of the 3 candidates.
-      expect(chooseShared(shared, key, chooser, 1, Infinity)).toBe(candidates[0]);
+      bounded.bound = Infinity;
+      k = 1;
+      expect(readRing(shared, key, selector)).toBe(candidates[0]);
       loads.fill(5);
       loads[candidates[2]!] = 1;
-      expect(chooseShared(shared, key, chooser, 3, Infinity)).toBe(candidates[2]);
+      k = 3;
+      expect(readRing(shared, key, selector)).toBe(candidates[2]);
       // The owner over the bound sends a k = 1 key to the next candidate that fits.
       loads.fill(0);
       loads[candidates[0]!] = 4;
-      expect(chooseShared(shared, key, chooser, 1, 2)).toBe(candidates[1]);
+      bounded.bound = 2;
+      k = 1;
+      expect(readRing(shared, key, selector)).toBe(candidates[1]);
       loads.fill(0);
     }
   });

@@ -1,0 +1,72 @@
+import type { HttpRequest } from 'uWebSockets.js';
+import type { Settings } from '../../config/schema.js';
+import type { AnsweredCode } from '../../errors.js';
+import type { TenantKeyer } from '../../hash.js';
+import { isValidHost } from '../../routing/host.js';
+import { normalizePath } from '../../routing/request-path.js';
+import { matchRoute, type RouteTable } from '../../routing/route-table.js';
+import { isValidTenantId } from '../../routing/tenant-id.js';
+import { findOrClaim, recordUntracked, type TenantTable } from '../../shm/tenant-table.js';
+import type { RequestContext } from '../request-context.js';
+import { readRequestHead } from '../request-head.js';
+import type { RoutePlan } from '../route-plans.js';
+
+/**
+ * The admit phase: copy and check the head, normalize the path, match the route, check the host,
+ * the tenant and the declared body size, then claim the tenant's slot in the shared table. Its
+ * checks run in the order of what a backend must never see: framing first, then the authority,
+ * the path, the route and the tenant.
+ */
+export class Admission {
+  readonly #settings: Readonly<Settings>;
+  readonly #routes: RouteTable;
+  readonly #plans: readonly RoutePlan[];
+  readonly #tenants: TenantTable;
+  readonly #keyer: TenantKeyer;
+  /** The last Host this thread found valid (clients send the same few again and again); null at first. */
+  #validHost: string | null = null;
+
+  constructor(settings: Readonly<Settings>, routes: RouteTable, plans: readonly RoutePlan[], tenants: TenantTable, keyer: TenantKeyer) {
+    this.#settings = settings;
+    this.#routes = routes;
+    this.#plans = plans;
+    this.#tenants = tenants;
+    this.#keyer = keyer;
+  }
+
+  run(ctx: RequestContext, req: HttpRequest): AnsweredCode | null {
+    const settings = this.#settings;
+    const rawPath = req.getUrl();
+    const path = normalizePath(rawPath);
+    const route = path === null ? undefined : matchRoute(this.#routes, path);
+    if (route !== undefined) {
+      ctx.plan = this.#plans[route.index]!;
+      ctx.routeIndex = route.index;
+    }
+    const headError = readRequestHead(ctx, req, rawPath, path ?? rawPath, settings.tenantHeader, route?.hashHeader ?? '', settings.maxHeaderBytes);
+    if (headError !== null) return headError;
+    if (ctx.host !== this.#validHost) {
+      if (!isValidHost(ctx.host)) return 'ERR_BAD_HOST';
+      this.#validHost = ctx.host;
+    }
+    if (path === null) return 'ERR_BAD_PATH';
+    if (route === undefined) return 'ERR_NO_ROUTE';
+    if (ctx.tenant === '') {
+      if (route.requireTenant) return 'ERR_MISSING_TENANT';
+    } else if (!isValidTenantId(ctx.tenant)) {
+      return 'ERR_INVALID_TENANT';
+    }
+    if (ctx.contentLength > settings.maxBodyBytes) return 'ERR_BODY_TOO_LARGE';
+    if (ctx.tenant !== '') ctx.tenantSlot = this.#claimTenant(ctx.tenant);
+    return null;
+  }
+
+  /** The tenant's slot in the shared table (claimed on first sight), or -1 when its bucket is full. */
+  #claimTenant(tenant: string): number {
+    const keyer = this.#keyer;
+    keyer.hash(tenant);
+    const slot = findOrClaim(this.#tenants, keyer.lo, keyer.hi, tenant);
+    if (slot < 0) recordUntracked(this.#tenants);
+    return slot;
+  }
+}

@@ -1,0 +1,64 @@
+import type { RequestRecorder } from '../../metrics/request-recorder.js';
+import { finishNodeRequest, type NodeTable } from '../../shm/node-table.js';
+import { recordRequest, type TenantTable } from '../../shm/tenant-table.js';
+import type { RequestContext } from '../request-context.js';
+import type { ExchangeOwner } from '../upstream-exchange.js';
+
+/**
+ * The one place a request's ending is recorded, whatever it was (answered by the gateway, proxied,
+ * aborted by the client, failed upstream): route metrics, error code, tenant counters and the
+ * node's in-flight count, each exactly once. It also keeps the thread's count of open requests,
+ * which a drain waits for.
+ */
+export class Finisher implements ExchangeOwner {
+  readonly #recorder: RequestRecorder;
+  readonly #tenants: TenantTable;
+  readonly #nodes: NodeTable;
+  readonly #lane: number;
+  #open = 0;
+  #onIdle: (() => void) | null = null;
+
+  constructor(recorder: RequestRecorder, tenants: TenantTable, nodes: NodeTable, lane: number) {
+    this.#recorder = recorder;
+    this.#tenants = tenants;
+    this.#nodes = nodes;
+    this.#lane = lane;
+  }
+
+  /** Requests begun and not finished yet. */
+  get open(): number {
+    return this.#open;
+  }
+
+  get draining(): boolean {
+    return this.#onIdle !== null;
+  }
+
+  begin(): void {
+    this.#open++;
+  }
+
+  /** From now on the gateway's answers close their connection; `onIdle` once no request is open. */
+  startDrain(onIdle: () => void): void {
+    this.#onIdle = onIdle;
+    if (this.#open === 0) onIdle();
+  }
+
+  /** The node is done with the request (it may still be streaming to the client). */
+  nodeDone(ctx: RequestContext): void {
+    if (!ctx.nodeHeld) return;
+    ctx.nodeHeld = false;
+    finishNodeRequest(this.#nodes, this.#lane, ctx.node, ctx.cluster);
+  }
+
+  finish(ctx: RequestContext): void {
+    if (ctx.finished) return;
+    ctx.finished = true;
+    this.nodeDone(ctx);
+    const elapsedMs = performance.now() - ctx.startedAt;
+    this.#recorder.record(ctx.routeIndex, ctx.status, elapsedMs / 1000);
+    if (ctx.errorCode !== undefined) this.#recorder.recordError(ctx.errorCode);
+    if (ctx.tenantSlot >= 0) recordRequest(this.#tenants, ctx.tenantSlot, Math.round(elapsedMs * 1000), ctx.status >= 500);
+    if (--this.#open === 0) this.#onIdle?.();
+  }
+}

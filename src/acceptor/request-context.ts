@@ -1,0 +1,64 @@
+import type { ErrorCode } from '../errors.js';
+import type { RoutePlan } from './route-plans.js';
+import type { ClientResponse } from './uws-adapter.js';
+
+/**
+ * One request, from its head to its one `finish`: what the phases read and write, in one object
+ * passed through them (no closures, no middleware array). uWS's request object dies when the
+ * handler returns, so the head is copied here first.
+ */
+export class RequestContext {
+  // ---- the head (admit) ----
+  method = '';
+  /** The normalized path (no query): what routes match, what is forwarded. */
+  path = '';
+  /** Path and query, as forwarded upstream. */
+  target = '';
+  host = '';
+  /** Tenant header value, '' when absent. */
+  tenant = '';
+  /** Value of the route's hash header, if it asked for one and the request had it. */
+  hashHeaderValue = '';
+  /** -1 when the request has no Content-Length. */
+  contentLength = -1;
+  chunked = false;
+  /** Forwardable request headers as a flat [name, value, …] list (undici's array form). */
+  headers: string[] = [];
+  /** Incoming X-Forwarded-For, '' when absent: the client address is appended to it. */
+  forwardedFor = '';
+
+  // ---- routing (admit, select) ----
+  /** The matched route's compiled plan; null for no route and the health path. */
+  plan: RoutePlan | null = null;
+  /** The request's slot in per-route metric arrays (a route, "no route", or the health path). */
+  routeIndex: number;
+  /** Slot of the tenant in the shared tenant table, or -1 (no tenant, or no room). */
+  tenantSlot = -1;
+  /** The node chosen, as its index in the shared node table; -1 before select. */
+  node = -1;
+  /** The node's cluster index in the node table. */
+  cluster = -1;
+  /** The node counts this request as in flight (from select until the node is done with it). */
+  nodeHeld = false;
+
+  // ---- the ending (finish) ----
+  /** Status answered, or CLIENT_CLOSED_STATUS. */
+  status = 0;
+  errorCode: ErrorCode | undefined = undefined;
+  finished = false;
+
+  constructor(
+    readonly client: ClientResponse,
+    readonly startedAt: number,
+    routeIndex: number,
+  ) {
+    this.routeIndex = routeIndex;
+  }
+
+  get hasBody(): boolean {
+    return this.contentLength > 0 || this.chunked;
+  }
+}
+
+/** nginx's convention for "client closed the request before the answer": counted, never sent. */
+export const CLIENT_CLOSED_STATUS = 499;

@@ -1,0 +1,97 @@
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { GatewayConfig } from '../config/load.js';
+import type { AnsweredCode } from '../errors.js';
+import { HEALTH_ROUTE_LABEL, NO_ROUTE_LABEL } from '../metrics/definitions.js';
+import { routeLabel } from '../routing/route-table.js';
+import { errorJson, errorStatus, statusLine } from './answers.js';
+import type { Admission } from './phases/admit.js';
+import type { Finisher } from './phases/finish.js';
+import type { Forwarder } from './phases/forward.js';
+import type { Selection } from './phases/select.js';
+import { CLIENT_CLOSED_STATUS, RequestContext } from './request-context.js';
+import { ClientResponse } from './uws-adapter.js';
+
+export const HEALTH_PATH = '/_ringgate/healthz';
+const HEALTHY_BODY = JSON.stringify({ status: 'ok' });
+const OK_LINE = statusLine(200);
+
+/** Labels of the per-route metric slots: config routes, then "no route", then the health path. */
+export function routeMetricLabels(config: GatewayConfig): string[] {
+  return [...config.routes.map(routeLabel), NO_ROUTE_LABEL, HEALTH_ROUTE_LABEL];
+}
+
+/**
+ * Answers after which nothing more is read from the connection: what follows a head the gateway
+ * could not frame, or one it refused as hostile, cannot be trusted to be a request.
+ */
+const CLOSES_CONNECTION: ReadonlySet<AnsweredCode> = new Set<AnsweredCode>([
+  'ERR_BAD_FRAMING',
+  'ERR_BAD_HOST',
+  'ERR_BAD_PATH',
+  'ERR_BODY_TOO_LARGE',
+  'ERR_HEADERS_TOO_LARGE',
+]);
+
+export interface Phases {
+  readonly admission: Admission;
+  readonly selection: Selection;
+  readonly forwarder: Forwarder;
+  readonly finisher: Finisher;
+}
+
+/**
+ * The request path of one acceptor thread (DESIGN "Request path"): a straight line through the
+ * phases, admit → select → forward, then respond and finish from the upstream exchange. A phase
+ * returns an error code or null (continue); errors are answered here, in one place, and every
+ * ending is recorded by the finisher. Optional phases (limit, coalesce) go between admit and
+ * select, as nullable steps of a route's plan.
+ */
+export class RequestRunner {
+  readonly #phases: Phases;
+  readonly #noRouteIndex: number;
+  readonly #healthIndex: number;
+
+  constructor(phases: Phases, routeCount: number) {
+    this.#phases = phases;
+    this.#noRouteIndex = routeCount;
+    this.#healthIndex = routeCount + 1;
+  }
+
+  readonly handle = (res: HttpResponse, req: HttpRequest): void => {
+    const { admission, selection, forwarder, finisher } = this.#phases;
+    const ctx = new RequestContext(new ClientResponse(res), performance.now(), this.#noRouteIndex);
+    finisher.begin();
+    if (req.getUrl() === HEALTH_PATH) return this.#health(ctx);
+    const code = admission.run(ctx, req) ?? selection.run(ctx);
+    if (code !== null) return this.#answerError(ctx, code);
+    forwarder.run(ctx);
+  };
+
+  #health(ctx: RequestContext): void {
+    ctx.routeIndex = this.#healthIndex;
+    if (this.#phases.finisher.draining) return this.#answerError(ctx, 'ERR_SHUTTING_DOWN');
+    ctx.client.answerJson(OK_LINE, HEALTHY_BODY, false);
+    ctx.status = 200;
+    this.#phases.finisher.finish(ctx);
+  }
+
+  /**
+   * The gateway's own error answer. It closes the connection when what follows cannot be trusted,
+   * when the request's body would be left unread on it, or while draining.
+   */
+  #answerError(ctx: RequestContext, code: AnsweredCode): void {
+    const finisher = this.#phases.finisher;
+    ctx.errorCode = code;
+    ctx.status = errorStatus(code);
+    const line = statusLine(ctx.status);
+    if (CLOSES_CONNECTION.has(code) || ctx.hasBody || finisher.draining) {
+      ctx.client.answerThenClose(line, errorJson(code), (answered) => {
+        if (!answered) ctx.status = CLIENT_CLOSED_STATUS;
+        finisher.finish(ctx);
+      });
+      return;
+    }
+    ctx.client.answerJson(line, errorJson(code), false);
+    finisher.finish(ctx);
+  }
+}

@@ -1,0 +1,53 @@
+import type { Pool } from 'undici';
+import type { GatewayConfig } from '../config/load.js';
+import { BoundedLoad } from '../routing/bounded-load.js';
+import type { CompiledRoute, RouteTable } from '../routing/route-table.js';
+import { ACCEPT_ALL } from '../routing/selection.js';
+import { ClusterLoads, nodeBases, type NodeTable } from '../shm/node-table.js';
+import type { SharedRing } from '../shm/ring-buffer.js';
+import { ClusterSelector } from './phases/select.js';
+import type { UpstreamPools } from './upstream-pools.js';
+
+/**
+ * Everything a route's requests need after admission, resolved once at start-up: its cluster's
+ * ring, pools, node-table indices and selector. Phases a route does not use have nothing here.
+ */
+export interface RoutePlan {
+  readonly route: CompiledRoute;
+  readonly ring: SharedRing;
+  /** One pool per node of the cluster, in the cluster's node order (what the ring walk returns). */
+  readonly pools: readonly Pool[];
+  /** Node-table index of the cluster's first node. */
+  readonly nodeBase: number;
+  /** Node-table index of the cluster. */
+  readonly cluster: number;
+  /** The cluster's selection walk and predicates, shared by its routes. */
+  readonly selector: ClusterSelector;
+}
+
+/** One plan per config route, in route order (a route's index is its plan's). */
+export function compileRoutePlans(
+  config: GatewayConfig,
+  table: RouteTable,
+  rings: ReadonlyMap<string, SharedRing>,
+  pools: UpstreamPools,
+  nodes: NodeTable,
+): RoutePlan[] {
+  const { bases, clusters } = nodeBases(config.clusters);
+  const adaptive = config.settings.routingMode === 'adaptive';
+  const selectors = new Map<string, ClusterSelector>();
+  for (const [name, cluster] of Object.entries(config.clusters)) {
+    const loads = new ClusterLoads(nodes, bases.get(name)!);
+    // Plain mode: every key on its ring owner, whatever the loads.
+    const bounded = adaptive ? new BoundedLoad() : null;
+    selectors.set(name, new ClusterSelector(cluster.nodes.length, loads, bounded ?? ACCEPT_ALL, bounded));
+  }
+  return table.routes.map((route) => ({
+    route,
+    ring: rings.get(route.cluster)!,
+    pools: pools.cluster(route.cluster),
+    nodeBase: bases.get(route.cluster)!,
+    cluster: clusters.get(route.cluster)!,
+    selector: selectors.get(route.cluster)!,
+  }));
+}

@@ -1,0 +1,170 @@
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { AnsweredCode } from '../errors.js';
+import { errorJson, errorStatus, statusLine } from './answers.js';
+import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
+import { RawHeaderNames } from './raw-header-names.js';
+import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
+import { classifyUpstreamError } from './upstream-errors.js';
+import type { ClientListener, ClientResponse } from './uws-adapter.js';
+
+/** Response headers that are hop-by-hop, or that uWS writes itself (Content-Length, Date). */
+const RESPONSE_DROPPED = new RawHeaderNames([...HOP_BY_HOP, 'content-length', 'date']);
+
+export interface ExchangeOwner {
+  /**
+   * Called exactly once per exchange, when the node is done with the request: before the client
+   * can see the end of the answer, so a client that waits for its answer before sending again
+   * never finds the node still counting the last one (bounded-load routing reads that count).
+   */
+  nodeDone(ctx: RequestContext): void;
+  /** Called exactly once per exchange, after nodeDone, with ctx.status and ctx.errorCode set. */
+  finish(ctx: RequestContext): void;
+}
+
+/**
+ * The forward and respond phases of one proxied request: an undici dispatch handler that streams
+ * the upstream response into the client's response with backpressure, and ties the two lifetimes
+ * together: a client abort aborts the upstream request, an upstream failure before the head
+ * becomes a JSON error, and one after it closes the client connection so a truncated body is never
+ * presented as complete. It knows nothing of routing: the owner records the ending.
+ */
+export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListener {
+  readonly #ctx: RequestContext;
+  readonly #client: ClientResponse;
+  readonly #owner: ExchangeOwner;
+  #body: Readable | null = null;
+  #abortUpstream: ((reason: Error) => void) | null = null;
+  #resumeUpstream: (() => void) | null = null;
+  #finished = false;
+  #nodeDone = false;
+  /** Forwarded response headers as undici's raw [name, value, …] Buffers. */
+  #headers: Buffer[] = [];
+  /** Upstream Content-Length, or -1 for chunked / close-delimited bodies. */
+  #totalSize = -1;
+  #noBody = false;
+  #completeWhenWritable = false;
+
+  constructor(ctx: RequestContext, owner: ExchangeOwner) {
+    this.#ctx = ctx;
+    this.#client = ctx.client;
+    this.#owner = owner;
+    ctx.client.listener = this;
+  }
+
+  /** Nothing more should be sent upstream: the client went away, or the exchange is over. */
+  get over(): boolean {
+    return this.#finished;
+  }
+
+  attachBody(body: Readable): void {
+    this.#body = body;
+  }
+
+  // ---- undici handler ----
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.#finished) abort(new Error('client closed the request'));
+    else this.#abortUpstream = abort;
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (this.#finished) return false;
+    if (status < 200) return true; // 1xx: informational, not forwarded
+    this.#ctx.status = status;
+    this.#resumeUpstream = resume;
+    this.#noBody = this.#ctx.method === 'HEAD' || status === 204 || status === 304;
+    let connection: string | undefined;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!;
+      const dropped = RESPONSE_DROPPED.find(name);
+      if (dropped === null) this.#headers.push(name, rawHeaders[i + 1]!);
+      else if (dropped === 'content-length') this.#totalSize = Number(rawHeaders[i + 1]!.toString('latin1'));
+      else if (dropped === 'connection') connection = rawHeaders[i + 1]!.toString('latin1');
+    }
+    if (connection !== undefined) dropConnectionTokens(this.#headers, connection);
+    this.#client.startResponse(statusLine(status), this.#headers, this.#totalSize);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#finished) return false;
+    return this.#client.write(chunk);
+  }
+
+  onComplete(): void {
+    if (this.#finished) return;
+    if (this.#client.backpressured) {
+      this.#completeWhenWritable = true;
+      return;
+    }
+    this.#endResponse();
+  }
+
+  onError(err: Error): void {
+    if (this.#finished) return;
+    const code = classifyUpstreamError(err);
+    if (!this.#client.headWritten) {
+      this.#releaseNode();
+      this.#ctx.status = errorStatus(code);
+      this.#client.answerJson(statusLine(this.#ctx.status), errorJson(code), this.#ctx.hasBody);
+    } else {
+      // Bytes were sent: a clean close is the only honest end of a truncated response.
+      this.#ctx.status = 502;
+      this.#client.close();
+    }
+    this.#finish(code);
+  }
+
+  // ---- client side ----
+
+  clientAborted(): void {
+    if (this.#finished) return;
+    this.#abortUpstream?.(new Error('client closed the request'));
+    this.#ctx.status = CLIENT_CLOSED_STATUS;
+    this.#finish(undefined);
+  }
+
+  clientWritable(): void {
+    if (this.#finished) return;
+    if (this.#completeWhenWritable) this.#endResponse();
+    else this.#resumeUpstream?.();
+  }
+
+  beforeLastBytes(): void {
+    this.#releaseNode();
+  }
+
+  #endResponse(): void {
+    this.#releaseNode();
+    const client = this.#client;
+    // tryEnd may have completed a declared-length response already; otherwise end it here.
+    if (!client.responded) {
+      if (this.#noBody) {
+        client.end(true, this.#totalSize >= 0 && this.#ctx.status !== 204 ? this.#totalSize : undefined);
+      } else if (this.#totalSize > 0) {
+        // undici enforces Content-Length, so a short body cannot complete; never claim it did.
+        this.#ctx.status = 502;
+        client.close();
+      } else {
+        client.end(false);
+      }
+    }
+    this.#finish(undefined);
+  }
+
+  #releaseNode(): void {
+    if (this.#nodeDone) return;
+    this.#nodeDone = true;
+    this.#owner.nodeDone(this.#ctx);
+  }
+
+  #finish(errorCode: AnsweredCode | undefined): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#releaseNode();
+    if (this.#body !== null && !this.#body.destroyed) this.#body.destroy();
+    this.#ctx.errorCode = errorCode;
+    this.#owner.finish(this.#ctx);
+  }
+}

@@ -1,0 +1,195 @@
+import type { HttpResponse } from 'uWebSockets.js';
+
+/** What the owner of a response hears from the client side. */
+export interface ClientListener {
+  /** The client went away before the response was complete (never called for a close of ours). */
+  clientAborted(): void;
+  /** A write that hit backpressure has drained: more may be written. */
+  clientWritable(): void;
+  /** The response's last bytes are about to be handed to the socket. */
+  beforeLastBytes(): void;
+}
+
+const NO_LISTENER: ClientListener = { clientAborted() {}, clientWritable() {}, beforeLastBytes() {} };
+
+/**
+ * Every uWebSockets.js response call of the gateway, behind one object per request: status and
+ * headers, corking, streaming with tryEnd/onWritable (resuming from the write offset), onAborted,
+ * onData, pause/resume. It follows the uWS.js examples' rules: onAborted is attached at once (the
+ * request may be answered after an await), every write made outside the handler is corked, and
+ * nothing touches the native response once uWS considers it complete or aborted. It knows nothing
+ * of routing or upstreams.
+ */
+export class ClientResponse {
+  listener: ClientListener = NO_LISTENER;
+  readonly #res: HttpResponse;
+  #aborted = false;
+  /** We closed the connection: its onAborted is our own doing. */
+  #closedByUs = false;
+  /** uWS considers the response complete (or the connection is closed): the res object is dead. */
+  #responded = false;
+  #statusLine = '';
+  /** Response headers as raw [name, value, …] Buffers, which uWS takes as they are. */
+  #headers: readonly Buffer[] = [];
+  #headWritten = false;
+  /** Declared body length, or -1 for chunked / close-delimited bodies. */
+  #totalSize = -1;
+  /** A chunk tryEnd could not take whole, and where in the response it started. */
+  #pending: Buffer | null = null;
+  #pendingOffset = 0;
+  #onWritable: ((offset: number) => boolean) | null = null;
+
+  constructor(res: HttpResponse) {
+    this.#res = res;
+    res.onAborted(() => {
+      this.#responded = true;
+      if (this.#closedByUs) return;
+      this.#aborted = true;
+      this.listener.clientAborted();
+    });
+  }
+
+  /** The client went away (a close of ours does not count). */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** The response is complete, or the connection closed: nothing more can be written. */
+  get responded(): boolean {
+    return this.#responded;
+  }
+
+  get headWritten(): boolean {
+    return this.#headWritten;
+  }
+
+  /** A chunk is waiting for the socket to drain. */
+  get backpressured(): boolean {
+    return this.#pending !== null;
+  }
+
+  /** The peer's address as uWS gives it: 4 bytes (IPv4) or 16 (IPv6). */
+  remoteAddress(): Uint8Array {
+    return new Uint8Array(this.#res.getRemoteAddress());
+  }
+
+  // ---- the request body ----
+
+  onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): void {
+    this.#res.onData(handler);
+  }
+
+  pause(): void {
+    if (!this.#responded) this.#res.pause();
+  }
+
+  resume(): void {
+    if (!this.#responded) this.#res.resume();
+  }
+
+  // ---- answers the gateway makes itself ----
+
+  /** A whole JSON answer; valid inside the uWS handler and after an await alike. */
+  answerJson(statusLine: string, body: string, closeConnection: boolean): void {
+    if (this.#responded) return;
+    this.#responded = true;
+    this.#res.cork(() => {
+      this.#res.writeStatus(statusLine).writeHeader('content-type', 'application/json').end(body, closeConnection);
+    });
+  }
+
+  /**
+   * Answers, then closes the connection having parsed nothing more from it. uWS parses and
+   * dispatches the bytes pipelined after a request as soon as its handler returns, whatever
+   * `Connection: close` says (a smuggled request rides there); a request that arrives while a
+   * response is still pending makes uWS drop the connection instead. So the answer waits for the
+   * next turn of the event loop: with nothing pipelined it goes out, then the connection closes;
+   * otherwise uWS has closed the connection and `onDone` hears `false`.
+   */
+  answerThenClose(statusLine: string, body: string, onDone: (answered: boolean) => void): void {
+    setImmediate(() => {
+      const answered = !this.#responded;
+      this.answerJson(statusLine, body, true);
+      onDone(answered);
+    });
+  }
+
+  // ---- a proxied response ----
+
+  /** The head of the response, written together with its first bytes. */
+  startResponse(statusLine: string, headers: readonly Buffer[], totalSize: number): void {
+    this.#statusLine = statusLine;
+    this.#headers = headers;
+    this.#totalSize = totalSize;
+  }
+
+  /**
+   * Writes a body chunk; false when the socket pushed back, and then `clientWritable` follows
+   * once it drained. With a declared length, `beforeLastBytes` comes just before the last bytes.
+   */
+  write(chunk: Buffer): boolean {
+    if (this.#responded) return !this.#aborted;
+    let writable = true;
+    const res = this.#res;
+    res.cork(() => {
+      this.#writeHead();
+      if (this.#totalSize < 0) {
+        writable = res.write(chunk);
+        return;
+      }
+      const offset = res.getWriteOffset();
+      if (offset + chunk.length >= this.#totalSize) this.listener.beforeLastBytes();
+      const [ok, done] = res.tryEnd(chunk, this.#totalSize);
+      if (done) this.#responded = true;
+      else if (!ok) {
+        this.#pending = chunk;
+        this.#pendingOffset = offset;
+        writable = false;
+      }
+    });
+    if (!writable) res.onWritable((this.#onWritable ??= (offset) => this.#drained(offset)));
+    return writable;
+  }
+
+  /** Ends a response whose body was all written (chunked), or that has none (`reportedLength`: its Content-Length, if any). */
+  end(noBody: boolean, reportedLength?: number): void {
+    if (this.#responded) return;
+    this.#responded = true;
+    this.#res.cork(() => {
+      this.#writeHead();
+      if (!noBody) this.#res.end();
+      else if (reportedLength === undefined) this.#res.endWithoutBody();
+      else this.#res.endWithoutBody(reportedLength);
+    });
+  }
+
+  /** Closes the connection at once (no answer, or a truncated one that must not look complete). */
+  close(): void {
+    if (this.#responded) return;
+    this.#responded = true;
+    this.#closedByUs = true; // close() runs onAborted synchronously
+    this.#res.close();
+  }
+
+  #writeHead(): void {
+    if (this.#headWritten) return;
+    this.#headWritten = true;
+    const res = this.#res;
+    res.writeStatus(this.#statusLine);
+    const headers = this.#headers;
+    for (let i = 0; i < headers.length; i += 2) res.writeHeader(headers[i]!, headers[i + 1]!);
+  }
+
+  #drained(offset: number): boolean {
+    if (this.#aborted) return true;
+    const pending = this.#pending;
+    if (pending !== null) {
+      const [ok, done] = this.#res.tryEnd(pending.subarray(offset - this.#pendingOffset), this.#totalSize);
+      if (done) this.#responded = true;
+      else if (!ok) return false;
+      this.#pending = null;
+    }
+    this.listener.clientWritable();
+    return true;
+  }
+}

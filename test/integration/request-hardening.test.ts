@@ -1,0 +1,132 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type Backend } from '../helpers/backends.js';
+import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { expectError, send } from '../helpers/http.js';
+import { jsonBodies, rawExchange, statuses } from '../helpers/raw-http.js';
+
+let backend: Backend;
+let gateway: GatewayProcess;
+
+beforeAll(async () => {
+  backend = await startBackend('b', (req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url })));
+  });
+  gateway = await startGateway({
+    routes: [
+      { prefix: '/static/', cluster: 'c', requireTenant: false },
+      { prefix: '/api/', cluster: 'c' },
+      { prefix: '/open/', cluster: 'c', requireTenant: false },
+    ],
+    clusters: { c: { nodes: [{ id: 'b', url: backend.url }] } },
+  });
+});
+
+afterAll(async () => {
+  expect(await gateway?.stop()).toBe(0);
+  await backend?.close();
+});
+
+const seenUrls = (): string[] => backend.seen.map((r) => r.url);
+const firstAnswer = (text: string) => ({ status: statuses(text)[0] ?? 0, text: JSON.stringify(jsonBodies(text)[0] ?? {}) });
+
+describe('request smuggling through a refused head', () => {
+  const smuggled = 'GET /open/smuggled HTTP/1.1\r\nHost: a\r\n\r\n';
+
+  it('never parses or forwards a request hidden behind duplicate Content-Lengths: the connection closes', async () => {
+    const payload = `POST /open/x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`;
+    const { text, closedByPeer } = await rawExchange(gateway.port, payload, 3_000);
+    expect(closedByPeer).toBe(true);
+    // No 200 for the hidden request: at most the 400 for the first one.
+    expect(statuses(text).filter((s) => s !== 400)).toEqual([]);
+    expect(seenUrls()).not.toContain('/open/smuggled');
+    expect(seenUrls()).not.toContain('/open/x');
+  });
+
+  it('answers 400 ERR_BAD_FRAMING to a bad head sent alone, then closes: bytes sent after it are not read', async () => {
+    const socket = connect(gateway.port, '127.0.0.1');
+    let text = '';
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('data', (d) => (text += d.toString('latin1')));
+    socket.on('error', () => {});
+    socket.write('POST /open/x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\n');
+    await expect.poll(() => statuses(text)).toEqual([400]);
+    socket.write(smuggled);
+    await closed;
+    expectError(firstAnswer(text), 'ERR_BAD_FRAMING');
+    expect(statuses(text)).toEqual([400]);
+    expect(seenUrls()).not.toContain('/open/smuggled');
+  });
+
+  it('closes after a Host or header-size refusal too, and keeps serving other connections', async () => {
+    for (const head of ['GET /open/x HTTP/1.1\r\nHost: a b\r\n\r\n', `GET /open/x HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(17_000)}\r\n\r\n`]) {
+      const { text, closedByPeer } = await rawExchange(gateway.port, head + smuggled, 3_000);
+      expect(closedByPeer).toBe(true);
+      expect(statuses(text).filter((s) => s !== 400 && s !== 431)).toEqual([]);
+    }
+    expect(seenUrls()).not.toContain('/open/smuggled');
+    expect((await send(gateway.port, '/open/after')).status).toBe(200);
+  });
+});
+
+describe('Host header', () => {
+  it.each([['rt test'], ['rt.test/../admin'], ['user@rt.test'], [''], ['rt.test:99999'], ['rt.test:x'], ['[::1'], ['[not-ipv6]:80']])(
+    'refuses %j with 400 ERR_BAD_HOST and forwards nothing',
+    async (host) => {
+      const before = backend.seen.length;
+      const { text, closedByPeer } = await rawExchange(gateway.port, `GET /open/host HTTP/1.1\r\nHost: ${host}\r\n\r\n`, 3_000);
+      expectError(firstAnswer(text), 'ERR_BAD_HOST');
+      expect(closedByPeer).toBe(true);
+      expect(backend.seen.length).toBe(before);
+    },
+  );
+
+  it.each([['rt.test'], ['rt.test:8080'], ['127.0.0.1:80'], ['[::1]:8080'], ['[2001:db8::7]'], ['xn--bcher-kva.example'], ['a-b_c~d.%41']])(
+    'forwards %j as it came',
+    async (host) => {
+      const reply = await send(gateway.port, '/open/host-ok', { headers: { host } });
+      expect(reply.status).toBe(200);
+      expect(backend.seen.at(-1)!.headers.host).toBe(host);
+      expect(backend.seen.at(-1)!.headers['x-forwarded-host']).toBe(host);
+    },
+  );
+});
+
+describe('paths', () => {
+  it.each([
+    ['/static/../api/x', '/api/x'],
+    ['/static/%2e%2e/api/x', '/api/x'],
+    ['/static/.%2E/api/x', '/api/x'],
+  ])('matches and forwards %s as %s: the tenant the /api/ route needs is required', async (path, normalized) => {
+    expectError(await rawReply(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`), 'ERR_MISSING_TENANT');
+    const reply = await send(gateway.port, path, { tenant: 'acme' });
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.text)).toEqual({ url: normalized });
+  });
+
+  it('removes dot segments and keeps the query', async () => {
+    const reply = await send(gateway.port, '/open/a/./b/../c/?q=/../x');
+    expect(JSON.parse(reply.text)).toEqual({ url: '/open/a/c/?q=/../x' });
+    expect(JSON.parse((await send(gateway.port, '/open/a/b/..')).text)).toEqual({ url: '/open/a/' });
+  });
+
+  // Targets that are no path ("*", an absolute URI) never reach the gateway: uWS answers them not at
+  // all and closes them at its idle deadline (test/uws-limits/).
+  it.each([['/..'], ['/open/../../etc/passwd'], ['/%2e%2e/open/x'], ['/open/%2E./..']])(
+    'refuses %s, which climbs above the root, with 400 ERR_BAD_PATH',
+    async (path) => {
+      const before = backend.seen.length;
+      const { text, closedByPeer } = await rawExchange(gateway.port, `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`, 3_000);
+      expectError(firstAnswer(text), 'ERR_BAD_PATH');
+      expect(closedByPeer).toBe(true);
+      expect(backend.seen.length).toBe(before);
+    },
+  );
+});
+
+/** The first answer on a fresh connection, sent as raw bytes (the path exactly as written). */
+async function rawReply(payload: string): Promise<{ status: number; text: string }> {
+  const { text } = await rawExchange(gateway.port, payload, 1_000);
+  return firstAnswer(text);
+}

@@ -61,7 +61,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   const tenantTable = createTenantTable(settings.maxTenants);
   const { bases, clusters, total: nodeCount } = nodeBases(config.clusters);
   const nodeTable = createNodeTable(nodeCount, clusters.size);
-  const tenants = new TenantTracker(tenantTable, settings, log);
+  const tenants = new TenantTracker(tenantTable, settings, log, Date.now);
   const candidatesOf = tenantCandidates(config, rings, hash32);
 
   let supervisor: Supervisor | null = null;

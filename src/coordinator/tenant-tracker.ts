@@ -53,7 +53,9 @@ export class TenantTracker {
   readonly #table: TenantTable;
   readonly #settings: Readonly<Settings>;
   readonly #log: Logger;
-  readonly #startedAt = Date.now();
+  /** Wall clock, epoch ms (Date.now outside tests). */
+  readonly #clock: () => number;
+  readonly #startedAt: number;
   /** By slot: what the coordinator knows of the tenant living there. */
   readonly #tracked = new Map<number, Tracked>();
   readonly #scoreOptions: ScoreOptions;
@@ -65,16 +67,18 @@ export class TenantTracker {
   #rebalances = 0;
   #evictions = 0;
   #unloggedEvictions = 0;
-  #lastEvictionLog = 0;
+  /** So the first eviction logs, whatever the clock reads. */
+  #lastEvictionLog = -Infinity;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(table: TenantTable, settings: Readonly<Settings>, log: Logger) {
+  constructor(table: TenantTable, settings: Readonly<Settings>, log: Logger, clock: () => number) {
     this.#table = table;
     this.#settings = settings;
     this.#log = log;
+    this.#clock = clock;
+    this.#startedAt = clock();
     this.#scoreOptions = { errorPenaltyMs: settings.errorPenaltyMs, decayMode: settings.decayMode, decayRequests: settings.decayRequests };
     this.#sharding = settings.routingMode === 'adaptive';
-    setNow(table, this.#now());
   }
 
   start(): void {
@@ -112,7 +116,8 @@ export class TenantTracker {
   /** One scoring window: harvest and score, then evict. */
   tick(): void {
     this.#windows++;
-    const now = this.#now();
+    const wallNow = this.#clock();
+    const now = this.#coarse(wallNow);
     setNow(this.#table, now);
     const seen = new Set<number>();
     harvestWindow(this.#table, (slot, keyLo, keyHi, requests, errors5xx, latencySumUs, lastSeen) => {
@@ -158,13 +163,13 @@ export class TenantTracker {
       evictSlot(this.#table, slot);
       this.#tracked.delete(slot);
     }
-    this.#noteEvictions(expired.length, overLimit.length);
+    this.#noteEvictions(expired.length, overLimit.length, wallNow);
     this.#ranking = {};
   }
 
   /** The `top` tenants by score (unscored last) or by requests in the last window. */
   top(top: number, order: TenantOrder): TenantView[] {
-    const now = this.#now();
+    const now = this.#coarse(this.#clock());
     return this.#ranked(order)
       .slice(0, top)
       .map((t) => ({
@@ -205,12 +210,11 @@ export class TenantTracker {
     tracked.shard = next;
   }
 
-  #noteEvictions(idle: number, overLimit: number): void {
+  #noteEvictions(idle: number, overLimit: number, wallNow: number): void {
     const count = idle + overLimit;
     if (count === 0) return;
     this.#evictions += count;
     this.#unloggedEvictions += count;
-    const wallNow = Date.now();
     if (wallNow - this.#lastEvictionLog < EVICTION_LOG_INTERVAL_MS) return;
     this.#log.info({ evicted: this.#unloggedEvictions, live: this.#tracked.size, maxTenants: this.#settings.maxTenants }, 'tenants evicted');
     this.#unloggedEvictions = 0;
@@ -218,7 +222,7 @@ export class TenantTracker {
   }
 
   /** The coarse clock acceptors stamp LAST_SEEN with: tenths of a second since start. */
-  #now(): number {
-    return Math.floor((Date.now() - this.#startedAt) / 100);
+  #coarse(wallNow: number): number {
+    return Math.floor((wallNow - this.#startedAt) / 100);
   }
 }

@@ -97,6 +97,10 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
         rebalances: tenants.rebalances,
         tenants: tenants.top(top, order).map((view) => ({ ...view, candidates: candidatesOf(view.tenant, view.k) })),
       }),
+      tenant: (id) => {
+        const detail = tenants.tenant(id);
+        return detail && { window: tenants.windows, ...detail, candidates: candidatesOf(detail.tenant, detail.k) };
+      },
     },
     log,
   ).catch(async (err: Error) => {

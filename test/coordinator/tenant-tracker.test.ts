@@ -8,11 +8,13 @@ function request(table: TenantTable, tenant: string, key: number, latencyUs = 10
   recordRequest(table, findOrClaim(table, key, key, tenant), latencyUs, serverError);
 }
 
+const START = Date.UTC(2024, 0, 1);
+
 /** A tracker on a fake clock (epoch ms, moved only by `advance`) that keeps its log lines. */
 function tracker(overrides: Record<string, unknown>) {
   const settings = settingsSchema.parse({ maxTenants: 3, tenantTtlMs: 60_000, ...overrides });
   const table = createTenantTable(settings.maxTenants);
-  let ms = Date.UTC(2024, 0, 1);
+  let ms = START;
   const logs: { msg: string; evicted?: number }[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as { msg: string }) });
   const t = new TenantTracker(table, settings, log, () => ms);
@@ -109,6 +111,31 @@ describe('tenant tracker', () => {
     expect(windows(table, t, Array(10).fill(fast))).toEqual([3, 3, 3, 3, 2, 2, 2, 2, 2, 1]);
     expect(t.rebalances).toBe(3);
     expect(t.windows).toBe(14);
+  });
+
+  it("keeps each tenant's last 32 windows, oldest first: tick time, score and k", () => {
+    const { table, tracker: t, advance } = tracker({});
+    const slot = findOrClaim(table, 9, 9, 'hot'); // no request finished in its first window
+    const at = (window: number) => START + 400 * (window - 1);
+    for (let window = 1; window <= 40; window++) {
+      if (window > 1) for (let i = 0; i < 10; i++) recordRequest(table, slot, 300_000, false);
+      t.tick();
+      advance(400);
+      if (window === 5) {
+        expect(t.tenant('hot')!.history).toEqual([
+          { window: 1, at: at(1), score: null, k: 1 },
+          { window: 2, at: at(2), score: 300, k: 1 },
+          { window: 3, at: at(3), score: 300, k: 1 },
+          { window: 4, at: at(4), score: 300, k: 3 },
+          { window: 5, at: at(5), score: 300, k: 3 },
+        ]);
+      }
+    }
+    const { history, ...view } = t.tenant('hot')!;
+    expect(view).toEqual(t.top(1, 'score')[0]);
+    expect(history.map((e) => e.window)).toEqual(Array.from({ length: 32 }, (_, i) => 9 + i));
+    expect(history.at(-1)).toEqual({ window: 40, at: at(40), score: 300, k: 3 });
+    expect(t.tenant('nobody')).toBeUndefined();
   });
 
   it('counts 5xx answers into the score', () => {

@@ -10,6 +10,8 @@ export interface AdminRoutes {
    * by score (the default) or by requests in the last window.
    */
   tenants(top: number, order: TenantOrder): unknown;
+  /** GET /tenants/<id>: one tenant with its last windows; undefined (404) when it is not tracked. */
+  tenant(id: string): object | undefined;
 }
 
 const DEFAULT_TOP = 20;
@@ -25,6 +27,17 @@ function tenantsQuery(url: string): { top: number; order: TenantOrder } {
   };
 }
 
+const TENANT_PATH = /^\/tenants\/([^/]+)$/;
+
+/** Tenant ids need no escaping, but a client may escape ':' anyway; an undecodable one names no tenant. */
+function tenantIdOf(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface AdminServer {
   readonly port: number;
   close(): Promise<void>;
@@ -33,7 +46,7 @@ export interface AdminServer {
 /** Admin HTTP server (node:http: low traffic, main thread). Bound to 127.0.0.1 unless configured. */
 export async function startAdminServer(host: string, port: number, routes: AdminRoutes, log: Logger): Promise<AdminServer> {
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?', 1)[0];
+    const path = (req.url ?? '/').split('?', 1)[0]!;
     if (req.method === 'GET' && path === '/metrics') {
       routes.metrics().then(
         ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
@@ -47,6 +60,14 @@ export async function startAdminServer(host: string, port: number, routes: Admin
     if (req.method === 'GET' && path === '/tenants') {
       const { top, order } = tenantsQuery(req.url ?? '/');
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes.tenants(top, order)));
+      return;
+    }
+    const tenantPath = req.method === 'GET' ? TENANT_PATH.exec(path) : null;
+    if (tenantPath !== null) {
+      const id = tenantIdOf(tenantPath[1]!);
+      const tenant = id === undefined ? undefined : routes.tenant(id);
+      if (tenant !== undefined) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tenant));
+      else res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'no such tenant', code: 'ERR_NO_ROUTE' }));
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'no such admin path', code: 'ERR_NO_ROUTE' }));

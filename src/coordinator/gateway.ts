@@ -64,7 +64,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
     Object.values(config.clusters).map((cluster) => cluster.nodes.length),
     settings.threads,
   );
-  const tenants = new TenantTracker(tenantTable, settings, log);
+  const tenants = new TenantTracker(tenantTable, settings, log, Date.now);
   const candidatesOf = tenantCandidates(config, rings, hash32);
 
   let supervisor: Supervisor | null = null;
@@ -100,6 +100,10 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
         rebalances: tenants.rebalances,
         tenants: tenants.top(top, order).map((view) => ({ ...view, candidates: candidatesOf(view.tenant, view.k) })),
       }),
+      tenant: (id) => {
+        const detail = tenants.tenant(id);
+        return detail && { window: tenants.windows, ...detail, candidates: candidatesOf(detail.tenant, detail.k) };
+      },
     },
     log,
   ).catch(async (err: Error) => {

@@ -2,6 +2,7 @@ import type { Settings } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { INITIAL_SHARD_STATE, stepShardState, targetShardFactor, type ShardState } from '../routing/shard-factor.js';
 import { nextScore, type ScoreOptions } from '../routing/tenant-score.js';
+import { TenantHistory, WindowTimes, type WindowEntry } from './tenant-history.js';
 import { evictSlot, harvestWindow, readTenantId, setNow, setShardFactor, UNTRACKED, type TenantTable } from '../shm/tenant-table.js';
 
 export interface TenantView {
@@ -22,6 +23,11 @@ export interface TenantView {
   readonly k: number;
 }
 
+export interface TenantDetail extends TenantView {
+  /** The tenant's last HISTORY_WINDOWS windows, oldest first. */
+  readonly history: readonly WindowEntry[];
+}
+
 export type TenantOrder = 'score' | 'requests';
 
 interface Tracked {
@@ -37,6 +43,7 @@ interface Tracked {
   windowLatencyUs: number;
   score: number | null;
   shard: ShardState;
+  readonly history: TenantHistory;
 }
 
 /** Eviction logs at most this often; the counter has every eviction. */
@@ -47,15 +54,18 @@ const EVICTION_LOG_INTERVAL_MS = 10_000;
  * coarse clock, harvests every live tenant's window counters, scores each tenant and moves its
  * shard factor (with hysteresis; the table's SHARD_K is what acceptors route by), evicts tenants
  * idle longer than GATEWAY_TENANT_TTL_MS and then the least recently seen beyond
- * GATEWAY_MAX_TENANTS.
+ * GATEWAY_MAX_TENANTS. Each tenant keeps its last windows' scores and k (tenant-history.ts).
  */
 export class TenantTracker {
   readonly #table: TenantTable;
   readonly #settings: Readonly<Settings>;
   readonly #log: Logger;
-  readonly #startedAt = Date.now();
+  /** Wall clock, epoch ms (Date.now outside tests). */
+  readonly #clock: () => number;
+  readonly #startedAt: number;
   /** By slot: what the coordinator knows of the tenant living there. */
   readonly #tracked = new Map<number, Tracked>();
+  readonly #windowTimes = new WindowTimes();
   readonly #scoreOptions: ScoreOptions;
   /** Plain routing ignores shard factors, so they stay 1 rather than claim a spread that is not there. */
   readonly #sharding: boolean;
@@ -65,16 +75,18 @@ export class TenantTracker {
   #rebalances = 0;
   #evictions = 0;
   #unloggedEvictions = 0;
-  #lastEvictionLog = 0;
+  /** So the first eviction logs, whatever the clock reads. */
+  #lastEvictionLog = -Infinity;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(table: TenantTable, settings: Readonly<Settings>, log: Logger) {
+  constructor(table: TenantTable, settings: Readonly<Settings>, log: Logger, clock: () => number) {
     this.#table = table;
     this.#settings = settings;
     this.#log = log;
+    this.#clock = clock;
+    this.#startedAt = clock();
     this.#scoreOptions = { errorPenaltyMs: settings.errorPenaltyMs, decayMode: settings.decayMode, decayRequests: settings.decayRequests };
     this.#sharding = settings.routingMode === 'adaptive';
-    setNow(table, this.#now());
   }
 
   start(): void {
@@ -112,8 +124,10 @@ export class TenantTracker {
   /** One scoring window: harvest and score, then evict. */
   tick(): void {
     this.#windows++;
-    const now = this.#now();
+    const wallNow = this.#clock();
+    const now = this.#coarse(wallNow);
     setNow(this.#table, now);
+    this.#windowTimes.record(this.#windows, wallNow);
     const seen = new Set<number>();
     harvestWindow(this.#table, (slot, keyLo, keyHi, requests, errors5xx, latencySumUs, lastSeen) => {
       seen.add(slot);
@@ -132,6 +146,7 @@ export class TenantTracker {
           windowLatencyUs: 0,
           score: null,
           shard: INITIAL_SHARD_STATE,
+          history: new TenantHistory(this.#windows),
         };
         this.#tracked.set(slot, tracked);
       }
@@ -143,6 +158,7 @@ export class TenantTracker {
       tracked.windowErrors5xx = errors5xx;
       tracked.windowLatencyUs = latencySumUs;
       this.#score(slot, tracked);
+      tracked.history.record(this.#windows, tracked.score, tracked.shard.k);
     });
     for (const slot of this.#tracked.keys()) if (!seen.has(slot)) this.#tracked.delete(slot);
 
@@ -158,27 +174,37 @@ export class TenantTracker {
       evictSlot(this.#table, slot);
       this.#tracked.delete(slot);
     }
-    this.#noteEvictions(expired.length, overLimit.length);
+    this.#noteEvictions(expired.length, overLimit.length, wallNow);
     this.#ranking = {};
   }
 
   /** The `top` tenants by score (unscored last) or by requests in the last window. */
   top(top: number, order: TenantOrder): TenantView[] {
-    const now = this.#now();
-    return this.#ranked(order)
-      .slice(0, top)
-      .map((t) => ({
-        tenant: t.id,
-        windowRequests: t.windowRequests,
-        totalRequests: t.totalRequests,
-        windowErrors5xx: t.windowErrors5xx,
-        totalErrors5xx: t.totalErrors5xx,
-        windowAvgLatencyMs: t.windowRequests > 0 ? t.windowLatencyUs / t.windowRequests / 1000 : 0,
-        avgLatencyMs: t.totalRequests > 0 ? t.totalLatencyUs / t.totalRequests / 1000 : 0,
-        lastSeenMsAgo: Math.max(0, (now - t.lastSeen) * 100),
-        score: t.score,
-        k: t.shard.k,
-      }));
+    const now = this.#coarse(this.#clock());
+    return this.#ranked(order).slice(0, top).map((t) => this.#view(t, now));
+  }
+
+  /** One tenant with its window history, or undefined when it is not tracked. */
+  tenant(id: string): TenantDetail | undefined {
+    for (const t of this.#tracked.values()) {
+      if (t.id === id) return { ...this.#view(t, this.#coarse(this.#clock())), history: t.history.entries(this.#windowTimes) };
+    }
+    return undefined;
+  }
+
+  #view(t: Tracked, now: number): TenantView {
+    return {
+      tenant: t.id,
+      windowRequests: t.windowRequests,
+      totalRequests: t.totalRequests,
+      windowErrors5xx: t.windowErrors5xx,
+      totalErrors5xx: t.totalErrors5xx,
+      windowAvgLatencyMs: t.windowRequests > 0 ? t.windowLatencyUs / t.windowRequests / 1000 : 0,
+      avgLatencyMs: t.totalRequests > 0 ? t.totalLatencyUs / t.totalRequests / 1000 : 0,
+      lastSeenMsAgo: Math.max(0, (now - t.lastSeen) * 100),
+      score: t.score,
+      k: t.shard.k,
+    };
   }
 
   /**
@@ -205,12 +231,11 @@ export class TenantTracker {
     tracked.shard = next;
   }
 
-  #noteEvictions(idle: number, overLimit: number): void {
+  #noteEvictions(idle: number, overLimit: number, wallNow: number): void {
     const count = idle + overLimit;
     if (count === 0) return;
     this.#evictions += count;
     this.#unloggedEvictions += count;
-    const wallNow = Date.now();
     if (wallNow - this.#lastEvictionLog < EVICTION_LOG_INTERVAL_MS) return;
     this.#log.info({ evicted: this.#unloggedEvictions, live: this.#tracked.size, maxTenants: this.#settings.maxTenants }, 'tenants evicted');
     this.#unloggedEvictions = 0;
@@ -218,7 +243,7 @@ export class TenantTracker {
   }
 
   /** The coarse clock acceptors stamp LAST_SEEN with: tenths of a second since start. */
-  #now(): number {
-    return Math.floor((Date.now() - this.#startedAt) / 100);
+  #coarse(wallNow: number): number {
+    return Math.floor((wallNow - this.#startedAt) / 100);
   }
 }

@@ -1,19 +1,24 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { settingsSchema } from '../../src/config/schema.js';
 import { TenantTracker } from '../../src/coordinator/tenant-tracker.js';
-import { createLogger } from '../../src/log.js';
 import { createTenantTable, findOrClaim, recordRequest, shardFactor, type TenantTable } from '../../src/shm/tenant-table.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function request(table: TenantTable, tenant: string, key: number, latencyUs = 1000, serverError = false): void {
   recordRequest(table, findOrClaim(table, key, key, tenant), latencyUs, serverError);
 }
 
+const START = Date.UTC(2024, 0, 1);
+
+/** A tracker on a fake clock (epoch ms, moved only by `advance`) that keeps its log lines. */
 function tracker(overrides: Record<string, unknown>) {
   const settings = settingsSchema.parse({ maxTenants: 3, tenantTtlMs: 60_000, ...overrides });
   const table = createTenantTable(settings.maxTenants);
-  return { table, tracker: new TenantTracker(table, settings, createLogger('silent')) };
+  let ms = START;
+  const logs: { msg: string; evicted?: number }[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as { msg: string }) });
+  const t = new TenantTracker(table, settings, log, () => ms);
+  return { table, tracker: t, logs, advance: (by: number) => (ms += by) };
 }
 
 describe('tenant tracker', () => {
@@ -32,11 +37,11 @@ describe('tenant tracker', () => {
     expect(t.top(1, 'requests')).toHaveLength(1);
   });
 
-  it('evicts the least recently seen beyond the limit, the less busy first among equals', async () => {
-    const { table, tracker: t } = tracker({ maxTenants: 2 });
+  it('evicts the least recently seen beyond the limit, the less busy first among equals', () => {
+    const { table, tracker: t, advance } = tracker({ maxTenants: 2 });
     request(table, 'old', 1);
     t.tick();
-    await sleep(250); // the coarse clock moves in tenths of a second, stamped at each window
+    advance(250); // the coarse clock moves in tenths of a second, stamped at each window
     t.tick();
     request(table, 'busy', 2);
     request(table, 'busy', 2);
@@ -53,18 +58,34 @@ describe('tenant tracker', () => {
     expect(t.top(10, 'requests').find((v) => v.tenant === 'new')).toMatchObject({ totalRequests: 1 });
   });
 
-  it('evicts tenants idle longer than the TTL', async () => {
-    const { table, tracker: t } = tracker({ maxTenants: 10, tenantTtlMs: 1000 });
+  it('evicts tenants idle longer than the TTL', () => {
+    const { table, tracker: t, advance } = tracker({ maxTenants: 10, tenantTtlMs: 1000 });
     request(table, 'idle', 1); // seen at 0
     t.tick();
-    await sleep(600);
-    t.tick(); // the clock now reads ~6 tenths: nothing is idle long enough yet
+    advance(600);
+    t.tick(); // the clock now reads 6 tenths: nothing is idle long enough yet
     expect(t.evictions).toBe(0);
-    request(table, 'active', 2); // seen at ~6
-    await sleep(600);
-    t.tick(); // ~12: 'idle' has been idle past 10 tenths, 'active' for ~6
+    request(table, 'active', 2); // seen at 6
+    advance(600);
+    t.tick(); // 12: 'idle' has been idle past 10 tenths, 'active' for 6
     expect(t.top(10, 'requests').map((v) => v.tenant)).toEqual(['active']);
     expect(t.evictions).toBe(1);
+  });
+
+  it('logs evictions at most once per 10 s, with the count since the last line', () => {
+    const { table, tracker: t, logs, advance } = tracker({ maxTenants: 10, tenantTtlMs: 100 });
+    const evictAfter = (ms: number, tenants: string[]) => {
+      tenants.forEach((tenant, i) => request(table, tenant, 10 + i));
+      t.tick();
+      advance(ms);
+      t.tick(); // idle past the TTL by now
+    };
+    evictAfter(200, ['a']);
+    evictAfter(9_000, ['b', 'c']); // 9 s after the first line
+    expect(logs.filter((l) => l.msg === 'tenants evicted').map((l) => l.evicted)).toEqual([1]);
+    evictAfter(1_000, ['d']); // 10 s after it
+    expect(logs.filter((l) => l.msg === 'tenants evicted').map((l) => l.evicted)).toEqual([1, 3]);
+    expect(t.evictions).toBe(4);
   });
 
   /** Windows of one tenant: `latencyMs` per request, `requests` of them; returns k after each. */
@@ -90,6 +111,31 @@ describe('tenant tracker', () => {
     expect(windows(table, t, Array(10).fill(fast))).toEqual([3, 3, 3, 3, 2, 2, 2, 2, 2, 1]);
     expect(t.rebalances).toBe(3);
     expect(t.windows).toBe(14);
+  });
+
+  it("keeps each tenant's last 32 windows, oldest first: tick time, score and k", () => {
+    const { table, tracker: t, advance } = tracker({});
+    const slot = findOrClaim(table, 9, 9, 'hot'); // no request finished in its first window
+    const at = (window: number) => START + 400 * (window - 1);
+    for (let window = 1; window <= 40; window++) {
+      if (window > 1) for (let i = 0; i < 10; i++) recordRequest(table, slot, 300_000, false);
+      t.tick();
+      advance(400);
+      if (window === 5) {
+        expect(t.tenant('hot')!.history).toEqual([
+          { window: 1, at: at(1), score: null, k: 1 },
+          { window: 2, at: at(2), score: 300, k: 1 },
+          { window: 3, at: at(3), score: 300, k: 1 },
+          { window: 4, at: at(4), score: 300, k: 3 },
+          { window: 5, at: at(5), score: 300, k: 3 },
+        ]);
+      }
+    }
+    const { history, ...view } = t.tenant('hot')!;
+    expect(view).toEqual(t.top(1, 'score')[0]);
+    expect(history.map((e) => e.window)).toEqual(Array.from({ length: 32 }, (_, i) => 9 + i));
+    expect(history.at(-1)).toEqual({ window: 40, at: at(40), score: 300, k: 3 });
+    expect(t.tenant('nobody')).toBeUndefined();
   });
 
   it('counts 5xx answers into the score', () => {

@@ -6,20 +6,44 @@ import { pooled, send } from '../helpers/http.js';
 
 interface TenantView {
   tenant: string;
+  totalRequests: number;
+}
+interface WindowEntry {
+  window: number;
+  /** The tick's wall time, epoch ms: comparable with Date.now() here, on the same machine. */
+  at: number;
   score: number | null;
   k: number;
-  totalRequests: number;
-  candidates: Record<string, string[]>;
 }
-interface TenantsReply {
+interface TenantReply {
   window: number;
-  rebalances: number;
-  tenants: TenantView[];
+  k: number;
+  candidates: Record<string, string[]>;
+  history: WindowEntry[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const tenantsOf = async (adminPort: number): Promise<TenantsReply> =>
-  (await (await fetch(`http://127.0.0.1:${adminPort}/tenants?top=1000`)).json()) as TenantsReply;
+const tenantsOf = async (adminPort: number): Promise<TenantView[]> =>
+  ((await (await fetch(`http://127.0.0.1:${adminPort}/tenants?top=1000`)).json()) as { tenants: TenantView[] }).tenants;
+
+/**
+ * A tenant's windows as GET /tenants/<id> reports them, gathered by window number: each read
+ * brings the last 32, so reads need not keep pace with windows closing.
+ */
+function windowsOf(adminPort: number, tenant: string) {
+  const windows = new Map<number, WindowEntry>();
+  return {
+    windows,
+    /** The tenant now (undefined until it is tracked); its history joins `windows`. */
+    async read(): Promise<TenantReply | undefined> {
+      const res = await fetch(`http://127.0.0.1:${adminPort}/tenants/${tenant}`);
+      if (res.status === 404) return undefined;
+      const reply = (await res.json()) as TenantReply;
+      for (const entry of reply.history) windows.set(entry.window, entry);
+      return reply;
+    },
+  };
+}
 
 /** Backends that answer their id, hold requests `delayOf` says to, and track their concurrency. */
 async function startBackends(count: number, delayOf: (req: IncomingMessage) => number) {
@@ -87,47 +111,38 @@ describe('adaptive routing', () => {
       home.set(tenant, [...nodes][0]!);
     }
 
-    // Snapshot the slow tenant after every window (polled far more often than windows close).
-    const snapshots = new Map<number, { score: number | null; k: number; candidates: string[]; at: number }>();
-    let polling = true;
-    const poller = (async () => {
-      while (polling) {
-        const reply = await tenantsOf(adminPort);
-        const slow = reply.tenants.find((t) => t.tenant === 'slow');
-        if (slow && !snapshots.has(reply.window)) {
-          snapshots.set(reply.window, { score: slow.score, k: slow.k, candidates: slow.candidates.c!, at: performance.now() });
-        }
-        await sleep(20);
-      }
-    })();
-    const replies: { startedAt: number; backend: string }[] = [];
+    const slow = windowsOf(adminPort, 'slow');
+    const replies: { startedAt: number; completedAt: number; backend: string }[] = [];
     let loadOn = true;
     const slowLoad = Promise.all(
       Array.from({ length: 8 }, async () => {
         while (loadOn) {
-          const startedAt = performance.now();
+          const startedAt = Date.now();
           count('slow');
-          replies.push({ startedAt, backend: await backendOf(port, 'slow') });
+          const backend = await backendOf(port, 'slow');
+          replies.push({ startedAt, completedAt: Date.now(), backend });
         }
       }),
     );
 
-    await expect.poll(() => [...snapshots.values()].some((s) => s.k > 1), { timeout: 10_000, interval: 50 }).toBe(true);
-    const windows = [...snapshots.keys()].sort((a, b) => a - b);
-    const firstHot = windows.find((w) => snapshots.get(w)!.score !== null && snapshots.get(w)!.score! >= 100)!;
-    const grown = windows.find((w) => snapshots.get(w)!.k > 1)!;
+    let spread: TenantReply | undefined;
+    await expect.poll(async () => (spread = await slow.read())?.k, { timeout: 10_000, interval: 50 }).toBeGreaterThan(1);
+    const windows = [...slow.windows.keys()].sort((a, b) => a - b);
+    const firstHot = windows.find((w) => slow.windows.get(w)!.score !== null && slow.windows.get(w)!.score! >= 100)!;
+    const grown = windows.find((w) => slow.windows.get(w)!.k > 1)!;
     // k moves at the 3rd window in a row above the hot score, straight to ⌈1 + score/200⌉ = 3.
     expect(grown - firstHot).toBe(2);
-    expect(snapshots.get(firstHot + 1)).toMatchObject({ k: 1 });
-    const atGrowth = snapshots.get(grown)!;
+    expect(slow.windows.get(firstHot + 1)).toMatchObject({ k: 1 });
+    const atGrowth = slow.windows.get(grown)!;
     expect(atGrowth.score!).toBeGreaterThan(200);
     expect(atGrowth.score!).toBeLessThan(400);
     expect(atGrowth.k).toBe(3);
-    const [own] = atGrowth.candidates;
-    expect(atGrowth.candidates).toHaveLength(3);
+    const candidates = spread!.candidates.c!;
+    const [own] = candidates;
+    expect(candidates).toHaveLength(3);
 
     // Two more windows of traffic; then the fast tenants again, while the slow one is spread.
-    await sleep(800);
+    await expect.poll(async () => (await slow.read())?.window, { timeout: 5_000 }).toBeGreaterThanOrEqual(grown + 2);
     const remapped = [];
     for (const tenant of fast) {
       count(tenant);
@@ -136,15 +151,16 @@ describe('adaptive routing', () => {
     expect(remapped).toEqual([]);
     loadOn = false;
     await slowLoad;
-    const lastAtK1 = Math.max(...windows.filter((w) => w < grown).map((w) => snapshots.get(w)!.at));
-    const before = new Set(replies.filter((r) => r.startedAt < lastAtK1).map((r) => r.backend));
+    // k was 1 until the growth tick wrote 3 (after reading its time): a reply done before that
+    // time went to the tenant's own node; one sent after it, to any of the 3.
+    const before = new Set(replies.filter((r) => r.completedAt < atGrowth.at).map((r) => r.backend));
     const after = new Set(replies.filter((r) => r.startedAt > atGrowth.at).map((r) => r.backend));
     expect([...before]).toEqual([own]);
-    expect([...after].sort()).toEqual([...atGrowth.candidates].sort());
+    expect([...after].sort()).toEqual([...candidates].sort());
 
     // The slowness stops; the tenant keeps sending, fast now. k steps down one node per 5 windows.
+    const quietFrom = (await slow.read())!.window;
     slowness = 0;
-    const quietFrom = Math.max(...[...snapshots.keys()]);
     let fastLoadOn = true;
     const fastLoad = (async () => {
       while (fastLoadOn) {
@@ -153,20 +169,18 @@ describe('adaptive routing', () => {
         await sleep(20);
       }
     })();
-    await expect.poll(() => [...snapshots.values()].at(-1)?.k, { timeout: 15_000, interval: 100 }).toBe(1);
+    await expect.poll(async () => (await slow.read())?.k, { timeout: 15_000, interval: 100 }).toBe(1);
     fastLoadOn = false;
     await fastLoad;
-    const down = [...snapshots.keys()].filter((w) => w > quietFrom).sort((a, b) => a - b);
+    const down = [...slow.windows.keys()].filter((w) => w > quietFrom).sort((a, b) => a - b);
     // The first window whose score asks for fewer than 3 nodes (≤ 200) starts the streak.
-    const cooling = down.find((w) => snapshots.get(w)!.score! <= 200)!;
-    const ks = Array.from({ length: 10 }, (_, i) => snapshots.get(cooling + i)?.k);
+    const cooling = down.find((w) => slow.windows.get(w)!.score! <= 200)!;
+    const ks = Array.from({ length: 10 }, (_, i) => slow.windows.get(cooling + i)?.k);
     expect(ks).toEqual([3, 3, 3, 3, 2, 2, 2, 2, 2, 1]);
 
     // Every request of every tenant was counted once, across both threads.
-    polling = false;
-    await poller;
     await expect
-      .poll(async () => Object.fromEntries((await tenantsOf(adminPort)).tenants.map((t) => [t.tenant, t.totalRequests])), { timeout: 5_000 })
+      .poll(async () => Object.fromEntries((await tenantsOf(adminPort)).map((t) => [t.tenant, t.totalRequests])), { timeout: 5_000 })
       .toEqual(Object.fromEntries(sent));
     const metrics = await gateway.metrics();
     expect(metricValue(metrics, 'ringgate_rebalance_events_total')).toBe(3);

@@ -26,6 +26,18 @@ function runToExit(env: Record<string, string>): Promise<{ code: number | null; 
   });
 }
 
+/** Whether a TCP connection to `port` is refused; one that is accepted is closed at once. */
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+}
+
 const singleCluster = (url: string) => ({
   routes: [{ prefix: '/', cluster: 'c', requireTenant: false }],
   clusters: { c: { nodes: [{ id: 'n', url }] } },
@@ -49,7 +61,8 @@ describe('lifecycle', () => {
     const inFlight = send(gateway.port, '/slow');
     await expect.poll(() => backend.seen.length).toBe(1);
     const exited = gateway.stop('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
+    // The acceptor closes its listen socket and starts draining in one step.
+    await expect.poll(() => refused(gateway.port), { timeout: 5_000 }).toBe(true);
 
     keepAlive.write('GET /_ringgate/healthz HTTP/1.1\r\nHost: a\r\n\r\n');
     await expect.poll(() => statuses(keepAliveText)).toEqual([200, 503]);

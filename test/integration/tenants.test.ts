@@ -4,6 +4,7 @@ import { metricValue, startGateway } from '../helpers/gateway-process.js';
 import { pooled, send } from '../helpers/http.js';
 
 interface TenantsReply {
+  window: number;
   live: number;
   untracked: number;
   evictions: number;
@@ -44,10 +45,12 @@ describe('shared tenant table', () => {
       expect(metricValue(metrics, 'ringgate_thread_requests_total', 'thread="0"')).toBeGreaterThan(0);
       expect(metricValue(metrics, 'ringgate_thread_requests_total', 'thread="1"')).toBeGreaterThan(0);
 
-      // 40 more tenants, then (a few windows later) 20 more: the table keeps at most 20, the least
-      // recently seen go, so exactly the last 20 stay.
+      // 40 more tenants, then (a window later) 20 more: the table keeps at most 20, the least
+      // recently seen go, so exactly the last 20 stay. The tick between moves the coarse clock on,
+      // so the 20 are seen later than every one of the 40.
       for (let i = 0; i < 40; i++) expect((await send(gateway.port, '/ok', { tenant: `tenant-${i}` })).status).toBe(200);
-      await new Promise((r) => setTimeout(r, 600));
+      const { window } = await tenantsOf(gateway.adminPort);
+      await expect.poll(async () => (await tenantsOf(gateway.adminPort)).window, { timeout: 5_000 }).toBeGreaterThan(window);
       for (let i = 40; i < 60; i++) expect((await send(gateway.port, '/ok', { tenant: `tenant-${i}` })).status).toBe(200);
       await expect
         .poll(async () => (await tenantsOf(gateway.adminPort)).tenants.map((t) => t.tenant).sort(), { timeout: 5_000 })
@@ -75,7 +78,10 @@ describe('shared tenant table', () => {
       expect(windowTenant.avgLatencyMs).toBeLessThan(1000);
       // Ranked by score by default: half its requests failed, so it outranks every fast tenant;
       // by=requests ranks by the last window's requests. Each tenant shows its k and candidate node.
-      await new Promise((r) => setTimeout(r, 400)); // its windows have passed: it is idle now, others too
+      // Its windows have passed: it is idle now, others too.
+      await expect
+        .poll(async () => (await tenantsOf(gateway.adminPort)).tenants.filter((t) => t.windowRequests > 0), { timeout: 5_000 })
+        .toEqual([]);
       const byScore = await tenantsOf(gateway.adminPort, 3);
       expect(byScore.tenants[0]).toMatchObject({ tenant: 'window-tenant', k: expect.any(Number), candidates: { c: ['n'] } });
       expect(byScore.tenants[0]!.score!).toBeGreaterThan(byScore.tenants[1]!.score!);
@@ -83,6 +89,10 @@ describe('shared tenant table', () => {
       await expect
         .poll(async () => (await (await fetch(`http://127.0.0.1:${gateway.adminPort}/tenants?top=1&by=requests`)).json()) as TenantsReply, { timeout: 5_000 })
         .toMatchObject({ tenants: [{ tenant: 'tenant-59', windowRequests: 1 }] });
+      // One tenant alone: 404 when it is not tracked (its history is checked in adaptive-routing.test.ts).
+      const unknown = await fetch(`http://127.0.0.1:${gateway.adminPort}/tenants/tenant-0`);
+      expect(unknown.status).toBe(404);
+      expect(await unknown.json()).toEqual({ error: 'no such tenant', code: 'ERR_NO_ROUTE' });
     } finally {
       expect(await gateway.stop()).toBe(0);
       await backend.close();

@@ -9,7 +9,9 @@ import { cpus as osCpus, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runAutocannon } from './lib/autocannon.js';
-import { CANDIDATES } from './lib/candidates.js';
+import { isBaselineName } from './lib/ab.js';
+import { checkOutBaseline, describeCheckout, resolveBaseline } from './lib/baseline.js';
+import { allCandidates, type Candidate } from './lib/candidates.js';
 import { measure } from './lib/measure.js';
 import { benchOptions, LAYOUTS, type BenchOptions, type Layout } from './lib/options.js';
 import { freePort, type Started } from './lib/proc.js';
@@ -21,9 +23,10 @@ import { runMicroBenchmarks } from './micro/run.js';
 import { microTable } from './micro/suite.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
+const ROOT = join(HERE, '..');
 const RESULTS = join(HERE, 'results');
 /** Scenarios past get-1k compare ringgate with the proxy a user would pick instead, and direct. */
-const SCENARIO_CANDIDATES = new Set(['direct', 'nginx', 'ringgate-1t', 'ringgate-2t']);
+const SCENARIO_CANDIDATES = new Set(['direct', 'nginx', 'ringgate-base-1t', 'ringgate-1t', 'ringgate-base-2t', 'ringgate-2t']);
 const UPSTREAM_NODES = 3;
 /** Each paced connection waits this long between requests; connections = rate × pace. */
 const PACE_MS = 10;
@@ -37,10 +40,9 @@ function selected<T extends { name: string }>(items: readonly T[], names: readon
   return items.filter((item) => names.includes(item.name));
 }
 
-async function runLayout(layout: Layout, options: BenchOptions, dir: string, rows: Row[]): Promise<void> {
+async function runLayout(layout: Layout, candidates: readonly Candidate[], options: BenchOptions, dir: string, rows: Row[]): Promise<void> {
   const upstreamPorts = await Promise.all(Array.from({ length: UPSTREAM_NODES }, freePort));
   const upstream = await startUpstream(join(dir, `upstream-${layout.name}`), upstreamPorts, layout.upstream);
-  const candidates = selected(CANDIDATES, options.candidates);
   const running = new Map<string, { port: number; proc: Started | null }>();
   const layoutDir = join(dir, layout.name);
   mkdirSync(layoutDir, { recursive: true });
@@ -135,12 +137,26 @@ function version(command: string, args: string[]): string {
 
 async function main(): Promise<void> {
   const options = benchOptions(process.env);
+  // Names and the revision are checked before the tools' install and the baseline's build.
+  if (options.baseline === null && options.candidates?.some(isBaselineName)) {
+    throw new Error('ringgate-base-* candidates run the build of BENCH_RINGGATE_BASELINE, which is not set');
+  }
+  const baseline = options.baseline === null ? null : resolveBaseline(ROOT, options.baseline);
+  // Read now: dist/ was built from the working tree just before this script started.
+  const builds = baseline === null ? null : { current: describeCheckout(ROOT), baseline: baseline.revision, baselineShort: baseline.short };
+  const candidates = selected(allCandidates(baseline?.root ?? null), options.candidates);
+  if (baseline !== null && !candidates.some((c) => isBaselineName(c.name))) {
+    throw new Error('BENCH_RINGGATE_BASELINE is set but BENCH_CANDIDATES selects no ringgate-base-* candidate to run it');
+  }
+  const layouts = selected(LAYOUTS, options.layouts);
   execFileSync(join(HERE, 'install-tools.sh'), { stdio: 'inherit' });
+  const removeBaseline = baseline === null ? null : checkOutBaseline(ROOT, baseline, progress);
   const dir = scratchDir('ringgate-bench-');
   const rows: Row[] = [];
   try {
-    for (const layout of selected(LAYOUTS, options.layouts)) await runLayout(layout, options, dir, rows);
+    for (const layout of layouts) await runLayout(layout, candidates, options, dir, rows);
   } finally {
+    removeBaseline?.();
     rmSync(dir, { recursive: true, force: true });
   }
   const date = new Date().toISOString();
@@ -156,6 +172,7 @@ async function main(): Promise<void> {
     ].join(', '),
     settings: `wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = proxy on CPU 0, upstream and load generator on CPU 1`,
     scenarios: new Map(SCENARIOS.map((s) => [s.name, s.description])),
+    builds,
   };
   const micro = options.micro ? await runMicroBenchmarks() : [];
   const markdown = markdownReport(info, rows) + (micro.length > 0 ? `\n## Micro-benchmarks (npm run bench:micro)\n${microTable(micro)}\n` : '');

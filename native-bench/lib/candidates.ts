@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { baselineName } from './ab.js';
 import { startGroup, waitForHttp, type CpuList, type Started } from './proc.js';
 import { haproxyConf, nginxProxyConf, startNginx } from './upstream.js';
 
@@ -81,18 +82,28 @@ export function ringgateEnv(configPath: string, port: number, extra: Readonly<Re
   };
 }
 
-/** ringgate from dist/ (the built product), one cluster whose nodes are the upstream's ports. */
-function ringgate(threads: number): Candidate {
+/** ringgate's dist/main.js from the build in `root`, one cluster whose nodes are the upstream's ports. */
+function ringgate(name: string, root: string, threads: number): Candidate {
   return {
-    name: `ringgate-${threads}t`,
+    name,
     async start({ dir, port, upstreamPorts, cpus }) {
-      const configPath = writeRinggateConfig(join(dir, `ringgate-${threads}t.json`), upstreamPorts);
+      const configPath = writeRinggateConfig(join(dir, `${name}.json`), upstreamPorts);
       const env = ringgateEnv(configPath, port, { GATEWAY_THREADS: String(threads) });
-      const started = startGroup(`ringgate-${threads}t`, process.execPath, [join(ROOT, 'dist/main.js')], cpus, env);
+      const started = startGroup(name, process.execPath, [join(root, 'dist/main.js')], cpus, env);
       await waitForHttp(`http://127.0.0.1:${port}/`, started, READY_HEADERS);
       return started;
     },
   };
 }
 
-export const CANDIDATES: readonly Candidate[] = [direct, nginx, haproxy, fastify, uwsUndiciMinimal, ringgate(1), ringgate(2)];
+/**
+ * Every candidate. With a baseline build in `baselineRoot`, ringgate-base-Nt runs it with the same
+ * environment right before ringgate-Nt, so each round measures the two back to back.
+ */
+export function allCandidates(baselineRoot: string | null): Candidate[] {
+  const ringgates = [1, 2].flatMap((threads) => {
+    const current = ringgate(`ringgate-${threads}t`, ROOT, threads);
+    return baselineRoot === null ? [current] : [ringgate(baselineName(threads), baselineRoot, threads), current];
+  });
+  return [direct, nginx, haproxy, fastify, uwsUndiciMinimal, ...ringgates];
+}

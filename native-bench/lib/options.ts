@@ -26,6 +26,8 @@ export interface BenchOptions {
   readonly autocannon: boolean;
   readonly paced: boolean;
   readonly micro: boolean;
+  /** A git revision whose build runs as the ringgate-base-* candidates; null without them. */
+  readonly baseline: string | null;
 }
 
 /** An integer knob: unset or empty is `fallback`; anything else must be an integer ≥ `min`. */
@@ -55,5 +57,6 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     autocannon: env.BENCH_AUTOCANNON !== '0',
     paced: env.BENCH_PACED !== '0',
     micro: env.BENCH_MICRO !== '0',
+    baseline: env.BENCH_RINGGATE_BASELINE || null,
   };
 }

@@ -1,3 +1,4 @@
+import { abTables, isBaselineName } from './ab.js';
 import type { Measured } from './measure.js';
 import { median, spreadPercent } from './stats.js';
 import type { LoadResult } from './wrk.js';
@@ -45,7 +46,7 @@ export function summarize(row: Row): Summary {
 const num = (v: number | null | undefined, digits = 0): string => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
 const ratio = (a: number, b: number | undefined): string => (b === undefined || !(b > 0) ? '–' : `${(a / b).toFixed(2)}×`);
 
-function scenarioTable(rows: readonly Row[]): string {
+function scenarioTable(rows: readonly Row[], baselineShort: string | null): string {
   const summaries = new Map(rows.map((row) => [row.candidate, summarize(row)]));
   const directRps = summaries.get('direct')?.rps;
   const nginxRps = summaries.get('nginx')?.rps;
@@ -55,8 +56,9 @@ function scenarioTable(rows: readonly Row[]): string {
   ];
   for (const row of rows) {
     const s = summaries.get(row.candidate)!;
+    const label = baselineShort !== null && isBaselineName(row.candidate) ? `${row.candidate} (${baselineShort})` : row.candidate;
     lines.push(
-      `| ${row.candidate} | ${num(s.rps)} | ${num(s.spreadPercent, 1)}% | ${ratio(s.rps, directRps)} | ${ratio(s.rps, nginxRps)} | ` +
+      `| ${label} | ${num(s.rps)} | ${num(s.spreadPercent, 1)}% | ${ratio(s.rps, directRps)} | ${ratio(s.rps, nginxRps)} | ` +
         `${num(s.p50Ms, 2)} | ${num(s.p99Ms, 2)} | ${s.errors} | ${num(s.cpuUsPerRequest, 1)} | ${num(s.rssPeakMiB)} |`,
     );
   }
@@ -96,10 +98,15 @@ export interface RunInfo {
   readonly versions: string;
   readonly settings: string;
   readonly scenarios: ReadonlyMap<string, string>;
+  /** With a baseline: the build each of ringgate-* and ringgate-base-* ran. */
+  readonly builds: { readonly current: string; readonly baseline: string; readonly baselineShort: string } | null;
 }
 
 export function markdownReport(info: RunInfo, rows: readonly Row[]): string {
-  const parts = [`# native-bench results, ${info.date}`, '', `Machine: ${info.machine}  `, `Versions: ${info.versions}  `, `Run: ${info.settings}`];
+  const { builds } = info;
+  const header = [`Machine: ${info.machine}`, `Versions: ${info.versions}`, `Run: ${info.settings}`];
+  if (builds !== null) header.push(`Builds: ringgate-* = ${builds.current}; ringgate-base-* = ${builds.baseline} (${builds.baselineShort})`);
+  const parts = [`# native-bench results, ${info.date}`, '', header.join('  \n')];
   const groups = new Map<string, Row[]>();
   for (const row of rows) {
     const key = `${row.layout}|${row.scenario}`;
@@ -107,7 +114,15 @@ export function markdownReport(info: RunInfo, rows: readonly Row[]): string {
   }
   for (const [key, group] of groups) {
     const [layout, scenario] = key.split('|') as [string, string];
-    parts.push('', `## ${scenario}, ${layout} (${info.scenarios.get(scenario) ?? ''})`, '', scenarioTable(group) + autocannonTable(group) + pacedTable(group));
+    parts.push(
+      '',
+      `## ${scenario}, ${layout} (${info.scenarios.get(scenario) ?? ''})`,
+      '',
+      scenarioTable(group, builds?.baselineShort ?? null) +
+        (builds === null ? '' : abTables(group, builds.baselineShort)) +
+        autocannonTable(group) +
+        pacedTable(group),
+    );
   }
   return parts.join('\n') + '\n';
 }

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { abTables } from '../../native-bench/lib/ab.js';
+import type { Measured } from '../../native-bench/lib/measure.js';
+
+const run = (rps: number, cpuUsPerRequest: number | null): Measured => ({
+  requests: rps * 5,
+  seconds: 5,
+  rps,
+  p50Ms: 1,
+  p99Ms: 2,
+  errors: 0,
+  cpuUsPerRequest,
+  rssPeakMiB: 80,
+});
+
+describe('native-bench A/B table', () => {
+  it('pairs ringgate-Nt with ringgate-base-Nt round by round, with the median of the ratios', () => {
+    const text = abTables(
+      [
+        { candidate: 'direct', rounds: [run(50_000, null), run(50_000, null), run(50_000, null)] },
+        { candidate: 'ringgate-base-1t', rounds: [run(20_000, 40), run(18_000, 50), run(21_000, 40)] },
+        { candidate: 'ringgate-1t', rounds: [run(22_000, 36), run(18_000, 40), run(20_000, 42)] },
+      ],
+      'abc1234',
+    );
+    expect(text).toContain('ringgate-1t against ringgate-base-1t (abc1234)');
+    expect(text).toContain('| 1 | 40.0 → 36.0 | 0.900× | 20000 → 22000 | 1.100× |');
+    expect(text).toContain('| 2 | 50.0 → 40.0 | 0.800× | 18000 → 18000 | 1.000× |');
+    expect(text).toContain('| 3 | 40.0 → 42.0 | 1.050× | 21000 → 20000 | 0.952× |');
+    // Medians per column: the ratio's median is of the rounds' ratios, not a ratio of medians.
+    expect(text).toContain('| median | 40.0 → 40.0 | 0.900× | 20000 → 20000 | 1.000× |');
+    expect(text).not.toContain('direct');
+  });
+
+  it('prints nothing when a ringgate candidate has no baseline beside it', () => {
+    expect(abTables([{ candidate: 'ringgate-2t', rounds: [run(1, 1)] }, { candidate: 'ringgate-base-1t', rounds: [run(1, 1)] }], 'abc1234')).toBe('');
+  });
+});

@@ -17,7 +17,9 @@ export function isValidHost(value: string): boolean {
     const literal = IP_LITERAL_AND_PORT.exec(value);
     if (literal === null) return false;
     const address = literal[1]!;
-    return (isIPv6(address) || IP_FUTURE.test(address)) && validPort(literal[2]);
+    // A zone id ("%25eth0") names an interface of the client's host: meaningless here, so refused.
+    const ipv6 = isIPv6(address) && !address.includes('%');
+    return (ipv6 || IP_FUTURE.test(address)) && validPort(literal[2]);
   }
   const named = REG_NAME_AND_PORT.exec(value);
   return named !== null && validPort(named[1]);

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { isValidHost } from '../../src/routing/host.js';
+
+describe('Host header values', () => {
+  it.each([
+    'rt.test',
+    'RT.Test',
+    'rt.test:8080',
+    'rt.test:0',
+    'rt.test:65535',
+    '127.0.0.1',
+    '127.0.0.1:80',
+    'localhost',
+    'xn--bcher-kva.example',
+    'a-b_c~d.%41',
+    "sub-delims!$&'()*+,;=",
+    '[::1]',
+    '[::1]:8080',
+    '[2001:db8::7]',
+    '[::ffff:192.0.2.1]:443',
+    '[v1.fe80::a+en1]',
+  ])('accepts %j', (host) => {
+    expect(isValidHost(host)).toBe(true);
+  });
+
+  it.each([
+    '',
+    'rt test',
+    'rt.test/../admin',
+    'user@rt.test',
+    'rt.test:',
+    'rt.test:65536',
+    'rt.test:123456',
+    'rt.test:x',
+    'rt.test:80:80',
+    'rt.test\t',
+    'rt.%zz',
+    '%4',
+    '[::1',
+    '[::1]x',
+    '[not-ipv6]',
+    '[::1]:99999',
+    '[fe80::1%25eth0]',
+    'a\\b',
+    'rt.test#x',
+    'rt.test?x',
+    'ünicode.test',
+  ])('refuses %j', (host) => {
+    expect(isValidHost(host)).toBe(false);
+  });
+});

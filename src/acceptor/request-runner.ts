@@ -61,8 +61,9 @@ export class RequestRunner {
     const { admission, selection, forwarder, finisher } = this.#phases;
     const ctx = new RequestContext(new ClientResponse(res), performance.now(), this.#noRouteIndex);
     finisher.begin();
-    if (req.getUrl() === HEALTH_PATH) return this.#health(ctx);
-    const code = admission.run(ctx, req) ?? selection.run(ctx);
+    const url = req.getUrl();
+    if (url === HEALTH_PATH) return this.#health(ctx);
+    const code = admission.run(ctx, req, url) ?? selection.run(ctx);
     if (code !== null) return this.#answerError(ctx, code);
     forwarder.run(ctx);
   };

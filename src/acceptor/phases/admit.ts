@@ -34,9 +34,9 @@ export class Admission {
     this.#keyer = keyer;
   }
 
-  run(ctx: RequestContext, req: HttpRequest): AnsweredCode | null {
+  /** `rawPath`: the request's path as uWS read it (its getUrl()). */
+  run(ctx: RequestContext, req: HttpRequest, rawPath: string): AnsweredCode | null {
     const settings = this.#settings;
-    const rawPath = req.getUrl();
     const path = normalizePath(rawPath);
     const route = path === null ? undefined : matchRoute(this.#routes, path);
     if (route !== undefined) {

@@ -103,6 +103,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
 
   onError(err: Error): void {
     if (this.#finished) return;
+    if (this.#client.aborted) {
+      // Our own abort of the upstream request, called back from inside clientAborted.
+      this.#ctx.status = CLIENT_CLOSED_STATUS;
+      this.#finish(undefined);
+      return;
+    }
     const code = classifyUpstreamError(err);
     if (!this.#client.headWritten) {
       this.#releaseNode();
@@ -120,8 +126,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
 
   clientAborted(): void {
     if (this.#finished) return;
-    this.#abortUpstream?.(new Error('client closed the request'));
     this.#ctx.status = CLIENT_CLOSED_STATUS;
+    this.#abortUpstream?.(new Error('client closed the request'));
     this.#finish(undefined);
   }
 

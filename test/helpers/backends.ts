@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -26,10 +26,13 @@ const identify: Handler = (req, res, id) => {
   });
 };
 
-/** A real HTTP backend on 127.0.0.1 and an ephemeral port, recording the requests it saw. */
-export async function startBackend(id: string, handler: Handler = identify): Promise<Backend> {
+/**
+ * A real HTTP backend on 127.0.0.1 and an ephemeral port, recording the requests it saw. `options`
+ * reach node:http, e.g. a `maxHeaderSize` above its 16 KiB default, which answers 431 itself.
+ */
+export async function startBackend(id: string, handler: Handler = identify, options: ServerOptions = {}): Promise<Backend> {
   const seen: SeenRequest[] = [];
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(options, (req, res) => {
     seen.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders });
     handler(req, res, id);
   });

@@ -24,8 +24,11 @@ export function writeConfig(config: unknown): string {
   return path;
 }
 
-/** Starts `node dist/main.js` on ephemeral ports and resolves once it logs that it listens. */
-export function startGateway(config: unknown | null, env: Record<string, string> = {}): Promise<GatewayProcess> {
+/**
+ * Starts `node dist/main.js` on ephemeral ports and resolves once it logs that it listens. A gateway
+ * that neither listens nor exits within `startTimeoutMs` is killed, so no caller waits forever.
+ */
+export function startGateway(config: unknown | null, env: Record<string, string> = {}, startTimeoutMs = 20_000): Promise<GatewayProcess> {
   const fullEnv: Record<string, string> = {
     ...(process.env as Record<string, string>),
     GATEWAY_PORT: '0',
@@ -39,6 +42,10 @@ export function startGateway(config: unknown | null, env: Record<string, string>
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
+    const startDeadline = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gateway did not listen within ${startTimeoutMs} ms:\n${logs.join('\n')}`));
+    }, startTimeoutMs);
     let buffered = '';
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d));
@@ -51,6 +58,7 @@ export function startGateway(config: unknown | null, env: Record<string, string>
         logs.push(line);
         const entry = JSON.parse(line) as { msg?: string; port?: number; adminPort?: number };
         if (entry.msg === 'ringgate listening') {
+          clearTimeout(startDeadline);
           const { port, adminPort } = entry as { port: number; adminPort: number };
           resolve({
             port,
@@ -67,7 +75,10 @@ export function startGateway(config: unknown | null, env: Record<string, string>
         }
       }
     });
-    void exited.then((code) => reject(new Error(`gateway exited (${code}) before listening:\n${stderr}\n${logs.join('\n')}`)));
+    void exited.then((code) => {
+      clearTimeout(startDeadline);
+      reject(new Error(`gateway exited (${code}) before listening:\n${stderr}\n${logs.join('\n')}`));
+    });
   });
 }
 

@@ -57,7 +57,8 @@ export function readRequestHead(
         ctx.host = value;
         break;
       case 'content-length': {
-        const length = /^\d{1,15}$/.test(value) ? Number(value) : -2;
+        // uWS frames bodies only by 1 to 9 digits: a longer length must never be dispatched upstream.
+        const length = /^\d{1,9}$/.test(value) ? Number(value) : -2;
         if (length === -2 || (ctx.contentLength !== -1 && ctx.contentLength !== length)) framing = true;
         // Identical repeats are allowed (RFC 9110 §8.6) and forwarded once.
         if (ctx.contentLength !== -1) return;

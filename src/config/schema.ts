@@ -2,8 +2,10 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /**
- * uWebSockets.js closes, without an answer, any request head larger than about 40 KiB (measured);
- * below that the gateway answers 431 itself, so the configured limit must stay under it.
+ * uWebSockets.js 20.30 parses a head of any size only when it arrives in one read, and closes
+ * without an answer one over 4096 bytes that takes several (README, "uWebSockets.js 20.30 limits").
+ * Even on loopback, heads from about 64 KiB arrive in more than one read: a limit above 32 KiB
+ * could never be answered with a 431.
  */
 export const UWS_HEADER_CEILING_BYTES = 32 * 1024;
 

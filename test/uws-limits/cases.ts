@@ -123,4 +123,7 @@ export const CASES: readonly UwsCase[] = [
   uwsCase('obs-fold', (name) => head(name, ['Host: a', 'X-A: b', ' c']), oneWrite, idleClose, `as is any other malformed header line: ${UNPARSEABLE}`),
   uwsCase('content-length-not-a-number', post(['Content-Length: 3x'], 'abc'), oneWrite, closedAtOnce, CONTENT_LENGTH),
   uwsCase('content-length-10-digits', post(['Content-Length: 1000000000'], 'abc'), oneWrite, closedAtOnce, CONTENT_LENGTH),
+  // Targets that are not a path ("*", absolute-form): no route of uWS matches them, not even "*".
+  uwsCase('asterisk-target', (name) => head(name, ['Host: a']).replace(casePath(name), '*'), oneWrite, idleClose, `a target not starting with "/" reaches no handler: ${UNPARSEABLE}`),
+  uwsCase('absolute-form-target', (name) => head(name, ['Host: a']).replace(casePath(name), `http://a${casePath(name)}`), oneWrite, idleClose, `likewise: ${UNPARSEABLE}`),
 ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidHost } from '../../src/routing/host.js';
+import { isIPv6Address, isValidHost } from '../../src/routing/host.js';
 
 describe('Host header values', () => {
   it.each([
@@ -48,4 +48,20 @@ describe('Host header values', () => {
   ])('refuses %j', (host) => {
     expect(isValidHost(host)).toBe(false);
   });
+});
+
+describe('IPv6 addresses (RFC 3986 IPv6address)', () => {
+  it.each(['::', '::1', '1::', '1:2:3:4:5:6:7:8', '1::8', '2001:db8::7', 'fe80::1:2', '::ffff:192.0.2.1', '1:2:3:4:5:6:1.2.3.4', '::1.2.3.4', 'ABCD:ef01::'])(
+    'accepts %s',
+    (address) => {
+      expect(isIPv6Address(address)).toBe(true);
+    },
+  );
+
+  it.each(['', ':', ':1::', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '1::2::3', '12345::', '1.2.3.4::', '::256.1.1.1', '1:2:3:4:5:6:7:1.2.3.4', 'fe80::1%eth0', 'g::1', '1::2:'])(
+    'refuses %j',
+    (address) => {
+      expect(isIPv6Address(address)).toBe(false);
+    },
+  );
 });

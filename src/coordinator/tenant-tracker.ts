@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import { INITIAL_SHARD_STATE, stepShardState, targetShardFactor, type ShardState } from '../routing/shard-factor.js';
 import { nextScore, type ScoreOptions } from '../routing/tenant-score.js';
 import { TenantHistory, WindowTimes, type WindowEntry } from './tenant-history.js';
-import { evictSlot, harvestWindow, readTenantId, setNow, setShardFactor, UNTRACKED, type TenantTable } from '../shm/tenant-table.js';
+import { evictSlot, harvestWindow, readTenantId, setNow, setShardFactor, untrackedCount, type TenantTable } from '../shm/tenant-table.js';
 
 export interface TenantView {
   readonly tenant: string;
@@ -118,7 +118,7 @@ export class TenantTracker {
   }
 
   get untracked(): number {
-    return Atomics.load(this.#table.words, UNTRACKED);
+    return untrackedCount(this.#table);
   }
 
   /** One scoring window: harvest and score, then evict. */

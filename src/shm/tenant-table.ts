@@ -177,6 +177,11 @@ export function recordUntracked(table: TenantTable): void {
   Atomics.add(table.words, UNTRACKED, 1);
 }
 
+/** Requests whose tenant found no room in its bucket, since start (coordinator, for views). */
+export function untrackedCount(table: TenantTable): number {
+  return Atomics.load(table.words, UNTRACKED);
+}
+
 /** What harvestWindow reports per live tenant (positional: a window visits every live slot). */
 export type HarvestVisitor = (
   slot: number,

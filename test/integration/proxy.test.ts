@@ -169,7 +169,8 @@ describe('proxying with 2 acceptor threads and 3 backends', () => {
     socket.on('error', () => {});
     socket.write('POST /t/upload-abandoned HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: acme\r\nContent-Length: 60000\r\n\r\n');
     socket.write(Buffer.alloc(1000, 1));
-    await new Promise((r) => setTimeout(r, 100));
+    // The head was admitted and given a node (which counts it while the body is read): abandon now.
+    await expect.poll(async () => metricValue(await gateway.metrics(), 'ringgate_node_in_flight')).toBe(1);
     socket.destroy();
     await expect
       .poll(async () => metricValue(await gateway.metrics(), 'ringgate_http_requests_total', 'route="prefix:/t/"', 'status_class="4xx"'))

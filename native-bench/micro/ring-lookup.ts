@@ -1,4 +1,4 @@
-import { ClusterSelector } from '../../src/acceptor/phases/select.js';
+import { ClusterSelector } from '../../src/acceptor/cluster-selector.js';
 import { BoundedLoad, loadBound } from '../../src/routing/bounded-load.js';
 import { buildRing, lookup, type Hash32, type RingMember } from '../../src/routing/ring.js';
 import { ClusterLoads, createNodeTable, startNodeRequest } from '../../src/shm/node-table.js';

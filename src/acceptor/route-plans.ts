@@ -5,7 +5,7 @@ import type { CompiledRoute, RouteTable } from '../routing/route-table.js';
 import { ACCEPT_ALL } from '../routing/selection.js';
 import { ClusterLoads, nodeBases, type NodeTable } from '../shm/node-table.js';
 import type { SharedRing } from '../shm/ring-buffer.js';
-import { ClusterSelector } from './phases/select.js';
+import { ClusterSelector } from './cluster-selector.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 /**

@@ -1,37 +1,13 @@
 import type { Settings } from '../../config/schema.js';
 import type { AnsweredCode } from '../../errors.js';
-import { loadBound, type BoundedLoad } from '../../routing/bounded-load.js';
+import { loadBound } from '../../routing/bounded-load.js';
 import type { Hash32 } from '../../routing/ring.js';
 import { HashKind } from '../../routing/route-table.js';
 import { routingKey } from '../../routing/routing-key.js';
-import { CandidateWalk, type NodeLoads, type NodePredicate } from '../../routing/selection.js';
 import { clusterInFlight, startNodeRequest, type NodeTable } from '../../shm/node-table.js';
-import { readRing, type RingVisitor } from '../../shm/ring-buffer.js';
+import { readRing } from '../../shm/ring-buffer.js';
 import { shardFactor, type TenantTable } from '../../shm/tenant-table.js';
 import type { RequestContext } from '../request-context.js';
-
-/**
- * One cluster's selection, per thread: the candidate walk over the ring with the cluster's
- * predicates, run inside the ring's seqlock read. `k` is set per request before the read.
- */
-export class ClusterSelector implements RingVisitor {
-  k = 1;
-  readonly #walk: CandidateWalk;
-
-  constructor(
-    readonly nodes: number,
-    readonly loads: NodeLoads,
-    readonly predicate: NodePredicate,
-    /** The load-bound predicate when routing is adaptive (its bound is set per request); null in plain mode. */
-    readonly bounded: BoundedLoad | null,
-  ) {
-    this.#walk = new CandidateWalk(nodes);
-  }
-
-  visit(owners: Uint16Array, base: number, count: number, start: number): number {
-    return this.#walk.choose(owners, base, count, start, this.k, this.loads, this.predicate);
-  }
-}
 
 /**
  * The select phase: the request's ring key, its tenant's shard factor and its cluster's load bound

@@ -1,0 +1,26 @@
+import type { BoundedLoad } from '../routing/bounded-load.js';
+import { CandidateWalk, type NodeLoads, type NodePredicate } from '../routing/selection.js';
+import type { RingVisitor } from '../shm/ring-buffer.js';
+
+/**
+ * One cluster's selection, per thread: the candidate walk over the ring with the cluster's
+ * predicates, run inside the ring's seqlock read. `k` is set per request before the read.
+ */
+export class ClusterSelector implements RingVisitor {
+  k = 1;
+  readonly #walk: CandidateWalk;
+
+  constructor(
+    readonly nodes: number,
+    readonly loads: NodeLoads,
+    readonly predicate: NodePredicate,
+    /** The load-bound predicate when routing is adaptive (its bound is set per request); null in plain mode. */
+    readonly bounded: BoundedLoad | null,
+  ) {
+    this.#walk = new CandidateWalk(nodes);
+  }
+
+  visit(owners: Uint16Array, base: number, count: number, start: number): number {
+    return this.#walk.choose(owners, base, count, start, this.k, this.loads, this.predicate);
+  }
+}

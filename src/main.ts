@@ -39,7 +39,7 @@ try {
   config = loadConfig(process.env, configPath);
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`ringgate: ${err.message}\n`);
+  process.stderr.write(`ringgate: ${err.code}: ${err.message}\n`);
   process.exit(1);
 }
 

@@ -109,6 +109,7 @@ describe('lifecycle', () => {
     const bad = { routes: [{ prefix: '/', cluster: 'missing' }], clusters: {} };
     const { code, stderr, stdout } = await runToExit({ GATEWAY_CONFIG: writeConfig(bad) });
     expect(code).toBe(1);
+    expect(stderr).toContain('ringgate: ERR_CONFIG: invalid config');
     expect(stderr).toContain('routes[0].cluster = "missing": names no cluster');
     expect(stdout).not.toContain('listening');
 

@@ -180,7 +180,9 @@ async function main(): Promise<void> {
   const stamp = date.replace(/[:.]/g, '-');
   writeFileSync(join(RESULTS, `${stamp}.json`), JSON.stringify({ info: { ...info, scenarios: Object.fromEntries(info.scenarios) }, options, rows, micro }, null, 2));
   writeFileSync(join(RESULTS, `${stamp}.md`), markdown);
-  writeFileSync(join(RESULTS, 'latest.md'), markdown);
+  // latest.md is the committed full run the README quotes: a run narrowed to some candidates,
+  // scenarios or layouts (an A/B, say) must not replace it.
+  if (options.candidates === null && options.scenarios === null && options.layouts === null) writeFileSync(join(RESULTS, 'latest.md'), markdown);
   process.stdout.write(markdown);
 }
 

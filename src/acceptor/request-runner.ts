@@ -22,7 +22,7 @@ export function routeMetricLabels(config: GatewayConfig): string[] {
 
 /**
  * Answers after which nothing more is read from the connection: what follows a head the gateway
- * could not frame, or one it refused as hostile, cannot be trusted to be a request.
+ * could not frame, or one it refused as ambiguous or hostile, cannot be trusted to be a request.
  */
 const CLOSES_CONNECTION: ReadonlySet<AnsweredCode> = new Set<AnsweredCode>([
   'ERR_BAD_FRAMING',
@@ -30,6 +30,7 @@ const CLOSES_CONNECTION: ReadonlySet<AnsweredCode> = new Set<AnsweredCode>([
   'ERR_BAD_PATH',
   'ERR_BODY_TOO_LARGE',
   'ERR_HEADERS_TOO_LARGE',
+  'ERR_INVALID_TENANT',
 ]);
 
 export interface Phases {

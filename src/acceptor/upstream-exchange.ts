@@ -49,7 +49,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     this.#ctx = ctx;
     this.#client = ctx.client;
     this.#owner = owner;
-    ctx.client.listener = this;
+    ctx.client.attach(this);
   }
 
   /** Nothing more should be sent upstream: the client went away, or the exchange is over. */
@@ -110,8 +110,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
       return;
     }
     const code = classifyUpstreamError(err);
+    this.#releaseNode();
     if (!this.#client.headWritten) {
-      this.#releaseNode();
       this.#ctx.status = errorStatus(code);
       this.#client.answerJson(statusLine(this.#ctx.status), errorJson(code), this.#ctx.hasBody);
     } else {

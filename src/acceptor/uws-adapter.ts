@@ -15,13 +15,13 @@ const NO_LISTENER: ClientListener = { clientAborted() {}, clientWritable() {}, b
 /**
  * Every uWebSockets.js response call of the gateway, behind one object per request: status and
  * headers, corking, streaming with tryEnd/onWritable (resuming from the write offset), onAborted,
- * onData, pause/resume. It follows the uWS.js examples' rules: onAborted is attached at once (the
- * request may be answered after an await), every write made outside the handler is corked, and
+ * onData, pause/resume. It follows the uWS.js examples' rules: onAborted is attached before the
+ * handler returns whenever the answer may come later (attach), every write made outside the handler is corked, and
  * nothing touches the native response once uWS considers it complete or aborted. It knows nothing
  * of routing or upstreams.
  */
 export class ClientResponse {
-  listener: ClientListener = NO_LISTENER;
+  #listener: ClientListener = NO_LISTENER;
   readonly #res: HttpResponse;
   #aborted = false;
   /** We closed the connection: its onAborted is our own doing. */
@@ -41,11 +41,20 @@ export class ClientResponse {
 
   constructor(res: HttpResponse) {
     this.#res = res;
-    res.onAborted(() => {
+  }
+
+  /**
+   * The owner of a response answered after the handler returns: hears of aborts from now on.
+   * Called inside the handler (uWS wants onAborted before it returns); answers made in the
+   * handler itself need none, and skip its cost.
+   */
+  attach(listener: ClientListener): void {
+    this.#listener = listener;
+    this.#res.onAborted(() => {
       this.#responded = true;
       if (this.#closedByUs) return;
       this.#aborted = true;
-      this.listener.clientAborted();
+      this.#listener.clientAborted();
     });
   }
 
@@ -107,6 +116,7 @@ export class ClientResponse {
    * otherwise uWS has closed the connection and `onDone` hears `false`.
    */
   answerThenClose(statusLine: string, body: string, onDone: (answered: boolean) => void): void {
+    this.attach(NO_LISTENER);
     setImmediate(() => {
       const answered = !this.#responded;
       this.answerJson(statusLine, body, true);
@@ -138,7 +148,7 @@ export class ClientResponse {
         return;
       }
       const offset = res.getWriteOffset();
-      if (offset + chunk.length >= this.#totalSize) this.listener.beforeLastBytes();
+      if (offset + chunk.length >= this.#totalSize) this.#listener.beforeLastBytes();
       const [ok, done] = res.tryEnd(chunk, this.#totalSize);
       if (done) this.#responded = true;
       else if (!ok) {
@@ -189,7 +199,7 @@ export class ClientResponse {
       else if (!ok) return false;
       this.#pending = null;
     }
-    this.listener.clientWritable();
+    this.#listener.clientWritable();
     return true;
   }
 }

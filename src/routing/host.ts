@@ -5,9 +5,9 @@
  * forwarded, since backends and logs read it as the authority.
  */
 
-const REG_NAME_AND_PORT = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+(?::(\d{1,5}))?$/;
-const IP_LITERAL_AND_PORT = /^\[([^\]]+)\](?::(\d{1,5}))?$/;
-const IP_FUTURE = /^v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+$/;
+const REG_NAME_AND_PORT = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+(?::(\d{0,5}))?$/;
+const IP_LITERAL_AND_PORT = /^\[([^\]]+)\](?::(\d{0,5}))?$/;
+const IP_FUTURE = /^[vV][0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+$/;
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
 const DEC_OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const IPV4 = new RegExp(`^${DEC_OCTET}(?:\\.${DEC_OCTET}){3}$`);
@@ -25,7 +25,7 @@ export function isValidHost(value: string): boolean {
   return named !== null && validPort(named[1]);
 }
 
-/** An absent port is fine; a present one must be 0-65535 (1-5 digits, as the patterns capture). */
+/** An absent or empty port (`host:`, which RFC 3986 allows) is fine; else 0-65535 in at most 5 digits. */
 function validPort(port: string | undefined): boolean {
   return port === undefined || Number(port) <= MAX_PORT;
 }

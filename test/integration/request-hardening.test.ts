@@ -113,8 +113,12 @@ describe('paths', () => {
 
   // Targets that are no path ("*", an absolute URI) never reach the gateway: uWS answers them not at
   // all and closes them at its idle deadline (test/uws-limits/).
-  it.each([['/..'], ['/open/../../etc/passwd'], ['/%2e%2e/open/x'], ['/open/%2E./..']])(
-    'refuses %s, which climbs above the root, with 400 ERR_BAD_PATH',
+  it('forwards an encoded slash in data as it is', async () => {
+    expect(JSON.parse((await send(gateway.port, '/open/projects/group%2Fname')).text)).toEqual({ url: '/open/projects/group%2Fname' });
+  });
+
+  it.each([['/..'], ['/open/../../etc/passwd'], ['/%2e%2e/open/x'], ['/open/%2E./..'], ['/static/..%2fapi/x'], ['/static/x%2F..%2F..%2Fapi/x'], ['/static/..%5Capi/x']])(
+    'refuses %s, which climbs above the root or hides a dot segment, with 400 ERR_BAD_PATH',
     async (path) => {
       const before = backend.seen.length;
       const { text, closedByPeer } = await rawExchange(gateway.port, `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`, 3_000);

@@ -23,6 +23,10 @@ describe('path normalization (RFC 3986 §5.2.4)', () => {
     ['/a/%2e/b', '/a/b'],
     ['/a/%2e%2e%2e/b', '/a/%2e%2e%2e/b'],
     ['/a/.../b', '/a/.../b'],
+    ['/projects/group%2Fname/issues', '/projects/group%2Fname/issues'],
+    ['/a/x%5Cy', '/a/x%5Cy'],
+    ['/a/b%2F.c', '/a/b%2F.c'],
+    ['/caf%C3%A9/./menu', '/caf%C3%A9/menu'],
   ])('%s → %s', (path, normalized) => {
     expect(normalizePath(path)).toBe(normalized);
   });
@@ -34,6 +38,13 @@ describe('path normalization (RFC 3986 §5.2.4)', () => {
 
   it.each(['/..', '/../x', '/a/../..', '/a/../../etc/passwd', '/%2e%2e/x', '/a/%2E%2e/.%2e', '*', 'http://host/x', '', 'relative/x'])(
     'refuses %j: it climbs above the root or is no path',
+    (path) => {
+      expect(normalizePath(path)).toBeNull();
+    },
+  );
+
+  it.each(['/static/..%2fapi/x', '/static/..%2Fapi', '/static/x%2f..%2f..%2fapi', '/static/..%5Capi', '/static\\..\\api', '/a/%2e%2e%2fb', '/a/.%2f'])(
+    'refuses %j: it hides a dot segment behind an encoded slash or a backslash',
     (path) => {
       expect(normalizePath(path)).toBeNull();
     },

@@ -11,6 +11,8 @@ import type { RequestContext } from '../request-context.js';
 import { readRequestHead } from '../request-head.js';
 import type { RoutePlan } from '../route-plans.js';
 
+const MAX_REMEMBERED_HOSTS = 256;
+
 /**
  * The admit phase: copy and check the head, normalize the path, match the route, check the host,
  * the tenant and the declared body size, then claim the tenant's slot in the shared table. Its
@@ -23,8 +25,8 @@ export class Admission {
   readonly #plans: readonly RoutePlan[];
   readonly #tenants: TenantTable;
   readonly #keyer: TenantKeyer;
-  /** The last Host this thread found valid (clients send the same few again and again); null at first. */
-  #validHost: string | null = null;
+  /** Hosts this thread found valid: clients send the same few again and again. */
+  readonly #validHosts = new Set<string>();
 
   constructor(settings: Readonly<Settings>, routes: RouteTable, plans: readonly RoutePlan[], tenants: TenantTable, keyer: TenantKeyer) {
     this.#settings = settings;
@@ -45,9 +47,11 @@ export class Admission {
     }
     const headError = readRequestHead(ctx, req, rawPath, path ?? rawPath, settings.tenantHeader, route?.hashHeader ?? '', settings.maxHeaderBytes);
     if (headError !== null) return headError;
-    if (ctx.host !== this.#validHost) {
+    if (!this.#validHosts.has(ctx.host)) {
       if (!isValidHost(ctx.host)) return 'ERR_BAD_HOST';
-      this.#validHost = ctx.host;
+      // Bounded: a client making up hosts empties the set rather than grows it.
+      if (this.#validHosts.size === MAX_REMEMBERED_HOSTS) this.#validHosts.clear();
+      this.#validHosts.add(ctx.host);
     }
     if (path === null) return 'ERR_BAD_PATH';
     if (route === undefined) return 'ERR_NO_ROUTE';

@@ -1,0 +1,177 @@
+import { ActiveHealth, type ActiveCheckPolicy } from './health-check.js';
+
+/**
+ * One backend node's health score in [0, 1], the pure part: the coordinator feeds it check
+ * results, the per-window counters the acceptors keep, connection-failure streaks and scores
+ * pushed by the control plane, and writes `score(now)` into shared memory.
+ *
+ * "Recovers", for each way out of the ring:
+ * - failed checks, or connection failures with active checks: healthyThreshold consecutive
+ *   successful checks;
+ * - connection failures without active checks: nothing to wait for, so the node is simply tried
+ *   again after downWithoutChecksMs;
+ * - its own traffic (5xx penalty, or a smoothed success ratio under USABLE_HEALTH): a window of
+ *   at least minRequests that is good enough. Out of the ring a node gets no requests, so such a
+ *   window could never come: after retryAfterMs without a bad window it is tried again with a
+ *   clean slate (success 1, no penalty), and its next full window judges it afresh.
+ */
+
+/** Acceptor threads skip nodes scoring below this. */
+export const USABLE_HEALTH = 0.3;
+
+export interface PassivePolicy {
+  /** Windows with fewer requests say too little to move the score or the penalty. */
+  readonly minRequests: number;
+  /** A window whose 5xx rate exceeds this sets the penalty. */
+  readonly errorRateLimit: number;
+  /** Factor on the score while penalized: 0.1 puts any node under USABLE_HEALTH. */
+  readonly penalty: number;
+  /** Consecutive connection failures that mark a node down at once. */
+  readonly connectFailuresDown: number;
+  /** EMA weight of a new window's success ratio: a half, so one bad window does not eject a node. */
+  readonly smoothing: number;
+  /** How long a connection-failure down mark lasts when the cluster has no active checks. */
+  readonly downWithoutChecksMs: number;
+  /** How long a node out because of its own traffic stays out before it is tried again. */
+  readonly retryAfterMs: number;
+}
+
+export const PASSIVE_DEFAULTS: PassivePolicy = {
+  minRequests: 20,
+  errorRateLimit: 0.1,
+  penalty: 0.1,
+  connectFailuresDown: 5,
+  smoothing: 0.5,
+  downWithoutChecksMs: 10_000,
+  retryAfterMs: 30_000,
+};
+
+/** One node's counters over one scoring window; `requests` includes the failed ones. */
+export interface NodeWindow {
+  readonly requests: number;
+  readonly errors5xx: number;
+  readonly connectFailures: number;
+}
+
+/** Why a node scores what it does, for the admin view; stable words, meant to be matched on. */
+export type HealthReason =
+  | 'healthy'
+  | 'pushed'
+  | 'check-failing'
+  | 'connect-failures'
+  | '5xx-rate'
+  | 'low-success'
+  | 'retrying';
+
+export class NodeHealth {
+  readonly #passive: PassivePolicy;
+  /** Null when the node's cluster has no active checks. */
+  readonly #active: ActiveHealth | null;
+  #success = 1;
+  #penalized = false;
+  /** When a node out because of its own traffic is tried again (only read while it is out). */
+  #retryAt = Infinity;
+  /** With checks: the active state is down because of connection failures, not failed checks. */
+  #connectDown = false;
+  /** Without checks: end of the connection-failure down mark. */
+  #downUntil = -Infinity;
+  /** The streak that last marked the node down; a streak that has not grown since is old news. */
+  #markedStreak = 0;
+  #pushed = 0;
+  #pushedUntil = -Infinity;
+
+  constructor(active: ActiveCheckPolicy | null, passive: PassivePolicy = PASSIVE_DEFAULTS) {
+    this.#active = active === null ? null : new ActiveHealth(active);
+    this.#passive = passive;
+  }
+
+  /** A probe result; ignored when the cluster has no active checks. */
+  recordCheck(ok: boolean, _now: number): void {
+    if (this.#active === null) return;
+    this.#active.record(ok);
+    if (this.#active.healthy) this.#connectDown = false;
+  }
+
+  recordWindow(window: NodeWindow, now: number): void {
+    const p = this.#passive;
+    if (window.requests <= 0 || window.requests < p.minRequests) return;
+    if (this.#retrying(now)) {
+      this.#success = 1;
+      this.#penalized = false;
+    }
+    const good = Math.max(0, window.requests - window.errors5xx - window.connectFailures);
+    this.#success += p.smoothing * (good / window.requests - this.#success);
+    this.#penalized = window.errors5xx / window.requests > p.errorRateLimit;
+    if (this.#passiveScore() < USABLE_HEALTH) this.#retryAt = now + p.retryAfterMs;
+  }
+
+  /**
+   * The acceptors' current count of consecutive connection failures. The coordinator reads it
+   * every window and it does not move while the node gets no traffic, so only a streak that grew
+   * past the one that last marked the node counts: a stale count must not keep it down forever.
+   */
+  connectFailureStreak(streak: number, now: number): void {
+    if (streak < this.#passive.connectFailuresDown) {
+      this.#markedStreak = 0;
+      return;
+    }
+    if (streak <= this.#markedStreak) return;
+    this.#markedStreak = streak;
+    if (this.#active !== null) {
+      this.#active.markDown();
+      this.#connectDown = true;
+    } else {
+      this.#downUntil = now + this.#passive.downWithoutChecksMs;
+    }
+  }
+
+  /** A score from the control plane, overriding everything else until `now + ttlMs`. */
+  push(score: number, now: number, ttlMs: number): void {
+    this.#pushed = clamp(score);
+    this.#pushedUntil = now + ttlMs;
+  }
+
+  score(now: number): number {
+    if (now < this.#pushedUntil) return this.#pushed;
+    if (now < this.#downUntil) return 0;
+    if (this.#active !== null && !this.#active.healthy) return 0;
+    if (this.#retrying(now)) return 1;
+    return clamp(this.#passiveScore());
+  }
+
+  reason(now: number): HealthReason {
+    if (now < this.#pushedUntil) return 'pushed';
+    if (now < this.#downUntil) return 'connect-failures';
+    if (this.#active !== null && !this.#active.healthy) return this.#connectDown ? 'connect-failures' : 'check-failing';
+    if (this.#retrying(now)) return 'retrying';
+    if (this.#penalized) return '5xx-rate';
+    if (this.#passiveScore() < USABLE_HEALTH) return 'low-success';
+    return 'healthy';
+  }
+
+  #passiveScore(): number {
+    return this.#success * (this.#penalized ? this.#passive.penalty : 1);
+  }
+
+  #retrying(now: number): boolean {
+    return this.#passiveScore() < USABLE_HEALTH && now >= this.#retryAt;
+  }
+}
+
+/** Into [0, 1]; NaN (a broken counter or push) counts as 0, failing closed. */
+function clamp(x: number): number {
+  return x >= 1 ? 1 : x > 0 ? x : 0;
+}
+
+/**
+ * Envoy's panic rule: when fewer than `panicThreshold` of a cluster's nodes are usable, route over
+ * all of them, since piling the whole load on the few left would take those down too. A threshold
+ * of 0 never panics; an empty cluster has nothing to spread over, so it does not panic either.
+ */
+export function panicMode(scores: readonly number[], panicThreshold: number): boolean {
+  if (scores.length === 0) return false;
+  let usable = 0;
+  for (const s of scores) if (s >= USABLE_HEALTH) usable++;
+  // Division, not usable < threshold × length: 7 / 25 is exactly the double 0.28, 0.28 × 25 is not 7.
+  return usable / scores.length < panicThreshold;
+}

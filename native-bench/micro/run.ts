@@ -2,6 +2,7 @@
 import { loadHash32 } from '../../src/hash.js';
 import { crossThreadSuite } from './cross-thread.js';
 import { hashingSuite } from './hashing.js';
+import { ringBuildSuite } from './ring-build.js';
 import { ringLookupSuite } from './ring-lookup.js';
 import { microTable, runSuite, type MicroResult } from './suite.js';
 import { tenantCounterSuite } from './tenant-counter.js';
@@ -11,7 +12,7 @@ const BATCH = 1000;
 export async function runMicroBenchmarks(timeMs = 1000): Promise<MicroResult[]> {
   const hash32 = await loadHash32();
   const results: MicroResult[] = [];
-  for (const suite of [ringLookupSuite(hash32, BATCH), tenantCounterSuite(BATCH), await hashingSuite(BATCH)]) {
+  for (const suite of [ringLookupSuite(hash32, BATCH), ringBuildSuite(hash32), tenantCounterSuite(BATCH), await hashingSuite(BATCH)]) {
     results.push(...(await runSuite(suite, BATCH, timeMs)));
   }
   const crossThread = await crossThreadSuite(BATCH);

@@ -1,0 +1,57 @@
+/**
+ * Anti-churn: the coordinator recomputes every node's points each window (node-weight.ts) but
+ * republishes a cluster's ring only when a node joins or leaves it, or when a node's points moved
+ * by more than a threshold from what was last PUBLISHED (not from the previous window, so slow
+ * drift still adds up to a republish). A rebuild moves only the keys of the nodes whose points
+ * changed: a node's points are `${id}-0 …`, a prefix that grows or shrinks, and a key moves only
+ * when its nearest point was added or removed (ring.ts).
+ */
+import { VNODES_PER_WEIGHT, type RingMember } from './ring.js';
+
+/**
+ * Ring points by node index in the cluster's node list; 0 or a missing entry is off the ring.
+ * A plain array of counts qualifies.
+ */
+export interface PublishedPoints {
+  readonly [nodeIndex: number]: number;
+}
+
+export const DEFAULT_REPUBLISH_THRESHOLD = 0.1;
+
+const onRing = (points: number | undefined): points is number => points !== undefined && points > 0;
+
+/**
+ * True when `wanted` differs from `published` in membership, or in any node's points by more than
+ * `threshold` × its published points (so 150 → 165 keeps the ring, 150 → 166 rebuilds it).
+ */
+export function needsRepublish(published: PublishedPoints, wanted: PublishedPoints, threshold = DEFAULT_REPUBLISH_THRESHOLD): boolean {
+  for (const key of new Set([...Object.keys(published), ...Object.keys(wanted)])) {
+    const node = Number(key);
+    const before = published[node];
+    const now = wanted[node];
+    if (!onRing(before)) {
+      if (onRing(now)) return true;
+      continue;
+    }
+    if (!onRing(now) || Math.abs(now - before) > threshold * before) return true;
+  }
+  return false;
+}
+
+/**
+ * A RingMember weight that buildRing turns into exactly `points` points. points / 150 would not:
+ * ceil(21 / 150 × 150) is 22 (74 of 1..1,500 round up). Half a point below is safe from that.
+ */
+export function weightForPoints(points: number): number {
+  return (points - 0.5) / VNODES_PER_WEIGHT;
+}
+
+/** Ring members for `points`, skipping nodes off the ring; `ids` is the cluster's node ids by index. */
+export function membersForPoints(ids: readonly string[], points: PublishedPoints): RingMember[] {
+  const members: RingMember[] = [];
+  ids.forEach((id, index) => {
+    const count = points[index];
+    if (onRing(count)) members.push({ index, id, weight: weightForPoints(count) });
+  });
+  return members;
+}

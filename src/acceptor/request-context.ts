@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors.js';
+import type { AnsweredCode } from '../errors.js';
 import type { RoutePlan } from './route-plans.js';
 import type { ClientResponse } from './uws-adapter.js';
 
@@ -44,7 +44,7 @@ export class RequestContext {
   // ---- the ending (finish) ----
   /** Status answered, or CLIENT_CLOSED_STATUS. */
   status = 0;
-  errorCode: ErrorCode | undefined = undefined;
+  errorCode: AnsweredCode | undefined = undefined;
   finished = false;
 
   constructor(

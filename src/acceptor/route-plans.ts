@@ -1,9 +1,11 @@
 import type { Pool } from 'undici';
 import type { GatewayConfig } from '../config/load.js';
+import { PASSIVE_DEFAULTS, USABLE_HEALTH } from '../resilience/node-health.js';
 import { BoundedLoad } from '../routing/bounded-load.js';
+import { UsableNodes } from '../routing/node-usability.js';
 import type { CompiledRoute, RouteTable } from '../routing/route-table.js';
-import { ACCEPT_ALL } from '../routing/selection.js';
-import { ClusterLoads, nodeBases, type NodeTable } from '../shm/node-table.js';
+import { nodeBases } from '../shm/node-numbering.js';
+import { ClusterHealth, ClusterLoads, type NodeTable } from '../shm/node-table.js';
 import type { SharedRing } from '../shm/ring-buffer.js';
 import { ClusterSelector } from './cluster-selector.js';
 import type { UpstreamPools } from './upstream-pools.js';
@@ -37,10 +39,12 @@ export function compileRoutePlans(
   const adaptive = config.settings.routingMode === 'adaptive';
   const selectors = new Map<string, ClusterSelector>();
   for (const [name, cluster] of Object.entries(config.clusters)) {
-    const loads = new ClusterLoads(nodes, bases.get(name)!);
-    // Plain mode: every key on its ring owner, whatever the loads.
+    const base = bases.get(name)!;
+    const loads = new ClusterLoads(nodes, base);
+    const health = new ClusterHealth(nodes, base, clusters.get(name)!, USABLE_HEALTH, PASSIVE_DEFAULTS.connectFailuresDown);
+    // Plain mode: every key on its ring owner, whatever the loads (but never on an unusable node).
     const bounded = adaptive ? new BoundedLoad() : null;
-    selectors.set(name, new ClusterSelector(cluster.nodes.length, loads, bounded ?? ACCEPT_ALL, bounded));
+    selectors.set(name, new ClusterSelector(cluster.nodes.length, loads, new UsableNodes(health, bounded), bounded));
   }
   return table.routes.map((route) => ({
     route,

@@ -91,8 +91,35 @@ const nodeSchema = z.strictObject({
   weight: z.number().gt(0).max(10).default(1),
 });
 
+/** Active health checks of a cluster's nodes, by the coordinator (one prober for all threads). */
+const healthCheckSchema = z
+  .strictObject({
+    path: pathSchema,
+    intervalMs: z.number().int().min(100).max(3_600_000).default(10_000),
+    /** Up to this much random delay is added to every interval, so checks of many nodes do not align. */
+    jitterMs: z.number().int().min(0).max(3_600_000).default(3_000),
+    timeoutMs: z.number().int().min(1).max(600_000).default(2_000),
+    unhealthyThreshold: z.number().int().min(1).max(100).default(3),
+    healthyThreshold: z.number().int().min(1).max(100).default(2),
+    /** Statuses that count as a passed check, inclusive. */
+    expectedStatus: z
+      .strictObject({ min: z.number().int().min(100).max(599), max: z.number().int().min(100).max(599) })
+      .refine((range) => range.min <= range.max, 'min must not exceed max')
+      .default({ min: 200, max: 399 }),
+  })
+  .refine((check) => check.timeoutMs < check.intervalMs, { message: 'timeoutMs must be below intervalMs', path: ['timeoutMs'] });
+
 const clusterSchema = z.strictObject({
   nodes: z.array(nodeSchema).max(1024).default([]),
+  /** No active checks when absent: passive health (5xx rate, connection failures) still applies. */
+  healthCheck: healthCheckSchema.optional(),
+  /**
+   * Envoy's panic threshold: when fewer than this share of the cluster's nodes are healthy, route
+   * over all of them rather than pile everything on the few (0 turns it off).
+   */
+  panicThreshold: z.number().min(0).max(1).default(0.5),
+  /** A node that comes back (or is added) ramps from 20% to its full weight over this long, in steps (0: at once). */
+  slowStartMs: z.number().int().min(0).max(3_600_000).default(90_000),
   /** AZ labels of built-in demo backends the gateway starts and appends to `nodes`. */
   demoBackends: z.array(z.string().min(1).max(64)).max(16).default([]),
 });
@@ -132,6 +159,7 @@ export type RouteConfig = FileConfig['routes'][number];
 export type ClusterConfig = FileConfig['clusters'][string];
 export type NodeConfig = ClusterConfig['nodes'][number];
 export type HashOn = RouteConfig['hashOn'];
+export type HealthCheckConfig = NonNullable<ClusterConfig['healthCheck']>;
 
 type SettingKind = 'int' | 'number' | 'bool' | 'string';
 

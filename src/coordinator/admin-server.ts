@@ -10,6 +10,8 @@ export interface AdminRoutes {
    * by score (the default) or by requests in the last window.
    */
   tenants(top: number, order: TenantOrder): unknown;
+  /** GET /v1/nodes: every node's health, weight, points, zone, slow start, in-flight and why it is in or out. */
+  nodes(): unknown;
   /** GET /tenants/<id>: one tenant with its last windows; undefined (404) when it is not tracked. */
   tenant(id: string): object | undefined;
 }
@@ -55,6 +57,10 @@ export async function startAdminServer(host: string, port: number, routes: Admin
           res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'metrics collection failed', code: 'ERR_METRICS' }));
         },
       );
+      return;
+    }
+    if (req.method === 'GET' && path === '/v1/nodes') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes.nodes()));
       return;
     }
     if (req.method === 'GET' && path === '/tenants') {

@@ -9,9 +9,10 @@ import { startAdminServer } from './admin-server.js';
 import { startDemoBackends } from './demo-backends.js';
 import { activePointCount } from '../shm/ring-buffer.js';
 import { createClusterRings, tenantCandidates } from './rings.js';
-import { createNodeTable, inFlight, nodeBases, nodeRequests, releaseLane } from '../shm/node-table.js';
+import { createNodeTable, inFlight, nodeRequests, releaseLane } from '../shm/node-table.js';
 import { createTenantTable } from '../shm/tenant-table.js';
 import { InlineAcceptor } from './inline-acceptor.js';
+import { NodeMonitor } from './node-monitor.js';
 import { TenantTracker } from './tenant-tracker.js';
 import { Supervisor, type AcceptorHost } from './supervisor.js';
 
@@ -59,25 +60,23 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   const rings = createClusterRings(config, hash32);
   const ringBuffers = Object.fromEntries([...rings].map(([name, ring]) => [name, ring.shared.buffer]));
   const tenantTable = createTenantTable(settings.maxTenants);
-  const { bases } = nodeBases(config.clusters);
   const nodeTable = createNodeTable(
     Object.values(config.clusters).map((cluster) => cluster.nodes.length),
     settings.threads,
   );
   const tenants = new TenantTracker(tenantTable, settings, log, Date.now);
   const candidatesOf = tenantCandidates(config, rings, hash32);
+  const nodeMonitor = new NodeMonitor(config, nodeTable, rings, hash32, log, Date.now);
+  const nodeViews = () =>
+    nodeMonitor.views().map((view) => ({ ...view, inFlight: inFlight(nodeTable, view.index), requests: nodeRequests(nodeTable, view.index) }));
 
   let supervisor: Supervisor | null = null;
   const metrics = new CoordinatorMetrics({
     runningThreads: () => supervisor?.running ?? 0,
     ringPoints: () => [...rings].map(([cluster, ring]) => ({ cluster, points: activePointCount(ring.shared) })),
-    nodes: () =>
-      Object.entries(config.clusters).flatMap(([cluster, { nodes }]) =>
-        nodes.map((node, i) => {
-          const index = bases.get(cluster)! + i;
-          return { cluster, node: node.id, inFlight: inFlight(nodeTable, index), requests: nodeRequests(nodeTable, index) };
-        }),
-      ),
+    nodes: nodeViews,
+    ringRebuilds: () => nodeMonitor.rebuilds,
+    panicActivations: () => nodeMonitor.panicActivations,
     liveTenants: () => tenants.live,
     tenantEvictions: () => tenants.evictions,
     rebalanceEvents: () => tenants.rebalances,
@@ -100,6 +99,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
         rebalances: tenants.rebalances,
         tenants: tenants.top(top, order).map((view) => ({ ...view, candidates: candidatesOf(view.tenant, view.k) })),
       }),
+      nodes: () => ({ nodes: nodeViews() }),
       tenant: (id) => {
         const detail = tenants.tenant(id);
         return detail && { window: tenants.windows, ...detail, candidates: candidatesOf(detail.tenant, detail.k) };
@@ -134,12 +134,14 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
 
   const running = supervisor;
   tenants.start();
+  nodeMonitor.start(settings.scoreWindowMs);
   return {
     config,
     port,
     adminPort: admin.port,
     stop: async () => {
       tenants.stop();
+      await nodeMonitor.stop();
       await running.drain(settings.drainMs);
       await Promise.all([admin.close(), demo.close()]);
     },

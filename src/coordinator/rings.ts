@@ -10,8 +10,8 @@ export function ringMembers(nodes: GatewayConfig['clusters'][string]['nodes']): 
 export interface ClusterRing {
   /** What acceptors read. */
   readonly shared: SharedRing;
-  /** The coordinator's copy of the same build, for views. */
-  readonly data: RingData;
+  /** The coordinator's copy of the last build published, for views. */
+  data: RingData;
 }
 
 /**

@@ -6,7 +6,18 @@ import { METRICS } from './definitions.js';
 export interface CoordinatorReadings {
   runningThreads(): number;
   ringPoints(): { cluster: string; points: number }[];
-  nodes(): { cluster: string; node: string; inFlight: number; requests: number }[];
+  nodes(): {
+    cluster: string;
+    node: string;
+    inFlight: number;
+    requests: number;
+    health: number;
+    weight: number;
+    points: number;
+    activeCheck: 'passing' | 'failing' | 'off';
+  }[];
+  ringRebuilds(): number;
+  panicActivations(): number;
   liveTenants(): number;
   tenantEvictions(): number;
   rebalanceEvents(): number;
@@ -29,7 +40,41 @@ export class CoordinatorMetrics {
         for (const { cluster, node, inFlight } of readings.nodes()) this.set({ cluster, node }, inFlight);
       },
     });
+    const nodeGauge = (name: 'ringgate_node_health' | 'ringgate_node_weight' | 'ringgate_node_points', field: 'health' | 'weight' | 'points'): void => {
+      new Gauge({
+        ...def(name),
+        labelNames: ['cluster', 'node'],
+        collect() {
+          for (const node of readings.nodes()) this.set({ cluster: node.cluster, node: node.node }, node[field]);
+        },
+      });
+    };
+    nodeGauge('ringgate_node_health', 'health');
+    nodeGauge('ringgate_node_weight', 'weight');
+    nodeGauge('ringgate_node_points', 'points');
+    new Gauge({
+      ...def('ringgate_node_check_passing'),
+      labelNames: ['cluster', 'node'],
+      collect() {
+        this.reset();
+        for (const { cluster, node, activeCheck } of readings.nodes()) if (activeCheck !== 'off') this.set({ cluster, node }, activeCheck === 'passing' ? 1 : 0);
+      },
+    });
     // Counters kept in shared memory or by the tracker, exported as their running totals at scrape time.
+    new Counter({
+      ...def('ringgate_ring_rebuilds_total'),
+      collect() {
+        this.reset();
+        this.inc(readings.ringRebuilds());
+      },
+    });
+    new Counter({
+      ...def('ringgate_panic_activations_total'),
+      collect() {
+        this.reset();
+        this.inc(readings.panicActivations());
+      },
+    });
     new Counter({
       ...def('ringgate_node_requests_total'),
       labelNames: ['cluster', 'node'],

@@ -19,15 +19,40 @@ export const METRICS = {
     help: 'Requests answered, by route and status class',
     labels: ['route', 'status_class'],
   },
+  ringgate_node_check_passing: {
+    type: 'gauge',
+    help: "1 while a node passes its cluster's active health checks, 0 while it fails them (only nodes with checks)",
+    labels: ['cluster', 'node'],
+  },
+  ringgate_node_health: {
+    type: 'gauge',
+    help: 'Health score of each node, 0 to 1 (below 0.3 it takes no requests and leaves the ring)',
+    labels: ['cluster', 'node'],
+  },
   ringgate_node_in_flight: {
     type: 'gauge',
     help: 'Requests given to each node and not finished yet, all threads together',
+    labels: ['cluster', 'node'],
+  },
+  ringgate_node_points: {
+    type: 'gauge',
+    help: 'Points each node owns on the ring acceptors read now (0: off the ring)',
     labels: ['cluster', 'node'],
   },
   ringgate_node_requests_total: {
     type: 'counter',
     help: 'Requests given to each node, all threads together',
     labels: ['cluster', 'node'],
+  },
+  ringgate_node_weight: {
+    type: 'gauge',
+    help: 'Ring weight of each node: configured weight × (health, cache locality and zone cost composite) × slow start',
+    labels: ['cluster', 'node'],
+  },
+  ringgate_panic_activations_total: {
+    type: 'counter',
+    help: 'Times a cluster entered panic mode (too few healthy nodes: routing over all of them)',
+    labels: [],
   },
   ringgate_rebalance_events_total: {
     type: 'counter',
@@ -38,6 +63,11 @@ export const METRICS = {
     type: 'gauge',
     help: 'Points on the consistent-hash ring of each cluster',
     labels: ['cluster'],
+  },
+  ringgate_ring_rebuilds_total: {
+    type: 'counter',
+    help: 'Rings republished because a node joined, left, or moved past the points threshold',
+    labels: [],
   },
   ringgate_tenant_evictions_total: {
     type: 'counter',

@@ -6,16 +6,15 @@
  * and the ring gives it vnodeCount(weight) = ceil(weight × 150) points (ring.ts). The configured
  * `weight` (0 < w ≤ 10) stays a multiplier: it says how big a node is, the composite how well it
  * serves now. Every term is ≤ 1, so a node never gets more points than its configured weight
- * gives, which is what rings.ts sizes each shared ring for. A node under MIN_RING_HEALTH gets 0
+ * gives, which is what rings.ts sizes each shared ring for. A node under USABLE_HEALTH gets 0
  * and leaves the ring. Pure: health, locality and time are arguments.
  */
+import { USABLE_HEALTH } from '../resilience/node-health.js';
 import { vnodeCount } from './ring.js';
 
 export const HEALTH_SHARE = 0.4;
 export const LOCALITY_SHARE = 0.35;
 export const ZONE_SHARE = 0.25;
-/** Nodes below this health leave the ring rather than keep a sliver of it. */
-export const MIN_RING_HEALTH = 0.3;
 /** Locality when the coordinator has no cache signal for a node: neutral, not a penalty. */
 export const DEFAULT_CACHE_LOCALITY = 1;
 /** azCost of a node in another zone than the gateway's, unless that zone has its own cost. */
@@ -82,13 +81,13 @@ export interface NodeWeightInput {
   readonly cacheLocality?: number | undefined;
   /** zoneCost() of the node. */
   readonly azCost: number;
-  /** Since the node was added or last came back over MIN_RING_HEALTH; Infinity when long since. */
+  /** Since the node was added or last came back over USABLE_HEALTH; Infinity when long since. */
   readonly msSinceUsable: number;
 }
 
-/** The node's ring weight: 0 (off the ring) under MIN_RING_HEALTH, else ≤ configWeight. */
+/** The node's ring weight: 0 (off the ring) under USABLE_HEALTH, else ≤ configWeight. */
 export function ringWeight(node: NodeWeightInput, slowStart: Partial<SlowStartOptions> = {}): number {
-  if (!(node.health >= MIN_RING_HEALTH)) return 0;
+  if (!(node.health >= USABLE_HEALTH)) return 0;
   const locality = node.cacheLocality ?? DEFAULT_CACHE_LOCALITY;
   return node.configWeight * compositeWeight(node.health, locality, node.azCost) * slowStartFactor(node.msSinceUsable, slowStart);
 }

@@ -26,9 +26,6 @@ export interface NodePredicate {
   verdict(node: number, load: number): Verdict;
 }
 
-/** Accepts every node: plain consistent hashing (the ring owner, k = 1). */
-export const ACCEPT_ALL: NodePredicate = { verdict: () => Verdict.Accept };
-
 /**
  * The walk, without allocating: one per cluster and thread. Bounded by the ring's points and by
  * the cluster's node count: it stops once every distinct node was met.

@@ -2,9 +2,8 @@
  * Per-node counters shared by every thread (DESIGN's node table: in-flight and requests so far),
  * each cluster's in-flight total, which bounded-load routing compares a node against, and one lane
  * per acceptor thread holding that thread's share of each node's in-flight count, so that the
- * coordinator can take back what a thread that died was holding. Node n is the n-th node of the
- * config's clusters, in config order, and cluster c the c-th cluster (nodeBases), so coordinator
- * and acceptors agree on indices without a message.
+ * coordinator can take back what a thread that died was holding; and each node's health, which
+ * the coordinator writes and the selection predicate reads. Indices: node-numbering.ts.
  *
  * Layout, Int32 words:
  *   NODE_COUNT, CLUSTER_COUNT, LANE_COUNT            coordinator, once at creation
@@ -16,9 +15,22 @@
  *     REQUESTS    requests given to the node, ever    acceptor Atomics.add(+1) when it picks the node
  *                 (wraps past 2^31; read unsigned)
  *     CLUSTER     the node's cluster index            coordinator, once at creation
- *   per cluster c, at clustersOffset + c:
- *     the sum of its nodes' IN_FLIGHT                  written alongside each IN_FLIGHT change, by the
- *                                                     same party with the same operation
+ *     HEALTH      health score × HEALTH_SCALE (0 to   coordinator Atomics.store each window; acceptors
+ *                 HEALTH_SCALE), HEALTH_SCALE at      Atomics.load in the selection predicate
+ *                 creation
+ *     FAILURES    answers that were 5xx, timeouts or  acceptor Atomics.add(+1) when the request ends
+ *                 malformed, ever (wraps; unsigned)
+ *     CONNECT_FAILURES  requests the node refused or  acceptor Atomics.add(+1) when the request ends
+ *                 reset before answering, ever
+ *     CONNECT_STREAK  connection failures in a row    acceptor Atomics.add(+1) with CONNECT_FAILURES,
+ *                                                     Atomics.store(0) on an answer when not 0;
+ *                                                     coordinator Atomics.store(0) once it marked the
+ *                                                     node down for it
+ *   per cluster c, CLUSTER_WORDS at clustersOffset + c × CLUSTER_WORDS:
+ *     CLUSTER_IN_FLIGHT  the sum of its nodes'        written alongside each IN_FLIGHT change, by the
+ *                 IN_FLIGHT                           same party with the same operation
+ *     PANIC       1 while too few of its nodes are    coordinator Atomics.store each window; acceptors
+ *                 healthy: route over all of them     Atomics.load in the selection predicate
  *   per lane t (an acceptor thread's index), nodeCount words at lanesOffset + t × nodeCount:
  *     thread t's share of each node's IN_FLIGHT        acceptor t Atomics.add / Atomics.sub alongside
  *                                                     IN_FLIGHT; coordinator Atomics.exchange(0) once
@@ -26,6 +38,7 @@
  * The global words are written on every request by every thread; two threads' counters for one
  * node sit on one cache line, which costs less than padding thousands of nodes apart.
  */
+import type { NodeUsability } from '../routing/node-usability.js';
 import type { NodeLoads } from '../routing/selection.js';
 
 export const NODE_COUNT = 0;
@@ -36,7 +49,18 @@ export const NODES_OFFSET = 4;
 export const IN_FLIGHT = 0;
 export const REQUESTS = 1;
 export const CLUSTER = 2;
-export const NODE_WORDS = 3;
+export const HEALTH = 3;
+export const FAILURES = 4;
+export const CONNECT_FAILURES = 5;
+export const CONNECT_STREAK = 6;
+export const NODE_WORDS = 7;
+
+export const CLUSTER_IN_FLIGHT = 0;
+export const PANIC = 1;
+export const CLUSTER_WORDS = 2;
+
+/** Health scores in [0, 1] are kept as integers: the score × HEALTH_SCALE. */
+export const HEALTH_SCALE = 1000;
 
 export interface NodeTable {
   readonly buffer: SharedArrayBuffer;
@@ -44,32 +68,10 @@ export interface NodeTable {
   readonly count: number;
   readonly clusterCount: number;
   readonly laneCount: number;
-  /** Word offset of cluster 0's in-flight total. */
+  /** Word offset of cluster 0's words. */
   readonly clustersOffset: number;
   /** Word offset of lane 0. */
   readonly lanesOffset: number;
-}
-
-export interface NodeNumbering {
-  /** Index of each cluster's first node. */
-  readonly bases: Map<string, number>;
-  /** Index of each cluster. */
-  readonly clusters: Map<string, number>;
-  /** Nodes in all clusters. */
-  readonly total: number;
-}
-
-/** Node and cluster indices, in config order. */
-export function nodeBases(clusters: Readonly<Record<string, { readonly nodes: readonly unknown[] }>>): NodeNumbering {
-  const bases = new Map<string, number>();
-  const indices = new Map<string, number>();
-  let total = 0;
-  for (const [name, cluster] of Object.entries(clusters)) {
-    indices.set(name, indices.size);
-    bases.set(name, total);
-    total += cluster.nodes.length;
-  }
-  return { bases, clusters: indices, total };
 }
 
 function clustersOffsetFor(nodeCount: number): number {
@@ -77,12 +79,17 @@ function clustersOffsetFor(nodeCount: number): number {
 }
 
 function lanesOffsetFor(nodeCount: number, clusterCount: number): number {
-  return clustersOffsetFor(nodeCount) + clusterCount;
+  return clustersOffsetFor(nodeCount) + clusterCount * CLUSTER_WORDS;
 }
 
-/** Word offset of one of node n's fields (IN_FLIGHT, REQUESTS, CLUSTER). */
+/** Word offset of one of node n's fields. */
 function nodeWord(node: number, field: number): number {
   return NODES_OFFSET + node * NODE_WORDS + field;
+}
+
+/** Word offset of one of cluster c's fields. */
+function clusterWord(table: NodeTable, cluster: number, field: number): number {
+  return table.clustersOffset + cluster * CLUSTER_WORDS + field;
 }
 
 /** Coordinator: a table for clusters of `clusterSizes` nodes each (config order), and `lanes` acceptor threads. */
@@ -96,7 +103,11 @@ export function createNodeTable(clusterSizes: readonly number[], lanes: number):
   Atomics.store(view, LANE_COUNT, lanes);
   let node = 0;
   clusterSizes.forEach((size, cluster) => {
-    for (let i = 0; i < size; i++) Atomics.store(view, nodeWord(node++, CLUSTER), cluster);
+    for (let i = 0; i < size; i++) {
+      Atomics.store(view, nodeWord(node, CLUSTER), cluster);
+      // A node is assumed healthy until a check or its answers say otherwise.
+      Atomics.store(view, nodeWord(node++, HEALTH), HEALTH_SCALE);
+    }
   });
   return attachNodeTable(buffer);
 }
@@ -122,7 +133,7 @@ export function startNodeRequest(table: NodeTable, lane: number, node: number, c
   const words = table.words;
   Atomics.add(words, nodeWord(node, IN_FLIGHT), 1);
   Atomics.add(words, nodeWord(node, REQUESTS), 1);
-  Atomics.add(words, table.clustersOffset + cluster, 1);
+  Atomics.add(words, clusterWord(table, cluster, CLUSTER_IN_FLIGHT), 1);
   Atomics.add(words, table.lanesOffset + lane * table.count + node, 1);
 }
 
@@ -130,7 +141,7 @@ export function startNodeRequest(table: NodeTable, lane: number, node: number, c
 export function finishNodeRequest(table: NodeTable, lane: number, node: number, cluster: number): void {
   const words = table.words;
   Atomics.sub(words, nodeWord(node, IN_FLIGHT), 1);
-  Atomics.sub(words, table.clustersOffset + cluster, 1);
+  Atomics.sub(words, clusterWord(table, cluster, CLUSTER_IN_FLIGHT), 1);
   Atomics.sub(words, table.lanesOffset + lane * table.count + node, 1);
 }
 
@@ -145,7 +156,7 @@ export function releaseLane(table: NodeTable, lane: number): number {
     const held = Atomics.exchange(words, table.lanesOffset + lane * table.count + node, 0);
     if (held === 0) continue;
     Atomics.sub(words, nodeWord(node, IN_FLIGHT), held);
-    Atomics.sub(words, table.clustersOffset + Atomics.load(words, nodeWord(node, CLUSTER)), held);
+    Atomics.sub(words, clusterWord(table, Atomics.load(words, nodeWord(node, CLUSTER)), CLUSTER_IN_FLIGHT), held);
     released += held;
   }
   return released;
@@ -160,7 +171,101 @@ export function nodeRequests(table: NodeTable, node: number): number {
 }
 
 export function clusterInFlight(table: NodeTable, cluster: number): number {
-  return Atomics.load(table.words, table.clustersOffset + cluster);
+  return Atomics.load(table.words, clusterWord(table, cluster, CLUSTER_IN_FLIGHT));
+}
+
+/** How a request given to a node ended, as far as the node's health is concerned. */
+export const enum NodeOutcome {
+  /** The node answered below 500. */
+  Answered = 0,
+  /** A 5xx answer, a timeout, or a malformed response. */
+  Failed = 1,
+  /** Refused or reset before any answer. */
+  ConnectFailed = 2,
+  /** The client went away first: says nothing about the node. */
+  Unknown = 3,
+}
+
+/** Acceptor, when a request given to `node` ends. */
+export function recordNodeOutcome(table: NodeTable, node: number, outcome: NodeOutcome): void {
+  const words = table.words;
+  if (outcome === NodeOutcome.Unknown) return;
+  if (outcome === NodeOutcome.ConnectFailed) {
+    Atomics.add(words, nodeWord(node, CONNECT_FAILURES), 1);
+    Atomics.add(words, nodeWord(node, CONNECT_STREAK), 1);
+    return;
+  }
+  if (outcome === NodeOutcome.Failed) Atomics.add(words, nodeWord(node, FAILURES), 1);
+  // Any answer ends a streak of connection failures; a load first keeps the common case read-only.
+  if (Atomics.load(words, nodeWord(node, CONNECT_STREAK)) !== 0) Atomics.store(words, nodeWord(node, CONNECT_STREAK), 0);
+}
+
+/** A node's running totals, for the coordinator's windows (it keeps the last values and takes differences). */
+export interface NodeCounters {
+  requests: number;
+  failures: number;
+  connectFailures: number;
+  connectStreak: number;
+}
+
+/** Coordinator: reads node n's counters into `into` (no allocation per window). */
+export function readNodeCounters(table: NodeTable, node: number, into: NodeCounters): void {
+  const words = table.words;
+  into.requests = Atomics.load(words, nodeWord(node, REQUESTS)) >>> 0;
+  into.failures = Atomics.load(words, nodeWord(node, FAILURES)) >>> 0;
+  into.connectFailures = Atomics.load(words, nodeWord(node, CONNECT_FAILURES)) >>> 0;
+  into.connectStreak = Atomics.load(words, nodeWord(node, CONNECT_STREAK));
+}
+
+/** Coordinator: the node was marked down for its connection failures; a new streak starts from 0. */
+export function resetConnectStreak(table: NodeTable, node: number): void {
+  Atomics.store(table.words, nodeWord(node, CONNECT_STREAK), 0);
+}
+
+/** Coordinator: node n's health score in [0, 1]. */
+export function setNodeHealth(table: NodeTable, node: number, score: number): void {
+  Atomics.store(table.words, nodeWord(node, HEALTH), Math.round(Math.min(1, Math.max(0, score)) * HEALTH_SCALE));
+}
+
+export function nodeHealth(table: NodeTable, node: number): number {
+  return Atomics.load(table.words, nodeWord(node, HEALTH)) / HEALTH_SCALE;
+}
+
+/** Coordinator: whether cluster c routes over all its nodes, healthy or not (panic mode). */
+export function setClusterPanic(table: NodeTable, cluster: number, panic: boolean): void {
+  Atomics.store(table.words, clusterWord(table, cluster, PANIC), panic ? 1 : 0);
+}
+
+export function clusterPanic(table: NodeTable, cluster: number): boolean {
+  return Atomics.load(table.words, clusterWord(table, cluster, PANIC)) === 1;
+}
+
+/**
+ * Whether each node of one cluster may take requests, read in place by the health predicate:
+ * healthy enough and not failing to connect, or any node while the cluster is in panic mode.
+ */
+export class ClusterHealth implements NodeUsability {
+  readonly #words: Int32Array;
+  readonly #first: number;
+  readonly #panic: number;
+  readonly #minHealth: number;
+  readonly #downStreak: number;
+
+  /** `base`: the node-table index of the cluster's first node; `usableHealth` a score in [0, 1]. */
+  constructor(table: NodeTable, base: number, cluster: number, usableHealth: number, connectFailuresDown: number) {
+    this.#words = table.words;
+    this.#first = nodeWord(base, 0);
+    this.#panic = clusterWord(table, cluster, PANIC);
+    this.#minHealth = Math.round(usableHealth * HEALTH_SCALE);
+    this.#downStreak = connectFailuresDown;
+  }
+
+  usable(node: number): boolean {
+    const words = this.#words;
+    if (Atomics.load(words, this.#panic) === 1) return true;
+    const at = this.#first + node * NODE_WORDS;
+    return Atomics.load(words, at + HEALTH) >= this.#minHealth && Atomics.load(words, at + CONNECT_STREAK) < this.#downStreak;
+  }
 }
 
 /** The in-flight counts of one cluster's nodes, read in place by the selection walk. */

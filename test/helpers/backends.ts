@@ -27,17 +27,18 @@ const identify: Handler = (req, res, id) => {
 };
 
 /**
- * A real HTTP backend on 127.0.0.1 and an ephemeral port, recording the requests it saw. `options`
- * reach node:http, e.g. a `maxHeaderSize` above its 16 KiB default, which answers 431 itself.
+ * A real HTTP backend on 127.0.0.1 and an ephemeral port (or `port`, to bring a closed one back),
+ * recording the requests it saw. `options` reach node:http, e.g. a `maxHeaderSize` above its
+ * 16 KiB default, which answers 431 itself.
  */
-export async function startBackend(id: string, handler: Handler = identify, options: ServerOptions = {}): Promise<Backend> {
+export async function startBackend(id: string, handler: Handler = identify, options: ServerOptions = {}, port = 0): Promise<Backend> {
   const seen: SeenRequest[] = [];
   const server: Server = createServer(options, (req, res) => {
     seen.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders });
     handler(req, res, id);
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     id,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -3,7 +3,6 @@ import { vnodeCount } from '../../src/routing/ring.js';
 import {
   DEFAULT_OTHER_ZONE_COST,
   DEFAULT_SLOW_START,
-  MIN_RING_HEALTH,
   compositeWeight,
   ringPoints,
   ringWeight,
@@ -11,6 +10,7 @@ import {
   zoneCost,
   type NodeWeightInput,
 } from '../../src/routing/node-weight.js';
+import { USABLE_HEALTH } from '../../src/resilience/node-health.js';
 
 const healthy: NodeWeightInput = { configWeight: 1, health: 1, azCost: 1, msSinceUsable: Infinity };
 
@@ -91,7 +91,7 @@ describe('ringWeight and ringPoints', () => {
   });
 
   it('takes a node off the ring under health 0.3', () => {
-    expect(MIN_RING_HEALTH).toBe(0.3);
+    expect(USABLE_HEALTH).toBe(0.3);
     expect(ringWeight({ ...healthy, health: 0.29 })).toBe(0);
     expect(ringPoints({ ...healthy, health: 0.29 })).toBe(0);
     expect(ringWeight({ ...healthy, health: Number.NaN })).toBe(0);

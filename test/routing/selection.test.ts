@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ACCEPT_ALL, CandidateWalk, clockwiseNodes, Verdict, type NodeLoads, type NodePredicate } from '../../src/routing/selection.js';
+import { CandidateWalk, clockwiseNodes, Verdict, type NodeLoads, type NodePredicate } from '../../src/routing/selection.js';
+
+const ACCEPT_ALL: NodePredicate = { verdict: () => Verdict.Accept };
 
 const loadsOf = (inFlight: readonly number[]): NodeLoads => ({ load: (node) => inFlight[node]! });
 

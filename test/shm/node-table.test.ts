@@ -6,11 +6,11 @@ import {
   createNodeTable,
   finishNodeRequest,
   inFlight,
-  nodeBases,
   nodeRequests,
   releaseLane,
   startNodeRequest,
 } from '../../src/shm/node-table.js';
+import { nodeBases } from '../../src/shm/node-numbering.js';
 
 describe('shared node table', () => {
   it('numbers nodes and clusters across clusters in config order', () => {

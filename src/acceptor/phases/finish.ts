@@ -1,7 +1,8 @@
 import type { RequestRecorder } from '../../metrics/request-recorder.js';
-import { finishNodeRequest, type NodeTable } from '../../shm/node-table.js';
+import type { AnsweredCode } from '../../errors.js';
+import { finishNodeRequest, NodeOutcome, recordNodeOutcome, type NodeTable } from '../../shm/node-table.js';
 import { recordRequest, type TenantTable } from '../../shm/tenant-table.js';
-import type { RequestContext } from '../request-context.js';
+import { CLIENT_CLOSED_STATUS, type RequestContext } from '../request-context.js';
 import type { ExchangeOwner } from '../upstream-exchange.js';
 
 /**
@@ -59,6 +60,16 @@ export class Finisher implements ExchangeOwner {
     this.#recorder.record(ctx.routeIndex, ctx.status, elapsedMs / 1000);
     if (ctx.errorCode !== undefined) this.#recorder.recordError(ctx.errorCode);
     if (ctx.tenantSlot >= 0) recordRequest(this.#tenants, ctx.tenantSlot, Math.round(elapsedMs * 1000), ctx.status >= 500);
+    if (ctx.node >= 0) recordNodeOutcome(this.#nodes, ctx.node, nodeOutcome(ctx.status, ctx.errorCode));
     if (--this.#open === 0) this.#onIdle?.();
   }
+}
+
+/** What a request's ending says about the node it was given to (passive health). */
+export function nodeOutcome(status: number, errorCode: AnsweredCode | undefined): NodeOutcome {
+  if (errorCode === 'ERR_UPSTREAM_CONNECT') return NodeOutcome.ConnectFailed;
+  if (errorCode === 'ERR_UPSTREAM_TIMEOUT' || errorCode === 'ERR_UPSTREAM_PROTOCOL') return NodeOutcome.Failed;
+  // The client left, or sent too much: nothing learnt about the node.
+  if (status === CLIENT_CLOSED_STATUS || errorCode !== undefined) return NodeOutcome.Unknown;
+  return status >= 500 ? NodeOutcome.Failed : NodeOutcome.Answered;
 }

@@ -1,0 +1,229 @@
+import type { GatewayConfig } from '../config/load.js';
+import type { Logger } from '../log.js';
+import { NodeHealth, panicMode, PASSIVE_DEFAULTS, USABLE_HEALTH, type HealthReason } from '../resilience/node-health.js';
+import { ringPoints, ringWeight, slowStartFactor, zoneCost, type NodeWeightInput, type SlowStartOptions } from '../routing/node-weight.js';
+import { buildRing, type Hash32 } from '../routing/ring.js';
+import { membersForPoints, needsRepublish } from '../routing/ring-churn.js';
+import { nodeBases } from '../shm/node-numbering.js';
+import { publishRing } from '../shm/ring-buffer.js';
+import { readNodeCounters, resetConnectStreak, setClusterPanic, setNodeHealth, type NodeCounters, type NodeTable } from '../shm/node-table.js';
+import { HealthProber, type ProbeTarget } from './health-prober.js';
+import type { ClusterRing } from './rings.js';
+
+interface Node {
+  readonly index: number;
+  /** Its cluster's position in #clusters. */
+  readonly cluster: number;
+  readonly id: string;
+  readonly config: GatewayConfig['clusters'][string]['nodes'][number];
+  readonly health: NodeHealth;
+  readonly activeChecks: boolean;
+  /** Counter totals at the last window: the window is the difference. */
+  readonly last: NodeCounters;
+  /** When the node last became usable (slow start counts from here); -Infinity: since before start. */
+  usableSince: number;
+  score: number;
+  points: number;
+}
+
+interface Cluster {
+  readonly name: string;
+  readonly index: number;
+  readonly nodes: Node[];
+  readonly ring: ClusterRing;
+  readonly panicThreshold: number;
+  readonly slowStart: Partial<SlowStartOptions>;
+  panic: boolean;
+  /** Points of each node (by index in the cluster) in the ring last published. */
+  published: number[];
+}
+
+export interface NodeStateView {
+  /** The node's index in the shared node table. */
+  readonly index: number;
+  readonly cluster: string;
+  readonly node: string;
+  readonly url: string;
+  readonly zone: string;
+  readonly health: number;
+  /** Why the node is in or out of routing. */
+  readonly reason: HealthReason;
+  readonly weight: number;
+  /** Points in the ring acceptors read now (0: off the ring). */
+  readonly points: number;
+  /** 'passing' | 'failing' while active checks run, 'off' without them. */
+  readonly activeCheck: 'passing' | 'failing' | 'off';
+  /** Slow-start progress: the share of its weight the node has now. */
+  readonly slowStart: number;
+}
+
+/**
+ * The coordinator's owner of node state (DESIGN "Node state"): it hears active check results, reads
+ * the acceptors' per-node counters once a window, scores every node's health (resilience/
+ * node-health.ts), writes it where the selection predicate reads it, sets a cluster's panic mode,
+ * and republishes a cluster's ring when a node joins or leaves it or its points move past the
+ * hysteresis threshold (routing/ring-churn.ts), with slow start for nodes that come back.
+ */
+export class NodeMonitor {
+  readonly #table: NodeTable;
+  readonly #hash32: Hash32;
+  readonly #log: Logger;
+  readonly #clock: () => number;
+  readonly #clusters: Cluster[] = [];
+  readonly #byIndex: Node[] = [];
+  readonly #prober: HealthProber;
+  readonly #probeTargets: ProbeTarget[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  #rebuilds = 0;
+  #panicActivations = 0;
+
+  constructor(config: GatewayConfig, table: NodeTable, rings: ReadonlyMap<string, ClusterRing>, hash32: Hash32, log: Logger, clock: () => number) {
+    this.#table = table;
+    this.#hash32 = hash32;
+    this.#log = log;
+    this.#clock = clock;
+    this.#prober = new HealthProber((node, ok) => this.recordCheck(node, ok));
+    const { bases, clusters } = nodeBases(config.clusters);
+    for (const [name, cluster] of Object.entries(config.clusters)) {
+      const active = cluster.healthCheck ?? null;
+      const nodes = cluster.nodes.map((nodeConfig, i): Node => {
+        const node: Node = {
+          index: bases.get(name)! + i,
+          cluster: this.#clusters.length,
+          id: nodeConfig.id,
+          config: nodeConfig,
+          health: new NodeHealth(active, PASSIVE_DEFAULTS),
+          activeChecks: active !== null,
+          last: { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0 },
+          usableSince: -Infinity,
+          score: 1,
+          points: 0,
+        };
+        this.#byIndex[node.index] = node;
+        if (active !== null) this.#probeTargets.push({ node: node.index, url: nodeConfig.url, check: active });
+        return node;
+      });
+      const ring = rings.get(name)!;
+      const published = nodes.map(() => 0);
+      for (const owner of ring.data.owners) published[owner]!++;
+      nodes.forEach((node, i) => (node.points = published[i]!));
+      this.#clusters.push({ name, index: clusters.get(name)!, nodes, ring, panicThreshold: cluster.panicThreshold, slowStart: { rampMs: cluster.slowStartMs }, panic: false, published });
+    }
+  }
+
+  /** Active checks and one window every `windowMs`, until stop(). */
+  start(windowMs: number): void {
+    this.#timer = setInterval(() => this.tick(), windowMs);
+    this.#timer.unref();
+    this.#prober.start(this.#probeTargets);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#prober.stop();
+  }
+
+  get rebuilds(): number {
+    return this.#rebuilds;
+  }
+
+  get panicActivations(): number {
+    return this.#panicActivations;
+  }
+
+  /** An active check of node `index` (node-table index) passed or failed: applied at once. */
+  recordCheck(index: number, ok: boolean): void {
+    const node = this.#byIndex[index];
+    if (node === undefined) return;
+    node.health.recordCheck(ok, this.#clock());
+    this.#refresh(this.#clusters[node.cluster]!);
+  }
+
+  /** One window: the acceptors' counters into each node's health, then health, panic and rings. */
+  tick(): void {
+    const now = this.#clock();
+    const counters: NodeCounters = { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0 };
+    for (const node of this.#byIndex) {
+      if (node === undefined) continue;
+      readNodeCounters(this.#table, node.index, counters);
+      const { last } = node;
+      // Counters wrap past 2^32: differences modulo 2^32 stay right.
+      const requests = (counters.requests - last.requests) >>> 0;
+      const failures = (counters.failures - last.failures) >>> 0;
+      const connectFailures = (counters.connectFailures - last.connectFailures) >>> 0;
+      Object.assign(last, counters);
+      node.health.recordWindow({ requests, errors5xx: failures, connectFailures }, now);
+      node.health.connectFailureStreak(counters.connectStreak, now);
+      // Marked down: its health keeps it out from now on, and the acceptors' streak starts over.
+      if (counters.connectStreak >= PASSIVE_DEFAULTS.connectFailuresDown) resetConnectStreak(this.#table, node.index);
+    }
+    for (const cluster of this.#clusters) this.#refresh(cluster);
+  }
+
+  /** Every node's state, for GET /v1/nodes and the metrics. */
+  views(): NodeStateView[] {
+    const now = this.#clock();
+    return this.#clusters.flatMap((cluster) =>
+      cluster.nodes.map((node) => ({
+        index: node.index,
+        cluster: cluster.name,
+        node: node.id,
+        url: node.config.url,
+        zone: node.config.az,
+        health: node.score,
+        reason: node.health.reason(now),
+        weight: ringWeight(this.#weightInput(node, now, cluster.panic), cluster.slowStart),
+        points: node.points,
+        activeCheck: node.activeChecks ? (node.health.reason(now) === 'check-failing' ? 'failing' : 'passing') : 'off',
+        slowStart: slowStartFactor(now - node.usableSince, cluster.slowStart),
+      })),
+    );
+  }
+
+  /** Scores → shared health words and panic flag; then the ring, if it must change. */
+  #refresh(cluster: Cluster): void {
+    const now = this.#clock();
+    for (const node of cluster.nodes) {
+      const score = node.health.score(now);
+      if (score >= USABLE_HEALTH && node.score < USABLE_HEALTH) node.usableSince = now;
+      node.score = score;
+      setNodeHealth(this.#table, node.index, score);
+    }
+    const panic = panicMode(
+      cluster.nodes.map((node) => node.score),
+      cluster.panicThreshold,
+    );
+    if (panic !== cluster.panic) {
+      cluster.panic = panic;
+      setClusterPanic(this.#table, cluster.index, panic);
+      if (panic) this.#panicActivations++;
+      this.#log.warn({ cluster: cluster.name, panic, healthy: cluster.nodes.filter((n) => n.score >= USABLE_HEALTH).length, nodes: cluster.nodes.length }, panic ? 'panic mode: too few healthy nodes, routing over all of them' : 'panic mode over');
+    }
+    const wanted = cluster.nodes.map((node) => ringPoints(this.#weightInput(node, now, cluster.panic), cluster.slowStart));
+    if (!needsRepublish(cluster.published, wanted)) return;
+    const data = buildRing(
+      membersForPoints(
+        cluster.nodes.map((node) => node.id),
+        wanted,
+      ),
+      this.#hash32,
+    );
+    publishRing(cluster.ring.shared, data);
+    cluster.ring.data = data;
+    cluster.published = wanted;
+    cluster.nodes.forEach((node, i) => (node.points = wanted[i]!));
+    this.#rebuilds++;
+    this.#log.info({ cluster: cluster.name, points: wanted }, 'ring republished');
+  }
+
+  /** In panic mode every node stays on the ring (the predicate lets them all through too). */
+  #weightInput(node: Node, now: number, panic: boolean): NodeWeightInput {
+    return {
+      configWeight: node.config.weight,
+      health: panic ? Math.max(node.score, USABLE_HEALTH) : node.score,
+      azCost: zoneCost(node.config.az, undefined),
+      msSinceUsable: now - node.usableSince,
+    };
+  }
+}

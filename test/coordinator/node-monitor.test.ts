@@ -1,0 +1,134 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fileSchema } from '../../src/config/schema.js';
+import type { GatewayConfig } from '../../src/config/load.js';
+import { NodeMonitor } from '../../src/coordinator/node-monitor.js';
+import { createClusterRings } from '../../src/coordinator/rings.js';
+import { loadHash32 } from '../../src/hash.js';
+import { createLogger } from '../../src/log.js';
+import type { Hash32 } from '../../src/routing/ring.js';
+import {
+  clusterPanic,
+  createNodeTable,
+  finishNodeRequest,
+  NodeOutcome,
+  nodeHealth,
+  readNodeCounters,
+  recordNodeOutcome,
+  startNodeRequest,
+  type NodeTable,
+} from '../../src/shm/node-table.js';
+import { activePointCount } from '../../src/shm/ring-buffer.js';
+
+let hash32: Hash32;
+beforeAll(async () => {
+  hash32 = await loadHash32();
+});
+
+/** Three nodes in cluster c; active checks when `checks`; slow start over 4 s. */
+function setup(checks: boolean) {
+  const file = fileSchema.parse({
+    routes: [{ prefix: '/', cluster: 'c' }],
+    clusters: {
+      c: {
+        nodes: ['n0', 'n1', 'n2'].map((id, i) => ({ id, url: `http://127.0.0.1:${9000 + i}` })),
+        slowStartMs: 4000,
+        ...(checks ? { healthCheck: { path: '/health', unhealthyThreshold: 2, healthyThreshold: 2 } } : {}),
+      },
+    },
+  });
+  const config = { source: 'test', settings: {}, routes: file.routes, clusters: file.clusters } as unknown as GatewayConfig;
+  const table = createNodeTable([3], 1);
+  const rings = createClusterRings(config, hash32);
+  const clock = { now: 1_000_000 };
+  const monitor = new NodeMonitor(config, table, rings, hash32, createLogger('silent'), () => clock.now);
+  const points = () => monitor.views().map((v) => v.points);
+  return { table, ring: rings.get('c')!, clock, monitor, points };
+}
+
+/** `count` requests to `node`, each ending as `outcome`. */
+function traffic(table: NodeTable, node: number, count: number, outcome: NodeOutcome): void {
+  for (let i = 0; i < count; i++) {
+    startNodeRequest(table, 0, node, 0);
+    finishNodeRequest(table, 0, node, 0);
+    recordNodeOutcome(table, node, outcome);
+  }
+}
+
+describe('node monitor', () => {
+  it('takes a node whose checks fail out of routing and the ring, and ramps it back in steps once they pass', () => {
+    const { table, ring, clock, monitor, points } = setup(true);
+    expect(points()).toEqual([150, 150, 150]);
+    monitor.recordCheck(1, false);
+    expect(nodeHealth(table, 1)).toBe(1); // one failure is not two
+    monitor.recordCheck(1, false);
+    expect(nodeHealth(table, 1)).toBe(0);
+    expect(points()).toEqual([150, 0, 150]);
+    expect(activePointCount(ring.shared)).toBe(300);
+    expect(ring.data.owners.includes(1)).toBe(false);
+    expect(monitor.views()[1]).toMatchObject({ reason: 'check-failing', activeCheck: 'failing', health: 0 });
+    expect(monitor.rebuilds).toBe(1);
+
+    monitor.recordCheck(1, true);
+    monitor.recordCheck(1, true);
+    expect(nodeHealth(table, 1)).toBe(1);
+    expect(points()).toEqual([150, 30, 150]); // 20% of its weight at first
+    const seen = [30];
+    for (let t = 0; t <= 4000; t += 250) {
+      clock.now += 250;
+      monitor.tick();
+      if (points()[1] !== seen.at(-1)) seen.push(points()[1]!);
+    }
+    expect(seen).toEqual([30, 60, 90, 120, 150]);
+    expect(monitor.rebuilds).toBe(2 + 4); // out, back at 20%, then one per step
+  });
+
+  it('penalizes a node answering over 10% 5xx, keeps the others, and leaves the ring alone while shares hold', () => {
+    const { table, monitor, points } = setup(false);
+    traffic(table, 0, 30, NodeOutcome.Answered);
+    traffic(table, 1, 25, NodeOutcome.Answered);
+    traffic(table, 1, 5, NodeOutcome.Failed); // 1 in 6
+    traffic(table, 2, 30, NodeOutcome.Answered);
+    monitor.tick();
+    expect(monitor.views().map((v) => v.reason)).toEqual(['healthy', '5xx-rate', 'healthy']);
+    expect(nodeHealth(table, 1)).toBeLessThan(0.3);
+    expect(points()).toEqual([150, 0, 150]);
+    // A quiet window changes nothing: no republish without a change past the threshold.
+    monitor.tick();
+    expect(monitor.rebuilds).toBe(1);
+  });
+
+  it('marks a node down at once after 5 connection failures in a row, and starts the acceptors\' streak over', () => {
+    const { table, monitor } = setup(false);
+    traffic(table, 2, 4, NodeOutcome.ConnectFailed);
+    traffic(table, 2, 1, NodeOutcome.Answered); // an answer ends the streak
+    traffic(table, 2, 4, NodeOutcome.ConnectFailed);
+    monitor.tick();
+    expect(nodeHealth(table, 2)).toBe(1);
+    traffic(table, 2, 1, NodeOutcome.ConnectFailed);
+    monitor.tick();
+    expect(nodeHealth(table, 2)).toBe(0);
+    expect(monitor.views()[2]).toMatchObject({ reason: 'connect-failures', points: 0 });
+    const counters = { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0 };
+    readNodeCounters(table, 2, counters);
+    expect(counters).toMatchObject({ connectFailures: 9, connectStreak: 0 });
+    // The next tick reads a fresh streak of 0: the down mark, not the counter, keeps it out.
+    monitor.tick();
+    expect(nodeHealth(table, 2)).toBe(0);
+  });
+
+  it('enters panic mode when fewer than half the nodes are healthy, keeping every node on the ring', () => {
+    const { table, monitor, points } = setup(true);
+    for (const node of [0, 1]) {
+      monitor.recordCheck(node, false);
+      monitor.recordCheck(node, false);
+    }
+    expect(clusterPanic(table, 0)).toBe(true);
+    expect(monitor.panicActivations).toBe(1);
+    // Everyone on the ring: the two unhealthy nodes at the weight of the lowest usable health.
+    expect(points().every((p) => p > 0)).toBe(true);
+    monitor.recordCheck(0, true);
+    monitor.recordCheck(0, true);
+    expect(clusterPanic(table, 0)).toBe(false);
+    expect(points()[1]).toBe(0);
+  });
+});

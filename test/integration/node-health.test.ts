@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type Backend, type Handler } from '../helpers/backends.js';
+import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { send } from '../helpers/http.js';
+
+interface NodeView {
+  cluster: string;
+  node: string;
+  health: number;
+  reason: string;
+  points: number;
+  activeCheck: string;
+  slowStart: number;
+  inFlight: number;
+  requests: number;
+}
+
+/** Answers its id; /health answers 200. */
+const nodeHandler: Handler = (req, res, id) => {
+  req.resume();
+  if (req.url === '/health') return void res.writeHead(200, { 'content-length': 2 }).end('ok');
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ backend: id }));
+};
+
+let backends: Backend[] = [];
+let flaky: Backend[] = [];
+let gateway: GatewayProcess;
+let flakyCount = 0;
+
+beforeAll(async () => {
+  backends = await Promise.all(['n0', 'n1', 'n2'].map((id) => startBackend(id, nodeHandler)));
+  flaky = await Promise.all(
+    ['f0', 'f1', 'f2'].map((id) =>
+      startBackend(id, (req, res) => {
+        req.resume();
+        // f1 fails every other request.
+        if (id === 'f1' && flakyCount++ % 2 === 0) return void res.writeHead(500, { 'content-length': 4 }).end('fail');
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ backend: id }));
+      }),
+    ),
+  );
+  gateway = await startGateway(
+    {
+      routes: [
+        { prefix: '/c/', cluster: 'c' },
+        { prefix: '/f/', cluster: 'f' },
+      ],
+      clusters: {
+        c: {
+          nodes: backends.map((b) => ({ id: b.id, url: b.url })),
+          healthCheck: { path: '/health', intervalMs: 300, jitterMs: 50, timeoutMs: 200, unhealthyThreshold: 2, healthyThreshold: 2 },
+          slowStartMs: 2000,
+        },
+        f: { nodes: flaky.map((b) => ({ id: b.id, url: b.url })) },
+      },
+    },
+    { GATEWAY_THREADS: '2', GATEWAY_SCORE_WINDOW_MS: '200' },
+  );
+});
+
+afterAll(async () => {
+  expect(await gateway?.stop()).toBe(0);
+  await Promise.all([...backends, ...flaky].map((b) => b.close()));
+});
+
+const nodes = async (): Promise<NodeView[]> =>
+  ((await (await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/nodes`)).json()) as { nodes: NodeView[] }).nodes;
+const nodeOf = async (id: string): Promise<NodeView> => (await nodes()).find((n) => n.node === id)!;
+
+/** Requests of many tenants from `concurrency` loops, one after another, until stopped; every outcome kept. */
+function steadyTraffic(prefix: string, concurrency: number) {
+  const outcomes: { status: number; backend?: string }[] = [];
+  let running = true;
+  let next = 0;
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (running) {
+      const tenant = `t-${next++ % 97}`;
+      const reply = await send(gateway.port, `${prefix}x`, { tenant }).catch(() => ({ status: 0, text: '' }));
+      outcomes.push(reply.status === 200 ? { status: 200, backend: (JSON.parse(reply.text) as { backend: string }).backend } : { status: reply.status });
+    }
+  });
+  return {
+    outcomes,
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+describe('node health', () => {
+  it('takes a killed node out at once on connection failures, and brings it back through slow start', async () => {
+    const traffic = steadyTraffic('/c/', 4);
+    await expect.poll(() => ['n0', 'n1', 'n2'].every((id) => traffic.outcomes.some((o) => o.backend === id)), { timeout: 10_000 }).toBe(true);
+    const killed = backends[1]!;
+    const port = Number(new URL(killed.url).port);
+    await killed.close();
+    const failedBefore = traffic.outcomes.filter((o) => o.status !== 200).length;
+    await expect.poll(async () => (await nodeOf('n1')).health, { timeout: 10_000 }).toBe(0);
+    const down = await nodeOf('n1');
+    expect(['connect-failures', 'check-failing']).toContain(down.reason);
+    expect(down.points).toBe(0);
+    // Only the requests sent there before it was found out failed: at most 5 in a row, plus those in flight.
+    const failed = traffic.outcomes.filter((o) => o.status !== 200);
+    expect(failed.length - failedBefore).toBeLessThanOrEqual(5 + 4);
+    expect(failed.every((o) => o.status === 502)).toBe(true);
+
+    // From here on no request reaches it and none fails.
+    const requestsWhenDown = down.requests;
+    const mark = traffic.outcomes.length;
+    await expect.poll(() => traffic.outcomes.length - mark, { timeout: 10_000 }).toBeGreaterThan(200);
+    expect(traffic.outcomes.slice(mark).filter((o) => o.status !== 200)).toEqual([]);
+    expect((await nodeOf('n1')).requests).toBe(requestsWhenDown);
+
+    // Back on its port: two passing checks, then 20% of its weight, stepping up to all of it.
+    backends[1] = await startBackend('n1', nodeHandler, {}, port);
+    await expect.poll(async () => (await nodeOf('n1')).health, { timeout: 10_000 }).toBe(1);
+    const points: number[] = [];
+    await expect
+      .poll(
+        async () => {
+          const { points: now } = await nodeOf('n1');
+          if (points.at(-1) !== now) points.push(now);
+          return now;
+        },
+        { timeout: 10_000, interval: 50 },
+      )
+      .toBe(150);
+    expect(points[0]).toBeLessThanOrEqual(60);
+    expect(points).toEqual([...points].sort((a, b) => a - b));
+    await expect.poll(async () => (await nodeOf('n1')).requests, { timeout: 10_000 }).toBeGreaterThan(requestsWhenDown);
+    await traffic.stop();
+    const metrics = await gateway.metrics();
+    expect(metricValue(metrics, 'ringgate_node_health', 'node="n1"')).toBe(1);
+    expect(metricValue(metrics, 'ringgate_node_check_passing', 'node="n1"')).toBe(1);
+    expect(metricValue(metrics, 'ringgate_ring_rebuilds_total')).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
+  it('takes a node answering 50% 5xx out of the ring, leaving the others serving', async () => {
+    const traffic = steadyTraffic('/f/', 4);
+    await expect.poll(async () => (await nodeOf('f1')).reason, { timeout: 15_000 }).toBe('5xx-rate');
+    const out = await nodeOf('f1');
+    expect(out.health).toBeLessThan(0.3);
+    expect(out.points).toBe(0);
+    const mark = traffic.outcomes.length;
+    await expect.poll(() => traffic.outcomes.length - mark, { timeout: 10_000 }).toBeGreaterThan(200);
+    await traffic.stop();
+    const after = traffic.outcomes.slice(mark);
+    expect(after.filter((o) => o.status !== 200)).toEqual([]);
+    expect(after.some((o) => o.backend === 'f1')).toBe(false);
+    expect(new Set(after.map((o) => o.backend))).toEqual(new Set(['f0', 'f2']));
+  }, 40_000);
+});

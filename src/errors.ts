@@ -7,6 +7,12 @@
 export const ERRORS = {
   ERR_ACCEPTOR_EXIT: { status: null, retryable: true, message: 'an acceptor thread exited; the coordinator restarts it' },
   ERR_ACCEPTOR_START: { status: null, retryable: false, message: 'an acceptor thread could not start' },
+  ERR_ADMIN_FORBIDDEN: {
+    status: 403,
+    retryable: false,
+    message: 'admin writes need GATEWAY_ADMIN_TOKEN when the admin server does not listen on loopback',
+  },
+  ERR_ADMIN_UNAUTHORIZED: { status: 401, retryable: false, message: 'missing or wrong admin bearer token' },
   ERR_BAD_FRAMING: {
     status: 400,
     retryable: false,
@@ -14,6 +20,7 @@ export const ERRORS = {
   },
   ERR_BAD_HOST: { status: 400, retryable: false, message: 'request must carry exactly one valid Host header (host[:port])' },
   ERR_BAD_PATH: { status: 400, retryable: false, message: 'request path must start with "/" and must not climb above the root' },
+  ERR_BAD_PUSH: { status: 400, retryable: false, message: 'invalid control-plane push' },
   ERR_BODY_TOO_LARGE: { status: 413, retryable: false, message: 'request body exceeds the configured limit' },
   ERR_CONFIG: { status: null, retryable: false, message: 'invalid configuration' },
   ERR_HEADERS_TOO_LARGE: { status: 431, retryable: false, message: 'request headers exceed the configured limit' },
@@ -26,6 +33,8 @@ export const ERRORS = {
   ERR_METRICS: { status: 500, retryable: true, message: 'metrics collection failed' },
   ERR_MISSING_TENANT: { status: 400, retryable: false, message: 'request has no tenant id header' },
   ERR_NO_ROUTE: { status: 404, retryable: false, message: 'no route matches this path' },
+  ERR_PUSH_FROM_FUTURE: { status: 400, retryable: false, message: 'push timestamp is more than 2 s ahead of the gateway clock' },
+  ERR_PUSH_OUT_OF_ORDER: { status: 409, retryable: false, message: 'push is older than the last one applied' },
   ERR_RING_EMPTY: { status: 503, retryable: true, message: 'the cluster for this route has no usable node' },
   ERR_SHUTTING_DOWN: { status: 503, retryable: true, message: 'the gateway is draining and accepts no new requests' },
   ERR_UPSTREAM_CONNECT: { status: 502, retryable: true, message: 'the upstream node refused or reset the connection' },

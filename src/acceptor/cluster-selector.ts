@@ -1,5 +1,5 @@
 import type { BoundedLoad } from '../routing/bounded-load.js';
-import { CandidateWalk, type NodeLoads, type NodePredicate } from '../routing/selection.js';
+import { CandidateWalk, leastLoaded, type NodeLoads, type NodePredicate } from '../routing/selection.js';
 import type { RingVisitor } from '../shm/ring-buffer.js';
 
 /**
@@ -9,6 +9,8 @@ import type { RingVisitor } from '../shm/ring-buffer.js';
 export class ClusterSelector implements RingVisitor {
   k = 1;
   readonly #walk: CandidateWalk;
+  /** Where least-connections starts looking, moved on each time so ties spread. */
+  #rotation = 0;
 
   constructor(
     readonly nodes: number,
@@ -22,5 +24,12 @@ export class ClusterSelector implements RingVisitor {
 
   visit(owners: Uint16Array, base: number, count: number, start: number): number {
     return this.#walk.choose(owners, base, count, start, this.k, this.loads, this.predicate);
+  }
+
+  /** The least loaded usable node, whatever the ring says (-1: none). */
+  leastConnections(): number {
+    if (this.nodes === 0) return -1;
+    this.#rotation = (this.#rotation + 1) % this.nodes;
+    return leastLoaded(this.nodes, this.#rotation, this.loads, this.predicate);
   }
 }

@@ -19,6 +19,10 @@ export const settingsSchema = z.strictObject({
   threads: z.number().int().min(1).max(256).default(availableParallelism()),
   adminPort: port.default(9090),
   adminHost: z.string().min(1).default('127.0.0.1'),
+  /** Bearer token the admin write endpoints require; unset: writes only while the admin server listens on loopback. */
+  adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** After a first control-plane push, routing falls back to least-connections when none arrives for this long. */
+  controlTtlMs: z.number().int().min(100).max(3_600_000).default(15_000),
   drainMs: z.number().int().min(0).max(600_000).default(10_000),
   allowUwsFallback: z.boolean().default(false),
   /** V8 young generation of each acceptor thread; V8 sizes each semi-space at a third of it. */
@@ -170,6 +174,8 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_THREADS: { key: 'threads', kind: 'int' },
   GATEWAY_ADMIN_PORT: { key: 'adminPort', kind: 'int' },
   GATEWAY_ADMIN_HOST: { key: 'adminHost', kind: 'string' },
+  GATEWAY_ADMIN_TOKEN: { key: 'adminToken', kind: 'string' },
+  GATEWAY_CONTROL_TTL_MS: { key: 'controlTtlMs', kind: 'int' },
   GATEWAY_DRAIN_MS: { key: 'drainMs', kind: 'int' },
   GATEWAY_ALLOW_UWS_FALLBACK: { key: 'allowUwsFallback', kind: 'bool' },
   GATEWAY_INLINE_ACCEPTOR: { key: 'inlineAcceptor', kind: 'bool' },

@@ -1,5 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ERRORS, type AnsweredCode } from '../errors.js';
+import type { PushOutcome } from './control-plane.js';
 import type { Logger } from '../log.js';
 import type { TenantOrder } from './tenant-tracker.js';
 
@@ -12,6 +15,8 @@ export interface AdminRoutes {
   tenants(top: number, order: TenantOrder): unknown;
   /** GET /v1/nodes: every node's health, weight, points, zone, slow start, in-flight and why it is in or out. */
   nodes(): unknown;
+  /** POST /v1/nodes: a control-plane push (already authorized, parsed from JSON). */
+  pushNodes(body: unknown): PushOutcome;
   /** GET /tenants/<id>: one tenant with its last windows; undefined (404) when it is not tracked. */
   tenant(id: string): object | undefined;
 }
@@ -40,13 +45,68 @@ function tenantIdOf(segment: string): string | undefined {
   }
 }
 
+/** Who may call the endpoints that change state. */
+export interface WriteAccess {
+  /** GATEWAY_ADMIN_TOKEN: required as `Authorization: Bearer <token>` when set. */
+  readonly token: string | undefined;
+  /** Without a token, writes are refused unless the admin server listens on loopback only. */
+  readonly loopback: boolean;
+}
+
+/** The largest admin request body read: a push for ~50,000 nodes. */
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+function answerJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+function answerError(res: ServerResponse, code: AnsweredCode, error: string = ERRORS[code].message): void {
+  answerJson(res, ERRORS[code].status, { error, code });
+}
+
+function refusal(req: IncomingMessage, access: WriteAccess): AnsweredCode | null {
+  if (access.token === undefined) return access.loopback ? null : 'ERR_ADMIN_FORBIDDEN';
+  const given = Buffer.from(req.headers.authorization ?? '');
+  const wanted = Buffer.from(`Bearer ${access.token}`);
+  return given.length === wanted.length && timingSafeEqual(given, wanted) ? null : 'ERR_ADMIN_UNAUTHORIZED';
+}
+
+/** The request's JSON body, or why there is none to use. */
+async function readJson(req: IncomingMessage): Promise<{ body: unknown } | { error: string }> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    if (bytes > MAX_BODY_BYTES) return { error: `(body): over ${MAX_BODY_BYTES} bytes` };
+    chunks.push(chunk);
+  }
+  try {
+    return { body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
+  } catch (err) {
+    return { error: `(body): not JSON: ${(err as Error).message}` };
+  }
+}
+
+async function pushNodes(req: IncomingMessage, res: ServerResponse, routes: AdminRoutes, access: WriteAccess): Promise<void> {
+  const refused = refusal(req, access);
+  if (refused !== null) {
+    req.resume();
+    return answerError(res, refused);
+  }
+  const read = await readJson(req);
+  if ('error' in read) return answerError(res, 'ERR_BAD_PUSH', read.error);
+  const outcome = routes.pushNodes(read.body);
+  if (outcome.ok) answerJson(res, 200, { applied: outcome.applied });
+  else answerError(res, outcome.code, outcome.error);
+}
+
 export interface AdminServer {
   readonly port: number;
   close(): Promise<void>;
 }
 
 /** Admin HTTP server (node:http: low traffic, main thread). Bound to 127.0.0.1 unless configured. */
-export async function startAdminServer(host: string, port: number, routes: AdminRoutes, log: Logger): Promise<AdminServer> {
+export async function startAdminServer(host: string, port: number, routes: AdminRoutes, access: WriteAccess, log: Logger): Promise<AdminServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     if (req.method === 'GET' && path === '/metrics') {
@@ -59,8 +119,12 @@ export async function startAdminServer(host: string, port: number, routes: Admin
       );
       return;
     }
-    if (req.method === 'GET' && path === '/v1/nodes') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes.nodes()));
+    if (req.method === 'GET' && path === '/v1/nodes') return answerJson(res, 200, routes.nodes());
+    if (req.method === 'POST' && path === '/v1/nodes') {
+      pushNodes(req, res, routes, access).catch((err: Error) => {
+        log.warn({ err }, 'control-plane push failed');
+        if (!res.headersSent) answerError(res, 'ERR_BAD_PUSH', `(body): ${err.message}`);
+      });
       return;
     }
     if (req.method === 'GET' && path === '/tenants') {

@@ -12,6 +12,7 @@ import { createClusterRings, tenantCandidates } from './rings.js';
 import { createNodeTable, inFlight, nodeRequests, releaseLane } from '../shm/node-table.js';
 import { createTenantTable } from '../shm/tenant-table.js';
 import { InlineAcceptor } from './inline-acceptor.js';
+import { ControlPlane } from './control-plane.js';
 import { NodeMonitor } from './node-monitor.js';
 import { TenantTracker } from './tenant-tracker.js';
 import { Supervisor, type AcceptorHost } from './supervisor.js';
@@ -34,6 +35,11 @@ async function freePort(host: string): Promise<number> {
   const { port } = probe.address() as AddressInfo;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
+}
+
+/** Admin writes without a token are allowed only on these. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 const ACCEPTOR_URL = new URL('../acceptor/worker.js', import.meta.url);
@@ -67,6 +73,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   const tenants = new TenantTracker(tenantTable, settings, log, Date.now);
   const candidatesOf = tenantCandidates(config, rings, hash32);
   const nodeMonitor = new NodeMonitor(config, nodeTable, rings, hash32, log, Date.now);
+  const controlPlane = new ControlPlane(nodeMonitor, nodeTable, settings.controlTtlMs, Date.now, log);
   const nodeViews = () =>
     nodeMonitor.views().map((view) => ({ ...view, inFlight: inFlight(nodeTable, view.index), requests: nodeRequests(nodeTable, view.index) }));
 
@@ -76,6 +83,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
     ringPoints: () => [...rings].map(([cluster, ring]) => ({ cluster, points: activePointCount(ring.shared) })),
     nodes: nodeViews,
     ringRebuilds: () => nodeMonitor.rebuilds,
+    routingMode: () => controlPlane.mode,
     panicActivations: () => nodeMonitor.panicActivations,
     liveTenants: () => tenants.live,
     tenantEvictions: () => tenants.evictions,
@@ -99,12 +107,14 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
         rebalances: tenants.rebalances,
         tenants: tenants.top(top, order).map((view) => ({ ...view, candidates: candidatesOf(view.tenant, view.k) })),
       }),
-      nodes: () => ({ nodes: nodeViews() }),
+      nodes: () => ({ routingMode: controlPlane.mode, nodes: nodeViews() }),
+      pushNodes: (body) => controlPlane.push(body),
       tenant: (id) => {
         const detail = tenants.tenant(id);
         return detail && { window: tenants.windows, ...detail, candidates: candidatesOf(detail.tenant, detail.k) };
       },
     },
+    { token: settings.adminToken, loopback: isLoopback(settings.adminHost) },
     log,
   ).catch(async (err: Error) => {
     await demo.close();
@@ -134,13 +144,19 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
 
   const running = supervisor;
   tenants.start();
-  nodeMonitor.start(settings.scoreWindowMs);
+  nodeMonitor.start();
+  const nodeWindows = setInterval(() => {
+    nodeMonitor.tick();
+    controlPlane.tick();
+  }, settings.scoreWindowMs);
+  nodeWindows.unref();
   return {
     config,
     port,
     adminPort: admin.port,
     stop: async () => {
       tenants.stop();
+      clearInterval(nodeWindows);
       await nodeMonitor.stop();
       await running.drain(settings.drainMs);
       await Promise.all([admin.close(), demo.close()]);

@@ -24,6 +24,18 @@ interface Node {
   usableSince: number;
   score: number;
   points: number;
+  /** Pushed by the control plane; undefined: unknown (the weight uses the default). */
+  cacheLocality: number | undefined;
+  /** Pushed by the control plane, overriding the zone's cost. */
+  azCost: number | undefined;
+}
+
+/** One node's values in a control-plane push, its node resolved to a node-table index. */
+export interface NodePush {
+  readonly index: number;
+  readonly health?: number | undefined;
+  readonly cacheHitRate?: number | undefined;
+  readonly azCost?: number | undefined;
 }
 
 interface Cluster {
@@ -73,7 +85,6 @@ export class NodeMonitor {
   readonly #byIndex: Node[] = [];
   readonly #prober: HealthProber;
   readonly #probeTargets: ProbeTarget[] = [];
-  #timer: NodeJS.Timeout | null = null;
   #rebuilds = 0;
   #panicActivations = 0;
 
@@ -98,6 +109,8 @@ export class NodeMonitor {
           usableSince: -Infinity,
           score: 1,
           points: 0,
+          cacheLocality: undefined,
+          azCost: undefined,
         };
         this.#byIndex[node.index] = node;
         if (active !== null) this.#probeTargets.push({ node: node.index, url: nodeConfig.url, check: active });
@@ -111,16 +124,12 @@ export class NodeMonitor {
     }
   }
 
-  /** Active checks and one window every `windowMs`, until stop(). */
-  start(windowMs: number): void {
-    this.#timer = setInterval(() => this.tick(), windowMs);
-    this.#timer.unref();
+  /** Active checks, until stop(); windows come from tick(). */
+  start(): void {
     this.#prober.start(this.#probeTargets);
   }
 
   async stop(): Promise<void> {
-    if (this.#timer !== null) clearInterval(this.#timer);
-    this.#timer = null;
     await this.#prober.stop();
   }
 
@@ -138,6 +147,33 @@ export class NodeMonitor {
     if (node === undefined) return;
     node.health.recordCheck(ok, this.#clock());
     this.#refresh(this.#clusters[node.cluster]!);
+  }
+
+  /**
+   * A validated control-plane push, applied whole: pushed health counts while fresh (`ttlMs`),
+   * cache hit rate and zone cost until the next push changes them.
+   */
+  applyPush(pushes: readonly NodePush[], ttlMs: number): void {
+    const now = this.#clock();
+    const touched = new Set<number>();
+    for (const push of pushes) {
+      const node = this.#byIndex[push.index]!;
+      if (push.health !== undefined) node.health.push(push.health, now, ttlMs);
+      if (push.cacheHitRate !== undefined) node.cacheLocality = push.cacheHitRate;
+      if (push.azCost !== undefined) node.azCost = push.azCost;
+      touched.add(node.cluster);
+    }
+    for (const cluster of touched) this.#refresh(this.#clusters[cluster]!);
+  }
+
+  /** The node-table index of node `id` in `cluster`, or of the only node so named when `cluster` is undefined; else why not. */
+  resolve(id: string, cluster: string | undefined): number | string {
+    const matches = this.#clusters
+      .filter((c) => cluster === undefined || c.name === cluster)
+      .flatMap((c) => c.nodes.filter((node) => node.id === id));
+    if (matches.length === 1) return matches[0]!.index;
+    if (matches.length === 0) return cluster === undefined ? 'no node has this id' : `cluster ${JSON.stringify(cluster)} has no node with this id`;
+    return 'several clusters have a node with this id: name its cluster';
   }
 
   /** One window: the acceptors' counters into each node's health, then health, panic and rings. */
@@ -222,7 +258,8 @@ export class NodeMonitor {
     return {
       configWeight: node.config.weight,
       health: panic ? Math.max(node.score, USABLE_HEALTH) : node.score,
-      azCost: zoneCost(node.config.az, undefined),
+      cacheLocality: node.cacheLocality,
+      azCost: node.azCost ?? zoneCost(node.config.az, undefined),
       msSinceUsable: now - node.usableSince,
     };
   }

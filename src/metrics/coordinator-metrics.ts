@@ -17,6 +17,7 @@ export interface CoordinatorReadings {
     activeCheck: 'passing' | 'failing' | 'off';
   }[];
   ringRebuilds(): number;
+  routingMode(): 'ring' | 'least-connections';
   panicActivations(): number;
   liveTenants(): number;
   tenantEvictions(): number;
@@ -66,6 +67,14 @@ export class CoordinatorMetrics {
       collect() {
         this.reset();
         this.inc(readings.ringRebuilds());
+      },
+    });
+    new Gauge({
+      ...def('ringgate_routing_mode'),
+      labelNames: ['mode'],
+      collect() {
+        const mode = readings.routingMode();
+        for (const each of ['ring', 'least-connections'] as const) this.set({ mode: each }, each === mode ? 1 : 0);
       },
     });
     new Counter({

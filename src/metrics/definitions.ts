@@ -69,6 +69,11 @@ export const METRICS = {
     help: 'Rings republished because a node joined, left, or moved past the points threshold',
     labels: [],
   },
+  ringgate_routing_mode: {
+    type: 'gauge',
+    help: 'How requests are routed: 1 for the current mode (ring; least-connections while the control plane is stale)',
+    labels: ['mode'],
+  },
   ringgate_tenant_evictions_total: {
     type: 'counter',
     help: 'Tenants evicted from the shared tenant table (idle past GATEWAY_TENANT_TTL_MS, or least recently seen beyond GATEWAY_MAX_TENANTS)',

@@ -94,3 +94,31 @@ export function clockwiseNodes(owners: ArrayLike<number>, start: number, count: 
   }
   return order;
 }
+
+/**
+ * Least connections over a cluster's `nodes`, ignoring the ring (the fallback while the control
+ * plane is stale): the least loaded node `accept` accepts, else the least loaded it called
+ * Overloaded, else -1. Ties go to the first met from `start`, which callers rotate so that ties
+ * spread instead of piling onto node 0.
+ */
+export function leastLoaded(nodes: number, start: number, loads: NodeLoads, accept: NodePredicate): number {
+  let best = -1;
+  let bestLoad = Infinity;
+  let spill = -1;
+  let spillLoad = Infinity;
+  for (let i = 0; i < nodes; i++) {
+    const node = (start + i) % nodes;
+    const load = loads.load(node);
+    const verdict = accept.verdict(node, load);
+    if (verdict === Verdict.Accept) {
+      if (load < bestLoad) {
+        best = node;
+        bestLoad = load;
+      }
+    } else if (verdict === Verdict.Overloaded && load < spillLoad) {
+      spill = node;
+      spillLoad = load;
+    }
+  }
+  return best >= 0 ? best : spill;
+}

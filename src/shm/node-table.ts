@@ -7,6 +7,9 @@
  *
  * Layout, Int32 words:
  *   NODE_COUNT, CLUSTER_COUNT, LANE_COUNT            coordinator, once at creation
+ *   ROUTING_MODE  RoutingMode: the ring, or least-    coordinator Atomics.store when the control plane
+ *                 connections while the control       goes stale or comes back; acceptors
+ *                 plane is stale                      Atomics.load per request
  *   per node n, NODE_WORDS at NODES_OFFSET + n × NODE_WORDS:
  *     IN_FLIGHT   requests given to the node that     acceptor Atomics.add(+1) when it picks the node,
  *                 it has not answered yet             Atomics.sub(1) once the node is done with the
@@ -44,7 +47,15 @@ import type { NodeLoads } from '../routing/selection.js';
 export const NODE_COUNT = 0;
 export const CLUSTER_COUNT = 1;
 export const LANE_COUNT = 2;
+export const ROUTING_MODE = 3;
 export const NODES_OFFSET = 4;
+
+export const enum RoutingMode {
+  /** Consistent hashing by the request's key (tenant affinity). */
+  Ring = 0,
+  /** The least loaded usable node, whatever the key: the control plane's data is stale. */
+  LeastConnections = 1,
+}
 
 export const IN_FLIGHT = 0;
 export const REQUESTS = 1;
@@ -234,6 +245,15 @@ export function nodeHealth(table: NodeTable, node: number): number {
 /** Coordinator: whether cluster c routes over all its nodes, healthy or not (panic mode). */
 export function setClusterPanic(table: NodeTable, cluster: number, panic: boolean): void {
   Atomics.store(table.words, clusterWord(table, cluster, PANIC), panic ? 1 : 0);
+}
+
+/** Coordinator: how every cluster routes from now on. */
+export function setRoutingMode(table: NodeTable, mode: RoutingMode): void {
+  Atomics.store(table.words, ROUTING_MODE, mode);
+}
+
+export function routingMode(table: NodeTable): RoutingMode {
+  return Atomics.load(table.words, ROUTING_MODE) as RoutingMode;
 }
 
 export function clusterPanic(table: NodeTable, cluster: number): boolean {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CandidateWalk, clockwiseNodes, Verdict, type NodeLoads, type NodePredicate } from '../../src/routing/selection.js';
+import { CandidateWalk, clockwiseNodes, leastLoaded, Verdict, type NodeLoads, type NodePredicate } from '../../src/routing/selection.js';
 
 const ACCEPT_ALL: NodePredicate = { verdict: () => Verdict.Accept };
 
@@ -69,5 +69,19 @@ describe('selection walk', () => {
     const ring = Array.from({ length: 400 }, (_, i) => i % 4);
     expect(new CandidateWalk(4).choose(ring, 0, ring.length, 7, 2, loadsOf([0, 0, 0, 0]), counting)).toBe(-1);
     expect(asked).toEqual([3, 0, 1, 2]);
+  });
+});
+
+describe('least connections (the stale control plane\'s fallback)', () => {
+  it('takes the least loaded accepted node, ties to the first from the start, whatever the ring', () => {
+    expect(leastLoaded(4, 0, loadsOf([3, 1, 2, 1]), ACCEPT_ALL)).toBe(1);
+    expect(leastLoaded(4, 2, loadsOf([3, 1, 2, 1]), ACCEPT_ALL)).toBe(3);
+    expect(leastLoaded(4, 0, loadsOf([3, 1, 2, 0]), verdicts('AAAR'))).toBe(1);
+  });
+
+  it('falls back to the least loaded overloaded node, and answers -1 when every node is rejected', () => {
+    expect(leastLoaded(3, 0, loadsOf([5, 4, 6]), verdicts('OOO'))).toBe(1);
+    expect(leastLoaded(3, 0, loadsOf([5, 4, 6]), verdicts('OOA'))).toBe(2);
+    expect(leastLoaded(3, 1, loadsOf([0, 0, 0]), verdicts('RRR'))).toBe(-1);
   });
 });

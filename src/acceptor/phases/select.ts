@@ -4,7 +4,7 @@ import { loadBound } from '../../routing/bounded-load.js';
 import type { Hash32 } from '../../routing/ring.js';
 import { HashKind } from '../../routing/route-table.js';
 import { routingKey } from '../../routing/routing-key.js';
-import { clusterInFlight, startNodeRequest, type NodeTable } from '../../shm/node-table.js';
+import { clusterInFlight, routingMode, RoutingMode, startNodeRequest, type NodeTable } from '../../shm/node-table.js';
 import { readRing } from '../../shm/ring-buffer.js';
 import { shardFactor, type TenantTable } from '../../shm/tenant-table.js';
 import type { RequestContext } from '../request-context.js';
@@ -41,7 +41,8 @@ export class Selection {
       selector.k = keyedByTenant ? shardFactor(this.#tenants, ctx.tenantSlot) : 1;
       bounded.bound = loadBound(clusterInFlight(this.#nodes, plan.cluster), selector.nodes, this.#balanceFactor);
     }
-    const owner = readRing(plan.ring, keyHash, selector);
+    // While the control plane is stale, tenant affinity is suspended: least connections instead.
+    const owner = routingMode(this.#nodes) === RoutingMode.LeastConnections ? selector.leastConnections() : readRing(plan.ring, keyHash, selector);
     if (owner < 0) return 'ERR_RING_EMPTY';
     ctx.node = plan.nodeBase + owner;
     ctx.cluster = plan.cluster;

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import type { AnsweredCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import { RoutingMode, setRoutingMode, type NodeTable } from '../shm/node-table.js';
+import type { NodeMonitor, NodePush } from './node-monitor.js';
+
+/** A push may be this far ahead of the gateway's clock (clock skew between hosts), no further. */
+const MAX_FUTURE_MS = 2_000;
+
+const score = z.number().min(0).max(1);
+
+/** `POST /v1/nodes`: what a controller knows of each node, stamped with its clock (epoch ms). */
+const pushSchema = z.strictObject({
+  timestamp: z.number().int().nonnegative(),
+  nodes: z
+    .array(
+      z.strictObject({
+        id: z.string().min(1),
+        /** Needed only when several clusters have a node with this id. */
+        cluster: z.string().min(1).optional(),
+        health: score.optional(),
+        cacheHitRate: score.optional(),
+        azCost: z.number().min(1).max(1000).optional(),
+      }),
+    )
+    .min(1)
+    .max(100_000),
+});
+
+export type PushOutcome = { readonly ok: true; readonly applied: number } | { readonly ok: false; readonly code: AnsweredCode; readonly error: string };
+
+/**
+ * The control plane's side of node state: validates a push whole before anything is applied
+ * (schema, clock, every node resolved), applies it through the node monitor, and watches for
+ * staleness: once pushes have started, none for GATEWAY_CONTROL_TTL_MS switches every cluster to
+ * least-connections over healthy nodes until they resume (DESIGN: "Control plane stale").
+ */
+export class ControlPlane {
+  readonly #monitor: NodeMonitor;
+  readonly #table: NodeTable;
+  readonly #ttlMs: number;
+  readonly #clock: () => number;
+  readonly #log: Logger;
+  #lastTimestamp = -Infinity;
+  /** Gateway time of the last push applied; null before the first. */
+  #lastPushAt: number | null = null;
+  #stale = false;
+
+  constructor(monitor: NodeMonitor, table: NodeTable, ttlMs: number, clock: () => number, log: Logger) {
+    this.#monitor = monitor;
+    this.#table = table;
+    this.#ttlMs = ttlMs;
+    this.#clock = clock;
+    this.#log = log;
+  }
+
+  get mode(): 'ring' | 'least-connections' {
+    return this.#stale ? 'least-connections' : 'ring';
+  }
+
+  push(body: unknown): PushOutcome {
+    const parsed = pushSchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return { ok: false, code: 'ERR_BAD_PUSH', error: `${issue.path.join('.') || '(body)'}: ${issue.message}` };
+    }
+    const { timestamp, nodes } = parsed.data;
+    const now = this.#clock();
+    if (timestamp > now + MAX_FUTURE_MS) {
+      return { ok: false, code: 'ERR_PUSH_FROM_FUTURE', error: `timestamp ${timestamp} is ${timestamp - now} ms ahead of the gateway clock` };
+    }
+    if (timestamp < this.#lastTimestamp) {
+      return { ok: false, code: 'ERR_PUSH_OUT_OF_ORDER', error: `timestamp ${timestamp} is older than the last applied push (${this.#lastTimestamp})` };
+    }
+    const resolved: NodePush[] = [];
+    for (const [i, node] of nodes.entries()) {
+      const index = this.#monitor.resolve(node.id, node.cluster);
+      if (typeof index === 'string') return { ok: false, code: 'ERR_BAD_PUSH', error: `nodes.${i}.id = ${JSON.stringify(node.id)}: ${index}` };
+      resolved.push({ index, health: node.health, cacheHitRate: node.cacheHitRate, azCost: node.azCost });
+    }
+    this.#monitor.applyPush(resolved, this.#ttlMs);
+    this.#lastTimestamp = timestamp;
+    this.#lastPushAt = now;
+    if (this.#stale) this.#setStale(false);
+    return { ok: true, applied: resolved.length };
+  }
+
+  /** Called every window: switches to least-connections once pushes have stopped for the TTL. */
+  tick(): void {
+    if (this.#stale || this.#lastPushAt === null) return;
+    if (this.#clock() - this.#lastPushAt > this.#ttlMs) this.#setStale(true);
+  }
+
+  #setStale(stale: boolean): void {
+    this.#stale = stale;
+    setRoutingMode(this.#table, stale ? RoutingMode.LeastConnections : RoutingMode.Ring);
+    if (stale) this.#log.warn({ ttlMs: this.#ttlMs }, 'control plane stale: routing by least connections over healthy nodes');
+    else this.#log.info('control plane back: routing by the ring again');
+  }
+}

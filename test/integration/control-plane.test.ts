@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type Backend } from '../helpers/backends.js';
+import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { expectError, send } from '../helpers/http.js';
+
+const TOKEN = 'test-admin-token-0123456789';
+let backends: Backend[] = [];
+let gateway: GatewayProcess;
+
+beforeAll(async () => {
+  backends = await Promise.all(['n0', 'n1', 'n2'].map((id) => startBackend(id)));
+  gateway = await startGateway(
+    { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: backends.map((b) => ({ id: b.id, url: b.url })) } } },
+    { GATEWAY_ADMIN_TOKEN: TOKEN, GATEWAY_CONTROL_TTL_MS: '600', GATEWAY_SCORE_WINDOW_MS: '100' },
+  );
+});
+
+afterAll(async () => {
+  expect(await gateway?.stop()).toBe(0);
+  await Promise.all(backends.map((b) => b.close()));
+});
+
+interface NodesReply {
+  routingMode: string;
+  nodes: { node: string; health: number; reason: string; points: number }[];
+}
+
+const nodes = async (): Promise<NodesReply> => (await (await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/nodes`)).json()) as NodesReply;
+
+async function push(body: unknown, token: string | null = TOKEN): Promise<{ status: number; text: string }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  const reply = await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/nodes`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return { status: reply.status, text: await reply.text() };
+}
+
+const backendOf = async (tenant: string): Promise<string> => (JSON.parse((await send(gateway.port, '/x', { tenant })).text) as { backend: string }).backend;
+
+describe('control plane', () => {
+  it('refuses pushes without the right bearer token', async () => {
+    expectError(await push({ timestamp: Date.now(), nodes: [{ id: 'n0', health: 1 }] }, null), 'ERR_ADMIN_UNAUTHORIZED');
+    expectError(await push({ timestamp: Date.now(), nodes: [{ id: 'n0', health: 1 }] }, 'wrong-token-0123456789-xx'), 'ERR_ADMIN_UNAUTHORIZED');
+  });
+
+  it('refuses bad bodies naming the field, future and out-of-order pushes, and applies nothing of a refused push', async () => {
+    const bad = await push({ timestamp: Date.now(), nodes: [{ id: 'n0', health: 2 }] });
+    expectError(bad, 'ERR_BAD_PUSH');
+    expect(JSON.parse(bad.text).error).toMatch(/^nodes\.0\.health: /);
+    expectError(await push('{not json'), 'ERR_BAD_PUSH');
+    // The first entry is fine, the second names no node: neither is applied.
+    const half = await push({ timestamp: Date.now(), nodes: [{ id: 'n0', health: 0.05 }, { id: 'nope', health: 1 }] });
+    expectError(half, 'ERR_BAD_PUSH');
+    expect(JSON.parse(half.text).error).toMatch(/^nodes\.1\.id = "nope"/);
+    expect((await nodes()).nodes.find((n) => n.node === 'n0')).toMatchObject({ health: 1, reason: 'healthy' });
+    expectError(await push({ timestamp: Date.now() + 10_000, nodes: [{ id: 'n0', health: 1 }] }), 'ERR_PUSH_FROM_FUTURE');
+    expect((await push({ timestamp: Date.now(), nodes: [{ id: 'n0', health: 1 }] })).status).toBe(200);
+    expectError(await push({ timestamp: Date.now() - 60_000, nodes: [{ id: 'n0', health: 1 }] }), 'ERR_PUSH_OUT_OF_ORDER');
+  });
+
+  it('routes by pushed health, falls back to least connections when pushes stop, and back to the ring when they resume', async () => {
+    const tenants = Array.from({ length: 40 }, (_, i) => `tenant-${i}`);
+    // n1 pushed unhealthy: off the ring, and no tenant lands on it.
+    expect((await push({ timestamp: Date.now(), nodes: [{ id: 'n1', health: 0.1 }, { id: 'n0', cacheHitRate: 0.9 }] })).text).toBe('{"applied":2}');
+    expect((await nodes()).nodes.find((n) => n.node === 'n1')).toMatchObject({ reason: 'pushed', points: 0 });
+    for (const tenant of tenants) expect(await backendOf(tenant)).not.toBe('n1');
+    expect((await nodes()).routingMode).toBe('ring');
+
+    // No push for the TTL: least connections over healthy nodes, tenant affinity suspended.
+    await expect.poll(async () => (await nodes()).routingMode, { timeout: 5_000 }).toBe('least-connections');
+    const metrics = await gateway.metrics();
+    expect(metricValue(metrics, 'ringgate_routing_mode', 'mode="least-connections"')).toBe(1);
+    expect(metricValue(metrics, 'ringgate_routing_mode', 'mode="ring"')).toBe(0);
+    const spread = new Set<string>();
+    for (let i = 0; i < 12; i++) spread.add(await backendOf('one-tenant'));
+    expect(spread.size).toBeGreaterThan(1);
+
+    // Pushes resume: the ring again, and a tenant stays on one node.
+    expect((await push({ timestamp: Date.now(), nodes: [{ id: 'n1', health: 1 }] })).status).toBe(200);
+    expect((await nodes()).routingMode).toBe('ring');
+    const home = new Set<string>();
+    for (let i = 0; i < 12; i++) home.add(await backendOf('one-tenant'));
+    expect(home.size).toBe(1);
+  });
+});
+
+describe('admin writes without a token', () => {
+  it('are refused when the admin server listens beyond loopback', async () => {
+    const open = await startGateway(
+      { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'n0', url: backends[0]!.url }] } } },
+      { GATEWAY_ADMIN_HOST: '0.0.0.0', GATEWAY_THREADS: '1' },
+    );
+    try {
+      const reply = await fetch(`http://127.0.0.1:${open.adminPort}/v1/nodes`, { method: 'POST', body: JSON.stringify({ timestamp: Date.now(), nodes: [{ id: 'n0' }] }) });
+      expectError({ status: reply.status, text: await reply.text() }, 'ERR_ADMIN_FORBIDDEN');
+    } finally {
+      expect(await open.stop()).toBe(0);
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import type { us_listen_socket } from 'uWebSockets.js';
 import { loadHash32, loadTenantKeyer } from '../hash.js';
 import { RequestRecorder } from '../metrics/request-recorder.js';
+import { otherZones, ZoneCrossings } from '../metrics/zone-crossings.js';
 import { attachSharedRing } from '../shm/ring-buffer.js';
 import { attachNodeTable } from '../shm/node-table.js';
 import { attachTenantTable } from '../shm/tenant-table.js';
@@ -49,9 +50,11 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
     const tenants = attachTenantTable(init.tenants);
     const nodes = attachNodeTable(init.nodes);
     const routes = compileRoutes(init.config.routes);
-    const plans = compileRoutePlans(init.config, routes, rings, pools, nodes);
+    const zones = otherZones(init.config);
+    const plans = compileRoutePlans(init.config, routes, rings, pools, nodes, zones);
+    const crossings = new ZoneCrossings(settings.zone ?? '', zones);
     // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
-    const finisher = new Finisher(recorder, tenants, nodes, init.threadIndex);
+    const finisher = new Finisher(recorder, crossings, tenants, nodes, init.threadIndex);
     const runner = new RequestRunner(
       {
         admission: new Admission(settings, routes, plans, tenants, await loadTenantKeyer()),
@@ -81,7 +84,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
 
     link.on('message', (message) => {
       if (message.type === 'collect-metrics') {
-        send({ type: 'metrics', requestId: message.requestId, metrics: recorder.snapshot() });
+        send({ type: 'metrics', requestId: message.requestId, metrics: [...recorder.snapshot(), ...crossings.snapshot()] });
       } else if (message.type === 'drain' && !closing) {
         closing = true;
         // Stop accepting; requests already accepted finish, up to the deadline.

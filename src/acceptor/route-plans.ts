@@ -5,7 +5,8 @@ import { BoundedLoad } from '../routing/bounded-load.js';
 import { UsableNodes } from '../routing/node-usability.js';
 import type { CompiledRoute, RouteTable } from '../routing/route-table.js';
 import { nodeBases } from '../shm/node-numbering.js';
-import { ClusterHealth, ClusterLoads, type NodeTable } from '../shm/node-table.js';
+import { ClusterLoads, ClusterNodeStates, type NodeTable } from '../shm/node-table.js';
+import { zoneAffinity } from '../config/zones.js';
 import type { SharedRing } from '../shm/ring-buffer.js';
 import { ClusterSelector } from './cluster-selector.js';
 import type { UpstreamPools } from './upstream-pools.js';
@@ -25,6 +26,8 @@ export interface RoutePlan {
   readonly cluster: number;
   /** The cluster's selection walk and predicates, shared by its routes. */
   readonly selector: ClusterSelector;
+  /** Per node of the cluster, its zone's index in `zones` when it is not the gateway's, else -1; null without GATEWAY_ZONE. */
+  readonly crossZone: Int16Array | null;
 }
 
 /** One plan per config route, in route order (a route's index is its plan's). */
@@ -34,17 +37,25 @@ export function compileRoutePlans(
   rings: ReadonlyMap<string, SharedRing>,
   pools: UpstreamPools,
   nodes: NodeTable,
+  /** Zones other than the gateway's (metrics/zone-crossings.ts otherZones). */
+  zones: readonly string[],
 ): RoutePlan[] {
   const { bases, clusters } = nodeBases(config.clusters);
   const adaptive = config.settings.routingMode === 'adaptive';
   const selectors = new Map<string, ClusterSelector>();
+  const crossZones = new Map<string, Int16Array | null>();
   for (const [name, cluster] of Object.entries(config.clusters)) {
     const base = bases.get(name)!;
     const loads = new ClusterLoads(nodes, base);
-    const health = new ClusterHealth(nodes, base, clusters.get(name)!, USABLE_HEALTH, PASSIVE_DEFAULTS.connectFailuresDown);
+    const states = new ClusterNodeStates(nodes, base, clusters.get(name)!, {
+      usableHealth: USABLE_HEALTH,
+      connectFailuresDown: PASSIVE_DEFAULTS.connectFailuresDown,
+      zoneAffinity: zoneAffinity(config.settings),
+    });
     // Plain mode: every key on its ring owner, whatever the loads (but never on an unusable node).
     const bounded = adaptive ? new BoundedLoad() : null;
-    selectors.set(name, new ClusterSelector(cluster.nodes.length, loads, new UsableNodes(health, bounded), bounded));
+    selectors.set(name, new ClusterSelector(cluster.nodes.length, loads, new UsableNodes(states, bounded), bounded));
+    crossZones.set(name, config.settings.zone === undefined ? null : Int16Array.from(cluster.nodes, (node) => zones.indexOf(node.az)));
   }
   return table.routes.map((route) => ({
     route,
@@ -53,5 +64,6 @@ export function compileRoutePlans(
     nodeBase: bases.get(route.cluster)!,
     cluster: clusters.get(route.cluster)!,
     selector: selectors.get(route.cluster)!,
+    crossZone: crossZones.get(route.cluster)!,
   }));
 }

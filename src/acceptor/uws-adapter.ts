@@ -38,6 +38,8 @@ export class ClientResponse {
   #pending: Buffer | null = null;
   #pendingOffset = 0;
   #onWritable: ((offset: number) => boolean) | null = null;
+  /** Body bytes handed to write() (zone-crossing metrics). */
+  #bytesWritten = 0;
 
   constructor(res: HttpResponse) {
     this.#res = res;
@@ -75,6 +77,10 @@ export class ClientResponse {
   /** A chunk is waiting for the socket to drain. */
   get backpressured(): boolean {
     return this.#pending !== null;
+  }
+
+  get bytesWritten(): number {
+    return this.#bytesWritten;
   }
 
   /** The peer's address as uWS gives it: 4 bytes (IPv4) or 16 (IPv6). */
@@ -139,6 +145,7 @@ export class ClientResponse {
    */
   write(chunk: Buffer): boolean {
     if (this.#responded) return !this.#aborted;
+    this.#bytesWritten += chunk.length;
     let writable = true;
     const res = this.#res;
     res.cork(() => {

@@ -84,8 +84,15 @@ function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return out;
 }
 
-function convert(name: string, value: string, kind: 'int' | 'number' | 'bool' | 'string'): unknown {
+function convert(name: string, value: string, kind: 'int' | 'number' | 'bool' | 'string' | 'pairs'): unknown {
   if (kind === 'string') return value;
+  if (kind === 'pairs') {
+    // `key=number,key=number`, as a JSON object would give it.
+    if (!/^[^=,\s]+=-?\d+(\.\d+)?(,[^=,\s]+=-?\d+(\.\d+)?)*$/.test(value)) {
+      throw new ConfigError(`${name} = ${JSON.stringify(value)}: expected name=number[,name=number…]`);
+    }
+    return Object.fromEntries(value.split(',').map((pair) => [pair.slice(0, pair.indexOf('=')), Number(pair.slice(pair.indexOf('=') + 1))]));
+  }
   if (kind === 'bool') {
     if (value === '1' || value === 'true') return true;
     if (value === '0' || value === 'false') return false;

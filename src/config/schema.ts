@@ -21,6 +21,15 @@ export const settingsSchema = z.strictObject({
   adminHost: z.string().min(1).default('127.0.0.1'),
   /** Bearer token the admin write endpoints require; unset: writes only while the admin server listens on loopback. */
   adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** The zone this gateway runs in: nodes of other zones cost more, and (with zoneAffinity hard) take no requests. */
+  zone: z.string().min(1).max(64).optional(),
+  /** `hard`: requests stay in the gateway's zone while its nodes' mean health is at least zoneFallbackHealth. */
+  zoneAffinity: z.enum(['hard', 'off']).default('hard'),
+  zoneFallbackHealth: z.number().min(0).max(1).default(0.2),
+  /** azCost of a node in another zone, unless zoneCosts names that zone. */
+  otherZoneCost: z.number().min(1).max(1000).default(2.5),
+  /** Per other zone, its azCost; the env var takes `zone=cost,zone=cost`. */
+  zoneCosts: z.record(z.string().min(1), z.number().min(1).max(1000)).default({}),
   /** After a first control-plane push, routing falls back to least-connections when none arrives for this long. */
   controlTtlMs: z.number().int().min(100).max(3_600_000).default(15_000),
   drainMs: z.number().int().min(0).max(600_000).default(10_000),
@@ -165,7 +174,7 @@ export type NodeConfig = ClusterConfig['nodes'][number];
 export type HashOn = RouteConfig['hashOn'];
 export type HealthCheckConfig = NonNullable<ClusterConfig['healthCheck']>;
 
-type SettingKind = 'int' | 'number' | 'bool' | 'string';
+type SettingKind = 'int' | 'number' | 'bool' | 'string' | 'pairs';
 
 /** The env var of each setting: the one table the README's env section mirrors (test/config checks it). */
 export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: SettingKind }>> = {
@@ -176,6 +185,11 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_ADMIN_HOST: { key: 'adminHost', kind: 'string' },
   GATEWAY_ADMIN_TOKEN: { key: 'adminToken', kind: 'string' },
   GATEWAY_CONTROL_TTL_MS: { key: 'controlTtlMs', kind: 'int' },
+  GATEWAY_ZONE: { key: 'zone', kind: 'string' },
+  GATEWAY_ZONE_AFFINITY: { key: 'zoneAffinity', kind: 'string' },
+  GATEWAY_ZONE_FALLBACK_HEALTH: { key: 'zoneFallbackHealth', kind: 'number' },
+  GATEWAY_OTHER_ZONE_COST: { key: 'otherZoneCost', kind: 'number' },
+  GATEWAY_ZONE_COSTS: { key: 'zoneCosts', kind: 'pairs' },
   GATEWAY_DRAIN_MS: { key: 'drainMs', kind: 'int' },
   GATEWAY_ALLOW_UWS_FALLBACK: { key: 'allowUwsFallback', kind: 'bool' },
   GATEWAY_INLINE_ACCEPTOR: { key: 'inlineAcceptor', kind: 'bool' },

@@ -6,7 +6,17 @@ import { buildRing, type Hash32 } from '../routing/ring.js';
 import { membersForPoints, needsRepublish } from '../routing/ring-churn.js';
 import { nodeBases } from '../shm/node-numbering.js';
 import { publishRing } from '../shm/ring-buffer.js';
-import { readNodeCounters, resetConnectStreak, setClusterPanic, setNodeHealth, type NodeCounters, type NodeTable } from '../shm/node-table.js';
+import { zoneAffinity } from '../config/zones.js';
+import {
+  readNodeCounters,
+  resetConnectStreak,
+  setClusterPanic,
+  setNodeHealth,
+  setNodeLocal,
+  setZoneFallback,
+  type NodeCounters,
+  type NodeTable,
+} from '../shm/node-table.js';
 import { HealthProber, type ProbeTarget } from './health-prober.js';
 import type { ClusterRing } from './rings.js';
 
@@ -46,6 +56,8 @@ interface Cluster {
   readonly panicThreshold: number;
   readonly slowStart: Partial<SlowStartOptions>;
   panic: boolean;
+  /** Zone affinity: other zones may serve while the local nodes' mean health is too low. */
+  zoneFallback: boolean;
   /** Points of each node (by index in the cluster) in the ring last published. */
   published: number[];
 }
@@ -78,6 +90,8 @@ export interface NodeStateView {
  */
 export class NodeMonitor {
   readonly #table: NodeTable;
+  readonly #settings: GatewayConfig['settings'];
+  readonly #zoneAffinity: boolean;
   readonly #hash32: Hash32;
   readonly #log: Logger;
   readonly #clock: () => number;
@@ -90,6 +104,8 @@ export class NodeMonitor {
 
   constructor(config: GatewayConfig, table: NodeTable, rings: ReadonlyMap<string, ClusterRing>, hash32: Hash32, log: Logger, clock: () => number) {
     this.#table = table;
+    this.#settings = config.settings;
+    this.#zoneAffinity = zoneAffinity(config.settings);
     this.#hash32 = hash32;
     this.#log = log;
     this.#clock = clock;
@@ -113,6 +129,7 @@ export class NodeMonitor {
           azCost: undefined,
         };
         this.#byIndex[node.index] = node;
+        if (this.#zoneAffinity) setNodeLocal(table, node.index, nodeConfig.az === config.settings.zone);
         if (active !== null) this.#probeTargets.push({ node: node.index, url: nodeConfig.url, check: active });
         return node;
       });
@@ -120,8 +137,10 @@ export class NodeMonitor {
       const published = nodes.map(() => 0);
       for (const owner of ring.data.owners) published[owner]!++;
       nodes.forEach((node, i) => (node.points = published[i]!));
-      this.#clusters.push({ name, index: clusters.get(name)!, nodes, ring, panicThreshold: cluster.panicThreshold, slowStart: { rampMs: cluster.slowStartMs }, panic: false, published });
+      this.#clusters.push({ name, index: clusters.get(name)!, nodes, ring, panicThreshold: cluster.panicThreshold, slowStart: { rampMs: cluster.slowStartMs }, panic: false, zoneFallback: false, published });
     }
+    // A cluster with no healthy local node must not wait a window for other zones to serve it.
+    if (this.#zoneAffinity) for (const cluster of this.#clusters) this.#zoneFallback(cluster);
   }
 
   /** Active checks, until stop(); windows come from tick(). */
@@ -236,6 +255,7 @@ export class NodeMonitor {
       if (panic) this.#panicActivations++;
       this.#log.warn({ cluster: cluster.name, panic, healthy: cluster.nodes.filter((n) => n.score >= USABLE_HEALTH).length, nodes: cluster.nodes.length }, panic ? 'panic mode: too few healthy nodes, routing over all of them' : 'panic mode over');
     }
+    if (this.#zoneAffinity) this.#zoneFallback(cluster);
     const wanted = cluster.nodes.map((node) => ringPoints(this.#weightInput(node, now, cluster.panic), cluster.slowStart));
     if (!needsRepublish(cluster.published, wanted)) return;
     const data = buildRing(
@@ -253,13 +273,24 @@ export class NodeMonitor {
     this.#log.info({ cluster: cluster.name, points: wanted }, 'ring republished');
   }
 
+  /** Other zones may serve while the local nodes' mean health is under the fallback threshold (or there are none). */
+  #zoneFallback(cluster: Cluster): void {
+    const local = cluster.nodes.filter((node) => node.config.az === this.#settings.zone);
+    const meanHealth = local.length === 0 ? 0 : local.reduce((sum, node) => sum + node.score, 0) / local.length;
+    const fallback = meanHealth < this.#settings.zoneFallbackHealth;
+    if (fallback === cluster.zoneFallback) return;
+    cluster.zoneFallback = fallback;
+    setZoneFallback(this.#table, cluster.index, fallback);
+    this.#log.warn({ cluster: cluster.name, zone: this.#settings.zone, meanHealth }, fallback ? 'zone fallback: local nodes too unhealthy, other zones serve' : 'zone fallback over');
+  }
+
   /** In panic mode every node stays on the ring (the predicate lets them all through too). */
   #weightInput(node: Node, now: number, panic: boolean): NodeWeightInput {
     return {
       configWeight: node.config.weight,
       health: panic ? Math.max(node.score, USABLE_HEALTH) : node.score,
       cacheLocality: node.cacheLocality,
-      azCost: node.azCost ?? zoneCost(node.config.az, undefined),
+      azCost: node.azCost ?? zoneCost(node.config.az, this.#settings.zone, this.#settings.zoneCosts, this.#settings.otherZoneCost),
       msSinceUsable: now - node.usableSince,
     };
   }

@@ -109,6 +109,16 @@ export const METRICS = {
     help: 'Acceptor threads currently listening',
     labels: [],
   },
+  ringgate_zone_crossing_bytes_total: {
+    type: 'counter',
+    help: "Request and response body bytes of requests sent from the gateway's zone to a node in another",
+    labels: ['from', 'to'],
+  },
+  ringgate_zone_crossings_total: {
+    type: 'counter',
+    help: "Requests sent from the gateway's zone (GATEWAY_ZONE) to a node in another zone",
+    labels: ['from', 'to'],
+  },
 } as const;
 
 export type MetricName = keyof typeof METRICS;

@@ -29,11 +29,15 @@
  *                                                     Atomics.store(0) on an answer when not 0;
  *                                                     coordinator Atomics.store(0) once it marked the
  *                                                     node down for it
+ *     LOCAL_ZONE  1: in the gateway's zone (or zone    coordinator, once at start
+ *                 affinity off)
  *   per cluster c, CLUSTER_WORDS at clustersOffset + c × CLUSTER_WORDS:
  *     CLUSTER_IN_FLIGHT  the sum of its nodes'        written alongside each IN_FLIGHT change, by the
  *                 IN_FLIGHT                           same party with the same operation
  *     PANIC       1 while too few of its nodes are    coordinator Atomics.store each window; acceptors
  *                 healthy: route over all of them     Atomics.load in the selection predicate
+ *     ZONE_FALLBACK  1 while its local nodes are too  coordinator Atomics.store each window; acceptors
+ *                 unhealthy: other zones may serve    Atomics.load for a node of another zone
  *   per lane t (an acceptor thread's index), nodeCount words at lanesOffset + t × nodeCount:
  *     thread t's share of each node's IN_FLIGHT        acceptor t Atomics.add / Atomics.sub alongside
  *                                                     IN_FLIGHT; coordinator Atomics.exchange(0) once
@@ -64,11 +68,13 @@ export const HEALTH = 3;
 export const FAILURES = 4;
 export const CONNECT_FAILURES = 5;
 export const CONNECT_STREAK = 6;
-export const NODE_WORDS = 7;
+export const LOCAL_ZONE = 7;
+export const NODE_WORDS = 8;
 
 export const CLUSTER_IN_FLIGHT = 0;
 export const PANIC = 1;
-export const CLUSTER_WORDS = 2;
+export const ZONE_FALLBACK = 2;
+export const CLUSTER_WORDS = 3;
 
 /** Health scores in [0, 1] are kept as integers: the score × HEALTH_SCALE. */
 export const HEALTH_SCALE = 1000;
@@ -116,8 +122,9 @@ export function createNodeTable(clusterSizes: readonly number[], lanes: number):
   clusterSizes.forEach((size, cluster) => {
     for (let i = 0; i < size; i++) {
       Atomics.store(view, nodeWord(node, CLUSTER), cluster);
-      // A node is assumed healthy until a check or its answers say otherwise.
-      Atomics.store(view, nodeWord(node++, HEALTH), HEALTH_SCALE);
+      // A node is assumed healthy until a check or its answers say otherwise, and local.
+      Atomics.store(view, nodeWord(node, HEALTH), HEALTH_SCALE);
+      Atomics.store(view, nodeWord(node++, LOCAL_ZONE), 1);
     }
   });
   return attachNodeTable(buffer);
@@ -256,34 +263,54 @@ export function routingMode(table: NodeTable): RoutingMode {
   return Atomics.load(table.words, ROUTING_MODE) as RoutingMode;
 }
 
+/** Coordinator, at start: whether node n is in the gateway's zone (always, without zone affinity). */
+export function setNodeLocal(table: NodeTable, node: number, local: boolean): void {
+  Atomics.store(table.words, nodeWord(node, LOCAL_ZONE), local ? 1 : 0);
+}
+
+/** Coordinator: whether cluster c's requests may go to other zones (its local nodes are too unhealthy). */
+export function setZoneFallback(table: NodeTable, cluster: number, fallback: boolean): void {
+  Atomics.store(table.words, clusterWord(table, cluster, ZONE_FALLBACK), fallback ? 1 : 0);
+}
+
+export function zoneFallback(table: NodeTable, cluster: number): boolean {
+  return Atomics.load(table.words, clusterWord(table, cluster, ZONE_FALLBACK)) === 1;
+}
+
 export function clusterPanic(table: NodeTable, cluster: number): boolean {
   return Atomics.load(table.words, clusterWord(table, cluster, PANIC)) === 1;
 }
 
 /**
- * Whether each node of one cluster may take requests, read in place by the health predicate:
- * healthy enough and not failing to connect, or any node while the cluster is in panic mode.
+ * Whether each node of one cluster may take requests, read in place by the selection predicate:
+ * in the gateway's zone (unless the cluster falls back to other zones), and healthy enough and not
+ * failing to connect (or any node while the cluster is in panic mode).
  */
-export class ClusterHealth implements NodeUsability {
+export class ClusterNodeStates implements NodeUsability {
   readonly #words: Int32Array;
   readonly #first: number;
   readonly #panic: number;
+  readonly #zoneFallback: number;
+  readonly #zoneAffinity: boolean;
   readonly #minHealth: number;
   readonly #downStreak: number;
 
   /** `base`: the node-table index of the cluster's first node; `usableHealth` a score in [0, 1]. */
-  constructor(table: NodeTable, base: number, cluster: number, usableHealth: number, connectFailuresDown: number) {
+  constructor(table: NodeTable, base: number, cluster: number, options: { usableHealth: number; connectFailuresDown: number; zoneAffinity: boolean }) {
     this.#words = table.words;
     this.#first = nodeWord(base, 0);
     this.#panic = clusterWord(table, cluster, PANIC);
-    this.#minHealth = Math.round(usableHealth * HEALTH_SCALE);
-    this.#downStreak = connectFailuresDown;
+    this.#zoneFallback = clusterWord(table, cluster, ZONE_FALLBACK);
+    this.#zoneAffinity = options.zoneAffinity;
+    this.#minHealth = Math.round(options.usableHealth * HEALTH_SCALE);
+    this.#downStreak = options.connectFailuresDown;
   }
 
   usable(node: number): boolean {
     const words = this.#words;
-    if (Atomics.load(words, this.#panic) === 1) return true;
     const at = this.#first + node * NODE_WORDS;
+    if (this.#zoneAffinity && Atomics.load(words, at + LOCAL_ZONE) === 0 && Atomics.load(words, this.#zoneFallback) === 0) return false;
+    if (Atomics.load(words, this.#panic) === 1) return true;
     return Atomics.load(words, at + HEALTH) >= this.#minHealth && Atomics.load(words, at + CONNECT_STREAK) < this.#downStreak;
   }
 }

@@ -42,6 +42,14 @@ describe('config loading', () => {
     expect(config.settings).toMatchObject({ balanceFactor: 1.5, hotScore: 0.5, routingMode: 'adaptive', decayMode: 'time' });
   });
 
+  it('reads zone costs as zone=cost pairs from the env, or an object from the file', () => {
+    expect(loadConfig({ GATEWAY_CONFIG: writeConfig(minimal), GATEWAY_ZONE_COSTS: 'us-east-1b=2,eu-west-1a=7.5' }).settings.zoneCosts).toEqual({
+      'us-east-1b': 2,
+      'eu-west-1a': 7.5,
+    });
+    expect(loadConfig({ GATEWAY_CONFIG: writeConfig({ ...minimal, gateway: { zoneCosts: { b: 3 } } }) }).settings.zoneCosts).toEqual({ b: 3 });
+  });
+
   it('loads the default demo config when none is given', () => {
     const config = loadConfig({});
     expect(config.source).toBe(DEFAULT_CONFIG_PATH);
@@ -65,6 +73,10 @@ describe('config loading', () => {
     [{ GATEWAY_DECAY_MODE: 'wall' }, minimal, 'GATEWAY_DECAY_MODE = "wall"'],
     [{ GATEWAY_ROUTING_MODE: 'random' }, minimal, 'GATEWAY_ROUTING_MODE = "random"'],
     [{}, { ...minimal, extra: true }, '(root)'],
+    [{ GATEWAY_ZONE_COSTS: 'b:3' }, minimal, 'GATEWAY_ZONE_COSTS = "b:3": expected name=number'],
+    [{ GATEWAY_ZONE_COSTS: 'b=0.5' }, minimal, 'GATEWAY_ZONE_COSTS = 0.5'],
+    [{ GATEWAY_ADMIN_TOKEN: 'short' }, minimal, 'GATEWAY_ADMIN_TOKEN = "short": must be at least 16 characters'],
+    [{}, { ...minimal, clusters: { c: { nodes: [], healthCheck: { path: '/h', intervalMs: 1000, timeoutMs: 1000 } } } }, 'clusters.c.healthCheck.timeoutMs = 1000: timeoutMs must be below intervalMs'],
   ])('names the field and value: %j', (env, file, expected) => {
     expect(errorOf(() => loadConfig({ ...env, GATEWAY_CONFIG: writeConfig(file) }))).toContain(expected);
   });

@@ -1,4 +1,5 @@
 import type { RequestRecorder } from '../../metrics/request-recorder.js';
+import type { ZoneCrossings } from '../../metrics/zone-crossings.js';
 import type { AnsweredCode } from '../../errors.js';
 import { finishNodeRequest, NodeOutcome, recordNodeOutcome, type NodeTable } from '../../shm/node-table.js';
 import { recordRequest, type TenantTable } from '../../shm/tenant-table.js';
@@ -7,8 +8,8 @@ import type { ExchangeOwner } from '../upstream-exchange.js';
 
 /**
  * The one place a request's ending is recorded, whatever it was (answered by the gateway, proxied,
- * aborted by the client, failed upstream): route metrics, error code, tenant counters and the
- * node's in-flight count, each exactly once. It also keeps the thread's count of open requests,
+ * aborted by the client, failed upstream): route metrics, error code, tenant counters, the
+ * node's in-flight count, its passive health counters and zone crossings, each exactly once. It also keeps the thread's count of open requests,
  * which a drain waits for.
  */
 export class Finisher implements ExchangeOwner {
@@ -16,11 +17,13 @@ export class Finisher implements ExchangeOwner {
   readonly #tenants: TenantTable;
   readonly #nodes: NodeTable;
   readonly #lane: number;
+  readonly #crossings: ZoneCrossings;
   #open = 0;
   #onIdle: (() => void) | null = null;
 
-  constructor(recorder: RequestRecorder, tenants: TenantTable, nodes: NodeTable, lane: number) {
+  constructor(recorder: RequestRecorder, crossings: ZoneCrossings, tenants: TenantTable, nodes: NodeTable, lane: number) {
     this.#recorder = recorder;
+    this.#crossings = crossings;
     this.#tenants = tenants;
     this.#nodes = nodes;
     this.#lane = lane;
@@ -60,8 +63,17 @@ export class Finisher implements ExchangeOwner {
     this.#recorder.record(ctx.routeIndex, ctx.status, elapsedMs / 1000);
     if (ctx.errorCode !== undefined) this.#recorder.recordError(ctx.errorCode);
     if (ctx.tenantSlot >= 0) recordRequest(this.#tenants, ctx.tenantSlot, Math.round(elapsedMs * 1000), ctx.status >= 500);
-    if (ctx.node >= 0) recordNodeOutcome(this.#nodes, ctx.node, nodeOutcome(ctx.status, ctx.errorCode));
+    if (ctx.node >= 0) this.#recordNode(ctx);
     if (--this.#open === 0) this.#onIdle?.();
+  }
+
+  /** Passive health, and the zone crossing when the node is in another zone than the gateway. */
+  #recordNode(ctx: RequestContext): void {
+    recordNodeOutcome(this.#nodes, ctx.node, nodeOutcome(ctx.status, ctx.errorCode));
+    const plan = ctx.plan!;
+    if (plan.crossZone === null) return;
+    const zone = plan.crossZone[ctx.node - plan.nodeBase]!;
+    if (zone >= 0) this.#crossings.record(zone, Math.max(0, ctx.contentLength) + ctx.client.bytesWritten);
   }
 }
 

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type Backend, type Handler } from '../helpers/backends.js';
+import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { send } from '../helpers/http.js';
+
+const handler: Handler = (req, res, id) => {
+  req.resume();
+  if (req.url === '/health') return void res.writeHead(200, { 'content-length': 2 }).end('ok');
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ backend: id }));
+};
+
+let backends: Backend[] = [];
+let gateway: GatewayProcess;
+
+beforeAll(async () => {
+  backends = await Promise.all(['a1', 'a2', 'b1'].map((id) => startBackend(id, handler)));
+  gateway = await startGateway(
+    {
+      routes: [{ prefix: '/', cluster: 'c' }],
+      clusters: {
+        c: {
+          nodes: backends.map((b) => ({ id: b.id, url: b.url, az: b.id.startsWith('a') ? 'az-a' : 'az-b' })),
+          healthCheck: { path: '/health', intervalMs: 300, jitterMs: 50, timeoutMs: 200, unhealthyThreshold: 1, healthyThreshold: 1 },
+          // No panic mode: with both local nodes dead, the other zone's node is the only one left.
+          panicThreshold: 0,
+        },
+      },
+    },
+    { GATEWAY_ZONE: 'az-a', GATEWAY_SCORE_WINDOW_MS: '100' },
+  );
+});
+
+afterAll(async () => {
+  expect(await gateway?.stop()).toBe(0);
+  await Promise.all(backends.map((b) => b.close()));
+});
+
+const backendOf = async (tenant: string): Promise<string | number> => {
+  const reply = await send(gateway.port, '/x', { tenant });
+  return reply.status === 200 ? (JSON.parse(reply.text) as { backend: string }).backend : reply.status;
+};
+
+describe('zone affinity', () => {
+  it('keeps requests in the gateway\'s zone, and crosses only once the local nodes are down', async () => {
+    const tenants = Array.from({ length: 60 }, (_, i) => `tenant-${i}`);
+    const local = new Set<string | number>();
+    for (const tenant of tenants) local.add(await backendOf(tenant));
+    expect([...local].sort()).toEqual(['a1', 'a2']);
+    const weights = await gateway.metrics();
+    // The other zone's node weighs 0.4 + 0.35 + 0.25 / 2.5 = 0.85 of a local one: 128 points, not 150.
+    expect(metricValue(weights, 'ringgate_node_points', 'node="b1"')).toBe(128);
+    expect(metricValue(weights, 'ringgate_zone_crossings_total')).toBe(0);
+
+    await Promise.all([backends[0]!.close(), backends[1]!.close()]);
+    await expect.poll(async () => backendOf('tenant-0'), { timeout: 10_000 }).toBe('b1');
+    for (const tenant of tenants.slice(0, 20)) expect(await backendOf(tenant)).toBe('b1');
+    const metrics = await gateway.metrics();
+    expect(metricValue(metrics, 'ringgate_zone_crossings_total', 'from="az-a"', 'to="az-b"')).toBeGreaterThanOrEqual(21);
+    expect(metricValue(metrics, 'ringgate_zone_crossing_bytes_total', 'from="az-a"', 'to="az-b"')).toBeGreaterThan(21 * 10);
+  });
+});

@@ -2,10 +2,9 @@ import type { GatewayConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { NodeHealth, panicMode, PASSIVE_DEFAULTS, USABLE_HEALTH, type HealthReason } from '../resilience/node-health.js';
 import { ringPoints, ringWeight, slowStartFactor, zoneCost, type NodeWeightInput, type SlowStartOptions } from '../routing/node-weight.js';
-import { buildRing, type Hash32 } from '../routing/ring.js';
+import type { Hash32 } from '../routing/ring.js';
 import { membersForPoints, needsRepublish } from '../routing/ring-churn.js';
 import { nodeBases } from '../shm/node-numbering.js';
-import { publishRing } from '../shm/ring-buffer.js';
 import { zoneAffinity } from '../config/zones.js';
 import {
   readNodeCounters,
@@ -18,6 +17,7 @@ import {
   type NodeTable,
 } from '../shm/node-table.js';
 import { HealthProber, type ProbeTarget } from './health-prober.js';
+import { RingPublisher } from './ring-publisher.js';
 import type { ClusterRing } from './rings.js';
 
 interface Node {
@@ -92,7 +92,7 @@ export class NodeMonitor {
   readonly #table: NodeTable;
   readonly #settings: GatewayConfig['settings'];
   readonly #zoneAffinity: boolean;
-  readonly #hash32: Hash32;
+  readonly #publisher: RingPublisher;
   readonly #log: Logger;
   readonly #clock: () => number;
   readonly #clusters: Cluster[] = [];
@@ -106,7 +106,7 @@ export class NodeMonitor {
     this.#table = table;
     this.#settings = config.settings;
     this.#zoneAffinity = zoneAffinity(config.settings);
-    this.#hash32 = hash32;
+    this.#publisher = new RingPublisher(hash32);
     this.#log = log;
     this.#clock = clock;
     this.#prober = new HealthProber((node, ok) => this.recordCheck(node, ok));
@@ -149,7 +149,7 @@ export class NodeMonitor {
   }
 
   async stop(): Promise<void> {
-    await this.#prober.stop();
+    await Promise.all([this.#prober.stop(), this.#publisher.close()]);
   }
 
   get rebuilds(): number {
@@ -258,19 +258,17 @@ export class NodeMonitor {
     if (this.#zoneAffinity) this.#zoneFallback(cluster);
     const wanted = cluster.nodes.map((node) => ringPoints(this.#weightInput(node, now, cluster.panic), cluster.slowStart));
     if (!needsRepublish(cluster.published, wanted)) return;
-    const data = buildRing(
-      membersForPoints(
-        cluster.nodes.map((node) => node.id),
-        wanted,
-      ),
-      this.#hash32,
-    );
-    publishRing(cluster.ring.shared, data);
-    cluster.ring.data = data;
     cluster.published = wanted;
     cluster.nodes.forEach((node, i) => (node.points = wanted[i]!));
     this.#rebuilds++;
-    this.#log.info({ cluster: cluster.name, points: wanted }, 'ring republished');
+    const members = membersForPoints(
+      cluster.nodes.map((node) => node.id),
+      wanted,
+    );
+    this.#publisher.publish(cluster.ring, members, wanted.reduce((a, b) => a + b, 0)).then(
+      () => this.#log.info({ cluster: cluster.name, points: wanted }, 'ring republished'),
+      (err: Error) => this.#log.error({ err, cluster: cluster.name }, 'ring build failed; acceptors keep the previous ring'),
+    );
   }
 
   /** Other zones may serve while the local nodes' mean health is under the fallback threshold (or there are none). */

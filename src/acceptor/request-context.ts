@@ -40,6 +40,8 @@ export class RequestContext {
   cluster = -1;
   /** The node counts this request as in flight (from select until the node is done with it). */
   nodeHeld = false;
+  /** The answer's cache header said hit (1) or miss (0); -1: no such header, or none configured. */
+  cacheHit = -1;
 
   // ---- the ending (finish) ----
   /** Status answered, or CLIENT_CLOSED_STATUS. */

@@ -9,6 +9,7 @@ import { ClusterLoads, ClusterNodeStates, type NodeTable } from '../shm/node-tab
 import { zoneAffinity } from '../config/zones.js';
 import type { SharedRing } from '../shm/ring-buffer.js';
 import { ClusterSelector } from './cluster-selector.js';
+import { RawHeaderNames } from './raw-header-names.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 /**
@@ -28,6 +29,8 @@ export interface RoutePlan {
   readonly selector: ClusterSelector;
   /** Per node of the cluster, its zone's index in `zones` when it is not the gateway's, else -1; null without GATEWAY_ZONE. */
   readonly crossZone: Int16Array | null;
+  /** The cluster's cache header, if it measures cache locality; its hit prefix in upper case. */
+  readonly cacheHeader: { readonly name: RawHeaderNames; readonly hit: string } | null;
 }
 
 /** One plan per config route, in route order (a route's index is its plan's). */
@@ -44,6 +47,7 @@ export function compileRoutePlans(
   const adaptive = config.settings.routingMode === 'adaptive';
   const selectors = new Map<string, ClusterSelector>();
   const crossZones = new Map<string, Int16Array | null>();
+  const cacheHeaders = new Map<string, RoutePlan['cacheHeader']>();
   for (const [name, cluster] of Object.entries(config.clusters)) {
     const base = bases.get(name)!;
     const loads = new ClusterLoads(nodes, base);
@@ -56,6 +60,8 @@ export function compileRoutePlans(
     const bounded = adaptive ? new BoundedLoad() : null;
     selectors.set(name, new ClusterSelector(cluster.nodes.length, loads, new UsableNodes(states, bounded), bounded));
     crossZones.set(name, config.settings.zone === undefined ? null : Int16Array.from(cluster.nodes, (node) => zones.indexOf(node.az)));
+    const cache = cluster.cacheHeader;
+    cacheHeaders.set(name, cache === undefined ? null : { name: new RawHeaderNames([cache.name]), hit: cache.hit.toUpperCase() });
   }
   return table.routes.map((route) => ({
     route,
@@ -65,5 +71,6 @@ export function compileRoutePlans(
     cluster: clusters.get(route.cluster)!,
     selector: selectors.get(route.cluster)!,
     crossZone: crossZones.get(route.cluster)!,
+    cacheHeader: cacheHeaders.get(route.cluster)!,
   }));
 }

@@ -75,8 +75,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     this.#resumeUpstream = resume;
     this.#noBody = this.#ctx.method === 'HEAD' || status === 204 || status === 304;
     let connection: string | undefined;
+    const cache = this.#ctx.plan!.cacheHeader;
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = rawHeaders[i]!;
+      if (cache !== null && cache.name.find(name) !== null) {
+        this.#ctx.cacheHit = rawHeaders[i + 1]!.toString('latin1').toUpperCase().startsWith(cache.hit) ? 1 : 0;
+      }
       const dropped = RESPONSE_DROPPED.find(name);
       if (dropped === null) this.#headers.push(name, rawHeaders[i + 1]!);
       else if (dropped === 'content-length') this.#totalSize = Number(rawHeaders[i + 1]!.toString('latin1'));

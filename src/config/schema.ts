@@ -131,6 +131,19 @@ const clusterSchema = z.strictObject({
    * over all of them rather than pile everything on the few (0 turns it off).
    */
   panicThreshold: z.number().min(0).max(1).default(0.5),
+  /**
+   * Cache locality measured from a response header the nodes set (e.g. `x-cache: HIT`): the share
+   * of answers whose value starts with `hit` (case-insensitive). A control-plane push overrides it.
+   */
+  cacheHeader: z
+    .strictObject({
+      name: z
+        .string()
+        .regex(/^[A-Za-z-]+$/, 'must be a header name of letters and "-"')
+        .transform((name) => name.toLowerCase()),
+      hit: z.string().min(1).default('HIT'),
+    })
+    .optional(),
   /** A node that comes back (or is added) ramps from 20% to its full weight over this long, in steps (0: at once). */
   slowStartMs: z.number().int().min(0).max(3_600_000).default(90_000),
   /** AZ labels of built-in demo backends the gateway starts and appends to `nodes`. */

@@ -1,7 +1,7 @@
 import type { GatewayConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { NodeHealth, panicMode, PASSIVE_DEFAULTS, USABLE_HEALTH, type HealthReason } from '../resilience/node-health.js';
-import { ringPoints, ringWeight, slowStartFactor, zoneCost, type NodeWeightInput, type SlowStartOptions } from '../routing/node-weight.js';
+import { nextCacheLocality, ringPoints, ringWeight, slowStartFactor, zoneCost, type NodeWeightInput, type SlowStartOptions } from '../routing/node-weight.js';
 import type { Hash32 } from '../routing/ring.js';
 import { membersForPoints, needsRepublish } from '../routing/ring-churn.js';
 import { nodeBases } from '../shm/node-numbering.js';
@@ -34,8 +34,11 @@ interface Node {
   usableSince: number;
   score: number;
   points: number;
-  /** Pushed by the control plane; undefined: unknown (the weight uses the default). */
-  cacheLocality: number | undefined;
+  /** Measured from the cluster's cache header; undefined: unknown (the weight uses the default). */
+  measuredLocality: number | undefined;
+  /** Pushed by the control plane, which wins over the measured one while fresh. */
+  pushedLocality: number;
+  pushedLocalityUntil: number;
   /** Pushed by the control plane, overriding the zone's cost. */
   azCost: number | undefined;
 }
@@ -121,11 +124,13 @@ export class NodeMonitor {
           config: nodeConfig,
           health: new NodeHealth(active, PASSIVE_DEFAULTS),
           activeChecks: active !== null,
-          last: { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0 },
+          last: { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0, cacheLookups: 0, cacheHits: 0 },
           usableSince: -Infinity,
           score: 1,
           points: 0,
-          cacheLocality: undefined,
+          measuredLocality: undefined,
+          pushedLocality: 1,
+          pushedLocalityUntil: -Infinity,
           azCost: undefined,
         };
         this.#byIndex[node.index] = node;
@@ -169,8 +174,8 @@ export class NodeMonitor {
   }
 
   /**
-   * A validated control-plane push, applied whole: pushed health counts while fresh (`ttlMs`),
-   * cache hit rate and zone cost until the next push changes them.
+   * A validated control-plane push, applied whole: pushed health and cache hit rate count while
+   * fresh (`ttlMs`), zone cost until the next push changes it.
    */
   applyPush(pushes: readonly NodePush[], ttlMs: number): void {
     const now = this.#clock();
@@ -178,7 +183,10 @@ export class NodeMonitor {
     for (const push of pushes) {
       const node = this.#byIndex[push.index]!;
       if (push.health !== undefined) node.health.push(push.health, now, ttlMs);
-      if (push.cacheHitRate !== undefined) node.cacheLocality = push.cacheHitRate;
+      if (push.cacheHitRate !== undefined) {
+        node.pushedLocality = push.cacheHitRate;
+        node.pushedLocalityUntil = now + ttlMs;
+      }
       if (push.azCost !== undefined) node.azCost = push.azCost;
       touched.add(node.cluster);
     }
@@ -198,7 +206,7 @@ export class NodeMonitor {
   /** One window: the acceptors' counters into each node's health, then health, panic and rings. */
   tick(): void {
     const now = this.#clock();
-    const counters: NodeCounters = { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0 };
+    const counters: NodeCounters = { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0, cacheLookups: 0, cacheHits: 0 };
     for (const node of this.#byIndex) {
       if (node === undefined) continue;
       readNodeCounters(this.#table, node.index, counters);
@@ -207,6 +215,8 @@ export class NodeMonitor {
       const requests = (counters.requests - last.requests) >>> 0;
       const failures = (counters.failures - last.failures) >>> 0;
       const connectFailures = (counters.connectFailures - last.connectFailures) >>> 0;
+      const cacheLookups = (counters.cacheLookups - last.cacheLookups) >>> 0;
+      node.measuredLocality = nextCacheLocality(node.measuredLocality, cacheLookups, (counters.cacheHits - last.cacheHits) >>> 0);
       Object.assign(last, counters);
       node.health.recordWindow({ requests, errors5xx: failures, connectFailures }, now);
       node.health.connectFailureStreak(counters.connectStreak, now);
@@ -287,7 +297,7 @@ export class NodeMonitor {
     return {
       configWeight: node.config.weight,
       health: panic ? Math.max(node.score, USABLE_HEALTH) : node.score,
-      cacheLocality: node.cacheLocality,
+      cacheLocality: now < node.pushedLocalityUntil ? node.pushedLocality : node.measuredLocality,
       azCost: node.azCost ?? zoneCost(node.config.az, this.#settings.zone, this.#settings.zoneCosts, this.#settings.otherZoneCost),
       msSinceUsable: now - node.usableSince,
     };

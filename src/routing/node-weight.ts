@@ -103,3 +103,16 @@ const FLOAT_NOISE = 1e-12;
 export function ringPoints(node: NodeWeightInput, slowStart: Partial<SlowStartOptions> = {}): number {
   return vnodeCount(ringWeight(node, slowStart) * (1 - FLOAT_NOISE));
 }
+
+/** Windows with fewer cache lookups than this leave a node's measured cache locality as it was. */
+export const MIN_CACHE_LOOKUPS = 20;
+
+/**
+ * A node's cache locality measured from its answers' cache header: the window's hit rate, smoothed
+ * (each window of at least MIN_CACHE_LOOKUPS weighs `smoothing`); undefined until the first one.
+ */
+export function nextCacheLocality(previous: number | undefined, lookups: number, hits: number, smoothing = 0.5): number | undefined {
+  if (lookups < MIN_CACHE_LOOKUPS) return previous;
+  const rate = Math.min(1, hits / lookups);
+  return previous === undefined ? rate : previous + smoothing * (rate - previous);
+}

@@ -31,6 +31,9 @@
  *                                                     node down for it
  *     LOCAL_ZONE  1: in the gateway's zone (or zone    coordinator, once at start
  *                 affinity off)
+ *     CACHE_LOOKUPS  answers carrying the cluster's   acceptor Atomics.add(+1) when the request ends
+ *                 cache header, ever (wraps)
+ *     CACHE_HITS  those saying hit, ever (wraps)      acceptor Atomics.add(+1) alongside
  *   per cluster c, CLUSTER_WORDS at clustersOffset + c × CLUSTER_WORDS:
  *     CLUSTER_IN_FLIGHT  the sum of its nodes'        written alongside each IN_FLIGHT change, by the
  *                 IN_FLIGHT                           same party with the same operation
@@ -69,7 +72,9 @@ export const FAILURES = 4;
 export const CONNECT_FAILURES = 5;
 export const CONNECT_STREAK = 6;
 export const LOCAL_ZONE = 7;
-export const NODE_WORDS = 8;
+export const CACHE_LOOKUPS = 8;
+export const CACHE_HITS = 9;
+export const NODE_WORDS = 10;
 
 export const CLUSTER_IN_FLIGHT = 0;
 export const PANIC = 1;
@@ -218,12 +223,20 @@ export function recordNodeOutcome(table: NodeTable, node: number, outcome: NodeO
   if (Atomics.load(words, nodeWord(node, CONNECT_STREAK)) !== 0) Atomics.store(words, nodeWord(node, CONNECT_STREAK), 0);
 }
 
+/** Acceptor: an answer of `node` carried the cluster's cache header, saying hit or not. */
+export function recordCacheLookup(table: NodeTable, node: number, hit: boolean): void {
+  Atomics.add(table.words, nodeWord(node, CACHE_LOOKUPS), 1);
+  if (hit) Atomics.add(table.words, nodeWord(node, CACHE_HITS), 1);
+}
+
 /** A node's running totals, for the coordinator's windows (it keeps the last values and takes differences). */
 export interface NodeCounters {
   requests: number;
   failures: number;
   connectFailures: number;
   connectStreak: number;
+  cacheLookups: number;
+  cacheHits: number;
 }
 
 /** Coordinator: reads node n's counters into `into` (no allocation per window). */
@@ -233,6 +246,8 @@ export function readNodeCounters(table: NodeTable, node: number, into: NodeCount
   into.failures = Atomics.load(words, nodeWord(node, FAILURES)) >>> 0;
   into.connectFailures = Atomics.load(words, nodeWord(node, CONNECT_FAILURES)) >>> 0;
   into.connectStreak = Atomics.load(words, nodeWord(node, CONNECT_STREAK));
+  into.cacheLookups = Atomics.load(words, nodeWord(node, CACHE_LOOKUPS)) >>> 0;
+  into.cacheHits = Atomics.load(words, nodeWord(node, CACHE_HITS)) >>> 0;
 }
 
 /** Coordinator: the node was marked down for its connection failures; a new streak starts from 0. */

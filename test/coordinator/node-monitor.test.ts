@@ -13,6 +13,7 @@ import {
   NodeOutcome,
   nodeHealth,
   readNodeCounters,
+  recordCacheLookup,
   recordNodeOutcome,
   startNodeRequest,
   type NodeTable,
@@ -108,12 +109,27 @@ describe('node monitor', () => {
     monitor.tick();
     expect(nodeHealth(table, 2)).toBe(0);
     expect(monitor.views()[2]).toMatchObject({ reason: 'connect-failures', points: 0 });
-    const counters = { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0 };
+    const counters = { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0, cacheLookups: 0, cacheHits: 0 };
     readNodeCounters(table, 2, counters);
     expect(counters).toMatchObject({ connectFailures: 9, connectStreak: 0 });
     // The next tick reads a fresh streak of 0: the down mark, not the counter, keeps it out.
     monitor.tick();
     expect(nodeHealth(table, 2)).toBe(0);
+  });
+
+  it('weighs a node by the cache hit rate its answers report, and lets a fresh push override it', () => {
+    const { table, clock, monitor, points } = setup(false);
+    for (let i = 0; i < 30; i++) recordCacheLookup(table, 0, false);
+    for (let i = 0; i < 30; i++) recordCacheLookup(table, 1, i % 2 === 0);
+    for (let i = 0; i < 10; i++) recordCacheLookup(table, 2, false); // under 20 lookups: says nothing yet
+    monitor.tick();
+    // weight = 0.4 × health + 0.35 × locality + 0.25 / azCost
+    expect(points()).toEqual([Math.ceil(150 * 0.65), Math.ceil(150 * (0.65 + 0.35 / 2)), 150]);
+    monitor.applyPush([{ index: 0, cacheHitRate: 1 }], 5_000);
+    expect(points()[0]).toBe(150);
+    clock.now += 5_001;
+    monitor.tick();
+    expect(points()[0]).toBe(Math.ceil(150 * 0.65));
   });
 
   it('enters panic mode when fewer than half the nodes are healthy, keeping every node on the ring', () => {

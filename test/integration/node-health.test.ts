@@ -24,6 +24,7 @@ const nodeHandler: Handler = (req, res, id) => {
 
 let backends: Backend[] = [];
 let flaky: Backend[] = [];
+let cached: Backend[] = [];
 let gateway: GatewayProcess;
 let flakyCount = 0;
 
@@ -39,11 +40,21 @@ beforeAll(async () => {
       }),
     ),
   );
+  cached = await Promise.all(
+    ['k0', 'k1'].map((id) =>
+      startBackend(id, (req, res) => {
+        req.resume();
+        // k0 never has what is asked in its cache; k1 always does.
+        res.writeHead(200, { 'content-type': 'application/json', 'x-cache': id === 'k0' ? 'MISS from k0' : 'Hit from k1' }).end(JSON.stringify({ backend: id }));
+      }),
+    ),
+  );
   gateway = await startGateway(
     {
       routes: [
         { prefix: '/c/', cluster: 'c' },
         { prefix: '/f/', cluster: 'f' },
+        { prefix: '/k/', cluster: 'k' },
       ],
       clusters: {
         c: {
@@ -52,6 +63,7 @@ beforeAll(async () => {
           slowStartMs: 2000,
         },
         f: { nodes: flaky.map((b) => ({ id: b.id, url: b.url })) },
+        k: { nodes: cached.map((b) => ({ id: b.id, url: b.url })), cacheHeader: { name: 'X-Cache' } },
       },
     },
     { GATEWAY_THREADS: '2', GATEWAY_SCORE_WINDOW_MS: '200' },
@@ -60,7 +72,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   expect(await gateway?.stop()).toBe(0);
-  await Promise.all([...backends, ...flaky].map((b) => b.close()));
+  await Promise.all([...backends, ...flaky, ...cached].map((b) => b.close()));
 });
 
 const nodes = async (): Promise<NodeView[]> =>
@@ -150,4 +162,13 @@ describe('node health', () => {
     expect(after.some((o) => o.backend === 'f1')).toBe(false);
     expect(new Set(after.map((o) => o.backend))).toEqual(new Set(['f0', 'f2']));
   }, 40_000);
+
+  it('weighs nodes by the cache hit rate their x-cache answers report', async () => {
+    const traffic = steadyTraffic('/k/', 4);
+    // weight = 0.4 × health + 0.35 × cache locality + 0.25: a node that always misses keeps 0.65 of its points.
+    await expect.poll(async () => (await nodeOf('k0')).points, { timeout: 10_000 }).toBe(98);
+    await traffic.stop();
+    expect((await nodeOf('k1')).points).toBe(150);
+    expect(traffic.outcomes.every((o) => o.status === 200)).toBe(true);
+  });
 });

@@ -4,6 +4,7 @@ import {
   DEFAULT_OTHER_ZONE_COST,
   DEFAULT_SLOW_START,
   compositeWeight,
+  nextCacheLocality,
   ringPoints,
   ringWeight,
   slowStartFactor,
@@ -112,5 +113,14 @@ describe('ringWeight and ringPoints', () => {
       const node = { configWeight, health: 2, cacheLocality: 2, azCost: 1, msSinceUsable: Infinity };
       expect(ringPoints(node)).toBeLessThanOrEqual(vnodeCount(configWeight));
     }
+  });
+});
+
+describe('measured cache locality', () => {
+  it('starts at the first window of enough lookups, then moves halfway to each new one', () => {
+    expect(nextCacheLocality(undefined, 19, 19)).toBeUndefined();
+    expect(nextCacheLocality(undefined, 20, 5)).toBe(0.25);
+    expect(nextCacheLocality(0.25, 40, 30)).toBe(0.5);
+    expect(nextCacheLocality(0.5, 10, 0)).toBe(0.5);
   });
 });

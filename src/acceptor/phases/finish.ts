@@ -1,7 +1,7 @@
 import type { RequestRecorder } from '../../metrics/request-recorder.js';
 import type { ZoneCrossings } from '../../metrics/zone-crossings.js';
 import type { AnsweredCode } from '../../errors.js';
-import { finishNodeRequest, NodeOutcome, recordNodeOutcome, type NodeTable } from '../../shm/node-table.js';
+import { finishNodeRequest, NodeOutcome, recordCacheLookup, recordNodeOutcome, type NodeTable } from '../../shm/node-table.js';
 import { recordRequest, type TenantTable } from '../../shm/tenant-table.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from '../request-context.js';
 import type { ExchangeOwner } from '../upstream-exchange.js';
@@ -67,9 +67,10 @@ export class Finisher implements ExchangeOwner {
     if (--this.#open === 0) this.#onIdle?.();
   }
 
-  /** Passive health, and the zone crossing when the node is in another zone than the gateway. */
+  /** Passive health and cache locality, and the zone crossing when the node is in another zone. */
   #recordNode(ctx: RequestContext): void {
     recordNodeOutcome(this.#nodes, ctx.node, nodeOutcome(ctx.status, ctx.errorCode));
+    if (ctx.cacheHit >= 0) recordCacheLookup(this.#nodes, ctx.node, ctx.cacheHit === 1);
     const plan = ctx.plan!;
     if (plan.crossZone === null) return;
     const zone = plan.crossZone[ctx.node - plan.nodeBase]!;

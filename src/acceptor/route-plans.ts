@@ -1,12 +1,12 @@
 import type { Pool } from 'undici';
 import type { GatewayConfig } from '../config/load.js';
+import { zoneAffinity } from '../config/zones.js';
 import { PASSIVE_DEFAULTS, USABLE_HEALTH } from '../resilience/node-health.js';
 import { BoundedLoad } from '../routing/bounded-load.js';
 import { UsableNodes } from '../routing/node-usability.js';
 import type { CompiledRoute, RouteTable } from '../routing/route-table.js';
 import { nodeBases } from '../shm/node-numbering.js';
 import { ClusterLoads, ClusterNodeStates, type NodeTable } from '../shm/node-table.js';
-import { zoneAffinity } from '../config/zones.js';
 import type { SharedRing } from '../shm/ring-buffer.js';
 import { ClusterSelector } from './cluster-selector.js';
 import { RawHeaderNames } from './raw-header-names.js';

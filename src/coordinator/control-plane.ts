@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { AnsweredCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { RoutingMode, setRoutingMode, type NodeTable } from '../shm/node-table.js';
-import type { NodeMonitor, NodePush } from './node-monitor.js';
+import type { NodeMonitor } from './node-monitor.js';
+import type { NodePush } from './node-state.js';
 
 /** A push may be this far ahead of the gateway's clock (clock skew between hosts), no further. */
 const MAX_FUTURE_MS = 2_000;

@@ -1,11 +1,11 @@
 import type { GatewayConfig } from '../config/load.js';
+import { zoneAffinity } from '../config/zones.js';
 import type { Logger } from '../log.js';
-import { NodeHealth, panicMode, PASSIVE_DEFAULTS, USABLE_HEALTH, type HealthReason } from '../resilience/node-health.js';
-import { nextCacheLocality, ringPoints, ringWeight, slowStartFactor, zoneCost, type NodeWeightInput, type SlowStartOptions } from '../routing/node-weight.js';
+import { panicMode, PASSIVE_DEFAULTS, USABLE_HEALTH } from '../resilience/node-health.js';
+import { nextCacheLocality, ringPoints, ringWeight, zoneCost, type NodeWeightInput } from '../routing/node-weight.js';
 import type { Hash32 } from '../routing/ring.js';
 import { membersForPoints, needsRepublish } from '../routing/ring-churn.js';
 import { nodeBases } from '../shm/node-numbering.js';
-import { zoneAffinity } from '../config/zones.js';
 import {
   readNodeCounters,
   resetConnectStreak,
@@ -17,72 +17,9 @@ import {
   type NodeTable,
 } from '../shm/node-table.js';
 import { HealthProber, type ProbeTarget } from './health-prober.js';
+import { createNode, viewOf, type Cluster, type Node, type NodePush, type NodeStateView } from './node-state.js';
 import { RingPublisher } from './ring-publisher.js';
 import type { ClusterRing } from './rings.js';
-
-interface Node {
-  readonly index: number;
-  /** Its cluster's position in #clusters. */
-  readonly cluster: number;
-  readonly id: string;
-  readonly config: GatewayConfig['clusters'][string]['nodes'][number];
-  readonly health: NodeHealth;
-  readonly activeChecks: boolean;
-  /** Counter totals at the last window: the window is the difference. */
-  readonly last: NodeCounters;
-  /** When the node last became usable (slow start counts from here); -Infinity: since before start. */
-  usableSince: number;
-  score: number;
-  points: number;
-  /** Measured from the cluster's cache header; undefined: unknown (the weight uses the default). */
-  measuredLocality: number | undefined;
-  /** Pushed by the control plane, which wins over the measured one while fresh. */
-  pushedLocality: number;
-  pushedLocalityUntil: number;
-  /** Pushed by the control plane, overriding the zone's cost. */
-  azCost: number | undefined;
-}
-
-/** One node's values in a control-plane push, its node resolved to a node-table index. */
-export interface NodePush {
-  readonly index: number;
-  readonly health?: number | undefined;
-  readonly cacheHitRate?: number | undefined;
-  readonly azCost?: number | undefined;
-}
-
-interface Cluster {
-  readonly name: string;
-  readonly index: number;
-  readonly nodes: Node[];
-  readonly ring: ClusterRing;
-  readonly panicThreshold: number;
-  readonly slowStart: Partial<SlowStartOptions>;
-  panic: boolean;
-  /** Zone affinity: other zones may serve while the local nodes' mean health is too low. */
-  zoneFallback: boolean;
-  /** Points of each node (by index in the cluster) in the ring last published. */
-  published: number[];
-}
-
-export interface NodeStateView {
-  /** The node's index in the shared node table. */
-  readonly index: number;
-  readonly cluster: string;
-  readonly node: string;
-  readonly url: string;
-  readonly zone: string;
-  readonly health: number;
-  /** Why the node is in or out of routing. */
-  readonly reason: HealthReason;
-  readonly weight: number;
-  /** Points in the ring acceptors read now (0: off the ring). */
-  readonly points: number;
-  /** 'passing' | 'failing' while active checks run, 'off' without them. */
-  readonly activeCheck: 'passing' | 'failing' | 'off';
-  /** Slow-start progress: the share of its weight the node has now. */
-  readonly slowStart: number;
-}
 
 /**
  * The coordinator's owner of node state (DESIGN "Node state"): it hears active check results, reads
@@ -117,22 +54,7 @@ export class NodeMonitor {
     for (const [name, cluster] of Object.entries(config.clusters)) {
       const active = cluster.healthCheck ?? null;
       const nodes = cluster.nodes.map((nodeConfig, i): Node => {
-        const node: Node = {
-          index: bases.get(name)! + i,
-          cluster: this.#clusters.length,
-          id: nodeConfig.id,
-          config: nodeConfig,
-          health: new NodeHealth(active, PASSIVE_DEFAULTS),
-          activeChecks: active !== null,
-          last: { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0, cacheLookups: 0, cacheHits: 0 },
-          usableSince: -Infinity,
-          score: 1,
-          points: 0,
-          measuredLocality: undefined,
-          pushedLocality: 1,
-          pushedLocalityUntil: -Infinity,
-          azCost: undefined,
-        };
+        const node = createNode(bases.get(name)! + i, this.#clusters.length, nodeConfig, active);
         this.#byIndex[node.index] = node;
         if (this.#zoneAffinity) setNodeLocal(table, node.index, nodeConfig.az === config.settings.zone);
         if (active !== null) this.#probeTargets.push({ node: node.index, url: nodeConfig.url, check: active });
@@ -230,19 +152,7 @@ export class NodeMonitor {
   views(): NodeStateView[] {
     const now = this.#clock();
     return this.#clusters.flatMap((cluster) =>
-      cluster.nodes.map((node) => ({
-        index: node.index,
-        cluster: cluster.name,
-        node: node.id,
-        url: node.config.url,
-        zone: node.config.az,
-        health: node.score,
-        reason: node.health.reason(now),
-        weight: ringWeight(this.#weightInput(node, now, cluster.panic), cluster.slowStart),
-        points: node.points,
-        activeCheck: node.activeChecks ? (node.health.reason(now) === 'check-failing' ? 'failing' : 'passing') : 'off',
-        slowStart: slowStartFactor(now - node.usableSince, cluster.slowStart),
-      })),
+      cluster.nodes.map((node) => viewOf(cluster, node, now, ringWeight(this.#weightInput(node, now, cluster.panic), cluster.slowStart))),
     );
   }
 

@@ -1,0 +1,110 @@
+import type { GatewayConfig } from '../config/load.js';
+import type { HealthCheckConfig } from '../config/schema.js';
+import { NodeHealth, PASSIVE_DEFAULTS, type HealthReason } from '../resilience/node-health.js';
+import { slowStartFactor, type SlowStartOptions } from '../routing/node-weight.js';
+import type { NodeCounters } from '../shm/node-table.js';
+import type { ClusterRing } from './rings.js';
+
+/** What the coordinator knows of one node (node-monitor.ts keeps these). */
+export interface Node {
+  readonly index: number;
+  /** Its cluster's position in #clusters. */
+  readonly cluster: number;
+  readonly id: string;
+  readonly config: GatewayConfig['clusters'][string]['nodes'][number];
+  readonly health: NodeHealth;
+  readonly activeChecks: boolean;
+  /** Counter totals at the last window: the window is the difference. */
+  readonly last: NodeCounters;
+  /** When the node last became usable (slow start counts from here); -Infinity: since before start. */
+  usableSince: number;
+  score: number;
+  points: number;
+  /** Measured from the cluster's cache header; undefined: unknown (the weight uses the default). */
+  measuredLocality: number | undefined;
+  /** Pushed by the control plane, which wins over the measured one while fresh. */
+  pushedLocality: number;
+  pushedLocalityUntil: number;
+  /** Pushed by the control plane, overriding the zone's cost. */
+  azCost: number | undefined;
+}
+
+/** One node's values in a control-plane push, its node resolved to a node-table index. */
+export interface NodePush {
+  readonly index: number;
+  readonly health?: number | undefined;
+  readonly cacheHitRate?: number | undefined;
+  readonly azCost?: number | undefined;
+}
+
+export interface Cluster {
+  readonly name: string;
+  readonly index: number;
+  readonly nodes: Node[];
+  readonly ring: ClusterRing;
+  readonly panicThreshold: number;
+  readonly slowStart: Partial<SlowStartOptions>;
+  panic: boolean;
+  /** Zone affinity: other zones may serve while the local nodes' mean health is too low. */
+  zoneFallback: boolean;
+  /** Points of each node (by index in the cluster) in the ring last published. */
+  published: number[];
+}
+
+export interface NodeStateView {
+  /** The node's index in the shared node table. */
+  readonly index: number;
+  readonly cluster: string;
+  readonly node: string;
+  readonly url: string;
+  readonly zone: string;
+  readonly health: number;
+  /** Why the node is in or out of routing. */
+  readonly reason: HealthReason;
+  readonly weight: number;
+  /** Points in the ring acceptors read now (0: off the ring). */
+  readonly points: number;
+  /** 'passing' | 'failing' while active checks run, 'off' without them. */
+  readonly activeCheck: 'passing' | 'failing' | 'off';
+  /** Slow-start progress: the share of its weight the node has now. */
+  readonly slowStart: number;
+}
+
+
+/** A node as first seen: assumed healthy, on the ring at its full weight, never measured. */
+export function createNode(index: number, cluster: number, config: Node['config'], active: HealthCheckConfig | null): Node {
+  return {
+    index,
+    cluster,
+    id: config.id,
+    config,
+    health: new NodeHealth(active, PASSIVE_DEFAULTS),
+    activeChecks: active !== null,
+    last: { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0, cacheLookups: 0, cacheHits: 0 },
+    usableSince: -Infinity,
+    score: 1,
+    points: 0,
+    measuredLocality: undefined,
+    pushedLocality: 1,
+    pushedLocalityUntil: -Infinity,
+    azCost: undefined,
+  };
+}
+
+/** A node's state for GET /v1/nodes and the metrics; `weight` is its ring weight now. */
+export function viewOf(cluster: Cluster, node: Node, now: number, weight: number): NodeStateView {
+  const reason = node.health.reason(now);
+  return {
+    index: node.index,
+    cluster: cluster.name,
+    node: node.id,
+    url: node.config.url,
+    zone: node.config.az,
+    health: node.score,
+    reason,
+    weight,
+    points: node.points,
+    activeCheck: node.activeChecks ? (reason === 'check-failing' ? 'failing' : 'passing') : 'off',
+    slowStart: slowStartFactor(now - node.usableSince, cluster.slowStart),
+  };
+}

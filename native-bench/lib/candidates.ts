@@ -62,10 +62,18 @@ const fastify = nodeScript('fastify-http-proxy', 'fastify-http-proxy.ts');
 /** Bare uWS + undici dispatch(): the floor ringgate's pipeline is measured against. */
 const uwsUndiciMinimal = nodeScript('uws-undici-minimal', 'uws-undici-minimal.ts');
 
-/** A ringgate config routing everything to one cluster whose nodes are the upstream's ports. */
-export function writeRinggateConfig(path: string, upstreamPorts: readonly number[]): string {
+/** Node state features the current build runs with under BENCH_RINGGATE_NODE_STATE=1 (older builds cannot parse them). */
+const NODE_STATE_CLUSTER = { healthCheck: { path: '/', intervalMs: 1000, jitterMs: 200, timeoutMs: 500 } };
+const NODE_STATE_ENV = { GATEWAY_ZONE: 'az-0' };
+
+/**
+ * A ringgate config routing everything to one cluster whose nodes are the upstream's ports; with
+ * `nodeState`, active health checks run on it (node n0 is in the gateway's zone, az-0).
+ */
+export function writeRinggateConfig(path: string, upstreamPorts: readonly number[], nodeState = false): string {
   const nodes = upstreamPorts.map((p, i) => ({ id: `n${i}`, url: `http://127.0.0.1:${p}`, az: `az-${i}` }));
-  writeFileSync(path, JSON.stringify({ routes: [{ prefix: '/', cluster: 'bench' }], clusters: { bench: { nodes } } }));
+  const cluster = nodeState ? { nodes, ...NODE_STATE_CLUSTER } : { nodes };
+  writeFileSync(path, JSON.stringify({ routes: [{ prefix: '/', cluster: 'bench' }], clusters: { bench: cluster } }));
   return path;
 }
 
@@ -83,12 +91,12 @@ export function ringgateEnv(configPath: string, port: number, extra: Readonly<Re
 }
 
 /** ringgate's dist/main.js from the build in `root`, one cluster whose nodes are the upstream's ports. */
-function ringgate(name: string, root: string, threads: number): Candidate {
+function ringgate(name: string, root: string, threads: number, nodeState: boolean): Candidate {
   return {
     name,
     async start({ dir, port, upstreamPorts, cpus }) {
-      const configPath = writeRinggateConfig(join(dir, `${name}.json`), upstreamPorts);
-      const env = ringgateEnv(configPath, port, { GATEWAY_THREADS: String(threads) });
+      const configPath = writeRinggateConfig(join(dir, `${name}.json`), upstreamPorts, nodeState);
+      const env = ringgateEnv(configPath, port, { GATEWAY_THREADS: String(threads), ...(nodeState ? NODE_STATE_ENV : {}) });
       const started = startGroup(name, process.execPath, [join(root, 'dist/main.js')], cpus, env);
       await waitForHttp(`http://127.0.0.1:${port}/`, started, READY_HEADERS);
       return started;
@@ -98,12 +106,13 @@ function ringgate(name: string, root: string, threads: number): Candidate {
 
 /**
  * Every candidate. With a baseline build in `baselineRoot`, ringgate-base-Nt runs it with the same
- * environment right before ringgate-Nt, so each round measures the two back to back.
+ * environment right before ringgate-Nt, so each round measures the two back to back. `nodeState`
+ * turns on health checks and a zone for this checkout's build only.
  */
-export function allCandidates(baselineRoot: string | null): Candidate[] {
+export function allCandidates(baselineRoot: string | null, nodeState: boolean): Candidate[] {
   const ringgates = [1, 2].flatMap((threads) => {
-    const current = ringgate(`ringgate-${threads}t`, ROOT, threads);
-    return baselineRoot === null ? [current] : [ringgate(baselineName(threads), baselineRoot, threads), current];
+    const current = ringgate(`ringgate-${threads}t`, ROOT, threads, nodeState);
+    return baselineRoot === null ? [current] : [ringgate(baselineName(threads), baselineRoot, threads, false), current];
   });
   return [direct, nginx, haproxy, fastify, uwsUndiciMinimal, ...ringgates];
 }

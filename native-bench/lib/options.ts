@@ -28,6 +28,8 @@ export interface BenchOptions {
   readonly micro: boolean;
   /** A git revision whose build runs as the ringgate-base-* candidates; null without them. */
   readonly baseline: string | null;
+  /** This checkout's ringgate runs with active health checks and a zone (BENCH_RINGGATE_NODE_STATE=1). */
+  readonly nodeState: boolean;
 }
 
 /** An integer knob: unset or empty is `fallback`; anything else must be an integer ≥ `min`. */
@@ -57,6 +59,7 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     autocannon: env.BENCH_AUTOCANNON !== '0',
     paced: env.BENCH_PACED !== '0',
     micro: env.BENCH_MICRO !== '0',
+    nodeState: env.BENCH_RINGGATE_NODE_STATE === '1',
     baseline: env.BENCH_RINGGATE_BASELINE || null,
   };
 }

@@ -1,5 +1,6 @@
 import type { GatewayConfig } from './config/load.js';
 import type { ErrorCode } from './errors.js';
+import type { NodeNumbering } from './shm/node-numbering.js';
 
 /** What an acceptor thread starts with (its workerData). Plain data: it is structured-cloned. */
 export interface AcceptorInit {
@@ -13,6 +14,8 @@ export interface AcceptorInit {
   readonly tenants: SharedArrayBuffer;
   /** The shared node table (shm/node-table.ts). */
   readonly nodes: SharedArrayBuffer;
+  /** Which node-table slot each cluster and node of `config` has. */
+  readonly numbering: NodeNumbering;
 }
 
 /** One metric family in prom-client's getMetricsAsJSON() shape, which AggregatorRegistry.aggregate merges. */

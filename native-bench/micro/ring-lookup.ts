@@ -1,7 +1,7 @@
 import { ClusterSelector } from '../../src/acceptor/cluster-selector.js';
 import { BoundedLoad, loadBound } from '../../src/routing/bounded-load.js';
 import { buildRing, lookup, type Hash32, type RingMember } from '../../src/routing/ring.js';
-import { ClusterLoads, createNodeTable, startNodeRequest } from '../../src/shm/node-table.js';
+import { ClusterLoads, createNodeTable, initNode, startNodeRequest } from '../../src/shm/node-table.js';
 import { createSharedRing, lookupShared, publishRing, readRing } from '../../src/shm/ring-buffer.js';
 import type { MicroSuite, MicroTask } from './suite.js';
 
@@ -19,13 +19,14 @@ export function ringLookupSuite(hash32: Hash32, batch: number): MicroSuite {
     publishRing(shared, data);
     const keys = Uint32Array.from({ length: batch }, (_, i) => hash32(`tenant-${i}`));
     // Loads as under wrk -c64: every node busy, none over the bound, so k alone decides.
-    const table = createNodeTable([nodes], 1);
+    const table = createNodeTable(nodes, 1, 1);
+    for (let node = 0; node < nodes; node++) initNode(table, node, 0);
     for (let node = 0; node < nodes; node++) {
       for (let i = 0; i < Math.ceil(64 / nodes); i++) startNodeRequest(table, 0, node, 0);
     }
     const bounded = new BoundedLoad();
     bounded.bound = loadBound(64 + nodes, nodes, 1.25);
-    const selector = new ClusterSelector(nodes, new ClusterLoads(table, 0), bounded, bounded);
+    const selector = new ClusterSelector(nodes, new ClusterLoads(table, Array.from({ length: nodes }, (_, i) => i)), bounded, bounded);
     let sink = 0;
     for (const k of [1, 3]) {
       tasks.push({

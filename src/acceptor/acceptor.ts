@@ -51,7 +51,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
     const nodes = attachNodeTable(init.nodes);
     const routes = compileRoutes(init.config.routes);
     const zones = otherZones(init.config);
-    const plans = compileRoutePlans(init.config, routes, rings, pools, nodes, zones);
+    const plans = compileRoutePlans(init.config, routes, rings, pools, nodes, init.numbering, zones);
     const crossings = new ZoneCrossings(settings.zone ?? '', zones);
     // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
     const finisher = new Finisher(recorder, crossings, tenants, nodes, init.threadIndex);

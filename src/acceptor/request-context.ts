@@ -34,8 +34,10 @@ export class RequestContext {
   routeIndex: number;
   /** Slot of the tenant in the shared tenant table, or -1 (no tenant, or no room). */
   tenantSlot = -1;
-  /** The node chosen, as its index in the shared node table; -1 before select. */
+  /** The node chosen, as its slot in the shared node table; -1 before select. */
   node = -1;
+  /** The same node as its position in its cluster (the plan's pools and members are in that order). */
+  member = -1;
   /** The node's cluster index in the node table. */
   cluster = -1;
   /** The node counts this request as in flight (from select until the node is done with it). */

@@ -5,7 +5,7 @@ import { PASSIVE_DEFAULTS, USABLE_HEALTH } from '../resilience/node-health.js';
 import { BoundedLoad } from '../routing/bounded-load.js';
 import { UsableNodes } from '../routing/node-usability.js';
 import type { CompiledRoute, RouteTable } from '../routing/route-table.js';
-import { nodeBases } from '../shm/node-numbering.js';
+import type { NodeNumbering } from '../shm/node-numbering.js';
 import { ClusterLoads, ClusterNodeStates, type NodeTable } from '../shm/node-table.js';
 import type { SharedRing } from '../shm/ring-buffer.js';
 import { ClusterSelector } from './cluster-selector.js';
@@ -21,8 +21,8 @@ export interface RoutePlan {
   readonly ring: SharedRing;
   /** One pool per node of the cluster, in the cluster's node order (what the ring walk returns). */
   readonly pools: readonly Pool[];
-  /** Node-table index of the cluster's first node. */
-  readonly nodeBase: number;
+  /** Node-table slot of each node of the cluster, in the ring's member order. */
+  readonly members: Int32Array;
   /** Node-table index of the cluster. */
   readonly cluster: number;
   /** The cluster's selection walk and predicates, shared by its routes. */
@@ -40,18 +40,18 @@ export function compileRoutePlans(
   rings: ReadonlyMap<string, SharedRing>,
   pools: UpstreamPools,
   nodes: NodeTable,
+  numbering: NodeNumbering,
   /** Zones other than the gateway's (metrics/zone-crossings.ts otherZones). */
   zones: readonly string[],
 ): RoutePlan[] {
-  const { bases, clusters } = nodeBases(config.clusters);
   const adaptive = config.settings.routingMode === 'adaptive';
   const selectors = new Map<string, ClusterSelector>();
   const crossZones = new Map<string, Int16Array | null>();
   const cacheHeaders = new Map<string, RoutePlan['cacheHeader']>();
   for (const [name, cluster] of Object.entries(config.clusters)) {
-    const base = bases.get(name)!;
-    const loads = new ClusterLoads(nodes, base);
-    const states = new ClusterNodeStates(nodes, base, clusters.get(name)!, {
+    const members = numbering.members[name]!;
+    const loads = new ClusterLoads(nodes, members);
+    const states = new ClusterNodeStates(nodes, members, numbering.clusters[name]!, {
       usableHealth: USABLE_HEALTH,
       connectFailuresDown: PASSIVE_DEFAULTS.connectFailuresDown,
       zoneAffinity: zoneAffinity(config.settings),
@@ -67,8 +67,8 @@ export function compileRoutePlans(
     route,
     ring: rings.get(route.cluster)!,
     pools: pools.cluster(route.cluster),
-    nodeBase: bases.get(route.cluster)!,
-    cluster: clusters.get(route.cluster)!,
+    members: Int32Array.from(numbering.members[route.cluster]!),
+    cluster: numbering.clusters[route.cluster]!,
     selector: selectors.get(route.cluster)!,
     crossZone: crossZones.get(route.cluster)!,
     cacheHeader: cacheHeaders.get(route.cluster)!,

@@ -43,6 +43,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): Gatew
   const parsedSettings = settingsSchema.parse(parsed.data.gateway);
   // The inline acceptor is the only one; say so wherever the thread count is shown.
   const settings = parsedSettings.inlineAcceptor ? { ...parsedSettings, threads: 1 } : parsedSettings;
+  const nodes = Object.values(parsed.data.clusters).reduce((sum, cluster) => sum + cluster.nodes.length + cluster.demoBackends.length, 0);
+  if (nodes > settings.maxNodes) {
+    const field = 'maxNodes' in overrides ? 'GATEWAY_MAX_NODES' : 'gateway.maxNodes';
+    throw new ConfigError(`invalid config (${source}):\n  ${field} = ${settings.maxNodes}: the clusters have ${nodes} nodes`);
+  }
   return deepFreeze({ source, settings, routes: parsed.data.routes, clusters: parsed.data.clusters });
 }
 

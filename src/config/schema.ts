@@ -52,6 +52,8 @@ export const settingsSchema = z.strictObject({
   maxBodyBytes: z.number().int().min(0).default(100 * 1024 * 1024),
   bufferBodyBytes: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
   maxTenants: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** Nodes the shared node table has room for, counting every node a reload ever added. */
+  maxNodes: z.number().int().min(1).max(65_536).default(1024),
   tenantTtlMs: positiveMs.default(10 * 60 * 1000),
   scoreWindowMs: z.number().int().min(50).max(60_000).default(1000),
   /** `plain`: every key on its ring owner, no shard factor, no load bound (the baseline and kill switch). */
@@ -216,6 +218,7 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_MAX_BODY_BYTES: { key: 'maxBodyBytes', kind: 'int' },
   GATEWAY_BUFFER_BODY_BYTES: { key: 'bufferBodyBytes', kind: 'int' },
   GATEWAY_MAX_TENANTS: { key: 'maxTenants', kind: 'int' },
+  GATEWAY_MAX_NODES: { key: 'maxNodes', kind: 'int' },
   GATEWAY_TENANT_TTL_MS: { key: 'tenantTtlMs', kind: 'int' },
   GATEWAY_SCORE_WINDOW_MS: { key: 'scoreWindowMs', kind: 'int' },
   GATEWAY_ROUTING_MODE: { key: 'routingMode', kind: 'string' },

@@ -9,7 +9,8 @@ import { startAdminServer } from './admin-server.js';
 import { startDemoBackends } from './demo-backends.js';
 import { activePointCount } from '../shm/ring-buffer.js';
 import { createClusterRings, tenantCandidates } from './rings.js';
-import { createNodeTable, inFlight, nodeRequests, releaseLane } from '../shm/node-table.js';
+import { NodeDirectory } from '../shm/node-numbering.js';
+import { createNodeTable, inFlight, initNode, nodeRequests, releaseLane } from '../shm/node-table.js';
 import { createTenantTable } from '../shm/tenant-table.js';
 import { InlineAcceptor } from './inline-acceptor.js';
 import { ControlPlane } from './control-plane.js';
@@ -66,13 +67,14 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   const rings = createClusterRings(config, hash32);
   const ringBuffers = Object.fromEntries([...rings].map(([name, ring]) => [name, ring.shared.buffer]));
   const tenantTable = createTenantTable(settings.maxTenants);
-  const nodeTable = createNodeTable(
-    Object.values(config.clusters).map((cluster) => cluster.nodes.length),
-    settings.threads,
-  );
+  // Clusters need a slot each too; a config has at most as many as it may have nodes.
+  const nodeTable = createNodeTable(settings.maxNodes, settings.maxNodes, settings.threads);
+  const directory = new NodeDirectory(settings.maxNodes, settings.maxNodes);
+  const numbering = directory.number(config.clusters);
+  for (const { node, cluster } of numbering.added) initNode(nodeTable, node, cluster);
   const tenants = new TenantTracker(tenantTable, settings, log, Date.now);
   const candidatesOf = tenantCandidates(config, rings, hash32);
-  const nodeMonitor = new NodeMonitor(config, nodeTable, rings, hash32, log, Date.now);
+  const nodeMonitor = new NodeMonitor(config, numbering, nodeTable, rings, hash32, log, Date.now);
   const controlPlane = new ControlPlane(nodeMonitor, nodeTable, settings.controlTtlMs, Date.now, log);
   const nodeViews = () =>
     nodeMonitor.views().map((view) => ({ ...view, inFlight: inFlight(nodeTable, view.index), requests: nodeRequests(nodeTable, view.index) }));
@@ -124,7 +126,15 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   supervisor = new Supervisor({
     threads: settings.threads,
     startAcceptor: settings.inlineAcceptor ? (init) => new InlineAcceptor(init) : startAcceptorThread,
-    initFor: (threadIndex, port): AcceptorInit => ({ threadIndex, config, port, rings: ringBuffers, tenants: tenantTable.buffer, nodes: nodeTable.buffer }),
+    initFor: (threadIndex, port): AcceptorInit => ({
+      threadIndex,
+      config,
+      port,
+      rings: ringBuffers,
+      tenants: tenantTable.buffer,
+      nodes: nodeTable.buffer,
+      numbering: { clusters: numbering.clusters, members: numbering.members },
+    }),
     log,
     onRestart: () => metrics.threadRestarts.inc(),
     // A thread that died never finished its requests: the nodes stop counting them.

@@ -5,7 +5,7 @@ import { panicMode, PASSIVE_DEFAULTS, USABLE_HEALTH } from '../resilience/node-h
 import { nextCacheLocality, ringPoints, ringWeight, zoneCost, type NodeWeightInput } from '../routing/node-weight.js';
 import type { Hash32 } from '../routing/ring.js';
 import { membersForPoints, needsRepublish } from '../routing/ring-churn.js';
-import { nodeBases } from '../shm/node-numbering.js';
+import type { NodeNumbering } from '../shm/node-numbering.js';
 import {
   readNodeCounters,
   resetConnectStreak,
@@ -42,7 +42,15 @@ export class NodeMonitor {
   #rebuilds = 0;
   #panicActivations = 0;
 
-  constructor(config: GatewayConfig, table: NodeTable, rings: ReadonlyMap<string, ClusterRing>, hash32: Hash32, log: Logger, clock: () => number) {
+  constructor(
+    config: GatewayConfig,
+    numbering: NodeNumbering,
+    table: NodeTable,
+    rings: ReadonlyMap<string, ClusterRing>,
+    hash32: Hash32,
+    log: Logger,
+    clock: () => number,
+  ) {
     this.#table = table;
     this.#settings = config.settings;
     this.#zoneAffinity = zoneAffinity(config.settings);
@@ -50,11 +58,10 @@ export class NodeMonitor {
     this.#log = log;
     this.#clock = clock;
     this.#prober = new HealthProber((node, ok) => this.recordCheck(node, ok));
-    const { bases, clusters } = nodeBases(config.clusters);
     for (const [name, cluster] of Object.entries(config.clusters)) {
       const active = cluster.healthCheck ?? null;
       const nodes = cluster.nodes.map((nodeConfig, i): Node => {
-        const node = createNode(bases.get(name)! + i, this.#clusters.length, nodeConfig, active);
+        const node = createNode(numbering.members[name]![i]!, this.#clusters.length, nodeConfig, active);
         this.#byIndex[node.index] = node;
         if (this.#zoneAffinity) setNodeLocal(table, node.index, nodeConfig.az === config.settings.zone);
         if (active !== null) this.#probeTargets.push({ node: node.index, url: nodeConfig.url, check: active });
@@ -64,7 +71,7 @@ export class NodeMonitor {
       const published = nodes.map(() => 0);
       for (const owner of ring.data.owners) published[owner]!++;
       nodes.forEach((node, i) => (node.points = published[i]!));
-      this.#clusters.push({ name, index: clusters.get(name)!, nodes, ring, panicThreshold: cluster.panicThreshold, slowStart: { rampMs: cluster.slowStartMs }, panic: false, zoneFallback: false, published });
+      this.#clusters.push({ name, index: numbering.clusters[name]!, nodes, ring, panicThreshold: cluster.panicThreshold, slowStart: { rampMs: cluster.slowStartMs }, panic: false, zoneFallback: false, published });
     }
     // A cluster with no healthy local node must not wait a window for other zones to serve it.
     if (this.#zoneAffinity) for (const cluster of this.#clusters) this.#zoneFallback(cluster);

@@ -3,10 +3,11 @@
  * each cluster's in-flight total, which bounded-load routing compares a node against, and one lane
  * per acceptor thread holding that thread's share of each node's in-flight count, so that the
  * coordinator can take back what a thread that died was holding; and each node's health, which
- * the coordinator writes and the selection predicate reads. Indices: node-numbering.ts.
+ * the coordinator writes and the selection predicate reads. Slots: node-numbering.ts; the table
+ * has room for GATEWAY_MAX_NODES, so nodes added by a reload fit without a new table.
  *
  * Layout, Int32 words:
- *   NODE_COUNT, CLUSTER_COUNT, LANE_COUNT            coordinator, once at creation
+ *   NODE_COUNT, CLUSTER_COUNT, LANE_COUNT            coordinator, once at creation: the capacities
  *   ROUTING_MODE  RoutingMode: the ring, or least-    coordinator Atomics.store when the control plane
  *                 connections while the control       goes stale or comes back; acceptors
  *                 plane is stale                      Atomics.load per request
@@ -17,10 +18,10 @@
  *                                                     coordinator Atomics.sub(a dead thread's lane)
  *     REQUESTS    requests given to the node, ever    acceptor Atomics.add(+1) when it picks the node
  *                 (wraps past 2^31; read unsigned)
- *     CLUSTER     the node's cluster index            coordinator, once at creation
+ *     CLUSTER     the node's cluster index            coordinator, when it gives the slot out (initNode)
  *     HEALTH      health score × HEALTH_SCALE (0 to   coordinator Atomics.store each window; acceptors
- *                 HEALTH_SCALE), HEALTH_SCALE at      Atomics.load in the selection predicate
- *                 creation
+ *                 HEALTH_SCALE), HEALTH_SCALE from    Atomics.load in the selection predicate
+ *                 initNode
  *     FAILURES    answers that were 5xx, timeouts or  acceptor Atomics.add(+1) when the request ends
  *                 malformed, ever (wraps; unsigned)
  *     CONNECT_FAILURES  requests the node refused or  acceptor Atomics.add(+1) when the request ends
@@ -29,8 +30,8 @@
  *                                                     Atomics.store(0) on an answer when not 0;
  *                                                     coordinator Atomics.store(0) once it marked the
  *                                                     node down for it
- *     LOCAL_ZONE  1: in the gateway's zone (or zone    coordinator, once at start
- *                 affinity off)
+ *     LOCAL_ZONE  1: in the gateway's zone (or zone    coordinator, Atomics.store at initNode (1) and
+ *                 affinity off)                       when it learns the node's zone
  *     CACHE_LOOKUPS  answers carrying the cluster's   acceptor Atomics.add(+1) when the request ends
  *                 cache header, ever (wraps)
  *     CACHE_HITS  those saying hit, ever (wraps)      acceptor Atomics.add(+1) alongside
@@ -114,25 +115,23 @@ function clusterWord(table: NodeTable, cluster: number, field: number): number {
   return table.clustersOffset + cluster * CLUSTER_WORDS + field;
 }
 
-/** Coordinator: a table for clusters of `clusterSizes` nodes each (config order), and `lanes` acceptor threads. */
-export function createNodeTable(clusterSizes: readonly number[], lanes: number): NodeTable {
-  const nodeCount = clusterSizes.reduce((a, b) => a + b, 0);
-  const words = lanesOffsetFor(nodeCount, clusterSizes.length) + lanes * nodeCount;
+/** Coordinator: a table with room for `nodeCapacity` nodes, `clusterCapacity` clusters and `lanes` acceptor threads. */
+export function createNodeTable(nodeCapacity: number, clusterCapacity: number, lanes: number): NodeTable {
+  const words = lanesOffsetFor(nodeCapacity, clusterCapacity) + lanes * nodeCapacity;
   const buffer = new SharedArrayBuffer(words * Int32Array.BYTES_PER_ELEMENT);
   const view = new Int32Array(buffer);
-  Atomics.store(view, NODE_COUNT, nodeCount);
-  Atomics.store(view, CLUSTER_COUNT, clusterSizes.length);
+  Atomics.store(view, NODE_COUNT, nodeCapacity);
+  Atomics.store(view, CLUSTER_COUNT, clusterCapacity);
   Atomics.store(view, LANE_COUNT, lanes);
-  let node = 0;
-  clusterSizes.forEach((size, cluster) => {
-    for (let i = 0; i < size; i++) {
-      Atomics.store(view, nodeWord(node, CLUSTER), cluster);
-      // A node is assumed healthy until a check or its answers say otherwise, and local.
-      Atomics.store(view, nodeWord(node, HEALTH), HEALTH_SCALE);
-      Atomics.store(view, nodeWord(node++, LOCAL_ZONE), 1);
-    }
-  });
   return attachNodeTable(buffer);
+}
+
+/** Coordinator, when a slot is given to a node (node-numbering.ts): its cluster; healthy and local until known otherwise. */
+export function initNode(table: NodeTable, node: number, cluster: number): void {
+  const words = table.words;
+  Atomics.store(words, nodeWord(node, CLUSTER), cluster);
+  Atomics.store(words, nodeWord(node, HEALTH), HEALTH_SCALE);
+  Atomics.store(words, nodeWord(node, LOCAL_ZONE), 1);
 }
 
 /** Views over a table received from another thread. */
@@ -303,17 +302,23 @@ export function clusterPanic(table: NodeTable, cluster: number): boolean {
  */
 export class ClusterNodeStates implements NodeUsability {
   readonly #words: Int32Array;
-  readonly #first: number;
+  /** Word offset of each member's fields. */
+  readonly #at: Int32Array;
   readonly #panic: number;
   readonly #zoneFallback: number;
   readonly #zoneAffinity: boolean;
   readonly #minHealth: number;
   readonly #downStreak: number;
 
-  /** `base`: the node-table index of the cluster's first node; `usableHealth` a score in [0, 1]. */
-  constructor(table: NodeTable, base: number, cluster: number, options: { usableHealth: number; connectFailuresDown: number; zoneAffinity: boolean }) {
+  /** `members`: the node-table slots of the cluster's nodes; `usableHealth` a score in [0, 1]. */
+  constructor(
+    table: NodeTable,
+    members: readonly number[],
+    cluster: number,
+    options: { usableHealth: number; connectFailuresDown: number; zoneAffinity: boolean },
+  ) {
     this.#words = table.words;
-    this.#first = nodeWord(base, 0);
+    this.#at = Int32Array.from(members, (node) => nodeWord(node, 0));
     this.#panic = clusterWord(table, cluster, PANIC);
     this.#zoneFallback = clusterWord(table, cluster, ZONE_FALLBACK);
     this.#zoneAffinity = options.zoneAffinity;
@@ -323,7 +328,7 @@ export class ClusterNodeStates implements NodeUsability {
 
   usable(node: number): boolean {
     const words = this.#words;
-    const at = this.#first + node * NODE_WORDS;
+    const at = this.#at[node]!;
     if (this.#zoneAffinity && Atomics.load(words, at + LOCAL_ZONE) === 0 && Atomics.load(words, this.#zoneFallback) === 0) return false;
     if (Atomics.load(words, this.#panic) === 1) return true;
     return Atomics.load(words, at + HEALTH) >= this.#minHealth && Atomics.load(words, at + CONNECT_STREAK) < this.#downStreak;
@@ -333,15 +338,16 @@ export class ClusterNodeStates implements NodeUsability {
 /** The in-flight counts of one cluster's nodes, read in place by the selection walk. */
 export class ClusterLoads implements NodeLoads {
   readonly #words: Int32Array;
-  readonly #first: number;
+  /** Word offset of each member's IN_FLIGHT. */
+  readonly #at: Int32Array;
 
-  /** `base`: the node-table index of the cluster's first node. */
-  constructor(table: NodeTable, base: number) {
+  /** `members`: the node-table slots of the cluster's nodes, in the ring's member order. */
+  constructor(table: NodeTable, members: readonly number[]) {
     this.#words = table.words;
-    this.#first = nodeWord(base, IN_FLIGHT);
+    this.#at = Int32Array.from(members, (node) => nodeWord(node, IN_FLIGHT));
   }
 
   load(node: number): number {
-    return Atomics.load(this.#words, this.#first + node * NODE_WORDS);
+    return Atomics.load(this.#words, this.#at[node]!);
   }
 }

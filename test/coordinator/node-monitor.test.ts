@@ -6,9 +6,11 @@ import { createClusterRings } from '../../src/coordinator/rings.js';
 import { loadHash32 } from '../../src/hash.js';
 import { createLogger } from '../../src/log.js';
 import type { Hash32 } from '../../src/routing/ring.js';
+import { NodeDirectory } from '../../src/shm/node-numbering.js';
 import {
   clusterPanic,
   createNodeTable,
+  initNode,
   finishNodeRequest,
   NodeOutcome,
   nodeHealth,
@@ -38,10 +40,12 @@ function setup(checks: boolean) {
     },
   });
   const config = { source: 'test', settings: {}, routes: file.routes, clusters: file.clusters } as unknown as GatewayConfig;
-  const table = createNodeTable([3], 1);
+  const table = createNodeTable(4, 2, 1);
+  const numbering = new NodeDirectory(4, 2).number(config.clusters);
+  for (const { node, cluster } of numbering.added) initNode(table, node, cluster);
   const rings = createClusterRings(config, hash32);
   const clock = { now: 1_000_000 };
-  const monitor = new NodeMonitor(config, table, rings, hash32, createLogger('silent'), () => clock.now);
+  const monitor = new NodeMonitor(config, numbering, table, rings, hash32, createLogger('silent'), () => clock.now);
   const points = () => monitor.views().map((v) => v.points);
   return { table, ring: rings.get('c')!, clock, monitor, points };
 }

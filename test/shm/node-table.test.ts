@@ -4,42 +4,45 @@ import {
   ClusterLoads,
   clusterInFlight,
   createNodeTable,
+  initNode,
   finishNodeRequest,
   inFlight,
   nodeRequests,
   releaseLane,
   startNodeRequest,
 } from '../../src/shm/node-table.js';
-import { nodeBases } from '../../src/shm/node-numbering.js';
+
+/** A table with room for 8 nodes and 4 clusters, its first slots given to clusters of `sizes` nodes. */
+function withClusters(sizes: number[], lanes: number) {
+  const table = createNodeTable(8, 4, lanes);
+  let node = 0;
+  sizes.forEach((size, cluster) => {
+    for (let i = 0; i < size; i++) initNode(table, node++, cluster);
+  });
+  return table;
+}
 
 describe('shared node table', () => {
-  it('numbers nodes and clusters across clusters in config order', () => {
-    const { bases, clusters, total } = nodeBases({ a: { nodes: [1, 2, 3] }, b: { nodes: [] }, c: { nodes: [4, 5] } });
-    expect([...bases]).toEqual([['a', 0], ['b', 3], ['c', 3]]);
-    expect([...clusters]).toEqual([['a', 0], ['b', 1], ['c', 2]]);
-    expect(total).toBe(5);
-  });
-
   it('counts in-flight and total requests per node and in-flight per cluster, seen through any view', () => {
     // Nodes 0-1 in cluster 0, nodes 2-4 in cluster 1; two acceptor lanes.
-    const table = createNodeTable([2, 3], 2);
+    const table = withClusters([2, 3], 2);
     const other = attachNodeTable(table.buffer);
     startNodeRequest(table, 0, 2, 1);
     startNodeRequest(other, 1, 2, 1);
     startNodeRequest(table, 0, 0, 0);
     startNodeRequest(other, 1, 4, 1);
     finishNodeRequest(other, 1, 2, 1);
-    expect([other.count, other.clusterCount, other.laneCount]).toEqual([5, 2, 2]);
+    expect([other.count, other.clusterCount, other.laneCount]).toEqual([8, 4, 2]);
     expect([0, 1, 2, 3, 4].map((n) => inFlight(other, n))).toEqual([1, 0, 1, 0, 1]);
     expect([0, 1, 2, 3, 4].map((n) => nodeRequests(table, n))).toEqual([1, 0, 2, 0, 1]);
     expect([clusterInFlight(table, 0), clusterInFlight(table, 1)]).toEqual([1, 2]);
     // A cluster's loads as the selection walk reads them: by index within the cluster.
-    const second = new ClusterLoads(other, 2);
+    const second = new ClusterLoads(other, [2, 3, 4]);
     expect([0, 1, 2].map((i) => second.load(i))).toEqual([1, 0, 1]);
   });
 
   it('takes back exactly what a dead thread held, leaving the other threads\' requests counted', () => {
-    const table = createNodeTable([2, 3], 3);
+    const table = withClusters([2, 3], 3);
     startNodeRequest(table, 0, 1, 0);
     startNodeRequest(table, 1, 1, 0);
     startNodeRequest(table, 1, 1, 0);

@@ -73,7 +73,7 @@ export class Finisher implements ExchangeOwner {
     if (ctx.cacheHit >= 0) recordCacheLookup(this.#nodes, ctx.node, ctx.cacheHit === 1);
     const plan = ctx.plan!;
     if (plan.crossZone === null) return;
-    const zone = plan.crossZone[ctx.node - plan.nodeBase]!;
+    const zone = plan.crossZone[ctx.member]!;
     if (zone >= 0) this.#crossings.record(zone, Math.max(0, ctx.contentLength) + ctx.client.bytesWritten);
   }
 }

@@ -33,7 +33,7 @@ export class Forwarder {
       ctx.host,
     );
     const exchange = new UpstreamExchange(ctx, this.#owner);
-    const pool = plan.pools[ctx.node - plan.nodeBase]!;
+    const pool = plan.pools[ctx.member]!;
     const { target: path, method } = ctx;
     if (!ctx.hasBody) {
       pool.dispatch({ path, method, headers, body: null }, exchange);

@@ -44,7 +44,8 @@ export class Selection {
     // While the control plane is stale, tenant affinity is suspended: least connections instead.
     const owner = routingMode(this.#nodes) === RoutingMode.LeastConnections ? selector.leastConnections() : readRing(plan.ring, keyHash, selector);
     if (owner < 0) return 'ERR_RING_EMPTY';
-    ctx.node = plan.nodeBase + owner;
+    ctx.member = owner;
+    ctx.node = plan.members[owner]!;
     ctx.cluster = plan.cluster;
     startNodeRequest(this.#nodes, this.#lane, ctx.node, ctx.cluster);
     ctx.nodeHeld = true;

@@ -32,6 +32,13 @@ export type MetricsSnapshot = MetricFamily[];
 /** Coordinator → acceptor. */
 export type CoordinatorMessage =
   | { readonly type: 'drain'; readonly deadlineMs: number }
+  /** A reloaded config: its rings (new buffers for clusters whose members changed) and node slots. */
+  | {
+      readonly type: 'reload';
+      readonly config: GatewayConfig;
+      readonly rings: Readonly<Record<string, SharedArrayBuffer>>;
+      readonly numbering: NodeNumbering;
+    }
   | { readonly type: 'collect-metrics'; readonly requestId: number };
 
 /** Acceptor → coordinator. */

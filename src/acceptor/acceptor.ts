@@ -1,19 +1,14 @@
 import type { us_listen_socket } from 'uWebSockets.js';
 import { loadHash32, loadTenantKeyer } from '../hash.js';
 import { RequestRecorder } from '../metrics/request-recorder.js';
-import { otherZones, ZoneCrossings } from '../metrics/zone-crossings.js';
-import { attachSharedRing } from '../shm/ring-buffer.js';
+import { ZoneCrossings } from '../metrics/zone-crossings.js';
+import { routeLabel } from '../routing/route-table.js';
 import { attachNodeTable } from '../shm/node-table.js';
 import { attachTenantTable } from '../shm/tenant-table.js';
 import type { AcceptorInit, AcceptorMessage, CoordinatorMessage } from '../thread-protocol.js';
-import { compileRoutes } from '../routing/route-table.js';
-import { CrashingForwarder } from './fault-injection.js';
-import { Admission } from './phases/admit.js';
+import { composeRunner, nodeOrigins, type ThreadState } from './compose.js';
 import { Finisher } from './phases/finish.js';
-import { Forwarder } from './phases/forward.js';
-import { Selection } from './phases/select.js';
-import { RequestRunner, routeMetricLabels } from './request-runner.js';
-import { compileRoutePlans } from './route-plans.js';
+import { GATEWAY_ROUTE_LABELS } from './request-runner.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { loadUws, type UwsApp } from './uws.js';
 
@@ -30,7 +25,8 @@ export interface RunningAcceptor {
 
 /**
  * One acceptor: its own uWS App on the shared port (the kernel spreads connections with
- * SO_REUSEPORT), doing the whole request. Talks to the coordinator only for lifecycle and metrics.
+ * SO_REUSEPORT), doing the whole request. Talks to the coordinator only for lifecycle, reloads and
+ * metrics.
  * `exit` ends the acceptor once its sockets are closed. Resolves to null when it could not start
  * (the coordinator has been sent a `fatal` message).
  */
@@ -43,30 +39,28 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
 
   try {
     const uws = loadUws(settings.allowUwsFallback);
-    const hash32 = await loadHash32();
-    const rings = new Map(Object.entries(init.rings).map(([name, buffer]) => [name, attachSharedRing(buffer)]));
-    const pools = new UpstreamPools(init.config);
-    const recorder = new RequestRecorder(routeMetricLabels(init.config), init.threadIndex);
+    const recorder = new RequestRecorder([...init.config.routes.map(routeLabel), ...GATEWAY_ROUTE_LABELS], init.threadIndex);
+    const crossings = new ZoneCrossings(settings.zone ?? '');
     const tenants = attachTenantTable(init.tenants);
     const nodes = attachNodeTable(init.nodes);
-    const routes = compileRoutes(init.config.routes);
-    const zones = otherZones(init.config);
-    const plans = compileRoutePlans(init.config, routes, rings, pools, nodes, init.numbering, zones);
-    const crossings = new ZoneCrossings(settings.zone ?? '', zones);
-    // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
-    const finisher = new Finisher(recorder, crossings, tenants, nodes, init.threadIndex);
-    const runner = new RequestRunner(
-      {
-        admission: new Admission(settings, routes, plans, tenants, await loadTenantKeyer()),
-        selection: new Selection(settings, hash32, tenants, nodes, init.threadIndex),
-        forwarder: settings.faultInjection ? new CrashingForwarder(settings, finisher) : new Forwarder(settings, finisher),
-        finisher,
-      },
-      init.config.routes.length,
-    );
+    const thread: ThreadState = {
+      // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
+      lane: init.threadIndex,
+      hash32: await loadHash32(),
+      keyer: await loadTenantKeyer(),
+      tenants,
+      nodes,
+      pools: new UpstreamPools(settings),
+      recorder,
+      crossings,
+      finisher: new Finisher(recorder, crossings, tenants, nodes, init.threadIndex),
+    };
+    const { finisher, pools } = thread;
+    let runner = composeRunner(init.config, init.rings, init.numbering, thread);
 
     app = uws.App() as UwsApp;
-    app.any('/*', runner.handle);
+    // Through `runner`, so that a reload swaps the whole request path between two requests.
+    app.any('/*', (res, req) => runner.handle(res, req));
     app.listen(settings.host, init.port, (socket) => {
       if (!socket) {
         send({ type: 'fatal', code: 'ERR_LISTEN', message: `cannot listen on ${settings.host}:${init.port}` });
@@ -83,7 +77,10 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
     };
 
     link.on('message', (message) => {
-      if (message.type === 'collect-metrics') {
+      if (message.type === 'reload') {
+        runner = composeRunner(message.config, message.rings, message.numbering, thread);
+        pools.retainOnly(nodeOrigins(message.config));
+      } else if (message.type === 'collect-metrics') {
         send({ type: 'metrics', requestId: message.requestId, metrics: [...recorder.snapshot(), ...crossings.snapshot()] });
       } else if (message.type === 'drain' && !closing) {
         closing = true;

@@ -30,7 +30,7 @@ export class RequestContext {
   // ---- routing (admit, select) ----
   /** The matched route's compiled plan; null for no route and the health path. */
   plan: RoutePlan | null = null;
-  /** The request's slot in per-route metric arrays (a route, "no route", or the health path). */
+  /** The request's slot in the per-route metrics (a route, "no route", or the health path). */
   routeIndex: number;
   /** Slot of the tenant in the shared tenant table, or -1 (no tenant, or no room). */
   tenantSlot = -1;

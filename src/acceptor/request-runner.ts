@@ -1,8 +1,6 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import type { GatewayConfig } from '../config/load.js';
 import type { AnsweredCode } from '../errors.js';
 import { HEALTH_ROUTE_LABEL, NO_ROUTE_LABEL } from '../metrics/definitions.js';
-import { routeLabel } from '../routing/route-table.js';
 import { errorJson, errorStatus, statusLine } from './answers.js';
 import type { Admission } from './phases/admit.js';
 import type { Finisher } from './phases/finish.js';
@@ -15,10 +13,8 @@ export const HEALTH_PATH = '/_ringgate/healthz';
 const HEALTHY_BODY = JSON.stringify({ status: 'ok' });
 const OK_LINE = statusLine(200);
 
-/** Labels of the per-route metric slots: config routes, then "no route", then the health path. */
-export function routeMetricLabels(config: GatewayConfig): string[] {
-  return [...config.routes.map(routeLabel), NO_ROUTE_LABEL, HEALTH_ROUTE_LABEL];
-}
+/** Metric labels of the requests no route takes: first, so their slots never move. */
+export const GATEWAY_ROUTE_LABELS = [NO_ROUTE_LABEL, HEALTH_ROUTE_LABEL] as const;
 
 /**
  * Answers after which nothing more is read from the connection: what follows a head the gateway
@@ -52,10 +48,11 @@ export class RequestRunner {
   readonly #noRouteIndex: number;
   readonly #healthIndex: number;
 
-  constructor(phases: Phases, routeCount: number) {
+  /** `noRouteSlot`, `healthSlot`: the metric slots of GATEWAY_ROUTE_LABELS. */
+  constructor(phases: Phases, noRouteSlot: number, healthSlot: number) {
     this.#phases = phases;
-    this.#noRouteIndex = routeCount;
-    this.#healthIndex = routeCount + 1;
+    this.#noRouteIndex = noRouteSlot;
+    this.#healthIndex = healthSlot;
   }
 
   readonly handle = (res: HttpResponse, req: HttpRequest): void => {

@@ -11,6 +11,8 @@ import type { SharedRing } from '../shm/ring-buffer.js';
 import { ClusterSelector } from './cluster-selector.js';
 import { RawHeaderNames } from './raw-header-names.js';
 import type { UpstreamPools } from './upstream-pools.js';
+import type { RequestRecorder } from '../metrics/request-recorder.js';
+import type { ZoneCrossings } from '../metrics/zone-crossings.js';
 
 /**
  * Everything a route's requests need after admission, resolved once at start-up: its cluster's
@@ -27,23 +29,27 @@ export interface RoutePlan {
   readonly cluster: number;
   /** The cluster's selection walk and predicates, shared by its routes. */
   readonly selector: ClusterSelector;
-  /** Per node of the cluster, its zone's index in `zones` when it is not the gateway's, else -1; null without GATEWAY_ZONE. */
+  /** Per node of the cluster, its zone's slot in the zone-crossing counts when it is not the gateway's zone, else -1; null without GATEWAY_ZONE. */
   readonly crossZone: Int16Array | null;
+  /** The route's slot in the per-route metrics. */
+  readonly metricSlot: number;
   /** The cluster's cache header, if it measures cache locality; its hit prefix in upper case. */
   readonly cacheHeader: { readonly name: RawHeaderNames; readonly hit: string } | null;
 }
 
+/** What plans are compiled against: this thread's pools and counters, and the shared tables. */
+export interface PlanContext {
+  readonly pools: UpstreamPools;
+  readonly nodes: NodeTable;
+  readonly numbering: NodeNumbering;
+  readonly rings: ReadonlyMap<string, SharedRing>;
+  readonly recorder: RequestRecorder;
+  readonly crossings: ZoneCrossings;
+}
+
 /** One plan per config route, in route order (a route's index is its plan's). */
-export function compileRoutePlans(
-  config: GatewayConfig,
-  table: RouteTable,
-  rings: ReadonlyMap<string, SharedRing>,
-  pools: UpstreamPools,
-  nodes: NodeTable,
-  numbering: NodeNumbering,
-  /** Zones other than the gateway's (metrics/zone-crossings.ts otherZones). */
-  zones: readonly string[],
-): RoutePlan[] {
+export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { pools, nodes, numbering, rings, recorder, crossings }: PlanContext): RoutePlan[] {
+  const gatewayZone = config.settings.zone;
   const adaptive = config.settings.routingMode === 'adaptive';
   const selectors = new Map<string, ClusterSelector>();
   const crossZones = new Map<string, Int16Array | null>();
@@ -59,18 +65,22 @@ export function compileRoutePlans(
     // Plain mode: every key on its ring owner, whatever the loads (but never on an unusable node).
     const bounded = adaptive ? new BoundedLoad() : null;
     selectors.set(name, new ClusterSelector(cluster.nodes.length, loads, new UsableNodes(states, bounded), bounded));
-    crossZones.set(name, config.settings.zone === undefined ? null : Int16Array.from(cluster.nodes, (node) => zones.indexOf(node.az)));
+    crossZones.set(
+      name,
+      gatewayZone === undefined ? null : Int16Array.from(cluster.nodes, (node) => (node.az === gatewayZone ? -1 : crossings.slot(node.az))),
+    );
     const cache = cluster.cacheHeader;
     cacheHeaders.set(name, cache === undefined ? null : { name: new RawHeaderNames([cache.name]), hit: cache.hit.toUpperCase() });
   }
   return table.routes.map((route) => ({
     route,
     ring: rings.get(route.cluster)!,
-    pools: pools.cluster(route.cluster),
+    pools: config.clusters[route.cluster]!.nodes.map((node) => pools.forNode(node.url)),
     members: Int32Array.from(numbering.members[route.cluster]!),
     cluster: numbering.clusters[route.cluster]!,
     selector: selectors.get(route.cluster)!,
     crossZone: crossZones.get(route.cluster)!,
     cacheHeader: cacheHeaders.get(route.cluster)!,
+    metricSlot: recorder.slot(route.label),
   }));
 }

@@ -1,35 +1,47 @@
 import { Pool } from 'undici';
-import type { GatewayConfig } from '../config/load.js';
+import type { Settings } from '../config/schema.js';
 
-/** One keep-alive undici Pool per node, per thread, indexed like the cluster's node list. */
+/**
+ * One keep-alive undici Pool per node origin, per thread, kept across config reloads: a node that
+ * stays keeps its warm connections, a new one gets a pool when a plan first names it (undici
+ * connects only on the first request), and one no config names any more is closed once its
+ * requests are done.
+ */
 export class UpstreamPools {
-  readonly #byCluster = new Map<string, Pool[]>();
+  readonly #byOrigin = new Map<string, Pool>();
+  readonly #settings: Readonly<Settings>;
 
-  constructor(config: GatewayConfig) {
-    const s = config.settings;
-    for (const [name, cluster] of Object.entries(config.clusters)) {
-      this.#byCluster.set(
-        name,
-        cluster.nodes.map(
-          (node) =>
-            new Pool(node.url, {
-              connections: s.upstreamPoolSize,
-              headersTimeout: s.upstreamTimeoutMs,
-              bodyTimeout: s.upstreamTimeoutMs,
-              connect: { timeout: s.upstreamConnectTimeoutMs },
-            }),
-        ),
-      );
+  constructor(settings: Readonly<Settings>) {
+    this.#settings = settings;
+  }
+
+  /** The pool of the node at `origin`. */
+  forNode(origin: string): Pool {
+    let pool = this.#byOrigin.get(origin);
+    if (pool === undefined) {
+      const s = this.#settings;
+      pool = new Pool(origin, {
+        connections: s.upstreamPoolSize,
+        headersTimeout: s.upstreamTimeoutMs,
+        bodyTimeout: s.upstreamTimeoutMs,
+        connect: { timeout: s.upstreamConnectTimeoutMs },
+      });
+      this.#byOrigin.set(origin, pool);
+    }
+    return pool;
+  }
+
+  /** Closes, gracefully (undici lets their requests finish), the pools of origins not in `kept`. */
+  retainOnly(kept: ReadonlySet<string>): void {
+    for (const [origin, pool] of this.#byOrigin) {
+      if (kept.has(origin)) continue;
+      this.#byOrigin.delete(origin);
+      void pool.close();
     }
   }
 
-  /** Pools of a cluster in node order; the ring's owner index selects one. */
-  cluster(name: string): readonly Pool[] {
-    return this.#byCluster.get(name) ?? [];
-  }
-
   async close(): Promise<void> {
-    const pools = [...this.#byCluster.values()].flat();
-    await Promise.allSettled(pools.map((pool) => pool.destroy()));
+    await Promise.allSettled([...this.#byOrigin.values()].map((pool) => pool.destroy()));
+    this.#byOrigin.clear();
   }
 }

@@ -13,22 +13,38 @@ const ERROR_INDEX = new Map<ErrorCode, number>(ERROR_CODES.map((code, i) => [cod
  * prom-client's AggregatorRegistry.
  */
 export class RequestRecorder {
-  readonly #routeLabels: readonly string[];
+  readonly #routeLabels: string[];
   readonly #thread: string;
-  readonly #statusCounts: Float64Array; // [route × status class]
-  readonly #bucketCounts: Float64Array; // [route × bucket], non-cumulative
-  readonly #latencySum: Float64Array; // [route]
-  readonly #latencyCount: Float64Array; // [route]
+  #statusCounts: Float64Array; // [route × status class]
+  #bucketCounts: Float64Array; // [route × bucket], non-cumulative
+  #latencySum: Float64Array; // [route]
+  #latencyCount: Float64Array; // [route]
   readonly #errorCounts = new Float64Array(ERROR_CODES.length);
   #total = 0;
 
   constructor(routeLabels: readonly string[], threadIndex: number) {
-    this.#routeLabels = routeLabels;
+    this.#routeLabels = [...routeLabels];
     this.#thread = String(threadIndex);
     this.#statusCounts = new Float64Array(routeLabels.length * STATUS_CLASSES.length);
     this.#bucketCounts = new Float64Array(routeLabels.length * (BUCKETS + 1));
     this.#latencySum = new Float64Array(routeLabels.length);
     this.#latencyCount = new Float64Array(routeLabels.length);
+  }
+
+  /**
+   * The slot of a route label, a new one when a reloaded config brings a route not seen before:
+   * a route that stays keeps its counts (counters never go back), one that leaves keeps its last.
+   */
+  slot(label: string): number {
+    const known = this.#routeLabels.indexOf(label);
+    if (known >= 0) return known;
+    this.#routeLabels.push(label);
+    const routes = this.#routeLabels.length;
+    this.#statusCounts = grown(this.#statusCounts, routes * STATUS_CLASSES.length);
+    this.#bucketCounts = grown(this.#bucketCounts, routes * (BUCKETS + 1));
+    this.#latencySum = grown(this.#latencySum, routes);
+    this.#latencyCount = grown(this.#latencyCount, routes);
+    return routes - 1;
   }
 
   record(routeIndex: number, status: number, seconds: number): void {
@@ -77,4 +93,10 @@ export class RequestRecorder {
     const def = METRICS[name];
     return { name, help: def.help, type: def.type, values: [], aggregator: 'sum' };
   }
+}
+
+function grown(counts: Float64Array, length: number): Float64Array {
+  const next = new Float64Array(length);
+  next.set(counts);
+  return next;
 }

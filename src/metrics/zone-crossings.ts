@@ -1,4 +1,3 @@
-import type { GatewayConfig } from '../config/load.js';
 import type { MetricFamily, MetricsSnapshot } from '../thread-protocol.js';
 import { METRICS, type MetricName } from './definitions.js';
 
@@ -9,15 +8,26 @@ import { METRICS, type MetricName } from './definitions.js';
  */
 export class ZoneCrossings {
   readonly #from: string;
-  readonly #to: readonly string[];
-  readonly #requests: Float64Array;
-  readonly #bytes: Float64Array;
+  readonly #to: string[] = [];
+  #requests = new Float64Array(0);
+  #bytes = new Float64Array(0);
 
-  constructor(from: string, to: readonly string[]) {
+  constructor(from: string) {
     this.#from = from;
-    this.#to = to;
-    this.#requests = new Float64Array(to.length);
-    this.#bytes = new Float64Array(to.length);
+  }
+
+  /** The slot of target zone `to`; a new one the first time a (reloaded) config has a node there. */
+  slot(to: string): number {
+    const known = this.#to.indexOf(to);
+    if (known >= 0) return known;
+    this.#to.push(to);
+    const requests = new Float64Array(this.#to.length);
+    requests.set(this.#requests);
+    const bytes = new Float64Array(this.#to.length);
+    bytes.set(this.#bytes);
+    this.#requests = requests;
+    this.#bytes = bytes;
+    return this.#to.length - 1;
   }
 
   record(zone: number, bytes: number): void {
@@ -40,13 +50,4 @@ export class ZoneCrossings {
 function family(name: MetricName): MetricFamily {
   const def = METRICS[name];
   return { name, help: def.help, type: def.type, values: [], aggregator: 'sum' };
-}
-
-/** Zones other than the gateway's that nodes of `config` live in, in a stable order; none without GATEWAY_ZONE. */
-export function otherZones(config: GatewayConfig): string[] {
-  const zone = config.settings.zone;
-  if (zone === undefined) return [];
-  const zones = new Set(Object.values(config.clusters).flatMap((cluster) => cluster.nodes.map((node) => node.az)));
-  zones.delete(zone);
-  return [...zones].sort();
 }

@@ -43,7 +43,7 @@ export class Admission {
     const route = path === null ? undefined : matchRoute(this.#routes, path);
     if (route !== undefined) {
       ctx.plan = this.#plans[route.index]!;
-      ctx.routeIndex = route.index;
+      ctx.routeIndex = ctx.plan.metricSlot;
     }
     const headError = readRequestHead(ctx, req, rawPath, path ?? rawPath, settings.tenantHeader, route?.hashHeader ?? '', settings.maxHeaderBytes);
     if (headError !== null) return headError;

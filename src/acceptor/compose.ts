@@ -1,0 +1,66 @@
+import type { GatewayConfig } from '../config/load.js';
+import type { Hash32 } from '../routing/ring.js';
+import type { TenantKeyer } from '../hash.js';
+import type { RequestRecorder } from '../metrics/request-recorder.js';
+import type { ZoneCrossings } from '../metrics/zone-crossings.js';
+import { compileRoutes } from '../routing/route-table.js';
+import type { NodeNumbering } from '../shm/node-numbering.js';
+import type { NodeTable } from '../shm/node-table.js';
+import { attachSharedRing } from '../shm/ring-buffer.js';
+import type { TenantTable } from '../shm/tenant-table.js';
+import { CrashingForwarder } from './fault-injection.js';
+import { Admission } from './phases/admit.js';
+import type { Finisher } from './phases/finish.js';
+import { Forwarder } from './phases/forward.js';
+import { Selection } from './phases/select.js';
+import { GATEWAY_ROUTE_LABELS, RequestRunner } from './request-runner.js';
+import { compileRoutePlans } from './route-plans.js';
+import type { UpstreamPools } from './upstream-pools.js';
+
+/** What lives as long as the thread, whatever config it runs. */
+export interface ThreadState {
+  readonly lane: number;
+  readonly hash32: Hash32;
+  readonly keyer: TenantKeyer;
+  readonly tenants: TenantTable;
+  readonly nodes: NodeTable;
+  readonly pools: UpstreamPools;
+  readonly recorder: RequestRecorder;
+  readonly crossings: ZoneCrossings;
+  /** One for the thread: requests of an old config finish through it after a reload too. */
+  readonly finisher: Finisher;
+}
+
+/**
+ * The request path for one config: its routes and plans compiled, its phases built, everything a
+ * request reads resolved here, once, rather than per request. A reload composes a new one and the
+ * acceptor swaps it in between requests; requests already running keep their plan.
+ */
+export function composeRunner(config: GatewayConfig, rings: Readonly<Record<string, SharedArrayBuffer>>, numbering: NodeNumbering, thread: ThreadState): RequestRunner {
+  const { settings } = config;
+  const routes = compileRoutes(config.routes);
+  const plans = compileRoutePlans(config, routes, {
+    pools: thread.pools,
+    nodes: thread.nodes,
+    numbering,
+    rings: new Map(Object.entries(rings).map(([name, buffer]) => [name, attachSharedRing(buffer)])),
+    recorder: thread.recorder,
+    crossings: thread.crossings,
+  });
+  const { finisher } = thread;
+  return new RequestRunner(
+    {
+      admission: new Admission(settings, routes, plans, thread.tenants, thread.keyer),
+      selection: new Selection(settings, thread.hash32, thread.tenants, thread.nodes, thread.lane),
+      forwarder: settings.faultInjection ? new CrashingForwarder(settings, finisher) : new Forwarder(settings, finisher),
+      finisher,
+    },
+    thread.recorder.slot(GATEWAY_ROUTE_LABELS[0]),
+    thread.recorder.slot(GATEWAY_ROUTE_LABELS[1]),
+  );
+}
+
+/** Every node origin `config` names: the pools a thread keeps after a reload to it. */
+export function nodeOrigins(config: GatewayConfig): Set<string> {
+  return new Set(Object.values(config.clusters).flatMap((cluster) => cluster.nodes.map((node) => node.url)));
+}

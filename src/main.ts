@@ -34,9 +34,10 @@ function parseArgs(argv: string[]): { configPath?: string } {
 }
 
 const { configPath } = parseArgs(process.argv.slice(2));
+const load = () => loadConfig(process.env, configPath);
 let config;
 try {
-  config = loadConfig(process.env, configPath);
+  config = load();
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   process.stderr.write(`ringgate: ${err.code}: ${err.message}\n`);
@@ -46,7 +47,7 @@ try {
 const log = createLogger(config.settings.logLevel, { role: 'coordinator' });
 let gateway;
 try {
-  gateway = await startGateway(config, log);
+  gateway = await startGateway(config, log, load);
 } catch (err) {
   log.fatal({ err }, `ringgate could not start: ${(err as Error).message}`);
   process.exit(1);
@@ -72,6 +73,10 @@ const shutdown = (signal: string): void => {
 // Installed before the readiness line: a supervisor may send SIGTERM as soon as it reads it.
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
+// Read the config file and environment again and apply them live (the result is logged).
+process.on('SIGHUP', () => {
+  if (!stopping) gateway.reload();
+});
 
 const examplePath = gateway.config.routes.find((r) => r.prefix !== undefined)?.prefix ?? gateway.config.routes[0]!.exact!;
 const hello = examplePath.endsWith('/') ? `${examplePath}hello` : examplePath;

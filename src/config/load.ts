@@ -51,6 +51,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): Gatew
   return deepFreeze({ source, settings, routes: parsed.data.routes, clusters: parsed.data.clusters });
 }
 
+/**
+ * Settings a reload may change: the ones the acceptors' request path reads (it is recomposed on a
+ * reload). The rest (ports, threads, table sizes, timers of the coordinator's services) need a restart.
+ */
+export const LIVE_SETTINGS = ['tenantHeader', 'maxHeaderBytes', 'maxBodyBytes', 'bufferBodyBytes', 'balanceFactor'] as const;
+
+/** `next` with `running`'s settings but for LIVE_SETTINGS; and the settings whose change awaits a restart. */
+export function reloadedConfig(next: GatewayConfig, running: GatewayConfig): { config: GatewayConfig; needRestart: string[] } {
+  const live = new Set<string>(LIVE_SETTINGS);
+  const settings: Record<string, unknown> = { ...running.settings };
+  const needRestart: string[] = [];
+  for (const [key, value] of Object.entries(next.settings)) {
+    if (live.has(key)) settings[key] = value;
+    else if (JSON.stringify(value) !== JSON.stringify(running.settings[key as keyof Settings])) needRestart.push(key);
+  }
+  return { config: deepFreeze({ ...next, settings: settings as Settings }), needRestart };
+}
+
 /** A copy of `config` with extra nodes appended to a cluster (used for the built-in demo backends). */
 export function withExtraNodes(
   config: GatewayConfig,

@@ -17,6 +17,8 @@ export interface AdminRoutes {
   nodes(): unknown;
   /** POST /v1/nodes: a control-plane push (already authorized, parsed from JSON). */
   pushNodes(body: unknown): PushOutcome;
+  /** POST /v1/reload (already authorized): the config read again and applied, or why not. */
+  reload(): { ok: true; needRestart: readonly string[] } | { ok: false; error: string };
   /** GET /tenants/<id>: one tenant with its last windows; undefined (404) when it is not tracked. */
   tenant(id: string): object | undefined;
 }
@@ -125,6 +127,15 @@ export async function startAdminServer(host: string, port: number, routes: Admin
         log.warn({ err }, 'control-plane push failed');
         if (!res.headersSent) answerError(res, 'ERR_BAD_PUSH', `(body): ${err.message}`);
       });
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/reload') {
+      req.resume();
+      const refused = refusal(req, access);
+      if (refused !== null) return answerError(res, refused);
+      const outcome = routes.reload();
+      if (outcome.ok) answerJson(res, 200, { reloaded: true, needRestart: outcome.needRestart });
+      else answerError(res, 'ERR_RELOAD_FAILED', outcome.error);
       return;
     }
     if (req.method === 'GET' && path === '/tenants') {

@@ -1,9 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { withExtraNodes, type GatewayConfig } from '../config/load.js';
+import type { ClusterConfig } from '../config/schema.js';
 
 export interface DemoBackends {
   readonly config: GatewayConfig;
+  /**
+   * A reloaded config with the running demo nodes added to the clusters that ask for demo
+   * backends (they are started once: to change them, restart).
+   */
+  appendTo(config: GatewayConfig): GatewayConfig;
   close(): Promise<void>;
 }
 
@@ -14,6 +20,7 @@ export interface DemoBackends {
  */
 export async function startDemoBackends(config: GatewayConfig): Promise<DemoBackends> {
   const servers: Server[] = [];
+  const started = new Map<string, ClusterConfig['nodes']>();
   let result = config;
   for (const [cluster, { demoBackends, nodes }] of Object.entries(config.clusters)) {
     const added = [];
@@ -39,9 +46,15 @@ export async function startDemoBackends(config: GatewayConfig): Promise<DemoBack
       added.push({ id, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, az, weight: 1 });
     }
     if (added.length > 0) result = withExtraNodes(result, cluster, added);
+    started.set(cluster, added);
   }
   return {
     config: result,
+    appendTo: (next) =>
+      Object.entries(next.clusters).reduce((withDemo, [cluster, { demoBackends }]) => {
+        const nodes = started.get(cluster) ?? [];
+        return demoBackends.length > 0 && nodes.length > 0 ? withExtraNodes(withDemo, cluster, nodes) : withDemo;
+      }, next),
     close: async () => {
       await Promise.all(
         servers.map(

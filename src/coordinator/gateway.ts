@@ -8,9 +8,10 @@ import type { AcceptorInit } from '../thread-protocol.js';
 import { startAdminServer } from './admin-server.js';
 import { startDemoBackends } from './demo-backends.js';
 import { activePointCount } from '../shm/ring-buffer.js';
-import { createClusterRings, tenantCandidates } from './rings.js';
-import { NodeDirectory } from '../shm/node-numbering.js';
-import { createNodeTable, inFlight, initNode, nodeRequests, releaseLane } from '../shm/node-table.js';
+import { Reloader, type ReloadOutcome } from './reloader.js';
+import { tenantCandidates } from './rings.js';
+import { Topology } from './topology.js';
+import { createNodeTable, inFlight, nodeRequests, releaseLane } from '../shm/node-table.js';
 import { createTenantTable } from '../shm/tenant-table.js';
 import { InlineAcceptor } from './inline-acceptor.js';
 import { ControlPlane } from './control-plane.js';
@@ -22,6 +23,8 @@ export interface RunningGateway {
   readonly config: GatewayConfig;
   readonly port: number;
   readonly adminPort: number;
+  /** SIGHUP: the config file and environment read again and applied live, or the error why not. */
+  reload(): ReloadOutcome;
   /** Graceful: stop accepting, finish in-flight requests up to GATEWAY_DRAIN_MS, close everything. */
   stop(): Promise<void>;
 }
@@ -59,30 +62,29 @@ function startAcceptorThread(init: AcceptorInit): AcceptorHost {
 }
 
 /** The coordinator: shared memory, acceptor threads, admin server; returns once everything listens. */
-export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<RunningGateway> {
+export async function startGateway(loaded: GatewayConfig, log: Logger, load: () => GatewayConfig): Promise<RunningGateway> {
   const demo = await startDemoBackends(loaded);
   const { config } = demo;
   const { settings } = config;
   const hash32 = await loadHash32();
-  const rings = createClusterRings(config, hash32);
-  const ringBuffers = Object.fromEntries([...rings].map(([name, ring]) => [name, ring.shared.buffer]));
   const tenantTable = createTenantTable(settings.maxTenants);
   // Clusters need a slot each too; a config has at most as many as it may have nodes.
   const nodeTable = createNodeTable(settings.maxNodes, settings.maxNodes, settings.threads);
-  const directory = new NodeDirectory(settings.maxNodes, settings.maxNodes);
-  const numbering = directory.number(config.clusters);
-  for (const { node, cluster } of numbering.added) initNode(nodeTable, node, cluster);
+  const topology = new Topology(config, nodeTable, hash32, settings.maxNodes);
   const tenants = new TenantTracker(tenantTable, settings, log, Date.now);
-  const candidatesOf = tenantCandidates(config, rings, hash32);
-  const nodeMonitor = new NodeMonitor(config, numbering, nodeTable, rings, hash32, log, Date.now);
+  let current = topology.state;
+  let candidatesOf = tenantCandidates(current.config, current.rings, hash32);
+  const nodeMonitor = new NodeMonitor(config, current.numbering, nodeTable, current.rings, hash32, log, Date.now);
   const controlPlane = new ControlPlane(nodeMonitor, nodeTable, settings.controlTtlMs, Date.now, log);
   const nodeViews = () =>
     nodeMonitor.views().map((view) => ({ ...view, inFlight: inFlight(nodeTable, view.index), requests: nodeRequests(nodeTable, view.index) }));
 
   let supervisor: Supervisor | null = null;
+  let reloader: Reloader | null = null;
   const metrics = new CoordinatorMetrics({
     runningThreads: () => supervisor?.running ?? 0,
-    ringPoints: () => [...rings].map(([cluster, ring]) => ({ cluster, points: activePointCount(ring.shared) })),
+    ringPoints: () => [...current.rings].map(([cluster, ring]) => ({ cluster, points: activePointCount(ring.shared) })),
+    reloads: () => ({ ok: reloader?.ok ?? 0, failed: reloader?.failed ?? 0 }),
     nodes: nodeViews,
     ringRebuilds: () => nodeMonitor.rebuilds,
     routingMode: () => controlPlane.mode,
@@ -111,6 +113,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
       }),
       nodes: () => ({ routingMode: controlPlane.mode, nodes: nodeViews() }),
       pushNodes: (body) => controlPlane.push(body),
+      reload: () => reloads.reload(),
       tenant: (id) => {
         const detail = tenants.tenant(id);
         return detail && { window: tenants.windows, ...detail, candidates: candidatesOf(detail.tenant, detail.k) };
@@ -126,14 +129,15 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   supervisor = new Supervisor({
     threads: settings.threads,
     startAcceptor: settings.inlineAcceptor ? (init) => new InlineAcceptor(init) : startAcceptorThread,
+    // The running topology: a thread restarted after a reload starts on the reloaded config.
     initFor: (threadIndex, port): AcceptorInit => ({
       threadIndex,
-      config,
+      config: current.config,
       port,
-      rings: ringBuffers,
+      rings: current.ringBuffers,
       tenants: tenantTable.buffer,
       nodes: nodeTable.buffer,
-      numbering: { clusters: numbering.clusters, members: numbering.members },
+      numbering: current.numbering,
     }),
     log,
     onRestart: () => metrics.threadRestarts.inc(),
@@ -153,6 +157,19 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
   }
 
   const running = supervisor;
+  const reloads = new Reloader({
+    load,
+    topology,
+    nodeMonitor,
+    demo,
+    broadcast: (message) => running.broadcast(message),
+    onApplied: (state) => {
+      current = state;
+      candidatesOf = tenantCandidates(state.config, state.rings, hash32);
+    },
+    log,
+  });
+  reloader = reloads;
   tenants.start();
   nodeMonitor.start();
   const nodeWindows = setInterval(() => {
@@ -164,6 +181,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger): Promise<
     config,
     port,
     adminPort: admin.port,
+    reload: () => reloads.reload(),
     stop: async () => {
       tenants.stop();
       clearInterval(nodeWindows);

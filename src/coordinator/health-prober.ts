@@ -32,6 +32,13 @@ export class HealthProber {
     for (const target of targets) this.#schedule(target, firstCheckDelay(target.check, this.#random));
   }
 
+  /** After a reload: checks for `targets` from now on, none for nodes no longer configured. */
+  restart(targets: readonly ProbeTarget[]): void {
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    this.start(targets);
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const timer of this.#timers.values()) clearTimeout(timer);

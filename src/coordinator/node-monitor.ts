@@ -58,20 +58,66 @@ export class NodeMonitor {
     this.#log = log;
     this.#clock = clock;
     this.#prober = new HealthProber((node, ok) => this.recordCheck(node, ok));
+    this.#load(config, numbering, rings, null);
+  }
+
+  /**
+   * A reloaded config: nodes that stay keep everything known of them (health, counters, slow
+   * start); nodes added start their slow start now; clusters whose ring is new start from its
+   * first build. Health, panic, zone fallback and the rings are settled before this returns.
+   */
+  reconfigure(config: GatewayConfig, numbering: NodeNumbering, rings: ReadonlyMap<string, ClusterRing>): void {
+    this.#load(config, numbering, rings, this.#clock());
+    this.#prober.restart(this.#probeTargets);
+    for (const cluster of this.#clusters) this.#refresh(cluster);
+  }
+
+  /** `addedAt`: when nodes new to this config were added (null at start: nodes there from the start do not ramp). */
+  #load(config: GatewayConfig, numbering: NodeNumbering, rings: ReadonlyMap<string, ClusterRing>, addedAt: number | null): void {
+    const known = new Map(this.#byIndex.flatMap((node) => (node === undefined ? [] : [[node.index, node] as const])));
+    const before = new Map(this.#clusters.map((cluster) => [cluster.name, cluster]));
+    this.#clusters.length = 0;
+    this.#byIndex.length = 0;
+    this.#probeTargets.length = 0;
     for (const [name, cluster] of Object.entries(config.clusters)) {
       const active = cluster.healthCheck ?? null;
+      const position = this.#clusters.length;
       const nodes = cluster.nodes.map((nodeConfig, i): Node => {
-        const node = createNode(numbering.members[name]![i]!, this.#clusters.length, nodeConfig, active);
-        this.#byIndex[node.index] = node;
-        if (this.#zoneAffinity) setNodeLocal(table, node.index, nodeConfig.az === config.settings.zone);
-        if (active !== null) this.#probeTargets.push({ node: node.index, url: nodeConfig.url, check: active });
+        const slot = numbering.members[name]![i]!;
+        let node = known.get(slot);
+        if (node === undefined) {
+          node = createNode(slot, position, nodeConfig, active);
+          if (addedAt !== null) node.usableSince = addedAt;
+        } else {
+          node.cluster = position;
+          node.config = nodeConfig;
+        }
+        this.#byIndex[slot] = node;
+        if (this.#zoneAffinity) setNodeLocal(this.#table, slot, nodeConfig.az === config.settings.zone);
+        if (active !== null) this.#probeTargets.push({ node: slot, url: nodeConfig.url, check: active });
         return node;
       });
       const ring = rings.get(name)!;
-      const published = nodes.map(() => 0);
-      for (const owner of ring.data.owners) published[owner]!++;
+      const previous = before.get(name);
+      let published: number[];
+      if (previous !== undefined && previous.ring === ring) {
+        published = previous.published;
+      } else {
+        published = nodes.map(() => 0);
+        for (const owner of ring.data.owners) published[owner]!++;
+      }
       nodes.forEach((node, i) => (node.points = published[i]!));
-      this.#clusters.push({ name, index: numbering.clusters[name]!, nodes, ring, panicThreshold: cluster.panicThreshold, slowStart: { rampMs: cluster.slowStartMs }, panic: false, zoneFallback: false, published });
+      this.#clusters.push({
+        name,
+        index: numbering.clusters[name]!,
+        nodes,
+        ring,
+        panicThreshold: cluster.panicThreshold,
+        slowStart: { rampMs: cluster.slowStartMs },
+        panic: previous?.panic ?? false,
+        zoneFallback: previous?.zoneFallback ?? false,
+        published,
+      });
     }
     // A cluster with no healthy local node must not wait a window for other zones to serve it.
     if (this.#zoneAffinity) for (const cluster of this.#clusters) this.#zoneFallback(cluster);

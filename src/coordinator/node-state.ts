@@ -8,10 +8,11 @@ import type { ClusterRing } from './rings.js';
 /** What the coordinator knows of one node (node-monitor.ts keeps these). */
 export interface Node {
   readonly index: number;
-  /** Its cluster's position in #clusters. */
-  readonly cluster: number;
+  /** Its cluster's position in the monitor's list (a reload may move it). */
+  cluster: number;
   readonly id: string;
-  readonly config: GatewayConfig['clusters'][string]['nodes'][number];
+  /** Its config (a reload may change its url, zone or weight; a node is its cluster's name and its id). */
+  config: GatewayConfig['clusters'][string]['nodes'][number];
   readonly health: NodeHealth;
   readonly activeChecks: boolean;
   /** Counter totals at the last window: the window is the difference. */

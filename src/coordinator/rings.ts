@@ -14,20 +14,21 @@ export interface ClusterRing {
   data: RingData;
 }
 
+/** A cluster's shared ring with its first build published; capacity fits every node at its configured weight. */
+export function createClusterRing(nodes: GatewayConfig['clusters'][string]['nodes'], hash32: Hash32): ClusterRing {
+  const members = ringMembers(nodes);
+  const shared = createSharedRing(Math.max(1, ringSize(members)));
+  const data = buildRing(members, hash32);
+  publishRing(shared, data);
+  return { shared, data };
+}
+
 /**
- * Creates one shared ring per cluster and publishes its first build. Capacity fits every node at
- * its configured weight: later rebuilds only lower weights or drop nodes, never exceed it.
+ * One shared ring per cluster. Later builds only lower weights or drop nodes, never exceed the
+ * capacity; a reload that changes a cluster's nodes gives it a new ring (topology.ts).
  */
 export function createClusterRings(config: GatewayConfig, hash32: Hash32): Map<string, ClusterRing> {
-  const rings = new Map<string, ClusterRing>();
-  for (const [name, cluster] of Object.entries(config.clusters)) {
-    const members = ringMembers(cluster.nodes);
-    const shared = createSharedRing(Math.max(1, ringSize(members)));
-    const data = buildRing(members, hash32);
-    publishRing(shared, data);
-    rings.set(name, { shared, data });
-  }
-  return rings;
+  return new Map(Object.entries(config.clusters).map(([name, cluster]) => [name, createClusterRing(cluster.nodes, hash32)]));
 }
 
 /**

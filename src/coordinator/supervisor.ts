@@ -127,6 +127,11 @@ export class Supervisor {
     if (late) this.#options.log.error({ threads: this.#slots.filter((s) => s.worker).length }, 'threads did not exit after drain');
   }
 
+  /** Sends `message` to every thread that is running. */
+  broadcast(message: CoordinatorMessage): void {
+    for (const slot of this.#slots) this.#post(slot, message);
+  }
+
   #post(slot: Slot, message: CoordinatorMessage): void {
     slot.worker?.postMessage(message);
   }

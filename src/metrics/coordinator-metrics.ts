@@ -17,6 +17,7 @@ export interface CoordinatorReadings {
     activeCheck: 'passing' | 'failing' | 'off';
   }[];
   ringRebuilds(): number;
+  reloads(): { ok: number; failed: number };
   routingMode(): 'ring' | 'least-connections';
   panicActivations(): number;
   liveTenants(): number;
@@ -62,6 +63,16 @@ export class CoordinatorMetrics {
       },
     });
     // Counters kept in shared memory or by the tracker, exported as their running totals at scrape time.
+    new Counter({
+      ...def('ringgate_config_reloads_total'),
+      labelNames: ['result'],
+      collect() {
+        this.reset();
+        const { ok, failed } = readings.reloads();
+        this.inc({ result: 'ok' }, ok);
+        this.inc({ result: 'failed' }, failed);
+      },
+    });
     new Counter({
       ...def('ringgate_ring_rebuilds_total'),
       collect() {

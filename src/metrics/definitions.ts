@@ -4,6 +4,11 @@
  * the one traffic-made label, `tenant`, names only the GATEWAY_METRICS_TOP_TENANTS highest scores.
  */
 export const METRICS = {
+  ringgate_config_reloads_total: {
+    type: 'counter',
+    help: 'Config reloads (SIGHUP, POST /v1/reload), by result: ok, or failed (the running config stays)',
+    labels: ['result'],
+  },
   ringgate_http_errors_total: {
     type: 'counter',
     help: 'Error answers the gateway produced itself, by stable error code',

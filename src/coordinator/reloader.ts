@@ -1,0 +1,69 @@
+import { ConfigError, reloadedConfig, type GatewayConfig } from '../config/load.js';
+import type { Logger } from '../log.js';
+import type { CoordinatorMessage } from '../thread-protocol.js';
+import type { DemoBackends } from './demo-backends.js';
+import type { NodeMonitor } from './node-monitor.js';
+import type { Topology, TopologyState } from './topology.js';
+
+export type ReloadOutcome = { readonly ok: true; readonly needRestart: readonly string[] } | { readonly ok: false; readonly error: string };
+
+export interface ReloadParts {
+  /** Reads and validates the config again, from the same file and environment (config/load.ts). */
+  readonly load: () => GatewayConfig;
+  readonly topology: Topology;
+  readonly nodeMonitor: NodeMonitor;
+  readonly demo: DemoBackends;
+  /** Sends a message to every running acceptor thread. */
+  readonly broadcast: (message: CoordinatorMessage) => void;
+  /** Told of every topology applied, so views and new threads use it. */
+  readonly onApplied: (state: TopologyState) => void;
+  readonly log: Logger;
+}
+
+/**
+ * SIGHUP and POST /v1/reload: the config is read and validated again; on success routes, clusters,
+ * nodes and the live settings are applied with no request failed or dropped: node slots and rings
+ * of unchanged clusters stay, the node monitor settles health and rings for the new nodes, and the
+ * acceptors swap their request path between requests. On failure nothing changes, and the
+ * field-named error is logged and returned.
+ */
+export class Reloader {
+  readonly #parts: ReloadParts;
+  #ok = 0;
+  #failed = 0;
+
+  constructor(parts: ReloadParts) {
+    this.#parts = parts;
+  }
+
+  get ok(): number {
+    return this.#ok;
+  }
+
+  get failed(): number {
+    return this.#failed;
+  }
+
+  reload(): ReloadOutcome {
+    const { load, topology, nodeMonitor, demo, broadcast, onApplied, log } = this.#parts;
+    let state: TopologyState;
+    let needRestart: string[];
+    try {
+      const next = reloadedConfig(demo.appendTo(load()), topology.state.config);
+      needRestart = next.needRestart;
+      state = topology.apply(next.config);
+    } catch (err) {
+      if (!(err instanceof ConfigError) && !(err instanceof RangeError)) throw err;
+      this.#failed++;
+      log.error({ code: 'ERR_RELOAD_FAILED', error: err.message }, 'config reload failed; the running config stays');
+      return { ok: false, error: err.message };
+    }
+    nodeMonitor.reconfigure(state.config, state.numbering, state.rings);
+    onApplied(state);
+    broadcast({ type: 'reload', config: state.config, rings: state.ringBuffers, numbering: state.numbering });
+    this.#ok++;
+    if (needRestart.length > 0) log.warn({ settings: needRestart }, 'config reloaded; these settings change only with a restart');
+    else log.info({ clusters: Object.keys(state.config.clusters).length, routes: state.config.routes.length }, 'config reloaded');
+    return { ok: true, needRestart };
+  }
+}

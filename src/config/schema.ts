@@ -98,7 +98,7 @@ const originSchema = z.url({ protocol: /^https?$/ }).refine((raw) => {
   return (u.pathname === '/' || u.pathname === '') && u.search === '' && u.hash === '';
 }, 'must be an origin (scheme://host:port) without path, query or fragment');
 
-const nodeSchema = z.strictObject({
+export const nodeSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 chars of [A-Za-z0-9._:-]'),
   url: originSchema,
   az: z.string().min(1).max(64).default('default'),

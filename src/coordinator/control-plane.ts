@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { nodeSchema, type NodeConfig } from '../config/schema.js';
 import type { AnsweredCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { RoutingMode, setRoutingMode, type NodeTable } from '../shm/node-table.js';
 import type { NodeMonitor } from './node-monitor.js';
 import type { NodePush } from './node-state.js';
+import type { ReloadOutcome } from './reloader.js';
 
 /** A push may be this far ahead of the gateway's clock (clock skew between hosts), no further. */
 const MAX_FUTURE_MS = 2_000;
@@ -22,6 +24,9 @@ const pushSchema = z.strictObject({
         health: score.optional(),
         cacheHitRate: score.optional(),
         azCost: z.number().min(1).max(1000).optional(),
+        /** A node the config does not have: added to `cluster` (until the next reload from the file). */
+        url: z.string().optional(),
+        zone: z.string().optional(),
       }),
     )
     .min(1)
@@ -38,6 +43,7 @@ export type PushOutcome = { readonly ok: true; readonly applied: number } | { re
  */
 export class ControlPlane {
   readonly #monitor: NodeMonitor;
+  readonly #addNodes: (nodes: readonly { readonly cluster: string; readonly node: NodeConfig }[]) => ReloadOutcome;
   readonly #table: NodeTable;
   readonly #ttlMs: number;
   readonly #clock: () => number;
@@ -47,8 +53,17 @@ export class ControlPlane {
   #lastPushAt: number | null = null;
   #stale = false;
 
-  constructor(monitor: NodeMonitor, table: NodeTable, ttlMs: number, clock: () => number, log: Logger) {
+  constructor(
+    monitor: NodeMonitor,
+    /** Adds nodes to the running config, as a reload would (reloader.ts). */
+    addNodes: (nodes: readonly { readonly cluster: string; readonly node: NodeConfig }[]) => ReloadOutcome,
+    table: NodeTable,
+    ttlMs: number,
+    clock: () => number,
+    log: Logger,
+  ) {
     this.#monitor = monitor;
+    this.#addNodes = addNodes;
     this.#table = table;
     this.#ttlMs = ttlMs;
     this.#clock = clock;
@@ -73,6 +88,12 @@ export class ControlPlane {
     if (timestamp < this.#lastTimestamp) {
       return { ok: false, code: 'ERR_PUSH_OUT_OF_ORDER', error: `timestamp ${timestamp} is older than the last applied push (${this.#lastTimestamp})` };
     }
+    const added = this.#newNodes(nodes);
+    if ('error' in added) return { ok: false, code: 'ERR_BAD_PUSH', error: added.error };
+    if (added.nodes.length > 0) {
+      const outcome = this.#addNodes(added.nodes);
+      if (!outcome.ok) return { ok: false, code: 'ERR_BAD_PUSH', error: `nodes: ${outcome.error}` };
+    }
     const resolved: NodePush[] = [];
     for (const [i, node] of nodes.entries()) {
       const index = this.#monitor.resolve(node.id, node.cluster);
@@ -84,6 +105,29 @@ export class ControlPlane {
     this.#lastPushAt = now;
     if (this.#stale) this.#setStale(false);
     return { ok: true, applied: resolved.length };
+  }
+
+  /**
+   * The entries that bring a url: nodes to add, each checked as the config checks a node, in a
+   * named cluster, under an id that cluster does not have yet; or the first entry that is not.
+   */
+  #newNodes(nodes: z.output<typeof pushSchema>['nodes']): { nodes: { cluster: string; node: NodeConfig }[] } | { error: string } {
+    const out: { cluster: string; node: NodeConfig }[] = [];
+    for (const [i, entry] of nodes.entries()) {
+      if (entry.url === undefined) continue;
+      if (entry.cluster === undefined) return { error: `nodes.${i}.cluster: a node added by a push needs its cluster` };
+      if (typeof this.#monitor.resolve(entry.id, entry.cluster) === 'number') {
+        return { error: `nodes.${i}.url: node ${JSON.stringify(entry.id)} exists; its url comes from the config` };
+      }
+      if (out.some((added) => added.cluster === entry.cluster && added.node.id === entry.id)) return { error: `nodes.${i}.id: added twice` };
+      const node = nodeSchema.safeParse({ id: entry.id, url: entry.url, ...(entry.zone === undefined ? {} : { az: entry.zone }) });
+      if (!node.success) {
+        const issue = node.error.issues[0]!;
+        return { error: `nodes.${i}.${issue.path[0] === 'az' ? 'zone' : String(issue.path[0])}: ${issue.message}` };
+      }
+      out.push({ cluster: entry.cluster, node: node.data });
+    }
+    return { nodes: out };
   }
 
   /** Called every window: switches to least-connections once pushes have stopped for the TTL. */

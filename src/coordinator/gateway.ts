@@ -75,12 +75,20 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   let current = topology.state;
   let candidatesOf = tenantCandidates(current.config, current.rings, hash32);
   const nodeMonitor = new NodeMonitor(config, current.numbering, nodeTable, current.rings, hash32, log, Date.now);
-  const controlPlane = new ControlPlane(nodeMonitor, nodeTable, settings.controlTtlMs, Date.now, log);
+  // Both exist only once the threads listen; until then the admin endpoints that need them refuse.
+  let supervisor: Supervisor | null = null;
+  let reloader: Reloader | null = null;
+  const controlPlane = new ControlPlane(
+    nodeMonitor,
+    (nodes) => reloader?.addNodes(nodes) ?? { ok: false, error: 'the gateway is still starting' },
+    nodeTable,
+    settings.controlTtlMs,
+    Date.now,
+    log,
+  );
   const nodeViews = () =>
     nodeMonitor.views().map((view) => ({ ...view, inFlight: inFlight(nodeTable, view.index), requests: nodeRequests(nodeTable, view.index) }));
 
-  let supervisor: Supervisor | null = null;
-  let reloader: Reloader | null = null;
   const metrics = new CoordinatorMetrics({
     runningThreads: () => supervisor?.running ?? 0,
     ringPoints: () => [...current.rings].map(([cluster, ring]) => ({ cluster, points: activePointCount(ring.shared) })),

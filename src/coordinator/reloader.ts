@@ -1,4 +1,5 @@
-import { ConfigError, reloadedConfig, type GatewayConfig } from '../config/load.js';
+import { ConfigError, reloadedConfig, withExtraNodes, type GatewayConfig } from '../config/load.js';
+import type { NodeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { CoordinatorMessage } from '../thread-protocol.js';
 import type { DemoBackends } from './demo-backends.js';
@@ -45,19 +46,38 @@ export class Reloader {
   }
 
   reload(): ReloadOutcome {
-    const { load, topology, nodeMonitor, demo, broadcast, onApplied, log } = this.#parts;
-    let state: TopologyState;
-    let needRestart: string[];
-    try {
+    const { load, topology, demo } = this.#parts;
+    let needRestart: string[] = [];
+    return this.#apply(() => {
       const next = reloadedConfig(demo.appendTo(load()), topology.state.config);
       needRestart = next.needRestart;
-      state = topology.apply(next.config);
+      return next.config;
+    }, () => needRestart);
+  }
+
+  /**
+   * Nodes a control-plane push adds to the running config (until the next reload from the file);
+   * `nodes` validated already. Applied like a reload.
+   */
+  addNodes(nodes: readonly { readonly cluster: string; readonly node: NodeConfig }[]): ReloadOutcome {
+    return this.#apply(
+      () => nodes.reduce((config, { cluster, node }) => withExtraNodes(config, cluster, [node]), this.#parts.topology.state.config),
+      () => [],
+    );
+  }
+
+  #apply(next: () => GatewayConfig, needRestartOf: () => string[]): ReloadOutcome {
+    const { topology, nodeMonitor, broadcast, onApplied, log } = this.#parts;
+    let state: TopologyState;
+    try {
+      state = topology.apply(next());
     } catch (err) {
       if (!(err instanceof ConfigError) && !(err instanceof RangeError)) throw err;
       this.#failed++;
       log.error({ code: 'ERR_RELOAD_FAILED', error: err.message }, 'config reload failed; the running config stays');
       return { ok: false, error: err.message };
     }
+    const needRestart = needRestartOf();
     nodeMonitor.reconfigure(state.config, state.numbering, state.rings);
     onApplied(state);
     broadcast({ type: 'reload', config: state.config, rings: state.ringBuffers, numbering: state.numbering });

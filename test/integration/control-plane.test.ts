@@ -11,7 +11,7 @@ beforeAll(async () => {
   backends = await Promise.all(['n0', 'n1', 'n2'].map((id) => startBackend(id)));
   gateway = await startGateway(
     { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: backends.map((b) => ({ id: b.id, url: b.url })) } } },
-    { GATEWAY_ADMIN_TOKEN: TOKEN, GATEWAY_CONTROL_TTL_MS: '600', GATEWAY_SCORE_WINDOW_MS: '100' },
+    { GATEWAY_ADMIN_TOKEN: TOKEN, GATEWAY_CONTROL_TTL_MS: '1500', GATEWAY_SCORE_WINDOW_MS: '100' },
   );
 });
 
@@ -62,7 +62,11 @@ describe('control plane', () => {
     // n1 pushed unhealthy: off the ring, and no tenant lands on it.
     expect((await push({ timestamp: Date.now(), nodes: [{ id: 'n1', health: 0.1 }, { id: 'n0', cacheHitRate: 0.9 }] })).text).toBe('{"applied":2}');
     expect((await nodes()).nodes.find((n) => n.node === 'n1')).toMatchObject({ reason: 'pushed', points: 0 });
-    for (const tenant of tenants) expect(await backendOf(tenant)).not.toBe('n1');
+    // The controller keeps pushing while the tenants are sent, so n1's pushed health stays fresh.
+    for (const [i, tenant] of tenants.entries()) {
+      if (i % 5 === 4) expect((await push({ timestamp: Date.now(), nodes: [{ id: 'n1', health: 0.1 }] })).status).toBe(200);
+      expect(await backendOf(tenant)).not.toBe('n1');
+    }
     expect((await nodes()).routingMode).toBe('ring');
 
     // No push for the TTL: least connections over healthy nodes, tenant affinity suspended.
@@ -78,8 +82,37 @@ describe('control plane', () => {
     expect((await push({ timestamp: Date.now(), nodes: [{ id: 'n1', health: 1 }] })).status).toBe(200);
     expect((await nodes()).routingMode).toBe('ring');
     const home = new Set<string>();
-    for (let i = 0; i < 12; i++) home.add(await backendOf('one-tenant'));
+    for (let i = 0; i < 12; i++) {
+      if (i === 6) expect((await push({ timestamp: Date.now(), nodes: [{ id: 'n1', health: 1 }] })).status).toBe(200);
+      home.add(await backendOf('one-tenant'));
+    }
     expect(home.size).toBe(1);
+  });
+});
+
+describe('nodes added by a push', () => {
+  it('join the running config at once, through slow start, and are refused when malformed, adding nothing', async () => {
+    const added = await startBackend('n9');
+    try {
+      const bad = await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', url: 'ftp://x' }] });
+      expectError(bad, 'ERR_BAD_PUSH');
+      expect(JSON.parse(bad.text).error).toMatch(/^nodes\.0\.url: /);
+      expectError(await push({ timestamp: Date.now(), nodes: [{ id: 'n9', url: added.url }] }), 'ERR_BAD_PUSH'); // no cluster
+      expect((await nodes()).nodes.map((n) => n.node)).not.toContain('n9');
+
+      const ok = await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', url: added.url, zone: 'az-x', health: 1 }] });
+      expect(ok.text).toBe('{"applied":1}');
+      const n9 = (await nodes()).nodes.find((n) => n.node === 'n9')!;
+      expect(n9).toMatchObject({ reason: 'pushed' });
+      expect(n9.points).toBeGreaterThan(0);
+      expect(n9.points).toBeLessThan(150); // slow start
+      await expect.poll(async () => {
+        for (let i = 0; i < 40; i++) if ((await backendOf(`joiner-${i}`)) === 'n9') return true;
+        return false;
+      }, { timeout: 10_000 }).toBe(true);
+    } finally {
+      await added.close();
+    }
   });
 });
 

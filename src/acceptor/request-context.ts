@@ -44,6 +44,8 @@ export class RequestContext {
   nodeHeld = false;
   /** The answer's cache header said hit (1) or miss (0); -1: no such header, or none configured. */
   cacheHit = -1;
+  /** The node refused the connection: nothing listens there. */
+  refused = false;
 
   // ---- the ending (finish) ----
   /** Status answered, or CLIENT_CLOSED_STATUS. */

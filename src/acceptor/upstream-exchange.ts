@@ -114,6 +114,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
       return;
     }
     const code = classifyUpstreamError(err);
+    this.#ctx.refused = (err as { code?: unknown }).code === 'ECONNREFUSED';
     this.#releaseNode();
     if (!this.#client.headWritten) {
       this.#ctx.status = errorStatus(code);

@@ -26,7 +26,8 @@
  *                 malformed, ever (wraps; unsigned)
  *     CONNECT_FAILURES  requests the node refused or  acceptor Atomics.add(+1) when the request ends
  *                 reset before answering, ever
- *     CONNECT_STREAK  connection failures in a row    acceptor Atomics.add(+1) with CONNECT_FAILURES,
+ *     CONNECT_STREAK  connection failures in a row    acceptor Atomics.add(+1, or the down mark for a
+ *                 (a refusal counts as all of them)   refused connection) with CONNECT_FAILURES,
  *                                                     Atomics.store(0) on an answer when not 0;
  *                                                     coordinator Atomics.store(0) once it marked the
  *                                                     node down for it
@@ -208,13 +209,17 @@ export const enum NodeOutcome {
   Unknown = 3,
 }
 
-/** Acceptor, when a request given to `node` ends. */
-export function recordNodeOutcome(table: NodeTable, node: number, outcome: NodeOutcome): void {
+/**
+ * Acceptor, when a request given to `node` ends. A connection failure adds `streakStep` to the
+ * node's streak: 1 for a reset or a timeout, enough to reach the down mark at once for a refusal
+ * (nothing listens there: no point sending the next request).
+ */
+export function recordNodeOutcome(table: NodeTable, node: number, outcome: NodeOutcome, streakStep = 1): void {
   const words = table.words;
   if (outcome === NodeOutcome.Unknown) return;
   if (outcome === NodeOutcome.ConnectFailed) {
     Atomics.add(words, nodeWord(node, CONNECT_FAILURES), 1);
-    Atomics.add(words, nodeWord(node, CONNECT_STREAK), 1);
+    Atomics.add(words, nodeWord(node, CONNECT_STREAK), streakStep);
     return;
   }
   if (outcome === NodeOutcome.Failed) Atomics.add(words, nodeWord(node, FAILURES), 1);

@@ -136,6 +136,15 @@ describe('node monitor', () => {
     expect(points()[0]).toBe(Math.ceil(150 * 0.65));
   });
 
+  it('takes a node that refused one connection out at once: nothing listens there', () => {
+    const { table, monitor } = setup(false);
+    startNodeRequest(table, 0, 1, 0);
+    finishNodeRequest(table, 0, 1, 0);
+    recordNodeOutcome(table, 1, NodeOutcome.ConnectFailed, 5);
+    monitor.tick();
+    expect(monitor.views()[1]).toMatchObject({ reason: 'connect-failures', health: 0 });
+  });
+
   it('enters panic mode when fewer than half the nodes are healthy, keeping every node on the ring', () => {
     const { table, monitor, points } = setup(true);
     for (const node of [0, 1]) {

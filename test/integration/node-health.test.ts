@@ -112,9 +112,10 @@ describe('node health', () => {
     const down = await nodeOf('n1');
     expect(['connect-failures', 'check-failing']).toContain(down.reason);
     expect(down.points).toBe(0);
-    // Only the requests sent there before it was found out failed: at most 5 in a row, plus those in flight.
+    // A refused connection takes the node out at once: only requests already sent there failed,
+    // at most one per traffic loop.
     const failed = traffic.outcomes.filter((o) => o.status !== 200);
-    expect(failed.length - failedBefore).toBeLessThanOrEqual(5 + 4);
+    expect(failed.length - failedBefore).toBeLessThanOrEqual(4);
     expect(failed.every((o) => o.status === 502)).toBe(true);
 
     // From here on no request reaches it and none fails.

@@ -1,4 +1,5 @@
 import type { RequestRecorder } from '../../metrics/request-recorder.js';
+import { PASSIVE_DEFAULTS } from '../../resilience/node-health.js';
 import type { ZoneCrossings } from '../../metrics/zone-crossings.js';
 import type { AnsweredCode } from '../../errors.js';
 import { finishNodeRequest, NodeOutcome, recordCacheLookup, recordNodeOutcome, type NodeTable } from '../../shm/node-table.js';
@@ -69,7 +70,7 @@ export class Finisher implements ExchangeOwner {
 
   /** Passive health and cache locality, and the zone crossing when the node is in another zone. */
   #recordNode(ctx: RequestContext): void {
-    recordNodeOutcome(this.#nodes, ctx.node, nodeOutcome(ctx.status, ctx.errorCode));
+    recordNodeOutcome(this.#nodes, ctx.node, nodeOutcome(ctx.status, ctx.errorCode), ctx.refused ? PASSIVE_DEFAULTS.connectFailuresDown : 1);
     if (ctx.cacheHit >= 0) recordCacheLookup(this.#nodes, ctx.node, ctx.cacheHit === 1);
     const plan = ctx.plan!;
     if (plan.crossZone === null) return;

@@ -9,6 +9,8 @@ import type { Settings } from '../config/schema.js';
  */
 export class UpstreamPools {
   readonly #byOrigin = new Map<string, Pool>();
+  /** Pools of origins a reload removed, closing soon. */
+  readonly #retiring = new Set<Pool>();
   readonly #settings: Readonly<Settings>;
 
   constructor(settings: Readonly<Settings>) {
@@ -31,17 +33,26 @@ export class UpstreamPools {
     return pool;
   }
 
-  /** Closes, gracefully (undici lets their requests finish), the pools of origins not in `kept`. */
+  /**
+   * Closes the pools of origins not in `kept`, gracefully and late: a request of the old config
+   * may still be reading its body before it dispatches, so a pool closes only after
+   * GATEWAY_UPSTREAM_TIMEOUT_MS, and undici then still lets its requests finish.
+   */
   retainOnly(kept: ReadonlySet<string>): void {
     for (const [origin, pool] of this.#byOrigin) {
       if (kept.has(origin)) continue;
       this.#byOrigin.delete(origin);
-      void pool.close();
+      this.#retiring.add(pool);
+      setTimeout(() => {
+        this.#retiring.delete(pool);
+        void pool.close();
+      }, this.#settings.upstreamTimeoutMs).unref();
     }
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#byOrigin.values()].map((pool) => pool.destroy()));
+    await Promise.allSettled([...this.#byOrigin.values(), ...this.#retiring].map((pool) => pool.destroy()));
     this.#byOrigin.clear();
+    this.#retiring.clear();
   }
 }

@@ -90,6 +90,13 @@ export class ControlPlane {
     }
     const added = this.#newNodes(nodes);
     if ('error' in added) return { ok: false, code: 'ERR_BAD_PUSH', error: added.error };
+    // Every other entry must name a node before anything, new nodes included, is applied.
+    for (const [i, node] of nodes.entries()) {
+      if (node.url !== undefined) continue;
+      const index = this.#monitor.resolve(node.id, node.cluster);
+      const addedHere = added.nodes.some((n) => n.node.id === node.id && (node.cluster === undefined || n.cluster === node.cluster));
+      if (typeof index === 'string' && !addedHere) return { ok: false, code: 'ERR_BAD_PUSH', error: `nodes.${i}.id = ${JSON.stringify(node.id)}: ${index}` };
+    }
     if (added.nodes.length > 0) {
       const outcome = this.#addNodes(added.nodes);
       if (!outcome.ok) return { ok: false, code: 'ERR_BAD_PUSH', error: `nodes: ${outcome.error}` };
@@ -114,7 +121,10 @@ export class ControlPlane {
   #newNodes(nodes: z.output<typeof pushSchema>['nodes']): { nodes: { cluster: string; node: NodeConfig }[] } | { error: string } {
     const out: { cluster: string; node: NodeConfig }[] = [];
     for (const [i, entry] of nodes.entries()) {
-      if (entry.url === undefined) continue;
+      if (entry.url === undefined) {
+        if (entry.zone !== undefined) return { error: `nodes.${i}.zone: only a node added by this push (with a url) takes a zone` };
+        continue;
+      }
       if (entry.cluster === undefined) return { error: `nodes.${i}.cluster: a node added by a push needs its cluster` };
       if (typeof this.#monitor.resolve(entry.id, entry.cluster) === 'number') {
         return { error: `nodes.${i}.url: node ${JSON.stringify(entry.id)} exists; its url comes from the config` };

@@ -22,6 +22,8 @@ export class HealthProber {
   readonly #onResult: (node: number, ok: boolean) => void;
   readonly #random: () => number;
   #stopped = false;
+  /** Bumped by restart(): a probe answered after it belongs to an old config and is dropped. */
+  #generation = 0;
 
   constructor(onResult: (node: number, ok: boolean) => void, random: () => number = Math.random) {
     this.#onResult = onResult;
@@ -34,6 +36,7 @@ export class HealthProber {
 
   /** After a reload: checks for `targets` from now on, none for nodes no longer configured. */
   restart(targets: readonly ProbeTarget[]): void {
+    this.#generation++;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     this.start(targets);
@@ -48,9 +51,10 @@ export class HealthProber {
 
   #schedule(target: ProbeTarget, delayMs: number): void {
     if (this.#stopped) return;
+    const generation = this.#generation;
     const timer = setTimeout(() => {
       void this.#probe(target).then((ok) => {
-        if (this.#stopped) return;
+        if (this.#stopped || generation !== this.#generation) return;
         this.#onResult(target.node, ok);
         this.#schedule(target, nextCheckDelay(target.check, this.#random));
       });

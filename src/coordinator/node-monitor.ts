@@ -1,7 +1,7 @@
 import type { GatewayConfig } from '../config/load.js';
 import { zoneAffinity } from '../config/zones.js';
 import type { Logger } from '../log.js';
-import { panicMode, PASSIVE_DEFAULTS, USABLE_HEALTH } from '../resilience/node-health.js';
+import { NodeHealth, panicMode, PASSIVE_DEFAULTS, USABLE_HEALTH } from '../resilience/node-health.js';
 import { nextCacheLocality, ringPoints, ringWeight, zoneCost, type NodeWeightInput } from '../routing/node-weight.js';
 import type { Hash32 } from '../routing/ring.js';
 import { membersForPoints, needsRepublish } from '../routing/ring-churn.js';
@@ -88,9 +88,16 @@ export class NodeMonitor {
         if (node === undefined) {
           node = createNode(slot, position, nodeConfig, active);
           if (addedAt !== null) node.usableSince = addedAt;
+          // A slot that comes back (a node removed, then added again) keeps its counters: start from them.
+          readNodeCounters(this.#table, slot, node.last);
+          resetConnectStreak(this.#table, slot);
         } else {
           node.cluster = position;
           node.config = nodeConfig;
+          if (JSON.stringify(before.get(name)?.healthCheck ?? null) !== JSON.stringify(active)) {
+            node.health = new NodeHealth(active, PASSIVE_DEFAULTS);
+            node.activeChecks = active !== null;
+          }
         }
         this.#byIndex[slot] = node;
         if (this.#zoneAffinity) setNodeLocal(this.#table, slot, nodeConfig.az === config.settings.zone);
@@ -116,8 +123,14 @@ export class NodeMonitor {
         slowStart: { rampMs: cluster.slowStartMs },
         panic: previous?.panic ?? false,
         zoneFallback: previous?.zoneFallback ?? false,
+        healthCheck: active,
         published,
       });
+      // A cluster new to this config may reuse the slot of one removed earlier: clear what it left.
+      if (previous === undefined) {
+        setClusterPanic(this.#table, numbering.clusters[name]!, false);
+        setZoneFallback(this.#table, numbering.clusters[name]!, false);
+      }
     }
     // A cluster with no healthy local node must not wait a window for other zones to serve it.
     if (this.#zoneAffinity) for (const cluster of this.#clusters) this.#zoneFallback(cluster);
@@ -182,6 +195,7 @@ export class NodeMonitor {
   tick(): void {
     const now = this.#clock();
     const counters: NodeCounters = { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0, cacheLookups: 0, cacheHits: 0 };
+    const markedDown: number[] = [];
     for (const node of this.#byIndex) {
       if (node === undefined) continue;
       readNodeCounters(this.#table, node.index, counters);
@@ -195,10 +209,11 @@ export class NodeMonitor {
       Object.assign(last, counters);
       node.health.recordWindow({ requests, errors5xx: failures, connectFailures }, now);
       node.health.connectFailureStreak(counters.connectStreak, now);
-      // Marked down: its health keeps it out from now on, and the acceptors' streak starts over.
-      if (counters.connectStreak >= PASSIVE_DEFAULTS.connectFailuresDown) resetConnectStreak(this.#table, node.index);
+      if (counters.connectStreak >= PASSIVE_DEFAULTS.connectFailuresDown) markedDown.push(node.index);
     }
     for (const cluster of this.#clusters) this.#refresh(cluster);
+    // Only now that their health (0) is written: the acceptors' streak starts over.
+    for (const index of markedDown) resetConnectStreak(this.#table, index);
   }
 
   /** Every node's state, for GET /v1/nodes and the metrics. */

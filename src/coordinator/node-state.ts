@@ -13,8 +13,9 @@ export interface Node {
   readonly id: string;
   /** Its config (a reload may change its url, zone or weight; a node is its cluster's name and its id). */
   config: GatewayConfig['clusters'][string]['nodes'][number];
-  readonly health: NodeHealth;
-  readonly activeChecks: boolean;
+  /** Replaced when a reload changes the cluster's health checks. */
+  health: NodeHealth;
+  activeChecks: boolean;
   /** Counter totals at the last window: the window is the difference. */
   readonly last: NodeCounters;
   /** When the node last became usable (slow start counts from here); -Infinity: since before start. */
@@ -48,6 +49,8 @@ export interface Cluster {
   panic: boolean;
   /** Zone affinity: other zones may serve while the local nodes' mean health is too low. */
   zoneFallback: boolean;
+  /** Its health checks, to see whether a reload changed them. */
+  readonly healthCheck: HealthCheckConfig | null;
   /** Points of each node (by index in the cluster) in the ring last published. */
   published: number[];
 }

@@ -39,6 +39,7 @@ export class CoordinatorMetrics {
       ...def('ringgate_node_in_flight'),
       labelNames: ['cluster', 'node'],
       collect() {
+        this.reset();
         for (const { cluster, node, inFlight } of readings.nodes()) this.set({ cluster, node }, inFlight);
       },
     });
@@ -47,6 +48,8 @@ export class CoordinatorMetrics {
         ...def(name),
         labelNames: ['cluster', 'node'],
         collect() {
+          // Reset first: a node a reload removed must not linger.
+          this.reset();
           for (const node of readings.nodes()) this.set({ cluster: node.cluster, node: node.node }, node[field]);
         },
       });

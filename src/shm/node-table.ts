@@ -57,7 +57,8 @@ export const NODE_COUNT = 0;
 export const CLUSTER_COUNT = 1;
 export const LANE_COUNT = 2;
 export const ROUTING_MODE = 3;
-export const NODES_OFFSET = 4;
+/** Nodes start a cache line (16 words) in: every request reads ROUTING_MODE, and node 0's counters are written by every thread. */
+export const NODES_OFFSET = 16;
 
 export const enum RoutingMode {
   /** Consistent hashing by the request's key (tenant affinity). */
@@ -261,7 +262,8 @@ export function resetConnectStreak(table: NodeTable, node: number): void {
 
 /** Coordinator: node n's health score in [0, 1]. */
 export function setNodeHealth(table: NodeTable, node: number, score: number): void {
-  Atomics.store(table.words, nodeWord(node, HEALTH), Math.round(Math.min(1, Math.max(0, score)) * HEALTH_SCALE));
+  // Down, not to the nearest: a node just under the usable health must read as under it.
+  Atomics.store(table.words, nodeWord(node, HEALTH), Math.floor(Math.min(1, Math.max(0, score)) * HEALTH_SCALE));
 }
 
 export function nodeHealth(table: NodeTable, node: number): number {

@@ -50,6 +50,32 @@ function setup(checks: boolean) {
   return { table, ring: rings.get('c')!, clock, monitor, points };
 }
 
+/** Like setup(true), also returning what a reload needs. */
+function setupWithConfig() {
+  const file = fileSchema.parse({
+    routes: [{ prefix: '/', cluster: 'c' }],
+    clusters: {
+      c: {
+        nodes: ['n0', 'n1', 'n2'].map((id, i) => ({ id, url: `http://127.0.0.1:${9000 + i}` })),
+        healthCheck: { path: '/health', unhealthyThreshold: 2, healthyThreshold: 2 },
+      },
+    },
+  });
+  const config = { source: 'test', settings: {}, routes: file.routes, clusters: file.clusters } as unknown as GatewayConfig;
+  const table = createNodeTable(4, 2, 1);
+  const directory = new NodeDirectory(4, 2);
+  const numbering = directory.number(config.clusters);
+  for (const { node, cluster } of numbering.added) initNode(table, node, cluster);
+  const rings = createClusterRings(config, hash32);
+  const monitor = new NodeMonitor(config, numbering, table, rings, hash32, createLogger('silent'), () => 1_000_000);
+  return { table, monitor, config, numbering, directory, ring: rings.get('c')! };
+}
+
+function withNodes(config: GatewayConfig, ids: string[]): GatewayConfig {
+  const cluster = config.clusters.c!;
+  return { ...config, clusters: { c: { ...cluster, nodes: cluster.nodes.filter((node) => ids.includes(node.id)) } } };
+}
+
 /** `count` requests to `node`, each ending as `outcome`. */
 function traffic(table: NodeTable, node: number, count: number, outcome: NodeOutcome): void {
   for (let i = 0; i < count; i++) {
@@ -143,6 +169,25 @@ describe('node monitor', () => {
     recordNodeOutcome(table, 1, NodeOutcome.ConnectFailed, 5);
     monitor.tick();
     expect(monitor.views()[1]).toMatchObject({ reason: 'connect-failures', health: 0 });
+  });
+
+  it('carries a staying node\'s health over a reload, gives a re-added node its counters back, and resets a re-added cluster', () => {
+    const { table, monitor, config, numbering, directory, ring } = setupWithConfig();
+    monitor.recordCheck(1, false);
+    monitor.recordCheck(1, false);
+    expect(nodeHealth(table, 1)).toBe(0);
+    traffic(table, 2, 30, NodeOutcome.Failed);
+    // n2 leaves, then comes back: its 30 old failures must not count as a window of its own.
+    const without = withNodes(config, ['n0', 'n1']);
+    monitor.reconfigure(without, directory.number(without.clusters), new Map([['c', ring]]));
+    const back = withNodes(config, ['n0', 'n1', 'n2']);
+    const again = directory.number(back.clusters);
+    expect(again.members.c).toEqual(numbering.members.c);
+    monitor.reconfigure(back, again, new Map([['c', ring]]));
+    expect(nodeHealth(table, 1)).toBe(0); // n1 stayed: still failing its checks
+    traffic(table, 2, 30, NodeOutcome.Answered);
+    monitor.tick();
+    expect(monitor.views()[2]).toMatchObject({ reason: 'healthy', health: 1 });
   });
 
   it('enters panic mode when fewer than half the nodes are healthy, keeping every node on the ring', () => {

@@ -98,6 +98,10 @@ describe('nodes added by a push', () => {
       expectError(bad, 'ERR_BAD_PUSH');
       expect(JSON.parse(bad.text).error).toMatch(/^nodes\.0\.url: /);
       expectError(await push({ timestamp: Date.now(), nodes: [{ id: 'n9', url: added.url }] }), 'ERR_BAD_PUSH'); // no cluster
+      // A valid new node beside an entry naming no node: neither is applied.
+      const half = await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', url: added.url }, { id: 'typo', health: 1 }] });
+      expectError(half, 'ERR_BAD_PUSH');
+      expect(JSON.parse(half.text).error).toMatch(/^nodes\.1\.id = "typo"/);
       expect((await nodes()).nodes.map((n) => n.node)).not.toContain('n9');
 
       const ok = await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', url: added.url, zone: 'az-x', health: 1 }] });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend, type Handler } from '../helpers/backends.js';
+import { steadyTraffic } from '../helpers/traffic.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
-import { send } from '../helpers/http.js';
 
 interface NodeView {
   cluster: string;
@@ -79,30 +79,9 @@ const nodes = async (): Promise<NodeView[]> =>
   ((await (await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/nodes`)).json()) as { nodes: NodeView[] }).nodes;
 const nodeOf = async (id: string): Promise<NodeView> => (await nodes()).find((n) => n.node === id)!;
 
-/** Requests of many tenants from `concurrency` loops, one after another, until stopped; every outcome kept. */
-function steadyTraffic(prefix: string, concurrency: number) {
-  const outcomes: { status: number; backend?: string }[] = [];
-  let running = true;
-  let next = 0;
-  const loops = Array.from({ length: concurrency }, async () => {
-    while (running) {
-      const tenant = `t-${next++ % 97}`;
-      const reply = await send(gateway.port, `${prefix}x`, { tenant }).catch(() => ({ status: 0, text: '' }));
-      outcomes.push(reply.status === 200 ? { status: 200, backend: (JSON.parse(reply.text) as { backend: string }).backend } : { status: reply.status });
-    }
-  });
-  return {
-    outcomes,
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-    },
-  };
-}
-
 describe('node health', () => {
   it('takes a killed node out at once on connection failures, and brings it back through slow start', async () => {
-    const traffic = steadyTraffic('/c/', 4);
+    const traffic = steadyTraffic(gateway.port, '/c/x');
     await expect.poll(() => ['n0', 'n1', 'n2'].every((id) => traffic.outcomes.some((o) => o.backend === id)), { timeout: 10_000 }).toBe(true);
     const killed = backends[1]!;
     const port = Number(new URL(killed.url).port);
@@ -150,7 +129,7 @@ describe('node health', () => {
   }, 60_000);
 
   it('takes a node answering 50% 5xx out of the ring, leaving the others serving', async () => {
-    const traffic = steadyTraffic('/f/', 4);
+    const traffic = steadyTraffic(gateway.port, '/f/x');
     await expect.poll(async () => (await nodeOf('f1')).reason, { timeout: 15_000 }).toBe('5xx-rate');
     const out = await nodeOf('f1');
     expect(out.health).toBeLessThan(0.3);
@@ -165,7 +144,7 @@ describe('node health', () => {
   }, 40_000);
 
   it('weighs nodes by the cache hit rate their x-cache answers report', async () => {
-    const traffic = steadyTraffic('/k/', 4);
+    const traffic = steadyTraffic(gateway.port, '/k/x');
     // weight = 0.4 × health + 0.35 × cache locality + 0.25: a node that always misses keeps 0.65 of its points.
     await expect.poll(async () => (await nodeOf('k0')).points, { timeout: 10_000 }).toBe(98);
     await traffic.stop();

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
+import { steadyTraffic } from '../helpers/traffic.js';
 import { metricValue, startGateway, writeConfig, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, send } from '../helpers/http.js';
 
@@ -32,29 +33,9 @@ interface NodeView {
 const nodeIds = async (): Promise<string[]> =>
   ((await (await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/nodes`)).json()) as { nodes: NodeView[] }).nodes.map((n) => n.node).sort();
 
-/** Requests of many tenants from 4 loops until stopped; every outcome kept. */
-function steadyTraffic() {
-  const outcomes: { status: number; backend?: string }[] = [];
-  let running = true;
-  let next = 0;
-  const loops = Array.from({ length: 4 }, async () => {
-    while (running) {
-      const reply = await send(gateway.port, '/x', { tenant: `t-${next++ % 89}` }).catch(() => ({ status: 0, text: '' }));
-      outcomes.push(reply.status === 200 ? { status: 200, backend: (JSON.parse(reply.text) as { backend: string }).backend } : { status: reply.status });
-    }
-  });
-  return {
-    outcomes,
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-    },
-  };
-}
-
 describe('config reload', () => {
   it('adds and removes nodes on SIGHUP under load with no failed request, and keeps the running config when the new one is bad', async () => {
-    const traffic = steadyTraffic();
+    const traffic = steadyTraffic(gateway.port, '/x');
     try {
       await expect.poll(() => traffic.outcomes.length, { timeout: 10_000 }).toBeGreaterThan(100);
 

@@ -233,17 +233,20 @@ export class NodeMonitor {
       node.score = score;
       setNodeHealth(this.#table, node.index, score);
     }
+    if (this.#zoneAffinity) this.#zoneFallback(cluster);
+    // Panic is decided over the nodes the cluster may use now: its local ones while zone affinity
+    // holds (Envoy decides per locality), so dead nodes elsewhere do not drag healthy local ones into it.
+    const eligible = this.#zoneAffinity && !cluster.zoneFallback ? cluster.nodes.filter((node) => node.config.az === this.#settings.zone) : cluster.nodes;
     const panic = panicMode(
-      cluster.nodes.map((node) => node.score),
+      eligible.map((node) => node.score),
       cluster.panicThreshold,
     );
     if (panic !== cluster.panic) {
       cluster.panic = panic;
       setClusterPanic(this.#table, cluster.index, panic);
       if (panic) this.#panicActivations++;
-      this.#log.warn({ cluster: cluster.name, panic, healthy: cluster.nodes.filter((n) => n.score >= USABLE_HEALTH).length, nodes: cluster.nodes.length }, panic ? 'panic mode: too few healthy nodes, routing over all of them' : 'panic mode over');
+      this.#log.warn({ cluster: cluster.name, panic, healthy: eligible.filter((n) => n.score >= USABLE_HEALTH).length, nodes: eligible.length }, panic ? 'panic mode: too few healthy nodes, routing over all of them' : 'panic mode over');
     }
-    if (this.#zoneAffinity) this.#zoneFallback(cluster);
     const wanted = cluster.nodes.map((node) => ringPoints(this.#weightInput(node, now, cluster.panic), cluster.slowStart));
     if (!needsRepublish(cluster.published, wanted)) return;
     cluster.published = wanted;

@@ -15,6 +15,7 @@ import {
   NodeOutcome,
   nodeHealth,
   readNodeCounters,
+  zoneFallback,
   recordCacheLookup,
   recordNodeOutcome,
   startNodeRequest,
@@ -204,5 +205,31 @@ describe('node monitor', () => {
     monitor.recordCheck(0, true);
     expect(clusterPanic(table, 0)).toBe(false);
     expect(points()[1]).toBe(0);
+  });
+});
+
+describe('panic mode with zone affinity', () => {
+  it('is decided over the local nodes while the gateway\'s zone serves, not over every zone', () => {
+    const file = fileSchema.parse({
+      routes: [{ prefix: '/', cluster: 'c' }],
+      clusters: {
+        c: {
+          nodes: ['a0', 'a1', 'b0', 'b1'].map((id, i) => ({ id, url: `http://127.0.0.1:${9000 + i}`, az: `az-${id[0]}` })),
+          healthCheck: { path: '/health', unhealthyThreshold: 1, healthyThreshold: 1 },
+        },
+      },
+    });
+    const config = { source: 'test', settings: { zone: 'az-a', zoneAffinity: 'hard', zoneFallbackHealth: 0.2, zoneCosts: {}, otherZoneCost: 2.5 }, routes: file.routes, clusters: file.clusters } as unknown as GatewayConfig;
+    const table = createNodeTable(4, 1, 1);
+    const numbering = new NodeDirectory(4, 1).number(config.clusters);
+    for (const { node, cluster } of numbering.added) initNode(table, node, cluster);
+    const monitor = new NodeMonitor(config, numbering, table, createClusterRings(config, hash32), hash32, createLogger('silent'), () => 0);
+    // Both remote nodes down, one local: 1 of 2 local nodes healthy is not under half.
+    for (const node of [1, 2, 3]) monitor.recordCheck(node, false);
+    expect(clusterPanic(table, 0)).toBe(false);
+    // The other local node down too: local health 0, so other zones may serve, and all of them count.
+    monitor.recordCheck(0, false);
+    expect(zoneFallback(table, 0)).toBe(true);
+    expect(clusterPanic(table, 0)).toBe(true);
   });
 });

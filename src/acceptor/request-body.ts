@@ -6,15 +6,25 @@ export class BodyTooLargeError extends Error {
   readonly code = 'ERR_BODY_TOO_LARGE' satisfies ErrorCode;
 }
 
+/** A streamed request body, and when the client has sent all of it. */
+export interface RequestBody {
+  readonly stream: Readable;
+  /** Calls `callback` once the client's last body byte has arrived (at once if it has). */
+  whenSent(callback: () => void): void;
+}
+
 /**
  * The client's request body as a Readable that undici consumes: uWS chunks are copied (uWS neuters
  * them after the callback), and uWS is paused while undici has not drained the stream, so a large
- * upload streams through with bounded memory. Exceeding `maxBytes` fails the stream.
+ * upload streams through with bounded memory. Exceeding `maxBytes` fails the stream; what the
+ * client still sends is then read and dropped, so that the answer can wait for its end (whenSent).
  */
-export function streamRequestBody(client: ClientResponse, maxBytes: number): Readable {
+export function streamRequestBody(client: ClientResponse, maxBytes: number): RequestBody {
   let received = 0;
   let paused = false;
-  const body = new Readable({
+  let sent = false;
+  let onSent: (() => void) | null = null;
+  const stream = new Readable({
     // undici wants more: let uWS deliver again.
     read() {
       if (paused) {
@@ -24,19 +34,36 @@ export function streamRequestBody(client: ClientResponse, maxBytes: number): Rea
     },
   });
   client.onData((chunk, isLast) => {
-    if (body.destroyed) return;
-    received += chunk.byteLength;
-    if (received > maxBytes) {
-      body.destroy(new BodyTooLargeError(`request body exceeds ${maxBytes} bytes`));
-      return;
+    if (!stream.destroyed) {
+      received += chunk.byteLength;
+      if (received > maxBytes) {
+        stream.destroy(new BodyTooLargeError(`request body exceeds ${maxBytes} bytes`));
+        // Read on, dropping it: a close with unread bytes becomes a reset that loses the answer.
+        if (paused) {
+          paused = false;
+          client.resume();
+        }
+      } else {
+        if (chunk.byteLength > 0 && !stream.push(Buffer.from(chunk.slice(0)))) {
+          paused = true;
+          client.pause();
+        }
+        if (isLast) stream.push(null);
+      }
     }
-    if (chunk.byteLength > 0 && !body.push(Buffer.from(chunk.slice(0)))) {
-      paused = true;
-      client.pause();
+    if (isLast) {
+      sent = true;
+      onSent?.();
+      onSent = null;
     }
-    if (isLast) body.push(null);
   });
-  return body;
+  return {
+    stream,
+    whenSent(callback) {
+      if (sent) callback();
+      else onSent = callback;
+    },
+  };
 }
 
 /**

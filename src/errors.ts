@@ -40,6 +40,7 @@ export const ERRORS = {
   ERR_SHUTTING_DOWN: { status: 503, retryable: true, message: 'the gateway is draining and accepts no new requests' },
   ERR_UPSTREAM_CONNECT: { status: 502, retryable: true, message: 'the upstream node refused or reset the connection' },
   ERR_UPSTREAM_PROTOCOL: { status: 502, retryable: true, message: 'the upstream node sent a malformed response' },
+  ERR_UPSTREAM_SATURATED: { status: 503, retryable: true, message: "every usable node of the route's cluster holds its maxInFlight requests" },
   ERR_UPSTREAM_TIMEOUT: { status: 504, retryable: true, message: 'the upstream node did not answer in time' },
   ERR_UWS_FALLBACK: { status: null, retryable: false, message: 'uWebSockets.js fell back to its pure-JS server' },
 } as const satisfies Record<string, { status: number | null; retryable: boolean; message: string }>;

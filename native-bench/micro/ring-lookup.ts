@@ -26,7 +26,7 @@ export function ringLookupSuite(hash32: Hash32, batch: number): MicroSuite {
     }
     const bounded = new BoundedLoad();
     bounded.bound = loadBound(64 + nodes, nodes, 1.25);
-    const selector = new ClusterSelector(nodes, new ClusterLoads(table, Array.from({ length: nodes }, (_, i) => i)), bounded, bounded);
+    const selector = new ClusterSelector(nodes, new ClusterLoads(table, Array.from({ length: nodes }, (_, i) => i)), bounded, bounded, null);
     let sink = 0;
     for (const k of [1, 3]) {
       tasks.push({

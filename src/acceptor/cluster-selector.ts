@@ -1,4 +1,5 @@
 import type { BoundedLoad } from '../routing/bounded-load.js';
+import type { SaturationLimit } from '../routing/saturation.js';
 import { CandidateWalk, leastLoaded, type NodeLoads, type NodePredicate } from '../routing/selection.js';
 import type { RingVisitor } from '../shm/ring-buffer.js';
 
@@ -18,6 +19,8 @@ export class ClusterSelector implements RingVisitor {
     readonly predicate: NodePredicate,
     /** The load-bound predicate when routing is adaptive (its bound is set per request); null in plain mode. */
     readonly bounded: BoundedLoad | null,
+    /** The cluster's maxInFlight rule, in the chain; null without one. */
+    readonly saturation: SaturationLimit | null,
   ) {
     this.#walk = new CandidateWalk(nodes);
   }

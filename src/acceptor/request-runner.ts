@@ -12,6 +12,8 @@ import { ClientResponse } from './uws-adapter.js';
 export const HEALTH_PATH = '/_ringgate/healthz';
 const HEALTHY_BODY = JSON.stringify({ status: 'ok' });
 const OK_LINE = statusLine(200);
+/** Seconds a client should wait after ERR_UPSTREAM_SATURATED: in-flight requests end within that, as a rule. */
+const SATURATED_RETRY_AFTER = '1';
 
 /** Metric labels of the requests no route takes: first, so their slots never move. */
 export const GATEWAY_ROUTE_LABELS = [NO_ROUTE_LABEL, HEALTH_ROUTE_LABEL] as const;
@@ -83,14 +85,15 @@ export class RequestRunner {
     ctx.errorCode = code;
     ctx.status = errorStatus(code);
     const line = statusLine(ctx.status);
+    const retryAfter = code === 'ERR_UPSTREAM_SATURATED' ? SATURATED_RETRY_AFTER : null;
     if (CLOSES_CONNECTION.has(code) || ctx.hasBody || finisher.draining) {
-      ctx.client.answerThenClose(line, errorJson(code), (answered) => {
+      ctx.client.answerThenClose(line, errorJson(code), retryAfter, (answered) => {
         if (!answered) ctx.status = CLIENT_CLOSED_STATUS;
         finisher.finish(ctx);
       });
       return;
     }
-    ctx.client.answerJson(line, errorJson(code), false);
+    ctx.client.answerJson(line, errorJson(code), false, retryAfter);
     finisher.finish(ctx);
   }
 }

@@ -4,6 +4,7 @@ import { zoneAffinity } from '../config/zones.js';
 import { PASSIVE_DEFAULTS, USABLE_HEALTH } from '../resilience/node-health.js';
 import { BoundedLoad } from '../routing/bounded-load.js';
 import { UsableNodes } from '../routing/node-usability.js';
+import { SaturationLimit } from '../routing/saturation.js';
 import type { CompiledRoute, RouteTable } from '../routing/route-table.js';
 import type { NodeNumbering } from '../shm/node-numbering.js';
 import { ClusterLoads, ClusterNodeStates, type NodeTable } from '../shm/node-table.js';
@@ -64,7 +65,9 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
     });
     // Plain mode: every key on its ring owner, whatever the loads (but never on an unusable node).
     const bounded = adaptive ? new BoundedLoad() : null;
-    selectors.set(name, new ClusterSelector(cluster.nodes.length, loads, new UsableNodes(states, bounded), bounded));
+    // Predicates in DESIGN's order: unusable (health, zone) → saturated → over the load bound.
+    const saturation = cluster.maxInFlight === undefined ? null : new SaturationLimit(cluster.maxInFlight, bounded);
+    selectors.set(name, new ClusterSelector(cluster.nodes.length, loads, new UsableNodes(states, saturation ?? bounded), bounded, saturation));
     crossZones.set(
       name,
       gatewayZone === undefined ? null : Int16Array.from(cluster.nodes, (node) => (node.az === gatewayZone ? -1 : crossings.slot(node.az))),
@@ -75,7 +78,7 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
   return table.routes.map((route) => ({
     route,
     ring: rings.get(route.cluster)!,
-    pools: config.clusters[route.cluster]!.nodes.map((node) => pools.forNode(node.url)),
+    pools: config.clusters[route.cluster]!.nodes.map((node) => pools.forNode(node.url, config.clusters[route.cluster]!.maxInFlight)),
     members: Int32Array.from(numbering.members[route.cluster]!),
     cluster: numbering.clusters[route.cluster]!,
     selector: selectors.get(route.cluster)!,

@@ -17,13 +17,16 @@ export class UpstreamPools {
     this.#settings = settings;
   }
 
-  /** The pool of the node at `origin`. */
-  forNode(origin: string): Pool {
+  /**
+   * The pool of the node at `origin`. With a cluster `maxInFlight`, selection never gives the node
+   * more requests than that across all threads, so a pool of that many connections never queues.
+   */
+  forNode(origin: string, maxInFlight: number | undefined): Pool {
     let pool = this.#byOrigin.get(origin);
     if (pool === undefined) {
       const s = this.#settings;
       pool = new Pool(origin, {
-        connections: s.upstreamPoolSize,
+        connections: maxInFlight ?? s.upstreamPoolSize,
         headersTimeout: s.upstreamTimeoutMs,
         bodyTimeout: s.upstreamTimeoutMs,
         connect: { timeout: s.upstreamConnectTimeoutMs },

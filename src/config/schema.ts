@@ -146,6 +146,12 @@ const clusterSchema = z.strictObject({
       hit: z.string().min(1).default('HIT'),
     })
     .optional(),
+  /**
+   * Requests a node may hold at once, across all threads; selection passes a full node by, and
+   * when every usable one is full the answer is 503 ERR_UPSTREAM_SATURATED. Unset: no limit. The
+   * node's pool in each thread then opens at most this many connections, so undici never queues.
+   */
+  maxInFlight: z.number().int().min(1).max(100_000).optional(),
   /** A node that comes back (or is added) ramps from 20% to its full weight over this long, in steps (0: at once). */
   slowStartMs: z.number().int().min(0).max(3_600_000).default(90_000),
   /** AZ labels of built-in demo backends the gateway starts and appends to `nodes`. */

@@ -124,6 +124,7 @@ export class NodeMonitor {
         panic: previous?.panic ?? false,
         zoneFallback: previous?.zoneFallback ?? false,
         healthCheck: active,
+        maxInFlight: cluster.maxInFlight ?? null,
         published,
       });
       // A cluster new to this config may reuse the slot of one removed earlier: clear what it left.

@@ -51,6 +51,8 @@ export interface Cluster {
   zoneFallback: boolean;
   /** Its health checks, to see whether a reload changed them. */
   readonly healthCheck: HealthCheckConfig | null;
+  /** Requests a node may hold at once (cluster maxInFlight); null: no limit. */
+  readonly maxInFlight: number | null;
   /** Points of each node (by index in the cluster) in the ring last published. */
   published: number[];
 }
@@ -72,6 +74,8 @@ export interface NodeStateView {
   readonly activeCheck: 'passing' | 'failing' | 'off';
   /** Slow-start progress: the share of its weight the node has now. */
   readonly slowStart: number;
+  /** Its cluster's maxInFlight; null: no limit. */
+  readonly maxInFlight: number | null;
 }
 
 
@@ -110,5 +114,6 @@ export function viewOf(cluster: Cluster, node: Node, now: number, weight: number
     points: node.points,
     activeCheck: node.activeChecks ? (reason === 'check-failing' ? 'failing' : 'passing') : 'off',
     slowStart: slowStartFactor(now - node.usableSince, cluster.slowStart),
+    maxInFlight: cluster.maxInFlight,
   };
 }

@@ -15,6 +15,7 @@ export interface CoordinatorReadings {
     weight: number;
     points: number;
     activeCheck: 'passing' | 'failing' | 'off';
+    maxInFlight: number | null;
   }[];
   ringRebuilds(): number;
   reloads(): { ok: number; failed: number };
@@ -57,6 +58,14 @@ export class CoordinatorMetrics {
     nodeGauge('ringgate_node_health', 'health');
     nodeGauge('ringgate_node_weight', 'weight');
     nodeGauge('ringgate_node_points', 'points');
+    new Gauge({
+      ...def('ringgate_node_saturation'),
+      labelNames: ['cluster', 'node'],
+      collect() {
+        this.reset();
+        for (const { cluster, node, inFlight, maxInFlight } of readings.nodes()) if (maxInFlight !== null) this.set({ cluster, node }, inFlight / maxInFlight);
+      },
+    });
     new Gauge({
       ...def('ringgate_node_check_passing'),
       labelNames: ['cluster', 'node'],

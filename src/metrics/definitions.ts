@@ -49,6 +49,11 @@ export const METRICS = {
     help: 'Requests given to each node, all threads together',
     labels: ['cluster', 'node'],
   },
+  ringgate_node_saturation: {
+    type: 'gauge',
+    help: "In-flight requests of each node over its cluster's maxInFlight, all threads together (nodes of clusters with a limit)",
+    labels: ['cluster', 'node'],
+  },
   ringgate_node_weight: {
     type: 'gauge',
     help: 'Ring weight of each node: configured weight × (health, cache locality and zone cost composite) × slow start',

@@ -41,9 +41,10 @@ export class Selection {
       selector.k = keyedByTenant ? shardFactor(this.#tenants, ctx.tenantSlot) : 1;
       bounded.bound = loadBound(clusterInFlight(this.#nodes, plan.cluster), selector.nodes, this.#balanceFactor);
     }
+    selector.saturation?.begin();
     // While the control plane is stale, tenant affinity is suspended: least connections instead.
     const owner = routingMode(this.#nodes) === RoutingMode.LeastConnections ? selector.leastConnections() : readRing(plan.ring, keyHash, selector);
-    if (owner < 0) return 'ERR_RING_EMPTY';
+    if (owner < 0) return selector.saturation?.sawSaturated === true ? 'ERR_UPSTREAM_SATURATED' : 'ERR_RING_EMPTY';
     ctx.member = owner;
     ctx.node = plan.members[owner]!;
     ctx.cluster = plan.cluster;

@@ -3,7 +3,7 @@ import { clockwiseNodes } from '../routing/selection.js';
 import { buildRing, locate, ringSize, type Hash32, type RingData, type RingMember } from '../routing/ring.js';
 import { createSharedRing, publishRing, type SharedRing } from '../shm/ring-buffer.js';
 
-export function ringMembers(nodes: GatewayConfig['clusters'][string]['nodes']): RingMember[] {
+function ringMembers(nodes: GatewayConfig['clusters'][string]['nodes']): RingMember[] {
   return nodes.map((node, index) => ({ index, id: node.id, weight: node.weight }));
 }
 
@@ -14,21 +14,17 @@ export interface ClusterRing {
   data: RingData;
 }
 
-/** A cluster's shared ring with its first build published; capacity fits every node at its configured weight. */
+/**
+ * A cluster's shared ring with its first build published. Capacity fits every node at its
+ * configured weight: later builds only lower weights or drop nodes, never exceed it; a reload that
+ * changes a cluster's nodes gives it a new ring (topology.ts).
+ */
 export function createClusterRing(nodes: GatewayConfig['clusters'][string]['nodes'], hash32: Hash32): ClusterRing {
   const members = ringMembers(nodes);
   const shared = createSharedRing(Math.max(1, ringSize(members)));
   const data = buildRing(members, hash32);
   publishRing(shared, data);
   return { shared, data };
-}
-
-/**
- * One shared ring per cluster. Later builds only lower weights or drop nodes, never exceed the
- * capacity; a reload that changes a cluster's nodes gives it a new ring (topology.ts).
- */
-export function createClusterRings(config: GatewayConfig, hash32: Hash32): Map<string, ClusterRing> {
-  return new Map(Object.entries(config.clusters).map(([name, cluster]) => [name, createClusterRing(cluster.nodes, hash32)]));
 }
 
 /**

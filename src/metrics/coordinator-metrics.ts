@@ -2,21 +2,23 @@ import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import type { MetricsSnapshot } from '../thread-protocol.js';
 import { METRICS } from './definitions.js';
 
+export interface NodeReading {
+  cluster: string;
+  node: string;
+  inFlight: number;
+  requests: number;
+  health: number;
+  weight: number;
+  points: number;
+  activeCheck: 'passing' | 'failing' | 'off';
+  maxInFlight: number | null;
+}
+
 /** The coordinator's own metrics (prom-client), merged at scrape time with every thread's snapshot. */
 export interface CoordinatorReadings {
   runningThreads(): number;
   ringPoints(): { cluster: string; points: number }[];
-  nodes(): {
-    cluster: string;
-    node: string;
-    inFlight: number;
-    requests: number;
-    health: number;
-    weight: number;
-    points: number;
-    activeCheck: 'passing' | 'failing' | 'off';
-    maxInFlight: number | null;
-  }[];
+  nodes(): NodeReading[];
   ringRebuilds(): number;
   reloads(): { ok: number; failed: number };
   routingMode(): 'ring' | 'least-connections';
@@ -31,9 +33,14 @@ export interface CoordinatorReadings {
 export class CoordinatorMetrics {
   readonly registry = new Registry();
   readonly threadRestarts: Counter;
+  readonly #readings: CoordinatorReadings;
+  /** The nodes' readings of the scrape under way: seven per-node metrics read one snapshot. */
+  #nodes: NodeReading[] = [];
 
   /** Gauges are read from the coordinator's state at scrape time, so they cannot go stale. */
   constructor(readings: CoordinatorReadings) {
+    this.#readings = readings;
+    const nodes = (): NodeReading[] => this.#nodes;
     const def = (name: keyof typeof METRICS) => ({ name, help: METRICS[name].help, registers: [this.registry] });
     this.threadRestarts = new Counter(def('ringgate_thread_restarts_total'));
     new Gauge({
@@ -41,7 +48,7 @@ export class CoordinatorMetrics {
       labelNames: ['cluster', 'node'],
       collect() {
         this.reset();
-        for (const { cluster, node, inFlight } of readings.nodes()) this.set({ cluster, node }, inFlight);
+        for (const { cluster, node, inFlight } of nodes()) this.set({ cluster, node }, inFlight);
       },
     });
     const nodeGauge = (name: 'ringgate_node_health' | 'ringgate_node_weight' | 'ringgate_node_points', field: 'health' | 'weight' | 'points'): void => {
@@ -51,7 +58,7 @@ export class CoordinatorMetrics {
         collect() {
           // Reset first: a node a reload removed must not linger.
           this.reset();
-          for (const node of readings.nodes()) this.set({ cluster: node.cluster, node: node.node }, node[field]);
+          for (const node of nodes()) this.set({ cluster: node.cluster, node: node.node }, node[field]);
         },
       });
     };
@@ -63,7 +70,7 @@ export class CoordinatorMetrics {
       labelNames: ['cluster', 'node'],
       collect() {
         this.reset();
-        for (const { cluster, node, inFlight, maxInFlight } of readings.nodes()) if (maxInFlight !== null) this.set({ cluster, node }, inFlight / maxInFlight);
+        for (const { cluster, node, inFlight, maxInFlight } of nodes()) if (maxInFlight !== null) this.set({ cluster, node }, inFlight / maxInFlight);
       },
     });
     new Gauge({
@@ -71,7 +78,7 @@ export class CoordinatorMetrics {
       labelNames: ['cluster', 'node'],
       collect() {
         this.reset();
-        for (const { cluster, node, activeCheck } of readings.nodes()) if (activeCheck !== 'off') this.set({ cluster, node }, activeCheck === 'passing' ? 1 : 0);
+        for (const { cluster, node, activeCheck } of nodes()) if (activeCheck !== 'off') this.set({ cluster, node }, activeCheck === 'passing' ? 1 : 0);
       },
     });
     // Counters kept in shared memory or by the tracker, exported as their running totals at scrape time.
@@ -112,7 +119,7 @@ export class CoordinatorMetrics {
       labelNames: ['cluster', 'node'],
       collect() {
         this.reset();
-        for (const { cluster, node, requests } of readings.nodes()) this.inc({ cluster, node }, requests);
+        for (const { cluster, node, requests } of nodes()) this.inc({ cluster, node }, requests);
       },
     });
     new Counter({
@@ -169,6 +176,7 @@ export class CoordinatorMetrics {
 
   /** Prometheus text of the coordinator plus every thread (same-labelled series are summed). */
   async render(threadSnapshots: MetricsSnapshot[]): Promise<{ contentType: string; body: string }> {
+    this.#nodes = this.#readings.nodes();
     const own = (await this.registry.getMetricsAsJSON()) as unknown as MetricsSnapshot;
     const merged = AggregatorRegistry.aggregate([own, ...threadSnapshots]);
     return { contentType: merged.contentType, body: await merged.metrics() };

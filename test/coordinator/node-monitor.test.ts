@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fileSchema } from '../../src/config/schema.js';
 import type { GatewayConfig } from '../../src/config/load.js';
 import { NodeMonitor } from '../../src/coordinator/node-monitor.js';
-import { createClusterRings } from '../../src/coordinator/rings.js';
+import { createClusterRing } from '../../src/coordinator/rings.js';
 import { loadHash32 } from '../../src/hash.js';
 import { createLogger } from '../../src/log.js';
 import type { Hash32 } from '../../src/routing/ring.js';
@@ -44,7 +44,7 @@ function setup(checks: boolean) {
   const table = createNodeTable(4, 2, 1);
   const numbering = new NodeDirectory(4, 2).number(config.clusters);
   for (const { node, cluster } of numbering.added) initNode(table, node, cluster);
-  const rings = createClusterRings(config, hash32);
+  const rings = new Map([['c', createClusterRing(config.clusters.c!.nodes, hash32)]]);
   const clock = { now: 1_000_000 };
   const monitor = new NodeMonitor(config, numbering, table, rings, hash32, createLogger('silent'), () => clock.now);
   const points = () => monitor.views().map((v) => v.points);
@@ -67,7 +67,7 @@ function setupWithConfig() {
   const directory = new NodeDirectory(4, 2);
   const numbering = directory.number(config.clusters);
   for (const { node, cluster } of numbering.added) initNode(table, node, cluster);
-  const rings = createClusterRings(config, hash32);
+  const rings = new Map([['c', createClusterRing(config.clusters.c!.nodes, hash32)]]);
   const monitor = new NodeMonitor(config, numbering, table, rings, hash32, createLogger('silent'), () => 1_000_000);
   return { table, monitor, config, numbering, directory, ring: rings.get('c')! };
 }
@@ -223,7 +223,7 @@ describe('panic mode with zone affinity', () => {
     const table = createNodeTable(4, 1, 1);
     const numbering = new NodeDirectory(4, 1).number(config.clusters);
     for (const { node, cluster } of numbering.added) initNode(table, node, cluster);
-    const monitor = new NodeMonitor(config, numbering, table, createClusterRings(config, hash32), hash32, createLogger('silent'), () => 0);
+    const monitor = new NodeMonitor(config, numbering, table, new Map([['c', createClusterRing(config.clusters.c!.nodes, hash32)]]), hash32, createLogger('silent'), () => 0);
     // Both remote nodes down, one local: 1 of 2 local nodes healthy is not under half.
     for (const node of [1, 2, 3]) monitor.recordCheck(node, false);
     expect(clusterPanic(table, 0)).toBe(false);

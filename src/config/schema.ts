@@ -30,6 +30,8 @@ export const settingsSchema = z.strictObject({
   otherZoneCost: z.number().min(1).max(1000).default(2.5),
   /** Per other zone, its azCost; the env var takes `zone=cost,zone=cost`. */
   zoneCosts: z.record(z.string().min(1), z.number().min(1).max(1000)).default({}),
+  /** How often the coordinator evaluates every node's circuit breaker from the shared counts. */
+  breakerTickMs: z.number().int().min(10).max(10_000).default(100),
   /** After a first control-plane push, routing falls back to least-connections when none arrives for this long. */
   controlTtlMs: z.number().int().min(100).max(3_600_000).default(15_000),
   drainMs: z.number().int().min(0).max(600_000).default(10_000),
@@ -81,6 +83,27 @@ const hashOnSchema = z.union([
   z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/).transform((h) => h.toLowerCase()) }),
 ]);
 
+/** What a retry may follow: a connection refused or reset before the answer's head, a try that timed out, or these statuses. */
+export const RETRY_REASONS = ['refused', 'reset', 'timeout', '502', '503', '504'] as const;
+export type RetryReason = (typeof RETRY_REASONS)[number];
+
+/**
+ * Retries of a route's requests on another node of its cluster. Only requests that are safe to
+ * send twice (idempotent method or Idempotency-Key, body read whole) and only before the client
+ * got any byte; within the cluster's retry budget and GATEWAY_UPSTREAM_TIMEOUT_MS in all.
+ */
+const retriesSchema = z
+  .strictObject({
+    max: z.number().int().min(0).max(10).default(2),
+    on: z.array(z.enum(RETRY_REASONS)).max(RETRY_REASONS.length).default(['refused', 'reset', 'timeout']),
+    /** Full jitter: the wait before retry n (from 0) is random(0, min(backoffCapMs, backoffBaseMs × 2^n)). */
+    backoffBaseMs: z.number().int().min(0).max(60_000).default(25),
+    backoffCapMs: z.number().int().min(0).max(60_000).default(250),
+    /** Each try's wait for the answer's head; unset: whatever is left of GATEWAY_UPSTREAM_TIMEOUT_MS. */
+    perTryTimeoutMs: positiveMs.optional(),
+  })
+  .refine((r) => r.backoffBaseMs <= r.backoffCapMs, { message: 'backoffBaseMs must not exceed backoffCapMs', path: ['backoffBaseMs'] });
+
 const routeSchema = z
   .strictObject({
     exact: pathSchema.optional(),
@@ -88,6 +111,7 @@ const routeSchema = z
     cluster: z.string().min(1),
     requireTenant: z.boolean().default(true),
     hashOn: hashOnSchema.default('tenant'),
+    retries: retriesSchema.prefault({}),
   })
   .refine((r) => (r.exact === undefined) !== (r.prefix === undefined), {
     message: 'a route needs exactly one of "exact" or "prefix"',
@@ -124,6 +148,32 @@ const healthCheckSchema = z
   })
   .refine((check) => check.timeoutMs < check.intervalMs, { message: 'timeoutMs must be below intervalMs', path: ['timeoutMs'] });
 
+/**
+ * Each node's circuit breaker (resilience/breaker.ts): score = 0.6 × failure rate + 0.4 × p99 /
+ * reference p99, open at `threshold`; half-open after `openMs` (doubling per open in a row, up to
+ * `maxOpenMs`) with `probes` trial requests.
+ */
+const breakerSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    threshold: z.number().gt(0).max(100).default(0.7),
+    /** The failure rate is over this sliding window. */
+    windowMs: z.number().int().min(100).max(600_000).default(1_000),
+    minRequests: z.number().int().min(1).max(1_000_000).default(20),
+    /** The latency histogram's counts halve over this: one slow answer among many cannot move p99. */
+    latencyHalfLifeMs: z.number().int().min(100).max(3_600_000).default(2_000),
+    minLatencySamples: z.number().int().min(1).max(1_000_000).default(100),
+    /** A fixed baseline p99 (ms); unset: learned per node, slowly. */
+    baselineP99Ms: z.number().gt(0).max(600_000).optional(),
+    /** p99 is never compared with less than this (ms): a fast node's scheduling jitter (a busy host, a GC pause) is not "3× slower". */
+    minBaselineMs: z.number().min(0).max(600_000).default(25),
+    baselineHalfLifeMs: z.number().int().min(1_000).max(86_400_000).default(60_000),
+    openMs: z.number().int().min(100).max(3_600_000).default(5_000),
+    maxOpenMs: z.number().int().min(100).max(3_600_000).default(60_000),
+    probes: z.number().int().min(1).max(1_000).default(3),
+  })
+  .refine((b) => b.openMs <= b.maxOpenMs, { message: 'openMs must not exceed maxOpenMs', path: ['openMs'] });
+
 const clusterSchema = z.strictObject({
   nodes: z.array(nodeSchema).max(1024).default([]),
   /** No active checks when absent: passive health (5xx rate, connection failures) still applies. */
@@ -152,6 +202,14 @@ const clusterSchema = z.strictObject({
    * node's pool in each thread then opens at most this many connections, so undici never queues.
    */
   maxInFlight: z.number().int().min(1).max(100_000).optional(),
+  breaker: breakerSchema.prefault({}),
+  /** Envoy's retry budget: retries in flight stay under percent% of the cluster's requests in flight, or minRetries. */
+  retryBudget: z
+    .strictObject({
+      percent: z.number().min(0).max(100).default(20),
+      minRetries: z.number().int().min(0).max(100_000).default(3),
+    })
+    .prefault({}),
   /** A node that comes back (or is added) ramps from 20% to its full weight over this long, in steps (0: at once). */
   slowStartMs: z.number().int().min(0).max(3_600_000).default(90_000),
   /** AZ labels of built-in demo backends the gateway starts and appends to `nodes`. */
@@ -194,6 +252,8 @@ export type ClusterConfig = FileConfig['clusters'][string];
 export type NodeConfig = ClusterConfig['nodes'][number];
 export type HashOn = RouteConfig['hashOn'];
 export type HealthCheckConfig = NonNullable<ClusterConfig['healthCheck']>;
+export type BreakerConfig = ClusterConfig['breaker'];
+export type RetriesConfig = RouteConfig['retries'];
 
 type SettingKind = 'int' | 'number' | 'bool' | 'string' | 'pairs';
 
@@ -206,6 +266,7 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_ADMIN_HOST: { key: 'adminHost', kind: 'string' },
   GATEWAY_ADMIN_TOKEN: { key: 'adminToken', kind: 'string' },
   GATEWAY_CONTROL_TTL_MS: { key: 'controlTtlMs', kind: 'int' },
+  GATEWAY_BREAKER_TICK_MS: { key: 'breakerTickMs', kind: 'int' },
   GATEWAY_ZONE: { key: 'zone', kind: 'string' },
   GATEWAY_ZONE_AFFINITY: { key: 'zoneAffinity', kind: 'string' },
   GATEWAY_ZONE_FALLBACK_HEALTH: { key: 'zoneFallbackHealth', kind: 'number' },

@@ -1,0 +1,54 @@
+/**
+ * Circuit breakers as a selection predicate (issue 11): a node whose breaker is open takes no
+ * requests, like an unhealthy one; a half-open node takes only as many as it has probe tokens
+ * (the selector takes the token once it settles on the node). It remembers whether it turned a
+ * node away during the current walk, so that a walk that found no node can answer 503
+ * ERR_CIRCUIT_OPEN rather than ERR_RING_EMPTY.
+ */
+import { BreakerState } from '../resilience/breaker.js';
+import { Verdict, type NodePredicate } from './selection.js';
+
+/** Breaker states of one cluster's nodes, by the node's index in its cluster. */
+export interface CircuitStates {
+  state(node: number): BreakerState;
+  probesLeft(node: number): number;
+  /** Takes a probe token of a half-open node; false when none is left. */
+  takeProbe(node: number): boolean;
+}
+
+export class CircuitGate implements NodePredicate {
+  readonly #states: CircuitStates;
+  /** The rules that apply to a node whose circuit lets it through, or null: it is accepted. */
+  readonly #next: NodePredicate | null;
+  /** A node was turned away for its breaker since the last begin(). */
+  sawOpen = false;
+
+  constructor(states: CircuitStates, next: NodePredicate | null) {
+    this.#states = states;
+    this.#next = next;
+  }
+
+  /** Before each walk. */
+  begin(): void {
+    this.sawOpen = false;
+  }
+
+  verdict(node: number, load: number): Verdict {
+    const state = this.#states.state(node);
+    if (state !== BreakerState.Closed && (state === BreakerState.Open || this.#states.probesLeft(node) === 0)) {
+      this.sawOpen = true;
+      return Verdict.Reject;
+    }
+    return this.#next === null ? Verdict.Accept : this.#next.verdict(node, load);
+  }
+
+  /**
+   * Once the walk settled on `node`: a half-open node's probe token is taken now (so a walk that
+   * looked at it and went elsewhere costs none). False: another thread took the last token first.
+   */
+  admit(node: number): boolean {
+    if (this.#states.state(node) !== BreakerState.HalfOpen || this.#states.takeProbe(node)) return true;
+    this.sawOpen = true;
+    return false;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Per-node circuit-breaker words shared by every thread (DESIGN "Node table": failures, latency
+ * histogram, breaker state, probe tokens), in their own buffer beside the node table: acceptors
+ * count each ending here, the coordinator reads the counts every breaker tick
+ * (GATEWAY_BREAKER_TICK_MS), runs each node's breaker (resilience/breaker.ts) and writes its
+ * state, which the selection predicate reads. Slots are the node table's (node-numbering.ts).
+ *
+ * Layout, Int32 words:
+ *   NODE_COUNT                                      coordinator, once at creation
+ *   per node n, NODE_WORDS at NODES_OFFSET + n × NODE_WORDS:
+ *     STATE     BreakerState: closed, open,         coordinator Atomics.store each tick it changes;
+ *               half-open                           acceptors Atomics.load in the selection predicate
+ *     PROBES    probe tokens a half-open node has   coordinator Atomics.store on entering half-open
+ *               left                                (and to refill lost ones); acceptors take one
+ *                                                   with Atomics.compareExchange when they pick it
+ *     FAILURES  endings that were failures          acceptor Atomics.add(+1) when a request ends
+ *               (connection errors, resets,
+ *               timeouts, 5xx), ever (wraps)
+ *     LATENCY + b  endings whose time to the        acceptor Atomics.add(+1) when a request ends
+ *               response head (or failure) falls
+ *               in latency bucket b, ever (wraps)
+ * Counters wrap past 2^32 and are read unsigned; the coordinator keeps the last values and takes
+ * differences, so a thread that dies loses nothing but the endings it never recorded.
+ */
+import { BreakerState } from '../resilience/breaker.js';
+import { LATENCY_BUCKETS } from '../resilience/latency-histogram.js';
+import type { CircuitStates } from '../routing/circuit-gate.js';
+
+export const NODE_COUNT = 0;
+/** Node 0 starts a cache line (16 words) in. */
+export const NODES_OFFSET = 16;
+
+export const STATE = 0;
+export const PROBES = 1;
+export const FAILURES = 2;
+export const LATENCY = 3;
+export const NODE_WORDS = LATENCY + LATENCY_BUCKETS;
+
+export interface BreakerTable {
+  readonly buffer: SharedArrayBuffer;
+  readonly words: Int32Array;
+  readonly count: number;
+}
+
+function nodeWord(node: number, field: number): number {
+  return NODES_OFFSET + node * NODE_WORDS + field;
+}
+
+/** Coordinator: room for `nodeCapacity` nodes (the node table's), every breaker closed. */
+export function createBreakerTable(nodeCapacity: number): BreakerTable {
+  const buffer = new SharedArrayBuffer((NODES_OFFSET + nodeCapacity * NODE_WORDS) * Int32Array.BYTES_PER_ELEMENT);
+  Atomics.store(new Int32Array(buffer), NODE_COUNT, nodeCapacity);
+  return attachBreakerTable(buffer);
+}
+
+export function attachBreakerTable(buffer: SharedArrayBuffer): BreakerTable {
+  const words = new Int32Array(buffer);
+  return { buffer, words, count: Atomics.load(words, NODE_COUNT) };
+}
+
+/** Acceptor, when a request given to `node` ends with an answer or a failure `ms` after it was sent. */
+export function recordBreakerEnding(table: BreakerTable, node: number, bucket: number, failed: boolean): void {
+  const at = nodeWord(node, 0);
+  Atomics.add(table.words, at + LATENCY + bucket, 1);
+  if (failed) Atomics.add(table.words, at + FAILURES, 1);
+}
+
+/** Coordinator: node n's running totals: failures, and per latency bucket into `latencies`. Returns failures. */
+export function readBreakerCounts(table: BreakerTable, node: number, latencies: Float64Array): number {
+  const words = table.words;
+  const at = nodeWord(node, 0);
+  for (let b = 0; b < LATENCY_BUCKETS; b++) latencies[b] = Atomics.load(words, at + LATENCY + b) >>> 0;
+  return Atomics.load(words, at + FAILURES) >>> 0;
+}
+
+/** Coordinator: node n's breaker state, and the probe tokens it hands out (half-open). */
+export function setBreakerState(table: BreakerTable, node: number, state: BreakerState, probes: number): void {
+  // Tokens first: an acceptor that sees half-open must find them.
+  Atomics.store(table.words, nodeWord(node, PROBES), probes);
+  Atomics.store(table.words, nodeWord(node, STATE), state);
+}
+
+export function breakerState(table: BreakerTable, node: number): BreakerState {
+  return Atomics.load(table.words, nodeWord(node, STATE)) as BreakerState;
+}
+
+export function probeTokens(table: BreakerTable, node: number): number {
+  return Atomics.load(table.words, nodeWord(node, PROBES));
+}
+
+
+/** One cluster's breaker states, read in place by the selection predicate (members in ring order). */
+export class ClusterBreakers implements CircuitStates {
+  readonly #words: Int32Array;
+  /** Word offset of each member's fields. */
+  readonly #at: Int32Array;
+
+  constructor(table: BreakerTable, members: readonly number[]) {
+    this.#words = table.words;
+    this.#at = Int32Array.from(members, (node) => nodeWord(node, 0));
+  }
+
+  state(member: number): BreakerState {
+    return Atomics.load(this.#words, this.#at[member]! + STATE) as BreakerState;
+  }
+
+  /** Takes one of a half-open member's probe tokens; false when another thread took the last. */
+  takeProbe(member: number): boolean {
+    const at = this.#at[member]! + PROBES;
+    for (let left = Atomics.load(this.#words, at); left > 0; left = Atomics.load(this.#words, at)) {
+      if (Atomics.compareExchange(this.#words, at, left, left - 1) === left) return true;
+    }
+    return false;
+  }
+
+  probesLeft(member: number): number {
+    return Atomics.load(this.#words, this.#at[member]! + PROBES);
+  }
+}

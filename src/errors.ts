@@ -22,6 +22,11 @@ export const ERRORS = {
   ERR_BAD_PATH: { status: 400, retryable: false, message: 'request path must start with "/" and must not climb above the root' },
   ERR_BAD_PUSH: { status: 400, retryable: false, message: 'invalid control-plane push' },
   ERR_BODY_TOO_LARGE: { status: 413, retryable: false, message: 'request body exceeds the configured limit' },
+  ERR_CIRCUIT_OPEN: {
+    status: 503,
+    retryable: true,
+    message: "the circuit breaker of every usable node of the route's cluster is open",
+  },
   ERR_CONFIG: { status: null, retryable: false, message: 'invalid configuration' },
   ERR_HEADERS_TOO_LARGE: { status: 431, retryable: false, message: 'request headers exceed the configured limit' },
   ERR_INVALID_TENANT: {

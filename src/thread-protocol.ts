@@ -14,6 +14,10 @@ export interface AcceptorInit {
   readonly tenants: SharedArrayBuffer;
   /** The shared node table (shm/node-table.ts). */
   readonly nodes: SharedArrayBuffer;
+  /** The shared breaker table (shm/breaker-table.ts). */
+  readonly breakers: SharedArrayBuffer;
+  /** The shared retry-budget table (shm/retry-table.ts). */
+  readonly retries: SharedArrayBuffer;
   /** Which node-table slot each cluster and node of `config` has. */
   readonly numbering: NodeNumbering;
 }

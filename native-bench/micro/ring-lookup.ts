@@ -1,4 +1,5 @@
 import { ClusterSelector } from '../../src/acceptor/cluster-selector.js';
+import { AvoidedNodes } from '../../src/routing/avoided-nodes.js';
 import { BoundedLoad, loadBound } from '../../src/routing/bounded-load.js';
 import { buildRing, lookup, type Hash32, type RingMember } from '../../src/routing/ring.js';
 import { ClusterLoads, createNodeTable, initNode, startNodeRequest } from '../../src/shm/node-table.js';
@@ -26,7 +27,9 @@ export function ringLookupSuite(hash32: Hash32, batch: number): MicroSuite {
     }
     const bounded = new BoundedLoad();
     bounded.bound = loadBound(64 + nodes, nodes, 1.25);
-    const selector = new ClusterSelector(nodes, new ClusterLoads(table, Array.from({ length: nodes }, (_, i) => i)), bounded, bounded, null);
+    const avoided = new AvoidedNodes(bounded, nodes);
+    const loads = new ClusterLoads(table, Array.from({ length: nodes }, (_, i) => i));
+    const selector = new ClusterSelector(nodes, loads, { avoided, bounded, saturation: null, circuits: null });
     let sink = 0;
     for (const k of [1, 3]) {
       tasks.push({

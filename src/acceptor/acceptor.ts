@@ -5,6 +5,8 @@ import { ZoneCrossings } from '../metrics/zone-crossings.js';
 import { routeLabel } from '../routing/route-table.js';
 import { attachNodeTable } from '../shm/node-table.js';
 import { attachTenantTable } from '../shm/tenant-table.js';
+import { attachBreakerTable } from '../shm/breaker-table.js';
+import { attachRetryTable } from '../shm/retry-table.js';
 import type { AcceptorInit, AcceptorMessage, CoordinatorMessage } from '../thread-protocol.js';
 import { composeRunner, nodeOrigins, type ThreadState } from './compose.js';
 import { Finisher } from './phases/finish.js';
@@ -43,6 +45,8 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
     const crossings = new ZoneCrossings(settings.zone ?? '');
     const tenants = attachTenantTable(init.tenants);
     const nodes = attachNodeTable(init.nodes);
+    const breakers = attachBreakerTable(init.breakers);
+    const retries = attachRetryTable(init.retries);
     const thread: ThreadState = {
       // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
       lane: init.threadIndex,
@@ -50,10 +54,12 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
       keyer: await loadTenantKeyer(),
       tenants,
       nodes,
+      breakers,
+      retries,
       pools: new UpstreamPools(settings),
       recorder,
       crossings,
-      finisher: new Finisher(recorder, crossings, tenants, nodes, init.threadIndex),
+      finisher: new Finisher(recorder, crossings, { tenants, nodes, breakers, retries }, init.threadIndex),
     };
     const { finisher, pools } = thread;
     let runner = composeRunner(init.config, init.rings, init.numbering, thread);

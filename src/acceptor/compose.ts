@@ -8,6 +8,9 @@ import type { NodeNumbering } from '../shm/node-numbering.js';
 import type { NodeTable } from '../shm/node-table.js';
 import { attachSharedRing } from '../shm/ring-buffer.js';
 import type { TenantTable } from '../shm/tenant-table.js';
+import type { BreakerTable } from '../shm/breaker-table.js';
+import type { RetryTable } from '../shm/retry-table.js';
+import { Retrier } from './phases/retry.js';
 import { CrashingForwarder } from './fault-injection.js';
 import { Admission } from './phases/admit.js';
 import type { Finisher } from './phases/finish.js';
@@ -24,6 +27,8 @@ export interface ThreadState {
   readonly keyer: TenantKeyer;
   readonly tenants: TenantTable;
   readonly nodes: NodeTable;
+  readonly breakers: BreakerTable;
+  readonly retries: RetryTable;
   readonly pools: UpstreamPools;
   readonly recorder: RequestRecorder;
   readonly crossings: ZoneCrossings;
@@ -46,13 +51,16 @@ export function composeRunner(config: GatewayConfig, rings: Readonly<Record<stri
     rings: new Map(Object.entries(rings).map(([name, buffer]) => [name, attachSharedRing(buffer)])),
     recorder: thread.recorder,
     crossings: thread.crossings,
+    breakers: thread.breakers,
   });
   const { finisher } = thread;
+  const selection = new Selection(settings, thread.hash32, thread.tenants, thread.nodes, thread.lane);
+  const retrier = new Retrier(selection, finisher, thread.nodes, thread.retries, thread.lane);
   return new RequestRunner(
     {
       admission: new Admission(settings, routes, plans, thread.tenants, thread.keyer),
-      selection: new Selection(settings, thread.hash32, thread.tenants, thread.nodes, thread.lane),
-      forwarder: settings.faultInjection ? new CrashingForwarder(settings, finisher) : new Forwarder(settings, finisher),
+      selection,
+      forwarder: settings.faultInjection ? new CrashingForwarder(settings, finisher, retrier) : new Forwarder(settings, finisher, retrier),
       finisher,
     },
     thread.recorder.slot(GATEWAY_ROUTE_LABELS[0]),

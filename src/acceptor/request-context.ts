@@ -26,6 +26,8 @@ export class RequestContext {
   headers: string[] = [];
   /** Incoming X-Forwarded-For, '' when absent: the client address is appended to it. */
   forwardedFor = '';
+  /** The request carries an Idempotency-Key: safe to send twice whatever its method. */
+  idempotencyKey = false;
 
   // ---- routing (admit, select) ----
   /** The matched route's compiled plan; null for no route and the health path. */
@@ -46,6 +48,22 @@ export class RequestContext {
   cacheHit = -1;
   /** The node refused the connection: nothing listens there. */
   refused = false;
+
+  // ---- tries (forward, retry) ----
+  /** The body read whole, kept for a retry; null without a body, or while it streams. */
+  body: Buffer | null = null;
+  /** The body streams upstream as it arrives: it cannot be sent twice. */
+  bodyStreamed = false;
+  /** Retries made so far. */
+  retries = 0;
+  /** Members of the cluster earlier tries went to (a retry never goes back); null before a retry. */
+  tried: number[] | null = null;
+  /** The current try holds one of its cluster's retry-budget claims. */
+  retryHeld = false;
+  /** When the current try was dispatched (performance.now()), 0 unless its cluster has a breaker. */
+  triedAt = 0;
+  /** When the current try's answer head came, 0 before (or without a breaker). */
+  headAt = 0;
 
   // ---- the ending (finish) ----
   /** Status answered, or CLIENT_CLOSED_STATUS. */

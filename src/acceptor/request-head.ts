@@ -72,6 +72,9 @@ export function readRequestHead(
       case 'connection':
         connectionTokens = value;
         return;
+      case 'idempotency-key':
+        ctx.idempotencyKey = true;
+        break;
       case 'x-forwarded-for':
         ctx.forwardedFor = ctx.forwardedFor ? `${ctx.forwardedFor}, ${value}` : value;
         return;

@@ -5,6 +5,10 @@ import { PASSIVE_DEFAULTS, USABLE_HEALTH } from '../resilience/node-health.js';
 import { BoundedLoad } from '../routing/bounded-load.js';
 import { UsableNodes } from '../routing/node-usability.js';
 import { SaturationLimit } from '../routing/saturation.js';
+import { AvoidedNodes } from '../routing/avoided-nodes.js';
+import { CircuitGate } from '../routing/circuit-gate.js';
+import { RetryPolicy } from '../resilience/retry-policy.js';
+import { ClusterBreakers, type BreakerTable } from '../shm/breaker-table.js';
 import type { CompiledRoute, RouteTable } from '../routing/route-table.js';
 import type { NodeNumbering } from '../shm/node-numbering.js';
 import { ClusterLoads, ClusterNodeStates, type NodeTable } from '../shm/node-table.js';
@@ -36,6 +40,12 @@ export interface RoutePlan {
   readonly metricSlot: number;
   /** The cluster's cache header, if it measures cache locality; its hit prefix in upper case. */
   readonly cacheHeader: { readonly name: RawHeaderNames; readonly hit: string } | null;
+  /** The route's retries; null when it makes none (max 0). */
+  readonly retries: RetryPolicy | null;
+  /** The cluster's retry budget (Envoy's): percent of its requests in flight, and the floor. */
+  readonly retryBudget: { readonly percent: number; readonly minRetries: number };
+  /** The cluster's nodes have circuit breakers: their endings are counted for them. */
+  readonly breakers: boolean;
 }
 
 /** What plans are compiled against: this thread's pools and counters, and the shared tables. */
@@ -46,10 +56,11 @@ export interface PlanContext {
   readonly rings: ReadonlyMap<string, SharedRing>;
   readonly recorder: RequestRecorder;
   readonly crossings: ZoneCrossings;
+  readonly breakers: BreakerTable;
 }
 
 /** One plan per config route, in route order (a route's index is its plan's). */
-export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { pools, nodes, numbering, rings, recorder, crossings }: PlanContext): RoutePlan[] {
+export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { pools, nodes, numbering, rings, recorder, crossings, breakers }: PlanContext): RoutePlan[] {
   const gatewayZone = config.settings.zone;
   const adaptive = config.settings.routingMode === 'adaptive';
   const selectors = new Map<string, ClusterSelector>();
@@ -65,9 +76,12 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
     });
     // Plain mode: every key on its ring owner, whatever the loads (but never on an unusable node).
     const bounded = adaptive ? new BoundedLoad() : null;
-    // Predicates in DESIGN's order: unusable (health, zone) → saturated → over the load bound.
+    // Predicates in DESIGN's order: tried already → unusable (health, zone) → circuit open →
+    // saturated → over the load bound.
     const saturation = cluster.maxInFlight === undefined ? null : new SaturationLimit(cluster.maxInFlight, bounded);
-    selectors.set(name, new ClusterSelector(cluster.nodes.length, loads, new UsableNodes(states, saturation ?? bounded), bounded, saturation));
+    const circuits = cluster.breaker.enabled ? new CircuitGate(new ClusterBreakers(breakers, members), saturation ?? bounded) : null;
+    const avoided = new AvoidedNodes(new UsableNodes(states, circuits ?? saturation ?? bounded), cluster.nodes.length);
+    selectors.set(name, new ClusterSelector(cluster.nodes.length, loads, { avoided, bounded, saturation, circuits }));
     crossZones.set(
       name,
       gatewayZone === undefined ? null : Int16Array.from(cluster.nodes, (node) => (node.az === gatewayZone ? -1 : crossings.slot(node.az))),
@@ -75,7 +89,8 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
     const cache = cluster.cacheHeader;
     cacheHeaders.set(name, cache === undefined ? null : { name: new RawHeaderNames([cache.name]), hit: cache.hit.toUpperCase() });
   }
-  return table.routes.map((route) => ({
+  const totalMs = config.settings.upstreamTimeoutMs;
+  return table.routes.map((route, i) => ({
     route,
     ring: rings.get(route.cluster)!,
     pools: config.clusters[route.cluster]!.nodes.map((node) => pools.forNode(node.url, config.clusters[route.cluster]!.maxInFlight)),
@@ -85,5 +100,8 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
     crossZone: crossZones.get(route.cluster)!,
     cacheHeader: cacheHeaders.get(route.cluster)!,
     metricSlot: recorder.slot(route.label),
+    retries: config.routes[i]!.retries.max === 0 ? null : new RetryPolicy(config.routes[i]!.retries, totalMs),
+    retryBudget: config.clusters[route.cluster]!.retryBudget,
+    breakers: config.clusters[route.cluster]!.breaker.enabled,
   }));
 }

@@ -1,4 +1,5 @@
 import type { AnsweredCode } from '../errors.js';
+import { retryReasonIndex } from '../resilience/retry-policy.js';
 
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 const PROTOCOL = new Set(['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_INFO']);
@@ -13,4 +14,27 @@ export function classifyUpstreamError(err: unknown): AnsweredCode {
     return 'ERR_UPSTREAM_PROTOCOL';
   }
   return 'ERR_UPSTREAM_CONNECT';
+}
+
+const RESETS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+const TRY_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const REFUSED = retryReasonIndex('refused');
+const RESET = retryReasonIndex('reset');
+const TIMEOUT = retryReasonIndex('timeout');
+
+/**
+ * Which retry reason (RETRY_REASONS index) a try that failed before its answer's head failed
+ * for; -1: none a retry may follow (a malformed answer, our own body's failure).
+ */
+export function retryReasonOf(err: unknown): number {
+  const { code } = (err ?? {}) as { code?: unknown };
+  if (typeof code !== 'string') return -1;
+  if (code === 'ECONNREFUSED') return REFUSED;
+  if (RESETS.has(code)) return RESET;
+  return TRY_TIMEOUTS.has(code) ? TIMEOUT : -1;
+}
+
+/** The retry reason of an answer's status: 502, 503 or 504; -1 for any other. */
+export function statusRetryReason(status: number): number {
+  return status >= 502 && status <= 504 ? retryReasonIndex(String(status) as '502' | '503' | '504') : -1;
 }

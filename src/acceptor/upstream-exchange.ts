@@ -5,7 +5,7 @@ import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
 import { RawHeaderNames } from './raw-header-names.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
 import type { RequestBody } from './request-body.js';
-import { classifyUpstreamError } from './upstream-errors.js';
+import { classifyUpstreamError, retryReasonOf, statusRetryReason } from './upstream-errors.js';
 import type { ClientListener, ClientResponse } from './uws-adapter.js';
 
 /** How long an answer to a body over the limit waits for the client to finish sending it. */
@@ -23,6 +23,12 @@ export interface ExchangeOwner {
   nodeDone(ctx: RequestContext): void;
   /** Called exactly once per exchange, after nodeDone, with ctx.status and ctx.errorCode set. */
   finish(ctx: RequestContext): void;
+  /**
+   * The try failed for `reason` (a RETRY_REASONS index) before the client got anything, its node
+   * released already: true when the owner tries again (and owns the request from now on, so
+   * this exchange neither answers nor finishes); false to answer the failure as it is.
+   */
+  retry(ctx: RequestContext, reason: number): boolean;
 }
 
 /**
@@ -40,6 +46,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   #abortUpstream: ((reason: Error) => void) | null = null;
   #resumeUpstream: (() => void) | null = null;
   #finished = false;
+  /** The request went on to another try: what is left of this one's answer is read and dropped. */
+  #handedOff = false;
   #nodeDone = false;
   /** Forwarded response headers as undici's raw [name, value, …] Buffers. */
   #headers: Buffer[] = [];
@@ -47,12 +55,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   #totalSize = -1;
   #noBody = false;
   #completeWhenWritable = false;
+  /** The try's own deadline for the answer's head (retries), when it has one. */
+  #tryTimer: NodeJS.Timeout | null = null;
 
+  /** The owner makes it the client's listener (attach, or handOver for a retry). */
   constructor(ctx: RequestContext, owner: ExchangeOwner) {
     this.#ctx = ctx;
     this.#client = ctx.client;
     this.#owner = owner;
-    ctx.client.attach(this);
   }
 
   /** Nothing more should be sent upstream: the client went away, or the exchange is over. */
@@ -62,6 +72,29 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
 
   attachBody(body: RequestBody): void {
     this.#body = body;
+  }
+
+  /**
+   * The try fails as timed out unless the answer's head comes within `ms`. undici's own
+   * headersTimeout runs on its coarse timers (about a second late), too coarse for a per-try limit.
+   */
+  limitTry(ms: number): void {
+    this.#tryTimer = setTimeout(UpstreamExchange.#tryTimedOut, ms, this);
+  }
+
+  static #tryTimedOut(exchange: UpstreamExchange): void {
+    exchange.#tryTimer = null;
+    if (exchange.#finished || exchange.#ctx.status !== 0) return;
+    const err = Object.assign(new Error('the try got no answer head within its timeout'), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+    // Not yet on a connection (queued in the pool): it fails now, and is aborted once it connects.
+    if (exchange.#abortUpstream !== null) exchange.#abortUpstream(err);
+    else exchange.onError(err);
+  }
+
+  #clearTryTimer(): void {
+    if (this.#tryTimer === null) return;
+    clearTimeout(this.#tryTimer);
+    this.#tryTimer = null;
   }
 
   // ---- undici handler ----
@@ -74,7 +107,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (this.#finished) return false;
     if (status < 200) return true; // 1xx: informational, not forwarded
-    this.#ctx.status = status;
+    const ctx = this.#ctx;
+    this.#clearTryTimer();
+    if (ctx.triedAt !== 0) ctx.headAt = performance.now();
+    ctx.status = status;
+    if (status >= 502 && status <= 504 && ctx.plan!.retries?.retriesStatuses === true && this.#handOff(statusRetryReason(status))) return true;
     this.#resumeUpstream = resume;
     this.#noBody = this.#ctx.method === 'HEAD' || status === 204 || status === 304;
     let connection: string | undefined;
@@ -95,7 +132,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.#finished) return false;
+    // A handed-off try's answer is drained, so its connection stays reusable.
+    if (this.#finished) return this.#handedOff;
     return this.#client.write(chunk);
   }
 
@@ -118,6 +156,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     }
     const code = classifyUpstreamError(err);
     this.#ctx.refused = (err as { code?: unknown }).code === 'ECONNREFUSED';
+    if (this.#ctx.status === 0) {
+      this.#ctx.errorCode = code;
+      this.#ctx.status = errorStatus(code);
+      if (this.#handOff(retryReasonOf(err))) return;
+    }
     this.#releaseNode();
     if (code === 'ERR_BODY_TOO_LARGE' && this.#body !== null && !this.#client.headWritten) {
       this.#answerOnceSent(code, this.#body);
@@ -152,6 +195,20 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     const timer = setTimeout(answer, LINGER_MS);
     // Out of uWS's data callback: a close made inside it waits, and the parser would go on.
     body.whenSent(() => setImmediate(answer));
+  }
+
+  /**
+   * Offers the failed try to the owner for a retry: never once an answer's head went to the
+   * client, nor with a body that streamed (it cannot be sent twice).
+   */
+  #handOff(reason: number): boolean {
+    if (reason < 0 || this.#body !== null || this.#client.headWritten) return false;
+    this.#clearTryTimer();
+    this.#releaseNode();
+    if (!this.#owner.retry(this.#ctx, reason)) return false;
+    this.#finished = true;
+    this.#handedOff = true;
+    return true;
   }
 
   // ---- client side ----
@@ -200,6 +257,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   #finish(errorCode: AnsweredCode | undefined): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.#clearTryTimer();
     this.#releaseNode();
     if (this.#body !== null && !this.#body.stream.destroyed) this.#body.stream.destroy();
     this.#ctx.errorCode = errorCode;

@@ -60,6 +60,11 @@ export class ClientResponse {
     });
   }
 
+  /** Another owner hears of aborts from now on (a retry's exchange), onAborted staying as attached. */
+  handOver(listener: ClientListener): void {
+    this.#listener = listener;
+  }
+
   /** The client went away (a close of ours does not count). */
   get aborted(): boolean {
     return this.#aborted;

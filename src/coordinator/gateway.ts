@@ -13,6 +13,11 @@ import { tenantCandidates } from './rings.js';
 import { Topology } from './topology.js';
 import { createNodeTable, inFlight, nodeRequests, releaseLane } from '../shm/node-table.js';
 import { createTenantTable } from '../shm/tenant-table.js';
+import { createBreakerTable } from '../shm/breaker-table.js';
+import { createRetryTable, readRetryCounters, releaseRetryLane } from '../shm/retry-table.js';
+import { RETRY_REASONS } from '../config/schema.js';
+import { BREAKER_STATE_NAMES } from '../resilience/breaker.js';
+import { BreakerMonitor } from './breaker-monitor.js';
 import { InlineAcceptor } from './inline-acceptor.js';
 import { ControlPlane } from './control-plane.js';
 import { NodeMonitor } from './node-monitor.js';
@@ -70,11 +75,14 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   const tenantTable = createTenantTable(settings.maxTenants);
   // Clusters need a slot each too; a config has at most as many as it may have nodes.
   const nodeTable = createNodeTable(settings.maxNodes, settings.maxNodes, settings.threads);
+  const breakerTable = createBreakerTable(settings.maxNodes);
+  const retryTable = createRetryTable(settings.maxNodes, settings.threads);
   const topology = new Topology(config, nodeTable, hash32, settings.maxNodes);
   const tenants = new TenantTracker(tenantTable, settings, log, Date.now);
   let current = topology.state;
   let candidatesOf = tenantCandidates(current.config, current.rings, hash32);
   const nodeMonitor = new NodeMonitor(config, current.numbering, nodeTable, current.rings, hash32, log, Date.now);
+  const breakers = new BreakerMonitor(config, current.numbering, breakerTable, log, () => performance.now());
   // Both exist only once the threads listen; until then the admin endpoints that need them refuse.
   let supervisor: Supervisor | null = null;
   let reloader: Reloader | null = null;
@@ -86,10 +94,24 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     Date.now,
     log,
   );
-  const nodeViews = () =>
-    nodeMonitor.views().map((view) => ({ ...view, inFlight: inFlight(nodeTable, view.index), requests: nodeRequests(nodeTable, view.index) }));
+  const nodeViews = () => {
+    const breakerOf = new Map(breakers.views().map(({ cluster, node, state, score, p99Ms }) => [`${cluster}/${node}`, { state, score, p99Ms }]));
+    return nodeMonitor.views().map((view) => ({
+      ...view,
+      inFlight: inFlight(nodeTable, view.index),
+      requests: nodeRequests(nodeTable, view.index),
+      breaker: breakerOf.get(`${view.cluster}/${view.node}`) ?? null,
+    }));
+  };
 
   const metrics = new CoordinatorMetrics({
+    breakers: () => breakers.views().map(({ cluster, node, state, score }) => ({ cluster, node, state: BREAKER_STATE_NAMES.indexOf(state), score })),
+    breakerTransitions: () => breakers.transitions,
+    retries: () =>
+      Object.keys(current.config.clusters).map((cluster) => {
+        const { exhausted, byReason } = readRetryCounters(retryTable, current.numbering.clusters[cluster]!);
+        return { cluster, exhausted, byReason: RETRY_REASONS.map((reason, r) => ({ reason, retries: byReason[r]! })) };
+      }),
     runningThreads: () => supervisor?.running ?? 0,
     ringPoints: () => [...current.rings].map(([cluster, ring]) => ({ cluster, points: activePointCount(ring.shared) })),
     reloads: () => ({ ok: reloader?.ok ?? 0, failed: reloader?.failed ?? 0 }),
@@ -145,12 +167,15 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       rings: current.ringBuffers,
       tenants: tenantTable.buffer,
       nodes: nodeTable.buffer,
+      breakers: breakerTable.buffer,
+      retries: retryTable.buffer,
       numbering: current.numbering,
     }),
     log,
     onRestart: () => metrics.threadRestarts.inc(),
     // A thread that died never finished its requests: the nodes stop counting them.
     onExit: (threadIndex) => {
+      releaseRetryLane(retryTable, threadIndex);
       const released = releaseLane(nodeTable, threadIndex);
       if (released > 0) log.warn({ thread: threadIndex, released }, 'released the in-flight requests of an exited acceptor thread');
     },
@@ -173,6 +198,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     broadcast: (message) => running.broadcast(message),
     onApplied: (state) => {
       current = state;
+      breakers.reconfigure(state.config, state.numbering);
       candidatesOf = tenantCandidates(state.config, state.rings, hash32);
     },
     log,
@@ -180,6 +206,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   reloader = reloads;
   tenants.start();
   nodeMonitor.start();
+  breakers.start();
   const nodeWindows = setInterval(() => {
     nodeMonitor.tick();
     controlPlane.tick();
@@ -193,6 +220,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     stop: async () => {
       tenants.stop();
       clearInterval(nodeWindows);
+      breakers.stop();
       await nodeMonitor.stop();
       await running.drain(settings.drainMs);
       await Promise.all([admin.close(), demo.close()]);

@@ -39,6 +39,8 @@ export class NodeMonitor {
   readonly #byIndex: Node[] = [];
   readonly #prober: HealthProber;
   readonly #probeTargets: ProbeTarget[] = [];
+  /** Nodes of clusters with circuit breakers: their failed answers are the breaker's to judge. */
+  readonly #judgedByBreaker = new Set<number>();
   #rebuilds = 0;
   #panicActivations = 0;
 
@@ -79,6 +81,7 @@ export class NodeMonitor {
     this.#clusters.length = 0;
     this.#byIndex.length = 0;
     this.#probeTargets.length = 0;
+    this.#judgedByBreaker.clear();
     for (const [name, cluster] of Object.entries(config.clusters)) {
       const active = cluster.healthCheck ?? null;
       const position = this.#clusters.length;
@@ -100,6 +103,7 @@ export class NodeMonitor {
           }
         }
         this.#byIndex[slot] = node;
+        if (cluster.breaker.enabled) this.#judgedByBreaker.add(slot);
         if (this.#zoneAffinity) setNodeLocal(this.#table, slot, nodeConfig.az === config.settings.zone);
         if (active !== null) this.#probeTargets.push({ node: slot, url: nodeConfig.url, check: active });
         return node;
@@ -208,7 +212,10 @@ export class NodeMonitor {
       const cacheLookups = (counters.cacheLookups - last.cacheLookups) >>> 0;
       node.measuredLocality = nextCacheLocality(node.measuredLocality, cacheLookups, (counters.cacheHits - last.cacheHits) >>> 0);
       Object.assign(last, counters);
-      node.health.recordWindow({ requests, errors5xx: failures, connectFailures }, now);
+      // Two rules taking a node out for its 5xx, on two clocks (30 s here, the breaker's half-open
+      // after 5 s), would keep it out for the longer: with a breaker, failed answers are its alone.
+      const errors5xx = this.#judgedByBreaker.has(node.index) ? 0 : failures;
+      node.health.recordWindow({ requests, errors5xx, connectFailures }, now);
       node.health.connectFailureStreak(counters.connectStreak, now);
       if (counters.connectStreak >= PASSIVE_DEFAULTS.connectFailuresDown) markedDown.push(node.index);
     }

@@ -14,8 +14,25 @@ export interface NodeReading {
   maxInFlight: number | null;
 }
 
+export interface BreakerReading {
+  cluster: string;
+  node: string;
+  /** 0 closed, 1 open, 2 half-open. */
+  state: number;
+  score: number;
+}
+
+export interface RetryReading {
+  cluster: string;
+  exhausted: number;
+  byReason: readonly { reason: string; retries: number }[];
+}
+
 /** The coordinator's own metrics (prom-client), merged at scrape time with every thread's snapshot. */
 export interface CoordinatorReadings {
+  breakers(): BreakerReading[];
+  breakerTransitions(): ReadonlyMap<string, number>;
+  retries(): RetryReading[];
   runningThreads(): number;
   ringPoints(): { cluster: string; points: number }[];
   nodes(): NodeReading[];
@@ -81,7 +98,46 @@ export class CoordinatorMetrics {
         for (const { cluster, node, activeCheck } of nodes()) if (activeCheck !== 'off') this.set({ cluster, node }, activeCheck === 'passing' ? 1 : 0);
       },
     });
+    const breakerGauge = (name: 'ringgate_breaker_state' | 'ringgate_breaker_score', field: 'state' | 'score'): void => {
+      new Gauge({
+        ...def(name),
+        labelNames: ['cluster', 'node'],
+        collect() {
+          this.reset();
+          for (const reading of readings.breakers()) this.set({ cluster: reading.cluster, node: reading.node }, reading[field]);
+        },
+      });
+    };
+    breakerGauge('ringgate_breaker_state', 'state');
+    breakerGauge('ringgate_breaker_score', 'score');
     // Counters kept in shared memory or by the tracker, exported as their running totals at scrape time.
+    new Counter({
+      ...def('ringgate_breaker_transitions_total'),
+      labelNames: ['from', 'to'],
+      collect() {
+        this.reset();
+        for (const [key, count] of readings.breakerTransitions()) {
+          const [from, to] = key.split('>') as [string, string];
+          this.inc({ from, to }, count);
+        }
+      },
+    });
+    new Counter({
+      ...def('ringgate_retries_total'),
+      labelNames: ['cluster', 'reason'],
+      collect() {
+        this.reset();
+        for (const { cluster, byReason } of readings.retries()) for (const { reason, retries } of byReason) if (retries > 0) this.inc({ cluster, reason }, retries);
+      },
+    });
+    new Counter({
+      ...def('ringgate_retry_budget_exhausted_total'),
+      labelNames: ['cluster'],
+      collect() {
+        this.reset();
+        for (const { cluster, exhausted } of readings.retries()) this.inc({ cluster }, exhausted);
+      },
+    });
     new Counter({
       ...def('ringgate_config_reloads_total'),
       labelNames: ['result'],

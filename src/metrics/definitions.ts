@@ -4,6 +4,21 @@
  * the one traffic-made label, `tenant`, names only the GATEWAY_METRICS_TOP_TENANTS highest scores.
  */
 export const METRICS = {
+  ringgate_breaker_score: {
+    type: 'gauge',
+    help: "Circuit-breaker score of each node: 0.6 × failure rate + 0.4 × p99 / reference p99 (opens at the cluster's threshold; 0 while too few answers)",
+    labels: ['cluster', 'node'],
+  },
+  ringgate_breaker_state: {
+    type: 'gauge',
+    help: 'Circuit-breaker state of each node: 0 closed, 1 open, 2 half-open (nodes of clusters with breakers)',
+    labels: ['cluster', 'node'],
+  },
+  ringgate_breaker_transitions_total: {
+    type: 'counter',
+    help: 'Circuit-breaker state changes, by from and to state (closed, open, half_open)',
+    labels: ['from', 'to'],
+  },
   ringgate_config_reloads_total: {
     type: 'counter',
     help: 'Config reloads (SIGHUP, POST /v1/reload), by result: ok, or failed (the running config stays)',
@@ -68,6 +83,16 @@ export const METRICS = {
     type: 'counter',
     help: "Changes of any tenant's shard factor (each one remaps that tenant's traffic only)",
     labels: [],
+  },
+  ringgate_retries_total: {
+    type: 'counter',
+    help: 'Requests tried again on another node, by cluster and reason (refused, reset, timeout, 502, 503, 504)',
+    labels: ['cluster', 'reason'],
+  },
+  ringgate_retry_budget_exhausted_total: {
+    type: 'counter',
+    help: "Retries not made because the cluster's retry budget was spent (the failure was answered as it was)",
+    labels: ['cluster'],
   },
   ringgate_ring_points: {
     type: 'gauge',

@@ -28,14 +28,15 @@ beforeAll(async () => {
   hash32 = await loadHash32();
 });
 
-/** Three nodes in cluster c; active checks when `checks`; slow start over 4 s. */
-function setup(checks: boolean) {
+/** Three nodes in cluster c; active checks when `checks`; slow start over 4 s; passive health alone unless `breaker`. */
+function setup(checks: boolean, breaker = false) {
   const file = fileSchema.parse({
     routes: [{ prefix: '/', cluster: 'c' }],
     clusters: {
       c: {
         nodes: ['n0', 'n1', 'n2'].map((id, i) => ({ id, url: `http://127.0.0.1:${9000 + i}` })),
         slowStartMs: 4000,
+        breaker: { enabled: breaker },
         ...(checks ? { healthCheck: { path: '/health', unhealthyThreshold: 2, healthyThreshold: 2 } } : {}),
       },
     },
@@ -112,6 +113,14 @@ describe('node monitor', () => {
     }
     expect(seen).toEqual([30, 60, 90, 120, 150]);
     expect(monitor.rebuilds).toBe(2 + 4); // out, back at 20%, then one per step
+  });
+
+  it("leaves a node's 5xx to its cluster's circuit breaker when it has one", () => {
+    const { table, monitor } = setup(false, true);
+    traffic(table, 1, 10, NodeOutcome.Answered);
+    traffic(table, 1, 20, NodeOutcome.Failed);
+    monitor.tick();
+    expect(monitor.views().map((v) => v.reason)).toEqual(['healthy', 'healthy', 'healthy']);
   });
 
   it('penalizes a node answering over 10% 5xx, keeps the others, and leaves the ring alone while shares hold', () => {

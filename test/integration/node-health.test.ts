@@ -62,7 +62,8 @@ beforeAll(async () => {
           healthCheck: { path: '/health', intervalMs: 300, jitterMs: 50, timeoutMs: 200, unhealthyThreshold: 2, healthyThreshold: 2 },
           slowStartMs: 2000,
         },
-        f: { nodes: flaky.map((b) => ({ id: b.id, url: b.url })) },
+        // Passive health alone: the breaker would take the flaky node out first (breaker.test.ts).
+        f: { nodes: flaky.map((b) => ({ id: b.id, url: b.url })), breaker: { enabled: false } },
         k: { nodes: cached.map((b) => ({ id: b.id, url: b.url })), cacheHeader: { name: 'X-Cache' } },
       },
     },

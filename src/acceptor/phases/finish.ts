@@ -4,26 +4,39 @@ import type { ZoneCrossings } from '../../metrics/zone-crossings.js';
 import type { AnsweredCode } from '../../errors.js';
 import { finishNodeRequest, NodeOutcome, recordCacheLookup, recordNodeOutcome, type NodeTable } from '../../shm/node-table.js';
 import { recordRequest, type TenantTable } from '../../shm/tenant-table.js';
+import { recordBreakerEnding, type BreakerTable } from '../../shm/breaker-table.js';
+import { endRetry, type RetryTable } from '../../shm/retry-table.js';
+import { latencyBucket } from '../../resilience/latency-histogram.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from '../request-context.js';
-import type { ExchangeOwner } from '../upstream-exchange.js';
 
 /**
  * The one place a request's ending is recorded, whatever it was (answered by the gateway, proxied,
  * aborted by the client, failed upstream): route metrics, error code, tenant counters, the
- * node's in-flight count, its passive health counters and zone crossings, each exactly once. It also keeps the thread's count of open requests,
- * which a drain waits for.
+ * node's in-flight count and retry-budget claim, its passive health and breaker counters and zone
+ * crossings, each exactly once (a try that failed and was retried is recorded for its node when
+ * the retry is decided). It also keeps the thread's count of open requests, which a drain waits for.
  */
-export class Finisher implements ExchangeOwner {
+export class Finisher {
   readonly #recorder: RequestRecorder;
   readonly #tenants: TenantTable;
   readonly #nodes: NodeTable;
   readonly #lane: number;
   readonly #crossings: ZoneCrossings;
+  readonly #breakers: BreakerTable;
+  readonly #retries: RetryTable;
   #open = 0;
   #onIdle: (() => void) | null = null;
 
-  constructor(recorder: RequestRecorder, crossings: ZoneCrossings, tenants: TenantTable, nodes: NodeTable, lane: number) {
+  constructor(
+    recorder: RequestRecorder,
+    crossings: ZoneCrossings,
+    tables: { tenants: TenantTable; nodes: NodeTable; breakers: BreakerTable; retries: RetryTable },
+    lane: number,
+  ) {
+    const { tenants, nodes, breakers, retries } = tables;
     this.#recorder = recorder;
+    this.#breakers = breakers;
+    this.#retries = retries;
     this.#crossings = crossings;
     this.#tenants = tenants;
     this.#nodes = nodes;
@@ -49,11 +62,21 @@ export class Finisher implements ExchangeOwner {
     if (this.#open === 0) onIdle();
   }
 
-  /** The node is done with the request (it may still be streaming to the client). */
+  /** The node is done with the request's current try (it may still be streaming to the client). */
   nodeDone(ctx: RequestContext): void {
     if (!ctx.nodeHeld) return;
     ctx.nodeHeld = false;
     finishNodeRequest(this.#nodes, this.#lane, ctx.node, ctx.cluster);
+    if (ctx.retryHeld) {
+      ctx.retryHeld = false;
+      endRetry(this.#retries, this.#lane, ctx.cluster);
+    }
+  }
+
+  /** A try that failed, about to be retried on another node: what it says of its node, now. */
+  recordFailedTry(ctx: RequestContext): void {
+    this.nodeDone(ctx);
+    this.#recordNode(ctx);
   }
 
   finish(ctx: RequestContext): void {
@@ -68,11 +91,17 @@ export class Finisher implements ExchangeOwner {
     if (--this.#open === 0) this.#onIdle?.();
   }
 
-  /** Passive health and cache locality, and the zone crossing when the node is in another zone. */
+  /** Passive health, breaker counts and cache locality, and the zone crossing when the node is in another zone. */
   #recordNode(ctx: RequestContext): void {
-    recordNodeOutcome(this.#nodes, ctx.node, nodeOutcome(ctx.status, ctx.errorCode), ctx.refused ? PASSIVE_DEFAULTS.connectFailuresDown : 1);
+    const outcome = nodeOutcome(ctx.status, ctx.errorCode);
+    recordNodeOutcome(this.#nodes, ctx.node, outcome, ctx.refused ? PASSIVE_DEFAULTS.connectFailuresDown : 1);
     if (ctx.cacheHit >= 0) recordCacheLookup(this.#nodes, ctx.node, ctx.cacheHit === 1);
     const plan = ctx.plan!;
+    if (ctx.triedAt !== 0 && outcome !== NodeOutcome.Unknown) {
+      // Time to the answer's head, or to the failure: what a node's slowness is.
+      const latencyMs = (ctx.headAt === 0 ? performance.now() : ctx.headAt) - ctx.triedAt;
+      recordBreakerEnding(this.#breakers, ctx.node, latencyBucket(latencyMs), outcome !== NodeOutcome.Answered);
+    }
     if (plan.crossZone === null) return;
     const zone = plan.crossZone[ctx.member]!;
     if (zone >= 0) this.#crossings.record(zone, Math.max(0, ctx.contentLength) + ctx.client.bytesWritten);

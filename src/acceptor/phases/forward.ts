@@ -1,30 +1,39 @@
+import type { Readable } from 'node:stream';
 import type { Settings } from '../../config/schema.js';
 import { formatAddress } from '../client-address.js';
 import type { RequestContext } from '../request-context.js';
 import { readWholeBody, streamRequestBody } from '../request-body.js';
 import { UpstreamExchange, type ExchangeOwner } from '../upstream-exchange.js';
+import type { Finisher } from './finish.js';
+import { RetryWait, type Retrier } from './retry.js';
+
+/** Request header a retry carries: which try this is (2 for the first retry), as Envoy's x-envoy-attempt-count. */
+const ATTEMPT_HEADER = 'x-ringgate-attempt';
 
 /**
  * The forward phase: the X-Forwarded-* headers, then the request goes to the chosen node's pool
- * with its body read whole (declared and small: sent with the head in one write) or streamed with
- * backpressure. The respond phase is the exchange's: it streams the answer back.
+ * with its body read whole (declared and small: sent with the head in one write, and kept for a
+ * retry) or streamed with backpressure. The respond phase is the exchange's: it streams the answer
+ * back. A try that failed before the client got anything may be tried again on another node: the
+ * retrier decides, this sends it after the backoff.
  */
-export class Forwarder {
-  readonly #owner: ExchangeOwner;
+export class Forwarder implements ExchangeOwner {
+  readonly #finisher: Finisher;
+  readonly #retrier: Retrier;
   readonly #bufferBodyBytes: number;
   readonly #maxBodyBytes: number;
+  readonly #sendRetry = (ctx: RequestContext): void => this.#retry(ctx);
 
-  constructor(settings: Readonly<Settings>, owner: ExchangeOwner) {
-    this.#owner = owner;
+  constructor(settings: Readonly<Settings>, finisher: Finisher, retrier: Retrier) {
+    this.#finisher = finisher;
+    this.#retrier = retrier;
     this.#bufferBodyBytes = settings.bufferBodyBytes;
     this.#maxBodyBytes = settings.maxBodyBytes;
   }
 
   run(ctx: RequestContext): void {
-    const plan = ctx.plan!;
     const client = formatAddress(ctx.client.remoteAddress());
-    const headers = ctx.headers;
-    headers.push(
+    ctx.headers.push(
       'x-forwarded-for',
       ctx.forwardedFor === '' ? client : `${ctx.forwardedFor}, ${client}`,
       'x-forwarded-proto',
@@ -32,20 +41,54 @@ export class Forwarder {
       'x-forwarded-host',
       ctx.host,
     );
-    const exchange = new UpstreamExchange(ctx, this.#owner);
-    const pool = plan.pools[ctx.member]!;
-    const { target: path, method } = ctx;
+    const exchange = new UpstreamExchange(ctx, this);
+    ctx.client.attach(exchange);
     if (!ctx.hasBody) {
-      pool.dispatch({ path, method, headers, body: null }, exchange);
+      this.#send(ctx, exchange, null);
     } else if (!ctx.chunked && ctx.contentLength <= this.#bufferBodyBytes) {
       readWholeBody(ctx.client, ctx.contentLength, (body) => {
         if (exchange.over) return;
-        pool.dispatch({ path, method, headers, body }, exchange);
+        ctx.body = body;
+        this.#send(ctx, exchange, body);
       });
     } else {
       const body = streamRequestBody(ctx.client, this.#maxBodyBytes);
+      ctx.bodyStreamed = true;
       exchange.attachBody(body);
-      pool.dispatch({ path, method, headers, body: body.stream }, exchange);
+      this.#send(ctx, exchange, body.stream);
     }
+  }
+
+  nodeDone(ctx: RequestContext): void {
+    this.#finisher.nodeDone(ctx);
+  }
+
+  finish(ctx: RequestContext): void {
+    this.#finisher.finish(ctx);
+  }
+
+  retry(ctx: RequestContext, reason: number): boolean {
+    const wait = this.#retrier.next(ctx, reason);
+    if (wait < 0) return false;
+    new RetryWait(ctx, this.#finisher, wait, this.#sendRetry);
+    return true;
+  }
+
+  #retry(ctx: RequestContext): void {
+    const exchange = new UpstreamExchange(ctx, this);
+    ctx.client.handOver(exchange);
+    if (ctx.retries === 1) ctx.headers.push(ATTEMPT_HEADER, '2');
+    else ctx.headers[ctx.headers.length - 1] = String(ctx.retries + 1);
+    this.#send(ctx, exchange, ctx.body);
+  }
+
+  #send(ctx: RequestContext, exchange: UpstreamExchange, body: Buffer | Readable | null): void {
+    const plan = ctx.plan!;
+    if (plan.breakers) ctx.triedAt = performance.now();
+    const policy = plan.retries;
+    // A retry's try gets what is left of GATEWAY_UPSTREAM_TIMEOUT_MS (or less, perTryTimeoutMs).
+    const tryMs = policy === null ? undefined : ctx.retries === 0 ? policy.firstTryTimeoutMs : policy.tryTimeoutMs(performance.now(), ctx.startedAt);
+    if (tryMs !== undefined) exchange.limitTry(tryMs);
+    plan.pools[ctx.member]!.dispatch({ path: ctx.target, method: ctx.method, headers: ctx.headers, body }, exchange);
   }
 }

@@ -14,7 +14,8 @@ import type { RequestContext } from '../request-context.js';
  * → a node (DESIGN "Selection"); the node counts the request as in flight from here on, on this
  * thread's lane. Adaptive routing (issue 4): a tenant-keyed request goes to the least loaded of the
  * first k distinct nodes clockwise from the tenant's point, and no request goes to a node that
- * would then hold more than GATEWAY_BALANCE_FACTOR × its cluster's mean in-flight requests.
+ * would then hold more than GATEWAY_BALANCE_FACTOR × its cluster's mean in-flight requests. A retry
+ * walks the same way, passing by the nodes its request tried already.
  */
 export class Selection {
   readonly #hash32: Hash32;
@@ -32,6 +33,38 @@ export class Selection {
   }
 
   run(ctx: RequestContext): AnsweredCode | null {
+    const selector = ctx.plan!.selector;
+    selector.begin();
+    const member = this.#pick(ctx);
+    if (member < 0) {
+      if (selector.saturation?.sawSaturated === true) return 'ERR_UPSTREAM_SATURATED';
+      return selector.circuits?.sawOpen === true ? 'ERR_CIRCUIT_OPEN' : 'ERR_RING_EMPTY';
+    }
+    this.hold(ctx, member);
+    return null;
+  }
+
+  /** The node a retry of `ctx` would go to: never one it tried; -1 when there is none. Holds nothing yet. */
+  pickRetry(ctx: RequestContext, failed: number): number {
+    const selector = ctx.plan!.selector;
+    selector.begin();
+    const tried = (ctx.tried ??= []);
+    tried.push(failed);
+    for (const member of tried) selector.avoided.avoid(member);
+    return this.#pick(ctx);
+  }
+
+  /** `member` of the request's cluster takes the request: in flight on it from now on. */
+  hold(ctx: RequestContext, member: number): void {
+    const plan = ctx.plan!;
+    ctx.member = member;
+    ctx.node = plan.members[member]!;
+    ctx.cluster = plan.cluster;
+    startNodeRequest(this.#nodes, this.#lane, ctx.node, ctx.cluster);
+    ctx.nodeHeld = true;
+  }
+
+  #pick(ctx: RequestContext): number {
     const plan = ctx.plan!;
     const { route, selector } = plan;
     const keyHash = this.#hash32(routingKey(route.hashKind, ctx.tenant, ctx.path, ctx.hashHeaderValue));
@@ -41,15 +74,15 @@ export class Selection {
       selector.k = keyedByTenant ? shardFactor(this.#tenants, ctx.tenantSlot) : 1;
       bounded.bound = loadBound(clusterInFlight(this.#nodes, plan.cluster), selector.nodes, this.#balanceFactor);
     }
-    selector.saturation?.begin();
     // While the control plane is stale, tenant affinity is suspended: least connections instead.
-    const owner = routingMode(this.#nodes) === RoutingMode.LeastConnections ? selector.leastConnections() : readRing(plan.ring, keyHash, selector);
-    if (owner < 0) return selector.saturation?.sawSaturated === true ? 'ERR_UPSTREAM_SATURATED' : 'ERR_RING_EMPTY';
-    ctx.member = owner;
-    ctx.node = plan.members[owner]!;
-    ctx.cluster = plan.cluster;
-    startNodeRequest(this.#nodes, this.#lane, ctx.node, ctx.cluster);
-    ctx.nodeHeld = true;
-    return null;
+    const leastConnections = routingMode(this.#nodes) === RoutingMode.LeastConnections;
+    let member = leastConnections ? selector.leastConnections() : readRing(plan.ring, keyHash, selector);
+    const circuits = selector.circuits;
+    // A half-open node takes a request only with a probe token; without one, the walk goes on.
+    while (member >= 0 && circuits !== null && !circuits.admit(member)) {
+      selector.avoided.avoid(member);
+      member = leastConnections ? selector.leastConnections() : readRing(plan.ring, keyHash, selector);
+    }
+    return member;
   }
 }

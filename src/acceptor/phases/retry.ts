@@ -1,0 +1,89 @@
+import { retryBudget, IDEMPOTENT_METHODS, MIN_TRY_MS } from '../../resilience/retry-policy.js';
+import { clusterInFlight, type NodeTable } from '../../shm/node-table.js';
+import { claimRetry, type RetryTable } from '../../shm/retry-table.js';
+import { CLIENT_CLOSED_STATUS, type RequestContext } from '../request-context.js';
+import type { ClientListener } from '../uws-adapter.js';
+import type { Finisher } from './finish.js';
+import type { Selection } from './select.js';
+
+/**
+ * Whether a failed try is tried again (issue 11), and the bookkeeping when it is. Safe only: an
+ * idempotent method or an Idempotency-Key, a body read whole (a streamed one is gone), nothing
+ * sent to the client yet (the exchange asks only then); within the route's policy (reasons,
+ * max, backoff, time left of GATEWAY_UPSTREAM_TIMEOUT_MS), a node not tried yet, and the
+ * cluster's retry budget.
+ */
+export class Retrier {
+  readonly #selection: Selection;
+  readonly #finisher: Finisher;
+  readonly #nodes: NodeTable;
+  readonly #table: RetryTable;
+  readonly #lane: number;
+  readonly #random: () => number;
+
+  constructor(selection: Selection, finisher: Finisher, nodes: NodeTable, table: RetryTable, lane: number, random: () => number = Math.random) {
+    this.#selection = selection;
+    this.#finisher = finisher;
+    this.#nodes = nodes;
+    this.#table = table;
+    this.#lane = lane;
+    this.#random = random;
+  }
+
+  /**
+   * After a try of `ctx` failed for `reason` (a RETRY_REASONS index), its node already released:
+   * the wait (ms) before the next try, which then holds its node and a budget claim; -1: no
+   * retry, the failure is answered as it is.
+   */
+  next(ctx: RequestContext, reason: number): number {
+    const plan = ctx.plan!;
+    const policy = plan.retries;
+    if (policy === null || ctx.retries >= policy.max || !policy.retriesOn(reason)) return -1;
+    if (ctx.bodyStreamed || !(ctx.idempotencyKey || IDEMPOTENT_METHODS.has(ctx.method))) return -1;
+    const wait = policy.backoffMs(ctx.retries, this.#random);
+    if (policy.tryTimeoutMs(performance.now() + wait, ctx.startedAt) < MIN_TRY_MS) return -1;
+    const member = this.#selection.pickRetry(ctx, ctx.member);
+    if (member < 0) return -1;
+    const { percent, minRetries } = plan.retryBudget;
+    const budget = retryBudget(clusterInFlight(this.#nodes, plan.cluster), percent, minRetries);
+    if (!claimRetry(this.#table, this.#lane, plan.cluster, reason, budget)) return -1;
+    // The failed try counts against its node now: the request's ending will be another node's.
+    this.#finisher.recordFailedTry(ctx);
+    ctx.retries++;
+    ctx.status = 0;
+    ctx.errorCode = undefined;
+    ctx.refused = false;
+    ctx.cacheHit = -1;
+    ctx.headAt = 0;
+    this.#selection.hold(ctx, member);
+    ctx.retryHeld = true;
+    return wait;
+  }
+}
+
+/**
+ * The client side of a request between two tries: a client that leaves during the backoff ends
+ * the request there (the next try is never sent), and its node and budget claim are released.
+ */
+export class RetryWait implements ClientListener {
+  readonly #ctx: RequestContext;
+  readonly #finisher: Finisher;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(ctx: RequestContext, finisher: Finisher, waitMs: number, send: (ctx: RequestContext) => void) {
+    this.#ctx = ctx;
+    this.#finisher = finisher;
+    ctx.client.handOver(this);
+    this.#timer = setTimeout(send, waitMs, ctx);
+  }
+
+  clientAborted(): void {
+    clearTimeout(this.#timer);
+    this.#ctx.status = CLIENT_CLOSED_STATUS;
+    this.#finisher.finish(this.#ctx);
+  }
+
+  clientWritable(): void {}
+
+  beforeLastBytes(): void {}
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import type { GatewayConfig } from '../../src/config/load.js';
+import { fileSchema } from '../../src/config/schema.js';
+import { BreakerMonitor } from '../../src/coordinator/breaker-monitor.js';
+import { createLogger } from '../../src/log.js';
+import { BreakerState } from '../../src/resilience/breaker.js';
+import { latencyBucket } from '../../src/resilience/latency-histogram.js';
+import { NodeDirectory } from '../../src/shm/node-numbering.js';
+import { breakerState, createBreakerTable, probeTokens, recordBreakerEnding, type BreakerTable } from '../../src/shm/breaker-table.js';
+
+function setup(breaker: Record<string, unknown> = {}) {
+  const file = fileSchema.parse({
+    routes: [{ prefix: '/', cluster: 'c' }],
+    clusters: { c: { nodes: ['n0', 'n1', 'n2'].map((id, i) => ({ id, url: `http://127.0.0.1:${9000 + i}` })), breaker: { openMs: 1000, ...breaker } } },
+  });
+  const config = { source: 'test', settings: { breakerTickMs: 100, upstreamTimeoutMs: 30_000 }, routes: file.routes, clusters: file.clusters } as unknown as GatewayConfig;
+  const numbering = new NodeDirectory(4, 1).number(config.clusters);
+  const table = createBreakerTable(4);
+  const clock = { now: 0 };
+  const monitor = new BreakerMonitor(config, numbering, table, createLogger('silent'), () => clock.now, () => 0);
+  /** One tick of traffic: `answers` answers per node at `ms`, `failing[i]` of node i's failed. */
+  const tick = (answers: number, ms: number, failing: number[] = [0, 0, 0]) => {
+    for (let node = 0; node < 3; node++) {
+      for (let i = 0; i < answers; i++) recordBreakerEnding(table, node, latencyBucket(ms), i < failing[node]!);
+    }
+    clock.now += 100;
+    monitor.tick();
+  };
+  return { table, monitor, tick, config, numbering };
+}
+
+const states = (table: BreakerTable) => [0, 1, 2].map((node) => breakerState(table, node));
+
+describe('breaker monitor', () => {
+  it("opens the node whose answers fail, half-opens it with its probe tokens, and closes it on the probes' answers", () => {
+    const { table, monitor, tick } = setup();
+    tick(30, 1, [0, 20, 0]);
+    expect(states(table)).toEqual([BreakerState.Closed, BreakerState.Open, BreakerState.Closed]);
+    for (let i = 0; i < 10; i++) tick(0, 1);
+    expect(breakerState(table, 1)).toBe(BreakerState.HalfOpen);
+    expect(probeTokens(table, 1)).toBe(3);
+    for (let i = 0; i < 3; i++) recordBreakerEnding(table, 1, latencyBucket(1), false);
+    tick(0, 1);
+    expect(breakerState(table, 1)).toBe(BreakerState.Closed);
+    expect(Object.fromEntries(monitor.transitions)).toEqual({ 'closed>open': 1, 'open>half_open': 1, 'half_open>closed': 1 });
+    expect(monitor.views().map((v) => v.state)).toEqual(['closed', 'closed', 'closed']);
+  });
+
+  it("compares each node's p99 with its cluster's: the slow node opens, a slowdown of all opens none", () => {
+    const { table, tick } = setup();
+    for (let i = 0; i < 10; i++) tick(30, 2);
+    for (let i = 0; i < 10; i++) tick(30, 40);
+    expect(states(table)).toEqual([BreakerState.Closed, BreakerState.Closed, BreakerState.Closed]);
+    const slow = setup();
+    for (let i = 0; i < 10; i++) slow.tick(30, 2);
+    for (let i = 0; i < 5; i++) {
+      for (let node = 0; node < 3; node++) for (let j = 0; j < 30; j++) recordBreakerEnding(slow.table, node, latencyBucket(node === 2 ? 80 : 2), false);
+      slow.tick(0, 1);
+    }
+    expect(states(slow.table)).toEqual([BreakerState.Closed, BreakerState.Closed, BreakerState.Open]);
+  });
+
+  it('keeps a node\'s breaker across a reload, and closes every breaker of a cluster that turns them off', () => {
+    const { table, monitor, tick, config, numbering } = setup();
+    tick(30, 1, [20, 0, 0]);
+    expect(breakerState(table, 0)).toBe(BreakerState.Open);
+    monitor.reconfigure(config, numbering);
+    expect(breakerState(table, 0)).toBe(BreakerState.Open);
+    const off = { ...config, clusters: { c: { ...config.clusters.c!, breaker: { ...config.clusters.c!.breaker, enabled: false } } } };
+    monitor.reconfigure(off, numbering);
+    expect(breakerState(table, 0)).toBe(BreakerState.Closed);
+    expect(monitor.views()).toEqual([]);
+  });
+});

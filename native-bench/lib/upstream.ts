@@ -7,6 +7,8 @@ import { startGroup, waitForHttp, type CpuList, type Started } from './proc.js';
 export const SMALL_BODY = 'x'.repeat(1024);
 export const LARGE_PATH = '/64k';
 export const LARGE_BODY_BYTES = 64 * 1024;
+/** nginx's stub_status on the upstream: no load is sent there, so its request count is the load's. */
+const STATUS_PATH = '/_bench/nginx-status';
 
 /**
  * A scratch directory for one run. nginx workers drop root's privileges, so they must be able to
@@ -19,7 +21,7 @@ export function scratchDir(prefix: string): string {
 }
 
 /** nginx writes temp files and its pid under its prefix; never the system service's paths. */
-function nginxCommon(dir: string): string {
+export function nginxCommon(dir: string): string {
   return `
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
@@ -28,7 +30,7 @@ master_process on;
 events { worker_connections 8192; }`;
 }
 
-function nginxHttpCommon(dir: string): string {
+export function nginxHttpCommon(dir: string): string {
   return `
   access_log off;
   client_body_temp_path ${dir}/client_body;
@@ -62,6 +64,7 @@ http {${nginxHttpCommon(dir)}
   server {
 ${ports.map((p) => `    listen 127.0.0.1:${p} backlog=4096;`).join('\n')}
     location = ${LARGE_PATH} { root ${www}; default_type application/octet-stream; }
+    location = ${STATUS_PATH} { stub_status; }
     location / { default_type text/plain; return 200 "${SMALL_BODY}"; }
   }
 }
@@ -69,6 +72,17 @@ ${ports.map((p) => `    listen 127.0.0.1:${p} backlog=4096;`).join('\n')}
   const started = startNginx('upstream', dir, conf, cpus);
   for (const port of ports) await waitForHttp(`http://127.0.0.1:${port}/`, started);
   return started;
+}
+
+/**
+ * Requests the upstream has received on all its ports so far, from stub_status. The count includes
+ * this reading's own request, so a difference between two readings has one too many.
+ */
+export async function upstreamRequests(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}${STATUS_PATH}`)).text();
+  const counts = /^\s*(\d+) (\d+) (\d+)\s*$/m.exec(text);
+  if (!counts) throw new Error(`unexpected stub_status answer:\n${text}`);
+  return Number(counts[3]);
 }
 
 /**

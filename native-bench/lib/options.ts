@@ -30,6 +30,8 @@ export interface BenchOptions {
   readonly baseline: string | null;
   /** This checkout's ringgate runs with active health checks and a zone (BENCH_RINGGATE_NODE_STATE=1). */
   readonly nodeState: boolean;
+  /** This checkout's ringgate cluster has this maxInFlight (BENCH_RINGGATE_MAX_IN_FLIGHT; 0: none). */
+  readonly maxInFlight: number;
 }
 
 /** An integer knob: unset or empty is `fallback`; anything else must be an integer ≥ `min`. */
@@ -60,6 +62,7 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     paced: env.BENCH_PACED !== '0',
     micro: env.BENCH_MICRO !== '0',
     nodeState: env.BENCH_RINGGATE_NODE_STATE === '1',
+    maxInFlight: intFromEnv(env, 'BENCH_RINGGATE_MAX_IN_FLIGHT', 0, 0),
     baseline: env.BENCH_RINGGATE_BASELINE || null,
   };
 }

@@ -87,6 +87,12 @@ describe('retries', () => {
     expect(retried.length).toBe(await retries('refusing', 'refused'));
   });
 
+  it("never forwards a client's own x-ringgate-attempt: a node can trust the header", async () => {
+    expect((await send(gateway.port, '/r/x', { tenant: 'spoof', headers: { [ATTEMPT]: '9' } })).status).toBe(200);
+    const seen = backends.filter((b) => b.id === 'r1' || b.id === 'r2').flatMap((b) => b.seen);
+    expect(seen.some((s) => s.headers[ATTEMPT] === '9')).toBe(false);
+  });
+
   it('a POST without Idempotency-Key is not retried after a reset; with one it is', async () => {
     const plain = [];
     for (const tenant of tenants(20)) plain.push(await send(gateway.port, '/p/x', { tenant, method: 'POST', body: 'once' }));

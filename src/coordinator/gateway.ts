@@ -15,7 +15,7 @@ import { createNodeTable, inFlight, nodeRequests, releaseLane } from '../shm/nod
 import { createTenantTable } from '../shm/tenant-table.js';
 import { createBreakerTable } from '../shm/breaker-table.js';
 import { createRetryTable, readRetryCounters, releaseRetryLane } from '../shm/retry-table.js';
-import { RETRY_REASONS } from '../config/schema.js';
+import { RETRY_REASONS } from '../config/resilience-schema.js';
 import { BREAKER_STATE_NAMES } from '../resilience/breaker.js';
 import { BreakerMonitor } from './breaker-monitor.js';
 import { InlineAcceptor } from './inline-acceptor.js';

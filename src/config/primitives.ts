@@ -1,0 +1,6 @@
+import { z } from 'zod';
+
+/** Field types the config schemas share. */
+export const portSchema = z.number().int().min(0).max(65535);
+export const positiveMs = z.number().int().min(1).max(24 * 3600 * 1000);
+export const pathSchema = z.string().startsWith('/', 'must start with "/"');

@@ -26,6 +26,10 @@ export class RequestContext {
   headers: string[] = [];
   /** Incoming X-Forwarded-For, '' when absent: the client address is appended to it. */
   forwardedFor = '';
+  /** Bytes of the head as the client sent it. */
+  headBytes = 0;
+  /** Header bytes forwarded to the node on a route with header compaction; -1 on other routes. */
+  forwardedHeadBytes = -1;
   /** The request carries an Idempotency-Key: safe to send twice whatever its method. */
   idempotencyKey = false;
 

@@ -21,7 +21,8 @@ const HEADER_LINE_OVERHEAD = 4;
  * other than exactly one "chunked", both at once; zero or several Host headers; a head over the
  * limit. uWS itself already closes the connection on malformed lines, obs-fold, a missing Host, and
  * Content-Length together with Transfer-Encoding; these checks are the rest. `path` is what the
- * request forwards (normalized by the caller); the bytes counted are those the client sent.
+ * request forwards (normalized by the caller); the bytes counted are those the client sent. With
+ * `forwarded` (header compaction) only the headers it names are copied, and their bytes counted.
  */
 export function readRequestHead(
   ctx: RequestContext,
@@ -31,6 +32,7 @@ export function readRequestHead(
   tenantHeader: string,
   hashHeader: string,
   maxHeaderBytes: number,
+  forwarded: ReadonlySet<string> | null,
 ): AnsweredCode | null {
   const method = req.getCaseSensitiveMethod();
   const query = req.getQuery();
@@ -42,6 +44,7 @@ export function readRequestHead(
   let tenants = 0;
   let framing = false;
   let connectionTokens: string | undefined;
+  let forwardedBytes = bytes;
   const headers = ctx.headers;
 
   req.forEach((name, value) => {
@@ -79,8 +82,16 @@ export function readRequestHead(
         ctx.forwardedFor = ctx.forwardedFor ? `${ctx.forwardedFor}, ${value}` : value;
         return;
     }
-    if (!DROPPED.has(name)) headers.push(name, value);
+    if (DROPPED.has(name)) return;
+    if (forwarded === null) {
+      headers.push(name, value);
+    } else if (forwarded.has(name)) {
+      headers.push(name, value);
+      forwardedBytes += name.length + value.length + HEADER_LINE_OVERHEAD;
+    }
   });
+  ctx.headBytes = bytes;
+  if (forwarded !== null) ctx.forwardedHeadBytes = forwardedBytes;
 
   if (bytes > maxHeaderBytes) return 'ERR_HEADERS_TOO_LARGE';
   if (framing || (ctx.chunked && ctx.contentLength !== -1)) return 'ERR_BAD_FRAMING';

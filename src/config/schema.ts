@@ -90,6 +90,19 @@ const routeSchema = z
     requireTenant: z.boolean().default(true),
     hashOn: hashOnSchema.default('tenant'),
     retries: retriesSchema.prefault({}),
+    /**
+     * Header compaction: only these request headers reach the node, besides Host, Content-Length,
+     * traceparent, tracestate and the ones the gateway sets. Unset: every end-to-end header.
+     */
+    forwardHeaders: z
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
+          .transform((name) => name.toLowerCase()),
+      )
+      .max(256)
+      .optional(),
   })
   .refine((r) => (r.exact === undefined) !== (r.prefix === undefined), {
     message: 'a route needs exactly one of "exact" or "prefix"',

@@ -84,6 +84,11 @@ export const METRICS = {
     help: "Changes of any tenant's shard factor (each one remaps that tenant's traffic only)",
     labels: [],
   },
+  ringgate_request_header_bytes_total: {
+    type: 'counter',
+    help: 'Request head bytes of routes with header compaction (forwardHeaders): as the client sent them, and as forwarded to the node',
+    labels: ['route', 'direction'],
+  },
   ringgate_retries_total: {
     type: 'counter',
     help: 'Requests tried again on another node, by cluster and reason (refused, reset, timeout, 502, 503, 504)',

@@ -19,6 +19,7 @@ export class RequestRecorder {
   #bucketCounts: Float64Array; // [route × bucket], non-cumulative
   #latencySum: Float64Array; // [route]
   #latencyCount: Float64Array; // [route]
+  #headBytes: Float64Array; // [route × (received, forwarded)], routes with header compaction
   readonly #errorCounts = new Float64Array(ERROR_CODES.length);
   #total = 0;
 
@@ -29,6 +30,7 @@ export class RequestRecorder {
     this.#bucketCounts = new Float64Array(routeLabels.length * (BUCKETS + 1));
     this.#latencySum = new Float64Array(routeLabels.length);
     this.#latencyCount = new Float64Array(routeLabels.length);
+    this.#headBytes = new Float64Array(routeLabels.length * 2);
   }
 
   /**
@@ -44,6 +46,7 @@ export class RequestRecorder {
     this.#bucketCounts = grown(this.#bucketCounts, routes * (BUCKETS + 1));
     this.#latencySum = grown(this.#latencySum, routes);
     this.#latencyCount = grown(this.#latencyCount, routes);
+    this.#headBytes = grown(this.#headBytes, routes * 2);
     return routes - 1;
   }
 
@@ -56,6 +59,12 @@ export class RequestRecorder {
     this.#bucketCounts[routeIndex * (BUCKETS + 1) + bucket]!++;
     this.#latencySum[routeIndex]! += seconds;
     this.#latencyCount[routeIndex]!++;
+  }
+
+  /** A request of a route with header compaction: its head's bytes as received, and as forwarded. */
+  recordHeadBytes(routeIndex: number, received: number, forwarded: number): void {
+    this.#headBytes[routeIndex * 2]! += received;
+    this.#headBytes[routeIndex * 2 + 1]! += forwarded;
   }
 
   recordError(code: ErrorCode): void {
@@ -80,13 +89,19 @@ export class RequestRecorder {
       duration.values.push({ metricName: `${duration.name}_sum`, labels: { route }, value: this.#latencySum[r]! });
       duration.values.push({ metricName: `${duration.name}_count`, labels: { route }, value: this.#latencyCount[r]! });
     });
+    const headBytes = this.#metric('ringgate_request_header_bytes_total');
+    this.#routeLabels.forEach((route, r) => {
+      if (this.#headBytes[r * 2] === 0) return;
+      headBytes.values.push({ labels: { route, direction: 'received' }, value: this.#headBytes[r * 2]! });
+      headBytes.values.push({ labels: { route, direction: 'forwarded' }, value: this.#headBytes[r * 2 + 1]! });
+    });
     const errors = this.#metric('ringgate_http_errors_total');
     ERROR_CODES.forEach((code, i) => {
       if (this.#errorCounts[i]! > 0) errors.values.push({ labels: { code }, value: this.#errorCounts[i]! });
     });
     const perThread = this.#metric('ringgate_thread_requests_total');
     perThread.values.push({ labels: { thread: this.#thread }, value: this.#total });
-    return [requests, duration, errors, perThread];
+    return [requests, duration, headBytes, errors, perThread];
   }
 
   #metric(name: MetricName): MetricFamily {

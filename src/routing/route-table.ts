@@ -17,7 +17,12 @@ export interface CompiledRoute {
   readonly hashKind: HashKind;
   /** Lower-cased header name when hashKind is Header. */
   readonly hashHeader: string;
+  /** Request headers forwarded (header compaction), lower case; null: all of them. */
+  readonly forwardHeaders: ReadonlySet<string> | null;
 }
+
+/** Headers a compacting route forwards whatever its list says: framing, authority, trace context. */
+const ALWAYS_FORWARDED = ['host', 'content-length', 'traceparent', 'tracestate'];
 
 export interface RouteTable {
   /** Every route, in config order (a route's index is its position). */
@@ -63,7 +68,8 @@ export function routeLabel(route: RouteConfig): string {
 
 function compileRoute(route: RouteConfig, index: number): CompiledRoute {
   const { hashKind, hashHeader } = compileHashOn(route.hashOn);
-  return Object.freeze({ index, label: routeLabel(route), cluster: route.cluster, requireTenant: route.requireTenant, hashKind, hashHeader });
+  const forwardHeaders = route.forwardHeaders === undefined ? null : new Set([...ALWAYS_FORWARDED, ...route.forwardHeaders]);
+  return Object.freeze({ index, label: routeLabel(route), cluster: route.cluster, requireTenant: route.requireTenant, hashKind, hashHeader, forwardHeaders });
 }
 
 function compileHashOn(hashOn: HashOn): { hashKind: HashKind; hashHeader: string } {

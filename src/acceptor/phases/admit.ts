@@ -45,7 +45,7 @@ export class Admission {
       ctx.plan = this.#plans[route.index]!;
       ctx.routeIndex = ctx.plan.metricSlot;
     }
-    const headError = readRequestHead(ctx, req, rawPath, path ?? rawPath, settings.tenantHeader, route?.hashHeader ?? '', settings.maxHeaderBytes);
+    const headError = readRequestHead(ctx, req, rawPath, path ?? rawPath, settings.tenantHeader, route?.hashHeader ?? '', settings.maxHeaderBytes, route?.forwardHeaders ?? null);
     if (headError !== null) return headError;
     if (!this.#validHosts.has(ctx.host)) {
       if (!isValidHost(ctx.host)) return 'ERR_BAD_HOST';

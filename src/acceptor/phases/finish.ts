@@ -86,6 +86,7 @@ export class Finisher {
     const elapsedMs = performance.now() - ctx.startedAt;
     this.#recorder.record(ctx.routeIndex, ctx.status, elapsedMs / 1000);
     if (ctx.errorCode !== undefined) this.#recorder.recordError(ctx.errorCode);
+    if (ctx.forwardedHeadBytes >= 0) this.#recorder.recordHeadBytes(ctx.routeIndex, ctx.headBytes, ctx.forwardedHeadBytes);
     if (ctx.tenantSlot >= 0) recordRequest(this.#tenants, ctx.tenantSlot, Math.round(elapsedMs * 1000), ctx.status >= 500);
     if (ctx.node >= 0) this.#recordNode(ctx);
     if (--this.#open === 0) this.#onIdle?.();

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type Backend } from '../helpers/backends.js';
+import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { send } from '../helpers/http.js';
+
+let backend: Backend;
+let gateway: GatewayProcess;
+
+beforeAll(async () => {
+  backend = await startBackend('h0');
+  gateway = await startGateway({
+    routes: [
+      { prefix: '/lean/', cluster: 'c', forwardHeaders: ['Authorization', 'accept'] },
+      { prefix: '/full/', cluster: 'c' },
+    ],
+    clusters: { c: { nodes: [{ id: 'h0', url: backend.url }] } },
+  });
+});
+
+afterAll(async () => {
+  expect(await gateway?.stop()).toBe(0);
+  await backend.close();
+});
+
+const CLIENT_HEADERS = {
+  authorization: 'Bearer abc',
+  accept: 'application/json',
+  cookie: 'session=' + 'x'.repeat(2000),
+  'user-agent': 'a-browser/1.0 '.repeat(20),
+  traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+  tracestate: 'vendor=opaque',
+};
+
+describe('header compaction (forwardHeaders)', () => {
+  it('forwards only the listed headers, the trace context, and what the gateway sets', async () => {
+    expect((await send(gateway.port, '/lean/x', { tenant: 't', method: 'POST', body: 'hi', headers: CLIENT_HEADERS })).status).toBe(200);
+    const seen = backend.seen.at(-1)!.headers;
+    // connection: undici's own keep-alive, hop by hop.
+    const expected = ['accept', 'authorization', 'connection', 'content-length', 'host', 'traceparent', 'tracestate'];
+    expect(Object.keys(seen).sort()).toEqual([...expected, 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
+    expect(seen.authorization).toBe('Bearer abc');
+    expect(seen['content-length']).toBe('2');
+  });
+
+  it('leaves other routes whole, and counts head bytes received against forwarded per compacting route', async () => {
+    expect((await send(gateway.port, '/full/x', { tenant: 't', headers: CLIENT_HEADERS })).status).toBe(200);
+    const seen = backend.seen.at(-1)!.headers;
+    expect(seen.cookie).toBe(CLIENT_HEADERS.cookie);
+    expect(seen['x-tenant-id']).toBe('t');
+    const metrics = await gateway.metrics();
+    const received = metricValue(metrics, 'ringgate_request_header_bytes_total', 'route="prefix:/lean/"', 'direction="received"');
+    const forwarded = metricValue(metrics, 'ringgate_request_header_bytes_total', 'route="prefix:/lean/"', 'direction="forwarded"');
+    expect(received).toBeGreaterThan(2300);
+    expect(forwarded).toBeGreaterThan(100);
+    expect(forwarded).toBeLessThan(received / 5);
+    expect(metricValue(metrics, 'ringgate_request_header_bytes_total', 'route="prefix:/full/"')).toBe(0);
+  });
+});

@@ -29,6 +29,18 @@ export const ERRORS = {
   },
   ERR_CONFIG: { status: null, retryable: false, message: 'invalid configuration' },
   ERR_HEADERS_TOO_LARGE: { status: 431, retryable: false, message: 'request headers exceed the configured limit' },
+  ERR_IDEMPOTENCY_IN_FLIGHT: { status: 409, retryable: true, message: 'a request with this Idempotency-Key is still in flight' },
+  ERR_IDEMPOTENCY_KEY_MISSING: {
+    status: 400,
+    retryable: false,
+    message: 'this route needs an Idempotency-Key header (1-255 bytes) on POST, PUT, PATCH and DELETE',
+  },
+  ERR_IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    retryable: false,
+    message: 'this Idempotency-Key was used for a request with another method, path or body',
+  },
+  ERR_IDEMPOTENCY_TABLE_FULL: { status: 503, retryable: true, message: 'no room for another Idempotency-Key in flight' },
   ERR_INVALID_TENANT: {
     status: 400,
     retryable: false,

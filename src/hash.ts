@@ -10,6 +10,14 @@ export async function loadHash32(): Promise<Hash32> {
   return (key: string) => h32(key, RING_HASH_SEED);
 }
 
+/** A request body's 64-bit xxHash in hex: part of an idempotent request's fingerprint. */
+export type BytesDigest = (bytes: Uint8Array) => string;
+
+export async function loadBytesDigest(): Promise<BytesDigest> {
+  const { h64Raw } = await xxhash();
+  return (bytes) => h64Raw(bytes, 0n).toString(16);
+}
+
 /** A tenant id's 64-bit xxHash as two Int32 halves, the tenant table's key; set by `hash()`. */
 export interface TenantKeyer {
   lo: number;

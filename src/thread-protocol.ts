@@ -18,6 +18,8 @@ export interface AcceptorInit {
   readonly breakers: SharedArrayBuffer;
   /** The shared retry-budget table (shm/retry-table.ts). */
   readonly retries: SharedArrayBuffer;
+  /** The shared idempotency-key table (shm/idempotency-table.ts). */
+  readonly idempotency: SharedArrayBuffer;
   /** Which node-table slot each cluster and node of `config` has. */
   readonly numbering: NodeNumbering;
 }

@@ -1,5 +1,7 @@
 import type { us_listen_socket } from 'uWebSockets.js';
-import { loadHash32, loadTenantKeyer } from '../hash.js';
+import { loadBytesDigest, loadHash32, loadTenantKeyer } from '../hash.js';
+import { attachIdempotencyTable } from '../shm/idempotency-table.js';
+import { LocalIdempotencyStore } from './idempotency-store.js';
 import { RequestRecorder } from '../metrics/request-recorder.js';
 import { ZoneCrossings } from '../metrics/zone-crossings.js';
 import { routeLabel } from '../routing/route-table.js';
@@ -47,11 +49,17 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
     const nodes = attachNodeTable(init.nodes);
     const breakers = attachBreakerTable(init.breakers);
     const retries = attachRetryTable(init.retries);
+    const idempotency = new LocalIdempotencyStore(attachIdempotencyTable(init.idempotency), init.threadIndex, {
+      ttlMs: settings.idempotencyTtlMs,
+      upstreamTimeoutMs: settings.upstreamTimeoutMs,
+    });
     const thread: ThreadState = {
       // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
       lane: init.threadIndex,
       hash32: await loadHash32(),
       keyer: await loadTenantKeyer(),
+      digest: await loadBytesDigest(),
+      idempotency,
       tenants,
       nodes,
       breakers,
@@ -59,7 +67,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
       pools: new UpstreamPools(settings),
       recorder,
       crossings,
-      finisher: new Finisher(recorder, crossings, { tenants, nodes, breakers, retries }, init.threadIndex),
+      finisher: new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex),
     };
     const { finisher, pools } = thread;
     let runner = composeRunner(init.config, init.rings, init.numbering, thread);

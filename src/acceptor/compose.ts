@@ -1,6 +1,8 @@
 import type { GatewayConfig } from '../config/load.js';
 import type { Hash32 } from '../routing/ring.js';
-import type { TenantKeyer } from '../hash.js';
+import type { BytesDigest, TenantKeyer } from '../hash.js';
+import { IdempotencyCheck } from './phases/idempotency.js';
+import type { IdempotencyStore } from './idempotency-store.js';
 import type { RequestRecorder } from '../metrics/request-recorder.js';
 import type { ZoneCrossings } from '../metrics/zone-crossings.js';
 import { compileRoutes } from '../routing/route-table.js';
@@ -25,6 +27,8 @@ export interface ThreadState {
   readonly lane: number;
   readonly hash32: Hash32;
   readonly keyer: TenantKeyer;
+  readonly digest: BytesDigest;
+  readonly idempotency: IdempotencyStore;
   readonly tenants: TenantTable;
   readonly nodes: NodeTable;
   readonly breakers: BreakerTable;
@@ -59,6 +63,7 @@ export function composeRunner(config: GatewayConfig, rings: Readonly<Record<stri
   return new RequestRunner(
     {
       admission: new Admission(settings, routes, plans, thread.tenants, thread.keyer),
+      idempotency: new IdempotencyCheck(settings, thread.idempotency, thread.keyer, thread.digest, finisher),
       selection,
       forwarder: settings.faultInjection ? new CrashingForwarder(settings, finisher, retrier) : new Forwarder(settings, finisher, retrier),
       finisher,

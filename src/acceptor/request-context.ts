@@ -1,6 +1,7 @@
 import type { AnsweredCode } from '../errors.js';
 import type { RoutePlan } from './route-plans.js';
 import type { ClientResponse } from './uws-adapter.js';
+import type { ResponseCapture } from './stored-response.js';
 
 /**
  * One request, from its head to its one `finish`: what the phases read and write, in one object
@@ -30,8 +31,15 @@ export class RequestContext {
   headBytes = 0;
   /** Header bytes forwarded to the node on a route with header compaction; -1 on other routes. */
   forwardedHeadBytes = -1;
-  /** The request carries an Idempotency-Key: safe to send twice whatever its method. */
-  idempotencyKey = false;
+  /** Its Idempotency-Key header, '' when absent: a request with one is safe to send twice whatever its method. */
+  idempotencyKey = '';
+  /** The idempotency-table entry the request holds (claimed, in flight), or -1. */
+  idempotencyEntry = -1;
+  /** The key's hash halves, which completing the entry checks. */
+  idempotencyKeyLo = 0;
+  idempotencyKeyHi = 0;
+  /** A copy of the answer being made for replay, while the request holds an idempotency entry. */
+  capture: ResponseCapture | null = null;
 
   // ---- routing (admit, select) ----
   /** The matched route's compiled plan; null for no route and the health path. */

@@ -76,7 +76,7 @@ export function readRequestHead(
         connectionTokens = value;
         return;
       case 'idempotency-key':
-        ctx.idempotencyKey = true;
+        ctx.idempotencyKey = value;
         break;
       case 'x-forwarded-for':
         ctx.forwardedFor = ctx.forwardedFor ? `${ctx.forwardedFor}, ${value}` : value;

@@ -5,6 +5,7 @@ import { errorJson, errorStatus, statusLine } from './answers.js';
 import type { Admission } from './phases/admit.js';
 import type { Finisher } from './phases/finish.js';
 import type { Forwarder } from './phases/forward.js';
+import type { Continuation, IdempotencyCheck } from './phases/idempotency.js';
 import type { Selection } from './phases/select.js';
 import { CLIENT_CLOSED_STATUS, RequestContext } from './request-context.js';
 import { ClientResponse } from './uws-adapter.js';
@@ -33,6 +34,7 @@ const CLOSES_CONNECTION: ReadonlySet<AnsweredCode> = new Set<AnsweredCode>([
 
 export interface Phases {
   readonly admission: Admission;
+  readonly idempotency: IdempotencyCheck;
   readonly selection: Selection;
   readonly forwarder: Forwarder;
   readonly finisher: Finisher;
@@ -40,12 +42,12 @@ export interface Phases {
 
 /**
  * The request path of one acceptor thread (DESIGN "Request path"): a straight line through the
- * phases, admit → select → forward, then respond and finish from the upstream exchange. A phase
- * returns an error code or null (continue); errors are answered here, in one place, and every
- * ending is recorded by the finisher. Optional phases (limit, coalesce) go between admit and
- * select, as nullable steps of a route's plan.
+ * phases, admit → limit (Idempotency-Key, on routes with it) → select → forward, then respond and
+ * finish from the upstream exchange. A phase returns an error code or null (continue); one that
+ * may finish later (limit reads the body first) goes on through the Continuation. Errors are
+ * answered here, in one place, and every ending is recorded by the finisher.
  */
-export class RequestRunner {
+export class RequestRunner implements Continuation {
   readonly #phases: Phases;
   readonly #noRouteIndex: number;
   readonly #healthIndex: number;
@@ -63,10 +65,24 @@ export class RequestRunner {
     finisher.begin();
     const url = req.getUrl();
     if (url === HEALTH_PATH) return this.#health(ctx);
-    const code = admission.run(ctx, req, url) ?? selection.run(ctx);
+    const code = admission.run(ctx, req, url);
     if (code !== null) return this.#answerError(ctx, code);
+    const idempotency = ctx.plan!.idempotency;
+    if (idempotency !== null) return this.#phases.idempotency.run(ctx, idempotency, this);
+    const selected = selection.run(ctx);
+    if (selected !== null) return this.#answerError(ctx, selected);
     forwarder.run(ctx);
   };
+
+  resume(ctx: RequestContext): void {
+    const code = this.#phases.selection.run(ctx);
+    if (code !== null) return this.#answerError(ctx, code);
+    this.#phases.forwarder.run(ctx);
+  }
+
+  fail(ctx: RequestContext, code: AnsweredCode): void {
+    this.#answerError(ctx, code);
+  }
 
   #health(ctx: RequestContext): void {
     ctx.routeIndex = this.#healthIndex;
@@ -86,7 +102,8 @@ export class RequestRunner {
     ctx.status = errorStatus(code);
     const line = statusLine(ctx.status);
     const retryAfter = code === 'ERR_UPSTREAM_SATURATED' ? SATURATED_RETRY_AFTER : null;
-    if (CLOSES_CONNECTION.has(code) || ctx.hasBody || finisher.draining) {
+    // A body read whole already (the limit phase's) leaves nothing unread on the connection.
+    if (CLOSES_CONNECTION.has(code) || (ctx.hasBody && ctx.body === null) || finisher.draining) {
       ctx.client.answerThenClose(line, errorJson(code), retryAfter, (answered) => {
         if (!answered) ctx.status = CLIENT_CLOSED_STATUS;
         finisher.finish(ctx);

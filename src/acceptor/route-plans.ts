@@ -46,6 +46,8 @@ export interface RoutePlan {
   readonly retryBudget: { readonly percent: number; readonly minRetries: number };
   /** The cluster's nodes have circuit breakers: their endings are counted for them. */
   readonly breakers: boolean;
+  /** The route's Idempotency-Key rule for writes; null: none. */
+  readonly idempotency: 'required' | 'optional' | null;
 }
 
 /** What plans are compiled against: this thread's pools and counters, and the shared tables. */
@@ -103,5 +105,6 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
     retries: config.routes[i]!.retries.max === 0 ? null : new RetryPolicy(config.routes[i]!.retries, totalMs),
     retryBudget: config.clusters[route.cluster]!.retryBudget,
     breakers: config.clusters[route.cluster]!.breaker.enabled,
+    idempotency: config.routes[i]!.idempotency ?? null,
   }));
 }

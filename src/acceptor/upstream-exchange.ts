@@ -127,6 +127,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
       else if (dropped === 'connection') connection = rawHeaders[i + 1]!.toString('latin1');
     }
     if (connection !== undefined) dropConnectionTokens(this.#headers, connection);
+    ctx.capture?.start(status, this.#headers);
     this.#client.startResponse(statusLine(status), this.#headers, this.#totalSize);
     return true;
   }
@@ -134,6 +135,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   onData(chunk: Buffer): boolean {
     // A handed-off try's answer is drained, so its connection stays reusable.
     if (this.#finished) return this.#handedOff;
+    this.#ctx.capture?.add(chunk);
     return this.#client.write(chunk);
   }
 

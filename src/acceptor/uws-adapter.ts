@@ -22,6 +22,7 @@ const NO_LISTENER: ClientListener = { clientAborted() {}, clientWritable() {}, b
  */
 export class ClientResponse {
   #listener: ClientListener = NO_LISTENER;
+  #attached = false;
   readonly #res: HttpResponse;
   #aborted = false;
   /** We closed the connection: its onAborted is our own doing. */
@@ -52,6 +53,9 @@ export class ClientResponse {
    */
   attach(listener: ClientListener): void {
     this.#listener = listener;
+    // Once is enough: the handler reads whichever listener is current.
+    if (this.#attached) return;
+    this.#attached = true;
     this.#res.onAborted(() => {
       this.#responded = true;
       if (this.#closedByUs) return;
@@ -118,6 +122,19 @@ export class ClientResponse {
       res.writeStatus(statusLine).writeHeader('content-type', 'application/json');
       if (retryAfter !== null) res.writeHeader('retry-after', retryAfter);
       res.end(body, closeConnection);
+    });
+  }
+
+  /** A whole answer kept from before (an idempotent replay): status, raw headers and body. */
+  answerStored(statusLine: string, headers: readonly Buffer[], body: Buffer): void {
+    if (this.#responded) return;
+    this.#responded = true;
+    this.#bytesWritten += body.length;
+    const res = this.#res;
+    res.cork(() => {
+      res.writeStatus(statusLine);
+      for (let i = 0; i < headers.length; i += 2) res.writeHeader(headers[i]!, headers[i + 1]!);
+      res.end(body);
     });
   }
 

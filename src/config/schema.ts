@@ -54,6 +54,12 @@ export const settingsSchema = z.strictObject({
   maxBodyBytes: z.number().int().min(0).default(100 * 1024 * 1024),
   bufferBodyBytes: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
   maxTenants: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** How long a completed request's response is replayed to a duplicate with its Idempotency-Key. */
+  idempotencyTtlMs: positiveMs.default(24 * 3600 * 1000),
+  /** Idempotency keys kept at once, all threads together; beyond it the least recently used done key goes. */
+  idempotencyEntries: z.number().int().min(8).max(1_000_000).default(4096),
+  /** Largest response kept for replay (status, headers and body); a larger one is not kept. */
+  idempotencyMaxResponseBytes: z.number().int().min(256).max(1024 * 1024).default(8192),
   /** Nodes the shared node table has room for, counting every node a reload ever added. */
   maxNodes: z.number().int().min(1).max(65_536).default(1024),
   tenantTtlMs: positiveMs.default(10 * 60 * 1000),
@@ -103,6 +109,8 @@ const routeSchema = z
       )
       .max(256)
       .optional(),
+    /** Idempotency-Key on POST, PUT, PATCH and DELETE: `required` refuses a write without one. */
+    idempotency: z.enum(['required', 'optional']).optional(),
   })
   .refine((r) => (r.exact === undefined) !== (r.prefix === undefined), {
     message: 'a route needs exactly one of "exact" or "prefix"',
@@ -232,6 +240,9 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_MAX_BODY_BYTES: { key: 'maxBodyBytes', kind: 'int' },
   GATEWAY_BUFFER_BODY_BYTES: { key: 'bufferBodyBytes', kind: 'int' },
   GATEWAY_MAX_TENANTS: { key: 'maxTenants', kind: 'int' },
+  GATEWAY_IDEMPOTENCY_TTL_MS: { key: 'idempotencyTtlMs', kind: 'int' },
+  GATEWAY_IDEMPOTENCY_ENTRIES: { key: 'idempotencyEntries', kind: 'int' },
+  GATEWAY_IDEMPOTENCY_MAX_RESPONSE_BYTES: { key: 'idempotencyMaxResponseBytes', kind: 'int' },
   GATEWAY_MAX_NODES: { key: 'maxNodes', kind: 'int' },
   GATEWAY_TENANT_TTL_MS: { key: 'tenantTtlMs', kind: 'int' },
   GATEWAY_SCORE_WINDOW_MS: { key: 'scoreWindowMs', kind: 'int' },

@@ -18,6 +18,7 @@ import { createRetryTable, readRetryCounters, releaseRetryLane } from '../shm/re
 import { RETRY_REASONS } from '../config/resilience-schema.js';
 import { BREAKER_STATE_NAMES } from '../resilience/breaker.js';
 import { BreakerMonitor } from './breaker-monitor.js';
+import { createIdempotencyTable, idempotencyEvictions, releaseIdempotencyLane } from '../shm/idempotency-table.js';
 import { InlineAcceptor } from './inline-acceptor.js';
 import { ControlPlane } from './control-plane.js';
 import { NodeMonitor } from './node-monitor.js';
@@ -77,6 +78,8 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   const nodeTable = createNodeTable(settings.maxNodes, settings.maxNodes, settings.threads);
   const breakerTable = createBreakerTable(settings.maxNodes);
   const retryTable = createRetryTable(settings.maxNodes, settings.threads);
+  // Its pages are only touched once keys are stored: an instance without idempotent routes pays no memory.
+  const idempotencyTable = createIdempotencyTable(settings.idempotencyEntries, settings.idempotencyMaxResponseBytes, Date.now());
   const topology = new Topology(config, nodeTable, hash32, settings.maxNodes);
   const tenants = new TenantTracker(tenantTable, settings, log, Date.now);
   let current = topology.state;
@@ -107,6 +110,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   const metrics = new CoordinatorMetrics({
     breakers: () => breakers.views().map(({ cluster, node, state, score }) => ({ cluster, node, state: BREAKER_STATE_NAMES.indexOf(state), score })),
     breakerTransitions: () => breakers.transitions,
+    idempotencyEvictions: () => idempotencyEvictions(idempotencyTable),
     retries: () =>
       Object.keys(current.config.clusters).map((cluster) => {
         const { exhausted, byReason } = readRetryCounters(retryTable, current.numbering.clusters[cluster]!);
@@ -169,6 +173,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       nodes: nodeTable.buffer,
       breakers: breakerTable.buffer,
       retries: retryTable.buffer,
+      idempotency: idempotencyTable.buffer,
       numbering: current.numbering,
     }),
     log,
@@ -176,6 +181,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     // A thread that died never finished its requests: the nodes stop counting them.
     onExit: (threadIndex) => {
       releaseRetryLane(retryTable, threadIndex);
+      releaseIdempotencyLane(idempotencyTable, threadIndex);
       const released = releaseLane(nodeTable, threadIndex);
       if (released > 0) log.warn({ thread: threadIndex, released }, 'released the in-flight requests of an exited acceptor thread');
     },

@@ -32,6 +32,7 @@ export interface RetryReading {
 export interface CoordinatorReadings {
   breakers(): BreakerReading[];
   breakerTransitions(): ReadonlyMap<string, number>;
+  idempotencyEvictions(): number;
   retries(): RetryReading[];
   runningThreads(): number;
   ringPoints(): { cluster: string; points: number }[];
@@ -120,6 +121,13 @@ export class CoordinatorMetrics {
           const [from, to] = key.split('>') as [string, string];
           this.inc({ from, to }, count);
         }
+      },
+    });
+    new Counter({
+      ...def('ringgate_idempotency_evictions_total'),
+      collect() {
+        this.reset();
+        this.inc(readings.idempotencyEvictions());
       },
     });
     new Counter({

@@ -39,6 +39,16 @@ export const METRICS = {
     help: 'Requests answered, by route and status class',
     labels: ['route', 'status_class'],
   },
+  ringgate_idempotency_evictions_total: {
+    type: 'counter',
+    help: 'Completed Idempotency-Keys given up, before their TTL, to make room for new ones (GATEWAY_IDEMPOTENCY_ENTRIES)',
+    labels: [],
+  },
+  ringgate_idempotency_replays_total: {
+    type: 'counter',
+    help: 'Duplicate writes answered with the stored response of their Idempotency-Key (the node not called)',
+    labels: [],
+  },
   ringgate_node_check_passing: {
     type: 'gauge',
     help: "1 while a node passes its cluster's active health checks, 0 while it fails them (only nodes with checks)",

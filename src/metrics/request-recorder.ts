@@ -22,6 +22,7 @@ export class RequestRecorder {
   #headBytes: Float64Array; // [route × (received, forwarded)], routes with header compaction
   readonly #errorCounts = new Float64Array(ERROR_CODES.length);
   #total = 0;
+  #replays = 0;
 
   constructor(routeLabels: readonly string[], threadIndex: number) {
     this.#routeLabels = [...routeLabels];
@@ -67,6 +68,11 @@ export class RequestRecorder {
     this.#headBytes[routeIndex * 2 + 1]! += forwarded;
   }
 
+  /** A duplicate answered with the stored response of its Idempotency-Key. */
+  recordReplay(): void {
+    this.#replays++;
+  }
+
   recordError(code: ErrorCode): void {
     this.#errorCounts[ERROR_INDEX.get(code)!]!++;
   }
@@ -101,7 +107,9 @@ export class RequestRecorder {
     });
     const perThread = this.#metric('ringgate_thread_requests_total');
     perThread.values.push({ labels: { thread: this.#thread }, value: this.#total });
-    return [requests, duration, headBytes, errors, perThread];
+    const replays = this.#metric('ringgate_idempotency_replays_total');
+    replays.values.push({ labels: {}, value: this.#replays });
+    return [requests, duration, headBytes, errors, perThread, replays];
   }
 
   #metric(name: MetricName): MetricFamily {

@@ -7,6 +7,7 @@ import { recordRequest, type TenantTable } from '../../shm/tenant-table.js';
 import { recordBreakerEnding, type BreakerTable } from '../../shm/breaker-table.js';
 import { endRetry, type RetryTable } from '../../shm/retry-table.js';
 import { latencyBucket } from '../../resilience/latency-histogram.js';
+import type { IdempotencyStore } from '../idempotency-store.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from '../request-context.js';
 
 /**
@@ -24,16 +25,18 @@ export class Finisher {
   readonly #crossings: ZoneCrossings;
   readonly #breakers: BreakerTable;
   readonly #retries: RetryTable;
+  readonly #idempotency: IdempotencyStore;
   #open = 0;
   #onIdle: (() => void) | null = null;
 
   constructor(
     recorder: RequestRecorder,
     crossings: ZoneCrossings,
-    tables: { tenants: TenantTable; nodes: NodeTable; breakers: BreakerTable; retries: RetryTable },
+    tables: { tenants: TenantTable; nodes: NodeTable; breakers: BreakerTable; retries: RetryTable; idempotency: IdempotencyStore },
     lane: number,
   ) {
-    const { tenants, nodes, breakers, retries } = tables;
+    const { tenants, nodes, breakers, retries, idempotency } = tables;
+    this.#idempotency = idempotency;
     this.#recorder = recorder;
     this.#breakers = breakers;
     this.#retries = retries;
@@ -73,6 +76,12 @@ export class Finisher {
     }
   }
 
+  /** A duplicate answered with its Idempotency-Key's stored response. */
+  replayed(ctx: RequestContext): void {
+    this.#recorder.recordReplay();
+    this.finish(ctx);
+  }
+
   /** A try that failed, about to be retried on another node: what it says of its node, now. */
   recordFailedTry(ctx: RequestContext): void {
     this.nodeDone(ctx);
@@ -89,7 +98,17 @@ export class Finisher {
     if (ctx.forwardedHeadBytes >= 0) this.#recorder.recordHeadBytes(ctx.routeIndex, ctx.headBytes, ctx.forwardedHeadBytes);
     if (ctx.tenantSlot >= 0) recordRequest(this.#tenants, ctx.tenantSlot, Math.round(elapsedMs * 1000), ctx.status >= 500);
     if (ctx.node >= 0) this.#recordNode(ctx);
+    if (ctx.idempotencyEntry >= 0) this.#completeKey(ctx);
     if (--this.#open === 0) this.#onIdle?.();
+  }
+
+  /** The request held an Idempotency-Key: its answer is kept for replay, unless it failed (5xx, no answer). */
+  #completeKey(ctx: RequestContext): void {
+    const ok = ctx.errorCode === undefined && ctx.status < 500 && ctx.status !== CLIENT_CLOSED_STATUS;
+    const response = ok ? ctx.capture!.encode() : null;
+    this.#idempotency.complete(ctx.idempotencyEntry, { lo: ctx.idempotencyKeyLo, hi: ctx.idempotencyKeyHi }, response);
+    ctx.idempotencyEntry = -1;
+    ctx.capture = null;
   }
 
   /** Passive health, breaker counts and cache locality, and the zone crossing when the node is in another zone. */

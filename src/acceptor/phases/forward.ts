@@ -43,8 +43,9 @@ export class Forwarder implements ExchangeOwner {
     );
     const exchange = new UpstreamExchange(ctx, this);
     ctx.client.attach(exchange);
-    if (!ctx.hasBody) {
-      this.#send(ctx, exchange, null);
+    if (!ctx.hasBody || ctx.body !== null) {
+      // No body, or one an earlier phase read whole.
+      this.#send(ctx, exchange, ctx.body);
     } else if (!ctx.chunked && ctx.contentLength <= this.#bufferBodyBytes) {
       readWholeBody(ctx.client, ctx.contentLength, (body) => {
         if (exchange.over) return;

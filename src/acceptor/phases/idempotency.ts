@@ -1,0 +1,118 @@
+import type { Settings } from '../../config/schema.js';
+import type { AnsweredCode } from '../../errors.js';
+import type { BytesDigest, TenantKeyer } from '../../hash.js';
+import { ClaimResult, type Claim } from '../../shm/idempotency-table.js';
+import { statusLine } from '../answers.js';
+import type { IdempotencyStore } from '../idempotency-store.js';
+import { CLIENT_CLOSED_STATUS, type RequestContext } from '../request-context.js';
+import { readWholeBody } from '../request-body.js';
+import { decodeResponse, ResponseCapture } from '../stored-response.js';
+import type { ClientListener } from '../uws-adapter.js';
+import type { Finisher } from './finish.js';
+
+/** The writes an Idempotency-Key guards (draft-ietf-httpapi-idempotency-key-header). */
+const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const MAX_KEY_LENGTH = 255;
+const REPLAYED_HEADER = Buffer.from('idempotent-replayed');
+const REPLAYED_VALUE = Buffer.from('true');
+const EMPTY = new Uint8Array(0);
+
+/** How the request path goes on after a phase that may finish later (the runner). */
+export interface Continuation {
+  /** On to select and forward. */
+  resume(ctx: RequestContext): void;
+  /** Answer the gateway's error. */
+  fail(ctx: RequestContext, code: AnsweredCode): void;
+}
+
+/**
+ * The limit phase's Idempotency-Key rule (issue 12), on routes with `idempotency`: a write
+ * without a key is refused (`required`) or passes (`optional`); with one, its body is read whole
+ * (a fingerprint needs all of it), then the key, scoped by tenant, is claimed in the store. A
+ * duplicate while the first is in flight is refused, one after it completed gets the stored
+ * answer (marked Idempotent-Replayed), one with another method, path or body is refused.
+ */
+export class IdempotencyCheck {
+  readonly #store: IdempotencyStore;
+  readonly #keyer: TenantKeyer;
+  readonly #digest: BytesDigest;
+  readonly #finisher: Finisher;
+  readonly #bufferBodyBytes: number;
+  readonly #claim: Claim = { result: ClaimResult.Claimed, entry: -1, replay: null };
+
+  constructor(settings: Readonly<Settings>, store: IdempotencyStore, keyer: TenantKeyer, digest: BytesDigest, finisher: Finisher) {
+    this.#store = store;
+    this.#keyer = keyer;
+    this.#digest = digest;
+    this.#finisher = finisher;
+    this.#bufferBodyBytes = settings.bufferBodyBytes;
+  }
+
+  run(ctx: RequestContext, mode: 'required' | 'optional', next: Continuation): void {
+    if (!WRITE_METHODS.has(ctx.method)) return next.resume(ctx);
+    const key = ctx.idempotencyKey;
+    if (key === '' || key.length > MAX_KEY_LENGTH) {
+      return mode === 'required' || key !== '' ? next.fail(ctx, 'ERR_IDEMPOTENCY_KEY_MISSING') : next.resume(ctx);
+    }
+    if (!ctx.hasBody) return this.#decide(ctx, EMPTY, next);
+    // The fingerprint covers the whole body: it must fit in memory as one piece.
+    if (ctx.chunked || ctx.contentLength > this.#bufferBodyBytes) return next.fail(ctx, 'ERR_BODY_TOO_LARGE');
+    const wait = new BodyWait(ctx, this.#finisher);
+    ctx.client.attach(wait);
+    readWholeBody(ctx.client, ctx.contentLength, (body) => {
+      if (wait.aborted) return;
+      ctx.body = body;
+      this.#decide(ctx, body, next);
+    });
+  }
+
+  #decide(ctx: RequestContext, body: Uint8Array, next: Continuation): void {
+    const keyer = this.#keyer;
+    keyer.hash(`${ctx.tenant}\n${ctx.idempotencyKey}`);
+    const key = { lo: keyer.lo, hi: keyer.hi };
+    keyer.hash(`${ctx.method} ${ctx.target} ${this.#digest(body)}`);
+    const claim = this.#claim;
+    this.#store.claim(key, { lo: keyer.lo, hi: keyer.hi }, claim);
+    switch (claim.result) {
+      case ClaimResult.Claimed:
+        ctx.idempotencyEntry = claim.entry;
+        ctx.idempotencyKeyLo = key.lo;
+        ctx.idempotencyKeyHi = key.hi;
+        ctx.capture = new ResponseCapture(this.#store.maxResponseBytes);
+        return next.resume(ctx);
+      case ClaimResult.InFlight:
+        return next.fail(ctx, 'ERR_IDEMPOTENCY_IN_FLIGHT');
+      case ClaimResult.Reused:
+        return next.fail(ctx, 'ERR_IDEMPOTENCY_KEY_REUSED');
+      case ClaimResult.Full:
+        return next.fail(ctx, 'ERR_IDEMPOTENCY_TABLE_FULL');
+      case ClaimResult.Replay: {
+        const stored = decodeResponse(claim.replay!);
+        claim.replay = null;
+        ctx.status = stored.status;
+        ctx.client.answerStored(statusLine(stored.status), [...stored.headers, REPLAYED_HEADER, REPLAYED_VALUE], stored.body);
+        this.#finisher.replayed(ctx);
+      }
+    }
+  }
+}
+
+/** The client side while a keyed request's body is read: a client that leaves ends it there. */
+class BodyWait implements ClientListener {
+  aborted = false;
+
+  constructor(
+    readonly ctx: RequestContext,
+    readonly finisher: Finisher,
+  ) {}
+
+  clientAborted(): void {
+    this.aborted = true;
+    this.ctx.status = CLIENT_CLOSED_STATUS;
+    this.finisher.finish(this.ctx);
+  }
+
+  clientWritable(): void {}
+
+  beforeLastBytes(): void {}
+}

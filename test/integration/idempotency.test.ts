@@ -1,0 +1,125 @@
+import type { ServerResponse } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type Backend } from '../helpers/backends.js';
+import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { expectError, send, type Reply } from '../helpers/http.js';
+
+let backend: Backend;
+let gateway: GatewayProcess;
+/** Calls the backend got, by Idempotency-Key. */
+const calls = new Map<string, number>();
+/** Keys whose first call the backend holds until the test releases it. */
+const held = new Map<string, ServerResponse>();
+const holdKeys = new Set<string>();
+/** Keys the backend answers 500 the first time. */
+const failFirst = new Set<string>();
+
+beforeAll(async () => {
+  backend = await startBackend('i0', (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const key = String(req.headers['idempotency-key'] ?? '');
+      const n = (calls.get(key) ?? 0) + 1;
+      calls.set(key, n);
+      if (failFirst.has(key) && n === 1) return res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"boom"}');
+      const answer = () => res.writeHead(201, { 'content-type': 'application/json', 'x-order': `order-${key}-${n}` }).end(JSON.stringify({ key, n, body: Buffer.concat(chunks).toString() }));
+      if (holdKeys.has(key) && n === 1) held.set(key, Object.assign(res, { answer }) as ServerResponse);
+      else answer();
+    });
+  });
+  gateway = await startGateway(
+    {
+      routes: [
+        { prefix: '/orders/', cluster: 'c', idempotency: 'required' },
+        { prefix: '/notes/', cluster: 'c', idempotency: 'optional' },
+      ],
+      clusters: { c: { nodes: [{ id: 'i0', url: backend.url }] } },
+    },
+    // Two buckets of 8: a few dozen keys are enough to make the table give up old ones.
+    { GATEWAY_IDEMPOTENCY_ENTRIES: '16' },
+  );
+});
+
+afterAll(async () => {
+  expect(await gateway?.stop()).toBe(0);
+  await backend.close();
+});
+
+const post = (path: string, key: string | null, body: string, tenant = 'acme'): Promise<Reply> =>
+  send(gateway.port, path, { method: 'POST', tenant, body, headers: key === null ? {} : { 'idempotency-key': key } });
+
+describe('Idempotency-Key', () => {
+  it('refuses a write without a key where it is required, and lets reads and optional routes pass', async () => {
+    expectError(await post('/orders/new', null, '{}'), 'ERR_IDEMPOTENCY_KEY_MISSING');
+    expectError(await post('/orders/new', 'k'.repeat(256), '{}'), 'ERR_IDEMPOTENCY_KEY_MISSING');
+    // The backend answers every request 201.
+    expect((await send(gateway.port, '/orders/1', { tenant: 'acme' })).status).toBe(201);
+    expect((await post('/notes/new', null, '{}')).status).toBe(201);
+  });
+
+  it('lets one of two concurrent duplicates through and refuses the other with 409', async () => {
+    holdKeys.add('k-concurrent');
+    const first = post('/orders/new', 'k-concurrent', '{"item":1}');
+    await expect.poll(() => held.has('k-concurrent')).toBe(true);
+    expectError(await post('/orders/new', 'k-concurrent', '{"item":1}'), 'ERR_IDEMPOTENCY_IN_FLIGHT');
+    (held.get('k-concurrent') as unknown as { answer(): void }).answer();
+    expect((await first).status).toBe(201);
+    expect(calls.get('k-concurrent')).toBe(1);
+  });
+
+  it('replays a completed request to its duplicate without calling the node, marked as a replay', async () => {
+    const first = await post('/orders/new', 'k-replay', '{"item":2}');
+    const again = await post('/orders/new', 'k-replay', '{"item":2}');
+    expect(again.status).toBe(201);
+    expect(again.text).toBe(first.text);
+    expect(again.headers['x-order']).toBe('order-k-replay-1');
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    expect(calls.get('k-replay')).toBe(1);
+    expect(metricValue(await gateway.metrics(), 'ringgate_idempotency_replays_total')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses a key reused with another body (422), and scopes keys by tenant', async () => {
+    expect((await post('/orders/new', 'k-reuse', '{"item":3}')).status).toBe(201);
+    expectError(await post('/orders/new', 'k-reuse', '{"item":4}'), 'ERR_IDEMPOTENCY_KEY_REUSED');
+    expectError(await post('/orders/other', 'k-reuse', '{"item":3}'), 'ERR_IDEMPOTENCY_KEY_REUSED');
+    const otherTenant = await post('/orders/new', 'k-reuse', '{"item":4}', 'globex');
+    expect(otherTenant.status).toBe(201);
+    expect(otherTenant.headers['idempotent-replayed']).toBeUndefined();
+    expect(calls.get('k-reuse')).toBe(2);
+  });
+
+  it('does not keep a 5xx: the client may try again', async () => {
+    failFirst.add('k-fail');
+    expect((await post('/orders/new', 'k-fail', '{}')).status).toBe(500);
+    const second = await post('/orders/new', 'k-fail', '{}');
+    expect(second.status).toBe(201);
+    expect(second.headers['idempotent-replayed']).toBeUndefined();
+    expect(calls.get('k-fail')).toBe(2);
+  });
+
+  it('answers 503 ERR_IDEMPOTENCY_TABLE_FULL when every entry of a bucket holds a request in flight', async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `k-full-${i}`);
+    for (const key of keys) holdKeys.add(key);
+    const replies = keys.map((key) => post('/orders/new', key, '{}'));
+    const refused: Reply[] = [];
+    for (const reply of replies) void reply.then((r) => r.status === 503 && refused.push(r));
+    // 16 entries in all: at least 4 of 20 find their bucket full.
+    await expect.poll(() => keys.filter((key) => held.has(key)).length + refused.length === 20 && refused.length >= 4).toBe(true);
+    for (const reply of refused) expectError(reply, 'ERR_IDEMPOTENCY_TABLE_FULL');
+    for (const key of keys) (held.get(key) as unknown as { answer(): void } | undefined)?.answer();
+    const statuses = (await Promise.all(replies)).map((r) => r.status);
+    expect(statuses.filter((s) => s === 201).length + refused.length).toBe(20);
+  });
+
+  it('gives up the oldest keys once the table is full, and counts it', async () => {
+    expect((await post('/orders/new', 'k-oldest', '{}')).status).toBe(201);
+    for (let i = 0; i < 40; i++) expect((await post('/orders/new', `k-fill-${i}`, '{}')).status).toBe(201);
+    expect(metricValue(await gateway.metrics(), 'ringgate_idempotency_evictions_total')).toBeGreaterThan(0);
+    const again = await post('/orders/new', 'k-oldest', '{}');
+    expect(again.status).toBe(201);
+    expect(again.headers['idempotent-replayed']).toBeUndefined();
+    expect(calls.get('k-oldest')).toBe(2);
+  });
+});

@@ -49,10 +49,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
     const nodes = attachNodeTable(init.nodes);
     const breakers = attachBreakerTable(init.breakers);
     const retries = attachRetryTable(init.retries);
-    const idempotency = new LocalIdempotencyStore(attachIdempotencyTable(init.idempotency), init.threadIndex, {
-      ttlMs: settings.idempotencyTtlMs,
-      upstreamTimeoutMs: settings.upstreamTimeoutMs,
-    });
+    const idempotency = new LocalIdempotencyStore(attachIdempotencyTable(init.idempotency), init.threadIndex, settings.idempotencyTtlMs);
     const thread: ThreadState = {
       // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
       lane: init.threadIndex,

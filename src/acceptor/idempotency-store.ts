@@ -6,6 +6,13 @@ export interface Hash64 {
   readonly hi: number;
 }
 
+/** A claim a request holds: its entry, which claim of it, and the key's low half (its bucket). */
+export interface HeldKey {
+  readonly entry: number;
+  readonly claim: number;
+  readonly keyLo: number;
+}
+
 /**
  * Where idempotency keys live: the seam the Redis-backed store of several instances will fill.
  * One instance keeps them in the shared table of its threads.
@@ -13,8 +20,8 @@ export interface Hash64 {
 export interface IdempotencyStore {
   /** Claims `key` for a request with `fingerprint`, or says why not (in `into`). */
   claim(key: Hash64, fingerprint: Hash64, into: Claim): void;
-  /** The request holding `entry` ended: keep `response` for replay, or (null) let the key go. */
-  complete(entry: number, key: Hash64, response: Uint8Array | null): void;
+  /** The request holding `claim` ended: keep `response` for replay, or (null) let the key go. */
+  complete(claim: HeldKey, response: Uint8Array | null): void;
   /** The largest response kept. */
   readonly maxResponseBytes: number;
 }
@@ -24,15 +31,12 @@ export class LocalIdempotencyStore implements IdempotencyStore {
   readonly #table: IdempotencyTable;
   readonly #lane: number;
   readonly #ttlSeconds: number;
-  /** A claim not completed by then (its thread died mid-request) stops blocking its key. */
-  readonly #inFlightSeconds: number;
   readonly #clock: () => number;
 
-  constructor(table: IdempotencyTable, lane: number, options: { ttlMs: number; upstreamTimeoutMs: number }, clock: () => number = Date.now) {
+  constructor(table: IdempotencyTable, lane: number, ttlMs: number, clock: () => number = Date.now) {
     this.#table = table;
     this.#lane = lane;
-    this.#ttlSeconds = Math.ceil(options.ttlMs / 1000);
-    this.#inFlightSeconds = Math.ceil(options.upstreamTimeoutMs / 1000) + 1;
+    this.#ttlSeconds = Math.ceil(ttlMs / 1000);
     this.#clock = clock;
   }
 
@@ -41,11 +45,10 @@ export class LocalIdempotencyStore implements IdempotencyStore {
   }
 
   claim(key: Hash64, fingerprint: Hash64, into: Claim): void {
-    const now = tableSeconds(this.#table, this.#clock());
-    claimKey(this.#table, key.lo, key.hi, fingerprint.lo, fingerprint.hi, this.#lane, now, now + this.#inFlightSeconds, into);
+    claimKey(this.#table, key.lo, key.hi, fingerprint.lo, fingerprint.hi, this.#lane, tableSeconds(this.#table, this.#clock()), into);
   }
 
-  complete(entry: number, key: Hash64, response: Uint8Array | null): void {
-    completeKey(this.#table, entry, key.lo, key.hi, response, tableSeconds(this.#table, this.#clock()) + this.#ttlSeconds);
+  complete(held: HeldKey, response: Uint8Array | null): void {
+    completeKey(this.#table, held.entry, held.keyLo, held.claim, response, tableSeconds(this.#table, this.#clock()) + this.#ttlSeconds);
   }
 }

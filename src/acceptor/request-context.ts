@@ -2,6 +2,7 @@ import type { AnsweredCode } from '../errors.js';
 import type { RoutePlan } from './route-plans.js';
 import type { ClientResponse } from './uws-adapter.js';
 import type { ResponseCapture } from './stored-response.js';
+import type { HeldKey } from './idempotency-store.js';
 
 /**
  * One request, from its head to its one `finish`: what the phases read and write, in one object
@@ -33,11 +34,8 @@ export class RequestContext {
   forwardedHeadBytes = -1;
   /** Its Idempotency-Key header, '' when absent: a request with one is safe to send twice whatever its method. */
   idempotencyKey = '';
-  /** The idempotency-table entry the request holds (claimed, in flight), or -1. */
-  idempotencyEntry = -1;
-  /** The key's hash halves, which completing the entry checks. */
-  idempotencyKeyLo = 0;
-  idempotencyKeyHi = 0;
+  /** The Idempotency-Key claim the request holds (in flight until it ends), or null. */
+  heldKey: HeldKey | null = null;
   /** A copy of the answer being made for replay, while the request holds an idempotency entry. */
   capture: ResponseCapture | null = null;
 

@@ -46,8 +46,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   #abortUpstream: ((reason: Error) => void) | null = null;
   #resumeUpstream: (() => void) | null = null;
   #finished = false;
-  /** The request went on to another try: what is left of this one's answer is read and dropped. */
-  #handedOff = false;
+  /** The client left while a keyed write ran: the answer is still read, for the key's replay. */
+  #clientGone = false;
   #nodeDone = false;
   /** Forwarded response headers as undici's raw [name, value, …] Buffers. */
   #headers: Buffer[] = [];
@@ -133,10 +133,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   }
 
   onData(chunk: Buffer): boolean {
-    // A handed-off try's answer is drained, so its connection stays reusable.
-    if (this.#finished) return this.#handedOff;
+    if (this.#finished) return false;
     this.#ctx.capture?.add(chunk);
-    return this.#client.write(chunk);
+    return this.#clientGone || this.#client.write(chunk);
   }
 
   onComplete(): void {
@@ -150,6 +149,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
 
   onError(err: Error): void {
     if (this.#finished) return;
+    if (this.#clientGone) {
+      this.#finish(classifyUpstreamError(err));
+      return;
+    }
     if (this.#client.aborted) {
       // Our own abort of the upstream request, called back from inside clientAborted.
       this.#ctx.status = CLIENT_CLOSED_STATUS;
@@ -204,12 +207,15 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
    * client, nor with a body that streamed (it cannot be sent twice).
    */
   #handOff(reason: number): boolean {
-    if (reason < 0 || this.#body !== null || this.#client.headWritten) return false;
+    if (reason < 0 || this.#body !== null || this.#client.headWritten || this.#clientGone) return false;
     this.#clearTryTimer();
-    this.#releaseNode();
+    // The owner releases this try's node once it grants the retry (and holds the next one).
     if (!this.#owner.retry(this.#ctx, reason)) return false;
+    this.#nodeDone = true;
     this.#finished = true;
-    this.#handedOff = true;
+    // An answer being retried (a 503) is not wanted: its connection goes rather than stay busy
+    // draining it, which would let the node's pool queue past maxInFlight.
+    this.#abortUpstream?.(new Error('retried on another node'));
     return true;
   }
 
@@ -218,6 +224,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   clientAborted(): void {
     if (this.#finished) return;
     this.#ctx.status = CLIENT_CLOSED_STATUS;
+    // A keyed write already sent runs to its end: the node may have done it, and a duplicate
+    // must get its answer, not do it again.
+    if (this.#ctx.heldKey !== null) {
+      this.#clientGone = true;
+      return;
+    }
     this.#abortUpstream?.(new Error('client closed the request'));
     this.#finish(undefined);
   }
@@ -259,6 +271,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   #finish(errorCode: AnsweredCode | undefined): void {
     if (this.#finished) return;
     this.#finished = true;
+    if (this.#clientGone) this.#ctx.status = CLIENT_CLOSED_STATUS;
     this.#clearTryTimer();
     this.#releaseNode();
     if (this.#body !== null && !this.#body.stream.destroyed) this.#body.stream.destroy();

@@ -14,7 +14,7 @@ import { Topology } from './topology.js';
 import { createNodeTable, inFlight, nodeRequests, releaseLane } from '../shm/node-table.js';
 import { createTenantTable } from '../shm/tenant-table.js';
 import { createBreakerTable } from '../shm/breaker-table.js';
-import { createRetryTable, readRetryCounters, releaseRetryLane } from '../shm/retry-table.js';
+import { createRetryTable, readRetryCounters, releaseRetryLane, retriesInFlight } from '../shm/retry-table.js';
 import { RETRY_REASONS } from '../config/resilience-schema.js';
 import { BREAKER_STATE_NAMES } from '../resilience/breaker.js';
 import { BreakerMonitor } from './breaker-monitor.js';
@@ -113,8 +113,9 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     idempotencyEvictions: () => idempotencyEvictions(idempotencyTable),
     retries: () =>
       Object.keys(current.config.clusters).map((cluster) => {
-        const { exhausted, byReason } = readRetryCounters(retryTable, current.numbering.clusters[cluster]!);
-        return { cluster, exhausted, byReason: RETRY_REASONS.map((reason, r) => ({ reason, retries: byReason[r]! })) };
+        const slot = current.numbering.clusters[cluster]!;
+        const { exhausted, byReason } = readRetryCounters(retryTable, slot);
+        return { cluster, inFlight: retriesInFlight(retryTable, slot), exhausted, byReason: RETRY_REASONS.map((reason, r) => ({ reason, retries: byReason[r]! })) };
       }),
     runningThreads: () => supervisor?.running ?? 0,
     ringPoints: () => [...current.rings].map(([cluster, ring]) => ({ cluster, points: activePointCount(ring.shared) })),

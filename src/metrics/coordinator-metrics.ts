@@ -24,6 +24,7 @@ export interface BreakerReading {
 
 export interface RetryReading {
   cluster: string;
+  inFlight: number;
   exhausted: number;
   byReason: readonly { reason: string; retries: number }[];
 }
@@ -128,6 +129,14 @@ export class CoordinatorMetrics {
       collect() {
         this.reset();
         this.inc(readings.idempotencyEvictions());
+      },
+    });
+    new Gauge({
+      ...def('ringgate_retries_in_flight'),
+      labelNames: ['cluster'],
+      collect() {
+        this.reset();
+        for (const { cluster, inFlight } of readings.retries()) this.set({ cluster }, inFlight);
       },
     });
     new Counter({

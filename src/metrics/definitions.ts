@@ -99,6 +99,11 @@ export const METRICS = {
     help: 'Request head bytes of routes with header compaction (forwardHeaders): as the client sent them, and as forwarded to the node',
     labels: ['route', 'direction'],
   },
+  ringgate_retries_in_flight: {
+    type: 'gauge',
+    help: "Retries decided and not ended (waiting out their backoff, or sent), all threads together: what the cluster's retry budget bounds",
+    labels: ['cluster'],
+  },
   ringgate_retries_total: {
     type: 'counter',
     help: 'Requests tried again on another node, by cluster and reason (refused, reset, timeout, 502, 503, 504)',

@@ -158,7 +158,11 @@ export class NodeBreaker {
     this.#openUntil = now + base * (1 + OPEN_JITTER * this.#random());
     this.state = BreakerState.Open;
     this.#since = now;
-    // The node starts afresh when it closes again: the answers that opened it are history.
+    this.#forget();
+  }
+
+  /** The answers that opened it, and late ones to requests sent before, are history. */
+  #forget(): void {
     this.#histogram.clear();
     this.#windowAnswers.fill(0);
     this.#windowFailures.fill(0);
@@ -176,6 +180,8 @@ export class NodeBreaker {
     this.state = BreakerState.Closed;
     this.#since = now;
     this.score = 0;
+    // The node is judged from a fresh window once closed.
+    this.#forget();
   }
 }
 

@@ -21,8 +21,11 @@ export interface CompiledRoute {
   readonly forwardHeaders: ReadonlySet<string> | null;
 }
 
-/** Headers a compacting route forwards whatever its list says: framing, authority, trace context. */
-const ALWAYS_FORWARDED = ['host', 'content-length', 'traceparent', 'tracestate'];
+/**
+ * Headers a compacting route forwards whatever its list says: framing, authority, trace context,
+ * and Idempotency-Key (a retried write is safe only if the node sees its key).
+ */
+const ALWAYS_FORWARDED = ['host', 'content-length', 'traceparent', 'tracestate', 'idempotency-key'];
 
 export interface RouteTable {
   /** Every route, in config order (a route's index is its position). */

@@ -4,21 +4,25 @@
  * request's stored response, so a duplicate is refused while the first runs and replayed after.
  * Set-associative: a key's bucket is WAYS entries, searched and changed under the bucket's lock
  * (a word taken with Atomics.compareExchange, held for a scan and a copy, never across I/O), so
- * two threads can never both claim one key. A full bucket gives up the entry used least recently
- * (never one in flight before its deadline). Each entry has a fixed slot for its response: the
- * table's bytes are bounded at creation.
+ * two threads can never both claim one key. A full bucket gives up the done entry used least
+ * recently, never one in flight: a claim lasts until its request ends (or its thread dies). Each
+ * entry has a fixed slot for its response: the table's bytes are bounded at creation.
  *
  * Layout, Int32 words:
  *   ENTRY_COUNT, SLOT_BYTES, EPOCH_LO, EPOCH_HI      coordinator, once at creation (epoch: ms)
  *   EVICTIONS   done entries given up for new keys  acceptor Atomics.add(+1) under the bucket lock
+ *   USES        claims and replays so far (wraps):  acceptor Atomics.add(+1) per claim and replay
+ *               the order of use, and each claim's
+ *               identity
  *   per bucket b, one word at LOCKS_OFFSET + b:     acceptors, coordinator: Atomics.compareExchange
  *     0 free, 1 held                                (0 → 1) to take, Atomics.store(0) to give back
  *   per entry e, ENTRY_WORDS at entriesOffset + e × ENTRY_WORDS, all written under the lock:
  *     STATE       FREE, IN_FLIGHT or DONE
  *     KEY_LO, KEY_HI, FP_LO, FP_HI   the key's and the request's 64-bit hashes
  *     OWNER       the acceptor lane running it (IN_FLIGHT)
- *     UNTIL       seconds since the epoch: IN_FLIGHT until its deadline, DONE until it expires
- *     LAST_USED   seconds since the epoch it was claimed or replayed (eviction order)
+ *     UNTIL       seconds since the epoch a DONE entry expires
+ *     LAST_USED   the USES value of its claim or last replay (eviction order; compared as an age)
+ *     CLAIM       the USES value of its claim: completing it must name the same claim
  *     LENGTH      bytes of the stored response (DONE)
  *   then entry e's response, SLOT_BYTES bytes at dataOffset + e × SLOT_BYTES (bytes, not words).
  */
@@ -28,6 +32,7 @@ export const SLOT_BYTES = 1;
 export const EPOCH_LO = 2;
 export const EPOCH_HI = 3;
 export const EVICTIONS = 4;
+export const USES = 5;
 export const LOCKS_OFFSET = 16;
 export const WAYS = 8;
 
@@ -40,7 +45,8 @@ export const OWNER = 5;
 export const UNTIL = 6;
 export const LAST_USED = 7;
 export const LENGTH = 8;
-export const ENTRY_WORDS = 9;
+export const CLAIM = 9;
+export const ENTRY_WORDS = 10;
 
 export const enum EntryState {
   Free = 0,
@@ -102,10 +108,12 @@ export const enum ClaimResult {
   Full = 4,
 }
 
-/** What a claim found: the result, the entry it holds (Claimed) and the stored response (Replay). */
+/** What a claim found: the result, the entry and claim it holds (Claimed), and the stored response (Replay). */
 export interface Claim {
   result: ClaimResult;
   entry: number;
+  /** Which claim of the entry is ours: completing checks it. */
+  claim: number;
   replay: Buffer | null;
 }
 
@@ -123,20 +131,21 @@ function entryWord(table: IdempotencyTable, entry: number, field: number): numbe
 }
 
 /**
- * Acceptor on `lane`: the key (keyLo, keyHi) for a request whose fingerprint is (fpLo, fpHi). At
- * `now` (table seconds); a claim is in flight until `deadline`, a done entry kept until its expiry.
+ * Acceptor on `lane`: the key (keyLo, keyHi) for a request whose fingerprint is (fpLo, fpHi), at
+ * `now` (table seconds; a done entry is kept until it expires).
  */
-export function claimKey(table: IdempotencyTable, keyLo: number, keyHi: number, fpLo: number, fpHi: number, lane: number, now: number, deadline: number, into: Claim): void {
+export function claimKey(table: IdempotencyTable, keyLo: number, keyHi: number, fpLo: number, fpHi: number, lane: number, now: number, into: Claim): void {
   const words = table.words;
   const lockAt = lockWord(table, keyLo);
   lock(words, lockAt);
   try {
     const first = (lockAt - LOCKS_OFFSET) * WAYS;
+    const use = Atomics.add(words, USES, 1) + 1;
     let victim = -1;
-    let victimUsed = Infinity;
+    let victimAge = -1;
     for (let entry = first; entry < first + WAYS; entry++) {
       const state = words[entryWord(table, entry, STATE)]!;
-      const live = state !== EntryState.Free && words[entryWord(table, entry, UNTIL)]! > now;
+      const live = state === EntryState.InFlight || (state === EntryState.Done && words[entryWord(table, entry, UNTIL)]! > now);
       if (live && words[entryWord(table, entry, KEY_LO)] === keyLo && words[entryWord(table, entry, KEY_HI)] === keyHi) {
         into.entry = entry;
         if (words[entryWord(table, entry, FP_LO)] !== fpLo || words[entryWord(table, entry, FP_HI)] !== fpHi) {
@@ -144,28 +153,30 @@ export function claimKey(table: IdempotencyTable, keyLo: number, keyHi: number, 
         } else if (state === EntryState.InFlight) {
           into.result = ClaimResult.InFlight;
         } else {
-          words[entryWord(table, entry, LAST_USED)] = now;
+          words[entryWord(table, entry, LAST_USED)] = use;
           const start = table.dataOffset + entry * table.slotBytes;
           into.replay = Buffer.from(table.bytes.slice(start, start + words[entryWord(table, entry, LENGTH)]!));
           into.result = ClaimResult.Replay;
         }
         return;
       }
-      // Free and expired entries first, then the done entry used least recently.
-      const used = !live ? -1 : state === EntryState.InFlight ? Infinity : words[entryWord(table, entry, LAST_USED)]!;
-      if (used < victimUsed) {
+      // Free and expired entries first, then the done entry used least recently (the oldest use,
+      // as an age that survives the counter's wrap); never one in flight.
+      const age = !live ? 2 ** 32 : state === EntryState.InFlight ? -1 : (use - words[entryWord(table, entry, LAST_USED)]!) >>> 0;
+      if (age > victimAge) {
         victim = entry;
-        victimUsed = used;
+        victimAge = age;
       }
     }
     if (victim < 0) {
       into.result = ClaimResult.Full;
       return;
     }
-    if (victimUsed >= 0) Atomics.add(words, EVICTIONS, 1);
+    if (victimAge < 2 ** 32) Atomics.add(words, EVICTIONS, 1);
     const at = entryWord(table, victim, 0);
-    words.set([EntryState.InFlight, keyLo, keyHi, fpLo, fpHi, lane, deadline, now, 0], at);
+    words.set([EntryState.InFlight, keyLo, keyHi, fpLo, fpHi, lane, 0, use, 0, use], at);
     into.entry = victim;
+    into.claim = use;
     into.result = ClaimResult.Claimed;
   } finally {
     Atomics.store(words, lockAt, 0);
@@ -173,19 +184,17 @@ export function claimKey(table: IdempotencyTable, keyLo: number, keyHi: number, 
 }
 
 /**
- * Acceptor: the request that claimed `entry` for key (keyLo, keyHi) ended. With a response (that
- * fits its slot) the entry is done until `expires`; without one (a 5xx, a failure, a response too
- * large) it is free again, so the client may try again. Nothing if the entry is no longer ours.
+ * Acceptor: the request that made `claim` on `entry` for key (keyLo, …) ended. With a response
+ * (that fits its slot) the entry is done until `expires`; without one (a 5xx, a failure, a
+ * response too large) it is free again, so the client may try again. Nothing if the entry no
+ * longer holds that claim (its thread was declared dead and the key claimed anew).
  */
-export function completeKey(table: IdempotencyTable, entry: number, keyLo: number, keyHi: number, response: Uint8Array | null, expires: number): void {
+export function completeKey(table: IdempotencyTable, entry: number, keyLo: number, claim: number, response: Uint8Array | null, expires: number): void {
   const words = table.words;
   const lockAt = lockWord(table, keyLo);
   lock(words, lockAt);
   try {
-    const ours =
-      words[entryWord(table, entry, STATE)] === EntryState.InFlight &&
-      words[entryWord(table, entry, KEY_LO)] === keyLo &&
-      words[entryWord(table, entry, KEY_HI)] === keyHi;
+    const ours = words[entryWord(table, entry, STATE)] === EntryState.InFlight && words[entryWord(table, entry, CLAIM)] === claim;
     if (!ours) return;
     if (response === null || response.byteLength > table.slotBytes) {
       words[entryWord(table, entry, STATE)] = EntryState.Free;

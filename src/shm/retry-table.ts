@@ -13,8 +13,8 @@
  *                 sent and not answered)              Atomics.sub(1) when the retry's try ends;
  *                                                     coordinator Atomics.sub(a dead thread's lane)
  *     EXHAUSTED   retries the budget refused, ever    acceptor Atomics.add(+1)
- *     RETRIES + r retries made for reason r           acceptor Atomics.add(+1) with a claim
- *                 (RETRY_REASONS order), ever
+ *     RETRIES + r retries made for reason r           acceptor Atomics.add(+1) once a claimed retry
+ *                 (RETRY_REASONS order), ever             found its node
  *   per lane t, clusterCount words at lanesOffset + t × clusterCount:
  *     thread t's share of each cluster's IN_FLIGHT    acceptor t Atomics.add / Atomics.sub alongside
  *                                                     IN_FLIGHT; coordinator Atomics.exchange(0)
@@ -70,11 +70,11 @@ export function attachRetryTable(buffer: SharedArrayBuffer): RetryTable {
 }
 
 /**
- * Acceptor on `lane`: claims one retry of `cluster` for `reason` (its RETRY_REASONS index) if the
- * cluster has fewer than `budget` in flight. The add comes first, so that threads claiming at
- * once can never all slip under the budget; a claim over it is undone and counted as exhausted.
+ * Acceptor on `lane`: claims one retry of `cluster` if the cluster has fewer than `budget` in
+ * flight. The add comes first, so that threads claiming at once can never all slip under the
+ * budget; a claim over it is undone and counted as exhausted.
  */
-export function claimRetry(table: RetryTable, lane: number, cluster: number, reason: number, budget: number): boolean {
+export function claimRetry(table: RetryTable, lane: number, cluster: number, budget: number): boolean {
   const words = table.words;
   if (Atomics.add(words, clusterWord(cluster, IN_FLIGHT), 1) >= budget) {
     Atomics.sub(words, clusterWord(cluster, IN_FLIGHT), 1);
@@ -82,8 +82,12 @@ export function claimRetry(table: RetryTable, lane: number, cluster: number, rea
     return false;
   }
   Atomics.add(words, laneWord(table, lane, cluster), 1);
-  Atomics.add(words, clusterWord(cluster, RETRIES + reason), 1);
   return true;
+}
+
+/** Acceptor: a claimed retry for `reason` (its RETRY_REASONS index) goes ahead. */
+export function countRetry(table: RetryTable, cluster: number, reason: number): void {
+  Atomics.add(table.words, clusterWord(cluster, RETRIES + reason), 1);
 }
 
 /** Acceptor on `lane`: a claimed retry has ended (its try was answered or failed, or the client left). */

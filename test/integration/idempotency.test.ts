@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { request, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
@@ -88,6 +88,20 @@ describe('Idempotency-Key', () => {
     expect(otherTenant.status).toBe(201);
     expect(otherTenant.headers['idempotent-replayed']).toBeUndefined();
     expect(calls.get('k-reuse')).toBe(2);
+  });
+
+  it('keeps the answer of a write whose client left after sending it: the duplicate gets it, the node runs it once', async () => {
+    holdKeys.add('k-left');
+    const req = request({ host: '127.0.0.1', port: gateway.port, path: '/orders/new', method: 'POST', agent: false, headers: { 'x-tenant-id': 'acme', 'idempotency-key': 'k-left' } });
+    req.on('error', () => {});
+    req.end('{"item":9}');
+    await expect.poll(() => held.has('k-left')).toBe(true);
+    req.destroy();
+    // The node finishes the write after the client left; until then a duplicate is refused.
+    await expect.poll(async () => (await post('/orders/new', 'k-left', '{"item":9}')).status).toBe(409);
+    (held.get('k-left') as unknown as { answer(): void }).answer();
+    await expect.poll(async () => (await post('/orders/new', 'k-left', '{"item":9}')).headers['idempotent-replayed']).toBe('true');
+    expect(calls.get('k-left')).toBe(1);
   });
 
   it('does not keep a 5xx: the client may try again', async () => {

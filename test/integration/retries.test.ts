@@ -134,5 +134,6 @@ describe('retries', () => {
     expect(metricValue(metrics, 'ringgate_retries_total', 'cluster="budget"', 'reason="503"')).toBeGreaterThanOrEqual(1);
     // Nothing leaked: every try and every budget claim was given back.
     await expect.poll(async () => metricValue(await gateway.metrics(), 'ringgate_node_in_flight', 'cluster="budget"')).toBe(0);
+    expect(metricValue(await gateway.metrics(), 'ringgate_retries_in_flight', 'cluster="budget"')).toBe(0);
   }, 20_000);
 });

@@ -10,79 +10,84 @@ import {
   releaseIdempotencyLane,
   WAYS,
   type Claim,
+  type IdempotencyTable,
 } from '../../src/shm/idempotency-table.js';
 
-const claim = (): Claim => ({ result: ClaimResult.Full, entry: -1, replay: null });
+const claim = (): Claim => ({ result: ClaimResult.Full, entry: -1, claim: 0, replay: null });
+
+/** Claims (keyLo, 0) with fingerprint (fp, 0) at `now` on lane 0; returns the claim. */
+function take(table: IdempotencyTable, key: number, fp: number, now = 0, lane = 0): Claim {
+  const c = claim();
+  claimKey(table, key, 0, fp, 0, lane, now, c);
+  return c;
+}
+
+const done = (table: IdempotencyTable, c: Claim, key: number, answer: string | null, expires = 10_000) =>
+  completeKey(table, c.entry, key, c.claim, answer === null ? null : Buffer.from(answer), expires);
 
 describe('shared idempotency table', () => {
   it('claims a new key, refuses a duplicate in flight, replays it once done, and refuses it for another request', () => {
     const table = createIdempotencyTable(16, 64, 0);
     const other = attachIdempotencyTable(table.buffer);
-    const first = claim();
-    claimKey(table, 7, 1, 100, 200, 0, 10, 40, first);
+    const first = take(table, 7, 100);
     expect(first.result).toBe(ClaimResult.Claimed);
-    const dup = claim();
-    claimKey(other, 7, 1, 100, 200, 1, 11, 41, dup);
-    expect(dup.result).toBe(ClaimResult.InFlight);
-    completeKey(table, first.entry, 7, 1, Buffer.from('stored answer'), 1000);
-    claimKey(other, 7, 1, 100, 200, 1, 12, 42, dup);
+    expect(take(other, 7, 100, 1, 1).result).toBe(ClaimResult.InFlight);
+    done(table, first, 7, 'stored answer');
+    const dup = take(other, 7, 100, 2, 1);
     expect(dup.result).toBe(ClaimResult.Replay);
     expect(dup.replay!.toString()).toBe('stored answer');
-    claimKey(other, 7, 1, 100, 999, 1, 12, 42, dup);
-    expect(dup.result).toBe(ClaimResult.Reused);
+    expect(take(other, 7, 999, 2, 1).result).toBe(ClaimResult.Reused);
   });
 
   it('lets a key go when its request failed, or its answer does not fit a slot', () => {
     const table = createIdempotencyTable(16, 8, 0);
-    const c = claim();
-    claimKey(table, 5, 5, 1, 1, 0, 0, 30, c);
-    completeKey(table, c.entry, 5, 5, null, 1000);
-    claimKey(table, 5, 5, 2, 2, 0, 1, 30, c);
-    expect(c.result).toBe(ClaimResult.Claimed);
-    completeKey(table, c.entry, 5, 5, Buffer.alloc(9), 1000);
-    claimKey(table, 5, 5, 2, 2, 0, 2, 30, c);
-    expect(c.result).toBe(ClaimResult.Claimed);
+    done(table, take(table, 5, 1), 5, null);
+    const second = take(table, 5, 2);
+    expect(second.result).toBe(ClaimResult.Claimed);
+    done(table, second, 5, 'nine byte');
+    expect(take(table, 5, 2).result).toBe(ClaimResult.Claimed);
   });
 
-  it('forgets a done key after its TTL, and a claim whose deadline passed', () => {
+  it('keeps a claim in flight however long its request runs, and forgets a done key after its TTL', () => {
     const table = createIdempotencyTable(16, 64, 0);
-    const c = claim();
-    claimKey(table, 9, 9, 1, 1, 0, 0, 30, c);
-    claimKey(table, 9, 9, 1, 1, 1, 31, 60, c);
-    expect(c.result).toBe(ClaimResult.Claimed);
-    completeKey(table, c.entry, 9, 9, Buffer.from('x'), 100);
-    claimKey(table, 9, 9, 2, 2, 0, 100, 130, c);
-    expect(c.result).toBe(ClaimResult.Claimed);
+    const c = take(table, 9, 1);
+    expect(take(table, 9, 1, 1_000_000).result).toBe(ClaimResult.InFlight);
+    done(table, c, 9, 'x', 100);
+    expect(take(table, 9, 1, 99).result).toBe(ClaimResult.Replay);
+    expect(take(table, 9, 2, 100).result).toBe(ClaimResult.Claimed);
+  });
+
+  it('completes only the claim it was given: a key claimed anew after a dead thread is not touched', () => {
+    const table = createIdempotencyTable(16, 64, 0);
+    const old = take(table, 3, 1, 0, 1);
+    releaseIdempotencyLane(table, 1);
+    const fresh = take(table, 3, 1, 0, 0);
+    done(table, old, 3, 'the dead thread');
+    expect(take(table, 3, 1).result).toBe(ClaimResult.InFlight);
+    done(table, fresh, 3, 'the live one');
+    expect(take(table, 3, 1).replay!.toString()).toBe('the live one');
   });
 
   it('gives up the least recently used done key when a bucket is full, never one in flight', () => {
     const table = createIdempotencyTable(WAYS, 64, 0); // one bucket
-    const c = claim();
-    for (let key = 0; key < WAYS; key++) {
-      claimKey(table, key, 0, key, 0, 0, key, 1000, c);
-      if (key > 0) completeKey(table, c.entry, key, 0, Buffer.from(`k${key}`), 10_000);
-    }
-    // Key 0 stays in flight; key 1 is the oldest done one.
-    claimKey(table, 100, 0, 1, 1, 0, 50, 1000, c);
-    expect(c.result).toBe(ClaimResult.Claimed);
+    take(table, 0, 0); // stays in flight
+    for (let key = 1; key < WAYS; key++) done(table, take(table, key, key), key, `k${key}`);
+    // A replay counts as a use: key 1 is no longer the least recently used, key 2 is.
+    expect(take(table, 1, 1).result).toBe(ClaimResult.Replay);
+    expect(take(table, 100, 100).result).toBe(ClaimResult.Claimed);
     expect(idempotencyEvictions(table)).toBe(1);
-    claimKey(table, 1, 0, 1, 0, 0, 51, 1000, c);
-    expect(c.result).toBe(ClaimResult.Claimed); // forgotten: a new claim
-    claimKey(table, 2, 0, 2, 0, 0, 52, 1000, c);
-    expect(c.result).toBe(ClaimResult.Claimed); // key 2 was given up for key 1
-    claimKey(table, 0, 0, 0, 0, 0, 53, 1000, c);
-    expect(c.result).toBe(ClaimResult.InFlight);
+    expect(take(table, 1, 1).result).toBe(ClaimResult.Replay);
+    expect(take(table, 3, 3).result).toBe(ClaimResult.Replay);
+    expect(take(table, 2, 2).result).toBe(ClaimResult.Claimed); // given up, so claimed anew
+    expect(take(table, 0, 0).result).toBe(ClaimResult.InFlight);
   });
 
-  it('answers Full when every entry of the bucket is in flight, and takes back a dead thread\'s claims', () => {
+  it("answers Full when every entry of the bucket is in flight, and takes back a dead thread's claims", () => {
     const table = createIdempotencyTable(WAYS, 64, 0);
-    const c = claim();
-    for (let key = 0; key < WAYS; key++) claimKey(table, key, 0, 0, 0, key % 2, 0, 1000, c);
-    claimKey(table, 99, 0, 0, 0, 0, 0, 1000, c);
-    expect(c.result).toBe(ClaimResult.Full);
+    for (let key = 0; key < WAYS; key++) take(table, key, 0, 0, key % 2);
+    expect(take(table, 99, 0).result).toBe(ClaimResult.Full);
     expect(releaseIdempotencyLane(table, 1)).toBe(WAYS / 2);
-    claimKey(table, 99, 0, 0, 0, 0, 0, 1000, c);
-    expect(c.result).toBe(ClaimResult.Claimed);
+    expect(take(table, 99, 0).result).toBe(ClaimResult.Claimed);
   });
 });
 

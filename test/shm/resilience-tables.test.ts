@@ -12,7 +12,7 @@ import {
   recordBreakerEnding,
   setBreakerState,
 } from '../../src/shm/breaker-table.js';
-import { claimRetry, createRetryTable, endRetry, readRetryCounters, releaseRetryLane, retriesInFlight } from '../../src/shm/retry-table.js';
+import { claimRetry, countRetry, createRetryTable, endRetry, readRetryCounters, releaseRetryLane, retriesInFlight } from '../../src/shm/retry-table.js';
 
 const HAMMER = new URL('../fixtures/resilience-hammer.mjs', import.meta.url);
 
@@ -47,7 +47,9 @@ describe('shared breaker table', () => {
 describe('shared retry table', () => {
   it('claims retries up to the budget, counts them by reason and the refusals, and gives them back', () => {
     const table = createRetryTable(2, 2);
-    expect([claimRetry(table, 0, 1, 2, 2), claimRetry(table, 1, 1, 0, 2), claimRetry(table, 0, 1, 0, 2)]).toEqual([true, true, false]);
+    expect([claimRetry(table, 0, 1, 2), claimRetry(table, 1, 1, 2), claimRetry(table, 0, 1, 2)]).toEqual([true, true, false]);
+    countRetry(table, 1, 2);
+    countRetry(table, 1, 0);
     expect(retriesInFlight(table, 1)).toBe(2);
     expect(readRetryCounters(table, 1)).toEqual({ exhausted: 1, byReason: [1, 0, 1, 0, 0, 0] });
     endRetry(table, 1, 1);
@@ -57,9 +59,9 @@ describe('shared retry table', () => {
 
   it("takes back a dead thread's retries", () => {
     const table = createRetryTable(2, 2);
-    claimRetry(table, 0, 0, 0, 10);
-    claimRetry(table, 1, 0, 0, 10);
-    claimRetry(table, 1, 1, 0, 10);
+    claimRetry(table, 0, 0, 10);
+    claimRetry(table, 1, 0, 10);
+    claimRetry(table, 1, 1, 10);
     releaseRetryLane(table, 1);
     expect([retriesInFlight(table, 0), retriesInFlight(table, 1)]).toEqual([1, 0]);
   });

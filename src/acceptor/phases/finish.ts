@@ -7,7 +7,7 @@ import { recordRequest, type TenantTable } from '../../shm/tenant-table.js';
 import { recordBreakerEnding, type BreakerTable } from '../../shm/breaker-table.js';
 import { endRetry, type RetryTable } from '../../shm/retry-table.js';
 import { latencyBucket } from '../../resilience/latency-histogram.js';
-import type { IdempotencyStore } from '../idempotency-store.js';
+import type { HeldKey, IdempotencyStore } from '../idempotency-store.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from '../request-context.js';
 
 /**
@@ -98,16 +98,18 @@ export class Finisher {
     if (ctx.forwardedHeadBytes >= 0) this.#recorder.recordHeadBytes(ctx.routeIndex, ctx.headBytes, ctx.forwardedHeadBytes);
     if (ctx.tenantSlot >= 0) recordRequest(this.#tenants, ctx.tenantSlot, Math.round(elapsedMs * 1000), ctx.status >= 500);
     if (ctx.node >= 0) this.#recordNode(ctx);
-    if (ctx.idempotencyEntry >= 0) this.#completeKey(ctx);
+    if (ctx.heldKey !== null) this.#completeKey(ctx, ctx.heldKey);
     if (--this.#open === 0) this.#onIdle?.();
   }
 
-  /** The request held an Idempotency-Key: its answer is kept for replay, unless it failed (5xx, no answer). */
-  #completeKey(ctx: RequestContext): void {
-    const ok = ctx.errorCode === undefined && ctx.status < 500 && ctx.status !== CLIENT_CLOSED_STATUS;
-    const response = ok ? ctx.capture!.encode() : null;
-    this.#idempotency.complete(ctx.idempotencyEntry, { lo: ctx.idempotencyKeyLo, hi: ctx.idempotencyKeyHi }, response);
-    ctx.idempotencyEntry = -1;
+  /**
+   * The request held an Idempotency-Key: the node's answer is kept for replay (even when the
+   * client left before it came: the write happened), unless there was none or it was a 5xx.
+   */
+  #completeKey(ctx: RequestContext, held: HeldKey): void {
+    const response = ctx.errorCode === undefined ? ctx.capture!.encode() : null;
+    this.#idempotency.complete(held, response);
+    ctx.heldKey = null;
     ctx.capture = null;
   }
 

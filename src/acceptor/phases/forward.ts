@@ -6,6 +6,8 @@ import { readWholeBody, streamRequestBody } from '../request-body.js';
 import { UpstreamExchange, type ExchangeOwner } from '../upstream-exchange.js';
 import type { Finisher } from './finish.js';
 import { RetryWait, type Retrier } from './retry.js';
+import { MIN_TRY_MS } from '../../resilience/retry-policy.js';
+import { errorJson, errorStatus, statusLine } from '../answers.js';
 
 /** Request header a retry carries: which try this is (2 for the first retry), as Envoy's x-envoy-attempt-count. */
 const ATTEMPT_HEADER = 'x-ringgate-attempt';
@@ -76,11 +78,24 @@ export class Forwarder implements ExchangeOwner {
   }
 
   #retry(ctx: RequestContext): void {
+    // The backoff ran late (a busy event loop): a try with next to no time left would only time
+    // out, blaming a node that did nothing.
+    if (ctx.plan!.retries!.tryTimeoutMs(performance.now(), ctx.startedAt) < MIN_TRY_MS) return this.#outOfTime(ctx);
     const exchange = new UpstreamExchange(ctx, this);
     ctx.client.handOver(exchange);
     if (ctx.retries === 1) ctx.headers.push(ATTEMPT_HEADER, '2');
     else ctx.headers[ctx.headers.length - 1] = String(ctx.retries + 1);
     this.#send(ctx, exchange, ctx.body);
+  }
+
+  /** GATEWAY_UPSTREAM_TIMEOUT_MS ran out between two tries: the next node is let go, untried. */
+  #outOfTime(ctx: RequestContext): void {
+    this.#finisher.nodeDone(ctx);
+    ctx.node = -1;
+    ctx.errorCode = 'ERR_UPSTREAM_TIMEOUT';
+    ctx.status = errorStatus('ERR_UPSTREAM_TIMEOUT');
+    ctx.client.answerJson(statusLine(ctx.status), errorJson('ERR_UPSTREAM_TIMEOUT'), false);
+    this.#finisher.finish(ctx);
   }
 
   #send(ctx: RequestContext, exchange: UpstreamExchange, body: Buffer | Readable | null): void {

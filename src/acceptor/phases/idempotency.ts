@@ -38,7 +38,7 @@ export class IdempotencyCheck {
   readonly #digest: BytesDigest;
   readonly #finisher: Finisher;
   readonly #bufferBodyBytes: number;
-  readonly #claim: Claim = { result: ClaimResult.Claimed, entry: -1, replay: null };
+  readonly #claim: Claim = { result: ClaimResult.Claimed, entry: -1, claim: 0, replay: null };
 
   constructor(settings: Readonly<Settings>, store: IdempotencyStore, keyer: TenantKeyer, digest: BytesDigest, finisher: Finisher) {
     this.#store = store;
@@ -75,9 +75,7 @@ export class IdempotencyCheck {
     this.#store.claim(key, { lo: keyer.lo, hi: keyer.hi }, claim);
     switch (claim.result) {
       case ClaimResult.Claimed:
-        ctx.idempotencyEntry = claim.entry;
-        ctx.idempotencyKeyLo = key.lo;
-        ctx.idempotencyKeyHi = key.hi;
+        ctx.heldKey = { entry: claim.entry, claim: claim.claim, keyLo: key.lo };
         ctx.capture = new ResponseCapture(this.#store.maxResponseBytes);
         return next.resume(ctx);
       case ClaimResult.InFlight:

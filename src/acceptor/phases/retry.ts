@@ -1,6 +1,6 @@
 import { retryBudget, IDEMPOTENT_METHODS, MIN_TRY_MS } from '../../resilience/retry-policy.js';
 import { clusterInFlight, type NodeTable } from '../../shm/node-table.js';
-import { claimRetry, type RetryTable } from '../../shm/retry-table.js';
+import { claimRetry, countRetry, endRetry, type RetryTable } from '../../shm/retry-table.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from '../request-context.js';
 import type { ClientListener } from '../uws-adapter.js';
 import type { Finisher } from './finish.js';
@@ -42,12 +42,17 @@ export class Retrier {
     if (ctx.bodyStreamed || !(ctx.idempotencyKey !== '' || IDEMPOTENT_METHODS.has(ctx.method))) return -1;
     const wait = policy.backoffMs(ctx.retries, this.#random);
     if (policy.tryTimeoutMs(performance.now() + wait, ctx.startedAt) < MIN_TRY_MS) return -1;
-    const member = this.#selection.pickRetry(ctx, ctx.member);
-    if (member < 0) return -1;
+    // The budget before the walk: a walk may take a half-open node's probe token.
     const { percent, minRetries } = plan.retryBudget;
     const budget = retryBudget(clusterInFlight(this.#nodes, plan.cluster), percent, minRetries);
-    if (!claimRetry(this.#table, this.#lane, plan.cluster, reason, budget)) return -1;
-    // The failed try counts against its node now: the request's ending will be another node's.
+    if (!claimRetry(this.#table, this.#lane, plan.cluster, budget)) return -1;
+    const member = this.#selection.pickRetry(ctx, ctx.member);
+    if (member < 0) {
+      endRetry(this.#table, this.#lane, plan.cluster);
+      return -1;
+    }
+    countRetry(this.#table, plan.cluster, reason);
+    // The failed try counts against its node now (and lets it go): the request's ending will be another node's.
     this.#finisher.recordFailedTry(ctx);
     ctx.retries++;
     ctx.status = 0;

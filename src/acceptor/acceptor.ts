@@ -2,6 +2,7 @@ import type { us_listen_socket } from 'uWebSockets.js';
 import { loadBytesDigest, loadHash32, loadTenantKeyer } from '../hash.js';
 import { attachIdempotencyTable } from '../shm/idempotency-table.js';
 import { LocalIdempotencyStore } from './idempotency-store.js';
+import { LocalBatches } from './multiplex.js';
 import { RequestRecorder } from '../metrics/request-recorder.js';
 import { ZoneCrossings } from '../metrics/zone-crossings.js';
 import { routeLabel } from '../routing/route-table.js';
@@ -50,6 +51,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
     const breakers = attachBreakerTable(init.breakers);
     const retries = attachRetryTable(init.retries);
     const idempotency = new LocalIdempotencyStore(attachIdempotencyTable(init.idempotency), init.threadIndex, settings.idempotencyTtlMs);
+    const finisher = new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex);
     const thread: ThreadState = {
       // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
       lane: init.threadIndex,
@@ -64,9 +66,10 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
       pools: new UpstreamPools(settings),
       recorder,
       crossings,
-      finisher: new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex),
+      finisher,
+      batches: new LocalBatches(recorder, finisher),
     };
-    const { finisher, pools } = thread;
+    const { pools } = thread;
     let runner = composeRunner(init.config, init.rings, init.numbering, thread);
 
     app = uws.App() as UwsApp;

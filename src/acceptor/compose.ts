@@ -2,6 +2,7 @@ import type { GatewayConfig } from '../config/load.js';
 import type { Hash32 } from '../routing/ring.js';
 import type { BytesDigest, TenantKeyer } from '../hash.js';
 import { IdempotencyCheck } from './phases/idempotency.js';
+import type { LocalBatches } from './multiplex.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 import type { RequestRecorder } from '../metrics/request-recorder.js';
 import type { ZoneCrossings } from '../metrics/zone-crossings.js';
@@ -38,6 +39,8 @@ export interface ThreadState {
   readonly crossings: ZoneCrossings;
   /** One for the thread: requests of an old config finish through it after a reload too. */
   readonly finisher: Finisher;
+  /** The thread's multiplexed calls awaiting their answer's head. */
+  readonly batches: LocalBatches;
 }
 
 /**
@@ -68,6 +71,7 @@ export function composeRunner(config: GatewayConfig, rings: Readonly<Record<stri
       forwarder: settings.faultInjection ? new CrashingForwarder(settings, finisher, retrier) : new Forwarder(settings, finisher, retrier),
       finisher,
     },
+    thread.batches,
     thread.recorder.slot(GATEWAY_ROUTE_LABELS[0]),
     thread.recorder.slot(GATEWAY_ROUTE_LABELS[1]),
   );

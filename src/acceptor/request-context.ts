@@ -3,6 +3,7 @@ import type { RoutePlan } from './route-plans.js';
 import type { ClientResponse } from './uws-adapter.js';
 import type { ResponseCapture } from './stored-response.js';
 import type { HeldKey } from './idempotency-store.js';
+import type { Batch } from './multiplex.js';
 
 /**
  * One request, from its head to its one `finish`: what the phases read and write, in one object
@@ -36,6 +37,8 @@ export class RequestContext {
   idempotencyKey = '';
   /** The Idempotency-Key claim the request holds (in flight until it ends), or null. */
   heldKey: HeldKey | null = null;
+  /** The multiplexed call this request leads (identical reads join it); null for any other. */
+  batch: Batch | null = null;
   /** A copy of the answer being made for replay, while the request holds an idempotency entry. */
   capture: ResponseCapture | null = null;
 

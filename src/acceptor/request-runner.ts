@@ -6,6 +6,7 @@ import type { Admission } from './phases/admit.js';
 import type { Finisher } from './phases/finish.js';
 import type { Forwarder } from './phases/forward.js';
 import type { Continuation, IdempotencyCheck } from './phases/idempotency.js';
+import type { LocalBatches } from './multiplex.js';
 import type { Selection } from './phases/select.js';
 import { CLIENT_CLOSED_STATUS, RequestContext } from './request-context.js';
 import { ClientResponse } from './uws-adapter.js';
@@ -49,12 +50,16 @@ export interface Phases {
  */
 export class RequestRunner implements Continuation {
   readonly #phases: Phases;
+  readonly #batches: LocalBatches;
   readonly #noRouteIndex: number;
   readonly #healthIndex: number;
 
   /** `noRouteSlot`, `healthSlot`: the metric slots of GATEWAY_ROUTE_LABELS. */
-  constructor(phases: Phases, noRouteSlot: number, healthSlot: number) {
+  constructor(phases: Phases, batches: LocalBatches, noRouteSlot: number, healthSlot: number) {
     this.#phases = phases;
+    this.#batches = batches;
+    // Followers a call cannot serve go on through the newest request path.
+    batches.continuation = this;
     this.#noRouteIndex = noRouteSlot;
     this.#healthIndex = healthSlot;
   }
@@ -67,7 +72,11 @@ export class RequestRunner implements Continuation {
     if (url === HEALTH_PATH) return this.#health(ctx);
     const code = admission.run(ctx, req, url);
     if (code !== null) return this.#answerError(ctx, code);
-    const idempotency = ctx.plan!.idempotency;
+    const plan = ctx.plan!;
+    if (plan.route.multiplexVary !== null && (ctx.method === 'GET' || ctx.method === 'HEAD') && !ctx.hasBody) {
+      if (this.#batches.joinOrLead(ctx, plan.route.multiplexVary)) return;
+    }
+    const idempotency = plan.idempotency;
     if (idempotency !== null) return this.#phases.idempotency.run(ctx, idempotency, this);
     const selected = selection.run(ctx);
     if (selected !== null) return this.#answerError(ctx, selected);

@@ -53,6 +53,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   #headers: Buffer[] = [];
   /** Upstream Content-Length, or -1 for chunked / close-delimited bodies. */
   #totalSize = -1;
+  /** Body bytes received so far. */
+  #received = 0;
   #noBody = false;
   #completeWhenWritable = false;
   /** The try's own deadline for the answer's head (retries), when it has one. */
@@ -128,13 +130,16 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     }
     if (connection !== undefined) dropConnectionTokens(this.#headers, connection);
     ctx.capture?.start(status, this.#headers);
+    ctx.batch?.head(status, statusLine(status), this.#headers, this.#noBody);
     this.#client.startResponse(statusLine(status), this.#headers, this.#totalSize);
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     if (this.#finished) return false;
+    this.#received += chunk.length;
     this.#ctx.capture?.add(chunk);
+    this.#ctx.batch?.chunk(chunk);
     return this.#clientGone || this.#client.write(chunk);
   }
 
@@ -174,10 +179,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     if (!this.#client.headWritten) {
       this.#ctx.status = errorStatus(code);
       this.#client.answerJson(statusLine(this.#ctx.status), errorJson(code), this.#ctx.hasBody);
+      this.#ctx.batch?.fail(code);
     } else {
       // Bytes were sent: a clean close is the only honest end of a truncated response.
       this.#ctx.status = 502;
       this.#client.close();
+      this.#ctx.batch?.truncate();
     }
     this.#finish(code);
   }
@@ -225,8 +232,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     if (this.#finished) return;
     this.#ctx.status = CLIENT_CLOSED_STATUS;
     // A keyed write already sent runs to its end: the node may have done it, and a duplicate
-    // must get its answer, not do it again.
-    if (this.#ctx.heldKey !== null) {
+    // must get its answer, not do it again. A multiplexed call goes on for its followers.
+    if (this.#ctx.heldKey !== null || this.#ctx.batch?.leaderGone(() => this.#abortUpstream?.(new Error('every client left'))) === true) {
       this.#clientGone = true;
       return;
     }
@@ -247,17 +254,17 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   #endResponse(): void {
     this.#releaseNode();
     const client = this.#client;
-    // tryEnd may have completed a declared-length response already; otherwise end it here.
-    if (!client.responded) {
-      if (this.#noBody) {
-        client.end(true, this.#totalSize >= 0 && this.#ctx.status !== 204 ? this.#totalSize : undefined);
-      } else if (this.#totalSize > 0) {
-        // undici enforces Content-Length, so a short body cannot complete; never claim it did.
-        this.#ctx.status = 502;
-        client.close();
-      } else {
-        client.end(false);
-      }
+    const ctx = this.#ctx;
+    const reported = this.#noBody && this.#totalSize >= 0 && ctx.status !== 204 ? this.#totalSize : undefined;
+    if (!this.#noBody && this.#totalSize > 0 && this.#received < this.#totalSize) {
+      // undici enforces Content-Length, so a short body cannot complete; never claim it did.
+      ctx.status = 502;
+      client.close();
+      ctx.batch?.truncate();
+    } else {
+      // tryEnd may have completed a declared-length response already; otherwise end it here.
+      if (!client.responded) client.end(this.#noBody, reported);
+      ctx.batch?.end(reported);
     }
     this.#finish(undefined);
   }

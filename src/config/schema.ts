@@ -109,6 +109,26 @@ const routeSchema = z
       )
       .max(256)
       .optional(),
+    /**
+     * Identical GET and HEAD requests in flight on one thread share one call to the node. `vary`:
+     * the request headers that make two requests different (default: MULTIPLEX_VARY).
+     */
+    multiplex: z
+      .union([
+        z.boolean(),
+        z.strictObject({
+          vary: z
+            .array(
+              z
+                .string()
+                .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
+                .transform((name) => name.toLowerCase()),
+            )
+            .max(32)
+            .optional(),
+        }),
+      ])
+      .default(false),
     /** Idempotency-Key on POST, PUT, PATCH and DELETE: `required` refuses a write without one. */
     idempotency: z.enum(['required', 'optional']).optional(),
   })

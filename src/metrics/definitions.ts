@@ -49,6 +49,21 @@ export const METRICS = {
     help: 'Duplicate writes answered with the stored response of their Idempotency-Key (the node not called)',
     labels: [],
   },
+  ringgate_multiplex_batch_size: {
+    type: 'histogram',
+    help: "Requests each multiplexed call answered (its leader and the identical reads that joined it), by route: the seeds' gateway_request_batch_size",
+    labels: ['route'],
+  },
+  ringgate_multiplex_fallbacks_total: {
+    type: 'counter',
+    help: 'Reads that joined a multiplexed call but went to the node on their own, by reason (not_shareable: Set-Cookie or Cache-Control private/no-store; leader_left)',
+    labels: ['reason'],
+  },
+  ringgate_multiplexed_requests_total: {
+    type: 'counter',
+    help: 'Reads that joined an identical one in flight instead of calling the node, by route',
+    labels: ['route'],
+  },
   ringgate_node_check_passing: {
     type: 'gauge',
     help: "1 while a node passes its cluster's active health checks, 0 while it fails them (only nodes with checks)",
@@ -163,6 +178,11 @@ export const METRICS = {
     type: 'gauge',
     help: 'Acceptor threads currently listening',
     labels: [],
+  },
+  ringgate_upstream_calls_saved_total: {
+    type: 'counter',
+    help: 'Calls to nodes that multiplexing saved: reads answered through an identical one, by route',
+    labels: ['route'],
   },
   ringgate_zone_crossing_bytes_total: {
     type: 'counter',

@@ -3,6 +3,8 @@ import type { MetricFamily, MetricsSnapshot } from '../thread-protocol.js';
 import { LATENCY_BUCKETS_SECONDS, METRICS, type MetricName } from './definitions.js';
 
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+/** Upper bounds of the multiplex batch-size buckets. */
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256] as const;
 const BUCKETS = LATENCY_BUCKETS_SECONDS.length;
 const ERROR_INDEX = new Map<ErrorCode, number>(ERROR_CODES.map((code, i) => [code, i]));
 
@@ -23,6 +25,11 @@ export class RequestRecorder {
   readonly #errorCounts = new Float64Array(ERROR_CODES.length);
   #total = 0;
   #replays = 0;
+  #multiplexed: Float64Array; // [route]: followers that joined a call
+  #saved: Float64Array; // [route]: followers answered through it
+  #batchSizes: Float64Array; // [route × (BATCH_BUCKETS + 1)], non-cumulative
+  #batchSum: Float64Array; // [route]
+  readonly #fallbacks = new Map<string, number>();
 
   constructor(routeLabels: readonly string[], threadIndex: number) {
     this.#routeLabels = [...routeLabels];
@@ -32,6 +39,10 @@ export class RequestRecorder {
     this.#latencySum = new Float64Array(routeLabels.length);
     this.#latencyCount = new Float64Array(routeLabels.length);
     this.#headBytes = new Float64Array(routeLabels.length * 2);
+    this.#multiplexed = new Float64Array(routeLabels.length);
+    this.#saved = new Float64Array(routeLabels.length);
+    this.#batchSizes = new Float64Array(routeLabels.length * (BATCH_BUCKETS.length + 1));
+    this.#batchSum = new Float64Array(routeLabels.length);
   }
 
   /**
@@ -48,6 +59,10 @@ export class RequestRecorder {
     this.#latencySum = grown(this.#latencySum, routes);
     this.#latencyCount = grown(this.#latencyCount, routes);
     this.#headBytes = grown(this.#headBytes, routes * 2);
+    this.#multiplexed = grown(this.#multiplexed, routes);
+    this.#saved = grown(this.#saved, routes);
+    this.#batchSizes = grown(this.#batchSizes, routes * (BATCH_BUCKETS.length + 1));
+    this.#batchSum = grown(this.#batchSum, routes);
     return routes - 1;
   }
 
@@ -66,6 +81,29 @@ export class RequestRecorder {
   recordHeadBytes(routeIndex: number, received: number, forwarded: number): void {
     this.#headBytes[routeIndex * 2]! += received;
     this.#headBytes[routeIndex * 2 + 1]! += forwarded;
+  }
+
+  /** A read joined an identical one's call (multiplexing). */
+  recordMultiplexed(routeIndex: number): void {
+    this.#multiplexed[routeIndex]!++;
+  }
+
+  /** A follower was answered through the call it joined: one call the node did not get. */
+  recordCallSaved(routeIndex: number): void {
+    this.#saved[routeIndex]!++;
+  }
+
+  /** A multiplexed call's answer came: the requests it answers (the leader and its followers). */
+  recordBatchSize(routeIndex: number, size: number): void {
+    let bucket = 0;
+    while (bucket < BATCH_BUCKETS.length && size > BATCH_BUCKETS[bucket]!) bucket++;
+    this.#batchSizes[routeIndex * (BATCH_BUCKETS.length + 1) + bucket]!++;
+    this.#batchSum[routeIndex]! += size;
+  }
+
+  /** Followers that went to the node on their own after all. */
+  recordFallback(reason: string, count: number): void {
+    this.#fallbacks.set(reason, (this.#fallbacks.get(reason) ?? 0) + count);
   }
 
   /** A duplicate answered with the stored response of its Idempotency-Key. */
@@ -109,7 +147,31 @@ export class RequestRecorder {
     perThread.values.push({ labels: { thread: this.#thread }, value: this.#total });
     const replays = this.#metric('ringgate_idempotency_replays_total');
     replays.values.push({ labels: {}, value: this.#replays });
-    return [requests, duration, headBytes, errors, perThread, replays];
+    return [requests, duration, headBytes, errors, perThread, replays, ...this.#multiplexSnapshot()];
+  }
+
+  #multiplexSnapshot(): MetricFamily[] {
+    const multiplexed = this.#metric('ringgate_multiplexed_requests_total');
+    const saved = this.#metric('ringgate_upstream_calls_saved_total');
+    const sizes = this.#metric('ringgate_multiplex_batch_size');
+    const width = BATCH_BUCKETS.length + 1;
+    this.#routeLabels.forEach((route, r) => {
+      if (this.#multiplexed[r]! > 0) multiplexed.values.push({ labels: { route }, value: this.#multiplexed[r]! });
+      if (this.#saved[r]! > 0) saved.values.push({ labels: { route }, value: this.#saved[r]! });
+      let count = 0;
+      for (let b = 0; b < width; b++) count += this.#batchSizes[r * width + b]!;
+      if (count === 0) return;
+      let cumulative = 0;
+      for (let b = 0; b < width; b++) {
+        cumulative += this.#batchSizes[r * width + b]!;
+        sizes.values.push({ metricName: `${sizes.name}_bucket`, labels: { le: b < BATCH_BUCKETS.length ? BATCH_BUCKETS[b]! : '+Inf', route }, value: cumulative });
+      }
+      sizes.values.push({ metricName: `${sizes.name}_sum`, labels: { route }, value: this.#batchSum[r]! });
+      sizes.values.push({ metricName: `${sizes.name}_count`, labels: { route }, value: count });
+    });
+    const fallbacks = this.#metric('ringgate_multiplex_fallbacks_total');
+    for (const [reason, value] of this.#fallbacks) fallbacks.values.push({ labels: { reason }, value });
+    return [multiplexed, saved, sizes, fallbacks];
   }
 
   #metric(name: MetricName): MetricFamily {

@@ -19,7 +19,12 @@ export interface CompiledRoute {
   readonly hashHeader: string;
   /** Request headers forwarded (header compaction), lower case; null: all of them. */
   readonly forwardHeaders: ReadonlySet<string> | null;
+  /** Multiplexing: the request headers whose values tell two identical reads apart; null when off. */
+  readonly multiplexVary: ReadonlySet<string> | null;
 }
+
+/** Headers that make two reads different answers unless a route says otherwise (multiplex.vary). */
+export const MULTIPLEX_VARY = ['authorization', 'cookie', 'accept', 'accept-encoding', 'accept-language'];
 
 /**
  * Headers a compacting route forwards whatever its list says: framing, authority, trace context,
@@ -72,7 +77,18 @@ export function routeLabel(route: RouteConfig): string {
 function compileRoute(route: RouteConfig, index: number): CompiledRoute {
   const { hashKind, hashHeader } = compileHashOn(route.hashOn);
   const forwardHeaders = route.forwardHeaders === undefined ? null : new Set([...ALWAYS_FORWARDED, ...route.forwardHeaders]);
-  return Object.freeze({ index, label: routeLabel(route), cluster: route.cluster, requireTenant: route.requireTenant, hashKind, hashHeader, forwardHeaders });
+  const multiplex = route.multiplex;
+  const multiplexVary = multiplex === false ? null : new Set(multiplex === true ? MULTIPLEX_VARY : (multiplex.vary ?? MULTIPLEX_VARY));
+  return Object.freeze({
+    index,
+    label: routeLabel(route),
+    cluster: route.cluster,
+    requireTenant: route.requireTenant,
+    hashKind,
+    hashHeader,
+    forwardHeaders,
+    multiplexVary,
+  });
 }
 
 function compileHashOn(hashOn: HashOn): { hashKind: HashKind; hashHeader: string } {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RouteConfig } from '../../src/config/schema.js';
 import { compileRoutes, HashKind, matchRoute } from '../../src/routing/route-table.js';
 
-const route = (r: Partial<RouteConfig>): RouteConfig => ({ cluster: 'c', requireTenant: true, hashOn: 'tenant', ...r }) as RouteConfig;
+const route = (r: Partial<RouteConfig>): RouteConfig => ({ cluster: 'c', requireTenant: true, hashOn: 'tenant', multiplex: false, ...r }) as RouteConfig;
 
 describe('route table', () => {
   const table = compileRoutes([
@@ -37,5 +37,12 @@ describe('route table', () => {
     const status = matchRoute(table, '/api/v2/status')!;
     expect(status).toMatchObject({ index: 3, label: 'exact:/api/v2/status', requireTenant: false, hashKind: HashKind.Tenant });
     expect(matchRoute(table, '/s/1')).toMatchObject({ hashKind: HashKind.Header, hashHeader: 'x-session' });
+  });
+
+  it("compiles multiplexing into its vary set: the defaults, a route's own list, or none", () => {
+    const [on, own, off] = compileRoutes([route({ prefix: '/a/', multiplex: true }), route({ prefix: '/b/', multiplex: { vary: ['x-user'] } }), route({ prefix: '/c/' })]).routes;
+    expect([...on!.multiplexVary!]).toEqual(['authorization', 'cookie', 'accept', 'accept-encoding', 'accept-language']);
+    expect([...own!.multiplexVary!]).toEqual(['x-user']);
+    expect(off!.multiplexVary).toBeNull();
   });
 });

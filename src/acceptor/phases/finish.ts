@@ -99,6 +99,8 @@ export class Finisher {
     if (ctx.tenantSlot >= 0) recordRequest(this.#tenants, ctx.tenantSlot, Math.round(elapsedMs * 1000), ctx.status >= 500);
     if (ctx.node >= 0) this.#recordNode(ctx);
     if (ctx.heldKey !== null) this.#completeKey(ctx, ctx.heldKey);
+    // A leader that ended before its call did leaves no follower waiting.
+    if (ctx.batch !== null) ctx.batch.settle(ctx);
     if (--this.#open === 0) this.#onIdle?.();
   }
 

@@ -1,0 +1,209 @@
+import type { AnsweredCode } from '../errors.js';
+import type { RequestRecorder } from '../metrics/request-recorder.js';
+import { errorJson, errorStatus, statusLine } from './answers.js';
+import type { Continuation } from './phases/idempotency.js';
+import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
+import type { ClientListener } from './uws-adapter.js';
+
+/** What ends a request: the finisher's one entry point. */
+export interface Ending {
+  finish(ctx: RequestContext): void;
+}
+
+/** Why followers went to the node on their own after all (metrics label). */
+export type FallbackReason = 'not_shareable' | 'leader_left';
+
+const SET_COOKIE = Buffer.from('set-cookie');
+const CACHE_CONTROL = Buffer.from('cache-control');
+
+/** An answer that must not reach anyone but its own client: it sets a cookie, or says private / no-store. */
+function shareable(headers: readonly Buffer[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length === SET_COOKIE.length && name.toString('latin1').toLowerCase() === 'set-cookie') return false;
+    if (name.length === CACHE_CONTROL.length && name.toString('latin1').toLowerCase() === 'cache-control') {
+      const value = headers[i + 1]!.toString('latin1').toLowerCase();
+      if (value.includes('private') || value.includes('no-store')) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * One call to a node shared by identical reads of one thread (issue 12): the leader's request
+ * makes it (with its retries, breaker and timeouts); followers that joined before the answer's
+ * head get its status, headers and body as they stream. The leader's exchange reports each event
+ * here. Followers get the body with chunked framing: uWS buffers what a slow one cannot take yet,
+ * so one slow follower never holds the others (or the node) back.
+ */
+export class Batch {
+  readonly followers: RequestContext[] = [];
+  #noBody = false;
+  #abandon: (() => void) | null = null;
+
+  constructor(
+    readonly key: string,
+    readonly leader: RequestContext,
+    readonly home: LocalBatches,
+  ) {}
+
+  join(ctx: RequestContext): void {
+    this.followers.push(ctx);
+    ctx.client.attach(new Follower(this, ctx));
+    this.home.recorder.recordMultiplexed(ctx.routeIndex);
+  }
+
+  /** Joining ends here: later requests are a new call's. */
+  close(): void {
+    this.home.forget(this);
+  }
+
+  /** The leader's client left: the call goes on while followers wait; `abandon` stops it once none is left. */
+  leaderGone(abandon: () => void): boolean {
+    if (this.followers.length === 0) return false;
+    this.#abandon = abandon;
+    return true;
+  }
+
+  /** The answer's head. False: it must not be shared; the followers go to the node on their own. */
+  head(status: number, line: string, headers: readonly Buffer[], noBody: boolean): void {
+    this.close();
+    this.home.recorder.recordBatchSize(this.leader.routeIndex, 1 + this.followers.length);
+    if (!shareable(headers)) {
+      const followers = this.followers.splice(0);
+      if (followers.length > 0) this.home.recorder.recordFallback('not_shareable', followers.length);
+      for (const ctx of followers) this.home.continuation.resume(ctx);
+      return;
+    }
+    this.#noBody = noBody;
+    for (const ctx of this.followers) {
+      ctx.status = status;
+      ctx.client.startResponse(line, headers, -1);
+    }
+  }
+
+  chunk(chunk: Buffer): void {
+    for (const ctx of this.followers) ctx.client.write(chunk);
+  }
+
+  /** The answer is complete: so is every follower's. */
+  end(reportedLength: number | undefined): void {
+    const followers = this.followers.splice(0);
+    for (const ctx of followers) {
+      ctx.client.end(this.#noBody, reportedLength);
+      this.home.recorder.recordCallSaved(ctx.routeIndex);
+      this.home.ending.finish(ctx);
+    }
+  }
+
+  /** The call failed before any answer: every follower gets the same error. */
+  fail(code: AnsweredCode): void {
+    this.close();
+    const followers = this.followers.splice(0);
+    for (const ctx of followers) {
+      ctx.errorCode = code;
+      ctx.status = errorStatus(code);
+      ctx.client.answerJson(statusLine(ctx.status), errorJson(code), false);
+      this.home.ending.finish(ctx);
+    }
+  }
+
+  /** The call broke mid-answer: every follower's connection closes, so no truncated body looks whole. */
+  truncate(): void {
+    const followers = this.followers.splice(0);
+    for (const ctx of followers) {
+      ctx.status = 502;
+      ctx.client.close();
+      this.home.ending.finish(ctx);
+    }
+  }
+
+  /**
+   * The leader's request ended: whoever still waits was not answered through the call (the
+   * leader left between two tries, or the gateway answered it itself): the same error, or on to
+   * the node on their own.
+   */
+  settle(leader: RequestContext): void {
+    this.close();
+    if (this.followers.length === 0) return;
+    if (leader.errorCode !== undefined) return this.fail(leader.errorCode);
+    const followers = this.followers.splice(0);
+    this.home.recorder.recordFallback('leader_left', followers.length);
+    for (const ctx of followers) this.home.continuation.resume(ctx);
+  }
+
+  leave(ctx: RequestContext): void {
+    const at = this.followers.indexOf(ctx);
+    if (at < 0) return;
+    this.followers.splice(at, 1);
+    ctx.status = CLIENT_CLOSED_STATUS;
+    this.home.ending.finish(ctx);
+    if (this.followers.length === 0) this.#abandon?.();
+  }
+}
+
+/** A follower's client side: leaving takes it out of the batch, and nothing else. */
+class Follower implements ClientListener {
+  constructor(
+    readonly batch: Batch,
+    readonly ctx: RequestContext,
+  ) {}
+
+  clientAborted(): void {
+    this.batch.leave(this.ctx);
+  }
+
+  clientWritable(): void {}
+
+  beforeLastBytes(): void {}
+}
+
+/**
+ * The multiplexed calls of one thread awaiting their answer's head, by request key; lives as long
+ * as the thread (a reload does not cut a batch short).
+ */
+export class LocalBatches {
+  readonly #open = new Map<string, Batch>();
+  continuation!: Continuation;
+
+  constructor(
+    readonly recorder: RequestRecorder,
+    readonly ending: Ending,
+  ) {}
+
+  /**
+   * A read of a multiplexing route: it joins the open batch of an identical one (true: it is
+   * answered from there), or leads a new one and goes on.
+   */
+  joinOrLead(ctx: RequestContext, vary: ReadonlySet<string>): boolean {
+    const key = requestKey(ctx, vary);
+    const open = this.#open.get(key);
+    if (open !== undefined) {
+      open.join(ctx);
+      return true;
+    }
+    const batch = new Batch(key, ctx, this);
+    this.#open.set(key, batch);
+    ctx.batch = batch;
+    return false;
+  }
+
+  forget(batch: Batch): void {
+    if (this.#open.get(batch.key) === batch) this.#open.delete(batch.key);
+  }
+
+  get size(): number {
+    return this.#open.size;
+  }
+}
+
+/**
+ * What makes two reads the same: method, Host, normalized target, tenant, and the values of the
+ * route's vary headers among those forwarded (one not forwarded cannot change the answer).
+ */
+function requestKey(ctx: RequestContext, vary: ReadonlySet<string>): string {
+  let key = `${ctx.method}\n${ctx.host}\n${ctx.target}\n${ctx.tenant}`;
+  const headers = ctx.headers;
+  for (let i = 0; i < headers.length; i += 2) if (vary.has(headers[i]!)) key += `\n${headers[i]}:${headers[i + 1]}`;
+  return key;
+}

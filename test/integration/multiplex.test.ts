@@ -1,0 +1,135 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { request, type ServerResponse } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type Backend } from '../helpers/backends.js';
+import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { send, type Reply } from '../helpers/http.js';
+
+const BIG = randomBytes(10 * 1024 * 1024);
+const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+let backend: Backend;
+let gateway: GatewayProcess;
+/** Calls the backend got, by path. */
+const calls = new Map<string, number>();
+/** Answers the backend holds until a test lets them go. */
+const held: (() => void)[] = [];
+
+beforeAll(async () => {
+  backend = await startBackend('m0', (req, res: ServerResponse) => {
+    req.resume();
+    const url = req.url ?? '';
+    const n = (calls.get(url) ?? 0) + 1;
+    calls.set(url, n);
+    held.push(() => {
+      if (url.startsWith('/m/big')) res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BIG.length }).end(BIG);
+      else if (url.startsWith('/m/cookie')) res.writeHead(200, { 'set-cookie': `s=${n}`, 'content-type': 'text/plain' }).end(`call ${n}`);
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url, n, auth: req.headers.authorization ?? null }));
+    });
+  });
+  // One thread: in-thread batches (another thread would make its own call).
+  gateway = await startGateway(
+    {
+      routes: [
+        { prefix: '/m/', cluster: 'c', multiplex: true },
+        { prefix: '/plain/', cluster: 'c' },
+      ],
+      clusters: { c: { nodes: [{ id: 'm0', url: backend.url }] } },
+    },
+    { GATEWAY_THREADS: '1' },
+  );
+});
+
+afterAll(async () => {
+  for (const answer of held.splice(0)) answer();
+  expect(await gateway?.stop()).toBe(0);
+  await backend.close();
+});
+
+const joined = async (): Promise<number> => metricValue(await gateway.metrics(), 'ringgate_multiplexed_requests_total');
+const releaseAll = (): void => {
+  for (const answer of held.splice(0)) answer();
+};
+const get = (path: string, headers: Record<string, string> = {}): Promise<Reply> => send(gateway.port, path, { tenant: 'a', headers });
+
+describe('multiplexing', () => {
+  it('answers 50 identical concurrent GETs with one call to the node, every client getting the same body', async () => {
+    const before = await joined();
+    const replies = Array.from({ length: 50 }, () => get('/m/same'));
+    await expect.poll(joined).toBe(before + 49);
+    await expect.poll(() => held.length).toBe(1);
+    expect(calls.get('/m/same')).toBe(1);
+    releaseAll();
+    const all = await Promise.all(replies);
+    expect(all.map((r) => r.status)).toEqual(all.map(() => 200));
+    expect(new Set(all.map((r) => r.text)).size).toBe(1);
+    const metrics = await gateway.metrics();
+    expect(metricValue(metrics, 'ringgate_upstream_calls_saved_total')).toBeGreaterThanOrEqual(49);
+    expect(metricValue(metrics, 'ringgate_multiplex_batch_size_bucket', 'le="64"')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('never shares between tenants, Authorization values, methods, or on a route that did not opt in', async () => {
+    const before = await joined();
+    const replies = [
+      send(gateway.port, '/m/who', { tenant: 'a' }),
+      send(gateway.port, '/m/who', { tenant: 'b' }),
+      get('/m/who', { authorization: 'Bearer one' }),
+      get('/m/who', { authorization: 'Bearer two' }),
+      send(gateway.port, '/m/who', { tenant: 'a', method: 'POST', body: 'x' }),
+      send(gateway.port, '/m/who', { tenant: 'a', method: 'POST', body: 'x' }),
+      get('/plain/who'),
+      get('/plain/who'),
+    ];
+    await expect.poll(() => held.length).toBe(8);
+    releaseAll();
+    const all = await Promise.all(replies);
+    expect(all.map((r) => r.status)).toEqual(all.map(() => 200));
+    expect(all.map((r) => (JSON.parse(r.text) as { auth: string | null }).auth)).toEqual([null, null, 'Bearer one', 'Bearer two', null, null, null, null]);
+    expect(await joined()).toBe(before);
+  });
+
+  it('does not share an answer that sets a cookie: the requests that joined get calls of their own', async () => {
+    const replies = Array.from({ length: 4 }, () => get('/m/cookie'));
+    await expect.poll(() => held.length).toBe(1);
+    await expect.poll(async () => metricValue(await gateway.metrics(), 'ringgate_multiplexed_requests_total', 'route="prefix:/m/"')).toBeGreaterThanOrEqual(3);
+    releaseAll();
+    await expect.poll(() => held.length).toBe(3);
+    releaseAll();
+    const all = await Promise.all(replies);
+    expect(all.map((r) => r.text).sort()).toEqual(['call 1', 'call 2', 'call 3', 'call 4']);
+    expect(metricValue(await gateway.metrics(), 'ringgate_multiplex_fallbacks_total', 'reason="not_shareable"')).toBe(3);
+  });
+
+  it("keeps the call going for the followers when the leader's client leaves", async () => {
+    const leader = request({ host: '127.0.0.1', port: gateway.port, path: '/m/leader-left', headers: { 'x-tenant-id': 'a' }, agent: false });
+    leader.on('error', () => {});
+    leader.end();
+    await expect.poll(() => held.length).toBe(1);
+    const before = await joined();
+    const followers = Array.from({ length: 3 }, () => get('/m/leader-left'));
+    await expect.poll(joined).toBe(before + 3);
+    const left = async () => metricValue(await gateway.metrics(), 'ringgate_http_requests_total', 'route="prefix:/m/"', 'status_class="4xx"');
+    const leftBefore = await left();
+    leader.destroy();
+    // One thread: a round trip after the close means the gateway has seen it.
+    expect((await send(gateway.port, '/_ringgate/healthz')).status).toBe(200);
+    releaseAll();
+    const all = await Promise.all(followers);
+    expect(all.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(calls.get('/m/leader-left')).toBe(1);
+    // The leader is counted as a client that left (499), once the call it led ended.
+    await expect.poll(left).toBe(leftBefore + 1);
+  });
+
+  it('streams a 10 MiB answer whole to every follower', async () => {
+    const before = await joined();
+    const replies = Array.from({ length: 5 }, () => get('/m/big'));
+    await expect.poll(joined).toBe(before + 4);
+    await expect.poll(() => held.length).toBe(1);
+    releaseAll();
+    const all = await Promise.all(replies);
+    expect(all.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    for (const reply of all) expect(sha(reply.body)).toBe(sha(BIG));
+    expect(calls.get('/m/big')).toBe(1);
+  });
+});

@@ -3,6 +3,8 @@ import { loadBytesDigest, loadHash32, loadTenantKeyer } from '../hash.js';
 import { attachIdempotencyTable } from '../shm/idempotency-table.js';
 import { LocalIdempotencyStore } from './idempotency-store.js';
 import { LocalBatches } from './multiplex.js';
+import { SharedCalls } from './shared-calls.js';
+import { attachInflightTable } from '../shm/inflight-table.js';
 import { RequestRecorder } from '../metrics/request-recorder.js';
 import { ZoneCrossings } from '../metrics/zone-crossings.js';
 import { routeLabel } from '../routing/route-table.js';
@@ -67,7 +69,11 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
       recorder,
       crossings,
       finisher,
-      batches: new LocalBatches(recorder, finisher),
+      batches: new LocalBatches(
+        recorder,
+        finisher,
+        new SharedCalls(attachInflightTable(init.inflight), init.threadIndex, await loadTenantKeyer(), recorder, finisher, settings.upstreamTimeoutMs + 1000),
+      ),
     };
     const { pools } = thread;
     let runner = composeRunner(init.config, init.rings, init.numbering, thread);

@@ -1,4 +1,5 @@
-import { claimKey, completeKey, tableSeconds, type Claim, type IdempotencyTable } from '../shm/idempotency-table.js';
+import { tableSeconds } from '../shm/bucket-table.js';
+import { claimKey, completeKey, type Claim, type IdempotencyTable } from '../shm/idempotency-table.js';
 
 /** A key or a fingerprint, as the two Int32 halves of its 64-bit hash. */
 export interface Hash64 {
@@ -45,10 +46,10 @@ export class LocalIdempotencyStore implements IdempotencyStore {
   }
 
   claim(key: Hash64, fingerprint: Hash64, into: Claim): void {
-    claimKey(this.#table, key.lo, key.hi, fingerprint.lo, fingerprint.hi, this.#lane, tableSeconds(this.#table, this.#clock()), into);
+    claimKey(this.#table, key.lo, key.hi, fingerprint.lo, fingerprint.hi, this.#lane, tableSeconds(this.#clock()), into);
   }
 
   complete(held: HeldKey, response: Uint8Array | null): void {
-    completeKey(this.#table, held.entry, held.keyLo, held.claim, response, tableSeconds(this.#table, this.#clock()) + this.#ttlSeconds);
+    completeKey(this.#table, held.entry, held.keyLo, held.claim, response, tableSeconds(this.#clock()) + this.#ttlSeconds);
   }
 }

@@ -4,14 +4,11 @@ import { errorJson, errorStatus, statusLine } from './answers.js';
 import type { Continuation } from './phases/idempotency.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
 import type { ClientListener } from './uws-adapter.js';
+import type { Ending } from './waiting-client.js';
+import type { SharedCalls, SharedLead } from './shared-calls.js';
 
-/** What ends a request: the finisher's one entry point. */
-export interface Ending {
-  finish(ctx: RequestContext): void;
-}
 
-/** Why followers went to the node on their own after all (metrics label). */
-export type FallbackReason = 'not_shareable' | 'leader_left';
+
 
 const SET_COOKIE = Buffer.from('set-cookie');
 const CACHE_CONTROL = Buffer.from('cache-control');
@@ -45,6 +42,8 @@ export class Batch {
     readonly key: string,
     readonly leader: RequestContext,
     readonly home: LocalBatches,
+    /** Other threads' requests may wait on this call too; null: this thread's alone. */
+    readonly shared: SharedLead | null,
   ) {}
 
   join(ctx: RequestContext): void {
@@ -60,7 +59,7 @@ export class Batch {
 
   /** The leader's client left: the call goes on while followers wait; `abandon` stops it once none is left. */
   leaderGone(abandon: () => void): boolean {
-    if (this.followers.length === 0) return false;
+    if (this.followers.length === 0 && (this.shared?.waiters ?? 0) === 0) return false;
     this.#abandon = abandon;
     return true;
   }
@@ -69,7 +68,9 @@ export class Batch {
   head(status: number, line: string, headers: readonly Buffer[], noBody: boolean): void {
     this.close();
     this.home.recorder.recordBatchSize(this.leader.routeIndex, 1 + this.followers.length);
-    if (!shareable(headers)) {
+    const share = shareable(headers);
+    this.shared?.head(status, headers, share);
+    if (!share) {
       const followers = this.followers.splice(0);
       if (followers.length > 0) this.home.recorder.recordFallback('not_shareable', followers.length);
       for (const ctx of followers) this.home.continuation.resume(ctx);
@@ -84,10 +85,12 @@ export class Batch {
 
   chunk(chunk: Buffer): void {
     for (const ctx of this.followers) ctx.client.write(chunk);
+    this.shared?.chunk(chunk);
   }
 
   /** The answer is complete: so is every follower's. */
   end(reportedLength: number | undefined): void {
+    this.shared?.end();
     const followers = this.followers.splice(0);
     for (const ctx of followers) {
       ctx.client.end(this.#noBody, reportedLength);
@@ -99,6 +102,7 @@ export class Batch {
   /** The call failed before any answer: every follower gets the same error. */
   fail(code: AnsweredCode): void {
     this.close();
+    this.shared?.fail(code);
     const followers = this.followers.splice(0);
     for (const ctx of followers) {
       ctx.errorCode = code;
@@ -110,6 +114,7 @@ export class Batch {
 
   /** The call broke mid-answer: every follower's connection closes, so no truncated body looks whole. */
   truncate(): void {
+    this.shared?.abandon();
     const followers = this.followers.splice(0);
     for (const ctx of followers) {
       ctx.status = 502;
@@ -125,6 +130,7 @@ export class Batch {
    */
   settle(leader: RequestContext): void {
     this.close();
+    this.shared?.abandon();
     if (this.followers.length === 0) return;
     if (leader.errorCode !== undefined) return this.fail(leader.errorCode);
     const followers = this.followers.splice(0);
@@ -138,7 +144,7 @@ export class Batch {
     this.followers.splice(at, 1);
     ctx.status = CLIENT_CLOSED_STATUS;
     this.home.ending.finish(ctx);
-    if (this.followers.length === 0) this.#abandon?.();
+    if (this.followers.length === 0 && (this.shared?.waiters ?? 0) === 0) this.#abandon?.();
   }
 }
 
@@ -164,12 +170,24 @@ class Follower implements ClientListener {
  */
 export class LocalBatches {
   readonly #open = new Map<string, Batch>();
-  continuation!: Continuation;
+  #continuation!: Continuation;
 
   constructor(
     readonly recorder: RequestRecorder,
     readonly ending: Ending,
+    /** The threads' shared in-flight table; null: calls are shared within the thread only. */
+    readonly shared: SharedCalls | null,
   ) {}
+
+  get continuation(): Continuation {
+    return this.#continuation;
+  }
+
+  /** Where followers a call cannot serve go on: the newest request path (set by each runner). */
+  set continuation(next: Continuation) {
+    this.#continuation = next;
+    if (this.shared !== null) this.shared.continuation = next;
+  }
 
   /**
    * A read of a multiplexing route: it joins the open batch of an identical one (true: it is
@@ -182,7 +200,9 @@ export class LocalBatches {
       open.join(ctx);
       return true;
     }
-    const batch = new Batch(key, ctx, this);
+    const shared = this.shared?.waitOrLead(ctx, key) ?? null;
+    if (shared === 'wait') return true;
+    const batch = new Batch(key, ctx, this, shared);
     this.#open.set(key, batch);
     ctx.batch = batch;
     return false;

@@ -7,6 +7,7 @@ import type { Finisher } from './phases/finish.js';
 import type { Forwarder } from './phases/forward.js';
 import type { Continuation, IdempotencyCheck } from './phases/idempotency.js';
 import type { LocalBatches } from './multiplex.js';
+import { WaitingClient } from './waiting-client.js';
 import type { Selection } from './phases/select.js';
 import { CLIENT_CLOSED_STATUS, RequestContext } from './request-context.js';
 import { ClientResponse } from './uws-adapter.js';
@@ -75,6 +76,7 @@ export class RequestRunner implements Continuation {
     const plan = ctx.plan!;
     if (plan.route.multiplexVary !== null && (ctx.method === 'GET' || ctx.method === 'HEAD') && !ctx.hasBody) {
       if (this.#batches.joinOrLead(ctx, plan.route.multiplexVary)) return;
+      if (plan.route.multiplexHoldMs > 0) return this.#hold(ctx, plan.route.multiplexHoldMs);
     }
     const idempotency = plan.idempotency;
     if (idempotency !== null) return this.#phases.idempotency.run(ctx, idempotency, this);
@@ -82,6 +84,15 @@ export class RequestRunner implements Continuation {
     if (selected !== null) return this.#answerError(ctx, selected);
     forwarder.run(ctx);
   };
+
+  /** A call's leader waits for followers first (multiplex.holdMs); leaving meanwhile ends it (its followers then call on their own). */
+  #hold(ctx: RequestContext, holdMs: number): void {
+    const waiting = new WaitingClient(ctx, this.#phases.finisher);
+    ctx.client.attach(waiting);
+    setTimeout(() => {
+      if (!waiting.left) this.resume(ctx);
+    }, holdMs);
+  }
 
   resume(ctx: RequestContext): void {
     const code = this.#phases.selection.run(ctx);

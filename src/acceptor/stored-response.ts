@@ -37,9 +37,12 @@ export class ResponseCapture {
     if (this.#bytes <= this.#limit) this.#chunks.push(Buffer.from(chunk));
   }
 
-  /** The encoded response; null when it overflowed, or no answer came, or a 5xx (the client may try again). */
-  encode(): Buffer | null {
-    if (this.#status === 0 || this.#status >= 500 || this.overflowed) return null;
+  /**
+   * The encoded response; null when it overflowed, or no answer came, or (unless `with5xx`) a 5xx,
+   * which an Idempotency-Key does not keep (the client may try again).
+   */
+  encode(with5xx = false): Buffer | null {
+    if (this.#status === 0 || (this.#status >= 500 && !with5xx) || this.overflowed) return null;
     const out = Buffer.allocUnsafe(this.#bytes);
     out.writeUInt16BE(this.#status, 0);
     out.writeUInt16BE(this.#headers.length / 2, 2);

@@ -54,6 +54,10 @@ export const settingsSchema = z.strictObject({
   maxBodyBytes: z.number().int().min(0).default(100 * 1024 * 1024),
   bufferBodyBytes: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
   maxTenants: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** Multiplexed calls other threads can wait on at once (the shared in-flight table). */
+  multiplexEntries: z.number().int().min(8).max(1_000_000).default(1024),
+  /** Largest answer waiting threads get from the arena; a larger one sends them to the node on their own. */
+  multiplexMaxResponseBytes: z.number().int().min(256).max(16 * 1024 * 1024).default(65_536),
   /** How long a completed request's response is replayed to a duplicate with its Idempotency-Key. */
   idempotencyTtlMs: positiveMs.default(24 * 3600 * 1000),
   /** Idempotency keys kept at once, all threads together; beyond it the least recently used done key goes. */
@@ -126,6 +130,8 @@ const routeSchema = z
             )
             .max(32)
             .optional(),
+          /** A leader waits this long before calling, so more identical reads can join (0: never waits). */
+          holdMs: z.number().int().min(0).max(10_000).default(0),
         }),
       ])
       .default(false),
@@ -260,6 +266,8 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_MAX_BODY_BYTES: { key: 'maxBodyBytes', kind: 'int' },
   GATEWAY_BUFFER_BODY_BYTES: { key: 'bufferBodyBytes', kind: 'int' },
   GATEWAY_MAX_TENANTS: { key: 'maxTenants', kind: 'int' },
+  GATEWAY_MULTIPLEX_ENTRIES: { key: 'multiplexEntries', kind: 'int' },
+  GATEWAY_MULTIPLEX_MAX_RESPONSE_BYTES: { key: 'multiplexMaxResponseBytes', kind: 'int' },
   GATEWAY_IDEMPOTENCY_TTL_MS: { key: 'idempotencyTtlMs', kind: 'int' },
   GATEWAY_IDEMPOTENCY_ENTRIES: { key: 'idempotencyEntries', kind: 'int' },
   GATEWAY_IDEMPOTENCY_MAX_RESPONSE_BYTES: { key: 'idempotencyMaxResponseBytes', kind: 'int' },

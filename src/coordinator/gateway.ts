@@ -18,6 +18,8 @@ import { createRetryTable, readRetryCounters, releaseRetryLane, retriesInFlight 
 import { RETRY_REASONS } from '../config/resilience-schema.js';
 import { BREAKER_STATE_NAMES } from '../resilience/breaker.js';
 import { BreakerMonitor } from './breaker-monitor.js';
+import { abandonStale, createInflightTable, inflightCounters } from '../shm/inflight-table.js';
+import { tableSeconds } from '../shm/bucket-table.js';
 import { createIdempotencyTable, idempotencyEvictions, releaseIdempotencyLane } from '../shm/idempotency-table.js';
 import { InlineAcceptor } from './inline-acceptor.js';
 import { ControlPlane } from './control-plane.js';
@@ -79,7 +81,8 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   const breakerTable = createBreakerTable(settings.maxNodes);
   const retryTable = createRetryTable(settings.maxNodes, settings.threads);
   // Its pages are only touched once keys are stored: an instance without idempotent routes pays no memory.
-  const idempotencyTable = createIdempotencyTable(settings.idempotencyEntries, settings.idempotencyMaxResponseBytes, Date.now());
+  const inflightTable = createInflightTable(settings.multiplexEntries, settings.multiplexMaxResponseBytes);
+  const idempotencyTable = createIdempotencyTable(settings.idempotencyEntries, settings.idempotencyMaxResponseBytes);
   const topology = new Topology(config, nodeTable, hash32, settings.maxNodes);
   const tenants = new TenantTracker(tenantTable, settings, log, Date.now);
   let current = topology.state;
@@ -111,6 +114,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     breakers: () => breakers.views().map(({ cluster, node, state, score }) => ({ cluster, node, state: BREAKER_STATE_NAMES.indexOf(state), score })),
     breakerTransitions: () => breakers.transitions,
     idempotencyEvictions: () => idempotencyEvictions(idempotencyTable),
+    multiplexShared: () => inflightCounters(inflightTable),
     retries: () =>
       Object.keys(current.config.clusters).map((cluster) => {
         const slot = current.numbering.clusters[cluster]!;
@@ -175,6 +179,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       breakers: breakerTable.buffer,
       retries: retryTable.buffer,
       idempotency: idempotencyTable.buffer,
+      inflight: inflightTable.buffer,
       numbering: current.numbering,
     }),
     log,
@@ -183,6 +188,8 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     onExit: (threadIndex) => {
       releaseRetryLane(retryTable, threadIndex);
       releaseIdempotencyLane(idempotencyTable, threadIndex);
+      // Requests of other threads waiting on its calls go to the node on their own.
+      abandonStale(inflightTable, threadIndex, tableSeconds(Date.now()));
       const released = releaseLane(nodeTable, threadIndex);
       if (released > 0) log.warn({ thread: threadIndex, released }, 'released the in-flight requests of an exited acceptor thread');
     },
@@ -217,6 +224,8 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   const nodeWindows = setInterval(() => {
     nodeMonitor.tick();
     controlPlane.tick();
+    // A call stuck past its deadline leaves no request of another thread waiting on it.
+    abandonStale(inflightTable, -1, tableSeconds(Date.now()));
   }, settings.scoreWindowMs);
   nodeWindows.unref();
   return {

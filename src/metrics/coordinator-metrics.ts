@@ -34,6 +34,7 @@ export interface CoordinatorReadings {
   breakers(): BreakerReading[];
   breakerTransitions(): ReadonlyMap<string, number>;
   idempotencyEvictions(): number;
+  multiplexShared(): { joins: number; bytes: number };
   retries(): RetryReading[];
   runningThreads(): number;
   ringPoints(): { cluster: string; points: number }[];
@@ -122,6 +123,19 @@ export class CoordinatorMetrics {
           const [from, to] = key.split('>') as [string, string];
           this.inc({ from, to }, count);
         }
+      },
+    });
+    new Counter({
+      ...def('ringgate_multiplex_cross_thread_joins_total'),
+      collect() {
+        this.reset();
+        this.inc(readings.multiplexShared().joins);
+      },
+    });
+    new Gauge({
+      ...def('ringgate_multiplex_arena_bytes'),
+      collect() {
+        this.set(readings.multiplexShared().bytes);
       },
     });
     new Counter({

@@ -49,14 +49,24 @@ export const METRICS = {
     help: 'Duplicate writes answered with the stored response of their Idempotency-Key (the node not called)',
     labels: [],
   },
+  ringgate_multiplex_arena_bytes: {
+    type: 'gauge',
+    help: 'Bytes of answers held in the shared response arena for requests of other threads to read',
+    labels: [],
+  },
   ringgate_multiplex_batch_size: {
     type: 'histogram',
     help: "Requests each multiplexed call answered (its leader and the identical reads that joined it), by route: the seeds' gateway_request_batch_size",
     labels: ['route'],
   },
+  ringgate_multiplex_cross_thread_joins_total: {
+    type: 'counter',
+    help: "Reads that waited for another acceptor thread's identical call",
+    labels: [],
+  },
   ringgate_multiplex_fallbacks_total: {
     type: 'counter',
-    help: 'Reads that joined a multiplexed call but went to the node on their own, by reason (not_shareable: Set-Cookie or Cache-Control private/no-store; leader_left)',
+    help: 'Reads that went to the node on their own though multiplexed, by reason (not_shareable: Set-Cookie or Cache-Control private/no-store; leader_left; not_shared: another thread\'s answer too large or not shareable; leader_gone: its thread died or got stuck; table_full)',
     labels: ['reason'],
   },
   ringgate_multiplexed_requests_total: {

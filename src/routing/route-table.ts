@@ -21,6 +21,8 @@ export interface CompiledRoute {
   readonly forwardHeaders: ReadonlySet<string> | null;
   /** Multiplexing: the request headers whose values tell two identical reads apart; null when off. */
   readonly multiplexVary: ReadonlySet<string> | null;
+  /** Multiplexing: how long a call's leader waits for followers before calling (0: not at all). */
+  readonly multiplexHoldMs: number;
 }
 
 /** Headers that make two reads different answers unless a route says otherwise (multiplex.vary). */
@@ -88,6 +90,7 @@ function compileRoute(route: RouteConfig, index: number): CompiledRoute {
     hashHeader,
     forwardHeaders,
     multiplexVary,
+    multiplexHoldMs: multiplex === false || multiplex === true ? 0 : multiplex.holdMs,
   });
 }
 

@@ -8,33 +8,38 @@
  * recently, never one in flight: a claim lasts until its request ends (or its thread dies). Each
  * entry has a fixed slot for its response: the table's bytes are bounded at creation.
  *
- * Layout, Int32 words:
- *   ENTRY_COUNT, SLOT_BYTES, EPOCH_LO, EPOCH_HI      coordinator, once at creation (epoch: ms)
+ * Layout (bucket-table.ts: header, bucket locks, entries, slots), Int32 words:
  *   EVICTIONS   done entries given up for new keys  acceptor Atomics.add(+1) under the bucket lock
  *   USES        claims and replays so far (wraps):  acceptor Atomics.add(+1) per claim and replay
  *               the order of use, and each claim's
  *               identity
- *   per bucket b, one word at LOCKS_OFFSET + b:     acceptors, coordinator: Atomics.compareExchange
- *     0 free, 1 held                                (0 → 1) to take, Atomics.store(0) to give back
- *   per entry e, ENTRY_WORDS at entriesOffset + e × ENTRY_WORDS, all written under the lock:
+ *   per entry e, ENTRY_WORDS, all written under its bucket's lock:
  *     STATE       FREE, IN_FLIGHT or DONE
  *     KEY_LO, KEY_HI, FP_LO, FP_HI   the key's and the request's 64-bit hashes
  *     OWNER       the acceptor lane running it (IN_FLIGHT)
- *     UNTIL       seconds since the epoch a DONE entry expires
+ *     UNTIL       when a DONE entry expires (tableSeconds)
  *     LAST_USED   the USES value of its claim or last replay (eviction order; compared as an age)
  *     CLAIM       the USES value of its claim: completing it must name the same claim
  *     LENGTH      bytes of the stored response (DONE)
- *   then entry e's response, SLOT_BYTES bytes at dataOffset + e × SLOT_BYTES (bytes, not words).
+ *   then entry e's stored response in its slot.
  */
 
-export const ENTRY_COUNT = 0;
-export const SLOT_BYTES = 1;
-export const EPOCH_LO = 2;
-export const EPOCH_HI = 3;
-export const EVICTIONS = 4;
-export const USES = 5;
-export const LOCKS_OFFSET = 16;
-export const WAYS = 8;
+import {
+  attachBucketTable,
+  bucketLock,
+  createBucketTable,
+  entryWord,
+  firstEntry,
+  LOCKS_OFFSET,
+  slotOffset,
+  WAYS,
+  withBucketLock,
+  type BucketTable,
+} from './bucket-table.js';
+
+/** Header words after bucket-table.ts's ENTRY_COUNT and SLOT_BYTES. */
+export const EVICTIONS = 2;
+export const USES = 3;
 
 export const STATE = 0;
 export const KEY_LO = 1;
@@ -54,45 +59,15 @@ export const enum EntryState {
   Done = 2,
 }
 
-export interface IdempotencyTable {
-  readonly buffer: SharedArrayBuffer;
-  readonly words: Int32Array;
-  readonly bytes: Uint8Array;
-  readonly entries: number;
-  readonly slotBytes: number;
-  readonly epochMs: number;
-  readonly entriesOffset: number;
-  /** Byte offset of entry 0's response slot. */
-  readonly dataOffset: number;
-}
-
-function layout(entries: number): { entriesOffset: number; dataOffset: number } {
-  const entriesOffset = LOCKS_OFFSET + entries / WAYS;
-  return { entriesOffset, dataOffset: (entriesOffset + entries * ENTRY_WORDS) * Int32Array.BYTES_PER_ELEMENT };
-}
+export type IdempotencyTable = BucketTable;
 
 /** Coordinator: room for `entries` keys (rounded up to whole buckets), `slotBytes` of response each. */
-export function createIdempotencyTable(entries: number, slotBytes: number, epochMs: number): IdempotencyTable {
-  const count = Math.ceil(entries / WAYS) * WAYS;
-  const buffer = new SharedArrayBuffer(layout(count).dataOffset + count * slotBytes);
-  const words = new Int32Array(buffer);
-  Atomics.store(words, ENTRY_COUNT, count);
-  Atomics.store(words, SLOT_BYTES, slotBytes);
-  Atomics.store(words, EPOCH_LO, epochMs % 2 ** 32 | 0);
-  Atomics.store(words, EPOCH_HI, Math.floor(epochMs / 2 ** 32));
-  return attachIdempotencyTable(buffer);
+export function createIdempotencyTable(entries: number, slotBytes: number): IdempotencyTable {
+  return createBucketTable(entries, slotBytes, ENTRY_WORDS);
 }
 
 export function attachIdempotencyTable(buffer: SharedArrayBuffer): IdempotencyTable {
-  const words = new Int32Array(buffer);
-  const entries = Atomics.load(words, ENTRY_COUNT);
-  const epochMs = (Atomics.load(words, EPOCH_LO) >>> 0) + Atomics.load(words, EPOCH_HI) * 2 ** 32;
-  return { buffer, words, bytes: new Uint8Array(buffer), entries, slotBytes: Atomics.load(words, SLOT_BYTES), epochMs, ...layout(entries) };
-}
-
-/** Seconds since the table's epoch: the unit of UNTIL and LAST_USED. */
-export function tableSeconds(table: IdempotencyTable, nowMs: number): number {
-  return Math.floor((nowMs - table.epochMs) / 1000);
+  return attachBucketTable(buffer, ENTRY_WORDS);
 }
 
 export const enum ClaimResult {
@@ -117,29 +92,15 @@ export interface Claim {
   replay: Buffer | null;
 }
 
-function lockWord(table: IdempotencyTable, key: number): number {
-  return LOCKS_OFFSET + ((key >>> 0) % (table.entries / WAYS));
-}
-
-function lock(words: Int32Array, at: number): void {
-  // Held for a scan of 8 entries and at most one slot copy: spinning is cheaper than sleeping.
-  while (Atomics.compareExchange(words, at, 0, 1) !== 0);
-}
-
-function entryWord(table: IdempotencyTable, entry: number, field: number): number {
-  return table.entriesOffset + entry * ENTRY_WORDS + field;
-}
-
 /**
  * Acceptor on `lane`: the key (keyLo, keyHi) for a request whose fingerprint is (fpLo, fpHi), at
  * `now` (table seconds; a done entry is kept until it expires).
  */
 export function claimKey(table: IdempotencyTable, keyLo: number, keyHi: number, fpLo: number, fpHi: number, lane: number, now: number, into: Claim): void {
   const words = table.words;
-  const lockAt = lockWord(table, keyLo);
-  lock(words, lockAt);
-  try {
-    const first = (lockAt - LOCKS_OFFSET) * WAYS;
+  const lock = bucketLock(table, keyLo);
+  withBucketLock(table, lock, () => {
+    const first = firstEntry(lock);
     const use = Atomics.add(words, USES, 1) + 1;
     let victim = -1;
     let victimAge = -1;
@@ -154,7 +115,7 @@ export function claimKey(table: IdempotencyTable, keyLo: number, keyHi: number, 
           into.result = ClaimResult.InFlight;
         } else {
           words[entryWord(table, entry, LAST_USED)] = use;
-          const start = table.dataOffset + entry * table.slotBytes;
+          const start = slotOffset(table, entry);
           into.replay = Buffer.from(table.bytes.slice(start, start + words[entryWord(table, entry, LENGTH)]!));
           into.result = ClaimResult.Replay;
         }
@@ -178,9 +139,7 @@ export function claimKey(table: IdempotencyTable, keyLo: number, keyHi: number, 
     into.entry = victim;
     into.claim = use;
     into.result = ClaimResult.Claimed;
-  } finally {
-    Atomics.store(words, lockAt, 0);
-  }
+  });
 }
 
 /**
@@ -191,37 +150,33 @@ export function claimKey(table: IdempotencyTable, keyLo: number, keyHi: number, 
  */
 export function completeKey(table: IdempotencyTable, entry: number, keyLo: number, claim: number, response: Uint8Array | null, expires: number): void {
   const words = table.words;
-  const lockAt = lockWord(table, keyLo);
-  lock(words, lockAt);
-  try {
+  withBucketLock(table, bucketLock(table, keyLo), () => {
     const ours = words[entryWord(table, entry, STATE)] === EntryState.InFlight && words[entryWord(table, entry, CLAIM)] === claim;
     if (!ours) return;
     if (response === null || response.byteLength > table.slotBytes) {
       words[entryWord(table, entry, STATE)] = EntryState.Free;
       return;
     }
-    table.bytes.set(response, table.dataOffset + entry * table.slotBytes);
+    table.bytes.set(response, slotOffset(table, entry));
     words[entryWord(table, entry, LENGTH)] = response.byteLength;
     words[entryWord(table, entry, UNTIL)] = expires;
     words[entryWord(table, entry, STATE)] = EntryState.Done;
-  } finally {
-    Atomics.store(words, lockAt, 0);
-  }
+  });
 }
 
 /** Coordinator, once the thread of `lane` has exited: its requests in flight will never complete. */
 export function releaseIdempotencyLane(table: IdempotencyTable, lane: number): number {
   const words = table.words;
   let released = 0;
-  for (let bucket = 0; bucket < table.entries / WAYS; bucket++) {
-    lock(words, LOCKS_OFFSET + bucket);
-    for (let entry = bucket * WAYS; entry < (bucket + 1) * WAYS; entry++) {
-      if (words[entryWord(table, entry, STATE)] === EntryState.InFlight && words[entryWord(table, entry, OWNER)] === lane) {
-        words[entryWord(table, entry, STATE)] = EntryState.Free;
-        released++;
+  for (let entry = 0; entry < table.entries; entry += WAYS) {
+    withBucketLock(table, LOCKS_OFFSET + entry / WAYS, () => {
+      for (let e = entry; e < entry + WAYS; e++) {
+        if (words[entryWord(table, e, STATE)] === EntryState.InFlight && words[entryWord(table, e, OWNER)] === lane) {
+          words[entryWord(table, e, STATE)] = EntryState.Free;
+          released++;
+        }
       }
-    }
-    Atomics.store(words, LOCKS_OFFSET + bucket, 0);
+    });
   }
   return released;
 }

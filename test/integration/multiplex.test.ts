@@ -32,6 +32,7 @@ beforeAll(async () => {
     {
       routes: [
         { prefix: '/m/', cluster: 'c', multiplex: true },
+        { prefix: '/held/', cluster: 'c', multiplex: { holdMs: 300 } },
         { prefix: '/plain/', cluster: 'c' },
       ],
       clusters: { c: { nodes: [{ id: 'm0', url: backend.url }] } },
@@ -119,6 +120,21 @@ describe('multiplexing', () => {
     expect(calls.get('/m/leader-left')).toBe(1);
     // The leader is counted as a client that left (499), once the call it led ended.
     await expect.poll(left).toBe(leftBefore + 1);
+  });
+
+  it('holds a leader for holdMs, so that a read arriving in that time joins its call', async () => {
+    const before = await joined();
+    const first = get('/held/x');
+    const second = get('/held/x');
+    // Whichever arrived first waits out its hold: the other joins before any call is made.
+    await expect.poll(joined).toBe(before + 1);
+    expect(calls.get('/held/x')).toBeUndefined();
+    await expect.poll(() => held.length).toBe(1);
+    releaseAll();
+    const [a, b] = await Promise.all([first, second]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.text).toBe(b.text);
+    expect(calls.get('/held/x')).toBe(1);
   });
 
   it('streams a 10 MiB answer whole to every follower', async () => {

@@ -40,7 +40,7 @@ describe('route table', () => {
   });
 
   it("compiles multiplexing into its vary set: the defaults, a route's own list, or none", () => {
-    const [on, own, off] = compileRoutes([route({ prefix: '/a/', multiplex: true }), route({ prefix: '/b/', multiplex: { vary: ['x-user'] } }), route({ prefix: '/c/' })]).routes;
+    const [on, own, off] = compileRoutes([route({ prefix: '/a/', multiplex: true }), route({ prefix: '/b/', multiplex: { vary: ['x-user'], holdMs: 0 } }), route({ prefix: '/c/' })]).routes;
     expect([...on!.multiplexVary!]).toEqual(['authorization', 'cookie', 'accept', 'accept-encoding', 'accept-language']);
     expect([...own!.multiplexVary!]).toEqual(['x-user']);
     expect(off!.multiplexVary).toBeNull();

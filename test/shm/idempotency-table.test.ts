@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { WAYS } from '../../src/shm/bucket-table.js';
 import { ResponseCapture, decodeResponse } from '../../src/acceptor/stored-response.js';
 import {
   attachIdempotencyTable,
@@ -8,7 +9,6 @@ import {
   createIdempotencyTable,
   idempotencyEvictions,
   releaseIdempotencyLane,
-  WAYS,
   type Claim,
   type IdempotencyTable,
 } from '../../src/shm/idempotency-table.js';
@@ -27,7 +27,7 @@ const done = (table: IdempotencyTable, c: Claim, key: number, answer: string | n
 
 describe('shared idempotency table', () => {
   it('claims a new key, refuses a duplicate in flight, replays it once done, and refuses it for another request', () => {
-    const table = createIdempotencyTable(16, 64, 0);
+    const table = createIdempotencyTable(16, 64);
     const other = attachIdempotencyTable(table.buffer);
     const first = take(table, 7, 100);
     expect(first.result).toBe(ClaimResult.Claimed);
@@ -40,7 +40,7 @@ describe('shared idempotency table', () => {
   });
 
   it('lets a key go when its request failed, or its answer does not fit a slot', () => {
-    const table = createIdempotencyTable(16, 8, 0);
+    const table = createIdempotencyTable(16, 8);
     done(table, take(table, 5, 1), 5, null);
     const second = take(table, 5, 2);
     expect(second.result).toBe(ClaimResult.Claimed);
@@ -49,7 +49,7 @@ describe('shared idempotency table', () => {
   });
 
   it('keeps a claim in flight however long its request runs, and forgets a done key after its TTL', () => {
-    const table = createIdempotencyTable(16, 64, 0);
+    const table = createIdempotencyTable(16, 64);
     const c = take(table, 9, 1);
     expect(take(table, 9, 1, 1_000_000).result).toBe(ClaimResult.InFlight);
     done(table, c, 9, 'x', 100);
@@ -58,7 +58,7 @@ describe('shared idempotency table', () => {
   });
 
   it('completes only the claim it was given: a key claimed anew after a dead thread is not touched', () => {
-    const table = createIdempotencyTable(16, 64, 0);
+    const table = createIdempotencyTable(16, 64);
     const old = take(table, 3, 1, 0, 1);
     releaseIdempotencyLane(table, 1);
     const fresh = take(table, 3, 1, 0, 0);
@@ -69,7 +69,7 @@ describe('shared idempotency table', () => {
   });
 
   it('gives up the least recently used done key when a bucket is full, never one in flight', () => {
-    const table = createIdempotencyTable(WAYS, 64, 0); // one bucket
+    const table = createIdempotencyTable(WAYS, 64); // one bucket
     take(table, 0, 0); // stays in flight
     for (let key = 1; key < WAYS; key++) done(table, take(table, key, key), key, `k${key}`);
     // A replay counts as a use: key 1 is no longer the least recently used, key 2 is.
@@ -83,7 +83,7 @@ describe('shared idempotency table', () => {
   });
 
   it("answers Full when every entry of the bucket is in flight, and takes back a dead thread's claims", () => {
-    const table = createIdempotencyTable(WAYS, 64, 0);
+    const table = createIdempotencyTable(WAYS, 64);
     for (let key = 0; key < WAYS; key++) take(table, key, 0, 0, key % 2);
     expect(take(table, 99, 0).result).toBe(ClaimResult.Full);
     expect(releaseIdempotencyLane(table, 1)).toBe(WAYS / 2);

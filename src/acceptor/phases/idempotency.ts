@@ -4,10 +4,10 @@ import type { BytesDigest, TenantKeyer } from '../../hash.js';
 import { ClaimResult, type Claim } from '../../shm/idempotency-table.js';
 import { statusLine } from '../answers.js';
 import type { IdempotencyStore } from '../idempotency-store.js';
-import { CLIENT_CLOSED_STATUS, type RequestContext } from '../request-context.js';
+import type { RequestContext } from '../request-context.js';
 import { readWholeBody } from '../request-body.js';
 import { decodeResponse, ResponseCapture } from '../stored-response.js';
-import type { ClientListener } from '../uws-adapter.js';
+import { WaitingClient } from '../waiting-client.js';
 import type { Finisher } from './finish.js';
 
 /** The writes an Idempotency-Key guards (draft-ietf-httpapi-idempotency-key-header). */
@@ -57,10 +57,10 @@ export class IdempotencyCheck {
     if (!ctx.hasBody) return this.#decide(ctx, EMPTY, next);
     // The fingerprint covers the whole body: it must fit in memory as one piece.
     if (ctx.chunked || ctx.contentLength > this.#bufferBodyBytes) return next.fail(ctx, 'ERR_BODY_TOO_LARGE');
-    const wait = new BodyWait(ctx, this.#finisher);
+    const wait = new WaitingClient(ctx, this.#finisher);
     ctx.client.attach(wait);
     readWholeBody(ctx.client, ctx.contentLength, (body) => {
-      if (wait.aborted) return;
+      if (wait.left) return;
       ctx.body = body;
       this.#decide(ctx, body, next);
     });
@@ -93,24 +93,4 @@ export class IdempotencyCheck {
       }
     }
   }
-}
-
-/** The client side while a keyed request's body is read: a client that leaves ends it there. */
-class BodyWait implements ClientListener {
-  aborted = false;
-
-  constructor(
-    readonly ctx: RequestContext,
-    readonly finisher: Finisher,
-  ) {}
-
-  clientAborted(): void {
-    this.aborted = true;
-    this.ctx.status = CLIENT_CLOSED_STATUS;
-    this.finisher.finish(this.ctx);
-  }
-
-  clientWritable(): void {}
-
-  beforeLastBytes(): void {}
 }

@@ -1,0 +1,84 @@
+/**
+ * What the set-associative shared tables (idempotency keys, multiplexed calls) have in common:
+ * a header whose first two words are ENTRY_COUNT and SLOT_BYTES (coordinator, once at creation),
+ * one lock word per bucket of WAYS entries from LOCKS_OFFSET (0 free, 1 held: taken with
+ * Atomics.compareExchange, given back with Atomics.store), the entries (`entryWords` Int32 words
+ * each, their fields named in each table's module), then one byte slot per entry. Each table's
+ * module documents its own header words and entry fields.
+ */
+
+export const ENTRY_COUNT = 0;
+export const SLOT_BYTES = 1;
+/** Locks start a cache line (16 words) in, after the header. */
+export const LOCKS_OFFSET = 16;
+export const WAYS = 8;
+
+export interface BucketTable {
+  readonly buffer: SharedArrayBuffer;
+  readonly words: Int32Array;
+  readonly bytes: Uint8Array;
+  readonly entries: number;
+  readonly slotBytes: number;
+  readonly entryWords: number;
+  /** Word offset of entry 0. */
+  readonly entriesOffset: number;
+  /** Byte offset of entry 0's slot. */
+  readonly dataOffset: number;
+}
+
+function layout(entries: number, entryWords: number): { entriesOffset: number; dataOffset: number } {
+  const entriesOffset = LOCKS_OFFSET + entries / WAYS;
+  return { entriesOffset, dataOffset: (entriesOffset + entries * entryWords) * Int32Array.BYTES_PER_ELEMENT };
+}
+
+/** Coordinator: a table of `entries` entries (rounded up to whole buckets) with `slotBytes` each. */
+export function createBucketTable(entries: number, slotBytes: number, entryWords: number): BucketTable {
+  const count = Math.ceil(entries / WAYS) * WAYS;
+  const buffer = new SharedArrayBuffer(layout(count, entryWords).dataOffset + count * slotBytes);
+  const words = new Int32Array(buffer);
+  Atomics.store(words, ENTRY_COUNT, count);
+  Atomics.store(words, SLOT_BYTES, slotBytes);
+  return attachBucketTable(buffer, entryWords);
+}
+
+export function attachBucketTable(buffer: SharedArrayBuffer, entryWords: number): BucketTable {
+  const words = new Int32Array(buffer);
+  const entries = Atomics.load(words, ENTRY_COUNT);
+  return { buffer, words, bytes: new Uint8Array(buffer), entries, slotBytes: Atomics.load(words, SLOT_BYTES), entryWords, ...layout(entries, entryWords) };
+}
+
+/** Word offset of one of entry e's fields. */
+export function entryWord(table: BucketTable, entry: number, field: number): number {
+  return table.entriesOffset + entry * table.entryWords + field;
+}
+
+/** Byte offset of entry e's slot. */
+export function slotOffset(table: BucketTable, entry: number): number {
+  return table.dataOffset + entry * table.slotBytes;
+}
+
+/** The lock word of the bucket a key (its hash's low half) belongs to. */
+export function bucketLock(table: BucketTable, keyLo: number): number {
+  return LOCKS_OFFSET + ((keyLo >>> 0) % (table.entries / WAYS));
+}
+
+/** The first entry of the bucket whose lock word is `lock`. */
+export function firstEntry(lock: number): number {
+  return (lock - LOCKS_OFFSET) * WAYS;
+}
+
+/** Runs `body` holding the lock word `lock`: a scan of one bucket or one slot copy, never I/O. */
+export function withBucketLock<T>(table: BucketTable, lock: number, body: () => T): T {
+  // Held so briefly that spinning is cheaper than sleeping.
+  while (Atomics.compareExchange(table.words, lock, 0, 1) !== 0);
+  try {
+    return body();
+  } finally {
+    Atomics.store(table.words, lock, 0);
+  }
+}
+
+/** Seconds since 2025-01-01 (expiries and deadlines): fits an Int32 for 68 years, the same on every thread. */
+export function tableSeconds(nowMs: number): number {
+  return Math.floor(nowMs / 1000) - 1_735_689_600;
+}

@@ -1,0 +1,206 @@
+/**
+ * Multiplexed calls shared across threads (issue 12, DESIGN's "in-flight table + response arena"):
+ * for each read key being fetched by one thread's call, who leads it, how many requests of other
+ * threads wait for its answer, and, once it came, the answer itself in the entry's arena slot.
+ * Set-associative like the idempotency table: a key's bucket is WAYS entries, changed under the
+ * bucket's lock (compareExchange), never across I/O. Waiting threads sleep on the entry's SEQ word
+ * (Atomics.waitAsync) and are woken with Atomics.notify when the answer is there or will not be.
+ *
+ * Layout (bucket-table.ts: header, bucket locks, entries, slots), Int32 words:
+ *   JOINS        waits for another thread's call,   acceptor Atomics.add(+1) under the lock
+ *                ever
+ *   BYTES        answer bytes held in slots now     acceptor Atomics.add / Atomics.sub under the lock
+ *   per entry e, ENTRY_WORDS, written under its bucket's lock:
+ *     STATE     FREE, LEADING (the call runs), DONE (answer in the slot), FALLBACK (waiters call
+ *               on their own), FAILED (waiters answer CODE)
+ *     KEY_LO, KEY_HI   the read's 64-bit key hash
+ *     OWNER     the lane whose call it is
+ *     DEADLINE  when (tableSeconds) a LEADING entry turns stale (its thread stuck)
+ *     WAITERS   requests of other threads still to read the outcome
+ *     SEQ       bumped (Atomics.add) and notified once the outcome is set: waiters sleep on it
+ *     LENGTH    bytes of the answer in the slot (DONE)
+ *     CODE      the error's index in ANSWERED_CODES (FAILED)
+ *   then entry e's answer in its slot.
+ */
+
+import {
+  attachBucketTable,
+  bucketLock,
+  createBucketTable,
+  entryWord,
+  firstEntry,
+  slotOffset,
+  withBucketLock,
+  type BucketTable,
+  WAYS as WAYS_PER_BUCKET,
+} from './bucket-table.js';
+
+/** Header words after bucket-table.ts's ENTRY_COUNT and SLOT_BYTES. */
+export const JOINS = 2;
+export const BYTES = 3;
+
+export const STATE = 0;
+export const KEY_LO = 1;
+export const KEY_HI = 2;
+export const OWNER = 3;
+export const DEADLINE = 4;
+export const WAITERS = 5;
+export const SEQ = 6;
+export const LENGTH = 7;
+export const CODE = 8;
+export const ENTRY_WORDS = 9;
+
+export const enum CallState {
+  Free = 0,
+  Leading = 1,
+  Done = 2,
+  Fallback = 3,
+  Failed = 4,
+}
+
+export type InflightTable = BucketTable;
+
+/** Coordinator: room for `entries` calls (whole buckets), `slotBytes` of answer each. */
+export function createInflightTable(entries: number, slotBytes: number): InflightTable {
+  return createBucketTable(entries, slotBytes, ENTRY_WORDS);
+}
+
+export function attachInflightTable(buffer: SharedArrayBuffer): InflightTable {
+  return attachBucketTable(buffer, ENTRY_WORDS);
+}
+
+/** Word offset of an entry's SEQ, which waiters sleep on. */
+export function seqWord(table: InflightTable, entry: number): number {
+  return entryWord(table, entry, SEQ);
+}
+
+/** How many requests of other threads wait on an entry now. */
+export function waiters(table: InflightTable, entry: number): number {
+  return Atomics.load(table.words, entryWord(table, entry, WAITERS));
+}
+
+/** What `leadOrWait` found: lead the call (`entry` is ours), wait on another thread's (`seq` to sleep on), or neither. */
+export interface Found {
+  role: 'lead' | 'wait' | 'none';
+  entry: number;
+  seq: number;
+}
+
+/**
+ * Acceptor on `lane`, a read with key (keyLo, keyHi) that no call of its own thread serves: wait
+ * for another thread's call of it, or lead a new one (an entry free, or done and read by all),
+ * or neither (every entry of the bucket busy: the read calls on its own).
+ */
+export function leadOrWait(table: InflightTable, keyLo: number, keyHi: number, lane: number, now: number, deadline: number, into: Found): void {
+  const words = table.words;
+  const lock = bucketLock(table, keyLo);
+  withBucketLock(table, lock, () => {
+    const first = firstEntry(lock);
+    let free = -1;
+    for (let entry = first; entry < first + WAYS_PER_BUCKET; entry++) {
+      const state = words[entryWord(table, entry, STATE)]!;
+      const waiters = words[entryWord(table, entry, WAITERS)]!;
+      const leading = state === CallState.Leading && words[entryWord(table, entry, DEADLINE)]! > now;
+      if (leading && words[entryWord(table, entry, KEY_LO)] === keyLo && words[entryWord(table, entry, KEY_HI)] === keyHi && words[entryWord(table, entry, OWNER)] !== lane) {
+        words[entryWord(table, entry, WAITERS)] = waiters + 1;
+        Atomics.add(words, JOINS, 1);
+        into.role = 'wait';
+        into.entry = entry;
+        into.seq = Atomics.load(words, entryWord(table, entry, SEQ));
+        return;
+      }
+      if (free < 0 && !leading && waiters === 0 && state !== CallState.Leading) free = entry;
+    }
+    into.role = free < 0 ? 'none' : 'lead';
+    if (free < 0) return;
+    release(table, free);
+    words.set([CallState.Leading, keyLo, keyHi, lane, deadline, 0], entryWord(table, free, 0));
+    into.entry = free;
+  });
+}
+
+/** Under the lock: an entry read by everyone gives its bytes back. */
+function release(table: InflightTable, entry: number): void {
+  const words = table.words;
+  if (words[entryWord(table, entry, STATE)] === CallState.Done) Atomics.sub(words, BYTES, words[entryWord(table, entry, LENGTH)]!);
+  words[entryWord(table, entry, STATE)] = CallState.Free;
+}
+
+/** Sets a leading entry's outcome (if it is still `lane`'s) and wakes its waiters. */
+function settle(table: InflightTable, entry: number, keyLo: number, lane: number, outcome: (at: number) => void): void {
+  const words = table.words;
+  withBucketLock(table, bucketLock(table, keyLo), () => {
+    if (words[entryWord(table, entry, STATE)] !== CallState.Leading || words[entryWord(table, entry, OWNER)] !== lane) return;
+    outcome(entryWord(table, entry, 0));
+    // No one waits: nothing to keep.
+    if (words[entryWord(table, entry, WAITERS)] === 0) release(table, entry);
+  });
+  Atomics.add(words, entryWord(table, entry, SEQ), 1);
+  Atomics.notify(words, entryWord(table, entry, SEQ));
+}
+
+/** Leader: the answer, whole; too large for a slot → waiters call on their own. */
+export function finishCall(table: InflightTable, entry: number, keyLo: number, lane: number, answer: Uint8Array | null): void {
+  settle(table, entry, keyLo, lane, (at) => {
+    const words = table.words;
+    if (answer === null || answer.byteLength > table.slotBytes) {
+      words[at + STATE] = CallState.Fallback;
+      return;
+    }
+    table.bytes.set(answer, slotOffset(table, entry));
+    words[at + LENGTH] = answer.byteLength;
+    Atomics.add(words, BYTES, answer.byteLength);
+    words[at + STATE] = CallState.Done;
+  });
+}
+
+/** Leader: the call failed with the error of index `code`; waiters answer it too. */
+export function failCall(table: InflightTable, entry: number, keyLo: number, lane: number, code: number): void {
+  settle(table, entry, keyLo, lane, (at) => {
+    table.words[at + CODE] = code;
+    table.words[at + STATE] = CallState.Failed;
+  });
+}
+
+/** Leader: its answer will not be shared (or the call ended without one): waiters call on their own. */
+export function abandonCall(table: InflightTable, entry: number, keyLo: number, lane: number): void {
+  settle(table, entry, keyLo, lane, (at) => {
+    table.words[at + STATE] = CallState.Fallback;
+  });
+}
+
+/** A waiter woke (or gave up): the outcome, with a DONE entry's answer copied out; the entry is let go by its last waiter. */
+export function readOutcome(table: InflightTable, entry: number, keyLo: number): { state: CallState; code: number; answer: Buffer | null } {
+  const words = table.words;
+  return withBucketLock(table, bucketLock(table, keyLo), () => {
+    const state = words[entryWord(table, entry, STATE)]! as CallState;
+    const start = slotOffset(table, entry);
+    const answer = state === CallState.Done ? Buffer.from(table.bytes.slice(start, start + words[entryWord(table, entry, LENGTH)]!)) : null;
+    const code = words[entryWord(table, entry, CODE)]!;
+    const waiters = words[entryWord(table, entry, WAITERS)]! - 1;
+    words[entryWord(table, entry, WAITERS)] = waiters;
+    if (waiters === 0 && state !== CallState.Leading) release(table, entry);
+    return { state, code, answer };
+  });
+}
+
+/** Coordinator: calls led by `lane` (its thread exited) or past their deadline will never settle: their waiters call on their own. */
+export function abandonStale(table: InflightTable, lane: number, now: number): number {
+  const words = table.words;
+  let abandoned = 0;
+  for (let entry = 0; entry < table.entries; entry++) {
+    const at = entryWord(table, entry, 0);
+    if (Atomics.load(words, at + STATE) !== CallState.Leading) continue;
+    const stale = Atomics.load(words, at + OWNER) === lane || Atomics.load(words, at + DEADLINE) <= now;
+    if (!stale) continue;
+    settle(table, entry, Atomics.load(words, at + KEY_LO), Atomics.load(words, at + OWNER), () => {
+      words[at + STATE] = CallState.Fallback;
+    });
+    abandoned++;
+  }
+  return abandoned;
+}
+
+export function inflightCounters(table: InflightTable): { joins: number; bytes: number } {
+  return { joins: Atomics.load(table.words, JOINS) >>> 0, bytes: Atomics.load(table.words, BYTES) };
+}

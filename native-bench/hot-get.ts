@@ -55,7 +55,7 @@ function candidatesFromEnv(env: NodeJS.ProcessEnv, multiplex: boolean): Candidat
 }
 
 /** Starts a gateway in front of the nodes and resolves once it relays a request. */
-async function startGateway(candidate: Candidate, dir: string, port: number, nodePorts: readonly number[]): Promise<Started> {
+async function startGateway(candidate: Candidate, dir: string, port: number, nodePorts: readonly number[], connections: number): Promise<Started> {
   const url = `http://127.0.0.1:${port}${hotPaths(1)[0]}`;
   if (candidate === 'ringgate' || candidate === 'ringgate-multiplex-off') {
     const multiplex = candidate === 'ringgate';
@@ -78,7 +78,10 @@ async function startGateway(candidate: Candidate, dir: string, port: number, nod
     return started;
   }
   const proxyDir = join(dir, candidate);
-  const started = startNginx(candidate, proxyDir, nginxProxyConf(proxyDir, port, nodePorts), PINNED.proxy);
+  // As many idle upstream connections as the load has clients (the main bench's 128 is for -c64):
+  // with fewer, nginx closes the surplus after each burst and reopens connections all run long.
+  const keepalive = Math.max(128, connections);
+  const started = startNginx(candidate, proxyDir, nginxProxyConf(proxyDir, port, nodePorts, keepalive), PINNED.proxy);
   await waitForHttp(url, started);
   return started;
 }
@@ -110,7 +113,7 @@ async function runOnce(candidate: Candidate, round: number, dir: string, opts: O
   try {
     const backend = await startHotGetBackend(nodePorts, opts.delayMs, PINNED.upstream);
     started.push(backend.proc);
-    const gateway = await startGateway(candidate, runDir, port, nodePorts);
+    const gateway = await startGateway(candidate, runDir, port, nodePorts, opts.connections);
     started.push(gateway);
     await checkHotGet(port, opts.paths, candidate);
     const load = (seconds: number) => () =>
@@ -131,7 +134,8 @@ function describe(opts: Options, candidates: readonly Candidate[]): string {
     `${opts.delayMs} ms late with 1 KiB, counting what it receives). wrk -t1 -c${opts.connections}, GET of ${opts.paths.length} URLs ` +
     `(${opts.paths.join(', ')}) in turn, all for tenant \`hot\`. Pinned: the gateway on CPU 0, backend and wrk on CPU 1. ` +
     `${opts.rounds} interleaved round${opts.rounds === 1 ? '' : 's'} of ${opts.warmupSeconds} s warm-up + ${opts.seconds} s measured, every process started afresh ` +
-    `for each run. nginx and HAProxy: the main bench's configs over the ${NODES} nodes (round robin, upstream keep-alive, no cache). ` +
+    `for each run. nginx and HAProxy: the main bench's configs over the ${NODES} nodes (round robin, upstream keep-alive, no cache; ` +
+    `nginx keeps up to ${Math.max(128, opts.connections)} idle upstream connections). ` +
     `ringgate: ${describeCheckout(ROOT)}, 1 thread, one route \`/\` with \`"multiplex": true\` (${LABELS.ringgate}) or without the key ` +
     `(${LABELS['ringgate-multiplex-off']}), defaults otherwise.${multiplexNote}`
   );

@@ -91,13 +91,15 @@ const portList = (ports: number | readonly number[]): readonly number[] => (type
 /**
  * nginx as a reverse proxy: 1 worker, HTTP/1.1 upstream keep-alive, buffers sized for 64 KiB, and
  * the X-Forwarded-* headers ringgate sets, so both do the same header work. Over several nodes,
- * nginx's default round robin.
+ * nginx's default round robin. `keepalive`: idle upstream connections nginx keeps (it closes the
+ * ones beyond it); a load with more connections than that should raise it, or nginx keeps opening
+ * new upstream connections under load.
  */
-export function nginxProxyConf(dir: string, port: number, upstreamPorts: number | readonly number[]): string {
+export function nginxProxyConf(dir: string, port: number, upstreamPorts: number | readonly number[], keepalive = 128): string {
   const servers = portList(upstreamPorts).map((p) => `server 127.0.0.1:${p}; `).join('');
   return `worker_processes 1;${nginxCommon(dir)}
 http {${nginxHttpCommon(dir)}
-  upstream backend { ${servers}keepalive 128; keepalive_requests 10000000; }
+  upstream backend { ${servers}keepalive ${keepalive}; keepalive_requests 10000000; }
   server {
     listen 127.0.0.1:${port} backlog=4096;
     location / {

@@ -85,14 +85,21 @@ export async function upstreamRequests(port: number): Promise<number> {
   return Number(counts[3]);
 }
 
+/** One port, or several: the nodes of a cluster (hot-get puts nginx and HAProxy over three). */
+const portList = (ports: number | readonly number[]): readonly number[] => (typeof ports === 'number' ? [ports] : ports);
+
 /**
  * nginx as a reverse proxy: 1 worker, HTTP/1.1 upstream keep-alive, buffers sized for 64 KiB, and
- * the X-Forwarded-* headers ringgate sets, so both do the same header work.
+ * the X-Forwarded-* headers ringgate sets, so both do the same header work. Over several nodes,
+ * nginx's default round robin. `keepalive`: idle upstream connections nginx keeps (it closes the
+ * ones beyond it); a load with more connections than that should raise it, or nginx keeps opening
+ * new upstream connections under load.
  */
-export function nginxProxyConf(dir: string, port: number, upstreamPort: number): string {
+export function nginxProxyConf(dir: string, port: number, upstreamPorts: number | readonly number[], keepalive = 128): string {
+  const servers = portList(upstreamPorts).map((p) => `server 127.0.0.1:${p}; `).join('');
   return `worker_processes 1;${nginxCommon(dir)}
 http {${nginxHttpCommon(dir)}
-  upstream backend { server 127.0.0.1:${upstreamPort}; keepalive 128; keepalive_requests 10000000; }
+  upstream backend { ${servers}keepalive ${keepalive}; keepalive_requests 10000000; }
   server {
     listen 127.0.0.1:${port} backlog=4096;
     location / {
@@ -111,8 +118,12 @@ http {${nginxHttpCommon(dir)}
 `;
 }
 
-/** HAProxy: 1 thread, keep-alive both sides, idle upstream connections reused, X-Forwarded-* as ringgate. */
-export function haproxyConf(port: number, upstreamPort: number): string {
+/**
+ * HAProxy: 1 thread, keep-alive both sides, idle upstream connections reused, X-Forwarded-* as
+ * ringgate. Over several nodes, HAProxy's default round robin.
+ */
+export function haproxyConf(port: number, upstreamPorts: number | readonly number[]): string {
+  const ports = portList(upstreamPorts);
   return `global
   nbthread 1
   maxconn 4096
@@ -130,6 +141,6 @@ frontend fe
   http-request set-header X-Forwarded-Host %[req.hdr(host)]
   default_backend be
 backend be
-  server upstream 127.0.0.1:${upstreamPort}
+${ports.map((p, i) => `  server ${ports.length === 1 ? 'upstream' : `n${i}`} 127.0.0.1:${p}`).join('\n')}
 `;
 }

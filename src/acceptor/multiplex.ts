@@ -26,17 +26,26 @@ function shareable(headers: readonly Buffer[]): boolean {
   return true;
 }
 
+/** A body up to this size reaches followers in one write with its head; a larger one streams. */
+const WHOLE_BODY_BYTES = 64 * 1024;
+
 /**
  * One call to a node shared by identical reads of one thread (issue 12): the leader's request
  * makes it (with its retries, breaker and timeouts); followers that joined before the answer's
- * head get its status, headers and body as they stream. The leader's exchange reports each event
- * here. Followers get the body with chunked framing: uWS buffers what a slow one cannot take yet,
- * so one slow follower never holds the others (or the node) back.
+ * head get its status, headers and body. The leader's exchange reports each event here. A small
+ * body (most reads) goes to each follower with its head in one write once complete; a larger one
+ * streams with chunked framing, and uWS buffers what a slow follower cannot take yet, so one slow
+ * follower never holds the others (or the node) back.
  */
 export class Batch {
   readonly followers: RequestContext[] = [];
   #noBody = false;
   #abandon: (() => void) | null = null;
+  #line = '';
+  #headers: readonly Buffer[] = [];
+  /** The body so far, while it is small enough to send whole; null once streaming. */
+  #pending: Buffer[] | null = [];
+  #pendingBytes = 0;
 
   constructor(
     readonly key: string,
@@ -77,23 +86,41 @@ export class Batch {
       return;
     }
     this.#noBody = noBody;
-    for (const ctx of this.followers) {
-      ctx.status = status;
-      ctx.client.startResponse(line, headers, -1);
-    }
+    this.#line = line;
+    this.#headers = headers;
+    for (const ctx of this.followers) ctx.status = status;
   }
 
   chunk(chunk: Buffer): void {
-    for (const ctx of this.followers) ctx.client.write(chunk);
     this.shared?.chunk(chunk);
+    const pending = this.#pending;
+    if (pending === null) {
+      for (const ctx of this.followers) ctx.client.write(chunk);
+      return;
+    }
+    pending.push(Buffer.from(chunk));
+    this.#pendingBytes += chunk.length;
+    if (this.#pendingBytes <= WHOLE_BODY_BYTES) return;
+    // Too large to hold: stream from here on.
+    this.#pending = null;
+    for (const ctx of this.followers) {
+      ctx.client.startResponse(this.#line, this.#headers, -1);
+      for (const piece of pending) ctx.client.write(piece);
+    }
   }
 
   /** The answer is complete: so is every follower's. */
   end(reportedLength: number | undefined): void {
     this.shared?.end();
     const followers = this.followers.splice(0);
+    const whole = this.#pending === null || this.#noBody ? null : Buffer.concat(this.#pending, this.#pendingBytes);
     for (const ctx of followers) {
-      ctx.client.end(this.#noBody, reportedLength);
+      if (whole !== null) {
+        ctx.client.answerStored(this.#line, this.#headers, whole);
+      } else {
+        if (this.#pending !== null) ctx.client.startResponse(this.#line, this.#headers, -1);
+        ctx.client.end(this.#noBody, reportedLength);
+      }
       this.home.recorder.recordCallSaved(ctx.routeIndex);
       this.home.ending.finish(ctx);
     }

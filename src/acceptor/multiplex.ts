@@ -10,21 +10,24 @@ import type { SharedCalls, SharedLead } from './shared-calls.js';
 
 
 
-const SET_COOKIE = Buffer.from('set-cookie');
-const CACHE_CONTROL = Buffer.from('cache-control');
-
-/** An answer that must not reach anyone but its own client: it sets a cookie, or says private / no-store. */
-function shareable(headers: readonly Buffer[]): boolean {
+/**
+ * An answer that must not reach anyone but its own client: it sets a cookie, says private or
+ * no-store, or varies on a request header the key does not hold (Vary: *, or one outside `vary`).
+ */
+function shareable(headers: readonly Buffer[], vary: ReadonlySet<string>): boolean {
   for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    if (name.length === SET_COOKIE.length && name.toString('latin1').toLowerCase() === 'set-cookie') return false;
-    if (name.length === CACHE_CONTROL.length && name.toString('latin1').toLowerCase() === 'cache-control') {
-      const value = headers[i + 1]!.toString('latin1').toLowerCase();
-      if (value.includes('private') || value.includes('no-store')) return false;
-    }
+    const name = headers[i]!.toString('latin1').toLowerCase();
+    if (name === 'set-cookie') return false;
+    if (name !== 'cache-control' && name !== 'vary') continue;
+    const value = headers[i + 1]!.toString('latin1').toLowerCase();
+    if (name === 'cache-control' && (value.includes('private') || value.includes('no-store'))) return false;
+    if (name === 'vary' && value.split(',').some((field) => !vary.has(field.trim()))) return false;
   }
   return true;
 }
+
+/** Requests whose answer depends on what the client holds (a range, a validator): never shared. */
+const CONDITIONAL = new Set(['range', 'if-range', 'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since']);
 
 /** A body up to this size reaches followers in one write with its head; a larger one streams. */
 const WHOLE_BODY_BYTES = 64 * 1024;
@@ -53,6 +56,8 @@ export class Batch {
     readonly home: LocalBatches,
     /** Other threads' requests may wait on this call too; null: this thread's alone. */
     readonly shared: SharedLead | null,
+    /** The route's vary headers: an answer varying on another is not shared. */
+    readonly vary: ReadonlySet<string>,
   ) {}
 
   join(ctx: RequestContext): void {
@@ -77,8 +82,8 @@ export class Batch {
   head(status: number, line: string, headers: readonly Buffer[], noBody: boolean): void {
     this.close();
     this.home.recorder.recordBatchSize(this.leader.routeIndex, 1 + this.followers.length);
-    const share = shareable(headers);
-    this.shared?.head(status, headers, share);
+    const share = shareable(headers, this.vary);
+    this.shared?.head(status, headers, share, noBody);
     if (!share) {
       const followers = this.followers.splice(0);
       if (followers.length > 0) this.home.recorder.recordFallback('not_shareable', followers.length);
@@ -128,6 +133,8 @@ export class Batch {
 
   /** The call failed before any answer: every follower gets the same error. */
   fail(code: AnsweredCode): void {
+    // Followers already streaming part of an answer can only be cut off.
+    if (this.#pending === null) return this.truncate();
     this.close();
     this.shared?.fail(code);
     const followers = this.followers.splice(0);
@@ -222,6 +229,7 @@ export class LocalBatches {
    */
   joinOrLead(ctx: RequestContext, vary: ReadonlySet<string>): boolean {
     const key = requestKey(ctx, vary);
+    if (key === null) return false;
     const open = this.#open.get(key);
     if (open !== undefined) {
       open.join(ctx);
@@ -229,7 +237,7 @@ export class LocalBatches {
     }
     const shared = this.shared?.waitOrLead(ctx, key) ?? null;
     if (shared === 'wait') return true;
-    const batch = new Batch(key, ctx, this, shared);
+    const batch = new Batch(key, ctx, this, shared, vary);
     this.#open.set(key, batch);
     ctx.batch = batch;
     return false;
@@ -238,19 +246,20 @@ export class LocalBatches {
   forget(batch: Batch): void {
     if (this.#open.get(batch.key) === batch) this.#open.delete(batch.key);
   }
-
-  get size(): number {
-    return this.#open.size;
-  }
 }
 
 /**
  * What makes two reads the same: method, Host, normalized target, tenant, and the values of the
- * route's vary headers among those forwarded (one not forwarded cannot change the answer).
+ * route's vary headers among those forwarded (one not forwarded cannot change the answer). Null
+ * for a range or conditional request, which is never shared.
  */
-function requestKey(ctx: RequestContext, vary: ReadonlySet<string>): string {
+function requestKey(ctx: RequestContext, vary: ReadonlySet<string>): string | null {
   let key = `${ctx.method}\n${ctx.host}\n${ctx.target}\n${ctx.tenant}`;
   const headers = ctx.headers;
-  for (let i = 0; i < headers.length; i += 2) if (vary.has(headers[i]!)) key += `\n${headers[i]}:${headers[i + 1]}`;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (CONDITIONAL.has(name)) return null;
+    if (vary.has(name)) key += `\n${name}:${headers[i + 1]}`;
+  }
   return key;
 }

@@ -13,6 +13,8 @@ import {
   waiters,
   type Found,
   type InflightTable,
+  type Lead,
+  type Outcome,
 } from '../shm/inflight-table.js';
 import { errorJson, errorStatus, statusLine } from './answers.js';
 import type { Continuation } from './phases/idempotency.js';
@@ -29,18 +31,20 @@ export class SharedLead {
 
   constructor(
     readonly calls: SharedCalls,
-    readonly entry: number,
-    readonly keyLo: number,
+    readonly lead: Lead,
+    /** The full request key, written before the answer: a waiter whose key only hashed alike reads no answer. */
+    readonly key: string,
     readonly capture: ResponseCapture,
   ) {}
 
-  /** Requests of other threads waiting on it now. */
+  /** Requests of other threads waiting on it now (0 once settled: the entry may be another call's). */
   get waiters(): number {
-    return waiters(this.calls.table, this.entry);
+    return this.#settled ? 0 : waiters(this.calls.table, this.lead.entry);
   }
 
-  head(status: number, headers: readonly Buffer[], share: boolean): void {
-    if (!share) return this.abandon();
+  /** An answer without a body (HEAD, 204, 304) is not shared across threads: its framing is not in the arena. */
+  head(status: number, headers: readonly Buffer[], share: boolean, noBody: boolean): void {
+    if (!share || noBody) return this.abandon();
     this.capture.start(status, headers);
   }
 
@@ -54,21 +58,38 @@ export class SharedLead {
   end(): void {
     if (this.#settled) return;
     this.#settled = true;
-    finishCall(this.calls.table, this.entry, this.keyLo, this.calls.lane, this.capture.encode(true));
+    const answer = this.capture.encode(true);
+    finishCall(this.calls.table, this.lead, this.calls.reclaimAt(), answer === null ? null : withKey(this.key, answer));
   }
 
   fail(code: AnsweredCode): void {
     if (this.#settled) return;
     this.#settled = true;
-    failCall(this.calls.table, this.entry, this.keyLo, this.calls.lane, ANSWERED_CODES.indexOf(code));
+    failCall(this.calls.table, this.lead, this.calls.reclaimAt(), ANSWERED_CODES.indexOf(code));
   }
 
   /** No answer to share (not shareable, too large, broken, or the leader left): waiters call on their own. */
   abandon(): void {
     if (this.#settled) return;
     this.#settled = true;
-    abandonCall(this.calls.table, this.entry, this.keyLo, this.calls.lane);
+    abandonCall(this.calls.table, this.lead, this.calls.reclaimAt());
   }
+}
+
+/** The arena record: u32 key length, the key, then the encoded answer (stored-response.ts). */
+function withKey(key: string, answer: Buffer): Buffer {
+  const keyBytes = Buffer.from(key);
+  const out = Buffer.allocUnsafe(4 + keyBytes.length + answer.length);
+  out.writeUInt32BE(keyBytes.length, 0);
+  keyBytes.copy(out, 4);
+  answer.copy(out, 4 + keyBytes.length);
+  return out;
+}
+
+/** The answer of an arena record, if it is for `key`; null for another key that hashed alike. */
+function answerFor(key: string, record: Buffer): Buffer | null {
+  const length = record.readUInt32BE(0);
+  return record.toString('utf8', 4, 4 + length) === key ? record.subarray(4 + length) : null;
 }
 
 /**
@@ -103,26 +124,35 @@ export class SharedCalls {
       this.recorder.recordFallback('table_full', 1);
       return null;
     }
-    if (found.role === 'lead') return new SharedLead(this, found.entry, keyLo, new ResponseCapture(this.table.slotBytes));
+    if (found.role === 'lead') {
+      return new SharedLead(this, { entry: found.entry, keyLo, lane: this.lane, seq: found.seq }, key, new ResponseCapture(this.table.slotBytes));
+    }
     this.recorder.recordMultiplexed(ctx.routeIndex);
-    this.#wait(ctx, found.entry, found.seq, keyLo);
+    this.#wait(ctx, key, found.entry, found.seq, keyLo);
     return 'wait';
   }
 
-  #wait(ctx: RequestContext, entry: number, seq: number, keyLo: number): void {
+  /** Until when a settled entry waits for its readers: the wait's own limit, and a second. */
+  reclaimAt(): number {
+    return tableSeconds(Date.now()) + Math.ceil(this.waitMs / 1000) + 1;
+  }
+
+  #wait(ctx: RequestContext, key: string, entry: number, seq: number, keyLo: number): void {
     const waiter = new WaitingClient(ctx, this.ending);
     ctx.client.attach(waiter);
     const words = this.table.words;
     const result = waitAsync(words, seqWord(this.table, entry), seq, this.waitMs);
-    if (result.async) void (result.value as Promise<string>).then(() => this.#outcome(ctx, entry, keyLo, waiter));
-    else queueMicrotask(() => this.#outcome(ctx, entry, keyLo, waiter));
+    const read = (): void => this.#outcome(ctx, key, readOutcome(this.table, entry, keyLo, seq), waiter);
+    if (result.async) void (result.value as Promise<string>).then(read);
+    else queueMicrotask(read);
   }
 
-  #outcome(ctx: RequestContext, entry: number, keyLo: number, waiter: WaitingClient): void {
-    const { state, code, answer } = readOutcome(this.table, entry, keyLo);
+  #outcome(ctx: RequestContext, key: string, outcome: Outcome, waiter: WaitingClient): void {
     if (waiter.left) return;
-    if (state === CallState.Done) {
-      const stored = decodeResponse(answer!);
+    const { state, code } = outcome;
+    const answer = state === CallState.Done ? answerFor(key, outcome.answer!) : null;
+    if (answer !== null) {
+      const stored = decodeResponse(answer);
       ctx.status = stored.status;
       ctx.client.answerStored(statusLine(stored.status), stored.headers, stored.body);
       this.recorder.recordCallSaved(ctx.routeIndex);
@@ -135,8 +165,8 @@ export class SharedCalls {
       ctx.client.answerJson(statusLine(ctx.status), errorJson(failure), false);
       return this.ending.finish(ctx);
     }
-    // Not shareable, too large, broken, or still leading at the deadline (a stuck or dead leader).
-    this.recorder.recordFallback(state === CallState.Leading ? 'leader_gone' : 'not_shared', 1);
+    // Not shareable, too large, broken, another key's answer, or no outcome by the deadline (a stuck or dead leader).
+    this.recorder.recordFallback(state === CallState.Done || state === CallState.Fallback ? 'not_shared' : 'leader_gone', 1);
     this.continuation.resume(ctx);
   }
 }

@@ -48,6 +48,15 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   #finished = false;
   /** The client left while a keyed write ran: the answer is still read, for the key's replay. */
   #clientGone = false;
+  /** Every client of a multiplexed call left: we stopped it. */
+  #abandoned = false;
+  /** Stops a multiplexed call whose every client left; not the node's failure. */
+  readonly #stopForNobody = (): void => {
+    this.#abandoned = true;
+    if (this.#abortUpstream !== null) this.#abortUpstream(new Error('every client left'));
+    // Not on a connection yet: it ends now, and is aborted once it connects.
+    else this.#finish(undefined);
+  };
   #nodeDone = false;
   /** Forwarded response headers as undici's raw [name, value, …] Buffers. */
   #headers: Buffer[] = [];
@@ -155,7 +164,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   onError(err: Error): void {
     if (this.#finished) return;
     if (this.#clientGone) {
-      this.#finish(classifyUpstreamError(err));
+      // Every client left and we stopped the call: nothing to say of the node.
+      if (this.#abandoned) return this.#finish(undefined);
+      const code = classifyUpstreamError(err);
+      // Followers that got part of the answer must not see it end whole, nor an error inside it.
+      if (this.#ctx.status !== 0) this.#ctx.batch?.truncate();
+      else this.#ctx.batch?.fail(code);
+      this.#finish(code);
       return;
     }
     if (this.#client.aborted) {
@@ -233,8 +248,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     this.#ctx.status = CLIENT_CLOSED_STATUS;
     // A keyed write already sent runs to its end: the node may have done it, and a duplicate
     // must get its answer, not do it again. A multiplexed call goes on for its followers.
-    if (this.#ctx.heldKey !== null || this.#ctx.batch?.leaderGone(() => this.#abortUpstream?.(new Error('every client left'))) === true) {
+    if (this.#ctx.heldKey !== null || this.#ctx.batch?.leaderGone(this.#stopForNobody) === true) {
       this.#clientGone = true;
+      // Nothing waits for this client's socket to drain any more: read on, or end now.
+      if (this.#completeWhenWritable) this.#endResponse();
+      else this.#resumeUpstream?.();
       return;
     }
     this.#abortUpstream?.(new Error('client closed the request'));

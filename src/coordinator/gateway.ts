@@ -82,6 +82,8 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   const retryTable = createRetryTable(settings.maxNodes, settings.threads);
   // Its pages are only touched once keys are stored: an instance without idempotent routes pays no memory.
   const inflightTable = createInflightTable(settings.multiplexEntries, settings.multiplexMaxResponseBytes);
+  // When an abandoned call's entry may be reclaimed from waiters that never read it: as long as a waiter waits.
+  const reclaimAt = (): number => tableSeconds(Date.now()) + Math.ceil(settings.upstreamTimeoutMs / 1000) + 2;
   const idempotencyTable = createIdempotencyTable(settings.idempotencyEntries, settings.idempotencyMaxResponseBytes);
   const topology = new Topology(config, nodeTable, hash32, settings.maxNodes);
   const tenants = new TenantTracker(tenantTable, settings, log, Date.now);
@@ -189,7 +191,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       releaseRetryLane(retryTable, threadIndex);
       releaseIdempotencyLane(idempotencyTable, threadIndex);
       // Requests of other threads waiting on its calls go to the node on their own.
-      abandonStale(inflightTable, threadIndex, tableSeconds(Date.now()));
+      abandonStale(inflightTable, threadIndex, tableSeconds(Date.now()), reclaimAt());
       const released = releaseLane(nodeTable, threadIndex);
       if (released > 0) log.warn({ thread: threadIndex, released }, 'released the in-flight requests of an exited acceptor thread');
     },
@@ -225,7 +227,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     nodeMonitor.tick();
     controlPlane.tick();
     // A call stuck past its deadline leaves no request of another thread waiting on it.
-    abandonStale(inflightTable, -1, tableSeconds(Date.now()));
+    abandonStale(inflightTable, -1, tableSeconds(Date.now()), reclaimAt());
   }, settings.scoreWindowMs);
   nodeWindows.unref();
   return {

@@ -15,9 +15,12 @@
  *               on their own), FAILED (waiters answer CODE)
  *     KEY_LO, KEY_HI   the read's 64-bit key hash
  *     OWNER     the lane whose call it is
- *     DEADLINE  when (tableSeconds) a LEADING entry turns stale (its thread stuck)
+ *     DEADLINE  when (tableSeconds) a LEADING entry turns stale (its thread stuck), and a settled
+ *               one is reclaimed from waiters that never read it (their thread died)
  *     WAITERS   requests of other threads still to read the outcome
- *     SEQ       bumped (Atomics.add) and notified once the outcome is set: waiters sleep on it
+ *     SEQ       the entry's generation: a lead settles at the value it started with, and bumps it
+ *               (Atomics.store, under the lock) then notifies; waiters sleep on it; a reclaim
+ *               bumps it too, so a late reader of a reused entry reads nothing
  *     LENGTH    bytes of the answer in the slot (DONE)
  *     CODE      the error's index in ANSWERED_CODES (FAILED)
  *   then entry e's answer in its slot.
@@ -79,7 +82,7 @@ export function waiters(table: InflightTable, entry: number): number {
   return Atomics.load(table.words, entryWord(table, entry, WAITERS));
 }
 
-/** What `leadOrWait` found: lead the call (`entry` is ours), wait on another thread's (`seq` to sleep on), or neither. */
+/** What `leadOrWait` found: lead the call (`entry` is ours), wait on another thread's, or neither; `seq`: the entry's generation. */
 export interface Found {
   role: 'lead' | 'wait' | 'none';
   entry: number;
@@ -88,7 +91,7 @@ export interface Found {
 
 /**
  * Acceptor on `lane`, a read with key (keyLo, keyHi) that no call of its own thread serves: wait
- * for another thread's call of it, or lead a new one (an entry free, or done and read by all),
+ * for another thread's call of it, or lead a new one (an entry free, or settled and read by all),
  * or neither (every entry of the bucket busy: the read calls on its own).
  */
 export function leadOrWait(table: InflightTable, keyLo: number, keyHi: number, lane: number, now: number, deadline: number, into: Found): void {
@@ -106,16 +109,17 @@ export function leadOrWait(table: InflightTable, keyLo: number, keyHi: number, l
         Atomics.add(words, JOINS, 1);
         into.role = 'wait';
         into.entry = entry;
-        into.seq = Atomics.load(words, entryWord(table, entry, SEQ));
+        into.seq = words[entryWord(table, entry, SEQ)]!;
         return;
       }
-      if (free < 0 && !leading && waiters === 0 && state !== CallState.Leading) free = entry;
+      if (free < 0 && waiters === 0 && state !== CallState.Leading) free = entry;
     }
     into.role = free < 0 ? 'none' : 'lead';
     if (free < 0) return;
     release(table, free);
     words.set([CallState.Leading, keyLo, keyHi, lane, deadline, 0], entryWord(table, free, 0));
     into.entry = free;
+    into.seq = words[entryWord(table, free, SEQ)]!;
   });
 }
 
@@ -126,28 +130,43 @@ function release(table: InflightTable, entry: number): void {
   words[entryWord(table, entry, STATE)] = CallState.Free;
 }
 
-/** Sets a leading entry's outcome (if it is still `lane`'s) and wakes its waiters. */
-function settle(table: InflightTable, entry: number, keyLo: number, lane: number, outcome: (at: number) => void): void {
+/** Which lead a settle is for: the entry, its key's low half, its leader's lane, and its generation. */
+export interface Lead {
+  readonly entry: number;
+  readonly keyLo: number;
+  readonly lane: number;
+  readonly seq: number;
+}
+
+/**
+ * Sets a lead's outcome and wakes its waiters, if the entry still holds that very lead (the same
+ * generation: a lead abandoned as stale and its entry reused is not touched). The entry is kept
+ * for its waiters until `reclaimAt` at most (seconds): a waiter whose thread died never reads it.
+ */
+function settle(table: InflightTable, lead: Lead, reclaimAt: number, outcome: (at: number) => void): void {
   const words = table.words;
-  withBucketLock(table, bucketLock(table, keyLo), () => {
-    if (words[entryWord(table, entry, STATE)] !== CallState.Leading || words[entryWord(table, entry, OWNER)] !== lane) return;
-    outcome(entryWord(table, entry, 0));
+  const at = entryWord(table, lead.entry, 0);
+  const settled = withBucketLock(table, bucketLock(table, lead.keyLo), () => {
+    if (words[at + STATE] !== CallState.Leading || words[at + OWNER] !== lead.lane || words[at + SEQ] !== lead.seq || words[at + KEY_LO] !== lead.keyLo) return false;
+    outcome(at);
+    words[at + DEADLINE] = reclaimAt;
+    Atomics.store(words, at + SEQ, lead.seq + 1);
     // No one waits: nothing to keep.
-    if (words[entryWord(table, entry, WAITERS)] === 0) release(table, entry);
+    if (words[at + WAITERS] === 0) release(table, lead.entry);
+    return true;
   });
-  Atomics.add(words, entryWord(table, entry, SEQ), 1);
-  Atomics.notify(words, entryWord(table, entry, SEQ));
+  if (settled) Atomics.notify(words, at + SEQ);
 }
 
 /** Leader: the answer, whole; too large for a slot → waiters call on their own. */
-export function finishCall(table: InflightTable, entry: number, keyLo: number, lane: number, answer: Uint8Array | null): void {
-  settle(table, entry, keyLo, lane, (at) => {
+export function finishCall(table: InflightTable, lead: Lead, reclaimAt: number, answer: Uint8Array | null): void {
+  settle(table, lead, reclaimAt, (at) => {
     const words = table.words;
     if (answer === null || answer.byteLength > table.slotBytes) {
       words[at + STATE] = CallState.Fallback;
       return;
     }
-    table.bytes.set(answer, slotOffset(table, entry));
+    table.bytes.set(answer, slotOffset(table, lead.entry));
     words[at + LENGTH] = answer.byteLength;
     Atomics.add(words, BYTES, answer.byteLength);
     words[at + STATE] = CallState.Done;
@@ -155,48 +174,75 @@ export function finishCall(table: InflightTable, entry: number, keyLo: number, l
 }
 
 /** Leader: the call failed with the error of index `code`; waiters answer it too. */
-export function failCall(table: InflightTable, entry: number, keyLo: number, lane: number, code: number): void {
-  settle(table, entry, keyLo, lane, (at) => {
+export function failCall(table: InflightTable, lead: Lead, reclaimAt: number, code: number): void {
+  settle(table, lead, reclaimAt, (at) => {
     table.words[at + CODE] = code;
     table.words[at + STATE] = CallState.Failed;
   });
 }
 
 /** Leader: its answer will not be shared (or the call ended without one): waiters call on their own. */
-export function abandonCall(table: InflightTable, entry: number, keyLo: number, lane: number): void {
-  settle(table, entry, keyLo, lane, (at) => {
+export function abandonCall(table: InflightTable, lead: Lead, reclaimAt: number): void {
+  settle(table, lead, reclaimAt, (at) => {
     table.words[at + STATE] = CallState.Fallback;
   });
 }
 
-/** A waiter woke (or gave up): the outcome, with a DONE entry's answer copied out; the entry is let go by its last waiter. */
-export function readOutcome(table: InflightTable, entry: number, keyLo: number): { state: CallState; code: number; answer: Buffer | null } {
+/** What a waiter reads once woken (or out of time): anything but the outcome of the lead it waited on reads as Fallback. */
+export interface Outcome {
+  state: CallState;
+  code: number;
+  answer: Buffer | null;
+}
+
+/**
+ * A waiter of the lead of generation `seq` woke (or gave up waiting): the outcome, with a DONE
+ * entry's answer copied out; the last waiter lets the entry go. A lead not settled yet, or an
+ * entry reclaimed since, reads as Fallback (the waiter calls on its own).
+ */
+export function readOutcome(table: InflightTable, entry: number, keyLo: number, seq: number): Outcome {
   const words = table.words;
+  const at = entryWord(table, entry, 0);
   return withBucketLock(table, bucketLock(table, keyLo), () => {
-    const state = words[entryWord(table, entry, STATE)]! as CallState;
+    if (words[at + SEQ] !== seq + 1) return { state: CallState.Fallback, code: 0, answer: null };
+    const state = words[at + STATE]! as CallState;
     const start = slotOffset(table, entry);
-    const answer = state === CallState.Done ? Buffer.from(table.bytes.slice(start, start + words[entryWord(table, entry, LENGTH)]!)) : null;
-    const code = words[entryWord(table, entry, CODE)]!;
-    const waiters = words[entryWord(table, entry, WAITERS)]! - 1;
-    words[entryWord(table, entry, WAITERS)] = waiters;
-    if (waiters === 0 && state !== CallState.Leading) release(table, entry);
-    return { state, code, answer };
+    const answer = state === CallState.Done ? Buffer.from(table.bytes.subarray(start, start + words[at + LENGTH]!)) : null;
+    const waiters = words[at + WAITERS]! - 1;
+    words[at + WAITERS] = waiters;
+    if (waiters === 0) release(table, entry);
+    return { state, code: words[at + CODE]!, answer };
   });
 }
 
-/** Coordinator: calls led by `lane` (its thread exited) or past their deadline will never settle: their waiters call on their own. */
-export function abandonStale(table: InflightTable, lane: number, now: number): number {
+/**
+ * Coordinator: leads of `lane` (its thread exited) or past their deadline will never settle:
+ * their waiters call on their own. Settled entries past their reclaim time still counting
+ * waiters (whose threads died) are let go. `reclaimAt`: when an entry abandoned now may be reclaimed.
+ */
+export function abandonStale(table: InflightTable, lane: number, now: number, reclaimAt: number): number {
   const words = table.words;
   let abandoned = 0;
   for (let entry = 0; entry < table.entries; entry++) {
     const at = entryWord(table, entry, 0);
-    if (Atomics.load(words, at + STATE) !== CallState.Leading) continue;
-    const stale = Atomics.load(words, at + OWNER) === lane || Atomics.load(words, at + DEADLINE) <= now;
-    if (!stale) continue;
-    settle(table, entry, Atomics.load(words, at + KEY_LO), Atomics.load(words, at + OWNER), () => {
-      words[at + STATE] = CallState.Fallback;
-    });
-    abandoned++;
+    const state = Atomics.load(words, at + STATE);
+    if (state === CallState.Free) continue;
+    const keyLo = Atomics.load(words, at + KEY_LO);
+    const seq = Atomics.load(words, at + SEQ);
+    const owner = Atomics.load(words, at + OWNER);
+    const pastDeadline = Atomics.load(words, at + DEADLINE) <= now;
+    if (state === CallState.Leading) {
+      if (owner !== lane && !pastDeadline) continue;
+      abandonCall(table, { entry, keyLo, lane: owner, seq }, reclaimAt);
+      abandoned++;
+    } else if (pastDeadline && Atomics.load(words, at + WAITERS) > 0) {
+      withBucketLock(table, bucketLock(table, keyLo), () => {
+        if (words[at + SEQ] !== seq || words[at + STATE] === CallState.Leading) return;
+        words[at + WAITERS] = 0;
+        release(table, entry);
+        Atomics.store(words, at + SEQ, seq + 1);
+      });
+    }
   }
   return abandoned;
 }

@@ -21,9 +21,11 @@ function look(table: InflightTable, key: number, lane: number, now = 0): Found {
   leadOrWait(table, key, 0, lane, now, now + 30, f);
   return f;
 }
+const leadOf = (f: Found, key: number, lane: number) => ({ entry: f.entry, keyLo: key, lane, seq: f.seq });
+const RECLAIM = 100;
 
 describe('shared in-flight table', () => {
-  it("lets other threads wait on a call, hands them its answer, and frees the entry after the last reads it", () => {
+  it('lets other threads wait on a call, hands them its answer, and frees the entry after the last reads it', () => {
     const table = createInflightTable(16, 64);
     const other = attachInflightTable(table.buffer);
     const lead = look(table, 5, 0);
@@ -31,41 +33,61 @@ describe('shared in-flight table', () => {
     const a = look(other, 5, 1);
     const b = look(other, 5, 1);
     expect([a.role, b.role]).toEqual(['wait', 'wait']);
+    // Not settled yet: a waiter that gives up reads no outcome.
+    expect(readOutcome(other, a.entry, 5, a.seq).state).toBe(CallState.Fallback);
     // The leader's own thread never waits on itself: it batches locally.
     expect(look(table, 5, 0).role).toBe('lead');
-    finishCall(table, lead.entry, 5, 0, Buffer.from('answer'));
+    finishCall(table, leadOf(lead, 5, 0), RECLAIM, Buffer.from('answer'));
     expect(inflightCounters(table)).toEqual({ joins: 2, bytes: 6 });
-    expect(readOutcome(other, a.entry, 5)).toMatchObject({ state: CallState.Done });
-    expect(readOutcome(other, b.entry, 5).answer!.toString()).toBe('answer');
-    expect(inflightCounters(table).bytes).toBe(0);
+    expect(readOutcome(other, b.entry, 5, b.seq).answer!.toString()).toBe('answer');
   });
 
   it('tells waiters to call on their own for an answer too large or not shared, and passes a failure on', () => {
     const table = createInflightTable(16, 4);
     const lead = look(table, 1, 0);
     const w = look(table, 1, 1);
-    finishCall(table, lead.entry, 1, 0, Buffer.from('too large'));
-    expect(readOutcome(table, w.entry, 1).state).toBe(CallState.Fallback);
+    finishCall(table, leadOf(lead, 1, 0), RECLAIM, Buffer.from('too large'));
+    expect(readOutcome(table, w.entry, 1, w.seq).state).toBe(CallState.Fallback);
     const lead2 = look(table, 2, 0);
     const w2 = look(table, 2, 1);
-    failCall(table, lead2.entry, 2, 0, 7);
-    expect(readOutcome(table, w2.entry, 2)).toMatchObject({ state: CallState.Failed, code: 7 });
+    failCall(table, leadOf(lead2, 2, 0), RECLAIM, 7);
+    expect(readOutcome(table, w2.entry, 2, w2.seq)).toMatchObject({ state: CallState.Failed, code: 7 });
     const lead3 = look(table, 3, 0);
     const w3 = look(table, 3, 1);
-    abandonCall(table, lead3.entry, 3, 0);
-    expect(readOutcome(table, w3.entry, 3).state).toBe(CallState.Fallback);
+    abandonCall(table, leadOf(lead3, 3, 0), RECLAIM);
+    expect(readOutcome(table, w3.entry, 3, w3.seq).state).toBe(CallState.Fallback);
   });
 
-  it("abandons the calls of a thread that died, and calls past their deadline", () => {
-    const table = createInflightTable(16, 64);
+  it("abandons the calls of a thread that died, and calls past their deadline; a stale leader's late answer touches nothing", () => {
+    const table = createInflightTable(8, 64); // one bucket
     const dead = look(table, 8, 2);
     const waiting = look(table, 8, 1);
+    expect(abandonStale(table, 2, 10, RECLAIM)).toBe(1);
+    expect(readOutcome(table, waiting.entry, 8, waiting.seq).state).toBe(CallState.Fallback);
     const stuck = look(table, 9, 0, 0);
-    expect(abandonStale(table, 2, 10)).toBe(1);
-    expect(readOutcome(table, waiting.entry, 8).state).toBe(CallState.Fallback);
-    expect(abandonStale(table, -1, 30)).toBe(1);
-    expect(look(table, 9, 1, 30).role).toBe('lead');
-    expect(dead.entry).not.toBe(stuck.entry);
+    expect(abandonStale(table, -1, 30, RECLAIM)).toBe(1);
+    // The entry is another key's call now; the stuck leader's answer must not land in it.
+    const reused = look(table, 10, 3, 31);
+    expect(reused.entry).toBe(stuck.entry);
+    const waiter = look(table, 10, 1, 31);
+    finishCall(table, leadOf(stuck, 9, 0), RECLAIM, Buffer.from('key 9'));
+    finishCall(table, leadOf(reused, 10, 3), RECLAIM, Buffer.from('key 10'));
+    expect(readOutcome(table, waiter.entry, 10, waiter.seq).answer!.toString()).toBe('key 10');
+    expect(dead.entry).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reclaims a settled entry from waiters whose thread died before reading it', () => {
+    const table = createInflightTable(8, 64);
+    const lead = look(table, 4, 0);
+    const gone = look(table, 4, 1);
+    finishCall(table, leadOf(lead, 4, 0), 50, Buffer.from('never read'));
+    expect(inflightCounters(table).bytes).toBe(10);
+    abandonStale(table, -1, 49, RECLAIM);
+    expect(inflightCounters(table).bytes).toBe(10);
+    abandonStale(table, -1, 50, RECLAIM);
+    expect(inflightCounters(table).bytes).toBe(0);
+    // A reader that turns up after all reads nothing.
+    expect(readOutcome(table, gone.entry, 4, gone.seq).state).toBe(CallState.Fallback);
   });
 
   it('answers none when every entry of the bucket leads a call: the read calls on its own', () => {

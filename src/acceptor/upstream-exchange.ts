@@ -167,8 +167,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
       // Every client left and we stopped the call: nothing to say of the node.
       if (this.#abandoned) return this.#finish(undefined);
       const code = classifyUpstreamError(err);
-      // Followers that got part of the answer must not see it end whole, nor an error inside it.
-      if (this.#ctx.status !== 0) this.#ctx.batch?.truncate();
+      // Followers that got part of the answer (its head came: onHeaders kept `resume`) must not see
+      // it end whole, nor an error inside it.
+      if (this.#resumeUpstream !== null) this.#ctx.batch?.truncate();
       else this.#ctx.batch?.fail(code);
       this.#finish(code);
       return;

@@ -1,0 +1,38 @@
+/**
+ * The sliding-window counter (Cloudflare's and Envoy's local rate limit): two fixed windows, the
+ * current one counted exactly and the previous one weighted by how much of it still overlaps a
+ * window ending now. It never lets more than `limit` through in any window-long span by more than
+ * the previous window's unevenness, with two counters per key instead of a log of timestamps.
+ * Pure: the caller passes the counts and the time.
+ */
+
+/** Requests counted in the sliding window ending at `nowMs`, from the current and previous fixed windows' counts. */
+export function slidingCount(previous: number, current: number, nowMs: number, windowMs: number): number {
+  const intoWindow = nowMs % windowMs;
+  return previous * ((windowMs - intoWindow) / windowMs) + current;
+}
+
+/** The fixed window `nowMs` falls in. */
+export function windowOf(nowMs: number, windowMs: number): number {
+  return Math.floor(nowMs / windowMs);
+}
+
+/** Milliseconds until the current fixed window ends (RateLimit-Reset, Retry-After). */
+export function untilReset(nowMs: number, windowMs: number): number {
+  return windowMs - (nowMs % windowMs);
+}
+
+/**
+ * The counts after time moved from window `last` to window `now`: the same window keeps its
+ * counts, the next one shifts current into previous, a later one starts from nothing.
+ */
+export function rolled(last: number, now: number, previous: number, current: number): { previous: number; current: number } {
+  if (now === last) return { previous, current };
+  if (now === last + 1) return { previous: current, current: 0 };
+  return { previous: 0, current: 0 };
+}
+
+/** Requests left before the limit, as RateLimit-Remaining says it (never negative). */
+export function remaining(limit: number, counted: number): number {
+  return Math.max(0, Math.floor(limit - counted));
+}

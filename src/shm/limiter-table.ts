@@ -1,0 +1,98 @@
+/**
+ * Rate-limit counters shared by every acceptor thread (issue 13, DESIGN's "Limiter table"): per
+ * key (a route and a tenant, header value or address, hashed), the sliding-window counts of
+ * resilience/sliding-window.ts, so a limit of L holds for the whole process, not per thread.
+ * Set-associative (bucket-table.ts): a key's bucket is WAYS entries, read and changed under the
+ * bucket's lock, so a check and its count are one step for all threads; a full bucket gives up
+ * the key used least recently. No slots: counters only.
+ *
+ * Layout (bucket-table.ts: header, bucket locks, entries), Int32 words:
+ *   EVICTIONS   keys given up for new ones, ever     acceptor Atomics.add(+1) under the bucket lock
+ *   USES        hits so far (wraps): the order of    acceptor Atomics.add(+1) per hit
+ *               use
+ *   per entry e, ENTRY_WORDS, all written under its bucket's lock:
+ *     USED        0: free; else the USES value of its last hit (eviction order, compared as an age)
+ *     KEY_LO, KEY_HI   the key's 64-bit hash
+ *     WINDOW      the fixed window CURRENT counts (windows of the key's length since LIMITER_EPOCH_MS)
+ *     PREVIOUS, CURRENT  requests allowed in the window before, and in this one
+ */
+import { remaining, rolled, slidingCount, untilReset, windowOf } from '../resilience/sliding-window.js';
+import { attachBucketTable, bucketLock, createBucketTable, entryWord, firstEntry, WAYS, withBucketLock, type BucketTable } from './bucket-table.js';
+
+/** Header words after bucket-table.ts's ENTRY_COUNT and SLOT_BYTES. */
+export const EVICTIONS = 2;
+export const USES = 3;
+
+export const USED = 0;
+export const KEY_LO = 1;
+export const KEY_HI = 2;
+export const WINDOW = 3;
+export const PREVIOUS = 4;
+export const CURRENT = 5;
+export const ENTRY_WORDS = 6;
+
+/** Window numbers count from 2025-01-01: an Int32 holds 68 years of 1 s windows, 6.8 of 100 ms ones. */
+const LIMITER_EPOCH_MS = 1_735_689_600_000;
+
+export type LimiterTable = BucketTable;
+
+export function createLimiterTable(keys: number): LimiterTable {
+  return createBucketTable(keys, 0, ENTRY_WORDS);
+}
+
+export function attachLimiterTable(buffer: SharedArrayBuffer): LimiterTable {
+  return attachBucketTable(buffer, ENTRY_WORDS);
+}
+
+/** A hit's verdict, and what the RateLimit headers say. */
+export interface Hit {
+  allowed: boolean;
+  /** Requests left in the sliding window after this one. */
+  remaining: number;
+  /** Milliseconds until the current fixed window ends. */
+  resetMs: number;
+}
+
+/** Acceptor: one request for key (keyLo, keyHi) under a limit of `limit` per `windowMs`, at `nowMs`: counted if allowed. */
+export function hitLimit(table: LimiterTable, keyLo: number, keyHi: number, limit: number, windowMs: number, nowMs: number, into: Hit): void {
+  const words = table.words;
+  const lock = bucketLock(table, keyLo);
+  const now = nowMs - LIMITER_EPOCH_MS;
+  const window = windowOf(now, windowMs);
+  withBucketLock(table, lock, () => {
+    const use = (Atomics.add(words, USES, 1) + 1) | 1; // never 0: 0 marks a free entry
+    const first = firstEntry(lock);
+    let entry = -1;
+    let victim = first;
+    let victimAge = -1;
+    for (let e = first; e < first + WAYS; e++) {
+      const used = words[entryWord(table, e, USED)]!;
+      if (used !== 0 && words[entryWord(table, e, KEY_LO)] === keyLo && words[entryWord(table, e, KEY_HI)] === keyHi) {
+        entry = e;
+        break;
+      }
+      const age = used === 0 ? 2 ** 32 : (use - used) >>> 0;
+      if (age > victimAge) {
+        victim = e;
+        victimAge = age;
+      }
+    }
+    if (entry < 0) {
+      entry = victim;
+      if (victimAge < 2 ** 32) Atomics.add(words, EVICTIONS, 1);
+      words.set([use, keyLo, keyHi, window, 0, 0], entryWord(table, entry, 0));
+    }
+    const at = entryWord(table, entry, 0);
+    const counts = rolled(words[at + WINDOW]!, window, words[at + PREVIOUS]!, words[at + CURRENT]!);
+    const allowed = slidingCount(counts.previous, counts.current + 1, now, windowMs) <= limit;
+    const current = allowed ? counts.current + 1 : counts.current;
+    words.set([use, keyLo, keyHi, window, counts.previous, current], at);
+    into.allowed = allowed;
+    into.remaining = remaining(limit, slidingCount(counts.previous, current, now, windowMs));
+    into.resetMs = untilReset(now, windowMs);
+  });
+}
+
+export function limiterEvictions(table: LimiterTable): number {
+  return Atomics.load(table.words, EVICTIONS) >>> 0;
+}

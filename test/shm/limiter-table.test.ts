@@ -1,0 +1,65 @@
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { WAYS } from '../../src/shm/bucket-table.js';
+import { createLimiterTable, hitLimit, limiterEvictions, type Hit } from '../../src/shm/limiter-table.js';
+
+const HAMMER = new URL('../fixtures/limiter-hammer.mjs', import.meta.url);
+/** A window boundary, so tests know where in the window they are. */
+const T0 = 1_800_000_000_000;
+const hit = (): Hit => ({ allowed: false, remaining: 0, resetMs: 0 });
+
+describe('shared limiter table', () => {
+  it('allows `limit` requests per window for a key, then refuses, with what the RateLimit headers say', () => {
+    const table = createLimiterTable(64);
+    const h = hit();
+    const verdicts: boolean[] = [];
+    for (let i = 0; i < 5; i++) {
+      hitLimit(table, 1, 1, 3, 1000, T0 + 100, h);
+      verdicts.push(h.allowed);
+    }
+    expect(verdicts).toEqual([true, true, true, false, false]);
+    expect(h).toEqual({ allowed: false, remaining: 0, resetMs: 900 });
+    // Other keys have limits of their own.
+    hitLimit(table, 2, 1, 3, 1000, T0 + 100, h);
+    expect(h).toMatchObject({ allowed: true, remaining: 2 });
+  });
+
+  it('slides: half a window later half of the last window still counts', () => {
+    const table = createLimiterTable(64);
+    const h = hit();
+    for (let i = 0; i < 10; i++) hitLimit(table, 1, 1, 10, 1000, T0 + 900, h);
+    hitLimit(table, 1, 1, 10, 1000, T0 + 1000, h);
+    expect(h.allowed).toBe(false); // 10 × 100% of the last window
+    const allowed: boolean[] = [];
+    for (let i = 0; i < 6; i++) {
+      hitLimit(table, 1, 1, 10, 1000, T0 + 1500, h);
+      allowed.push(h.allowed);
+    }
+    // 10 × 50% = 5 still count: 5 more fit.
+    expect(allowed).toEqual([true, true, true, true, true, false]);
+  });
+
+  it('stays bounded: new keys beyond its room give up the least recently used', () => {
+    const table = createLimiterTable(WAYS); // one bucket
+    const h = hit();
+    for (let key = 0; key < 100; key++) hitLimit(table, key, 0, 1, 1000, T0, h);
+    expect(limiterEvictions(table)).toBe(100 - WAYS);
+    // The most recent keys are still counted: at their limit.
+    hitLimit(table, 99, 0, 1, 1000, T0, h);
+    expect(h.allowed).toBe(false);
+    hitLimit(table, 0, 0, 1, 1000, T0, h);
+    expect(h.allowed).toBe(true);
+  });
+
+  it('holds one limit for all threads: four threads hitting a key at once get exactly `limit` through', async () => {
+    const table = createLimiterTable(64);
+    const go = new Int32Array(new SharedArrayBuffer(4));
+    const workers = [0, 1, 2, 3].map((i) => new Worker(HAMMER, { workerData: { buffer: table.buffer, attempts: 2000, limit: 1000, nowMs: T0 + 10 * i, go } }));
+    await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));
+    const results = workers.map((w) => new Promise<number>((resolve) => w.once('message', resolve)));
+    Atomics.store(go, 0, 1);
+    const allowed = await Promise.all(results);
+    await Promise.all(workers.map((w) => w.terminate()));
+    expect(allowed.reduce((a, b) => a + b, 0)).toBe(1000);
+  });
+});

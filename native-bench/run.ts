@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   const baseline = options.baseline === null ? null : resolveBaseline(ROOT, options.baseline);
   // Read now: dist/ was built from the working tree just before this script started.
   const builds = baseline === null ? null : { current: describeCheckout(ROOT), baseline: baseline.revision, baselineShort: baseline.short };
-  const candidates = selected(allCandidates(baseline?.root ?? null, options.nodeState, options.maxInFlight), options.candidates);
+  const candidates = selected(allCandidates(baseline?.root ?? null, options.nodeState, options.maxInFlight, options.rateLimit), options.candidates);
   if (baseline !== null && !candidates.some((c) => isBaselineName(c.name))) {
     throw new Error('BENCH_RINGGATE_BASELINE is set but BENCH_CANDIDATES selects no ringgate-base-* candidate to run it');
   }
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
       version('haproxy', ['-v']).split(' - ')[0]!,
       version('wrk', ['-v']).split(' [')[0]!,
     ].join(', '),
-    settings: `wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = proxy on CPU 0, upstream and load generator on CPU 1${options.nodeState ? '; ringgate-* with node state on (health checks every 1 s, GATEWAY_ZONE set)' : ''}${options.maxInFlight > 0 ? `; ringgate-* with maxInFlight ${options.maxInFlight}` : ''}`,
+    settings: `wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = proxy on CPU 0, upstream and load generator on CPU 1${options.nodeState ? '; ringgate-* with node state on (health checks every 1 s, GATEWAY_ZONE set)' : ''}${options.maxInFlight > 0 ? `; ringgate-* with maxInFlight ${options.maxInFlight}` : ''}${options.rateLimit > 0 ? `; ringgate-* with a rate limit of ${options.rateLimit}/s per tenant` : ''}`,
     scenarios: new Map(SCENARIOS.map((s) => [s.name, s.description])),
     builds,
   };

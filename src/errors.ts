@@ -52,6 +52,7 @@ export const ERRORS = {
   ERR_NO_ROUTE: { status: 404, retryable: false, message: 'no route matches this path' },
   ERR_PUSH_FROM_FUTURE: { status: 400, retryable: false, message: 'push timestamp is more than 2 s ahead of the gateway clock' },
   ERR_PUSH_OUT_OF_ORDER: { status: 409, retryable: false, message: 'push is older than the last one applied' },
+  ERR_RATE_LIMITED: { status: 429, retryable: true, message: "the route's rate limit for this client is spent; see Retry-After" },
   ERR_RELOAD_FAILED: { status: 400, retryable: false, message: 'the config could not be reloaded; the running config stays' },
   ERR_RING_EMPTY: { status: 503, retryable: true, message: 'the cluster for this route has no usable node' },
   ERR_SHUTTING_DOWN: { status: 503, retryable: true, message: 'the gateway is draining and accepts no new requests' },

@@ -20,6 +20,8 @@ export interface AcceptorInit {
   readonly retries: SharedArrayBuffer;
   /** The shared idempotency-key table (shm/idempotency-table.ts). */
   readonly idempotency: SharedArrayBuffer;
+  /** The shared rate-limit counters (shm/limiter-table.ts). */
+  readonly limiter: SharedArrayBuffer;
   /** The shared in-flight table of multiplexed calls (shm/inflight-table.ts). */
   readonly inflight: SharedArrayBuffer;
   /** Which node-table slot each cluster and node of `config` has. */

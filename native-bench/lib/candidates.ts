@@ -71,10 +71,11 @@ const NODE_STATE_ENV = { GATEWAY_ZONE: 'az-0' };
  * `nodeState`, active health checks run on it (node n0 is in the gateway's zone, az-0); with a
  * `maxInFlight`, saturation does (circuit breakers and retries are on by default).
  */
-export function writeRinggateConfig(path: string, upstreamPorts: readonly number[], nodeState = false, maxInFlight = 0): string {
+export function writeRinggateConfig(path: string, upstreamPorts: readonly number[], nodeState = false, maxInFlight = 0, rateLimit = 0): string {
   const nodes = upstreamPorts.map((p, i) => ({ id: `n${i}`, url: `http://127.0.0.1:${p}`, az: `az-${i}` }));
   const cluster = { nodes, ...(nodeState ? NODE_STATE_CLUSTER : {}), ...(maxInFlight > 0 ? { maxInFlight } : {}) };
-  writeFileSync(path, JSON.stringify({ routes: [{ prefix: '/', cluster: 'bench' }], clusters: { bench: cluster } }));
+  const route = { prefix: '/', cluster: 'bench', ...(rateLimit > 0 ? { rateLimit: { requests: rateLimit, windowMs: 1000 } } : {}) };
+  writeFileSync(path, JSON.stringify({ routes: [route], clusters: { bench: cluster } }));
   return path;
 }
 
@@ -92,11 +93,11 @@ export function ringgateEnv(configPath: string, port: number, extra: Readonly<Re
 }
 
 /** ringgate's dist/main.js from the build in `root`, one cluster whose nodes are the upstream's ports. */
-function ringgate(name: string, root: string, threads: number, nodeState: boolean, maxInFlight = 0): Candidate {
+function ringgate(name: string, root: string, threads: number, nodeState: boolean, maxInFlight = 0, rateLimit = 0): Candidate {
   return {
     name,
     async start({ dir, port, upstreamPorts, cpus }) {
-      const configPath = writeRinggateConfig(join(dir, `${name}.json`), upstreamPorts, nodeState, maxInFlight);
+      const configPath = writeRinggateConfig(join(dir, `${name}.json`), upstreamPorts, nodeState, maxInFlight, rateLimit);
       const env = ringgateEnv(configPath, port, { GATEWAY_THREADS: String(threads), ...(nodeState ? NODE_STATE_ENV : {}) });
       const started = startGroup(name, process.execPath, [join(root, 'dist/main.js')], cpus, env);
       await waitForHttp(`http://127.0.0.1:${port}/`, started, READY_HEADERS);
@@ -111,9 +112,9 @@ function ringgate(name: string, root: string, threads: number, nodeState: boolea
  * turns on health checks and a zone, `maxInFlight` (when above 0) saturation, for this checkout's
  * build only.
  */
-export function allCandidates(baselineRoot: string | null, nodeState: boolean, maxInFlight = 0): Candidate[] {
+export function allCandidates(baselineRoot: string | null, nodeState: boolean, maxInFlight = 0, rateLimit = 0): Candidate[] {
   const ringgates = [1, 2].flatMap((threads) => {
-    const current = ringgate(`ringgate-${threads}t`, ROOT, threads, nodeState, maxInFlight);
+    const current = ringgate(`ringgate-${threads}t`, ROOT, threads, nodeState, maxInFlight, rateLimit);
     return baselineRoot === null ? [current] : [ringgate(baselineName(threads), baselineRoot, threads, false), current];
   });
   return [direct, nginx, haproxy, fastify, uwsUndiciMinimal, ...ringgates];

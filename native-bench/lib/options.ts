@@ -32,6 +32,8 @@ export interface BenchOptions {
   readonly nodeState: boolean;
   /** This checkout's ringgate cluster has this maxInFlight (BENCH_RINGGATE_MAX_IN_FLIGHT; 0: none). */
   readonly maxInFlight: number;
+  /** This checkout's ringgate route has a rate limit of this many requests per second (BENCH_RINGGATE_RATE_LIMIT; 0: none). */
+  readonly rateLimit: number;
 }
 
 /** An integer knob: unset or empty is `fallback`; anything else must be an integer ≥ `min`. */
@@ -63,6 +65,7 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     micro: env.BENCH_MICRO !== '0',
     nodeState: env.BENCH_RINGGATE_NODE_STATE === '1',
     maxInFlight: intFromEnv(env, 'BENCH_RINGGATE_MAX_IN_FLIGHT', 0, 0),
+    rateLimit: intFromEnv(env, 'BENCH_RINGGATE_RATE_LIMIT', 0, 0),
     baseline: env.BENCH_RINGGATE_BASELINE || null,
   };
 }

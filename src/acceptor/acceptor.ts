@@ -4,6 +4,7 @@ import { attachIdempotencyTable } from '../shm/idempotency-table.js';
 import { LocalIdempotencyStore } from './idempotency-store.js';
 import { LocalBatches } from './multiplex.js';
 import { SharedCalls } from './shared-calls.js';
+import { attachLimiterTable } from '../shm/limiter-table.js';
 import { attachInflightTable } from '../shm/inflight-table.js';
 import { RequestRecorder } from '../metrics/request-recorder.js';
 import { ZoneCrossings } from '../metrics/zone-crossings.js';
@@ -61,6 +62,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
       keyer: await loadTenantKeyer(),
       digest: await loadBytesDigest(),
       idempotency,
+      limiter: attachLimiterTable(init.limiter),
       tenants,
       nodes,
       breakers,

@@ -2,6 +2,8 @@ import type { GatewayConfig } from '../config/load.js';
 import type { Hash32 } from '../routing/ring.js';
 import type { BytesDigest, TenantKeyer } from '../hash.js';
 import { IdempotencyCheck } from './phases/idempotency.js';
+import { RateLimiting } from './phases/limit.js';
+import type { LimiterTable } from '../shm/limiter-table.js';
 import type { LocalBatches } from './multiplex.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 import type { RequestRecorder } from '../metrics/request-recorder.js';
@@ -30,6 +32,7 @@ export interface ThreadState {
   readonly keyer: TenantKeyer;
   readonly digest: BytesDigest;
   readonly idempotency: IdempotencyStore;
+  readonly limiter: LimiterTable;
   readonly tenants: TenantTable;
   readonly nodes: NodeTable;
   readonly breakers: BreakerTable;
@@ -66,6 +69,7 @@ export function composeRunner(config: GatewayConfig, rings: Readonly<Record<stri
   return new RequestRunner(
     {
       admission: new Admission(settings, routes, plans, thread.tenants, thread.keyer),
+      limit: new RateLimiting(thread.limiter, thread.keyer, thread.recorder),
       idempotency: new IdempotencyCheck(settings, thread.idempotency, thread.keyer, thread.digest, finisher),
       selection,
       forwarder: settings.faultInjection ? new CrashingForwarder(settings, finisher, retrier) : new Forwarder(settings, finisher, retrier),

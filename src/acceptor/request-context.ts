@@ -37,6 +37,10 @@ export class RequestContext {
   idempotencyKey = '';
   /** The Idempotency-Key claim the request holds (in flight until it ends), or null. */
   heldKey: HeldKey | null = null;
+  /** RateLimit-* headers for the answer (raw [name, value, …]), on routes with a rate limit; null elsewhere. */
+  limitHeaders: Buffer[] | null = null;
+  /** Retry-After of a refusal, in seconds; null when none. */
+  retryAfter: string | null = null;
   /** The multiplexed call this request leads (identical reads join it); null for any other. */
   batch: Batch | null = null;
   /** A copy of the answer being made for replay, while the request holds an idempotency entry. */

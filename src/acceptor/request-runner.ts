@@ -6,6 +6,7 @@ import type { Admission } from './phases/admit.js';
 import type { Finisher } from './phases/finish.js';
 import type { Forwarder } from './phases/forward.js';
 import type { Continuation, IdempotencyCheck } from './phases/idempotency.js';
+import type { RateLimiting } from './phases/limit.js';
 import type { LocalBatches } from './multiplex.js';
 import { WaitingClient } from './waiting-client.js';
 import type { Selection } from './phases/select.js';
@@ -36,6 +37,7 @@ const CLOSES_CONNECTION: ReadonlySet<AnsweredCode> = new Set<AnsweredCode>([
 
 export interface Phases {
   readonly admission: Admission;
+  readonly limit: RateLimiting;
   readonly idempotency: IdempotencyCheck;
   readonly selection: Selection;
   readonly forwarder: Forwarder;
@@ -74,6 +76,11 @@ export class RequestRunner implements Continuation {
     const code = admission.run(ctx, req, url);
     if (code !== null) return this.#answerError(ctx, code);
     const plan = ctx.plan!;
+    const rateLimit = plan.route.rateLimit;
+    if (rateLimit !== null) {
+      const limited = this.#phases.limit.run(ctx, rateLimit);
+      if (limited !== null) return this.#answerError(ctx, limited);
+    }
     if (plan.route.multiplexVary !== null && (ctx.method === 'GET' || ctx.method === 'HEAD') && !ctx.hasBody) {
       if (this.#batches.joinOrLead(ctx, plan.route.multiplexVary)) return;
       if (plan.route.multiplexHoldMs > 0) return this.#hold(ctx, plan.route.multiplexHoldMs);
@@ -121,16 +128,17 @@ export class RequestRunner implements Continuation {
     ctx.errorCode = code;
     ctx.status = errorStatus(code);
     const line = statusLine(ctx.status);
-    const retryAfter = code === 'ERR_UPSTREAM_SATURATED' ? SATURATED_RETRY_AFTER : null;
+    const retryAfter = code === 'ERR_UPSTREAM_SATURATED' ? SATURATED_RETRY_AFTER : ctx.retryAfter;
+    const extra = ctx.limitHeaders;
     // A body read whole already (the limit phase's) leaves nothing unread on the connection.
     if (CLOSES_CONNECTION.has(code) || (ctx.hasBody && ctx.body === null) || finisher.draining) {
-      ctx.client.answerThenClose(line, errorJson(code), retryAfter, (answered) => {
+      ctx.client.answerThenClose(line, errorJson(code), retryAfter, extra, (answered) => {
         if (!answered) ctx.status = CLIENT_CLOSED_STATUS;
         finisher.finish(ctx);
       });
       return;
     }
-    ctx.client.answerJson(line, errorJson(code), false, retryAfter);
+    ctx.client.answerJson(line, errorJson(code), false, retryAfter, extra);
     finisher.finish(ctx);
   }
 }

@@ -140,7 +140,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     if (connection !== undefined) dropConnectionTokens(this.#headers, connection);
     ctx.capture?.start(status, this.#headers);
     ctx.batch?.head(status, statusLine(status), this.#headers, this.#noBody);
-    this.#client.startResponse(statusLine(status), this.#headers, this.#totalSize);
+    // This client's RateLimit headers are its own: not kept for a replay, nor given to followers.
+    const headers = ctx.limitHeaders === null ? this.#headers : [...this.#headers, ...ctx.limitHeaders];
+    this.#client.startResponse(statusLine(status), headers, this.#totalSize);
     return true;
   }
 

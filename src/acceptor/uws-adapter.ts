@@ -114,13 +114,14 @@ export class ClientResponse {
   // ---- answers the gateway makes itself ----
 
   /** A whole JSON answer; valid inside the uWS handler and after an await alike. */
-  answerJson(statusLine: string, body: string, closeConnection: boolean, retryAfter: string | null = null): void {
+  answerJson(statusLine: string, body: string, closeConnection: boolean, retryAfter: string | null = null, extra: readonly Buffer[] | null = null): void {
     if (this.#responded) return;
     this.#responded = true;
     const res = this.#res;
     res.cork(() => {
       res.writeStatus(statusLine).writeHeader('content-type', 'application/json');
       if (retryAfter !== null) res.writeHeader('retry-after', retryAfter);
+      if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i]!, extra[i + 1]!);
       res.end(body, closeConnection);
     });
   }
@@ -146,11 +147,11 @@ export class ClientResponse {
    * next turn of the event loop: with nothing pipelined it goes out, then the connection closes;
    * otherwise uWS has closed the connection and `onDone` hears `false`.
    */
-  answerThenClose(statusLine: string, body: string, retryAfter: string | null, onDone: (answered: boolean) => void): void {
+  answerThenClose(statusLine: string, body: string, retryAfter: string | null, extra: readonly Buffer[] | null, onDone: (answered: boolean) => void): void {
     this.attach(NO_LISTENER);
     setImmediate(() => {
       const answered = !this.#responded;
-      this.answerJson(statusLine, body, true, retryAfter);
+      this.answerJson(statusLine, body, true, retryAfter, extra);
       onDone(answered);
     });
   }

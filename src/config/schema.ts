@@ -54,6 +54,8 @@ export const settingsSchema = z.strictObject({
   maxBodyBytes: z.number().int().min(0).default(100 * 1024 * 1024),
   bufferBodyBytes: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
   maxTenants: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** Rate-limit keys counted at once, all threads together (the shared limiter table); beyond it the least recently used go. */
+  rateLimitKeys: z.number().int().min(8).max(10_000_000).default(65_536),
   /** Multiplexed calls other threads can wait on at once (the shared in-flight table). */
   multiplexEntries: z.number().int().min(8).max(1_000_000).default(1024),
   /** Largest answer waiting threads get from the arena; a larger one sends them to the node on their own. */
@@ -135,6 +137,22 @@ const routeSchema = z
         }),
       ])
       .default(false),
+    /**
+     * At most `requests` per `windowMs` (sliding window), counted per tenant (default; a request
+     * without one by its address), for the whole route, per client address, or per header value.
+     */
+    rateLimit: z
+      .strictObject({
+        requests: z.number().int().min(1).max(1_000_000_000),
+        windowMs: z.number().int().min(100).max(86_400_000).default(1000),
+        by: z
+          .union([
+            z.enum(['tenant', 'route', 'address']),
+            z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name').transform((h) => h.toLowerCase()) }),
+          ])
+          .default('tenant'),
+      })
+      .optional(),
     /** Idempotency-Key on POST, PUT, PATCH and DELETE: `required` refuses a write without one. */
     idempotency: z.enum(['required', 'optional']).optional(),
   })
@@ -266,6 +284,7 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_MAX_BODY_BYTES: { key: 'maxBodyBytes', kind: 'int' },
   GATEWAY_BUFFER_BODY_BYTES: { key: 'bufferBodyBytes', kind: 'int' },
   GATEWAY_MAX_TENANTS: { key: 'maxTenants', kind: 'int' },
+  GATEWAY_RATE_LIMIT_KEYS: { key: 'rateLimitKeys', kind: 'int' },
   GATEWAY_MULTIPLEX_ENTRIES: { key: 'multiplexEntries', kind: 'int' },
   GATEWAY_MULTIPLEX_MAX_RESPONSE_BYTES: { key: 'multiplexMaxResponseBytes', kind: 'int' },
   GATEWAY_IDEMPOTENCY_TTL_MS: { key: 'idempotencyTtlMs', kind: 'int' },

@@ -20,6 +20,7 @@ import { BREAKER_STATE_NAMES } from '../resilience/breaker.js';
 import { BreakerMonitor } from './breaker-monitor.js';
 import { abandonStale, createInflightTable, inflightCounters } from '../shm/inflight-table.js';
 import { tableSeconds } from '../shm/bucket-table.js';
+import { createLimiterTable } from '../shm/limiter-table.js';
 import { createIdempotencyTable, idempotencyEvictions, releaseIdempotencyLane } from '../shm/idempotency-table.js';
 import { InlineAcceptor } from './inline-acceptor.js';
 import { ControlPlane } from './control-plane.js';
@@ -81,6 +82,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   const breakerTable = createBreakerTable(settings.maxNodes);
   const retryTable = createRetryTable(settings.maxNodes, settings.threads);
   // Its pages are only touched once keys are stored: an instance without idempotent routes pays no memory.
+  const limiterTable = createLimiterTable(settings.rateLimitKeys);
   const inflightTable = createInflightTable(settings.multiplexEntries, settings.multiplexMaxResponseBytes);
   // When an abandoned call's entry may be reclaimed from waiters that never read it: as long as a waiter waits.
   const reclaimAt = (): number => tableSeconds(Date.now()) + Math.ceil(settings.upstreamTimeoutMs / 1000) + 2;
@@ -182,6 +184,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       retries: retryTable.buffer,
       idempotency: idempotencyTable.buffer,
       inflight: inflightTable.buffer,
+      limiter: limiterTable.buffer,
       numbering: current.numbering,
     }),
     log,

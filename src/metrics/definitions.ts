@@ -114,6 +114,11 @@ export const METRICS = {
     help: 'Times a cluster entered panic mode (too few healthy nodes: routing over all of them)',
     labels: [],
   },
+  ringgate_rate_limited_total: {
+    type: 'counter',
+    help: "Requests refused by their route's rate limit (429 ERR_RATE_LIMITED), by route",
+    labels: ['route'],
+  },
   ringgate_rebalance_events_total: {
     type: 'counter',
     help: "Changes of any tenant's shard factor (each one remaps that tenant's traffic only)",

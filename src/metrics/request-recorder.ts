@@ -25,6 +25,7 @@ export class RequestRecorder {
   readonly #errorCounts = new Float64Array(ERROR_CODES.length);
   #total = 0;
   #replays = 0;
+  #rateLimited: Float64Array; // [route]
   #multiplexed: Float64Array; // [route]: followers that joined a call
   #saved: Float64Array; // [route]: followers answered through it
   #batchSizes: Float64Array; // [route × (BATCH_BUCKETS + 1)], non-cumulative
@@ -40,6 +41,7 @@ export class RequestRecorder {
     this.#latencyCount = new Float64Array(routeLabels.length);
     this.#headBytes = new Float64Array(routeLabels.length * 2);
     this.#multiplexed = new Float64Array(routeLabels.length);
+    this.#rateLimited = new Float64Array(routeLabels.length);
     this.#saved = new Float64Array(routeLabels.length);
     this.#batchSizes = new Float64Array(routeLabels.length * (BATCH_BUCKETS.length + 1));
     this.#batchSum = new Float64Array(routeLabels.length);
@@ -60,6 +62,7 @@ export class RequestRecorder {
     this.#latencyCount = grown(this.#latencyCount, routes);
     this.#headBytes = grown(this.#headBytes, routes * 2);
     this.#multiplexed = grown(this.#multiplexed, routes);
+    this.#rateLimited = grown(this.#rateLimited, routes);
     this.#saved = grown(this.#saved, routes);
     this.#batchSizes = grown(this.#batchSizes, routes * (BATCH_BUCKETS.length + 1));
     this.#batchSum = grown(this.#batchSum, routes);
@@ -81,6 +84,11 @@ export class RequestRecorder {
   recordHeadBytes(routeIndex: number, received: number, forwarded: number): void {
     this.#headBytes[routeIndex * 2]! += received;
     this.#headBytes[routeIndex * 2 + 1]! += forwarded;
+  }
+
+  /** A request refused by its route's rate limit. */
+  recordRateLimited(routeIndex: number): void {
+    this.#rateLimited[routeIndex]!++;
   }
 
   /** A read joined an identical one's call (multiplexing). */
@@ -169,9 +177,13 @@ export class RequestRecorder {
       sizes.values.push({ metricName: `${sizes.name}_sum`, labels: { route }, value: this.#batchSum[r]! });
       sizes.values.push({ metricName: `${sizes.name}_count`, labels: { route }, value: count });
     });
+    const limited = this.#metric('ringgate_rate_limited_total');
+    this.#routeLabels.forEach((route, r) => {
+      if (this.#rateLimited[r]! > 0) limited.values.push({ labels: { route }, value: this.#rateLimited[r]! });
+    });
     const fallbacks = this.#metric('ringgate_multiplex_fallbacks_total');
     for (const [reason, value] of this.#fallbacks) fallbacks.values.push({ labels: { reason }, value });
-    return [multiplexed, saved, sizes, fallbacks];
+    return [multiplexed, saved, sizes, fallbacks, limited];
   }
 
   #metric(name: MetricName): MetricFamily {

@@ -23,6 +23,16 @@ export interface CompiledRoute {
   readonly multiplexVary: ReadonlySet<string> | null;
   /** Multiplexing: how long a call's leader waits for followers before calling (0: not at all). */
   readonly multiplexHoldMs: number;
+  /** The route's rate limit; null: none. */
+  readonly rateLimit: RouteRateLimit | null;
+}
+
+export interface RouteRateLimit {
+  readonly requests: number;
+  readonly windowMs: number;
+  readonly by: 'tenant' | 'route' | 'address' | { readonly header: string };
+  /** `requests` as the RateLimit-Limit header value, made once. */
+  readonly requestsHeader: Buffer;
 }
 
 /** Headers that make two reads different answers unless a route says otherwise (multiplex.vary). */
@@ -91,6 +101,7 @@ function compileRoute(route: RouteConfig, index: number): CompiledRoute {
     forwardHeaders,
     multiplexVary,
     multiplexHoldMs: multiplex === false || multiplex === true ? 0 : multiplex.holdMs,
+    rateLimit: route.rateLimit === undefined ? null : { ...route.rateLimit, requestsHeader: Buffer.from(String(route.rateLimit.requests)) },
   });
 }
 

@@ -1,0 +1,54 @@
+import type { AnsweredCode } from '../../errors.js';
+import type { TenantKeyer } from '../../hash.js';
+import type { RequestRecorder } from '../../metrics/request-recorder.js';
+import type { RouteRateLimit } from '../../routing/route-table.js';
+import { hitLimit, type Hit, type LimiterTable } from '../../shm/limiter-table.js';
+import { formatAddress } from '../client-address.js';
+import type { RequestContext } from '../request-context.js';
+
+const LIMIT = Buffer.from('ratelimit-limit');
+const REMAINING = Buffer.from('ratelimit-remaining');
+const RESET = Buffer.from('ratelimit-reset');
+
+/**
+ * The limit phase's rate limit (issue 13), on routes with `rateLimit`, `local` mode: one sliding
+ * window per key in the limiter table all threads share, so a limit of L holds for the process.
+ * The key is the route and the tenant (or the address, a header's value, or nothing: the whole
+ * route). Every answer of the route carries RateLimit-Limit / -Remaining / -Reset (IETF draft);
+ * a refusal is 429 ERR_RATE_LIMITED with Retry-After.
+ */
+export class RateLimiting {
+  readonly #table: LimiterTable;
+  readonly #keyer: TenantKeyer;
+  readonly #recorder: RequestRecorder;
+  readonly #hit: Hit = { allowed: false, remaining: 0, resetMs: 0 };
+
+  constructor(table: LimiterTable, keyer: TenantKeyer, recorder: RequestRecorder) {
+    this.#table = table;
+    this.#keyer = keyer;
+    this.#recorder = recorder;
+  }
+
+  run(ctx: RequestContext, limit: RouteRateLimit): AnsweredCode | null {
+    this.#keyer.hash(`${ctx.routeIndex}\n${this.#subject(ctx, limit)}`);
+    const hit = this.#hit;
+    hitLimit(this.#table, this.#keyer.lo, this.#keyer.hi, limit.requests, limit.windowMs, Date.now(), hit);
+    const reset = String(Math.ceil(hit.resetMs / 1000));
+    ctx.limitHeaders = [LIMIT, limit.requestsHeader, REMAINING, Buffer.from(String(hit.remaining)), RESET, Buffer.from(reset)];
+    if (hit.allowed) return null;
+    ctx.retryAfter = reset;
+    this.#recorder.recordRateLimited(ctx.routeIndex);
+    return 'ERR_RATE_LIMITED';
+  }
+
+  /** Whom the limit counts: a request without what its rule names counts by its address. */
+  #subject(ctx: RequestContext, limit: RouteRateLimit): string {
+    if (limit.by === 'route') return '';
+    if (limit.by === 'tenant' && ctx.tenant !== '') return `t:${ctx.tenant}`;
+    if (limit.by !== 'tenant' && limit.by !== 'address') {
+      const headers = ctx.headers;
+      for (let i = 0; i < headers.length; i += 2) if (headers[i] === limit.by.header) return `h:${headers[i + 1]}`;
+    }
+    return `a:${formatAddress(ctx.client.remoteAddress())}`;
+  }
+}

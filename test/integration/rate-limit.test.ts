@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type Backend } from '../helpers/backends.js';
+import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { expectError, send, type Reply } from '../helpers/http.js';
+
+let backend: Backend;
+let gateway: GatewayProcess;
+
+beforeAll(async () => {
+  backend = await startBackend('r0');
+  gateway = await startGateway(
+    {
+      routes: [
+        { prefix: '/limited/', cluster: 'c', rateLimit: { requests: 100, windowMs: 1000 } },
+        { prefix: '/by-key/', cluster: 'c', rateLimit: { requests: 2, windowMs: 60_000, by: { header: 'x-api-key' } } },
+        { prefix: '/free/', cluster: 'c' },
+      ],
+      clusters: { c: { nodes: [{ id: 'r0', url: backend.url }] } },
+    },
+    { GATEWAY_THREADS: '2' },
+  );
+});
+
+afterAll(async () => {
+  expect(await gateway?.stop()).toBe(0);
+  await backend.close();
+});
+
+describe('rate limiting, local mode', () => {
+  it('holds 100 requests per second for a tenant across 2 threads and 64 connections, and no other tenant pays for it', async () => {
+    // Start on a second boundary: the gateway's windows are wall-clock seconds.
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000)));
+    const start = Date.now();
+    const allowedAt: number[] = [];
+    const refused: Reply[] = [];
+    const otherTenant: number[] = [];
+    const loop = async (): Promise<void> => {
+      while (Date.now() - start < 3500) {
+        const reply = await send(gateway.port, '/limited/x', { tenant: 'busy' });
+        if (reply.status === 200) allowedAt.push(Date.now());
+        else refused.push(reply);
+      }
+    };
+    const bystander = async (): Promise<void> => {
+      for (let i = 0; i < 20; i++) otherTenant.push((await send(gateway.port, '/limited/x', { tenant: 'quiet' })).status);
+    };
+    await Promise.all([...Array.from({ length: 64 }, loop), bystander()]);
+    // Seconds 1 and 2 are whole windows after the first: the sliding window lets 100 through in each.
+    const inSecond = (s: number) => allowedAt.filter((t) => Math.floor((t - start) / 1000) === s).length;
+    expect(inSecond(1) + inSecond(2)).toBeGreaterThanOrEqual(190);
+    expect(inSecond(1) + inSecond(2)).toBeLessThanOrEqual(210);
+    expect(refused.length).toBeGreaterThan(100);
+    expectError(refused[0]!, 'ERR_RATE_LIMITED');
+    expect(refused[0]!.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+    expect(refused[0]!.headers['ratelimit-limit']).toBe('100');
+    expect(refused[0]!.headers['ratelimit-remaining']).toBe('0');
+    expect(otherTenant).toEqual(otherTenant.map(() => 200));
+    expect(metricValue(await gateway.metrics(), 'ringgate_rate_limited_total', 'route="prefix:/limited/"')).toBe(refused.length);
+  }, 20_000);
+
+  it('tells allowed answers what is left, counts by a header when asked, and leaves routes without a limit alone', async () => {
+    const first = await send(gateway.port, '/by-key/x', { tenant: 't', headers: { 'x-api-key': 'k1' } });
+    expect(first.status).toBe(200);
+    expect(first.headers['ratelimit-limit']).toBe('2');
+    expect(first.headers['ratelimit-remaining']).toBe('1');
+    expect(Number(first.headers['ratelimit-reset'])).toBeGreaterThan(0);
+    expect((await send(gateway.port, '/by-key/x', { tenant: 'other', headers: { 'x-api-key': 'k1' } })).status).toBe(200);
+    expectError(await send(gateway.port, '/by-key/x', { tenant: 't', headers: { 'x-api-key': 'k1' } }), 'ERR_RATE_LIMITED');
+    expect((await send(gateway.port, '/by-key/x', { tenant: 't', headers: { 'x-api-key': 'k2' } })).status).toBe(200);
+    const free = await send(gateway.port, '/free/x', { tenant: 't' });
+    expect(free.status).toBe(200);
+    expect(free.headers['ratelimit-limit']).toBeUndefined();
+  });
+});

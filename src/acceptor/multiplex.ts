@@ -93,6 +93,8 @@ export class Batch {
     this.#noBody = noBody;
     this.#line = line;
     this.#headers = headers;
+    // No one joined (and no one can now): nothing to hold the body for.
+    if (this.followers.length === 0) this.#pending = null;
     for (const ctx of this.followers) ctx.status = status;
   }
 

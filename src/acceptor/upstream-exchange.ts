@@ -1,8 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { AnsweredCode } from '../errors.js';
 import { errorJson, errorStatus, statusLine } from './answers.js';
-import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
-import { RawHeaderNames } from './raw-header-names.js';
+import { forwardResponseHead } from './response-head.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
 import type { RequestBody } from './request-body.js';
 import { classifyUpstreamError, retryReasonOf, statusRetryReason } from './upstream-errors.js';
@@ -11,8 +10,6 @@ import type { ClientListener, ClientResponse } from './uws-adapter.js';
 /** How long an answer to a body over the limit waits for the client to finish sending it. */
 const LINGER_MS = 2_000;
 
-/** Response headers that are hop-by-hop, or that uWS writes itself (Content-Length, Date). */
-const RESPONSE_DROPPED = new RawHeaderNames([...HOP_BY_HOP, 'content-length', 'date']);
 
 export interface ExchangeOwner {
   /**
@@ -124,20 +121,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     ctx.status = status;
     if (status >= 502 && status <= 504 && ctx.plan!.retries?.retriesStatuses === true && this.#handOff(statusRetryReason(status))) return true;
     this.#resumeUpstream = resume;
-    this.#noBody = this.#ctx.method === 'HEAD' || status === 204 || status === 304;
-    let connection: string | undefined;
-    const cache = this.#ctx.plan!.cacheHeader;
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!;
-      if (cache !== null && cache.name.find(name) !== null) {
-        this.#ctx.cacheHit = rawHeaders[i + 1]!.toString('latin1').toUpperCase().startsWith(cache.hit) ? 1 : 0;
-      }
-      const dropped = RESPONSE_DROPPED.find(name);
-      if (dropped === null) this.#headers.push(name, rawHeaders[i + 1]!);
-      else if (dropped === 'content-length') this.#totalSize = Number(rawHeaders[i + 1]!.toString('latin1'));
-      else if (dropped === 'connection') connection = rawHeaders[i + 1]!.toString('latin1');
-    }
-    if (connection !== undefined) dropConnectionTokens(this.#headers, connection);
+    this.#noBody = ctx.method === 'HEAD' || status === 204 || status === 304;
+    this.#totalSize = forwardResponseHead(ctx, rawHeaders, this.#headers);
     ctx.capture?.start(status, this.#headers);
     ctx.batch?.head(status, statusLine(status), this.#headers, this.#noBody);
     // This client's RateLimit headers are its own: not kept for a replay, nor given to followers.

@@ -1,0 +1,29 @@
+import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
+import { RawHeaderNames } from './raw-header-names.js';
+import type { RequestContext } from './request-context.js';
+
+/** Response headers that are hop-by-hop, or that uWS writes itself (Content-Length, Date). */
+const RESPONSE_DROPPED = new RawHeaderNames([...HOP_BY_HOP, 'content-length', 'date']);
+
+/**
+ * Copies a node's response head into `headers` (raw [name, value, …] Buffers) as the client gets
+ * it: without hop-by-hop headers (and those Connection names), Content-Length or Date. Notes the
+ * cluster's cache header in `ctx.cacheHit`. Returns the declared Content-Length, or -1.
+ */
+export function forwardResponseHead(ctx: RequestContext, rawHeaders: Buffer[], headers: Buffer[]): number {
+  let totalSize = -1;
+  let connection: string | undefined;
+  const cache = ctx.plan!.cacheHeader;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (cache !== null && cache.name.find(name) !== null) {
+      ctx.cacheHit = rawHeaders[i + 1]!.toString('latin1').toUpperCase().startsWith(cache.hit) ? 1 : 0;
+    }
+    const dropped = RESPONSE_DROPPED.find(name);
+    if (dropped === null) headers.push(name, rawHeaders[i + 1]!);
+    else if (dropped === 'content-length') totalSize = Number(rawHeaders[i + 1]!.toString('latin1'));
+    else if (dropped === 'connection') connection = rawHeaders[i + 1]!.toString('latin1');
+  }
+  if (connection !== undefined) dropConnectionTokens(headers, connection);
+  return totalSize;
+}

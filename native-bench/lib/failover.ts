@@ -4,7 +4,7 @@
  * a read timeout of a few hundred ms, and a retry of an idempotent request on another node. These
  * are what `npm run bench:slow-node` compares ringgate's own defaults with.
  */
-import { nginxCommon, nginxHttpCommon } from './upstream.js';
+import { nginxCommon, nginxHttpCommon, NGINX_PROXY_PASS } from './upstream.js';
 
 /**
  * A read timeout a user would set in front of nodes that answer in a few ms: well above a healthy
@@ -39,13 +39,7 @@ ${nodePorts.map((p) => `    server 127.0.0.1:${p} ${fails};`).join('\n')}
   server {
     listen 127.0.0.1:${port} backlog=4096;
     location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $http_host;
+${NGINX_PROXY_PASS}
       proxy_connect_timeout 1s;
       proxy_read_timeout ${READ_TIMEOUT_MS}ms;
       ${retry}

@@ -89,6 +89,18 @@ export async function upstreamRequests(port: number): Promise<number> {
 const portList = (ports: number | readonly number[]): readonly number[] => (typeof ports === 'number' ? [ports] : ports);
 
 /**
+ * How every nginx proxy of the benches passes a request on: HTTP/1.1 keep-alive upstream, and the
+ * X-Forwarded-* headers ringgate sets, so the candidates do the same header work.
+ */
+export const NGINX_PROXY_PASS = `      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $http_host;`;
+
+/**
  * nginx as a reverse proxy: 1 worker, HTTP/1.1 upstream keep-alive, buffers sized for 64 KiB, and
  * the X-Forwarded-* headers ringgate sets, so both do the same header work. Over several nodes,
  * nginx's default round robin. `keepalive`: idle upstream connections nginx keeps (it closes the
@@ -103,13 +115,7 @@ http {${nginxHttpCommon(dir)}
   server {
     listen 127.0.0.1:${port} backlog=4096;
     location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $http_host;
+${NGINX_PROXY_PASS}
       proxy_buffers 8 16k;
       proxy_buffer_size 16k;
     }

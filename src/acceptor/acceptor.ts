@@ -54,12 +54,14 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
     const breakers = attachBreakerTable(init.breakers);
     const retries = attachRetryTable(init.retries);
     const idempotency = new LocalIdempotencyStore(attachIdempotencyTable(init.idempotency), init.threadIndex, settings.idempotencyTtlMs);
+    // One hasher for the thread: every use of it is synchronous, so the phases can share it.
+    const keyer = await loadTenantKeyer();
     const finisher = new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex);
     const thread: ThreadState = {
       // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
       lane: init.threadIndex,
       hash32: await loadHash32(),
-      keyer: await loadTenantKeyer(),
+      keyer,
       digest: await loadBytesDigest(),
       idempotency,
       limiter: attachLimiterTable(init.limiter),
@@ -74,7 +76,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
       batches: new LocalBatches(
         recorder,
         finisher,
-        new SharedCalls(attachInflightTable(init.inflight), init.threadIndex, await loadTenantKeyer(), recorder, finisher, settings.upstreamTimeoutMs + 1000),
+        new SharedCalls(attachInflightTable(init.inflight), init.threadIndex, keyer, recorder, finisher, settings.upstreamTimeoutMs + 1000),
       ),
     };
     const { pools } = thread;

@@ -4,3 +4,8 @@ import { z } from 'zod';
 export const portSchema = z.number().int().min(0).max(65535);
 export const positiveMs = z.number().int().min(1).max(24 * 3600 * 1000);
 export const pathSchema = z.string().startsWith('/', 'must start with "/"');
+/** An HTTP header name, lower-cased (uWS and undici hand header names over in lower case). */
+export const headerNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
+  .transform((name) => name.toLowerCase());

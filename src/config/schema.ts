@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { pathSchema, portSchema, positiveMs } from './primitives.js';
+import { headerNameSchema, pathSchema, portSchema, positiveMs } from './primitives.js';
 import { breakerSchema, healthCheckSchema, retriesSchema } from './resilience-schema.js';
 
 /**
@@ -42,11 +42,7 @@ export const settingsSchema = z.strictObject({
   inlineAcceptor: z.boolean().default(false),
   /** Tests only: requests under /_ringgate/fault/crash-thread/ crash the acceptor thread holding them. */
   faultInjection: z.boolean().default(false),
-  tenantHeader: z
-    .string()
-    .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
-    .transform((name) => name.toLowerCase())
-    .default('x-tenant-id'),
+  tenantHeader: headerNameSchema.default('x-tenant-id'),
   upstreamTimeoutMs: positiveMs.default(30_000),
   upstreamConnectTimeoutMs: positiveMs.default(5_000),
   upstreamPoolSize: z.number().int().min(1).max(10_000).default(128),
@@ -91,7 +87,7 @@ export const settingsSchema = z.strictObject({
 const hashOnSchema = z.union([
   z.literal('tenant'),
   z.literal('path'),
-  z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/).transform((h) => h.toLowerCase()) }),
+  z.strictObject({ header: headerNameSchema }),
 ]);
 
 const routeSchema = z
@@ -106,15 +102,7 @@ const routeSchema = z
      * Header compaction: only these request headers reach the node, besides Host, Content-Length,
      * traceparent, tracestate and the ones the gateway sets. Unset: every end-to-end header.
      */
-    forwardHeaders: z
-      .array(
-        z
-          .string()
-          .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
-          .transform((name) => name.toLowerCase()),
-      )
-      .max(256)
-      .optional(),
+    forwardHeaders: z.array(headerNameSchema).max(256).optional(),
     /**
      * Identical GET and HEAD requests in flight on one thread share one call to the node. `vary`:
      * the request headers that make two requests different (default: MULTIPLEX_VARY).
@@ -123,15 +111,7 @@ const routeSchema = z
       .union([
         z.boolean(),
         z.strictObject({
-          vary: z
-            .array(
-              z
-                .string()
-                .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
-                .transform((name) => name.toLowerCase()),
-            )
-            .max(32)
-            .optional(),
+          vary: z.array(headerNameSchema).max(32).optional(),
           /** A leader waits this long before calling, so more identical reads can join (0: never waits). */
           holdMs: z.number().int().min(0).max(10_000).default(0),
         }),
@@ -148,7 +128,7 @@ const routeSchema = z
         by: z
           .union([
             z.enum(['tenant', 'route', 'address']),
-            z.strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name').transform((h) => h.toLowerCase()) }),
+            z.strictObject({ header: headerNameSchema }),
           ])
           .default('tenant'),
       })

@@ -78,7 +78,10 @@ export function withBucketLock<T>(table: BucketTable, lock: number, body: () => 
   }
 }
 
-/** Seconds since 2025-01-01 (expiries and deadlines): fits an Int32 for 68 years, the same on every thread. */
+/** 2025-01-01: times kept in these tables count from it, so they fit an Int32 and read the same on every thread. */
+export const TABLE_EPOCH_MS = 1_735_689_600_000;
+
+/** Seconds since TABLE_EPOCH_MS (expiries and deadlines): an Int32 holds 68 years of them. */
 export function tableSeconds(nowMs: number): number {
-  return Math.floor(nowMs / 1000) - 1_735_689_600;
+  return Math.floor((nowMs - TABLE_EPOCH_MS) / 1000);
 }

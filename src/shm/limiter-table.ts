@@ -13,11 +13,21 @@
  *   per entry e, ENTRY_WORDS, all written under its bucket's lock:
  *     USED        0: free; else the USES value of its last hit (eviction order, compared as an age)
  *     KEY_LO, KEY_HI   the key's 64-bit hash
- *     WINDOW      the fixed window CURRENT counts (windows of the key's length since LIMITER_EPOCH_MS)
+ *     WINDOW      the fixed window CURRENT counts (windows of the key's length since TABLE_EPOCH_MS)
  *     PREVIOUS, CURRENT  requests allowed in the window before, and in this one
  */
 import { remaining, rolled, slidingCount, untilReset, windowOf } from '../resilience/sliding-window.js';
-import { attachBucketTable, bucketLock, createBucketTable, entryWord, firstEntry, WAYS, withBucketLock, type BucketTable } from './bucket-table.js';
+import {
+  attachBucketTable,
+  bucketLock,
+  createBucketTable,
+  entryWord,
+  firstEntry,
+  TABLE_EPOCH_MS,
+  WAYS,
+  withBucketLock,
+  type BucketTable,
+} from './bucket-table.js';
 
 /** Header words after bucket-table.ts's ENTRY_COUNT and SLOT_BYTES. */
 export const EVICTIONS = 2;
@@ -31,8 +41,6 @@ export const PREVIOUS = 4;
 export const CURRENT = 5;
 export const ENTRY_WORDS = 6;
 
-/** Window numbers count from 2025-01-01: an Int32 holds 68 years of 1 s windows, 6.8 of 100 ms ones. */
-const LIMITER_EPOCH_MS = 1_735_689_600_000;
 
 export type LimiterTable = BucketTable;
 
@@ -57,7 +65,8 @@ export interface Hit {
 export function hitLimit(table: LimiterTable, keyLo: number, keyHi: number, limit: number, windowMs: number, nowMs: number, into: Hit): void {
   const words = table.words;
   const lock = bucketLock(table, keyLo);
-  const now = nowMs - LIMITER_EPOCH_MS;
+  // Window numbers count from the tables' epoch: an Int32 holds 68 years of 1 s windows, 6.8 of 100 ms ones.
+  const now = nowMs - TABLE_EPOCH_MS;
   const window = windowOf(now, windowMs);
   withBucketLock(table, lock, () => {
     const use = (Atomics.add(words, USES, 1) + 1) | 1; // never 0: 0 marks a free entry

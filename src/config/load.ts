@@ -48,7 +48,24 @@ export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): Gatew
     const field = 'maxNodes' in overrides ? 'GATEWAY_MAX_NODES' : 'gateway.maxNodes';
     throw new ConfigError(`invalid config (${source}):\n  ${field} = ${settings.maxNodes}: the clusters have ${nodes} nodes`);
   }
+  checkRedisSettings(settings, source, overrides);
   return deepFreeze({ source, settings, routes: parsed.data.routes, clusters: parsed.data.clusters });
+}
+
+/** A redis mode needs a URL to reach Redis; a CA file must be readable now, not at the first connection. */
+function checkRedisSettings(settings: Settings, source: string, overrides: Record<string, unknown>): void {
+  const fieldOf = (key: keyof Settings): string => (key in overrides ? envNameOf(key)! : `gateway.${key}`);
+  const redisMode = settings.rateLimitMode === 'redis' ? 'rateLimitMode' : settings.sharedState === 'redis' ? 'sharedState' : null;
+  if (redisMode !== null && settings.redisUrl === undefined) {
+    throw new ConfigError(`invalid config (${source}):\n  ${fieldOf('redisUrl')} = missing: ${fieldOf(redisMode)} is "redis"`);
+  }
+  if (settings.redisTlsCaFile !== undefined) {
+    try {
+      readFileSync(settings.redisTlsCaFile);
+    } catch (err) {
+      throw new ConfigError(`invalid config (${source}):\n  ${fieldOf('redisTlsCaFile')} = ${JSON.stringify(settings.redisTlsCaFile)}: ${(err as Error).message}`);
+    }
+  }
 }
 
 /**

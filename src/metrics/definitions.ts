@@ -124,6 +124,11 @@ export const METRICS = {
     help: "Changes of any tenant's shard factor (each one remaps that tenant's traffic only)",
     labels: [],
   },
+  ringgate_redis_errors_total: {
+    type: 'counter',
+    help: 'Redis calls that failed or timed out, by use (rate_limit, idempotency, tenant_load): each one failed open, the gateway going on without Redis',
+    labels: ['use'],
+  },
   ringgate_request_header_bytes_total: {
     type: 'counter',
     help: 'Request head bytes of routes with header compaction (forwardHeaders): as the client sent them, and as forwarded to the node',

@@ -1,5 +1,6 @@
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { MetricFamily, MetricsSnapshot } from '../thread-protocol.js';
+import type { RedisUse } from '../redis/outage.js';
 import { LATENCY_BUCKETS_SECONDS, METRICS, type MetricName } from './definitions.js';
 
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
@@ -31,6 +32,7 @@ export class RequestRecorder {
   #batchSizes: Float64Array; // [route × (BATCH_BUCKETS + 1)], non-cumulative
   #batchSum: Float64Array; // [route]
   readonly #fallbacks = new Map<string, number>();
+  readonly #redisErrors = new Map<RedisUse, number>();
 
   constructor(routeLabels: readonly string[], threadIndex: number) {
     this.#routeLabels = [...routeLabels];
@@ -114,6 +116,11 @@ export class RequestRecorder {
     this.#fallbacks.set(reason, (this.#fallbacks.get(reason) ?? 0) + count);
   }
 
+  /** A Redis call that failed or timed out (the request went on without it). */
+  recordRedisError(use: RedisUse): void {
+    this.#redisErrors.set(use, (this.#redisErrors.get(use) ?? 0) + 1);
+  }
+
   /** A duplicate answered with the stored response of its Idempotency-Key. */
   recordReplay(): void {
     this.#replays++;
@@ -155,7 +162,9 @@ export class RequestRecorder {
     perThread.values.push({ labels: { thread: this.#thread }, value: this.#total });
     const replays = this.#metric('ringgate_idempotency_replays_total');
     replays.values.push({ labels: {}, value: this.#replays });
-    return [requests, duration, headBytes, errors, perThread, replays, ...this.#multiplexSnapshot()];
+    const redisErrors = this.#metric('ringgate_redis_errors_total');
+    for (const [use, value] of this.#redisErrors) redisErrors.values.push({ labels: { use }, value });
+    return [requests, duration, headBytes, errors, perThread, replays, redisErrors, ...this.#multiplexSnapshot()];
   }
 
   #multiplexSnapshot(): MetricFamily[] {

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import type { Settings } from '../config/schema.js';
+import type { RedisOutage } from './outage.js';
+
+export type RedisSettings = Pick<Settings, 'redisUrl' | 'redisTlsCaFile' | 'redisTimeoutMs'>;
+
+const FIRST_RECONNECT_MS = 50;
+const MAX_RECONNECT_MS = 2000;
+
+/**
+ * Milliseconds before reconnect attempt `attempt` (1, 2, …): doubling from 50 ms up to 2 s, with
+ * full jitter, so that a fleet's instances do not all reconnect in the same instant after an outage.
+ */
+export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_RECONNECT_MS, FIRST_RECONNECT_MS * 2 ** Math.min(attempt - 1, 16));
+  return Math.max(1, Math.round(ceiling * random()));
+}
+
+/**
+ * A connection to Redis for one thread (ioredis). It never makes a caller wait on an outage:
+ * while it is down, calls fail at once (no offline queue, no retries of a call); a call slower
+ * than redisTimeoutMs fails; it reconnects on its own with reconnectDelay. Calls made in one tick
+ * go out in one write (auto-pipelining): the thread's requests share round trips.
+ */
+export function connectRedis(settings: RedisSettings, outage: RedisOutage): Redis {
+  const url = settings.redisUrl;
+  if (url === undefined) throw new Error('connectRedis: no redisUrl (the config loader requires one in redis mode)');
+  const ca = settings.redisTlsCaFile === undefined ? undefined : readFileSync(settings.redisTlsCaFile);
+  const redis = new Redis(url, {
+    enableAutoPipelining: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: settings.redisTimeoutMs,
+    connectTimeout: Math.max(1000, settings.redisTimeoutMs),
+    retryStrategy: (attempt) => reconnectDelay(attempt),
+    // rediss:// turns TLS on; the CA file only says whom to trust.
+    ...(url.startsWith('rediss:') && ca !== undefined ? { tls: { ca } } : {}),
+  });
+  // Without a listener ioredis prints every reconnect failure.
+  redis.on('error', (err: Error) => outage.connectionError(err));
+  return redis;
+}

@@ -1,0 +1,44 @@
+import type { Logger } from '../log.js';
+
+/** What a Redis call was for: the label of ringgate_redis_errors_total. */
+export type RedisUse = 'rate_limit' | 'idempotency' | 'tenant_load';
+
+/** One log line per interval at most, however many calls fail: an outage must not flood the log. */
+const LOG_INTERVAL_MS = 10_000;
+
+/**
+ * Where a failed or timed-out Redis call is reported (the caller then fails open): counted for
+ * ringgate_redis_errors_total, logged at most once per LOG_INTERVAL_MS with the number of failures
+ * since the last line.
+ */
+export class RedisOutage {
+  readonly #log: Logger;
+  readonly #count: (use: RedisUse) => void;
+  readonly #clock: () => number;
+  #loggedAt = -Infinity;
+  #unlogged = 0;
+
+  constructor(log: Logger, count: (use: RedisUse) => void, clock: () => number = Date.now) {
+    this.#log = log;
+    this.#count = count;
+    this.#clock = clock;
+  }
+
+  failed(use: RedisUse, err: Error): void {
+    this.#count(use);
+    this.#unlogged++;
+    const now = this.#clock();
+    if (now - this.#loggedAt < LOG_INTERVAL_MS) return;
+    this.#log.warn({ use, failures: this.#unlogged, err: err.message }, 'redis call failed; going on without it (fail open)');
+    this.#loggedAt = now;
+    this.#unlogged = 0;
+  }
+
+  /** The connection's own errors (refused, reset): logged on the same budget, not counted (no call failed). */
+  connectionError(err: Error): void {
+    const now = this.#clock();
+    if (now - this.#loggedAt < LOG_INTERVAL_MS) return;
+    this.#log.warn({ err: err.message }, 'redis connection error; reconnecting with backoff');
+    this.#loggedAt = now;
+  }
+}

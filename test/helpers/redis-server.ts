@@ -1,0 +1,94 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+
+/** The redis-server test/install-services.sh installs (Debian's package). */
+const REDIS_SERVER = 'redis-server';
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  readonly pid: number;
+  /** Stops it (SIGKILL: a crash, as an outage test wants) and waits for the exit. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (empty: no persistence), resolving once it answers. */
+  restart(): Promise<void>;
+}
+
+/** A port the kernel had free a moment ago (redis-server has no "port 0"); start retries on a clash. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once something accepts on the port, rejects on the child's exit or after `deadlineMs`. */
+function whenListening(port: number, child: ChildProcess, deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  return new Promise((resolve, reject) => {
+    const exited = (): void => reject(new Error(`redis-server exited (${child.exitCode}) before listening on ${port}`));
+    child.once('exit', exited);
+    const attempt = (): void => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        child.off('exit', exited);
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (child.exitCode !== null) return;
+        if (Date.now() > deadline) return reject(new Error(`redis-server did not listen on ${port} within ${deadlineMs} ms`));
+        setTimeout(attempt, 20);
+      });
+    };
+    attempt();
+  });
+}
+
+function launch(port: number, extraArgs: readonly string[]): ChildProcess {
+  // No persistence, no protected mode, loopback only: a throwaway server for one test file.
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...extraArgs];
+  return spawn(REDIS_SERVER, args, { stdio: 'ignore' });
+}
+
+/** Starts a redis-server on an ephemeral loopback port; the caller kills it in afterAll. */
+export async function startRedis(extraArgs: readonly string[] = []): Promise<RedisServer> {
+  if (spawnSync(REDIS_SERVER, ['--version']).status !== 0) {
+    throw new Error('redis-server is not installed: run `npm test` (it installs Debian\'s redis-server), or `apt-get install redis-server`');
+  }
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    let child = launch(port, extraArgs);
+    try {
+      await whenListening(port, child, 10_000);
+    } catch (err) {
+      child.kill('SIGKILL');
+      if (attempt < 3) continue;
+      throw err;
+    }
+    const kill = async (): Promise<void> => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGKILL');
+      await exited;
+    };
+    return {
+      port,
+      url: `redis://127.0.0.1:${port}`,
+      get pid() {
+        return child.pid!;
+      },
+      kill,
+      async restart() {
+        await kill();
+        child = launch(port, extraArgs);
+        await whenListening(port, child, 10_000);
+      },
+    };
+  }
+}

@@ -19,6 +19,10 @@ import { Finisher } from './phases/finish.js';
 import { GATEWAY_ROUTE_LABELS } from './request-runner.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { loadUws, type UwsApp } from './uws.js';
+import type { Logger } from '../log.js';
+import { connectRedis } from '../redis/connection.js';
+import { RedisOutage } from '../redis/outage.js';
+import { SlidingWindowScript } from '../redis/rate-limit-script.js';
 
 /** The acceptor's end of its channel to the coordinator: parentPort in a thread, a MessagePort inline. */
 export interface CoordinatorLink {
@@ -38,7 +42,7 @@ export interface RunningAcceptor {
  * `exit` ends the acceptor once its sockets are closed. Resolves to null when it could not start
  * (the coordinator has been sent a `fatal` message).
  */
-export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exit: (code: number) => void): Promise<RunningAcceptor | null> {
+export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log: Logger, exit: (code: number) => void): Promise<RunningAcceptor | null> {
   const { settings } = init.config;
   const send = (message: AcceptorMessage): void => link.postMessage(message);
   let app: UwsApp | null = null;
@@ -57,6 +61,8 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
     // One hasher for the thread: every use of it is synchronous, so the phases can share it.
     const keyer = await loadTenantKeyer();
     const finisher = new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex);
+    const redisOutage = settings.rateLimitMode === 'redis' ? new RedisOutage(log, (use) => recorder.recordRedisError(use)) : null;
+    const redis = redisOutage === null ? null : connectRedis(settings, redisOutage);
     const thread: ThreadState = {
       // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
       lane: init.threadIndex,
@@ -78,6 +84,8 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
         finisher,
         new SharedCalls(attachInflightTable(init.inflight), init.threadIndex, keyer, recorder, finisher, settings.upstreamTimeoutMs + 1000),
       ),
+      redisLimits: redis === null ? null : new SlidingWindowScript(redis),
+      redisOutage,
     };
     const { pools } = thread;
     let runner = composeRunner(init.config, init.rings, init.numbering, thread);
@@ -118,6 +126,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, exi
           const abandoned = finisher.open;
           clearTimeout(deadline);
           closeSockets();
+          redis?.disconnect();
           void pools.close().finally(() => {
             send({ type: 'drained', abandoned });
             exit(0);

@@ -2,7 +2,10 @@ import type { GatewayConfig } from '../config/load.js';
 import type { Hash32 } from '../routing/ring.js';
 import type { BytesDigest, TenantKeyer } from '../hash.js';
 import { IdempotencyCheck } from './phases/idempotency.js';
-import { RateLimiting } from './phases/limit.js';
+import { RateLimiting, type LimitPhase } from './phases/limit.js';
+import { RedisRateLimiting } from './phases/redis-limit.js';
+import type { SlidingWindowScript } from '../redis/rate-limit-script.js';
+import type { RedisOutage } from '../redis/outage.js';
 import type { LimiterTable } from '../shm/limiter-table.js';
 import type { LocalBatches } from './multiplex.js';
 import type { IdempotencyStore } from './idempotency-store.js';
@@ -44,6 +47,9 @@ export interface ThreadState {
   readonly finisher: Finisher;
   /** The thread's multiplexed calls awaiting their answer's head. */
   readonly batches: LocalBatches;
+  /** The thread's Redis connection's rate-limit script, in redis mode; null otherwise. */
+  readonly redisLimits: SlidingWindowScript | null;
+  readonly redisOutage: RedisOutage | null;
 }
 
 /**
@@ -69,7 +75,7 @@ export function composeRunner(config: GatewayConfig, rings: Readonly<Record<stri
   return new RequestRunner(
     {
       admission: new Admission(settings, routes, plans, thread.tenants, thread.keyer),
-      limit: new RateLimiting(thread.limiter, thread.keyer, thread.recorder),
+      limit: limitPhase(config, thread),
       idempotency: new IdempotencyCheck(settings, thread.idempotency, thread.keyer, thread.digest, finisher),
       selection,
       forwarder: settings.faultInjection ? new CrashingForwarder(settings, finisher, retrier) : new Forwarder(settings, finisher, retrier),
@@ -79,6 +85,13 @@ export function composeRunner(config: GatewayConfig, rings: Readonly<Record<stri
     thread.recorder.slot(GATEWAY_ROUTE_LABELS[0]),
     thread.recorder.slot(GATEWAY_ROUTE_LABELS[1]),
   );
+}
+
+/** Local mode's limiter, or in redis mode Redis's with it as the fallback while Redis is out of reach. */
+function limitPhase(config: GatewayConfig, thread: ThreadState): LimitPhase {
+  const local = new RateLimiting(thread.limiter, thread.keyer, thread.recorder);
+  if (thread.redisLimits === null || thread.redisOutage === null) return local;
+  return new RedisRateLimiting(config.settings, thread.redisLimits, local, thread.keyer, thread.recorder, thread.redisOutage, thread.finisher);
 }
 
 /** Every node origin `config` names: the pools a thread keeps after a reload to it. */

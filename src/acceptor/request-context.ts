@@ -4,6 +4,7 @@ import type { ClientResponse } from './uws-adapter.js';
 import type { ResponseCapture } from './stored-response.js';
 import type { HeldKey } from './idempotency-store.js';
 import type { Batch } from './multiplex.js';
+import type { RequestBody } from './request-body.js';
 
 /**
  * One request, from its head to its one `finish`: what the phases read and write, in one object
@@ -69,6 +70,8 @@ export class RequestContext {
   // ---- tries (forward, retry) ----
   /** The body read whole, kept for a retry; null without a body, or while it streams. */
   body: Buffer | null = null;
+  /** The body, streaming since an earlier phase waited (uWS drops body bytes nobody takes); null otherwise. */
+  pendingBody: RequestBody | null = null;
   /** The body streams upstream as it arrives: it cannot be sent twice. */
   bodyStreamed = false;
   /** Retries made so far. */

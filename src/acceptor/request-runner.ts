@@ -6,7 +6,7 @@ import type { Admission } from './phases/admit.js';
 import type { Finisher } from './phases/finish.js';
 import type { Forwarder } from './phases/forward.js';
 import type { Continuation, IdempotencyCheck } from './phases/idempotency.js';
-import type { RateLimiting } from './phases/limit.js';
+import { LIMIT_PENDING, type LimitContinuation, type LimitPhase } from './phases/limit.js';
 import type { LocalBatches } from './multiplex.js';
 import { WaitingClient } from './waiting-client.js';
 import type { Selection } from './phases/select.js';
@@ -37,7 +37,7 @@ const CLOSES_CONNECTION: ReadonlySet<AnsweredCode> = new Set<AnsweredCode>([
 
 export interface Phases {
   readonly admission: Admission;
-  readonly limit: RateLimiting;
+  readonly limit: LimitPhase;
   readonly idempotency: IdempotencyCheck;
   readonly selection: Selection;
   readonly forwarder: Forwarder;
@@ -46,12 +46,13 @@ export interface Phases {
 
 /**
  * The request path of one acceptor thread (DESIGN "Request path"): a straight line through the
- * phases, admit → limit (Idempotency-Key, on routes with it) → select → forward, then respond and
- * finish from the upstream exchange. A phase returns an error code or null (continue); one that
- * may finish later (limit reads the body first) goes on through the Continuation. Errors are
+ * phases, admit → limit (rate limit, multiplexing, Idempotency-Key, on routes with them) → select
+ * → forward, then respond and finish from the upstream exchange. A phase returns an error code or
+ * null (continue); one that may finish later (a Redis verdict, a body read whole first) goes on
+ * through the Continuation. Errors are
  * answered here, in one place, and every ending is recorded by the finisher.
  */
-export class RequestRunner implements Continuation {
+export class RequestRunner implements Continuation, LimitContinuation {
   readonly #phases: Phases;
   readonly #batches: LocalBatches;
   readonly #noRouteIndex: number;
@@ -68,29 +69,32 @@ export class RequestRunner implements Continuation {
   }
 
   readonly handle = (res: HttpResponse, req: HttpRequest): void => {
-    const { admission, selection, forwarder, finisher } = this.#phases;
+    const { admission, finisher } = this.#phases;
     const ctx = new RequestContext(new ClientResponse(res), performance.now(), this.#noRouteIndex);
     finisher.begin();
     const url = req.getUrl();
     if (url === HEALTH_PATH) return this.#health(ctx);
     const code = admission.run(ctx, req, url);
     if (code !== null) return this.#answerError(ctx, code);
-    const plan = ctx.plan!;
-    const rateLimit = plan.route.rateLimit;
+    const rateLimit = ctx.plan!.route.rateLimit;
     if (rateLimit !== null) {
-      const limited = this.#phases.limit.run(ctx, rateLimit);
+      const limited = this.#phases.limit.run(ctx, rateLimit, this);
+      if (limited === LIMIT_PENDING) return;
       if (limited !== null) return this.#answerError(ctx, limited);
     }
+    this.passedLimit(ctx);
+  };
+
+  passedLimit(ctx: RequestContext): void {
+    const plan = ctx.plan!;
     if (plan.route.multiplexVary !== null && (ctx.method === 'GET' || ctx.method === 'HEAD') && !ctx.hasBody) {
       if (this.#batches.joinOrLead(ctx, plan.route.multiplexVary)) return;
       if (plan.route.multiplexHoldMs > 0) return this.#hold(ctx, plan.route.multiplexHoldMs);
     }
     const idempotency = plan.idempotency;
     if (idempotency !== null) return this.#phases.idempotency.run(ctx, idempotency, this);
-    const selected = selection.run(ctx);
-    if (selected !== null) return this.#answerError(ctx, selected);
-    forwarder.run(ctx);
-  };
+    this.resume(ctx);
+  }
 
   /** A call's leader waits for followers first (multiplex.holdMs); leaving meanwhile ends it (its followers then call on their own). */
   #hold(ctx: RequestContext, holdMs: number): void {

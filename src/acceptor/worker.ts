@@ -6,7 +6,7 @@ import { runAcceptor } from './acceptor.js';
 /** Entry of an acceptor thread. */
 const init = workerData as AcceptorInit;
 const log = createLogger(init.config.settings.logLevel, { thread: init.threadIndex });
-const acceptor = await runAcceptor(init, parentPort!, (code) => process.exit(code));
+const acceptor = await runAcceptor(init, parentPort!, log, (code) => process.exit(code));
 
 process.on('uncaughtException', (err) => {
   log.fatal({ err }, 'acceptor thread failed; closing its sockets so the coordinator can restart it');

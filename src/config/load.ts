@@ -57,7 +57,8 @@ function checkRedisSettings(settings: Settings, source: string, overrides: Recor
   const fieldOf = (key: keyof Settings): string => (key in overrides ? envNameOf(key)! : `gateway.${key}`);
   const redisMode = settings.rateLimitMode === 'redis' ? 'rateLimitMode' : settings.sharedState === 'redis' ? 'sharedState' : null;
   if (redisMode !== null && settings.redisUrl === undefined) {
-    throw new ConfigError(`invalid config (${source}):\n  ${fieldOf('redisUrl')} = missing: ${fieldOf(redisMode)} is "redis"`);
+    // Missing: either place would do, so both are named.
+    throw new ConfigError(`invalid config (${source}):\n  ${envNameOf('redisUrl')} (gateway.redisUrl) = missing: ${fieldOf(redisMode)} is "redis"`);
   }
   if (settings.redisTlsCaFile !== undefined) {
     try {

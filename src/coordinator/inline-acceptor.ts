@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { MessageChannel } from 'node:worker_threads';
 import { runAcceptor } from '../acceptor/acceptor.js';
+import { createLogger } from '../log.js';
 import type { AcceptorInit, AcceptorMessage, CoordinatorMessage } from '../thread-protocol.js';
 
 /**
@@ -18,7 +19,7 @@ export class InlineAcceptor extends EventEmitter {
     port1.on('message', (message: AcceptorMessage) => this.emit('message', message));
     // 'close' comes after every message already sent (the acceptor's last 'drained') is delivered.
     port1.once('close', () => this.emit('exit', this.#exitCode ?? 1));
-    void runAcceptor(init, port2, (code) => this.#exit(code));
+    void runAcceptor(init, port2, createLogger(init.config.settings.logLevel, { thread: init.threadIndex }), (code) => this.#exit(code));
   }
 
   postMessage(message: CoordinatorMessage): void {

@@ -15,7 +15,8 @@ export class RedisOutage {
   readonly #log: Logger;
   readonly #count: (use: RedisUse) => void;
   readonly #clock: () => number;
-  #loggedAt = -Infinity;
+  #failureLoggedAt = -Infinity;
+  #connectionLoggedAt = -Infinity;
   #unlogged = 0;
 
   constructor(log: Logger, count: (use: RedisUse) => void, clock: () => number = Date.now) {
@@ -28,17 +29,17 @@ export class RedisOutage {
     this.#count(use);
     this.#unlogged++;
     const now = this.#clock();
-    if (now - this.#loggedAt < LOG_INTERVAL_MS) return;
+    if (now - this.#failureLoggedAt < LOG_INTERVAL_MS) return;
     this.#log.warn({ use, failures: this.#unlogged, err: err.message }, 'redis call failed; going on without it (fail open)');
-    this.#loggedAt = now;
+    this.#failureLoggedAt = now;
     this.#unlogged = 0;
   }
 
-  /** The connection's own errors (refused, reset): logged on the same budget, not counted (no call failed). */
+  /** The connection's own errors (refused, reset): logged as rarely, not counted (no call failed). */
   connectionError(err: Error): void {
     const now = this.#clock();
-    if (now - this.#loggedAt < LOG_INTERVAL_MS) return;
+    if (now - this.#connectionLoggedAt < LOG_INTERVAL_MS) return;
     this.#log.warn({ err: err.message }, 'redis connection error; reconnecting with backoff');
-    this.#loggedAt = now;
+    this.#connectionLoggedAt = now;
   }
 }

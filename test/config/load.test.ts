@@ -79,6 +79,11 @@ describe('config loading', () => {
     [{ GATEWAY_ZONE_COSTS: 'b=0.5' }, minimal, 'GATEWAY_ZONE_COSTS = 0.5'],
     [{ GATEWAY_ADMIN_TOKEN: 'short' }, minimal, 'GATEWAY_ADMIN_TOKEN = "short": must be at least 16 characters'],
     [{}, { ...minimal, clusters: { c: { nodes: [], healthCheck: { path: '/h', intervalMs: 1000, timeoutMs: 1000 } } } }, 'clusters.c.healthCheck.timeoutMs = 1000: timeoutMs must be below intervalMs'],
+    [{ GATEWAY_RATE_LIMIT_MODE: 'redis' }, minimal, 'GATEWAY_REDIS_URL (gateway.redisUrl) = missing: GATEWAY_RATE_LIMIT_MODE is "redis"'],
+    [{}, { ...minimal, gateway: { sharedState: 'redis' } }, 'GATEWAY_REDIS_URL (gateway.redisUrl) = missing: gateway.sharedState is "redis"'],
+    [{ GATEWAY_RATE_LIMIT_MODE: 'cluster' }, minimal, 'GATEWAY_RATE_LIMIT_MODE = "cluster"'],
+    [{ GATEWAY_REDIS_URL: 'http://127.0.0.1:6379' }, minimal, 'GATEWAY_REDIS_URL = "http://127.0.0.1:6379": must be a redis:// or rediss:// URL'],
+    [{ GATEWAY_REDIS_URL: 'rediss://r:6379', GATEWAY_REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }, minimal, 'GATEWAY_REDIS_TLS_CA_FILE = "/nonexistent/ca.pem": ENOENT'],
   ])('names the field and value: %j', (env, file, expected) => {
     expect(errorOf(() => loadConfig({ ...env, GATEWAY_CONFIG: writeConfig(file) }))).toContain(expected);
   });

@@ -55,7 +55,7 @@ export class Forwarder implements ExchangeOwner {
         this.#send(ctx, exchange, body);
       });
     } else {
-      const body = streamRequestBody(ctx.client, this.#maxBodyBytes);
+      const body = ctx.pendingBody ?? streamRequestBody(ctx.client, this.#maxBodyBytes);
       ctx.bodyStreamed = true;
       exchange.attachBody(body);
       this.#send(ctx, exchange, body.stream);

@@ -55,6 +55,8 @@ export class IdempotencyCheck {
       return mode === 'required' || key !== '' ? next.fail(ctx, 'ERR_IDEMPOTENCY_KEY_MISSING') : next.resume(ctx);
     }
     if (!ctx.hasBody) return this.#decide(ctx, EMPTY, next);
+    // Read whole already, while the rate limit's verdict came.
+    if (ctx.body !== null) return this.#decide(ctx, ctx.body, next);
     // The fingerprint covers the whole body: it must fit in memory as one piece.
     if (ctx.chunked || ctx.contentLength > this.#bufferBodyBytes) return next.fail(ctx, 'ERR_BODY_TOO_LARGE');
     const wait = new WaitingClient(ctx, this.#finisher);

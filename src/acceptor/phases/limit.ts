@@ -10,6 +10,21 @@ const LIMIT = Buffer.from('ratelimit-limit');
 const REMAINING = Buffer.from('ratelimit-remaining');
 const RESET = Buffer.from('ratelimit-reset');
 
+/** The limit phase's verdict will come later, through the LimitContinuation (redis mode). */
+export const LIMIT_PENDING = 'pending';
+
+/** How the request path goes on after a verdict that came later (the runner). */
+export interface LimitContinuation {
+  /** Within the limit: on to the phases after it. */
+  passedLimit(ctx: RequestContext): void;
+  fail(ctx: RequestContext, code: AnsweredCode): void;
+}
+
+/** A rate limit's check: a refusal's code, null (passed), or LIMIT_PENDING (the continuation hears of it). */
+export interface LimitPhase {
+  run(ctx: RequestContext, limit: RouteRateLimit, next: LimitContinuation): AnsweredCode | null | typeof LIMIT_PENDING;
+}
+
 /**
  * The limit phase's rate limit (issue 13), on routes with `rateLimit`, `local` mode: one sliding
  * window per key in the limiter table all threads share, so a limit of L holds for the process.
@@ -17,7 +32,7 @@ const RESET = Buffer.from('ratelimit-reset');
  * route). Every answer of the route carries RateLimit-Limit / -Remaining / -Reset (IETF draft);
  * a refusal is 429 ERR_RATE_LIMITED with Retry-After.
  */
-export class RateLimiting {
+export class RateLimiting implements LimitPhase {
   readonly #table: LimiterTable;
   readonly #keyer: TenantKeyer;
   readonly #recorder: RequestRecorder;
@@ -30,25 +45,29 @@ export class RateLimiting {
   }
 
   run(ctx: RequestContext, limit: RouteRateLimit): AnsweredCode | null {
-    this.#keyer.hash(`${ctx.routeIndex}\n${this.#subject(ctx, limit)}`);
+    this.#keyer.hash(`${ctx.routeIndex}\n${limitSubject(ctx, limit)}`);
     const hit = this.#hit;
     hitLimit(this.#table, this.#keyer.lo, this.#keyer.hi, limit.requests, limit.windowMs, Date.now(), hit);
-    const reset = String(Math.ceil(hit.resetMs / 1000));
-    ctx.limitHeaders = [LIMIT, limit.requestsHeader, REMAINING, Buffer.from(String(hit.remaining)), RESET, Buffer.from(reset)];
+    ctx.limitHeaders = limitHeaders(limit, hit.remaining, hit.resetMs);
     if (hit.allowed) return null;
-    ctx.retryAfter = reset;
+    ctx.retryAfter = String(Math.ceil(hit.resetMs / 1000));
     this.#recorder.recordRateLimited(ctx.routeIndex);
     return 'ERR_RATE_LIMITED';
   }
+}
 
-  /** Whom the limit counts: a request without what its rule names counts by its address. */
-  #subject(ctx: RequestContext, limit: RouteRateLimit): string {
-    if (limit.by === 'route') return '';
-    if (limit.by === 'tenant' && ctx.tenant !== '') return `t:${ctx.tenant}`;
-    if (limit.by !== 'tenant' && limit.by !== 'address') {
-      const headers = ctx.headers;
-      for (let i = 0; i < headers.length; i += 2) if (headers[i] === limit.by.header) return `h:${headers[i + 1]}`;
-    }
-    return `a:${formatAddress(ctx.client.remoteAddress())}`;
+/** Whom the limit counts: a request without what its rule names counts by its address. */
+export function limitSubject(ctx: RequestContext, limit: RouteRateLimit): string {
+  if (limit.by === 'route') return '';
+  if (limit.by === 'tenant' && ctx.tenant !== '') return `t:${ctx.tenant}`;
+  if (limit.by !== 'tenant' && limit.by !== 'address') {
+    const headers = ctx.headers;
+    for (let i = 0; i < headers.length; i += 2) if (headers[i] === limit.by.header) return `h:${headers[i + 1]}`;
   }
+  return `a:${formatAddress(ctx.client.remoteAddress())}`;
+}
+
+/** RateLimit-Limit / -Remaining / -Reset (seconds, rounded up) as raw header pairs. */
+export function limitHeaders(limit: RouteRateLimit, remaining: number, resetMs: number): Buffer[] {
+  return [LIMIT, limit.requestsHeader, REMAINING, Buffer.from(String(remaining)), RESET, Buffer.from(String(Math.ceil(resetMs / 1000)))];
 }

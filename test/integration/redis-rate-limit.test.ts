@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type Backend } from '../helpers/backends.js';
+import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { expectError, send } from '../helpers/http.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+
+let redisServer: RedisServer;
+let redis: Redis;
+let backend: Backend;
+const gateways: GatewayProcess[] = [];
+
+/** Echoes what it received: the body's length and digest. */
+function echoBody(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  req.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    hash.update(chunk);
+  });
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ bytes, sha256: hash.digest('hex') })));
+}
+
+const CONFIG = {
+  routes: [
+    { prefix: '/fleet/', cluster: 'c', rateLimit: { requests: 60, windowMs: 1000 } },
+    { prefix: '/strict/', cluster: 'c', rateLimit: { requests: 2, windowMs: 60_000 } },
+    { prefix: '/open/', cluster: 'c', rateLimit: { requests: 100_000, windowMs: 1000 } },
+  ],
+  clusters: { c: { nodes: [] as { id: string; url: string }[] } },
+};
+
+beforeAll(async () => {
+  redisServer = await startRedis();
+  redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
+  // The outage test kills the server under this connection too.
+  redis.on('error', () => {});
+  backend = await startBackend('r0', echoBody);
+  CONFIG.clusters.c.nodes = [{ id: 'r0', url: backend.url }];
+  const env = { GATEWAY_THREADS: '1', GATEWAY_RATE_LIMIT_MODE: 'redis', GATEWAY_REDIS_URL: redisServer.url, GATEWAY_REDIS_TIMEOUT_MS: '200' };
+  // Three instances: separate processes sharing one Redis, as behind a load balancer.
+  gateways.push(...(await Promise.all([startGateway(CONFIG, env), startGateway(CONFIG, env), startGateway(CONFIG, env)])));
+}, 60_000);
+
+afterAll(async () => {
+  for (const gateway of gateways) expect(await gateway.stop()).toBe(0);
+  redis?.disconnect();
+  await backend?.close();
+  await redisServer?.kill();
+});
+
+/** Redis's count of rate-limit script calls so far (EVAL the first time on a connection, then EVALSHA). */
+async function scriptCalls(): Promise<number> {
+  const stats = await redis.info('commandstats');
+  return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+/** Polls `check` until it holds or `deadlineMs` passes. */
+async function eventually(check: () => Promise<boolean>, deadlineMs: number): Promise<boolean> {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+describe('rate limiting, redis mode (3 instances, one Redis)', () => {
+  it('holds a tenant to 60 requests per second across the fleet, within 5%', async () => {
+    // Start on a second boundary: Redis's windows are its clock's seconds (the same host's clock here).
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000)));
+    const start = Date.now();
+    const allowedAt: number[] = [];
+    let refused = 0;
+    const loop = async (gateway: GatewayProcess): Promise<void> => {
+      while (Date.now() - start < 3500) {
+        const reply = await send(gateway.port, '/fleet/x', { tenant: 'busy' });
+        if (reply.status === 200) allowedAt.push(Date.now());
+        else {
+          expectError(reply, 'ERR_RATE_LIMITED');
+          refused++;
+        }
+      }
+    };
+    await Promise.all(gateways.flatMap((gateway) => Array.from({ length: 8 }, () => loop(gateway))));
+    const inSecond = (s: number): number => allowedAt.filter((t) => Math.floor((t - start) / 1000) === s).length;
+    const whole = inSecond(1) + inSecond(2);
+    expect(whole).toBeGreaterThanOrEqual(114);
+    expect(whole).toBeLessThanOrEqual(126);
+    expect(refused).toBeGreaterThan(100);
+    // Every instance refused some: the limit is the fleet's, not one instance's.
+    for (const gateway of gateways) expect(metricValue(await gateway.metrics(), 'ringgate_rate_limited_total', 'route="prefix:/fleet/"')).toBeGreaterThan(0);
+  }, 20_000);
+
+  it('refuses a key Redis refused without asking Redis again until one more could fit', async () => {
+    const before = await scriptCalls();
+    const [gateway] = gateways;
+    const first = await send(gateway!.port, '/strict/x', { tenant: 'pre' });
+    expect(first.headers['ratelimit-remaining']).toBe('1');
+    expect((await send(gateway!.port, '/strict/x', { tenant: 'pre' })).status).toBe(200);
+    const refusals = [];
+    for (let i = 0; i < 20; i++) refusals.push(await send(gateway!.port, '/strict/x', { tenant: 'pre' }));
+    for (const reply of refusals) {
+      expectError(reply, 'ERR_RATE_LIMITED');
+      expect(reply.headers['ratelimit-limit']).toBe('2');
+      expect(reply.headers['ratelimit-remaining']).toBe('0');
+      expect(Number(reply.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(reply.headers['retry-after'])).toBeLessThanOrEqual(90);
+    }
+    // Two allowed and the first refusal asked Redis; the 19 after it were refused here.
+    expect((await scriptCalls()) - before).toBe(3);
+  });
+
+  it('passes request bodies through while the verdict comes: read whole when small, streamed when large', async () => {
+    const small = Buffer.alloc(2000, 7);
+    const large = Buffer.alloc(300_000, 9);
+    for (const body of [small, large]) {
+      const reply = await send(gateways[1]!.port, '/open/upload', { method: 'POST', tenant: 'up', body });
+      expect(reply.status).toBe(200);
+      expect(JSON.parse(reply.text)).toEqual({ bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+      expect(reply.headers['ratelimit-limit']).toBe('100000');
+    }
+  });
+
+  it('fails open while Redis is down (counted), and limits across the fleet again once it is back', async () => {
+    await redisServer.kill();
+    const outage = await Promise.all(Array.from({ length: 30 }, (_, i) => send(gateways[i % 3]!.port, '/open/x', { tenant: `down-${i % 5}` })));
+    expect(outage.map((r) => r.status)).toEqual(outage.map(() => 200));
+    const errors = (await Promise.all(gateways.map(async (g) => metricValue(await g.metrics(), 'ringgate_redis_errors_total', 'use="rate_limit"')))).reduce((a, b) => a + b);
+    expect(errors).toBeGreaterThanOrEqual(30);
+    // Meanwhile each instance still limits on its own: 2 per minute per instance.
+    const local = [];
+    for (let i = 0; i < 4; i++) local.push((await send(gateways[0]!.port, '/strict/x', { tenant: 'outage-local' })).status);
+    expect(local).toEqual([200, 200, 429, 429]);
+
+    await redisServer.restart();
+    // Limited by Redis again when two instances together get only the fleet's 2 (a local count would give 4).
+    let round = 0;
+    const resumed = await eventually(async () => {
+      const tenant = `back-${round++}`;
+      const statuses = [];
+      for (const gateway of [gateways[1]!, gateways[2]!, gateways[1]!, gateways[2]!]) statuses.push((await send(gateway.port, '/strict/x', { tenant })).status);
+      return statuses.filter((s) => s === 200).length === 2;
+    }, 15_000);
+    expect(resumed).toBe(true);
+  }, 30_000);
+});
+
+describe('rate limiting, redis mode, Redis unreachable from the start', () => {
+  it('starts, serves and counts every failed call', async () => {
+    const gateway = await startGateway(CONFIG, { GATEWAY_THREADS: '1', GATEWAY_RATE_LIMIT_MODE: 'redis', GATEWAY_REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const replies = await Promise.all(Array.from({ length: 5 }, () => send(gateway.port, '/open/x', { tenant: 'nobody' })));
+      expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      expect(metricValue(await gateway.metrics(), 'ringgate_redis_errors_total', 'use="rate_limit"')).toBe(5);
+      // Logged once for the interval, however many calls failed.
+      expect(gateway.logs.filter((line) => line.includes('redis call failed'))).toHaveLength(1);
+      expect(gateway.logs.filter((line) => line.includes('redis connection error')).length).toBeLessThanOrEqual(1);
+    } finally {
+      expect(await gateway.stop()).toBe(0);
+    }
+  });
+});

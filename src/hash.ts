@@ -38,3 +38,8 @@ export async function loadTenantKeyer(): Promise<TenantKeyer> {
   };
   return keyer;
 }
+
+/** A 64-bit hash given as two Int32 halves, as 16 hex digits (high half first): a Redis key's tag. */
+export function hex64(lo: number, hi: number): string {
+  return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
+}

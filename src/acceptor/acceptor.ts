@@ -23,6 +23,8 @@ import type { Logger } from '../log.js';
 import { connectRedis } from '../redis/connection.js';
 import { RedisOutage } from '../redis/outage.js';
 import { SlidingWindowScript } from '../redis/rate-limit-script.js';
+import { IdempotencyScripts } from '../redis/idempotency-scripts.js';
+import { RedisIdempotencyStore } from './redis-idempotency-store.js';
 
 /** The acceptor's end of its channel to the coordinator: parentPort in a thread, a MessagePort inline. */
 export interface CoordinatorLink {
@@ -57,12 +59,14 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     const nodes = attachNodeTable(init.nodes);
     const breakers = attachBreakerTable(init.breakers);
     const retries = attachRetryTable(init.retries);
-    const idempotency = new LocalIdempotencyStore(attachIdempotencyTable(init.idempotency), init.threadIndex, settings.idempotencyTtlMs);
+    const redisOutage = settings.rateLimitMode === 'redis' || settings.sharedState === 'redis' ? new RedisOutage(log, (use) => recorder.recordRedisError(use)) : null;
+    const redis = redisOutage === null ? null : connectRedis(settings, redisOutage);
+    const localKeys = new LocalIdempotencyStore(attachIdempotencyTable(init.idempotency), init.threadIndex, settings.idempotencyTtlMs);
+    const idempotency =
+      redis !== null && settings.sharedState === 'redis' ? new RedisIdempotencyStore(settings, new IdempotencyScripts(redis), localKeys, redisOutage!) : localKeys;
     // One hasher for the thread: every use of it is synchronous, so the phases can share it.
     const keyer = await loadTenantKeyer();
     const finisher = new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex);
-    const redisOutage = settings.rateLimitMode === 'redis' ? new RedisOutage(log, (use) => recorder.recordRedisError(use)) : null;
-    const redis = redisOutage === null ? null : connectRedis(settings, redisOutage);
     const thread: ThreadState = {
       // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
       lane: init.threadIndex,
@@ -84,7 +88,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
         finisher,
         new SharedCalls(attachInflightTable(init.inflight), init.threadIndex, keyer, recorder, finisher, settings.upstreamTimeoutMs + 1000),
       ),
-      redisLimits: redis === null ? null : new SlidingWindowScript(redis),
+      redisLimits: redis !== null && settings.rateLimitMode === 'redis' ? new SlidingWindowScript(redis) : null,
       redisOutage,
     };
     const { pools } = thread;

@@ -3,7 +3,7 @@ import type { AnsweredCode } from '../../errors.js';
 import type { BytesDigest, TenantKeyer } from '../../hash.js';
 import { ClaimResult, type Claim } from '../../shm/idempotency-table.js';
 import { statusLine } from '../answers.js';
-import type { IdempotencyStore } from '../idempotency-store.js';
+import type { Hash64, IdempotencyStore } from '../idempotency-store.js';
 import type { RequestContext } from '../request-context.js';
 import { readWholeBody } from '../request-body.js';
 import { decodeResponse, ResponseCapture } from '../stored-response.js';
@@ -38,7 +38,6 @@ export class IdempotencyCheck {
   readonly #digest: BytesDigest;
   readonly #finisher: Finisher;
   readonly #bufferBodyBytes: number;
-  readonly #claim: Claim = { result: ClaimResult.Claimed, entry: -1, claim: 0, replay: null };
 
   constructor(settings: Readonly<Settings>, store: IdempotencyStore, keyer: TenantKeyer, digest: BytesDigest, finisher: Finisher) {
     this.#store = store;
@@ -54,30 +53,47 @@ export class IdempotencyCheck {
     if (key === '' || key.length > MAX_KEY_LENGTH) {
       return mode === 'required' || key !== '' ? next.fail(ctx, 'ERR_IDEMPOTENCY_KEY_MISSING') : next.resume(ctx);
     }
-    if (!ctx.hasBody) return this.#decide(ctx, EMPTY, next);
+    const wait = this.#store.waits ? this.#watch(ctx) : null;
+    if (!ctx.hasBody) return this.#decide(ctx, EMPTY, wait, next);
     // Read whole already, while the rate limit's verdict came.
-    if (ctx.body !== null) return this.#decide(ctx, ctx.body, next);
+    if (ctx.body !== null) return this.#decide(ctx, ctx.body, wait, next);
     // The fingerprint covers the whole body: it must fit in memory as one piece.
     if (ctx.chunked || ctx.contentLength > this.#bufferBodyBytes) return next.fail(ctx, 'ERR_BODY_TOO_LARGE');
-    const wait = new WaitingClient(ctx, this.#finisher);
-    ctx.client.attach(wait);
+    const reading = wait ?? this.#watch(ctx);
     readWholeBody(ctx.client, ctx.contentLength, (body) => {
-      if (wait.left) return;
+      if (reading.left) return;
       ctx.body = body;
-      this.#decide(ctx, body, next);
+      this.#decide(ctx, body, wait, next);
     });
   }
 
-  #decide(ctx: RequestContext, body: Uint8Array, next: Continuation): void {
+  /** A client leaving while the request waits ends it there. */
+  #watch(ctx: RequestContext): WaitingClient {
+    const wait = new WaitingClient(ctx, this.#finisher);
+    ctx.client.attach(wait);
+    return wait;
+  }
+
+  /** `wait`: set when the store's verdict may come later. */
+  #decide(ctx: RequestContext, body: Uint8Array, wait: WaitingClient | null, next: Continuation): void {
     const keyer = this.#keyer;
     keyer.hash(`${ctx.tenant}\n${ctx.idempotencyKey}`);
     const key = { lo: keyer.lo, hi: keyer.hi };
     keyer.hash(`${ctx.method} ${ctx.target} ${this.#digest(body)}`);
-    const claim = this.#claim;
-    this.#store.claim(key, { lo: keyer.lo, hi: keyer.hi }, claim);
+    this.#store.claim(key, { lo: keyer.lo, hi: keyer.hi }, (claim) => {
+      if (wait?.left === true) {
+        // Gone while Redis decided: a claim it won is let go at once.
+        if (claim.result === ClaimResult.Claimed) this.#store.complete({ entry: claim.entry, claim: claim.claim, keyLo: key.lo, keyHi: key.hi }, null);
+        return;
+      }
+      this.#claimed(ctx, claim, key, next);
+    });
+  }
+
+  #claimed(ctx: RequestContext, claim: Claim, key: Hash64, next: Continuation): void {
     switch (claim.result) {
       case ClaimResult.Claimed:
-        ctx.heldKey = { entry: claim.entry, claim: claim.claim, keyLo: key.lo };
+        ctx.heldKey = { entry: claim.entry, claim: claim.claim, keyLo: key.lo, keyHi: key.hi };
         ctx.capture = new ResponseCapture(this.#store.maxResponseBytes);
         return next.resume(ctx);
       case ClaimResult.InFlight:
@@ -88,7 +104,6 @@ export class IdempotencyCheck {
         return next.fail(ctx, 'ERR_IDEMPOTENCY_TABLE_FULL');
       case ClaimResult.Replay: {
         const stored = decodeResponse(claim.replay!);
-        claim.replay = null;
         ctx.status = stored.status;
         ctx.client.answerStored(statusLine(stored.status), [...stored.headers, REPLAYED_HEADER, REPLAYED_VALUE], stored.body);
         this.#finisher.replayed(ctx);

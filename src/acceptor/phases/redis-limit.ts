@@ -1,6 +1,6 @@
 import type { Settings } from '../../config/schema.js';
 import type { AnsweredCode } from '../../errors.js';
-import type { TenantKeyer } from '../../hash.js';
+import { hex64, type TenantKeyer } from '../../hash.js';
 import type { RequestRecorder } from '../../metrics/request-recorder.js';
 import type { RedisOutage } from '../../redis/outage.js';
 import { rateLimitKey, type RedisHit, type SlidingWindowScript } from '../../redis/rate-limit-script.js';
@@ -71,7 +71,7 @@ export class RedisRateLimiting implements LimitPhase {
     }
     const keyer = this.#keyer;
     keyer.hash(subject);
-    const key = rateLimitKey(this.#keyPrefix, hex32(keyer.hi) + hex32(keyer.lo), limit.windowMs);
+    const key = rateLimitKey(this.#keyPrefix, hex64(keyer.lo, keyer.hi), limit.windowMs);
     const wait = new LimitWait(ctx, this.#finisher, () => this.#decided(ctx, limit, next, wait));
     ctx.client.attach(wait);
     this.#holdBody(ctx, wait);
@@ -151,8 +151,4 @@ class LimitWait extends WaitingClient {
   ready(): void {
     if (--this.pending === 0 && !this.left) this.#onReady();
   }
-}
-
-function hex32(word: number): string {
-  return (word >>> 0).toString(16).padStart(8, '0');
 }

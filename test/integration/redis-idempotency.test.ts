@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type Backend } from '../helpers/backends.js';
+import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { expectError, send, type Reply } from '../helpers/http.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+
+let redisServer: RedisServer;
+let backend: Backend;
+let a: GatewayProcess;
+let b: GatewayProcess;
+/** Calls the backend got, by Idempotency-Key. */
+const calls = new Map<string, number>();
+/** The backend answers after this many ms: duplicates arrive while the first is in flight. */
+const SLOW_MS = 300;
+
+beforeAll(async () => {
+  redisServer = await startRedis();
+  backend = await startBackend('i0', (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const key = String(req.headers['idempotency-key'] ?? '');
+      const n = (calls.get(key) ?? 0) + 1;
+      calls.set(key, n);
+      const answer = (): void => {
+        res.writeHead(201, { 'content-type': 'application/octet-stream', 'x-order': `order-${key}-${n}` }).end(Buffer.concat([Buffer.from([0, 255, 1]), ...chunks]));
+      };
+      if (key.startsWith('slow-')) setTimeout(answer, SLOW_MS);
+      else answer();
+    });
+  });
+  const config = { routes: [{ prefix: '/orders/', cluster: 'c', idempotency: 'required' }], clusters: { c: { nodes: [{ id: 'i0', url: backend.url }] } } };
+  const env = { GATEWAY_SHARED_STATE: 'redis', GATEWAY_REDIS_URL: redisServer.url, GATEWAY_REDIS_TIMEOUT_MS: '200' };
+  [a, b] = await Promise.all([startGateway(config, env), startGateway(config, env)]);
+}, 60_000);
+
+afterAll(async () => {
+  for (const gateway of [a, b]) if (gateway !== undefined) expect(await gateway.stop()).toBe(0);
+  await backend?.close();
+  await redisServer?.kill();
+});
+
+const post = (gateway: GatewayProcess, key: string, body: string, tenant = 'acme'): Promise<Reply> =>
+  send(gateway.port, '/orders/new', { method: 'POST', tenant, body, headers: { 'idempotency-key': key } });
+
+describe('Idempotency-Key across 2 instances (GATEWAY_SHARED_STATE=redis)', () => {
+  it('lets exactly one of concurrent duplicates on both instances reach the node; the rest get 409', async () => {
+    const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => post(i % 2 === 0 ? a : b, 'slow-1', '{"item":1}')));
+    expect(calls.get('slow-1')).toBe(1);
+    expect(replies.filter((r) => r.status === 201)).toHaveLength(1);
+    for (const reply of replies.filter((r) => r.status !== 201)) expectError(reply, 'ERR_IDEMPOTENCY_IN_FLIGHT');
+  });
+
+  it('replays the stored answer (bytes, status and headers) on the other instance', async () => {
+    const first = await post(a, 'k-replay', 'payload');
+    expect(first.status).toBe(201);
+    const again = await post(b, 'k-replay', 'payload');
+    expect(again.status).toBe(201);
+    expect(again.body.equals(first.body)).toBe(true);
+    expect(again.headers['x-order']).toBe('order-k-replay-1');
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(calls.get('k-replay')).toBe(1);
+  });
+
+  it('refuses the key reused for another body on the other instance with 422, and keeps tenants apart', async () => {
+    expect((await post(a, 'k-reuse', 'one')).status).toBe(201);
+    expectError(await post(b, 'k-reuse', 'two'), 'ERR_IDEMPOTENCY_KEY_REUSED');
+    expect((await post(b, 'k-reuse', 'two', 'other-tenant')).status).toBe(201);
+    expect(calls.get('k-reuse')).toBe(2);
+  });
+
+  it('falls back to each instance\'s own table while Redis is down, and shares keys again once it is back', async () => {
+    await redisServer.kill();
+    const down = await post(a, 'k-down', 'x');
+    expect(down.status).toBe(201);
+    // Within one instance its own table still guards the key.
+    expect((await post(a, 'k-down', 'x')).headers['idempotent-replayed']).toBe('true');
+    expect(metricValue(await a.metrics(), 'ringgate_redis_errors_total', 'use="idempotency"')).toBeGreaterThanOrEqual(2);
+    await redisServer.restart();
+    // Back: shared again once the connections are (a fresh key, seen by both through Redis).
+    await expect
+      .poll(
+        async () => {
+          const key = `k-back-${Date.now()}`;
+          await post(a, key, 'y');
+          return (await post(b, key, 'y')).headers['idempotent-replayed'];
+        },
+        { timeout: 15_000, interval: 200 },
+      )
+      .toBe('true');
+  }, 30_000);
+});

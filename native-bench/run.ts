@@ -17,7 +17,7 @@ import { benchOptions, LAYOUTS, type BenchOptions, type Layout } from './lib/opt
 import { freePort, type Started } from './lib/proc.js';
 import { markdownReport, summarize, type Row } from './lib/report.js';
 import { checkScenario, SCENARIOS, wrkScript, type Scenario } from './lib/scenarios.js';
-import { scratchDir, startUpstream } from './lib/upstream.js';
+import { scratchDir, startRedisServer, startUpstream } from './lib/upstream.js';
 import { runWrk } from './lib/wrk.js';
 import { runMicroBenchmarks } from './micro/run.js';
 import { microTable } from './micro/suite.js';
@@ -26,7 +26,7 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..');
 const RESULTS = join(HERE, 'results');
 /** Scenarios past get-1k compare ringgate with the proxy a user would pick instead, and direct. */
-const SCENARIO_CANDIDATES = new Set(['direct', 'nginx', 'ringgate-base-1t', 'ringgate-1t', 'ringgate-base-2t', 'ringgate-2t']);
+const SCENARIO_CANDIDATES = new Set(['direct', 'nginx', 'ringgate-base-1t', 'ringgate-1t', 'ringgate-redis-1t', 'ringgate-base-2t', 'ringgate-2t', 'ringgate-redis-2t']);
 const UPSTREAM_NODES = 3;
 /** Each paced connection waits this long between requests; connections = rate × pace. */
 const PACE_MS = 10;
@@ -43,13 +43,16 @@ function selected<T extends { name: string }>(items: readonly T[], names: readon
 async function runLayout(layout: Layout, candidates: readonly Candidate[], options: BenchOptions, dir: string, rows: Row[]): Promise<void> {
   const upstreamPorts = await Promise.all(Array.from({ length: UPSTREAM_NODES }, freePort));
   const upstream = await startUpstream(join(dir, `upstream-${layout.name}`), upstreamPorts, layout.upstream);
+  const redisPort = candidates.some((c) => c.needsRedis === true) ? await freePort() : null;
+  const redis = redisPort === null ? null : await startRedisServer(redisPort, layout.upstream);
+  const redisUrl = redisPort === null ? null : `redis://127.0.0.1:${redisPort}`;
   const running = new Map<string, { port: number; proc: Started | null }>();
   const layoutDir = join(dir, layout.name);
   mkdirSync(layoutDir, { recursive: true });
   try {
     for (const candidate of candidates) {
       const port = candidate.name === 'direct' ? upstreamPorts[0]! : await freePort();
-      const proc = await candidate.start({ dir: layoutDir, port, upstreamPorts, cpus: layout.proxy });
+      const proc = await candidate.start({ dir: layoutDir, port, upstreamPorts, cpus: layout.proxy, redisUrl });
       running.set(candidate.name, { port, proc });
     }
     const scenarios = selected(SCENARIOS, options.scenarios).filter((s) => layout.allScenarios || s.name === 'get-1k');
@@ -57,6 +60,7 @@ async function runLayout(layout: Layout, candidates: readonly Candidate[], optio
   } finally {
     for (const { proc } of running.values()) await proc?.stop();
     await upstream.stop();
+    await redis?.stop();
   }
 }
 
@@ -144,7 +148,8 @@ async function main(): Promise<void> {
   const baseline = options.baseline === null ? null : resolveBaseline(ROOT, options.baseline);
   // Read now: dist/ was built from the working tree just before this script started.
   const builds = baseline === null ? null : { current: describeCheckout(ROOT), baseline: baseline.revision, baselineShort: baseline.short };
-  const candidates = selected(allCandidates(baseline?.root ?? null, options.nodeState, options.maxInFlight, options.rateLimit), options.candidates);
+  if (options.redisRateLimit && options.rateLimit === 0) throw new Error('BENCH_RINGGATE_REDIS=1 measures a rate limit in Redis: set BENCH_RINGGATE_RATE_LIMIT too');
+  const candidates = selected(allCandidates(baseline?.root ?? null, options.nodeState, options.maxInFlight, options.rateLimit, options.redisRateLimit), options.candidates);
   if (baseline !== null && !candidates.some((c) => isBaselineName(c.name))) {
     throw new Error('BENCH_RINGGATE_BASELINE is set but BENCH_CANDIDATES selects no ringgate-base-* candidate to run it');
   }
@@ -170,7 +175,7 @@ async function main(): Promise<void> {
       version('haproxy', ['-v']).split(' - ')[0]!,
       version('wrk', ['-v']).split(' [')[0]!,
     ].join(', '),
-    settings: `wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = proxy on CPU 0, upstream and load generator on CPU 1${options.nodeState ? '; ringgate-* with node state on (health checks every 1 s, GATEWAY_ZONE set)' : ''}${options.maxInFlight > 0 ? `; ringgate-* with maxInFlight ${options.maxInFlight}` : ''}${options.rateLimit > 0 ? `; ringgate-* with a rate limit of ${options.rateLimit}/s per tenant` : ''}`,
+    settings: `wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = proxy on CPU 0, upstream and load generator on CPU 1${options.nodeState ? '; ringgate-* with node state on (health checks every 1 s, GATEWAY_ZONE set)' : ''}${options.maxInFlight > 0 ? `; ringgate-* with maxInFlight ${options.maxInFlight}` : ''}${options.rateLimit > 0 ? `; ringgate-* with a rate limit of ${options.rateLimit}/s per tenant` : ''}${options.redisRateLimit ? ' (ringgate-redis-*: counted in Redis, redis-server pinned with the upstream)' : ''}`,
     scenarios: new Map(SCENARIOS.map((s) => [s.name, s.description])),
     builds,
   };

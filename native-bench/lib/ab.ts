@@ -51,20 +51,29 @@ function line(label: string, c: Cells): string {
   );
 }
 
+/** What a candidate is compared with, and how the comparison is named; null: nothing. */
+function comparedWith(candidate: string, baselineShort: string | null): { name: string; label: string } | null {
+  const current = /^ringgate-(\d+)t$/.exec(candidate)?.[1];
+  if (current !== undefined && baselineShort !== null) return { name: baselineName(Number(current)), label: baselineShort };
+  const redis = /^ringgate-redis-(\d+)t$/.exec(candidate)?.[1];
+  return redis === undefined ? null : { name: `ringgate-${redis}t`, label: 'rate limit counted locally' };
+}
+
 /**
- * Each ringgate-Nt against ringgate-base-Nt round by round: the baseline runs right before it in
- * every round (candidates.ts orders them so), so a round's ratio carries little of the machine's drift.
+ * Each ringgate-Nt against ringgate-base-Nt round by round, and each ringgate-redis-Nt against
+ * ringgate-Nt: the one compared with runs right before it in every round (candidates.ts orders
+ * them so), so a round's ratio carries little of the machine's drift.
  */
-export function abTables(rows: readonly Rounds[], baselineShort: string): string {
+export function abTables(rows: readonly Rounds[], baselineShort: string | null): string {
   const tables: string[] = [];
   for (const current of rows) {
-    const threads = /^ringgate-(\d+)t$/.exec(current.candidate)?.[1];
-    const base = threads === undefined ? undefined : rows.find((row) => row.candidate === baselineName(Number(threads)));
+    const against = comparedWith(current.candidate, baselineShort);
+    const base = against === null ? undefined : rows.find((row) => row.candidate === against.name);
     if (base === undefined) continue;
     const rounds = current.rounds.slice(0, base.rounds.length).map((now, i) => cellsOf(base.rounds[i]!, now));
     tables.push(
       [
-        `${current.candidate} against ${base.candidate} (${baselineShort}), round by round (a CPU ratio below 1× means cheaper than the baseline):`,
+        `${current.candidate} against ${base.candidate} (${against!.label}), round by round (a CPU ratio below 1× means cheaper than the baseline):`,
         '',
         '| round | proxy CPU µs/req, base → now | CPU ratio | RPS, base → now | RPS ratio |',
         '|---|---:|---:|---:|---:|',

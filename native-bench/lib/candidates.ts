@@ -10,10 +10,14 @@ export interface CandidateContext {
   readonly port: number;
   readonly upstreamPorts: readonly number[];
   readonly cpus: CpuList;
+  /** The run's redis-server, when a candidate needs one; null otherwise. */
+  readonly redisUrl: string | null;
 }
 
 export interface Candidate {
   readonly name: string;
+  /** Counts its rate limit in Redis: the run starts a redis-server for it. */
+  readonly needsRedis?: boolean;
   /** Starts it and resolves once it relays a request; `null` for direct (nothing to start). */
   start(ctx: CandidateContext): Promise<Started | null>;
 }
@@ -92,13 +96,15 @@ export function ringgateEnv(configPath: string, port: number, extra: Readonly<Re
   };
 }
 
-/** ringgate's dist/main.js from the build in `root`, one cluster whose nodes are the upstream's ports. */
-function ringgate(name: string, root: string, threads: number, nodeState: boolean, maxInFlight = 0, rateLimit = 0): Candidate {
+/** ringgate's dist/main.js from the build in `root`, one cluster whose nodes are the upstream's ports; with `redis`, its rate limit counts in Redis. */
+function ringgate(name: string, root: string, threads: number, nodeState: boolean, maxInFlight = 0, rateLimit = 0, redis = false): Candidate {
   return {
     name,
-    async start({ dir, port, upstreamPorts, cpus }) {
+    needsRedis: redis,
+    async start({ dir, port, upstreamPorts, cpus, redisUrl }) {
       const configPath = writeRinggateConfig(join(dir, `${name}.json`), upstreamPorts, nodeState, maxInFlight, rateLimit);
-      const env = ringgateEnv(configPath, port, { GATEWAY_THREADS: String(threads), ...(nodeState ? NODE_STATE_ENV : {}) });
+      const redisEnv: Record<string, string> = redis ? { GATEWAY_RATE_LIMIT_MODE: 'redis', GATEWAY_REDIS_URL: redisUrl! } : {};
+      const env = ringgateEnv(configPath, port, { GATEWAY_THREADS: String(threads), ...(nodeState ? NODE_STATE_ENV : {}), ...redisEnv });
       const started = startGroup(name, process.execPath, [join(root, 'dist/main.js')], cpus, env);
       await waitForHttp(`http://127.0.0.1:${port}/`, started, READY_HEADERS);
       return started;
@@ -110,12 +116,13 @@ function ringgate(name: string, root: string, threads: number, nodeState: boolea
  * Every candidate. With a baseline build in `baselineRoot`, ringgate-base-Nt runs it with the same
  * environment right before ringgate-Nt, so each round measures the two back to back. `nodeState`
  * turns on health checks and a zone, `maxInFlight` (when above 0) saturation, for this checkout's
- * build only.
+ * build only; `redisRateLimit` adds ringgate-redis-Nt, this build with its rate limit in Redis.
  */
-export function allCandidates(baselineRoot: string | null, nodeState: boolean, maxInFlight = 0, rateLimit = 0): Candidate[] {
+export function allCandidates(baselineRoot: string | null, nodeState: boolean, maxInFlight = 0, rateLimit = 0, redisRateLimit = false): Candidate[] {
   const ringgates = [1, 2].flatMap((threads) => {
     const current = ringgate(`ringgate-${threads}t`, ROOT, threads, nodeState, maxInFlight, rateLimit);
-    return baselineRoot === null ? [current] : [ringgate(baselineName(threads), baselineRoot, threads, false), current];
+    const withRedis = redisRateLimit ? [ringgate(`ringgate-redis-${threads}t`, ROOT, threads, nodeState, maxInFlight, rateLimit, true)] : [];
+    return [...(baselineRoot === null ? [] : [ringgate(baselineName(threads), baselineRoot, threads, false)]), current, ...withRedis];
   });
   return [direct, nginx, haproxy, fastify, uwsUndiciMinimal, ...ringgates];
 }

@@ -34,6 +34,8 @@ export interface BenchOptions {
   readonly maxInFlight: number;
   /** This checkout's ringgate route has a rate limit of this many requests per second (BENCH_RINGGATE_RATE_LIMIT; 0: none). */
   readonly rateLimit: number;
+  /** Adds ringgate-redis-* candidates: the same limit counted in Redis (BENCH_RINGGATE_REDIS=1; needs a rate limit). */
+  readonly redisRateLimit: boolean;
 }
 
 /** An integer knob: unset or empty is `fallback`; anything else must be an integer ≥ `min`. */
@@ -66,6 +68,7 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     nodeState: env.BENCH_RINGGATE_NODE_STATE === '1',
     maxInFlight: intFromEnv(env, 'BENCH_RINGGATE_MAX_IN_FLIGHT', 0, 0),
     rateLimit: intFromEnv(env, 'BENCH_RINGGATE_RATE_LIMIT', 0, 0),
+    redisRateLimit: env.BENCH_RINGGATE_REDIS === '1',
     baseline: env.BENCH_RINGGATE_BASELINE || null,
   };
 }

@@ -119,7 +119,7 @@ export function markdownReport(info: RunInfo, rows: readonly Row[]): string {
       `## ${scenario}, ${layout} (${info.scenarios.get(scenario) ?? ''})`,
       '',
       scenarioTable(group, builds?.baselineShort ?? null) +
-        (builds === null ? '' : abTables(group, builds.baselineShort)) +
+        abTables(group, builds?.baselineShort ?? null) +
         autocannonTable(group) +
         pacedTable(group),
     );

@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGroup, waitForHttp, type CpuList, type Started } from './proc.js';
@@ -149,4 +150,31 @@ frontend fe
 backend be
 ${ports.map((p, i) => `  server ${ports.length === 1 ? 'upstream' : `n${i}`} 127.0.0.1:${p}`).join('\n')}
 `;
+}
+
+/**
+ * A redis-server for the ringgate-redis-* candidates (no persistence, loopback), pinned with the
+ * upstream: as on a separate host, its CPU is not the proxy's. Resolves once it answers PING.
+ */
+export async function startRedisServer(port: number, cpus: CpuList): Promise<Started> {
+  const started = startGroup('redis', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], cpus);
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && started.child.exitCode === null) {
+    const answered = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+      socket.once('data', (d) => {
+        socket.destroy();
+        resolve(d.toString().startsWith('+PONG'));
+      });
+      socket.once('error', () => resolve(false));
+      socket.setTimeout(500, () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+    if (answered) return started;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await started.stop();
+  throw new Error(`redis-server did not answer PING on ${port}:\n${started.output()}`);
 }

@@ -20,7 +20,7 @@ import { BREAKER_STATE_NAMES } from '../resilience/breaker.js';
 import { BreakerMonitor } from './breaker-monitor.js';
 import { abandonStale, createInflightTable, inflightCounters } from '../shm/inflight-table.js';
 import { tableSeconds } from '../shm/bucket-table.js';
-import { createLimiterTable } from '../shm/limiter-table.js';
+import { createLimiterTable, limiterEvictions } from '../shm/limiter-table.js';
 import { createIdempotencyTable, idempotencyEvictions, releaseIdempotencyLane } from '../shm/idempotency-table.js';
 import { InlineAcceptor } from './inline-acceptor.js';
 import { ControlPlane } from './control-plane.js';
@@ -118,6 +118,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     breakers: () => breakers.views().map(({ cluster, node, state, score }) => ({ cluster, node, state: BREAKER_STATE_NAMES.indexOf(state), score })),
     breakerTransitions: () => breakers.transitions,
     idempotencyEvictions: () => idempotencyEvictions(idempotencyTable),
+    rateLimitEvictions: () => limiterEvictions(limiterTable),
     multiplexShared: () => inflightCounters(inflightTable),
     retries: () =>
       Object.keys(current.config.clusters).map((cluster) => {

@@ -34,6 +34,7 @@ export interface CoordinatorReadings {
   breakers(): BreakerReading[];
   breakerTransitions(): ReadonlyMap<string, number>;
   idempotencyEvictions(): number;
+  rateLimitEvictions(): number;
   multiplexShared(): { joins: number; bytes: number };
   retries(): RetryReading[];
   runningThreads(): number;
@@ -143,6 +144,13 @@ export class CoordinatorMetrics {
       collect() {
         this.reset();
         this.inc(readings.idempotencyEvictions());
+      },
+    });
+    new Counter({
+      ...def('ringgate_rate_limit_evictions_total'),
+      collect() {
+        this.reset();
+        this.inc(readings.rateLimitEvictions());
       },
     });
     new Gauge({

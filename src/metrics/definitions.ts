@@ -114,6 +114,11 @@ export const METRICS = {
     help: 'Times a cluster entered panic mode (too few healthy nodes: routing over all of them)',
     labels: [],
   },
+  ringgate_rate_limit_evictions_total: {
+    type: 'counter',
+    help: 'Rate-limit keys given up, least recently used first, to count new ones (GATEWAY_RATE_LIMIT_KEYS): their counts start over if they come back',
+    labels: [],
+  },
   ringgate_rate_limited_total: {
     type: 'counter',
     help: "Requests refused by their route's rate limit (429 ERR_RATE_LIMITED), by route",

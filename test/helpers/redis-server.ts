@@ -50,20 +50,36 @@ function whenListening(port: number, child: ChildProcess, deadlineMs: number): P
   });
 }
 
-function launch(port: number, extraArgs: readonly string[]): ChildProcess {
+export interface RedisOptions {
+  /** PEM files: the server then speaks TLS only. */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string };
+  /** requirepass: clients must AUTH with it. */
+  readonly password?: string;
+}
+
+function launch(port: number, options: RedisOptions): ChildProcess {
   // No persistence, no protected mode, loopback only: a throwaway server for one test file.
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...extraArgs];
+  const args = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
+  const { tls, password } = options;
+  if (tls === undefined) args.push('--port', String(port));
+  else args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no');
+  if (password !== undefined) args.push('--requirepass', password);
   return spawn(REDIS_SERVER, args, { stdio: 'ignore' });
 }
 
+function urlOf(port: number, options: RedisOptions): string {
+  const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
+  return `${options.tls === undefined ? 'redis' : 'rediss'}://${auth}127.0.0.1:${port}`;
+}
+
 /** Starts a redis-server on an ephemeral loopback port; the caller kills it in afterAll. */
-export async function startRedis(extraArgs: readonly string[] = []): Promise<RedisServer> {
+export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   if (spawnSync(REDIS_SERVER, ['--version']).status !== 0) {
     throw new Error('redis-server is not installed: run `npm test` (it installs Debian\'s redis-server), or `apt-get install redis-server`');
   }
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    let child = launch(port, extraArgs);
+    let child = launch(port, options);
     try {
       await whenListening(port, child, 10_000);
     } catch (err) {
@@ -79,14 +95,14 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Red
     };
     return {
       port,
-      url: `redis://127.0.0.1:${port}`,
+      url: urlOf(port, options),
       get pid() {
         return child.pid!;
       },
       kill,
       async restart() {
         await kill();
-        child = launch(port, extraArgs);
+        child = launch(port, options);
         await whenListening(port, child, 10_000);
       },
     };

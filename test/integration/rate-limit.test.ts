@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
-import { expectError, send, type Reply } from '../helpers/http.js';
+import { expectError, pooled, send, type Reply } from '../helpers/http.js';
 
 let backend: Backend;
 let gateway: GatewayProcess;
@@ -17,7 +17,8 @@ beforeAll(async () => {
       ],
       clusters: { c: { nodes: [{ id: 'r0', url: backend.url }] } },
     },
-    { GATEWAY_THREADS: '2' },
+    // Eight buckets of 8: a few hundred tenants are enough to make the table give up old keys.
+    { GATEWAY_THREADS: '2', GATEWAY_RATE_LIMIT_KEYS: '64' },
   );
 });
 
@@ -70,5 +71,11 @@ describe('rate limiting, local mode', () => {
     const free = await send(gateway.port, '/free/x', { tenant: 't' });
     expect(free.status).toBe(200);
     expect(free.headers['ratelimit-limit']).toBeUndefined();
+  });
+
+  it('gives up the least recently used keys beyond GATEWAY_RATE_LIMIT_KEYS, and counts it', async () => {
+    const replies = await pooled(16, Array.from({ length: 300 }, (_, i) => () => send(gateway.port, '/limited/x', { tenant: `many-${i}` })));
+    expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
+    expect(metricValue(await gateway.metrics(), 'ringgate_rate_limit_evictions_total')).toBeGreaterThanOrEqual(300 - 64);
   });
 });

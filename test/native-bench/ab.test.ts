@@ -35,4 +35,15 @@ describe('native-bench A/B table', () => {
   it('prints nothing when a ringgate candidate has no baseline beside it', () => {
     expect(abTables([{ candidate: 'ringgate-2t', rounds: [run(1, 1)] }, { candidate: 'ringgate-base-1t', rounds: [run(1, 1)] }], 'abc1234')).toBe('');
   });
+
+  it('pairs ringgate-redis-Nt with ringgate-Nt, with or without a baseline build', () => {
+    const rows = [
+      { candidate: 'ringgate-1t', rounds: [run(20_000, 40), run(20_000, 40)] },
+      { candidate: 'ringgate-redis-1t', rounds: [run(10_000, 80), run(10_000, 80)] },
+    ];
+    const text = abTables(rows, null);
+    expect(text).toContain('ringgate-redis-1t against ringgate-1t (rate limit counted locally)');
+    expect(text).not.toContain('ringgate-1t against');
+    expect(abTables(rows, 'abc1234')).toContain('ringgate-redis-1t against ringgate-1t');
+  });
 });

@@ -51,6 +51,26 @@ describe('shared limiter table', () => {
     expect(h.allowed).toBe(true);
   });
 
+  it('keeps 100k distinct keys in the memory it was given at start-up, giving up the least recently used', () => {
+    const table = createLimiterTable(65_536);
+    const bytes = table.buffer.byteLength;
+    const h = hit();
+    // Keys spread over buckets as real hashes do (a multiplicative hash of the counter).
+    const keyOf = (n: number): number => Math.imul(n + 1, 0x9e3779b1);
+    for (let n = 0; n < 100_000; n++) hitLimit(table, keyOf(n), n, 1, 1000, T0, h);
+    expect(table.buffer.byteLength).toBe(bytes);
+    expect(limiterEvictions(table)).toBeGreaterThanOrEqual(100_000 - 65_536);
+    // The newest keys are all still counted (at their limit of 1); the oldest have been given up.
+    let stillCounted = 0;
+    for (let n = 99_000; n < 100_000; n++) {
+      hitLimit(table, keyOf(n), n, 1, 1000, T0, h);
+      if (!h.allowed) stillCounted++;
+    }
+    expect(stillCounted).toBeGreaterThan(990);
+    hitLimit(table, keyOf(0), 0, 1, 1000, T0, h);
+    expect(h.allowed).toBe(true);
+  });
+
   it('holds one limit for all threads: four threads hitting a key at once get exactly `limit` through', async () => {
     const table = createLimiterTable(64);
     const go = new Int32Array(new SharedArrayBuffer(4));

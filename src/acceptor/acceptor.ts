@@ -59,7 +59,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     const nodes = attachNodeTable(init.nodes);
     const breakers = attachBreakerTable(init.breakers);
     const retries = attachRetryTable(init.retries);
-    const redisOutage = settings.rateLimitMode === 'redis' || settings.sharedState === 'redis' ? new RedisOutage(log, (use) => recorder.recordRedisError(use)) : null;
+    const redisOutage = settings.rateLimitMode === 'redis' || settings.sharedState === 'redis' ? new RedisOutage(log, (use, requests) => recorder.recordRedisError(use, requests)) : null;
     const redis = redisOutage === null ? null : connectRedis(settings, redisOutage);
     const localKeys = new LocalIdempotencyStore(attachIdempotencyTable(init.idempotency), init.threadIndex, settings.idempotencyTtlMs);
     const idempotency =

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { headerNameSchema, pathSchema, portSchema, positiveMs } from './primitives.js';
 import { breakerSchema, healthCheckSchema, retriesSchema } from './resilience-schema.js';
+import { SHARED_STATE_ENV_VARS, sharedStateSettings } from './shared-state-schema.js';
 
 /**
  * uWebSockets.js 20.30 parses a head of any size only when it arrives in one read, and closes
@@ -52,20 +53,7 @@ export const settingsSchema = z.strictObject({
   maxTenants: z.number().int().min(1).max(1_000_000).default(10_000),
   /** Rate-limit keys counted at once, all threads together (the shared limiter table); beyond it the least recently used go. */
   rateLimitKeys: z.number().int().min(8).max(10_000_000).default(65_536),
-  /** Where rate limits count: `local` (this process's shared table) or `redis` (every instance sharing GATEWAY_REDIS_URL). */
-  rateLimitMode: z.enum(['local', 'redis']).default('local'),
-  /** Where idempotency keys and tenant load live: `local` (this process) or `redis` (shared by every instance). */
-  sharedState: z.enum(['local', 'redis']).default('local'),
-  /** redis://[user:password@]host:port[/db], or rediss:// for TLS; needed by either redis mode. */
-  redisUrl: z
-    .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
-    .optional(),
-  /** PEM file of the CA that signed the Redis server's certificate (rediss://); unset: the system's CAs. */
-  redisTlsCaFile: z.string().min(1).optional(),
-  /** A Redis call slower than this fails open (the request goes on as if Redis were down). */
-  redisTimeoutMs: z.number().int().min(1).max(10_000).default(50),
-  /** Prefix of every key ringgate writes to Redis: instances sharing it share limits, keys and load. */
-  redisKeyPrefix: z.string().regex(/^[A-Za-z0-9:_.-]{0,64}$/, 'must be up to 64 chars of [A-Za-z0-9:_.-]').default('ringgate:'),
+  ...sharedStateSettings,
   /** Multiplexed calls other threads can wait on at once (the shared in-flight table). */
   multiplexEntries: z.number().int().min(8).max(1_000_000).default(1024),
   /** Largest answer waiting threads get from the arena; a larger one sends them to the node on their own. */
@@ -279,12 +267,7 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_BUFFER_BODY_BYTES: { key: 'bufferBodyBytes', kind: 'int' },
   GATEWAY_MAX_TENANTS: { key: 'maxTenants', kind: 'int' },
   GATEWAY_RATE_LIMIT_KEYS: { key: 'rateLimitKeys', kind: 'int' },
-  GATEWAY_RATE_LIMIT_MODE: { key: 'rateLimitMode', kind: 'string' },
-  GATEWAY_SHARED_STATE: { key: 'sharedState', kind: 'string' },
-  GATEWAY_REDIS_URL: { key: 'redisUrl', kind: 'string' },
-  GATEWAY_REDIS_TLS_CA_FILE: { key: 'redisTlsCaFile', kind: 'string' },
-  GATEWAY_REDIS_TIMEOUT_MS: { key: 'redisTimeoutMs', kind: 'int' },
-  GATEWAY_REDIS_KEY_PREFIX: { key: 'redisKeyPrefix', kind: 'string' },
+  ...SHARED_STATE_ENV_VARS,
   GATEWAY_MULTIPLEX_ENTRIES: { key: 'multiplexEntries', kind: 'int' },
   GATEWAY_MULTIPLEX_MAX_RESPONSE_BYTES: { key: 'multiplexMaxResponseBytes', kind: 'int' },
   GATEWAY_IDEMPOTENCY_TTL_MS: { key: 'idempotencyTtlMs', kind: 'int' },

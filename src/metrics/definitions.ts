@@ -131,7 +131,7 @@ export const METRICS = {
   },
   ringgate_redis_errors_total: {
     type: 'counter',
-    help: 'Redis calls that failed or timed out, by use (rate_limit, idempotency, tenant_load): each one failed open, the gateway going on without Redis',
+    help: 'Requests (or, for tenant_load, publications) a Redis call failed or timed out for, by use (rate_limit, idempotency, tenant_load): each went on without Redis (fail open)',
     labels: ['use'],
   },
   ringgate_request_header_bytes_total: {

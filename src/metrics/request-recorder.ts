@@ -116,9 +116,9 @@ export class RequestRecorder {
     this.#fallbacks.set(reason, (this.#fallbacks.get(reason) ?? 0) + count);
   }
 
-  /** A Redis call that failed or timed out (the request went on without it). */
-  recordRedisError(use: RedisUse): void {
-    this.#redisErrors.set(use, (this.#redisErrors.get(use) ?? 0) + 1);
+  /** Requests a Redis call failed or timed out for (they went on without it). */
+  recordRedisError(use: RedisUse, requests: number): void {
+    this.#redisErrors.set(use, (this.#redisErrors.get(use) ?? 0) + requests);
   }
 
   /** A duplicate answered with the stored response of its Idempotency-Key. */

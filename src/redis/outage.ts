@@ -8,26 +8,27 @@ const LOG_INTERVAL_MS = 10_000;
 
 /**
  * Where a failed or timed-out Redis call is reported (the caller then fails open): counted for
- * ringgate_redis_errors_total, logged at most once per LOG_INTERVAL_MS with the number of failures
+ * ringgate_redis_errors_total, per request it failed for, logged at most once per LOG_INTERVAL_MS with the number of failures
  * since the last line.
  */
 export class RedisOutage {
   readonly #log: Logger;
-  readonly #count: (use: RedisUse) => void;
+  readonly #count: (use: RedisUse, requests: number) => void;
   readonly #clock: () => number;
   #failureLoggedAt = -Infinity;
   #connectionLoggedAt = -Infinity;
   #unlogged = 0;
 
-  constructor(log: Logger, count: (use: RedisUse) => void, clock: () => number = Date.now) {
+  constructor(log: Logger, count: (use: RedisUse, requests: number) => void, clock: () => number = Date.now) {
     this.#log = log;
     this.#count = count;
     this.#clock = clock;
   }
 
-  failed(use: RedisUse, err: Error): void {
-    this.#count(use);
-    this.#unlogged++;
+  /** A call for `requests` requests failed: each of them goes on without Redis. */
+  failed(use: RedisUse, err: Error, requests = 1): void {
+    this.#count(use, requests);
+    this.#unlogged += requests;
     const now = this.#clock();
     if (now - this.#failureLoggedAt < LOG_INTERVAL_MS) return;
     this.#log.warn({ use, failures: this.#unlogged, err: err.message }, 'redis call failed; going on without it (fail open)');

@@ -22,7 +22,7 @@ describe('the sliding-window script (real redis-server)', () => {
   it('allows exactly the limit in a window, then refuses with a retry time inside the window', async () => {
     // A long window, so the test never straddles two.
     const key = rateLimitKey('t1:', 'aaaa', 60_000);
-    const hits = await Promise.all(Array.from({ length: 30 }, () => script.hit(key, 20, 60_000)));
+    const hits = await Promise.all(Array.from({ length: 30 }, () => script.hit(key, 20, 60_000, 1)));
     const allowed = hits.filter(([ok]) => ok === 1);
     expect(allowed).toHaveLength(20);
     const refused = hits.filter(([ok]) => ok === 0);
@@ -40,7 +40,7 @@ describe('the sliding-window script (real redis-server)', () => {
   it('keys are hash-tagged and expire after two windows', async () => {
     const key = rateLimitKey('t2:', 'bbbb', 1000);
     expect(key).toBe('t2:rl:{bbbb}:1000');
-    await script.hit(key, 5, 1000);
+    await script.hit(key, 5, 1000, 1);
     const ttl = await redis.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(2000);
@@ -48,10 +48,19 @@ describe('the sliding-window script (real redis-server)', () => {
 
   it('is loaded again after the script cache is flushed (NOSCRIPT)', async () => {
     const key = rateLimitKey('t3:', 'cccc', 60_000);
-    await script.hit(key, 3, 60_000);
+    await script.hit(key, 3, 60_000, 1);
     await redis.script('FLUSH');
-    const [allowed, remaining] = await script.hit(key, 3, 60_000);
+    const [allowed, remaining] = await script.hit(key, 3, 60_000, 1);
     expect(allowed).toBe(1);
     expect(remaining).toBe(1);
+  });
+
+  it('counts a batch of hits as if they came one by one: as many as fit are allowed', async () => {
+    const key = rateLimitKey('t5:', 'eeee', 60_000);
+    expect(await script.hit(key, 10, 60_000, 4)).toEqual([4, 6, expect.any(Number), 0]);
+    const [allowed, remaining, resetMs, retryMs] = await script.hit(key, 10, 60_000, 9);
+    expect([allowed, remaining]).toEqual([6, 0]);
+    expect(retryMs).toBeGreaterThanOrEqual(resetMs);
+    expect((await script.hit(key, 10, 60_000, 3))[0]).toBe(0);
   });
 });

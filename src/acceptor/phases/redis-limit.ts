@@ -25,8 +25,9 @@ interface Refusal {
  * local mode, counted in Redis by every instance sharing it (redis/rate-limit-script.ts), so a
  * limit of L holds for the fleet. A key Redis refused is refused here, without a round trip, until
  * the time Redis said one more could fit at the earliest. Otherwise the request waits for Redis
- * (its body read or streaming meanwhile); when Redis fails or is slower than redisTimeoutMs it
- * fails open: counted, logged now and then, and limited by the local table as in local mode.
+ * (its body read or streaming meanwhile); the thread's requests for one key in one event-loop turn
+ * share one script call. When Redis fails or is slower than redisTimeoutMs it fails open: counted,
+ * logged now and then, and limited by the local table as in local mode.
  */
 export class RedisRateLimiting implements LimitPhase {
   readonly #script: SlidingWindowScript;
@@ -39,6 +40,9 @@ export class RedisRateLimiting implements LimitPhase {
   readonly #bufferBodyBytes: number;
   readonly #maxBodyBytes: number;
   readonly #refused = new Map<string, Refusal>();
+  /** This turn's hits, by Redis key: sent together once the turn's I/O is handled. */
+  readonly #queued = new Map<string, KeyHits>();
+  readonly #send = (): void => this.#sendQueued();
 
   constructor(
     settings: Readonly<Settings>,
@@ -63,10 +67,10 @@ export class RedisRateLimiting implements LimitPhase {
   run(ctx: RequestContext, limit: RouteRateLimit, next: LimitContinuation): AnsweredCode | null | typeof LIMIT_PENDING {
     // The route's label, not its slot: every instance must name a route's key alike.
     const subject = `${ctx.plan!.route.label}\n${limitSubject(ctx, limit)}`;
-    const sentAt = Date.now();
+    const now = Date.now();
     const refusal = this.#refused.get(subject);
     if (refusal !== undefined) {
-      if (sentAt < refusal.until) return this.#refuse(ctx, limit, 0, refusal.windowEnds - sentAt, refusal.until - sentAt);
+      if (now < refusal.until) return this.#refuse(ctx, limit, 0, refusal.windowEnds - now, refusal.until - now);
       this.#refused.delete(subject);
     }
     const keyer = this.#keyer;
@@ -75,17 +79,35 @@ export class RedisRateLimiting implements LimitPhase {
     const wait = new LimitWait(ctx, this.#finisher, () => this.#decided(ctx, limit, next, wait));
     ctx.client.attach(wait);
     this.#holdBody(ctx, wait);
-    this.#script.hit(key, limit.requests, limit.windowMs).then(
-      (hit) => {
-        if (hit[0] === 0) this.#remember(subject, sentAt, hit);
-        wait.verdict(hit);
-      },
-      (err: Error) => {
-        this.#outage.failed('rate_limit', err);
-        wait.verdict(null);
-      },
-    );
+    let hits = this.#queued.get(key);
+    if (hits === undefined) {
+      if (this.#queued.size === 0) setImmediate(this.#send);
+      hits = { subject, limit, firstAt: now, waits: [] };
+      this.#queued.set(key, hits);
+    }
+    hits.waits.push(wait);
     return LIMIT_PENDING;
+  }
+
+  #sendQueued(): void {
+    for (const [key, hits] of this.#queued) {
+      const { waits, limit } = hits;
+      this.#script.hit(key, limit.requests, limit.windowMs, waits.length).then(
+        (reply) => {
+          const [allowed, remaining, resetMs, retryMs] = reply;
+          if (allowed < waits.length) this.#remember(hits, reply);
+          // In arrival order, as the script counted them: the first `allowed` passed.
+          for (let i = 0; i < waits.length; i++) {
+            waits[i]!.decide(i < allowed ? Verdict.Allowed : Verdict.Refused, i < allowed ? remaining + allowed - 1 - i : 0, resetMs, retryMs);
+          }
+        },
+        (err: Error) => {
+          this.#outage.failed('rate_limit', err, waits.length);
+          for (const wait of waits) wait.decide(Verdict.Failed, 0, 0, 0);
+        },
+      );
+    }
+    this.#queued.clear();
   }
 
   /** uWS drops body bytes no handler takes: a small body is read whole meanwhile, a larger one streams (paused when unread). */
@@ -103,17 +125,16 @@ export class RedisRateLimiting implements LimitPhase {
   }
 
   #decided(ctx: RequestContext, limit: RouteRateLimit, next: LimitContinuation, wait: LimitWait): void {
-    const hit = wait.hit;
-    if (hit === null) {
+    if (wait.verdict === Verdict.Failed) {
       // Fail open: the request passes Redis by, and this instance's own count still applies.
       const code = this.#local.run(ctx, limit);
       return code === null ? next.passedLimit(ctx) : next.fail(ctx, code);
     }
-    if (hit[0] === 1) {
-      ctx.limitHeaders = limitHeaders(limit, hit[1], hit[2]);
+    if (wait.verdict === Verdict.Allowed) {
+      ctx.limitHeaders = limitHeaders(limit, wait.remaining, wait.resetMs);
       return next.passedLimit(ctx);
     }
-    next.fail(ctx, this.#refuse(ctx, limit, hit[1], hit[2], hit[3]));
+    next.fail(ctx, this.#refuse(ctx, limit, 0, wait.resetMs, wait.retryMs));
   }
 
   #refuse(ctx: RequestContext, limit: RouteRateLimit, remaining: number, resetMs: number, retryMs: number): AnsweredCode {
@@ -123,18 +144,37 @@ export class RedisRateLimiting implements LimitPhase {
     return 'ERR_RATE_LIMITED';
   }
 
-  /** Refused from when the request was sent: Redis decided after that, so `until` is never late. */
-  #remember(subject: string, sentAt: number, hit: RedisHit): void {
+  /** Refused from when the first of the hits came: Redis decided after that, so `until` is never late. */
+  #remember(hits: KeyHits, [, , resetMs, retryMs]: RedisHit): void {
     if (this.#refused.size >= MAX_REFUSED_KEYS) this.#refused.clear();
-    this.#refused.set(subject, { until: sentAt + hit[3], windowEnds: sentAt + hit[2] });
+    this.#refused.set(hits.subject, { until: hits.firstAt + retryMs, windowEnds: hits.firstAt + resetMs });
   }
+}
+
+/** A key's requests of one event-loop turn, waiting to be counted by one script call. */
+interface KeyHits {
+  readonly subject: string;
+  readonly limit: RouteRateLimit;
+  readonly firstAt: number;
+  readonly waits: LimitWait[];
+}
+
+const enum Verdict {
+  Pending,
+  Allowed,
+  Refused,
+  /** Redis failed or was too slow: fail open. */
+  Failed,
 }
 
 /** A request waiting for its Redis verdict (and its body, when read whole): on when both came, unless the client left. */
 class LimitWait extends WaitingClient {
   /** The verdict, then the body if one is being read. */
   pending = 1;
-  hit: RedisHit | null = null;
+  verdict = Verdict.Pending;
+  remaining = 0;
+  resetMs = 0;
+  retryMs = 0;
   readonly #onReady: () => void;
 
   constructor(ctx: RequestContext, finisher: Finisher, onReady: () => void) {
@@ -142,9 +182,11 @@ class LimitWait extends WaitingClient {
     this.#onReady = onReady;
   }
 
-  /** Redis's verdict, or null: it failed. */
-  verdict(hit: RedisHit | null): void {
-    this.hit = hit;
+  decide(verdict: Verdict, remaining: number, resetMs: number, retryMs: number): void {
+    this.verdict = verdict;
+    this.remaining = remaining;
+    this.resetMs = resetMs;
+    this.retryMs = retryMs;
     this.ready();
   }
 

@@ -26,6 +26,7 @@ import { InlineAcceptor } from './inline-acceptor.js';
 import { ControlPlane } from './control-plane.js';
 import { NodeMonitor } from './node-monitor.js';
 import { TenantTracker } from './tenant-tracker.js';
+import { FleetLoadSync } from './fleet-load-sync.js';
 import { Supervisor, type AcceptorHost } from './supervisor.js';
 
 export interface RunningGateway {
@@ -88,7 +89,9 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   const reclaimAt = (): number => tableSeconds(Date.now()) + Math.ceil(settings.upstreamTimeoutMs / 1000) + 2;
   const idempotencyTable = createIdempotencyTable(settings.idempotencyEntries, settings.idempotencyMaxResponseBytes);
   const topology = new Topology(config, nodeTable, hash32, settings.maxNodes);
-  const tenants = new TenantTracker(tenantTable, settings, log, Date.now);
+  // Counted on `metrics`, made below: no Redis call fails before the tracker's first window.
+  const fleet = settings.sharedState === 'redis' ? new FleetLoadSync(settings, log, (use, failures) => metrics.redisErrors.inc({ use }, failures)) : null;
+  const tenants = new TenantTracker(tenantTable, settings, log, Date.now, fleet);
   let current = topology.state;
   let candidatesOf = tenantCandidates(current.config, current.rings, hash32);
   const nodeMonitor = new NodeMonitor(config, current.numbering, nodeTable, current.rings, hash32, log, Date.now);
@@ -153,6 +156,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
         untracked: tenants.untracked,
         evictions: tenants.evictions,
         rebalances: tenants.rebalances,
+        ...(fleet !== null && { fleetInstances: fleet.instances }),
         tenants: tenants.top(top, order).map((view) => ({ ...view, candidates: candidatesOf(view.tenant, view.k) })),
       }),
       nodes: () => ({ routingMode: controlPlane.mode, nodes: nodeViews() }),
@@ -166,6 +170,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     { token: settings.adminToken, loopback: isLoopback(settings.adminHost) },
     log,
   ).catch(async (err: Error) => {
+    fleet?.close();
     await demo.close();
     throw err;
   });
@@ -205,6 +210,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     port = await supervisor.start(settings.port === 0 ? await freePort(settings.host) : settings.port);
   } catch (err) {
     await supervisor.drain(0);
+    fleet?.close();
     await Promise.all([admin.close(), demo.close()]);
     throw err;
   }
@@ -245,6 +251,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       breakers.stop();
       await nodeMonitor.stop();
       await running.drain(settings.drainMs);
+      fleet?.close();
       await Promise.all([admin.close(), demo.close()]);
     },
   };

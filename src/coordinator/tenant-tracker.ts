@@ -1,5 +1,6 @@
 import type { Settings } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { FleetExchange, WindowSums } from '../routing/fleet-load.js';
 import { INITIAL_SHARD_STATE, stepShardState, targetShardFactor, type ShardState } from '../routing/shard-factor.js';
 import { nextScore, type ScoreOptions } from '../routing/tenant-score.js';
 import { TenantHistory, WindowTimes, type WindowEntry } from './tenant-history.js';
@@ -21,6 +22,8 @@ export interface TenantView {
   readonly score: number | null;
   /** Shard factor: how many nodes the tenant's requests are spread over. */
   readonly k: number;
+  /** Redis mode: requests in the last window on every instance together, as scored. */
+  readonly fleetWindowRequests?: number;
 }
 
 export interface TenantDetail extends TenantView {
@@ -41,6 +44,8 @@ interface Tracked {
   windowRequests: number;
   windowErrors5xx: number;
   windowLatencyUs: number;
+  /** Redis mode: the other instances' sums scored with this window. */
+  remote: WindowSums | undefined;
   score: number | null;
   shard: ShardState;
   readonly history: TenantHistory;
@@ -55,6 +60,8 @@ const EVICTION_LOG_INTERVAL_MS = 10_000;
  * shard factor (with hysteresis; the table's SHARD_K is what acceptors route by), evicts tenants
  * idle longer than GATEWAY_TENANT_TTL_MS and then the least recently seen beyond
  * GATEWAY_MAX_TENANTS. Each tenant keeps its last windows' scores and k (tenant-history.ts).
+ * In redis mode a window's score takes the other instances' sums too (fleet-load.ts), and the
+ * window is published for them.
  */
 export class TenantTracker {
   readonly #table: TenantTable;
@@ -69,6 +76,8 @@ export class TenantTracker {
   readonly #scoreOptions: ScoreOptions;
   /** Plain routing ignores shard factors, so they stay 1 rather than claim a spread that is not there. */
   readonly #sharding: boolean;
+  /** Redis mode's link to the other instances; null alone. */
+  readonly #fleet: FleetExchange | null;
   /** Sorted views of #tracked, made on demand and dropped at each tick. */
   #ranking: Partial<Record<TenantOrder, Tracked[]>> = {};
   #windows = 0;
@@ -79,7 +88,7 @@ export class TenantTracker {
   #lastEvictionLog = -Infinity;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(table: TenantTable, settings: Readonly<Settings>, log: Logger, clock: () => number) {
+  constructor(table: TenantTable, settings: Readonly<Settings>, log: Logger, clock: () => number, fleet: FleetExchange | null = null) {
     this.#table = table;
     this.#settings = settings;
     this.#log = log;
@@ -87,6 +96,7 @@ export class TenantTracker {
     this.#startedAt = clock();
     this.#scoreOptions = { errorPenaltyMs: settings.errorPenaltyMs, decayMode: settings.decayMode, decayRequests: settings.decayRequests };
     this.#sharding = settings.routingMode === 'adaptive';
+    this.#fleet = fleet;
   }
 
   start(): void {
@@ -129,6 +139,7 @@ export class TenantTracker {
     setNow(this.#table, now);
     this.#windowTimes.record(this.#windows, wallNow);
     const seen = new Set<number>();
+    const remote = this.#fleet?.remoteSums(this.#windows);
     harvestWindow(this.#table, (slot, keyLo, keyHi, requests, errors5xx, latencySumUs, lastSeen) => {
       seen.add(slot);
       let tracked = this.#tracked.get(slot);
@@ -144,6 +155,7 @@ export class TenantTracker {
           windowRequests: 0,
           windowErrors5xx: 0,
           windowLatencyUs: 0,
+          remote: undefined,
           score: null,
           shard: INITIAL_SHARD_STATE,
           history: new TenantHistory(this.#windows),
@@ -157,10 +169,12 @@ export class TenantTracker {
       tracked.windowRequests = requests;
       tracked.windowErrors5xx = errors5xx;
       tracked.windowLatencyUs = latencySumUs;
+      tracked.remote = remote?.get(tracked.id);
       this.#score(slot, tracked);
       tracked.history.record(this.#windows, tracked.score, tracked.shard.k);
     });
     for (const slot of this.#tracked.keys()) if (!seen.has(slot)) this.#tracked.delete(slot);
+    this.#fleet?.publish(this.#windows, this.#tracked.values());
 
     const ttlTicks = Math.ceil(this.#settings.tenantTtlMs / 100);
     const expired = [...this.#tracked].filter(([, t]) => now - t.lastSeen > ttlTicks).map(([slot]) => slot);
@@ -204,6 +218,7 @@ export class TenantTracker {
       lastSeenMsAgo: Math.max(0, (now - t.lastSeen) * 100),
       score: t.score,
       k: t.shard.k,
+      ...(this.#fleet !== null && { fleetWindowRequests: t.windowRequests + (t.remote?.requests ?? 0) }),
     };
   }
 
@@ -217,10 +232,15 @@ export class TenantTracker {
     return (this.#ranking[order] ??= [...this.#tracked.values()].sort(order === 'score' ? byScore : byRequests));
   }
 
-  /** A tenant's window goes into its score; its target shard factor into the hysteresis. */
+  /** A tenant's window (with the other instances', in redis mode) goes into its score; its target shard factor into the hysteresis. */
   #score(slot: number, tracked: Tracked): void {
-    if (tracked.score === null && tracked.windowRequests === 0) return;
-    const window = { requests: tracked.windowRequests, errors5xx: tracked.windowErrors5xx, latencySumMs: tracked.windowLatencyUs / 1000 };
+    const { remote } = tracked;
+    const window = {
+      requests: tracked.windowRequests + (remote?.requests ?? 0),
+      errors5xx: tracked.windowErrors5xx + (remote?.errors5xx ?? 0),
+      latencySumMs: (tracked.windowLatencyUs + (remote?.latencyUs ?? 0)) / 1000,
+    };
+    if (tracked.score === null && window.requests === 0) return;
     tracked.score = nextScore(tracked.score, window, this.#scoreOptions);
     if (!this.#sharding) return;
     const next = stepShardState(tracked.shard, targetShardFactor(tracked.score, this.#settings.hotScore));

@@ -54,6 +54,8 @@ export interface CoordinatorReadings {
 export class CoordinatorMetrics {
   readonly registry = new Registry();
   readonly threadRestarts: Counter;
+  /** The coordinator's own failed Redis calls; the threads count theirs under the same name, and a scrape sums both. */
+  readonly redisErrors: Counter;
   readonly #readings: CoordinatorReadings;
   /** The nodes' readings of the scrape under way: seven per-node metrics read one snapshot. */
   #nodes: NodeReading[] = [];
@@ -64,6 +66,7 @@ export class CoordinatorMetrics {
     const nodes = (): NodeReading[] => this.#nodes;
     const def = (name: keyof typeof METRICS) => ({ name, help: METRICS[name].help, registers: [this.registry] });
     this.threadRestarts = new Counter(def('ringgate_thread_restarts_total'));
+    this.redisErrors = new Counter({ ...def('ringgate_redis_errors_total'), labelNames: ['use'] });
     new Gauge({
       ...def('ringgate_node_in_flight'),
       labelNames: ['cluster', 'node'],

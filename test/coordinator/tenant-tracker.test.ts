@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { settingsSchema } from '../../src/config/schema.js';
 import { TenantTracker } from '../../src/coordinator/tenant-tracker.js';
+import type { FleetExchange, LocalTenantWindow, WindowSums } from '../../src/routing/fleet-load.js';
 import { createTenantTable, findOrClaim, recordRequest, shardFactor, type TenantTable } from '../../src/shm/tenant-table.js';
 
 function request(table: TenantTable, tenant: string, key: number, latencyUs = 1000, serverError = false): void {
@@ -11,13 +12,13 @@ function request(table: TenantTable, tenant: string, key: number, latencyUs = 10
 const START = Date.UTC(2024, 0, 1);
 
 /** A tracker on a fake clock (epoch ms, moved only by `advance`) that keeps its log lines. */
-function tracker(overrides: Record<string, unknown>) {
+function tracker(overrides: Record<string, unknown>, fleet: FleetExchange | null = null) {
   const settings = settingsSchema.parse({ maxTenants: 3, tenantTtlMs: 60_000, ...overrides });
   const table = createTenantTable(settings.maxTenants);
   let ms = START;
   const logs: { msg: string; evicted?: number }[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line) as { msg: string }) });
-  const t = new TenantTracker(table, settings, log, () => ms);
+  const t = new TenantTracker(table, settings, log, () => ms, fleet);
   return { table, tracker: t, logs, advance: (by: number) => (ms += by) };
 }
 
@@ -167,6 +168,34 @@ describe('tenant tracker', () => {
     const { table, tracker: t } = tracker({ decayMode: 'count', decayRequests: 10 });
     expect(windows(table, t, [slow, slow, slow, { requests: 0, latencyMs: 0 }, { requests: 0, latencyMs: 0 }])).toEqual([1, 1, 3, 3, 3]);
     expect(t.top(1, 'score')[0]!.score).toBeCloseTo(300, 6);
+  });
+
+  it('in redis mode scores each window with the other instances\' sums, and publishes its own', () => {
+    // Elsewhere the tenant is slow (30 requests of 300 ms a window), here fast (10 of 1 ms): alone
+    // it would stay cool; with the fleet it averages (10 + 9000) / 40 ≈ 225 ms, so k = 3.
+    const remote = new Map<string, WindowSums>([
+      ['hot', { requests: 30, errors5xx: 0, latencyUs: 30 * 300_000 }],
+      ['elsewhere', { requests: 5, errors5xx: 5, latencyUs: 5000 }],
+    ]);
+    const published: { window: number; tenants: LocalTenantWindow[] }[] = [];
+    const fleet: FleetExchange = {
+      remoteSums: () => remote,
+      publish: (window, tenants) => published.push({ window, tenants: [...tenants].map(({ id, windowRequests, windowErrors5xx, windowLatencyUs }) => ({ id, windowRequests, windowErrors5xx, windowLatencyUs })) }),
+    };
+    const { table, tracker: t } = tracker({}, fleet);
+    expect(windows(table, t, [fast, fast, fast])).toEqual([1, 1, 3]);
+    expect(t.top(10, 'score')).toMatchObject([{ tenant: 'hot', k: 3, windowRequests: 10, fleetWindowRequests: 40, windowAvgLatencyMs: 1 }]);
+    expect(t.top(1, 'score')[0]!.score).toBeCloseTo(225.25, 6);
+    // Published: this instance's own sums of each window, never the merged ones.
+    expect(published).toEqual([1, 2, 3].map((window) => ({ window, tenants: [{ id: 'hot', windowRequests: 10, windowErrors5xx: 0, windowLatencyUs: 10_000 }] })));
+    // A tenant only other instances serve has no slot here, so nothing to route by: it is not tracked.
+    expect(t.tenant('elsewhere')).toBeUndefined();
+  });
+
+  it('alone (local mode) shows no fleet numbers', () => {
+    const { table, tracker: t } = tracker({});
+    windows(table, t, [fast]);
+    expect(t.top(1, 'score')[0]).not.toHaveProperty('fleetWindowRequests');
   });
 
   it('in plain routing mode scores tenants but leaves k at 1', () => {

@@ -1,6 +1,6 @@
 import type { AnsweredCode } from '../errors.js';
 import type { RoutePlan } from './route-plans.js';
-import type { ClientResponse } from './uws-adapter.js';
+import type { ClientResponse, HeaderField } from './uws-adapter.js';
 import type { ResponseCapture } from './stored-response.js';
 import type { HeldKey } from './idempotency-store.js';
 import type { Batch } from './multiplex.js';
@@ -39,7 +39,7 @@ export class RequestContext {
   /** The Idempotency-Key claim the request holds (in flight until it ends), or null. */
   heldKey: HeldKey | null = null;
   /** RateLimit-* headers for the answer (raw [name, value, …]), on routes with a rate limit; null elsewhere. */
-  limitHeaders: Buffer[] | null = null;
+  limitHeaders: HeaderField[] | null = null;
   /** Retry-After of a refusal, in seconds; null when none. */
   retryAfter: string | null = null;
   /** The multiplexed call this request leads (identical reads join it); null for any other. */

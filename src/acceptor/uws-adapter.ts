@@ -20,6 +20,9 @@ const NO_LISTENER: ClientListener = { clientAborted() {}, clientWritable() {}, b
  * nothing touches the native response once uWS considers it complete or aborted. It knows nothing
  * of routing or upstreams.
  */
+/** A header name or value as uWS writes it: raw bytes (forwarded ones), or a string the gateway made. */
+export type HeaderField = Buffer | string;
+
 export class ClientResponse {
   #listener: ClientListener = NO_LISTENER;
   #attached = false;
@@ -31,7 +34,7 @@ export class ClientResponse {
   #responded = false;
   #statusLine = '';
   /** Response headers as raw [name, value, …] Buffers, which uWS takes as they are. */
-  #headers: readonly Buffer[] = [];
+  #headers: readonly HeaderField[] = [];
   #headWritten = false;
   /** Declared body length, or -1 for chunked / close-delimited bodies. */
   #totalSize = -1;
@@ -114,7 +117,7 @@ export class ClientResponse {
   // ---- answers the gateway makes itself ----
 
   /** A whole JSON answer; valid inside the uWS handler and after an await alike. */
-  answerJson(statusLine: string, body: string, closeConnection: boolean, retryAfter: string | null = null, extra: readonly Buffer[] | null = null): void {
+  answerJson(statusLine: string, body: string, closeConnection: boolean, retryAfter: string | null = null, extra: readonly HeaderField[] | null = null): void {
     if (this.#responded) return;
     this.#responded = true;
     const res = this.#res;
@@ -147,7 +150,7 @@ export class ClientResponse {
    * next turn of the event loop: with nothing pipelined it goes out, then the connection closes;
    * otherwise uWS has closed the connection and `onDone` hears `false`.
    */
-  answerThenClose(statusLine: string, body: string, retryAfter: string | null, extra: readonly Buffer[] | null, onDone: (answered: boolean) => void): void {
+  answerThenClose(statusLine: string, body: string, retryAfter: string | null, extra: readonly HeaderField[] | null, onDone: (answered: boolean) => void): void {
     this.attach(NO_LISTENER);
     setImmediate(() => {
       const answered = !this.#responded;
@@ -159,7 +162,7 @@ export class ClientResponse {
   // ---- a proxied response ----
 
   /** The head of the response, written together with its first bytes. */
-  startResponse(statusLine: string, headers: readonly Buffer[], totalSize: number): void {
+  startResponse(statusLine: string, headers: readonly HeaderField[], totalSize: number): void {
     this.#statusLine = statusLine;
     this.#headers = headers;
     this.#totalSize = totalSize;

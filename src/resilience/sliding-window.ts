@@ -23,13 +23,16 @@ export function untilReset(nowMs: number, windowMs: number): number {
 }
 
 /**
- * The counts after time moved from window `last` to window `now`: the same window keeps its
- * counts, the next one shifts current into previous, a later one starts from nothing.
+ * The counts after time moved from window `last` to window `now` (two functions, so that the
+ * per-request caller allocates nothing): the same window keeps its counts, the next one shifts
+ * current into previous, a later one starts from nothing.
  */
-export function rolled(last: number, now: number, previous: number, current: number): { previous: number; current: number } {
-  if (now === last) return { previous, current };
-  if (now === last + 1) return { previous: current, current: 0 };
-  return { previous: 0, current: 0 };
+export function rolledPrevious(last: number, now: number, previous: number, current: number): number {
+  return now === last ? previous : now === last + 1 ? current : 0;
+}
+
+export function rolledCurrent(last: number, now: number, current: number): number {
+  return now === last ? current : 0;
 }
 
 /** Requests left before the limit, as RateLimit-Remaining says it (never negative). */

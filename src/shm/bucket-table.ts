@@ -67,14 +67,22 @@ export function firstEntry(lock: number): number {
   return (lock - LOCKS_OFFSET) * WAYS;
 }
 
-/** Runs `body` holding the lock word `lock`: a scan of one bucket or one slot copy, never I/O. */
-export function withBucketLock<T>(table: BucketTable, lock: number, body: () => T): T {
-  // Held so briefly that spinning is cheaper than sleeping.
+/** Takes the lock word `lock`, for a scan of one bucket or one slot copy, never I/O: held so briefly that spinning is cheaper than sleeping. */
+export function lockBucket(table: BucketTable, lock: number): void {
   while (Atomics.compareExchange(table.words, lock, 0, 1) !== 0);
+}
+
+export function unlockBucket(table: BucketTable, lock: number): void {
+  Atomics.store(table.words, lock, 0);
+}
+
+/** Runs `body` holding the lock word `lock` (lockBucket). */
+export function withBucketLock<T>(table: BucketTable, lock: number, body: () => T): T {
+  lockBucket(table, lock);
   try {
     return body();
   } finally {
-    Atomics.store(table.words, lock, 0);
+    unlockBucket(table, lock);
   }
 }
 

@@ -16,16 +16,17 @@
  *     WINDOW      the fixed window CURRENT counts (windows of the key's length since TABLE_EPOCH_MS)
  *     PREVIOUS, CURRENT  requests allowed in the window before, and in this one
  */
-import { remaining, rolled, slidingCount, untilReset, windowOf } from '../resilience/sliding-window.js';
+import { remaining, rolledCurrent, rolledPrevious, slidingCount, untilReset, windowOf } from '../resilience/sliding-window.js';
 import {
   attachBucketTable,
   bucketLock,
   createBucketTable,
   entryWord,
   firstEntry,
+  lockBucket,
   TABLE_EPOCH_MS,
+  unlockBucket,
   WAYS,
-  withBucketLock,
   type BucketTable,
 } from './bucket-table.js';
 
@@ -61,45 +62,61 @@ export interface Hit {
   resetMs: number;
 }
 
-/** Acceptor: one request for key (keyLo, keyHi) under a limit of `limit` per `windowMs`, at `nowMs`: counted if allowed. */
+/**
+ * Acceptor: one request for key (keyLo, keyHi) under a limit of `limit` per `windowMs`, at `nowMs`:
+ * counted if allowed. Runs on every request of a limited route, so it allocates nothing: the lock
+ * is taken inline rather than through withBucketLock's closure.
+ */
 export function hitLimit(table: LimiterTable, keyLo: number, keyHi: number, limit: number, windowMs: number, nowMs: number, into: Hit): void {
   const words = table.words;
   const lock = bucketLock(table, keyLo);
   // Window numbers count from the tables' epoch: an Int32 holds 68 years of 1 s windows, 6.8 of 100 ms ones.
   const now = nowMs - TABLE_EPOCH_MS;
   const window = windowOf(now, windowMs);
-  withBucketLock(table, lock, () => {
+  lockBucket(table, lock);
+  try {
     const use = (Atomics.add(words, USES, 1) + 1) | 1; // never 0: 0 marks a free entry
-    const first = firstEntry(lock);
-    let entry = -1;
-    let victim = first;
-    let victimAge = -1;
-    for (let e = first; e < first + WAYS; e++) {
-      const used = words[entryWord(table, e, USED)]!;
-      if (used !== 0 && words[entryWord(table, e, KEY_LO)] === keyLo && words[entryWord(table, e, KEY_HI)] === keyHi) {
-        entry = e;
-        break;
-      }
-      const age = used === 0 ? 2 ** 32 : (use - used) >>> 0;
-      if (age > victimAge) {
-        victim = e;
-        victimAge = age;
-      }
-    }
-    if (entry < 0) {
-      entry = victim;
-      if (victimAge < 2 ** 32) Atomics.add(words, EVICTIONS, 1);
-      words.set([use, keyLo, keyHi, window, 0, 0], entryWord(table, entry, 0));
-    }
-    const at = entryWord(table, entry, 0);
-    const counts = rolled(words[at + WINDOW]!, window, words[at + PREVIOUS]!, words[at + CURRENT]!);
-    const allowed = slidingCount(counts.previous, counts.current + 1, now, windowMs) <= limit;
-    const current = allowed ? counts.current + 1 : counts.current;
-    words.set([use, keyLo, keyHi, window, counts.previous, current], at);
+    const at = entryWord(table, findOrEvict(table, lock, keyLo, keyHi, use, window), 0);
+    const last = words[at + WINDOW]!;
+    const previous = rolledPrevious(last, window, words[at + PREVIOUS]!, words[at + CURRENT]!);
+    let current = rolledCurrent(last, window, words[at + CURRENT]!);
+    const allowed = slidingCount(previous, current + 1, now, windowMs) <= limit;
+    if (allowed) current++;
+    words[at + USED] = use;
+    words[at + WINDOW] = window;
+    words[at + PREVIOUS] = previous;
+    words[at + CURRENT] = current;
     into.allowed = allowed;
-    into.remaining = remaining(limit, slidingCount(counts.previous, current, now, windowMs));
+    into.remaining = remaining(limit, slidingCount(previous, current, now, windowMs));
     into.resetMs = untilReset(now, windowMs);
-  });
+  } finally {
+    unlockBucket(table, lock);
+  }
+}
+
+/** Under the bucket's lock: the key's entry, or the least recently used one given to it (fresh counts). */
+function findOrEvict(table: LimiterTable, lock: number, keyLo: number, keyHi: number, use: number, window: number): number {
+  const words = table.words;
+  const first = firstEntry(lock);
+  let victim = first;
+  let victimAge = -1;
+  for (let e = first; e < first + WAYS; e++) {
+    const used = words[entryWord(table, e, USED)]!;
+    if (used !== 0 && words[entryWord(table, e, KEY_LO)] === keyLo && words[entryWord(table, e, KEY_HI)] === keyHi) return e;
+    const age = used === 0 ? 2 ** 32 : (use - used) >>> 0;
+    if (age > victimAge) {
+      victim = e;
+      victimAge = age;
+    }
+  }
+  if (victimAge < 2 ** 32) Atomics.add(words, EVICTIONS, 1);
+  const at = entryWord(table, victim, 0);
+  words[at + KEY_LO] = keyLo;
+  words[at + KEY_HI] = keyHi;
+  words[at + WINDOW] = window;
+  words[at + PREVIOUS] = 0;
+  words[at + CURRENT] = 0;
+  return victim;
 }
 
 export function limiterEvictions(table: LimiterTable): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { remaining, rolled, slidingCount, untilReset, windowOf } from '../../src/resilience/sliding-window.js';
+import { remaining, rolledCurrent, rolledPrevious, slidingCount, untilReset, windowOf } from '../../src/resilience/sliding-window.js';
 
 describe('sliding-window counter', () => {
   it('weights the previous window by how much of it the sliding window still covers', () => {
@@ -16,9 +16,9 @@ describe('sliding-window counter', () => {
   });
 
   it('rolls the counts as windows pass', () => {
-    expect(rolled(5, 5, 3, 7)).toEqual({ previous: 3, current: 7 });
-    expect(rolled(5, 6, 3, 7)).toEqual({ previous: 7, current: 0 });
-    expect(rolled(5, 9, 3, 7)).toEqual({ previous: 0, current: 0 });
+    expect([rolledPrevious(5, 5, 3, 7), rolledCurrent(5, 5, 7)]).toEqual([3, 7]);
+    expect([rolledPrevious(5, 6, 3, 7), rolledCurrent(5, 6, 7)]).toEqual([7, 0]);
+    expect([rolledPrevious(5, 9, 3, 7), rolledCurrent(5, 9, 7)]).toEqual([0, 0]);
   });
 
   it('says how many requests are left, never fewer than none', () => {
@@ -36,9 +36,9 @@ describe('sliding-window counter', () => {
     const allowedPerSecond = new Map<number, number>();
     for (let now = 0; now < 5000; now += 10) {
       for (let i = 0; i < 3; i++) {
-        const next = rolled(window, windowOf(now, 1000), previous, current);
-        window = windowOf(now, 1000);
-        ({ previous, current } = next);
+        const next = windowOf(now, 1000);
+        [previous, current] = [rolledPrevious(window, next, previous, current), rolledCurrent(window, next, current)];
+        window = next;
         if (slidingCount(previous, current + 1, now, 1000) <= limit) {
           current++;
           allowedPerSecond.set(window, (allowedPerSecond.get(window) ?? 0) + 1);

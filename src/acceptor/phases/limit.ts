@@ -5,6 +5,7 @@ import type { RouteRateLimit } from '../../routing/route-table.js';
 import { hitLimit, type Hit, type LimiterTable } from '../../shm/limiter-table.js';
 import { formatAddress } from '../client-address.js';
 import type { RequestContext } from '../request-context.js';
+import type { HeaderField } from '../uws-adapter.js';
 
 const LIMIT = Buffer.from('ratelimit-limit');
 const REMAINING = Buffer.from('ratelimit-remaining');
@@ -67,7 +68,7 @@ export function limitSubject(ctx: RequestContext, limit: RouteRateLimit): string
   return `a:${formatAddress(ctx.client.remoteAddress())}`;
 }
 
-/** RateLimit-Limit / -Remaining / -Reset (seconds, rounded up) as raw header pairs. */
-export function limitHeaders(limit: RouteRateLimit, remaining: number, resetMs: number): Buffer[] {
-  return [LIMIT, limit.requestsHeader, REMAINING, Buffer.from(String(remaining)), RESET, Buffer.from(String(Math.ceil(resetMs / 1000)))];
+/** RateLimit-Limit / -Remaining / -Reset (seconds, rounded up) as header pairs; the per-request values as strings (no Buffer each). */
+export function limitHeaders(limit: RouteRateLimit, remaining: number, resetMs: number): HeaderField[] {
+  return [LIMIT, limit.requestsHeader, REMAINING, String(remaining), RESET, String(Math.ceil(resetMs / 1000))];
 }

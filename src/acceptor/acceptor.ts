@@ -20,6 +20,7 @@ import { GATEWAY_ROUTE_LABELS } from './request-runner.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { loadUws, type UwsApp } from './uws.js';
 import type { Logger } from '../log.js';
+import type { Redis } from 'ioredis';
 import { connectRedis } from '../redis/connection.js';
 import { RedisOutage } from '../redis/outage.js';
 import { SlidingWindowScript } from '../redis/rate-limit-script.js';
@@ -50,6 +51,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
   let app: UwsApp | null = null;
   let listenSocket: us_listen_socket | null = null;
   let closing = false;
+  let redis: Redis | null = null;
 
   try {
     const uws = loadUws(settings.allowUwsFallback);
@@ -60,7 +62,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     const breakers = attachBreakerTable(init.breakers);
     const retries = attachRetryTable(init.retries);
     const redisOutage = settings.rateLimitMode === 'redis' || settings.sharedState === 'redis' ? new RedisOutage(log, (use, requests) => recorder.recordRedisError(use, requests)) : null;
-    const redis = redisOutage === null ? null : connectRedis(settings, redisOutage);
+    redis = redisOutage === null ? null : connectRedis(settings, redisOutage);
     const localKeys = new LocalIdempotencyStore(attachIdempotencyTable(init.idempotency), init.threadIndex, settings.idempotencyTtlMs);
     const idempotency =
       redis !== null && settings.sharedState === 'redis' ? new RedisIdempotencyStore(settings, new IdempotencyScripts(redis), localKeys, redisOutage!) : localKeys;
@@ -142,6 +144,8 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     });
     return { closeSockets };
   } catch (err) {
+    // Inline, the process lives on: a connection left would reconnect for good.
+    redis?.disconnect();
     const { code, message } = err as { code?: unknown; message: string };
     send({ type: 'fatal', code: code === 'ERR_UWS_FALLBACK' ? code : 'ERR_ACCEPTOR_START', message });
     return null;

@@ -47,10 +47,14 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     // Unique among this thread's claims; the fingerprint check keeps other instances' apart.
     const token = this.#nextToken;
     this.#nextToken = (this.#nextToken + 1) % 2 ** 31;
-    this.#scripts.claim(this.#redisKey(key.lo, key.hi), hex64(fingerprint.lo, fingerprint.hi), String(token), this.#inFlightMs).then(
+    const redisKey = this.#redisKey(key.lo, key.hi);
+    this.#scripts.claim(redisKey, hex64(fingerprint.lo, fingerprint.hi), String(token), this.#inFlightMs).then(
       ([result, stored]) => done({ result: CLAIM_RESULTS[result], entry: IN_REDIS, claim: token, replay: stored ?? null }),
       (err: Error) => {
         this.#outage.failed('idempotency', err);
+        // A claim that timed out may still land; this release runs after it (one connection, in
+        // order), or its marker would hold the key for every instance until it expires.
+        this.#scripts.complete(redisKey, String(token), null, this.#ttlMs).catch(() => {});
         this.#local.claim(key, fingerprint, done);
       },
     );

@@ -66,6 +66,27 @@ export function streamRequestBody(client: ClientResponse, maxBytes: number): Req
   };
 }
 
+/** How long an answer to an over-limit body waits for the client to finish sending it. */
+const LINGER_MS = 2_000;
+
+/**
+ * Calls `answer` once the client has sent the rest of `body` (read and dropped) or LINGER_MS
+ * passed: closing with its bytes unread would reset the connection, and a reset makes the
+ * client's kernel drop the answer it has not read yet (nginx's lingering close).
+ */
+export function whenSentOrLingered(body: RequestBody, answer: () => void): void {
+  let done = false;
+  const once = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    answer();
+  };
+  const timer = setTimeout(once, LINGER_MS);
+  // Out of uWS's data callback: a close made inside it waits, and the parser would go on.
+  body.whenSent(() => setImmediate(once));
+}
+
 /**
  * A body with a declared Content-Length small enough to hold: read whole, then handed to undici as
  * one Buffer, which it writes together with the head. A Readable per request costs more CPU than

@@ -49,8 +49,8 @@ export interface Phases {
  * phases, admit → limit (rate limit, multiplexing, Idempotency-Key, on routes with them) → select
  * → forward, then respond and finish from the upstream exchange. A phase returns an error code or
  * null (continue); one that may finish later (a Redis verdict, a body read whole first) goes on
- * through the Continuation. Errors are
- * answered here, in one place, and every ending is recorded by the finisher.
+ * through the Continuation. Errors are answered here, in one place, and every ending is recorded
+ * by the finisher.
  */
 export class RequestRunner implements Continuation, LimitContinuation {
   readonly #phases: Phases;

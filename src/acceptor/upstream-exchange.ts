@@ -3,13 +3,9 @@ import type { AnsweredCode } from '../errors.js';
 import { errorJson, errorStatus, statusLine } from './answers.js';
 import { forwardResponseHead } from './response-head.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
-import type { RequestBody } from './request-body.js';
+import { whenSentOrLingered, type RequestBody } from './request-body.js';
 import { classifyUpstreamError, retryReasonOf, statusRetryReason } from './upstream-errors.js';
 import type { ClientListener, ClientResponse } from './uws-adapter.js';
-
-/** How long an answer to a body over the limit waits for the client to finish sending it. */
-const LINGER_MS = 2_000;
-
 
 export interface ExchangeOwner {
   /**
@@ -192,24 +188,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     this.#finish(code);
   }
 
-  /**
-   * The answer to a body over the limit waits until the client has sent the rest (read and
-   * dropped) or LINGER_MS passed: closing with its bytes unread would reset the connection, and a
-   * reset makes the client's kernel drop the answer it has not read yet (nginx's lingering close).
-   */
+  /** The answer to a body over the limit waits until the client has sent the rest (whenSentOrLingered). */
   #answerOnceSent(code: AnsweredCode, body: RequestBody): void {
     this.#ctx.status = errorStatus(code);
-    let done = false;
-    const answer = (): void => {
-      if (done || this.#finished) return;
-      done = true;
-      clearTimeout(timer);
+    whenSentOrLingered(body, () => {
+      if (this.#finished) return;
       this.#client.answerJson(statusLine(this.#ctx.status), errorJson(code), true);
       this.#finish(code);
-    };
-    const timer = setTimeout(answer, LINGER_MS);
-    // Out of uWS's data callback: a close made inside it waits, and the parser would go on.
-    body.whenSent(() => setImmediate(answer));
+    });
   }
 
   /**

@@ -12,6 +12,9 @@ export interface ClientListener {
 
 const NO_LISTENER: ClientListener = { clientAborted() {}, clientWritable() {}, beforeLastBytes() {} };
 
+/** A header name or value as uWS writes it: raw bytes (forwarded ones), or a string the gateway made. */
+export type HeaderField = Buffer | string;
+
 /**
  * Every uWebSockets.js response call of the gateway, behind one object per request: status and
  * headers, corking, streaming with tryEnd/onWritable (resuming from the write offset), onAborted,
@@ -20,9 +23,6 @@ const NO_LISTENER: ClientListener = { clientAborted() {}, clientWritable() {}, b
  * nothing touches the native response once uWS considers it complete or aborted. It knows nothing
  * of routing or upstreams.
  */
-/** A header name or value as uWS writes it: raw bytes (forwarded ones), or a string the gateway made. */
-export type HeaderField = Buffer | string;
-
 export class ClientResponse {
   #listener: ClientListener = NO_LISTENER;
   #attached = false;

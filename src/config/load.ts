@@ -61,6 +61,9 @@ function checkRedisSettings(settings: Settings, source: string, overrides: Recor
     throw new ConfigError(`invalid config (${source}):\n  ${envNameOf('redisUrl')} (gateway.redisUrl) = missing: ${fieldOf(redisMode)} is "redis"`);
   }
   if (settings.redisTlsCaFile !== undefined) {
+    if (settings.redisUrl !== undefined && !settings.redisUrl.startsWith('rediss:')) {
+      throw new ConfigError(`invalid config (${source}):\n  ${fieldOf('redisTlsCaFile')} = ${JSON.stringify(settings.redisTlsCaFile)}: needs a rediss:// ${fieldOf('redisUrl')} (TLS)`);
+    }
     try {
       readFileSync(settings.redisTlsCaFile);
     } catch (err) {

@@ -84,6 +84,7 @@ describe('config loading', () => {
     [{ GATEWAY_RATE_LIMIT_MODE: 'cluster' }, minimal, 'GATEWAY_RATE_LIMIT_MODE = "cluster"'],
     [{ GATEWAY_REDIS_URL: 'http://127.0.0.1:6379' }, minimal, 'GATEWAY_REDIS_URL = "http://127.0.0.1:6379": must be a redis:// or rediss:// URL'],
     [{ GATEWAY_REDIS_URL: 'rediss://r:6379', GATEWAY_REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }, minimal, 'GATEWAY_REDIS_TLS_CA_FILE = "/nonexistent/ca.pem": ENOENT'],
+    [{ GATEWAY_REDIS_URL: 'redis://r:6379', GATEWAY_REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }, minimal, 'GATEWAY_REDIS_TLS_CA_FILE = "/nonexistent/ca.pem": needs a rediss:// GATEWAY_REDIS_URL (TLS)'],
   ])('names the field and value: %j', (env, file, expected) => {
     expect(errorOf(() => loadConfig({ ...env, GATEWAY_CONFIG: writeConfig(file) }))).toContain(expected);
   });

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +49,15 @@ async function limitsThrough(options: RedisOptions, env: Record<string, string> 
     for (let i = 0; i < 3; i++) statuses.push((await send(gateway.port, '/x', { tenant: 'through' })).status);
     expect(statuses).toEqual([200, 200, 429]);
     expectError(await send(gateway.port, '/x', { tenant: 'through' }), 'ERR_RATE_LIMITED');
+    // Counted in Redis, not by the local fallback (which would refuse the same way): its keys hold the counts.
+    const client = new Redis(redis.url, options.tls === undefined ? {} : { tls: { ca: readFileSync(options.tls.ca) } });
+    try {
+      const keys = await client.keys('ringgate:rl:*');
+      const counts = await Promise.all(keys.map((key) => client.hget(key, 'c')));
+      expect(counts).toEqual(['2', '2']);
+    } finally {
+      client.disconnect();
+    }
   } finally {
     const errors = metricValue(await gateway.metrics(), 'ringgate_redis_errors_total', 'use="rate_limit"');
     expect(await gateway.stop()).toBe(0);

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
@@ -5,6 +6,7 @@ import { expectError, send, type Reply } from '../helpers/http.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 let redisServer: RedisServer;
+let redis: Redis;
 let backend: Backend;
 let a: GatewayProcess;
 let b: GatewayProcess;
@@ -15,6 +17,9 @@ const SLOW_MS = 300;
 
 beforeAll(async () => {
   redisServer = await startRedis();
+  redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
+  // The outage test kills the server under this connection too.
+  redis.on('error', () => {});
   backend = await startBackend('i0', (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -30,12 +35,13 @@ beforeAll(async () => {
     });
   });
   const config = { routes: [{ prefix: '/orders/', cluster: 'c', idempotency: 'required' }], clusters: { c: { nodes: [{ id: 'i0', url: backend.url }] } } };
-  const env = { GATEWAY_SHARED_STATE: 'redis', GATEWAY_REDIS_URL: redisServer.url, GATEWAY_REDIS_TIMEOUT_MS: '200' };
+  const env = { GATEWAY_SHARED_STATE: 'redis', GATEWAY_REDIS_URL: redisServer.url, GATEWAY_REDIS_TIMEOUT_MS: '200', GATEWAY_THREADS: '1' };
   [a, b] = await Promise.all([startGateway(config, env), startGateway(config, env)]);
 }, 60_000);
 
 afterAll(async () => {
   for (const gateway of [a, b]) if (gateway !== undefined) expect(await gateway.stop()).toBe(0);
+  redis?.disconnect();
   await backend?.close();
   await redisServer?.kill();
 });
@@ -74,6 +80,26 @@ describe('Idempotency-Key across 2 instances (GATEWAY_SHARED_STATE=redis)', () =
     expectError(await post(b, 'k-reuse', 'two'), 'ERR_IDEMPOTENCY_KEY_REUSED');
     expect((await post(b, 'k-reuse', 'two', 'other-tenant')).status).toBe(201);
     expect(calls.get('k-reuse')).toBe(2);
+  });
+
+  it('lets go of a claim that timed out but landed late, so it does not hold the key for the fleet', async () => {
+    const scriptCalls = async (): Promise<number> =>
+      [...(await redis.info('commandstats')).matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    const before = await scriptCalls();
+    // Redis answers nobody for 600 ms: the claim times out (200 ms) and the write runs on the instance's own table.
+    await redis.client('PAUSE', 600, 'ALL');
+    expect((await post(a, 'k-late', 'z')).status).toBe(201);
+    // Once Redis runs again: the late claim, then the release sent after it.
+    await expect.poll(async () => (await scriptCalls()) - before, { timeout: 5_000, interval: 100 }).toBeGreaterThanOrEqual(2);
+    const inFlight = async (): Promise<number> => {
+      const keys = await redis.keys('ringgate:idem:*');
+      const values = keys.length === 0 ? [] : await redis.mgetBuffer(...keys);
+      return values.filter((v) => v !== null && v[0] === 'I'.charCodeAt(0)).length;
+    };
+    expect(await inFlight()).toBe(0);
+    // The other instance runs the write (the key never reached the fleet) rather than refusing it for a minute.
+    expect((await post(b, 'k-late', 'z')).status).toBe(201);
+    expect(calls.get('k-late')).toBe(2);
   });
 
   it('falls back to each instance\'s own table while Redis is down, and shares keys again once it is back', async () => {

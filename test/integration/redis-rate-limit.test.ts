@@ -147,6 +147,21 @@ describe('rate limiting, redis mode (3 instances, one Redis)', () => {
   }, 30_000);
 });
 
+describe('rate limiting, redis mode, a body over the limit while the verdict comes', () => {
+  it('answers 413 once the client sent it all, and the thread lives on', async () => {
+    const gateway = await startGateway(CONFIG, { GATEWAY_THREADS: '1', GATEWAY_RATE_LIMIT_MODE: 'redis', GATEWAY_REDIS_URL: redisServer.url, GATEWAY_MAX_BODY_BYTES: '1000' });
+    try {
+      // Chunked, so no Content-Length lets admission refuse it first; sent in one write, it is all there before Redis answers.
+      const reply = await send(gateway.port, '/open/upload', { method: 'POST', tenant: 'big', body: Buffer.alloc(5000, 1), headers: { 'transfer-encoding': 'chunked' } });
+      expectError(reply, 'ERR_BODY_TOO_LARGE');
+      expect((await send(gateway.port, '/open/x', { tenant: 'big' })).status).toBe(200);
+      expect(gateway.logs.filter((line) => line.includes('acceptor thread'))).toEqual([]);
+    } finally {
+      expect(await gateway.stop()).toBe(0);
+    }
+  });
+});
+
 describe('rate limiting, redis mode, Redis unreachable from the start', () => {
   it('starts, serves and counts every failed call', async () => {
     const gateway = await startGateway(CONFIG, { GATEWAY_THREADS: '1', GATEWAY_RATE_LIMIT_MODE: 'redis', GATEWAY_REDIS_URL: 'redis://127.0.0.1:1' });

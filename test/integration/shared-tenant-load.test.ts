@@ -115,9 +115,12 @@ describe('tenant load shared through redis (2 instances)', () => {
       await expect.poll(async () => (await viewOf(a, 'cool-here'))!, { timeout: 10_000 }).toSatisfy((v: TenantView) => v.fleetWindowRequests === v.windowRequests);
       await expect.poll(async () => (await tenantsOf(a)).window, { timeout: 10_000 }).toBeGreaterThanOrEqual(windowBefore + 10);
       for (const gateway of [a, b]) expect((await send(gateway.port, '/', { tenant: 'during-outage' })).status).toBe(200);
-      // However many publications failed, one line each (RedisOutage logs failures at most once per 10 s).
+      // However many publications failed, a line per 10 s at most (RedisOutage): one, or two if the outage outlasted that on a loaded runner.
       const failureLines = (gateway: GatewayProcess) => gateway.logs.filter((line) => line.includes('redis call failed') && line.includes('"use":"tenant_load"'));
-      for (const gateway of [a, b]) expect(failureLines(gateway), gateway.logs.join('\n')).toHaveLength(1);
+      for (const gateway of [a, b]) {
+        expect(failureLines(gateway).length, gateway.logs.join('\n')).toBeGreaterThanOrEqual(1);
+        expect(failureLines(gateway).length, gateway.logs.join('\n')).toBeLessThanOrEqual(2);
+      }
 
       // Redis is back (empty): without a restart of either gateway, each publishes again and merges the other's sums.
       await redis.restart();

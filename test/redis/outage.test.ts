@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { reconnectDelay } from '../../src/redis/connection.js';
 import { RedisOutage, type RedisUse } from '../../src/redis/outage.js';
 import type { Logger } from '../../src/log.js';
+import { untilWindowEnds } from '../../src/acceptor/phases/redis-limit.js';
 
 function recordingLog(): { log: Logger; lines: { fields: Record<string, unknown>; msg: string }[] } {
   const lines: { fields: Record<string, unknown>; msg: string }[] = [];
@@ -36,5 +37,14 @@ describe('reconnectDelay', () => {
     expect([1, 2, 3, 6, 7, 50].map((n) => reconnectDelay(n, () => 1))).toEqual([50, 100, 200, 1600, 2000, 2000]);
     expect(reconnectDelay(4, () => 0.5)).toBe(200);
     expect(reconnectDelay(1, () => 0)).toBe(1);
+  });
+});
+
+describe('untilWindowEnds', () => {
+  it('counts to the end of the window a refusal named, or of the window now when that one is over', () => {
+    expect(untilWindowEnds(10_000, 9_400, 1000)).toBe(600);
+    // A refusal that outlasted its window: the reset is the current window's, never negative.
+    expect(untilWindowEnds(10_000, 10_300, 1000)).toBe(700);
+    expect(untilWindowEnds(10_000, 12_000, 1000)).toBe(1000);
   });
 });

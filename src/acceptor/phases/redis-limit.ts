@@ -6,7 +6,7 @@ import type { RedisOutage } from '../../redis/outage.js';
 import { rateLimitKey, type RedisHit, type SlidingWindowScript } from '../../redis/rate-limit-script.js';
 import type { RouteRateLimit } from '../../routing/route-table.js';
 import type { RequestContext } from '../request-context.js';
-import { readWholeBody, streamRequestBody } from '../request-body.js';
+import { readWholeBody, streamRequestBody, whenSentOrLingered } from '../request-body.js';
 import { WaitingClient } from '../waiting-client.js';
 import type { Finisher } from './finish.js';
 import { LIMIT_PENDING, limitHeaders, limitSubject, type LimitContinuation, type LimitPhase, type RateLimiting } from './limit.js';
@@ -70,7 +70,7 @@ export class RedisRateLimiting implements LimitPhase {
     const now = Date.now();
     const refusal = this.#refused.get(subject);
     if (refusal !== undefined) {
-      if (now < refusal.until) return this.#refuse(ctx, limit, 0, refusal.windowEnds - now, refusal.until - now);
+      if (now < refusal.until) return this.#refuse(ctx, limit, 0, untilWindowEnds(refusal.windowEnds, now, limit.windowMs), refusal.until - now);
       this.#refused.delete(subject);
     }
     const keyer = this.#keyer;
@@ -120,11 +120,21 @@ export class RedisRateLimiting implements LimitPhase {
         wait.ready();
       });
     } else {
-      ctx.pendingBody = streamRequestBody(ctx.client, this.#maxBodyBytes);
+      const body = streamRequestBody(ctx.client, this.#maxBodyBytes);
+      // Nobody reads it before the verdict: an over-limit body's error is looked at then, not thrown.
+      body.stream.on('error', () => {});
+      ctx.pendingBody = body;
     }
   }
 
   #decided(ctx: RequestContext, limit: RouteRateLimit, next: LimitContinuation, wait: LimitWait): void {
+    const body = ctx.pendingBody;
+    if (body !== null && body.stream.errored !== null) {
+      // Past GATEWAY_MAX_BODY_BYTES while the verdict came: 413, once the client has sent the rest.
+      return whenSentOrLingered(body, () => {
+        if (!wait.left) next.fail(ctx, 'ERR_BODY_TOO_LARGE');
+      });
+    }
     if (wait.verdict === Verdict.Failed) {
       // Fail open: the request passes Redis by, and this instance's own count still applies.
       const code = this.#local.run(ctx, limit);
@@ -149,6 +159,12 @@ export class RedisRateLimiting implements LimitPhase {
     if (this.#refused.size >= MAX_REFUSED_KEYS) this.#refused.clear();
     this.#refused.set(hits.subject, { until: hits.firstAt + retryMs, windowEnds: hits.firstAt + resetMs });
   }
+}
+
+/** Ms until the fixed window that ended at `windowEnds` (or a later one) ends: refusals can outlast a window. */
+export function untilWindowEnds(windowEnds: number, now: number, windowMs: number): number {
+  const left = windowEnds - now;
+  return left > 0 ? left : windowMs - (-left % windowMs);
 }
 
 /** A key's requests of one event-loop turn, waiting to be counted by one script call. */

@@ -14,6 +14,11 @@ export interface ExchangeOwner {
    * never finds the node still counting the last one (bounded-load routing reads that count).
    */
   nodeDone(ctx: RequestContext): void;
+  /**
+   * The whole answer is about to reach the client (its last bytes, or its end, are written next):
+   * what a client sending again on seeing it must find done (a keyed write's stored answer).
+   */
+  answered(ctx: RequestContext): void;
   /** Called exactly once per exchange, after nodeDone, with ctx.status and ctx.errorCode set. */
   finish(ctx: RequestContext): void;
   /**
@@ -241,6 +246,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
 
   beforeLastBytes(): void {
     this.#releaseNode();
+    this.#owner.answered(this.#ctx);
   }
 
   #endResponse(): void {
@@ -255,7 +261,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
       ctx.batch?.truncate();
     } else {
       // tryEnd may have completed a declared-length response already; otherwise end it here.
-      if (!client.responded) client.end(this.#noBody, reported);
+      if (!client.responded) {
+        this.#owner.answered(ctx);
+        client.end(this.#noBody, reported);
+      }
       ctx.batch?.end(reported);
     }
     this.#finish(undefined);

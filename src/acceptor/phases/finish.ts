@@ -76,6 +76,14 @@ export class Finisher {
     }
   }
 
+  /**
+   * The node's whole answer is about to reach the client: a keyed write's answer is stored now,
+   * so a duplicate the client sends on seeing it (to any thread, or instance) finds it done.
+   */
+  answered(ctx: RequestContext): void {
+    if (ctx.heldKey !== null) this.#completeKey(ctx, ctx.heldKey);
+  }
+
   /** A duplicate answered with its Idempotency-Key's stored response. */
   replayed(ctx: RequestContext): void {
     this.#recorder.recordReplay();

@@ -66,6 +66,10 @@ export class Forwarder implements ExchangeOwner {
     this.#finisher.nodeDone(ctx);
   }
 
+  answered(ctx: RequestContext): void {
+    this.#finisher.answered(ctx);
+  }
+
   finish(ctx: RequestContext): void {
     this.#finisher.finish(ctx);
   }

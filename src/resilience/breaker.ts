@@ -4,6 +4,9 @@
  * reference p99; at `threshold` it opens. The failure rate is over a sliding window; the latency
  * histogram decays, so one GC pause among hundreds of answers does not move p99.
  *
+ * A p99 at or under the reference counts as 1 (normal), so a node answering only failures opens
+ * however fast it answers them: 0.6 × 1 + 0.4 × 1.
+ *
  * The reference p99 is the largest of: the node's own slow-moving baseline (or a configured one),
  * its cluster's lower-median p99 right now, and `minBaselineMs`. The cluster's median keeps a
  * slowdown every node shares (the gateway's own CPU, a shared database) from opening every
@@ -111,7 +114,9 @@ export class NodeBreaker {
         return this.state;
       }
       const reference = Math.max(this.#baseline ?? 0, clusterP99 ?? 0, o.minBaselineMs);
-      const latencyRatio = this.p99 === null ? 1 : this.p99 / reference;
+      // At or under the reference is normal (1, as p99 at its baseline scores): a fast node's ratio
+      // must not fall to 0.05 against the floor, or failures alone (0.6 at most) could never open it.
+      const latencyRatio = this.p99 === null ? 1 : Math.max(1, this.p99 / reference);
       this.score = FAILURE_WEIGHT * (sum(this.#windowFailures) / answers) + LATENCY_WEIGHT * latencyRatio;
       if (this.score >= o.threshold) this.#open(now);
     } else if (this.state === BreakerState.Open) {

@@ -54,6 +54,16 @@ describe('circuit breaker', () => {
     expect(d.breaker.score).toBeCloseTo(0.4, 1);
   });
 
+  it('opens for a node that fails every request however fast it answers (p99 far under the floor)', () => {
+    const d = driver({ minBaselineMs: 25 });
+    // Healthy and fast first: 1 ms, well under the 25 ms floor, with p99 learned (100+ answers).
+    for (let i = 0; i < 20; i++) expect(d.tick(sample(50, 1))).toBe(BreakerState.Closed);
+    expect(d.breaker.p99).not.toBeNull();
+    let state = BreakerState.Closed;
+    for (let i = 0; i < 10 && state === BreakerState.Closed; i++) state = d.tick(sample(50, 1, 50));
+    expect(state).toBe(BreakerState.Open);
+  });
+
   it('opens on a 60% failure rate once the window holds minRequests answers', () => {
     const d = driver();
     expect(d.tick(sample(10, 10, 6))).toBe(BreakerState.Closed); // 10 answers: too few to judge

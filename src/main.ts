@@ -1,39 +1,28 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from './config/load.js';
-import { ENV_VARS } from './config/schema.js';
+import { checkConfig, helpText, parseArgs, version } from './cli.js';
 import { startGateway } from './coordinator/gateway.js';
 import { createLogger } from './log.js';
 
-const USAGE = `ringgate: multi-tenant L7 HTTP gateway
-
-usage: ringgate [--config FILE]
-
-  --config FILE   JSON config (default: $GATEWAY_CONFIG, else the built-in demo config)
-  --help          this text
-
-Settings come from GATEWAY_* env vars (they override the file's "gateway" section):
-  ${Object.keys(ENV_VARS).join('\n  ')}
-`;
-
-function parseArgs(argv: string[]): { configPath?: string } {
-  const args = [...argv];
-  let configPath: string | undefined;
-  while (args.length > 0) {
-    const arg = args.shift()!;
-    if (arg === '--help' || arg === '-h') {
-      process.stdout.write(USAGE);
-      process.exit(0);
-    } else if (arg === '--config' && args.length > 0) {
-      configPath = args.shift();
-    } else {
-      process.stderr.write(`ringgate: unknown argument ${JSON.stringify(arg)}\n\n${USAGE}`);
-      process.exit(2);
-    }
-  }
-  return configPath === undefined ? {} : { configPath };
+const command = parseArgs(process.argv.slice(2));
+if (command.kind === 'help') {
+  process.stdout.write(helpText());
+  process.exit(0);
 }
-
-const { configPath } = parseArgs(process.argv.slice(2));
+if (command.kind === 'version') {
+  process.stdout.write(`ringgate ${version()}\n`);
+  process.exit(0);
+}
+if (command.kind === 'usage-error') {
+  process.stderr.write(`ringgate: ${command.message}\n\n${helpText()}`);
+  process.exit(2);
+}
+const { configPath } = command;
+if (command.kind === 'check') {
+  const { ok, text } = checkConfig(process.env, configPath);
+  (ok ? process.stdout : process.stderr).write(text);
+  process.exit(ok ? 0 : 1);
+}
 const load = () => loadConfig(process.env, configPath);
 let config;
 try {

@@ -35,11 +35,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): Gatew
   // An empty env var counts as unset, as for every setting.
   const source = explicitPath ?? (env[CONFIG_PATH_ENV] || DEFAULT_CONFIG_PATH);
   const raw = readJson(source);
-  const overrides = envOverrides(env);
+  const { overrides, errors } = envOverrides(env);
   if (isObject(raw)) raw.gateway = { ...(isObject(raw.gateway) ? raw.gateway : {}), ...overrides };
 
+  // Every error at once (a bad env var does not hide the file's): `ringgate check` lists them all.
   const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, raw, source, overrides));
+  if (!parsed.success) errors.push(...describeIssues(parsed.error, raw, overrides));
+  if (errors.length > 0 || !parsed.success) throw new ConfigError(`invalid config (${source}):\n  ${errors.join('\n  ')}`);
   const parsedSettings = settingsSchema.parse(parsed.data.gateway);
   // The inline acceptor is the only one; say so wherever the thread count is shown.
   const settings = parsedSettings.inlineAcceptor ? { ...parsedSettings, threads: 1 } : parsedSettings;
@@ -118,14 +120,21 @@ function readJson(path: string): unknown {
   }
 }
 
-function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+/** The env vars' values, converted; each one that cannot be, as an error line (its setting then comes from the file). */
+function envOverrides(env: NodeJS.ProcessEnv): { overrides: Record<string, unknown>; errors: string[] } {
+  const overrides: Record<string, unknown> = {};
+  const errors: string[] = [];
   for (const [name, { key, kind }] of Object.entries(ENV_VARS)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    out[key] = convert(name, value, kind);
+    try {
+      overrides[key] = convert(name, value, kind);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      errors.push(err.message);
+    }
   }
-  return out;
+  return { overrides, errors };
 }
 
 function convert(name: string, value: string, kind: 'int' | 'number' | 'bool' | 'string' | 'pairs'): unknown {
@@ -150,8 +159,8 @@ function convert(name: string, value: string, kind: 'int' | 'number' | 'bool' | 
   return Number(value);
 }
 
-function describeIssues(error: z.ZodError, raw: unknown, source: string, overrides: Record<string, unknown>): string {
-  const lines = error.issues.map((issue) => {
+function describeIssues(error: z.ZodError, raw: unknown, overrides: Record<string, unknown>): string[] {
+  return error.issues.map((issue) => {
     const path = issue.path.map(String);
     const value = valueAt(raw, path);
     const shown = value === undefined ? 'missing' : JSON.stringify(value);
@@ -159,7 +168,6 @@ function describeIssues(error: z.ZodError, raw: unknown, source: string, overrid
     const field = envName ?? formatPath(path);
     return `${field} = ${shown}: ${issue.message}`;
   });
-  return `invalid config (${source}):\n  ${lines.join('\n  ')}`;
 }
 
 function envNameOf(key: string): string | undefined {

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../../src/config/load.js';
 import { ENV_VARS } from '../../src/config/schema.js';
+import { envTable } from '../../src/cli.js';
 import { writeConfig } from '../helpers/gateway-process.js';
 
 const minimal = {
@@ -96,9 +97,17 @@ describe('config loading', () => {
     expect(errorOf(() => loadConfig({ GATEWAY_CONFIG: path }))).toContain(`GATEWAY_CONFIG: ${JSON.stringify(path)} is not valid JSON`);
   });
 
-  it('documents every env var in the README table, and no stale one', () => {
+  it('documents every env var in the README table, with the schema\'s default and the meaning --help prints, and no stale one', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const documented = new Set([...readme.matchAll(/^\| `(GATEWAY_[A-Z_]+)` \|/gm)].map((m) => m[1]));
-    expect([...documented].sort()).toEqual([...Object.keys(ENV_VARS), 'GATEWAY_CONFIG'].sort());
+    const rows = [...readme.matchAll(/^\| `(GATEWAY_[A-Z0-9_]+)` \| (.*?) \| (.*) \|$/gm)].map(([, name, defaultText, meaning]) => ({ name, defaultText, meaning }));
+    expect(rows).toEqual(envTable());
+    expect(rows.map((r) => r.name).sort()).toEqual([...Object.keys(ENV_VARS), 'GATEWAY_CONFIG'].sort());
+  });
+
+  it('lists every error at once: a bad env var does not hide the file\'s', () => {
+    const message = errorOf(() => loadConfig({ GATEWAY_PORT: 'abc', GATEWAY_DRAIN_MS: 'soon', GATEWAY_CONFIG: writeConfig({ ...minimal, gateway: { threads: 0 } }) }));
+    expect(message).toContain('GATEWAY_PORT = "abc": expected a whole number');
+    expect(message).toContain('GATEWAY_DRAIN_MS = "soon": expected a whole number');
+    expect(message).toContain('gateway.threads = 0');
   });
 });

@@ -1,0 +1,65 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { envTable, parseArgs } from '../src/cli.js';
+import { MAIN, writeConfig } from './helpers/gateway-process.js';
+
+/** The built binary, run to its end with `env` only (no GATEWAY_* of the test runner's). */
+function ringgate(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const { status, stdout, stderr } = spawnSync(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 20_000 });
+  return { status, stdout, stderr };
+}
+
+const VALID = {
+  routes: [{ prefix: '/', cluster: 'c' }, { prefix: '/b/', cluster: 'd' }],
+  clusters: { c: { nodes: [{ id: 'n1', url: 'http://127.0.0.1:1' }, { id: 'n2', url: 'http://127.0.0.1:2' }] }, d: { nodes: [{ id: 'n3', url: 'http://127.0.0.1:3' }] } },
+};
+
+describe('command line', () => {
+  it('parses the commands and flags', () => {
+    expect(parseArgs([])).toEqual({ kind: 'run' });
+    expect(parseArgs(['--config', 'f.json'])).toEqual({ kind: 'run', configPath: 'f.json' });
+    expect(parseArgs(['check', '--config', 'f.json'])).toEqual({ kind: 'check', configPath: 'f.json' });
+    expect(parseArgs(['check', '--help'])).toEqual({ kind: 'help' });
+    expect(parseArgs(['--version'])).toEqual({ kind: 'version' });
+    expect(parseArgs(['--config'])).toEqual({ kind: 'usage-error', message: 'unknown argument "--config"' });
+    expect(parseArgs(['serve'])).toEqual({ kind: 'usage-error', message: 'unknown argument "serve"' });
+  });
+
+  it('ringgate check: "ok" and a summary, exit 0, for a config start-up would take', () => {
+    const { status, stdout } = ringgate(['check', '--config', writeConfig(VALID)]);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^ok: 2 routes, 2 clusters, 3 nodes in .*config\.json\n$/);
+  });
+
+  it('ringgate check: every error with its field, exit 1, for one it would refuse', () => {
+    const bad = { routes: [{ prefix: 'no-slash', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'n1', url: 'ftp://x' }] } } };
+    const { status, stdout, stderr } = ringgate(['check'], { GATEWAY_CONFIG: writeConfig(bad), GATEWAY_PORT: 'eighty', GATEWAY_RATE_LIMIT_MODE: 'cluster' });
+    expect(status).toBe(1);
+    expect(stdout).toBe('');
+    for (const field of ['GATEWAY_PORT = "eighty"', 'GATEWAY_RATE_LIMIT_MODE = "cluster"', 'routes[0].prefix = "no-slash"', 'clusters.c.nodes[0].url = "ftp://x"']) expect(stderr).toContain(field);
+    expect(stderr).toMatch(/^ringgate: ERR_CONFIG: invalid config/);
+  });
+
+  it('ringgate --version prints the package version', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(ringgate(['--version'])).toEqual({ status: 0, stdout: `ringgate ${pkg.version}\n`, stderr: '' });
+  });
+
+  it('ringgate --help lists every env var of the README table with its default and meaning', () => {
+    const { status, stdout } = ringgate(['--help']);
+    expect(status).toBe(0);
+    const plain = (markdown: string): string => markdown.replace(/\[([^\]]+)\]\([^)]+\)/g, '$1').replaceAll('`', '');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const rows = [...readme.matchAll(/^\| `(GATEWAY_[A-Z0-9_]+)` \| (.*?) \| (.*) \|$/gm)];
+    expect(rows.length).toBe(envTable().length);
+    for (const [, name, defaultText, meaning] of rows) expect(stdout).toContain(`  ${name} (default: ${plain(defaultText!)})\n      ${plain(meaning!)}\n`);
+  });
+
+  it('refuses an unknown argument with the usage, exit 2', () => {
+    const { status, stderr } = ringgate(['--verbose']);
+    expect(status).toBe(2);
+    expect(stderr).toContain('ringgate: unknown argument "--verbose"');
+    expect(stderr).toContain('ringgate check [--config FILE]');
+  });
+});

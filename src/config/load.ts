@@ -163,11 +163,16 @@ function describeIssues(error: z.ZodError, raw: unknown, overrides: Record<strin
   return error.issues.map((issue) => {
     const path = issue.path.map(String);
     const value = valueAt(raw, path);
-    const shown = value === undefined ? 'missing' : JSON.stringify(value);
+    const shown = value === undefined ? 'missing' : JSON.stringify(path[1] === 'redisUrl' && typeof value === 'string' ? withoutPassword(value) : value);
     const envName = path[0] === 'gateway' && path[1] !== undefined && path[1] in overrides ? envNameOf(path[1]) : undefined;
     const field = envName ?? formatPath(path);
     return `${field} = ${shown}: ${issue.message}`;
   });
+}
+
+/** A URL as an error may show it: its password (redis://user:password@host) never reaches a log. */
+function withoutPassword(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
 }
 
 function envNameOf(key: string): string | undefined {

@@ -84,6 +84,8 @@ describe('config loading', () => {
     [{}, { ...minimal, gateway: { sharedState: 'redis' } }, 'GATEWAY_REDIS_URL (gateway.redisUrl) = missing: gateway.sharedState is "redis"'],
     [{ GATEWAY_RATE_LIMIT_MODE: 'cluster' }, minimal, 'GATEWAY_RATE_LIMIT_MODE = "cluster"'],
     [{ GATEWAY_REDIS_URL: 'http://127.0.0.1:6379' }, minimal, 'GATEWAY_REDIS_URL = "http://127.0.0.1:6379": must be a redis:// or rediss:// URL'],
+    // The password is not shown.
+    [{ GATEWAY_REDIS_URL: 'http://app:s3cret@r:6379' }, minimal, 'GATEWAY_REDIS_URL = "http://app:***@r:6379": must be a redis:// or rediss:// URL'],
     [{ GATEWAY_REDIS_URL: 'rediss://r:6379', GATEWAY_REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }, minimal, 'GATEWAY_REDIS_TLS_CA_FILE = "/nonexistent/ca.pem": ENOENT'],
     [{ GATEWAY_REDIS_URL: 'redis://r:6379', GATEWAY_REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }, minimal, 'GATEWAY_REDIS_TLS_CA_FILE = "/nonexistent/ca.pem": needs a rediss:// GATEWAY_REDIS_URL (TLS)'],
   ])('names the field and value: %j', (env, file, expected) => {

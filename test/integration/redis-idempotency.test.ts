@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
@@ -100,6 +101,21 @@ describe('Idempotency-Key across 2 instances (GATEWAY_SHARED_STATE=redis)', () =
     // The other instance runs the write (the key never reached the fleet) rather than refusing it for a minute.
     expect((await post(b, 'k-late', 'z')).status).toBe(201);
     expect(calls.get('k-late')).toBe(2);
+  });
+
+  it('lets go of the key of a client that left while Redis was deciding its claim', async () => {
+    // Claims wait on Redis for 150 ms (under the 200 ms timeout): the client is gone at 50 ms, the claim lands after.
+    await redis.client('PAUSE', 150, 'ALL');
+    const socket = connect(a.port, '127.0.0.1');
+    socket.on('error', () => {});
+    const body = 'left';
+    socket.write(`POST /orders/new HTTP/1.1\r\nHost: x\r\nX-Tenant-Id: acme\r\nIdempotency-Key: k-left\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    await redis.ping();
+    // Claimed for nobody, then let go: the same write on the other instance runs (not 409 for a minute).
+    await expect.poll(async () => (await post(b, 'k-left', body)).status, { timeout: 5_000, interval: 100 }).toBe(201);
+    expect(calls.get('k-left')).toBe(1);
   });
 
   it('falls back to each instance\'s own table while Redis is down, and shares keys again once it is back', async () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
@@ -121,6 +122,25 @@ describe('rate limiting, redis mode (3 instances, one Redis)', () => {
       expect(JSON.parse(reply.text)).toEqual({ bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
       expect(reply.headers['ratelimit-limit']).toBe('100000');
     }
+  });
+
+  it('ends a request whose client left while Redis decided exactly once, and goes on serving', async () => {
+    const [gateway] = gateways;
+    const counted = async (): Promise<number> => metricValue(await gateway!.metrics(), 'ringgate_http_requests_total', 'route="prefix:/open/"');
+    const before = await counted();
+    // Redis answers nobody for 500 ms: the client leaves at 50 ms, the verdict (its 200 ms timeout) comes after.
+    await redis.client('PAUSE', 500, 'ALL');
+    const socket = connect(gateway!.port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write('GET /open/leaving HTTP/1.1\r\nHost: x\r\nX-Tenant-Id: leaving\r\n\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    // Its ending, counted once (as 499), whenever the verdict comes after it.
+    await expect.poll(counted, { timeout: 5_000, interval: 100 }).toBe(before + 1);
+    expect(metricValue(await gateway!.metrics(), 'ringgate_http_requests_total', 'route="prefix:/open/"', 'status_class="4xx"')).toBeGreaterThanOrEqual(1);
+    await redis.ping();
+    expect((await send(gateway!.port, '/open/after', { tenant: 'leaving' })).status).toBe(200);
+    expect(await counted()).toBe(before + 2);
   });
 
   it('fails open while Redis is down (counted), and limits across the fleet again once it is back', async () => {

@@ -8,6 +8,7 @@ import { attachLimiterTable } from '../shm/limiter-table.js';
 import { attachInflightTable } from '../shm/inflight-table.js';
 import { RequestRecorder } from '../metrics/request-recorder.js';
 import { ZoneCrossings } from '../metrics/zone-crossings.js';
+import { ThreadRuntimeMetrics } from '../metrics/runtime-metrics.js';
 import { routeLabel } from '../routing/route-table.js';
 import { attachNodeTable } from '../shm/node-table.js';
 import { attachTenantTable } from '../shm/tenant-table.js';
@@ -56,6 +57,8 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     const uws = loadUws(settings.allowUwsFallback);
     const recorder = new RequestRecorder([...init.config.routes.map(routeLabel), ...GATEWAY_ROUTE_LABELS], init.threadIndex);
     const crossings = new ZoneCrossings(settings.zone ?? '');
+    // The inline acceptor shares the main thread: the coordinator exports its runtime already.
+    const runtime = settings.inlineAcceptor ? null : new ThreadRuntimeMetrics(init.threadIndex);
     const tenants = attachTenantTable(init.tenants);
     const nodes = attachNodeTable(init.nodes);
     const breakers = attachBreakerTable(init.breakers);
@@ -119,7 +122,10 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
         runner = composeRunner(message.config, message.rings, message.numbering, thread);
         pools.retainOnly(nodeOrigins(message.config));
       } else if (message.type === 'collect-metrics') {
-        send({ type: 'metrics', requestId: message.requestId, metrics: [...recorder.snapshot(), ...crossings.snapshot()] });
+        const { requestId } = message;
+        void (runtime?.snapshot() ?? Promise.resolve([])).then((own) =>
+          send({ type: 'metrics', requestId, metrics: [...recorder.snapshot(), ...crossings.snapshot(), ...own] }),
+        );
       } else if (message.type === 'drain' && !closing) {
         closing = true;
         // Stop accepting; requests already accepted finish, up to the deadline.

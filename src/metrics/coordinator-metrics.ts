@@ -1,4 +1,5 @@
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
+import { registerProcessMetrics } from './runtime-metrics.js';
 import type { MetricsSnapshot } from '../thread-protocol.js';
 import { METRICS } from './definitions.js';
 
@@ -65,6 +66,7 @@ export class CoordinatorMetrics {
     this.#readings = readings;
     const nodes = (): NodeReading[] => this.#nodes;
     const def = (name: keyof typeof METRICS) => ({ name, help: METRICS[name].help, registers: [this.registry] });
+    registerProcessMetrics(this.registry);
     this.threadRestarts = new Counter(def('ringgate_thread_restarts_total'));
     this.redisErrors = new Counter({ ...def('ringgate_redis_errors_total'), labelNames: ['use'] });
     new Gauge({

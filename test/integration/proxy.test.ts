@@ -115,6 +115,19 @@ describe('proxying with 2 acceptor threads and 3 backends', () => {
     expect(metricValue(metrics, 'ringgate_threads_running')).toBe(2);
   });
 
+  it('exports Node.js runtime metrics: the process once, each thread\'s heap and event loop by thread', async () => {
+    const metrics = await gateway.metrics();
+    const lines = (name: string): string[] => metrics.split('\n').filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`));
+    // Process-wide: one series, not one per thread summed.
+    expect(lines('process_resident_memory_bytes')).toHaveLength(1);
+    expect(metricValue(metrics, 'process_resident_memory_bytes')).toBeGreaterThan(20 * 2 ** 20);
+    expect(lines('nodejs_version_info')).toHaveLength(1);
+    for (const thread of ['0', '1']) {
+      expect(metricValue(metrics, 'nodejs_heap_size_used_bytes', `thread="${thread}"`)).toBeGreaterThan(0);
+      expect(lines('nodejs_eventloop_lag_p99_seconds').some((line) => line.includes(`thread="${thread}"`))).toBe(true);
+    }
+  });
+
   it('streams a 5 MiB upload and a 5 MiB download intact', async () => {
     const upload = randomBytes(FIVE_MIB);
     const up = await send(gateway.port, '/t/upload', { method: 'POST', tenant: 'acme', body: upload });

@@ -20,7 +20,7 @@ export const IN_REDIS = -2;
 
 /**
  * Where idempotency keys live: the shared table of one instance's threads, or Redis for several
- * instances (redis/idempotency-store.ts).
+ * instances (redis-idempotency-store.ts).
  */
 export interface IdempotencyStore {
   /** The verdict may come after claim() returns (a round trip): the caller must watch its client meanwhile. */

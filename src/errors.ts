@@ -10,7 +10,7 @@ export const ERRORS = {
   ERR_ADMIN_FORBIDDEN: {
     status: 403,
     retryable: false,
-    message: 'admin writes need GATEWAY_ADMIN_TOKEN when the admin server does not listen on loopback',
+    message: 'the admin endpoints need GATEWAY_ADMIN_TOKEN when the admin server does not listen on loopback',
   },
   ERR_ADMIN_UNAUTHORIZED: { status: 401, retryable: false, message: 'missing or wrong admin bearer token' },
   ERR_BAD_FRAMING: {

@@ -10,7 +10,7 @@ export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_THREADS: 'number of acceptor threads',
   GATEWAY_ADMIN_PORT: 'admin port (`/metrics`, `/tenants`); `0` picks a free one',
   GATEWAY_ADMIN_HOST: 'address of the admin server',
-  GATEWAY_ADMIN_TOKEN: 'bearer token (16+ characters) the admin write endpoints (`POST /v1/nodes`, `POST /v1/reload`) require; unset, they are refused unless the admin server listens on loopback',
+  GATEWAY_ADMIN_TOKEN: 'bearer token (16+ characters) the admin write endpoints (`POST /v1/nodes`, `POST /v1/reload`) require, and the read ones (`/metrics`, `/tenants`, `/v1/…`) too when the admin server listens beyond loopback; unset, writes are refused unless it listens on loopback, and so are reads beyond it',
   GATEWAY_ZONE: "the gateway's zone (the nodes' `az`): nodes elsewhere cost more in their weight and, with zone affinity, take no requests",
   GATEWAY_ZONE_AFFINITY: '`hard`: with `GATEWAY_ZONE` set, requests go only to nodes of that zone while their mean health is at least `GATEWAY_ZONE_FALLBACK_HEALTH`; `off`: any zone',
   GATEWAY_ZONE_FALLBACK_HEALTH: "under this mean health of a cluster's local nodes (or with none there), its requests may go to other zones",

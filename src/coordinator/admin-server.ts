@@ -47,11 +47,15 @@ function tenantIdOf(segment: string): string | undefined {
   }
 }
 
-/** Who may call the endpoints that change state. */
+/**
+ * Who may call the admin endpoints. Those that change state want the token when one is set, and
+ * without one are refused unless the server listens on loopback only; beyond loopback the read
+ * endpoints want it too (metrics and tenant ids are not for whoever reaches the port).
+ */
 export interface WriteAccess {
   /** GATEWAY_ADMIN_TOKEN: required as `Authorization: Bearer <token>` when set. */
   readonly token: string | undefined;
-  /** Without a token, writes are refused unless the admin server listens on loopback only. */
+  /** The admin server listens on loopback only. */
   readonly loopback: boolean;
 }
 
@@ -111,6 +115,10 @@ export interface AdminServer {
 export async function startAdminServer(host: string, port: number, routes: AdminRoutes, access: WriteAccess, log: Logger): Promise<AdminServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
+    if (req.method === 'GET' && !access.loopback) {
+      const refused = refusal(req, access);
+      if (refused !== null) return answerError(res, refused);
+    }
     if (req.method === 'GET' && path === '/metrics') {
       routes.metrics().then(
         ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),

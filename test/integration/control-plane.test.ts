@@ -120,17 +120,36 @@ describe('nodes added by a push', () => {
   });
 });
 
-describe('admin writes without a token', () => {
-  it('are refused when the admin server listens beyond loopback', async () => {
-    const open = await startGateway(
-      { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'n0', url: backends[0]!.url }] } } },
-      { GATEWAY_ADMIN_HOST: '0.0.0.0', GATEWAY_THREADS: '1' },
-    );
+describe('the admin server beyond loopback', () => {
+  const config = () => ({ routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'n0', url: backends[0]!.url }] } } });
+  const call = async (port: number, path: string, init: RequestInit = {}) => {
+    const reply = await fetch(`http://127.0.0.1:${port}${path}`, init);
+    return { status: reply.status, text: await reply.text() };
+  };
+
+  it('refuses every call, reads too, without a token set', async () => {
+    const open = await startGateway(config(), { GATEWAY_ADMIN_HOST: '0.0.0.0', GATEWAY_THREADS: '1' });
     try {
-      const reply = await fetch(`http://127.0.0.1:${open.adminPort}/v1/nodes`, { method: 'POST', body: JSON.stringify({ timestamp: Date.now(), nodes: [{ id: 'n0' }] }) });
-      expectError({ status: reply.status, text: await reply.text() }, 'ERR_ADMIN_FORBIDDEN');
+      expectError(await call(open.adminPort, '/v1/nodes', { method: 'POST', body: JSON.stringify({ timestamp: Date.now(), nodes: [{ id: 'n0' }] }) }), 'ERR_ADMIN_FORBIDDEN');
+      for (const path of ['/metrics', '/v1/nodes', '/tenants']) expectError(await call(open.adminPort, path), 'ERR_ADMIN_FORBIDDEN');
     } finally {
       expect(await open.stop()).toBe(0);
     }
+  });
+
+  it('answers reads only with the token set, while on loopback they need none', async () => {
+    const open = await startGateway(config(), { GATEWAY_ADMIN_HOST: '0.0.0.0', GATEWAY_THREADS: '1', GATEWAY_ADMIN_TOKEN: TOKEN });
+    try {
+      expectError(await call(open.adminPort, '/metrics'), 'ERR_ADMIN_UNAUTHORIZED');
+      expectError(await call(open.adminPort, '/tenants', { headers: { authorization: 'Bearer wrong-token-0123456789' } }), 'ERR_ADMIN_UNAUTHORIZED');
+      const metrics = await call(open.adminPort, '/metrics', { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(metrics.status).toBe(200);
+      expect(metrics.text).toContain('ringgate_threads_running');
+      expect((await call(open.adminPort, '/v1/nodes', { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    } finally {
+      expect(await open.stop()).toBe(0);
+    }
+    // The file's main gateway listens on loopback (with a token): reads are open there.
+    expect((await call(gateway.adminPort, '/metrics')).status).toBe(200);
   });
 });

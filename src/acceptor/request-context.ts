@@ -28,8 +28,11 @@ export class RequestContext {
   chunked = false;
   /** Forwardable request headers as a flat [name, value, …] list (undici's array form). */
   headers: string[] = [];
-  /** Incoming X-Forwarded-For, '' when absent: the client address is appended to it. */
+  /** Incoming X-Forwarded-For, '' when absent: kept (the client address appended) from a trusted proxy only. */
   forwardedFor = '';
+  /** Incoming X-Forwarded-Proto and Forwarded, '' when absent: kept from a trusted proxy only. */
+  forwardedProto = '';
+  forwarded = '';
   /** Bytes of the head as the client sent it. */
   headBytes = 0;
   /** Header bytes forwarded to the node on a route with header compaction; -1 on other routes. */

@@ -5,11 +5,12 @@ import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
 
 /**
  * Hop-by-hop headers, the X-Forwarded-* and x-ringgate-attempt the gateway sets itself (a node
- * must be able to trust them), and Expect: uWS answers "100 Continue" to the client itself, and
+ * must be able to trust them; X-Forwarded-For / -Proto and Forwarded are read apart, for
+ * forwarded-headers.ts), and Expect: uWS answers "100 Continue" to the client itself, and
  * undici refuses to send Expect upstream (the upload then failed as a 502; curl sends it for
  * every body over 1 MiB). The upstream gets the whole body as a plain request, as nginx does.
  */
-const DROPPED = new Set<string>([...HOP_BY_HOP, 'x-forwarded-proto', 'x-forwarded-host', 'x-ringgate-attempt', 'expect']);
+const DROPPED = new Set<string>([...HOP_BY_HOP, 'x-forwarded-host', 'x-ringgate-attempt', 'expect']);
 
 // " HTTP/1.1\r\n" after the target, ": " and "\r\n" per header line, the final "\r\n".
 const REQUEST_LINE_OVERHEAD = 11;
@@ -80,6 +81,12 @@ export function readRequestHead(
         break;
       case 'x-forwarded-for':
         ctx.forwardedFor = ctx.forwardedFor ? `${ctx.forwardedFor}, ${value}` : value;
+        return;
+      case 'x-forwarded-proto':
+        ctx.forwardedProto = value.toLowerCase();
+        return;
+      case 'forwarded':
+        ctx.forwarded = ctx.forwarded ? `${ctx.forwarded}, ${value}` : value;
         return;
     }
     if (DROPPED.has(name)) return;

@@ -137,8 +137,10 @@ function envOverrides(env: NodeJS.ProcessEnv): { overrides: Record<string, unkno
   return { overrides, errors };
 }
 
-function convert(name: string, value: string, kind: 'int' | 'number' | 'bool' | 'string' | 'pairs'): unknown {
+function convert(name: string, value: string, kind: 'int' | 'number' | 'bool' | 'string' | 'pairs' | 'list'): unknown {
   if (kind === 'string') return value;
+  // `a,b,c`, as a JSON array of strings would give it.
+  if (kind === 'list') return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
   if (kind === 'pairs') {
     // `key=number,key=number`, as a JSON object would give it.
     if (!/^[^=,\s]+=-?\d+(\.\d+)?(,[^=,\s]+=-?\d+(\.\d+)?)*$/.test(value)) {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Field types the config schemas share. */
@@ -9,3 +10,10 @@ export const headerNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
   .transform((name) => name.toLowerCase());
+/** An IP address, or a CIDR range of them (`10.0.0.0/8`, `fd00::/8`). */
+export const addressRangeSchema = z.string().refine((text) => {
+  const [address, bits, extra] = text.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}, 'must be an IP address or a CIDR range (address/bits)');

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { headerNameSchema, pathSchema, portSchema, positiveMs } from './primitives.js';
+import { addressRangeSchema, headerNameSchema, pathSchema, portSchema, positiveMs } from './primitives.js';
 import { breakerSchema, healthCheckSchema, retriesSchema } from './resilience-schema.js';
 import { SHARED_STATE_ENV_VARS, sharedStateSettings } from './shared-state-schema.js';
 
@@ -44,6 +44,8 @@ export const settingsSchema = z.strictObject({
   /** Tests only: requests under /_ringgate/fault/crash-thread/ crash the acceptor thread holding them. */
   faultInjection: z.boolean().default(false),
   tenantHeader: headerNameSchema.default('x-tenant-id'),
+  /** Client addresses (or CIDR ranges) whose X-Forwarded-For, X-Forwarded-Proto and Forwarded are kept; anyone else's are replaced. */
+  trustedProxies: z.array(addressRangeSchema).max(256).default([]),
   upstreamTimeoutMs: positiveMs.default(30_000),
   upstreamConnectTimeoutMs: positiveMs.default(5_000),
   upstreamPoolSize: z.number().int().min(1).max(10_000).default(128),
@@ -236,7 +238,7 @@ export type HealthCheckConfig = NonNullable<ClusterConfig['healthCheck']>;
 export type BreakerConfig = ClusterConfig['breaker'];
 export type RetriesConfig = RouteConfig['retries'];
 
-type SettingKind = 'int' | 'number' | 'bool' | 'string' | 'pairs';
+type SettingKind = 'int' | 'number' | 'bool' | 'string' | 'pairs' | 'list';
 
 /** The env var of each setting: the one table the README's env section mirrors (test/config checks it). */
 export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: SettingKind }>> = {
@@ -259,6 +261,7 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_FAULT_INJECTION: { key: 'faultInjection', kind: 'bool' },
   GATEWAY_ACCEPTOR_YOUNG_GENERATION_MB: { key: 'acceptorYoungGenerationMb', kind: 'int' },
   GATEWAY_TENANT_HEADER: { key: 'tenantHeader', kind: 'string' },
+  GATEWAY_TRUSTED_PROXIES: { key: 'trustedProxies', kind: 'list' },
   GATEWAY_UPSTREAM_TIMEOUT_MS: { key: 'upstreamTimeoutMs', kind: 'int' },
   GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: { key: 'upstreamConnectTimeoutMs', kind: 'int' },
   GATEWAY_UPSTREAM_POOL_SIZE: { key: 'upstreamPoolSize', kind: 'int' },

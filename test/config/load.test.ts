@@ -80,6 +80,8 @@ describe('config loading', () => {
     [{ GATEWAY_ZONE_COSTS: 'b=0.5' }, minimal, 'GATEWAY_ZONE_COSTS = 0.5'],
     [{ GATEWAY_ADMIN_TOKEN: 'short' }, minimal, 'GATEWAY_ADMIN_TOKEN = "short": must be at least 16 characters'],
     [{}, { ...minimal, clusters: { c: { nodes: [], healthCheck: { path: '/h', intervalMs: 1000, timeoutMs: 1000 } } } }, 'clusters.c.healthCheck.timeoutMs = 1000: timeoutMs must be below intervalMs'],
+    [{ GATEWAY_TRUSTED_PROXIES: '10.0.0.1, 10.0.0.0/33' }, minimal, 'GATEWAY_TRUSTED_PROXIES = "10.0.0.0/33": must be an IP address or a CIDR range'],
+    [{ GATEWAY_TRUSTED_PROXIES: 'proxy.local' }, minimal, 'GATEWAY_TRUSTED_PROXIES = "proxy.local": must be an IP address or a CIDR range'],
     [{ GATEWAY_RATE_LIMIT_MODE: 'redis' }, minimal, 'GATEWAY_REDIS_URL (gateway.redisUrl) = missing: GATEWAY_RATE_LIMIT_MODE is "redis"'],
     [{}, { ...minimal, gateway: { sharedState: 'redis' } }, 'GATEWAY_REDIS_URL (gateway.redisUrl) = missing: gateway.sharedState is "redis"'],
     [{ GATEWAY_RATE_LIMIT_MODE: 'cluster' }, minimal, 'GATEWAY_RATE_LIMIT_MODE = "cluster"'],

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Settings } from '../../config/schema.js';
-import { formatAddress } from '../client-address.js';
+import { ForwardedHeaders } from '../forwarded-headers.js';
 import type { RequestContext } from '../request-context.js';
 import { readWholeBody, streamRequestBody } from '../request-body.js';
 import { UpstreamExchange, type ExchangeOwner } from '../upstream-exchange.js';
@@ -24,6 +24,7 @@ export class Forwarder implements ExchangeOwner {
   readonly #retrier: Retrier;
   readonly #bufferBodyBytes: number;
   readonly #maxBodyBytes: number;
+  readonly #forwardedHeaders: ForwardedHeaders;
   readonly #sendRetry = (ctx: RequestContext): void => this.#retry(ctx);
 
   constructor(settings: Readonly<Settings>, finisher: Finisher, retrier: Retrier) {
@@ -31,18 +32,11 @@ export class Forwarder implements ExchangeOwner {
     this.#retrier = retrier;
     this.#bufferBodyBytes = settings.bufferBodyBytes;
     this.#maxBodyBytes = settings.maxBodyBytes;
+    this.#forwardedHeaders = new ForwardedHeaders(settings.trustedProxies);
   }
 
   run(ctx: RequestContext): void {
-    const client = formatAddress(ctx.client.remoteAddress());
-    ctx.headers.push(
-      'x-forwarded-for',
-      ctx.forwardedFor === '' ? client : `${ctx.forwardedFor}, ${client}`,
-      'x-forwarded-proto',
-      'http',
-      'x-forwarded-host',
-      ctx.host,
-    );
+    this.#forwardedHeaders.add(ctx);
     const exchange = new UpstreamExchange(ctx, this);
     ctx.client.attach(exchange);
     if (!ctx.hasBody || ctx.body !== null) {

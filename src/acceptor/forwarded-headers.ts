@@ -1,0 +1,46 @@
+import { BlockList } from 'node:net';
+import { formatAddress } from './client-address.js';
+import type { RequestContext } from './request-context.js';
+
+/**
+ * X-Forwarded-For / -Proto / -Host and Forwarded for the node. What a client says of the hops
+ * before it is kept only when the client is a trusted proxy (GATEWAY_TRUSTED_PROXIES, e.g. the
+ * TLS terminator in front): anyone else could claim any address or scheme, so theirs are replaced,
+ * not appended to. The gateway itself speaks plain HTTP, so its own scheme is `http`.
+ */
+export class ForwardedHeaders {
+  /** null: no proxy is trusted (the default), and no address needs checking. */
+  readonly #trusted: BlockList | null;
+
+  constructor(trustedProxies: readonly string[]) {
+    if (trustedProxies.length === 0) {
+      this.#trusted = null;
+      return;
+    }
+    const list = new BlockList();
+    for (const range of trustedProxies) {
+      const [address, bits] = range.split('/') as [string, string | undefined];
+      const family = address.includes(':') ? 'ipv6' : 'ipv4';
+      if (bits === undefined) list.addAddress(address, family);
+      else list.addSubnet(address, Number(bits), family);
+    }
+    this.#trusted = list;
+  }
+
+  /** Appends the forwarding headers to the request's headers. */
+  add(ctx: RequestContext): void {
+    const client = formatAddress(ctx.client.remoteAddress());
+    // Only a request that says something of earlier hops costs an address check.
+    const claims = ctx.forwardedFor !== '' || ctx.forwardedProto !== '' || ctx.forwarded !== '';
+    const trusted = claims && this.#trusted !== null && this.#trusted.check(client, client.includes(':') ? 'ipv6' : 'ipv4');
+    ctx.headers.push(
+      'x-forwarded-for',
+      trusted && ctx.forwardedFor !== '' ? `${ctx.forwardedFor}, ${client}` : client,
+      'x-forwarded-proto',
+      trusted && (ctx.forwardedProto === 'https' || ctx.forwardedProto === 'http') ? ctx.forwardedProto : 'http',
+      'x-forwarded-host',
+      ctx.host,
+    );
+    if (trusted && ctx.forwarded !== '') ctx.headers.push('forwarded', ctx.forwarded);
+  }
+}

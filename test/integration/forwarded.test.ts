@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type Backend } from '../helpers/backends.js';
+import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { send } from '../helpers/http.js';
+
+let backend: Backend;
+let trusting: GatewayProcess;
+let distrusting: GatewayProcess;
+
+const CLAIMS = { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https', forwarded: 'for=203.0.113.7;proto=https' };
+
+beforeAll(async () => {
+  // Echoes the headers it got.
+  backend = await startBackend('f0', (req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(req.headers)));
+  });
+  const config = { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'f0', url: backend.url }] } } };
+  [trusting, distrusting] = await Promise.all([
+    startGateway(config, { GATEWAY_THREADS: '1', GATEWAY_TRUSTED_PROXIES: '10.1.2.3, 127.0.0.0/8, ::1' }),
+    startGateway(config, { GATEWAY_THREADS: '1', GATEWAY_TRUSTED_PROXIES: '10.0.0.0/8' }),
+  ]);
+});
+
+afterAll(async () => {
+  for (const gateway of [trusting, distrusting]) if (gateway !== undefined) expect(await gateway.stop()).toBe(0);
+  await backend?.close();
+});
+
+const seenThrough = async (gateway: GatewayProcess, headers: Record<string, string>): Promise<Record<string, string>> =>
+  JSON.parse((await send(gateway.port, '/x', { tenant: 't', headers })).text) as Record<string, string>;
+
+describe('X-Forwarded-* and Forwarded (GATEWAY_TRUSTED_PROXIES)', () => {
+  it('keeps what a trusted proxy says of earlier hops, appending the proxy to X-Forwarded-For', async () => {
+    const seen = await seenThrough(trusting, CLAIMS);
+    expect(seen['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+    expect(seen['x-forwarded-proto']).toBe('https');
+    expect(seen.forwarded).toBe('for=203.0.113.7;proto=https');
+  });
+
+  it('replaces what anyone else says: its own address, the gateway\'s scheme, no Forwarded', async () => {
+    const seen = await seenThrough(distrusting, CLAIMS);
+    expect(seen['x-forwarded-for']).toBe('127.0.0.1');
+    expect(seen['x-forwarded-proto']).toBe('http');
+    expect(seen.forwarded).toBeUndefined();
+  });
+
+  it('never passes on a scheme other than http or https, even from a trusted proxy', async () => {
+    const seen = await seenThrough(trusting, { 'x-forwarded-proto': 'javascript' });
+    expect(seen['x-forwarded-proto']).toBe('http');
+    expect(seen['x-forwarded-for']).toBe('127.0.0.1');
+  });
+});

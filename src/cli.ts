@@ -20,8 +20,10 @@ export function parseArgs(argv: readonly string[]): Command {
     const arg = args.shift()!;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
     if (arg === '--version' || arg === '-v') return { kind: 'version' };
-    if (arg === '--config' && args.length > 0) configPath = args.shift();
-    else return { kind: 'usage-error', message: `unknown argument ${JSON.stringify(arg)}` };
+    if (arg === '--config') {
+      if (args.length === 0) return { kind: 'usage-error', message: '--config needs a FILE' };
+      configPath = args.shift();
+    } else return { kind: 'usage-error', message: `unknown argument ${JSON.stringify(arg)}` };
   }
   return configPath === undefined ? { kind } : { kind, configPath };
 }

@@ -33,7 +33,8 @@ export interface MetricFamily {
   name: string;
   help: string;
   type: 'counter' | 'gauge' | 'histogram' | 'summary';
-  aggregator: 'sum';
+  /** How AggregatorRegistry merges same-labelled series: 'sum' for the gateway's own; Node's runtime metrics bring others. */
+  aggregator: 'sum' | 'first' | 'min' | 'max' | 'average' | 'omit';
   values: { labels: Record<string, string | number>; value: number; metricName?: string }[];
 }
 

@@ -22,7 +22,7 @@ describe('command line', () => {
     expect(parseArgs(['check', '--config', 'f.json'])).toEqual({ kind: 'check', configPath: 'f.json' });
     expect(parseArgs(['check', '--help'])).toEqual({ kind: 'help' });
     expect(parseArgs(['--version'])).toEqual({ kind: 'version' });
-    expect(parseArgs(['--config'])).toEqual({ kind: 'usage-error', message: 'unknown argument "--config"' });
+    expect(parseArgs(['--config'])).toEqual({ kind: 'usage-error', message: '--config needs a FILE' });
     expect(parseArgs(['serve'])).toEqual({ kind: 'usage-error', message: 'unknown argument "serve"' });
   });
 

@@ -123,9 +123,10 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
         pools.retainOnly(nodeOrigins(message.config));
       } else if (message.type === 'collect-metrics') {
         const { requestId } = message;
-        void (runtime?.snapshot() ?? Promise.resolve([])).then((own) =>
-          send({ type: 'metrics', requestId, metrics: [...recorder.snapshot(), ...crossings.snapshot(), ...own] }),
-        );
+        // Runtime metrics that fail to read leave out only themselves, never the thread.
+        void (runtime?.snapshot() ?? Promise.resolve([]))
+          .catch(() => [])
+          .then((own) => send({ type: 'metrics', requestId, metrics: [...recorder.snapshot(), ...crossings.snapshot(), ...own] }));
       } else if (message.type === 'drain' && !closing) {
         closing = true;
         // Stop accepting; requests already accepted finish, up to the deadline.

@@ -83,7 +83,8 @@ export function readRequestHead(
         ctx.forwardedFor = ctx.forwardedFor ? `${ctx.forwardedFor}, ${value}` : value;
         return;
       case 'x-forwarded-proto':
-        ctx.forwardedProto = value.toLowerCase();
+        // A chain of proxies may list schemes; the last is the hop before us.
+        ctx.forwardedProto = value.slice(value.lastIndexOf(',') + 1).trim().toLowerCase();
         return;
       case 'forwarded':
         ctx.forwarded = ctx.forwarded ? `${ctx.forwarded}, ${value}` : value;

@@ -25,7 +25,7 @@ export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_INLINE_ACCEPTOR: '`1` runs one acceptor on the main thread instead of worker threads (`GATEWAY_THREADS` is then 1), so profilers that only follow the main thread, such as 0x, see the request path; for profiling, not production',
   GATEWAY_TENANT_HEADER: 'request header carrying the tenant id',
   GATEWAY_TRUSTED_PROXIES:
-    "client addresses or CIDR ranges, comma-separated (`10.0.0.0/8,127.0.0.1`), whose `X-Forwarded-For`, `X-Forwarded-Proto` and `Forwarded` are kept (the client appended to `X-Forwarded-For`); from anyone else they are replaced by the client's address and `http`",
+    "client addresses or CIDR ranges, comma-separated (`10.0.0.0/8,127.0.0.1`), whose `X-Forwarded-For` (the client then appended), `X-Forwarded-Proto` and `Forwarded` (as they are) reach the node; from anyone else the first two are replaced by the client's address and `http`, and `Forwarded` is dropped",
   GATEWAY_UPSTREAM_TIMEOUT_MS: 'time for the response head to come, all tries and retry waits together, and the longest pause inside a body',
   GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: 'time to open a connection to a node',
   GATEWAY_UPSTREAM_POOL_SIZE: 'keep-alive connections per node, per thread',

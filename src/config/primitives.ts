@@ -15,5 +15,8 @@ export const addressRangeSchema = z.string().refine((text) => {
   const [address, bits, extra] = text.split('/');
   const family = isIP(address ?? '');
   if (family === 0 || extra !== undefined) return false;
-  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
-}, 'must be an IP address or a CIDR range (address/bits)');
+  if (bits === undefined) return true;
+  // An IPv4-mapped range shorter than /96 would cover every IPv4 client, whatever it says after ::ffff:.
+  const floor = family === 6 && /^::ffff:/i.test(address ?? '') ? 96 : 0;
+  return /^\d{1,3}$/.test(bits) && Number(bits) >= floor && Number(bits) <= (family === 4 ? 32 : 128);
+}, 'must be an IP address or a CIDR range (address/bits; an IPv4-mapped one at least /96)');

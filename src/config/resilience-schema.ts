@@ -54,7 +54,8 @@ export const healthCheckSchema = z
 export const breakerSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
-    threshold: z.number().gt(0).max(100).default(0.7),
+    // Every judged node scores at least 0.4 (its latency term): a threshold there would open them all.
+    threshold: z.number().gt(0.4, 'must be above 0.4, the score of a healthy node').max(100).default(0.7),
     /** The failure rate is over this sliding window. */
     windowMs: z.number().int().min(100).max(600_000).default(1_000),
     minRequests: z.number().int().min(1).max(1_000_000).default(20),

@@ -277,7 +277,11 @@ export class CoordinatorMetrics {
   /** Prometheus text of the coordinator plus every thread (same-labelled series are summed). */
   async render(threadSnapshots: MetricsSnapshot[]): Promise<{ contentType: string; body: string }> {
     this.#nodes = this.#readings.nodes();
-    const own = (await this.registry.getMetricsAsJSON()) as unknown as MetricsSnapshot;
+    const own = ((await this.registry.getMetricsAsJSON()) as unknown as MetricsSnapshot).map((family) =>
+      // prom-client marks process_start_time_seconds "omit" (per-process workers would disagree);
+      // aggregating omits it even from its one source here, the process itself.
+      family.aggregator === 'omit' ? { ...family, aggregator: 'first' } : family,
+    );
     const merged = AggregatorRegistry.aggregate([own, ...threadSnapshots]);
     return { contentType: merged.contentType, body: await merged.metrics() };
   }

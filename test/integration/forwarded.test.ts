@@ -45,6 +45,10 @@ describe('X-Forwarded-* and Forwarded (GATEWAY_TRUSTED_PROXIES)', () => {
     expect(seen.forwarded).toBeUndefined();
   });
 
+  it('takes the last scheme of a proxy chain\'s list', async () => {
+    expect((await seenThrough(trusting, { 'x-forwarded-proto': 'http, https' }))['x-forwarded-proto']).toBe('https');
+  });
+
   it('never passes on a scheme other than http or https, even from a trusted proxy', async () => {
     const seen = await seenThrough(trusting, { 'x-forwarded-proto': 'javascript' });
     expect(seen['x-forwarded-proto']).toBe('http');

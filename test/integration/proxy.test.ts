@@ -122,6 +122,8 @@ describe('proxying with 2 acceptor threads and 3 backends', () => {
     expect(lines('process_resident_memory_bytes')).toHaveLength(1);
     expect(metricValue(metrics, 'process_resident_memory_bytes')).toBeGreaterThan(20 * 2 ** 20);
     expect(lines('nodejs_version_info')).toHaveLength(1);
+    // prom-client would omit it when aggregating: the process's start time is exported all the same.
+    expect(metricValue(metrics, 'process_start_time_seconds')).toBeGreaterThan(Date.now() / 1000 - 3600);
     for (const thread of ['0', '1']) {
       expect(metricValue(metrics, 'nodejs_heap_size_used_bytes', `thread="${thread}"`)).toBeGreaterThan(0);
       expect(lines('nodejs_eventloop_lag_p99_seconds').some((line) => line.includes(`thread="${thread}"`))).toBe(true);

@@ -12,12 +12,4 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 echo "native-bench: installing ${missing[*]}" >&2
-# policy-rc.d exit 101 stops Debian's postinst from starting the packages' services.
-policy=/usr/sbin/policy-rc.d
-if [ ! -e "$policy" ]; then
-  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
-  $sudo chmod +x "$policy"
-  trap '$sudo rm -f "$policy"' EXIT
-fi
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+APT_SUDO="$sudo" "$(dirname "$0")/../.ci/apt-install.sh" "${missing[@]}"

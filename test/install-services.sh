@@ -13,13 +13,5 @@ else
   exit 1
 fi
 echo "npm test: installing redis-server" >&2
-# policy-rc.d exit 101 stops Debian's postinst from starting the package's service.
-policy=/usr/sbin/policy-rc.d
-if [ ! -e "$policy" ]; then
-  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
-  $sudo chmod +x "$policy"
-  trap '$sudo rm -f "$policy"' EXIT
-fi
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+APT_SUDO="$sudo" "$(dirname "$0")/../.ci/apt-install.sh" redis-server
 command -v redis-server >/dev/null || { echo "npm test: redis-server still missing after apt-get install" >&2; exit 1; }

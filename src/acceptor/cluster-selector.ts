@@ -4,6 +4,7 @@ import type { CircuitGate } from '../routing/circuit-gate.js';
 import type { SaturationLimit } from '../routing/saturation.js';
 import { CandidateWalk, leastLoaded, type NodeLoads } from '../routing/selection.js';
 import type { RingVisitor } from '../shm/ring-buffer.js';
+import type { WalkOutcome } from '../routing/routing-reason.js';
 
 /** The predicates of one cluster's selection chain that a walk sets up or reads back. */
 export interface SelectionRules {
@@ -48,6 +49,11 @@ export class ClusterSelector implements RingVisitor {
     this.avoided.clear();
     this.saturation?.begin();
     this.circuits?.begin();
+  }
+
+  /** How the last ring walk ended (WalkOutcome): why its node. */
+  get walkOutcome(): WalkOutcome {
+    return this.#walk.outcome;
   }
 
   visit(owners: Uint16Array, base: number, count: number, start: number): number {

@@ -3,6 +3,7 @@ import type { RequestRecorder } from '../metrics/request-recorder.js';
 import { errorJson, errorStatus, statusLine } from './answers.js';
 import type { Continuation } from './phases/idempotency.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
+import { RoutingReason } from '../routing/routing-reason.js';
 import type { ClientListener } from './uws-adapter.js';
 import type { Ending } from './waiting-client.js';
 import type { SharedCalls, SharedLead } from './shared-calls.js';
@@ -62,6 +63,7 @@ export class Batch {
 
   join(ctx: RequestContext): void {
     this.followers.push(ctx);
+    ctx.routing = RoutingReason.Multiplexed;
     ctx.client.attach(new Follower(this, ctx));
     this.home.recorder.recordMultiplexed(ctx.routeIndex);
   }

@@ -5,6 +5,7 @@ import type { ResponseCapture } from './stored-response.js';
 import type { HeldKey } from './idempotency-store.js';
 import type { Batch } from './multiplex.js';
 import type { RequestBody } from './request-body.js';
+import { RoutingReason } from '../routing/routing-reason.js';
 
 /**
  * One request, from its head to its one `finish`: what the phases read and write, in one object
@@ -63,6 +64,8 @@ export class RequestContext {
   member = -1;
   /** The node's cluster index in the node table. */
   cluster = -1;
+  /** Why the request went to its node (RoutingReason): for the access log and spans. */
+  routing: RoutingReason = RoutingReason.None;
   /** The node counts this request as in flight (from select until the node is done with it). */
   nodeHeld = false;
   /** The answer's cache header said hit (1) or miss (0); -1: no such header, or none configured. */

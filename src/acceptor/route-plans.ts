@@ -36,6 +36,10 @@ export interface RoutePlan {
   readonly selector: ClusterSelector;
   /** Per node of the cluster, its zone's slot in the zone-crossing counts when it is not the gateway's zone, else -1; null without GATEWAY_ZONE. */
   readonly crossZone: Int16Array | null;
+  /** Zone affinity is on: a node in another zone took the request only because its own zone fell back. */
+  readonly zoneAffine: boolean;
+  /** Each node's id, in the cluster's node order (logs and spans name the node). */
+  readonly nodeIds: readonly string[];
   /** The route's slot in the per-route metrics. */
   readonly metricSlot: number;
   /** The cluster's cache header, if it measures cache locality; its hit prefix in upper case. */
@@ -100,6 +104,8 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
     cluster: numbering.clusters[route.cluster]!,
     selector: selectors.get(route.cluster)!,
     crossZone: crossZones.get(route.cluster)!,
+    zoneAffine: zoneAffinity(config.settings),
+    nodeIds: config.clusters[route.cluster]!.nodes.map((node) => node.id),
     cacheHeader: cacheHeaders.get(route.cluster)!,
     metricSlot: recorder.slot(route.label),
     retries: config.routes[i]!.retries.max === 0 ? null : new RetryPolicy(config.routes[i]!.retries, totalMs),

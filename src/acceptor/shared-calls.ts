@@ -18,6 +18,7 @@ import {
 } from '../shm/inflight-table.js';
 import { errorJson, errorStatus, statusLine } from './answers.js';
 import type { Continuation } from './phases/idempotency.js';
+import { RoutingReason } from '../routing/routing-reason.js';
 import type { RequestContext } from './request-context.js';
 import { decodeResponse, ResponseCapture } from './stored-response.js';
 import { WaitingClient, type Ending } from './waiting-client.js';
@@ -138,6 +139,7 @@ export class SharedCalls {
   }
 
   #wait(ctx: RequestContext, key: string, entry: number, seq: number, keyLo: number): void {
+    ctx.routing = RoutingReason.Multiplexed;
     const waiter = new WaitingClient(ctx, this.ending);
     ctx.client.attach(waiter);
     const words = this.table.words;

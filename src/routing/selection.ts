@@ -8,6 +8,8 @@
  * the acceptors read the shared node table in place and tests use plain arrays.
  */
 
+import { WalkOutcome } from './routing-reason.js';
+
 /** A predicate's answer for one node. */
 export const enum Verdict {
   Accept = 0,
@@ -31,6 +33,8 @@ export interface NodePredicate {
  * the cluster's node count: it stops once every distinct node was met.
  */
 export class CandidateWalk {
+  /** How the last walk ended: why its node (routing-reason.ts). */
+  outcome: WalkOutcome = WalkOutcome.WithinK;
   /** seen[node] === stamp: the node was met in the current walk. */
   readonly #seen: Uint32Array;
   #stamp = 0;
@@ -56,6 +60,7 @@ export class CandidateWalk {
     let bestLoad = Infinity;
     let spill = -1;
     let spillLoad = Infinity;
+    let overloaded = false;
     let position = start;
     for (let step = 0; step < count; step++) {
       const node = owners[base + position]!;
@@ -66,18 +71,28 @@ export class CandidateWalk {
       const load = loads.load(node);
       const verdict = accept.verdict(node, load);
       if (verdict === Verdict.Accept) {
-        if (distinct > k) return node;
+        if (distinct > k) {
+          this.outcome = overloaded ? WalkOutcome.Spilled : WalkOutcome.PastRejected;
+          return node;
+        }
         if (load < bestLoad) {
           best = node;
           bestLoad = load;
         }
-      } else if (verdict === Verdict.Overloaded && load < spillLoad) {
-        spill = node;
-        spillLoad = load;
+      } else if (verdict === Verdict.Overloaded) {
+        overloaded = true;
+        if (load < spillLoad) {
+          spill = node;
+          spillLoad = load;
+        }
       }
-      if (distinct === k && best >= 0) return best;
+      if (distinct === k && best >= 0) {
+        this.outcome = WalkOutcome.WithinK;
+        return best;
+      }
       if (distinct === this.nodes) break;
     }
+    this.outcome = best >= 0 ? WalkOutcome.WithinK : WalkOutcome.Spilled;
     return best >= 0 ? best : spill;
   }
 }

@@ -2,6 +2,7 @@ import { retryBudget, IDEMPOTENT_METHODS, MIN_TRY_MS } from '../../resilience/re
 import { clusterInFlight, type NodeTable } from '../../shm/node-table.js';
 import { claimRetry, countRetry, endRetry, type RetryTable } from '../../shm/retry-table.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from '../request-context.js';
+import { RoutingReason } from '../../routing/routing-reason.js';
 import type { ClientListener } from '../uws-adapter.js';
 import type { Finisher } from './finish.js';
 import type { Selection } from './select.js';
@@ -61,6 +62,7 @@ export class Retrier {
     ctx.cacheHit = -1;
     ctx.headAt = 0;
     this.#selection.hold(ctx, member);
+    ctx.routing = RoutingReason.Retry;
     ctx.retryHeld = true;
     return wait;
   }

@@ -8,6 +8,7 @@ import { clusterInFlight, routingMode, RoutingMode, startNodeRequest, type NodeT
 import { readRing } from '../../shm/ring-buffer.js';
 import { shardFactor, type TenantTable } from '../../shm/tenant-table.js';
 import type { RequestContext } from '../request-context.js';
+import { RoutingReason, walkReason } from '../../routing/routing-reason.js';
 
 /**
  * The select phase: the request's ring key, its tenant's shard factor and its cluster's load bound
@@ -23,6 +24,8 @@ export class Selection {
   readonly #nodes: NodeTable;
   readonly #lane: number;
   readonly #balanceFactor: number;
+  /** The last pick ignored the ring (a stale control plane). */
+  #leastConnections = false;
 
   constructor(settings: Readonly<Settings>, hash32: Hash32, tenants: TenantTable, nodes: NodeTable, lane: number) {
     this.#hash32 = hash32;
@@ -41,7 +44,16 @@ export class Selection {
       return selector.circuits?.sawOpen === true ? 'ERR_CIRCUIT_OPEN' : 'ERR_RING_EMPTY';
     }
     this.hold(ctx, member);
+    ctx.routing = this.#reason(ctx);
     return null;
+  }
+
+  /** Why `ctx` went to its node: the walk's outcome, or a fallback that overrides it. */
+  #reason(ctx: RequestContext): RoutingReason {
+    const plan = ctx.plan!;
+    if (plan.zoneAffine && plan.crossZone![ctx.member]! >= 0) return RoutingReason.ZoneFallback;
+    if (this.#leastConnections) return RoutingReason.LeastConnFallback;
+    return walkReason(plan.selector.walkOutcome, plan.selector.k);
   }
 
   /** The node a retry of `ctx` would go to: never one it tried; -1 when there is none. Holds nothing yet. */
@@ -76,6 +88,7 @@ export class Selection {
     }
     // While the control plane is stale, tenant affinity is suspended: least connections instead.
     const leastConnections = routingMode(this.#nodes) === RoutingMode.LeastConnections;
+    this.#leastConnections = leastConnections;
     let member = leastConnections ? selector.leastConnections() : readRing(plan.ring, keyHash, selector);
     const circuits = selector.circuits;
     // A half-open node takes a request only with a probe token; without one, the walk goes on.

@@ -26,6 +26,7 @@ import { RedisOutage } from '../redis/outage.js';
 import { SlidingWindowScript } from '../redis/rate-limit-script.js';
 import { IdempotencyScripts } from '../redis/idempotency-scripts.js';
 import { RedisIdempotencyStore } from './redis-idempotency-store.js';
+import { AccessLog } from './access-log.js';
 
 /** The acceptor's end of its channel to the coordinator: parentPort in a thread, a MessagePort inline. */
 export interface CoordinatorLink {
@@ -71,7 +72,8 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
       redis !== null && settings.sharedState === 'redis' ? new RedisIdempotencyStore(settings, new IdempotencyScripts(redis), localKeys, redisOutage!) : localKeys;
     // One hasher for the thread: every use of it is synchronous, so the phases can share it.
     const keyer = await loadTenantKeyer();
-    const finisher = new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex);
+    const observer = settings.accessLog === 'off' ? null : new AccessLog(settings);
+    const finisher = new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex, observer);
     const thread: ThreadState = {
       // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
       lane: init.threadIndex,
@@ -88,6 +90,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
       recorder,
       crossings,
       finisher,
+      observer,
       batches: new LocalBatches(
         recorder,
         finisher,
@@ -140,6 +143,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
           clearTimeout(deadline);
           closeSockets();
           redis?.disconnect();
+          observer?.close();
           void pools.close().finally(() => {
             send({ type: 'drained', abandoned });
             exit(0);

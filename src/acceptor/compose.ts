@@ -26,6 +26,7 @@ import { Forwarder } from './phases/forward.js';
 import { Selection } from './phases/select.js';
 import { GATEWAY_ROUTE_LABELS, RequestRunner } from './request-runner.js';
 import { compileRoutePlans } from './route-plans.js';
+import type { RequestObserver } from './request-observer.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 /** What lives as long as the thread, whatever config it runs. */
@@ -43,6 +44,8 @@ export interface ThreadState {
   readonly pools: UpstreamPools;
   readonly recorder: RequestRecorder;
   readonly crossings: ZoneCrossings;
+  /** The access log (and tracing), or null when off. */
+  readonly observer: RequestObserver | null;
   /** One for the thread: requests of an old config finish through it after a reload too. */
   readonly finisher: Finisher;
   /** The thread's multiplexed calls awaiting their answer's head. */
@@ -68,6 +71,7 @@ export function composeRunner(config: GatewayConfig, rings: Readonly<Record<stri
     recorder: thread.recorder,
     crossings: thread.crossings,
     breakers: thread.breakers,
+    observed: thread.observer !== null,
   });
   const { finisher } = thread;
   const selection = new Selection(settings, thread.hash32, thread.tenants, thread.nodes, thread.lane);

@@ -20,6 +20,8 @@ export class RequestContext {
   /** Path and query, as forwarded upstream. */
   target = '';
   host = '';
+  /** X-Request-Id: the client's when valid, else one made here; '' until admit. */
+  requestId = '';
   /** Tenant header value, '' when absent. */
   tenant = '';
   /** Value of the route's hash header, if it asked for one and the request had it. */

@@ -76,6 +76,10 @@ export function readRequestHead(
       case 'connection':
         connectionTokens = value;
         return;
+      case 'x-request-id':
+        // Two of them name no one request: a new id is made (request-id.ts).
+        ctx.requestId = ctx.requestId === '' ? value : ' ';
+        return;
       case 'idempotency-key':
         ctx.idempotencyKey = value;
         break;

@@ -9,6 +9,7 @@ import type { Continuation, IdempotencyCheck } from './phases/idempotency.js';
 import { LIMIT_PENDING, type LimitContinuation, type LimitPhase } from './phases/limit.js';
 import type { LocalBatches } from './multiplex.js';
 import { WaitingClient } from './waiting-client.js';
+import { REQUEST_ID_HEADER, settleRequestId } from './request-id.js';
 import type { Selection } from './phases/select.js';
 import { CLIENT_CLOSED_STATUS, RequestContext } from './request-context.js';
 import { ClientResponse } from './uws-adapter.js';
@@ -73,7 +74,7 @@ export class RequestRunner implements Continuation, LimitContinuation {
     const ctx = new RequestContext(new ClientResponse(res), performance.now(), this.#noRouteIndex);
     finisher.begin();
     const url = req.getUrl();
-    if (url === HEALTH_PATH) return this.#health(ctx);
+    if (url === HEALTH_PATH) return this.#health(ctx, req);
     const code = admission.run(ctx, req, url);
     if (code !== null) return this.#answerError(ctx, code);
     const rateLimit = ctx.plan!.route.rateLimit;
@@ -115,8 +116,12 @@ export class RequestRunner implements Continuation, LimitContinuation {
     this.#answerError(ctx, code);
   }
 
-  #health(ctx: RequestContext): void {
+  #health(ctx: RequestContext, req: HttpRequest): void {
     ctx.routeIndex = this.#healthIndex;
+    ctx.method = req.getCaseSensitiveMethod();
+    ctx.path = HEALTH_PATH;
+    ctx.requestId = req.getHeader(REQUEST_ID_HEADER);
+    settleRequestId(ctx);
     if (this.#phases.finisher.draining) return this.#answerError(ctx, 'ERR_SHUTTING_DOWN');
     ctx.client.answerJson(OK_LINE, HEALTHY_BODY, false);
     ctx.status = 200;

@@ -2,12 +2,15 @@ import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
 import { RawHeaderNames } from './raw-header-names.js';
 import type { RequestContext } from './request-context.js';
 
-/** Response headers that are hop-by-hop, or that uWS writes itself (Content-Length, Date). */
-const RESPONSE_DROPPED = new RawHeaderNames([...HOP_BY_HOP, 'content-length', 'date']);
+/**
+ * Response headers that are hop-by-hop, that uWS writes itself (Content-Length, Date), or that the
+ * client response writes itself (X-Request-Id: the client gets the id it is known by here).
+ */
+const RESPONSE_DROPPED = new RawHeaderNames([...HOP_BY_HOP, 'content-length', 'date', 'x-request-id']);
 
 /**
  * Copies a node's response head into `headers` (raw [name, value, …] Buffers) as the client gets
- * it: without hop-by-hop headers (and those Connection names), Content-Length or Date. Notes the
+ * it: without hop-by-hop headers (and those Connection names), Content-Length, Date or X-Request-Id. Notes the
  * cluster's cache header in `ctx.cacheHit`. Returns the declared Content-Length, or -1.
  */
 export function forwardResponseHead(ctx: RequestContext, rawHeaders: Buffer[], headers: Buffer[]): number {

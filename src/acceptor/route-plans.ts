@@ -50,6 +50,8 @@ export interface RoutePlan {
   readonly retryBudget: { readonly percent: number; readonly minRetries: number };
   /** The cluster's nodes have circuit breakers: their endings are counted for them. */
   readonly breakers: boolean;
+  /** Tries are timed (dispatch and answer head): for the breakers, or the access log and spans. */
+  readonly timed: boolean;
   /** The route's Idempotency-Key rule for writes; null: none. */
   readonly idempotency: 'required' | 'optional' | null;
 }
@@ -63,10 +65,12 @@ export interface PlanContext {
   readonly recorder: RequestRecorder;
   readonly crossings: ZoneCrossings;
   readonly breakers: BreakerTable;
+  /** Request endings are observed (access log, tracing): every try is timed. */
+  readonly observed: boolean;
 }
 
 /** One plan per config route, in route order (a route's index is its plan's). */
-export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { pools, nodes, numbering, rings, recorder, crossings, breakers }: PlanContext): RoutePlan[] {
+export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { pools, nodes, numbering, rings, recorder, crossings, breakers, observed }: PlanContext): RoutePlan[] {
   const gatewayZone = config.settings.zone;
   const adaptive = config.settings.routingMode === 'adaptive';
   const selectors = new Map<string, ClusterSelector>();
@@ -111,6 +115,7 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
     retries: config.routes[i]!.retries.max === 0 ? null : new RetryPolicy(config.routes[i]!.retries, totalMs),
     retryBudget: config.clusters[route.cluster]!.retryBudget,
     breakers: config.clusters[route.cluster]!.breaker.enabled,
+    timed: observed || config.clusters[route.cluster]!.breaker.enabled,
     idempotency: config.routes[i]!.idempotency ?? null,
   }));
 }

@@ -24,6 +24,8 @@ export type HeaderField = Buffer | string;
  * of routing or upstreams.
  */
 export class ClientResponse {
+  /** X-Request-Id, written on every head this response writes (request-id.ts); '' before admit. */
+  requestId = '';
   #listener: ClientListener = NO_LISTENER;
   #attached = false;
   readonly #res: HttpResponse;
@@ -122,7 +124,7 @@ export class ClientResponse {
     this.#responded = true;
     const res = this.#res;
     res.cork(() => {
-      res.writeStatus(statusLine).writeHeader('content-type', 'application/json');
+      res.writeStatus(statusLine).writeHeader('content-type', 'application/json').writeHeader('x-request-id', this.requestId);
       if (retryAfter !== null) res.writeHeader('retry-after', retryAfter);
       if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i]!, extra[i + 1]!);
       res.end(body, closeConnection);
@@ -136,7 +138,7 @@ export class ClientResponse {
     this.#bytesWritten += body.length;
     const res = this.#res;
     res.cork(() => {
-      res.writeStatus(statusLine);
+      res.writeStatus(statusLine).writeHeader('x-request-id', this.requestId);
       for (let i = 0; i < headers.length; i += 2) res.writeHeader(headers[i]!, headers[i + 1]!);
       res.end(body);
     });
@@ -221,7 +223,7 @@ export class ClientResponse {
     if (this.#headWritten) return;
     this.#headWritten = true;
     const res = this.#res;
-    res.writeStatus(this.#statusLine);
+    res.writeStatus(this.#statusLine).writeHeader('x-request-id', this.requestId);
     const headers = this.#headers;
     for (let i = 0; i < headers.length; i += 2) res.writeHeader(headers[i]!, headers[i + 1]!);
   }

@@ -56,4 +56,6 @@ export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_BALANCE_FACTOR: "no node takes a request that lifts its in-flight count above this × its cluster's mean; the request walks on clockwise",
   GATEWAY_METRICS_TOP_TENANTS: 'tenants (highest score first) with `ringgate_tenant_load_score` and `ringgate_tenant_shard_factor` gauges; bounds their label cardinality',
   GATEWAY_LOG_LEVEL: 'pino level: fatal, error, warn, info, debug, trace, silent',
+  GATEWAY_ACCESS_LOG: '`on`: a JSON line per request on stdout (see "Access log"); `errors`: only answers of 5xx or with an `ERR_` code; `off`: none',
+  GATEWAY_ACCESS_LOG_SAMPLE: 'with `GATEWAY_ACCESS_LOG=on`, the share (0 to 1) of requests that are not errors logged; errors are always logged',
 };

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { addressRangeSchema, headerNameSchema, pathSchema, portSchema, positiveMs } from './primitives.js';
 import { breakerSchema, healthCheckSchema, retriesSchema } from './resilience-schema.js';
 import { SHARED_STATE_ENV_VARS, sharedStateSettings } from './shared-state-schema.js';
+import { ACCESS_LOG_ENV_VARS, accessLogSettings } from './access-log-schema.js';
 
 /**
  * uWebSockets.js 20.30 parses a head of any size only when it arrives in one read, and closes
@@ -85,6 +86,7 @@ export const settingsSchema = z.strictObject({
   /** Tenants with score and shard-factor gauges on /metrics, the highest scores first. */
   metricsTopTenants: z.number().int().min(0).max(1000).default(20),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...accessLogSettings,
 });
 
 
@@ -287,6 +289,7 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_BALANCE_FACTOR: { key: 'balanceFactor', kind: 'number' },
   GATEWAY_METRICS_TOP_TENANTS: { key: 'metricsTopTenants', kind: 'int' },
   GATEWAY_LOG_LEVEL: { key: 'logLevel', kind: 'string' },
+  ...ACCESS_LOG_ENV_VARS,
 };
 
 /** Read by the loader only: which file to load. Not a setting, so not in the schema. */

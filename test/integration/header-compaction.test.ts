@@ -37,7 +37,7 @@ describe('header compaction (forwardHeaders)', () => {
     const seen = backend.seen.at(-1)!.headers;
     // connection: undici's own keep-alive, hop by hop.
     const expected = ['accept', 'authorization', 'connection', 'content-length', 'host', 'traceparent', 'tracestate'];
-    expect(Object.keys(seen).sort()).toEqual([...expected, 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
+    expect(Object.keys(seen).sort()).toEqual([...expected, 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-request-id']);
     expect(seen.authorization).toBe('Bearer abc');
     expect(seen['content-length']).toBe('2');
   });

@@ -9,6 +9,7 @@ import { isValidTenantId } from '../../routing/tenant-id.js';
 import { findOrClaim, recordUntracked, type TenantTable } from '../../shm/tenant-table.js';
 import type { RequestContext } from '../request-context.js';
 import { readRequestHead } from '../request-head.js';
+import { settleRequestId } from '../request-id.js';
 import type { RoutePlan } from '../route-plans.js';
 
 const MAX_REMEMBERED_HOSTS = 256;
@@ -46,6 +47,7 @@ export class Admission {
       ctx.routeIndex = ctx.plan.metricSlot;
     }
     const headError = readRequestHead(ctx, req, rawPath, path ?? rawPath, settings.tenantHeader, route?.hashHeader ?? '', settings.maxHeaderBytes, route?.forwardHeaders ?? null);
+    settleRequestId(ctx);
     if (headError !== null) return headError;
     if (!this.#validHosts.has(ctx.host)) {
       if (!isValidHost(ctx.host)) return 'ERR_BAD_HOST';

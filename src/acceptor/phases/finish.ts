@@ -9,6 +9,7 @@ import { endRetry, type RetryTable } from '../../shm/retry-table.js';
 import { latencyBucket } from '../../resilience/latency-histogram.js';
 import type { HeldKey, IdempotencyStore } from '../idempotency-store.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from '../request-context.js';
+import type { RequestObserver } from '../request-observer.js';
 
 /**
  * The one place a request's ending is recorded, whatever it was (answered by the gateway, proxied,
@@ -26,6 +27,8 @@ export class Finisher {
   readonly #breakers: BreakerTable;
   readonly #retries: RetryTable;
   readonly #idempotency: IdempotencyStore;
+  /** The access log (and tracing) when on; null: nothing hears of endings. */
+  readonly #observer: RequestObserver | null;
   #open = 0;
   #onIdle: (() => void) | null = null;
 
@@ -34,7 +37,9 @@ export class Finisher {
     crossings: ZoneCrossings,
     tables: { tenants: TenantTable; nodes: NodeTable; breakers: BreakerTable; retries: RetryTable; idempotency: IdempotencyStore },
     lane: number,
+    observer: RequestObserver | null,
   ) {
+    this.#observer = observer;
     const { tenants, nodes, breakers, retries, idempotency } = tables;
     this.#idempotency = idempotency;
     this.#recorder = recorder;
@@ -109,6 +114,7 @@ export class Finisher {
     if (ctx.heldKey !== null) this.#completeKey(ctx, ctx.heldKey);
     // A leader that ended before its call did leaves no follower waiting.
     if (ctx.batch !== null) ctx.batch.settle(ctx);
+    if (this.#observer !== null) this.#observer.ended(ctx, elapsedMs);
     if (--this.#open === 0) this.#onIdle?.();
   }
 
@@ -129,7 +135,7 @@ export class Finisher {
     recordNodeOutcome(this.#nodes, ctx.node, outcome, ctx.refused ? PASSIVE_DEFAULTS.connectFailuresDown : 1);
     if (ctx.cacheHit >= 0) recordCacheLookup(this.#nodes, ctx.node, ctx.cacheHit === 1);
     const plan = ctx.plan!;
-    if (ctx.triedAt !== 0 && outcome !== NodeOutcome.Unknown) {
+    if (plan.breakers && ctx.triedAt !== 0 && outcome !== NodeOutcome.Unknown) {
       // Time to the answer's head, or to the failure: what a node's slowness is.
       const latencyMs = (ctx.headAt === 0 ? performance.now() : ctx.headAt) - ctx.triedAt;
       recordBreakerEnding(this.#breakers, ctx.node, latencyBucket(latencyMs), outcome !== NodeOutcome.Answered);

@@ -98,7 +98,7 @@ export class Forwarder implements ExchangeOwner {
 
   #send(ctx: RequestContext, exchange: UpstreamExchange, body: Buffer | Readable | null): void {
     const plan = ctx.plan!;
-    if (plan.breakers) ctx.triedAt = performance.now();
+    if (plan.timed) ctx.triedAt = performance.now();
     const policy = plan.retries;
     // A retry's try gets what is left of GATEWAY_UPSTREAM_TIMEOUT_MS (or less, perTryTimeoutMs).
     const tryMs = policy === null ? undefined : ctx.retries === 0 ? policy.firstTryTimeoutMs : policy.tryTimeoutMs(performance.now(), ctx.startedAt);

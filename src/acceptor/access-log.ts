@@ -1,0 +1,87 @@
+import { pino, type Logger } from 'pino';
+import type { Settings } from '../config/schema.js';
+import { ROUTING_REASON_NAMES } from '../routing/routing-reason.js';
+import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
+import type { RequestObserver } from './request-observer.js';
+
+/**
+ * Largest write the log makes at once: on a pipe, writes up to PIPE_BUF (4096 bytes on Linux) are
+ * atomic, so lines from several acceptor threads sharing stdout never interleave mid-line.
+ */
+const ATOMIC_WRITE_BYTES = 4096;
+/** Lines queued behind a stdout that stopped taking them: beyond this they are dropped, not kept in memory. */
+const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+
+/** One access-log line's fields (README "Access log"). */
+interface AccessLine {
+  requestId: string;
+  tenant: string | undefined;
+  method: string;
+  path: string;
+  status: number;
+  node: string | undefined;
+  /** Head bytes plus the body's declared length (a chunked body's, when it was read whole). */
+  bytesIn: number;
+  /** Response body bytes handed to the client. */
+  bytesOut: number;
+  /** From the last try's dispatch to its answer's head; absent without a node answer. */
+  upstreamMs: number | undefined;
+  totalMs: number;
+  reason: string | undefined;
+  retries: number | undefined;
+  code: string | undefined;
+}
+
+/**
+ * The access log of one acceptor thread: a JSON line per request (pino) on stdout, written
+ * asynchronously (pino's SonicBoom destination with `sync: false`: the event loop hands each batch
+ * of lines to libuv and goes on; lines queue while a write is out). Errors (5xx, an ERR_ code, a
+ * client that left) are always logged; the rest are sampled, or skipped in `errors` mode.
+ */
+export class AccessLog implements RequestObserver {
+  readonly #log: Logger;
+  readonly #destination: ReturnType<typeof pino.destination>;
+  readonly #errorsOnly: boolean;
+  readonly #sample: number;
+  readonly #random: () => number;
+
+  constructor(settings: Readonly<Pick<Settings, 'accessLog' | 'accessLogSample'>>, random: () => number = Math.random) {
+    this.#errorsOnly = settings.accessLog === 'errors';
+    this.#sample = settings.accessLogSample;
+    this.#random = random;
+    this.#destination = pino.destination({ dest: 1, sync: false, maxWrite: ATOMIC_WRITE_BYTES, maxLength: MAX_QUEUED_BYTES });
+    this.#log = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime }, this.#destination);
+  }
+
+  ended(ctx: RequestContext, totalMs: number): void {
+    const isError = ctx.status >= 500 || ctx.status === CLIENT_CLOSED_STATUS || ctx.errorCode !== undefined;
+    if (!isError && (this.#errorsOnly || (this.#sample < 1 && this.#random() >= this.#sample))) return;
+    const plan = ctx.plan;
+    const line: AccessLine = {
+      requestId: ctx.requestId,
+      tenant: ctx.tenant === '' ? undefined : ctx.tenant,
+      method: ctx.method,
+      path: ctx.path,
+      status: ctx.status,
+      node: plan === null || ctx.member < 0 ? undefined : plan.nodeIds[ctx.member],
+      bytesIn: ctx.headBytes + (ctx.contentLength > 0 ? ctx.contentLength : (ctx.body?.length ?? 0)),
+      bytesOut: ctx.client.bytesWritten,
+      upstreamMs: ctx.headAt === 0 ? undefined : round(ctx.headAt - ctx.triedAt),
+      totalMs: round(totalMs),
+      reason: ctx.routing === 0 ? undefined : ROUTING_REASON_NAMES[ctx.routing],
+      retries: ctx.retries === 0 ? undefined : ctx.retries,
+      code: ctx.errorCode,
+    };
+    this.#log.info(line, 'request');
+  }
+
+  close(): void {
+    // The thread exits next: what is still queued goes out now.
+    this.#destination.flushSync();
+  }
+}
+
+/** Milliseconds to the microsecond: what a log reader compares. */
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

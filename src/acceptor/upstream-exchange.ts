@@ -259,14 +259,15 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
       ctx.status = 502;
       client.close();
       ctx.batch?.truncate();
-    } else {
-      // tryEnd may have completed a declared-length response already; otherwise end it here.
-      if (!client.responded) {
-        this.#owner.answered(ctx);
-        client.end(this.#noBody, reported);
-      }
-      ctx.batch?.end(reported);
+      this.#finish('ERR_UPSTREAM_PROTOCOL');
+      return;
     }
+    // tryEnd may have completed a declared-length response already; otherwise end it here.
+    if (!client.responded) {
+      this.#owner.answered(ctx);
+      client.end(this.#noBody, reported);
+    }
+    ctx.batch?.end(reported);
     this.#finish(undefined);
   }
 

@@ -15,6 +15,7 @@ COPY package.json package-lock.json ./
 RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY config ./config
+COPY dashboard ./dashboard
 USER node
 EXPOSE 8080 9090
 HEALTHCHECK --interval=10s --timeout=2s --start-period=5s --retries=3 \

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ERRORS, type AnsweredCode } from '../errors.js';
 import type { PushOutcome } from './control-plane.js';
+import { answerAsset, loadDashboardAssets } from './dashboard-assets.js';
 import type { Logger } from '../log.js';
 import type { TenantOrder } from './tenant-tracker.js';
 
@@ -21,6 +22,8 @@ export interface AdminRoutes {
   reload(): { ok: true; needRestart: readonly string[] } | { ok: false; error: string };
   /** GET /tenants/<id>: one tenant with its last windows; undefined (404) when it is not tracked. */
   tenant(id: string): object | undefined;
+  /** GET /v1/dashboard: what the /dashboard page shows, in one read (dashboard-state.ts). */
+  dashboard(): unknown;
 }
 
 const DEFAULT_TOP = 20;
@@ -50,7 +53,9 @@ function tenantIdOf(segment: string): string | undefined {
 /**
  * Who may call the admin endpoints. Those that change state want the token when one is set, and
  * without one are refused unless the server listens on loopback only; beyond loopback the read
- * endpoints want it too (metrics and tenant ids are not for whoever reaches the port).
+ * endpoints want it too (metrics and tenant ids are not for whoever reaches the port). The
+ * dashboard's page, script and stylesheet carry no data: they are served to anyone, and the page
+ * sends the token with its reads.
  */
 export interface WriteAccess {
   /** GATEWAY_ADMIN_TOKEN: required as `Authorization: Bearer <token>` when set. */
@@ -113,8 +118,11 @@ export interface AdminServer {
 
 /** Admin HTTP server (node:http: low traffic, main thread). Bound to 127.0.0.1 unless configured. */
 export async function startAdminServer(host: string, port: number, routes: AdminRoutes, access: WriteAccess, log: Logger): Promise<AdminServer> {
+  const assets = loadDashboardAssets();
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
+    const asset = req.method === 'GET' ? assets.get(path) : undefined;
+    if (asset !== undefined) return answerAsset(res, asset);
     if (req.method === 'GET' && !access.loopback) {
       const refused = refusal(req, access);
       if (refused !== null) return answerError(res, refused);
@@ -130,6 +138,7 @@ export async function startAdminServer(host: string, port: number, routes: Admin
       return;
     }
     if (req.method === 'GET' && path === '/v1/nodes') return answerJson(res, 200, routes.nodes());
+    if (req.method === 'GET' && path === '/v1/dashboard') return answerJson(res, 200, routes.dashboard());
     if (req.method === 'POST' && path === '/v1/nodes') {
       pushNodes(req, res, routes, access).catch((err: Error) => {
         log.warn({ err }, 'control-plane push failed');

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { CoordinatorMetrics } from '../metrics/coordinator-metrics.js';
 import type { AcceptorInit } from '../thread-protocol.js';
 import { startAdminServer } from './admin-server.js';
+import { readDashboard } from './dashboard-state.js';
 import { startDemoBackends } from './demo-backends.js';
 import { activePointCount } from '../shm/ring-buffer.js';
 import { Reloader, type ReloadOutcome } from './reloader.js';
@@ -25,7 +26,7 @@ import { createIdempotencyTable, idempotencyEvictions, releaseIdempotencyLane } 
 import { InlineAcceptor } from './inline-acceptor.js';
 import { ControlPlane } from './control-plane.js';
 import { NodeMonitor } from './node-monitor.js';
-import { TenantTracker } from './tenant-tracker.js';
+import { TenantTracker, type TenantOrder } from './tenant-tracker.js';
 import { Supervisor, type AcceptorHost } from './supervisor.js';
 
 export interface RunningGateway {
@@ -119,6 +120,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       breaker: breakerOf.get(`${view.cluster}/${view.node}`) ?? null,
     }));
   };
+  const tenantRows = (top: number, order: TenantOrder = 'score') => tenants.top(top, order).map((view) => ({ ...view, candidates: candidatesOf(view.tenant, view.k) }));
 
   const metrics = new CoordinatorMetrics({
     breakers: () => breakers.views().map(({ cluster, node, state, score }) => ({ cluster, node, state: BREAKER_STATE_NAMES.indexOf(state), score })),
@@ -160,7 +162,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
         evictions: tenants.evictions,
         rebalances: tenants.rebalances,
         ...(fleet !== null && { fleetInstances: fleet.instances }),
-        tenants: tenants.top(top, order).map((view) => ({ ...view, candidates: candidatesOf(view.tenant, view.k) })),
+        tenants: tenantRows(top, order),
       }),
       nodes: () => ({ routingMode: controlPlane.mode, nodes: nodeViews() }),
       pushNodes: (body) => controlPlane.push(body),
@@ -169,6 +171,8 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
         const detail = tenants.tenant(id);
         return detail && { window: tenants.windows, ...detail, candidates: candidatesOf(detail.tenant, detail.k) };
       },
+      dashboard: () =>
+        readDashboard({ settings, nodeTable, controlPlane, tenants, nodeMonitor, nodes: nodeViews, tenantRows, clusterSlot: (name) => current.numbering.clusters[name]!, now: Date.now }),
     },
     { token: settings.adminToken, loopback: isLoopback(settings.adminHost) },
     log,

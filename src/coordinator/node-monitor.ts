@@ -18,6 +18,7 @@ import {
 } from '../shm/node-table.js';
 import { HealthProber, type ProbeTarget } from './health-prober.js';
 import { createNode, viewOf, type Cluster, type Node, type NodePush, type NodeStateView } from './node-state.js';
+import { RecentEvents, type RingEvent } from './recent-events.js';
 import { RingPublisher } from './ring-publisher.js';
 import type { ClusterRing } from './rings.js';
 
@@ -41,7 +42,7 @@ export class NodeMonitor {
   readonly #probeTargets: ProbeTarget[] = [];
   /** Nodes of clusters with circuit breakers: their failed answers are the breaker's to judge. */
   readonly #judgedByBreaker = new Set<number>();
-  #rebuilds = 0;
+  readonly #rebuilds = new RecentEvents<RingEvent>();
   #panicActivations = 0;
 
   constructor(
@@ -151,7 +152,12 @@ export class NodeMonitor {
   }
 
   get rebuilds(): number {
-    return this.#rebuilds;
+    return this.#rebuilds.count;
+  }
+
+  /** The last ring republishes, oldest first. */
+  recentRebuilds(): RingEvent[] {
+    return this.#rebuilds.recent();
   }
 
   get panicActivations(): number {
@@ -257,9 +263,10 @@ export class NodeMonitor {
     }
     const wanted = cluster.nodes.map((node) => ringPoints(this.#weightInput(node, now, cluster.panic), cluster.slowStart));
     if (!needsRepublish(cluster.published, wanted)) return;
+    const moves = cluster.nodes.flatMap((node, i) => (node.points === wanted[i] ? [] : [{ node: node.id, from: node.points, to: wanted[i]! }]));
+    this.#rebuilds.record({ kind: 'ring', at: now, cluster: cluster.name, moves });
     cluster.published = wanted;
     cluster.nodes.forEach((node, i) => (node.points = wanted[i]!));
-    this.#rebuilds++;
     const members = membersForPoints(
       cluster.nodes.map((node) => node.id),
       wanted,

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { FleetExchange, WindowSums } from '../routing/fleet-load.js';
 import { INITIAL_SHARD_STATE, stepShardState, targetShardFactor, type ShardState } from '../routing/shard-factor.js';
 import { nextScore, type ScoreOptions } from '../routing/tenant-score.js';
+import { RecentEvents, type ShardEvent } from './recent-events.js';
 import { TenantHistory, WindowTimes, type WindowEntry } from './tenant-history.js';
 import { evictSlot, harvestWindow, readTenantId, setNow, setShardFactor, untrackedCount, type TenantTable } from '../shm/tenant-table.js';
 
@@ -81,7 +82,7 @@ export class TenantTracker {
   /** Sorted views of #tracked, made on demand and dropped at each tick. */
   #ranking: Partial<Record<TenantOrder, Tracked[]>> = {};
   #windows = 0;
-  #rebalances = 0;
+  readonly #rebalances = new RecentEvents<ShardEvent>();
   #evictions = 0;
   #unloggedEvictions = 0;
   /** So the first eviction logs, whatever the clock reads. */
@@ -124,7 +125,12 @@ export class TenantTracker {
 
   /** Changes of any tenant's shard factor so far. */
   get rebalances(): number {
-    return this.#rebalances;
+    return this.#rebalances.count;
+  }
+
+  /** The last shard factor changes, oldest first. */
+  recentRebalances(): ShardEvent[] {
+    return this.#rebalances.recent();
   }
 
   get untracked(): number {
@@ -170,7 +176,7 @@ export class TenantTracker {
       tracked.windowErrors5xx = errors5xx;
       tracked.windowLatencyUs = latencySumUs;
       tracked.remote = remote?.get(tracked.id);
-      this.#score(slot, tracked);
+      this.#score(slot, tracked, wallNow);
       tracked.history.record(this.#windows, tracked.score, tracked.shard.k);
     });
     for (const slot of this.#tracked.keys()) if (!seen.has(slot)) this.#tracked.delete(slot);
@@ -233,7 +239,7 @@ export class TenantTracker {
   }
 
   /** A tenant's window (with the other instances', in redis mode) goes into its score; its target shard factor into the hysteresis. */
-  #score(slot: number, tracked: Tracked): void {
+  #score(slot: number, tracked: Tracked, wallNow: number): void {
     const { remote } = tracked;
     const window = {
       requests: tracked.windowRequests + (remote?.requests ?? 0),
@@ -246,7 +252,7 @@ export class TenantTracker {
     const next = stepShardState(tracked.shard, targetShardFactor(tracked.score, this.#settings.hotScore));
     if (next.k !== tracked.shard.k) {
       setShardFactor(this.#table, slot, next.k);
-      this.#rebalances++;
+      this.#rebalances.record({ kind: 'shard', at: wallNow, tenant: tracked.id, from: tracked.shard.k, to: next.k });
     }
     tracked.shard = next;
   }

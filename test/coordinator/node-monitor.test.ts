@@ -100,6 +100,7 @@ describe('node monitor', () => {
     expect(ring.data.owners.includes(1)).toBe(false);
     expect(monitor.views()[1]).toMatchObject({ reason: 'check-failing', activeCheck: 'failing', health: 0 });
     expect(monitor.rebuilds).toBe(1);
+    expect(monitor.recentRebuilds()).toEqual([{ kind: 'ring', at: clock.now, cluster: 'c', moves: [{ node: 'n1', from: 150, to: 0 }] }]);
 
     monitor.recordCheck(1, true);
     monitor.recordCheck(1, true);
@@ -113,6 +114,15 @@ describe('node monitor', () => {
     }
     expect(seen).toEqual([30, 60, 90, 120, 150]);
     expect(monitor.rebuilds).toBe(2 + 4); // out, back at 20%, then one per step
+    // Each republish names the node whose points moved, oldest first.
+    expect(monitor.recentRebuilds().map(({ moves }) => moves.map(({ from, to }) => `${from}→${to}`).join())).toEqual([
+      '150→0',
+      '0→30',
+      '30→60',
+      '60→90',
+      '90→120',
+      '120→150',
+    ]);
   });
 
   it("leaves a node's 5xx to its cluster's circuit breaker when it has one", () => {

@@ -111,6 +111,11 @@ describe('tenant tracker', () => {
     expect(t.top(1, 'score')[0]!.score).toBeCloseTo(300, 0);
     expect(windows(table, t, Array(10).fill(fast))).toEqual([3, 3, 3, 3, 2, 2, 2, 2, 2, 1]);
     expect(t.rebalances).toBe(3);
+    expect(t.recentRebalances().map(({ kind, tenant, from, to, at }) => ({ kind, tenant, from, to, at }))).toEqual([
+      { kind: 'shard', tenant: 'hot', from: 1, to: 3, at: START },
+      { kind: 'shard', tenant: 'hot', from: 3, to: 2, at: START },
+      { kind: 'shard', tenant: 'hot', from: 2, to: 1, at: START },
+    ]);
     expect(t.windows).toBe(14);
   });
 

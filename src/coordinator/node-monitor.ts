@@ -16,7 +16,7 @@ import {
   type NodeCounters,
   type NodeTable,
 } from '../shm/node-table.js';
-import { HealthProber, type ProbeTarget } from './health-prober.js';
+import { HealthProber, type ProbeDial, type ProbeTarget } from './health-prober.js';
 import { createNode, viewOf, type Cluster, type Node, type NodePush, type NodeStateView } from './node-state.js';
 import { RingPublisher } from './ring-publisher.js';
 import type { ClusterRing } from './rings.js';
@@ -52,6 +52,7 @@ export class NodeMonitor {
     hash32: Hash32,
     log: Logger,
     clock: () => number,
+    probeDial: ProbeDial = { lookup: undefined, connectTimeoutMs: config.settings.upstreamConnectTimeoutMs },
   ) {
     this.#table = table;
     this.#settings = config.settings;
@@ -59,7 +60,7 @@ export class NodeMonitor {
     this.#publisher = new RingPublisher(hash32);
     this.#log = log;
     this.#clock = clock;
-    this.#prober = new HealthProber((node, ok) => this.recordCheck(node, ok));
+    this.#prober = new HealthProber((node, ok) => this.recordCheck(node, ok), probeDial);
     this.#load(config, numbering, rings, null);
   }
 
@@ -105,7 +106,7 @@ export class NodeMonitor {
         this.#byIndex[slot] = node;
         if (cluster.breaker.enabled) this.#judgedByBreaker.add(slot);
         if (this.#zoneAffinity) setNodeLocal(this.#table, slot, nodeConfig.az === config.settings.zone);
-        if (active !== null) this.#probeTargets.push({ node: slot, url: nodeConfig.url, check: active });
+        if (active !== null) this.#probeTargets.push({ node: slot, url: nodeConfig.url, check: active, tls: cluster.tls });
         return node;
       });
       const ring = rings.get(name)!;

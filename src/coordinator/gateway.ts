@@ -187,6 +187,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     { token: settings.adminToken, loopback: isLoopback(settings.adminHost) },
     log,
   ).catch(async (err: Error) => {
+    names.stop();
     fleet?.close();
     await demo.close();
     throw err;

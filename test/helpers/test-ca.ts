@@ -83,6 +83,8 @@ export interface TlsBackend {
   readonly port: number;
   /** Every request's path with its connection's handshake. */
   readonly seen: (SeenHandshake & { readonly path: string })[];
+  /** TLS connections accepted so far. */
+  handshakes(): number;
   close(): Promise<void>;
 }
 
@@ -100,12 +102,15 @@ export async function startTlsBackend(options: ServerOptions, host = '127.0.0.1'
     req.resume();
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(handshake)));
   });
+  let handshakes = 0;
+  server.on('secureConnection', () => handshakes++);
   // The TLS errors of clients the tests refuse on purpose.
   server.on('tlsClientError', () => {});
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
     port: (server.address() as AddressInfo).port,
     seen,
+    handshakes: () => handshakes,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

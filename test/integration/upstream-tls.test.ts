@@ -1,3 +1,5 @@
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, send } from '../helpers/http.js';
@@ -10,6 +12,8 @@ let backend: TlsBackend;
 /** The same, asking every client for a certificate the test CA signed (mTLS). */
 let mutual: TlsBackend;
 let gateway: GatewayProcess;
+/** The CA file of cluster `rotating`: another CA's at first. */
+let rotatingCaFile: string;
 
 interface NodeView {
   cluster: string;
@@ -23,6 +27,8 @@ beforeAll(async () => {
   ca = makeTestCa();
   const server = ca.issue('backend.test', { serverNames: ['backend.test'] });
   client = ca.issue('ringgate-gateway', 'client');
+  rotatingCaFile = join(ca.dir, 'rotating-ca.pem');
+  copyFileSync(makeTestCa().certFile, rotatingCaFile);
   [backend, mutual] = await Promise.all([
     startTlsBackend({ cert: server.cert, key: server.key }),
     startTlsBackend({ cert: server.cert, key: server.key, ca: ca.cert, requestCert: true, rejectUnauthorized: true }),
@@ -38,6 +44,7 @@ beforeAll(async () => {
     mutual: { nodes: node(mutual.port), tls: { ...trusted, certFile: client.certFile, keyFile: client.keyFile } },
     checked: { nodes: node(backend.port), tls: trusted, healthCheck: HEALTH },
     checkedUntrusted: { nodes: node(backend.port), tls: { servername: 'backend.test' }, healthCheck: HEALTH },
+    rotating: { nodes: node(backend.port), tls: { caFile: rotatingCaFile, servername: 'backend.test' } },
   };
   const routes = Object.keys(clusters).map((name) => ({ prefix: `/${name}/`, cluster: name, requireTenant: false, retries: { max: 0 } }));
   gateway = await startGateway({ routes, clusters }, { GATEWAY_THREADS: '1' });
@@ -56,6 +63,16 @@ describe('https nodes (cluster tls)', () => {
     const reply = await send(gateway.port, '/trusted/x');
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.text)).toEqual({ servername: 'backend.test', clientCn: null });
+  });
+
+  it('sends the node\'s name whatever Host the clients send, on one kept-alive connection', async () => {
+    await send(gateway.port, '/trusted/x');
+    const before = backend.handshakes();
+    for (const host of ['a.example', 'b.example:8080', 'c.example']) {
+      const reply = await send(gateway.port, '/trusted/x', { headers: { host } });
+      expect({ status: reply.status, sni: (JSON.parse(reply.text) as { servername: string }).servername }).toEqual({ status: 200, sni: 'backend.test' });
+    }
+    expect(backend.handshakes()).toBe(before);
   });
 
   it('answers ERR_UPSTREAM_TLS when the node\'s certificate is not trusted, and keeps serving', async () => {
@@ -106,5 +123,12 @@ describe('https nodes (cluster tls)', () => {
     await expect.poll(() => checkOf('checkedUntrusted'), { timeout: 5_000 }).toBe('failing');
     expect(await checkOf('checked')).toBe('passing');
     expect((await send(gateway.port, '/checked/x')).status).toBe(200);
+  });
+
+  it('reads the files again at a reload: a CA replaced in place is trusted from then on', async () => {
+    expectError(await send(gateway.port, '/rotating/x'), 'ERR_UPSTREAM_TLS');
+    copyFileSync(ca.certFile, rotatingCaFile);
+    gateway.child.kill('SIGHUP');
+    await expect.poll(async () => (await send(gateway.port, '/rotating/x')).status, { timeout: 5_000 }).toBe(200);
   });
 });

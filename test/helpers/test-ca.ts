@@ -81,10 +81,8 @@ export interface SeenHandshake {
 
 export interface TlsBackend {
   readonly port: number;
-  /** Every request's path with its connection's handshake. */
-  readonly seen: (SeenHandshake & { readonly path: string })[];
-  /** TLS connections accepted so far. */
-  handshakes(): number;
+  /** Every request's path with its connection's handshake, and which connection (1, 2, … in accepted order). */
+  readonly seen: (SeenHandshake & { readonly path: string; readonly connection: number })[];
   close(): Promise<void>;
 }
 
@@ -93,24 +91,24 @@ export interface TlsBackend {
  * with 200 and JSON of its handshake, which it also records.
  */
 export async function startTlsBackend(options: ServerOptions, host = '127.0.0.1'): Promise<TlsBackend> {
-  const seen: (SeenHandshake & { path: string })[] = [];
+  const seen: TlsBackend['seen'] = [];
+  const connections = new WeakMap<TLSSocket, number>();
   const server = createHttpsServer(options, (req, res) => {
     const socket = req.socket as TLSSocket;
     const cn = socket.getPeerCertificate().subject?.CN;
     const handshake = { servername: typeof socket.servername === 'string' ? socket.servername : null, clientCn: typeof cn === 'string' ? cn : null };
-    seen.push({ path: req.url!, ...handshake });
+    seen.push({ path: req.url!, ...handshake, connection: connections.get(socket)! });
     req.resume();
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(handshake)));
   });
-  let handshakes = 0;
-  server.on('secureConnection', () => handshakes++);
+  let accepted = 0;
+  server.on('secureConnection', (socket) => connections.set(socket, ++accepted));
   // The TLS errors of clients the tests refuse on purpose.
   server.on('tlsClientError', () => {});
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
     port: (server.address() as AddressInfo).port,
     seen,
-    handshakes: () => handshakes,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

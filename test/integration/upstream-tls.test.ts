@@ -67,12 +67,13 @@ describe('https nodes (cluster tls)', () => {
 
   it('sends the node\'s name whatever Host the clients send, on one kept-alive connection', async () => {
     await send(gateway.port, '/trusted/x');
-    const before = backend.handshakes();
     for (const host of ['a.example', 'b.example:8080', 'c.example']) {
       const reply = await send(gateway.port, '/trusted/x', { headers: { host } });
       expect({ status: reply.status, sni: (JSON.parse(reply.text) as { servername: string }).servername }).toEqual({ status: 200, sni: 'backend.test' });
     }
-    expect(backend.handshakes()).toBe(before);
+    // undici, left to itself, would reconnect whenever the name it takes from Host changed.
+    const connections = backend.seen.filter((s) => s.path === '/trusted/x').slice(-4).map((s) => s.connection);
+    expect(new Set(connections).size).toBe(1);
   });
 
   it('answers ERR_UPSTREAM_TLS when the node\'s certificate is not trusted, and keeps serving', async () => {
@@ -113,7 +114,7 @@ describe('https nodes (cluster tls)', () => {
     const reply = await send(gateway.port, '/mutual/x');
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.text)).toEqual({ servername: 'backend.test', clientCn: 'ringgate-gateway' });
-    expect(mutual.seen).toEqual([{ path: '/mutual/x', servername: 'backend.test', clientCn: 'ringgate-gateway' }]);
+    expect(mutual.seen.map(({ path, servername, clientCn }) => ({ path, servername, clientCn }))).toEqual([{ path: '/mutual/x', servername: 'backend.test', clientCn: 'ringgate-gateway' }]);
   });
 
   it('checks the health of https nodes with the cluster\'s TLS settings', async () => {

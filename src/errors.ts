@@ -60,6 +60,11 @@ export const ERRORS = {
   ERR_UPSTREAM_PROTOCOL: { status: 502, retryable: true, message: 'the upstream node sent a malformed response' },
   ERR_UPSTREAM_SATURATED: { status: 503, retryable: true, message: "every usable node of the route's cluster holds its maxInFlight requests" },
   ERR_UPSTREAM_TIMEOUT: { status: 504, retryable: true, message: 'the upstream node did not answer in time' },
+  ERR_UPSTREAM_TLS: {
+    status: 502,
+    retryable: true,
+    message: "the TLS handshake with the upstream node failed (its certificate was not trusted or not for its name, or it refused the gateway's)",
+  },
   ERR_UWS_FALLBACK: { status: null, retryable: false, message: 'uWebSockets.js fell back to its pure-JS server' },
 } as const satisfies Record<string, { status: number | null; retryable: boolean; message: string }>;
 

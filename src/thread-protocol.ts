@@ -1,6 +1,7 @@
 import type { GatewayConfig } from './config/load.js';
 import type { ErrorCode } from './errors.js';
 import type { NodeNumbering } from './shm/node-numbering.js';
+import type { NameTable } from './upstream/node-names.js';
 
 /** What an acceptor thread starts with (its workerData). Plain data: it is structured-cloned. */
 export interface AcceptorInit {
@@ -26,6 +27,8 @@ export interface AcceptorInit {
   readonly inflight: SharedArrayBuffer;
   /** Which node-table slot each cluster and node of `config` has. */
   readonly numbering: NodeNumbering;
+  /** The addresses the coordinator last resolved each node host name to. */
+  readonly names: NameTable;
 }
 
 /** One metric family in prom-client's getMetricsAsJSON() shape, which AggregatorRegistry.aggregate merges. */
@@ -50,7 +53,9 @@ export type CoordinatorMessage =
       readonly rings: Readonly<Record<string, SharedArrayBuffer>>;
       readonly numbering: NodeNumbering;
     }
-  | { readonly type: 'collect-metrics'; readonly requestId: number };
+  | { readonly type: 'collect-metrics'; readonly requestId: number }
+  /** Node host names were resolved again and some moved: all of them, as they are now. */
+  | { readonly type: 'names'; readonly names: NameTable };
 
 /** Acceptor → coordinator. */
 export type AcceptorMessage =

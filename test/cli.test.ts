@@ -41,6 +41,13 @@ describe('command line', () => {
     expect(stderr).toMatch(/^ringgate: ERR_CONFIG: invalid config/);
   });
 
+  it('ringgate check: a cluster tls file that cannot be read, exit 1', () => {
+    const withTls = { ...VALID, clusters: { ...VALID.clusters, d: { nodes: [{ id: 'n3', url: 'https://127.0.0.1:3' }], tls: { caFile: '/nonexistent/ca.pem' } } } };
+    const { status, stderr } = ringgate(['check', '--config', writeConfig(withTls)]);
+    expect(status).toBe(1);
+    expect(stderr).toContain('clusters.d.tls.caFile = "/nonexistent/ca.pem": cannot read: ENOENT');
+  });
+
   it('ringgate --version prints the package version', () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(ringgate(['--version'])).toEqual({ status: 0, stdout: `ringgate ${pkg.version}\n`, stderr: '' });

@@ -15,7 +15,7 @@ import { attachTenantTable } from '../shm/tenant-table.js';
 import { attachBreakerTable } from '../shm/breaker-table.js';
 import { attachRetryTable } from '../shm/retry-table.js';
 import type { AcceptorInit, AcceptorMessage, CoordinatorMessage } from '../thread-protocol.js';
-import { composeRunner, nodeOrigins, type ThreadState } from './compose.js';
+import { composeRunner, type ThreadState } from './compose.js';
 import { Finisher } from './phases/finish.js';
 import { GATEWAY_ROUTE_LABELS } from './request-runner.js';
 import { UpstreamPools } from './upstream-pools.js';
@@ -86,7 +86,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
       nodes,
       breakers,
       retries,
-      pools: new UpstreamPools(settings),
+      pools: new UpstreamPools(settings, init.names),
       recorder,
       crossings,
       finisher,
@@ -123,7 +123,8 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     link.on('message', (message) => {
       if (message.type === 'reload') {
         runner = composeRunner(message.config, message.rings, message.numbering, thread);
-        pools.retainOnly(nodeOrigins(message.config));
+      } else if (message.type === 'names') {
+        pools.readdress(message.names);
       } else if (message.type === 'collect-metrics') {
         const { requestId } = message;
         // Runtime metrics that fail to read leave out only themselves, never the thread.

@@ -58,13 +58,14 @@ export interface ThreadState {
 /**
  * The request path for one config: its routes and plans compiled, its phases built, everything a
  * request reads resolved here, once, rather than per request. A reload composes a new one and the
- * acceptor swaps it in between requests; requests already running keep their plan.
+ * acceptor swaps it in between requests; requests already running keep their plan. The thread's
+ * pools follow the config: those it no longer names retire.
  */
 export function composeRunner(config: GatewayConfig, rings: Readonly<Record<string, SharedArrayBuffer>>, numbering: NodeNumbering, thread: ThreadState): RequestRunner {
   const { settings } = config;
   const routes = compileRoutes(config.routes);
   const plans = compileRoutePlans(config, routes, {
-    pools: thread.pools,
+    pools: thread.pools.forConfig(config),
     nodes: thread.nodes,
     numbering,
     rings: new Map(Object.entries(rings).map(([name, buffer]) => [name, attachSharedRing(buffer)])),
@@ -96,9 +97,4 @@ function limitPhase(config: GatewayConfig, thread: ThreadState): LimitPhase {
   const local = new RateLimiting(thread.limiter, thread.keyer, thread.recorder);
   if (thread.redisLimits === null || thread.redisOutage === null) return local;
   return new RedisRateLimiting(config.settings, thread.redisLimits, local, thread.keyer, thread.recorder, thread.redisOutage, thread.finisher);
-}
-
-/** Every node origin `config` names: the pools a thread keeps after a reload to it. */
-export function nodeOrigins(config: GatewayConfig): Set<string> {
-  return new Set(Object.values(config.clusters).flatMap((cluster) => cluster.nodes.map((node) => node.url)));
 }

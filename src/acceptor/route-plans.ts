@@ -15,7 +15,6 @@ import { ClusterLoads, ClusterNodeStates, type NodeTable } from '../shm/node-tab
 import type { SharedRing } from '../shm/ring-buffer.js';
 import { ClusterSelector } from './cluster-selector.js';
 import { RawHeaderNames } from './raw-header-names.js';
-import type { UpstreamPools } from './upstream-pools.js';
 import type { RequestRecorder } from '../metrics/request-recorder.js';
 import type { ZoneCrossings } from '../metrics/zone-crossings.js';
 
@@ -26,7 +25,10 @@ import type { ZoneCrossings } from '../metrics/zone-crossings.js';
 export interface RoutePlan {
   readonly route: CompiledRoute;
   readonly ring: SharedRing;
-  /** One pool per node of the cluster, in the cluster's node order (what the ring walk returns). */
+  /**
+   * One pool per node of the cluster, in the cluster's node order (what the ring walk returns);
+   * the thread's UpstreamPools swaps a node's entry when its name moves to a new address.
+   */
   readonly pools: readonly Pool[];
   /** Node-table slot of each node of the cluster, in the ring's member order. */
   readonly members: Int32Array;
@@ -58,7 +60,8 @@ export interface RoutePlan {
 
 /** What plans are compiled against: this thread's pools and counters, and the shared tables. */
 export interface PlanContext {
-  readonly pools: UpstreamPools;
+  /** Per cluster, its nodes' pools in node order (UpstreamPools.forConfig). */
+  readonly pools: ReadonlyMap<string, readonly Pool[]>;
   readonly nodes: NodeTable;
   readonly numbering: NodeNumbering;
   readonly rings: ReadonlyMap<string, SharedRing>;
@@ -103,7 +106,7 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
   return table.routes.map((route, i) => ({
     route,
     ring: rings.get(route.cluster)!,
-    pools: config.clusters[route.cluster]!.nodes.map((node) => pools.forNode(node.url, config.clusters[route.cluster]!.maxInFlight)),
+    pools: pools.get(route.cluster)!,
     members: Int32Array.from(numbering.members[route.cluster]!),
     cluster: numbering.clusters[route.cluster]!,
     selector: selectors.get(route.cluster)!,

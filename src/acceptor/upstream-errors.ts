@@ -3,12 +3,32 @@ import { retryReasonIndex } from '../resilience/retry-policy.js';
 
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 const PROTOCOL = new Set(['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_INFO']);
+/** OpenSSL's certificate verification failures, as Node names them (X509_V_ERR_* without the prefix). */
+const CERTIFICATE = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_CRL', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'CERT_SIGNATURE_FAILURE', 'CRL_SIGNATURE_FAILURE', 'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED',
+  'CRL_NOT_YET_VALID', 'CRL_HAS_EXPIRED', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'ERROR_IN_CRL_LAST_UPDATE_FIELD', 'ERROR_IN_CRL_NEXT_UPDATE_FIELD', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_CHAIN_TOO_LONG', 'CERT_REVOKED', 'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'HOSTNAME_MISMATCH',
+]);
+
+/**
+ * A failed TLS handshake: a certificate not verified, one not for the node's name
+ * (ERR_TLS_CERT_ALTNAME_INVALID), an alert from the node (ERR_SSL_*, e.g. it wanted a client
+ * certificate; or no TLS there at all, ERR_SSL_WRONG_VERSION_NUMBER). Under TLS 1.3 a node that
+ * refuses the gateway's certificate may only close the connection: that is a reset like any other.
+ */
+function isTlsFailure(code: string): boolean {
+  return CERTIFICATE.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_');
+}
 
 /** Maps what undici (or our request-body stream) failed with to the code answered to the client. */
 export function classifyUpstreamError(err: unknown): AnsweredCode {
   const { code, name } = (err ?? {}) as { code?: unknown; name?: unknown };
   if (code === 'ERR_BODY_TOO_LARGE') return 'ERR_BODY_TOO_LARGE';
   if (typeof code === 'string' && TIMEOUTS.has(code)) return 'ERR_UPSTREAM_TIMEOUT';
+  if (typeof code === 'string' && isTlsFailure(code)) return 'ERR_UPSTREAM_TLS';
   // llhttp failures surface as HTTPParserError, which carries no code.
   if (name === 'HTTPParserError' || (typeof code === 'string' && (PROTOCOL.has(code) || code.startsWith('HPE_')))) {
     return 'ERR_UPSTREAM_PROTOCOL';

@@ -1,61 +1,130 @@
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import type { GatewayConfig } from '../config/load.js';
 import type { Settings } from '../config/schema.js';
+import type { UpstreamTls } from '../config/upstream-tls-schema.js';
+import { addressKey, nodeHostname, type NameTable } from '../upstream/node-names.js';
+import { createNodePool, nodeLookup } from '../upstream/node-pool.js';
+import { createResolve, type Resolve } from '../upstream/resolve.js';
+
+/** What a node's pool is made for: a new address or TLS config means a new pool. */
+interface NodeSpec {
+  readonly origin: string;
+  /** null: an IP literal, never re-resolved. */
+  readonly hostname: string | null;
+  readonly tls: UpstreamTls | undefined;
+  readonly connections: number;
+}
+
+interface NodePool extends NodeSpec {
+  pool: Pool;
+  /** addressKey of the addresses `pool` connects to ('' while its name is not resolved). */
+  addresses: string;
+}
 
 /**
- * One keep-alive undici Pool per node origin, per thread, kept across config reloads: a node that
- * stays keeps its warm connections, a new one gets a pool when a plan first names it (undici
- * connects only on the first request), and one no config names any more is closed once its
- * requests are done.
+ * One keep-alive undici Pool per node, per thread, kept across config reloads: a node that stays
+ * keeps its warm connections, a new one gets a pool (undici connects only on the first request),
+ * and one no config names any more is closed once its requests are done. An https node's pool is
+ * its cluster's (its TLS settings); an http one is shared by every cluster naming its origin.
+ *
+ * A node whose host name moves to another address (the coordinator re-resolves names every
+ * GATEWAY_DNS_TTL_MS) gets a new pool pinned to it, swapped into the plans' pool lists in place, so
+ * new requests open connections there while the old pool's requests finish, and its keep-alive
+ * connections, stale now, close with it.
  */
 export class UpstreamPools {
-  readonly #byOrigin = new Map<string, Pool>();
-  /** Pools of origins a reload removed, closing soon. */
+  readonly #byKey = new Map<string, NodePool>();
+  /** Pools of nodes a reload removed or a name change moved, closing soon. */
   readonly #retiring = new Set<Pool>();
   readonly #settings: Readonly<Settings>;
+  /** For names not resolved yet, with GATEWAY_DNS_SERVERS; null: Node's own lookup. */
+  readonly #fallback: Resolve | null;
+  #names: NameTable;
+  /** The running config's pool lists, one per cluster: what a name change patches. */
+  #lists: Pool[][] = [];
 
-  constructor(settings: Readonly<Settings>) {
+  constructor(settings: Readonly<Settings>, names: NameTable) {
     this.#settings = settings;
+    this.#names = names;
+    this.#fallback = settings.dnsServers.length === 0 ? null : createResolve(settings.dnsServers, settings.upstreamConnectTimeoutMs);
   }
 
   /**
-   * The pool of the node at `origin`. With a cluster `maxInFlight`, selection never gives the node
-   * more requests than that across all threads, so a pool of that many connections never queues.
+   * Per cluster of `config`, its nodes' pools in node order (what the ring walk's member index
+   * picks from). Pools `config` no longer names retire. With a cluster `maxInFlight`, selection
+   * never gives a node more requests than that across all threads, so a pool of that many
+   * connections never queues.
    */
-  forNode(origin: string, maxInFlight: number | undefined): Pool {
-    let pool = this.#byOrigin.get(origin);
-    if (pool === undefined) {
-      const s = this.#settings;
-      pool = new Pool(origin, {
-        connections: maxInFlight ?? s.upstreamPoolSize,
-        headersTimeout: s.upstreamTimeoutMs,
-        bodyTimeout: s.upstreamTimeoutMs,
-        connect: { timeout: s.upstreamConnectTimeoutMs },
+  forConfig(config: GatewayConfig): ReadonlyMap<string, readonly Pool[]> {
+    const lists = new Map<string, Pool[]>();
+    const kept = new Set<NodePool>();
+    for (const [name, cluster] of Object.entries(config.clusters)) {
+      // Computed once per cluster: the PEM text makes a reload that rotates a certificate a new pool.
+      const tlsKey = JSON.stringify(cluster.tls ?? null);
+      const connections = cluster.maxInFlight ?? this.#settings.upstreamPoolSize;
+      const list = cluster.nodes.map(({ url }) => {
+        const https = url.startsWith('https:');
+        const key = https ? `${url} ${tlsKey}` : url;
+        let entry = this.#byKey.get(key);
+        if (entry === undefined) {
+          const spec = { origin: url, hostname: nodeHostname(url), tls: https ? cluster.tls : undefined, connections };
+          entry = { ...spec, ...this.#open(spec) };
+          this.#byKey.set(key, entry);
+        }
+        kept.add(entry);
+        return entry.pool;
       });
-      this.#byOrigin.set(origin, pool);
+      lists.set(name, list);
     }
-    return pool;
+    for (const [key, entry] of this.#byKey) {
+      if (kept.has(entry)) continue;
+      this.#byKey.delete(key);
+      this.#retire(entry.pool);
+    }
+    this.#lists = [...lists.values()];
+    return lists;
   }
 
-  /**
-   * Closes the pools of origins not in `kept`, gracefully and late: a request of the old config
-   * may still be reading its body before it dispatches, so a pool closes only after
-   * GATEWAY_UPSTREAM_TIMEOUT_MS, and undici then still lets its requests finish.
-   */
-  retainOnly(kept: ReadonlySet<string>): void {
-    for (const [origin, pool] of this.#byOrigin) {
-      if (kept.has(origin)) continue;
-      this.#byOrigin.delete(origin);
-      this.#retiring.add(pool);
-      setTimeout(() => {
-        this.#retiring.delete(pool);
-        void pool.close();
-      }, this.#settings.upstreamTimeoutMs).unref();
+  /** The coordinator resolved the names again and some moved: their nodes get new pools. */
+  readdress(names: NameTable): void {
+    this.#names = names;
+    for (const entry of this.#byKey.values()) {
+      if (entry.hostname === null || addressKey(names[entry.hostname]) === entry.addresses) continue;
+      const old = entry.pool;
+      Object.assign(entry, this.#open(entry));
+      for (const list of this.#lists) {
+        for (let i = 0; i < list.length; i++) if (list[i] === old) list[i] = entry.pool;
+      }
+      this.#retire(old);
     }
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#byOrigin.values(), ...this.#retiring].map((pool) => pool.destroy()));
-    this.#byOrigin.clear();
+    await Promise.allSettled([...this.#byKey.values()].map((entry) => entry.pool.destroy()).concat([...this.#retiring].map((pool) => pool.destroy())));
+    this.#byKey.clear();
     this.#retiring.clear();
+  }
+
+  #open({ origin, hostname, tls, connections }: NodeSpec): { pool: Pool; addresses: string } {
+    const s = this.#settings;
+    const pool = createNodePool(
+      origin,
+      { tls, lookup: nodeLookup(origin, this.#names, this.#fallback), connectTimeoutMs: s.upstreamConnectTimeoutMs },
+      { connections, headersTimeout: s.upstreamTimeoutMs, bodyTimeout: s.upstreamTimeoutMs },
+    );
+    return { pool, addresses: hostname === null ? '' : addressKey(this.#names[hostname]) };
+  }
+
+  /**
+   * Closes a pool gracefully and late: a request of an older config (or of a runner composed
+   * before a reload) may still be reading its body before it dispatches to it, so it closes only
+   * after GATEWAY_UPSTREAM_TIMEOUT_MS, and undici then still lets its requests finish.
+   */
+  #retire(pool: Pool): void {
+    this.#retiring.add(pool);
+    setTimeout(() => {
+      this.#retiring.delete(pool);
+      void pool.close();
+    }, this.#settings.upstreamTimeoutMs).unref();
   }
 }

@@ -29,6 +29,10 @@ export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_UPSTREAM_TIMEOUT_MS: 'time for the response head to come, all tries and retry waits together, and the longest pause inside a body',
   GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: 'time to open a connection to a node',
   GATEWAY_UPSTREAM_POOL_SIZE: 'keep-alive connections per node, per thread',
+  GATEWAY_DNS_TTL_MS:
+    'how often the coordinator resolves the host name of every node url again; a name that moved sends new connections to its new address, while those to the old one finish their requests and close ([upstream TLS and DNS](#upstream-tls-and-dns))',
+  GATEWAY_DNS_SERVERS:
+    "DNS servers asked for node host names instead of the system's resolver, `ip[:port]` comma-separated (`10.0.0.2,[fd00::2]:53`), as nginx's `resolver`; unset: the system's (getaddrinfo, so `/etc/hosts` counts)",
   GATEWAY_MAX_HEADER_BYTES: 'largest request head (request line and headers) answered, 431 above it; at most 32768. This holds only for a head that arrives in one read: above 4096 bytes, a head that arrives in more than one read is closed without an answer ([uWebSockets.js 20.30 limits](#uwebsocketsjs-2030-limits))',
   GATEWAY_MAX_BODY_BYTES: 'largest request body (declared or streamed). A declared Content-Length has at most 9 digits (uWebSockets.js frames no more), so a larger upload must be sent chunked',
   GATEWAY_BUFFER_BODY_BYTES: 'request bodies with a Content-Length up to this are read whole and sent upstream with the head in one write; larger and chunked bodies stream with backpressure (`0`: always stream)',

@@ -4,6 +4,8 @@ import { addressRangeSchema, headerNameSchema, pathSchema, portSchema, positiveM
 import { breakerSchema, healthCheckSchema, retriesSchema } from './resilience-schema.js';
 import { SHARED_STATE_ENV_VARS, sharedStateSettings } from './shared-state-schema.js';
 import { ACCESS_LOG_ENV_VARS, accessLogSettings } from './access-log-schema.js';
+import { UPSTREAM_NAME_ENV_VARS, upstreamNameSettings } from './upstream-names-schema.js';
+import { upstreamTlsSchema } from './upstream-tls-schema.js';
 
 /**
  * uWebSockets.js 20.30 parses a head of any size only when it arrives in one read, and closes
@@ -50,6 +52,7 @@ export const settingsSchema = z.strictObject({
   upstreamTimeoutMs: positiveMs.default(30_000),
   upstreamConnectTimeoutMs: positiveMs.default(5_000),
   upstreamPoolSize: z.number().int().min(1).max(10_000).default(128),
+  ...upstreamNameSettings,
   maxHeaderBytes: z.number().int().min(1024).max(UWS_HEADER_CEILING_BYTES).default(16 * 1024),
   maxBodyBytes: z.number().int().min(0).default(100 * 1024 * 1024),
   bufferBodyBytes: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
@@ -187,6 +190,8 @@ const clusterSchema = z.strictObject({
    * node's pool in each thread then opens at most this many connections, so undici never queues.
    */
   maxInFlight: z.number().int().min(1).max(100_000).optional(),
+  /** How its https:// nodes are reached: CA bundle, client certificate (mTLS), SNI, verification. */
+  tls: upstreamTlsSchema.optional(),
   breaker: breakerSchema.prefault({}),
   /** Envoy's retry budget: retries in flight stay under percent% of the cluster's requests in flight, or minRetries. */
   retryBudget: z
@@ -267,6 +272,7 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_UPSTREAM_TIMEOUT_MS: { key: 'upstreamTimeoutMs', kind: 'int' },
   GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: { key: 'upstreamConnectTimeoutMs', kind: 'int' },
   GATEWAY_UPSTREAM_POOL_SIZE: { key: 'upstreamPoolSize', kind: 'int' },
+  ...UPSTREAM_NAME_ENV_VARS,
   GATEWAY_MAX_HEADER_BYTES: { key: 'maxHeaderBytes', kind: 'int' },
   GATEWAY_MAX_BODY_BYTES: { key: 'maxBodyBytes', kind: 'int' },
   GATEWAY_BUFFER_BODY_BYTES: { key: 'bufferBodyBytes', kind: 'int' },

@@ -28,6 +28,10 @@ import { ControlPlane } from './control-plane.js';
 import { NodeMonitor } from './node-monitor.js';
 import { TenantTracker, type TenantOrder } from './tenant-tracker.js';
 import { Supervisor, type AcceptorHost } from './supervisor.js';
+import { NameWatcher } from './name-watcher.js';
+import { nodeHostnames } from '../upstream/node-names.js';
+import { warnUnverifiedTls } from '../upstream/node-pool.js';
+import { createResolve, currentLookup } from '../upstream/resolve.js';
 
 export interface RunningGateway {
   readonly config: GatewayConfig;
@@ -98,7 +102,17 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   const tenants = new TenantTracker(tenantTable, settings, log, Date.now, fleet);
   let current = topology.state;
   let candidatesOf = tenantCandidates(current.config, current.rings, hash32);
-  const nodeMonitor = new NodeMonitor(config, current.numbering, nodeTable, current.rings, hash32, log, Date.now);
+  warnUnverifiedTls(config, log);
+  // Node host names resolved before any thread starts: threads start on their addresses.
+  const resolve = createResolve(settings.dnsServers, settings.upstreamConnectTimeoutMs);
+  const names = new NameWatcher(resolve, settings.dnsTtlMs, log, (table) => {
+    supervisor?.broadcast({ type: 'names', names: table });
+  });
+  await names.start(nodeHostnames(config.clusters));
+  const nodeMonitor = new NodeMonitor(config, current.numbering, nodeTable, current.rings, hash32, log, Date.now, {
+    lookup: currentLookup(() => names.table, settings.dnsServers.length === 0 ? null : resolve),
+    connectTimeoutMs: settings.upstreamConnectTimeoutMs,
+  });
   const breakers = new BreakerMonitor(config, current.numbering, breakerTable, log, () => performance.now());
   // Both exist only once the threads listen; until then the admin endpoints that need them refuse.
   let supervisor: Supervisor | null = null;
@@ -177,6 +191,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     { token: settings.adminToken, loopback: isLoopback(settings.adminHost) },
     log,
   ).catch(async (err: Error) => {
+    names.stop();
     fleet?.close();
     await demo.close();
     throw err;
@@ -199,6 +214,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       inflight: inflightTable.buffer,
       limiter: limiterTable.buffer,
       numbering: current.numbering,
+      names: names.table,
     }),
     log,
     onRestart: () => metrics.threadRestarts.inc(),
@@ -217,6 +233,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     port = await supervisor.start(settings.port === 0 ? await freePort(settings.host) : settings.port);
   } catch (err) {
     await supervisor.drain(0);
+    names.stop();
     fleet?.close();
     await Promise.all([admin.close(), demo.close()]);
     throw err;
@@ -231,6 +248,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     broadcast: (message) => running.broadcast(message),
     onApplied: (state) => {
       current = state;
+      names.watch(nodeHostnames(state.config.clusters));
       breakers.reconfigure(state.config, state.numbering);
       candidatesOf = tenantCandidates(state.config, state.rings, hash32);
     },
@@ -254,6 +272,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     reload: () => reloads.reload(),
     stop: async () => {
       tenants.stop();
+      names.stop();
       clearInterval(nodeWindows);
       breakers.stop();
       await nodeMonitor.stop();

@@ -1,6 +1,9 @@
-import { Agent, request } from 'undici';
+import type { LookupFunction } from 'node:net';
+import { request, type Pool } from 'undici';
 import type { HealthCheckConfig } from '../config/schema.js';
+import type { UpstreamTls } from '../config/upstream-tls-schema.js';
 import { firstCheckDelay, nextCheckDelay } from '../resilience/health-check.js';
+import { createNodePool } from '../upstream/node-pool.js';
 
 export interface ProbeTarget {
   /** The node's index in the shared node table. */
@@ -8,16 +11,27 @@ export interface ProbeTarget {
   /** The node's origin (scheme://host:port). */
   readonly url: string;
   readonly check: HealthCheckConfig;
+  /** Its cluster's TLS settings: an https node is checked as the acceptors reach it. */
+  readonly tls: UpstreamTls | undefined;
+}
+
+/** How checks connect: where node host names go now, and the connect timeout. */
+export interface ProbeDial {
+  readonly lookup: LookupFunction | undefined;
+  readonly connectTimeoutMs: number;
 }
 
 /**
  * The coordinator's active health checks: one prober for every thread, so a fleet is checked once
  * however many acceptors there are. Each node has its own timer: a random first delay, then the
  * interval plus random jitter, so checks of many nodes do not align. A check passes when the node
- * answers the path with a status in the expected range within the timeout.
+ * answers the path with a status in the expected range within the timeout. Each check opens its
+ * own connection (no keep-alive), with the TLS settings and the resolved address the acceptors use.
  */
 export class HealthProber {
-  readonly #agent = new Agent({ connections: 1, pipelining: 0 });
+  /** Per node, its checks' pool, made at its first check; a restart (reload) closes them all. */
+  readonly #pools = new Map<number, Pool>();
+  readonly #dial: ProbeDial;
   readonly #timers = new Map<number, NodeJS.Timeout>();
   readonly #onResult: (node: number, ok: boolean) => void;
   readonly #random: () => number;
@@ -25,8 +39,9 @@ export class HealthProber {
   /** Bumped by restart(): a probe answered after it belongs to an old config and is dropped. */
   #generation = 0;
 
-  constructor(onResult: (node: number, ok: boolean) => void, random: () => number = Math.random) {
+  constructor(onResult: (node: number, ok: boolean) => void, dial: ProbeDial, random: () => number = Math.random) {
     this.#onResult = onResult;
+    this.#dial = dial;
     this.#random = random;
   }
 
@@ -39,6 +54,7 @@ export class HealthProber {
     this.#generation++;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+    this.#closePools();
     this.start(targets);
   }
 
@@ -46,7 +62,23 @@ export class HealthProber {
     this.#stopped = true;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
-    await this.#agent.destroy();
+    await Promise.allSettled([...this.#pools.values()].map((pool) => pool.destroy()));
+    this.#pools.clear();
+  }
+
+  /** Its checks in flight finish first: a check of the old config is dropped when it answers. */
+  #closePools(): void {
+    for (const pool of this.#pools.values()) void pool.close();
+    this.#pools.clear();
+  }
+
+  #poolOf({ node, url, tls }: ProbeTarget): Pool {
+    let pool = this.#pools.get(node);
+    if (pool === undefined) {
+      pool = createNodePool(url, { tls, ...this.#dial }, { connections: 1, pipelining: 0 });
+      this.#pools.set(node, pool);
+    }
+    return pool;
   }
 
   #schedule(target: ProbeTarget, delayMs: number): void {
@@ -63,10 +95,11 @@ export class HealthProber {
     this.#timers.set(target.node, timer);
   }
 
-  async #probe({ url, check }: ProbeTarget): Promise<boolean> {
+  async #probe(target: ProbeTarget): Promise<boolean> {
+    const { url, check } = target;
     try {
       const { statusCode, body } = await request(new URL(check.path, url), {
-        dispatcher: this.#agent,
+        dispatcher: this.#poolOf(target),
         signal: AbortSignal.timeout(check.timeoutMs),
         headersTimeout: check.timeoutMs,
         bodyTimeout: check.timeoutMs,

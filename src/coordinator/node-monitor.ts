@@ -16,7 +16,7 @@ import {
   type NodeCounters,
   type NodeTable,
 } from '../shm/node-table.js';
-import { HealthProber, type ProbeTarget } from './health-prober.js';
+import { HealthProber, type ProbeDial, type ProbeTarget } from './health-prober.js';
 import { createNode, viewOf, type Cluster, type Node, type NodePush, type NodeStateView } from './node-state.js';
 import { RecentEvents, type RingEvent } from './recent-events.js';
 import { RingPublisher } from './ring-publisher.js';
@@ -53,6 +53,7 @@ export class NodeMonitor {
     hash32: Hash32,
     log: Logger,
     clock: () => number,
+    probeDial: ProbeDial = { lookup: undefined, connectTimeoutMs: config.settings.upstreamConnectTimeoutMs },
   ) {
     this.#table = table;
     this.#settings = config.settings;
@@ -60,7 +61,7 @@ export class NodeMonitor {
     this.#publisher = new RingPublisher(hash32);
     this.#log = log;
     this.#clock = clock;
-    this.#prober = new HealthProber((node, ok) => this.recordCheck(node, ok));
+    this.#prober = new HealthProber((node, ok) => this.recordCheck(node, ok), probeDial);
     this.#load(config, numbering, rings, null);
   }
 
@@ -106,7 +107,7 @@ export class NodeMonitor {
         this.#byIndex[slot] = node;
         if (cluster.breaker.enabled) this.#judgedByBreaker.add(slot);
         if (this.#zoneAffinity) setNodeLocal(this.#table, slot, nodeConfig.az === config.settings.zone);
-        if (active !== null) this.#probeTargets.push({ node: slot, url: nodeConfig.url, check: active });
+        if (active !== null) this.#probeTargets.push({ node: slot, url: nodeConfig.url, check: active, tls: cluster.tls });
         return node;
       });
       const ring = rings.get(name)!;

@@ -2,6 +2,7 @@ import { ConfigError, reloadedConfig, withExtraNodes, type GatewayConfig } from 
 import type { NodeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { CoordinatorMessage } from '../thread-protocol.js';
+import { warnUnverifiedTls } from '../upstream/node-pool.js';
 import type { DemoBackends } from './demo-backends.js';
 import type { NodeMonitor } from './node-monitor.js';
 import type { Topology, TopologyState } from './topology.js';
@@ -78,6 +79,7 @@ export class Reloader {
       return { ok: false, error: err.message };
     }
     const needRestart = needRestartOf();
+    warnUnverifiedTls(state.config, log);
     nodeMonitor.reconfigure(state.config, state.numbering, state.rings);
     onApplied(state);
     broadcast({ type: 'reload', config: state.config, rings: state.ringBuffers, numbering: state.numbering });

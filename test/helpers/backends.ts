@@ -13,6 +13,8 @@ export interface Backend {
   readonly id: string;
   readonly url: string;
   readonly seen: SeenRequest[];
+  /** Connections open to it now. */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -27,22 +29,28 @@ const identify: Handler = (req, res, id) => {
 };
 
 /**
- * A real HTTP backend on 127.0.0.1 and an ephemeral port (or `port`, to bring a closed one back),
- * recording the requests it saw. `options` reach node:http, e.g. a `maxHeaderSize` above its
- * 16 KiB default, which answers 431 itself.
+ * A real HTTP backend on 127.0.0.1 (or another loopback `host`) and an ephemeral port (or `port`,
+ * to bring a closed one back), recording the requests it saw. `options` reach node:http, e.g. a
+ * `maxHeaderSize` above its 16 KiB default, which answers 431 itself.
  */
-export async function startBackend(id: string, handler: Handler = identify, options: ServerOptions = {}, port = 0): Promise<Backend> {
+export async function startBackend(id: string, handler: Handler = identify, options: ServerOptions = {}, port = 0, host = '127.0.0.1'): Promise<Backend> {
   const seen: SeenRequest[] = [];
   const server: Server = createServer(options, (req, res) => {
     seen.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders });
     handler(req, res, id);
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  let open = 0;
+  server.on('connection', (socket: Socket) => {
+    open++;
+    socket.once('close', () => open--);
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
   return {
     id,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://${host}:${(server.address() as AddressInfo).port}`,
     seen,
+    openConnections: () => open,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

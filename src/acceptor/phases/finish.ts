@@ -148,7 +148,8 @@ export class Finisher {
 
 /** What a request's ending says about the node it was given to (passive health). */
 export function nodeOutcome(status: number, errorCode: AnsweredCode | undefined): NodeOutcome {
-  if (errorCode === 'ERR_UPSTREAM_CONNECT') return NodeOutcome.ConnectFailed;
+  // A failed handshake counts as a failed connection: the node cannot be reached as configured.
+  if (errorCode === 'ERR_UPSTREAM_CONNECT' || errorCode === 'ERR_UPSTREAM_TLS') return NodeOutcome.ConnectFailed;
   if (errorCode === 'ERR_UPSTREAM_TIMEOUT' || errorCode === 'ERR_UPSTREAM_PROTOCOL') return NodeOutcome.Failed;
   // The client left, or sent too much: nothing learnt about the node.
   if (status === CLIENT_CLOSED_STATUS || errorCode !== undefined) return NodeOutcome.Unknown;

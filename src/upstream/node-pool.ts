@@ -1,0 +1,79 @@
+import type { LookupFunction } from 'node:net';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
+import type { GatewayConfig } from '../config/load.js';
+import { unverifiedTlsClusters, type UpstreamTls } from '../config/upstream-tls-schema.js';
+import type { Logger } from '../log.js';
+import { pinnedLookup, resolvingLookup, type Resolve } from './resolve.js';
+import { nodeHostname, type NameTable } from './node-names.js';
+
+/** How a node is dialled: the same for the acceptors' pools and the coordinator's health checks. */
+export interface NodeDial {
+  readonly tls: UpstreamTls | undefined;
+  /** undefined: the url's host as it is (an IP literal), or Node's own lookup. */
+  readonly lookup: LookupFunction | undefined;
+  readonly connectTimeoutMs: number;
+}
+
+/**
+ * Where a node's new connections go: an IP literal as it is; a name to the addresses the
+ * coordinator last resolved it to; a name not resolved yet through `fallback` (GATEWAY_DNS_SERVERS),
+ * else Node's lookup.
+ */
+export function nodeLookup(url: string, names: NameTable, fallback: Resolve | null): LookupFunction | undefined {
+  const hostname = nodeHostname(url);
+  if (hostname === null) return undefined;
+  const addresses = names[hostname];
+  if (addresses !== undefined && addresses.length > 0) return pinnedLookup(addresses);
+  return fallback === null ? undefined : resolvingLookup(fallback);
+}
+
+/**
+ * An https node's pool. undici takes a request's SNI from its Host header (here the client's) and
+ * closes a connection whenever that name changes; every request of this pool carries the node's
+ * own name instead, so connections stay up whatever Host the clients send.
+ */
+class HttpsNodePool extends Pool {
+  readonly #servername: string;
+
+  constructor(origin: string, servername: string, options: Pool.Options) {
+    super(origin, options);
+    this.#servername = servername;
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    (options as { servername?: string }).servername = this.#servername;
+    return super.dispatch(options, handler);
+  }
+}
+
+/**
+ * A keep-alive pool for the node at `origin`. For https: the cluster's CA bundle, client
+ * certificate and verification; SNI and the name its certificate must carry are the cluster's
+ * `servername`, else the url's host when it is a name, none for an IP.
+ */
+export function createNodePool(origin: string, dial: NodeDial, options: Omit<Pool.Options, 'connect'>): Pool {
+  const https = origin.startsWith('https:');
+  const { tls } = dial;
+  const connector = buildConnector({
+    timeout: dial.connectTimeoutMs,
+    ...(dial.lookup !== undefined && { lookup: dial.lookup }),
+    ...(https &&
+      tls !== undefined && {
+        rejectUnauthorized: tls.verify,
+        ...(tls.servername !== undefined && { servername: tls.servername }),
+        ...(tls.ca !== undefined && { ca: tls.ca }),
+        ...(tls.cert !== undefined && { cert: tls.cert, key: tls.key }),
+      }),
+  });
+  if (!https) return new Pool(origin, { ...options, connect: connector });
+  // The per-request name HttpsNodePool sets only keeps connections up: the connector ignores it.
+  const connect: buildConnector.connector = (opts, callback) => connector({ ...opts, servername: undefined }, callback);
+  return new HttpsNodePool(origin, tls?.servername ?? new URL(origin).hostname, { ...options, connect });
+}
+
+/** Start-up and every reload: each cluster whose certificates go unchecked is named in a warning. */
+export function warnUnverifiedTls(config: GatewayConfig, log: Logger): void {
+  for (const cluster of unverifiedTlsClusters(config.clusters)) {
+    log.warn({ cluster }, 'upstream TLS certificates of this cluster are not verified (tls.verify false): anyone on the path can pose as its nodes');
+  }
+}

@@ -1,0 +1,84 @@
+import { lookup as dnsLookup, promises as dns, type LookupAddress } from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import type { NameTable, ResolvedAddress } from './node-names.js';
+
+/** Resolves a host name to its addresses, or rejects. */
+export type Resolve = (hostname: string) => Promise<readonly ResolvedAddress[]>;
+
+/**
+ * The resolver GATEWAY_DNS_SERVERS asks for: the system's (getaddrinfo, so /etc/hosts and
+ * nsswitch count) when no servers are given, else those servers (A and AAAA records), as nginx's
+ * `resolver`. Either way an answer slower than `timeoutMs` fails.
+ */
+export function createResolve(servers: readonly string[], timeoutMs: number): Resolve {
+  if (servers.length === 0) {
+    return (hostname) =>
+      withTimeout(
+        dns.lookup(hostname, { all: true }).then((all) => all.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }))),
+        timeoutMs,
+        hostname,
+      );
+  }
+  const resolver = new dns.Resolver({ timeout: timeoutMs, tries: 1 });
+  resolver.setServers([...servers]);
+  return async (hostname) => {
+    const [v4, v6] = await Promise.allSettled([resolver.resolve4(hostname), resolver.resolve6(hostname)]);
+    const addresses = [
+      ...(v4.status === 'fulfilled' ? v4.value.map((address) => ({ address, family: 4 as const })) : []),
+      ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 as const })) : []),
+    ];
+    if (addresses.length > 0) return addresses;
+    throw v4.status === 'rejected' ? v4.reason : new Error(`${hostname}: no A or AAAA record`);
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, hostname: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${hostname}: no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * A net/tls `lookup` that answers `addresses` without asking anyone: a pool pinned to the
+ * addresses its name had when it was made. With `all` (Node's happy eyeballs) it gets them all.
+ */
+export function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
+  const all = addresses.map(({ address, family }) => ({ address, family }));
+  const first = all[0]!;
+  return ((_hostname: string, options: { all?: boolean }, callback: LookupCallback) => {
+    if (options.all === true) callback(null, all);
+    else callback(null, first.address, first.family);
+  }) as LookupFunction;
+}
+
+/**
+ * A `lookup` that asks `resolve` at every connection: only for a name the coordinator has not
+ * resolved yet (it failed at start-up, or a reload just added it) when GATEWAY_DNS_SERVERS is set;
+ * without it Node's own lookup does the same.
+ */
+export function resolvingLookup(resolve: Resolve): LookupFunction {
+  return ((hostname: string, options: { all?: boolean }, callback: LookupCallback) => {
+    resolve(hostname).then(
+      (addresses) => pinnedLookup(addresses)(hostname, options, callback as never),
+      (err: NodeJS.ErrnoException) => callback(err, ''),
+    );
+  }) as LookupFunction;
+}
+
+/**
+ * A `lookup` that reads the coordinator's current table at every connection: for its health
+ * checks, which open a connection per check (no keep-alive), so a moved name moves them at once.
+ * A name not resolved yet goes to `fallback`, else to Node's lookup.
+ */
+export function currentLookup(names: () => NameTable, fallback: Resolve | null): LookupFunction {
+  return ((hostname: string, options: { all?: boolean }, callback: LookupCallback) => {
+    const addresses = names()[hostname];
+    if (addresses !== undefined && addresses.length > 0) pinnedLookup(addresses)(hostname, options as never, callback as never);
+    else if (fallback !== null) resolvingLookup(fallback)(hostname, options as never, callback as never);
+    else dnsLookup(hostname, options as never, callback as never);
+  }) as LookupFunction;
+}

@@ -22,6 +22,8 @@ export const ATTR_NODE_SELECTED = 'gateway.node.selected';
 export const ATTR_NODE_ADDRESS = 'gateway.node.address';
 export const ATTR_NODE_PORT = 'gateway.node.port';
 export const ATTR_ROUTING_REASON = 'routing.decision.reason';
+/** The request's X-Request-Id (the access log's requestId): a log line and its span found from each other. */
+export const ATTR_REQUEST_ID = 'gateway.request_id';
 /** error.type of a request whose client left before its answer (logged as status 499, never sent). */
 export const CLIENT_CLOSED_ERROR = 'client_closed';
 
@@ -130,6 +132,7 @@ export class RequestTracing implements RequestObserver {
     attributes[ATTR_SERVER_ADDRESS] = address[0] === '[' ? address.slice(1, -1) : address;
     if (colon >= 0) attributes[ATTR_SERVER_PORT] = Number(ctx.host.slice(colon + 1));
     if (ctx.tenant !== '') attributes[ATTR_TENANT_ID] = ctx.tenant;
+    if (ctx.requestId !== '') attributes[ATTR_REQUEST_ID] = ctx.requestId;
     if (ctx.routing !== RoutingReason.None) attributes[ATTR_ROUTING_REASON] = ROUTING_REASON_NAMES[ctx.routing];
     if (ctx.node >= 0) {
       const peer = plan.nodePeers[ctx.member]!;

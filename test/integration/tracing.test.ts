@@ -89,6 +89,7 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
     expect(span).toMatchObject({ parentSpanId: clientSpan, spanId: seenSpan, kind: SERVER, name: 'GET /*', statusCode: 0 });
     expect(span.attributes).toMatchObject({
       'tenant.id': 't1',
+      'gateway.request_id': seen['x-request-id'],
       'gateway.node.selected': 'e0',
       'gateway.node.address': '127.0.0.1',
       'gateway.node.port': Number(new URL(echo.url).port),

@@ -1,4 +1,5 @@
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -21,6 +22,11 @@ import { RequestTracing } from './request-tracing.js';
  * drained thread 5 s to exit, and a collector that does not answer must not hold it past that.
  */
 const FLUSH_MS = 2_000;
+/**
+ * At most one SDK complaint per thread this often: with a collector out of reach, every batch
+ * fails (at full sampling and load, dozens a second), and the log must not drown in them.
+ */
+const DIAG_EVERY_MS = 10_000;
 
 /**
  * A thread's own tracer provider, batch processor and OTLP/HTTP exporter: each acceptor thread
@@ -30,8 +36,13 @@ const FLUSH_MS = 2_000;
  * is on, so that a gateway without it never loads the SDK.
  */
 export function startThreadTracing(settings: TracingSettings, log: Logger): RequestTracing {
-  // Export failures reach the SDK's diag logger: a collector out of reach is logged, not silent.
-  diag.setLogger(diagLogger(log), DiagLogLevel.WARN);
+  // A collector out of reach is logged, not silent (export failures go to the global error handler).
+  const complain = throttled(log);
+  setGlobalErrorHandler((err) => complain('error', { err }, 'spans not exported'));
+  const diagAt = (level: 'error' | 'warn') => (message: string, ...args: unknown[]) => complain(level, { otel: args.map(String) }, message);
+  const never = (): void => {};
+  // At WARN the SDK calls only these two.
+  diag.setLogger({ error: diagAt('error'), warn: diagAt('warn'), info: never, debug: never, verbose: never }, DiagLogLevel.WARN);
   const exporter = new OTLPTraceExporter({ url: settings.tracesUrl });
   const processor = new BatchSpanProcessor(exporter, {
     scheduledDelayMillis: settings.scheduleDelayMs,
@@ -72,8 +83,18 @@ export function samplerOf({ sampler, ratio }: Pick<TracingSettings, 'sampler' | 
   }
 }
 
-function diagLogger(log: Logger): DiagLogger {
-  const at = (level: 'error' | 'warn' | 'info' | 'debug' | 'trace') => (message: string, ...args: unknown[]) =>
-    log[level]({ otel: args.length > 0 ? args.map(String) : undefined }, `opentelemetry: ${message}`);
-  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), verbose: at('trace') };
+/** The SDK's complaints as log lines, one per DIAG_EVERY_MS, each saying how many were left out before it. */
+function throttled(log: Logger): (level: 'error' | 'warn', fields: Record<string, unknown>, message: string) => void {
+  let lastAt = -Infinity;
+  let suppressed = 0;
+  return (level, fields, message) => {
+    const now = performance.now();
+    if (now - lastAt < DIAG_EVERY_MS) {
+      suppressed++;
+      return;
+    }
+    log[level]({ ...fields, suppressed }, `opentelemetry: ${message}`);
+    lastAt = now;
+    suppressed = 0;
+  };
 }

@@ -174,6 +174,25 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
     expect(ofService('gw-ratio')).toHaveLength(sampled);
   });
 
+  it('a collector out of reach: requests go on unharmed, and the failed export is logged', async () => {
+    const gateway = await startGateway(await config(), {
+      ...traced('gw-unreachable'),
+      OTEL_EXPORTER_OTLP_ENDPOINT: await deadOrigin(),
+      // Read by the exporter itself: its retries of the refused export give up soon.
+      OTEL_EXPORTER_OTLP_TIMEOUT: '500',
+    });
+    try {
+      for (let i = 0; i < 5; i++) expect((await send(gateway.port, `/u/${i}`, { tenant: 't1' })).status).toBe(200);
+      const deadline = Date.now() + 10_000;
+      while (!gateway.logs.some((line) => line.includes('opentelemetry:')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      const logged = gateway.logs.filter((line) => line.includes('opentelemetry:')).map((line) => JSON.parse(line) as { level: number });
+      expect(logged.length).toBe(1);
+      expect(logged[0]!.level).toBeGreaterThanOrEqual(40);
+    } finally {
+      expect(await gateway.stop()).toBe(0);
+    }
+  });
+
   it('a bad sampler is a config error naming it: the gateway exits before listening', async () => {
     await expect(startGateway(await config(), traced('gw-bad', { OTEL_TRACES_SAMPLER: 'sometimes' }))).rejects.toThrow(/exited \(1\) before listening[\s\S]*OTEL_TRACES_SAMPLER = "sometimes"/);
   });

@@ -89,6 +89,8 @@ export class RequestTracing implements RequestObserver {
     const span = this.#start(ctx, ctx.plan!);
     ctx.span = span;
     this.#propagator.inject(trace.setSpan(ROOT_CONTEXT, span), ctx.headers, headerList);
+    // A tracestate without a valid traceparent belongs to no trace (W3C Trace Context §3.3.1): dropped.
+    if (span.spanContext().traceState === undefined) dropHeader(ctx.headers, 'tracestate');
   }
 
   /** The try that failed (ctx.status and errorCode still its own) is given up for another node. */
@@ -160,6 +162,10 @@ export class RequestTracing implements RequestObserver {
     }
     return route;
   }
+}
+
+function dropHeader(headers: string[], name: string): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i] === name) headers.splice(i, 2);
 }
 
 /** Where the port of a Host value starts (its colon), or -1: `host`, `host:port`, `[v6]`, `[v6]:port`. */

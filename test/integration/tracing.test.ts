@@ -105,11 +105,14 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
     expect(span.resource['service.name']).toBe('gw-on');
   });
 
-  it('starts a new trace for a request without a traceparent', async () => {
-    const seen = await seenThrough(on, '/fresh');
-    const [, traceId, spanId, flags] = TRACEPARENT.exec(seen.traceparent!)!;
-    expect(flags).toBe('01');
-    expect(await spanOf(traceId!)).toMatchObject({ spanId, parentSpanId: '' });
+  it('starts a new trace for a request without a traceparent, or with an invalid one (its tracestate then dropped)', async () => {
+    for (const headers of [{}, { traceparent: '00-not-a-trace-01', tracestate: 'vendor=abc' }]) {
+      const seen = await seenThrough(on, '/fresh', headers);
+      const [, traceId, spanId, flags] = TRACEPARENT.exec(seen.traceparent!)!;
+      expect(flags).toBe('01');
+      expect(seen.tracestate).toBeUndefined();
+      expect(await spanOf(traceId!)).toMatchObject({ spanId, parentSpanId: '' });
+    }
   });
 
   it('a node that fails: the span has error status and the error code as error.type', async () => {

@@ -17,7 +17,7 @@ import { benchOptions, LAYOUTS, type BenchOptions, type Layout } from './lib/opt
 import { freePort, type Started } from './lib/proc.js';
 import { markdownReport, summarize, type Row } from './lib/report.js';
 import { checkScenario, SCENARIOS, wrkScript, type Scenario } from './lib/scenarios.js';
-import { scratchDir, startRedisServer, startUpstream } from './lib/upstream.js';
+import { scratchDir, startOtlpSink, startRedisServer, startUpstream } from './lib/upstream.js';
 import { runWrk } from './lib/wrk.js';
 import { runMicroBenchmarks } from './micro/run.js';
 import { microTable } from './micro/suite.js';
@@ -46,13 +46,16 @@ async function runLayout(layout: Layout, candidates: readonly Candidate[], optio
   const redisPort = candidates.some((c) => c.needsRedis === true) ? await freePort() : null;
   const redis = redisPort === null ? null : await startRedisServer(redisPort, layout.upstream);
   const redisUrl = redisPort === null ? null : `redis://127.0.0.1:${redisPort}`;
+  const sinkPort = candidates.some((c) => c.needsOtlpSink === true) ? await freePort() : null;
+  const sink = sinkPort === null ? null : await startOtlpSink(sinkPort, layout.upstream);
+  const otlpUrl = sinkPort === null ? null : `http://127.0.0.1:${sinkPort}`;
   const running = new Map<string, { port: number; proc: Started | null }>();
   const layoutDir = join(dir, layout.name);
   mkdirSync(layoutDir, { recursive: true });
   try {
     for (const candidate of candidates) {
       const port = candidate.name === 'direct' ? upstreamPorts[0]! : await freePort();
-      const proc = await candidate.start({ dir: layoutDir, port, upstreamPorts, cpus: layout.proxy, redisUrl });
+      const proc = await candidate.start({ dir: layoutDir, port, upstreamPorts, cpus: layout.proxy, redisUrl, otlpUrl });
       running.set(candidate.name, { port, proc });
     }
     const scenarios = selected(SCENARIOS, options.scenarios).filter((s) => layout.allScenarios || s.name === 'get-1k');
@@ -61,6 +64,7 @@ async function runLayout(layout: Layout, candidates: readonly Candidate[], optio
     for (const { proc } of running.values()) await proc?.stop();
     await upstream.stop();
     await redis?.stop();
+    await sink?.stop();
   }
 }
 
@@ -149,7 +153,7 @@ async function main(): Promise<void> {
   // Read now: dist/ was built from the working tree just before this script started.
   const builds = baseline === null ? null : { current: describeCheckout(ROOT), baseline: baseline.revision, baselineShort: baseline.short };
   if (options.redisRateLimit && options.rateLimit === 0) throw new Error('BENCH_RINGGATE_REDIS=1 measures a rate limit in Redis: set BENCH_RINGGATE_RATE_LIMIT too');
-  const candidates = selected(allCandidates(baseline?.root ?? null, options.nodeState, options.maxInFlight, options.rateLimit, options.redisRateLimit), options.candidates);
+  const candidates = selected(allCandidates(baseline?.root ?? null, options.nodeState, options.maxInFlight, options.rateLimit, options.redisRateLimit, options.tracing), options.candidates);
   if (baseline !== null && !candidates.some((c) => isBaselineName(c.name))) {
     throw new Error('BENCH_RINGGATE_BASELINE is set but BENCH_CANDIDATES selects no ringgate-base-* candidate to run it');
   }
@@ -175,7 +179,7 @@ async function main(): Promise<void> {
       version('haproxy', ['-v']).split(' - ')[0]!,
       version('wrk', ['-v']).split(' [')[0]!,
     ].join(', '),
-    settings: `wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = proxy on CPU 0, upstream and load generator on CPU 1${options.nodeState ? '; ringgate-* with node state on (health checks every 1 s, GATEWAY_ZONE set)' : ''}${options.maxInFlight > 0 ? `; ringgate-* with maxInFlight ${options.maxInFlight}` : ''}${options.rateLimit > 0 ? `; ringgate-* with a rate limit of ${options.rateLimit}/s per tenant` : ''}${options.redisRateLimit ? ' (ringgate-redis-*: counted in Redis, redis-server pinned with the upstream)' : ''}`,
+    settings: `wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = proxy on CPU 0, upstream and load generator on CPU 1${options.nodeState ? '; ringgate-* with node state on (health checks every 1 s, GATEWAY_ZONE set)' : ''}${options.maxInFlight > 0 ? `; ringgate-* with maxInFlight ${options.maxInFlight}` : ''}${options.rateLimit > 0 ? `; ringgate-* with a rate limit of ${options.rateLimit}/s per tenant` : ''}${options.redisRateLimit ? ' (ringgate-redis-*: counted in Redis, redis-server pinned with the upstream)' : ''}${options.tracing ? '; ringgate-trace1-* / -trace100-*: spans of 1% / all requests over OTLP/HTTP to a sink pinned with the upstream' : ''}`,
     scenarios: new Map(SCENARIOS.map((s) => [s.name, s.description])),
     builds,
   };

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/load.js';
-import { ENV_MEANINGS } from './config/env-meanings.js';
+import { ENV_MEANINGS, OTEL_ENV_MEANINGS } from './config/env-meanings.js';
 import { CONFIG_PATH_ENV, ENV_VARS, settingsSchema } from './config/schema.js';
+import { OTEL_ENV_NAMES, TRACING_DEFAULTS } from './config/tracing-schema.js';
 
 /** What the command line asks for. */
 export type Command =
@@ -48,6 +49,12 @@ export function envTable(): EnvRow[] {
   });
 }
 
+/** The README's OpenTelemetry table: the OTEL_* vars the config reads, defaults from tracing-schema.ts. */
+export function otelEnvTable(): EnvRow[] {
+  const defaults: Readonly<Record<string, string>> = TRACING_DEFAULTS;
+  return OTEL_ENV_NAMES.map((name) => ({ name, defaultText: shown(defaults[name]), meaning: OTEL_ENV_MEANINGS[name] ?? '' }));
+}
+
 function shown(value: unknown): string {
   if (value === undefined) return 'unset';
   if (typeof value === 'object' && value !== null && Object.keys(value).length === 0) return 'none';
@@ -61,9 +68,8 @@ function plain(markdown: string): string {
 }
 
 export function helpText(): string {
-  const env = envTable()
-    .map(({ name, defaultText, meaning }) => `  ${name} (default: ${plain(defaultText)})\n      ${plain(meaning)}`)
-    .join('\n');
+  const rows = (table: EnvRow[]): string =>
+    table.map(({ name, defaultText, meaning }) => `  ${name} (default: ${plain(defaultText)})\n      ${plain(meaning)}`).join('\n');
   return `ringgate ${version()}: multi-tenant L7 HTTP gateway
 
 usage:
@@ -74,7 +80,10 @@ usage:
 
 --config FILE overrides ${CONFIG_PATH_ENV}. Settings come from these env vars; each overrides the
 file's "gateway" section:
-${env}
+${rows(envTable())}
+
+Tracing (OpenTelemetry; off unless an OTLP endpoint is set) reads these:
+${rows(otelEnvTable())}
 `;
 }
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { envTable, parseArgs } from '../src/cli.js';
+import { envTable, otelEnvTable, parseArgs } from '../src/cli.js';
 import { MAIN, writeConfig } from './helpers/gateway-process.js';
 
 /** The built binary, run to its end with `env` only (no GATEWAY_* of the test runner's). */
@@ -61,6 +61,14 @@ describe('command line', () => {
     const rows = [...readme.matchAll(/^\| `(GATEWAY_[A-Z0-9_]+)` \| (.*?) \| (.*) \|$/gm)];
     expect(rows.length).toBe(envTable().length);
     for (const [, name, defaultText, meaning] of rows) expect(stdout).toContain(`  ${name} (default: ${plain(defaultText!)})\n      ${plain(meaning!)}\n`);
+  });
+
+  it('ringgate check: a bad OpenTelemetry var, named with its value; --help lists those vars too', () => {
+    const { status, stderr } = ringgate(['check', '--config', writeConfig(VALID)], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_SAMPLER_ARG: '2', OTEL_TRACES_SAMPLER: 'traceidratio' });
+    expect(status).toBe(1);
+    expect(stderr).toContain('OTEL_TRACES_SAMPLER_ARG = "2": must be a number from 0 to 1');
+    const help = ringgate(['--help']).stdout;
+    for (const { name } of otelEnvTable()) expect(help).toContain(`  ${name} (default: `);
   });
 
   it('refuses an unknown argument with the usage, exit 2', () => {

@@ -55,14 +55,16 @@ function line(label: string, c: Cells): string {
 function comparedWith(candidate: string, baselineShort: string | null): { name: string; label: string } | null {
   const current = /^ringgate-(\d+)t$/.exec(candidate)?.[1];
   if (current !== undefined && baselineShort !== null) return { name: baselineName(Number(current)), label: baselineShort };
+  const traced = /^ringgate-trace(\d+)-(\d+)t$/.exec(candidate);
+  if (traced !== null) return { name: `ringgate-${traced[2]}t`, label: 'without tracing' };
   const redis = /^ringgate-redis-(\d+)t$/.exec(candidate)?.[1];
   return redis === undefined ? null : { name: `ringgate-${redis}t`, label: 'rate limit counted locally' };
 }
 
 /**
- * Each ringgate-Nt against ringgate-base-Nt round by round, and each ringgate-redis-Nt against
- * ringgate-Nt: the one compared with runs right before it in every round (candidates.ts orders
- * them so), so a round's ratio carries little of the machine's drift.
+ * Each ringgate-Nt against ringgate-base-Nt round by round, and each ringgate-redis-Nt and
+ * ringgate-trace<P>-Nt against ringgate-Nt: the one compared with runs just before it in every
+ * round (candidates.ts orders them so), so a round's ratio carries little of the machine's drift.
  */
 export function abTables(rows: readonly Rounds[], baselineShort: string | null): string {
   const tables: string[] = [];

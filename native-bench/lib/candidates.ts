@@ -12,12 +12,16 @@ export interface CandidateContext {
   readonly cpus: CpuList;
   /** The run's redis-server, when a candidate needs one; null otherwise. */
   readonly redisUrl: string | null;
+  /** The run's OTLP sink (base endpoint), when a candidate traces; null otherwise. */
+  readonly otlpUrl: string | null;
 }
 
 export interface Candidate {
   readonly name: string;
   /** Counts its rate limit in Redis: the run starts a redis-server for it. */
   readonly needsRedis?: boolean;
+  /** Exports spans: the run starts an OTLP sink for it. */
+  readonly needsOtlpSink?: boolean;
   /** Starts it and resolves once it relays a request; `null` for direct (nothing to start). */
   start(ctx: CandidateContext): Promise<Started | null>;
 }
@@ -96,15 +100,37 @@ export function ringgateEnv(configPath: string, port: number, extra: Readonly<Re
   };
 }
 
-/** ringgate's dist/main.js from the build in `root`, one cluster whose nodes are the upstream's ports; with `redis`, its rate limit counts in Redis. */
-function ringgate(name: string, root: string, threads: number, nodeState: boolean, maxInFlight = 0, rateLimit = 0, redis = false): Candidate {
+/** Sampling percentages of the tracing candidates (BENCH_RINGGATE_TRACING=1): ringgate-trace<P>-<N>t. */
+export const TRACE_PERCENTS = [1, 100] as const;
+
+/** What this checkout's ringgate runs with beyond a plain cluster (the BENCH_RINGGATE_* knobs). */
+interface RinggateFeatures {
+  readonly nodeState?: boolean;
+  readonly maxInFlight?: number;
+  readonly rateLimit?: number;
+  /** Its rate limit counts in Redis. */
+  readonly redis?: boolean;
+  /** Spans to the run's OTLP sink, this percentage of requests sampled; null: no tracing. */
+  readonly tracePercent?: number | null;
+}
+
+/** ringgate's dist/main.js from the build in `root`, one cluster whose nodes are the upstream's ports. */
+function ringgate(name: string, root: string, threads: number, features: RinggateFeatures = {}): Candidate {
+  const { nodeState = false, maxInFlight = 0, rateLimit = 0, redis = false, tracePercent = null } = features;
   return {
     name,
     needsRedis: redis,
-    async start({ dir, port, upstreamPorts, cpus, redisUrl }) {
+    needsOtlpSink: tracePercent !== null,
+    async start({ dir, port, upstreamPorts, cpus, redisUrl, otlpUrl }) {
       const configPath = writeRinggateConfig(join(dir, `${name}.json`), upstreamPorts, nodeState, maxInFlight, rateLimit);
       const redisEnv: Record<string, string> = redis ? { GATEWAY_RATE_LIMIT_MODE: 'redis', GATEWAY_REDIS_URL: redisUrl! } : {};
-      const env = ringgateEnv(configPath, port, { GATEWAY_THREADS: String(threads), ...(nodeState ? NODE_STATE_ENV : {}), ...redisEnv });
+      // The load sends no traceparent: every request is a new trace, sampled at the ratio. The
+      // batch processor keeps its defaults (5 s, or at once on 512 spans), as a deployment would.
+      const traceEnv: Record<string, string> =
+        tracePercent === null
+          ? {}
+          : { OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl!, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(tracePercent / 100) };
+      const env = ringgateEnv(configPath, port, { GATEWAY_THREADS: String(threads), ...(nodeState ? NODE_STATE_ENV : {}), ...redisEnv, ...traceEnv });
       const started = startGroup(name, process.execPath, [join(root, 'dist/main.js')], cpus, env);
       await waitForHttp(`http://127.0.0.1:${port}/`, started, READY_HEADERS);
       return started;
@@ -116,13 +142,17 @@ function ringgate(name: string, root: string, threads: number, nodeState: boolea
  * Every candidate. With a baseline build in `baselineRoot`, ringgate-base-Nt runs it with the same
  * environment right before ringgate-Nt, so each round measures the two back to back. `nodeState`
  * turns on health checks and a zone, `maxInFlight` (when above 0) saturation, for this checkout's
- * build only; `redisRateLimit` adds ringgate-redis-Nt, this build with its rate limit in Redis.
+ * build only; `redisRateLimit` adds ringgate-redis-Nt, this build with its rate limit in Redis;
+ * `tracing` adds ringgate-trace1-Nt and ringgate-trace100-Nt, this build exporting spans of 1% and
+ * of every request, in that order right after ringgate-Nt in every round.
  */
-export function allCandidates(baselineRoot: string | null, nodeState: boolean, maxInFlight = 0, rateLimit = 0, redisRateLimit = false): Candidate[] {
+export function allCandidates(baselineRoot: string | null, nodeState: boolean, maxInFlight = 0, rateLimit = 0, redisRateLimit = false, tracing = false): Candidate[] {
   const ringgates = [1, 2].flatMap((threads) => {
-    const current = ringgate(`ringgate-${threads}t`, ROOT, threads, nodeState, maxInFlight, rateLimit);
-    const withRedis = redisRateLimit ? [ringgate(`ringgate-redis-${threads}t`, ROOT, threads, nodeState, maxInFlight, rateLimit, true)] : [];
-    return [...(baselineRoot === null ? [] : [ringgate(baselineName(threads), baselineRoot, threads, false)]), current, ...withRedis];
+    const features = { nodeState, maxInFlight, rateLimit };
+    const current = ringgate(`ringgate-${threads}t`, ROOT, threads, features);
+    const withRedis = redisRateLimit ? [ringgate(`ringgate-redis-${threads}t`, ROOT, threads, { ...features, redis: true })] : [];
+    const traced = tracing ? TRACE_PERCENTS.map((percent) => ringgate(`ringgate-trace${percent}-${threads}t`, ROOT, threads, { ...features, tracePercent: percent })) : [];
+    return [...(baselineRoot === null ? [] : [ringgate(baselineName(threads), baselineRoot, threads)]), current, ...traced, ...withRedis];
   });
   return [direct, nginx, haproxy, fastify, uwsUndiciMinimal, ...ringgates];
 }

@@ -36,6 +36,8 @@ export interface BenchOptions {
   readonly rateLimit: number;
   /** Adds ringgate-redis-* candidates: the same limit counted in Redis (BENCH_RINGGATE_REDIS=1; needs a rate limit). */
   readonly redisRateLimit: boolean;
+  /** Adds ringgate-trace1-* and ringgate-trace100-* candidates: spans of 1% and of all requests to an OTLP sink (BENCH_RINGGATE_TRACING=1). */
+  readonly tracing: boolean;
 }
 
 /** An integer knob: unset or empty is `fallback`; anything else must be an integer ≥ `min`. */
@@ -69,6 +71,7 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     maxInFlight: intFromEnv(env, 'BENCH_RINGGATE_MAX_IN_FLIGHT', 0, 0),
     rateLimit: intFromEnv(env, 'BENCH_RINGGATE_RATE_LIMIT', 0, 0),
     redisRateLimit: env.BENCH_RINGGATE_REDIS === '1',
+    tracing: env.BENCH_RINGGATE_TRACING === '1',
     baseline: env.BENCH_RINGGATE_BASELINE || null,
   };
 }

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startGroup, waitForHttp, type CpuList, type Started } from './proc.js';
 
 /** The fixed bodies every candidate relays: 1 KiB from `return 200`, 64 KiB from a static file. */
@@ -177,4 +178,13 @@ export async function startRedisServer(port: number, cpus: CpuList): Promise<Sta
   }
   await started.stop();
   throw new Error(`redis-server did not answer PING on ${port}:\n${started.output()}`);
+}
+
+const OTLP_SINK = fileURLToPath(new URL('../upstreams/otlp-sink.ts', import.meta.url));
+
+/** The tracing candidates' OTLP/HTTP collector (upstreams/otlp-sink.ts), pinned with the upstream: it answers 200 and keeps nothing. */
+export async function startOtlpSink(port: number, cpus: CpuList): Promise<Started> {
+  const started = startGroup('otlp-sink', process.execPath, ['--import', 'tsx', OTLP_SINK, String(port)], cpus);
+  await waitForHttp(`http://127.0.0.1:${port}/`, started);
+  return started;
 }

@@ -27,6 +27,8 @@ import { SlidingWindowScript } from '../redis/rate-limit-script.js';
 import { IdempotencyScripts } from '../redis/idempotency-scripts.js';
 import { RedisIdempotencyStore } from './redis-idempotency-store.js';
 import { AccessLog } from './access-log.js';
+import { observing } from './request-observer.js';
+import type { RequestTracing } from '../tracing/request-tracing.js';
 
 /** The acceptor's end of its channel to the coordinator: parentPort in a thread, a MessagePort inline. */
 export interface CoordinatorLink {
@@ -53,6 +55,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
   let listenSocket: us_listen_socket | null = null;
   let closing = false;
   let redis: Redis | null = null;
+  let tracing: RequestTracing | null = null;
 
   try {
     const uws = loadUws(settings.allowUwsFallback);
@@ -72,7 +75,9 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
       redis !== null && settings.sharedState === 'redis' ? new RedisIdempotencyStore(settings, new IdempotencyScripts(redis), localKeys, redisOutage!) : localKeys;
     // One hasher for the thread: every use of it is synchronous, so the phases can share it.
     const keyer = await loadTenantKeyer();
-    const observer = settings.accessLog === 'off' ? null : new AccessLog(settings);
+    // Loaded only with tracing on: a gateway without it never loads the OpenTelemetry SDK.
+    tracing = init.config.tracing === null ? null : (await import('../tracing/thread-tracing.js')).startThreadTracing(init.config.tracing, log);
+    const observer = observing(settings.accessLog === 'off' ? null : new AccessLog(settings), tracing);
     const finisher = new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex, observer);
     const thread: ThreadState = {
       // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
@@ -98,6 +103,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
       ),
       redisLimits: redis !== null && settings.rateLimitMode === 'redis' ? new SlidingWindowScript(redis) : null,
       redisOutage,
+      tracing,
     };
     const { pools } = thread;
     let runner = composeRunner(init.config, init.rings, init.numbering, thread);
@@ -144,8 +150,8 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
           clearTimeout(deadline);
           closeSockets();
           redis?.disconnect();
-          observer?.close();
-          void pools.close().finally(() => {
+          // The last lines of the access log and the last spans leave before the thread does.
+          void Promise.all([pools.close(), observer?.close()]).finally(() => {
             send({ type: 'drained', abandoned });
             exit(0);
           });
@@ -158,6 +164,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
   } catch (err) {
     // Inline, the process lives on: a connection left would reconnect for good.
     redis?.disconnect();
+    void tracing?.close();
     const { code, message } = err as { code?: unknown; message: string };
     send({ type: 'fatal', code: code === 'ERR_UWS_FALLBACK' ? code : 'ERR_ACCEPTOR_START', message });
     return null;

@@ -28,6 +28,7 @@ import { GATEWAY_ROUTE_LABELS, RequestRunner } from './request-runner.js';
 import { compileRoutePlans } from './route-plans.js';
 import type { RequestObserver } from './request-observer.js';
 import type { UpstreamPools } from './upstream-pools.js';
+import type { RequestTracing } from '../tracing/request-tracing.js';
 
 /** What lives as long as the thread, whatever config it runs. */
 export interface ThreadState {
@@ -53,6 +54,8 @@ export interface ThreadState {
   /** The thread's Redis connection's rate-limit script, in redis mode; null otherwise. */
   readonly redisLimits: SlidingWindowScript | null;
   readonly redisOutage: RedisOutage | null;
+  /** The thread's span hooks when tracing is on (loaded only then); null otherwise. */
+  readonly tracing: RequestTracing | null;
 }
 
 /**
@@ -76,14 +79,16 @@ export function composeRunner(config: GatewayConfig, rings: Readonly<Record<stri
   });
   const { finisher } = thread;
   const selection = new Selection(settings, thread.hash32, thread.tenants, thread.nodes, thread.lane);
-  const retrier = new Retrier(selection, finisher, thread.nodes, thread.retries, thread.lane);
+  const retrier = new Retrier(selection, finisher, thread.nodes, thread.retries, thread.lane, thread.tracing);
   return new RequestRunner(
     {
       admission: new Admission(settings, routes, plans, thread.tenants, thread.keyer),
       limit: limitPhase(config, thread),
       idempotency: new IdempotencyCheck(settings, thread.idempotency, thread.keyer, thread.digest, finisher),
       selection,
-      forwarder: settings.faultInjection ? new CrashingForwarder(settings, finisher, retrier) : new Forwarder(settings, finisher, retrier),
+      forwarder: settings.faultInjection
+        ? new CrashingForwarder(settings, finisher, retrier, thread.tracing)
+        : new Forwarder(settings, finisher, retrier, thread.tracing),
       finisher,
     },
     thread.batches,

@@ -6,6 +6,7 @@ import type { HeldKey } from './idempotency-store.js';
 import type { Batch } from './multiplex.js';
 import type { RequestBody } from './request-body.js';
 import { RoutingReason } from '../routing/routing-reason.js';
+import type { Span } from '@opentelemetry/api';
 
 /**
  * One request, from its head to its one `finish`: what the phases read and write, in one object
@@ -68,6 +69,8 @@ export class RequestContext {
   cluster = -1;
   /** Why the request went to its node (RoutingReason): for the access log and spans. */
   routing: RoutingReason = RoutingReason.None;
+  /** The request's span once it started (tracing on, first try sent); null otherwise. */
+  span: Span | null = null;
   /** The node counts this request as in flight (from select until the node is done with it). */
   nodeHeld = false;
   /** The answer's cache header said hit (1) or miss (0); -1: no such header, or none configured. */

@@ -42,6 +42,8 @@ export interface RoutePlan {
   readonly zoneAffine: boolean;
   /** Each node's id, in the cluster's node order (logs and spans name the node). */
   readonly nodeIds: readonly string[];
+  /** Each node's host and port, in the same order (spans name where the node is). */
+  readonly nodePeers: readonly NodePeer[];
   /** The route's slot in the per-route metrics. */
   readonly metricSlot: number;
   /** The cluster's cache header, if it measures cache locality; its hit prefix in upper case. */
@@ -56,6 +58,11 @@ export interface RoutePlan {
   readonly timed: boolean;
   /** The route's Idempotency-Key rule for writes; null: none. */
   readonly idempotency: 'required' | 'optional' | null;
+}
+
+export interface NodePeer {
+  readonly address: string;
+  readonly port: number;
 }
 
 /** What plans are compiled against: this thread's pools and counters, and the shared tables. */
@@ -113,6 +120,7 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
     crossZone: crossZones.get(route.cluster)!,
     zoneAffine: zoneAffinity(config.settings),
     nodeIds: config.clusters[route.cluster]!.nodes.map((node) => node.id),
+    nodePeers: config.clusters[route.cluster]!.nodes.map((node) => peerOf(node.url)),
     cacheHeader: cacheHeaders.get(route.cluster)!,
     metricSlot: recorder.slot(route.label),
     retries: config.routes[i]!.retries.max === 0 ? null : new RetryPolicy(config.routes[i]!.retries, totalMs),
@@ -121,4 +129,11 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
     timed: observed || config.clusters[route.cluster]!.breaker.enabled,
     idempotency: config.routes[i]!.idempotency ?? null,
   }));
+}
+
+/** A node origin's host (an IPv6 address without brackets) and port (the scheme's when none is written). */
+function peerOf(origin: string): NodePeer {
+  const url = new URL(origin);
+  const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  return { address: url.hostname.replace(/^\[(.*)\]$/, '$1'), port };
 }

@@ -63,3 +63,20 @@ export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_ACCESS_LOG: '`on`: a JSON line per request on stdout (see "Access log"); `errors`: only answers of 5xx or with an `ERR_` code; `off`: none',
   GATEWAY_ACCESS_LOG_SAMPLE: 'with `GATEWAY_ACCESS_LOG=on`, the share (0 to 1) of requests that are not errors logged; errors are always logged',
 };
+
+/**
+ * The OpenTelemetry vars the config reads (tracing-schema.ts), as the README's OpenTelemetry
+ * table says them word for word; not GATEWAY_* settings, so not in the file's `gateway` section.
+ */
+export const OTEL_ENV_MEANINGS: Readonly<Record<string, string>> = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'OTLP/HTTP base URL (`http://collector:4318`); spans go to its `/v1/traces`. Tracing is on when this or the next is set, off otherwise',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'full URL spans are sent to, taken as it is; wins over `OTEL_EXPORTER_OTLP_ENDPOINT`',
+  OTEL_SDK_DISABLED: '`true` turns tracing off whatever the endpoints say',
+  OTEL_SERVICE_NAME: "the spans' `service.name`",
+  OTEL_TRACES_SAMPLER: '`always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off` or `parentbased_traceidratio`: which requests are recorded (a parent-based one follows the sampled flag of an incoming `traceparent`)',
+  OTEL_TRACES_SAMPLER_ARG: 'for the `traceidratio` samplers, the share of new traces recorded, from 0 to 1',
+  OTEL_BSP_SCHEDULE_DELAY: 'ms between two exports of the spans each acceptor thread batched',
+  OTEL_BSP_EXPORT_TIMEOUT: 'ms an export may take before it is given up',
+  OTEL_BSP_MAX_QUEUE_SIZE: 'spans each thread holds for export; beyond it new ones are dropped, never waited for',
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: 'spans sent in one export, at most `OTEL_BSP_MAX_QUEUE_SIZE`',
+};

@@ -11,6 +11,7 @@ import {
   type RouteConfig,
   type Settings,
 } from './schema.js';
+import { readTracingEnv, type TracingSettings } from './tracing-schema.js';
 
 /** The validated, frozen configuration every other module receives (as plain data, across threads too). */
 export interface GatewayConfig {
@@ -18,6 +19,8 @@ export interface GatewayConfig {
   readonly settings: Readonly<Settings>;
   readonly routes: readonly RouteConfig[];
   readonly clusters: Readonly<Record<string, ClusterConfig>>;
+  /** OpenTelemetry tracing (the OTEL_* vars); null when off. */
+  readonly tracing: TracingSettings | null;
 }
 
 export class ConfigError extends Error {
@@ -36,6 +39,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): Gatew
   const source = explicitPath ?? (env[CONFIG_PATH_ENV] || DEFAULT_CONFIG_PATH);
   const raw = readJson(source);
   const { overrides, errors } = envOverrides(env);
+  const { tracing, errors: tracingErrors } = readTracingEnv(env);
+  errors.push(...tracingErrors);
   if (isObject(raw)) raw.gateway = { ...(isObject(raw.gateway) ? raw.gateway : {}), ...overrides };
 
   // Every error at once (a bad env var does not hide the file's): `ringgate check` lists them all.
@@ -51,7 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): Gatew
     throw new ConfigError(`invalid config (${source}):\n  ${field} = ${settings.maxNodes}: the clusters have ${nodes} nodes`);
   }
   checkRedisSettings(settings, source, overrides);
-  return deepFreeze({ source, settings, routes: parsed.data.routes, clusters: parsed.data.clusters });
+  return deepFreeze({ source, settings, routes: parsed.data.routes, clusters: parsed.data.clusters, tracing });
 }
 
 /** A redis mode needs a URL to reach Redis; a CA file must be readable now, not at the first connection. */
@@ -89,7 +94,9 @@ export function reloadedConfig(next: GatewayConfig, running: GatewayConfig): { c
     if (live.has(key)) settings[key] = value;
     else if (JSON.stringify(value) !== JSON.stringify(running.settings[key as keyof Settings])) needRestart.push(key);
   }
-  return { config: deepFreeze({ ...next, settings: settings as Settings }), needRestart };
+  // Each thread set its tracer up at start.
+  if (JSON.stringify(next.tracing) !== JSON.stringify(running.tracing)) needRestart.push('tracing');
+  return { config: deepFreeze({ ...next, settings: settings as Settings, tracing: running.tracing }), needRestart };
 }
 
 /** A copy of `config` with extra nodes appended to a cluster (used for the built-in demo backends). */

@@ -46,4 +46,18 @@ describe('native-bench A/B table', () => {
     expect(text).not.toContain('ringgate-1t against');
     expect(abTables(rows, 'abc1234')).toContain('ringgate-redis-1t against ringgate-1t');
   });
+
+  it('pairs ringgate-trace<P>-Nt with ringgate-Nt', () => {
+    const text = abTables(
+      [
+        { candidate: 'ringgate-2t', rounds: [run(30_000, 40)] },
+        { candidate: 'ringgate-trace1-2t', rounds: [run(29_000, 41)] },
+        { candidate: 'ringgate-trace100-2t', rounds: [run(20_000, 60)] },
+      ],
+      null,
+    );
+    expect(text).toContain('ringgate-trace1-2t against ringgate-2t (without tracing)');
+    expect(text).toContain('ringgate-trace100-2t against ringgate-2t (without tracing)');
+    expect(text).toContain('| 1 | 40.0 → 60.0 | 1.500× | 30000 → 20000 | 0.667× |');
+  });
 });

@@ -8,6 +8,7 @@ import type { Finisher } from './finish.js';
 import { RetryWait, type Retrier } from './retry.js';
 import { MIN_TRY_MS } from '../../resilience/retry-policy.js';
 import { errorJson, errorStatus, statusLine } from '../answers.js';
+import type { RequestTracing } from '../../tracing/request-tracing.js';
 
 /** Request header a retry carries: which try this is (2 for the first retry), as Envoy's x-envoy-attempt-count. */
 const ATTEMPT_HEADER = 'x-ringgate-attempt';
@@ -25,10 +26,13 @@ export class Forwarder implements ExchangeOwner {
   readonly #bufferBodyBytes: number;
   readonly #maxBodyBytes: number;
   readonly #forwardedHeaders: ForwardedHeaders;
+  /** null when tracing is off. */
+  readonly #tracing: RequestTracing | null;
   readonly #sendRetry = (ctx: RequestContext): void => this.#retry(ctx);
 
-  constructor(settings: Readonly<Settings>, finisher: Finisher, retrier: Retrier) {
+  constructor(settings: Readonly<Settings>, finisher: Finisher, retrier: Retrier, tracing: RequestTracing | null) {
     this.#finisher = finisher;
+    this.#tracing = tracing;
     this.#retrier = retrier;
     this.#bufferBodyBytes = settings.bufferBodyBytes;
     this.#maxBodyBytes = settings.maxBodyBytes;
@@ -99,6 +103,7 @@ export class Forwarder implements ExchangeOwner {
   #send(ctx: RequestContext, exchange: UpstreamExchange, body: Buffer | Readable | null): void {
     const plan = ctx.plan!;
     if (plan.timed) ctx.triedAt = performance.now();
+    if (this.#tracing !== null) this.#tracing.forwarding(ctx);
     const policy = plan.retries;
     // A retry's try gets what is left of GATEWAY_UPSTREAM_TIMEOUT_MS (or less, perTryTimeoutMs).
     const tryMs = policy === null ? undefined : ctx.retries === 0 ? policy.firstTryTimeoutMs : policy.tryTimeoutMs(performance.now(), ctx.startedAt);

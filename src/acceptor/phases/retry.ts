@@ -6,6 +6,7 @@ import { RoutingReason } from '../../routing/routing-reason.js';
 import type { ClientListener } from '../uws-adapter.js';
 import type { Finisher } from './finish.js';
 import type { Selection } from './select.js';
+import type { RequestTracing } from '../../tracing/request-tracing.js';
 
 /**
  * Whether a failed try is tried again (issue 11), and the bookkeeping when it is. Safe only: an
@@ -20,9 +21,20 @@ export class Retrier {
   readonly #nodes: NodeTable;
   readonly #table: RetryTable;
   readonly #lane: number;
+  /** null when tracing is off. */
+  readonly #tracing: RequestTracing | null;
   readonly #random: () => number;
 
-  constructor(selection: Selection, finisher: Finisher, nodes: NodeTable, table: RetryTable, lane: number, random: () => number = Math.random) {
+  constructor(
+    selection: Selection,
+    finisher: Finisher,
+    nodes: NodeTable,
+    table: RetryTable,
+    lane: number,
+    tracing: RequestTracing | null,
+    random: () => number = Math.random,
+  ) {
+    this.#tracing = tracing;
     this.#selection = selection;
     this.#finisher = finisher;
     this.#nodes = nodes;
@@ -53,6 +65,7 @@ export class Retrier {
       return -1;
     }
     countRetry(this.#table, plan.cluster, reason);
+    if (this.#tracing !== null) this.#tracing.retrying(ctx);
     // The failed try counts against its node now (and lets it go): the request's ending will be another node's.
     this.#finisher.recordFailedTry(ctx);
     ctx.retries++;

@@ -106,7 +106,7 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
   });
 
   it('starts a new trace for a request without a traceparent, or with an invalid one (its tracestate then dropped)', async () => {
-    for (const headers of [{}, { traceparent: '00-not-a-trace-01', tracestate: 'vendor=abc' }]) {
+    for (const headers of [{}, { traceparent: '00-not-a-trace-01', tracestate: 'vendor=abc' }] as Record<string, string>[]) {
       const seen = await seenThrough(on, '/fresh', headers);
       const [, traceId, spanId, flags] = TRACEPARENT.exec(seen.traceparent!)!;
       expect(flags).toBe('01');

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scratchDir } from './scratch.js';
 
 /** The built entry point: integration tests run the real binary, as a user does. */
 export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -19,7 +19,7 @@ export interface GatewayProcess {
 }
 
 export function writeConfig(config: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'ringgate-test-')), 'config.json');
+  const path = join(scratchDir('ringgate-test-'), 'config.json');
   writeFileSync(path, JSON.stringify(config));
   return path;
 }

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scratchDir } from './scratch.js';
 
 /** A PEM certificate with its key, as files and as text. */
 export interface IssuedCert {
@@ -37,7 +37,7 @@ const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-n
  * a day, EC P-256 keys (fast to make), never trusted by anything but the test that made it.
  */
 export function makeTestCa(): TestCa {
-  const dir = mkdtempSync(join(tmpdir(), 'ringgate-ca-'));
+  const dir = scratchDir('ringgate-ca-');
   openssl(
     ['req', '-x509', ...EC_KEY, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=ringgate test CA',
       '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],

@@ -1,20 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway } from '../helpers/gateway-process.js';
 import { expectError, send } from '../helpers/http.js';
 import { startRedis, type RedisOptions } from '../helpers/redis-server.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 let backend: Backend;
 let pki: { ca: string; cert: string; key: string };
 
 /** A throwaway CA and a server certificate for 127.0.0.1 it signed (openssl). */
 function makePki(): { ca: string; cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'ringgate-redis-tls-'));
+  const dir = scratchDir('ringgate-redis-tls-');
   const at = (name: string): string => join(dir, name);
   const openssl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore' });
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=ringgate test CA', '-keyout', at('ca.key'), '-out', at('ca.pem'));

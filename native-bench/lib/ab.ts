@@ -57,13 +57,15 @@ function comparedWith(candidate: string, baselineShort: string | null): { name: 
   if (current !== undefined && baselineShort !== null) return { name: baselineName(Number(current)), label: baselineShort };
   const traced = /^ringgate-trace(\d+)-(\d+)t$/.exec(candidate);
   if (traced !== null) return { name: `ringgate-${traced[2]}t`, label: 'without tracing' };
+  const logged = /^ringgate-log-(\d+)t$/.exec(candidate)?.[1];
+  if (logged !== undefined) return { name: `ringgate-${logged}t`, label: 'without the access log' };
   const redis = /^ringgate-redis-(\d+)t$/.exec(candidate)?.[1];
   return redis === undefined ? null : { name: `ringgate-${redis}t`, label: 'rate limit counted locally' };
 }
 
 /**
- * Each ringgate-Nt against ringgate-base-Nt round by round, and each ringgate-redis-Nt and
- * ringgate-trace<P>-Nt against ringgate-Nt: the one compared with runs just before it in every
+ * Each ringgate-Nt against ringgate-base-Nt round by round, and each ringgate-redis-Nt,
+ * ringgate-trace<P>-Nt and ringgate-log-Nt against ringgate-Nt: the one compared with runs just before it in every
  * round (candidates.ts orders them so), so a round's ratio carries little of the machine's drift.
  */
 export function abTables(rows: readonly Rounds[], baselineShort: string | null): string {

@@ -87,7 +87,11 @@ export function writeRinggateConfig(path: string, upstreamPorts: readonly number
   return path;
 }
 
-/** The environment ringgate runs with in the bench and under the profiler: one port, quiet logs. */
+/**
+ * The environment ringgate runs with in the bench and under the profiler: one port, quiet logs, no
+ * access log (it is on by default; BENCH_RINGGATE_ACCESS_LOG measures it apart, and builds older
+ * than it ignore the variable).
+ */
 export function ringgateEnv(configPath: string, port: number, extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
   return {
     ...process.env,
@@ -96,6 +100,7 @@ export function ringgateEnv(configPath: string, port: number, extra: Readonly<Re
     GATEWAY_HOST: '127.0.0.1',
     GATEWAY_ADMIN_PORT: '0',
     GATEWAY_LOG_LEVEL: 'warn',
+    GATEWAY_ACCESS_LOG: 'off',
     ...extra,
   };
 }
@@ -112,11 +117,13 @@ interface RinggateFeatures {
   readonly redis?: boolean;
   /** Spans to the run's OTLP sink, this percentage of requests sampled; null: no tracing. */
   readonly tracePercent?: number | null;
+  /** The access log on (its default): a line per request into the bench's pipe. */
+  readonly accessLog?: boolean;
 }
 
 /** ringgate's dist/main.js from the build in `root`, one cluster whose nodes are the upstream's ports. */
 function ringgate(name: string, root: string, threads: number, features: RinggateFeatures = {}): Candidate {
-  const { nodeState = false, maxInFlight = 0, rateLimit = 0, redis = false, tracePercent = null } = features;
+  const { nodeState = false, maxInFlight = 0, rateLimit = 0, redis = false, tracePercent = null, accessLog = false } = features;
   return {
     name,
     needsRedis: redis,
@@ -130,7 +137,8 @@ function ringgate(name: string, root: string, threads: number, features: Ringgat
         tracePercent === null
           ? {}
           : { OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl!, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(tracePercent / 100) };
-      const env = ringgateEnv(configPath, port, { GATEWAY_THREADS: String(threads), ...(nodeState ? NODE_STATE_ENV : {}), ...redisEnv, ...traceEnv });
+      const logEnv: Record<string, string> = accessLog ? { GATEWAY_ACCESS_LOG: 'on' } : {};
+      const env = ringgateEnv(configPath, port, { GATEWAY_THREADS: String(threads), ...(nodeState ? NODE_STATE_ENV : {}), ...redisEnv, ...traceEnv, ...logEnv });
       const started = startGroup(name, process.execPath, [join(root, 'dist/main.js')], cpus, env);
       await waitForHttp(`http://127.0.0.1:${port}/`, started, READY_HEADERS);
       return started;
@@ -144,15 +152,17 @@ function ringgate(name: string, root: string, threads: number, features: Ringgat
  * turns on health checks and a zone, `maxInFlight` (when above 0) saturation, for this checkout's
  * build only; `redisRateLimit` adds ringgate-redis-Nt, this build with its rate limit in Redis;
  * `tracing` adds ringgate-trace1-Nt and ringgate-trace100-Nt, this build exporting spans of 1% and
- * of every request, in that order right after ringgate-Nt in every round.
+ * of every request, in that order right after ringgate-Nt in every round; `accessLog` adds
+ * ringgate-log-Nt, this build with its access log on, next.
  */
-export function allCandidates(baselineRoot: string | null, nodeState: boolean, maxInFlight = 0, rateLimit = 0, redisRateLimit = false, tracing = false): Candidate[] {
+export function allCandidates(baselineRoot: string | null, nodeState: boolean, maxInFlight = 0, rateLimit = 0, redisRateLimit = false, tracing = false, accessLog = false): Candidate[] {
   const ringgates = [1, 2].flatMap((threads) => {
     const features = { nodeState, maxInFlight, rateLimit };
     const current = ringgate(`ringgate-${threads}t`, ROOT, threads, features);
     const withRedis = redisRateLimit ? [ringgate(`ringgate-redis-${threads}t`, ROOT, threads, { ...features, redis: true })] : [];
     const traced = tracing ? TRACE_PERCENTS.map((percent) => ringgate(`ringgate-trace${percent}-${threads}t`, ROOT, threads, { ...features, tracePercent: percent })) : [];
-    return [...(baselineRoot === null ? [] : [ringgate(baselineName(threads), baselineRoot, threads)]), current, ...traced, ...withRedis];
+    const logged = accessLog ? [ringgate(`ringgate-log-${threads}t`, ROOT, threads, { ...features, accessLog: true })] : [];
+    return [...(baselineRoot === null ? [] : [ringgate(baselineName(threads), baselineRoot, threads)]), current, ...traced, ...logged, ...withRedis];
   });
   return [direct, nginx, haproxy, fastify, uwsUndiciMinimal, ...ringgates];
 }

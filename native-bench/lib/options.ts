@@ -38,6 +38,8 @@ export interface BenchOptions {
   readonly redisRateLimit: boolean;
   /** Adds ringgate-trace1-* and ringgate-trace100-* candidates: spans of 1% and of all requests to an OTLP sink (BENCH_RINGGATE_TRACING=1). */
   readonly tracing: boolean;
+  /** Adds ringgate-log-* candidates: the access log on, a line per request (BENCH_RINGGATE_ACCESS_LOG=1). */
+  readonly accessLog: boolean;
 }
 
 /** An integer knob: unset or empty is `fallback`; anything else must be an integer ≥ `min`. */
@@ -72,6 +74,7 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     rateLimit: intFromEnv(env, 'BENCH_RINGGATE_RATE_LIMIT', 0, 0),
     redisRateLimit: env.BENCH_RINGGATE_REDIS === '1',
     tracing: env.BENCH_RINGGATE_TRACING === '1',
+    accessLog: env.BENCH_RINGGATE_ACCESS_LOG === '1',
     baseline: env.BENCH_RINGGATE_BASELINE || null,
   };
 }

@@ -9,6 +9,12 @@ import type { RequestObserver } from './request-observer.js';
  * atomic, so lines from several acceptor threads sharing stdout never interleave mid-line.
  */
 const ATOMIC_WRITE_BYTES = 4096;
+/**
+ * Lines wait until this many bytes are queued, or FLUSH_MS passed: one write per dozen lines, not
+ * per line (each write is a round trip through libuv's thread pool).
+ */
+const BATCH_BYTES = ATOMIC_WRITE_BYTES - 512;
+const FLUSH_MS = 200;
 /** Lines queued behind a stdout that stopped taking them: beyond this they are dropped, not kept in memory. */
 const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
@@ -49,8 +55,16 @@ export class AccessLog implements RequestObserver {
     this.#errorsOnly = settings.accessLog === 'errors';
     this.#sample = settings.accessLogSample;
     this.#random = random;
-    this.#destination = pino.destination({ dest: 1, sync: false, maxWrite: ATOMIC_WRITE_BYTES, maxLength: MAX_QUEUED_BYTES });
-    this.#log = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime }, this.#destination);
+    this.#destination = pino.destination({
+      dest: 1,
+      sync: false,
+      minLength: BATCH_BYTES,
+      periodicFlush: FLUSH_MS,
+      maxWrite: ATOMIC_WRITE_BYTES,
+      maxLength: MAX_QUEUED_BYTES,
+    });
+    // Epoch milliseconds, as the gateway's other logs: an ISO date would cost 2 µs more per line.
+    this.#log = pino({ base: null }, this.#destination);
   }
 
   ended(ctx: RequestContext, totalMs: number): void {

@@ -13,7 +13,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 
 interface AccessLine {
   msg: string;
-  time: string;
+  time: number;
   requestId: string;
   tenant?: string;
   method: string;
@@ -129,7 +129,7 @@ describe('access log (GATEWAY_ACCESS_LOG)', () => {
     expect(line.bytesIn).toBeGreaterThan('hello'.length);
     expect(line.upstreamMs).toBeGreaterThanOrEqual(0);
     expect(line.totalMs).toBeGreaterThanOrEqual(line.upstreamMs!);
-    expect(Number.isNaN(Date.parse(line.time))).toBe(false);
+    expect(Math.abs(line.time - Date.now())).toBeLessThan(60_000);
   });
 
   it('logs the gateway\'s errors with their code, and a node\'s 5xx', async () => {

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { addressRangeSchema, headerNameSchema, pathSchema, portSchema, positiveMs } from './primitives.js';
-import { breakerSchema, healthCheckSchema, retriesSchema } from './resilience-schema.js';
+import { addressRangeSchema, headerNameSchema, portSchema, positiveMs } from './primitives.js';
+import { breakerSchema, healthCheckSchema } from './resilience-schema.js';
+import { routeSchema } from './route-schema.js';
 import { SHARED_STATE_ENV_VARS, sharedStateSettings } from './shared-state-schema.js';
 import { ACCESS_LOG_ENV_VARS, accessLogSettings } from './access-log-schema.js';
 import { UPSTREAM_NAME_ENV_VARS, upstreamNameSettings } from './upstream-names-schema.js';
@@ -92,62 +93,6 @@ export const settingsSchema = z.strictObject({
   ...accessLogSettings,
 });
 
-
-const hashOnSchema = z.union([
-  z.literal('tenant'),
-  z.literal('path'),
-  z.strictObject({ header: headerNameSchema }),
-]);
-
-const routeSchema = z
-  .strictObject({
-    exact: pathSchema.optional(),
-    prefix: pathSchema.optional(),
-    cluster: z.string().min(1),
-    requireTenant: z.boolean().default(true),
-    hashOn: hashOnSchema.default('tenant'),
-    retries: retriesSchema.prefault({}),
-    /**
-     * Header compaction: only these request headers reach the node, besides Host, Content-Length,
-     * traceparent, tracestate and the ones the gateway sets. Unset: every end-to-end header.
-     */
-    forwardHeaders: z.array(headerNameSchema).max(256).optional(),
-    /**
-     * Identical GET and HEAD requests in flight on one thread share one call to the node. `vary`:
-     * the request headers that make two requests different (default: MULTIPLEX_VARY).
-     */
-    multiplex: z
-      .union([
-        z.boolean(),
-        z.strictObject({
-          vary: z.array(headerNameSchema).max(32).optional(),
-          /** A leader waits this long before calling, so more identical reads can join (0: never waits). */
-          holdMs: z.number().int().min(0).max(10_000).default(0),
-        }),
-      ])
-      .default(false),
-    /**
-     * At most `requests` per `windowMs` (sliding window), counted per tenant (default; a request
-     * without one by its address), for the whole route, per client address, or per header value.
-     */
-    rateLimit: z
-      .strictObject({
-        requests: z.number().int().min(1).max(1_000_000_000),
-        windowMs: z.number().int().min(100).max(86_400_000).default(1000),
-        by: z
-          .union([
-            z.enum(['tenant', 'route', 'address']),
-            z.strictObject({ header: headerNameSchema }),
-          ])
-          .default('tenant'),
-      })
-      .optional(),
-    /** Idempotency-Key on POST, PUT, PATCH and DELETE: `required` refuses a write without one. */
-    idempotency: z.enum(['required', 'optional']).optional(),
-  })
-  .refine((r) => (r.exact === undefined) !== (r.prefix === undefined), {
-    message: 'a route needs exactly one of "exact" or "prefix"',
-  });
 
 const originSchema = z.url({ protocol: /^https?$/ }).refine((raw) => {
   const u = new URL(raw);

@@ -77,7 +77,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     const keyer = await loadTenantKeyer();
     // Loaded only with tracing on: a gateway without it never loads the OpenTelemetry SDK.
     tracing = init.config.tracing === null ? null : (await import('../tracing/thread-tracing.js')).startThreadTracing(init.config.tracing, log);
-    const observer = observing(settings.accessLog === 'off' ? null : new AccessLog(settings), tracing);
+    const observer = observing(settings.accessLog === 'off' ? null : new AccessLog(settings, log), tracing);
     const finisher = new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex, observer);
     const thread: ThreadState = {
       // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.

@@ -51,7 +51,7 @@ export class AccessLog implements RequestObserver {
   readonly #sample: number;
   readonly #random: () => number;
 
-  constructor(settings: Readonly<Pick<Settings, 'accessLog' | 'accessLogSample'>>, random: () => number = Math.random) {
+  constructor(settings: Readonly<Pick<Settings, 'accessLog' | 'accessLogSample'>>, log: Logger, random: () => number = Math.random) {
     this.#errorsOnly = settings.accessLog === 'errors';
     this.#sample = settings.accessLogSample;
     this.#random = random;
@@ -63,6 +63,7 @@ export class AccessLog implements RequestObserver {
       maxWrite: ATOMIC_WRITE_BYTES,
       maxLength: MAX_QUEUED_BYTES,
     });
+    this.#destination.on('drop', dropWarning(log));
     // Epoch milliseconds, as the gateway's other logs: an ISO date would cost 2 µs more per line.
     this.#log = pino({ base: null }, this.#destination);
   }
@@ -73,11 +74,12 @@ export class AccessLog implements RequestObserver {
     const plan = ctx.plan;
     const line: AccessLine = {
       requestId: ctx.requestId,
-      tenant: ctx.tenant === '' ? undefined : ctx.tenant,
-      method: ctx.method,
-      path: ctx.path,
+      tenant: ctx.tenant === '' ? undefined : capped(ctx.tenant, MAX_TENANT_CHARS),
+      method: capped(ctx.method, MAX_METHOD_CHARS),
+      path: capped(ctx.path, MAX_PATH_CHARS),
       status: ctx.status,
-      node: plan === null || ctx.member < 0 ? undefined : plan.nodeIds[ctx.member],
+      // ctx.node, not member: a retry let go untried (out of time) keeps its member but no node.
+      node: plan === null || ctx.node < 0 ? undefined : plan.nodeIds[ctx.member],
       bytesIn: ctx.headBytes + (ctx.contentLength > 0 ? ctx.contentLength : (ctx.body?.length ?? 0)),
       bytesOut: ctx.client.bytesWritten,
       upstreamMs: ctx.headAt === 0 ? undefined : round(ctx.headAt - ctx.triedAt),
@@ -90,9 +92,41 @@ export class AccessLog implements RequestObserver {
   }
 
   close(): void {
-    // The thread exits next: what is still queued goes out now.
-    this.#destination.flushSync();
+    // The thread exits next: what is still queued goes out now, if stdout takes it.
+    try {
+      this.#destination.flushSync();
+    } catch {
+      // A stdout that is gone or full at exit loses the last lines; the drain goes on.
+    }
   }
+}
+
+/**
+ * Client-given fields are cut to these lengths (a refused tenant id, a method, a path can be
+ * nearly a whole head long) so that every line stays under ATOMIC_WRITE_BYTES even if JSON had to
+ * escape each character as \u00XX (6 bytes): a longer line would be written alone, and could be
+ * torn by another thread's write. The request id and node id are short by their own rules.
+ */
+const MAX_PATH_CHARS = 512;
+const MAX_TENANT_CHARS = 64;
+const MAX_METHOD_CHARS = 16;
+
+function capped(value: string, max: number): string {
+  return value.length <= max ? value : `${value.slice(0, max)}…`;
+}
+
+/** Lines dropped behind a stuck stdout, said in the thread's log at most every 10 s with how many. */
+function dropWarning(log: Logger): () => void {
+  let dropped = 0;
+  let warnedAt = -Infinity;
+  return () => {
+    dropped++;
+    const now = performance.now();
+    if (now - warnedAt < 10_000) return;
+    log.warn({ dropped }, 'access log lines dropped: stdout does not take them as fast as they come');
+    warnedAt = now;
+    dropped = 0;
+  };
 }
 
 /** Milliseconds to the microsecond: what a log reader compares. */

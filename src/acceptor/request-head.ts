@@ -43,6 +43,7 @@ export function readRequestHead(
   let bytes = method.length + 1 + rawPath.length + (query ? query.length + 1 : 0) + REQUEST_LINE_OVERHEAD + 2;
   let hosts = 0;
   let tenants = 0;
+  let requestIds = 0;
   let framing = false;
   let connectionTokens: string | undefined;
   let forwardedBytes = bytes;
@@ -77,8 +78,8 @@ export function readRequestHead(
         connectionTokens = value;
         return;
       case 'x-request-id':
-        // Two of them name no one request: a new id is made (request-id.ts).
-        ctx.requestId = ctx.requestId === '' ? value : ' ';
+        requestIds++;
+        ctx.requestId = value;
         return;
       case 'idempotency-key':
         ctx.idempotencyKey = value;
@@ -102,6 +103,8 @@ export function readRequestHead(
       forwardedBytes += name.length + value.length + HEADER_LINE_OVERHEAD;
     }
   });
+  // Two of them name no one request: a new id is made (request-id.ts).
+  if (requestIds > 1) ctx.requestId = '';
   ctx.headBytes = bytes;
   if (forwarded !== null) ctx.forwardedHeadBytes = forwardedBytes;
 

@@ -124,7 +124,8 @@ export class UpstreamPools {
     this.#retiring.add(pool);
     setTimeout(() => {
       this.#retiring.delete(pool);
-      void pool.close();
+      // Destroyed already when the thread closed its pools meanwhile: nothing left to close.
+      pool.close().catch(() => {});
     }, this.#settings.upstreamTimeoutMs).unref();
   }
 }

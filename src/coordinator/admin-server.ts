@@ -64,6 +64,23 @@ export interface WriteAccess {
   readonly loopback: boolean;
 }
 
+/** Host values naming a loopback admin server itself: 127.x.y.z, localhost or [::1], with a port or not. */
+const LOOPBACK_HOST = /^(?:127(?:\.\d{1,3}){3}|localhost|\[::1\])(?::\d{1,5})?$/;
+
+/**
+ * Without a token, loopback trusts whoever reaches it, and a web page open in the operator's
+ * browser reaches it too (the dashboard invites that browser there). Such a page is told apart: a
+ * DNS-rebinding page's requests name its own host, and a cross-site POST carries its Origin.
+ * Clients that are not browsers (curl, a control plane) send neither.
+ */
+function fromForeignPage(req: IncomingMessage, access: WriteAccess): boolean {
+  if (access.token !== undefined || !access.loopback) return false;
+  const host = req.headers.host ?? '';
+  if (!LOOPBACK_HOST.test(host)) return true;
+  const origin = req.headers.origin;
+  return origin !== undefined && origin !== `http://${host}`;
+}
+
 /** The largest admin request body read: a push for ~50,000 nodes. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -123,6 +140,7 @@ export async function startAdminServer(host: string, port: number, routes: Admin
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const asset = req.method === 'GET' ? assets.get(path) : undefined;
     if (asset !== undefined) return answerAsset(res, asset);
+    if (fromForeignPage(req, access)) return answerError(res, 'ERR_ADMIN_FORBIDDEN', 'an admin request from another site, or for another host name, needs GATEWAY_ADMIN_TOKEN');
     if (req.method === 'GET' && !access.loopback) {
       const refused = refusal(req, access);
       if (refused !== null) return answerError(res, refused);

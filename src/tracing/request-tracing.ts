@@ -15,6 +15,7 @@ import { ROUTING_REASON_NAMES, RoutingReason } from '../routing/routing-reason.j
 import { CLIENT_CLOSED_STATUS, type RequestContext } from '../acceptor/request-context.js';
 import type { RoutePlan } from '../acceptor/route-plans.js';
 import type { RequestObserver } from '../acceptor/request-observer.js';
+import type { AnsweredCode } from '../errors.js';
 
 /** The gateway's own attributes, beside the HTTP semantic conventions. */
 export const ATTR_TENANT_ID = 'tenant.id';
@@ -24,6 +25,9 @@ export const ATTR_NODE_PORT = 'gateway.node.port';
 export const ATTR_ROUTING_REASON = 'routing.decision.reason';
 /** The request's X-Request-Id (the access log's requestId): a log line and its span found from each other. */
 export const ATTR_REQUEST_ID = 'gateway.request_id';
+/** Codes of a head refused before its Host and tenant id were checked, or for them. */
+const REFUSED_HEAD: ReadonlySet<AnsweredCode> = new Set<AnsweredCode>(['ERR_BAD_FRAMING', 'ERR_HEADERS_TOO_LARGE', 'ERR_BAD_HOST', 'ERR_INVALID_TENANT']);
+
 /** error.type of a request whose client left before its answer (logged as status 499, never sent). */
 export const CLIENT_CLOSED_ERROR = 'client_closed';
 
@@ -128,12 +132,16 @@ export class RequestTracing implements RequestObserver {
       [ATTR_URL_SCHEME]: 'http',
       [ATTR_HTTP_ROUTE]: this.#routeOf(plan),
     };
-    const colon = portColon(ctx.host);
-    const address = colon < 0 ? ctx.host : ctx.host.slice(0, colon);
-    // An IPv6 address without the brackets the Host header needs.
-    attributes[ATTR_SERVER_ADDRESS] = address[0] === '[' ? address.slice(1, -1) : address;
-    if (colon >= 0) attributes[ATTR_SERVER_PORT] = Number(ctx.host.slice(colon + 1));
-    if (ctx.tenant !== '') attributes[ATTR_TENANT_ID] = ctx.tenant;
+    // A head the gateway refused holds the client's raw Host and tenant id: not attributes.
+    const headChecked = errorCode === undefined || !REFUSED_HEAD.has(errorCode);
+    if (headChecked) {
+      const colon = portColon(ctx.host);
+      const address = colon < 0 ? ctx.host : ctx.host.slice(0, colon);
+      // An IPv6 address without the brackets the Host header needs.
+      attributes[ATTR_SERVER_ADDRESS] = address[0] === '[' ? address.slice(1, -1) : address;
+      if (colon >= 0) attributes[ATTR_SERVER_PORT] = Number(ctx.host.slice(colon + 1));
+    }
+    if (ctx.tenant !== '' && headChecked) attributes[ATTR_TENANT_ID] = ctx.tenant;
     if (ctx.requestId !== '') attributes[ATTR_REQUEST_ID] = ctx.requestId;
     if (ctx.routing !== RoutingReason.None) attributes[ATTR_ROUTING_REASON] = ROUTING_REASON_NAMES[ctx.routing];
     if (ctx.node >= 0) {

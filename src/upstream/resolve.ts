@@ -44,14 +44,18 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
 
 /**
  * A net/tls `lookup` that answers `addresses` without asking anyone: a pool pinned to the
- * addresses its name had when it was made. With `all` (Node's happy eyeballs) it gets them all.
+ * addresses its name had when it was made. Each call starts one address further on, as a
+ * round-robin resolver would: Node connects to the first it gets (with `all`, happy eyeballs tries
+ * them in order), so a name with several addresses spreads its connections over all of them.
  */
 export function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
   const all = addresses.map(({ address, family }) => ({ address, family }));
-  const first = all[0]!;
+  let next = 0;
   return ((_hostname: string, options: { all?: boolean }, callback: LookupCallback) => {
-    if (options.all === true) callback(null, all);
-    else callback(null, first.address, first.family);
+    const start = next;
+    next = (next + 1) % all.length;
+    if (options.all === true) callback(null, [...all.slice(start), ...all.slice(0, start)]);
+    else callback(null, all[start]!.address, all[start]!.family);
   }) as LookupFunction;
 }
 

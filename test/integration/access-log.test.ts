@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, pooled, send } from '../helpers/http.js';
+import { rawExchange } from '../helpers/raw-http.js';
 
 let backend: Backend;
 let gateway: GatewayProcess;
@@ -10,6 +11,13 @@ let sampledOut: GatewayProcess;
 let silent: GatewayProcess;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UUID_LINE = /\r\nx-request-id: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\r\n/i;
+
+/** The answer's head to a request carrying these X-Request-Id lines (node:http would fold repeats into one). */
+async function rawIds(port: number, ids: string[]): Promise<string> {
+  const head = `GET /dup HTTP/1.1\r\nhost: 127.0.0.1\r\nx-tenant-id: t1\r\n${ids.map((id) => `x-request-id: ${id}\r\n`).join('')}connection: close\r\n\r\n`;
+  return `${(await rawExchange(port, head, 5000)).text.split('\r\n\r\n', 1)[0]!}\r\n`;
+}
 
 interface AccessLine {
   msg: string;
@@ -152,6 +160,22 @@ describe('access log (GATEWAY_ACCESS_LOG)', () => {
     await pooled(16, Array.from({ length: 600 }, (_, i) => () => send(gateway.port, `/burst/${i}`, { tenant: `t${i % 7}` })));
     // Each line parsed as JSON (accessLines would throw on a torn one), and none lost.
     await expect.poll(() => accessLines(gateway).length - before, { timeout: 10_000 }).toBe(600);
+  });
+
+  it('cuts client-given fields so that no line is longer than a pipe writes at once, from either thread', async () => {
+    const long = `/${'p'.repeat(8000)}`;
+    const before = accessLines(gateway).length;
+    await pooled(8, Array.from({ length: 200 }, (_, i) => () => send(gateway.port, `${long}${i}`, { tenant: 'x'.repeat(200) })));
+    await expect.poll(() => accessLines(gateway).length - before, { timeout: 10_000 }).toBe(200);
+    for (const line of accessLines(gateway).slice(before)) {
+      expect(JSON.stringify(line).length).toBeLessThan(4096);
+      expect(line.path).toMatch(/^\/p{511}…$/);
+    }
+  });
+
+  it('makes a new id for a request with two X-Request-Id headers, even when the first is empty', async () => {
+    const reply = await rawIds(gateway.port, ['', 'second-id']);
+    expect(reply).toMatch(UUID_LINE);
   });
 
   it('with `errors` (or a sample of 0), logs errors only; with `off`, nothing', async () => {

@@ -153,3 +153,22 @@ describe('the admin server beyond loopback', () => {
     expect((await call(gateway.adminPort, '/metrics')).status).toBe(200);
   });
 });
+
+describe('the admin server on loopback without a token', () => {
+  it('refuses a web page: one whose name was rebound to loopback, and a cross-site POST', async () => {
+    const open = await startGateway({ routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'n0', url: backends[0]!.url }] } } }, { GATEWAY_THREADS: '1' });
+    try {
+      const push = JSON.stringify({ timestamp: Date.now(), nodes: [{ id: 'n0', health: 0.5 }] });
+      const post = { method: 'POST', body: push, headers: { 'content-type': 'application/json' } };
+      // A rebinding page's requests name its own host.
+      expectError(await send(open.adminPort, '/v1/dashboard', { headers: { host: 'attacker.example' } }), 'ERR_ADMIN_FORBIDDEN');
+      // A page elsewhere posting to the admin port carries its Origin.
+      expectError(await send(open.adminPort, '/v1/nodes', { ...post, headers: { ...post.headers, origin: 'http://attacker.example' } }), 'ERR_ADMIN_FORBIDDEN');
+      // The operator's own tools: the dashboard's reads, curl's pushes.
+      expect((await send(open.adminPort, '/v1/dashboard', { headers: { host: `localhost:${open.adminPort}` } })).status).toBe(200);
+      expect((await send(open.adminPort, '/v1/nodes', post)).status).toBe(200);
+    } finally {
+      expect(await open.stop()).toBe(0);
+    }
+  });
+});

@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
+import { LogThrottle, type Logger } from '../log.js';
 import type { Settings } from '../config/schema.js';
 import { ROUTING_REASON_NAMES } from '../routing/routing-reason.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
@@ -117,15 +118,10 @@ function capped(value: string, max: number): string {
 
 /** Lines dropped behind a stuck stdout, said in the thread's log at most every 10 s with how many. */
 function dropWarning(log: Logger): () => void {
-  let dropped = 0;
-  let warnedAt = -Infinity;
+  const throttle = new LogThrottle(10_000);
   return () => {
-    dropped++;
-    const now = performance.now();
-    if (now - warnedAt < 10_000) return;
-    log.warn({ dropped }, 'access log lines dropped: stdout does not take them as fast as they come');
-    warnedAt = now;
-    dropped = 0;
+    const dropped = throttle.count(performance.now());
+    if (dropped !== null) log.warn({ dropped }, 'access log lines dropped: stdout does not take them as fast as they come');
   };
 }
 

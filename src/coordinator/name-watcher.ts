@@ -1,14 +1,9 @@
-import type { Logger } from '../log.js';
+import { LogThrottle, type Logger } from '../log.js';
 import { addressKey, type NameTable, type ResolvedAddress } from '../upstream/node-names.js';
 import type { Resolve } from '../upstream/resolve.js';
 
 /** A name that keeps failing is logged once per this long at most, with its failures since. */
 const FAILURE_LOG_INTERVAL_MS = 60_000;
-
-interface Failing {
-  loggedAt: number;
-  unlogged: number;
-}
 
 /**
  * The coordinator's resolver of node host names (the seed's stale-DNS pitfall): every name is
@@ -27,7 +22,8 @@ export class NameWatcher {
   #hostnames = new Set<string>();
   /** Names with a resolution under way: a slow resolver never gets two at once for one name. */
   readonly #pending = new Set<string>();
-  readonly #failing = new Map<string, Failing>();
+  /** Names failing to resolve, each logged on its own throttle. */
+  readonly #failing = new Map<string, LogThrottle>();
   #timer: NodeJS.Timeout | null = null;
 
   constructor(resolve: Resolve, ttlMs: number, log: Logger, onChange: (names: NameTable) => void, clock: () => number = Date.now) {
@@ -100,15 +96,12 @@ export class NameWatcher {
   }
 
   #failed(name: string, err: Error): void {
-    const now = this.#clock();
-    const failing = this.#failing.get(name) ?? { loggedAt: -Infinity, unlogged: 0 };
-    this.#failing.set(name, failing);
-    failing.unlogged++;
-    if (now - failing.loggedAt < FAILURE_LOG_INTERVAL_MS) return;
+    const throttle = this.#failing.get(name) ?? new LogThrottle(FAILURE_LOG_INTERVAL_MS);
+    this.#failing.set(name, throttle);
+    const failures = throttle.count(this.#clock());
+    if (failures === null) return;
     const kept = this.#table[name]?.map((a) => a.address) ?? null;
-    this.#log.warn({ name, failures: failing.unlogged, err: err.message, kept }, 'node host name could not be resolved; its last good addresses stay');
-    failing.loggedAt = now;
-    failing.unlogged = 0;
+    this.#log.warn({ name, failures, err: err.message, kept }, 'node host name could not be resolved; its last good addresses stay');
   }
 
   #recovered(name: string): void {

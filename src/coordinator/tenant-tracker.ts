@@ -1,5 +1,5 @@
 import type { Settings } from '../config/schema.js';
-import type { Logger } from '../log.js';
+import { LogThrottle, type Logger } from '../log.js';
 import type { FleetExchange, WindowSums } from '../routing/fleet-load.js';
 import { INITIAL_SHARD_STATE, stepShardState, targetShardFactor, type ShardState } from '../routing/shard-factor.js';
 import { nextScore, type ScoreOptions } from '../routing/tenant-score.js';
@@ -84,9 +84,7 @@ export class TenantTracker {
   #windows = 0;
   readonly #rebalances = new RecentEvents<ShardEvent>();
   #evictions = 0;
-  #unloggedEvictions = 0;
-  /** So the first eviction logs, whatever the clock reads. */
-  #lastEvictionLog = -Infinity;
+  readonly #evictionLog = new LogThrottle(EVICTION_LOG_INTERVAL_MS);
   #timer: NodeJS.Timeout | null = null;
 
   constructor(table: TenantTable, settings: Readonly<Settings>, log: Logger, clock: () => number, fleet: FleetExchange | null = null) {
@@ -261,11 +259,9 @@ export class TenantTracker {
     const count = idle + overLimit;
     if (count === 0) return;
     this.#evictions += count;
-    this.#unloggedEvictions += count;
-    if (wallNow - this.#lastEvictionLog < EVICTION_LOG_INTERVAL_MS) return;
-    this.#log.info({ evicted: this.#unloggedEvictions, live: this.#tracked.size, maxTenants: this.#settings.maxTenants }, 'tenants evicted');
-    this.#unloggedEvictions = 0;
-    this.#lastEvictionLog = wallNow;
+    const evicted = this.#evictionLog.count(wallNow, count);
+    if (evicted === null) return;
+    this.#log.info({ evicted, live: this.#tracked.size, maxTenants: this.#settings.maxTenants }, 'tenants evicted');
   }
 
   /** The coarse clock acceptors stamp LAST_SEEN with: tenths of a second since start. */

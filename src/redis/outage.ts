@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import { LogThrottle, type Logger } from '../log.js';
 
 /** What a Redis call was for: the label of ringgate_redis_errors_total. */
 export type RedisUse = 'rate_limit' | 'idempotency' | 'tenant_load';
@@ -15,9 +15,8 @@ export class RedisOutage {
   readonly #log: Logger;
   readonly #count: (use: RedisUse, requests: number) => void;
   readonly #clock: () => number;
-  #failureLoggedAt = -Infinity;
-  #connectionLoggedAt = -Infinity;
-  #unlogged = 0;
+  readonly #failures = new LogThrottle(LOG_INTERVAL_MS);
+  readonly #connectionErrors = new LogThrottle(LOG_INTERVAL_MS);
 
   constructor(log: Logger, count: (use: RedisUse, requests: number) => void, clock: () => number = Date.now) {
     this.#log = log;
@@ -28,19 +27,14 @@ export class RedisOutage {
   /** A call for `requests` requests failed: each of them goes on without Redis. */
   failed(use: RedisUse, err: Error, requests = 1): void {
     this.#count(use, requests);
-    this.#unlogged += requests;
-    const now = this.#clock();
-    if (now - this.#failureLoggedAt < LOG_INTERVAL_MS) return;
-    this.#log.warn({ use, failures: this.#unlogged, err: err.message }, 'redis call failed; going on without it (fail open)');
-    this.#failureLoggedAt = now;
-    this.#unlogged = 0;
+    const failures = this.#failures.count(this.#clock(), requests);
+    if (failures === null) return;
+    this.#log.warn({ use, failures, err: err.message }, 'redis call failed; going on without it (fail open)');
   }
 
   /** The connection's own errors (refused, reset): logged as rarely, not counted (no call failed). */
   connectionError(err: Error): void {
-    const now = this.#clock();
-    if (now - this.#connectionLoggedAt < LOG_INTERVAL_MS) return;
+    if (this.#connectionErrors.count(this.#clock()) === null) return;
     this.#log.warn({ err: err.message }, 'redis connection error; reconnecting with backoff');
-    this.#connectionLoggedAt = now;
   }
 }

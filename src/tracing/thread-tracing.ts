@@ -14,7 +14,7 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { version } from '../cli.js';
 import type { TracingSettings } from '../config/tracing-schema.js';
-import type { Logger } from '../log.js';
+import { LogThrottle, type Logger } from '../log.js';
 import { RequestTracing } from './request-tracing.js';
 
 /**
@@ -85,16 +85,10 @@ export function samplerOf({ sampler, ratio }: Pick<TracingSettings, 'sampler' | 
 
 /** The SDK's complaints as log lines, one per DIAG_EVERY_MS, each saying how many were left out before it. */
 function throttled(log: Logger): (level: 'error' | 'warn', fields: Record<string, unknown>, message: string) => void {
-  let lastAt = -Infinity;
-  let suppressed = 0;
+  const throttle = new LogThrottle(DIAG_EVERY_MS);
   return (level, fields, message) => {
-    const now = performance.now();
-    if (now - lastAt < DIAG_EVERY_MS) {
-      suppressed++;
-      return;
-    }
-    log[level]({ ...fields, suppressed }, `opentelemetry: ${message}`);
-    lastAt = now;
-    suppressed = 0;
+    const complaints = throttle.count(performance.now());
+    // `suppressed`: those left out before this one.
+    if (complaints !== null) log[level]({ ...fields, suppressed: complaints - 1 }, `opentelemetry: ${message}`);
   };
 }

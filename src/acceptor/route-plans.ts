@@ -15,6 +15,7 @@ import { ClusterLoads, ClusterNodeStates, type NodeTable } from '../shm/node-tab
 import type { SharedRing } from '../shm/ring-buffer.js';
 import { ClusterSelector } from './cluster-selector.js';
 import { RawHeaderNames } from './raw-header-names.js';
+import { unbracketed } from '../upstream/node-names.js';
 import type { RequestRecorder } from '../metrics/request-recorder.js';
 import type { ZoneCrossings } from '../metrics/zone-crossings.js';
 
@@ -135,5 +136,5 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
 function peerOf(origin: string): NodePeer {
   const url = new URL(origin);
   const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  return { address: url.hostname.replace(/^\[(.*)\]$/, '$1'), port };
+  return { address: unbracketed(url.hostname), port };
 }

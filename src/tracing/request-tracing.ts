@@ -16,6 +16,7 @@ import { CLIENT_CLOSED_STATUS, type RequestContext } from '../acceptor/request-c
 import type { RoutePlan } from '../acceptor/route-plans.js';
 import type { RequestObserver } from '../acceptor/request-observer.js';
 import type { AnsweredCode } from '../errors.js';
+import { unbracketed } from '../upstream/node-names.js';
 
 /** The gateway's own attributes, beside the HTTP semantic conventions. */
 export const ATTR_TENANT_ID = 'tenant.id';
@@ -138,7 +139,7 @@ export class RequestTracing implements RequestObserver {
       const colon = portColon(ctx.host);
       const address = colon < 0 ? ctx.host : ctx.host.slice(0, colon);
       // An IPv6 address without the brackets the Host header needs.
-      attributes[ATTR_SERVER_ADDRESS] = address[0] === '[' ? address.slice(1, -1) : address;
+      attributes[ATTR_SERVER_ADDRESS] = unbracketed(address);
       if (colon >= 0) attributes[ATTR_SERVER_PORT] = Number(ctx.host.slice(colon + 1));
     }
     if (ctx.tenant !== '' && headChecked) attributes[ATTR_TENANT_ID] = ctx.tenant;

@@ -9,11 +9,16 @@ export interface ResolvedAddress {
 /** The last good addresses of every node host name, by name: what the threads connect to. */
 export type NameTable = Readonly<Record<string, readonly ResolvedAddress[]>>;
 
+/** A host as URLs and Host headers write it, without the brackets around an IPv6 address. */
+export function unbracketed(host: string): string {
+  return host[0] === '[' && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
 /** The host name of a node url; null for an IP literal, which is never resolved. */
 export function nodeHostname(url: string): string | null {
   const { hostname } = new URL(url);
   // URL keeps an IPv6 literal's brackets.
-  return isIP(hostname.replace(/^\[(.*)\]$/, '$1')) === 0 ? hostname : null;
+  return isIP(unbracketed(hostname)) === 0 ? hostname : null;
 }
 
 /** Every host name the nodes of `clusters` name (IP literals left out). */

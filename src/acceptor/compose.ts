@@ -75,7 +75,7 @@ export function composeRunner(config: GatewayConfig, rings: Readonly<Record<stri
     recorder: thread.recorder,
     crossings: thread.crossings,
     breakers: thread.breakers,
-    observed: thread.observer !== null,
+    accessLogged: settings.accessLog !== 'off',
   });
   const { finisher } = thread;
   const selection = new Selection(settings, thread.hash32, thread.tenants, thread.nodes, thread.lane);

@@ -55,7 +55,7 @@ export interface RoutePlan {
   readonly retryBudget: { readonly percent: number; readonly minRetries: number };
   /** The cluster's nodes have circuit breakers: their endings are counted for them. */
   readonly breakers: boolean;
-  /** Tries are timed (dispatch and answer head): for the breakers, or the access log and spans. */
+  /** Tries are timed (dispatch and answer head): for the breakers, or the access log. */
   readonly timed: boolean;
   /** The route's Idempotency-Key rule for writes; null: none. */
   readonly idempotency: 'required' | 'optional' | null;
@@ -76,12 +76,12 @@ export interface PlanContext {
   readonly recorder: RequestRecorder;
   readonly crossings: ZoneCrossings;
   readonly breakers: BreakerTable;
-  /** Request endings are observed (access log, tracing): every try is timed. */
-  readonly observed: boolean;
+  /** The access log is on: every try is timed for its upstreamMs (spans need no try times). */
+  readonly accessLogged: boolean;
 }
 
 /** One plan per config route, in route order (a route's index is its plan's). */
-export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { pools, nodes, numbering, rings, recorder, crossings, breakers, observed }: PlanContext): RoutePlan[] {
+export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { pools, nodes, numbering, rings, recorder, crossings, breakers, accessLogged }: PlanContext): RoutePlan[] {
   const gatewayZone = config.settings.zone;
   const adaptive = config.settings.routingMode === 'adaptive';
   const selectors = new Map<string, ClusterSelector>();
@@ -127,7 +127,7 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
     retries: config.routes[i]!.retries.max === 0 ? null : new RetryPolicy(config.routes[i]!.retries, totalMs),
     retryBudget: config.clusters[route.cluster]!.retryBudget,
     breakers: config.clusters[route.cluster]!.breaker.enabled,
-    timed: observed || config.clusters[route.cluster]!.breaker.enabled,
+    timed: accessLogged || config.clusters[route.cluster]!.breaker.enabled,
     idempotency: config.routes[i]!.idempotency ?? null,
   }));
 }

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { ringgateEnv, writeRinggateConfig } from '../native-bench/lib/candidates.js';
+import { featureEnv, ringgateEnv, writeRinggateConfig } from '../native-bench/lib/candidates.js';
 import { intFromEnv } from '../native-bench/lib/options.js';
 import { freePort, startGroup, waitForHttp } from '../native-bench/lib/proc.js';
 import { checkScenario, SCENARIOS, wrkScript } from '../native-bench/lib/scenarios.js';
@@ -36,8 +36,10 @@ async function main(): Promise<void> {
   const port = await freePort();
   const upstream = await startUpstream(join(dir, 'upstream'), upstreamPorts, null);
   try {
-    const configPath = writeRinggateConfig(join(dir, 'ringgate.json'), upstreamPorts);
-    const env = ringgateEnv(configPath, port, { GATEWAY_INLINE_ACCEPTOR: '1' });
+    // Profiled as the bench measures it: every feature configured, none triggered.
+    const features = { everyFeature: true };
+    const configPath = writeRinggateConfig(join(dir, 'ringgate.json'), upstreamPorts, features);
+    const env = ringgateEnv(configPath, port, { GATEWAY_INLINE_ACCEPTOR: '1', ...featureEnv(features) });
     const args = [ZERO_X, '--quiet', '--output-dir', outputDir, '--output-html', html, '--', process.execPath, join(ROOT, 'dist/main.js')];
     const profiled = startGroup('ringgate under 0x', process.execPath, args, null, env);
     await waitForHttp(`http://127.0.0.1:${port}/_ringgate/healthz`, profiled);

@@ -153,7 +153,9 @@ async function main(): Promise<void> {
   // Read now: dist/ was built from the working tree just before this script started.
   const builds = baseline === null ? null : { current: describeCheckout(ROOT), baseline: baseline.revision, baselineShort: baseline.short };
   if (options.redisRateLimit && options.rateLimit === 0) throw new Error('BENCH_RINGGATE_REDIS=1 measures a rate limit in Redis: set BENCH_RINGGATE_RATE_LIMIT too');
-  const candidates = selected(allCandidates(baseline?.root ?? null, options.nodeState, options.maxInFlight, options.rateLimit, options.redisRateLimit, options.tracing, options.accessLog), options.candidates);
+  const features = { everyFeature: options.everyFeature, nodeState: options.nodeState, maxInFlight: options.maxInFlight, rateLimit: options.rateLimit };
+  const ringgates = { baselineRoot: baseline?.root ?? null, features, redisRateLimit: options.redisRateLimit, tracing: options.tracing, accessLog: options.accessLog };
+  const candidates = selected(allCandidates(ringgates), options.candidates);
   if (baseline !== null && !candidates.some((c) => isBaselineName(c.name))) {
     throw new Error('BENCH_RINGGATE_BASELINE is set but BENCH_CANDIDATES selects no ringgate-base-* candidate to run it');
   }
@@ -179,7 +181,7 @@ async function main(): Promise<void> {
       version('haproxy', ['-v']).split(' - ')[0]!,
       version('wrk', ['-v']).split(' [')[0]!,
     ].join(', '),
-    settings: `wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = proxy on CPU 0, upstream and load generator on CPU 1${options.nodeState ? '; ringgate-* with node state on (health checks every 1 s, GATEWAY_ZONE set)' : ''}${options.maxInFlight > 0 ? `; ringgate-* with maxInFlight ${options.maxInFlight}` : ''}${options.rateLimit > 0 ? `; ringgate-* with a rate limit of ${options.rateLimit}/s per tenant` : ''}${options.redisRateLimit ? ' (ringgate-redis-*: counted in Redis, redis-server pinned with the upstream)' : ''}${options.tracing ? '; ringgate-trace1-* / -trace100-*: spans of 1% / all requests over OTLP/HTTP to a sink pinned with the upstream' : ''}${options.accessLog ? '; ringgate-log-*: the access log on (every other ringgate runs with GATEWAY_ACCESS_LOG=off)' : ''}`,
+    settings: `wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = proxy on CPU 0, upstream and load generator on CPU 1${options.everyFeature ? '; ringgate-* with every feature configured and none triggered (node state, breakers, retries, cache header, multiplex, idempotency keys, maxInFlight, rate limit)' : ''}${options.nodeState ? '; ringgate-* with node state on (health checks every 1 s, GATEWAY_ZONE set)' : ''}${options.maxInFlight > 0 ? `; ringgate-* with maxInFlight ${options.maxInFlight}` : ''}${options.rateLimit > 0 ? `; ringgate-* with a rate limit of ${options.rateLimit}/s per tenant` : ''}${options.redisRateLimit ? ' (ringgate-redis-*: counted in Redis, redis-server pinned with the upstream)' : ''}${options.tracing ? '; ringgate-trace1-* / -trace100-*: spans of 1% / all requests over OTLP/HTTP to a sink pinned with the upstream' : ''}${options.accessLog ? '; ringgate-log-*: the access log on (every other ringgate runs with GATEWAY_ACCESS_LOG=off)' : ''}`,
     scenarios: new Map(SCENARIOS.map((s) => [s.name, s.description])),
     builds,
   };

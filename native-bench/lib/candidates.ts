@@ -75,16 +75,54 @@ const NODE_STATE_CLUSTER = { healthCheck: { path: '/', intervalMs: 1000, jitterM
 const NODE_STATE_ENV = { GATEWAY_ZONE: 'az-0' };
 
 /**
+ * What a ringgate config turns on beyond a plain cluster. `everyFeature` (the bench's default,
+ * BENCH_RINGGATE_FEATURES=all) is the gateway as a user runs it: node state, breakers and retries
+ * (on by default), cache locality, multiplexing, idempotency keys, a node in-flight limit and a
+ * rate limit, all configured on the benchmarked route and none triggered by the load: the limits
+ * are far above it, the load sends no Idempotency-Key, and no two reads in flight are identical
+ * (scenarios.ts gives each request of a cycle its own query).
+ */
+export interface ConfigFeatures {
+  readonly nodeState?: boolean;
+  readonly maxInFlight?: number;
+  readonly rateLimit?: number;
+  readonly everyFeature?: boolean;
+}
+
+/** Far above what one machine's load reaches: configured, never refusing. */
+const UNREACHED_MAX_IN_FLIGHT = 1024;
+const UNREACHED_RATE_LIMIT = 1_000_000_000;
+
+/**
  * A ringgate config routing everything to one cluster whose nodes are the upstream's ports; with
  * `nodeState`, active health checks run on it (node n0 is in the gateway's zone, az-0); with a
  * `maxInFlight`, saturation does (circuit breakers and retries are on by default).
  */
-export function writeRinggateConfig(path: string, upstreamPorts: readonly number[], nodeState = false, maxInFlight = 0, rateLimit = 0): string {
+export function writeRinggateConfig(path: string, upstreamPorts: readonly number[], features: ConfigFeatures = {}): string {
+  const every = features.everyFeature === true;
+  const nodeState = every || features.nodeState === true;
+  const maxInFlight = features.maxInFlight || (every ? UNREACHED_MAX_IN_FLIGHT : 0);
+  const rateLimit = features.rateLimit || (every ? UNREACHED_RATE_LIMIT : 0);
   const nodes = upstreamPorts.map((p, i) => ({ id: `n${i}`, url: `http://127.0.0.1:${p}`, az: `az-${i}` }));
-  const cluster = { nodes, ...(nodeState ? NODE_STATE_CLUSTER : {}), ...(maxInFlight > 0 ? { maxInFlight } : {}) };
-  const route = { prefix: '/', cluster: 'bench', ...(rateLimit > 0 ? { rateLimit: { requests: rateLimit, windowMs: 1000 } } : {}) };
+  const cluster = {
+    nodes,
+    ...(nodeState ? NODE_STATE_CLUSTER : {}),
+    ...(maxInFlight > 0 ? { maxInFlight } : {}),
+    ...(every ? { cacheHeader: { name: 'x-cache' } } : {}),
+  };
+  const route = {
+    prefix: '/',
+    cluster: 'bench',
+    ...(rateLimit > 0 ? { rateLimit: { requests: rateLimit, windowMs: 1000 } } : {}),
+    ...(every ? { multiplex: true, idempotency: 'optional' } : {}),
+  };
   writeFileSync(path, JSON.stringify({ routes: [route], clusters: { bench: cluster } }));
   return path;
+}
+
+/** The environment a config's features need besides the file (the zone of node state). */
+export function featureEnv(features: ConfigFeatures): Record<string, string> {
+  return features.everyFeature === true || features.nodeState === true ? NODE_STATE_ENV : {};
 }
 
 /**
@@ -108,11 +146,8 @@ export function ringgateEnv(configPath: string, port: number, extra: Readonly<Re
 /** Sampling percentages of the tracing candidates (BENCH_RINGGATE_TRACING=1): ringgate-trace<P>-<N>t. */
 export const TRACE_PERCENTS = [1, 100] as const;
 
-/** What this checkout's ringgate runs with beyond a plain cluster (the BENCH_RINGGATE_* knobs). */
-interface RinggateFeatures {
-  readonly nodeState?: boolean;
-  readonly maxInFlight?: number;
-  readonly rateLimit?: number;
+/** What a ringgate candidate runs with beyond a plain cluster (the BENCH_RINGGATE_* knobs). */
+interface RinggateFeatures extends ConfigFeatures {
   /** Its rate limit counts in Redis. */
   readonly redis?: boolean;
   /** Spans to the run's OTLP sink, this percentage of requests sampled; null: no tracing. */
@@ -123,13 +158,13 @@ interface RinggateFeatures {
 
 /** ringgate's dist/main.js from the build in `root`, one cluster whose nodes are the upstream's ports. */
 function ringgate(name: string, root: string, threads: number, features: RinggateFeatures = {}): Candidate {
-  const { nodeState = false, maxInFlight = 0, rateLimit = 0, redis = false, tracePercent = null, accessLog = false } = features;
+  const { redis = false, tracePercent = null, accessLog = false } = features;
   return {
     name,
     needsRedis: redis,
     needsOtlpSink: tracePercent !== null,
     async start({ dir, port, upstreamPorts, cpus, redisUrl, otlpUrl }) {
-      const configPath = writeRinggateConfig(join(dir, `${name}.json`), upstreamPorts, nodeState, maxInFlight, rateLimit);
+      const configPath = writeRinggateConfig(join(dir, `${name}.json`), upstreamPorts, features);
       const redisEnv: Record<string, string> = redis ? { GATEWAY_RATE_LIMIT_MODE: 'redis', GATEWAY_REDIS_URL: redisUrl! } : {};
       // The load sends no traceparent: every request is a new trace, sampled at the ratio. The
       // batch processor keeps its defaults (5 s, or at once on 512 spans), as a deployment would.
@@ -138,7 +173,7 @@ function ringgate(name: string, root: string, threads: number, features: Ringgat
           ? {}
           : { OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl!, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(tracePercent / 100) };
       const logEnv: Record<string, string> = accessLog ? { GATEWAY_ACCESS_LOG: 'on' } : {};
-      const env = ringgateEnv(configPath, port, { GATEWAY_THREADS: String(threads), ...(nodeState ? NODE_STATE_ENV : {}), ...redisEnv, ...traceEnv, ...logEnv });
+      const env = ringgateEnv(configPath, port, { GATEWAY_THREADS: String(threads), ...featureEnv(features), ...redisEnv, ...traceEnv, ...logEnv });
       const started = startGroup(name, process.execPath, [join(root, 'dist/main.js')], cpus, env);
       await waitForHttp(`http://127.0.0.1:${port}/`, started, READY_HEADERS);
       return started;
@@ -146,23 +181,35 @@ function ringgate(name: string, root: string, threads: number, features: Ringgat
   };
 }
 
+/** Which ringgate candidates a run has, and what they run with. */
+export interface RinggateSet {
+  /** The build ringgate-base-Nt runs, or null for none. */
+  readonly baselineRoot: string | null;
+  /** The config features of ringgate-Nt and of its baseline (both get the same config). */
+  readonly features: ConfigFeatures;
+  /** Adds ringgate-redis-Nt: its rate limit counted in Redis. */
+  readonly redisRateLimit: boolean;
+  /** Adds ringgate-trace1-Nt and ringgate-trace100-Nt. */
+  readonly tracing: boolean;
+  /** Adds ringgate-log-Nt. */
+  readonly accessLog: boolean;
+}
+
 /**
- * Every candidate. With a baseline build in `baselineRoot`, ringgate-base-Nt runs it with the same
- * environment right before ringgate-Nt, so each round measures the two back to back. `nodeState`
- * turns on health checks and a zone, `maxInFlight` (when above 0) saturation, for this checkout's
- * build only; `redisRateLimit` adds ringgate-redis-Nt, this build with its rate limit in Redis;
- * `tracing` adds ringgate-trace1-Nt and ringgate-trace100-Nt, this build exporting spans of 1% and
- * of every request, in that order right after ringgate-Nt in every round; `accessLog` adds
- * ringgate-log-Nt, this build with its access log on, next.
+ * Every candidate. With a baseline build, ringgate-base-Nt runs it with the same config and
+ * environment right before ringgate-Nt, so each round measures the two back to back (a baseline
+ * too old to parse the features needs BENCH_RINGGATE_FEATURES=none). Then, in this order:
+ * ringgate-trace1-Nt and ringgate-trace100-Nt exporting spans of 1% and of every request,
+ * ringgate-log-Nt with the access log on, ringgate-redis-Nt with its rate limit in Redis.
  */
-export function allCandidates(baselineRoot: string | null, nodeState: boolean, maxInFlight = 0, rateLimit = 0, redisRateLimit = false, tracing = false, accessLog = false): Candidate[] {
+export function allCandidates(set: RinggateSet): Candidate[] {
+  const { baselineRoot, features } = set;
   const ringgates = [1, 2].flatMap((threads) => {
-    const features = { nodeState, maxInFlight, rateLimit };
     const current = ringgate(`ringgate-${threads}t`, ROOT, threads, features);
-    const withRedis = redisRateLimit ? [ringgate(`ringgate-redis-${threads}t`, ROOT, threads, { ...features, redis: true })] : [];
-    const traced = tracing ? TRACE_PERCENTS.map((percent) => ringgate(`ringgate-trace${percent}-${threads}t`, ROOT, threads, { ...features, tracePercent: percent })) : [];
-    const logged = accessLog ? [ringgate(`ringgate-log-${threads}t`, ROOT, threads, { ...features, accessLog: true })] : [];
-    return [...(baselineRoot === null ? [] : [ringgate(baselineName(threads), baselineRoot, threads)]), current, ...traced, ...logged, ...withRedis];
+    const withRedis = set.redisRateLimit ? [ringgate(`ringgate-redis-${threads}t`, ROOT, threads, { ...features, redis: true })] : [];
+    const traced = set.tracing ? TRACE_PERCENTS.map((percent) => ringgate(`ringgate-trace${percent}-${threads}t`, ROOT, threads, { ...features, tracePercent: percent })) : [];
+    const logged = set.accessLog ? [ringgate(`ringgate-log-${threads}t`, ROOT, threads, { ...features, accessLog: true })] : [];
+    return [...(baselineRoot === null ? [] : [ringgate(baselineName(threads), baselineRoot, threads, features)]), current, ...traced, ...logged, ...withRedis];
   });
   return [direct, nginx, haproxy, fastify, uwsUndiciMinimal, ...ringgates];
 }

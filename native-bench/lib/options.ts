@@ -28,11 +28,16 @@ export interface BenchOptions {
   readonly micro: boolean;
   /** A git revision whose build runs as the ringgate-base-* candidates; null without them. */
   readonly baseline: string | null;
-  /** This checkout's ringgate runs with active health checks and a zone (BENCH_RINGGATE_NODE_STATE=1). */
+  /**
+   * ringgate runs with every feature configured and none triggered (BENCH_RINGGATE_FEATURES=all,
+   * the default; `none`: a plain cluster, for a baseline too old to parse them).
+   */
+  readonly everyFeature: boolean;
+  /** ringgate runs with active health checks and a zone (BENCH_RINGGATE_NODE_STATE=1). */
   readonly nodeState: boolean;
-  /** This checkout's ringgate cluster has this maxInFlight (BENCH_RINGGATE_MAX_IN_FLIGHT; 0: none). */
+  /** ringgate's cluster has this maxInFlight (BENCH_RINGGATE_MAX_IN_FLIGHT; 0: none). */
   readonly maxInFlight: number;
-  /** This checkout's ringgate route has a rate limit of this many requests per second (BENCH_RINGGATE_RATE_LIMIT; 0: none). */
+  /** ringgate's route has a rate limit of this many requests per second (BENCH_RINGGATE_RATE_LIMIT; 0: none). */
   readonly rateLimit: number;
   /** Adds ringgate-redis-* candidates: the same limit counted in Redis (BENCH_RINGGATE_REDIS=1; needs a rate limit). */
   readonly redisRateLimit: boolean;
@@ -56,6 +61,13 @@ function list(env: NodeJS.ProcessEnv, name: string): string[] | null {
   return raw === undefined || raw === '' ? null : raw.split(',').map((s) => s.trim());
 }
 
+function featuresFromEnv(env: NodeJS.ProcessEnv): boolean {
+  const raw = env.BENCH_RINGGATE_FEATURES;
+  if (raw === undefined || raw === '' || raw === 'all') return true;
+  if (raw === 'none') return false;
+  throw new Error(`BENCH_RINGGATE_FEATURES: expected all or none, got ${JSON.stringify(raw)}`);
+}
+
 /** The bench's knobs (README table in native-bench/README.md). */
 export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
   return {
@@ -69,6 +81,7 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     autocannon: env.BENCH_AUTOCANNON !== '0',
     paced: env.BENCH_PACED !== '0',
     micro: env.BENCH_MICRO !== '0',
+    everyFeature: featuresFromEnv(env),
     nodeState: env.BENCH_RINGGATE_NODE_STATE === '1',
     maxInFlight: intFromEnv(env, 'BENCH_RINGGATE_MAX_IN_FLIGHT', 0, 0),
     rateLimit: intFromEnv(env, 'BENCH_RINGGATE_RATE_LIMIT', 0, 0),

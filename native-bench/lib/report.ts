@@ -27,6 +27,9 @@ export interface Summary {
   readonly errors: number;
   readonly cpuUsPerRequest: number | null;
   readonly rssPeakMiB: number | null;
+  /** Peak RSS of the first and of the last round: memory that climbs round after round shows here. */
+  readonly rssFirstMiB: number | null;
+  readonly rssLastMiB: number | null;
 }
 
 export function summarize(row: Row): Summary {
@@ -40,8 +43,27 @@ export function summarize(row: Row): Summary {
     errors: row.rounds.reduce((sum, r) => sum + r.errors, 0),
     cpuUsPerRequest: cpu.length > 0 ? median(cpu) : null,
     rssPeakMiB: rss.length > 0 ? Math.max(...rss) : null,
+    rssFirstMiB: rss[0] ?? null,
+    rssLastMiB: rss.at(-1) ?? null,
   };
 }
+
+/**
+ * The median over rounds of a's CPU per request over b's in the same round: interleaved rounds
+ * put the two close in time, so each ratio carries little of the machine's drift.
+ */
+export function cpuRatioByRound(a: readonly Measured[], b: readonly Measured[] | undefined): number | null {
+  if (b === undefined) return null;
+  const ratios: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const [x, y] = [a[i]!.cpuUsPerRequest, b[i]!.cpuUsPerRequest];
+    if (x !== null && y !== null && y > 0) ratios.push(x / y);
+  }
+  return ratios.length > 0 ? median(ratios) : null;
+}
+
+/** The bare uWS + undici proxy: the floor of ringgate's architecture. */
+const FLOOR = 'uws-undici-minimal';
 
 const num = (v: number | null | undefined, digits = 0): string => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
 const ratio = (a: number, b: number | undefined): string => (b === undefined || !(b > 0) ? '–' : `${(a / b).toFixed(2)}×`);
@@ -50,16 +72,21 @@ function scenarioTable(rows: readonly Row[], baselineShort: string | null): stri
   const summaries = new Map(rows.map((row) => [row.candidate, summarize(row)]));
   const directRps = summaries.get('direct')?.rps;
   const nginxRps = summaries.get('nginx')?.rps;
+  const roundsOf = (name: string): readonly Measured[] | undefined => rows.find((row) => row.candidate === name)?.rounds;
+  const hasFloor = roundsOf(FLOOR) !== undefined;
   const lines = [
-    '| candidate | RPS (median) | spread | vs direct | vs nginx | p50 ms | p99 ms | errors | proxy CPU µs/req | peak RSS MiB |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| candidate | RPS (median) | spread | vs direct | vs nginx | p50 ms | p99 ms | errors | proxy CPU µs/req | CPU vs nginx${hasFloor ? ' | CPU vs floor' : ''} | peak RSS MiB, first → last round |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:${hasFloor ? '|---:' : ''}|---:|`,
   ];
   for (const row of rows) {
     const s = summaries.get(row.candidate)!;
     const label = baselineShort !== null && isBaselineName(row.candidate) ? `${row.candidate} (${baselineShort})` : row.candidate;
+    const times = (v: number | null): string => (v === null ? '–' : `${v.toFixed(2)}×`);
+    const vsNginx = times(cpuRatioByRound(row.rounds, roundsOf('nginx')));
+    const vsFloor = hasFloor ? ` ${times(cpuRatioByRound(row.rounds, roundsOf(FLOOR)))} |` : '';
     lines.push(
       `| ${label} | ${num(s.rps)} | ${num(s.spreadPercent, 1)}% | ${ratio(s.rps, directRps)} | ${ratio(s.rps, nginxRps)} | ` +
-        `${num(s.p50Ms, 2)} | ${num(s.p99Ms, 2)} | ${s.errors} | ${num(s.cpuUsPerRequest, 1)} | ${num(s.rssPeakMiB)} |`,
+        `${num(s.p50Ms, 2)} | ${num(s.p99Ms, 2)} | ${s.errors} | ${num(s.cpuUsPerRequest, 1)} | ${vsNginx} |${vsFloor} ${num(s.rssFirstMiB)} → ${num(s.rssLastMiB)} |`,
     );
   }
   return lines.join('\n');

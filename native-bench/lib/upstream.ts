@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startGroup, waitForHttp, type CpuList, type Started } from './proc.js';
 
-/** The fixed bodies every candidate relays: 1 KiB from `return 200`, 64 KiB from a static file. */
+/** The fixed bodies every candidate relays: 1 KiB from `return 200`, 64 KiB and 1 MiB from static files. */
 export const SMALL_BODY = 'x'.repeat(1024);
-export const LARGE_PATH = '/64k';
-export const LARGE_BODY_BYTES = 64 * 1024;
+export const STATIC_FILES: Readonly<Record<string, number>> = { '/64k': 64 * 1024, '/1m': 1024 * 1024 };
+/** Request bodies up to this size are taken by the upstream and every proxy (nginx's default is 1 MiB exactly). */
+const MAX_REQUEST_BODY = '4m';
 /** nginx's stub_status on the upstream: no load is sent there, so its request count is the load's. */
 const STATUS_PATH = '/_bench/nginx-status';
 
@@ -41,7 +42,8 @@ export function nginxHttpCommon(dir: string): string {
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   keepalive_requests 10000000;
-  keepalive_timeout 300s;`;
+  keepalive_timeout 300s;
+  client_max_body_size ${MAX_REQUEST_BODY};`;
 }
 
 export function startNginx(name: string, dir: string, conf: string, cpus: CpuList): Started {
@@ -53,19 +55,19 @@ export function startNginx(name: string, dir: string, conf: string, cpus: CpuLis
 
 /**
  * The one upstream all candidates share: nginx, 1 worker, keep-alive, `return 200` with a 1 KiB
- * body on every path (any method, so POSTs are read and answered too) and a 64 KiB static file.
+ * body on every path (any method, so POSTs are read and answered too) and the static files.
  * It listens on several ports so ringgate's cluster has several nodes, as in production.
  */
 export async function startUpstream(dir: string, ports: readonly number[], cpus: CpuList): Promise<Started> {
   const www = join(dir, 'www');
   mkdirSync(www, { recursive: true });
-  writeFileSync(join(www, LARGE_PATH.slice(1)), Buffer.alloc(LARGE_BODY_BYTES, 'y'));
+  for (const [path, bytes] of Object.entries(STATIC_FILES)) writeFileSync(join(www, path.slice(1)), Buffer.alloc(bytes, 'y'));
 
   const conf = `worker_processes 1;${nginxCommon(dir)}
 http {${nginxHttpCommon(dir)}
   server {
 ${ports.map((p) => `    listen 127.0.0.1:${p} backlog=4096;`).join('\n')}
-    location = ${LARGE_PATH} { root ${www}; default_type application/octet-stream; }
+${Object.keys(STATIC_FILES).map((path) => `    location = ${path} { root ${www}; default_type application/octet-stream; }`).join('\n')}
     location = ${STATUS_PATH} { stub_status; }
     location / { default_type text/plain; return 200 "${SMALL_BODY}"; }
   }

@@ -99,7 +99,10 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
       batches: new LocalBatches(
         recorder,
         finisher,
-        new SharedCalls(attachInflightTable(init.inflight), init.threadIndex, keyer, recorder, finisher, settings.upstreamTimeoutMs + 1000),
+        // One acceptor has no other thread to share a call with: its reads skip the shared table.
+        settings.threads > 1
+          ? new SharedCalls(attachInflightTable(init.inflight), init.threadIndex, keyer, recorder, finisher, settings.upstreamTimeoutMs + 1000)
+          : null,
       ),
       redisLimits: redis !== null && settings.rateLimitMode === 'redis' ? new SlidingWindowScript(redis) : null,
       redisOutage,

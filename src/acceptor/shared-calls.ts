@@ -35,31 +35,40 @@ export class SharedLead {
     readonly lead: Lead,
     /** The full request key, written before the answer: a waiter whose key only hashed alike reads no answer. */
     readonly key: string,
-    readonly capture: ResponseCapture,
   ) {}
+
+  /** The copy of the answer for the waiters, made once the head shows someone waits for it. */
+  #capture: ResponseCapture | null = null;
 
   /** Requests of other threads waiting on it now (0 once settled: the entry may be another call's). */
   get waiters(): number {
     return this.#settled ? 0 : waiters(this.calls.table, this.lead.entry);
   }
 
-  /** An answer without a body (HEAD, 204, 304) is not shared across threads: its framing is not in the arena. */
+  /**
+   * An answer without a body (HEAD, 204, 304) is not shared across threads: its framing is not in
+   * the arena. Nor is one no request of another thread waits for: as within a thread, joining
+   * ends with the head, so the entry goes now and the answer is never copied (the common case;
+   * a request that joins in between reads FALLBACK and calls on its own).
+   */
   head(status: number, headers: readonly Buffer[], share: boolean, noBody: boolean): void {
-    if (!share || noBody) return this.abandon();
-    this.capture.start(status, headers);
+    if (!share || noBody || this.waiters === 0) return this.abandon();
+    this.#capture = new ResponseCapture(this.calls.table.slotBytes);
+    this.#capture.start(status, headers);
   }
 
   chunk(chunk: Buffer): void {
-    if (this.#settled) return;
-    this.capture.add(chunk);
+    const capture = this.#capture;
+    if (this.#settled || capture === null) return;
+    capture.add(chunk);
     // Past the slot's size: the waiters need not wait for the end to call on their own.
-    if (this.capture.overflowed) this.abandon();
+    if (capture.overflowed) this.abandon();
   }
 
   end(): void {
     if (this.#settled) return;
     this.#settled = true;
-    const answer = this.capture.encode(true);
+    const answer = this.#capture?.encode(true) ?? null;
     finishCall(this.calls.table, this.lead, this.calls.reclaimAt(), answer === null ? null : withKey(this.key, answer));
   }
 
@@ -126,7 +135,7 @@ export class SharedCalls {
       return null;
     }
     if (found.role === 'lead') {
-      return new SharedLead(this, { entry: found.entry, keyLo, lane: this.lane, seq: found.seq }, key, new ResponseCapture(this.table.slotBytes));
+      return new SharedLead(this, { entry: found.entry, keyLo, lane: this.lane, seq: found.seq }, key);
     }
     this.recorder.recordMultiplexed(ctx.routeIndex);
     this.#wait(ctx, key, found.entry, found.seq, keyLo);

@@ -11,13 +11,21 @@ export const HOP_BY_HOP = [
   'proxy-authorization',
 ] as const;
 
+const ALWAYS_DROPPED: ReadonlySet<string> = new Set(HOP_BY_HOP);
+
 /**
  * Headers named in Connection are hop-by-hop too: removes them from a flat [name, value, …] list
  * of strings (requests) or raw Buffers (responses). Rare (most Connection values name no header),
- * so done after the copy rather than during it.
+ * so done after the copy rather than during it; a value naming only headers dropped anyway (a
+ * keep-alive node's `Connection: keep-alive`, on every answer) needs no pass over the list.
  */
 export function dropConnectionTokens(headers: (string | Buffer)[], connection: string): void {
-  const named = new Set(connection.split(',').map((t) => t.trim().toLowerCase()));
+  let named: Set<string> | null = null;
+  for (const token of connection.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name !== '' && !ALWAYS_DROPPED.has(name)) (named ??= new Set()).add(name);
+  }
+  if (named === null) return;
   for (let i = headers.length - 2; i >= 0; i -= 2) {
     if (named.has(headers[i]!.toString('latin1').toLowerCase())) headers.splice(i, 2);
   }

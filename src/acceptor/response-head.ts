@@ -8,6 +8,9 @@ import type { RequestContext } from './request-context.js';
  */
 const RESPONSE_DROPPED = new RawHeaderNames([...HOP_BY_HOP, 'content-length', 'date', 'x-request-id']);
 
+/** The Connection value of a keep-alive node's every answer: it names no header that is not dropped already. */
+const KEEP_ALIVE = new RawHeaderNames(['keep-alive']);
+
 /**
  * Copies a node's response head into `headers` (raw [name, value, …] Buffers) as the client gets
  * it: without hop-by-hop headers (and those Connection names), Content-Length, Date or X-Request-Id. Notes the
@@ -25,7 +28,7 @@ export function forwardResponseHead(ctx: RequestContext, rawHeaders: Buffer[], h
     const dropped = RESPONSE_DROPPED.find(name);
     if (dropped === null) headers.push(name, rawHeaders[i + 1]!);
     else if (dropped === 'content-length') totalSize = Number(rawHeaders[i + 1]!.toString('latin1'));
-    else if (dropped === 'connection') connection = rawHeaders[i + 1]!.toString('latin1');
+    else if (dropped === 'connection' && KEEP_ALIVE.find(rawHeaders[i + 1]!) === null) connection = rawHeaders[i + 1]!.toString('latin1');
   }
   if (connection !== undefined) dropConnectionTokens(headers, connection);
   return totalSize;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { topFrames } from '../../flamegraphs/top-frames.js';
 import { countsBetween, nodeRequestCounts, shareStdevPoints, sharesPercent } from '../../native-bench/lib/shares.js';
 import { median, spreadPercent } from '../../native-bench/lib/stats.js';
+import { parseTraceGc } from '../../native-bench/lib/trace-gc.js';
 import { parseWrk } from '../../native-bench/lib/wrk.js';
 
 /** wrk 4.1's report, as printed with --latency (Debian's build). */
@@ -73,5 +74,15 @@ describe('native-bench parsers', () => {
     // One tenant with half the requests on one of 4 nodes, the rest even: 62.5 / 12.5 × 3.
     expect(shareStdevPoints([625, 125, 125, 125])).toBeCloseTo(21.65, 2);
     expect(shareStdevPoints([1, 1, 1, 1])).toBe(0);
+  });
+
+  it('sums the collections of every isolate in --trace-gc output, ignoring other lines', () => {
+    const text = [
+      'ringgate listening on port 8080',
+      '[8214:0x2bbc0e70]       23 ms: Scavenge 12.8 (14.0) -> 4.8 (15.0) MB, 1.25 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure; ',
+      '[8214:0x7f3b48000f00]  44 ms: Scavenge 6.0 (8.0) -> 2.0 (8.0) MB, pooled: 0.0 MB, 0.75 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure; ',
+      '[8214:0x2bbc0e70]      490 ms: Mark-Compact (reduce) 9.5 (15.4) -> 6.5 (15.4) MB, 4.00 / 0.00 ms  (average mu = 0.9, current mu = 0.9) external memory pressure; GC in old space requested',
+    ].join('\n');
+    expect(parseTraceGc(text)).toEqual({ scavenges: 2, markCompacts: 1, freedBytes: 15 * 2 ** 20, pauseMs: 6 });
   });
 });

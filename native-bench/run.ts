@@ -3,15 +3,15 @@
  * proxy against one nginx upstream, in interleaved rounds, pinned and unpinned. `npm run bench`;
  * knobs in README.md.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus as osCpus, release } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runAutocannon } from './lib/autocannon.js';
 import { isBaselineName } from './lib/ab.js';
 import { checkOutBaseline, describeCheckout, resolveBaseline } from './lib/baseline.js';
 import { allCandidates, type Candidate } from './lib/candidates.js';
+import { coreVersions, describeMachine, toolVersion } from './lib/machine.js';
 import { measure } from './lib/measure.js';
 import { benchOptions, LAYOUTS, type BenchOptions, type Layout } from './lib/options.js';
 import { freePort, type Started } from './lib/proc.js';
@@ -137,12 +137,6 @@ async function runScenario(
   }
 }
 
-/** First line a tool prints about its version (nginx and wrk print it on stderr or exit non-zero). */
-function version(command: string, args: string[]): string {
-  const { stdout, stderr } = spawnSync(command, args, { encoding: 'utf8' });
-  return `${stdout}${stderr}`.trim().split('\n')[0]!.trim();
-}
-
 async function main(): Promise<void> {
   const options = benchOptions(process.env);
   // Names and the revision are checked before the tools' install and the baseline's build.
@@ -171,16 +165,11 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const date = new Date().toISOString();
-  const cpuModel = osCpus()[0]?.model ?? 'unknown CPU';
+  const [node, nginx, wrk] = coreVersions();
   const info = {
     date: date.slice(0, 10),
-    machine: `${osCpus().length} × ${cpuModel}, Linux ${release()}, ${Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]) / 2 ** 20)} GiB`,
-    versions: [
-      `node ${process.version}`,
-      version('nginx', ['-v']).replace('nginx version: ', ''),
-      version('haproxy', ['-v']).split(' - ')[0]!,
-      version('wrk', ['-v']).split(' [')[0]!,
-    ].join(', '),
+    machine: describeMachine(),
+    versions: [node, nginx, toolVersion('haproxy', ['-v']).split(' - ')[0]!, wrk].join(', '),
     settings: `wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = proxy on CPU 0, upstream and load generator on CPU 1${options.everyFeature ? '; ringgate-* with every feature configured and none triggered (node state, breakers, retries, cache header, multiplex, idempotency keys, maxInFlight, rate limit)' : ''}${options.nodeState ? '; ringgate-* with node state on (health checks every 1 s, GATEWAY_ZONE set)' : ''}${options.maxInFlight > 0 ? `; ringgate-* with maxInFlight ${options.maxInFlight}` : ''}${options.rateLimit > 0 ? `; ringgate-* with a rate limit of ${options.rateLimit}/s per tenant` : ''}${options.redisRateLimit ? ' (ringgate-redis-*: counted in Redis, redis-server pinned with the upstream)' : ''}${options.tracing ? '; ringgate-trace1-* / -trace100-*: spans of 1% / all requests over OTLP/HTTP to a sink pinned with the upstream' : ''}${options.accessLog ? '; ringgate-log-*: the access log on (every other ringgate runs with GATEWAY_ACCESS_LOG=off)' : ''}`,
     scenarios: new Map(SCENARIOS.map((s) => [s.name, s.description])),
     builds,

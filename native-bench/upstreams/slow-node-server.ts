@@ -1,7 +1,8 @@
 /**
  * The degraded node of `npm run bench:slow-node`: a plain node:http server that holds every
  * request `delayMs` before answering, then fails `failPercent` of them at random (a 503, or a TCP
- * reset with failure `reset`) and answers the rest 200 with the nginx upstream's 1 KiB body. A node
+ * reset with failure `reset`) and answers the rest 200 with the nginx upstream's body (1 KiB, or its
+ * static file's bytes on /64k and /1m, so a node of a mixed load answers every shape alike). A node
  * whose own dependency has gone slow and that sheds part of its load looks like this. Node rather
  * than nginx because stock nginx cannot delay an answer (no echo_sleep in Debian's nginx-light).
  *
@@ -16,7 +17,9 @@ import type { SlowNodeArgs, SlowNodeStats } from '../lib/slow-node.js';
 
 const args = JSON.parse(process.argv[2] ?? 'null') as SlowNodeArgs | null;
 if (args === null) throw new Error("usage: slow-node-server.ts '<SlowNodeArgs as JSON>'");
-const { port, delayMs, failPercent, failure, statsPath, body } = args;
+const { port, delayMs, failPercent, failure, statsPath, body, files } = args;
+// Filled with 'y' like the upstream's files; built once, every answer shares them.
+const fileBodies = new Map(Object.entries(files).map(([path, bytes]) => [path, Buffer.alloc(bytes, 'y')]));
 const stats: { requests: number; failed: number } = { requests: 0, failed: 0 };
 
 const server = createServer((req, res) => {
@@ -29,7 +32,9 @@ const server = createServer((req, res) => {
   req.resume();
   setTimeout(() => {
     if (Math.random() * 100 >= failPercent) {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
+      const file = fileBodies.get(req.url!.split('?', 1)[0]!);
+      if (file === undefined) res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
+      else res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(file);
       return;
     }
     stats.failed++;

@@ -15,10 +15,15 @@ interface AutocannonJson {
 
 /**
  * The owner's workflow: autocannon's CLI, one GET shape. Its latency histogram has 1 ms
- * resolution, so p50/p99 from it are coarse; wrk's are the ones to compare.
+ * resolution, so p50/p99 from it are coarse; wrk's are the ones to compare. Every request gets
+ * its own query (`-I` puts a new id in place of `[<id>]`), as the wrk scenarios cycle theirs: 64
+ * connections asking for one URL at once would be multiplexed into a fraction of the upstream
+ * calls by ringgate's `multiplex`, which the bench configures but must not trigger. (The query
+ * must not end with the placeholder's `]`: autocannon's argument parser, subarg, would take the
+ * URL for the end of a [ … ] group and print its usage.)
  */
 export async function runAutocannon(url: string, tenant: string, connections: number, seconds: number, cpus: CpuList): Promise<LoadResult> {
-  const args = [AUTOCANNON, '-c', String(connections), '-d', String(seconds), '-H', `x-tenant-id=${tenant}`, '--json', url];
+  const args = [AUTOCANNON, '-c', String(connections), '-d', String(seconds), '-H', `x-tenant-id=${tenant}`, '-I', '--json', `${url}?r=[<id>]&via=autocannon`];
   const out = JSON.parse(await runToEnd(process.execPath, args, cpus, (seconds + 30) * 1000)) as AutocannonJson;
   return {
     requests: out.requests.total,

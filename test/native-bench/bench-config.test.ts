@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { featureEnv, writeRinggateConfig } from '../../native-bench/lib/candidates.js';
+import { cpuRatioByRound } from '../../native-bench/lib/report.js';
+import { SCENARIOS, scenarioRequests, wrkScript } from '../../native-bench/lib/scenarios.js';
+import type { Measured } from '../../native-bench/lib/measure.js';
+import { scratchDir } from '../helpers/scratch.js';
+
+const scenario = (name: string) => SCENARIOS.find((s) => s.name === name)!;
+
+describe('native-bench ringgate config and requests', () => {
+  it('writes an every-feature config this build loads, with the features on and the limits out of reach', () => {
+    const dir = scratchDir('bench-config-');
+    const path = writeRinggateConfig(join(dir, 'ringgate.json'), [40001, 40002, 40003], { everyFeature: true });
+    const config = loadConfig({ GATEWAY_CONFIG: path, ...featureEnv({ everyFeature: true }) });
+    const route = config.routes[0]!;
+    const cluster = config.clusters.bench!;
+    expect(config.settings.zone).toBe('az-0');
+    expect(route.multiplex).toBe(true);
+    expect(route.idempotency).toBe('optional');
+    expect(route.rateLimit?.requests).toBeGreaterThanOrEqual(1_000_000_000);
+    expect(cluster.maxInFlight).toBe(1024);
+    expect(cluster.healthCheck?.path).toBe('/');
+    expect(cluster.cacheHeader?.name).toBe('x-cache');
+    expect(cluster.nodes.map((n) => n.url)).toEqual(['http://127.0.0.1:40001', 'http://127.0.0.1:40002', 'http://127.0.0.1:40003']);
+  });
+
+  it('gives every GET of a cycle its own query, so multiplexing never merges two, and replays POSTs as they are', () => {
+    const reads = scenarioRequests(scenario('get-1k'));
+    expect(new Set(reads.map(([path]) => path)).size).toBe(reads.length);
+    expect(reads.length).toBeGreaterThanOrEqual(1000);
+    expect(reads[7]).toEqual(['/?r=7', 'acme']);
+    const tenants = scenarioRequests(scenario('tenants-1000'));
+    expect(new Set(tenants.map(([, tenant]) => tenant)).size).toBe(1000);
+    expect(scenarioRequests(scenario('post-1m'))).toEqual([['/', 'acme']]);
+    // The 1 MiB body is built once by the script, not written out per request.
+    expect(wrkScript(scenario('post-1m')).length).toBeLessThan(10_000);
+  });
+
+  it('takes the median of per-round CPU ratios, skipping rounds without a CPU reading', () => {
+    const run = (cpuUsPerRequest: number | null): Measured => ({ requests: 1, seconds: 1, rps: 1, p50Ms: 1, p99Ms: 1, errors: 0, cpuUsPerRequest, rssPeakMiB: 1 });
+    const ringgate = [run(30), run(50), run(44), run(10)];
+    const floor = [run(20), run(25), run(40), run(null)];
+    // 1.5, 2.0, 1.1: median 1.5 (not 124/85 from the sums, nor a ratio of medians).
+    expect(cpuRatioByRound(ringgate, floor)).toBe(1.5);
+    expect(cpuRatioByRound(ringgate, undefined)).toBeNull();
+  });
+});

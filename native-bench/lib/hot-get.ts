@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startGroup, waitForHttp, type CpuList, type Started } from './proc.js';
 import { SMALL_BODY } from './upstream.js';
+import { luaReplay } from './scenarios.js';
 
 const SERVER = fileURLToPath(new URL('../upstreams/hot-get-server.ts', import.meta.url));
 /** Where the backend answers its counts; no gateway is sent there, so they count only the load. */
@@ -69,11 +70,7 @@ init = function(args)
     requests[i] = wrk.format("GET", path, { ["X-Tenant-ID"] = "${HOT_TENANT}" })
   end
 end
-request = function()
-  n = n % #requests + 1
-  return requests[n]
-end
-`;
+${luaReplay()}`;
 }
 
 /**

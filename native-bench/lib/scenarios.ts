@@ -66,7 +66,15 @@ init = function(args)
     requests[i] = wrk.format("${scenario.method}", paths[i], { ${headers}["X-Tenant-ID"] = tenant }, body)
   end
 end
-request = function()
+${luaReplay(paceMs)}`;
+}
+
+/**
+ * The end of every wrk script of the benches: `requests` (formatted in init()) replayed in turn,
+ * and with `paceMs` each connection waiting a random 0…2×paceMs between requests.
+ */
+export function luaReplay(paceMs?: number): string {
+  return `request = function()
   n = n % #requests + 1
   return requests[n]
 end

@@ -1,4 +1,4 @@
-import { checkScenario, SCENARIOS, scenarioRequests, type Scenario } from './scenarios.js';
+import { checkScenario, luaReplay, SCENARIOS, scenarioRequests, type Scenario } from './scenarios.js';
 
 /** One request of the soak's mix, as wrk sends it. */
 export interface MixRequest {
@@ -68,11 +68,7 @@ init = function(args)
     end
   end
 end
-request = function()
-  n = n % #requests + 1
-  return requests[n]
-end
-${paceMs === undefined ? '' : `delay = function() return math.random(0, ${2 * paceMs}) end\n`}`;
+${luaReplay(paceMs)}`;
 }
 
 /** Before any load, ringgate must answer each shape with 200 and the whole body. */

@@ -47,9 +47,10 @@ export class SharedLead {
 
   /**
    * An answer without a body (HEAD, 204, 304) is not shared across threads: its framing is not in
-   * the arena. Nor is one no request of another thread waits for: as within a thread, joining
-   * ends with the head, so the entry goes now and the answer is never copied (the common case;
-   * a request that joins in between reads FALLBACK and calls on its own).
+   * the arena. Nor is one that no request of another thread waits for at its head (the common
+   * case): the entry goes now, as joining within a thread ends with the head, and the answer is
+   * never copied; a request that joins in between reads FALLBACK and calls on its own. With
+   * waiters, the entry stays open to more until the answer ends.
    */
   head(status: number, headers: readonly Buffer[], share: boolean, noBody: boolean): void {
     if (!share || noBody || this.waiters === 0) return this.abandon();

@@ -146,7 +146,9 @@ async function main(): Promise<void> {
   const baseline = options.baseline === null ? null : resolveBaseline(ROOT, options.baseline);
   // Read now: dist/ was built from the working tree just before this script started.
   const builds = baseline === null ? null : { current: describeCheckout(ROOT), baseline: baseline.revision, baselineShort: baseline.short };
-  if (options.redisRateLimit && options.rateLimit === 0) throw new Error('BENCH_RINGGATE_REDIS=1 measures a rate limit in Redis: set BENCH_RINGGATE_RATE_LIMIT too');
+  if (options.redisRateLimit && options.rateLimit === 0 && !options.everyFeature) {
+    throw new Error('BENCH_RINGGATE_REDIS=1 measures a rate limit in Redis: set BENCH_RINGGATE_RATE_LIMIT too (BENCH_RINGGATE_FEATURES=all has one)');
+  }
   const features = { everyFeature: options.everyFeature, nodeState: options.nodeState, maxInFlight: options.maxInFlight, rateLimit: options.rateLimit };
   const ringgates = { baselineRoot: baseline?.root ?? null, features, redisRateLimit: options.redisRateLimit, tracing: options.tracing, accessLog: options.accessLog };
   const candidates = selected(allCandidates(ringgates), options.candidates);

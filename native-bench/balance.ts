@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ringgateEnv, writeRinggateConfig } from './lib/candidates.js';
 import { measure, type Measured } from './lib/measure.js';
-import { intFromEnv } from './lib/options.js';
+import { intFromEnv, PINNED } from './lib/options.js';
 import { freePort, startGroup, waitForHttp, type Started } from './lib/proc.js';
 import { checkScenario, SCENARIOS, wrkScript } from './lib/scenarios.js';
 import { countsBetween, nodeRequestCounts, shareStdevPoints, sharesPercent } from './lib/shares.js';
@@ -25,7 +25,6 @@ const ROOT = join(HERE, '..');
 const RESULTS = join(HERE, 'results');
 const NODES = 4;
 const PACE_MS = 10;
-const PINNED = { proxy: '0', upstream: '1', load: '1' } as const;
 const MODES = ['plain', 'adaptive'] as const;
 type Mode = (typeof MODES)[number];
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkOutBaseline, describeCheckout, resolveBaseline } from './lib/baseline.js';
 import { featureEnv, ringgateEnv, writeRinggateConfig, type ConfigFeatures } from './lib/candidates.js';
-import { benchOptions } from './lib/options.js';
+import { benchOptions, PINNED } from './lib/options.js';
 import { freePort, groupCpuSeconds, startGroup, waitForHttp, type Started } from './lib/proc.js';
 import { checkScenario, SCENARIOS, wrkScript } from './lib/scenarios.js';
 import { median } from './lib/stats.js';
@@ -21,7 +21,6 @@ import { runWrk } from './lib/wrk.js';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..');
 const RESULTS = join(HERE, 'results');
-const PINNED = { proxy: '0', upstream: '1', load: '1' } as const;
 const DEFAULT_SCENARIOS = ['get-1k', 'get-64k'];
 
 const progress = (line: string): boolean => process.stderr.write(`${line}\n`);

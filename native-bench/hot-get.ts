@@ -16,7 +16,7 @@ import { ringgateEnv } from './lib/candidates.js';
 import { checkHotGet, hotGetScript, hotPaths, startHotGetBackend, writeHotGetRinggateConfig, type HotGetBackend } from './lib/hot-get.js';
 import { hotGetTable, LABELS, targetsLine, type HotGetRun, type Upstream } from './lib/hot-get-report.js';
 import { measure, type Measured } from './lib/measure.js';
-import { intFromEnv } from './lib/options.js';
+import { intFromEnv, PINNED } from './lib/options.js';
 import { freePort, groupCpuSeconds, startGroup, waitForHttp, type Started } from './lib/proc.js';
 import { haproxyConf, nginxProxyConf, scratchDir, startNginx } from './lib/upstream.js';
 import { runWrk } from './lib/wrk.js';
@@ -24,7 +24,6 @@ import { runWrk } from './lib/wrk.js';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..');
 const RESULTS = join(HERE, 'results');
-const PINNED = { proxy: '0', upstream: '1', load: '1' } as const;
 const NODES = 3;
 /** Round order: nginx, HAProxy, ringgate, then ringgate without multiplexing, the reference. */
 const CANDIDATES = ['nginx', 'haproxy', 'ringgate', 'ringgate-multiplex-off'] as const;

@@ -14,7 +14,7 @@ import { describeCheckout } from './lib/baseline.js';
 import { ringgateEnv, writeRinggateConfig } from './lib/candidates.js';
 import { haproxyFailoverConf, nginxFailoverConf } from './lib/failover.js';
 import { measure } from './lib/measure.js';
-import { intFromEnv } from './lib/options.js';
+import { intFromEnv, PINNED } from './lib/options.js';
 import { freePort, startGroup, waitForHttp, type Started } from './lib/proc.js';
 import { checkScenario, SCENARIOS, wrkScript } from './lib/scenarios.js';
 import { describeBehaviour, slowNodeBehaviour, startSlowNode, type SlowNode } from './lib/slow-node.js';
@@ -25,7 +25,6 @@ import { runWrk, type LoadResult } from './lib/wrk.js';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..');
 const RESULTS = join(HERE, 'results');
-const PINNED = { proxy: '0', upstream: '1', load: '1' } as const;
 /**
  * Besides the three, two references: `haproxy-no-retry-on` (observe layer7 without L7 retries, whose
  * failures HAProxy 2.6 does not observe) and `nginx-no-checks` (max_fails=0, no retry: doing nothing).

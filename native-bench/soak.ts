@@ -13,7 +13,7 @@ import { describeCheckout } from './lib/baseline.js';
 import { featureEnv, ringgateEnv, writeRinggateConfig } from './lib/candidates.js';
 import { coreVersions, describeMachine } from './lib/machine.js';
 import { measure } from './lib/measure.js';
-import { intFromEnv } from './lib/options.js';
+import { intFromEnv, PINNED } from './lib/options.js';
 import { freePort, groupRssBytes, startGroup, waitForHttp, type Started } from './lib/proc.js';
 import { describeBehaviour, slowNodeBehaviour, startSlowNode, type SlowNode } from './lib/slow-node.js';
 import { checkMix, describeMix, mixRequests, mixScript } from './lib/soak-mix.js';
@@ -25,7 +25,6 @@ import { runWrk } from './lib/wrk.js';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..');
 const RESULTS = join(HERE, 'results');
-const PINNED = { proxy: '0', upstream: '1', load: '1' } as const;
 const FULL_RUN_MINUTES = 30;
 const MINUTE_SECONDS = 60;
 /** Saturated, as the main bench measures max RPS: warm-up (JIT, pools), then the measured run. */

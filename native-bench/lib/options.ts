@@ -10,8 +10,11 @@ export interface Layout {
   readonly allScenarios: boolean;
 }
 
+/** Where every bench puts its parties on a 2-core machine: the proxy alone on CPU 0; upstream and load on CPU 1. */
+export const PINNED = { proxy: '0', upstream: '1', load: '1' } as const;
+
 export const LAYOUTS: readonly Layout[] = [
-  { name: 'pinned', proxy: '0', upstream: '1', load: '1', allScenarios: true },
+  { name: 'pinned', ...PINNED, allScenarios: true },
   { name: 'unpinned', proxy: null, upstream: null, load: null, allScenarios: false },
 ];
 

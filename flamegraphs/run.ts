@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { featureEnv, ringgateEnv, writeRinggateConfig } from '../native-bench/lib/candidates.js';
 import { intFromEnv } from '../native-bench/lib/options.js';
 import { freePort, startGroup, waitForHttp } from '../native-bench/lib/proc.js';
-import { checkScenario, SCENARIOS, wrkScript } from '../native-bench/lib/scenarios.js';
+import { checkScenario, scenarioNamed, wrkScript } from '../native-bench/lib/scenarios.js';
 import { scratchDir, startUpstream } from '../native-bench/lib/upstream.js';
 import { runWrk } from '../native-bench/lib/wrk.js';
 import { topFrames, type V8LogJson } from './top-frames.js';
@@ -23,9 +23,7 @@ const ZERO_X = createRequire(import.meta.url).resolve('0x/cmd.js');
 async function main(): Promise<void> {
   const seconds = intFromEnv(process.env, 'FLAME_SECONDS', 10, 1);
   const connections = intFromEnv(process.env, 'FLAME_CONNECTIONS', 64, 1);
-  const scenarioName = process.env.FLAME_SCENARIO || 'get-1k';
-  const scenario = SCENARIOS.find((s) => s.name === scenarioName);
-  if (scenario === undefined) throw new Error(`FLAME_SCENARIO: no scenario ${JSON.stringify(scenarioName)}`);
+  const scenario = scenarioNamed(process.env.FLAME_SCENARIO || 'get-1k', 'FLAME_SCENARIO');
   execFileSync(join(ROOT, 'native-bench/install-tools.sh'), { stdio: 'inherit' });
 
   const dir = scratchDir('ringgate-flame-');

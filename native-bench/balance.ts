@@ -14,7 +14,7 @@ import { ringgateEnv, writeRinggateConfig } from './lib/candidates.js';
 import { measure, type Measured } from './lib/measure.js';
 import { intFromEnv, PINNED } from './lib/options.js';
 import { freePort, startGroup, waitForHttp, type Started } from './lib/proc.js';
-import { checkScenario, SCENARIOS, wrkScript } from './lib/scenarios.js';
+import { checkScenario, scenarioNamed, wrkScript } from './lib/scenarios.js';
 import { countsBetween, nodeRequestCounts, shareStdevPoints, sharesPercent } from './lib/shares.js';
 import { median } from './lib/stats.js';
 import { scratchDir, startUpstream } from './lib/upstream.js';
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   const threads = intFromEnv(process.env, 'BENCH_THREADS', 1, 1);
   execFileSync(join(HERE, 'install-tools.sh'), { stdio: 'inherit' });
   const dir = scratchDir('ringgate-balance-');
-  const scenario = SCENARIOS.find((s) => s.name === 'hot-tenant')!;
+  const scenario = scenarioNamed('hot-tenant');
   const saturated = new Map<Mode, Run[]>(MODES.map((m) => [m, []]));
   const paced = new Map<Mode, Run[]>(MODES.map((m) => [m, []]));
   const gateways = new Map<Mode, Gateway>();

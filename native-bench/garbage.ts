@@ -12,7 +12,7 @@ import { checkOutBaseline, describeCheckout, resolveBaseline } from './lib/basel
 import { featureEnv, ringgateEnv, writeRinggateConfig, type ConfigFeatures } from './lib/candidates.js';
 import { benchOptions, PINNED } from './lib/options.js';
 import { freePort, groupCpuSeconds, startGroup, waitForHttp, type Started } from './lib/proc.js';
-import { checkScenario, SCENARIOS, wrkScript } from './lib/scenarios.js';
+import { checkScenario, scenarioNamed, wrkScript } from './lib/scenarios.js';
 import { median } from './lib/stats.js';
 import { parseTraceGc, type GcSummary } from './lib/trace-gc.js';
 import { scratchDir, startUpstream } from './lib/upstream.js';
@@ -88,11 +88,7 @@ function table(scenario: string, rows: ReadonlyMap<string, Round[]>): string {
 
 async function main(): Promise<void> {
   const options = benchOptions({ BENCH_ROUNDS: '3', ...process.env });
-  const scenarios = (options.scenarios ?? DEFAULT_SCENARIOS).map((name) => {
-    const scenario = SCENARIOS.find((s) => s.name === name);
-    if (scenario === undefined) throw new Error(`BENCH_SCENARIOS: no scenario ${name}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
-    return scenario;
-  });
+  const scenarios = (options.scenarios ?? DEFAULT_SCENARIOS).map((name) => scenarioNamed(name, 'BENCH_SCENARIOS'));
   const baseline = options.baseline === null ? null : resolveBaseline(ROOT, options.baseline);
   const current = describeCheckout(ROOT);
   execFileSync(join(HERE, 'install-tools.sh'), { stdio: 'inherit' });

@@ -16,7 +16,7 @@ import { haproxyFailoverConf, nginxFailoverConf } from './lib/failover.js';
 import { measure } from './lib/measure.js';
 import { intFromEnv, PINNED } from './lib/options.js';
 import { freePort, startGroup, waitForHttp, type Started } from './lib/proc.js';
-import { checkScenario, SCENARIOS, wrkScript } from './lib/scenarios.js';
+import { checkScenario, scenarioNamed, wrkScript } from './lib/scenarios.js';
 import { describeBehaviour, slowNodeBehaviour, startSlowNode, type SlowNode } from './lib/slow-node.js';
 import { slowNodeTables, slowShare, type Run } from './lib/slow-node-report.js';
 import { scratchDir, startNginx, startUpstream, upstreamRequests } from './lib/upstream.js';
@@ -35,7 +35,7 @@ type Candidate = (typeof CANDIDATES)[number];
  * 1,000 tenants in turn: ringgate places tenants on its ring, so one tenant would pin all load to
  * one node; nginx and HAProxy ignore the header.
  */
-const SCENARIO = SCENARIOS.find((s) => s.name === 'tenants-1000')!;
+const SCENARIO = scenarioNamed('tenants-1000');
 
 const progress = (line: string): boolean => process.stderr.write(`${line}\n`);
 

@@ -31,6 +31,13 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
+/** The scenario of that name; `knob`: where the name came from, for the error. */
+export function scenarioNamed(name: string, knob = 'scenarios.ts'): Scenario {
+  const found = SCENARIOS.find((s) => s.name === name);
+  if (found === undefined) throw new Error(`${knob}: no scenario ${JSON.stringify(name)}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  return found;
+}
+
 /**
  * GETs cycle through this many paths, each with its own query, so no two reads in flight are the
  * same request: a gateway that multiplexes identical reads (ringgate's `multiplex`, configured in

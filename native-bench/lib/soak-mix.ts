@@ -1,4 +1,4 @@
-import { checkScenario, luaReplay, SCENARIOS, scenarioRequests, type Scenario } from './scenarios.js';
+import { checkScenario, luaReplay, scenarioNamed, scenarioRequests, type Scenario } from './scenarios.js';
 
 /** One request of the soak's mix, as wrk sends it. */
 export interface MixRequest {
@@ -8,25 +8,19 @@ export interface MixRequest {
   readonly bodyBytes: number;
 }
 
-const scenario = (name: string): Scenario => {
-  const found = SCENARIOS.find((s) => s.name === name);
-  if (found === undefined) throw new Error(`no scenario ${name} in scenarios.ts`);
-  return found;
-};
-
 /**
  * The mix's three shapes (the main bench's get-1k, get-64k and post-4k), each sent by the 1,000
  * tenants of tenants-1000 rather than one: ringgate places tenants on its ring, so one tenant would
  * put all load on one node, and the tenant table would never hold more than one entry.
  */
 export const MIX_SHAPES: readonly Scenario[] = ['get-1k', 'get-64k', 'post-4k'].map((name) => ({
-  ...scenario(name),
-  tenants: scenario('tenants-1000').tenants,
+  ...scenarioNamed(name),
+  tenants: scenarioNamed('tenants-1000').tenants,
 }));
 
 export const describeMix = (): string =>
   `GET / (1 KiB answer), GET /64k and POST / with a 4 KiB body in equal numbers, interleaved request by request, ` +
-  `${scenario('tenants-1000').tenants.length.toLocaleString('en')} tenants in turn, every GET with its own query`;
+  `${scenarioNamed('tenants-1000').tenants.length.toLocaleString('en')} tenants in turn, every GET with its own query`;
 
 /**
  * The requests wrk cycles through: the shapes interleaved one by one (a 1 KiB read, a 64 KiB read,

@@ -3,11 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { featureEnv, writeRinggateConfig } from '../../native-bench/lib/candidates.js';
 import { cpuRatioByRound } from '../../native-bench/lib/report.js';
-import { SCENARIOS, scenarioRequests, wrkScript } from '../../native-bench/lib/scenarios.js';
+import { scenarioNamed, scenarioRequests, wrkScript } from '../../native-bench/lib/scenarios.js';
 import type { Measured } from '../../native-bench/lib/measure.js';
 import { scratchDir } from '../helpers/scratch.js';
 
-const scenario = (name: string) => SCENARIOS.find((s) => s.name === name)!;
 
 describe('native-bench ringgate config and requests', () => {
   it('writes an every-feature config this build loads, with the features on and the limits out of reach', () => {
@@ -27,15 +26,15 @@ describe('native-bench ringgate config and requests', () => {
   });
 
   it('gives every GET of a cycle its own query, so multiplexing never merges two, and replays POSTs as they are', () => {
-    const reads = scenarioRequests(scenario('get-1k'));
+    const reads = scenarioRequests(scenarioNamed('get-1k'));
     expect(new Set(reads.map(([path]) => path)).size).toBe(reads.length);
     expect(reads.length).toBeGreaterThanOrEqual(1000);
     expect(reads[7]).toEqual(['/?r=7', 'acme']);
-    const tenants = scenarioRequests(scenario('tenants-1000'));
+    const tenants = scenarioRequests(scenarioNamed('tenants-1000'));
     expect(new Set(tenants.map(([, tenant]) => tenant)).size).toBe(1000);
-    expect(scenarioRequests(scenario('post-1m'))).toEqual([['/', 'acme']]);
+    expect(scenarioRequests(scenarioNamed('post-1m'))).toEqual([['/', 'acme']]);
     // The 1 MiB body is built once by the script, not written out per request.
-    expect(wrkScript(scenario('post-1m')).length).toBeLessThan(10_000);
+    expect(wrkScript(scenarioNamed('post-1m')).length).toBeLessThan(10_000);
   });
 
   it('takes the median of per-round CPU ratios, skipping rounds without a CPU reading', () => {

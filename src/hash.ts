@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import xxhash from 'xxhash-wasm';
 import type { Hash32 } from './routing/ring.js';
 
@@ -8,6 +9,16 @@ export const RING_HASH_SEED = 0;
 export async function loadHash32(): Promise<Hash32> {
   const { h32 } = await xxhash();
   return (key: string) => h32(key, RING_HASH_SEED);
+}
+
+/**
+ * xxHash32 seeded at random for this thread: for in-memory tables keyed by what clients send, so
+ * that keys colliding in them cannot be worked out in advance.
+ */
+export async function loadSeededHash32(): Promise<Hash32> {
+  const { h32 } = await xxhash();
+  const seed = randomInt(2 ** 32);
+  return (key: string) => h32(key, seed);
 }
 
 /** A request body's 64-bit xxHash in hex: part of an idempotent request's fingerprint. */

@@ -1,5 +1,5 @@
 import type { us_listen_socket } from 'uWebSockets.js';
-import { loadBytesDigest, loadHash32, loadTenantKeyer } from '../hash.js';
+import { loadBytesDigest, loadHash32, loadSeededHash32, loadTenantKeyer } from '../hash.js';
 import { attachIdempotencyTable } from '../shm/idempotency-table.js';
 import { LocalIdempotencyStore } from './idempotency-store.js';
 import { LocalBatches } from './multiplex.js';
@@ -103,6 +103,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
         settings.threads > 1
           ? new SharedCalls(attachInflightTable(init.inflight), init.threadIndex, keyer, recorder, finisher, settings.upstreamTimeoutMs + 1000)
           : null,
+        await loadSeededHash32(),
       ),
       redisLimits: redis !== null && settings.rateLimitMode === 'redis' ? new SlidingWindowScript(redis) : null,
       redisOutage,

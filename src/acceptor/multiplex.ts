@@ -7,9 +7,8 @@ import { RoutingReason } from '../routing/routing-reason.js';
 import type { ClientListener } from './uws-adapter.js';
 import type { Ending } from './waiting-client.js';
 import type { SharedCalls, SharedLead } from './shared-calls.js';
-
-
-
+import { OpenCalls } from './open-calls.js';
+import type { Hash32 } from '../routing/ring.js';
 
 /**
  * An answer that must not reach anyone but its own client: it sets a cookie, says private or
@@ -207,7 +206,7 @@ class Follower implements ClientListener {
  * as the thread (a reload does not cut a batch short).
  */
 export class LocalBatches {
-  readonly #open = new Map<string, Batch>();
+  readonly #open: OpenCalls<Batch>;
   #continuation!: Continuation;
 
   constructor(
@@ -215,7 +214,11 @@ export class LocalBatches {
     readonly ending: Ending,
     /** The threads' shared in-flight table; null: calls are shared within the thread only. */
     readonly shared: SharedCalls | null,
-  ) {}
+    /** Hashes request keys for the open calls (seeded: clients choose the keys). */
+    hash: Hash32,
+  ) {
+    this.#open = new OpenCalls(hash);
+  }
 
   get continuation(): Continuation {
     return this.#continuation;
@@ -242,13 +245,13 @@ export class LocalBatches {
     const shared = this.shared?.waitOrLead(ctx, key) ?? null;
     if (shared === 'wait') return true;
     const batch = new Batch(key, ctx, this, shared, vary);
-    this.#open.set(key, batch);
+    this.#open.add(key, batch);
     ctx.batch = batch;
     return false;
   }
 
   forget(batch: Batch): void {
-    if (this.#open.get(batch.key) === batch) this.#open.delete(batch.key);
+    this.#open.remove(batch.key, batch);
   }
 }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkOutBaseline, describeCheckout, resolveBaseline } from './lib/baseline.js';
 import { featureEnv, ringgateEnv, writeRinggateConfig, type ConfigFeatures } from './lib/candidates.js';
+import { coreVersions, describeMachine } from './lib/machine.js';
 import { benchOptions, PINNED } from './lib/options.js';
 import { freePort, groupCpuSeconds, startGroup, waitForHttp, type Started } from './lib/proc.js';
 import { checkScenario, scenarioNamed, wrkScript } from './lib/scenarios.js';
@@ -44,14 +45,14 @@ interface Gateway {
   readonly log: string;
 }
 
-/** ringgate with every thread's collections on stdout, written to a file (the group's output() keeps only its tail). */
+/** ringgate with every thread's collections (--trace-gc-nvp: one line of fields each) on stdout, written to a file (the group's output() keeps only its tail). */
 async function startRinggate(build: Build, dir: string, upstreamPorts: readonly number[], features: ConfigFeatures): Promise<Gateway> {
   const port = await freePort();
   const config = writeRinggateConfig(join(dir, `${build.name}.json`), upstreamPorts, features);
   const log = join(dir, `${build.name}.gc.log`);
   const env = ringgateEnv(config, port, { GATEWAY_THREADS: '1', ...featureEnv(features) });
   // sh execs node, so the group's leader is ringgate itself and stop() reaches it as in the bench.
-  const args = ['-c', `exec "$0" --trace-gc "$1" > "$2"`, process.execPath, join(build.root, 'dist/main.js'), log];
+  const args = ['-c', `exec "$0" --trace-gc-nvp "$1" > "$2"`, process.execPath, join(build.root, 'dist/main.js'), log];
   const proc = startGroup(build.name, 'sh', args, PINNED.proxy, env);
   await waitForHttp(`http://127.0.0.1:${port}/`, proc, { 'x-tenant-id': 'bench-ready' });
   return { build, port, proc, log };
@@ -72,13 +73,13 @@ function table(scenario: string, rows: ReadonlyMap<string, Round[]>): string {
   const lines = [
     `## ${scenario}`,
     '',
-    '| build | RPS | garbage B/req | scavenges per 1k req | mark-compacts per 1k req | GC pause µs/req | CPU µs/req | garbage B/req, each round |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| build | RPS | garbage B/req | promoted B/req | scavenges per 1k req | mark-compacts per 1k req | GC pause µs/req | CPU µs/req | garbage B/req, each round |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const [name, rounds] of rows) {
     const per = (pick: (r: Round) => number, scale: number, digits: number): string => median(rounds.map((r) => (pick(r) * scale) / r.requests)).toFixed(digits);
     lines.push(
-      `| ${name} | ${median(rounds.map((r) => r.rps)).toFixed(0)} | ${per((r) => r.freedBytes, 1, 0)} | ${per((r) => r.scavenges, 1000, 2)} | ` +
+      `| ${name} | ${median(rounds.map((r) => r.rps)).toFixed(0)} | ${per((r) => r.freedBytes, 1, 0)} | ${per((r) => r.promotedBytes, 1, 0)} | ${per((r) => r.scavenges, 1000, 2)} | ` +
         `${per((r) => r.markCompacts, 1000, 3)} | ${per((r) => r.pauseMs, 1000, 2)} | ${median(rounds.map((r) => r.cpuUsPerRequest)).toFixed(1)} | ` +
         `${rounds.map((r) => (r.freedBytes / r.requests).toFixed(0)).join(', ')} |`,
     );
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
         for (const gateway of gateways) {
           const result = await measureRound(gateway, scriptPath, options.seconds, options.warmupSeconds, options.connections);
           rows.get(gateway.build.name)!.push(result);
-          progress(`${scenario.name} round ${round} ${gateway.build.name}: ${result.rps.toFixed(0)} rps, ${(result.freedBytes / result.requests).toFixed(0)} B/req garbage, ${result.scavenges} scavenges, ${result.markCompacts} mark-compacts`);
+          progress(`${scenario.name} round ${round} ${gateway.build.name}: ${result.rps.toFixed(0)} rps, ${(result.freedBytes / result.requests).toFixed(0)} B/req garbage, ${(result.promotedBytes / result.requests).toFixed(0)} B/req promoted, ${result.scavenges} scavenges, ${result.markCompacts} mark-compacts`);
         }
       }
       sections.push(table(scenario.name, rows));
@@ -126,9 +127,10 @@ async function main(): Promise<void> {
   const header = [
     `# Garbage per request, ${date.slice(0, 10)}`,
     '',
+    `Machine: ${describeMachine()}; ${coreVersions().join(', ')}  `,
     `Builds: ringgate-1t = ${current}${baseline === null ? '' : `; ringgate-base-1t = ${baseline.revision} (${baseline.short})`}  `,
-    `Run: node --trace-gc, GATEWAY_THREADS=1, ${options.everyFeature ? 'every feature configured, none triggered' : 'a plain cluster'}; wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = ringgate on CPU 0, upstream and wrk on CPU 1. ` +
-      'Garbage: the V8 heap shrinkage of every collection in the measured run (all isolates), over its requests; buffers outside the heap show only as the collections they cause. Medians of the rounds.',
+    `Run: node --trace-gc-nvp, GATEWAY_THREADS=1, ${options.everyFeature ? 'every feature configured, none triggered' : 'a plain cluster'}; wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = ringgate on CPU 0, upstream and wrk on CPU 1. ` +
+      'Garbage: the V8 heap shrinkage of every collection in the measured run (all isolates), over its requests; buffers outside the heap show only as the collections they cause. Promoted: what the scavenges moved to the old generation (objects that lived through two), freed only by a Mark-Compact. Medians of the rounds.',
   ].join('\n');
   const markdown = `${header}\n\n${sections.join('\n\n')}\n`;
   mkdirSync(RESULTS, { recursive: true });

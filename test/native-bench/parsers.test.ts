@@ -76,13 +76,14 @@ describe('native-bench parsers', () => {
     expect(shareStdevPoints([1, 1, 1, 1])).toBe(0);
   });
 
-  it('sums the collections of every isolate in --trace-gc output, ignoring other lines', () => {
+  it('sums the collections of every isolate in --trace-gc-nvp output, ignoring other lines', () => {
     const text = [
       'ringgate listening on port 8080',
-      '[8214:0x2bbc0e70]       23 ms: Scavenge 12.8 (14.0) -> 4.8 (15.0) MB, 1.25 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure; ',
-      '[8214:0x7f3b48000f00]  44 ms: Scavenge 6.0 (8.0) -> 2.0 (8.0) MB, pooled: 0.0 MB, 0.75 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure; ',
-      '[8214:0x2bbc0e70]      490 ms: Mark-Compact (reduce) 9.5 (15.4) -> 6.5 (15.4) MB, 4.00 / 0.00 ms  (average mu = 0.9, current mu = 0.9) external memory pressure; GC in old space requested',
+      '[8214:0x2bbc0e70]       23 ms: pause=1.25 mutator=18.0 gc=s reduce_memory=0 total_size_before=3000000 total_size_after=1000000 allocated=2500000 promoted=4000 nodes_promoted=0',
+      '[8214:0x7f3b48000f00]   44 ms: pause=0.75 mutator=26.3 gc=s reduce_memory=0 total_size_before=2000000 total_size_after=1500000 allocated=900000 promoted=6000 nodes_promoted=0',
+      '[8214:0x2bbc0e70]      490 ms: pause=4.0 mutator=400.1 gc=mc reduce_memory=1 total_size_before=9000000 total_size_after=6000000 allocated=300000 promoted=70000 nodes_promoted=0',
     ].join('\n');
-    expect(parseTraceGc(text)).toEqual({ scavenges: 2, markCompacts: 1, freedBytes: 15 * 2 ** 20, pauseMs: 6 });
+    // A full collection's promoted bytes are the young objects it moved, not survivors of scavenges.
+    expect(parseTraceGc(text)).toEqual({ scavenges: 2, markCompacts: 1, freedBytes: 5_500_000, promotedBytes: 10_000, pauseMs: 6 });
   });
 });

@@ -14,7 +14,7 @@ import { allCandidates, type Candidate } from './lib/candidates.js';
 import { coreVersions, describeMachine, toolVersion } from './lib/machine.js';
 import { measure } from './lib/measure.js';
 import { benchOptions, LAYOUTS, type BenchOptions, type Layout } from './lib/options.js';
-import { freePort, type Started } from './lib/proc.js';
+import { freePort, pauseOthers, type Started } from './lib/proc.js';
 import { markdownReport, summarize, type Row } from './lib/report.js';
 import { checkScenario, SCENARIOS, wrkScript, type Scenario } from './lib/scenarios.js';
 import { scratchDir, startOtlpSink, startRedisServer, startUpstream } from './lib/upstream.js';
@@ -83,6 +83,15 @@ async function runScenario(
   rows.push(...scenarioRows);
   const wrkFor = (port: number, seconds: number, path = scriptPath, connections = options.connections) => () =>
     runWrk({ url: `http://127.0.0.1:${port}`, scriptPath: path, connections, seconds, cpus: layout.load });
+  // Each load (its warm-up included) runs with every other candidate paused: only the measured one's own work shares its CPU.
+  const alone = async <T>(proc: Started | null, load: () => Promise<T>): Promise<T> => {
+    const resume = pauseOthers([...running.values()].map((r) => r.proc), proc);
+    try {
+      return await load();
+    } finally {
+      resume();
+    }
+  };
 
   // A load of errors would be measured as fast as any: every candidate must answer one request right first.
   for (const row of scenarioRows) await checkScenario(scenario, running.get(row.candidate)!.port, row.candidate);
@@ -91,8 +100,10 @@ async function runScenario(
   for (let round = 1; round <= options.rounds; round++) {
     for (const row of scenarioRows) {
       const { port, proc } = running.get(row.candidate)!;
-      if (options.warmupSeconds > 0) await wrkFor(port, options.warmupSeconds)();
-      const result = await measure(proc, wrkFor(port, options.seconds));
+      const result = await alone(proc, async () => {
+        if (options.warmupSeconds > 0) await wrkFor(port, options.warmupSeconds)();
+        return measure(proc, wrkFor(port, options.seconds));
+      });
       row.rounds.push(result);
       progress(
         `${layout.name} ${scenario.name} round ${round} ${row.candidate}: ${result.rps.toFixed(0)} rps, p99 ${result.p99Ms.toFixed(2)} ms, ` +
@@ -106,7 +117,7 @@ async function runScenario(
     for (const row of scenarioRows) {
       const { port, proc } = running.get(row.candidate)!;
       const url = `http://127.0.0.1:${port}/`;
-      row.autocannon = await measure(proc, () => runAutocannon(url, scenario.tenants[0]!, options.connections, options.seconds, layout.load));
+      row.autocannon = await alone(proc, () => measure(proc, () => runAutocannon(url, scenario.tenants[0]!, options.connections, options.seconds, layout.load)));
       progress(`${layout.name} autocannon ${row.candidate}: ${row.autocannon.rps.toFixed(0)} rps`);
     }
   }
@@ -122,11 +133,15 @@ async function runScenario(
       for (const row of paced) {
         const { targetRps, proxy, direct } = row.paced!;
         const connections = Math.max(1, Math.round((targetRps * PACE_MS) / 1000));
-        for (const [port, results] of [[running.get(row.candidate)!.port, proxy], [directPort, direct]] as const) {
+        const { port: proxyPort, proc } = running.get(row.candidate)!;
+        for (const [port, measured, results] of [[proxyPort, proc, proxy], [directPort, null, direct]] as const) {
           // Warm up at the same pacing: the jump from 64 connections to this many (new client and
           // upstream connections, re-tiered JIT code) otherwise lands in the measured tail.
-          if (options.warmupSeconds > 0) await wrkFor(port, options.warmupSeconds, pacedPath, connections)();
-          results.push(await wrkFor(port, options.seconds, pacedPath, connections)());
+          const result = await alone(measured, async () => {
+            if (options.warmupSeconds > 0) await wrkFor(port, options.warmupSeconds, pacedPath, connections)();
+            return wrkFor(port, options.seconds, pacedPath, connections)();
+          });
+          results.push(result);
         }
         progress(
           `${layout.name} paced round ${round} ${row.candidate} at ~${targetRps.toFixed(0)} rps: ` +

@@ -23,6 +23,7 @@ function stopLiveGroupsOn(signal: NodeJS.Signals): void {
     for (const pgid of live) {
       try {
         process.kill(-pgid, 'SIGTERM');
+        process.kill(-pgid, 'SIGCONT'); // one paused by pauseOthers() acts on the SIGTERM only once it runs
       } catch {
         // already gone
       }
@@ -61,12 +62,27 @@ export function startGroup(name: string, command: string, args: string[], cpus: 
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       process.kill(-child.pid!, 'SIGTERM');
+      process.kill(-child.pid!, 'SIGCONT');
       const killed = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
       if (!killed) {
         process.kill(-child.pid!, 'SIGKILL');
         await exited;
       }
     },
+  };
+}
+
+/**
+ * Pauses (SIGSTOP) every group of `all` but `measured` until the returned function resumes them: a
+ * candidate idle between its rounds still runs timers on the CPU the measured proxy is pinned to
+ * (an idle ringgate with every feature configured, 2.5% of a core: health checks, breaker and
+ * scoring ticks), which would take the measured proxy's CPU at moments it does not choose.
+ */
+export function pauseOthers(all: Iterable<Started | null>, measured: Started | null): () => void {
+  const paused = [...all].filter((group): group is Started => group !== null && group !== measured && group.child.exitCode === null);
+  for (const group of paused) process.kill(-group.pgid, 'SIGSTOP');
+  return () => {
+    for (const group of paused) process.kill(-group.pgid, 'SIGCONT');
   };
 }
 

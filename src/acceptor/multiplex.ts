@@ -52,6 +52,8 @@ export class Batch {
 
   constructor(
     readonly key: string,
+    /** The key's hash in the thread's open calls. */
+    readonly keyHash: number,
     readonly leader: RequestContext,
     readonly home: LocalBatches,
     /** Other threads' requests may wait on this call too; null: this thread's alone. */
@@ -237,21 +239,22 @@ export class LocalBatches {
   joinOrLead(ctx: RequestContext, vary: ReadonlySet<string>): boolean {
     const key = requestKey(ctx, vary);
     if (key === null) return false;
-    const open = this.#open.get(key);
+    const keyHash = this.#open.hash(key);
+    const open = this.#open.get(key, keyHash);
     if (open !== undefined) {
       open.join(ctx);
       return true;
     }
     const shared = this.shared?.waitOrLead(ctx, key) ?? null;
     if (shared === 'wait') return true;
-    const batch = new Batch(key, ctx, this, shared, vary);
-    this.#open.add(key, batch);
+    const batch = new Batch(key, keyHash, ctx, this, shared, vary);
+    this.#open.add(key, keyHash, batch);
     ctx.batch = batch;
     return false;
   }
 
   forget(batch: Batch): void {
-    this.#open.remove(batch.key, batch);
+    this.#open.remove(batch.key, batch.keyHash, batch);
   }
 }
 

@@ -38,9 +38,10 @@ export class OpenCalls<V extends object> {
     return this.#size;
   }
 
-  get(key: string): V | undefined {
+  /** `hash` is `this.hash(key)`: a caller that goes on to add or remove the key hashes it once. */
+  get(key: string, hash: number): V | undefined {
     const keys = this.#keys;
-    for (let slot = this.hash(key) & this.#mask; ; slot = (slot + 1) & this.#mask) {
+    for (let slot = hash & this.#mask; ; slot = (slot + 1) & this.#mask) {
       const held = keys[slot];
       if (held === undefined) return undefined;
       if (held === key) return this.#values[slot];
@@ -48,17 +49,17 @@ export class OpenCalls<V extends object> {
   }
 
   /** Opens `key` (not open yet: the caller found none). */
-  add(key: string, value: V): void {
+  add(key: string, hash: number, value: V): void {
     if ((this.#size + 1) * 2 > this.#keys.length) this.#grow();
-    this.#place(key, value, this.hash(key) | 0);
+    this.#place(key, value, hash | 0);
     this.#size++;
   }
 
   /** Closes `key` if `value` is what it holds (a later call under the same key is left open). */
-  remove(key: string, value: V): void {
+  remove(key: string, hash: number, value: V): void {
     const keys = this.#keys;
     const mask = this.#mask;
-    let slot = this.hash(key) & mask;
+    let slot = hash & mask;
     for (; ; slot = (slot + 1) & mask) {
       const held = keys[slot];
       if (held === undefined) return;

@@ -8,14 +8,6 @@ function state(group: Started): string {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
 }
 
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('state not reached within 5 s');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const started: Started[] = [];
 
 afterEach(async () => {
@@ -28,16 +20,16 @@ describe('native-bench pauseOthers', () => {
     const script = "process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000); console.log('ready');";
     const groups = ['a', 'b', 'c'].map((name) => startGroup(name, process.execPath, ['-e', script], null));
     started.push(...groups);
-    await until(() => groups.every((group) => group.output().includes('ready')));
+    await expect.poll(() => groups.every((group) => group.output().includes('ready')), { timeout: 5_000 }).toBe(true);
     const [measured, other, paused] = groups as [Started, Started, Started];
     const resume = pauseOthers([measured, null, other, paused], measured);
-    await until(() => state(other) === 'T' && state(paused) === 'T');
+    await expect.poll(() => [state(other), state(paused)], { timeout: 5_000 }).toEqual(['T', 'T']);
     expect(state(measured)).not.toBe('T');
     resume();
-    await until(() => state(other) !== 'T' && state(paused) !== 'T');
+    await expect.poll(() => [state(other), state(paused)].includes('T'), { timeout: 5_000 }).toBe(false);
 
     pauseOthers(groups, measured);
-    await until(() => state(paused) === 'T');
+    await expect.poll(() => state(paused), { timeout: 5_000 }).toBe('T');
     await paused.stop();
     // Its SIGTERM handler ran (exit 0): not left stopped until stop() fell back to SIGKILL.
     expect(paused.child.signalCode).toBeNull();

@@ -75,6 +75,7 @@ describe('config loading', () => {
     [{ GATEWAY_ROUTING_MODE: 'random' }, minimal, 'GATEWAY_ROUTING_MODE = "random"'],
     [{}, { ...minimal, extra: true }, '(root)'],
     [{ GATEWAY_MAX_NODES: '0' }, minimal, 'GATEWAY_MAX_NODES = 0'],
+    [{ GATEWAY_ACCEPTOR_OLD_GENERATION_FLOOR_MB: '-1' }, minimal, 'GATEWAY_ACCEPTOR_OLD_GENERATION_FLOOR_MB = -1'],
     [{}, { ...minimal, gateway: { maxNodes: 1 }, clusters: { c: { nodes: minimal.clusters.c.nodes, demoBackends: ['a'] } } }, 'gateway.maxNodes = 1: the clusters have 2 nodes'],
     [{ GATEWAY_ZONE_COSTS: 'b:3' }, minimal, 'GATEWAY_ZONE_COSTS = "b:3": expected name=number'],
     [{ GATEWAY_ZONE_COSTS: 'b=0.5' }, minimal, 'GATEWAY_ZONE_COSTS = 0.5'],

@@ -18,12 +18,22 @@ export interface Started {
 /** Every group started and not yet stopped: an interrupted bench must not leave them running. */
 const live = new Set<number>();
 
+/** SIGTERM, then SIGCONT: a group paused by pauseOthers() acts on the SIGTERM only once it runs. */
+function terminate(pgid: number): void {
+  process.kill(-pgid, 'SIGTERM');
+  process.kill(-pgid, 'SIGCONT');
+}
+
+/** The child has neither exited nor been killed by a signal. */
+function running(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
 function stopLiveGroupsOn(signal: NodeJS.Signals): void {
   process.once(signal, () => {
     for (const pgid of live) {
       try {
-        process.kill(-pgid, 'SIGTERM');
-        process.kill(-pgid, 'SIGCONT'); // one paused by pauseOthers() acts on the SIGTERM only once it runs
+        terminate(pgid);
       } catch {
         // already gone
       }
@@ -60,9 +70,8 @@ export function startGroup(name: string, command: string, args: string[], cpus: 
     child,
     output: () => output,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      process.kill(-child.pid!, 'SIGTERM');
-      process.kill(-child.pid!, 'SIGCONT');
+      if (!running(child)) return;
+      terminate(child.pid!);
       const killed = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
       if (!killed) {
         process.kill(-child.pid!, 'SIGKILL');
@@ -79,7 +88,7 @@ export function startGroup(name: string, command: string, args: string[], cpus: 
  * scoring ticks), which would take the measured proxy's CPU at moments it does not choose.
  */
 export function pauseOthers(all: Iterable<Started | null>, measured: Started | null): () => void {
-  const paused = [...all].filter((group): group is Started => group !== null && group !== measured && group.child.exitCode === null);
+  const paused = [...all].filter((group): group is Started => group !== null && group !== measured && running(group.child));
   for (const group of paused) process.kill(-group.pgid, 'SIGSTOP');
   return () => {
     for (const group of paused) process.kill(-group.pgid, 'SIGCONT');

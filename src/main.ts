@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig } from './config/load.js';
 import { checkConfig, helpText, parseArgs, version } from './cli.js';
 import { startGateway } from './coordinator/gateway.js';
+import { warnUntunedMalloc } from './coordinator/malloc-tuning.js';
 import { createLogger } from './log.js';
 
 const command = parseArgs(process.argv.slice(2));
@@ -34,6 +35,7 @@ try {
 }
 
 const log = createLogger(config.settings.logLevel, { role: 'coordinator' });
+warnUntunedMalloc(config.glibcTunables, log);
 let gateway;
 try {
   gateway = await startGateway(config, log, load);

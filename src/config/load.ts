@@ -21,6 +21,8 @@ export interface GatewayConfig {
   readonly clusters: Readonly<Record<string, ClusterConfig>>;
   /** OpenTelemetry tracing (the OTEL_* vars); null when off. */
   readonly tracing: TracingSettings | null;
+  /** GLIBC_TUNABLES as the process got it (glibc reads it at exec; ringgate only checks it): null when unset. */
+  readonly glibcTunables: string | null;
 }
 
 export class ConfigError extends Error {
@@ -56,7 +58,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): Gatew
     throw new ConfigError(`invalid config (${source}):\n  ${field} = ${settings.maxNodes}: the clusters have ${nodes} nodes`);
   }
   checkRedisSettings(settings, source, overrides);
-  return deepFreeze({ source, settings, routes: parsed.data.routes, clusters: parsed.data.clusters, tracing });
+  const glibcTunables = env.GLIBC_TUNABLES || null;
+  return deepFreeze({ source, settings, routes: parsed.data.routes, clusters: parsed.data.clusters, tracing, glibcTunables });
 }
 
 /** A redis mode needs a URL to reach Redis; a CA file must be readable now, not at the first connection. */

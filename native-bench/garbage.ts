@@ -12,7 +12,7 @@ import { checkOutBaseline, describeCheckout, resolveBaseline } from './lib/basel
 import { featureEnv, ringgateEnv, writeRinggateConfig, type ConfigFeatures } from './lib/candidates.js';
 import { coreVersions, describeMachine } from './lib/machine.js';
 import { benchOptions, PINNED } from './lib/options.js';
-import { freePort, groupCpuSeconds, startGroup, waitForHttp, type Started } from './lib/proc.js';
+import { freePort, groupCpuSeconds, groupMinorFaults, startGroup, waitForHttp, type Started } from './lib/proc.js';
 import { checkScenario, scenarioNamed, wrkScript } from './lib/scenarios.js';
 import { median } from './lib/stats.js';
 import { parseTraceGc, type GcSummary } from './lib/trace-gc.js';
@@ -35,6 +35,7 @@ interface Round extends GcSummary {
   readonly requests: number;
   readonly rps: number;
   readonly cpuUsPerRequest: number;
+  readonly minorFaults: number;
 }
 
 interface Gateway {
@@ -63,24 +64,26 @@ async function measureRound(gateway: Gateway, scriptPath: string, seconds: numbe
   if (warmupSeconds > 0) await runWrk({ url, scriptPath, connections, seconds: warmupSeconds, cpus: PINNED.load });
   const from = statSync(gateway.log).size;
   const cpuBefore = groupCpuSeconds(gateway.proc.pgid);
+  const faultsBefore = groupMinorFaults(gateway.proc.pgid);
   const load = await runWrk({ url, scriptPath, connections, seconds, cpus: PINNED.load });
   const cpuSeconds = groupCpuSeconds(gateway.proc.pgid) - cpuBefore;
+  const minorFaults = groupMinorFaults(gateway.proc.pgid) - faultsBefore;
   const logged = readFileSync(gateway.log).subarray(from).toString('utf8');
-  return { ...parseTraceGc(logged), requests: load.requests, rps: load.rps, cpuUsPerRequest: (cpuSeconds * 1e6) / load.requests };
+  return { ...parseTraceGc(logged), requests: load.requests, rps: load.rps, cpuUsPerRequest: (cpuSeconds * 1e6) / load.requests, minorFaults };
 }
 
 function table(scenario: string, rows: ReadonlyMap<string, Round[]>): string {
   const lines = [
     `## ${scenario}`,
     '',
-    '| build | RPS | garbage B/req | promoted B/req | scavenges per 1k req | mark-compacts per 1k req | GC pause µs/req | CPU µs/req | garbage B/req, each round |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| build | RPS | garbage B/req | promoted B/req | scavenges per 1k req | mark-compacts per 1k req | GC pause µs/req | page faults per req | CPU µs/req | garbage B/req, each round |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const [name, rounds] of rows) {
     const per = (pick: (r: Round) => number, scale: number, digits: number): string => median(rounds.map((r) => (pick(r) * scale) / r.requests)).toFixed(digits);
     lines.push(
       `| ${name} | ${median(rounds.map((r) => r.rps)).toFixed(0)} | ${per((r) => r.freedBytes, 1, 0)} | ${per((r) => r.promotedBytes, 1, 0)} | ${per((r) => r.scavenges, 1000, 2)} | ` +
-        `${per((r) => r.markCompacts, 1000, 3)} | ${per((r) => r.pauseMs, 1000, 2)} | ${median(rounds.map((r) => r.cpuUsPerRequest)).toFixed(1)} | ` +
+        `${per((r) => r.markCompacts, 1000, 3)} | ${per((r) => r.pauseMs, 1000, 2)} | ${per((r) => r.minorFaults, 1, 2)} | ${median(rounds.map((r) => r.cpuUsPerRequest)).toFixed(1)} | ` +
         `${rounds.map((r) => (r.freedBytes / r.requests).toFixed(0)).join(', ')} |`,
     );
   }
@@ -112,7 +115,7 @@ async function main(): Promise<void> {
         for (const gateway of gateways) {
           const result = await measureRound(gateway, scriptPath, options.seconds, options.warmupSeconds, options.connections);
           rows.get(gateway.build.name)!.push(result);
-          progress(`${scenario.name} round ${round} ${gateway.build.name}: ${result.rps.toFixed(0)} rps, ${(result.freedBytes / result.requests).toFixed(0)} B/req garbage, ${(result.promotedBytes / result.requests).toFixed(0)} B/req promoted, ${result.scavenges} scavenges, ${result.markCompacts} mark-compacts`);
+          progress(`${scenario.name} round ${round} ${gateway.build.name}: ${result.rps.toFixed(0)} rps, ${(result.freedBytes / result.requests).toFixed(0)} B/req garbage, ${(result.promotedBytes / result.requests).toFixed(0)} B/req promoted, ${result.scavenges} scavenges, ${result.markCompacts} mark-compacts, ${(result.minorFaults / result.requests).toFixed(2)} page faults/req`);
         }
       }
       sections.push(table(scenario.name, rows));
@@ -130,7 +133,7 @@ async function main(): Promise<void> {
     `Machine: ${describeMachine()}; ${coreVersions().join(', ')}  `,
     `Builds: ringgate-1t = ${current}${baseline === null ? '' : `; ringgate-base-1t = ${baseline.revision} (${baseline.short})`}  `,
     `Run: node --trace-gc-nvp, GATEWAY_THREADS=1, ${options.everyFeature ? 'every feature configured, none triggered' : 'a plain cluster'}; wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = ringgate on CPU 0, upstream and wrk on CPU 1. ` +
-      'Garbage: the V8 heap shrinkage of every collection in the measured run (all isolates), over its requests; buffers outside the heap show only as the collections they cause. Promoted: what the scavenges moved to the old generation (objects that lived through two), freed only by a Mark-Compact. Medians of the rounds.',
+      'Garbage: the V8 heap shrinkage of every collection in the measured run (all isolates), over its requests; buffers outside the heap show only as the collections they cause, and as page faults when malloc gives their memory back and takes it again. Promoted: what the scavenges moved to the old generation (objects that lived through two), freed only by a Mark-Compact. Medians of the rounds.',
   ].join('\n');
   const markdown = `${header}\n\n${sections.join('\n\n')}\n`;
   mkdirSync(RESULTS, { recursive: true });

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GLIBC_MALLOC_TUNABLES } from '../../src/coordinator/malloc-tuning.js';
 import { baselineName } from './ab.js';
 import { startGroup, waitForHttp, type CpuList, type Started } from './proc.js';
 import { haproxyConf, nginxProxyConf, startNginx } from './upstream.js';
@@ -52,13 +53,13 @@ const haproxy: Candidate = {
   },
 };
 
-/** A Node proxy from candidates/, run as `node --import tsx FILE PORT UPSTREAM_URL`. */
-function nodeScript(name: string, file: string): Candidate {
+/** A Node proxy from candidates/, run as `node --import tsx FILE PORT UPSTREAM_URL` in `env`. */
+function nodeScript(name: string, file: string, env: NodeJS.ProcessEnv = process.env): Candidate {
   return {
     name,
     async start({ port, upstreamPorts, cpus }) {
       const args = ['--import', 'tsx', join(ROOT, 'native-bench/candidates', file), String(port), `http://127.0.0.1:${upstreamPorts[0]}`];
-      const started = startGroup(name, process.execPath, args, cpus);
+      const started = startGroup(name, process.execPath, args, cpus, env);
       await waitForHttp(`http://127.0.0.1:${port}/`, started);
       return started;
     },
@@ -68,7 +69,7 @@ function nodeScript(name: string, file: string): Candidate {
 const fastify = nodeScript('fastify-http-proxy', 'fastify-http-proxy.ts');
 
 /** Bare uWS + undici dispatch(): the floor ringgate's pipeline is measured against. */
-const uwsUndiciMinimal = nodeScript('uws-undici-minimal', 'uws-undici-minimal.ts');
+const uwsUndiciMinimal = nodeScript('uws-undici-minimal', 'uws-undici-minimal.ts', tunedEnv());
 
 /** Node state features the current build runs with under BENCH_RINGGATE_NODE_STATE=1 (older builds cannot parse them). */
 const NODE_STATE_CLUSTER = { healthCheck: { path: '/', intervalMs: 1000, jitterMs: 200, timeoutMs: 500 } };
@@ -126,13 +127,22 @@ export function featureEnv(features: ConfigFeatures): Record<string, string> {
 }
 
 /**
+ * The bench's environment with glibc's malloc tuned as the image tunes it (a GLIBC_TUNABLES of the
+ * bench's own wins): ringgate's, and the floor's, which stands for ringgate's architecture and so
+ * runs as ringgate does.
+ */
+function tunedEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, GLIBC_TUNABLES: process.env.GLIBC_TUNABLES || GLIBC_MALLOC_TUNABLES };
+}
+
+/**
  * The environment ringgate runs with in the bench and under the profiler: one port, quiet logs, no
  * access log (it is on by default; BENCH_RINGGATE_ACCESS_LOG measures it apart, and builds older
- * than it ignore the variable).
+ * than it ignore the variable), glibc's malloc tuned.
  */
 export function ringgateEnv(configPath: string, port: number, extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
   return {
-    ...process.env,
+    ...tunedEnv(),
     GATEWAY_CONFIG: configPath,
     GATEWAY_PORT: String(port),
     GATEWAY_HOST: '127.0.0.1',

@@ -95,9 +95,10 @@ export function pauseOthers(all: Iterable<Started | null>, measured: Started | n
   };
 }
 
-function groupStats(pgid: number): { pids: number[]; ticks: number } {
+function groupStats(pgid: number): { pids: number[]; ticks: number; minorFaults: number } {
   const pids: number[] = [];
   let ticks = 0;
+  let minorFaults = 0;
   for (const entry of readdirSync('/proc')) {
     if (entry.charCodeAt(0) > 57) continue;
     let stat: string;
@@ -111,8 +112,9 @@ function groupStats(pgid: number): { pids: number[]; ticks: number } {
     if (Number(fields[2]) !== pgid) continue; // field 5: pgrp
     pids.push(Number(entry));
     ticks += Number(fields[11]) + Number(fields[12]); // fields 14, 15: utime, stime
+    minorFaults += Number(fields[7]); // field 10: minflt
   }
-  return { pids, ticks };
+  return { pids, ticks, minorFaults };
 }
 
 /** Kernel clock ticks per second in /proc/<pid>/stat times. */
@@ -121,6 +123,11 @@ const USER_HZ = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }
 /** CPU seconds (user + system) used so far by every process of the group. */
 export function groupCpuSeconds(pgid: number): number {
   return groupStats(pgid).ticks / USER_HZ;
+}
+
+/** Minor page faults so far of every process of the group (pages the kernel had to map and zero or share). */
+export function groupMinorFaults(pgid: number): number {
+  return groupStats(pgid).minorFaults;
 }
 
 /** Resident set size of the whole group, in bytes. */

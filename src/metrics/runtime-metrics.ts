@@ -2,6 +2,13 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { MetricsSnapshot } from '../thread-protocol.js';
 
 /**
+ * How often each thread samples its event-loop lag. prom-client's 10 ms is a timer waking every
+ * thread 100 times a second: an idle 1-thread gateway spent 2.95% of a core, 1.55% at 100 ms. Ten
+ * samples a second still give a 15 s scrape 150 per thread.
+ */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
+/**
  * Node.js's own metrics (prom-client's default set). The coordinator exports them as they are:
  * process_* (CPU, resident memory, open files) are the whole process's, and nodejs_* its main
  * thread's. Each acceptor thread exports only what is its own, V8 heap, event-loop lag, GC and
@@ -9,7 +16,7 @@ import type { MetricsSnapshot } from '../thread-protocol.js';
  * same-labelled series.
  */
 export function registerProcessMetrics(registry: Registry): void {
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
 }
 
 /** A thread's own runtime metrics, read at each scrape. */
@@ -17,7 +24,7 @@ export class ThreadRuntimeMetrics {
   readonly #registry = new Registry();
 
   constructor(threadIndex: number) {
-    collectDefaultMetrics({ register: this.#registry, labels: { thread: String(threadIndex) } });
+    collectDefaultMetrics({ register: this.#registry, labels: { thread: String(threadIndex) }, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   }
 
   async snapshot(): Promise<MetricsSnapshot> {

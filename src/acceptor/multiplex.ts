@@ -9,25 +9,7 @@ import type { Ending } from './waiting-client.js';
 import type { SharedCalls, SharedLead } from './shared-calls.js';
 import { OpenCalls } from './open-calls.js';
 import type { Hash32 } from '../routing/ring.js';
-
-/**
- * An answer that must not reach anyone but its own client: it sets a cookie, says private or
- * no-store, or varies on a request header the key does not hold (Vary: *, or one outside `vary`).
- */
-function shareable(headers: readonly Buffer[], vary: ReadonlySet<string>): boolean {
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!.toString('latin1').toLowerCase();
-    if (name === 'set-cookie') return false;
-    if (name !== 'cache-control' && name !== 'vary') continue;
-    const value = headers[i + 1]!.toString('latin1').toLowerCase();
-    if (name === 'cache-control' && (value.includes('private') || value.includes('no-store'))) return false;
-    if (name === 'vary' && value.split(',').some((field) => !vary.has(field.trim()))) return false;
-  }
-  return true;
-}
-
-/** Requests whose answer depends on what the client holds (a range, a validator): never shared. */
-const CONDITIONAL = new Set(['range', 'if-range', 'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since']);
+import { requestKey, shareable } from './multiplex-key.js';
 
 /** A body up to this size reaches followers in one write with its head; a larger one streams. */
 const WHOLE_BODY_BYTES = 64 * 1024;
@@ -256,20 +238,4 @@ export class LocalBatches {
   forget(batch: Batch): void {
     this.#open.remove(batch.key, batch.keyHash, batch);
   }
-}
-
-/**
- * What makes two reads the same: method, Host, normalized target, tenant, and the values of the
- * route's vary headers among those forwarded (one not forwarded cannot change the answer). Null
- * for a range or conditional request, which is never shared.
- */
-function requestKey(ctx: RequestContext, vary: ReadonlySet<string>): string | null {
-  let key = `${ctx.method}\n${ctx.host}\n${ctx.target}\n${ctx.tenant}`;
-  const headers = ctx.headers;
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    if (CONDITIONAL.has(name)) return null;
-    if (vary.has(name)) key += `\n${name}:${headers[i + 1]}`;
-  }
-  return key;
 }

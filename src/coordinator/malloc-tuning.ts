@@ -7,10 +7,11 @@ import type { Logger } from '../log.js';
  * Why: every upstream socket read is a fresh buffer of up to 64 KiB, malloc'd in the acceptor
  * thread's arena and freed in bulk when V8 sweeps it. A thread's arena (not the main one) gives
  * back whatever free memory passes the trim threshold (128 KiB until glibc adapts it) on each such
- * free, so the next reads fault their pages in again: ~14 page faults per 64 KiB answer, and 16%
- * of its CPU (native-bench, flamegraphs/README.md). A 32 MiB trim threshold keeps that memory.
- * Setting any threshold turns glibc's adaptive ones off, so the mmap threshold is set too: 4 MiB
- * keeps 1 MiB upload buffers in the arena, as the adaptive threshold would after the first one.
+ * free, so the next reads fault their pages in again: up to 14 page faults per 64 KiB answer,
+ * and 10–20% more CPU in interleaved A/Bs (flamegraphs/README.md). A 32 MiB trim threshold keeps
+ * that memory. Setting any threshold turns glibc's adaptive ones off, so the mmap threshold is set
+ * too: 4 MiB keeps 1 MiB upload buffers in the arena, as the adaptive threshold would after the
+ * first one.
  */
 export const GLIBC_MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=33554432';
 
@@ -33,6 +34,6 @@ export function warnUntunedMalloc(glibcTunables: string | null, log: Logger, lib
   if (version === null) return;
   log.warn(
     { glibc: version, GLIBC_TUNABLES: glibcTunables ?? '(unset)', recommended: GLIBC_MALLOC_TUNABLES },
-    'glibc malloc is not tuned: answers of 64 KiB and more may cost ~16% more CPU (malloc gives freed read buffers back and faults them in again); start ringgate with GLIBC_TUNABLES=<recommended>, as the image does',
+    'glibc malloc is not tuned: answers of 64 KiB and more may cost 10-20% more CPU (malloc gives freed read buffers back and faults them in again); start ringgate with GLIBC_TUNABLES=<recommended>, as the image does',
   );
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
  * Why: every upstream socket read is a fresh buffer of up to 64 KiB, malloc'd in the acceptor
  * thread's arena and freed in bulk when V8 sweeps it. A thread's arena (not the main one) gives
  * back whatever free memory passes the trim threshold (128 KiB until glibc adapts it) on each such
- * free, so the next reads fault their pages in again: up to 14 page faults per 64 KiB answer,
+ * free, so the next reads fault their pages in again: up to 15 page faults per 64 KiB answer,
  * and 10–20% more CPU in interleaved A/Bs (flamegraphs/README.md). A 32 MiB trim threshold keeps
  * that memory. Setting any threshold turns glibc's adaptive ones off, so the mmap threshold is set
  * too: 4 MiB keeps 1 MiB upload buffers in the arena, as the adaptive threshold would after the

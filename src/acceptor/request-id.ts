@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUuid } from './random-uuid.js';
 import type { RequestContext } from './request-context.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -17,7 +17,7 @@ const VALID_REQUEST_ID = /^[A-Za-z0-9._:/+=@~-]{1,128}$/;
  * gateway sets, not counted in their forwarded head bytes). Runs before any answer, errors included.
  */
 export function settleRequestId(ctx: RequestContext): void {
-  const id = VALID_REQUEST_ID.test(ctx.requestId) ? ctx.requestId : randomUUID();
+  const id = VALID_REQUEST_ID.test(ctx.requestId) ? ctx.requestId : randomUuid();
   ctx.requestId = id;
   ctx.client.requestId = id;
   ctx.headers.push(REQUEST_ID_HEADER, id);

@@ -15,7 +15,8 @@ const ACCEPTOR_URL = new URL('../acceptor/worker.js', import.meta.url);
  * Old generation floor: every socket read is a new ArrayBuffer outside V8's heap (64 KiB per
  * 64 KiB response), and V8 counts those bytes against the old generation's room until a scavenge
  * frees them. With a live set of ~16 MB V8 leaves ~12 MB of room after a full GC, so large answers
- * ran a full GC every 70–90 ms (get-64k: ~9 a second, p99 30–40 ms) though little was promoted.
+ * ran a full GC every 70–90 ms (get-64k: ~9 a second, p99 30–40 ms; get-1m saturated: 20 per
+ * 1,000 requests against 3 with the floor, 1.37× the CPU) though little was promoted.
  * V8 skips full GCs below the initial old generation size when the embedder sets one; Node's
  * Worker has no resource limit for it, so it is the process-wide V8 flag, read as each new isolate
  * configures its heap. Set before every start, so a restarted thread follows its own config.

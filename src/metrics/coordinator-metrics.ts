@@ -66,6 +66,24 @@ export class CoordinatorMetrics {
     this.#readings = readings;
     const nodes = (): NodeReading[] => this.#nodes;
     const def = (name: keyof typeof METRICS) => ({ name, help: METRICS[name].help, registers: [this.registry] });
+    // A running total kept elsewhere (shared memory, the tracker), exported as it is at scrape time.
+    const total = (name: keyof typeof METRICS, read: () => number): void => {
+      new Counter({
+        ...def(name),
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    };
+    const current = (name: keyof typeof METRICS, read: () => number): void => {
+      new Gauge({
+        ...def(name),
+        collect() {
+          this.set(read());
+        },
+      });
+    };
     registerProcessMetrics(this.registry);
     this.threadRestarts = new Counter(def('ringgate_thread_restarts_total'));
     this.redisErrors = new Counter({ ...def('ringgate_redis_errors_total'), labelNames: ['use'] });
@@ -131,33 +149,10 @@ export class CoordinatorMetrics {
         }
       },
     });
-    new Counter({
-      ...def('ringgate_multiplex_cross_thread_joins_total'),
-      collect() {
-        this.reset();
-        this.inc(readings.multiplexShared().joins);
-      },
-    });
-    new Gauge({
-      ...def('ringgate_multiplex_arena_bytes'),
-      collect() {
-        this.set(readings.multiplexShared().bytes);
-      },
-    });
-    new Counter({
-      ...def('ringgate_idempotency_evictions_total'),
-      collect() {
-        this.reset();
-        this.inc(readings.idempotencyEvictions());
-      },
-    });
-    new Counter({
-      ...def('ringgate_rate_limit_evictions_total'),
-      collect() {
-        this.reset();
-        this.inc(readings.rateLimitEvictions());
-      },
-    });
+    total('ringgate_multiplex_cross_thread_joins_total', () => readings.multiplexShared().joins);
+    current('ringgate_multiplex_arena_bytes', () => readings.multiplexShared().bytes);
+    total('ringgate_idempotency_evictions_total', () => readings.idempotencyEvictions());
+    total('ringgate_rate_limit_evictions_total', () => readings.rateLimitEvictions());
     new Gauge({
       ...def('ringgate_retries_in_flight'),
       labelNames: ['cluster'],
@@ -192,13 +187,7 @@ export class CoordinatorMetrics {
         this.inc({ result: 'failed' }, failed);
       },
     });
-    new Counter({
-      ...def('ringgate_ring_rebuilds_total'),
-      collect() {
-        this.reset();
-        this.inc(readings.ringRebuilds());
-      },
-    });
+    total('ringgate_ring_rebuilds_total', () => readings.ringRebuilds());
     new Gauge({
       ...def('ringgate_routing_mode'),
       labelNames: ['mode'],
@@ -207,13 +196,7 @@ export class CoordinatorMetrics {
         for (const each of ['ring', 'least-connections'] as const) this.set({ mode: each }, each === mode ? 1 : 0);
       },
     });
-    new Counter({
-      ...def('ringgate_panic_activations_total'),
-      collect() {
-        this.reset();
-        this.inc(readings.panicActivations());
-      },
-    });
+    total('ringgate_panic_activations_total', () => readings.panicActivations());
     new Counter({
       ...def('ringgate_node_requests_total'),
       labelNames: ['cluster', 'node'],
@@ -222,13 +205,7 @@ export class CoordinatorMetrics {
         for (const { cluster, node, requests } of nodes()) this.inc({ cluster, node }, requests);
       },
     });
-    new Counter({
-      ...def('ringgate_rebalance_events_total'),
-      collect() {
-        this.reset();
-        this.inc(readings.rebalanceEvents());
-      },
-    });
+    total('ringgate_rebalance_events_total', () => readings.rebalanceEvents());
     // Reset first: a tenant that left the top N must not linger.
     new Gauge({
       ...def('ringgate_tenant_load_score'),
@@ -253,25 +230,9 @@ export class CoordinatorMetrics {
         for (const { cluster, points } of readings.ringPoints()) this.set({ cluster }, points);
       },
     });
-    new Gauge({
-      ...def('ringgate_tenants_live'),
-      collect() {
-        this.set(readings.liveTenants());
-      },
-    });
-    new Counter({
-      ...def('ringgate_tenant_evictions_total'),
-      collect() {
-        this.reset();
-        this.inc(readings.tenantEvictions());
-      },
-    });
-    new Gauge({
-      ...def('ringgate_threads_running'),
-      collect() {
-        this.set(readings.runningThreads());
-      },
-    });
+    current('ringgate_tenants_live', () => readings.liveTenants());
+    total('ringgate_tenant_evictions_total', () => readings.tenantEvictions());
+    current('ringgate_threads_running', () => readings.runningThreads());
   }
 
   /** Prometheus text of the coordinator plus every thread (same-labelled series are summed). */

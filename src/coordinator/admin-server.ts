@@ -5,7 +5,7 @@ import { ERRORS, type AnsweredCode } from '../errors.js';
 import type { PushOutcome } from './control-plane.js';
 import { answerAsset, loadDashboardAssets } from './dashboard-assets.js';
 import type { Logger } from '../log.js';
-import type { TenantOrder } from './tenant-tracker.js';
+import type { TenantOrder } from './tenant-view.js';
 
 export interface AdminRoutes {
   metrics(): Promise<{ contentType: string; body: string }>;

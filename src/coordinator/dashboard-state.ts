@@ -4,7 +4,8 @@ import type { ControlPlane } from './control-plane.js';
 import type { NodeMonitor } from './node-monitor.js';
 import type { NodeStateView } from './node-state.js';
 import type { RebalanceEvent } from './recent-events.js';
-import type { TenantTracker, TenantView } from './tenant-tracker.js';
+import type { TenantTracker } from './tenant-tracker.js';
+import type { TenantView } from './tenant-view.js';
 
 /** Tenants the dashboard shows: the highest scores, as a screen holds them. */
 export const DASHBOARD_TENANTS = 10;

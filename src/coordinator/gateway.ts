@@ -11,22 +11,21 @@ import { activePointCount } from '../shm/ring-buffer.js';
 import { Reloader, type ReloadOutcome } from './reloader.js';
 import { tenantCandidates } from './rings.js';
 import { Topology } from './topology.js';
-import { createNodeTable, inFlight, nodeRequests, releaseLane } from '../shm/node-table.js';
-import { createTenantTable } from '../shm/tenant-table.js';
-import { createBreakerTable } from '../shm/breaker-table.js';
-import { createRetryTable, readRetryCounters, releaseRetryLane, retriesInFlight } from '../shm/retry-table.js';
+import { inFlight, nodeRequests } from '../shm/node-table.js';
+import { readRetryCounters, retriesInFlight } from '../shm/retry-table.js';
 import { RETRY_REASONS } from '../config/resilience-schema.js';
 import { BREAKER_STATE_NAMES } from '../resilience/breaker.js';
 import { BreakerMonitor } from './breaker-monitor.js';
-import { abandonStale, createInflightTable, inflightCounters } from '../shm/inflight-table.js';
-import { tableSeconds } from '../shm/bucket-table.js';
-import { createLimiterTable, limiterEvictions } from '../shm/limiter-table.js';
-import { createIdempotencyTable, idempotencyEvictions, releaseIdempotencyLane } from '../shm/idempotency-table.js';
+import { inflightCounters } from '../shm/inflight-table.js';
+import { limiterEvictions } from '../shm/limiter-table.js';
+import { idempotencyEvictions } from '../shm/idempotency-table.js';
+import { abandonStuckCalls, createSharedTables, releaseThreadShares, sharedBuffers } from './shared-tables.js';
 import { InlineAcceptor } from './inline-acceptor.js';
 import { startAcceptorThread } from './acceptor-thread.js';
 import { ControlPlane } from './control-plane.js';
 import { NodeMonitor } from './node-monitor.js';
-import { TenantTracker, type TenantOrder } from './tenant-tracker.js';
+import { TenantTracker } from './tenant-tracker.js';
+import type { TenantOrder } from './tenant-view.js';
 import { Supervisor } from './supervisor.js';
 import { NameWatcher } from './name-watcher.js';
 import { nodeHostnames } from '../upstream/node-names.js';
@@ -66,17 +65,8 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   const { config } = demo;
   const { settings } = config;
   const hash32 = await loadHash32();
-  const tenantTable = createTenantTable(settings.maxTenants);
-  // Clusters need a slot each too; a config has at most as many as it may have nodes.
-  const nodeTable = createNodeTable(settings.maxNodes, settings.maxNodes, settings.threads);
-  const breakerTable = createBreakerTable(settings.maxNodes);
-  const retryTable = createRetryTable(settings.maxNodes, settings.threads);
-  // Its pages are only touched once keys are stored: an instance without idempotent routes pays no memory.
-  const limiterTable = createLimiterTable(settings.rateLimitKeys);
-  const inflightTable = createInflightTable(settings.multiplexEntries, settings.multiplexMaxResponseBytes);
-  // When an abandoned call's entry may be reclaimed from waiters that never read it: as long as a waiter waits.
-  const reclaimAt = (): number => tableSeconds(Date.now()) + Math.ceil(settings.upstreamTimeoutMs / 1000) + 2;
-  const idempotencyTable = createIdempotencyTable(settings.idempotencyEntries, settings.idempotencyMaxResponseBytes);
+  const tables = createSharedTables(settings);
+  const { tenants: tenantTable, nodes: nodeTable, breakers: breakerTable, retries: retryTable } = tables;
   const topology = new Topology(config, nodeTable, hash32, settings.maxNodes);
   // Counted on `metrics`, made below: no Redis call fails before the tracker's first window.
   // Loaded only in redis mode: ioredis costs ~25 MiB and ~80 ms to load.
@@ -124,9 +114,9 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   const metrics = new CoordinatorMetrics({
     breakers: () => breakers.views().map(({ cluster, node, state, score }) => ({ cluster, node, state: BREAKER_STATE_NAMES.indexOf(state), score })),
     breakerTransitions: () => breakers.transitions,
-    idempotencyEvictions: () => idempotencyEvictions(idempotencyTable),
-    rateLimitEvictions: () => limiterEvictions(limiterTable),
-    multiplexShared: () => inflightCounters(inflightTable),
+    idempotencyEvictions: () => idempotencyEvictions(tables.idempotency),
+    rateLimitEvictions: () => limiterEvictions(tables.limiter),
+    multiplexShared: () => inflightCounters(tables.inflight),
     retries: () =>
       Object.keys(current.config.clusters).map((cluster) => {
         const slot = current.numbering.clusters[cluster]!;
@@ -191,25 +181,14 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       config: current.config,
       port,
       rings: current.ringBuffers,
-      tenants: tenantTable.buffer,
-      nodes: nodeTable.buffer,
-      breakers: breakerTable.buffer,
-      retries: retryTable.buffer,
-      idempotency: idempotencyTable.buffer,
-      inflight: inflightTable.buffer,
-      limiter: limiterTable.buffer,
+      ...sharedBuffers(tables),
       numbering: current.numbering,
       names: names.table,
     }),
     log,
     onRestart: () => metrics.threadRestarts.inc(),
-    // A thread that died never finished its requests: the nodes stop counting them.
     onExit: (threadIndex) => {
-      releaseRetryLane(retryTable, threadIndex);
-      releaseIdempotencyLane(idempotencyTable, threadIndex);
-      // Requests of other threads waiting on its calls go to the node on their own.
-      abandonStale(inflightTable, threadIndex, tableSeconds(Date.now()), reclaimAt());
-      const released = releaseLane(nodeTable, threadIndex);
+      const released = releaseThreadShares(tables, threadIndex);
       if (released > 0) log.warn({ thread: threadIndex, released }, 'released the in-flight requests of an exited acceptor thread');
     },
   });
@@ -246,8 +225,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   const nodeWindows = setInterval(() => {
     nodeMonitor.tick();
     controlPlane.tick();
-    // A call stuck past its deadline leaves no request of another thread waiting on it.
-    abandonStale(inflightTable, -1, tableSeconds(Date.now()), reclaimAt());
+    abandonStuckCalls(tables);
   }, settings.scoreWindowMs);
   nodeWindows.unref();
   return {

@@ -4,7 +4,6 @@ import type { Logger } from '../log.js';
 import { NodeHealth, panicMode, PASSIVE_DEFAULTS, USABLE_HEALTH } from '../resilience/node-health.js';
 import { nextCacheLocality, ringPoints, ringWeight, zoneCost, type NodeWeightInput } from '../routing/node-weight.js';
 import type { Hash32 } from '../routing/ring.js';
-import { membersForPoints, needsRepublish } from '../routing/ring-churn.js';
 import type { NodeNumbering } from '../shm/node-numbering.js';
 import {
   readNodeCounters,
@@ -18,8 +17,8 @@ import {
 } from '../shm/node-table.js';
 import { HealthProber, type ProbeDial, type ProbeTarget } from './health-prober.js';
 import { createNode, viewOf, type Cluster, type Node, type NodePush, type NodeStateView } from './node-state.js';
-import { RecentEvents, type RingEvent } from './recent-events.js';
-import { RingPublisher } from './ring-publisher.js';
+import type { RingEvent } from './recent-events.js';
+import { pointsOnRing, RingRepublisher } from './ring-republisher.js';
 import type { ClusterRing } from './rings.js';
 
 /**
@@ -33,7 +32,7 @@ export class NodeMonitor {
   readonly #table: NodeTable;
   readonly #settings: GatewayConfig['settings'];
   readonly #zoneAffinity: boolean;
-  readonly #publisher: RingPublisher;
+  readonly #rings: RingRepublisher;
   readonly #log: Logger;
   readonly #clock: () => number;
   readonly #clusters: Cluster[] = [];
@@ -42,7 +41,6 @@ export class NodeMonitor {
   readonly #probeTargets: ProbeTarget[] = [];
   /** Nodes of clusters with circuit breakers: their failed answers are the breaker's to judge. */
   readonly #judgedByBreaker = new Set<number>();
-  readonly #rebuilds = new RecentEvents<RingEvent>();
   #panicActivations = 0;
 
   constructor(
@@ -58,7 +56,7 @@ export class NodeMonitor {
     this.#table = table;
     this.#settings = config.settings;
     this.#zoneAffinity = zoneAffinity(config.settings);
-    this.#publisher = new RingPublisher(hash32);
+    this.#rings = new RingRepublisher(hash32, log);
     this.#log = log;
     this.#clock = clock;
     this.#prober = new HealthProber((node, ok) => this.recordCheck(node, ok), probeDial);
@@ -112,13 +110,7 @@ export class NodeMonitor {
       });
       const ring = rings.get(name)!;
       const previous = before.get(name);
-      let published: number[];
-      if (previous !== undefined && previous.ring === ring) {
-        published = previous.published;
-      } else {
-        published = nodes.map(() => 0);
-        for (const owner of ring.data.owners) published[owner]!++;
-      }
+      const published = previous !== undefined && previous.ring === ring ? previous.published : pointsOnRing(ring, nodes.length);
       nodes.forEach((node, i) => (node.points = published[i]!));
       this.#clusters.push({
         name,
@@ -149,16 +141,16 @@ export class NodeMonitor {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.#prober.stop(), this.#publisher.close()]);
+    await Promise.all([this.#prober.stop(), this.#rings.close()]);
   }
 
   get rebuilds(): number {
-    return this.#rebuilds.count;
+    return this.#rings.count;
   }
 
   /** The last ring republishes, oldest first. */
   recentRebuilds(): RingEvent[] {
-    return this.#rebuilds.recent();
+    return this.#rings.recent();
   }
 
   get panicActivations(): number {
@@ -263,19 +255,7 @@ export class NodeMonitor {
       this.#log.warn({ cluster: cluster.name, panic, healthy: eligible.filter((n) => n.score >= USABLE_HEALTH).length, nodes: eligible.length }, panic ? 'panic mode: too few healthy nodes, routing over all of them' : 'panic mode over');
     }
     const wanted = cluster.nodes.map((node) => ringPoints(this.#weightInput(node, now, cluster.panic), cluster.slowStart));
-    if (!needsRepublish(cluster.published, wanted)) return;
-    const moves = cluster.nodes.flatMap((node, i) => (node.points === wanted[i] ? [] : [{ node: node.id, from: node.points, to: wanted[i]! }]));
-    this.#rebuilds.record({ kind: 'ring', at: now, cluster: cluster.name, moves });
-    cluster.published = wanted;
-    cluster.nodes.forEach((node, i) => (node.points = wanted[i]!));
-    const members = membersForPoints(
-      cluster.nodes.map((node) => node.id),
-      wanted,
-    );
-    this.#publisher.publish(cluster.ring, members, wanted.reduce((a, b) => a + b, 0)).then(
-      () => this.#log.info({ cluster: cluster.name, points: wanted }, 'ring republished'),
-      (err: Error) => this.#log.error({ err, cluster: cluster.name }, 'ring build failed; acceptors keep the previous ring'),
-    );
+    this.#rings.update(cluster, wanted, now);
   }
 
   /** Other zones may serve while the local nodes' mean health is under the fallback threshold (or there are none). */

@@ -1,0 +1,61 @@
+import type { Logger } from '../log.js';
+import type { Hash32 } from '../routing/ring.js';
+import { membersForPoints, needsRepublish } from '../routing/ring-churn.js';
+import type { Cluster } from './node-state.js';
+import { RecentEvents, type RingEvent } from './recent-events.js';
+import { RingPublisher } from './ring-publisher.js';
+import type { ClusterRing } from './rings.js';
+
+/** Points of each of a cluster's `nodeCount` nodes (by index in the cluster) on `ring` as built. */
+export function pointsOnRing(ring: ClusterRing, nodeCount: number): number[] {
+  const points = new Array<number>(nodeCount).fill(0);
+  for (const owner of ring.data.owners) points[owner]!++;
+  return points;
+}
+
+/**
+ * Republishes a cluster's ring when the points its nodes want have moved past the hysteresis
+ * threshold (routing/ring-churn.ts), not on every small change, and keeps the last republishes
+ * for the admin API and the dashboard.
+ */
+export class RingRepublisher {
+  readonly #publisher: RingPublisher;
+  readonly #log: Logger;
+  readonly #events = new RecentEvents<RingEvent>();
+
+  constructor(hash32: Hash32, log: Logger) {
+    this.#publisher = new RingPublisher(hash32);
+    this.#log = log;
+  }
+
+  /** Republishes since start. */
+  get count(): number {
+    return this.#events.count;
+  }
+
+  /** The last republishes, oldest first. */
+  recent(): RingEvent[] {
+    return this.#events.recent();
+  }
+
+  /** `wanted`: each node's points now (by index in the cluster); the ring follows if they moved enough. */
+  update(cluster: Cluster, wanted: number[], now: number): void {
+    if (!needsRepublish(cluster.published, wanted)) return;
+    const moves = cluster.nodes.flatMap((node, i) => (node.points === wanted[i] ? [] : [{ node: node.id, from: node.points, to: wanted[i]! }]));
+    this.#events.record({ kind: 'ring', at: now, cluster: cluster.name, moves });
+    cluster.published = wanted;
+    cluster.nodes.forEach((node, i) => (node.points = wanted[i]!));
+    const members = membersForPoints(
+      cluster.nodes.map((node) => node.id),
+      wanted,
+    );
+    this.#publisher.publish(cluster.ring, members, wanted.reduce((a, b) => a + b, 0)).then(
+      () => this.#log.info({ cluster: cluster.name, points: wanted }, 'ring republished'),
+      (err: Error) => this.#log.error({ err, cluster: cluster.name }, 'ring build failed; acceptors keep the previous ring'),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.#publisher.close();
+  }
+}

@@ -100,10 +100,13 @@ describe('the dashboard (/dashboard on the admin port, in headless Chromium)', (
     // The hot tenant: spread over k ≥ 2 nodes after 3 hot windows, with that many candidates.
     const hotRow = `${cluster} tr[data-tenant="${HOT}"]`;
     await page.locator(`${hotRow}.hot td:nth-child(3)`, { hasText: /^[2-5]$/ }).waitFor({ timeout: 15_000 });
-    const k = Number(await cellText(page, `${hotRow} td:nth-child(3)`));
-    expect(Number(await cellText(page, `${hotRow} td:nth-child(2)`))).toBeGreaterThanOrEqual(100);
-    const candidates = (await cellText(page, `${hotRow} td:nth-child(5)`)).split(', ');
-    expect(new Set(candidates).size).toBe(k);
+    // One read of the row: the page refreshes it every window, and k may move on between two reads.
+    const cells = await page.locator(`${hotRow} td`).allInnerTexts();
+    const k = Number(cells[2]);
+    expect(Number(cells[1])).toBeGreaterThanOrEqual(100);
+    const candidates = cells[4]!.split(', ');
+    // k may pass the cluster's node count (the shard factor is the tenant's); candidates are distinct nodes.
+    expect(new Set(candidates).size).toBe(Math.min(k, backends.length));
     for (const candidate of candidates) expect(backends.map((b) => b.id)).toContain(candidate);
     await page.locator('#events li', { hasText: new RegExp(`tenant ${HOT}: k 1 → [2-5]`) }).waitFor({ timeout: 5_000 });
 

@@ -29,9 +29,10 @@ export function createSharedTables(settings: Readonly<Settings>): SharedTables {
     nodes: createNodeTable(settings.maxNodes, settings.maxNodes, settings.threads),
     breakers: createBreakerTable(settings.maxNodes),
     retries: createRetryTable(settings.maxNodes, settings.threads),
-    // Its pages are only touched once keys are stored: an instance without idempotent routes pays no memory.
-    limiter: createLimiterTable(settings.rateLimitKeys),
     inflight: createInflightTable(settings.multiplexEntries, settings.multiplexMaxResponseBytes),
+    // Their pages are only touched once keys are stored: an instance without rate limits or
+    // idempotent routes pays no memory for them.
+    limiter: createLimiterTable(settings.rateLimitKeys),
     idempotency: createIdempotencyTable(settings.idempotencyEntries, settings.idempotencyMaxResponseBytes),
     reclaimAt: () => tableSeconds(Date.now()) + Math.ceil(settings.upstreamTimeoutMs / 1000) + 2,
   };

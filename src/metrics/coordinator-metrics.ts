@@ -87,15 +87,10 @@ export class CoordinatorMetrics {
     registerProcessMetrics(this.registry);
     this.threadRestarts = new Counter(def('ringgate_thread_restarts_total'));
     this.redisErrors = new Counter({ ...def('ringgate_redis_errors_total'), labelNames: ['use'] });
-    new Gauge({
-      ...def('ringgate_node_in_flight'),
-      labelNames: ['cluster', 'node'],
-      collect() {
-        this.reset();
-        for (const { cluster, node, inFlight } of nodes()) this.set({ cluster, node }, inFlight);
-      },
-    });
-    const nodeGauge = (name: 'ringgate_node_health' | 'ringgate_node_weight' | 'ringgate_node_points', field: 'health' | 'weight' | 'points'): void => {
+    const nodeGauge = (
+      name: 'ringgate_node_in_flight' | 'ringgate_node_health' | 'ringgate_node_weight' | 'ringgate_node_points',
+      field: 'inFlight' | 'health' | 'weight' | 'points',
+    ): void => {
       new Gauge({
         ...def(name),
         labelNames: ['cluster', 'node'],
@@ -106,6 +101,7 @@ export class CoordinatorMetrics {
         },
       });
     };
+    nodeGauge('ringgate_node_in_flight', 'inFlight');
     nodeGauge('ringgate_node_health', 'health');
     nodeGauge('ringgate_node_weight', 'weight');
     nodeGauge('ringgate_node_points', 'points');

@@ -1,0 +1,238 @@
+import { ResponseHeadError, parseResponseHead, type ResponseFraming } from './response-head.js';
+
+/** What a parsed answer tells its connection. */
+export interface ResponseEvents {
+  /** The final head (1xx heads are skipped): raw [name, value, …] Buffers of their own. */
+  onHead(status: number, headers: Buffer[]): void;
+  /** Body bytes: a view of the buffer given to execute(), valid during the call only. false: pause. */
+  onBody(chunk: Buffer): boolean;
+  /** The answer ended; `keepAlive`: the connection may carry another request. */
+  onEnd(keepAlive: boolean): void;
+}
+
+const enum State {
+  Idle,
+  Head,
+  Length,
+  ChunkSize,
+  ChunkData,
+  ChunkDataEnd,
+  Trailers,
+  UntilClose,
+}
+
+/** A chunk-size line (its extensions included) longer than this is refused, as llhttp bounds them. */
+const MAX_CHUNK_LINE = 4096;
+const CR = 0x0d;
+const LF = 0x0a;
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+
+/**
+ * An HTTP/1.1 answer parser (RFC 9112) over bytes as the socket delivers them, strict where a
+ * lenient reading could desynchronise the connection: CRLF line ends only, no obs-fold, one
+ * Content-Length value, `Transfer-Encoding: chunked` only and never with a Content-Length, bounded
+ * heads and chunk lines. Everything it refuses throws a ResponseHeadError with an `HPE_` code
+ * (llhttp's names), after which the connection is not reused. Pure: no I/O, no timers.
+ */
+export class ResponseParser {
+  readonly #events: ResponseEvents;
+  readonly #maxHeadBytes: number;
+  #state = State.Idle;
+  #headOnly = false;
+  #keepAlive = false;
+  /** Body bytes left (Length) or the current chunk's (ChunkData). */
+  #remaining = 0;
+  /** A head, chunk line or trailer section split across reads, kept until its end arrives. */
+  #partial: Buffer | null = null;
+  /** ChunkDataEnd: how much of the CRLF after a chunk's data was read. */
+  #crlfRead = 0;
+
+  constructor(events: ResponseEvents, maxHeadBytes: number) {
+    this.#events = events;
+    this.#maxHeadBytes = maxHeadBytes;
+  }
+
+  /** A request went out: what comes next is its answer (a HEAD's has no body whatever it says). */
+  expect(method: string): void {
+    this.#state = State.Head;
+    this.#headOnly = method === 'HEAD';
+    this.#partial = null;
+    this.#crlfRead = 0;
+  }
+
+  /** No answer is expected or being read (before the first request, after onEnd). */
+  get idle(): boolean {
+    return this.#state === State.Idle;
+  }
+
+  /** The answer's head has arrived and its body has not ended. */
+  get inBody(): boolean {
+    return this.#state > State.Head;
+  }
+
+  /**
+   * Parses what the socket read; returns how many bytes were consumed: all of them, unless onBody
+   * asked for a pause or the answer ended (the rest is then the caller's: unsolicited bytes).
+   */
+  execute(data: Buffer): number {
+    let at = 0;
+    const end = data.length;
+    while (at < end) {
+      switch (this.#state) {
+        case State.Idle:
+          return at;
+        case State.Head:
+          at = this.#head(data, at);
+          break;
+        case State.Length:
+        case State.UntilClose: {
+          const n = this.#state === State.UntilClose ? end - at : Math.min(this.#remaining, end - at);
+          this.#remaining -= n;
+          const more = this.#events.onBody(data.subarray(at, at + n));
+          at += n;
+          if (this.#state === State.Length && this.#remaining === 0) this.#finish();
+          if (!more) return at;
+          break;
+        }
+        case State.ChunkData: {
+          const n = Math.min(this.#remaining, end - at);
+          this.#remaining -= n;
+          const more = this.#events.onBody(data.subarray(at, at + n));
+          at += n;
+          if (this.#remaining === 0) this.#state = State.ChunkDataEnd;
+          if (!more) return at;
+          break;
+        }
+        case State.ChunkDataEnd:
+          if (data[at] !== (this.#crlfRead === 0 ? CR : LF)) throw new ResponseHeadError('HPE_STRICT', 'chunk data not followed by CRLF');
+          at++;
+          if (++this.#crlfRead === 2) {
+            this.#crlfRead = 0;
+            this.#state = State.ChunkSize;
+          }
+          break;
+        case State.ChunkSize:
+          at = this.#chunkSize(data, at);
+          break;
+        case State.Trailers:
+          at = this.#trailers(data, at);
+          break;
+      }
+    }
+    return at;
+  }
+
+  /** The connection closed: true when that ends the answer (a body delimited by the close). */
+  closed(): boolean {
+    if (this.#state !== State.UntilClose) return false;
+    this.#state = State.Idle;
+    this.#events.onEnd(false);
+    return true;
+  }
+
+  #head(data: Buffer, at: number): number {
+    const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW');
+    if (found === null) return data.length;
+    const [head, next] = found;
+    const parsed = parseResponseHead(head, this.#headOnly);
+    // 1xx: informational, another head follows.
+    if (parsed === null) return next;
+    this.#keepAlive = parsed.keepAlive;
+    this.#events.onHead(parsed.status, parsed.headers);
+    this.#frame(parsed.framing, parsed.length);
+    return next;
+  }
+
+  #frame(framing: ResponseFraming, length: number): void {
+    if (framing === 'none' || (framing === 'length' && length === 0)) return this.#finish();
+    if (framing === 'length') {
+      this.#state = State.Length;
+      this.#remaining = length;
+    } else if (framing === 'chunked') this.#state = State.ChunkSize;
+    else this.#state = State.UntilClose;
+  }
+
+  #chunkSize(data: Buffer, at: number): number {
+    const found = this.#untilMarker(data, at, HEAD_END.subarray(0, 2), MAX_CHUNK_LINE, 'HPE_CHUNK_EXTENSIONS_OVERFLOW');
+    if (found === null) return data.length;
+    const [line, next] = found;
+    let size = 0;
+    let i = 0;
+    for (; i < line.length; i++) {
+      const digit = hexValue(line[i]!);
+      if (digit < 0) break;
+      // 13 hex digits stay below 2^53: a larger chunk is not a real one.
+      if (i === 13) throw new ResponseHeadError('HPE_INVALID_CHUNK_SIZE', 'chunk size too large');
+      size = size * 16 + digit;
+    }
+    if (i === 0 || !validExtensions(line, i)) throw new ResponseHeadError('HPE_INVALID_CHUNK_SIZE', 'invalid chunk size line');
+    if (size === 0) this.#state = State.Trailers;
+    else {
+      this.#state = State.ChunkData;
+      this.#remaining = size;
+    }
+    return next;
+  }
+
+  /** After the last chunk: trailer fields (read and dropped, as the exchange forwards none) to an empty line. */
+  #trailers(data: Buffer, at: number): number {
+    // The empty trailer section is the usual case: its CRLF follows the last chunk at once.
+    if (this.#partial === null && data[at] === CR && at + 1 < data.length) {
+      if (data[at + 1] !== LF) throw new ResponseHeadError('HPE_STRICT', 'bare CR after the last chunk');
+      this.#finish();
+      return at + 2;
+    }
+    const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW', HEAD_END.subarray(0, 2));
+    if (found === null) return data.length;
+    this.#finish();
+    return found[1];
+  }
+
+  #finish(): void {
+    this.#state = State.Idle;
+    this.#events.onEnd(this.#keepAlive);
+  }
+
+  /**
+   * The bytes up to `marker` (excluded; copied when they spanned reads, a view otherwise) and the
+   * index after it; null when it has not arrived yet (what came is kept, at most `limit` bytes).
+   * `alone`: a section that is only this (an empty trailer section split across reads).
+   */
+  #untilMarker(data: Buffer, at: number, marker: Buffer, limit: number, overflow: string, alone?: Buffer): [Buffer, number] | null {
+    const kept = this.#partial;
+    const bytes = kept === null ? data.subarray(at) : Buffer.concat([kept, data.subarray(at)]);
+    if (alone !== undefined && bytes.length >= alone.length && bytes.subarray(0, alone.length).equals(alone)) {
+      this.#partial = null;
+      return [bytes.subarray(0, 0), at + alone.length - (kept?.length ?? 0)];
+    }
+    // A marker split between the kept bytes and these starts at most marker.length - 1 back.
+    const from = kept === null ? 0 : Math.max(0, kept.length - marker.length + 1);
+    const index = bytes.indexOf(marker, from);
+    if (index < 0 || index > limit) {
+      if (bytes.length > limit) throw new ResponseHeadError(overflow, `more than ${limit} bytes without ${marker.length === 2 ? 'a line end' : 'the end of a head'}`);
+      this.#partial = Buffer.from(bytes);
+      return null;
+    }
+    this.#partial = null;
+    return [bytes.subarray(0, index), at + index + marker.length - (kept?.length ?? 0)];
+  }
+}
+
+function hexValue(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
+}
+
+/** What follows a chunk size: nothing, or `;` extensions (whitespace before them allowed) of visible characters. */
+function validExtensions(line: Buffer, from: number): boolean {
+  let i = from;
+  while (i < line.length && (line[i] === 0x20 || line[i] === 0x09)) i++;
+  if (i === line.length) return i === from;
+  if (line[i] !== 0x3b) return false;
+  for (; i < line.length; i++) {
+    const byte = line[i]!;
+    if ((byte < 0x20 && byte !== 0x09) || byte === 0x7f) return false;
+  }
+  return true;
+}

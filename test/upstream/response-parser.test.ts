@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { ResponseParser } from '../../src/upstream/h1/response-parser.js';
+
+interface Seen {
+  heads: { status: number; headers: string[] }[];
+  body: string;
+  ends: boolean[];
+}
+
+/** Parses `wire` cut into pieces of `step` bytes (0: whole), the read buffer reused between pieces as the socket's is. */
+function parse(wire: string, { method = 'GET', step = 0, pauseEvery = false }: { method?: string; step?: number; pauseEvery?: boolean } = {}): Seen & { consumed: number } {
+  const seen: Seen = { heads: [], body: '', ends: [] };
+  const parser = new ResponseParser(
+    {
+      onHead: (status, headers) => seen.heads.push({ status, headers: headers.map((b) => b.toString('latin1')) }),
+      onBody: (chunk) => {
+        seen.body += chunk.toString('latin1');
+        return !pauseEvery;
+      },
+      onEnd: (keepAlive) => seen.ends.push(keepAlive),
+    },
+    1024,
+  );
+  parser.expect(method);
+  const bytes = Buffer.from(wire, 'latin1');
+  const reused = Buffer.alloc(bytes.length);
+  let consumed = 0;
+  const size = step === 0 ? bytes.length : step;
+  for (let at = 0; at < bytes.length; at += size) {
+    const piece = reused.subarray(0, Math.min(size, bytes.length - at));
+    bytes.copy(piece, 0, at, at + piece.length);
+    let offset = 0;
+    // A pause hands the rest back; resuming feeds it again (what the connection does).
+    while (offset < piece.length && !parser.idle) offset += parser.execute(piece.subarray(offset));
+    consumed += offset;
+    reused.fill(0x21);
+    if (parser.idle) break;
+  }
+  return { ...seen, consumed };
+}
+
+const STEPS = [0, 1, 2, 3, 7];
+
+describe('ResponseParser', () => {
+  it.each(STEPS)('reads a Content-Length answer, whole or in pieces of %i bytes', (step) => {
+    const seen = parse('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A:  b c \r\n\r\nhello', { step });
+    expect(seen.heads).toEqual([{ status: 200, headers: ['Content-Length', '5', 'X-A', 'b c'] }]);
+    expect(seen.body).toBe('hello');
+    expect(seen.ends).toEqual([true]);
+  });
+
+  it.each(STEPS)('decodes a chunked answer with extensions and trailers, in pieces of %i bytes', (step) => {
+    const wire = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\nA ;x\r\n, world!!!\r\n0\r\nX-T: 1\r\n\r\n';
+    const seen = parse(wire, { step });
+    expect(seen.body).toBe('hello, world!!!');
+    expect(seen.ends).toEqual([true]);
+    expect(seen.consumed).toBe(wire.length);
+  });
+
+  it.each(STEPS)('ends a chunked answer with no trailers, in pieces of %i bytes', (step) => {
+    // No whitespace after a size without extensions (RFC 9112 allows it only before ';').
+    expect(() => parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3 \r\nabc\r\n0\r\n\r\n', { step })).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CHUNK_SIZE' }));
+    expect(parse('HTTP/1.1 200 OK\r\ntransfer-encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', { step }).body).toBe('abc');
+  });
+
+  it.each(STEPS)('skips 1xx heads, in pieces of %i bytes', (step) => {
+    const seen = parse('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n', { step });
+    expect(seen.heads.map((h) => h.status)).toEqual([204]);
+    expect(seen.ends).toEqual([true]);
+  });
+
+  it('reads no body after a HEAD, a 204 or a 304, whatever the head says', () => {
+    expect(parse('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', { method: 'HEAD' }).ends).toEqual([true]);
+    expect(parse('HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n').ends).toEqual([true]);
+  });
+
+  it('keeps the connection by the version and Connection', () => {
+    expect(parse('HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n').ends).toEqual([false]);
+    expect(parse('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n').ends).toEqual([false]);
+    expect(parse('HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n').ends).toEqual([true]);
+  });
+
+  it('reads a body without length to the close, and never keeps that connection', () => {
+    const parser = new ResponseParser({ onHead() {}, onBody: () => true, onEnd: (keepAlive) => ends.push(keepAlive) }, 1024);
+    const ends: boolean[] = [];
+    parser.expect('GET');
+    parser.execute(Buffer.from('HTTP/1.1 200 OK\r\n\r\nsome bytes'));
+    expect(ends).toEqual([]);
+    expect(parser.closed()).toBe(true);
+    expect(ends).toEqual([false]);
+    // A close anywhere else truncates the answer.
+    parser.expect('GET');
+    parser.execute(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc'));
+    expect(parser.closed()).toBe(false);
+  });
+
+  it('stops at a pause and after the end, leaving the rest to the caller', () => {
+    const parser = new ResponseParser({ onHead() {}, onBody: () => false, onEnd() {} }, 1024);
+    parser.expect('GET');
+    const wire = Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n2\r\ncd\r\n0\r\n\r\nEXTRA');
+    const first = parser.execute(wire);
+    expect(wire.subarray(first).toString()).toMatch(/^\r\n2\r\ncd/);
+    expect(parser.inBody).toBe(true);
+    const second = first + parser.execute(wire.subarray(first));
+    const third = second + parser.execute(wire.subarray(second));
+    expect(parser.idle).toBe(true);
+    expect(wire.subarray(third).toString()).toBe('EXTRA');
+  });
+
+  it.each([
+    ['a bare LF line end', 'HTTP/1.1 200 OK\nContent-Length: 0\n\n\r\n\r\n', 'HPE_INVALID_STATUS'],
+    ['obs-fold', 'HTTP/1.1 200 OK\r\nX-A: b\r\n c\r\nContent-Length: 0\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
+    ['a space before the colon', 'HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
+    ['a CR inside a value', 'HTTP/1.1 200 OK\r\nX-A: b\rc\r\nContent-Length: 0\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
+    ['two Content-Lengths that disagree', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
+    ['a list that disagrees', 'HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
+    ['a signed Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\n', 'HPE_INVALID_CONTENT_LENGTH'],
+    ['Content-Length with chunked', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
+    ['a coding other than chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 'HPE_INVALID_TRANSFER_ENCODING'],
+    ['chunked twice', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n', 'HPE_INVALID_TRANSFER_ENCODING'],
+    ['HTTP/2 in a status line', 'HTTP/2.0 200 OK\r\n\r\n', 'HPE_INVALID_CONSTANT'],
+    ['a two-digit status', 'HTTP/1.1 20 OK\r\n\r\n', 'HPE_INVALID_STATUS'],
+    ['an unasked upgrade', 'HTTP/1.1 101 Switching Protocols\r\n\r\n', 'HPE_INVALID_STATUS'],
+    ['a bad chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'HPE_INVALID_CHUNK_SIZE'],
+    ['a huge chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n', 'HPE_INVALID_CHUNK_SIZE'],
+    ['chunk data without its CRLF', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n', 'HPE_STRICT'],
+    ['a head over the limit', `HTTP/1.1 200 OK\r\nX-A: ${'a'.repeat(2000)}\r\n\r\n`, 'HPE_HEADER_OVERFLOW'],
+    ['a chunk line over the limit', `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;${'e'.repeat(5000)}\r\n`, 'HPE_CHUNK_EXTENSIONS_OVERFLOW'],
+  ])('refuses %s', (_what, wire, code) => {
+    for (const step of STEPS) expect(() => parse(wire, { step }), `step ${step}`).toThrow(expect.objectContaining({ code }));
+  });
+});

@@ -20,6 +20,8 @@ export interface ResponseHead {
   readonly framing: ResponseFraming;
   /** The Content-Length with framing 'length'. */
   readonly length: number;
+  /** How long the node keeps an idle connection (`Keep-Alive: timeout=N`), in ms; -1: it did not say. */
+  readonly idleHintMs: number;
 }
 
 /** RFC 9110 tchar: what a field name is made of. */
@@ -54,6 +56,7 @@ export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead
   let chunked = false;
   let closeToken = false;
   let keepAliveToken = false;
+  let idleHintMs = -1;
   let at = lineEnd + 2;
   while (at < own.length) {
     let end = own.indexOf(CRLF, at);
@@ -85,6 +88,11 @@ export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead
           else if (option === 'keep-alive') keepAliveToken = true;
         }
         break;
+      case 'keep-alive': {
+        const hint = /(?:^|[,;\s])timeout=(\d{1,6})/i.exec(value.toString('latin1'));
+        if (hint !== null) idleHintMs = Number(hint[1]) * 1000;
+        break;
+      }
     }
     at = end + 2;
   }
@@ -92,10 +100,10 @@ export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead
   if (chunked && length >= 0) throw new ResponseHeadError('HPE_UNEXPECTED_CONTENT_LENGTH', 'both Content-Length and Transfer-Encoding');
   // HTTP/1.1 stays open unless told to close; 1.0 closes unless told to stay.
   const keepAlive = !closeToken && (minor === 1 || keepAliveToken);
-  if (headOnly || status === 204 || status === 304) return { status, headers, keepAlive, framing: 'none', length: -1 };
-  if (chunked) return { status, headers, keepAlive, framing: 'chunked', length: -1 };
-  if (length >= 0) return { status, headers, keepAlive, framing: 'length', length };
-  return { status, headers, keepAlive: false, framing: 'close', length: -1 };
+  if (headOnly || status === 204 || status === 304) return { status, headers, keepAlive, framing: 'none', length: -1, idleHintMs };
+  if (chunked) return { status, headers, keepAlive, framing: 'chunked', length: -1, idleHintMs };
+  if (length >= 0) return { status, headers, keepAlive, framing: 'length', length, idleHintMs };
+  return { status, headers, keepAlive: false, framing: 'close', length: -1, idleHintMs };
 }
 
 /** `HTTP/1.x SP 3DIGIT [SP reason]`: the status and the minor version. */
@@ -126,12 +134,15 @@ function fieldName(head: Buffer, start: number, end: number): number {
   return i;
 }
 
-/** The three fields that decide how the answer is delimited, by name, case-insensitively. */
-function framingField(name: Buffer): 'content-length' | 'transfer-encoding' | 'connection' | null {
+type FramingField = 'content-length' | 'transfer-encoding' | 'connection' | 'keep-alive';
+const FRAMING_FIELDS: ReadonlySet<string> = new Set<FramingField>(['content-length', 'transfer-encoding', 'connection', 'keep-alive']);
+
+/** The fields that decide how the answer is delimited and the connection kept, by name, case-insensitively. */
+function framingField(name: Buffer): FramingField | null {
   const n = name.length;
   if (n !== 10 && n !== 14 && n !== 17) return null;
   const lower = name.toString('latin1').toLowerCase();
-  return lower === 'connection' || lower === 'content-length' || lower === 'transfer-encoding' ? lower : null;
+  return FRAMING_FIELDS.has(lower) ? (lower as FramingField) : null;
 }
 
 /** A Content-Length field: digits, or a list of one value repeated; it must agree with any before it. */

@@ -6,8 +6,8 @@ export interface ResponseEvents {
   onHead(status: number, headers: Buffer[]): void;
   /** Body bytes: a view of the buffer given to execute(), valid during the call only. false: pause. */
   onBody(chunk: Buffer): boolean;
-  /** The answer ended; `keepAlive`: the connection may carry another request. */
-  onEnd(keepAlive: boolean): void;
+  /** The answer ended; `keepAlive`: the connection may carry another request (idle for at most `idleHintMs`, -1: unsaid). */
+  onEnd(keepAlive: boolean, idleHintMs: number): void;
 }
 
 const enum State {
@@ -40,6 +40,7 @@ export class ResponseParser {
   #state = State.Idle;
   #headOnly = false;
   #keepAlive = false;
+  #idleHintMs = -1;
   /** Body bytes left (Length) or the current chunk's (ChunkData). */
   #remaining = 0;
   /** A head, chunk line or trailer section split across reads, kept until its end arrives. */
@@ -126,7 +127,7 @@ export class ResponseParser {
   closed(): boolean {
     if (this.#state !== State.UntilClose) return false;
     this.#state = State.Idle;
-    this.#events.onEnd(false);
+    this.#events.onEnd(false, -1);
     return true;
   }
 
@@ -138,6 +139,7 @@ export class ResponseParser {
     // 1xx: informational, another head follows.
     if (parsed === null) return next;
     this.#keepAlive = parsed.keepAlive;
+    this.#idleHintMs = parsed.idleHintMs;
     this.#events.onHead(parsed.status, parsed.headers);
     this.#frame(parsed.framing, parsed.length);
     return next;
@@ -190,7 +192,7 @@ export class ResponseParser {
 
   #finish(): void {
     this.#state = State.Idle;
-    this.#events.onEnd(this.#keepAlive);
+    this.#events.onEnd(this.#keepAlive, this.#idleHintMs);
   }
 
   /**

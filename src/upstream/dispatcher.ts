@@ -1,0 +1,32 @@
+import type { Readable } from 'node:stream';
+
+/** A request as the forward phase hands it to a node's pool. */
+export interface UpstreamRequest {
+  readonly path: string;
+  readonly method: string;
+  /** Flat [name, value, …], names in lower case. */
+  readonly headers: string[];
+  /** A body read whole, one streamed, or none. */
+  readonly body: Buffer | Readable | null;
+}
+
+/** What a pool tells the one request it carries (undici's handler shape, which the exchange implements). */
+export interface UpstreamHandler {
+  /** The request got a connection; `abort` fails it (onError follows at once). */
+  onConnect(abort: (err?: Error) => void): void;
+  /** The answer's head: raw [name, value, …] Buffers; `resume` after a false from onData. false: pause. */
+  onHeaders(status: number, headers: Buffer[], resume: () => void): boolean;
+  /** Body bytes, which may be a view of a reused buffer: copy what is kept past the call. false: pause. */
+  onData(chunk: Buffer): boolean;
+  onComplete(): void;
+  onError(err: Error): void;
+}
+
+/** A node's keep-alive pool, per thread: undici's Pool, or the gateway's own HTTP/1.1 client. */
+export interface UpstreamDispatcher {
+  dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean;
+  /** Lets the requests it carries end, then closes its connections. */
+  close(): Promise<void>;
+  /** Fails what it carries and closes its connections now. */
+  destroy(): Promise<void>;
+}

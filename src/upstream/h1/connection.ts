@@ -1,0 +1,254 @@
+import net, { type LookupFunction } from 'node:net';
+import type { Readable } from 'node:stream';
+import type { UpstreamHandler, UpstreamRequest } from '../dispatcher.js';
+import { BodyFraming, requestHead } from './request-head.js';
+import { ResponseParser, type ResponseEvents } from './response-parser.js';
+import { streamBody } from './request-body-writer.js';
+
+/**
+ * Every connection of the thread reads into this one buffer: each read is parsed and handed on
+ * before the next, and whatever is kept past it (a paused remainder, a backpressured chunk, a
+ * head) is copied out. No allocation per read, nothing outside V8's heap to churn.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/** What a connection tells its pool. */
+export interface ConnectionOwner {
+  /** The answer ended and the connection can carry another request. */
+  reusable(connection: H1Connection): void;
+  /** The socket closed; the connection is gone. */
+  closed(connection: H1Connection): void;
+}
+
+export interface ConnectionOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly lookup: LookupFunction | undefined;
+  readonly connectTimeoutMs: number;
+  readonly maxHeadBytes: number;
+}
+
+function upstreamError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * One keep-alive HTTP/1.1 connection to a node, carrying one request at a time. It writes the
+ * request (head and body), parses the answer and streams it to the request's handler, pausing the
+ * socket while the handler cannot take more. A connection whose answer did not end cleanly (an
+ * error, an abort, a body not all sent, bytes nobody asked for) is closed, never reused.
+ */
+export class H1Connection implements ResponseEvents {
+  readonly #socket: net.Socket;
+  readonly #owner: ConnectionOwner;
+  readonly #parser: ResponseParser;
+  #handler: UpstreamHandler | null = null;
+  /** The request's body is still being written. */
+  #bodyPending = false;
+  #paused = false;
+  /** Bytes of the last read the parser had not taken when the handler paused. */
+  #rest: Buffer | null = null;
+  #ended = false;
+  #endKeepAlive = false;
+  /** From the last answer: how long the node keeps this connection idle (-1: unsaid). */
+  idleHintMs = -1;
+  /** Sweeps of the pool's clock without progress (busy) or since the last answer (idle). */
+  quietTicks = 0;
+  #error: Error | null = null;
+  /** The node ended its side: no request can follow on this connection. */
+  #peerGone = false;
+  #connectTimer: NodeJS.Timeout | null;
+  /** Resumes a streamed body once the socket drained. */
+  #drained: (() => void) | null = null;
+  readonly #resume = (): void => this.#resumeReading();
+
+  constructor(options: ConnectionOptions, owner: ConnectionOwner) {
+    this.#owner = owner;
+    this.#parser = new ResponseParser(this, options.maxHeadBytes);
+    const socket = net.connect({
+      host: options.host,
+      port: options.port,
+      ...(options.lookup !== undefined && { lookup: options.lookup }),
+      noDelay: true,
+      keepAlive: true,
+      keepAliveInitialDelay: 60_000,
+      onread: { buffer: READ_BUFFER, callback: (bytes: number) => this.#read(bytes) },
+    } as net.NetConnectOpts);
+    this.#socket = socket;
+    this.#connectTimer = setTimeout(() => socket.destroy(upstreamError('UND_ERR_CONNECT_TIMEOUT', `no connection within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
+    socket.once('connect', () => this.#clearConnectTimer());
+    socket.on('error', (err) => (this.#error ??= err));
+    socket.on('end', () => this.#peerEnded());
+    socket.on('close', () => this.#closed());
+    socket.on('drain', () => this.#drained?.());
+  }
+
+  /** Carrying a request (from send() to its end or failure). */
+  get busy(): boolean {
+    return this.#handler !== null;
+  }
+
+  /** Idle and still open: the node has not closed it (its close may not have been seen through yet). */
+  get usable(): boolean {
+    return this.#handler === null && !this.#peerGone && !this.#socket.destroyed;
+  }
+
+  /** Paused for the handler: the node's silence is then not the node's fault. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** The sweep: the request made no progress for a whole timeout. */
+  timedOut(): void {
+    this.#fail(upstreamError(this.#parser.inBody ? 'UND_ERR_BODY_TIMEOUT' : 'UND_ERR_HEADERS_TIMEOUT', 'the node sent nothing within the timeout'));
+  }
+
+  /** Closes the connection; a request it carries fails with `err`. */
+  destroy(err: Error): void {
+    if (this.#handler !== null) this.#fail(err);
+    else this.#socket.destroy();
+  }
+
+  send(request: UpstreamRequest, handler: UpstreamHandler): void {
+    this.#handler = handler;
+    this.#ended = false;
+    this.quietTicks = 0;
+    this.#parser.expect(request.method);
+    handler.onConnect((err) => {
+      if (this.#handler === handler) this.#fail(err ?? upstreamError('UND_ERR_ABORTED', 'request aborted'));
+    });
+    // Aborted at once (the client left while the request waited for a connection).
+    if (this.#handler !== handler) return;
+    let head: string;
+    let framing: BodyFraming;
+    let declared: number;
+    try {
+      [head, framing, declared] = requestHead(request);
+    } catch (err) {
+      this.#handler = null;
+      handler.onError(err as Error);
+      this.#owner.reusable(this);
+      return;
+    }
+    const socket = this.#socket;
+    const body = request.body;
+    if (body === null) socket.write(head, 'latin1');
+    else if (Buffer.isBuffer(body)) {
+      socket.cork();
+      socket.write(head, 'latin1');
+      socket.write(body);
+      socket.uncork();
+    } else {
+      socket.write(head, 'latin1');
+      this.#bodyPending = true;
+      this.#drained = streamBody(socket, body as Readable, framing === BodyFraming.Chunked, declared, {
+        progress: () => (this.quietTicks = 0),
+        sent: () => {
+          this.#bodyPending = false;
+          this.#drained = null;
+        },
+        failed: (err) => {
+          if (this.#handler === handler) this.#fail(err);
+        },
+      });
+    }
+  }
+
+  // ---- the answer ----
+
+  onHead(status: number, headers: Buffer[]): void {
+    const handler = this.#handler;
+    if (handler !== null && handler.onHeaders(status, headers, this.#resume) === false) this.#paused = true;
+  }
+
+  onBody(chunk: Buffer): boolean {
+    const handler = this.#handler;
+    if (handler === null) return false;
+    if (handler.onData(chunk) === false) this.#paused = true;
+    return !this.#paused;
+  }
+
+  onEnd(keepAlive: boolean, idleHintMs: number): void {
+    this.#ended = true;
+    this.#endKeepAlive = keepAlive;
+    this.idleHintMs = idleHintMs;
+  }
+
+  #read(bytes: number): boolean {
+    if (this.#handler === null) {
+      // Nobody asked: a node talking out of turn cannot be trusted with the next request.
+      this.#socket.destroy();
+      return false;
+    }
+    this.quietTicks = 0;
+    this.#parse(READ_BUFFER.subarray(0, bytes));
+    // false pauses the socket (onread's contract); the handler's resume reads on.
+    return !(this.#paused && this.#handler !== null);
+  }
+
+  /** Feeds the parser; keeps what it did not take on a pause; ends the answer once it ended. */
+  #parse(data: Buffer): void {
+    let consumed: number;
+    try {
+      consumed = this.#parser.execute(data);
+    } catch (err) {
+      this.#fail(err as Error);
+      return;
+    }
+    if (this.#ended) return this.#complete(consumed === data.length);
+    if (this.#paused && consumed < data.length) this.#rest = Buffer.from(data.subarray(consumed));
+  }
+
+  #resumeReading(): void {
+    if (!this.#paused || this.#handler === null) return;
+    this.#paused = false;
+    const rest = this.#rest;
+    if (rest !== null) {
+      this.#rest = null;
+      this.#parse(rest);
+      if (this.#paused && this.#handler !== null) return;
+    }
+    // Also when the rest ended the answer: an idle connection reads on, to see the node close it.
+    this.#socket.resume();
+  }
+
+  /** The answer ended: the handler hears it, then the pool gets the connection back or it closes. */
+  #complete(clean: boolean): void {
+    const handler = this.#handler!;
+    this.#handler = null;
+    this.#paused = false;
+    this.#rest = null;
+    const reusable = clean && this.#endKeepAlive && !this.#bodyPending && !this.#socket.destroyed;
+    if (!reusable) this.#socket.destroy();
+    handler.onComplete();
+    if (reusable) {
+      this.quietTicks = 0;
+      this.#owner.reusable(this);
+    }
+  }
+
+  #fail(err: Error): void {
+    const handler = this.#handler;
+    this.#handler = null;
+    this.#socket.destroy();
+    handler?.onError(err);
+  }
+
+  #peerEnded(): void {
+    this.#peerGone = true;
+    // A body delimited by the close ends here; anything else in flight was cut short ('close' follows).
+    if (this.#handler !== null && this.#parser.closed()) this.#complete(true);
+  }
+
+  #closed(): void {
+    this.#clearConnectTimer();
+    if (this.#handler !== null) this.#fail(this.#error ?? upstreamError('UND_ERR_SOCKET', 'other side closed'));
+    this.#owner.closed(this);
+  }
+
+  #clearConnectTimer(): void {
+    if (this.#connectTimer === null) return;
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = null;
+  }
+}

@@ -1,0 +1,142 @@
+import { maxHeaderSize } from 'node:http';
+import type { LookupFunction } from 'node:net';
+import type { UpstreamDispatcher, UpstreamHandler, UpstreamRequest } from '../dispatcher.js';
+import { H1Connection, type ConnectionOptions, type ConnectionOwner } from './connection.js';
+
+export interface H1ClientOptions {
+  /** At most this many connections; more requests wait for one, in order. */
+  readonly connections: number;
+  /** A request fails when the node sends nothing for this long (its head or the next body bytes), as undici's headersTimeout and bodyTimeout. */
+  readonly timeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly lookup: LookupFunction | undefined;
+}
+
+/** An idle connection closes after this when the node said nothing of its own limit (undici's keepAliveTimeout). */
+const IDLE_MS = 4_000;
+/** How much earlier than the node's own idle limit (Keep-Alive: timeout) its connection closes here, so a request never races that close (undici's threshold). */
+const IDLE_MARGIN_MS = 2_000;
+const MAX_IDLE_MS = 600_000;
+/** The sweep's bounds: timeouts are checked every quarter of the shortest, within these. */
+const MIN_TICK_MS = 10;
+const MAX_TICK_MS = 1_000;
+
+function poolError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * A node's keep-alive pool for plain http: the gateway's own HTTP/1.1 client, in place of undici's
+ * Pool for speed (no request object, header table, timer or stream per request; one read buffer
+ * for every connection). The most recently used idle connection is taken first. Timeouts are
+ * checked by one sweep per pool while it has connections, not by a timer per request: a request
+ * that made no progress for a whole timeout fails with undici's codes, so the exchange, the retry
+ * policy and the error mapping treat both clients alike.
+ */
+export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner {
+  readonly #connection: ConnectionOptions;
+  readonly #maxConnections: number;
+  readonly #timeoutMs: number;
+  readonly #tickMs: number;
+  readonly #all = new Set<H1Connection>();
+  readonly #idle: H1Connection[] = [];
+  readonly #queue: [UpstreamRequest, UpstreamHandler][] = [];
+  #closing = false;
+  #whenClosed: (() => void)[] = [];
+  #sweep: NodeJS.Timeout | null = null;
+
+  constructor(origin: string, options: H1ClientOptions) {
+    const url = new URL(origin);
+    if (url.protocol !== 'http:') throw new Error(`the HTTP/1.1 client speaks plain http only, not ${url.protocol}`);
+    this.#connection = {
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port === '' ? 80 : Number(url.port),
+      lookup: options.lookup,
+      connectTimeoutMs: options.connectTimeoutMs,
+      maxHeadBytes: maxHeaderSize,
+    };
+    this.#maxConnections = options.connections;
+    this.#timeoutMs = options.timeoutMs;
+    this.#tickMs = Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, Math.min(options.timeoutMs, IDLE_MS) / 4));
+  }
+
+  dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean {
+    if (this.#closing) {
+      handler.onError(poolError('UND_ERR_CLOSED', "the node's pool is closed"));
+      return false;
+    }
+    let idle = this.#idle.pop();
+    // One the node closed a moment ago leaves through its 'close'; skip it.
+    while (idle !== undefined && !idle.usable) idle = this.#idle.pop();
+    if (idle !== undefined) idle.send(request, handler);
+    else if (this.#all.size < this.#maxConnections) this.#open().send(request, handler);
+    else this.#queue.push([request, handler]);
+    return true;
+  }
+
+  close(): Promise<void> {
+    this.#closing = true;
+    for (const connection of this.#idle.splice(0)) connection.destroy(poolError('UND_ERR_CLOSED', "the node's pool is closed"));
+    if (this.#all.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#whenClosed.push(resolve));
+  }
+
+  destroy(): Promise<void> {
+    const err = poolError('UND_ERR_DESTROYED', "the node's pool was destroyed");
+    this.#closing = true;
+    for (const [, handler] of this.#queue.splice(0)) handler.onError(err);
+    for (const connection of [...this.#all]) connection.destroy(err);
+    return this.close();
+  }
+
+  // ---- from the connections ----
+
+  reusable(connection: H1Connection): void {
+    const next = this.#queue.shift();
+    if (next !== undefined) connection.send(next[0], next[1]);
+    else if (this.#closing) connection.destroy(poolError('UND_ERR_CLOSED', "the node's pool is closed"));
+    else if (this.#idleLimitMs(connection) <= 0) connection.destroy(poolError('UND_ERR_CLOSED', 'the node keeps idle connections too briefly'));
+    else this.#idle.push(connection);
+  }
+
+  closed(connection: H1Connection): void {
+    this.#all.delete(connection);
+    const index = this.#idle.indexOf(connection);
+    if (index >= 0) this.#idle.splice(index, 1);
+    // A request waiting for a connection gets a new one (also while closing: close() lets them run).
+    const next = this.#queue.shift();
+    if (next !== undefined) this.#open().send(next[0], next[1]);
+    if (this.#all.size > 0) return;
+    if (this.#sweep !== null) clearInterval(this.#sweep);
+    this.#sweep = null;
+    for (const resolve of this.#whenClosed.splice(0)) resolve();
+  }
+
+  #open(): H1Connection {
+    const connection = new H1Connection(this.#connection, this);
+    this.#all.add(connection);
+    if (this.#sweep === null) {
+      this.#sweep = setInterval(() => this.#tick(), this.#tickMs);
+      this.#sweep.unref();
+    }
+    return connection;
+  }
+
+  /** Fails requests whose node went quiet for a whole timeout; closes connections idle past their limit. */
+  #tick(): void {
+    for (const connection of this.#all) {
+      // A paused answer waits for its client, not for the node.
+      if (connection.busy && connection.paused) continue;
+      const limit = connection.busy ? this.#timeoutMs : this.#idleLimitMs(connection);
+      // The first tick may come at once: only k - 1 whole ticks are sure to have passed, never fire early.
+      if ((++connection.quietTicks - 1) * this.#tickMs < limit) continue;
+      if (connection.busy) connection.timedOut();
+      else connection.destroy(poolError('UND_ERR_CLOSED', 'idle'));
+    }
+  }
+
+  #idleLimitMs(connection: H1Connection): number {
+    const hint = connection.idleHintMs;
+    return hint < 0 ? IDLE_MS : Math.min(MAX_IDLE_MS, hint - IDLE_MARGIN_MS);
+  }
+}

@@ -1,0 +1,56 @@
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+
+export interface BodyWriteEvents {
+  /** A chunk went to the socket: the request is moving. */
+  progress(): void;
+  /** The whole body was written. */
+  sent(): void;
+  /** The body failed (its own error, a wrong length, or it was destroyed before its end). */
+  failed(err: Error): void;
+}
+
+function lengthMismatch(): Error {
+  return Object.assign(new Error('the request body is not as long as its Content-Length'), { code: 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' });
+}
+
+/**
+ * Streams a request body to the node after its head: as it is under a declared length (which it
+ * must match, not a byte more or less), else in chunks. The body pauses while the socket's buffer
+ * is full; the returned function resumes it on the socket's 'drain'.
+ */
+export function streamBody(socket: Socket, body: Readable, chunked: boolean, declared: number, events: BodyWriteEvents): () => void {
+  let written = 0;
+  let over = false;
+  const stop = (err: Error | null): void => {
+    if (over) return;
+    over = true;
+    body.off('data', onData).off('end', onEnd).off('error', stop).off('close', onClose);
+    if (err === null) events.sent();
+    else events.failed(err);
+  };
+  const onData = (chunk: Buffer): void => {
+    written += chunk.length;
+    if (declared >= 0 && written > declared) return stop(lengthMismatch());
+    events.progress();
+    let more: boolean;
+    if (chunked) {
+      socket.cork();
+      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      socket.write(chunk);
+      more = socket.write('\r\n', 'latin1');
+      socket.uncork();
+    } else more = socket.write(chunk);
+    if (!more) body.pause();
+  };
+  const onEnd = (): void => {
+    if (declared >= 0 && written !== declared) return stop(lengthMismatch());
+    if (chunked) socket.write('0\r\n\r\n', 'latin1');
+    stop(null);
+  };
+  const onClose = (): void => stop(Object.assign(new Error('the request body was closed before its end'), { code: 'UND_ERR_SOCKET' }));
+  body.on('data', onData).on('end', onEnd).on('error', stop).on('close', onClose);
+  return () => {
+    if (!over) body.resume();
+  };
+}

@@ -1,0 +1,269 @@
+import net from 'node:net';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { UpstreamHandler, UpstreamRequest } from '../../src/upstream/dispatcher.js';
+import { H1NodeClient } from '../../src/upstream/h1/node-client.js';
+
+/** A node on 127.0.0.1 that answers each request it reads with what `answer` returns (null: nothing). */
+interface RawNode {
+  readonly url: string;
+  readonly requests: string[];
+  connections: number;
+  close(): Promise<void>;
+}
+
+async function rawNode(answer: (request: string, socket: net.Socket) => string | null): Promise<RawNode> {
+  const sockets = new Set<net.Socket>();
+  const node: RawNode = { url: '', requests: [], connections: 0, close: async () => {} };
+  const server = net.createServer((socket) => {
+    node.connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let buffered = '';
+    socket.on('data', (data) => {
+      buffered += data.toString('latin1');
+      // One request per head; a body (if any) is read with it when its length says so.
+      for (;;) {
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const length = /content-length: (\d+)/i.exec(buffered.slice(0, end));
+        const chunked = /transfer-encoding: chunked/i.test(buffered.slice(0, end));
+        const bodyEnd = chunked ? buffered.indexOf('0\r\n\r\n', end + 4) + 5 : end + 4 + Number(length?.[1] ?? 0);
+        if ((chunked && bodyEnd < 5) || buffered.length < bodyEnd) return;
+        const request = buffered.slice(0, bodyEnd);
+        buffered = buffered.slice(bodyEnd);
+        node.requests.push(request);
+        const reply = answer(request, socket);
+        if (reply !== null) socket.write(reply, 'latin1');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return Object.assign(node, {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  });
+}
+
+interface Outcome {
+  status: number;
+  headers: string[];
+  body: string;
+  error: (Error & { code?: string }) | null;
+}
+
+/** Sends one request; resolves on onComplete or onError. `onData` may pause (false), and gets `resume`. */
+function send(client: H1NodeClient, request: Partial<UpstreamRequest>, onData?: (chunk: Buffer, resume: () => void) => boolean, onConnect?: (abort: (err?: Error) => void) => void): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const outcome: Outcome = { status: 0, headers: [], body: '', error: null };
+    let resume: () => void = () => {};
+    const handler: UpstreamHandler = {
+      onConnect: (abort) => onConnect?.(abort),
+      onHeaders(status, headers, resumeReading) {
+        outcome.status = status;
+        outcome.headers = headers.map((b) => b.toString('latin1'));
+        resume = resumeReading;
+        return true;
+      },
+      onData(chunk) {
+        // Copied now: the chunk is a view of a buffer the next read reuses.
+        outcome.body += chunk.toString('latin1');
+        return onData === undefined ? true : onData(chunk, resume);
+      },
+      onComplete: () => resolve(outcome),
+      onError(err) {
+        outcome.error = err;
+        resolve(outcome);
+      },
+    };
+    client.dispatch({ method: 'GET', path: '/', headers: ['host', 'node'], body: null, ...request }, handler);
+  });
+}
+
+function client(url: string, options: { connections?: number; timeoutMs?: number } = {}): H1NodeClient {
+  const made = new H1NodeClient(url, { connections: options.connections ?? 4, timeoutMs: options.timeoutMs ?? 10_000, connectTimeoutMs: 2_000, lookup: undefined });
+  clients.push(made);
+  return made;
+}
+
+const clients: H1NodeClient[] = [];
+const nodes: RawNode[] = [];
+async function node(answer: (request: string, socket: net.Socket) => string | null): Promise<RawNode> {
+  const made = await rawNode(answer);
+  nodes.push(made);
+  return made;
+}
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.destroy()));
+  await Promise.all(nodes.splice(0).map((n) => n.close()));
+});
+
+const OK = (body: string, extra = ''): string => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n${extra}\r\n${body}`;
+
+describe('H1NodeClient', () => {
+  it('keeps one connection for requests one after another, and writes the head as given', async () => {
+    const up = await node(() => OK('hello', 'X-A: b\r\n'));
+    const c = client(up.url);
+    for (let i = 0; i < 3; i++) {
+      const outcome = await send(c, { path: `/p?i=${i}`, headers: ['host', 'node', 'x-tenant-id', 't'] });
+      expect(outcome).toMatchObject({ status: 200, body: 'hello', error: null });
+      expect(outcome.headers).toEqual(['Content-Length', '5', 'X-A', 'b']);
+    }
+    expect(up.connections).toBe(1);
+    expect(up.requests[2]).toBe('GET /p?i=2 HTTP/1.1\r\nhost: node\r\nx-tenant-id: t\r\n\r\n');
+  });
+
+  it('queues past its connections, in order', async () => {
+    const up = await node((request) => OK(/GET (\S+)/.exec(request)![1]!));
+    const c = client(up.url, { connections: 1 });
+    const outcomes = await Promise.all([1, 2, 3].map((i) => send(c, { path: `/${i}` })));
+    expect(outcomes.map((o) => o.body)).toEqual(['/1', '/2', '/3']);
+    expect(up.connections).toBe(1);
+  });
+
+  it('reads chunked and close-delimited bodies', async () => {
+    const chunked = await node(() => 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n');
+    expect((await send(client(chunked.url), {})).body).toBe('abcde');
+    const closing = await node((_request, socket) => {
+      socket.end('HTTP/1.1 200 OK\r\n\r\nuntil the end');
+      return null;
+    });
+    expect(await send(client(closing.url), {})).toMatchObject({ body: 'until the end', error: null });
+  });
+
+  it('pauses while the handler cannot take more, and resumes without losing a byte', async () => {
+    const big = 'x'.repeat(300_000);
+    const up = await node(() => OK(big));
+    let pauses = 0;
+    const outcome = await send(client(up.url), {}, (_chunk, resume) => {
+      pauses++;
+      setImmediate(resume);
+      return false;
+    });
+    expect(outcome.body.length).toBe(big.length);
+    expect(outcome.body).toBe(big);
+    expect(pauses).toBeGreaterThan(1);
+  });
+
+  it('sends a Buffer body with its length and a stream chunked, or under its declared length', async () => {
+    const up = await node(() => OK('ok'));
+    const c = client(up.url);
+    await send(c, { method: 'POST', body: Buffer.from('abc') });
+    expect(up.requests.at(-1)).toBe('POST / HTTP/1.1\r\nhost: node\r\ncontent-length: 3\r\n\r\nabc');
+    await send(c, { method: 'POST', body: Readable.from([Buffer.from('ab'), Buffer.from('cde')]) });
+    expect(up.requests.at(-1)).toBe('POST / HTTP/1.1\r\nhost: node\r\ntransfer-encoding: chunked\r\n\r\n2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n');
+    await send(c, { method: 'POST', headers: ['host', 'node', 'content-length', '5'], body: Readable.from([Buffer.from('ab'), Buffer.from('cde')]) });
+    expect(up.requests.at(-1)).toBe('POST / HTTP/1.1\r\nhost: node\r\ncontent-length: 5\r\n\r\nabcde');
+    await send(c, { method: 'POST' });
+    expect(up.requests.at(-1)).toBe('POST / HTTP/1.1\r\nhost: node\r\ncontent-length: 0\r\n\r\n');
+    expect(up.connections).toBe(1);
+  });
+
+  it('fails a streamed body longer than declared, and never sends a head a value could split', async () => {
+    const up = await node(() => OK('ok'));
+    const c = client(up.url);
+    const long = await send(c, { method: 'POST', headers: ['host', 'node', 'content-length', '2'], body: Readable.from([Buffer.from('abc')]) });
+    expect(long.error?.code).toBe('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH');
+    const split = await send(c, { headers: ['host', 'node', 'x-a', 'b\r\nGET /smuggled HTTP/1.1'] });
+    expect(split.error?.code).toBe('UND_ERR_INVALID_ARG');
+    const ok = await send(c, {});
+    expect(ok.error).toBe(null);
+    expect(up.requests.some((r) => r.includes('smuggled'))).toBe(false);
+  });
+
+  it('fails a malformed answer with its HPE_ code and does not reuse that connection', async () => {
+    let first = true;
+    const up = await node(() => {
+      const reply = first ? 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab' : OK('fine');
+      first = false;
+      return reply;
+    });
+    const c = client(up.url);
+    expect((await send(c, {})).error?.code).toBe('HPE_UNEXPECTED_CONTENT_LENGTH');
+    expect((await send(c, {})).body).toBe('fine');
+    expect(up.connections).toBe(2);
+  });
+
+  it('does not reuse a connection that sent bytes nobody asked for', async () => {
+    const up = await node(() => `${OK('one')}HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nextra`);
+    const c = client(up.url);
+    expect((await send(c, {})).body).toBe('one');
+    expect((await send(c, {})).body).toBe('one');
+    expect(up.connections).toBe(2);
+  });
+
+  it('fails with undici codes: a close mid-body, a refused connection, a silent node', async () => {
+    const cut = await node((_request, socket) => {
+      socket.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
+      return null;
+    });
+    expect((await send(client(cut.url), {})).error?.code).toBe('UND_ERR_SOCKET');
+    const closed = await node(() => null);
+    const port = new URL(closed.url).port;
+    await closed.close();
+    expect((await send(client(`http://127.0.0.1:${port}`), {})).error?.code).toBe('ECONNREFUSED');
+    const silent = await node(() => null);
+    const started = performance.now();
+    expect((await send(client(silent.url, { timeoutMs: 200 }), {})).error?.code).toBe('UND_ERR_HEADERS_TIMEOUT');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(200);
+  });
+
+  it('aborts: before a byte is written, and in the middle of an answer', async () => {
+    const up = await node(() => 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nfirst');
+    const c = client(up.url);
+    const early = await send(c, {}, undefined, (abort) => abort(new Error('client left')));
+    expect(early.error?.message).toBe('client left');
+    let abortLater: (err?: Error) => void = () => {};
+    const late = await send(
+      c,
+      {},
+      () => {
+        abortLater(new Error('client left late'));
+        return true;
+      },
+      (abort) => (abortLater = abort),
+    );
+    expect(late).toMatchObject({ body: 'first', error: { message: 'client left late' } });
+  });
+
+  it('closes an idle connection sooner than the node said it would', async () => {
+    const up = await node(() => OK('short', 'Keep-Alive: timeout=1\r\n'));
+    const c = client(up.url);
+    await send(c, {});
+    await send(c, {});
+    // Its node keeps it 1 s: less than the 2 s margin, so it is never reused.
+    expect(up.connections).toBe(2);
+  });
+
+  it('destroy() fails what waits; close() lets what runs finish', async () => {
+    let hold: (() => void) | null = null;
+    const up = await node((_request, socket) => {
+      hold = () => socket.write(OK('late'));
+      return null;
+    });
+    const c = client(up.url, { connections: 1 });
+    const running = send(c, {});
+    const waiting = send(c, {});
+    await expect.poll(() => hold !== null).toBe(true);
+    const closed = c.close();
+    hold!();
+    expect((await running).body).toBe('late');
+    await expect.poll(() => up.requests.length).toBe(2);
+    hold!();
+    expect((await waiting).body).toBe('late');
+    await closed;
+    expect((await send(c, {})).error?.code).toBe('UND_ERR_CLOSED');
+    const other = client(up.url, { connections: 1 });
+    const first = send(other, {});
+    const queued = send(other, {});
+    await other.destroy();
+    expect((await queued).error?.code).toBe('UND_ERR_DESTROYED');
+    expect((await first).error?.code).toBe('UND_ERR_DESTROYED');
+  });
+});

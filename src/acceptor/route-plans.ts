@@ -1,4 +1,4 @@
-import type { Pool } from 'undici';
+import type { UpstreamDispatcher } from '../upstream/dispatcher.js';
 import type { GatewayConfig } from '../config/load.js';
 import { zoneAffinity } from '../config/zones.js';
 import { PASSIVE_DEFAULTS, USABLE_HEALTH } from '../resilience/node-health.js';
@@ -30,7 +30,7 @@ export interface RoutePlan {
    * One pool per node of the cluster, in the cluster's node order (what the ring walk returns);
    * the thread's UpstreamPools swaps a node's entry when its name moves to a new address.
    */
-  readonly pools: readonly Pool[];
+  readonly pools: readonly UpstreamDispatcher[];
   /** Node-table slot of each node of the cluster, in the ring's member order. */
   readonly members: Int32Array;
   /** Node-table index of the cluster. */
@@ -69,7 +69,7 @@ export interface NodePeer {
 /** What plans are compiled against: this thread's pools and counters, and the shared tables. */
 export interface PlanContext {
   /** Per cluster, its nodes' pools in node order (UpstreamPools.forConfig). */
-  readonly pools: ReadonlyMap<string, readonly Pool[]>;
+  readonly pools: ReadonlyMap<string, readonly UpstreamDispatcher[]>;
   readonly nodes: NodeTable;
   readonly numbering: NodeNumbering;
   readonly rings: ReadonlyMap<string, SharedRing>;

@@ -1,10 +1,11 @@
-import type { Pool } from 'undici';
 import type { GatewayConfig } from '../config/load.js';
 import type { Settings } from '../config/schema.js';
 import type { UpstreamTls } from '../config/upstream-tls-schema.js';
 import { addressKey, nodeHostname, type NameTable } from '../upstream/node-names.js';
 import { createNodePool, nodeLookup } from '../upstream/node-pool.js';
 import { createResolve, type Resolve } from '../upstream/resolve.js';
+import type { UpstreamDispatcher } from '../upstream/dispatcher.js';
+import { H1NodeClient } from '../upstream/h1/node-client.js';
 
 /** What a node's pool is made for: a new address or TLS config means a new pool. */
 interface NodeSpec {
@@ -16,13 +17,14 @@ interface NodeSpec {
 }
 
 interface NodePool extends NodeSpec {
-  pool: Pool;
+  pool: UpstreamDispatcher;
   /** addressKey of the addresses `pool` connects to ('' while its name is not resolved). */
   addresses: string;
 }
 
 /**
- * One keep-alive undici Pool per node, per thread, kept across config reloads: a node that stays
+ * One keep-alive pool per node, per thread (the gateway's own HTTP/1.1 client for plain http
+ * under GATEWAY_UPSTREAM_CLIENT=h1, else undici's Pool), kept across config reloads: a node that stays
  * keeps its warm connections, a new one gets a pool (undici connects only on the first request),
  * and one no config names any more is closed once its requests are done. An https node's pool is
  * its cluster's (its TLS settings); an http one is shared by every cluster naming its origin.
@@ -35,13 +37,13 @@ interface NodePool extends NodeSpec {
 export class UpstreamPools {
   readonly #byKey = new Map<string, NodePool>();
   /** Pools of nodes a reload removed or a name change moved, closing soon. */
-  readonly #retiring = new Set<Pool>();
+  readonly #retiring = new Set<UpstreamDispatcher>();
   readonly #settings: Readonly<Settings>;
   /** For names not resolved yet, with GATEWAY_DNS_SERVERS; null: Node's own lookup. */
   readonly #fallback: Resolve | null;
   #names: NameTable;
   /** The running config's pool lists, one per cluster: what a name change patches. */
-  #lists: Pool[][] = [];
+  #lists: UpstreamDispatcher[][] = [];
 
   constructor(settings: Readonly<Settings>, names: NameTable) {
     this.#settings = settings;
@@ -55,8 +57,8 @@ export class UpstreamPools {
    * never gives a node more requests than that across all threads, so a pool of that many
    * connections never queues.
    */
-  forConfig(config: GatewayConfig): ReadonlyMap<string, readonly Pool[]> {
-    const lists = new Map<string, Pool[]>();
+  forConfig(config: GatewayConfig): ReadonlyMap<string, readonly UpstreamDispatcher[]> {
+    const lists = new Map<string, UpstreamDispatcher[]>();
     const kept = new Set<NodePool>();
     for (const [name, cluster] of Object.entries(config.clusters)) {
       // Computed once per cluster: the PEM text makes a reload that rotates a certificate a new pool.
@@ -105,13 +107,13 @@ export class UpstreamPools {
     this.#retiring.clear();
   }
 
-  #open({ origin, hostname, tls, connections }: NodeSpec): { pool: Pool; addresses: string } {
+  #open({ origin, hostname, tls, connections }: NodeSpec): { pool: UpstreamDispatcher; addresses: string } {
     const s = this.#settings;
-    const pool = createNodePool(
-      origin,
-      { tls, lookup: nodeLookup(origin, this.#names, this.#fallback), connectTimeoutMs: s.upstreamConnectTimeoutMs },
-      { connections, headersTimeout: s.upstreamTimeoutMs, bodyTimeout: s.upstreamTimeoutMs },
-    );
+    const lookup = nodeLookup(origin, this.#names, this.#fallback);
+    const pool: UpstreamDispatcher =
+      s.upstreamClient === 'h1' && origin.startsWith('http:')
+        ? new H1NodeClient(origin, { connections, timeoutMs: s.upstreamTimeoutMs, connectTimeoutMs: s.upstreamConnectTimeoutMs, lookup })
+        : createNodePool(origin, { tls, lookup, connectTimeoutMs: s.upstreamConnectTimeoutMs }, { connections, headersTimeout: s.upstreamTimeoutMs, bodyTimeout: s.upstreamTimeoutMs });
     return { pool, addresses: hostname === null ? '' : addressKey(this.#names[hostname]) };
   }
 
@@ -120,7 +122,7 @@ export class UpstreamPools {
    * before a reload) may still be reading its body before it dispatches to it, so it closes only
    * after GATEWAY_UPSTREAM_TIMEOUT_MS, and undici then still lets its requests finish.
    */
-  #retire(pool: Pool): void {
+  #retire(pool: UpstreamDispatcher): void {
     this.#retiring.add(pool);
     setTimeout(() => {
       this.#retiring.delete(pool);

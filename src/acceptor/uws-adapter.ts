@@ -40,7 +40,7 @@ export class ClientResponse {
   #headWritten = false;
   /** Declared body length, or -1 for chunked / close-delimited bodies. */
   #totalSize = -1;
-  /** A chunk tryEnd could not take whole, and where in the response it started. */
+  /** What tryEnd could not take of a chunk (a copy), and where in the response it starts. */
   #pending: Buffer | null = null;
   #pendingOffset = 0;
   #onWritable: ((offset: number) => boolean) | null = null;
@@ -190,8 +190,10 @@ export class ClientResponse {
       const [ok, done] = res.tryEnd(chunk, this.#totalSize);
       if (done) this.#responded = true;
       else if (!ok) {
-        this.#pending = chunk;
-        this.#pendingOffset = offset;
+        // The chunk may be a view of a read buffer that is reused: what uWS did not take is copied.
+        const taken = res.getWriteOffset();
+        this.#pending = Buffer.from(chunk.subarray(taken - offset));
+        this.#pendingOffset = taken;
         writable = false;
       }
     });

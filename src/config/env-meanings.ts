@@ -30,6 +30,7 @@ export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_UPSTREAM_TIMEOUT_MS: 'time for the response head to come, all tries and retry waits together, and the longest pause inside a body',
   GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: 'time to open a connection to a node',
   GATEWAY_UPSTREAM_POOL_SIZE: 'keep-alive connections per node, per thread',
+  GATEWAY_UPSTREAM_CLIENT: "`h1`: plain-http nodes are reached through the gateway's own HTTP/1.1 client; `undici`: through undici's Pool, as before it (https nodes always are)",
   GATEWAY_DNS_TTL_MS:
     'how often the coordinator resolves the host name of every node url again; a name that moved sends new connections to its new address, while those to the old one finish their requests and close ([upstream TLS and DNS](#upstream-tls-and-dns))',
   GATEWAY_DNS_SERVERS:

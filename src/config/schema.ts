@@ -55,6 +55,8 @@ export const settingsSchema = z.strictObject({
   upstreamTimeoutMs: positiveMs.default(30_000),
   upstreamConnectTimeoutMs: positiveMs.default(5_000),
   upstreamPoolSize: z.number().int().min(1).max(10_000).default(128),
+  /** Which client talks to plain-http nodes: the gateway's own HTTP/1.1 client, or undici's Pool (https nodes always use undici). */
+  upstreamClient: z.enum(['h1', 'undici']).default('h1'),
   ...upstreamNameSettings,
   maxHeaderBytes: z.number().int().min(1024).max(UWS_HEADER_CEILING_BYTES).default(16 * 1024),
   maxBodyBytes: z.number().int().min(0).default(100 * 1024 * 1024),
@@ -220,6 +222,7 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_UPSTREAM_TIMEOUT_MS: { key: 'upstreamTimeoutMs', kind: 'int' },
   GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: { key: 'upstreamConnectTimeoutMs', kind: 'int' },
   GATEWAY_UPSTREAM_POOL_SIZE: { key: 'upstreamPoolSize', kind: 'int' },
+  GATEWAY_UPSTREAM_CLIENT: { key: 'upstreamClient', kind: 'string' },
   ...UPSTREAM_NAME_ENV_VARS,
   GATEWAY_MAX_HEADER_BYTES: { key: 'maxHeaderBytes', kind: 'int' },
   GATEWAY_MAX_BODY_BYTES: { key: 'maxBodyBytes', kind: 'int' },

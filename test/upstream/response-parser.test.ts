@@ -69,6 +69,11 @@ describe('ResponseParser', () => {
     expect(seen.ends).toEqual([true]);
   });
 
+  it('takes a status line without a reason, empty values, and tabs around values', () => {
+    const seen = parse('HTTP/1.1 200\r\nX-Empty:\r\nX-Tab:\t v \t\r\nContent-Length: 0\r\n\r\n');
+    expect(seen.heads).toEqual([{ status: 200, headers: ['X-Empty', '', 'X-Tab', 'v', 'Content-Length', '0'] }]);
+  });
+
   it('reads no body after a HEAD, a 204 or a 304, whatever the head says', () => {
     expect(parse('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', { method: 'HEAD' }).ends).toEqual([true]);
     expect(parse('HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n').ends).toEqual([true]);
@@ -111,7 +116,8 @@ describe('ResponseParser', () => {
     ['a bare LF line end', 'HTTP/1.1 200 OK\nContent-Length: 0\n\n\r\n\r\n', 'HPE_INVALID_STATUS'],
     ['obs-fold', 'HTTP/1.1 200 OK\r\nX-A: b\r\n c\r\nContent-Length: 0\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
     ['a space before the colon', 'HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
-    ['a CR inside a value', 'HTTP/1.1 200 OK\r\nX-A: b\rc\r\nContent-Length: 0\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
+    ['a CR alone after the status line', 'HTTP/1.1 200 OK\rContent-Length: 0\r\n\r\n', 'HPE_STRICT'],
+    ['a CR inside a value', 'HTTP/1.1 200 OK\r\nX-A: b\rc\r\nContent-Length: 0\r\n\r\n', 'HPE_STRICT'],
     ['two Content-Lengths that disagree', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
     ['a list that disagrees', 'HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
     ['a signed Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\n', 'HPE_INVALID_CONTENT_LENGTH'],

@@ -36,7 +36,8 @@ TEXT[0x09] = 1;
 TEXT[0x7f] = 0;
 
 const STATUS_LINE_PREFIX = Buffer.from('HTTP/1.', 'latin1');
-const CRLF = Buffer.from('\r\n', 'latin1');
+const CR = 0x0d;
+const LF = 0x0a;
 /** Content-Length values are at most 15 digits (below 2^53). */
 const MAX_LENGTH_DIGITS = 15;
 
@@ -47,9 +48,8 @@ const MAX_LENGTH_DIGITS = 15;
  */
 export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead | null {
   const own = Buffer.from(head);
-  let lineEnd = own.indexOf(CRLF);
-  if (lineEnd < 0) lineEnd = own.length;
-  const [status, minor] = statusLine(own, lineEnd);
+  const size = own.length;
+  const [status, minor, statusEnd] = statusLine(own);
   if (status === 101) throw new ResponseHeadError('HPE_INVALID_STATUS', 'an upgrade nobody asked for');
   const headers: Buffer[] = [];
   let length = -1;
@@ -57,18 +57,22 @@ export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead
   let closeToken = false;
   let keepAliveToken = false;
   let idleHintMs = -1;
-  let at = lineEnd + 2;
-  while (at < own.length) {
-    let end = own.indexOf(CRLF, at);
-    if (end < 0) end = own.length;
-    const colon = fieldName(own, at, end);
-    let valueStart = colon + 1;
-    let valueEnd = end;
-    while (valueStart < valueEnd && (own[valueStart] === 0x20 || own[valueStart] === 0x09)) valueStart++;
-    while (valueEnd > valueStart && (own[valueEnd - 1] === 0x20 || own[valueEnd - 1] === 0x09)) valueEnd--;
-    for (let i = valueStart; i < valueEnd; i++) {
-      if (TEXT[own[i]!] === 0) throw new ResponseHeadError('HPE_INVALID_HEADER_TOKEN', 'a control character in a field value');
+  // One pass over each field line: the token name, its colon, the value without the OWS around it, CRLF.
+  for (let at = statusEnd; at < size; ) {
+    let i = at;
+    while (i < size && TOKEN[own[i]!] === 1) i++;
+    if (i === at || own[i] !== 0x3a) throw new ResponseHeadError('HPE_INVALID_HEADER_TOKEN', 'a field line without a token name and a colon');
+    const colon = i++;
+    while (i < size && (own[i] === 0x20 || own[i] === 0x09)) i++;
+    const valueStart = i;
+    let valueEnd = i;
+    for (; i < size; i++) {
+      const byte = own[i]!;
+      if (byte === CR) break;
+      if (TEXT[byte] === 0) throw new ResponseHeadError('HPE_INVALID_HEADER_TOKEN', 'a control character in a field value');
+      if (byte !== 0x20 && byte !== 0x09) valueEnd = i + 1;
     }
+    const next = lineEnd(own, i);
     const name = own.subarray(at, colon);
     const value = own.subarray(valueStart, valueEnd);
     headers.push(name, value);
@@ -94,7 +98,7 @@ export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead
         break;
       }
     }
-    at = end + 2;
+    at = next;
   }
   if (status < 200) return null;
   if (chunked && length >= 0) throw new ResponseHeadError('HPE_UNEXPECTED_CONTENT_LENGTH', 'both Content-Length and Transfer-Encoding');
@@ -106,10 +110,10 @@ export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead
   return { status, headers, keepAlive: false, framing: 'close', length: -1, idleHintMs };
 }
 
-/** `HTTP/1.x SP 3DIGIT [SP reason]`: the status and the minor version. */
-function statusLine(head: Buffer, end: number): [number, number] {
+/** `HTTP/1.x SP 3DIGIT [SP reason] CRLF`: the status, the minor version and where the field lines start. */
+function statusLine(head: Buffer): [number, number, number] {
   const minor = head[7]! - 0x30;
-  if (end < 12 || !head.subarray(0, 7).equals(STATUS_LINE_PREFIX) || (minor !== 0 && minor !== 1) || head[8] !== 0x20) {
+  if (head.length < 12 || !head.subarray(0, 7).equals(STATUS_LINE_PREFIX) || (minor !== 0 && minor !== 1) || head[8] !== 0x20) {
     throw new ResponseHeadError('HPE_INVALID_CONSTANT', 'not an HTTP/1.0 or 1.1 status line');
   }
   let status = 0;
@@ -119,19 +123,21 @@ function statusLine(head: Buffer, end: number): [number, number] {
     status = status * 10 + digit;
   }
   if (status < 100) throw new ResponseHeadError('HPE_INVALID_STATUS', `status ${status}`);
-  if (end > 12 && head[12] !== 0x20) throw new ResponseHeadError('HPE_INVALID_STATUS', 'no space after the status');
-  for (let i = 13; i < end; i++) {
-    if (TEXT[head[i]!] === 0) throw new ResponseHeadError('HPE_INVALID_STATUS', 'a control character in the reason phrase');
+  let i = 12;
+  if (i < head.length && head[i] !== CR) {
+    if (head[i] !== 0x20) throw new ResponseHeadError('HPE_INVALID_STATUS', 'no space after the status');
+    for (i++; i < head.length && head[i] !== CR; i++) {
+      if (TEXT[head[i]!] === 0) throw new ResponseHeadError('HPE_INVALID_STATUS', 'a control character in the reason phrase');
+    }
   }
-  return [status, minor];
+  return [status, minor, lineEnd(head, i)];
 }
 
-/** Where the colon ending a field line's name is; the name must be a non-empty token (no obs-fold). */
-function fieldName(head: Buffer, start: number, end: number): number {
-  let i = start;
-  while (i < end && TOKEN[head[i]!] === 1) i++;
-  if (i === start || i === end || head[i] !== 0x3a) throw new ResponseHeadError('HPE_INVALID_HEADER_TOKEN', 'a field line without a token name and a colon');
-  return i;
+/** Past the CRLF at `i` (or the end of the head, which its empty line followed): a CR alone is refused. */
+function lineEnd(head: Buffer, i: number): number {
+  if (i >= head.length) return head.length;
+  if (head[i + 1] !== LF) throw new ResponseHeadError('HPE_STRICT', 'a CR not followed by LF');
+  return i + 2;
 }
 
 type FramingField = 'content-length' | 'transfer-encoding' | 'connection' | 'keep-alive';

@@ -74,6 +74,10 @@ describe('ResponseParser', () => {
     expect(seen.heads).toEqual([{ status: 200, headers: ['X-Empty', '', 'X-Tab', 'v', 'Content-Length', '0'] }]);
   });
 
+  it('takes a Content-Length repeated with one value, as a list or in two fields', () => {
+    expect(parse('HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\ncontent-length: 2\r\n\r\nokEXTRA').body).toBe('ok');
+  });
+
   it('reads no body after a HEAD, a 204 or a 304, whatever the head says', () => {
     expect(parse('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', { method: 'HEAD' }).ends).toEqual([true]);
     expect(parse('HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n').ends).toEqual([true]);
@@ -120,6 +124,7 @@ describe('ResponseParser', () => {
     ['a CR inside a value', 'HTTP/1.1 200 OK\r\nX-A: b\rc\r\nContent-Length: 0\r\n\r\n', 'HPE_STRICT'],
     ['two Content-Lengths that disagree', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
     ['a list that disagrees', 'HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
+    ['a Content-Length of 16 digits', 'HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000\r\n\r\n', 'HPE_INVALID_CONTENT_LENGTH'],
     ['a signed Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\n', 'HPE_INVALID_CONTENT_LENGTH'],
     ['Content-Length with chunked', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
     ['a coding other than chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 'HPE_INVALID_TRANSFER_ENCODING'],

@@ -86,6 +86,11 @@ export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead
         chunked = true;
         break;
       case 'connection':
+        // A keep-alive node says this on every answer: no string for it.
+        if (sameLowercase(value, KEEP_ALIVE)) {
+          keepAliveToken = true;
+          break;
+        }
         for (const token of value.toString('latin1').toLowerCase().split(',')) {
           const option = token.trim();
           if (option === 'close') closeToken = true;
@@ -141,18 +146,35 @@ function lineEnd(head: Buffer, i: number): number {
 }
 
 type FramingField = 'content-length' | 'transfer-encoding' | 'connection' | 'keep-alive';
-const FRAMING_FIELDS: ReadonlySet<string> = new Set<FramingField>(['content-length', 'transfer-encoding', 'connection', 'keep-alive']);
+const FRAMING_FIELDS = (['content-length', 'transfer-encoding', 'connection', 'keep-alive'] as const).map((name) => [name, Buffer.from(name, 'latin1')] as const);
+const KEEP_ALIVE = Buffer.from('keep-alive', 'latin1');
 
-/** The fields that decide how the answer is delimited and the connection kept, by name, case-insensitively. */
+/** The fields that decide how the answer is delimited and the connection kept, by name, case-insensitively (no string made). */
 function framingField(name: Buffer): FramingField | null {
   const n = name.length;
   if (n !== 10 && n !== 14 && n !== 17) return null;
-  const lower = name.toString('latin1').toLowerCase();
-  return FRAMING_FIELDS.has(lower) ? (lower as FramingField) : null;
+  for (const [field, bytes] of FRAMING_FIELDS) if (sameLowercase(name, bytes)) return field;
+  return null;
+}
+
+/** `bytes` spells `lower` (lowercase letters and '-') in any case; a token holds no CR, the one other byte '-' | 0x20 matches. */
+function sameLowercase(bytes: Buffer, lower: Buffer): boolean {
+  if (bytes.length !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) if ((bytes[i]! | 0x20) !== lower[i]) return false;
+  return true;
 }
 
 /** A Content-Length field: digits, or a list of one value repeated; it must agree with any before it. */
 function contentLength(value: Buffer, before: number): number {
+  let digits = 0;
+  for (; digits < value.length && digits <= MAX_LENGTH_DIGITS; digits++) if (value[digits]! < 0x30 || value[digits]! > 0x39) break;
+  // The usual case, one plain number: read without a string.
+  if (digits === value.length && digits > 0 && digits <= MAX_LENGTH_DIGITS) {
+    let length = 0;
+    for (let i = 0; i < digits; i++) length = length * 10 + value[i]! - 0x30;
+    if (before >= 0 && length !== before) throw new ResponseHeadError('HPE_UNEXPECTED_CONTENT_LENGTH', 'Content-Length values that disagree');
+    return length;
+  }
   let result = before;
   for (const part of value.toString('latin1').split(',')) {
     const digits = part.trim();

@@ -14,9 +14,9 @@ export interface RequestBody {
 }
 
 /**
- * The client's request body as a Readable that undici consumes: uWS chunks are copied (uWS neuters
- * them after the callback), and uWS is paused while undici has not drained the stream, so a large
- * upload streams through with bounded memory. Exceeding `maxBytes` fails the stream; what the
+ * The client's request body as a Readable that the node's pool consumes: uWS chunks are copied
+ * (uWS neuters them after the callback), and uWS is paused while the pool has not drained the
+ * stream, so a large upload streams through with bounded memory. Exceeding `maxBytes` fails the stream; what the
  * client still sends is then read and dropped, so that the answer can wait for its end (whenSent).
  */
 export function streamRequestBody(client: ClientResponse, maxBytes: number): RequestBody {
@@ -25,7 +25,7 @@ export function streamRequestBody(client: ClientResponse, maxBytes: number): Req
   let sent = false;
   let onSent: (() => void) | null = null;
   const stream = new Readable({
-    // undici wants more: let uWS deliver again.
+    // The pool wants more: let uWS deliver again.
     read() {
       if (paused) {
         paused = false;
@@ -88,7 +88,7 @@ export function whenSentOrLingered(body: RequestBody, answer: () => void): void 
 }
 
 /**
- * A body with a declared Content-Length small enough to hold: read whole, then handed to undici as
+ * A body with a declared Content-Length small enough to hold: read whole, then handed to the pool as
  * one Buffer, which it writes together with the head. A Readable per request costs more CPU than
  * the copy saves memory at this size (as nginx's client_body_buffer_size decides too). uWS ends
  * the body at the declared length, so `onComplete` gets exactly `contentLength` bytes; it is not

@@ -30,7 +30,7 @@ export class RequestContext {
   /** -1 when the request has no Content-Length. */
   contentLength = -1;
   chunked = false;
-  /** Forwardable request headers as a flat [name, value, …] list (undici's array form). */
+  /** Forwardable request headers as a flat [name, value, …] list (the pools' array form). */
   headers: string[] = [];
   /** Incoming X-Forwarded-For, '' when absent: kept (the client address appended) from a trusted proxy only. */
   forwardedFor = '';

@@ -1,4 +1,3 @@
-import type { Dispatcher } from 'undici';
 import type { AnsweredCode } from '../errors.js';
 import { errorJson, errorStatus, statusLine } from './answers.js';
 import { forwardResponseHead } from './response-head.js';
@@ -6,6 +5,7 @@ import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js'
 import { whenSentOrLingered, type RequestBody } from './request-body.js';
 import { classifyUpstreamError, retryReasonOf, statusRetryReason } from './upstream-errors.js';
 import type { ClientListener, ClientResponse } from './uws-adapter.js';
+import { upstreamError, type UpstreamHandler } from '../upstream/dispatcher.js';
 
 export interface ExchangeOwner {
   /**
@@ -30,13 +30,13 @@ export interface ExchangeOwner {
 }
 
 /**
- * The forward and respond phases of one proxied request: an undici dispatch handler that streams
+ * The forward and respond phases of one proxied request: the node pool's handler, which streams
  * the upstream response into the client's response with backpressure, and ties the two lifetimes
  * together: a client abort aborts the upstream request, an upstream failure before the head
  * becomes a JSON error, and one after it closes the client connection so a truncated body is never
  * presented as complete. It knows nothing of routing: the owner records the ending.
  */
-export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListener {
+export class UpstreamExchange implements UpstreamHandler, ClientListener {
   readonly #ctx: RequestContext;
   readonly #client: ClientResponse;
   readonly #owner: ExchangeOwner;
@@ -56,7 +56,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     else this.#finish(undefined);
   };
   #nodeDone = false;
-  /** Forwarded response headers as undici's raw [name, value, …] Buffers. */
+  /** Forwarded response headers as raw [name, value, …] Buffers. */
   #headers: Buffer[] = [];
   /** Upstream Content-Length, or -1 for chunked / close-delimited bodies. */
   #totalSize = -1;
@@ -84,8 +84,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   }
 
   /**
-   * The try fails as timed out unless the answer's head comes within `ms`. undici's own
-   * headersTimeout runs on its coarse timers (about a second late), too coarse for a per-try limit.
+   * The try fails as timed out unless the answer's head comes within `ms`. The pools' own timeouts
+   * run on coarse clocks (undici's timers, the h1 client's sweep: up to a second late), too coarse
+   * for a per-try limit.
    */
   limitTry(ms: number): void {
     this.#tryTimer = setTimeout(UpstreamExchange.#tryTimedOut, ms, this);
@@ -94,7 +95,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
   static #tryTimedOut(exchange: UpstreamExchange): void {
     exchange.#tryTimer = null;
     if (exchange.#finished || exchange.#ctx.status !== 0) return;
-    const err = Object.assign(new Error('the try got no answer head within its timeout'), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+    const err = upstreamError('UND_ERR_HEADERS_TIMEOUT', 'the try got no answer head within its timeout');
     // Not yet on a connection (queued in the pool): it fails now, and is aborted once it connects.
     if (exchange.#abortUpstream !== null) exchange.#abortUpstream(err);
     else exchange.onError(err);
@@ -106,7 +107,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     this.#tryTimer = null;
   }
 
-  // ---- undici handler ----
+  // ---- the pool's handler ----
 
   onConnect(abort: (err?: Error) => void): void {
     if (this.#finished) abort(new Error('client closed the request'));
@@ -255,7 +256,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, ClientListe
     const ctx = this.#ctx;
     const reported = this.#noBody && this.#totalSize >= 0 && ctx.status !== 204 ? this.#totalSize : undefined;
     if (!this.#noBody && this.#totalSize > 0 && this.#received < this.#totalSize) {
-      // undici enforces Content-Length, so a short body cannot complete; never claim it did.
+      // Both clients enforce Content-Length, so a short body cannot complete; never claim it did.
       ctx.status = 502;
       client.close();
       ctx.batch?.truncate();

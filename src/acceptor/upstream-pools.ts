@@ -25,7 +25,7 @@ interface NodePool extends NodeSpec {
 /**
  * One keep-alive pool per node, per thread (the gateway's own HTTP/1.1 client for plain http
  * under GATEWAY_UPSTREAM_CLIENT=h1, else undici's Pool), kept across config reloads: a node that stays
- * keeps its warm connections, a new one gets a pool (undici connects only on the first request),
+ * keeps its warm connections, a new one gets a pool (it connects only on the first request),
  * and one no config names any more is closed once its requests are done. An https node's pool is
  * its cluster's (its TLS settings); an http one is shared by every cluster naming its origin.
  *
@@ -120,7 +120,7 @@ export class UpstreamPools {
   /**
    * Closes a pool gracefully and late: a request of an older config (or of a runner composed
    * before a reload) may still be reading its body before it dispatches to it, so it closes only
-   * after GATEWAY_UPSTREAM_TIMEOUT_MS, and undici then still lets its requests finish.
+   * after GATEWAY_UPSTREAM_TIMEOUT_MS, and the pool then still lets its requests finish.
    */
   #retire(pool: UpstreamDispatcher): void {
     this.#retiring.add(pool);

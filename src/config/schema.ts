@@ -136,7 +136,7 @@ const clusterSchema = z.strictObject({
   /**
    * Requests a node may hold at once, across all threads; selection passes a full node by, and
    * when every usable one is full the answer is 503 ERR_UPSTREAM_SATURATED. Unset: no limit. The
-   * node's pool in each thread then opens at most this many connections, so undici never queues.
+   * node's pool in each thread then opens at most this many connections, so it never queues.
    */
   maxInFlight: z.number().int().min(1).max(100_000).optional(),
   /** How its https:// nodes are reached: CA bundle, client certificate (mTLS), SNI, verification. */

@@ -33,7 +33,7 @@ const REFUSED_HEAD: ReadonlySet<AnsweredCode> = new Set<AnsweredCode>(['ERR_BAD_
 export const CLIENT_CLOSED_ERROR = 'client_closed';
 
 /**
- * ctx.headers (undici's flat [name, value, …] list, names in lower case) as the carrier the W3C
+ * ctx.headers (the pools' flat [name, value, …] list, names in lower case) as the carrier the W3C
  * propagator reads the client's trace context from and writes ours into. Several tracestate lines
  * are one list (the propagator joins them); a second traceparent is dropped with the first.
  */

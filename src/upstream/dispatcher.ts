@@ -30,3 +30,8 @@ export interface UpstreamDispatcher {
   /** Fails what it carries and closes its connections now. */
   destroy(): Promise<void>;
 }
+
+/** An error carrying one of undici's codes: what both clients fail with, and what the error mapping reads. */
+export function upstreamError(code: string, message: string): Error & { code: string } {
+  return Object.assign(new Error(message), { code });
+}

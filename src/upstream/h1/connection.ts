@@ -1,6 +1,6 @@
 import net, { type LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
-import type { UpstreamHandler, UpstreamRequest } from '../dispatcher.js';
+import { upstreamError, type UpstreamHandler, type UpstreamRequest } from '../dispatcher.js';
 import { BodyFraming, requestHead } from './request-head.js';
 import { ResponseParser, type ResponseEvents } from './response-parser.js';
 import { streamBody } from './request-body-writer.js';
@@ -26,10 +26,6 @@ export interface ConnectionOptions {
   readonly lookup: LookupFunction | undefined;
   readonly connectTimeoutMs: number;
   readonly maxHeadBytes: number;
-}
-
-function upstreamError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
 }
 
 /**

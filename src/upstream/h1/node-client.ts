@@ -1,6 +1,6 @@
 import { maxHeaderSize } from 'node:http';
 import type { LookupFunction } from 'node:net';
-import type { UpstreamDispatcher, UpstreamHandler, UpstreamRequest } from '../dispatcher.js';
+import { upstreamError, type UpstreamDispatcher, type UpstreamHandler, type UpstreamRequest } from '../dispatcher.js';
 import { H1Connection, type ConnectionOptions, type ConnectionOwner } from './connection.js';
 
 export interface H1ClientOptions {
@@ -20,10 +20,6 @@ const MAX_IDLE_MS = 600_000;
 /** The sweep's bounds: timeouts are checked every quarter of the shortest, within these. */
 const MIN_TICK_MS = 10;
 const MAX_TICK_MS = 1_000;
-
-function poolError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
 
 /**
  * A node's keep-alive pool for plain http: the gateway's own HTTP/1.1 client, in place of undici's
@@ -62,7 +58,7 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner {
 
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean {
     if (this.#closing) {
-      handler.onError(poolError('UND_ERR_CLOSED', "the node's pool is closed"));
+      handler.onError(upstreamError('UND_ERR_CLOSED', "the node's pool is closed"));
       return false;
     }
     let idle = this.#idle.pop();
@@ -76,13 +72,13 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner {
 
   close(): Promise<void> {
     this.#closing = true;
-    for (const connection of this.#idle.splice(0)) connection.destroy(poolError('UND_ERR_CLOSED', "the node's pool is closed"));
+    for (const connection of this.#idle.splice(0)) connection.destroy(upstreamError('UND_ERR_CLOSED', "the node's pool is closed"));
     if (this.#all.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#whenClosed.push(resolve));
   }
 
   destroy(): Promise<void> {
-    const err = poolError('UND_ERR_DESTROYED', "the node's pool was destroyed");
+    const err = upstreamError('UND_ERR_DESTROYED', "the node's pool was destroyed");
     this.#closing = true;
     for (const [, handler] of this.#queue.splice(0)) handler.onError(err);
     for (const connection of [...this.#all]) connection.destroy(err);
@@ -94,8 +90,8 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner {
   reusable(connection: H1Connection): void {
     const next = this.#queue.shift();
     if (next !== undefined) connection.send(next[0], next[1]);
-    else if (this.#closing) connection.destroy(poolError('UND_ERR_CLOSED', "the node's pool is closed"));
-    else if (this.#idleLimitMs(connection) <= 0) connection.destroy(poolError('UND_ERR_CLOSED', 'the node keeps idle connections too briefly'));
+    else if (this.#closing) connection.destroy(upstreamError('UND_ERR_CLOSED', "the node's pool is closed"));
+    else if (this.#idleLimitMs(connection) <= 0) connection.destroy(upstreamError('UND_ERR_CLOSED', 'the node keeps idle connections too briefly'));
     else this.#idle.push(connection);
   }
 
@@ -131,7 +127,7 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner {
       // The first tick may come at once: only k - 1 whole ticks are sure to have passed, never fire early.
       if ((++connection.quietTicks - 1) * this.#tickMs < limit) continue;
       if (connection.busy) connection.timedOut();
-      else connection.destroy(poolError('UND_ERR_CLOSED', 'idle'));
+      else connection.destroy(upstreamError('UND_ERR_CLOSED', 'idle'));
     }
   }
 

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { upstreamError } from '../dispatcher.js';
 
 export interface BodyWriteEvents {
   /** A chunk went to the socket: the request is moving. */
@@ -11,7 +12,7 @@ export interface BodyWriteEvents {
 }
 
 function lengthMismatch(): Error {
-  return Object.assign(new Error('the request body is not as long as its Content-Length'), { code: 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' });
+  return upstreamError('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'the request body is not as long as its Content-Length');
 }
 
 /**
@@ -48,7 +49,7 @@ export function streamBody(socket: Socket, body: Readable, chunked: boolean, dec
     if (chunked) socket.write('0\r\n\r\n', 'latin1');
     stop(null);
   };
-  const onClose = (): void => stop(Object.assign(new Error('the request body was closed before its end'), { code: 'UND_ERR_SOCKET' }));
+  const onClose = (): void => stop(upstreamError('UND_ERR_SOCKET', 'the request body was closed before its end'));
   body.on('data', onData).on('end', onEnd).on('error', stop).on('close', onClose);
   return () => {
     if (!over) body.resume();

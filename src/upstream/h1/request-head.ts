@@ -1,4 +1,4 @@
-import type { UpstreamRequest } from '../dispatcher.js';
+import { upstreamError, type UpstreamRequest } from '../dispatcher.js';
 
 /** How the request's body goes on the wire, decided with its head. */
 export const enum BodyFraming {
@@ -45,7 +45,7 @@ export function requestHead(request: UpstreamRequest): [head: string, framing: B
   }
   if (Buffer.isBuffer(body)) {
     if (declared < 0) head += `content-length: ${body.length}\r\n`;
-    else if (declared !== body.length) throw Object.assign(new Error('the body is not as long as its Content-Length'), { code: 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' });
+    else if (declared !== body.length) throw upstreamError('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'the body is not as long as its Content-Length');
     return [`${head}\r\n`, BodyFraming.Length, body.length];
   }
   if (declared >= 0) return [`${head}\r\n`, BodyFraming.Length, declared];

@@ -162,6 +162,9 @@ describe('H1NodeClient', () => {
     expect(up.requests.at(-1)).toBe('POST / HTTP/1.1\r\nhost: node\r\ncontent-length: 5\r\n\r\nabcde');
     await send(c, { method: 'POST' });
     expect(up.requests.at(-1)).toBe('POST / HTTP/1.1\r\nhost: node\r\ncontent-length: 0\r\n\r\n');
+    // An empty chunk of a stream is not the chunked body's end.
+    await send(c, { method: 'POST', body: Readable.from([Buffer.from('a'), Buffer.alloc(0), Buffer.from('b')]) });
+    expect(up.requests.at(-1)).toBe('POST / HTTP/1.1\r\nhost: node\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n1\r\nb\r\n0\r\n\r\n');
     expect(up.connections).toBe(1);
   });
 
@@ -172,6 +175,8 @@ describe('H1NodeClient', () => {
     expect(long.error?.code).toBe('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH');
     const split = await send(c, { headers: ['host', 'node', 'x-a', 'b\r\nGET /smuggled HTTP/1.1'] });
     expect(split.error?.code).toBe('UND_ERR_INVALID_ARG');
+    const promised = await send(c, { method: 'POST', headers: ['host', 'node', 'content-length', '3'] });
+    expect(promised.error?.code).toBe('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH');
     const ok = await send(c, {});
     expect(ok.error).toBe(null);
     expect(up.requests.some((r) => r.includes('smuggled'))).toBe(false);

@@ -31,6 +31,8 @@ export function streamBody(socket: Socket, body: Readable, chunked: boolean, dec
     else events.failed(err);
   };
   const onData = (chunk: Buffer): void => {
+    // An empty chunk would read as the chunked body's last.
+    if (chunk.length === 0) return;
     written += chunk.length;
     if (declared >= 0 && written > declared) return stop(lengthMismatch());
     events.progress();

@@ -40,6 +40,8 @@ export function requestHead(request: UpstreamRequest): [head: string, framing: B
     head += `${name}: ${value}\r\n`;
   }
   if (body === null) {
+    // A length with no body would leave the node waiting for bytes that never come.
+    if (declared > 0) throw upstreamError('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'a Content-Length without a body');
     if (declared < 0 && PAYLOAD_METHODS.has(method)) head += 'content-length: 0\r\n';
     return [`${head}\r\n`, BodyFraming.None, declared];
   }

@@ -219,6 +219,40 @@ describe('H1NodeClient', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(200);
   });
 
+  it('fails a body that stalls as a body timeout, but never an answer its handler paused', async () => {
+    const stalls = await node((_request, socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
+      return null;
+    });
+    expect((await send(client(stalls.url, { timeoutMs: 200 }), {})).error?.code).toBe('UND_ERR_BODY_TIMEOUT');
+    const whole = await node(() => OK('x'.repeat(200_000)));
+    let paused = false;
+    const outcome = await send(client(whole.url, { timeoutMs: 100 }), {}, (_chunk, resume) => {
+      if (paused) return true;
+      paused = true;
+      // Held three timeouts long: the client is slow, not the node.
+      setTimeout(resume, 300);
+      return false;
+    });
+    expect(outcome).toMatchObject({ error: null });
+    expect(outcome.body.length).toBe(200_000);
+  });
+
+  it('opens a new connection when the node closed the idle one', async () => {
+    let closes = 0;
+    const up = await node((_request, socket) => {
+      socket.once('close', () => closes++);
+      // The answer, then the node closes the connection while it is idle.
+      setImmediate(() => socket.end());
+      return OK('once');
+    });
+    const c = client(up.url);
+    expect((await send(c, {})).body).toBe('once');
+    await expect.poll(() => closes).toBe(1);
+    expect(await send(c, {})).toMatchObject({ body: 'once', error: null });
+    expect(up.connections).toBe(2);
+  });
+
   it('aborts: before a byte is written, and in the middle of an answer', async () => {
     const up = await node(() => 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nfirst');
     const c = client(up.url);

@@ -1,5 +1,5 @@
 import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
-import { RawHeaderNames } from './raw-header-names.js';
+import { RawHeaderNames } from '../upstream/raw-header-names.js';
 import type { RequestContext } from './request-context.js';
 
 /**

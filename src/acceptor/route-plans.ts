@@ -14,7 +14,7 @@ import type { NodeNumbering } from '../shm/node-numbering.js';
 import { ClusterLoads, ClusterNodeStates, type NodeTable } from '../shm/node-table.js';
 import type { SharedRing } from '../shm/ring-buffer.js';
 import { ClusterSelector } from './cluster-selector.js';
-import { RawHeaderNames } from './raw-header-names.js';
+import { RawHeaderNames } from '../upstream/raw-header-names.js';
 import { unbracketed } from '../upstream/node-names.js';
 import type { RequestRecorder } from '../metrics/request-recorder.js';
 import type { ZoneCrossings } from '../metrics/zone-crossings.js';

@@ -1,3 +1,5 @@
+import { RawHeaderNames } from '../raw-header-names.js';
+
 /** An answer the gateway will not read on: its code names the rule broken, as llhttp's do (HPE_…). */
 export class ResponseHeadError extends Error {
   readonly code: string;
@@ -76,7 +78,7 @@ export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead
     const name = own.subarray(at, colon);
     const value = own.subarray(valueStart, valueEnd);
     headers.push(name, value);
-    switch (framingField(name)) {
+    switch (FRAMING_FIELDS.find(name)) {
       case 'content-length':
         length = contentLength(value, length);
         break;
@@ -87,7 +89,7 @@ export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead
         break;
       case 'connection':
         // A keep-alive node says this on every answer: no string for it.
-        if (sameLowercase(value, KEEP_ALIVE)) {
+        if (KEEP_ALIVE.find(value) !== null) {
           keepAliveToken = true;
           break;
         }
@@ -145,24 +147,10 @@ function lineEnd(head: Buffer, i: number): number {
   return i + 2;
 }
 
-type FramingField = 'content-length' | 'transfer-encoding' | 'connection' | 'keep-alive';
-const FRAMING_FIELDS = (['content-length', 'transfer-encoding', 'connection', 'keep-alive'] as const).map((name) => [name, Buffer.from(name, 'latin1')] as const);
-const KEEP_ALIVE = Buffer.from('keep-alive', 'latin1');
-
-/** The fields that decide how the answer is delimited and the connection kept, by name, case-insensitively (no string made). */
-function framingField(name: Buffer): FramingField | null {
-  const n = name.length;
-  if (n !== 10 && n !== 14 && n !== 17) return null;
-  for (const [field, bytes] of FRAMING_FIELDS) if (sameLowercase(name, bytes)) return field;
-  return null;
-}
-
-/** `bytes` spells `lower` (lowercase letters and '-') in any case; a token holds no CR, the one other byte '-' | 0x20 matches. */
-function sameLowercase(bytes: Buffer, lower: Buffer): boolean {
-  if (bytes.length !== lower.length) return false;
-  for (let i = 0; i < lower.length; i++) if ((bytes[i]! | 0x20) !== lower[i]) return false;
-  return true;
-}
+/** The fields that decide how the answer is delimited and the connection kept, matched without making strings. */
+const FRAMING_FIELDS = new RawHeaderNames(['content-length', 'transfer-encoding', 'connection', 'keep-alive']);
+/** A keep-alive node's Connection value on every answer. */
+const KEEP_ALIVE = new RawHeaderNames(['keep-alive']);
 
 /** A Content-Length field: digits, or a list of one value repeated; it must agree with any before it. */
 function contentLength(value: Buffer, before: number): number {

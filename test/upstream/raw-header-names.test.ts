@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RawHeaderNames } from '../../src/acceptor/raw-header-names.js';
+import { RawHeaderNames } from '../../src/upstream/raw-header-names.js';
 
 const raw = (text: string) => Buffer.from(text, 'latin1');
 

@@ -1,7 +1,7 @@
 /**
- * Recognises a fixed set of header names in undici's raw header Buffers without making strings:
- * the response path hands the raw name and value Buffers straight to uWS, and only the few
- * headers it must act on are decoded. Names are compared ASCII case-insensitively, by length first.
+ * Recognises a fixed set of header names in raw header Buffers (a node's answer, as either client
+ * gives it) without making strings: the response path hands the raw name and value Buffers
+ * straight to uWS, and only the few headers it must act on are decoded. Names are compared ASCII case-insensitively, by length first.
  */
 export class RawHeaderNames {
   readonly #byLength = new Map<number, { readonly name: string; readonly bytes: Uint8Array }[]>();

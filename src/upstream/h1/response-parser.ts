@@ -202,7 +202,9 @@ export class ResponseParser {
    */
   #untilMarker(data: Buffer, at: number, marker: Buffer, limit: number, overflow: string, alone?: Buffer): [Buffer, number] | null {
     const kept = this.#partial;
-    const bytes = kept === null ? data.subarray(at) : Buffer.concat([kept, data.subarray(at)]);
+    // Joined with what was kept only as far as the marker may lie (past it is an overflow anyway):
+    // a split head or chunk line must not copy the body bytes of the read that completes it.
+    const bytes = kept === null ? data.subarray(at) : Buffer.concat([kept, data.subarray(at, at + limit + marker.length)]);
     if (alone !== undefined && bytes.length >= alone.length && bytes.subarray(0, alone.length).equals(alone)) {
       this.#partial = null;
       return [bytes.subarray(0, 0), at + alone.length - (kept?.length ?? 0)];

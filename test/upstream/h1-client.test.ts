@@ -168,6 +168,22 @@ describe('H1NodeClient', () => {
     expect(up.connections).toBe(1);
   });
 
+  it('sends a held body byte for byte, joined with its head or (past 64 KiB) after it', async () => {
+    const up = await node(() => OK('ok'));
+    const c = client(up.url);
+    for (const size of [4096, 64 * 1024, 64 * 1024 + 1, 300 * 1024]) {
+      const body = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) body[i] = (i * 7) % 256;
+      const outcome = await send(c, { method: 'PUT', path: '/item?v=\u00e9', headers: ['host', 'node', 'x-name', 'caf\u00e9'], body });
+      expect(outcome).toMatchObject({ status: 200, error: null });
+      const request = Buffer.from(up.requests.at(-1)!, 'latin1');
+      const head = `PUT /item?v=\u00e9 HTTP/1.1\r\nhost: node\r\nx-name: caf\u00e9\r\ncontent-length: ${size}\r\n\r\n`;
+      expect(request.subarray(0, head.length).toString('latin1')).toBe(head);
+      expect(request.subarray(head.length).equals(body)).toBe(true);
+    }
+    expect(up.connections).toBe(1);
+  });
+
   it('fails a streamed body longer than declared, and never sends a head a value could split', async () => {
     const up = await node(() => OK('ok'));
     const c = client(up.url);

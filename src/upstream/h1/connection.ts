@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { upstreamError, type UpstreamHandler, type UpstreamRequest } from '../dispatcher.js';
 import { BodyFraming, requestHead } from './request-head.js';
 import { ResponseParser, type ResponseEvents } from './response-parser.js';
-import { streamBody } from './request-body-writer.js';
+import { streamBody, writeHeldBody } from './request-body-writer.js';
 
 /**
  * Every connection of the thread reads into this one buffer: each read is parsed and handed on
@@ -129,12 +129,8 @@ export class H1Connection implements ResponseEvents {
     const socket = this.#socket;
     const body = request.body;
     if (body === null) socket.write(head, 'latin1');
-    else if (Buffer.isBuffer(body)) {
-      socket.cork();
-      socket.write(head, 'latin1');
-      socket.write(body);
-      socket.uncork();
-    } else {
+    else if (Buffer.isBuffer(body)) writeHeldBody(socket, head, body);
+    else {
       socket.write(head, 'latin1');
       this.#bodyPending = true;
       this.#drained = streamBody(socket, body as Readable, framing === BodyFraming.Chunked, declared, {

@@ -117,7 +117,13 @@ export function leadOrWait(table: InflightTable, keyLo: number, keyHi: number, l
     into.role = free < 0 ? 'none' : 'lead';
     if (free < 0) return;
     release(table, free);
-    words.set([CallState.Leading, keyLo, keyHi, lane, deadline, 0], entryWord(table, free, 0));
+    const at = entryWord(table, free, 0);
+    words[at + STATE] = CallState.Leading;
+    words[at + KEY_LO] = keyLo;
+    words[at + KEY_HI] = keyHi;
+    words[at + OWNER] = lane;
+    words[at + DEADLINE] = deadline;
+    words[at + WAITERS] = 0;
     into.entry = free;
     into.seq = words[entryWord(table, free, SEQ)]!;
   });
@@ -146,16 +152,17 @@ export interface Lead {
 function settle(table: InflightTable, lead: Lead, reclaimAt: number, outcome: (at: number) => void): void {
   const words = table.words;
   const at = entryWord(table, lead.entry, 0);
-  const settled = withBucketLock(table, bucketLock(table, lead.keyLo), () => {
+  const waited = withBucketLock(table, bucketLock(table, lead.keyLo), () => {
     if (words[at + STATE] !== CallState.Leading || words[at + OWNER] !== lead.lane || words[at + SEQ] !== lead.seq || words[at + KEY_LO] !== lead.keyLo) return false;
     outcome(at);
     words[at + DEADLINE] = reclaimAt;
     Atomics.store(words, at + SEQ, lead.seq + 1);
-    // No one waits: nothing to keep.
-    if (words[at + WAITERS] === 0) release(table, lead.entry);
-    return true;
+    // No one waits (none can join a settled lead): nothing to keep, no one to wake.
+    if (words[at + WAITERS] !== 0) return true;
+    release(table, lead.entry);
+    return false;
   });
-  if (settled) Atomics.notify(words, at + SEQ);
+  if (waited) Atomics.notify(words, at + SEQ);
 }
 
 /** Leader: the answer, whole; too large for a slot → waiters call on their own. */

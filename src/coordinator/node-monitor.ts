@@ -1,7 +1,7 @@
 import type { GatewayConfig } from '../config/load.js';
 import { zoneAffinity } from '../config/zones.js';
 import type { Logger } from '../log.js';
-import { NodeHealth, panicMode, PASSIVE_DEFAULTS, USABLE_HEALTH } from '../resilience/node-health.js';
+import { panicMode, PASSIVE_DEFAULTS, USABLE_HEALTH } from '../resilience/node-health.js';
 import { nextCacheLocality, ringPoints, ringWeight, zoneCost, type NodeWeightInput } from '../routing/node-weight.js';
 import type { Hash32 } from '../routing/ring.js';
 import type { NodeNumbering } from '../shm/node-numbering.js';
@@ -10,15 +10,15 @@ import {
   resetConnectStreak,
   setClusterPanic,
   setNodeHealth,
-  setNodeLocal,
   setZoneFallback,
   type NodeCounters,
   type NodeTable,
 } from '../shm/node-table.js';
-import { HealthProber, type ProbeDial, type ProbeTarget } from './health-prober.js';
-import { createNode, viewOf, type Cluster, type Node, type NodePush, type NodeStateView } from './node-state.js';
+import { HealthProber, type ProbeDial } from './health-prober.js';
+import { buildRoster, EMPTY_ROSTER, type NodeRoster } from './node-roster.js';
+import { viewOf, type Cluster, type Node, type NodePush, type NodeStateView } from './node-state.js';
 import type { RingEvent } from './recent-events.js';
-import { pointsOnRing, RingRepublisher } from './ring-republisher.js';
+import { RingRepublisher } from './ring-republisher.js';
 import type { ClusterRing } from './rings.js';
 
 /**
@@ -35,12 +35,8 @@ export class NodeMonitor {
   readonly #rings: RingRepublisher;
   readonly #log: Logger;
   readonly #clock: () => number;
-  readonly #clusters: Cluster[] = [];
-  readonly #byIndex: Node[] = [];
+  #roster: NodeRoster = EMPTY_ROSTER;
   readonly #prober: HealthProber;
-  readonly #probeTargets: ProbeTarget[] = [];
-  /** Nodes of clusters with circuit breakers: their failed answers are the breaker's to judge. */
-  readonly #judgedByBreaker = new Set<number>();
   #panicActivations = 0;
 
   constructor(
@@ -70,74 +66,20 @@ export class NodeMonitor {
    */
   reconfigure(config: GatewayConfig, numbering: NodeNumbering, rings: ReadonlyMap<string, ClusterRing>): void {
     this.#load(config, numbering, rings, this.#clock());
-    this.#prober.restart(this.#probeTargets);
-    for (const cluster of this.#clusters) this.#refresh(cluster);
+    this.#prober.restart(this.#roster.probeTargets);
+    for (const cluster of this.#roster.clusters) this.#refresh(cluster);
   }
 
   /** `addedAt`: when nodes new to this config were added (null at start: nodes there from the start do not ramp). */
   #load(config: GatewayConfig, numbering: NodeNumbering, rings: ReadonlyMap<string, ClusterRing>, addedAt: number | null): void {
-    const known = new Map(this.#byIndex.flatMap((node) => (node === undefined ? [] : [[node.index, node] as const])));
-    const before = new Map(this.#clusters.map((cluster) => [cluster.name, cluster]));
-    this.#clusters.length = 0;
-    this.#byIndex.length = 0;
-    this.#probeTargets.length = 0;
-    this.#judgedByBreaker.clear();
-    for (const [name, cluster] of Object.entries(config.clusters)) {
-      const active = cluster.healthCheck ?? null;
-      const position = this.#clusters.length;
-      const nodes = cluster.nodes.map((nodeConfig, i): Node => {
-        const slot = numbering.members[name]![i]!;
-        let node = known.get(slot);
-        if (node === undefined) {
-          node = createNode(slot, position, nodeConfig, active);
-          if (addedAt !== null) node.usableSince = addedAt;
-          // A slot that comes back (a node removed, then added again) keeps its counters: start from them.
-          readNodeCounters(this.#table, slot, node.last);
-          resetConnectStreak(this.#table, slot);
-        } else {
-          node.cluster = position;
-          node.config = nodeConfig;
-          if (JSON.stringify(before.get(name)?.healthCheck ?? null) !== JSON.stringify(active)) {
-            node.health = new NodeHealth(active, PASSIVE_DEFAULTS);
-            node.activeChecks = active !== null;
-          }
-        }
-        this.#byIndex[slot] = node;
-        if (cluster.breaker.enabled) this.#judgedByBreaker.add(slot);
-        if (this.#zoneAffinity) setNodeLocal(this.#table, slot, nodeConfig.az === config.settings.zone);
-        if (active !== null) this.#probeTargets.push({ node: slot, url: nodeConfig.url, check: active, tls: cluster.tls });
-        return node;
-      });
-      const ring = rings.get(name)!;
-      const previous = before.get(name);
-      const published = previous !== undefined && previous.ring === ring ? previous.published : pointsOnRing(ring, nodes.length);
-      nodes.forEach((node, i) => (node.points = published[i]!));
-      this.#clusters.push({
-        name,
-        index: numbering.clusters[name]!,
-        nodes,
-        ring,
-        panicThreshold: cluster.panicThreshold,
-        slowStart: { rampMs: cluster.slowStartMs },
-        panic: previous?.panic ?? false,
-        zoneFallback: previous?.zoneFallback ?? false,
-        healthCheck: active,
-        maxInFlight: cluster.maxInFlight ?? null,
-        published,
-      });
-      // A cluster new to this config may reuse the slot of one removed earlier: clear what it left.
-      if (previous === undefined) {
-        setClusterPanic(this.#table, numbering.clusters[name]!, false);
-        setZoneFallback(this.#table, numbering.clusters[name]!, false);
-      }
-    }
+    this.#roster = buildRoster(config, numbering, this.#table, rings, this.#roster, addedAt);
     // A cluster with no healthy local node must not wait a window for other zones to serve it.
-    if (this.#zoneAffinity) for (const cluster of this.#clusters) this.#zoneFallback(cluster);
+    if (this.#zoneAffinity) for (const cluster of this.#roster.clusters) this.#zoneFallback(cluster);
   }
 
   /** Active checks, until stop(); windows come from tick(). */
   start(): void {
-    this.#prober.start(this.#probeTargets);
+    this.#prober.start(this.#roster.probeTargets);
   }
 
   async stop(): Promise<void> {
@@ -159,10 +101,10 @@ export class NodeMonitor {
 
   /** An active check of node `index` (node-table index) passed or failed: applied at once. */
   recordCheck(index: number, ok: boolean): void {
-    const node = this.#byIndex[index];
+    const node = this.#roster.byIndex[index];
     if (node === undefined) return;
     node.health.recordCheck(ok, this.#clock());
-    this.#refresh(this.#clusters[node.cluster]!);
+    this.#refresh(this.#roster.clusters[node.cluster]!);
   }
 
   /**
@@ -173,7 +115,7 @@ export class NodeMonitor {
     const now = this.#clock();
     const touched = new Set<number>();
     for (const push of pushes) {
-      const node = this.#byIndex[push.index]!;
+      const node = this.#roster.byIndex[push.index]!;
       if (push.health !== undefined) node.health.push(push.health, now, ttlMs);
       if (push.cacheHitRate !== undefined) {
         node.pushedLocality = push.cacheHitRate;
@@ -182,12 +124,12 @@ export class NodeMonitor {
       if (push.azCost !== undefined) node.azCost = push.azCost;
       touched.add(node.cluster);
     }
-    for (const cluster of touched) this.#refresh(this.#clusters[cluster]!);
+    for (const cluster of touched) this.#refresh(this.#roster.clusters[cluster]!);
   }
 
   /** The node-table index of node `id` in `cluster`, or of the only node so named when `cluster` is undefined; else why not. */
   resolve(id: string, cluster: string | undefined): number | string {
-    const matches = this.#clusters
+    const matches = this.#roster.clusters
       .filter((c) => cluster === undefined || c.name === cluster)
       .flatMap((c) => c.nodes.filter((node) => node.id === id));
     if (matches.length === 1) return matches[0]!.index;
@@ -200,7 +142,7 @@ export class NodeMonitor {
     const now = this.#clock();
     const counters: NodeCounters = { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0, cacheLookups: 0, cacheHits: 0 };
     const markedDown: number[] = [];
-    for (const node of this.#byIndex) {
+    for (const node of this.#roster.byIndex) {
       if (node === undefined) continue;
       readNodeCounters(this.#table, node.index, counters);
       const { last } = node;
@@ -213,12 +155,12 @@ export class NodeMonitor {
       Object.assign(last, counters);
       // Two rules taking a node out for its 5xx, on two clocks (30 s here, the breaker's half-open
       // after 5 s), would keep it out for the longer: with a breaker, failed answers are its alone.
-      const errors5xx = this.#judgedByBreaker.has(node.index) ? 0 : failures;
+      const errors5xx = this.#roster.judgedByBreaker.has(node.index) ? 0 : failures;
       node.health.recordWindow({ requests, errors5xx, connectFailures }, now);
       node.health.connectFailureStreak(counters.connectStreak, now);
       if (counters.connectStreak >= PASSIVE_DEFAULTS.connectFailuresDown) markedDown.push(node.index);
     }
-    for (const cluster of this.#clusters) this.#refresh(cluster);
+    for (const cluster of this.#roster.clusters) this.#refresh(cluster);
     // Only now that their health (0) is written: the acceptors' streak starts over.
     for (const index of markedDown) resetConnectStreak(this.#table, index);
   }
@@ -226,7 +168,7 @@ export class NodeMonitor {
   /** Every node's state, for GET /v1/nodes and the metrics. */
   views(): NodeStateView[] {
     const now = this.#clock();
-    return this.#clusters.flatMap((cluster) =>
+    return this.#roster.clusters.flatMap((cluster) =>
       cluster.nodes.map((node) => viewOf(cluster, node, now, ringWeight(this.#weightInput(node, now, cluster.panic), cluster.slowStart))),
     );
   }

@@ -1,0 +1,95 @@
+import type { GatewayConfig } from '../config/load.js';
+import { zoneAffinity } from '../config/zones.js';
+import { NodeHealth, PASSIVE_DEFAULTS } from '../resilience/node-health.js';
+import type { NodeNumbering } from '../shm/node-numbering.js';
+import { readNodeCounters, resetConnectStreak, setClusterPanic, setNodeLocal, setZoneFallback, type NodeTable } from '../shm/node-table.js';
+import type { ProbeTarget } from './health-prober.js';
+import { createNode, type Cluster, type Node } from './node-state.js';
+import { pointsOnRing } from './ring-republisher.js';
+import type { ClusterRing } from './rings.js';
+
+/** The node monitor's view of one config: its clusters and nodes, merged with what it knew of them. */
+export interface NodeRoster {
+  readonly clusters: readonly Cluster[];
+  /** Nodes by node-table index (holes where a slot is unused). */
+  readonly byIndex: readonly (Node | undefined)[];
+  /** What the health prober checks: nodes of clusters with active checks. */
+  readonly probeTargets: readonly ProbeTarget[];
+  /** Nodes of clusters with circuit breakers: their failed answers are the breaker's to judge. */
+  readonly judgedByBreaker: ReadonlySet<number>;
+}
+
+export const EMPTY_ROSTER: NodeRoster = { clusters: [], byIndex: [], probeTargets: [], judgedByBreaker: new Set() };
+
+/**
+ * The roster of `config`. Nodes that stay keep everything known of them (health, counters, slow
+ * start, published points while their cluster's ring is the same); a node new to it starts from its
+ * slot's counters, ramping from `addedAt` (null at start: nodes there from the start do not ramp).
+ * Writes what a config alone decides to the node table: each node's zone, and a clean panic and
+ * zone-fallback flag for a cluster new to it (its slot may be one a removed cluster left).
+ */
+export function buildRoster(
+  config: GatewayConfig,
+  numbering: NodeNumbering,
+  table: NodeTable,
+  rings: ReadonlyMap<string, ClusterRing>,
+  before: NodeRoster,
+  addedAt: number | null,
+): NodeRoster {
+  const known = new Map(before.byIndex.flatMap((node) => (node === undefined ? [] : [[node.index, node] as const])));
+  const clustersBefore = new Map(before.clusters.map((cluster) => [cluster.name, cluster]));
+  const local = zoneAffinity(config.settings);
+  const clusters: Cluster[] = [];
+  const byIndex: Node[] = [];
+  const probeTargets: ProbeTarget[] = [];
+  const judgedByBreaker = new Set<number>();
+  for (const [name, cluster] of Object.entries(config.clusters)) {
+    const active = cluster.healthCheck ?? null;
+    const position = clusters.length;
+    const previous = clustersBefore.get(name);
+    const nodes = cluster.nodes.map((nodeConfig, i): Node => {
+      const slot = numbering.members[name]![i]!;
+      let node = known.get(slot);
+      if (node === undefined) {
+        node = createNode(slot, position, nodeConfig, active);
+        if (addedAt !== null) node.usableSince = addedAt;
+        // A slot that comes back (a node removed, then added again) keeps its counters: start from them.
+        readNodeCounters(table, slot, node.last);
+        resetConnectStreak(table, slot);
+      } else {
+        node.cluster = position;
+        node.config = nodeConfig;
+        if (JSON.stringify(previous?.healthCheck ?? null) !== JSON.stringify(active)) {
+          node.health = new NodeHealth(active, PASSIVE_DEFAULTS);
+          node.activeChecks = active !== null;
+        }
+      }
+      byIndex[slot] = node;
+      if (cluster.breaker.enabled) judgedByBreaker.add(slot);
+      if (local) setNodeLocal(table, slot, nodeConfig.az === config.settings.zone);
+      if (active !== null) probeTargets.push({ node: slot, url: nodeConfig.url, check: active, tls: cluster.tls });
+      return node;
+    });
+    const ring = rings.get(name)!;
+    const published = previous !== undefined && previous.ring === ring ? previous.published : pointsOnRing(ring, nodes.length);
+    nodes.forEach((node, i) => (node.points = published[i]!));
+    clusters.push({
+      name,
+      index: numbering.clusters[name]!,
+      nodes,
+      ring,
+      panicThreshold: cluster.panicThreshold,
+      slowStart: { rampMs: cluster.slowStartMs },
+      panic: previous?.panic ?? false,
+      zoneFallback: previous?.zoneFallback ?? false,
+      healthCheck: active,
+      maxInFlight: cluster.maxInFlight ?? null,
+      published,
+    });
+    if (previous === undefined) {
+      setClusterPanic(table, numbering.clusters[name]!, false);
+      setZoneFallback(table, numbering.clusters[name]!, false);
+    }
+  }
+  return { clusters, byIndex, probeTargets, judgedByBreaker };
+}

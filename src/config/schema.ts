@@ -43,8 +43,8 @@ export const settingsSchema = z.strictObject({
   allowUwsFallback: z.boolean().default(false),
   /** V8 young generation of each acceptor thread; V8 sizes each semi-space at a third of it. */
   acceptorYoungGenerationMb: z.number().int().min(3).max(1024).default(12),
-  /** Old generation size below which V8 runs no full GC in an acceptor thread (0: V8's own sizing; unset: acceptor-thread.ts decides). */
-  acceptorOldGenerationFloorMb: z.number().int().min(0).max(4096).optional(),
+  /** Old generation size below which V8 runs no full GC in an acceptor thread (0: V8's own sizing). */
+  acceptorOldGenerationFloorMb: z.number().int().min(0).max(4096).default(64),
   /** Profiling mode: one acceptor on the main thread (threads is then 1). */
   inlineAcceptor: z.boolean().default(false),
   /** Tests only: requests under /_ringgate/fault/crash-thread/ crash the acceptor thread holding them. */

@@ -1,6 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import type { GatewayConfig } from '../config/load.js';
 import type { AcceptorInit } from '../thread-protocol.js';
 import type { AcceptorHost } from './supervisor.js';
 
@@ -21,33 +20,14 @@ const ACCEPTOR_URL = new URL('../acceptor/worker.js', import.meta.url);
  * V8 skips full GCs below the initial old generation size when the embedder sets one; Node's
  * Worker has no resource limit for it, so it is the process-wide V8 flag, read as each new isolate
  * configures its heap. Set before every start, so a restarted thread follows its own config.
- * The gateway's own client reads plain-http answers into one buffer per thread, so it needs no
- * floor (get-64k and get-1m: no Mark-Compacts, the same CPU without it), and a floor lets RSS climb
- * by up to its size before each full GC.
  */
 export function startAcceptorThread(init: AcceptorInit): AcceptorHost {
-  const { acceptorYoungGenerationMb } = init.config.settings;
+  const { acceptorYoungGenerationMb, acceptorOldGenerationFloorMb } = init.config.settings;
   // 0 restores V8's own sizing (an earlier gateway in this process may have set a floor).
-  setFlagsFromString(`--initial-old-space-size=${oldGenerationFloorMb(init.config)}`);
+  setFlagsFromString(`--initial-old-space-size=${acceptorOldGenerationFloorMb}`);
   return new Worker(ACCEPTOR_URL, {
     workerData: init,
     name: `ringgate-acceptor-${init.threadIndex}`,
     resourceLimits: { maxYoungGenerationSizeMb: acceptorYoungGenerationMb },
   });
-}
-
-/** The floor for answers read through undici, unless one is configured. */
-const UNDICI_READS_FLOOR_MB = 64;
-
-/**
- * The configured floor; unset, UNDICI_READS_FLOOR_MB when the thread reads answers through undici
- * (an https node, or every node with GATEWAY_UPSTREAM_CLIENT=undici), else none. Decided when the
- * thread starts: an https node a reload adds later is read without the floor until then.
- */
-export function oldGenerationFloorMb(config: GatewayConfig): number {
-  const configured = config.settings.acceptorOldGenerationFloorMb;
-  if (configured !== undefined) return configured;
-  const undiciReads =
-    config.settings.upstreamClient === 'undici' || Object.values(config.clusters).some((cluster) => cluster.nodes.some((node) => new URL(node.url).protocol === 'https:'));
-  return undiciReads ? UNDICI_READS_FLOOR_MB : 0;
 }

@@ -12,12 +12,14 @@ const ACCEPTOR_URL = new URL('../acceptor/worker.js', import.meta.url);
  * generation (4 MB semi-spaces) 2 threads held 132 MB RSS under wrk load, against 161 MB with 48 MB
  * (V8's default here), at the same RPS; 6 MB lost RPS to scavenges.
  *
- * Old generation floor: every socket read is a new ArrayBuffer outside V8's heap (64 KiB per
- * 64 KiB response), and V8 counts those bytes against the old generation's room until a scavenge
- * frees them. With a live set of ~16 MB V8 leaves ~12 MB of room after a full GC, so large answers
- * ran a full GC every 70–90 ms (get-64k: ~9 a second, p99 30–40 ms; get-1m saturated: 20 per
- * 1,000 requests against 3 with the floor, 1.37× the CPU) though little was promoted.
- * V8 skips full GCs below the initial old generation size when the embedder sets one; Node's
+ * Old generation floor: every socket read through undici, and every chunk of a streamed upload,
+ * is a new ArrayBuffer outside V8's heap, and V8 counts those bytes against the old generation's
+ * room until a scavenge frees them. With a live set of ~16 MB V8 leaves ~12 MB of room after a full
+ * GC, so large answers through undici ran a full GC every 70–90 ms (get-64k: ~9 a second, p99
+ * 30–40 ms; get-1m saturated: 20 per 1,000 requests against 3 with the floor, 1.37× the CPU)
+ * though little was promoted. The gateway's own client reads plain-http answers into one buffer
+ * per thread, but uploads still need the floor (post-1m without it: 36–65 Mark-Compacts a round
+ * against 2–5, 1.3–1.6× the CPU). V8 skips full GCs below the initial old generation size when the embedder sets one; Node's
  * Worker has no resource limit for it, so it is the process-wide V8 flag, read as each new isolate
  * configures its heap. Set before every start, so a restarted thread follows its own config.
  */

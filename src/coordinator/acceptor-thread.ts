@@ -19,7 +19,8 @@ const ACCEPTOR_URL = new URL('../acceptor/worker.js', import.meta.url);
  * 30–40 ms; get-1m saturated: 20 per 1,000 requests against 3 with the floor, 1.37× the CPU)
  * though little was promoted. The gateway's own client reads plain-http answers into one buffer
  * per thread, but uploads still need the floor (post-1m without it: 36–65 Mark-Compacts a round
- * against 2–5, 1.3–1.6× the CPU). V8 skips full GCs below the initial old generation size when the embedder sets one; Node's
+ * against 2–5, 1.3–1.6× the CPU).
+ * V8 skips full GCs below the initial old generation size when the embedder sets one; Node's
  * Worker has no resource limit for it, so it is the process-wide V8 flag, read as each new isolate
  * configures its heap. Set before every start, so a restarted thread follows its own config.
  */

@@ -19,7 +19,7 @@
  *               one is reclaimed from waiters that never read it (their thread died)
  *     WAITERS   requests of other threads still to read the outcome
  *     SEQ       the entry's generation: a lead settles at the value it started with, and bumps it
- *               (Atomics.store, under the lock) then notifies; waiters sleep on it; a reclaim
+ *               (Atomics.store, under the lock) then notifies any; waiters sleep on it; a reclaim
  *               bumps it too, so a late reader of a reused entry reads nothing
  *     LENGTH    bytes of the answer in the slot (DONE)
  *     CODE      the error's index in ANSWERED_CODES (FAILED)

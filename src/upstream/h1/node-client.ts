@@ -1,6 +1,7 @@
 import { maxHeaderSize } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { upstreamError, type UpstreamDispatcher, type UpstreamHandler, type UpstreamRequest } from '../dispatcher.js';
+import { unbracketed } from '../node-names.js';
 import { H1Connection, type ConnectionOptions, type ConnectionOwner } from './connection.js';
 
 export interface H1ClientOptions {
@@ -45,7 +46,7 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner {
     const url = new URL(origin);
     if (url.protocol !== 'http:') throw new Error(`the HTTP/1.1 client speaks plain http only, not ${url.protocol}`);
     this.#connection = {
-      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      host: unbracketed(url.hostname),
       port: url.port === '' ? 80 : Number(url.port),
       lookup: options.lookup,
       connectTimeoutMs: options.connectTimeoutMs,

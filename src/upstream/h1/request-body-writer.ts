@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { upstreamError } from '../dispatcher.js';
+import { writeBuffer } from './write-slab.js';
 
 export interface BodyWriteEvents {
   /** A chunk went to the socket: the request is moving. */
@@ -24,7 +25,7 @@ const JOINED_BODY_BYTES = 64 * 1024;
 /** Writes the head and a body held whole (a Buffer, its length already checked against the head). */
 export function writeHeldBody(socket: Socket, head: string, body: Buffer): void {
   if (body.length <= JOINED_BODY_BYTES) {
-    const out = Buffer.allocUnsafe(head.length + body.length);
+    const out = writeBuffer(head.length + body.length);
     out.write(head, 0, 'latin1');
     body.copy(out, head.length);
     socket.write(out);

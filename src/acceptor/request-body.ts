@@ -98,10 +98,10 @@ export function readWholeBody(client: ClientResponse, contentLength: number, onC
   const body = Buffer.allocUnsafe(contentLength);
   let received = 0;
   client.onData((chunk, isLast) => {
-    const bytes = new Uint8Array(chunk);
     // Never past the buffer, whatever uWS delivers.
-    body.set(bytes.subarray(0, contentLength - received), received);
-    received = Math.min(contentLength, received + bytes.byteLength);
+    const taken = Math.min(chunk.byteLength, contentLength - received);
+    body.set(new Uint8Array(chunk, 0, taken), received);
+    received += taken;
     if (isLast) onComplete(received === contentLength ? body : body.subarray(0, received));
   });
 }

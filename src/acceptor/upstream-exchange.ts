@@ -2,32 +2,12 @@ import type { AnsweredCode } from '../errors.js';
 import { errorJson, errorStatus, statusLine } from './answers.js';
 import { forwardResponseHead } from './response-head.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
+import type { ExchangeOwner } from './exchange-owner.js';
+import { answerFailure, closeTruncated } from './exchange-failure.js';
 import { whenSentOrLingered, type RequestBody } from './request-body.js';
 import { classifyUpstreamError, retryReasonOf, statusRetryReason } from './upstream-errors.js';
 import type { ClientListener, ClientResponse } from './uws-adapter.js';
 import { upstreamError, type UpstreamHandler } from '../upstream/dispatcher.js';
-
-export interface ExchangeOwner {
-  /**
-   * Called exactly once per exchange, when the node is done with the request: before the client
-   * can see the end of the answer, so a client that waits for its answer before sending again
-   * never finds the node still counting the last one (bounded-load routing reads that count).
-   */
-  nodeDone(ctx: RequestContext): void;
-  /**
-   * The whole answer is about to reach the client (its last bytes, or its end, are written next):
-   * what a client sending again on seeing it must find done (a keyed write's stored answer).
-   */
-  answered(ctx: RequestContext): void;
-  /** Called exactly once per exchange, after nodeDone, with ctx.status and ctx.errorCode set. */
-  finish(ctx: RequestContext): void;
-  /**
-   * The try failed for `reason` (a RETRY_REASONS index) before the client got anything, its node
-   * released already: true when the owner tries again (and owns the request from now on, so
-   * this exchange neither answers nor finishes); false to answer the failure as it is.
-   */
-  retry(ctx: RequestContext, reason: number): boolean;
-}
 
 /**
  * The forward and respond phases of one proxied request: the node pool's handler, which streams
@@ -181,16 +161,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
       this.#answerOnceSent(code, this.#body);
       return;
     }
-    if (!this.#client.headWritten) {
-      this.#ctx.status = errorStatus(code);
-      this.#client.answerJson(statusLine(this.#ctx.status), errorJson(code), this.#ctx.hasBody);
-      this.#ctx.batch?.fail(code);
-    } else {
-      // Bytes were sent: a clean close is the only honest end of a truncated response.
-      this.#ctx.status = 502;
-      this.#client.close();
-      this.#ctx.batch?.truncate();
-    }
+    answerFailure(this.#ctx, code);
     this.#finish(code);
   }
 
@@ -257,9 +228,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
     const reported = this.#noBody && this.#totalSize >= 0 && ctx.status !== 204 ? this.#totalSize : undefined;
     if (!this.#noBody && this.#totalSize > 0 && this.#received < this.#totalSize) {
       // Both clients enforce Content-Length, so a short body cannot complete; never claim it did.
-      ctx.status = 502;
-      client.close();
-      ctx.batch?.truncate();
+      closeTruncated(ctx);
       this.#finish('ERR_UPSTREAM_PROTOCOL');
       return;
     }

@@ -1,0 +1,21 @@
+import type { AnsweredCode } from '../errors.js';
+import { errorJson, errorStatus, statusLine } from './answers.js';
+import type { RequestContext } from './request-context.js';
+
+/**
+ * A failed try nobody retries: a JSON error while the client has had nothing, and a close once
+ * it has had the head (followers of a multiplexed call are told the same).
+ */
+export function answerFailure(ctx: RequestContext, code: AnsweredCode): void {
+  if (ctx.client.headWritten) return closeTruncated(ctx);
+  ctx.status = errorStatus(code);
+  ctx.client.answerJson(statusLine(ctx.status), errorJson(code), ctx.hasBody);
+  ctx.batch?.fail(code);
+}
+
+/** Bytes of the answer were sent: a clean close is the only honest end of a truncated response. */
+export function closeTruncated(ctx: RequestContext): void {
+  ctx.status = 502;
+  ctx.client.close();
+  ctx.batch?.truncate();
+}

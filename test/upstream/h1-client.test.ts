@@ -9,16 +9,21 @@ interface RawNode {
   readonly url: string;
   readonly requests: string[];
   connections: number;
+  /** Connections the node saw closed. */
+  closed: number;
   close(): Promise<void>;
 }
 
 async function rawNode(answer: (request: string, socket: net.Socket) => string | null): Promise<RawNode> {
   const sockets = new Set<net.Socket>();
-  const node: RawNode = { url: '', requests: [], connections: 0, close: async () => {} };
+  const node: RawNode = { url: '', requests: [], connections: 0, closed: 0, close: async () => {} };
   const server = net.createServer((socket) => {
     node.connections++;
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      node.closed++;
+    });
     socket.on('error', () => {});
     let buffered = '';
     socket.on('data', (data) => {
@@ -267,6 +272,26 @@ describe('H1NodeClient', () => {
     await expect.poll(() => closes).toBe(1);
     expect(await send(c, {})).toMatchObject({ body: 'once', error: null });
     expect(up.connections).toBe(2);
+  });
+
+  it('writes the requests held whole at the end of their turn: one aborted within it never reaches the node', async () => {
+    const up = await node((request) => OK(/ (\S+) HTTP/.exec(request)![1]!));
+    const c = client(up.url, { connections: 3 });
+    // Three idle connections, so that each request below is handed one at once.
+    await Promise.all([1, 2, 3].map(() => send(c, { path: '/warm' })));
+    expect(up.connections).toBe(3);
+    let abortSecond: (err?: Error) => void = () => {};
+    const first = send(c, { path: '/1' });
+    const second = send(c, { path: '/2' }, undefined, (abort) => (abortSecond = abort));
+    const third = send(c, { path: '/3', method: 'POST', body: Buffer.from('abc') });
+    // Still the turn that sent them: the second's client leaves.
+    abortSecond(new Error('client left'));
+    expect((await second).error?.message).toBe('client left');
+    expect(await first).toMatchObject({ body: '/1', error: null });
+    expect(await third).toMatchObject({ body: '/3', error: null });
+    // The node sees the aborted request's connection close; a request written on it would have come first.
+    await expect.poll(() => up.closed).toBe(1);
+    expect(up.requests.slice(3).sort()).toEqual(['GET /1 HTTP/1.1\r\nhost: node\r\n\r\n', 'POST /3 HTTP/1.1\r\nhost: node\r\ncontent-length: 3\r\n\r\nabc']);
   });
 
   it('aborts: before a byte is written, and in the middle of an answer', async () => {

@@ -1,9 +1,11 @@
-import net, { type LookupFunction } from 'node:net';
+import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { upstreamError, type UpstreamHandler, type UpstreamRequest } from '../dispatcher.js';
+import type { ConnectionOptions, ConnectionOwner } from './connection-contract.js';
 import { BodyFraming, requestHead } from './request-head.js';
 import { ResponseParser, type ResponseEvents } from './response-parser.js';
-import { streamBody, writeHeldBody } from './request-body-writer.js';
+import { streamBody, writeWhole } from './request-body-writer.js';
+import { writeAtTurnEnd, type TurnWriter } from './turn-writes.js';
 
 /**
  * Every connection of the thread reads into this one buffer: each read is parsed and handed on
@@ -12,33 +14,20 @@ import { streamBody, writeHeldBody } from './request-body-writer.js';
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
-/** What a connection tells its pool. */
-export interface ConnectionOwner {
-  /** The answer ended and the connection can carry another request. */
-  reusable(connection: H1Connection): void;
-  /** The socket closed; the connection is gone. */
-  closed(connection: H1Connection): void;
-}
-
-export interface ConnectionOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly lookup: LookupFunction | undefined;
-  readonly connectTimeoutMs: number;
-  readonly maxHeadBytes: number;
-}
-
 /**
  * One keep-alive HTTP/1.1 connection to a node, carrying one request at a time. It writes the
- * request (head and body), parses the answer and streams it to the request's handler, pausing the
+ * request (head and body; one held whole at the turn's end, turn-writes.ts), parses the answer and streams it to the request's handler, pausing the
  * socket while the handler cannot take more. A connection whose answer did not end cleanly (an
  * error, an abort, a body not all sent, bytes nobody asked for) is closed, never reused.
  */
-export class H1Connection implements ResponseEvents {
+export class H1Connection implements ResponseEvents, TurnWriter {
   readonly #socket: net.Socket;
   readonly #owner: ConnectionOwner;
   readonly #parser: ResponseParser;
   #handler: UpstreamHandler | null = null;
+  /** The request held whole until the turn's end (turn-writes.ts): its head and body, if any. */
+  #heldHead = '';
+  #heldBody: Buffer | null = null;
   /** The request's body is still being written. */
   #bodyPending = false;
   #paused = false;
@@ -128,9 +117,11 @@ export class H1Connection implements ResponseEvents {
     }
     const socket = this.#socket;
     const body = request.body;
-    if (body === null) socket.write(head, 'latin1');
-    else if (Buffer.isBuffer(body)) writeHeldBody(socket, head, body);
-    else {
+    if (body === null || Buffer.isBuffer(body)) {
+      this.#heldHead = head;
+      this.#heldBody = body;
+      writeAtTurnEnd(this);
+    } else {
       socket.write(head, 'latin1');
       this.#bodyPending = true;
       this.#drained = streamBody(socket, body as Readable, framing === BodyFraming.Chunked, declared, {
@@ -144,6 +135,15 @@ export class H1Connection implements ResponseEvents {
         },
       });
     }
+  }
+
+  writeHeld(): void {
+    const head = this.#heldHead;
+    const body = this.#heldBody;
+    this.#heldHead = '';
+    this.#heldBody = null;
+    // Failed meanwhile (aborted, or the node closed): its socket is gone and nothing is written.
+    if (this.#handler !== null) writeWhole(this.#socket, head, body);
   }
 
   // ---- the answer ----

@@ -2,7 +2,8 @@ import { maxHeaderSize } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { upstreamError, type UpstreamDispatcher, type UpstreamHandler, type UpstreamRequest } from '../dispatcher.js';
 import { unbracketed } from '../node-names.js';
-import { H1Connection, type ConnectionOptions, type ConnectionOwner } from './connection.js';
+import { H1Connection } from './connection.js';
+import type { ConnectionOptions, ConnectionOwner } from './connection-contract.js';
 
 export interface H1ClientOptions {
   /** At most this many connections; more requests wait for one, in order. */

@@ -22,19 +22,21 @@ function lengthMismatch(): Error {
  */
 const JOINED_BODY_BYTES = 64 * 1024;
 
-/** Writes the head and a body held whole (a Buffer, its length already checked against the head). */
-export function writeHeldBody(socket: Socket, head: string, body: Buffer): void {
-  if (body.length <= JOINED_BODY_BYTES) {
+/** Writes the head and a body held whole (a Buffer, its length already checked against the head), if any. */
+export function writeWhole(socket: Socket, head: string, body: Buffer | null): void {
+  if (body === null) {
+    socket.write(head, 'latin1');
+  } else if (body.length <= JOINED_BODY_BYTES) {
     const out = writeBuffer(head.length + body.length);
     out.write(head, 0, 'latin1');
     body.copy(out, head.length);
     socket.write(out);
-    return;
+  } else {
+    socket.cork();
+    socket.write(head, 'latin1');
+    socket.write(body);
+    socket.uncork();
   }
-  socket.cork();
-  socket.write(head, 'latin1');
-  socket.write(body);
-  socket.uncork();
 }
 
 /**

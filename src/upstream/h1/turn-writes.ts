@@ -1,0 +1,36 @@
+/**
+ * Requests held whole (a head, or a head and a body in hand) wait here for the end of the event
+ * loop's turn, then go out together. Written one by one as each client's request was read, nearly
+ * every write found the node asleep and woke it: under get-1k, nginx blocked in epoll once every 1.2
+ * requests (once every 4 behind the bare uWS + undici floor), and each wake-up cost the writing
+ * thread about 1.5 µs in the kernel. Written together, a turn's requests find the node awake. Envoy
+ * defers its writes the same way (its ConnectionImpl::write buffers and activates the write event).
+ * A request waits only for the rest of its turn's callbacks: microseconds at low load.
+ */
+
+/** A connection holding a request until the turn ends. */
+export interface TurnWriter {
+  /** Writes the held request, unless it failed meanwhile. */
+  writeHeld(): void;
+}
+
+let waiting: TurnWriter[] = [];
+let spare: TurnWriter[] = [];
+
+/** Runs once a turn (setImmediate: after the poll phase's I/O callbacks), only when one waits. */
+function writeAll(): void {
+  const batch = waiting;
+  // A request held while these are written waits for the next turn.
+  waiting = spare;
+  spare = batch;
+  try {
+    for (let i = 0; i < batch.length; i++) batch[i]!.writeHeld();
+  } finally {
+    batch.length = 0;
+  }
+}
+
+export function writeAtTurnEnd(writer: TurnWriter): void {
+  if (waiting.length === 0) setImmediate(writeAll);
+  waiting.push(writer);
+}

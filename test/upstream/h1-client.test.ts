@@ -290,8 +290,30 @@ describe('H1NodeClient', () => {
     expect(await first).toMatchObject({ body: '/1', error: null });
     expect(await third).toMatchObject({ body: '/3', error: null });
     // The node sees the aborted request's connection close; a request written on it would have come first.
-    await expect.poll(() => up.closed).toBe(1);
+    await expect.poll(() => up.closed, { timeout: 5_000 }).toBeGreaterThanOrEqual(1);
     expect(up.requests.slice(3).sort()).toEqual(['GET /1 HTTP/1.1\r\nhost: node\r\n\r\n', 'POST /3 HTTP/1.1\r\nhost: node\r\ncontent-length: 3\r\n\r\nabc']);
+  });
+
+  it('fails a request held for its turn when the node speaks first, and never writes it', async () => {
+    let nodeSide: net.Socket | null = null;
+    const up = await node((_request, socket) => {
+      nodeSide = socket;
+      return OK('warm');
+    });
+    const c = client(up.url, { connections: 1 });
+    expect((await send(c, {})).body).toBe('warm');
+    // In a timer's turn: the node's answer to nothing reaches the connection's receive queue at
+    // once (loopback), then a request is handed the connection and held. The poll phase reads the
+    // answer before the turn's end writes the request.
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    nodeSide!.write(OK('nobody asked'), 'latin1');
+    const outcome = await send(c, { path: '/held' });
+    expect(outcome.error?.code).toBe('UND_ERR_SOCKET');
+    expect(outcome.status).toBe(0);
+    await expect.poll(() => up.closed, { timeout: 5_000 }).toBeGreaterThanOrEqual(1);
+    expect(up.requests).toEqual(['GET / HTTP/1.1\r\nhost: node\r\n\r\n']);
+    // The next request gets a new connection and its own answer.
+    expect(await send(c, { path: '/next' })).toMatchObject({ body: 'warm', error: null });
   });
 
   it('aborts: before a byte is written, and in the middle of an answer', async () => {

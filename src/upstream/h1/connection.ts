@@ -25,8 +25,8 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   readonly #owner: ConnectionOwner;
   readonly #parser: ResponseParser;
   #handler: UpstreamHandler | null = null;
-  /** The request held whole until the turn's end (turn-writes.ts): its head and body, if any. */
-  #heldHead = '';
+  /** The request held whole until the turn's end (turn-writes.ts): its head (null: none held) and body. */
+  #heldHead: string | null = null;
   #heldBody: Buffer | null = null;
   /** The request's body is still being written. */
   #bodyPending = false;
@@ -140,10 +140,10 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   writeHeld(): void {
     const head = this.#heldHead;
     const body = this.#heldBody;
-    this.#heldHead = '';
+    this.#heldHead = null;
     this.#heldBody = null;
-    // Failed meanwhile (aborted, or the node closed): its socket is gone and nothing is written.
-    if (this.#handler !== null) writeWhole(this.#socket, head, body);
+    // Failed meanwhile (aborted, the node closed or spoke first): its socket is gone, nothing is written.
+    if (head !== null && this.#handler !== null) writeWhole(this.#socket, head, body);
   }
 
   // ---- the answer ----
@@ -167,9 +167,11 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   }
 
   #read(bytes: number): boolean {
-    if (this.#handler === null) {
-      // Nobody asked: a node talking out of turn cannot be trusted with the next request.
-      this.#socket.destroy();
+    if (this.#handler === null || this.#heldHead !== null) {
+      // Nobody asked (or the request is not written yet): a node talking out of turn cannot be
+      // trusted with this request or the next.
+      if (this.#handler === null) this.#socket.destroy();
+      else this.#fail(upstreamError('UND_ERR_SOCKET', 'the node sent bytes before the request'));
       return false;
     }
     this.quietTicks = 0;

@@ -1,6 +1,7 @@
 import type { AnsweredCode } from '../errors.js';
 import { errorJson, errorStatus, statusLine } from './answers.js';
 import type { RequestContext } from './request-context.js';
+import { whenSentOrLingered, type RequestBody } from './request-body.js';
 
 /**
  * A failed try nobody retries: a JSON error while the client has had nothing, and a close once
@@ -18,4 +19,17 @@ export function closeTruncated(ctx: RequestContext): void {
   ctx.status = 502;
   ctx.client.close();
   ctx.batch?.truncate();
+}
+
+/**
+ * A body over the limit is answered once the client has sent the rest (whenSentOrLingered), unless
+ * the exchange `ended` meanwhile; `done` then ends it.
+ */
+export function answerOnceBodySent(ctx: RequestContext, code: AnsweredCode, body: RequestBody, ended: () => boolean, done: () => void): void {
+  ctx.status = errorStatus(code);
+  whenSentOrLingered(body, () => {
+    if (ended()) return;
+    ctx.client.answerJson(statusLine(ctx.status), errorJson(code), true);
+    done();
+  });
 }

@@ -1,10 +1,10 @@
 import type { AnsweredCode } from '../errors.js';
-import { errorJson, errorStatus, statusLine } from './answers.js';
+import { errorStatus, statusLine } from './answers.js';
 import { forwardResponseHead } from './response-head.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
 import type { ExchangeOwner } from './exchange-owner.js';
-import { answerFailure, closeTruncated } from './exchange-failure.js';
-import { whenSentOrLingered, type RequestBody } from './request-body.js';
+import { answerFailure, answerOnceBodySent, closeTruncated } from './exchange-failure.js';
+import type { RequestBody } from './request-body.js';
 import { classifyUpstreamError, retryReasonOf, statusRetryReason } from './upstream-errors.js';
 import type { ClientListener, ClientResponse } from './uws-adapter.js';
 import { upstreamError, type UpstreamHandler } from '../upstream/dispatcher.js';
@@ -158,21 +158,11 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
     }
     this.#releaseNode();
     if (code === 'ERR_BODY_TOO_LARGE' && this.#body !== null && !this.#client.headWritten) {
-      this.#answerOnceSent(code, this.#body);
+      answerOnceBodySent(this.#ctx, code, this.#body, () => this.#finished, () => this.#finish(code));
       return;
     }
     answerFailure(this.#ctx, code);
     this.#finish(code);
-  }
-
-  /** The answer to a body over the limit waits until the client has sent the rest (whenSentOrLingered). */
-  #answerOnceSent(code: AnsweredCode, body: RequestBody): void {
-    this.#ctx.status = errorStatus(code);
-    whenSentOrLingered(body, () => {
-      if (this.#finished) return;
-      this.#client.answerJson(statusLine(this.#ctx.status), errorJson(code), true);
-      this.#finish(code);
-    });
   }
 
   /**

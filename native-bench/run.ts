@@ -107,7 +107,7 @@ async function runScenario(
       row.rounds.push(result);
       progress(
         `${layout.name} ${scenario.name} round ${round} ${row.candidate}: ${result.rps.toFixed(0)} rps, p99 ${result.p99Ms.toFixed(2)} ms, ` +
-          `${result.cpuUsPerRequest?.toFixed(1) ?? '–'} µs/req, errors ${result.errors}`,
+          `${result.cpuUsPerRequest?.toFixed(1) ?? '–'} µs/req, errors ${result.errors}${result.errors > 0 ? ` (${result.errorKinds})` : ''}`,
       );
     }
   }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { runToEnd, type CpuList } from './proc.js';
-import type { LoadResult } from './wrk.js';
+import { describeErrors, type LoadResult } from './wrk.js';
 
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
@@ -32,5 +32,10 @@ export async function runAutocannon(url: string, tenant: string, connections: nu
     p50Ms: out.latency.p50,
     p99Ms: out.latency.p99,
     errors: out.errors + out.timeouts + out.non2xx,
+    errorKinds: describeErrors([
+      ['errors', out.errors],
+      ['timeouts', out.timeouts],
+      ['non-2xx', out.non2xx],
+    ]),
   };
 }

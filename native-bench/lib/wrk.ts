@@ -8,6 +8,8 @@ export interface LoadResult {
   readonly p99Ms: number;
   /** Socket errors plus non-2xx/3xx answers. */
   readonly errors: number;
+  /** What the errors were, as wrk counts them ("read 2, timeout 3, non-2xx 7"); empty without any. */
+  readonly errorKinds: string;
 }
 
 export interface WrkOptions {
@@ -36,6 +38,8 @@ export function parseWrk(out: string): LoadResult {
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
+  const counts = ['connect', 'read', 'write', 'timeout'].map((kind, i) => [kind, Number(socket?.[i + 1] ?? 0)] as const);
+  counts.push(['non-2xx', Number(non2xx?.[1] ?? 0)]);
   const requests = Number(total[1]);
   const seconds = toMs(total[2]!, total[3]!) / 1000;
   return {
@@ -45,7 +49,16 @@ export function parseWrk(out: string): LoadResult {
     p50Ms: percentile(out, '50'),
     p99Ms: percentile(out, '99'),
     errors: socketErrors + Number(non2xx?.[1] ?? 0),
+    errorKinds: describeErrors(counts),
   };
+}
+
+/** "read 2, timeout 3": the kinds of error a load generator counted, those it counted any of. */
+export function describeErrors(counts: ReadonlyArray<readonly [string, number]>): string {
+  return counts
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ');
 }
 
 /** One bounded wrk run (-t1: a second load thread would only steal the proxy's CPU here). */

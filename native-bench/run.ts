@@ -14,7 +14,7 @@ import { allCandidates, type Candidate } from './lib/candidates.js';
 import { coreVersions, describeMachine, toolVersion } from './lib/machine.js';
 import { measure } from './lib/measure.js';
 import { benchOptions, LAYOUTS, type BenchOptions, type Layout } from './lib/options.js';
-import { freePort, pauseOthers, type Started } from './lib/proc.js';
+import { freePort, lastLines, pauseOthers, type Started } from './lib/proc.js';
 import { markdownReport, summarize, type Row } from './lib/report.js';
 import { checkScenario, SCENARIOS, wrkScript, type Scenario } from './lib/scenarios.js';
 import { scratchDir, startOtlpSink, startRedisServer, startUpstream } from './lib/upstream.js';
@@ -109,6 +109,8 @@ async function runScenario(
         `${layout.name} ${scenario.name} round ${round} ${row.candidate}: ${result.rps.toFixed(0)} rps, p99 ${result.p99Ms.toFixed(2)} ms, ` +
           `${result.cpuUsPerRequest?.toFixed(1) ?? '–'} µs/req, errors ${result.errors}${result.errors > 0 ? ` (${result.errorKinds})` : ''}`,
       );
+      // What the candidate logged (ringgate: its warnings) says why; the scratch dir and its logs go with the run.
+      if (result.errors > 0 && proc !== null) progress(`${row.candidate}'s last output:\n${lastLines(proc.output(), 12)}`);
     }
   }
   if (scenario.name !== 'get-1k') return;

@@ -81,6 +81,16 @@ export function startGroup(name: string, command: string, args: string[], cpus: 
   };
 }
 
+/** The last `count` lines of a process's kept output, indented under a progress line. */
+export function lastLines(output: string, count: number): string {
+  return output
+    .trimEnd()
+    .split('\n')
+    .slice(-count)
+    .map((line) => `    ${line}`)
+    .join('\n');
+}
+
 /**
  * Pauses (SIGSTOP) every group of `all` but `measured` until the returned function resumes them: a
  * candidate idle between its rounds still runs timers on the CPU the measured proxy is pinned to

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { topFrames } from '../../flamegraphs/top-frames.js';
+import { lastLines } from '../../native-bench/lib/proc.js';
 import { countsBetween, nodeRequestCounts, shareStdevPoints, sharesPercent } from '../../native-bench/lib/shares.js';
 import { median, spreadPercent } from '../../native-bench/lib/stats.js';
 import { parseTraceGc } from '../../native-bench/lib/trace-gc.js';
@@ -35,6 +36,11 @@ describe('native-bench parsers', () => {
     expect(result.errorKinds).toBe('read 2, timeout 3, non-2xx 7');
     expect(parseWrk(WRK_OUTPUT.replace(/  Socket errors.*\n  Non-2xx.*\n/, '')).errorKinds).toBe('');
     expect(() => parseWrk('unable to connect to 127.0.0.1:1 Connection refused')).toThrow(/unexpected wrk output/);
+  });
+
+  it("shows the last lines of a candidate's output, indented", () => {
+    expect(lastLines('banner\nwarn one\nwarn two\n\n', 2)).toBe('    warn one\n    warn two');
+    expect(lastLines('only', 5)).toBe('    only');
   });
 
   it('takes medians and the spread between rounds', () => {

@@ -180,35 +180,61 @@ export class NodeMonitor {
       const score = node.health.score(now);
       if (score >= USABLE_HEALTH && node.score < USABLE_HEALTH) node.usableSince = now;
       node.score = score;
-      setNodeHealth(this.#table, node.index, score);
     }
-    if (this.#zoneAffinity) this.#zoneFallback(cluster);
-    // Panic is decided over the nodes the cluster may use now: its local ones while zone affinity
-    // holds (Envoy decides per locality), so dead nodes elsewhere do not drag healthy local ones into it.
-    const eligible = this.#zoneAffinity && !cluster.zoneFallback ? cluster.nodes.filter((node) => node.config.az === this.#settings.zone) : cluster.nodes;
-    const panic = panicMode(
-      eligible.map((node) => node.score),
-      cluster.panicThreshold,
-    );
-    if (panic !== cluster.panic) {
-      cluster.panic = panic;
-      setClusterPanic(this.#table, cluster.index, panic);
-      if (panic) this.#panicActivations++;
-      this.#log.warn({ cluster: cluster.name, panic, healthy: eligible.filter((n) => n.score >= USABLE_HEALTH).length, nodes: eligible.length }, panic ? 'panic mode: too few healthy nodes, routing over all of them' : 'panic mode over');
-    }
+    // What lets more nodes serve (zone fallback, panic) is written before health words that take
+    // nodes out, what lets fewer serve after them: an acceptor reading in between finds a node.
+    const fallbackEnds = this.#zoneAffinity && this.#zoneFallback(cluster);
+    const panic = panicMode(this.#eligible(cluster).map((node) => node.score), cluster.panicThreshold);
+    if (panic) this.#setPanic(cluster, true);
+    for (const node of cluster.nodes) setNodeHealth(this.#table, node.index, node.score);
+    if (!panic) this.#setPanic(cluster, false);
     const wanted = cluster.nodes.map((node) => ringPoints(this.#weightInput(node, now, cluster.panic), cluster.slowStart));
-    this.#rings.update(cluster, wanted, now);
+    const installed = this.#rings.update(cluster, wanted, now);
+    // Other zones stop serving only once the ring has the local nodes back: until then acceptors
+    // read a ring without them, and every node on it would be of another zone (ERR_RING_EMPTY).
+    if (fallbackEnds) void installed.then((ok) => ok && this.#endZoneFallback(cluster));
   }
 
-  /** Other zones may serve while the local nodes' mean health is under the fallback threshold (or there are none). */
-  #zoneFallback(cluster: Cluster): void {
+  /** Panic is decided over the nodes the cluster may use now: its local ones while zone affinity holds (as Envoy decides per locality). */
+  #eligible(cluster: Cluster): Node[] {
+    return this.#zoneAffinity && !cluster.zoneFallback ? cluster.nodes.filter((node) => node.config.az === this.#settings.zone) : cluster.nodes;
+  }
+
+  #setPanic(cluster: Cluster, panic: boolean): void {
+    if (panic === cluster.panic) return;
+    cluster.panic = panic;
+    setClusterPanic(this.#table, cluster.index, panic);
+    if (panic) this.#panicActivations++;
+    const eligible = this.#eligible(cluster);
+    this.#log.warn({ cluster: cluster.name, panic, healthy: eligible.filter((n) => n.score >= USABLE_HEALTH).length, nodes: eligible.length }, panic ? 'panic mode: too few healthy nodes, routing over all of them' : 'panic mode over');
+  }
+
+  /** The local nodes' mean health: under the fallback threshold (or with none), other zones may serve. */
+  #localMeanHealth(cluster: Cluster): number {
     const local = cluster.nodes.filter((node) => node.config.az === this.#settings.zone);
-    const meanHealth = local.length === 0 ? 0 : local.reduce((sum, node) => sum + node.score, 0) / local.length;
+    return local.length === 0 ? 0 : local.reduce((sum, node) => sum + node.score, 0) / local.length;
+  }
+
+  /** Starts the zone fallback when the local nodes are too unhealthy; true when it is on but no longer needed. */
+  #zoneFallback(cluster: Cluster): boolean {
+    const meanHealth = this.#localMeanHealth(cluster);
     const fallback = meanHealth < this.#settings.zoneFallbackHealth;
-    if (fallback === cluster.zoneFallback) return;
-    cluster.zoneFallback = fallback;
-    setZoneFallback(this.#table, cluster.index, fallback);
-    this.#log.warn({ cluster: cluster.name, zone: this.#settings.zone, meanHealth }, fallback ? 'zone fallback: local nodes too unhealthy, other zones serve' : 'zone fallback over');
+    if (fallback === cluster.zoneFallback) return false;
+    if (!fallback) return true;
+    cluster.zoneFallback = true;
+    setZoneFallback(this.#table, cluster.index, true);
+    this.#log.warn({ cluster: cluster.name, zone: this.#settings.zone, meanHealth }, 'zone fallback: local nodes too unhealthy, other zones serve');
+    return false;
+  }
+
+  /** Ends the zone fallback if the local nodes are still healthy enough, now that their ring is published; panic is then decided over them again. */
+  #endZoneFallback(cluster: Cluster): void {
+    const meanHealth = this.#localMeanHealth(cluster);
+    if (!cluster.zoneFallback || meanHealth < this.#settings.zoneFallbackHealth) return;
+    cluster.zoneFallback = false;
+    setZoneFallback(this.#table, cluster.index, false);
+    this.#log.warn({ cluster: cluster.name, zone: this.#settings.zone, meanHealth }, 'zone fallback over');
+    this.#refresh(cluster);
   }
 
   /** In panic mode every node stays on the ring (the predicate lets them all through too). */

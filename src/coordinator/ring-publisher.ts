@@ -21,7 +21,8 @@ export class RingPublisher {
   readonly #hash32: Hash32;
   readonly #poolBuildPoints: number;
   #pool: Piscina | null = null;
-  readonly #building = new Set<ClusterRing>();
+  /** Each ring being built on a worker: its build loop, done once the last ring queued is installed. */
+  readonly #building = new Map<ClusterRing, Promise<void>>();
   readonly #queued = new Map<ClusterRing, readonly RingMember[]>();
 
   constructor(hash32: Hash32, poolBuildPoints = POOL_BUILD_POINTS) {
@@ -30,25 +31,31 @@ export class RingPublisher {
   }
 
   /** Publishes `members` into `ring`; resolves once that ring (or a later one) is what acceptors read. */
-  async publish(ring: ClusterRing, members: readonly RingMember[], points: number): Promise<void> {
-    if (points <= this.#poolBuildPoints && !this.#building.has(ring)) {
-      this.#install(ring, buildRing(members, this.#hash32));
-      return;
-    }
-    if (this.#building.has(ring)) {
+  publish(ring: ClusterRing, members: readonly RingMember[], points: number): Promise<void> {
+    const building = this.#building.get(ring);
+    if (building !== undefined) {
       this.#queued.set(ring, members);
-      return;
+      return building;
     }
-    this.#building.add(ring);
-    try {
-      let next: readonly RingMember[] | undefined = members;
-      while (next !== undefined) {
-        this.#queued.delete(ring);
-        this.#install(ring, (await this.#workers().run(next)) as RingData);
-        next = this.#queued.get(ring);
+    if (points <= this.#poolBuildPoints) {
+      try {
+        this.#install(ring, buildRing(members, this.#hash32));
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err as Error);
       }
-    } finally {
-      this.#building.delete(ring);
+    }
+    const loop = this.#buildLoop(ring, members).finally(() => this.#building.delete(ring));
+    this.#building.set(ring, loop);
+    return loop;
+  }
+
+  async #buildLoop(ring: ClusterRing, members: readonly RingMember[]): Promise<void> {
+    let next: readonly RingMember[] | undefined = members;
+    while (next !== undefined) {
+      this.#queued.delete(ring);
+      this.#install(ring, (await this.#workers().run(next)) as RingData);
+      next = this.#queued.get(ring);
     }
   }
 

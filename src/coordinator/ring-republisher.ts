@@ -38,9 +38,13 @@ export class RingRepublisher {
     return this.#events.recent();
   }
 
-  /** `wanted`: each node's points now (by index in the cluster); the ring follows if they moved enough. */
-  update(cluster: Cluster, wanted: number[], now: number): void {
-    if (!needsRepublish(cluster.published, wanted)) return;
+  /**
+   * `wanted`: each node's points now (by index in the cluster); the ring follows if they moved
+   * enough. Resolves true once the ring acceptors read is that one (or a later one), at once when
+   * it did not need to move; false when the build failed and the previous ring stays.
+   */
+  update(cluster: Cluster, wanted: number[], now: number): Promise<boolean> {
+    if (!needsRepublish(cluster.published, wanted)) return Promise.resolve(true);
     const moves = cluster.nodes.flatMap((node, i) => (node.points === wanted[i] ? [] : [{ node: node.id, from: node.points, to: wanted[i]! }]));
     this.#events.record({ kind: 'ring', at: now, cluster: cluster.name, moves });
     cluster.published = wanted;
@@ -49,9 +53,15 @@ export class RingRepublisher {
       cluster.nodes.map((node) => node.id),
       wanted,
     );
-    this.#publisher.publish(cluster.ring, members, wanted.reduce((a, b) => a + b, 0)).then(
-      () => this.#log.info({ cluster: cluster.name, points: wanted }, 'ring republished'),
-      (err: Error) => this.#log.error({ err, cluster: cluster.name }, 'ring build failed; acceptors keep the previous ring'),
+    return this.#publisher.publish(cluster.ring, members, wanted.reduce((a, b) => a + b, 0)).then(
+      () => {
+        this.#log.info({ cluster: cluster.name, points: wanted }, 'ring republished');
+        return true;
+      },
+      (err: Error) => {
+        this.#log.error({ err, cluster: cluster.name }, 'ring build failed; acceptors keep the previous ring');
+        return false;
+      },
     );
   }
 

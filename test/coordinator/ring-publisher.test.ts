@@ -31,6 +31,15 @@ describe('ring publisher', () => {
     }
   });
 
+  it('resolves an ask queued behind a build only once its ring is the one readers see', async () => {
+    const ring = { shared: createSharedRing(20 * 150), data: buildRing([], hash32) };
+    const building = publisher.publish(ring, members(20), 20 * 150);
+    await publisher.publish(ring, members(5), 5 * 150);
+    // The zone fallback ends on this promise: it must not come before the ring it waits for.
+    expect(Array.from(ring.data.owners)).toEqual(Array.from(buildRing(members(5), hash32).owners));
+    await building;
+  });
+
   it('publishes the latest ring asked for when asks overlap a build', async () => {
     const ring = { shared: createSharedRing(20 * 150), data: buildRing([], hash32) };
     const first = publisher.publish(ring, members(20), 20 * 150);

@@ -50,6 +50,11 @@ export class RingPublisher {
     return loop;
   }
 
+  /** Resolves once no build of `ring` runs: the ring acceptors read is the last one asked for. */
+  settled(ring: ClusterRing): Promise<void> {
+    return this.#building.get(ring) ?? Promise.resolve();
+  }
+
   async #buildLoop(ring: ClusterRing, members: readonly RingMember[]): Promise<void> {
     let next: readonly RingMember[] | undefined = members;
     while (next !== undefined) {

@@ -40,11 +40,17 @@ export class RingRepublisher {
 
   /**
    * `wanted`: each node's points now (by index in the cluster); the ring follows if they moved
-   * enough. Resolves true once the ring acceptors read is that one (or a later one), at once when
-   * it did not need to move; false when the build failed and the previous ring stays.
+   * enough. Resolves true once the ring acceptors read is that one (or a later one); when it did
+   * not need to move, once a build still running for it is installed. False when a build failed
+   * and the previous ring stays.
    */
   update(cluster: Cluster, wanted: number[], now: number): Promise<boolean> {
-    if (!needsRepublish(cluster.published, wanted)) return Promise.resolve(true);
+    if (!needsRepublish(cluster.published, wanted)) {
+      return this.#publisher.settled(cluster.ring).then(
+        () => true,
+        () => false,
+      );
+    }
     const moves = cluster.nodes.flatMap((node, i) => (node.points === wanted[i] ? [] : [{ node: node.id, from: node.points, to: wanted[i]! }]));
     this.#events.record({ kind: 'ring', at: now, cluster: cluster.name, moves });
     cluster.published = wanted;

@@ -40,6 +40,15 @@ describe('ring publisher', () => {
     await building;
   });
 
+  it('is settled for a ring only once the build running for it is installed', async () => {
+    const ring = { shared: createSharedRing(20 * 150), data: buildRing([], hash32) };
+    await publisher.settled(ring);
+    const building = publisher.publish(ring, members(20), 20 * 150);
+    await publisher.settled(ring);
+    expect(Array.from(ring.data.owners)).toEqual(Array.from(buildRing(members(20), hash32).owners));
+    await building;
+  });
+
   it('publishes the latest ring asked for when asks overlap a build', async () => {
     const ring = { shared: createSharedRing(20 * 150), data: buildRing([], hash32) };
     const first = publisher.publish(ring, members(20), 20 * 150);

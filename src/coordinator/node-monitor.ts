@@ -227,10 +227,10 @@ export class NodeMonitor {
     return false;
   }
 
-  /** Ends the zone fallback if the local nodes are still healthy enough, now that their ring is published; panic is then decided over them again. */
+  /** Ends the zone fallback (of a cluster no reload replaced meanwhile) if its local nodes are still healthy, now that their ring is published; panic is then decided over them again. */
   #endZoneFallback(cluster: Cluster): void {
     const meanHealth = this.#localMeanHealth(cluster);
-    if (!cluster.zoneFallback || meanHealth < this.#settings.zoneFallbackHealth) return;
+    if (!this.#roster.clusters.includes(cluster) || !cluster.zoneFallback || meanHealth < this.#settings.zoneFallbackHealth) return;
     cluster.zoneFallback = false;
     setZoneFallback(this.#table, cluster.index, false);
     this.#log.warn({ cluster: cluster.name, zone: this.#settings.zone, meanHealth }, 'zone fallback over');

@@ -30,20 +30,19 @@ export class RingPublisher {
     this.#poolBuildPoints = poolBuildPoints;
   }
 
-  /** Publishes `members` into `ring`; resolves once that ring (or a later one) is what acceptors read. */
-  publish(ring: ClusterRing, members: readonly RingMember[], points: number): Promise<void> {
+  /**
+   * Publishes `members` into `ring`; resolves once that ring (or a later one) is what acceptors
+   * read. A small ring is installed before this returns (nothing is awaited before it).
+   */
+  async publish(ring: ClusterRing, members: readonly RingMember[], points: number): Promise<void> {
     const building = this.#building.get(ring);
     if (building !== undefined) {
       this.#queued.set(ring, members);
       return building;
     }
     if (points <= this.#poolBuildPoints) {
-      try {
-        this.#install(ring, buildRing(members, this.#hash32));
-        return Promise.resolve();
-      } catch (err) {
-        return Promise.reject(err as Error);
-      }
+      this.#install(ring, buildRing(members, this.#hash32));
+      return;
     }
     const loop = this.#buildLoop(ring, members).finally(() => this.#building.delete(ring));
     this.#building.set(ring, loop);

@@ -37,7 +37,6 @@ export function parseWrk(out: string): LoadResult {
   if (!total) throw new Error(`unexpected wrk output:\n${out}`);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
   const counts = ['connect', 'read', 'write', 'timeout'].map((kind, i) => [kind, Number(socket?.[i + 1] ?? 0)] as const);
   counts.push(['non-2xx', Number(non2xx?.[1] ?? 0)]);
   const requests = Number(total[1]);
@@ -48,7 +47,7 @@ export function parseWrk(out: string): LoadResult {
     rps: requests / seconds,
     p50Ms: percentile(out, '50'),
     p99Ms: percentile(out, '99'),
-    errors: socketErrors + Number(non2xx?.[1] ?? 0),
+    errors: counts.reduce((sum, [, n]) => sum + n, 0),
     errorKinds: describeErrors(counts),
   };
 }

@@ -9,6 +9,7 @@ const run = (rps: number, cpuUsPerRequest: number | null): Measured => ({
   p50Ms: 1,
   p99Ms: 2,
   errors: 0,
+  errorKinds: '',
   cpuUsPerRequest,
   rssPeakMiB: 80,
 });

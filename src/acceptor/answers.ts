@@ -1,5 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { ANSWERED_CODES, ERRORS, errorBody, type AnsweredCode } from '../errors.js';
+import { NO_LISTENER, type HeaderField } from './client-contract.js';
+import type { ClientResponse } from './uws-adapter.js';
 
 // "200 OK" for every status, built once: uWS wants the whole status text.
 const STATUS_LINES: string[] = [];
@@ -20,4 +22,28 @@ export function errorStatus(code: AnsweredCode): number {
 
 export function errorJson(code: AnsweredCode): string {
   return ERROR_BODIES.get(code)!;
+}
+
+/**
+ * Answers, then closes the connection having parsed nothing more from it. uWS parses and
+ * dispatches the bytes pipelined after a request as soon as its handler returns, whatever
+ * `Connection: close` says (a smuggled request rides there); a request that arrives while a
+ * response is still pending makes uWS drop the connection instead. So the answer waits for the
+ * next turn of the event loop: with nothing pipelined it goes out, then the connection closes;
+ * otherwise uWS has closed the connection and `onDone` hears `false`.
+ */
+export function answerThenClose(
+  client: ClientResponse,
+  statusLine: string,
+  body: string,
+  retryAfter: string | null,
+  extra: readonly HeaderField[] | null,
+  onDone: (answered: boolean) => void,
+): void {
+  client.attach(NO_LISTENER);
+  setImmediate(() => {
+    const answered = !client.responded;
+    client.answerJson(statusLine, body, true, retryAfter, extra);
+    onDone(answered);
+  });
 }

@@ -4,7 +4,7 @@ import { errorJson, errorStatus, statusLine } from './answers.js';
 import type { Continuation } from './phases/idempotency.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
 import { RoutingReason } from '../routing/routing-reason.js';
-import type { ClientListener } from './uws-adapter.js';
+import type { ClientListener } from './client-contract.js';
 import type { Ending } from './waiting-client.js';
 import type { SharedCalls, SharedLead } from './shared-calls.js';
 import { OpenCalls } from './open-calls.js';

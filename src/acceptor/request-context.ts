@@ -1,6 +1,7 @@
 import type { AnsweredCode } from '../errors.js';
 import type { RoutePlan } from './route-plans.js';
-import type { ClientResponse, HeaderField } from './uws-adapter.js';
+import type { HeaderField } from './client-contract.js';
+import type { ClientResponse } from './uws-adapter.js';
 import type { ResponseCapture } from './stored-response.js';
 import type { HeldKey } from './idempotency-store.js';
 import type { Batch } from './multiplex.js';

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { AnsweredCode } from '../errors.js';
 import { HEALTH_ROUTE_LABEL, NO_ROUTE_LABEL } from '../metrics/definitions.js';
-import { errorJson, errorStatus, statusLine } from './answers.js';
+import { answerThenClose, errorJson, errorStatus, statusLine } from './answers.js';
 import type { Admission } from './phases/admit.js';
 import type { Finisher } from './phases/finish.js';
 import type { Forwarder } from './phases/forward.js';
@@ -141,7 +141,7 @@ export class RequestRunner implements Continuation, LimitContinuation {
     const extra = ctx.limitHeaders;
     // A body read whole already (the limit phase's) leaves nothing unread on the connection.
     if (CLOSES_CONNECTION.has(code) || (ctx.hasBody && ctx.body === null) || finisher.draining) {
-      ctx.client.answerThenClose(line, errorJson(code), retryAfter, extra, (answered) => {
+      answerThenClose(ctx.client, line, errorJson(code), retryAfter, extra, (answered) => {
         if (!answered) ctx.status = CLIENT_CLOSED_STATUS;
         finisher.finish(ctx);
       });

@@ -6,7 +6,8 @@ import type { ExchangeOwner } from './exchange-owner.js';
 import { answerFailure, answerOnceBodySent, closeTruncated } from './exchange-failure.js';
 import type { RequestBody } from './request-body.js';
 import { classifyUpstreamError, retryReasonOf, statusRetryReason } from './upstream-errors.js';
-import type { ClientListener, ClientResponse } from './uws-adapter.js';
+import type { ClientListener } from './client-contract.js';
+import type { ClientResponse } from './uws-adapter.js';
 import { upstreamError, type UpstreamHandler } from '../upstream/dispatcher.js';
 
 /**

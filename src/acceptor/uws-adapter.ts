@@ -1,19 +1,5 @@
 import type { HttpResponse } from 'uWebSockets.js';
-
-/** What the owner of a response hears from the client side. */
-export interface ClientListener {
-  /** The client went away before the response was complete (never called for a close of ours). */
-  clientAborted(): void;
-  /** A write that hit backpressure has drained: more may be written. */
-  clientWritable(): void;
-  /** The response's last bytes are about to be handed to the socket. */
-  beforeLastBytes(): void;
-}
-
-const NO_LISTENER: ClientListener = { clientAborted() {}, clientWritable() {}, beforeLastBytes() {} };
-
-/** A header name or value as uWS writes it: raw bytes (forwarded ones), or a string the gateway made. */
-export type HeaderField = Buffer | string;
+import { NO_LISTENER, type ClientListener, type HeaderField } from './client-contract.js';
 
 /**
  * Every uWebSockets.js response call of the gateway, behind one object per request: status and
@@ -136,28 +122,11 @@ export class ClientResponse {
     if (this.#responded) return;
     this.#responded = true;
     this.#bytesWritten += body.length;
-    const res = this.#res;
-    res.cork(() => {
-      res.writeStatus(statusLine).writeHeader('x-request-id', this.requestId);
-      for (let i = 0; i < headers.length; i += 2) res.writeHeader(headers[i]!, headers[i + 1]!);
-      res.end(body);
-    });
-  }
-
-  /**
-   * Answers, then closes the connection having parsed nothing more from it. uWS parses and
-   * dispatches the bytes pipelined after a request as soon as its handler returns, whatever
-   * `Connection: close` says (a smuggled request rides there); a request that arrives while a
-   * response is still pending makes uWS drop the connection instead. So the answer waits for the
-   * next turn of the event loop: with nothing pipelined it goes out, then the connection closes;
-   * otherwise uWS has closed the connection and `onDone` hears `false`.
-   */
-  answerThenClose(statusLine: string, body: string, retryAfter: string | null, extra: readonly HeaderField[] | null, onDone: (answered: boolean) => void): void {
-    this.attach(NO_LISTENER);
-    setImmediate(() => {
-      const answered = !this.#responded;
-      this.answerJson(statusLine, body, true, retryAfter, extra);
-      onDone(answered);
+    this.#statusLine = statusLine;
+    this.#headers = headers;
+    this.#res.cork(() => {
+      this.#writeHead();
+      this.#res.end(body);
     });
   }
 
@@ -187,18 +156,24 @@ export class ClientResponse {
       }
       const offset = res.getWriteOffset();
       if (offset + chunk.length >= this.#totalSize) this.#listener.beforeLastBytes();
-      const [ok, done] = res.tryEnd(chunk, this.#totalSize);
-      if (done) this.#responded = true;
-      else if (!ok) {
-        // The chunk may be a view of a read buffer that is reused: what uWS did not take is copied.
-        const taken = res.getWriteOffset();
-        this.#pending = Buffer.from(chunk.subarray(taken - offset));
-        this.#pendingOffset = taken;
-        writable = false;
-      }
+      writable = this.#tryEnd(chunk, offset);
     });
     if (!writable) res.onWritable((this.#onWritable ??= (offset) => this.#drained(offset)));
     return writable;
+  }
+
+  /**
+   * tryEnd of a chunk starting at body offset `offset`; false when uWS did not take all of it. The
+   * chunk may be a view of a read buffer that is reused: what uWS did not take is copied.
+   */
+  #tryEnd(chunk: Buffer, offset: number): boolean {
+    const [ok, done] = this.#res.tryEnd(chunk, this.#totalSize);
+    if (done) this.#responded = true;
+    if (done || ok) return true;
+    const taken = this.#res.getWriteOffset();
+    this.#pending = Buffer.from(chunk.subarray(taken - offset));
+    this.#pendingOffset = taken;
+    return false;
   }
 
   /** Ends a response whose body was all written (chunked), or that has none (`reportedLength`: its Content-Length, if any). */

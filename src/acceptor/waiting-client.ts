@@ -1,5 +1,5 @@
 import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
-import type { ClientListener } from './uws-adapter.js';
+import type { ClientListener } from './client-contract.js';
 
 /** What ends a request: the finisher's one entry point. */
 export interface Ending {

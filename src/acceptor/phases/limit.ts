@@ -5,7 +5,7 @@ import type { RouteRateLimit } from '../../routing/route-table.js';
 import { hitLimit, type Hit, type LimiterTable } from '../../shm/limiter-table.js';
 import { formatAddress } from '../client-address.js';
 import type { RequestContext } from '../request-context.js';
-import type { HeaderField } from '../uws-adapter.js';
+import type { HeaderField } from '../client-contract.js';
 
 const LIMIT = Buffer.from('ratelimit-limit');
 const REMAINING = Buffer.from('ratelimit-remaining');

@@ -3,7 +3,7 @@ import { clusterInFlight, type NodeTable } from '../../shm/node-table.js';
 import { claimRetry, countRetry, endRetry, type RetryTable } from '../../shm/retry-table.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from '../request-context.js';
 import { RoutingReason } from '../../routing/routing-reason.js';
-import type { ClientListener } from '../uws-adapter.js';
+import type { ClientListener } from '../client-contract.js';
 import type { Finisher } from './finish.js';
 import type { Selection } from './select.js';
 import type { RequestTracing } from '../../tracing/request-tracing.js';

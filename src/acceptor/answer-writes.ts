@@ -1,3 +1,5 @@
+import { TurnBatch, type HeldWrite } from '../turn-batch.js';
+
 /**
  * Whole answers read in one piece wait here for the end of the event loop's turn, then go out
  * together, as requests to nodes do (upstream/h1/turn-writes.ts). Written as each node's answer
@@ -15,41 +17,25 @@
  */
 export const HELD_ANSWER_MAX_BYTES = 16 * 1024;
 
-/** A response holding a whole answer until the turn ends. */
-export interface HeldAnswer {
-  /** Writes the held answer, unless its client went away meanwhile. */
-  writeHeld(): void;
-}
+/** A response holding a whole answer until the turn ends: writeHeld writes it, unless its client went away. */
+export type HeldAnswer = HeldWrite;
 
 const SLAB_BYTES = 256 * 1024;
 const slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
 let slabUsed = 0;
-let waiting: HeldAnswer[] = [];
-let spare: HeldAnswer[] = [];
-
-/** Runs once a turn (setImmediate: after the poll phase's I/O callbacks), only when one waits. */
-function writeAll(): void {
-  const batch = waiting;
-  // An answer held while these are written waits for the next turn, its bytes after theirs.
-  waiting = spare;
-  spare = batch;
-  try {
-    for (let i = 0; i < batch.length; i++) batch[i]!.writeHeld();
-  } finally {
-    batch.length = 0;
-    if (waiting.length === 0) slabUsed = 0;
-  }
-}
+// The slab is rewound once every answer copied into it is out (one held while a batch is written goes in the next).
+const answers = new TurnBatch(() => {
+  if (answers.size === 0) slabUsed = 0;
+});
 
 /** Writes the held answers now: before the thread closes its sockets (a drain's last answers are held too). */
 export function writeHeldAnswers(): void {
-  if (waiting.length > 0) writeAll();
+  if (answers.size > 0) answers.writeNow();
 }
 
 /** Holds `answer` until the turn ends; returns its bytes' copy, good until then. */
 export function holdAnswer(answer: HeldAnswer, bytes: Buffer): Buffer {
-  if (waiting.length === 0) setImmediate(writeAll);
-  waiting.push(answer);
+  answers.hold(answer);
   const end = slabUsed + bytes.length;
   if (end > SLAB_BYTES) return Buffer.from(bytes);
   slab.set(bytes, slabUsed);

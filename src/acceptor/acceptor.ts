@@ -3,7 +3,6 @@ import { loadBytesDigest, loadHash32, loadSeededHash32, loadTenantKeyer } from '
 import { attachIdempotencyTable } from '../shm/idempotency-table.js';
 import { LocalIdempotencyStore } from './idempotency-store.js';
 import { LocalBatches } from './multiplex.js';
-import { writeHeldAnswers } from './answer-writes.js';
 import { SharedCalls } from './shared-calls.js';
 import { attachLimiterTable } from '../shm/limiter-table.js';
 import { attachInflightTable } from '../shm/inflight-table.js';
@@ -128,7 +127,6 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     const closeSockets = (): void => {
       if (listenSocket !== null) uws.us_listen_socket_close(listenSocket);
       listenSocket = null;
-      writeHeldAnswers();
       app?.close();
     };
 

@@ -1,5 +1,4 @@
 import type { HttpResponse } from 'uWebSockets.js';
-import { HELD_ANSWER_MAX_BYTES, holdAnswer, type HeldAnswer } from './answer-writes.js';
 import { NO_LISTENER, type ClientListener, type HeaderField } from './client-contract.js';
 
 /**
@@ -10,7 +9,7 @@ import { NO_LISTENER, type ClientListener, type HeaderField } from './client-con
  * nothing touches the native response once uWS considers it complete or aborted. It knows nothing
  * of routing or upstreams.
  */
-export class ClientResponse implements HeldAnswer {
+export class ClientResponse {
   /** X-Request-Id, written on every head this response writes (request-id.ts); '' before admit. */
   requestId = '';
   #listener: ClientListener = NO_LISTENER;
@@ -33,8 +32,6 @@ export class ClientResponse implements HeldAnswer {
   #onWritable: ((offset: number) => boolean) | null = null;
   /** Body bytes handed to write() (zone-crossing metrics). */
   #bytesWritten = 0;
-  /** A whole answer waiting for the end of the turn (answer-writes.ts). */
-  #held: Buffer | null = null;
 
   constructor(res: HttpResponse) {
     this.#res = res;
@@ -149,13 +146,6 @@ export class ClientResponse implements HeldAnswer {
   write(chunk: Buffer): boolean {
     if (this.#responded) return !this.#aborted;
     this.#bytesWritten += chunk.length;
-    if (chunk.length === this.#totalSize && chunk.length <= HELD_ANSWER_MAX_BYTES && !this.#headWritten) {
-      // A small answer whole in one piece goes out with the turn's others (answer-writes.ts).
-      this.#listener.beforeLastBytes();
-      this.#responded = true;
-      this.#held = holdAnswer(this, chunk);
-      return true;
-    }
     let writable = true;
     const res = this.#res;
     res.cork(() => {
@@ -172,22 +162,9 @@ export class ClientResponse implements HeldAnswer {
     return writable;
   }
 
-  writeHeld(): void {
-    const answer = this.#held!;
-    this.#held = null;
-    if (this.#aborted) return;
-    let writable = true;
-    this.#res.cork(() => {
-      this.#writeHead();
-      writable = this.#tryEnd(answer, 0);
-    });
-    if (!writable) this.#res.onWritable((this.#onWritable ??= (offset) => this.#drained(offset)));
-  }
-
   /**
    * tryEnd of a chunk starting at body offset `offset`; false when uWS did not take all of it. The
-   * chunk may be a view of a buffer that is reused (a read buffer, the held answers' slab): what
-   * uWS did not take is copied.
+   * chunk may be a view of a read buffer that is reused: what uWS did not take is copied.
    */
   #tryEnd(chunk: Buffer, offset: number): boolean {
     const [ok, done] = this.#res.tryEnd(chunk, this.#totalSize);

@@ -1,5 +1,3 @@
-import { TurnBatch, type HeldWrite } from '../../turn-batch.js';
-
 /**
  * Requests held whole (a head, or a head and a body in hand) wait here for the end of the event
  * loop's turn, then go out together. Written one by one as each client's request was read, nearly
@@ -9,11 +7,30 @@ import { TurnBatch, type HeldWrite } from '../../turn-batch.js';
  * defers its writes the same way (its ConnectionImpl::write buffers and activates the write event).
  * A request waits only for the rest of its turn's callbacks: microseconds at low load.
  */
-const requests = new TurnBatch();
 
-/** A connection holding a request until the turn ends: writeHeld writes it, unless it failed meanwhile. */
-export type TurnWriter = HeldWrite;
+/** A connection holding a request until the turn ends. */
+export interface TurnWriter {
+  /** Writes the held request, unless it failed meanwhile. */
+  writeHeld(): void;
+}
+
+let waiting: TurnWriter[] = [];
+let spare: TurnWriter[] = [];
+
+/** Runs once a turn (setImmediate: after the poll phase's I/O callbacks), only when one waits. */
+function writeAll(): void {
+  const batch = waiting;
+  // A request held while these are written waits for the next turn.
+  waiting = spare;
+  spare = batch;
+  try {
+    for (let i = 0; i < batch.length; i++) batch[i]!.writeHeld();
+  } finally {
+    batch.length = 0;
+  }
+}
 
 export function writeAtTurnEnd(writer: TurnWriter): void {
-  requests.hold(writer);
+  if (waiting.length === 0) setImmediate(writeAll);
+  waiting.push(writer);
 }

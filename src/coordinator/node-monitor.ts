@@ -74,7 +74,7 @@ export class NodeMonitor {
   #load(config: GatewayConfig, numbering: NodeNumbering, rings: ReadonlyMap<string, ClusterRing>, addedAt: number | null): void {
     this.#roster = buildRoster(config, numbering, this.#table, rings, this.#roster, addedAt);
     // A cluster with no healthy local node must not wait a window for other zones to serve it.
-    if (this.#zoneAffinity) for (const cluster of this.#roster.clusters) this.#zoneFallback(cluster);
+    if (this.#zoneAffinity) for (const cluster of this.#roster.clusters) this.#startZoneFallback(cluster);
   }
 
   /** Active checks, until stop(); windows come from tick(). */
@@ -183,7 +183,8 @@ export class NodeMonitor {
     }
     // What lets more nodes serve (zone fallback, panic) is written before health words that take
     // nodes out, what lets fewer serve after them: an acceptor reading in between finds a node.
-    const fallbackEnds = this.#zoneAffinity && this.#zoneFallback(cluster);
+    if (this.#zoneAffinity) this.#startZoneFallback(cluster);
+    const fallbackEnds = this.#zoneAffinity && this.#zoneFallbackOver(cluster);
     const panic = panicMode(this.#eligible(cluster).map((node) => node.score), cluster.panicThreshold);
     if (panic) this.#setPanic(cluster, true);
     for (const node of cluster.nodes) setNodeHealth(this.#table, node.index, node.score);
@@ -215,25 +216,26 @@ export class NodeMonitor {
     return local.length === 0 ? 0 : local.reduce((sum, node) => sum + node.score, 0) / local.length;
   }
 
-  /** Starts the zone fallback when the local nodes are too unhealthy; true when it is on but no longer needed. */
-  #zoneFallback(cluster: Cluster): boolean {
+  /** Starts the zone fallback when the local nodes are too unhealthy (#endZoneFallback ends it). */
+  #startZoneFallback(cluster: Cluster): void {
     const meanHealth = this.#localMeanHealth(cluster);
-    const fallback = meanHealth < this.#settings.zoneFallbackHealth;
-    if (fallback === cluster.zoneFallback) return false;
-    if (!fallback) return true;
+    if (cluster.zoneFallback || meanHealth >= this.#settings.zoneFallbackHealth) return;
     cluster.zoneFallback = true;
     setZoneFallback(this.#table, cluster.index, true);
     this.#log.warn({ cluster: cluster.name, zone: this.#settings.zone, meanHealth }, 'zone fallback: local nodes too unhealthy, other zones serve');
-    return false;
+  }
+
+  /** The zone fallback is on and its local nodes are healthy enough again to end it. */
+  #zoneFallbackOver(cluster: Cluster): boolean {
+    return cluster.zoneFallback && this.#localMeanHealth(cluster) >= this.#settings.zoneFallbackHealth;
   }
 
   /** Ends the zone fallback (of a cluster no reload replaced meanwhile) if its local nodes are still healthy, now that their ring is published; panic is then decided over them again. */
   #endZoneFallback(cluster: Cluster): void {
-    const meanHealth = this.#localMeanHealth(cluster);
-    if (!this.#roster.clusters.includes(cluster) || !cluster.zoneFallback || meanHealth < this.#settings.zoneFallbackHealth) return;
+    if (!this.#roster.clusters.includes(cluster) || !this.#zoneFallbackOver(cluster)) return;
     cluster.zoneFallback = false;
     setZoneFallback(this.#table, cluster.index, false);
-    this.#log.warn({ cluster: cluster.name, zone: this.#settings.zone, meanHealth }, 'zone fallback over');
+    this.#log.warn({ cluster: cluster.name, zone: this.#settings.zone, meanHealth: this.#localMeanHealth(cluster) }, 'zone fallback over');
     this.#refresh(cluster);
   }
 

@@ -85,17 +85,24 @@ describe('multiplexing across threads', () => {
   });
 
   it('leaves no request of the other thread waiting when the leading thread dies', async () => {
-    const joinsBefore = await metric('ringgate_multiplex_cross_thread_joins_total');
-    const restartsBefore = await metric('ringgate_thread_restarts_total');
     // The path crashes whichever thread sends it upstream: the leader's thread first, then the
     // waiters' own calls. What matters: every request ends, none waits out the deadline (31 s).
-    const replies = Array.from({ length: 20 }, () => send(gateway.port, '/_ringgate/fault/crash-thread/x', { tenant: 'a' }));
-    const settled = await Promise.allSettled(replies);
-    expect(settled).toHaveLength(20);
-    await expect.poll(async () => (await metric('ringgate_thread_restarts_total')) - restartsBefore, { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
-    await expect.poll(async () => metric('ringgate_threads_running'), { timeout: 15_000 }).toBe(2);
-    // Requests of the surviving thread did wait on the dead one's call (7 to 13 of 20 in trials):
-    // without the coordinator abandoning its calls they would have waited out the deadline.
-    expect((await metric('ringgate_multiplex_cross_thread_joins_total')) - joinsBefore).toBeGreaterThanOrEqual(1);
-  }, 20_000);
+    // Requests of the surviving thread wait on the dead one's call only when they arrive between
+    // its lead and its death (7 to 13 of 20 in trials, now and then none): a burst that had none
+    // tested nothing, so bursts repeat, at most BURSTS times, until one had some.
+    const BURSTS = 5;
+    let joins = 0;
+    for (let burst = 0; burst < BURSTS && joins === 0; burst++) {
+      const joinsBefore = await metric('ringgate_multiplex_cross_thread_joins_total');
+      const restartsBefore = await metric('ringgate_thread_restarts_total');
+      const sentAt = Date.now();
+      await Promise.allSettled(Array.from({ length: 20 }, () => send(gateway.port, '/_ringgate/fault/crash-thread/x', { tenant: 'a' })));
+      expect(Date.now() - sentAt).toBeLessThan(15_000);
+      await expect.poll(async () => (await metric('ringgate_thread_restarts_total')) - restartsBefore, { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+      await expect.poll(async () => metric('ringgate_threads_running'), { timeout: 15_000 }).toBe(2);
+      // Without the coordinator abandoning the dead thread's calls, these would have waited out the deadline.
+      joins = (await metric('ringgate_multiplex_cross_thread_joins_total')) - joinsBefore;
+    }
+    expect(joins).toBeGreaterThanOrEqual(1);
+  }, 100_000);
 });

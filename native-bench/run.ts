@@ -119,7 +119,7 @@ async function runScenario(
     for (const row of scenarioRows) {
       const { port, proc } = running.get(row.candidate)!;
       const url = `http://127.0.0.1:${port}/`;
-      row.autocannon = await alone(proc, () => measure(proc, () => runAutocannon(url, scenario.tenants[0]!, options.connections, options.seconds, layout.load)));
+      row.autocannon = await alone(proc, () => measure(proc, () => runAutocannon(url, scenario.shapes[0]!.tenants[0]!, options.connections, options.seconds, layout.load)));
       progress(`${layout.name} autocannon ${row.candidate}: ${row.autocannon.rps.toFixed(0)} rps`);
     }
   }

@@ -16,9 +16,9 @@ import { measure } from './lib/measure.js';
 import { intFromEnv, PINNED } from './lib/options.js';
 import { freePort, groupRssBytes, startGroup, waitForHttp, type Started } from './lib/proc.js';
 import { describeBehaviour, slowNodeBehaviour, startSlowNode, type SlowNode } from './lib/slow-node.js';
-import { checkMix, describeMix, mixRequests, mixScript } from './lib/soak-mix.js';
 import { soakMarkdown, type SoakSetup } from './lib/soak-report.js';
 import { judge, type Minute, type SoakOutcome } from './lib/soak-verdict.js';
+import { checkScenario, scenarioNamed, wrkScript } from './lib/scenarios.js';
 import { scratchDir, startUpstream, upstreamRequests } from './lib/upstream.js';
 import { runWrk } from './lib/wrk.js';
 
@@ -86,11 +86,11 @@ async function main(): Promise<void> {
   let calibrationErrors: number;
   try {
     const cluster = await startCluster(dir, behaviour, started);
-    await checkMix(cluster.port);
-    const requests = mixRequests();
+    const mix = scenarioNamed('mix');
+    await checkScenario(mix, cluster.port, 'ringgate');
     const [saturatedPath, pacedPath] = [join(dir, 'mix.lua'), join(dir, 'mix-paced.lua')];
-    writeFileSync(saturatedPath, mixScript(requests));
-    writeFileSync(pacedPath, mixScript(requests, PACE_MS));
+    writeFileSync(saturatedPath, wrkScript(mix));
+    writeFileSync(pacedPath, wrkScript(mix, PACE_MS));
 
     const saturated = (seconds: number) => () =>
       runWrk({ url: `http://127.0.0.1:${cluster.port}`, scriptPath: saturatedPath, connections: CALIBRATION.connections, seconds, cpus: PINNED.load });
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
       machine: describeMachine(),
       versions: coreVersions().join(', '),
       build: `${describeCheckout(ROOT)}, 1 thread`,
-      mix: describeMix(),
+      mix: mix.description,
       slowNode: describeBehaviour(behaviour),
       calibration: { ...calibration, ...CALIBRATION },
       targetRps,

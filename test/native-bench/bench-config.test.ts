@@ -27,14 +27,27 @@ describe('native-bench ringgate config and requests', () => {
 
   it('gives every GET of a cycle its own query, so multiplexing never merges two, and replays POSTs as they are', () => {
     const reads = scenarioRequests(scenarioNamed('get-1k'));
-    expect(new Set(reads.map(([path]) => path)).size).toBe(reads.length);
+    expect(new Set(reads.map(({ path }) => path)).size).toBe(reads.length);
     expect(reads.length).toBeGreaterThanOrEqual(1000);
-    expect(reads[7]).toEqual(['/?r=7', 'acme']);
+    expect(reads[7]).toEqual({ method: 'GET', path: '/?r=7', tenant: 'acme', bodyBytes: 0 });
     const tenants = scenarioRequests(scenarioNamed('tenants-1000'));
-    expect(new Set(tenants.map(([, tenant]) => tenant)).size).toBe(1000);
-    expect(scenarioRequests(scenarioNamed('post-1m'))).toEqual([['/', 'acme']]);
+    expect(new Set(tenants.map(({ tenant }) => tenant)).size).toBe(1000);
+    expect(scenarioRequests(scenarioNamed('post-1m'))).toEqual([{ method: 'POST', path: '/', tenant: 'acme', bodyBytes: 1024 * 1024 }]);
     // The 1 MiB body is built once by the script, not written out per request.
     expect(wrkScript(scenarioNamed('post-1m')).length).toBeLessThan(10_000);
+  });
+
+  it('interleaves the mix request by request, a third of each shape, from 1,000 tenants', () => {
+    const mix = scenarioRequests(scenarioNamed('mix'));
+    expect(mix.slice(0, 4).map(({ method, path, bodyBytes }) => `${method} ${path} ${bodyBytes}`)).toEqual(['GET /?r=0 0', 'GET /64k?r=0 0', 'POST / 4096', 'GET /?r=1 0']);
+    const count = (predicate: (r: (typeof mix)[number]) => boolean): number => mix.filter(predicate).length;
+    expect(count((r) => r.path.startsWith('/?'))).toBe(mix.length / 3);
+    expect(count((r) => r.path.startsWith('/64k?'))).toBe(mix.length / 3);
+    expect(count((r) => r.method === 'POST' && r.bodyBytes === 4096)).toBe(mix.length / 3);
+    expect(new Set(mix.map(({ tenant }) => tenant)).size).toBe(1000);
+    // Reads stay distinct, so multiplexing merges none of them.
+    const reads = mix.filter((r) => r.method === 'GET');
+    expect(new Set(reads.map(({ path }) => path)).size).toBe(reads.length);
   });
 
   it('takes the median of per-round CPU ratios, skipping rounds without a CPU reading', () => {

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ErrorCode } from '../errors.js';
+import { SlabCarver } from '../slab-carver.js';
 import type { ClientResponse } from './uws-adapter.js';
 
 export class BodyTooLargeError extends Error {
@@ -88,6 +89,19 @@ export function whenSentOrLingered(body: RequestBody, answer: () => void): void 
 }
 
 /**
+ * Held bodies from Node's pool's limit (Buffer.allocUnsafe carves those under 4 KiB from its 8 KiB
+ * pool) up to 8 KiB are carved from 16 KiB slabs the same way: a body kept while a slow node
+ * answers keeps its slab, at most 4 times its own size.
+ */
+const POOLED_BELOW = Buffer.poolSize >>> 1;
+const SLAB_BODY_MAX = 8 * 1024;
+const bodySlabs = new SlabCarver(16 * 1024);
+
+function bodyBuffer(size: number): Buffer {
+  return size >= POOLED_BELOW && size <= SLAB_BODY_MAX ? bodySlabs.take(size) : Buffer.allocUnsafe(size);
+}
+
+/**
  * A body with a declared Content-Length small enough to hold: read whole, then handed to the pool as
  * one Buffer, which it writes together with the head. A Readable per request costs more CPU than
  * the copy saves memory at this size (as nginx's client_body_buffer_size decides too). uWS ends
@@ -95,7 +109,7 @@ export function whenSentOrLingered(body: RequestBody, answer: () => void): void 
  * called if the client goes away first.
  */
 export function readWholeBody(client: ClientResponse, contentLength: number, onComplete: (body: Buffer) => void): void {
-  const body = Buffer.allocUnsafe(contentLength);
+  const body = bodyBuffer(contentLength);
   let received = 0;
   client.onData((chunk, isLast) => {
     // Never past the buffer, whatever uWS delivers.

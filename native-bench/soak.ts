@@ -15,10 +15,10 @@ import { coreVersions, describeMachine } from './lib/machine.js';
 import { measure } from './lib/measure.js';
 import { intFromEnv, PINNED } from './lib/options.js';
 import { freePort, groupRssBytes, startGroup, waitForHttp, type Started } from './lib/proc.js';
+import { checkScenario, scenarioNamed, wrkScript } from './lib/scenarios.js';
 import { describeBehaviour, slowNodeBehaviour, startSlowNode, type SlowNode } from './lib/slow-node.js';
 import { soakMarkdown, type SoakSetup } from './lib/soak-report.js';
 import { judge, type Minute, type SoakOutcome } from './lib/soak-verdict.js';
-import { checkScenario, scenarioNamed, wrkScript } from './lib/scenarios.js';
 import { scratchDir, startUpstream, upstreamRequests } from './lib/upstream.js';
 import { runWrk } from './lib/wrk.js';
 

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startGroup, waitForHttp, type CpuList, type Started } from './proc.js';
 import { SMALL_BODY } from './upstream.js';
-import { luaReplay } from './scenarios.js';
+import { luaList, luaReplay } from './scenarios.js';
 
 const SERVER = fileURLToPath(new URL('../upstreams/hot-get-server.ts', import.meta.url));
 /** Where the backend answers its counts; no gateway is sent there, so they count only the load. */
@@ -62,7 +62,7 @@ export const hotPaths = (count: number): string[] => Array.from({ length: count 
  * and the load generator spends no CPU building requests.
  */
 export function hotGetScript(paths: readonly string[]): string {
-  return `local paths = { ${paths.map((p) => `"${p}"`).join(', ')} }
+  return `local paths = ${luaList(paths)}
 local requests = {}
 local n = 0
 init = function(args)

@@ -80,7 +80,8 @@ export function scenarioRequests(scenario: Scenario): BenchRequest[] {
   return Array.from({ length }, (_, i) => perShape.map((requests) => requests[i % requests.length]!)).flat();
 }
 
-const luaList = (values: ReadonlyArray<string | number>): string =>
+/** A Lua table literal of strings and numbers, for the wrk scripts. */
+export const luaList = (values: ReadonlyArray<string | number>): string =>
   `{ ${values.map((v) => (typeof v === 'number' ? String(v) : `"${v}"`)).join(', ')} }`;
 
 /**

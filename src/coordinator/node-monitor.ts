@@ -218,8 +218,9 @@ export class NodeMonitor {
 
   /** Starts the zone fallback when the local nodes are too unhealthy (#endZoneFallback ends it). */
   #startZoneFallback(cluster: Cluster): void {
+    if (cluster.zoneFallback) return;
     const meanHealth = this.#localMeanHealth(cluster);
-    if (cluster.zoneFallback || meanHealth >= this.#settings.zoneFallbackHealth) return;
+    if (meanHealth >= this.#settings.zoneFallbackHealth) return;
     cluster.zoneFallback = true;
     setZoneFallback(this.#table, cluster.index, true);
     this.#log.warn({ cluster: cluster.name, zone: this.#settings.zone, meanHealth }, 'zone fallback: local nodes too unhealthy, other zones serve');

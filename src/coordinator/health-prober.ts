@@ -2,7 +2,7 @@ import type { LookupFunction } from 'node:net';
 import { request, type Pool } from 'undici';
 import type { HealthCheckConfig } from '../config/schema.js';
 import type { UpstreamTls } from '../config/upstream-tls-schema.js';
-import { firstCheckDelay, nextCheckDelay } from '../resilience/health-check.js';
+import { firstCheckDelay, nextCheckDelay, probeVerdict } from '../resilience/health-check.js';
 import { createNodePool } from '../upstream/node-pool.js';
 
 export interface ProbeTarget {
@@ -21,11 +21,20 @@ export interface ProbeDial {
   readonly connectTimeoutMs: number;
 }
 
+/** Who hears what the checks find. */
+export interface ProbeListener {
+  /** A check of node `node` passed or failed. */
+  result(node: number, ok: boolean): void;
+  /** A check failed `lateMs` after its deadline, the gateway stalled meanwhile: not recorded, probed again at once. */
+  stalled(target: ProbeTarget, lateMs: number): void;
+}
+
 /**
  * The coordinator's active health checks: one prober for every thread, so a fleet is checked once
  * however many acceptors there are. Each node has its own timer: a random first delay, then the
  * interval plus random jitter, so checks of many nodes do not align. A check passes when the node
- * answers the path with a status in the expected range within the timeout. Each check opens its
+ * answers the path with a status in the expected range within the timeout; one that fails long
+ * past its deadline, the coordinator stalled meanwhile, is repeated before it counts (probeVerdict). Each check opens its
  * own connection (no keep-alive), with the TLS settings and the resolved address the acceptors use.
  */
 export class HealthProber {
@@ -33,14 +42,14 @@ export class HealthProber {
   readonly #pools = new Map<number, Pool>();
   readonly #dial: ProbeDial;
   readonly #timers = new Map<number, NodeJS.Timeout>();
-  readonly #onResult: (node: number, ok: boolean) => void;
+  readonly #listener: ProbeListener;
   readonly #random: () => number;
   #stopped = false;
   /** Bumped by restart(): a probe answered after it belongs to an old config and is dropped. */
   #generation = 0;
 
-  constructor(onResult: (node: number, ok: boolean) => void, dial: ProbeDial, random: () => number = Math.random) {
-    this.#onResult = onResult;
+  constructor(listener: ProbeListener, dial: ProbeDial, random: () => number = Math.random) {
+    this.#listener = listener;
     this.#dial = dial;
     this.#random = random;
   }
@@ -81,13 +90,22 @@ export class HealthProber {
     return pool;
   }
 
-  #schedule(target: ProbeTarget, delayMs: number): void {
+  /** `retrying`: this check repeats one that failed with the gateway stalled (probeVerdict). */
+  #schedule(target: ProbeTarget, delayMs: number, retrying = false): void {
     if (this.#stopped) return;
     const generation = this.#generation;
     const timer = setTimeout(() => {
+      const started = performance.now();
       void this.#probe(target).then((ok) => {
         if (this.#stopped || generation !== this.#generation) return;
-        this.#onResult(target.node, ok);
+        const elapsedMs = performance.now() - started;
+        const verdict = probeVerdict(ok, elapsedMs, target.check.timeoutMs, retrying);
+        if (verdict === 'retry') {
+          this.#listener.stalled(target, elapsedMs - target.check.timeoutMs);
+          this.#schedule(target, 0, true);
+          return;
+        }
+        this.#listener.result(target.node, verdict === 'pass');
         this.#schedule(target, nextCheckDelay(target.check, this.#random));
       });
     }, delayMs);

@@ -55,7 +55,14 @@ export class NodeMonitor {
     this.#rings = new RingRepublisher(hash32, log);
     this.#log = log;
     this.#clock = clock;
-    this.#prober = new HealthProber((node, ok) => this.recordCheck(node, ok), probeDial);
+    this.#prober = new HealthProber(
+      {
+        result: (node, ok) => this.recordCheck(node, ok),
+        stalled: ({ url }, lateMs) =>
+          log.warn({ node: url, lateMs: Math.round(lateMs) }, 'health check timed out while the coordinator was stalled: not counted, checking again'),
+      },
+      probeDial,
+    );
     this.#load(config, numbering, rings, null);
   }
 

@@ -39,6 +39,25 @@ export function nextCheckDelay(policy: ActiveCheckPolicy, random: () => number):
 }
 
 /**
+ * How late past its deadline a failed probe may come back and still be judged. Later than that,
+ * the gateway was not running when the deadline passed (stopped, starved of CPU, paused with its
+ * VM), and the node's answer may be waiting unread in the socket: a stalled event loop runs its
+ * timers before it reads, so the timeout wins. Such a failure says nothing about the node.
+ */
+export const PROBE_STALL_MS = 100;
+
+/**
+ * What a probe's result means: `retry` for a failure that came back more than PROBE_STALL_MS past
+ * its deadline, the first time in a row (the prober probes again at once and records nothing). A
+ * second such failure in a row counts, so a gateway stalled on every check still takes a hung node
+ * out, only one check later.
+ */
+export function probeVerdict(ok: boolean, elapsedMs: number, timeoutMs: number, retrying: boolean): 'pass' | 'fail' | 'retry' {
+  if (ok) return 'pass';
+  return !retrying && elapsedMs > timeoutMs + PROBE_STALL_MS ? 'retry' : 'fail';
+}
+
+/**
  * One node's active state. It starts healthy: a node is assumed up until checks say otherwise, so
  * a gateway (re)start or a newly added node serves at once instead of leaving the cluster empty
  * for healthyThreshold intervals (20 s and more by default); a node that is really down is caught

@@ -4,6 +4,8 @@ import {
   ActiveHealth,
   firstCheckDelay,
   nextCheckDelay,
+  PROBE_STALL_MS,
+  probeVerdict,
   type ActiveCheckPolicy,
 } from '../../src/resilience/health-check.js';
 
@@ -94,5 +96,23 @@ describe('active health', () => {
     { policy: { unhealthyThreshold: 5, healthyThreshold: 3 }, steps: 'FFFFFSSS', states: 'HHHHUUUH' },
   ])('follows configured thresholds $policy', ({ policy, steps, states }) => {
     expect(run(steps, { ...ACTIVE_CHECK_DEFAULTS, ...policy })).toBe(states);
+  });
+});
+
+describe('probe verdict', () => {
+  it('passes what passed, however late, and fails a failure that came back on time', () => {
+    expect(probeVerdict(true, 60_000, 2_000, false)).toBe('pass');
+    expect(probeVerdict(false, 3, 2_000, false)).toBe('fail');
+    expect(probeVerdict(false, 2_000 + PROBE_STALL_MS, 2_000, false)).toBe('fail');
+  });
+
+  it('asks for one more check when a failure came back more than PROBE_STALL_MS past its deadline', () => {
+    expect(probeVerdict(false, 2_000 + PROBE_STALL_MS + 1, 2_000, false)).toBe('retry');
+    expect(probeVerdict(false, 30_000, 2_000, false)).toBe('retry');
+  });
+
+  it('counts the second late failure in a row', () => {
+    expect(probeVerdict(false, 30_000, 2_000, true)).toBe('fail');
+    expect(probeVerdict(true, 30_000, 2_000, true)).toBe('pass');
   });
 });

@@ -96,7 +96,7 @@ export class Batch {
     // Too large to hold: stream from here on.
     this.#pending = null;
     for (const ctx of this.followers) {
-      ctx.client.startResponse(this.#line, this.#headers, -1);
+      ctx.client.startResponse(this.#line, this.#headers, null, -1);
       for (const piece of pending) ctx.client.write(piece);
     }
   }
@@ -110,7 +110,7 @@ export class Batch {
       if (whole !== null) {
         ctx.client.answerStored(this.#line, this.#headers, whole);
       } else {
-        if (this.#pending !== null) ctx.client.startResponse(this.#line, this.#headers, -1);
+        if (this.#pending !== null) ctx.client.startResponse(this.#line, this.#headers, null, -1);
         ctx.client.end(this.#noBody, reportedLength);
       }
       this.home.recorder.recordCallSaved(ctx.routeIndex);

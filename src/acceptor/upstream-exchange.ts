@@ -109,8 +109,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
     ctx.capture?.start(status, this.#headers);
     ctx.batch?.head(status, statusLine(status), this.#headers, this.#noBody);
     // This client's RateLimit headers are its own: not kept for a replay, nor given to followers.
-    const headers = ctx.limitHeaders === null ? this.#headers : [...this.#headers, ...ctx.limitHeaders];
-    this.#client.startResponse(statusLine(status), headers, this.#totalSize);
+    this.#client.startResponse(statusLine(status), this.#headers, ctx.limitHeaders, this.#totalSize);
     return true;
   }
 

@@ -1,5 +1,6 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { NO_LISTENER, type ClientListener, type HeaderField } from './client-contract.js';
+import { responseHeadBlock } from './head-block.js';
 
 /**
  * Every uWebSockets.js response call of the gateway, behind one object per request: status and
@@ -23,6 +24,8 @@ export class ClientResponse {
   #statusLine = '';
   /** Response headers as raw [name, value, …] Buffers, which uWS takes as they are. */
   #headers: readonly HeaderField[] = [];
+  /** This client's own headers after them (RateLimit-*), or null. */
+  #ownHeaders: readonly HeaderField[] | null = null;
   #headWritten = false;
   /** Declared body length, or -1 for chunked / close-delimited bodies. */
   #totalSize = -1;
@@ -124,6 +127,7 @@ export class ClientResponse {
     this.#bytesWritten += body.length;
     this.#statusLine = statusLine;
     this.#headers = headers;
+    this.#ownHeaders = null;
     this.#res.cork(() => {
       this.#writeHead();
       this.#res.end(body);
@@ -132,10 +136,11 @@ export class ClientResponse {
 
   // ---- a proxied response ----
 
-  /** The head of the response, written together with its first bytes. */
-  startResponse(statusLine: string, headers: readonly HeaderField[], totalSize: number): void {
+  /** The head of the response, written together with its first bytes; `ownHeaders` (this client's RateLimit-*) come last. */
+  startResponse(statusLine: string, headers: readonly HeaderField[], ownHeaders: readonly HeaderField[] | null, totalSize: number): void {
     this.#statusLine = statusLine;
     this.#headers = headers;
+    this.#ownHeaders = ownHeaders;
     this.#totalSize = totalSize;
   }
 
@@ -199,10 +204,7 @@ export class ClientResponse {
   #writeHead(): void {
     if (this.#headWritten) return;
     this.#headWritten = true;
-    const res = this.#res;
-    res.writeStatus(this.#statusLine).writeHeader('x-request-id', this.requestId);
-    const headers = this.#headers;
-    for (let i = 0; i < headers.length; i += 2) res.writeHeader(headers[i]!, headers[i + 1]!);
+    this.#res.writeStatus(responseHeadBlock(this.#statusLine, this.requestId, this.#headers, this.#ownHeaders));
   }
 
   #drained(offset: number): boolean {

@@ -46,6 +46,11 @@ const mainBackend: Handler = (req, res, id) => {
       'x-kept': 'yes',
     });
     res.end(echoed);
+  } else if (url.startsWith('/t/raw-head')) {
+    req.resume();
+    // Node sends "caf\u00e9" in UTF-8: bytes 0xc3 0xa9, not ASCII.
+    res.writeHead(200, ['X-First', 'one', 'Set-Cookie', 'a=1', 'set-cookie', 'b=2', 'Content-Length', '2', 'X-Utf8', 'caf\u00e9', 'x-last', 'z']);
+    res.end('ok');
   } else {
     req.resume();
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ backend: id })));
@@ -275,6 +280,21 @@ describe('proxying with 2 acceptor threads and 3 backends', () => {
     const responseHeaders = responseHead.toLowerCase();
     expect(responseHeaders).toContain('x-kept: yes');
     for (const dropped of ['x-private', 'keep-alive', 'proxy-authenticate', 'connection: x-private']) expect(responseHeaders).not.toContain(dropped);
+  });
+
+  it("forwards the node's response head as it came: order, repeated names, case and raw bytes", async () => {
+    const { text, closedByPeer } = await rawExchange(
+      gateway.port,
+      'GET /t/raw-head HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: acme\r\nX-Request-Id: raw-1\r\nConnection: close\r\n\r\n',
+      5_000,
+    );
+    expect(closedByPeer).toBe(true);
+    const [head, body] = text.split('\r\n\r\n') as [string, string];
+    const lines = head.split('\r\n');
+    expect(lines.slice(0, 7)).toEqual(['HTTP/1.1 200 OK', 'x-request-id: raw-1', 'X-First: one', 'Set-Cookie: a=1', 'set-cookie: b=2', 'X-Utf8: caf\u00c3\u00a9', 'x-last: z']);
+    // What uWS adds itself follows: its Date and the length; Node's Date, Connection and Keep-Alive are dropped.
+    expect(lines.slice(7).map((line) => line.split(':')[0]!.toLowerCase()).sort()).toEqual(['content-length', 'date', 'uwebsockets']);
+    expect(body).toBe('ok');
   });
 
   it('answers 431 ERR_HEADERS_TOO_LARGE over GATEWAY_MAX_HEADER_BYTES', async () => {

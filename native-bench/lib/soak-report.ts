@@ -1,5 +1,5 @@
 import type { Measured } from './measure.js';
-import { describeTolerance, edgeRises, warmupMinutes, type Minute, type SoakOutcome, type Verdict } from './soak-verdict.js';
+import { describeTolerance, EDGE_READINGS, edgeRises, edgesMoved, warmupMinutes, type Minute, type SoakOutcome, type Verdict } from './soak-verdict.js';
 
 /** What the report's header says about the run, besides the minutes. */
 export interface SoakSetup {
@@ -76,10 +76,12 @@ export function soakMarkdown(setup: SoakSetup, outcome: SoakOutcome, verdict: Ve
     `RSS after warm-up: the least-squares line through minutes ${trend.fromMinute}–${trend.toMinute} ` +
       `(minute 0: right after the calibration) starts at ${fixed(trend.startMiB, 1)} MiB and moves ` +
       `${fixed(trend.slopeMiBPerMinute, 2)} MiB/min, ${fixed(trend.riseMiB, 1)} MiB over the span. From the first half of ` +
-      `those minutes to the second, the lows went ${fixed(trend.firstHalf.lowMiB, 1)} → ${fixed(trend.secondHalf.lowMiB, 1)} MiB ` +
-      `(${fixed(edgeRises(trend).lowMiB, 1)}) and the peaks ${fixed(trend.firstHalf.highMiB, 1)} → ${fixed(trend.secondHalf.highMiB, 1)} ` +
-      `(${fixed(edgeRises(trend).highMiB, 1)}). Allowed: ${describeTolerance()} (${fixed(trend.toleranceMiB, 1)} and ` +
-      `${fixed(trend.edgeToleranceMiB, 1)} MiB). Errors: ${outcome.calibrationErrors} in the calibration, ` +
+      `those minutes to the second, the lows (each the mean of a half's ${EDGE_READINGS} lowest readings) went ` +
+      `${fixed(trend.firstHalf.lowMiB, 1)} → ${fixed(trend.secondHalf.lowMiB, 1)} MiB (${fixed(edgeRises(trend).lowMiB, 1)} MiB) and ` +
+      `the peaks (its ${EDGE_READINGS} highest) ${fixed(trend.firstHalf.highMiB, 1)} → ${fixed(trend.secondHalf.highMiB, 1)} MiB ` +
+      `(${fixed(edgeRises(trend).highMiB, 1)} MiB). Allowed: ${describeTolerance()} (${fixed(trend.toleranceMiB, 1)} and ` +
+      `${fixed(trend.edgeToleranceMiB, 1)} MiB).${trend.riseMiB > trend.toleranceMiB && !edgesMoved(trend) ? ' The line rose past its tolerance, and neither edge confirmed it.' : ''} ` +
+      `Errors: ${outcome.calibrationErrors} in the calibration, ` +
       `${sum(minutes, (m) => m.errors)} in the soak; allowed: none.`,
     '',
     ...(verdict.passed ? [] : verdict.problems.map((p) => `- ${p}`)),

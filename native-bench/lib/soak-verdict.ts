@@ -32,7 +32,7 @@ function slope(points: ReadonlyArray<readonly [number, number]>): number {
   return covariance / variance;
 }
 
-/** The lowest and highest RSS readings of one half of the judged minutes, MiB. */
+/** The lowest and highest RSS of one half of the judged minutes, MiB: each the mean of its EDGE_READINGS readings. */
 export interface RssEdges {
   readonly lowMiB: number;
   readonly highMiB: number;
@@ -46,9 +46,11 @@ export interface RssEdges {
  * and its line is their difference.
  *
  * The line still moves with where the run ends on a 10–15-minute sawtooth (two soaks of one build:
- * 9.4 and 16.3 MiB, with the same peaks and lows). So it is checked against the edges of each half
- * of the judged readings: a climb lifts the sawtooth's lows (what a full GC leaves) or its peaks,
- * while a phase that ends the run on the high part moves neither by much.
+ * 9.4 and 16.3 MiB, in the same band). So it is checked against the edges of each half of the
+ * judged readings: a climb lifts the sawtooth's lows (what a full GC leaves) or its peaks, while a
+ * phase that ends the run on the high part moves neither by much. An edge is the mean of a half's
+ * EDGE_READINGS lowest or highest readings: a single one still follows the phase (the lowest
+ * moved up to 8.8 MiB between the halves of four soaks without a leak, the mean of three 5.8).
  */
 export interface RssTrend {
   readonly fromMinute: number;
@@ -106,10 +108,15 @@ function rssTrend(outcome: SoakOutcome): RssTrend {
   };
 }
 
+/** Readings averaged into each edge of a half (all of them in a half that has fewer). */
+export const EDGE_READINGS = 3;
+
 function edges(readings: ReadonlyArray<readonly [number, number]>): RssEdges {
   if (readings.length === 0) return { lowMiB: Number.NaN, highMiB: Number.NaN };
-  const values = readings.map(([, rss]) => rss);
-  return { lowMiB: Math.min(...values), highMiB: Math.max(...values) };
+  const sorted = readings.map(([, rss]) => rss).sort((a, b) => a - b);
+  const count = Math.min(EDGE_READINGS, sorted.length);
+  const mean = (values: number[]): number => values.reduce((sum, value) => sum + value, 0) / count;
+  return { lowMiB: mean(sorted.slice(0, count)), highMiB: mean(sorted.slice(-count)) };
 }
 
 /** How far the lows and the peaks moved from the first half of the judged readings to the second. */
@@ -117,11 +124,14 @@ export function edgeRises(trend: RssTrend): { readonly lowMiB: number; readonly 
   return { lowMiB: trend.secondHalf.lowMiB - trend.firstHalf.lowMiB, highMiB: trend.secondHalf.highMiB - trend.firstHalf.highMiB };
 }
 
-/** The line rose past its tolerance, and the lows or the peaks moved past theirs. */
-function climbed(trend: RssTrend): boolean {
+/** The lows or the peaks moved past their tolerance from the first half to the second. */
+export function edgesMoved(trend: RssTrend): boolean {
   const rises = edgeRises(trend);
-  return trend.riseMiB > trend.toleranceMiB && Math.max(rises.lowMiB, rises.highMiB) > trend.edgeToleranceMiB;
+  return Math.max(rises.lowMiB, rises.highMiB) > trend.edgeToleranceMiB;
 }
+
+/** The line rose past its tolerance, and the lows or the peaks confirm it. */
+const climbed = (trend: RssTrend): boolean => trend.riseMiB > trend.toleranceMiB && edgesMoved(trend);
 
 /**
  * Fails on any error, on a soak that did not run its minutes, and on RSS that climbs after

@@ -2,7 +2,7 @@ import type { LookupFunction } from 'node:net';
 import { request, type Pool } from 'undici';
 import type { HealthCheckConfig } from '../config/schema.js';
 import type { UpstreamTls } from '../config/upstream-tls-schema.js';
-import { firstCheckDelay, nextCheckDelay, probeVerdict } from '../resilience/health-check.js';
+import { firstCheckDelay, nextCheckDelay, probeVerdict, stalledCheckDelay } from '../resilience/health-check.js';
 import { createNodePool } from '../upstream/node-pool.js';
 
 export interface ProbeTarget {
@@ -25,7 +25,7 @@ export interface ProbeDial {
 export interface ProbeListener {
   /** A check of node `node` passed or failed. */
   result(node: number, ok: boolean): void;
-  /** A check failed `lateMs` after its deadline, the gateway stalled meanwhile: not recorded, probed again at once. */
+  /** A check failed `lateMs` after its deadline, the gateway stalled meanwhile: not recorded, probed again soon. */
   stalled(target: ProbeTarget, lateMs: number): void;
 }
 
@@ -102,7 +102,7 @@ export class HealthProber {
         const verdict = probeVerdict(ok, elapsedMs, target.check.timeoutMs, retrying);
         if (verdict === 'retry') {
           this.#listener.stalled(target, elapsedMs - target.check.timeoutMs);
-          this.#schedule(target, 0, true);
+          this.#schedule(target, stalledCheckDelay(this.#random), true);
           return;
         }
         this.#listener.result(target.node, verdict === 'pass');

@@ -1,8 +1,8 @@
 import type { GatewayConfig } from '../config/load.js';
 import { zoneAffinity } from '../config/zones.js';
-import type { Logger } from '../log.js';
+import { LogThrottle, type Logger } from '../log.js';
 import { panicMode, PASSIVE_DEFAULTS, USABLE_HEALTH } from '../resilience/node-health.js';
-import { nextCacheLocality, ringPoints, ringWeight, zoneCost, type NodeWeightInput } from '../routing/node-weight.js';
+import { nextCacheLocality, ringPoints, ringWeight } from '../routing/node-weight.js';
 import type { Hash32 } from '../routing/ring.js';
 import type { NodeNumbering } from '../shm/node-numbering.js';
 import {
@@ -16,7 +16,7 @@ import {
 } from '../shm/node-table.js';
 import { HealthProber, type ProbeDial } from './health-prober.js';
 import { buildRoster, EMPTY_ROSTER, type NodeRoster } from './node-roster.js';
-import { viewOf, type Cluster, type Node, type NodePush, type NodeStateView } from './node-state.js';
+import { viewOf, weightInput, type Cluster, type Node, type NodePush, type NodeStateView } from './node-state.js';
 import type { RingEvent } from './recent-events.js';
 import { RingRepublisher } from './ring-republisher.js';
 import type { ClusterRing } from './rings.js';
@@ -38,6 +38,8 @@ export class NodeMonitor {
   #roster: NodeRoster = EMPTY_ROSTER;
   readonly #prober: HealthProber;
   #panicActivations = 0;
+  /** A stall ends for every node's check at once: one warning for them all. */
+  readonly #stallLog = new LogThrottle(1_000);
 
   constructor(
     config: GatewayConfig,
@@ -58,8 +60,10 @@ export class NodeMonitor {
     this.#prober = new HealthProber(
       {
         result: (node, ok) => this.recordCheck(node, ok),
-        stalled: ({ url }, lateMs) =>
-          log.warn({ node: url, lateMs: Math.round(lateMs) }, 'health check timed out while the coordinator was stalled: not counted, checking again'),
+        stalled: ({ url }, lateMs) => {
+          const checks = this.#stallLog.count(this.#clock());
+          if (checks !== null) log.warn({ node: url, lateMs: Math.round(lateMs), checks }, 'health checks timed out while the coordinator was stalled: not counted, checking again');
+        },
       },
       probeDial,
     );
@@ -176,7 +180,7 @@ export class NodeMonitor {
   views(): NodeStateView[] {
     const now = this.#clock();
     return this.#roster.clusters.flatMap((cluster) =>
-      cluster.nodes.map((node) => viewOf(cluster, node, now, ringWeight(this.#weightInput(node, now, cluster.panic), cluster.slowStart))),
+      cluster.nodes.map((node) => viewOf(cluster, node, now, ringWeight(weightInput(node, now, cluster.panic, this.#settings), cluster.slowStart))),
     );
   }
 
@@ -196,7 +200,7 @@ export class NodeMonitor {
     if (panic) this.#setPanic(cluster, true);
     for (const node of cluster.nodes) setNodeHealth(this.#table, node.index, node.score);
     if (!panic) this.#setPanic(cluster, false);
-    const wanted = cluster.nodes.map((node) => ringPoints(this.#weightInput(node, now, cluster.panic), cluster.slowStart));
+    const wanted = cluster.nodes.map((node) => ringPoints(weightInput(node, now, cluster.panic, this.#settings), cluster.slowStart));
     const installed = this.#rings.update(cluster, wanted, now);
     // Other zones stop serving only once the ring has the local nodes back: until then acceptors
     // read a ring without them, and every node on it would be of another zone (ERR_RING_EMPTY).
@@ -245,16 +249,5 @@ export class NodeMonitor {
     setZoneFallback(this.#table, cluster.index, false);
     this.#log.warn({ cluster: cluster.name, zone: this.#settings.zone, meanHealth: this.#localMeanHealth(cluster) }, 'zone fallback over');
     this.#refresh(cluster);
-  }
-
-  /** In panic mode every node stays on the ring (the predicate lets them all through too). */
-  #weightInput(node: Node, now: number, panic: boolean): NodeWeightInput {
-    return {
-      configWeight: node.config.weight,
-      health: panic ? Math.max(node.score, USABLE_HEALTH) : node.score,
-      cacheLocality: now < node.pushedLocalityUntil ? node.pushedLocality : node.measuredLocality,
-      azCost: node.azCost ?? zoneCost(node.config.az, this.#settings.zone, this.#settings.zoneCosts, this.#settings.otherZoneCost),
-      msSinceUsable: now - node.usableSince,
-    };
   }
 }

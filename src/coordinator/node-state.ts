@@ -1,7 +1,7 @@
 import type { GatewayConfig } from '../config/load.js';
 import type { HealthCheckConfig } from '../config/schema.js';
-import { NodeHealth, PASSIVE_DEFAULTS, type HealthReason } from '../resilience/node-health.js';
-import { slowStartFactor, type SlowStartOptions } from '../routing/node-weight.js';
+import { NodeHealth, PASSIVE_DEFAULTS, USABLE_HEALTH, type HealthReason } from '../resilience/node-health.js';
+import { slowStartFactor, zoneCost, type NodeWeightInput, type SlowStartOptions } from '../routing/node-weight.js';
 import type { NodeCounters } from '../shm/node-table.js';
 import type { ClusterRing } from './rings.js';
 
@@ -115,5 +115,16 @@ export function viewOf(cluster: Cluster, node: Node, now: number, weight: number
     activeCheck: node.activeChecks ? (reason === 'check-failing' ? 'failing' : 'passing') : 'off',
     slowStart: slowStartFactor(now - node.usableSince, cluster.slowStart),
     maxInFlight: cluster.maxInFlight,
+  };
+}
+
+/** What a node's ring weight is computed from now. In panic mode every node stays on the ring (the predicate lets them all through too). */
+export function weightInput(node: Node, now: number, panic: boolean, settings: GatewayConfig['settings']): NodeWeightInput {
+  return {
+    configWeight: node.config.weight,
+    health: panic ? Math.max(node.score, USABLE_HEALTH) : node.score,
+    cacheLocality: now < node.pushedLocalityUntil ? node.pushedLocality : node.measuredLocality,
+    azCost: node.azCost ?? zoneCost(node.config.az, settings.zone, settings.zoneCosts, settings.otherZoneCost),
+    msSinceUsable: now - node.usableSince,
   };
 }

@@ -48,13 +48,21 @@ export const PROBE_STALL_MS = 100;
 
 /**
  * What a probe's result means: `retry` for a failure that came back more than PROBE_STALL_MS past
- * its deadline, the first time in a row (the prober probes again at once and records nothing). A
+ * its deadline, the first time in a row (the prober probes again soon and records nothing). A
  * second such failure in a row counts, so a gateway stalled on every check still takes a hung node
  * out, only one check later.
  */
 export function probeVerdict(ok: boolean, elapsedMs: number, timeoutMs: number, retrying: boolean): 'pass' | 'fail' | 'retry' {
   if (ok) return 'pass';
   return !retrying && elapsedMs > timeoutMs + PROBE_STALL_MS ? 'retry' : 'fail';
+}
+
+/** Spread of the checks repeated after a stall, which ended for every node at once. */
+const STALL_RETRY_SPREAD_MS = 250;
+
+/** Delay before repeating a check that failed in a stall: uniform over whole ms in [0, 250). */
+export function stalledCheckDelay(random: () => number): number {
+  return Math.floor(random() * STALL_RETRY_SPREAD_MS);
 }
 
 /**

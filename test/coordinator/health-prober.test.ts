@@ -68,12 +68,13 @@ describe('health prober', () => {
     expect(backend.seen).toHaveLength(2);
   });
 
-  it('counts a hung node at its deadline, with no second check', async () => {
+  it('counts a hung node at its deadline, checking again only if the loop itself was late', async () => {
     const { backend, results, stalls } = await probe(() => {
       // Never answers.
     });
     await vi.waitFor(() => expect(results).toEqual([false]), { timeout: 5_000, interval: 20 });
-    expect(stalls).toEqual([]);
-    expect(backend.seen).toHaveLength(1);
+    // This process may be busy enough to stall past the deadline too: then, and only then, a second check.
+    expect(stalls.length).toBeLessThanOrEqual(1);
+    expect(backend.seen).toHaveLength(1 + stalls.length);
   });
 });

@@ -6,6 +6,7 @@ import {
   nextCheckDelay,
   PROBE_STALL_MS,
   probeVerdict,
+  stalledCheckDelay,
   type ActiveCheckPolicy,
 } from '../../src/resilience/health-check.js';
 
@@ -114,5 +115,11 @@ describe('probe verdict', () => {
   it('counts the second late failure in a row', () => {
     expect(probeVerdict(false, 30_000, 2_000, true)).toBe('fail');
     expect(probeVerdict(true, 30_000, 2_000, true)).toBe('pass');
+  });
+
+  it('repeats a stalled check within 250 ms, spread so that the nodes of one stall are not checked in one instant', () => {
+    expect(stalledCheckDelay(always(0))).toBe(0);
+    expect(stalledCheckDelay(always(0.5))).toBe(125);
+    expect(stalledCheckDelay(always(ALMOST_ONE))).toBe(249);
   });
 });

@@ -96,7 +96,7 @@ export class Batch {
     // Too large to hold: stream from here on.
     this.#pending = null;
     for (const ctx of this.followers) {
-      ctx.client.startResponse(this.#line, this.#headers, null, -1);
+      ctx.client.startResponse(this.#line, this.#headers, ctx.limitHeaders, -1);
       for (const piece of pending) ctx.client.write(piece);
     }
   }
@@ -108,9 +108,9 @@ export class Batch {
     const whole = this.#pending === null || this.#noBody ? null : Buffer.concat(this.#pending, this.#pendingBytes);
     for (const ctx of followers) {
       if (whole !== null) {
-        ctx.client.answerStored(this.#line, this.#headers, whole);
+        ctx.client.answerStored(this.#line, this.#headers, whole, ctx.limitHeaders);
       } else {
-        if (this.#pending !== null) ctx.client.startResponse(this.#line, this.#headers, null, -1);
+        if (this.#pending !== null) ctx.client.startResponse(this.#line, this.#headers, ctx.limitHeaders, -1);
         ctx.client.end(this.#noBody, reportedLength);
       }
       this.home.recorder.recordCallSaved(ctx.routeIndex);

@@ -166,7 +166,7 @@ export class SharedCalls {
     if (answer !== null) {
       const stored = decodeResponse(answer);
       ctx.status = stored.status;
-      ctx.client.answerStored(statusLine(stored.status), stored.headers, stored.body);
+      ctx.client.answerStored(statusLine(stored.status), stored.headers, stored.body, ctx.limitHeaders);
       this.recorder.recordCallSaved(ctx.routeIndex);
       return this.ending.finish(ctx);
     }

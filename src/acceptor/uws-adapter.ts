@@ -22,7 +22,7 @@ export class ClientResponse {
   /** uWS considers the response complete (or the connection is closed): the res object is dead. */
   #responded = false;
   #statusLine = '';
-  /** Response headers as raw [name, value, …] Buffers, which uWS takes as they are. */
+  /** Response headers as [name, value, …]: raw Buffers forwarded as they are, or strings the gateway made. */
   #headers: readonly HeaderField[] = [];
   /** This client's own headers after them (RateLimit-*), or null. */
   #ownHeaders: readonly HeaderField[] | null = null;
@@ -120,14 +120,14 @@ export class ClientResponse {
     });
   }
 
-  /** A whole answer kept from before (an idempotent replay): status, raw headers and body. */
-  answerStored(statusLine: string, headers: readonly Buffer[], body: Buffer): void {
+  /** A whole answer kept from before or shared (a replay, a multiplexed call): status, raw headers and body, then this client's own headers. */
+  answerStored(statusLine: string, headers: readonly HeaderField[], body: Buffer, ownHeaders: readonly HeaderField[] | null): void {
     if (this.#responded) return;
     this.#responded = true;
     this.#bytesWritten += body.length;
     this.#statusLine = statusLine;
     this.#headers = headers;
-    this.#ownHeaders = null;
+    this.#ownHeaders = ownHeaders;
     this.#res.cork(() => {
       this.#writeHead();
       this.#res.end(body);

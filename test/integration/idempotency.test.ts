@@ -33,6 +33,7 @@ beforeAll(async () => {
       routes: [
         { prefix: '/orders/', cluster: 'c', idempotency: 'required' },
         { prefix: '/notes/', cluster: 'c', idempotency: 'optional' },
+        { prefix: '/limited-orders/', cluster: 'c', idempotency: 'required', rateLimit: { requests: 100, windowMs: 60_000 } },
       ],
       clusters: { c: { nodes: [{ id: 'i0', url: backend.url }] } },
     },
@@ -78,6 +79,15 @@ describe('Idempotency-Key', () => {
     expect(first.headers['idempotent-replayed']).toBeUndefined();
     expect(calls.get('k-replay')).toBe(1);
     expect(metricValue(await gateway.metrics(), 'ringgate_idempotency_replays_total')).toBeGreaterThanOrEqual(1);
+  });
+
+  it("gives a replay its own RateLimit headers, not those of the request it replays", async () => {
+    const first = await post('/limited-orders/new', 'k-limited', '{"item":3}', 'limited');
+    const again = await post('/limited-orders/new', 'k-limited', '{"item":3}', 'limited');
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect([first.headers['ratelimit-limit'], again.headers['ratelimit-limit']]).toEqual(['100', '100']);
+    expect([first.headers['ratelimit-remaining'], again.headers['ratelimit-remaining']]).toEqual(['99', '98']);
+    expect(calls.get('k-limited')).toBe(1);
   });
 
   it('refuses a key reused with another body (422), and scopes keys by tenant', async () => {

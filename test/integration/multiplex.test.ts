@@ -22,7 +22,7 @@ beforeAll(async () => {
     const n = (calls.get(url) ?? 0) + 1;
     calls.set(url, n);
     held.push(() => {
-      if (url.startsWith('/m/big')) res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BIG.length }).end(BIG);
+      if (url.startsWith('/m/big') || url.startsWith('/ml/big')) res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BIG.length }).end(BIG);
       else if (url.startsWith('/m/cookie')) res.writeHead(200, { 'set-cookie': `s=${n}`, 'content-type': 'text/plain' }).end(`call ${n}`);
       else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url, n, auth: req.headers.authorization ?? null }));
     });
@@ -34,6 +34,7 @@ beforeAll(async () => {
         { prefix: '/m/', cluster: 'c', multiplex: true },
         { prefix: '/held/', cluster: 'c', multiplex: { holdMs: 1000 } },
         { prefix: '/plain/', cluster: 'c' },
+        { prefix: '/ml/', cluster: 'c', multiplex: true, rateLimit: { requests: 1000, windowMs: 60_000 } },
       ],
       clusters: { c: { nodes: [{ id: 'm0', url: backend.url }] } },
     },
@@ -67,6 +68,27 @@ describe('multiplexing', () => {
     const metrics = await gateway.metrics();
     expect(metricValue(metrics, 'ringgate_upstream_calls_saved_total')).toBeGreaterThanOrEqual(49);
     expect(metricValue(metrics, 'ringgate_multiplex_batch_size_bucket', 'le="64"')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('gives every follower its own RateLimit headers, held whole or streamed', async () => {
+    for (const [path, count] of [
+      ['/ml/same', 5],
+      ['/ml/big', 3],
+    ] as const) {
+      const before = await joined();
+      const replies = Array.from({ length: count }, () => get(path));
+      await expect.poll(joined).toBe(before + count - 1);
+      await expect.poll(() => held.length).toBe(1);
+      releaseAll();
+      const all = await Promise.all(replies);
+      expect(all.map((r) => r.status)).toEqual(all.map(() => 200));
+      expect(new Set(all.map((r) => r.text)).size).toBe(1);
+      expect(all.map((r) => r.headers['ratelimit-limit'])).toEqual(all.map(() => '1000'));
+      // Each counted on its own, one after the other.
+      const remaining = all.map((r) => Number(r.headers['ratelimit-remaining'])).sort((a, b) => b - a);
+      expect(remaining[0]).toBeLessThan(1000);
+      expect(remaining).toEqual(remaining.map((_, i) => remaining[0]! - i));
+    }
   });
 
   it('never shares between tenants, Authorization values, methods, conditional or range requests, or on a route that did not opt in', async () => {

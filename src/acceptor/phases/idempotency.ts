@@ -105,7 +105,7 @@ export class IdempotencyCheck {
       case ClaimResult.Replay: {
         const stored = decodeResponse(claim.replay!);
         ctx.status = stored.status;
-        ctx.client.answerStored(statusLine(stored.status), [...stored.headers, REPLAYED_HEADER, REPLAYED_VALUE], stored.body);
+        ctx.client.answerStored(statusLine(stored.status), [...stored.headers, REPLAYED_HEADER, REPLAYED_VALUE], stored.body, ctx.limitHeaders);
         this.#finisher.replayed(ctx);
       }
     }

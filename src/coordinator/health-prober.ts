@@ -34,8 +34,9 @@ export interface ProbeListener {
  * however many acceptors there are. Each node has its own timer: a random first delay, then the
  * interval plus random jitter, so checks of many nodes do not align. A check passes when the node
  * answers the path with a status in the expected range within the timeout; one that fails long
- * past its deadline, the coordinator stalled meanwhile, is repeated before it counts (probeVerdict). Each check opens its
- * own connection (no keep-alive), with the TLS settings and the resolved address the acceptors use.
+ * past its deadline, the coordinator stalled meanwhile, is repeated before it counts (probeVerdict).
+ * Each check opens its own connection (no keep-alive), with the TLS settings and the resolved
+ * address the acceptors use.
  */
 export class HealthProber {
   /** Per node, its checks' pool, made at its first check; a restart (reload) closes them all. */

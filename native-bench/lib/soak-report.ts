@@ -1,5 +1,5 @@
 import type { Measured } from './measure.js';
-import { describeTolerance, EDGE_READINGS, edgeRises, edgesMoved, warmupMinutes, type Minute, type SoakOutcome, type Verdict } from './soak-verdict.js';
+import { describeTolerance, EDGE_READINGS, edgeRises, edgesMoved, lineRose, warmupMinutes, type Minute, type SoakOutcome, type Verdict } from './soak-verdict.js';
 
 /** What the report's header says about the run, besides the minutes. */
 export interface SoakSetup {
@@ -44,6 +44,7 @@ export function soakMarkdown(setup: SoakSetup, outcome: SoakOutcome, verdict: Ve
   const { minutes, planned } = outcome;
   const warmup = warmupMinutes(planned);
   const { trend } = verdict;
+  const rises = edgeRises(trend);
   return [
     `# native-bench soak, ${date.slice(0, 10)}`,
     '',
@@ -77,10 +78,10 @@ export function soakMarkdown(setup: SoakSetup, outcome: SoakOutcome, verdict: Ve
       `(minute 0: right after the calibration) starts at ${fixed(trend.startMiB, 1)} MiB and moves ` +
       `${fixed(trend.slopeMiBPerMinute, 2)} MiB/min, ${fixed(trend.riseMiB, 1)} MiB over the span. From the first half of ` +
       `those minutes to the second, the lows (each the mean of a half's ${EDGE_READINGS} lowest readings) went ` +
-      `${fixed(trend.firstHalf.lowMiB, 1)} → ${fixed(trend.secondHalf.lowMiB, 1)} MiB (${fixed(edgeRises(trend).lowMiB, 1)} MiB) and ` +
+      `${fixed(trend.firstHalf.lowMiB, 1)} → ${fixed(trend.secondHalf.lowMiB, 1)} MiB (${fixed(rises.lowMiB, 1)} MiB) and ` +
       `the peaks (its ${EDGE_READINGS} highest) ${fixed(trend.firstHalf.highMiB, 1)} → ${fixed(trend.secondHalf.highMiB, 1)} MiB ` +
-      `(${fixed(edgeRises(trend).highMiB, 1)} MiB). Allowed: ${describeTolerance()} (${fixed(trend.toleranceMiB, 1)} and ` +
-      `${fixed(trend.edgeToleranceMiB, 1)} MiB).${trend.riseMiB > trend.toleranceMiB && !edgesMoved(trend) ? ' The line rose past its tolerance, and neither edge confirmed it.' : ''} ` +
+      `(${fixed(rises.highMiB, 1)} MiB). Allowed: ${describeTolerance()} (${fixed(trend.toleranceMiB, 1)} and ` +
+      `${fixed(trend.edgeToleranceMiB, 1)} MiB).${lineRose(trend) && !edgesMoved(trend) ? ' The line rose past its tolerance, and neither edge confirmed it.' : ''} ` +
       `Errors: ${outcome.calibrationErrors} in the calibration, ` +
       `${sum(minutes, (m) => m.errors)} in the soak; allowed: none.`,
     '',

@@ -130,8 +130,11 @@ export function edgesMoved(trend: RssTrend): boolean {
   return Math.max(rises.lowMiB, rises.highMiB) > trend.edgeToleranceMiB;
 }
 
+/** The least-squares line rose past its tolerance. */
+export const lineRose = (trend: RssTrend): boolean => trend.riseMiB > trend.toleranceMiB;
+
 /** The line rose past its tolerance, and the lows or the peaks confirm it. */
-const climbed = (trend: RssTrend): boolean => trend.riseMiB > trend.toleranceMiB && edgesMoved(trend);
+const climbed = (trend: RssTrend): boolean => lineRose(trend) && edgesMoved(trend);
 
 /**
  * Fails on any error, on a soak that did not run its minutes, and on RSS that climbs after

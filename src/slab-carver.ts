@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+
 /**
  * Buffers carved one after the other from slabs, as Buffer.allocUnsafe carves those under 4 KiB
  * from Node's 8 KiB pool. A buffer of its own costs an ArrayBuffer's whole life (malloc, a backing

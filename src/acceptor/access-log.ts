@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { LogThrottle, type Logger } from '../log.js';
 import type { Settings } from '../config/schema.js';

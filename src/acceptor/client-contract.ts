@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+
 /** What the owner of a response (a ClientResponse, uws-adapter.ts) hears from the client side. */
 export interface ClientListener {
   /** The client went away before the response was complete (never called for a close of ours). */

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { HeaderField } from './client-contract.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 

@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+
 /** Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded, in either direction. */
 export const HOP_BY_HOP = [
   'connection',

@@ -1,4 +1,5 @@
 // Which reads of a multiplexing route may share one call (issue 12), and which answers they may share.
+import { Buffer } from 'node:buffer';
 import type { RequestContext } from './request-context.js';
 
 /**

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { AnsweredCode } from '../errors.js';
 import type { RequestRecorder } from '../metrics/request-recorder.js';
 import { errorJson, errorStatus, statusLine } from './answers.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
 
 /** UUIDs per refill of random bytes (crypto.randomUUID caches 128 the same way). */

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { Readable } from 'node:stream';
 import type { ErrorCode } from '../errors.js';
 import { SlabCarver } from '../slab-carver.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { AnsweredCode } from '../errors.js';
 import type { RoutePlan } from './route-plans.js';
 import type { HeaderField } from './client-contract.js';

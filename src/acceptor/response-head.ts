@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
 import { RawHeaderNames } from '../upstream/raw-header-names.js';
 import type { RequestContext } from './request-context.js';

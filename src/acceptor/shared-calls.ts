@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { ANSWERED_CODES, type AnsweredCode } from '../errors.js';
 import type { TenantKeyer } from '../hash.js';
 import type { RequestRecorder } from '../metrics/request-recorder.js';

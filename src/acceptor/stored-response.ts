@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+
 /**
  * A response kept for replay (Idempotency-Key): its status, forwarded headers and body in one
  * byte string that fits a slot of the shared idempotency table:

@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import type { AnsweredCode } from '../errors.js';
 import { errorStatus, statusLine } from './answers.js';
 import { forwardResponseHead } from './response-head.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { HttpResponse } from 'uWebSockets.js';
 import { NO_LISTENER, type ClientListener, type HeaderField } from './client-contract.js';
 import { responseHeadBlock } from './head-block.js';

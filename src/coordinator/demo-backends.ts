@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { withExtraNodes, type GatewayConfig } from '../config/load.js';

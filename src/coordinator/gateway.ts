@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { createServer, type AddressInfo } from 'node:net';
 import type { GatewayConfig } from '../config/load.js';
 import { loadHash32 } from '../hash.js';

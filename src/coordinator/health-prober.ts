@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { LookupFunction } from 'node:net';
 import { request, type Pool } from 'undici';
 import type { HealthCheckConfig } from '../config/schema.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { HashOn, RouteConfig } from '../config/schema.js';
 
 /** How a route derives the key it hashes onto the ring. */

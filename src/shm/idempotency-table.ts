@@ -24,6 +24,7 @@
  *   then entry e's stored response in its slot.
  */
 
+import { Buffer } from 'node:buffer';
 import {
   attachBucketTable,
   bucketLock,

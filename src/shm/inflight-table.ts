@@ -26,6 +26,7 @@
  *   then entry e's answer in its slot.
  */
 
+import { Buffer } from 'node:buffer';
 import {
   attachBucketTable,
   bucketLock,

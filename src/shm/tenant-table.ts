@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+
 /**
  * Per-tenant counters in a SharedArrayBuffer (issue 4): acceptors claim a tenant's slot with
  * Atomics.compareExchange and count every request with Atomics.add, with no lock, no message and no

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Readable } from 'node:stream';
 
 /** A request as the forward phase hands it to a node's pool. */

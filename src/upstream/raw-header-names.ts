@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+
 /**
  * Recognises a fixed set of header names in raw header Buffers (a node's answer, as either client
  * gives it) without making strings: the response path hands the raw name and value Buffers

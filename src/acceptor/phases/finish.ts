@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { RequestRecorder } from '../../metrics/request-recorder.js';
 import { PASSIVE_DEFAULTS } from '../../resilience/node-health.js';
 import type { ZoneCrossings } from '../../metrics/zone-crossings.js';

@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import type { Settings } from '../../config/schema.js';
 import { ForwardedHeaders } from '../forwarded-headers.js';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Settings } from '../../config/schema.js';
 import type { AnsweredCode } from '../../errors.js';
 import type { BytesDigest, TenantKeyer } from '../../hash.js';

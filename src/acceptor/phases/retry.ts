@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { retryBudget, IDEMPOTENT_METHODS, MIN_TRY_MS } from '../../resilience/retry-policy.js';
 import { clusterInFlight, type NodeTable } from '../../shm/node-table.js';
 import { claimRetry, countRetry, endRetry, type RetryTable } from '../../shm/retry-table.js';

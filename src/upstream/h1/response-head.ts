@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { RawHeaderNames } from '../raw-header-names.js';
 
 /** An answer the gateway will not read on: its code names the rule broken, as llhttp's do (HPE_…). */

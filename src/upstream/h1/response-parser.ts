@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { ResponseHeadError, parseResponseHead, type ResponseFraming } from './response-head.js';
 
 /** What a parsed answer tells its connection. */

@@ -13,6 +13,21 @@ const RESPONSE_DROPPED = new RawHeaderNames([...HOP_BY_HOP, 'content-length', 'd
 const KEEP_ALIVE = new RawHeaderNames(['keep-alive']);
 
 /**
+ * A Content-Length value both clients checked (digits, or a list repeating one number): the
+ * number its leading digits spell, read without a string. Number() of the text made a list NaN,
+ * which uWS wrote as a length of 2^63.
+ */
+function checkedLength(value: Buffer): number {
+  let length = 0;
+  for (let i = 0; i < value.length; i++) {
+    const digit = value[i]! - 0x30;
+    if (digit < 0 || digit > 9) break;
+    length = length * 10 + digit;
+  }
+  return length;
+}
+
+/**
  * Copies a node's response head into `headers` (raw [name, value, …] Buffers) as the client gets
  * it: without hop-by-hop headers (and those Connection names), Content-Length, Date or X-Request-Id. Notes the
  * cluster's cache header in `ctx.cacheHit`. Returns the declared Content-Length, or -1.
@@ -28,7 +43,7 @@ export function forwardResponseHead(ctx: RequestContext, rawHeaders: Buffer[], h
     }
     const dropped = RESPONSE_DROPPED.find(name);
     if (dropped === null) headers.push(name, rawHeaders[i + 1]!);
-    else if (dropped === 'content-length') totalSize = Number(rawHeaders[i + 1]!.toString('latin1'));
+    else if (dropped === 'content-length') totalSize = checkedLength(rawHeaders[i + 1]!);
     else if (dropped === 'connection' && KEEP_ALIVE.find(rawHeaders[i + 1]!) === null) connection = rawHeaders[i + 1]!.toString('latin1');
   }
   if (connection !== undefined) dropConnectionTokens(headers, connection);

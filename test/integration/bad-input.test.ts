@@ -19,6 +19,7 @@ function misbehave(socket: Socket, head: string): void {
   if (path.endsWith('/reset')) socket.destroy();
   else if (path.endsWith('/bad-status')) socket.end('HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n');
   else if (path.endsWith('/cl-te')) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+  else if (path.endsWith('/length-list')) socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok');
   else if (path.endsWith('/reset-mid-body')) {
     socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(1000));
     setTimeout(() => socket.destroy(), 50);
@@ -150,6 +151,13 @@ describe('misbehaving upstreams', () => {
     expect((await send(gateway.port, '/raw/fine')).text).toBe('ok');
     // Each request arrived as the first request of a new connection: the bad one was not reused.
     expect(rawConnections.slice(connectionsBefore)).toEqual(['/raw/cl-te', '/raw/fine']);
+  });
+
+  it('forwards an answer whose Content-Length repeats one value as a list (RFC 9110 §8.6) with that length', async () => {
+    const { text } = await rawExchange(gateway.port, 'GET /raw/length-list HTTP/1.1\r\nHost: a\r\n\r\n', 3_000);
+    expect(statuses(text)).toEqual([200]);
+    expect(text).toMatch(/\r\ncontent-length: 2\r\n/i);
+    expect(text.endsWith('\r\n\r\nok')).toBe(true);
   });
 
   it('closes the client connection when the node resets mid-body, never completing a short body', async () => {

@@ -68,9 +68,13 @@ export class Batch {
   head(status: number, line: string, headers: readonly Buffer[], noBody: boolean): void {
     this.close();
     this.home.recorder.recordBatchSize(this.leader.routeIndex, 1 + this.followers.length);
-    const share = shareable(headers, this.vary);
+    // Only an answer someone waits for is judged: reading every header name of every answer cost
+    // each read that no one joined (nearly all of them) a string per header.
+    const share = (this.followers.length > 0 || (this.shared?.waiters ?? 0) > 0) && shareable(headers, this.vary);
     this.shared?.head(status, headers, share, noBody);
     if (!share) {
+      // No body to hold for anyone.
+      this.#pending = null;
       const followers = this.followers.splice(0);
       if (followers.length > 0) this.home.recorder.recordFallback('not_shareable', followers.length);
       for (const ctx of followers) this.home.continuation.resume(ctx);
@@ -79,7 +83,7 @@ export class Batch {
     this.#noBody = noBody;
     this.#line = line;
     this.#headers = headers;
-    // No one joined (and no one can now): nothing to hold the body for.
+    // No one of this thread joined (and no one can now): nothing to hold the body for.
     if (this.followers.length === 0) this.#pending = null;
     for (const ctx of this.followers) ctx.status = status;
   }

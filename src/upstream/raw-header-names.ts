@@ -6,21 +6,20 @@ import { Buffer } from 'node:buffer';
  * straight to uWS, and only the few headers it must act on are decoded. Names are compared ASCII case-insensitively, by length first.
  */
 export class RawHeaderNames {
-  readonly #byLength = new Map<number, { readonly name: string; readonly bytes: Uint8Array }[]>();
+  /** Indexed by name length: an array read, where a Map lookup was a builtin call and a hash for every header. */
+  readonly #byLength: ({ readonly name: string; readonly bytes: Uint8Array }[] | undefined)[] = [];
 
   /** `names` in lowercase, letters and '-' only. */
   constructor(names: Iterable<string>) {
     for (const name of names) {
       if (!/^[a-z-]+$/.test(name)) throw new Error(`not a lowercase header name: ${name}`);
-      const list = this.#byLength.get(name.length) ?? [];
-      list.push({ name, bytes: Buffer.from(name, 'latin1') });
-      this.#byLength.set(name.length, list);
+      (this.#byLength[name.length] ??= []).push({ name, bytes: Buffer.from(name, 'latin1') });
     }
   }
 
   /** The lowercase name `raw` spells, or null when it is none of them. */
   find(raw: Uint8Array): string | null {
-    const candidates = this.#byLength.get(raw.length);
+    const candidates = raw.length < this.#byLength.length ? this.#byLength[raw.length] : undefined;
     if (candidates === undefined) return null;
     for (const { name, bytes } of candidates) {
       let i = 0;

@@ -20,6 +20,8 @@ describe('RawHeaderNames', () => {
     expect(names.find(raw('Dat'))).toBeNull();
     expect(names.find(raw('Content\rLength'))).toBeNull(); // CR OR 0x20 is '-': only letters match case-insensitively
     expect(names.find(raw('D@te'))).toBeNull();
+    expect(names.find(raw('x-longer-than-any-name-it-knows'))).toBeNull();
+    expect(names.find(raw(''))).toBeNull();
   });
 
   it('refuses names it could not match safely', () => {

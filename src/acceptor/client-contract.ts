@@ -1,5 +1,3 @@
-import { Buffer } from 'node:buffer';
-
 /** What the owner of a response (a ClientResponse, uws-adapter.ts) hears from the client side. */
 export interface ClientListener {
   /** The client went away before the response was complete (never called for a close of ours). */
@@ -13,4 +11,4 @@ export interface ClientListener {
 export const NO_LISTENER: ClientListener = { clientAborted() {}, clientWritable() {}, beforeLastBytes() {} };
 
 /** A header name or value as uWS writes it: raw bytes (forwarded ones), or a string the gateway made. */
-export type HeaderField = Buffer | string;
+export type HeaderField = Uint8Array | string;

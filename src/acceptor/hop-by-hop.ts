@@ -1,4 +1,4 @@
-import { Buffer } from 'node:buffer';
+import { latin1 } from '../upstream/raw-header-names.js';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded, in either direction. */
 export const HOP_BY_HOP = [
@@ -17,11 +17,11 @@ const ALWAYS_DROPPED: ReadonlySet<string> = new Set(HOP_BY_HOP);
 
 /**
  * Headers named in Connection are hop-by-hop too: removes them from a flat [name, value, …] list
- * of strings (requests) or raw Buffers (responses). Rare (most Connection values name no header),
+ * of strings (requests) or raw bytes (responses). Rare (most Connection values name no header),
  * so done after the copy rather than during it; a value naming only headers dropped anyway (a
  * keep-alive node's `Connection: keep-alive`, on every answer) needs no pass over the list.
  */
-export function dropConnectionTokens(headers: (string | Buffer)[], connection: string): void {
+export function dropConnectionTokens(headers: (string | Uint8Array)[], connection: string): void {
   let named: Set<string> | null = null;
   for (const token of connection.split(',')) {
     const name = token.trim().toLowerCase();
@@ -29,6 +29,7 @@ export function dropConnectionTokens(headers: (string | Buffer)[], connection: s
   }
   if (named === null) return;
   for (let i = headers.length - 2; i >= 0; i -= 2) {
-    if (named.has(headers[i]!.toString('latin1').toLowerCase())) headers.splice(i, 2);
+    const name = headers[i]!;
+    if (named.has((typeof name === 'string' ? name : latin1(name)).toLowerCase())) headers.splice(i, 2);
   }
 }

@@ -28,7 +28,7 @@ export class Batch {
   #noBody = false;
   #abandon: (() => void) | null = null;
   #line = '';
-  #headers: readonly Buffer[] = [];
+  #headers: readonly Uint8Array[] = [];
   /** The body so far, while it is small enough to send whole; null once streaming. */
   #pending: Buffer[] | null = [];
   #pendingBytes = 0;
@@ -65,7 +65,7 @@ export class Batch {
   }
 
   /** The answer's head. False: it must not be shared; the followers go to the node on their own. */
-  head(status: number, line: string, headers: readonly Buffer[], noBody: boolean): void {
+  head(status: number, line: string, headers: readonly Uint8Array[], noBody: boolean): void {
     this.close();
     this.home.recorder.recordBatchSize(this.leader.routeIndex, 1 + this.followers.length);
     // Only an answer someone waits for is judged: reading every header name of every answer cost

@@ -1,6 +1,5 @@
-import { Buffer } from 'node:buffer';
 import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
-import { RawHeaderNames } from '../upstream/raw-header-names.js';
+import { latin1, RawHeaderNames } from '../upstream/raw-header-names.js';
 import type { RequestContext } from './request-context.js';
 
 /**
@@ -17,7 +16,7 @@ const KEEP_ALIVE = new RawHeaderNames(['keep-alive']);
  * number its leading digits spell, read without a string. Number() of the text made a list NaN,
  * which uWS wrote as a length of 2^63.
  */
-function checkedLength(value: Buffer): number {
+function checkedLength(value: Uint8Array): number {
   let length = 0;
   for (let i = 0; i < value.length; i++) {
     const digit = value[i]! - 0x30;
@@ -28,23 +27,23 @@ function checkedLength(value: Buffer): number {
 }
 
 /**
- * Copies a node's response head into `headers` (raw [name, value, …] Buffers) as the client gets
+ * Copies a node's response head into `headers` (raw [name, value, …] bytes) as the client gets
  * it: without hop-by-hop headers (and those Connection names), Content-Length, Date or X-Request-Id. Notes the
  * cluster's cache header in `ctx.cacheHit`. Returns the declared Content-Length, or -1.
  */
-export function forwardResponseHead(ctx: RequestContext, rawHeaders: Buffer[], headers: Buffer[]): number {
+export function forwardResponseHead(ctx: RequestContext, rawHeaders: Uint8Array[], headers: Uint8Array[]): number {
   let totalSize = -1;
   let connection: string | undefined;
   const cache = ctx.plan!.cacheHeader;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     if (cache !== null && cache.name.find(name) !== null) {
-      ctx.cacheHit = rawHeaders[i + 1]!.toString('latin1').toUpperCase().startsWith(cache.hit) ? 1 : 0;
+      ctx.cacheHit = latin1(rawHeaders[i + 1]!).toUpperCase().startsWith(cache.hit) ? 1 : 0;
     }
     const dropped = RESPONSE_DROPPED.find(name);
     if (dropped === null) headers.push(name, rawHeaders[i + 1]!);
     else if (dropped === 'content-length') totalSize = checkedLength(rawHeaders[i + 1]!);
-    else if (dropped === 'connection' && KEEP_ALIVE.find(rawHeaders[i + 1]!) === null) connection = rawHeaders[i + 1]!.toString('latin1');
+    else if (dropped === 'connection' && KEEP_ALIVE.find(rawHeaders[i + 1]!) === null) connection = latin1(rawHeaders[i + 1]!);
   }
   if (connection !== undefined) dropConnectionTokens(headers, connection);
   return totalSize;

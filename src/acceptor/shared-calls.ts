@@ -53,7 +53,7 @@ export class SharedLead {
    * never copied; a request that joins in between reads FALLBACK and calls on its own. With
    * waiters, the entry stays open to more until the answer ends.
    */
-  head(status: number, headers: readonly Buffer[], share: boolean, noBody: boolean): void {
+  head(status: number, headers: readonly Uint8Array[], share: boolean, noBody: boolean): void {
     if (!share || noBody || this.waiters === 0) return this.abandon();
     this.#capture = new ResponseCapture(this.calls.table.slotBytes);
     this.#capture.start(status, headers);

@@ -13,15 +13,15 @@ export class ResponseCapture {
   #chunks: Buffer[] = [];
   #bytes = 0;
   #status = 0;
-  #headers: readonly Buffer[] = [];
+  #headers: readonly Uint8Array[] = [];
 
   /** `limit`: the size of a slot of the idempotency table. */
   constructor(limit: number) {
     this.#limit = limit;
   }
 
-  /** The answer's head (again, for a retry's answer): `headers` are the forwarded raw [name, value, …] Buffers. */
-  start(status: number, headers: readonly Buffer[]): void {
+  /** The answer's head (again, for a retry's answer): `headers` are the forwarded raw [name, value, …] bytes. */
+  start(status: number, headers: readonly Uint8Array[]): void {
     this.#status = status;
     this.#headers = headers;
     this.#chunks = [];
@@ -53,9 +53,11 @@ export class ResponseCapture {
       const name = this.#headers[i]!;
       const value = this.#headers[i + 1]!;
       out.writeUInt16BE(name.length, at);
-      at += 2 + name.copy(out, at + 2);
+      out.set(name, at + 2);
+      at += 2 + name.length;
       out.writeUInt32BE(value.length, at);
-      at += 4 + value.copy(out, at + 4);
+      out.set(value, at + 4);
+      at += 4 + value.length;
     }
     for (const chunk of this.#chunks) at += chunk.copy(out, at);
     return out;

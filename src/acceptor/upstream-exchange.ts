@@ -39,8 +39,8 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
     else this.#finish(undefined);
   };
   #nodeDone = false;
-  /** Forwarded response headers as raw [name, value, …] Buffers. */
-  #headers: Buffer[] = [];
+  /** Forwarded response headers as raw [name, value, …] bytes. */
+  #headers: Uint8Array[] = [];
   /** Upstream Content-Length, or -1 for chunked / close-delimited bodies. */
   #totalSize = -1;
   /** Body bytes received so far. */
@@ -97,7 +97,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
     else this.#abortUpstream = abort;
   }
 
-  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
+  onHeaders(status: number, rawHeaders: Uint8Array[], resume: () => void): boolean {
     if (this.#finished) return false;
     if (status < 200) return true; // 1xx: informational, not forwarded
     const ctx = this.#ctx;

@@ -23,7 +23,7 @@ export class ClientResponse {
   /** uWS considers the response complete (or the connection is closed): the res object is dead. */
   #responded = false;
   #statusLine = '';
-  /** Response headers as [name, value, …]: raw Buffers forwarded as they are, or strings the gateway made. */
+  /** Response headers as [name, value, …]: raw bytes forwarded as they are, or strings the gateway made. */
   #headers: readonly HeaderField[] = [];
   /** This client's own headers after them (RateLimit-*), or null. */
   #ownHeaders: readonly HeaderField[] | null = null;

@@ -15,8 +15,8 @@ export interface UpstreamRequest {
 export interface UpstreamHandler {
   /** The request got a connection; `abort` fails it (onError follows at once). */
   onConnect(abort: (err?: Error) => void): void;
-  /** The answer's head: raw [name, value, …] Buffers; `resume` after a false from onData. false: pause. */
-  onHeaders(status: number, headers: Buffer[], resume: () => void): boolean;
+  /** The answer's head: raw [name, value, …] bytes (Buffers from undici); `resume` after a false from onData. false: pause. */
+  onHeaders(status: number, headers: Uint8Array[], resume: () => void): boolean;
   /** Body bytes, which may be a view of a reused buffer: copy what is kept past the call. false: pause. */
   onData(chunk: Buffer): boolean;
   onComplete(): void;

@@ -1,8 +1,8 @@
 import { Buffer } from 'node:buffer';
 
 /**
- * Recognises a fixed set of header names in raw header Buffers (a node's answer, as either client
- * gives it) without making strings: the response path hands the raw name and value Buffers
+ * Recognises a fixed set of header names in raw header bytes (a node's answer, as either client
+ * gives it) without making strings: the response path hands the raw name and value bytes
  * straight to uWS, and only the few headers it must act on are decoded. Names are compared ASCII case-insensitively, by length first.
  */
 export class RawHeaderNames {
@@ -33,4 +33,9 @@ export class RawHeaderNames {
     }
     return null;
   }
+}
+
+/** A raw header's text, for the few that are read as text (latin1: one character a byte). */
+export function latin1(raw: Uint8Array): string {
+  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
 }

@@ -71,7 +71,7 @@ function send(client: H1NodeClient, request: Partial<UpstreamRequest>, onData?: 
       onConnect: (abort) => onConnect?.(abort),
       onHeaders(status, headers, resumeReading) {
         outcome.status = status;
-        outcome.headers = headers.map((b) => b.toString('latin1'));
+        outcome.headers = headers.map((b) => Buffer.from(b).toString('latin1'));
         resume = resumeReading;
         return true;
       },

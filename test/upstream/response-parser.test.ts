@@ -12,7 +12,7 @@ function parse(wire: string, { method = 'GET', step = 0, pauseEvery = false }: {
   const seen: Seen = { heads: [], body: '', ends: [] };
   const parser = new ResponseParser(
     {
-      onHead: (status, headers) => seen.heads.push({ status, headers: headers.map((b) => b.toString('latin1')) }),
+      onHead: (status, headers) => seen.heads.push({ status, headers: headers.map((b) => Buffer.from(b).toString('latin1')) }),
       onBody: (chunk) => {
         seen.body += chunk.toString('latin1');
         return !pauseEvery;

@@ -151,7 +151,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
 
   // ---- the answer ----
 
-  onHead(status: number, headers: Buffer[]): void {
+  onHead(status: number, headers: Uint8Array[]): void {
     const handler = this.#handler;
     if (handler !== null && handler.onHeaders(status, headers, this.#resume) === false) this.#paused = true;
   }

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { RawHeaderNames } from '../raw-header-names.js';
+import { latin1, RawHeaderNames } from '../raw-header-names.js';
 
 /** An answer the gateway will not read on: its code names the rule broken, as llhttp's do (HPE_…). */
 export class ResponseHeadError extends Error {
@@ -17,7 +17,7 @@ export type ResponseFraming = 'none' | 'length' | 'chunked' | 'close';
 export interface ResponseHead {
   readonly status: number;
   /** Raw [name, value, …], views of one copy of the head (the read buffer is reused). */
-  readonly headers: Buffer[];
+  readonly headers: Uint8Array[];
   /** The connection may carry another request once the body ended. */
   readonly keepAlive: boolean;
   readonly framing: ResponseFraming;
@@ -52,9 +52,12 @@ const MAX_LENGTH_DIGITS = 15;
 export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead | null {
   const own = Buffer.from(head);
   const size = own.length;
+  // Read once: each `.buffer` of a typed array is a call into C++ (~25 ns).
+  const ownBytes = own.buffer;
+  const ownStart = own.byteOffset;
   const [status, minor, statusEnd] = statusLine(own);
   if (status === 101) throw new ResponseHeadError('HPE_INVALID_STATUS', 'an upgrade nobody asked for');
-  const headers: Buffer[] = [];
+  const headers: Uint8Array[] = [];
   let length = -1;
   let chunked = false;
   let closeToken = false;
@@ -76,8 +79,9 @@ export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead
       if (byte !== 0x20 && byte !== 0x09) valueEnd = i + 1;
     }
     const next = lineEnd(own, i);
-    const name = own.subarray(at, colon);
-    const value = own.subarray(valueStart, valueEnd);
+    // Plain views: a Buffer's subarray costs three times as much to make (~40 ns, 16 a head).
+    const name = new Uint8Array(ownBytes, ownStart + at, colon - at);
+    const value = new Uint8Array(ownBytes, ownStart + valueStart, valueEnd - valueStart);
     headers.push(name, value);
     switch (FRAMING_FIELDS.find(name)) {
       case 'content-length':
@@ -85,7 +89,7 @@ export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead
         break;
       case 'transfer-encoding':
         // Only `chunked`, once: a coding we would have to undo, or chunked twice, is refused.
-        if (chunked || value.toString('latin1').toLowerCase() !== 'chunked') throw new ResponseHeadError('HPE_INVALID_TRANSFER_ENCODING', 'a transfer coding other than chunked');
+        if (chunked || latin1(value).toLowerCase() !== 'chunked') throw new ResponseHeadError('HPE_INVALID_TRANSFER_ENCODING', 'a transfer coding other than chunked');
         chunked = true;
         break;
       case 'connection':
@@ -94,14 +98,14 @@ export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead
           keepAliveToken = true;
           break;
         }
-        for (const token of value.toString('latin1').toLowerCase().split(',')) {
+        for (const token of latin1(value).toLowerCase().split(',')) {
           const option = token.trim();
           if (option === 'close') closeToken = true;
           else if (option === 'keep-alive') keepAliveToken = true;
         }
         break;
       case 'keep-alive': {
-        const hint = /(?:^|[,;\s])timeout=(\d{1,6})/i.exec(value.toString('latin1'));
+        const hint = /(?:^|[,;\s])timeout=(\d{1,6})/i.exec(latin1(value));
         if (hint !== null) idleHintMs = Number(hint[1]) * 1000;
         break;
       }
@@ -121,7 +125,7 @@ export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead
 /** `HTTP/1.x SP 3DIGIT [SP reason] CRLF`: the status, the minor version and where the field lines start. */
 function statusLine(head: Buffer): [number, number, number] {
   const minor = head[7]! - 0x30;
-  if (head.length < 12 || !head.subarray(0, 7).equals(STATUS_LINE_PREFIX) || (minor !== 0 && minor !== 1) || head[8] !== 0x20) {
+  if (head.length < 12 || !startsWith(head, STATUS_LINE_PREFIX) || (minor !== 0 && minor !== 1) || head[8] !== 0x20) {
     throw new ResponseHeadError('HPE_INVALID_CONSTANT', 'not an HTTP/1.0 or 1.1 status line');
   }
   let status = 0;
@@ -141,6 +145,12 @@ function statusLine(head: Buffer): [number, number, number] {
   return [status, minor, lineEnd(head, i)];
 }
 
+/** Compared in place: a Buffer's subarray and equals are two calls into C++ for 7 bytes. */
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
+}
+
 /** Past the CRLF at `i` (or the end of the head, which its empty line followed): a CR alone is refused. */
 function lineEnd(head: Buffer, i: number): number {
   if (i >= head.length) return head.length;
@@ -154,7 +164,7 @@ const FRAMING_FIELDS = new RawHeaderNames(['content-length', 'transfer-encoding'
 const KEEP_ALIVE = new RawHeaderNames(['keep-alive']);
 
 /** A Content-Length field: digits, or a list of one value repeated; it must agree with any before it. */
-function contentLength(value: Buffer, before: number): number {
+function contentLength(value: Uint8Array, before: number): number {
   let digits = 0;
   for (; digits < value.length && digits <= MAX_LENGTH_DIGITS; digits++) if (value[digits]! < 0x30 || value[digits]! > 0x39) break;
   // The usual case, one plain number: read without a string.
@@ -165,10 +175,10 @@ function contentLength(value: Buffer, before: number): number {
     return length;
   }
   let result = before;
-  for (const part of value.toString('latin1').split(',')) {
+  for (const part of latin1(value).split(',')) {
     const digits = part.trim();
     if (digits.length === 0 || digits.length > MAX_LENGTH_DIGITS || !/^\d+$/.test(digits)) {
-      throw new ResponseHeadError('HPE_INVALID_CONTENT_LENGTH', `Content-Length ${JSON.stringify(value.toString('latin1'))}`);
+      throw new ResponseHeadError('HPE_INVALID_CONTENT_LENGTH', `Content-Length ${JSON.stringify(latin1(value))}`);
     }
     const length = Number(digits);
     if (result >= 0 && length !== result) throw new ResponseHeadError('HPE_UNEXPECTED_CONTENT_LENGTH', 'Content-Length values that disagree');

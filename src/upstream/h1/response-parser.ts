@@ -3,8 +3,8 @@ import { ResponseHeadError, parseResponseHead, type ResponseFraming } from './re
 
 /** What a parsed answer tells its connection. */
 export interface ResponseEvents {
-  /** The final head (1xx heads are skipped): raw [name, value, …] Buffers of their own. */
-  onHead(status: number, headers: Buffer[]): void;
+  /** The final head (1xx heads are skipped): raw [name, value, …] views of a copy of their own. */
+  onHead(status: number, headers: Uint8Array[]): void;
   /** Body bytes: a view of the buffer given to execute(), valid during the call only. false: pause. */
   onBody(chunk: Buffer): boolean;
   /** The answer ended; `keepAlive`: the connection may carry another request (idle for at most `idleHintMs`, -1: unsaid). */

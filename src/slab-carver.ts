@@ -10,24 +10,30 @@ import { Buffer } from 'node:buffer';
  */
 export class SlabCarver {
   readonly slabBytes: number;
-  #slab: Buffer;
+  /** The slab's memory: a Buffer over it reads `.buffer` (a call into C++) for every subarray. */
+  #slab: ArrayBuffer;
   #used = 0;
 
   constructor(slabBytes: number) {
     this.slabBytes = slabBytes;
-    this.#slab = Buffer.allocUnsafeSlow(slabBytes);
+    this.#slab = freshSlab(slabBytes);
   }
 
   /** `size` bytes (at most slabBytes), uninitialised: the caller fills all of them. */
   take(size: number): Buffer {
     if (size > this.slabBytes) throw new RangeError(`${size} bytes do not fit a ${this.slabBytes}-byte slab`);
     if (size > this.slabBytes - this.#used) {
-      this.#slab = Buffer.allocUnsafeSlow(this.slabBytes);
+      this.#slab = freshSlab(this.slabBytes);
       this.#used = 0;
     }
-    const out = this.#slab.subarray(this.#used, this.#used + size);
+    const out = Buffer.from(this.#slab, this.#used, size);
     // 8-byte aligned, as Node's pool keeps its slices.
     this.#used += (size + 7) & ~7;
     return out;
   }
+}
+
+/** Uninitialised memory of its own (an ArrayBuffer made directly is zero-filled first). */
+function freshSlab(bytes: number): ArrayBuffer {
+  return Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
 }

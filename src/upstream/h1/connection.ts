@@ -3,9 +3,9 @@ import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { upstreamError, type UpstreamHandler, type UpstreamRequest } from '../dispatcher.js';
 import type { ConnectionOptions, ConnectionOwner } from './connection-contract.js';
-import { BodyFraming, requestHead } from './request-head.js';
+import { BodyFraming, requestHead, type RequestHead } from './request-head.js';
 import { ResponseParser, type ResponseEvents } from './response-parser.js';
-import { streamBody, writeWhole } from './request-body-writer.js';
+import { joinedRoom, streamBody, writeWhole } from './request-body-writer.js';
 import { writeAtTurnEnd, type TurnWriter } from './turn-writes.js';
 
 /**
@@ -29,7 +29,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   readonly #parser: ResponseParser;
   #handler: UpstreamHandler | null = null;
   /** The request held whole until the turn's end (turn-writes.ts): its head (null: none held) and body. */
-  #heldHead: string | null = null;
+  #heldHead: Buffer | null = null;
   #heldBody: Buffer | null = null;
   /** The request's body is still being written. */
   #bodyPending = false;
@@ -107,11 +107,10 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     });
     // Aborted at once (the client left while the request waited for a connection).
     if (this.#handler !== handler) return;
-    let head: string;
-    let framing: BodyFraming;
-    let declared: number;
+    const body = request.body;
+    let head: RequestHead;
     try {
-      [head, framing, declared] = requestHead(request);
+      head = requestHead(request, joinedRoom(body));
     } catch (err) {
       this.#handler = null;
       handler.onError(err as Error);
@@ -119,15 +118,14 @@ export class H1Connection implements ResponseEvents, TurnWriter {
       return;
     }
     const socket = this.#socket;
-    const body = request.body;
     if (body === null || Buffer.isBuffer(body)) {
-      this.#heldHead = head;
+      this.#heldHead = head.bytes;
       this.#heldBody = body;
       writeAtTurnEnd(this);
     } else {
-      socket.write(head, 'latin1');
+      socket.write(head.bytes);
       this.#bodyPending = true;
-      this.#drained = streamBody(socket, body as Readable, framing === BodyFraming.Chunked, declared, {
+      this.#drained = streamBody(socket, body as Readable, head.framing === BodyFraming.Chunked, head.declared, {
         progress: () => (this.quietTicks = 0),
         sent: () => {
           this.#bodyPending = false;

@@ -2,7 +2,6 @@ import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { upstreamError } from '../dispatcher.js';
-import { writeBuffer } from './write-slab.js';
 
 export interface BodyWriteEvents {
   /** A chunk went to the socket: the request is moving. */
@@ -23,18 +22,24 @@ function lengthMismatch(): Error {
  */
 const JOINED_BODY_BYTES = 64 * 1024;
 
-/** Writes the head and a body held whole (a Buffer, its length already checked against the head), if any. */
-export function writeWhole(socket: Socket, head: string, body: Buffer | null): void {
-  if (body === null) {
-    socket.write(head, 'latin1');
-  } else if (body.length <= JOINED_BODY_BYTES) {
-    const out = writeBuffer(head.length + body.length);
-    out.write(head, 0, 'latin1');
-    body.copy(out, head.length);
-    socket.write(out);
+/** The room a head's buffer leaves after it for `body` (requestHead's `room`): all of it when they go out joined. */
+export function joinedRoom(body: Buffer | Readable | null): number {
+  return Buffer.isBuffer(body) && body.length <= JOINED_BODY_BYTES ? body.length : 0;
+}
+
+/**
+ * Writes the head (its buffer made with joinedRoom(body) bytes after it) and a body held whole (a
+ * Buffer, its length already checked against the head), if any.
+ */
+export function writeWhole(socket: Socket, head: Buffer, body: Buffer | null): void {
+  if (body !== null && body.length <= JOINED_BODY_BYTES) {
+    head.set(body, head.length - body.length);
+    socket.write(head);
+  } else if (body === null) {
+    socket.write(head);
   } else {
     socket.cork();
-    socket.write(head, 'latin1');
+    socket.write(head);
     socket.write(body);
     socket.uncork();
   }

@@ -1,4 +1,6 @@
+import { Buffer } from 'node:buffer';
 import { upstreamError, type UpstreamRequest } from '../dispatcher.js';
+import { writeBuffer } from './write-slab.js';
 
 /** How the request's body goes on the wire, decided with its head. */
 export const enum BodyFraming {
@@ -7,49 +9,135 @@ export const enum BodyFraming {
   Chunked,
 }
 
-/** RFC 9110 token: header names and methods. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** The request's head as bytes, and how its body follows. */
+export interface RequestHead {
+  /** The head, then `room` bytes (uninitialised) for a body joined to it. */
+  readonly bytes: Buffer;
+  readonly framing: BodyFraming;
+  /** The body's length as the head declares it; -1 for chunked or no body. */
+  readonly declared: number;
+}
+
+/** Which character codes below 256 may appear where: 1 allowed, 0 refused. */
+function codes(allowed: (code: number) => boolean): Uint8Array {
+  const table = new Uint8Array(256);
+  for (let code = 0; code < 256; code++) table[code] = allowed(code) ? 1 : 0;
+  return table;
+}
+
+const isLetterOrDigit = (code: number): boolean => (code >= 0x30 && code <= 0x39) || ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a);
+/** RFC 9110 tchar: header names and methods. */
+const TOKEN = codes((code) => isLetterOrDigit(code) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(code)));
 /** A field value holds no control character but HTAB (a CR or LF would split the head). */
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const VALUE = codes((code) => code === 0x09 || (code >= 0x20 && code !== 0x7f));
 /** A request target: visible characters only (no space, CR or LF to end the request line early). */
-const INVALID_TARGET = /[^\x21-\x7e\x80-\xff]/;
+const TARGET = codes((code) => code > 0x20 && code !== 0x7f);
+
 /** Methods whose requests carry a body by their meaning: without one they say `content-length: 0`, as undici does. */
 const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+// " HTTP/1.1" CRLF after the target, ": " and CRLF per field line, the empty line's CRLF.
+const REQUEST_LINE_END = ' HTTP/1.1\r\n';
+const FIELD_LINE_OVERHEAD = 4;
+const CRLF = 2;
 
 export class RequestHeadError extends Error {
   readonly code = 'UND_ERR_INVALID_ARG';
 }
 
 /**
- * The request's head as one latin1 string (how undici writes it too), with the framing of its
- * body: a declared Content-Length as it is, a Buffer's own length when none is declared, chunked
- * for a stream without one. Every name, value, the method and the target are checked, so nothing a
- * client sent can end a line early and smuggle a second request to the node.
+ * Writes `text` at `at`, a byte a character, while every character is one `allowed` lets through;
+ * returns the offset after it, or -1 at the first that is not. A code past 0xff fits no byte and
+ * is refused as a control character is.
  */
-export function requestHead(request: UpstreamRequest): [head: string, framing: BodyFraming, declaredLength: number] {
+function put(out: Buffer, at: number, text: string, allowed: Uint8Array): number {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0xff || allowed[code] === 0) return -1;
+    out[at++] = code;
+  }
+  return at;
+}
+
+/** Writes text the gateway made itself (ASCII, nothing to check); returns the offset after it. */
+function putKnown(out: Buffer, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
+  return at;
+}
+
+/** A Content-Length value: digits only, or -2. */
+function declaredLength(value: string): number {
+  if (value.length === 0 || value.length > 15) return -2;
+  let length = 0;
+  for (let i = 0; i < value.length; i++) {
+    const digit = value.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return -2;
+    length = length * 10 + digit;
+  }
+  return length;
+}
+
+/**
+ * The request's head, written a byte a character into a buffer with `room` bytes after it, with the
+ * framing of its body: a declared Content-Length as it is, a Buffer's own length when none is
+ * declared, chunked for a stream without one. Every character of the method, the target, each
+ * name and value is checked as it is written, so nothing a client sent can end a line early and
+ * smuggle a second request to the node. Written into the buffer that goes to the socket: joined
+ * into a string, the head was flattened and copied again on its way there.
+ */
+export function requestHead(request: UpstreamRequest, room: number): RequestHead {
   const { method, path, headers, body } = request;
-  if (!TOKEN.test(method)) throw new RequestHeadError(`invalid method ${JSON.stringify(method)}`);
-  if (path.length === 0 || INVALID_TARGET.test(path)) throw new RequestHeadError('invalid request target');
-  let head = `${method} ${path} HTTP/1.1\r\n`;
   let declared = -1;
+  let size = method.length + 1 + path.length + REQUEST_LINE_END.length + CRLF;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
     const value = headers[i + 1]!;
-    if (!TOKEN.test(name) || INVALID_VALUE.test(value)) throw new RequestHeadError(`invalid header ${JSON.stringify(name)}`);
-    if (name === 'content-length') declared = Number(value);
-    head += `${name}: ${value}\r\n`;
+    size += name.length + value.length + FIELD_LINE_OVERHEAD;
+    if (name === 'content-length') {
+      declared = declaredLength(value);
+      if (declared === -2) throw new RequestHeadError('invalid header "content-length"');
+    }
   }
+  let framing: BodyFraming;
+  // The field line the gateway adds to say how the body is framed, if any.
+  let framingLine = '';
   if (body === null) {
     // A length with no body would leave the node waiting for bytes that never come.
     if (declared > 0) throw upstreamError('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'a Content-Length without a body');
-    if (declared < 0 && PAYLOAD_METHODS.has(method)) head += 'content-length: 0\r\n';
-    return [`${head}\r\n`, BodyFraming.None, declared];
-  }
-  if (Buffer.isBuffer(body)) {
-    if (declared < 0) head += `content-length: ${body.length}\r\n`;
+    if (declared < 0 && PAYLOAD_METHODS.has(method)) framingLine = 'content-length: 0\r\n';
+    framing = BodyFraming.None;
+  } else if (Buffer.isBuffer(body)) {
+    if (declared < 0) framingLine = `content-length: ${body.length}\r\n`;
     else if (declared !== body.length) throw upstreamError('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'the body is not as long as its Content-Length');
-    return [`${head}\r\n`, BodyFraming.Length, body.length];
+    declared = body.length;
+    framing = BodyFraming.Length;
+  } else if (declared >= 0) {
+    framing = BodyFraming.Length;
+  } else {
+    framingLine = 'transfer-encoding: chunked\r\n';
+    framing = BodyFraming.Chunked;
   }
-  if (declared >= 0) return [`${head}\r\n`, BodyFraming.Length, declared];
-  return [`${head}transfer-encoding: chunked\r\n\r\n`, BodyFraming.Chunked, -1];
+
+  const bytes = writeBuffer(size + framingLine.length + room);
+  let at = method.length === 0 ? -1 : put(bytes, 0, method, TOKEN);
+  if (at < 0) throw new RequestHeadError(`invalid method ${JSON.stringify(method)}`);
+  bytes[at++] = 0x20;
+  at = path.length === 0 ? -1 : put(bytes, at, path, TARGET);
+  if (at < 0) throw new RequestHeadError('invalid request target');
+  at = putKnown(bytes, at, REQUEST_LINE_END);
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    const nameEnd = name.length === 0 ? -1 : put(bytes, at, name, TOKEN);
+    if (nameEnd < 0) throw new RequestHeadError(`invalid header ${JSON.stringify(name)}`);
+    bytes[nameEnd] = 0x3a;
+    bytes[nameEnd + 1] = 0x20;
+    at = put(bytes, nameEnd + 2, headers[i + 1]!, VALUE);
+    if (at < 0) throw new RequestHeadError(`invalid header ${JSON.stringify(name)}`);
+    bytes[at++] = 0x0d;
+    bytes[at++] = 0x0a;
+  }
+  at = putKnown(bytes, at, framingLine);
+  bytes[at++] = 0x0d;
+  bytes[at] = 0x0a;
+  return { bytes, framing, declared };
 }

@@ -15,6 +15,8 @@ import { REQUEST_ID_HEADER } from './request-id.js';
  * are those the separate calls wrote: no header is checked less.
  */
 let scratch = Buffer.allocUnsafeSlow(4096);
+/** Its memory, for the view returned: Buffer#subarray would read `.buffer`, a call into C++, every time. */
+let scratchBytes = scratch.buffer;
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -70,8 +72,11 @@ function writeHeaderLines(headers: readonly HeaderField[], at: number): number {
 export function responseHeadBlock(statusLine: string, requestId: string, headers: readonly HeaderField[], more: readonly HeaderField[] | null = null): Buffer {
   const size =
     3 * statusLine.length + 4 + REQUEST_ID_HEADER.length + 3 * requestId.length + headersRoom(headers) + (more === null ? 0 : headersRoom(more));
-  if (size > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * scratch.length));
+  if (size > scratch.length) {
+    scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * scratch.length));
+    scratchBytes = scratch.buffer;
+  }
   let at = writeHeaderLine(REQUEST_ID_HEADER, requestId, writeText(statusLine, 0));
   at = writeHeaderLines(headers, at);
-  return scratch.subarray(0, more === null ? at : writeHeaderLines(more, at));
+  return Buffer.from(scratchBytes, 0, more === null ? at : writeHeaderLines(more, at));
 }

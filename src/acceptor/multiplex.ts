@@ -64,7 +64,7 @@ export class Batch {
     return true;
   }
 
-  /** The answer's head. False: it must not be shared; the followers go to the node on their own. */
+  /** The answer's head. When it must not be shared, the followers go to the node on their own. */
   head(status: number, line: string, headers: readonly Uint8Array[], noBody: boolean): void {
     this.close();
     this.home.recorder.recordBatchSize(this.leader.routeIndex, 1 + this.followers.length);

@@ -14,7 +14,7 @@ export interface RequestHead {
   /** The head, then `room` bytes (uninitialised) for a body joined to it. */
   readonly bytes: Buffer;
   readonly framing: BodyFraming;
-  /** The body's length as the head declares it; -1 for chunked or no body. */
+  /** The body's length as the head declares it; -1 when it declares none (chunked, or no body). */
   readonly declared: number;
 }
 

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { upstreamError, type UpstreamRequest } from '../dispatcher.js';
+import { TARGET, TEXT, TOKEN } from './field-chars.js';
 import { writeBuffer } from './write-slab.js';
 
 /** How the request's body goes on the wire, decided with its head. */
@@ -17,21 +18,6 @@ export interface RequestHead {
   /** The body's length as the head declares it; -1 when it declares none (chunked, or no body). */
   readonly declared: number;
 }
-
-/** Which character codes below 256 may appear where: 1 allowed, 0 refused. */
-function codes(allowed: (code: number) => boolean): Uint8Array {
-  const table = new Uint8Array(256);
-  for (let code = 0; code < 256; code++) table[code] = allowed(code) ? 1 : 0;
-  return table;
-}
-
-const isLetterOrDigit = (code: number): boolean => (code >= 0x30 && code <= 0x39) || ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a);
-/** RFC 9110 tchar: header names and methods. */
-const TOKEN = codes((code) => isLetterOrDigit(code) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(code)));
-/** A field value holds no control character but HTAB (a CR or LF would split the head). */
-const VALUE = codes((code) => code === 0x09 || (code >= 0x20 && code !== 0x7f));
-/** A request target: visible characters only (no space, CR or LF to end the request line early). */
-const TARGET = codes((code) => code > 0x20 && code !== 0x7f);
 
 /**
  * Heads (with any body joined to them) under Node's pool's limit are slices of its 8 KiB pool, as
@@ -140,7 +126,7 @@ export function requestHead(request: UpstreamRequest, room: number): RequestHead
     if (nameEnd < 0) throw new RequestHeadError(`invalid header ${JSON.stringify(name)}`);
     bytes[nameEnd] = 0x3a;
     bytes[nameEnd + 1] = 0x20;
-    at = put(bytes, nameEnd + 2, headers[i + 1]!, VALUE);
+    at = put(bytes, nameEnd + 2, headers[i + 1]!, TEXT);
     if (at < 0) throw new RequestHeadError(`invalid header ${JSON.stringify(name)}`);
     bytes[at++] = 0x0d;
     bytes[at++] = 0x0a;

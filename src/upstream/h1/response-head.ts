@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { latin1, RawHeaderNames } from '../raw-header-names.js';
+import { TEXT, TOKEN } from './field-chars.js';
 
 /** An answer the gateway will not read on: its code names the rule broken, as llhttp's do (HPE_…). */
 export class ResponseHeadError extends Error {
@@ -26,17 +27,6 @@ export interface ResponseHead {
   /** How long the node keeps an idle connection (`Keep-Alive: timeout=N`), in ms; -1: it did not say. */
   readonly idleHintMs: number;
 }
-
-/** RFC 9110 tchar: what a field name is made of. */
-const TOKEN = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~") TOKEN[c.charCodeAt(0)] = 1;
-for (let c = 0x30; c <= 0x39; c++) TOKEN[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) TOKEN[c] = TOKEN[c + 0x20] = 1;
-/** Field values and reason phrases: visible characters, obs-text, space and tab; no other control. */
-const TEXT = new Uint8Array(256).fill(1);
-for (let c = 0; c < 0x20; c++) TEXT[c] = 0;
-TEXT[0x09] = 1;
-TEXT[0x7f] = 0;
 
 const STATUS_LINE_PREFIX = Buffer.from('HTTP/1.', 'latin1');
 const CR = 0x0d;

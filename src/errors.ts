@@ -18,6 +18,11 @@ export const ERRORS = {
     retryable: false,
     message: 'ambiguous or unsupported request framing (Content-Length / Transfer-Encoding)',
   },
+  ERR_BAD_HEADER: {
+    status: 400,
+    retryable: false,
+    message: 'a request header or the request target holds a character that cannot be forwarded (a control character, or one beyond Latin-1)',
+  },
   ERR_BAD_HOST: { status: 400, retryable: false, message: 'request must carry exactly one valid Host header (host[:port])' },
   ERR_BAD_PATH: { status: 400, retryable: false, message: 'request path must start with "/" and must not climb above the root' },
   ERR_BAD_PUSH: { status: 400, retryable: false, message: 'invalid control-plane push' },

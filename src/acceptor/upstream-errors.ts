@@ -27,6 +27,8 @@ function isTlsFailure(code: string): boolean {
 export function classifyUpstreamError(err: unknown): AnsweredCode {
   const { code, name } = (err ?? {}) as { code?: unknown; name?: unknown };
   if (code === 'ERR_BODY_TOO_LARGE') return 'ERR_BODY_TOO_LARGE';
+  // The request's own head could not be written (both clients refuse it so): the client's doing, not the node's.
+  if (code === 'UND_ERR_INVALID_ARG') return 'ERR_BAD_HEADER';
   if (typeof code === 'string' && TIMEOUTS.has(code)) return 'ERR_UPSTREAM_TIMEOUT';
   if (typeof code === 'string' && isTlsFailure(code)) return 'ERR_UPSTREAM_TLS';
   // llhttp failures surface as HTTPParserError, which carries no code.

@@ -89,6 +89,21 @@ describe('ambiguous framing (RFC 9112 §6) never reaches a backend', () => {
   });
 });
 
+describe('a request the gateway cannot write to a node', () => {
+  // uWS reads header values and the target as UTF-8: a character beyond Latin-1 fits no byte of an HTTP/1.1 head.
+  it.each([
+    ['a header value beyond Latin-1', 'GET /e/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nX-Note: 10 \u20ac each\r\n\r\n'],
+    ['a target byte that is not UTF-8', 'GET /e/caf\xe9 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'],
+  ])('%s: 400 ERR_BAD_HEADER, no backend reached, and nothing held against the node', async (_name, head) => {
+    const payload = Buffer.from(head, head.includes('\u20ac') ? 'utf8' : 'latin1');
+    const before = echo.seen.length;
+    // Five connection failures in a row would take the cluster's only node out of routing (they did before the fix).
+    for (let i = 0; i < 6; i++) expectError(answer((await rawExchange(gateway.port, payload)).text), 'ERR_BAD_HEADER');
+    expect(echo.seen.length).toBe(before);
+    expect((await send(gateway.port, '/e/x')).status).toBe(200);
+  });
+});
+
 describe('client behaviour', () => {
   it('answers pipelined requests it answers itself in order', async () => {
     const pipeline = ['/_ringgate/healthz', '/nowhere', '/_ringgate/healthz'].map((p) => `GET ${p} HTTP/1.1\r\nHost: a\r\n\r\n`).join('');

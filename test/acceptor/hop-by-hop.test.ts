@@ -16,4 +16,10 @@ describe('dropConnectionTokens', () => {
     dropConnectionTokens(headers, 'Keep-Alive, upgrade, ');
     expect(headers).toEqual(['keep-alive', 'timeout=5', 'x-a', '1']);
   });
+
+  it('keeps Host, which an HTTP/1.1 request must carry, even when Connection names it', () => {
+    const headers = ['host', 'a.example', 'x-a', '1'];
+    dropConnectionTokens(headers, 'host, x-a');
+    expect(headers).toEqual(['host', 'a.example']);
+  });
 });

@@ -264,7 +264,7 @@ describe('proxying with 2 acceptor threads and 3 backends', () => {
 
   it('drops hop-by-hop headers both ways and sets X-Forwarded-*', async () => {
     const head =
-      'GET /t/headers?q=1 HTTP/1.1\r\nHost: shop.example\r\nX-Tenant-ID: acme\r\nConnection: keep-alive, x-secret\r\n' +
+      'GET /t/headers?q=1 HTTP/1.1\r\nHost: shop.example\r\nX-Tenant-ID: acme\r\nConnection: keep-alive, x-secret, host\r\n' +
       'X-Secret: s\r\nKeep-Alive: timeout=1\r\nTE: trailers\r\nUpgrade: h2c\r\nProxy-Authorization: Basic x\r\n' +
       'X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n';
     const { text } = await rawExchange(gateway.port, head, 500);
@@ -275,6 +275,7 @@ describe('proxying with 2 acceptor threads and 3 backends', () => {
     expect(seen['x-forwarded-for']).toBe('127.0.0.1');
     expect(seen['x-forwarded-proto']).toBe('http');
     expect(seen['x-forwarded-host']).toBe('shop.example');
+    // Named in Connection or not, Host goes on: an HTTP/1.1 request without one is invalid.
     expect(seen.host).toBe('shop.example');
     expect(seen.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
     const responseHeaders = responseHead.toLowerCase();

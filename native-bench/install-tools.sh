@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the native tools native-bench drives (nginx as upstream and baseline, HAProxy, wrk) from
-# Debian's packages when they are missing. Never starts or touches the system services.
+# Installs the native tools native-bench drives (nginx as upstream and baseline, HAProxy, wrk, a C
+# compiler for poisson-load.c) from Debian's packages when they are missing. Never starts or
+# touches the system services.
 set -euo pipefail
 missing=()
 command -v nginx >/dev/null || missing+=(nginx-light)
@@ -8,6 +9,7 @@ command -v haproxy >/dev/null || missing+=(haproxy)
 command -v wrk >/dev/null || missing+=(wrk)
 command -v taskset >/dev/null || missing+=(util-linux)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v cc >/dev/null || missing+=(gcc libc6-dev)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"

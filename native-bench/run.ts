@@ -17,6 +17,7 @@ import { benchOptions, LAYOUTS, type BenchOptions, type Layout } from './lib/opt
 import { freePort, lastLines, pauseOthers, type Started } from './lib/proc.js';
 import { markdownReport, summarize, type Row } from './lib/report.js';
 import { checkScenario, SCENARIOS, wrkScript, type Scenario } from './lib/scenarios.js';
+import { buildPoissonLoad, runPoisson } from './lib/poisson.js';
 import { scratchDir, startOtlpSink, startRedisServer, startUpstream } from './lib/upstream.js';
 import { runWrk } from './lib/wrk.js';
 import { runMicroBenchmarks } from './micro/run.js';
@@ -129,11 +130,12 @@ async function runScenario(
     const pacedPath = join(dir, `${scenario.name}-paced.lua`);
     writeFileSync(pacedPath, wrkScript(scenario, PACE_MS));
     const paced = scenarioRows.filter((r) => r.candidate !== 'direct');
-    for (const row of paced) row.paced = { targetRps: summarize(row).rps / 2, proxy: [], direct: [] };
+    for (const row of paced) row.paced = { targetRps: summarize(row).rps / 2, proxy: [], direct: [], poisson: [], poissonDirect: [] };
+    const poissonTool = await buildPoissonLoad(dir);
     // The tail on this machine moves run to run: interleaved rounds, proxy then direct at its pacing.
     for (let round = 1; round <= options.rounds; round++) {
       for (const row of paced) {
-        const { targetRps, proxy, direct } = row.paced!;
+        const { targetRps, proxy, direct, poisson, poissonDirect } = row.paced!;
         const connections = Math.max(1, Math.round((targetRps * PACE_MS) / 1000));
         const { port: proxyPort, proc } = running.get(row.candidate)!;
         for (const [port, measured, results] of [[proxyPort, proc, proxy], [directPort, null, direct]] as const) {
@@ -145,9 +147,15 @@ async function runScenario(
           });
           results.push(result);
         }
+        // The same rate again with Poisson arrivals (poisson-load.c says why), warm-up included.
+        for (const [port, measured, results] of [[proxyPort, proc, poisson], [directPort, null, poissonDirect]] as const) {
+          const run = { tool: poissonTool, port, rate: targetRps, connections, seconds: options.seconds, warmupSeconds: options.warmupSeconds };
+          results.push(await alone(measured, () => runPoisson({ ...run, shape: scenario.shapes[0]!, dir, cpus: layout.load })));
+        }
         progress(
           `${layout.name} paced round ${round} ${row.candidate} at ~${targetRps.toFixed(0)} rps: ` +
-            `p99 ${proxy.at(-1)!.p99Ms.toFixed(2)} ms vs direct ${direct.at(-1)!.p99Ms.toFixed(2)} ms`,
+            `p99 ${proxy.at(-1)!.p99Ms.toFixed(2)} ms vs direct ${direct.at(-1)!.p99Ms.toFixed(2)} ms; ` +
+            `Poisson arrivals p99 ${poisson.at(-1)!.p99Ms.toFixed(2)} ms vs direct ${poissonDirect.at(-1)!.p99Ms.toFixed(2)} ms`,
         );
       }
     }

@@ -8,6 +8,9 @@ export interface PacedResult {
   /** One run per round, proxy and direct alternating. */
   readonly proxy: LoadResult[];
   readonly direct: LoadResult[];
+  /** The same rate with Poisson arrivals (native-bench/poisson-load.c), proxy and direct. */
+  readonly poisson: LoadResult[];
+  readonly poissonDirect: LoadResult[];
 }
 
 export interface Row {
@@ -105,18 +108,30 @@ function autocannonTable(rows: readonly Row[]): string {
 function pacedTable(rows: readonly Row[]): string {
   const paced = rows.filter((row) => row.paced !== undefined && row.paced.proxy.length > 0);
   if (paced.length === 0) return '';
-  const lines = [
+  const header = [
     '| candidate | rate (half its max) | proxy RPS | proxy p99 ms (each round) | direct p99 ms at that rate | p99 added ms (median) |',
     '|---|---:|---:|---:|---:|---:|',
   ];
   const p99s = (runs: readonly LoadResult[]): string => runs.map((r) => r.p99Ms.toFixed(2)).join(', ');
-  for (const { candidate, paced: p } of paced) {
-    const added = median(p!.proxy.map((r) => r.p99Ms)) - median(p!.direct.map((r) => r.p99Ms));
-    lines.push(
-      `| ${candidate} | ${num(p!.targetRps)} | ${num(median(p!.proxy.map((r) => r.rps)))} | ${p99s(p!.proxy)} | ${p99s(p!.direct)} | ${num(added, 2)} |`,
-    );
-  }
-  return `\n\nLatency below saturation (wrk, each connection paced at random 0–20 ms gaps; warm-up at the same pacing; direct measured right after at the same pacing):\n\n${lines.join('\n')}`;
+  const table = (proxy: (p: PacedResult) => LoadResult[], direct: (p: PacedResult) => LoadResult[]): string[] => [
+    ...header,
+    ...paced
+      .filter((row) => proxy(row.paced!).length > 0)
+      .map(({ candidate, paced: p }) => {
+        const added = median(proxy(p!).map((r) => r.p99Ms)) - median(direct(p!).map((r) => r.p99Ms));
+        return `| ${candidate} | ${num(p!.targetRps)} | ${num(median(proxy(p!).map((r) => r.rps)))} | ${p99s(proxy(p!))} | ${p99s(direct(p!))} | ${num(added, 2)} |`;
+      }),
+  ];
+  const wrk = table((p) => p.proxy, (p) => p.direct);
+  const poisson = table((p) => p.poisson, (p) => p.poissonDirect);
+  return (
+    `\n\nLatency below saturation (wrk, each connection paced at random 0–20 ms gaps; warm-up at the same pacing; direct measured right after at the same pacing):\n\n${wrk.join('\n')}` +
+    (poisson.length > header.length
+      ? '\n\nThe same rates with Poisson arrivals (native-bench/poisson-load.c: exponential gaps timed in nanoseconds, where wrk releases ' +
+        "each millisecond's requests together; latency from each request's scheduled arrival; warm-up at the same rate; direct right after):" +
+        `\n\n${poisson.join('\n')}`
+      : '')
+  );
 }
 
 export interface RunInfo {

@@ -1,0 +1,79 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runToEnd, type CpuList } from './proc.js';
+import type { Shape } from './scenarios.js';
+import type { LoadResult } from './wrk.js';
+
+const SOURCE = fileURLToPath(new URL('../poisson-load.c', import.meta.url));
+
+/** Compiles native-bench/poisson-load.c into `dir` (once a run); returns the binary's path. */
+export async function buildPoissonLoad(dir: string): Promise<string> {
+  const binary = join(dir, 'poisson-load');
+  await runToEnd('cc', ['-O2', '-o', binary, SOURCE, '-lm'], null, 60_000);
+  return binary;
+}
+
+export interface PoissonOptions {
+  /** The binary buildPoissonLoad made. */
+  readonly tool: string;
+  readonly port: number;
+  /** Arrivals a second, on average. */
+  readonly rate: number;
+  /** Keep-alive connections the arrivals take in turn: enough that none waits at the rate. */
+  readonly connections: number;
+  readonly seconds: number;
+  /** Arrivals before the measured ones, at the same rate on the same connections. */
+  readonly warmupSeconds: number;
+  readonly shape: Shape;
+  /** Where the request's bytes are written for the tool. */
+  readonly dir: string;
+  readonly cpus: CpuList;
+}
+
+/** The request wrk sends for `shape` (its first tenant), to 127.0.0.1:`port`. */
+export function requestBytes(shape: Shape, port: number): string {
+  const body = 'p'.repeat(shape.bodyBytes);
+  const framing = shape.bodyBytes > 0 ? `Content-Type: application/octet-stream\r\nContent-Length: ${shape.bodyBytes}\r\n` : '';
+  return `${shape.method} ${shape.path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Tenant-ID: ${shape.tenants[0]!}\r\n${framing}\r\n${body}`;
+}
+
+interface ToolOutput {
+  requests: number;
+  seconds: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: number;
+  waited: number;
+}
+
+/** Reads the tool's one JSON line. */
+export function parsePoisson(out: string): LoadResult & { readonly waited: number } {
+  const line = out.trim().split('\n').at(-1) ?? '';
+  const parsed = JSON.parse(line) as Partial<ToolOutput>;
+  const fields = ['requests', 'seconds', 'p50Ms', 'p99Ms', 'errors', 'waited'] as const;
+  for (const field of fields) {
+    if (typeof parsed[field] !== 'number') throw new Error(`poisson-load output without ${field}: ${line}`);
+  }
+  const result = parsed as ToolOutput;
+  return {
+    requests: result.requests,
+    seconds: result.seconds,
+    rps: result.requests / result.seconds,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    errors: result.errors,
+    errorKinds: result.errors > 0 ? `non-2xx ${result.errors}` : '',
+    waited: result.waited,
+  };
+}
+
+/** One open-loop run with Poisson arrivals (native-bench/poisson-load.c says why). */
+export async function runPoisson(options: PoissonOptions): Promise<LoadResult & { readonly waited: number }> {
+  const { tool, port, rate, connections, seconds, warmupSeconds, shape, dir, cpus } = options;
+  const requestPath = join(dir, `poisson-request-${port}.http`);
+  writeFileSync(requestPath, requestBytes(shape, port), 'latin1');
+  const args = [String(port), rate.toFixed(0), String(connections), String(seconds), String(warmupSeconds), requestPath];
+  return parsePoisson(await runToEnd(tool, args, cpus, (warmupSeconds + seconds + 30) * 1000));
+}

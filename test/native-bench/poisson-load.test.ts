@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPoissonLoad, parsePoisson, requestBytes, runPoisson } from '../../native-bench/lib/poisson.js';
+
+let dir: string;
+let tool: string;
+const servers: Server[] = [];
+
+/** A keep-alive server answering every request with `status` after `delayMs`; counts what it saw. */
+async function serve(status: number, delayMs: number): Promise<{ port: number; seen: string[] }> {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('latin1').on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      seen.push(`${req.method} ${req.url} ${req.headers['x-tenant-id']} ${body.length}`);
+      setTimeout(() => res.writeHead(status, { 'content-length': 2 }).end('ok'), delayMs);
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, seen };
+}
+
+const GET = { method: 'GET', path: '/x', bodyBytes: 0, tenants: ['acme'] } as const;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'poisson-load-test'));
+  tool = await buildPoissonLoad(dir);
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('poisson-load', () => {
+  it('offers the rate asked for on keep-alive connections and measures only after the warm-up', async () => {
+    const { port, seen } = await serve(200, 0);
+    const result = await runPoisson({ tool, port, rate: 2000, connections: 16, seconds: 1, warmupSeconds: 0.5, shape: GET, dir, cpus: null });
+    // Poisson counts: 2,000 expected in the measured second, a standard deviation of ~45.
+    expect(result.requests).toBeGreaterThan(1800);
+    expect(result.requests).toBeLessThan(2200);
+    expect(seen.length).toBeGreaterThan(result.requests + 800);
+    expect(seen[0]).toBe('GET /x acme 0');
+    expect(result.errors).toBe(0);
+    expect(result.p50Ms).toBeGreaterThan(0);
+    expect(result.p99Ms).toBeGreaterThanOrEqual(result.p50Ms);
+  });
+
+  it('counts the wait of arrivals that find every connection busy (no coordinated omission)', async () => {
+    // One connection, 5 ms an answer (200 a second at most), 400 arrivals a second: the queue grows all along.
+    const { port } = await serve(200, 5);
+    const result = await runPoisson({ tool, port, rate: 400, connections: 1, seconds: 1, warmupSeconds: 0, shape: GET, dir, cpus: null });
+    expect(result.waited).toBeGreaterThan(100);
+    // The last arrivals waited for about half the run's arrivals ahead of them: far beyond 5 ms.
+    expect(result.p99Ms).toBeGreaterThan(300);
+  });
+
+  it('sends a shape with a body whole, and counts answers other than 2xx and 3xx as errors', async () => {
+    const { port, seen } = await serve(503, 0);
+    const post = { method: 'POST', path: '/', bodyBytes: 4096, tenants: ['t1'] } as const;
+    const result = await runPoisson({ tool, port, rate: 500, connections: 4, seconds: 0.5, warmupSeconds: 0, shape: post, dir, cpus: null });
+    expect(result.requests).toBeGreaterThan(150);
+    expect(result.errors).toBe(result.requests);
+    expect(new Set(seen)).toEqual(new Set(['POST / t1 4096']));
+  });
+
+  it('fails saying why when the server closes a connection', async () => {
+    const server = createServer((_req, res) => res.writeHead(200, { connection: 'close', 'content-length': 2 }).end('ok'));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    await expect(runPoisson({ tool, port, rate: 200, connections: 2, seconds: 0.5, warmupSeconds: 0, shape: GET, dir, cpus: null })).rejects.toThrow(
+      /closed a connection/,
+    );
+  });
+
+  it('writes the request wrk would send, and refuses output without its fields', () => {
+    expect(requestBytes({ method: 'POST', path: '/', bodyBytes: 3, tenants: ['a', 'b'] }, 8080)).toBe(
+      'POST / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nX-Tenant-ID: a\r\nContent-Type: application/octet-stream\r\nContent-Length: 3\r\n\r\nppp',
+    );
+    expect(parsePoisson('{"requests":10,"seconds":2,"p50Ms":0.1,"p99Ms":0.5,"maxMs":1,"errors":0,"waited":0}\n').rps).toBe(5);
+    expect(() => parsePoisson('{"requests":10}')).toThrow(/without seconds/);
+  });
+});

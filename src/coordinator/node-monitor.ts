@@ -244,10 +244,12 @@ export class NodeMonitor {
 
   /** Ends the zone fallback (of a cluster no reload replaced meanwhile) if its local nodes are still healthy, now that their ring is published; panic is then decided over them again. */
   #endZoneFallback(cluster: Cluster): void {
-    if (!this.#roster.clusters.includes(cluster) || !this.#zoneFallbackOver(cluster)) return;
+    if (!this.#roster.clusters.includes(cluster) || !cluster.zoneFallback) return;
+    const meanHealth = this.#localMeanHealth(cluster);
+    if (meanHealth < this.#settings.zoneFallbackHealth) return;
     cluster.zoneFallback = false;
     setZoneFallback(this.#table, cluster.index, false);
-    this.#log.warn({ cluster: cluster.name, zone: this.#settings.zone, meanHealth: this.#localMeanHealth(cluster) }, 'zone fallback over');
+    this.#log.warn({ cluster: cluster.name, zone: this.#settings.zone, meanHealth }, 'zone fallback over');
     this.#refresh(cluster);
   }
 }

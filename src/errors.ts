@@ -21,7 +21,7 @@ export const ERRORS = {
   ERR_BAD_HEADER: {
     status: 400,
     retryable: false,
-    message: 'a request header or the request target holds a character that cannot be forwarded (a control character, or one beyond Latin-1)',
+    message: 'a request header or the request target holds a character that cannot be forwarded unchanged (a control character, or bytes that are not UTF-8)',
   },
   ERR_BAD_HOST: { status: 400, retryable: false, message: 'request must carry exactly one valid Host header (host[:port])' },
   ERR_BAD_PATH: { status: 400, retryable: false, message: 'request path must start with "/" and must not climb above the root' },

@@ -90,15 +90,15 @@ describe('ambiguous framing (RFC 9112 §6) never reaches a backend', () => {
 });
 
 describe('a request the gateway cannot write to a node', () => {
-  // uWS reads header values and the target as UTF-8: a character beyond Latin-1 fits no byte of an HTTP/1.1 head.
+  // uWS reads header values and the target as UTF-8 and puts U+FFFD where the bytes are not: what
+  // they were is lost, so the request is refused rather than forwarded with other bytes.
   it.each([
-    ['a header value beyond Latin-1', 'GET /e/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nX-Note: 10 \u20ac each\r\n\r\n'],
+    ['a header value byte that is not UTF-8', 'GET /e/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nX-Note: caf\xe9 ok\r\n\r\n'],
     ['a target byte that is not UTF-8', 'GET /e/caf\xe9 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'],
   ])('%s: 400 ERR_BAD_HEADER, no backend reached, and nothing held against the node', async (_name, head) => {
-    const payload = Buffer.from(head, head.includes('\u20ac') ? 'utf8' : 'latin1');
     const before = echo.seen.length;
     // Five connection failures in a row would take the cluster's only node out of routing (they did before the fix).
-    for (let i = 0; i < 6; i++) expectError(answer((await rawExchange(gateway.port, payload)).text), 'ERR_BAD_HEADER');
+    for (let i = 0; i < 6; i++) expectError(answer((await rawExchange(gateway.port, Buffer.from(head, 'latin1'))).text), 'ERR_BAD_HEADER');
     expect(echo.seen.length).toBe(before);
     expect((await send(gateway.port, '/e/x')).status).toBe(200);
   });

@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBackend, type Backend } from '../helpers/backends.js';
+import { startBackend, startRawBackend, type Backend } from '../helpers/backends.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
-import { send } from '../helpers/http.js';
+import { expectError, send } from '../helpers/http.js';
+import { jsonBodies, rawExchange, statuses } from '../helpers/raw-http.js';
 
 /** Large enough to cross several socket reads and uWS backpressure on its way through. */
 const BIG = Buffer.alloc(256 * 1024, 'r');
 
 let backend: Backend;
+/** Answers each request with Connection: close and keeps its head's bytes (latin1: a character a byte). */
+let raw: { url: string; close(): Promise<void> };
+const rawHeads: string[] = [];
 const gateways = new Map<string, GatewayProcess>();
 
 beforeAll(async () => {
@@ -18,13 +22,23 @@ beforeAll(async () => {
       else res.writeHead(200, { 'content-type': 'text/plain' }).end(`${req.method} ${req.headers['content-length'] ?? '-'}`);
     });
   });
-  const config = { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'h0', url: backend.url }] } } };
+  raw = await startRawBackend((socket, head) => {
+    rawHeads.push(head);
+    socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+  });
+  const config = {
+    routes: [
+      { prefix: '/raw/', cluster: 'r' },
+      { prefix: '/', cluster: 'c' },
+    ],
+    clusters: { c: { nodes: [{ id: 'h0', url: backend.url }] }, r: { nodes: [{ id: 'r0', url: raw.url }] } },
+  };
   for (const client of ['h1', 'undici']) gateways.set(client, await startGateway(config, { GATEWAY_UPSTREAM_CLIENT: client, GATEWAY_THREADS: '1' }));
 });
 
 afterAll(async () => {
   for (const gateway of gateways.values()) expect(await gateway.stop()).toBe(0);
-  await backend.close();
+  await Promise.all([backend.close(), raw.close()]);
 });
 
 describe('GATEWAY_UPSTREAM_CLIENT', () => {
@@ -35,6 +49,32 @@ describe('GATEWAY_UPSTREAM_CLIENT', () => {
     expect(big.body.equals(BIG)).toBe(true);
     const chunked = await send(port, '/small', { tenant: 't', method: 'POST', body: 'abc' });
     expect(chunked.text).toBe('POST 3');
+  });
+
+  it.each(['h1', 'undici'])("%s: forwards a target and header values past ASCII as the client's own bytes", async (client) => {
+    const port = gateways.get(client)!.port;
+    const requestLine = 'GET /raw/caf\u00e9?q=\u20ac HTTP/1.1';
+    // Inside the value: uWS drops non-ASCII bytes at a value's ends (below).
+    const note = 'x-note: 10 \u20ac each, caf\u00e9 \u00fcber';
+    const { text } = await rawExchange(port, Buffer.from(`${requestLine}\r\nHost: a\r\nX-Tenant-ID: t\r\nConnection: close\r\n${note}\r\n\r\n`, 'utf8'));
+    expect(statuses(text)).toEqual([200]);
+    const sent = Buffer.from(rawHeads.at(-1)!, 'latin1');
+    expect(sent.subarray(0, Buffer.byteLength(requestLine)).toString('utf8')).toBe(requestLine);
+    expect(sent.includes(Buffer.from(`\r\n${note}\r\n`, 'utf8'))).toBe(true);
+    // A byte that is not UTF-8 reached uWS as U+FFFD, and what it was is lost: either client refuses it.
+    const bad = await rawExchange(port, Buffer.from('GET /raw/x HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: t\r\nConnection: close\r\nX-Note: caf\xe9 ok\r\n\r\n', 'latin1'));
+    expectError({ status: statuses(bad.text)[0] ?? 0, text: JSON.stringify(jsonBodies(bad.text)[0] ?? {}) }, 'ERR_BAD_HEADER');
+  });
+
+  it('pins a uWS 20.30 limit: non-ASCII bytes at either end of a header value never reach the gateway', async () => {
+    const head = 'GET /raw/ends HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: t\r\nConnection: close\r\nX-Tail: abc \u00e9\u20ac\r\nX-Lead: \u00e9 x\r\nX-Inner: a \u00e9 b\r\n\r\n';
+    const { text } = await rawExchange(gateways.get('h1')!.port, Buffer.from(head, 'utf8'));
+    expect(statuses(text)).toEqual([200]);
+    const sent = Buffer.from(rawHeads.at(-1)!, 'latin1').toString('utf8');
+    // uWS trims a value as if every byte past 0x7f were whitespace (README, "uWebSockets.js 20.30 limits").
+    expect(sent).toContain('\r\nx-tail: abc\r\n');
+    expect(sent).toContain('\r\nx-lead: x\r\n');
+    expect(sent).toContain('\r\nx-inner: a \u00e9 b\r\n');
   });
 
   it('chooses the client: undici says Connection: keep-alive on every request, the own client never', async () => {

@@ -39,18 +39,35 @@ export class RequestHeadError extends Error {
   readonly code = 'UND_ERR_INVALID_ARG';
 }
 
+/** put's answer at a character past ASCII: the head is then written again, as UTF-8 (writeHead). */
+const NOT_ASCII = -2;
+
 /**
- * Writes `text` at `at`, a byte a character, while every character is one `allowed` lets through;
- * returns the offset after it, or -1 at the first that is not. A code past 0xff fits no byte and
- * is refused as a control character is.
+ * Writes `text` at `at`, a byte a character, while every character is ASCII and one `allowed` lets
+ * through; returns the offset after it, -1 at the first character refused, NOT_ASCII at the first
+ * past ASCII.
  */
 function put(out: Buffer, at: number, text: string, allowed: Uint8Array): number {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code > 0xff || allowed[code] === 0) return -1;
+    if (code > 0x7f) return NOT_ASCII;
+    if (allowed[code] === 0) return -1;
     out[at++] = code;
   }
   return at;
+}
+
+/**
+ * Writes `text` as UTF-8, which gives the client's own bytes back: uWS read them as UTF-8. Its ASCII
+ * characters are checked against `allowed`; U+FFFD is refused (-1), for uWS puts it where the bytes
+ * were not UTF-8, and what they were is lost: forwarding it would change them.
+ */
+function putUtf8(out: Buffer, at: number, text: string, allowed: Uint8Array): number {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80 ? allowed[code] === 0 : code === 0xfffd) return -1;
+  }
+  return at + out.write(text, at, 'utf8');
 }
 
 /** Writes text the gateway made itself (ASCII, nothing to check); returns the offset after it. */
@@ -76,7 +93,8 @@ function declaredLength(value: string): number {
  * framing of its body: a declared Content-Length as it is, a Buffer's own length when none is
  * declared, chunked for a stream without one. Every character of the method, the target, each
  * name and value is checked as it is written, so nothing a client sent can end a line early and
- * smuggle a second request to the node. Written into the buffer that goes to the socket: joined
+ * smuggle a second request to the node. A target or value past ASCII is written as UTF-8: the
+ * client's own bytes, which uWS read as UTF-8. Written into the buffer that goes to the socket: joined
  * into a string, the head was flattened and copied again on its way there.
  */
 export function requestHead(request: UpstreamRequest, room: number): RequestHead {
@@ -112,21 +130,42 @@ export function requestHead(request: UpstreamRequest, room: number): RequestHead
     framing = BodyFraming.Chunked;
   }
 
-  const total = size + framingLine.length + room;
+  const bytes = writeHead(request, size + framingLine.length, framingLine, room, false) ?? writeHead(request, utf8Size(request) + framingLine.length, framingLine, room, true)!;
+  return { bytes, framing, declared };
+}
+
+/** The head's size with its target and values as UTF-8 (methods and names are ASCII, or refused). */
+function utf8Size({ method, path, headers }: UpstreamRequest): number {
+  let size = method.length + 1 + Buffer.byteLength(path, 'utf8') + REQUEST_LINE_END.length + CRLF;
+  for (let i = 0; i < headers.length; i += 2) size += headers[i]!.length + Buffer.byteLength(headers[i + 1]!, 'utf8') + FIELD_LINE_OVERHEAD;
+  return size;
+}
+
+/**
+ * The head's `size` bytes and `room` after them, every character checked as it is written. A byte
+ * a character (`utf8` false) until one past ASCII: then null, and the caller writes it again with
+ * `utf8` and the sizes for it.
+ */
+function writeHead(request: UpstreamRequest, size: number, framingLine: string, room: number, utf8: boolean): Buffer | null {
+  const { method, path, headers } = request;
+  const total = size + room;
   const bytes = total < POOLED_BELOW ? Buffer.allocUnsafe(total) : writeBuffer(total);
   let at = method.length === 0 ? -1 : put(bytes, 0, method, TOKEN);
   if (at < 0) throw new RequestHeadError(`invalid method ${JSON.stringify(method)}`);
   bytes[at++] = 0x20;
-  at = path.length === 0 ? -1 : put(bytes, at, path, TARGET);
+  at = path.length === 0 ? -1 : utf8 ? putUtf8(bytes, at, path, TARGET) : put(bytes, at, path, TARGET);
+  if (at === NOT_ASCII) return null;
   if (at < 0) throw new RequestHeadError('invalid request target');
   at = putKnown(bytes, at, REQUEST_LINE_END);
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
+    const value = headers[i + 1]!;
     const nameEnd = name.length === 0 ? -1 : put(bytes, at, name, TOKEN);
     if (nameEnd < 0) throw new RequestHeadError(`invalid header ${JSON.stringify(name)}`);
     bytes[nameEnd] = 0x3a;
     bytes[nameEnd + 1] = 0x20;
-    at = put(bytes, nameEnd + 2, headers[i + 1]!, TEXT);
+    at = utf8 ? putUtf8(bytes, nameEnd + 2, value, TEXT) : put(bytes, nameEnd + 2, value, TEXT);
+    if (at === NOT_ASCII) return null;
     if (at < 0) throw new RequestHeadError(`invalid header ${JSON.stringify(name)}`);
     bytes[at++] = 0x0d;
     bytes[at++] = 0x0a;
@@ -134,5 +173,5 @@ export function requestHead(request: UpstreamRequest, room: number): RequestHead
   at = putKnown(bytes, at, framingLine);
   bytes[at++] = 0x0d;
   bytes[at] = 0x0a;
-  return { bytes, framing, declared };
+  return bytes;
 }

@@ -20,9 +20,9 @@ const NEVER_DROPPED = 'host';
 
 /**
  * Headers named in Connection are hop-by-hop too, Host excepted: removes them from a flat [name,
- * value, …] list of strings (requests) or raw bytes (responses). Rare (most Connection values name no header),
- * so done after the copy rather than during it; a value naming only headers dropped anyway (a
- * keep-alive node's `Connection: keep-alive`, on every answer) needs no pass over the list.
+ * value, …] list of strings (requests) or raw bytes (responses). Rare (most Connection values name
+ * no header), so done after the copy rather than during it; a value naming only headers dropped
+ * anyway (a keep-alive node's `Connection: keep-alive`, on every answer) needs no pass over the list.
  */
 export function dropConnectionTokens(headers: (string | Uint8Array)[], connection: string): void {
   let named: Set<string> | null = null;

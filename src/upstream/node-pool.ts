@@ -40,7 +40,10 @@ function clientBytes(text: string): string {
   return PAST_ASCII.test(text) && !text.includes('\ufffd') ? Buffer.from(text, 'utf8').toString('latin1') : text;
 }
 
-/** A node's pool that hands undici the target and header values as the client's bytes (clientBytes); the request itself is left as it is, for a retry. */
+/**
+ * A node's pool that hands undici the target and header values as the client's bytes
+ * (clientBytes), in a copy: the request itself stays as it is, for a retry.
+ */
 class NodePool extends Pool {
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const headers = options.headers;

@@ -94,8 +94,8 @@ function declaredLength(value: string): number {
  * declared, chunked for a stream without one. Every character of the method, the target, each
  * name and value is checked as it is written, so nothing a client sent can end a line early and
  * smuggle a second request to the node. A target or value past ASCII is written as UTF-8: the
- * client's own bytes, which uWS read as UTF-8. Written into the buffer that goes to the socket: joined
- * into a string, the head was flattened and copied again on its way there.
+ * client's own bytes, which uWS read as UTF-8. Written into the buffer that goes to the socket:
+ * joined into a string, the head was flattened and copied again on its way there.
  */
 export function requestHead(request: UpstreamRequest, room: number): RequestHead {
   const { method, path, headers, body } = request;
@@ -130,7 +130,9 @@ export function requestHead(request: UpstreamRequest, room: number): RequestHead
     framing = BodyFraming.Chunked;
   }
 
-  const bytes = writeHead(request, size + framingLine.length, framingLine, room, false) ?? writeHead(request, utf8Size(request) + framingLine.length, framingLine, room, true)!;
+  const bytes =
+    writeHead(request, size + framingLine.length, framingLine, room, false) ??
+    writeHead(request, utf8Size(request) + framingLine.length, framingLine, room, true)!;
   return { bytes, framing, declared };
 }
 

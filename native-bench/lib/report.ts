@@ -3,14 +3,17 @@ import type { Measured } from './measure.js';
 import { median, spreadPercent } from './stats.js';
 import type { LoadResult } from './wrk.js';
 
+/** A Poisson run: also how many arrivals found every connection busy and waited for one. */
+export type PoissonResult = LoadResult & { readonly waited: number };
+
 export interface PacedResult {
   readonly targetRps: number;
   /** One run per round, proxy and direct alternating. */
   readonly proxy: LoadResult[];
   readonly direct: LoadResult[];
   /** The same rate with Poisson arrivals (native-bench/poisson-load.c), proxy and direct. */
-  readonly poisson: LoadResult[];
-  readonly poissonDirect: LoadResult[];
+  readonly poisson: PoissonResult[];
+  readonly poissonDirect: PoissonResult[];
 }
 
 export interface Row {
@@ -108,25 +111,25 @@ function autocannonTable(rows: readonly Row[]): string {
 function pacedTable(rows: readonly Row[]): string {
   const paced = rows.filter((row) => row.paced !== undefined && row.paced.proxy.length > 0);
   if (paced.length === 0) return '';
-  const header = [
-    '| candidate | rate (half its max) | proxy RPS | proxy p99 ms (each round) | direct p99 ms at that rate | p99 added ms (median) |',
-    '|---|---:|---:|---:|---:|---:|',
+  const header = (extra: string): string[] => [
+    `| candidate | rate (half its max) | proxy RPS | proxy p99 ms (each round) | direct p99 ms at that rate | p99 added ms (median) |${extra}`,
+    `|---|---:|---:|---:|---:|---:|${extra === '' ? '' : '---:|'}`,
   ];
   const p99s = (runs: readonly LoadResult[]): string => runs.map((r) => r.p99Ms.toFixed(2)).join(', ');
-  const table = (proxy: (p: PacedResult) => LoadResult[], direct: (p: PacedResult) => LoadResult[]): string[] => [
-    ...header,
+  const line = (candidate: string, p: PacedResult, proxy: readonly LoadResult[], direct: readonly LoadResult[]): string => {
+    const added = median(proxy.map((r) => r.p99Ms)) - median(direct.map((r) => r.p99Ms));
+    return `| ${candidate} | ${num(p.targetRps)} | ${num(median(proxy.map((r) => r.rps)))} | ${p99s(proxy)} | ${p99s(direct)} | ${num(added, 2)} |`;
+  };
+  const wrk = [...header(''), ...paced.map(({ candidate, paced: p }) => line(candidate, p!, p!.proxy, p!.direct))];
+  const poisson = [
+    ...header(' arrivals that waited for a connection, proxy (each round) |'),
     ...paced
-      .filter((row) => proxy(row.paced!).length > 0)
-      .map(({ candidate, paced: p }) => {
-        const added = median(proxy(p!).map((r) => r.p99Ms)) - median(direct(p!).map((r) => r.p99Ms));
-        return `| ${candidate} | ${num(p!.targetRps)} | ${num(median(proxy(p!).map((r) => r.rps)))} | ${p99s(proxy(p!))} | ${p99s(direct(p!))} | ${num(added, 2)} |`;
-      }),
+      .filter(({ paced: p }) => p!.poisson.length > 0)
+      .map(({ candidate, paced: p }) => `${line(candidate, p!, p!.poisson, p!.poissonDirect)} ${p!.poisson.map((r) => r.waited).join(', ')} |`),
   ];
-  const wrk = table((p) => p.proxy, (p) => p.direct);
-  const poisson = table((p) => p.poisson, (p) => p.poissonDirect);
   return (
     `\n\nLatency below saturation (wrk, each connection paced at random 0–20 ms gaps; warm-up at the same pacing; direct measured right after at the same pacing):\n\n${wrk.join('\n')}` +
-    (poisson.length > header.length
+    (poisson.length > 2
       ? '\n\nThe same rates with Poisson arrivals (native-bench/poisson-load.c: exponential gaps timed in nanoseconds, where wrk releases ' +
         "each millisecond's requests together; latency from each request's scheduled arrival; warm-up at the same rate; direct right after):" +
         `\n\n${poisson.join('\n')}`

@@ -75,10 +75,7 @@ export class Batch {
     if (!share) {
       // No body to hold for anyone.
       this.#pending = null;
-      const followers = this.followers.splice(0);
-      if (followers.length > 0) this.home.recorder.recordFallback('not_shareable', followers.length);
-      for (const ctx of followers) this.home.continuation.resume(ctx);
-      return;
+      return this.#onTheirOwn('not_shareable');
     }
     this.#noBody = noBody;
     this.#line = line;
@@ -127,6 +124,8 @@ export class Batch {
   fail(code: AnsweredCode): void {
     // Followers already streaming part of an answer can only be cut off.
     if (this.#pending === null) return this.truncate();
+    // The leader's own head could not be written: that says nothing of the node, nor of theirs.
+    if (code === 'ERR_BAD_HEADER') return this.#onTheirOwn('leader_refused');
     this.close();
     this.shared?.fail(code);
     const followers = this.followers.splice(0);
@@ -150,17 +149,23 @@ export class Batch {
   }
 
   /**
-   * The leader's request ended: whoever still waits was not answered through the call (the
-   * leader left between two tries, or the gateway answered it itself): the same error, or on to
-   * the node on their own.
+   * The leader's request ended without the call answering whoever still waits (the leader left
+   * between two tries, or the gateway answered it): the same error, or on to the node on their own.
    */
   settle(leader: RequestContext): void {
     this.close();
     this.shared?.abandon();
     if (this.followers.length === 0) return;
     if (leader.errorCode !== undefined) return this.fail(leader.errorCode);
+    this.#onTheirOwn('leader_left');
+  }
+
+  /** No answer to share: the followers go to the node on their own, counted under `reason`. */
+  #onTheirOwn(reason: string): void {
+    this.close();
+    this.shared?.abandon();
     const followers = this.followers.splice(0);
-    this.home.recorder.recordFallback('leader_left', followers.length);
+    if (followers.length > 0) this.home.recorder.recordFallback(reason, followers.length);
     for (const ctx of followers) this.home.continuation.resume(ctx);
   }
 

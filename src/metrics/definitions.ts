@@ -66,7 +66,7 @@ export const METRICS = {
   },
   ringgate_multiplex_fallbacks_total: {
     type: 'counter',
-    help: 'Reads that went to the node on their own though multiplexed, by reason (not_shareable: Set-Cookie or Cache-Control private/no-store; leader_left; not_shared: another thread\'s answer too large or not shareable; leader_gone: its thread died or got stuck; table_full)',
+    help: 'Reads that went to the node on their own though multiplexed, by reason (not_shareable: Set-Cookie or Cache-Control private/no-store; leader_left; leader_refused: its head could not be written (ERR_BAD_HEADER); not_shared: another thread\'s answer too large or not shareable; leader_gone: its thread died or got stuck; table_full)',
     labels: ['reason'],
   },
   ringgate_multiplexed_requests_total: {

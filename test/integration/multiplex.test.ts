@@ -1,9 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { request, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
-import { send, type Reply } from '../helpers/http.js';
+import { expectError, send, type Reply } from '../helpers/http.js';
+import { jsonBodies, statuses } from '../helpers/raw-http.js';
 
 const BIG = randomBytes(10 * 1024 * 1024);
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -33,6 +36,7 @@ beforeAll(async () => {
       routes: [
         { prefix: '/m/', cluster: 'c', multiplex: true },
         { prefix: '/held/', cluster: 'c', multiplex: { holdMs: 1000 } },
+        { prefix: '/held-long/', cluster: 'c', multiplex: { holdMs: 4000 } },
         { prefix: '/plain/', cluster: 'c' },
         { prefix: '/ml/', cluster: 'c', multiplex: true, rateLimit: { requests: 1000, windowMs: 60_000 } },
       ],
@@ -162,6 +166,29 @@ describe('multiplexing', () => {
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(a.text).toBe(b.text);
     expect(calls.get('/held/x')).toBe(1);
+  });
+
+  it("sends the followers on their own when the leader's head cannot be written (ERR_BAD_HEADER is the leader's alone)", async () => {
+    const before = await joined();
+    // A byte that is not UTF-8 (uWS makes it U+FFFD): this request can never be written to the node.
+    // The same Host as the other, and written whole before the other connects, so that it is read
+    // first and leads the call (held 4 s).
+    const leader = connect(gateway.port, '127.0.0.1');
+    let answer = '';
+    leader.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    const closed = once(leader, 'close');
+    await once(leader, 'connect');
+    await new Promise((resolve) => leader.write(Buffer.from(`GET /held-long/x HTTP/1.1\r\nHost: 127.0.0.1:${gateway.port}\r\nX-Tenant-ID: a\r\nConnection: close\r\nX-Note: caf\xe9 ok\r\n\r\n`, 'latin1'), resolve));
+    const follower = get('/held-long/x');
+    await expect.poll(joined).toBe(before + 1);
+    // The leader's hold ends, its head cannot be written: the follower calls the node on its own.
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(1);
+    releaseAll();
+    await closed;
+    expectError({ status: statuses(answer)[0] ?? 0, text: JSON.stringify(jsonBodies(answer)[0] ?? {}) }, 'ERR_BAD_HEADER');
+    expect((await follower).status).toBe(200);
+    expect(calls.get('/held-long/x')).toBe(1);
+    expect(metricValue(await gateway.metrics(), 'ringgate_multiplex_fallbacks_total', 'reason="leader_refused"')).toBe(1);
   });
 
   it('streams a 10 MiB answer whole to every follower', async () => {

@@ -124,9 +124,12 @@ export class Batch {
   fail(code: AnsweredCode): void {
     // Followers already streaming part of an answer can only be cut off.
     if (this.#pending === null) return this.truncate();
-    // The leader's own head could not be written: that says nothing of the node, nor of theirs.
-    if (code === 'ERR_BAD_HEADER') return this.#onTheirOwn('leader_refused');
     this.close();
+    // The leader's own head could not be written: that says nothing of the node, nor of theirs.
+    if (code === 'ERR_BAD_HEADER') {
+      this.shared?.abandon();
+      return this.#onTheirOwn('leader_refused');
+    }
     this.shared?.fail(code);
     const followers = this.followers.splice(0);
     for (const ctx of followers) {
@@ -160,10 +163,8 @@ export class Batch {
     this.#onTheirOwn('leader_left');
   }
 
-  /** No answer to share: the followers go to the node on their own, counted under `reason`. */
+  /** No answer to share (joining closed): the followers go to the node on their own, counted under `reason`. */
   #onTheirOwn(reason: string): void {
-    this.close();
-    this.shared?.abandon();
     const followers = this.followers.splice(0);
     if (followers.length > 0) this.home.recorder.recordFallback(reason, followers.length);
     for (const ctx of followers) this.home.continuation.resume(ctx);

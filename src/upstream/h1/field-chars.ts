@@ -18,5 +18,8 @@ export const TOKEN = table((code) => isLetterOrDigit(code) || "!#$%&'*+-.^_`|~".
 /** Field values and reason phrases: visible characters, obs-text, space and tab; no other control (a CR or LF would split the head). */
 export const TEXT = table((code) => code === 0x09 || (code >= 0x20 && code !== 0x7f));
 
-/** A request target: visible characters and obs-text only (no space, CR or LF to end the request line early). */
+/**
+ * A request target's ASCII: visible characters only (no space, CR or LF to end the request line
+ * early). The writer takes a character past ASCII as UTF-8, not through this table.
+ */
 export const TARGET = table((code) => code > 0x20 && code !== 0x7f);

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { HeaderField } from './client-contract.js';
+import type { RawFields } from '../upstream/raw-fields.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
 
 /**
@@ -53,6 +54,27 @@ function writeHeaderLine(name: HeaderField, value: HeaderField, at: number): num
   return writeField(value, at + 2);
 }
 
+/** Each of `fields` as "\r\nname: value" at `at`, byte by byte (a view per field to copy from would be an object each); returns the offset after them. */
+function writeFields({ bytes, spans }: RawFields, at: number): number {
+  for (let s = 0; s < spans.length; s += 4) {
+    scratch[at] = CR;
+    scratch[at + 1] = LF;
+    at += 2;
+    for (let i = spans[s]!, end = spans[s + 1]!; i < end; i++) scratch[at++] = bytes[i]!;
+    scratch[at] = COLON;
+    scratch[at + 1] = SPACE;
+    at += 2;
+    for (let i = spans[s + 2]!, end = spans[s + 3]!; i < end; i++) scratch[at++] = bytes[i]!;
+  }
+  return at;
+}
+
+function fieldsRoom({ spans }: RawFields): number {
+  let size = 0;
+  for (let s = 0; s < spans.length; s += 4) size += 4 + spans[s + 1]! - spans[s]! + spans[s + 3]! - spans[s + 2]!;
+  return size;
+}
+
 function headersRoom(headers: readonly HeaderField[]): number {
   let size = 0;
   for (let i = 0; i < headers.length; i += 2) size += 4 + room(headers[i]!) + room(headers[i + 1]!);
@@ -65,18 +87,18 @@ function writeHeaderLines(headers: readonly HeaderField[], at: number): number {
 }
 
 /**
- * The head of a response with `statusLine` ("200 OK"), X-Request-Id `requestId`, `headers` and
- * then `more` ([name, value, …] each), for writeStatus. A view of the thread's scratch buffer:
- * valid until the next call.
+ * The head of a response with `statusLine` ("200 OK"), X-Request-Id `requestId`, a node's `fields`
+ * and then `more` ([name, value, …]), for writeStatus. A view of the thread's scratch buffer: valid
+ * until the next call.
  */
-export function responseHeadBlock(statusLine: string, requestId: string, headers: readonly HeaderField[], more: readonly HeaderField[] | null = null): Buffer {
+export function responseHeadBlock(statusLine: string, requestId: string, fields: RawFields, more: readonly HeaderField[] | null = null): Buffer {
   const size =
-    3 * statusLine.length + 4 + REQUEST_ID_HEADER.length + 3 * requestId.length + headersRoom(headers) + (more === null ? 0 : headersRoom(more));
+    3 * statusLine.length + 4 + REQUEST_ID_HEADER.length + 3 * requestId.length + fieldsRoom(fields) + (more === null ? 0 : headersRoom(more));
   if (size > scratch.length) {
     scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * scratch.length));
     scratchBytes = scratch.buffer;
   }
   let at = writeHeaderLine(REQUEST_ID_HEADER, requestId, writeText(statusLine, 0));
-  at = writeHeaderLines(headers, at);
+  at = writeFields(fields, at);
   return Buffer.from(scratchBytes, 0, more === null ? at : writeHeaderLines(more, at));
 }

@@ -1,5 +1,3 @@
-import { latin1 } from '../upstream/raw-header-names.js';
-
 /** Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded, in either direction. */
 export const HOP_BY_HOP = [
   'connection',
@@ -19,20 +17,24 @@ const ALWAYS_DROPPED: ReadonlySet<string> = new Set(HOP_BY_HOP);
 const NEVER_DROPPED = 'host';
 
 /**
- * Headers named in Connection are hop-by-hop too, Host excepted: removes them from a flat [name,
- * value, …] list of strings (requests) or raw bytes (responses). Rare (most Connection values name
- * no header), so done after the copy rather than during it; a value naming only headers dropped
- * anyway (a keep-alive node's `Connection: keep-alive`, on every answer) needs no pass over the list.
+ * Headers named in Connection are hop-by-hop too, Host excepted: the lowercase names of those that
+ * are not dropped anyway, or null when there are none (a keep-alive node's `Connection: keep-alive`,
+ * on every answer). Rare, so removed after the copy rather than during it.
  */
-export function dropConnectionTokens(headers: (string | Uint8Array)[], connection: string): void {
+export function connectionNamed(connection: string): ReadonlySet<string> | null {
   let named: Set<string> | null = null;
   for (const token of connection.split(',')) {
     const name = token.trim().toLowerCase();
     if (name !== '' && name !== NEVER_DROPPED && !ALWAYS_DROPPED.has(name)) (named ??= new Set()).add(name);
   }
+  return named;
+}
+
+/** Removes the headers `connection` names (connectionNamed) from a request's flat [name, value, …] list. */
+export function dropConnectionTokens(headers: string[], connection: string): void {
+  const named = connectionNamed(connection);
   if (named === null) return;
   for (let i = headers.length - 2; i >= 0; i -= 2) {
-    const name = headers[i]!;
-    if (named.has((typeof name === 'string' ? name : latin1(name)).toLowerCase())) headers.splice(i, 2);
+    if (named.has(headers[i]!.toLowerCase())) headers.splice(i, 2);
   }
 }

@@ -1,17 +1,18 @@
 // Which reads of a multiplexing route may share one call (issue 12), and which answers they may share.
-import { latin1 } from '../upstream/raw-header-names.js';
+import type { RawFields } from '../upstream/raw-fields.js';
 import type { RequestContext } from './request-context.js';
 
 /**
  * An answer that must not reach anyone but its own client: it sets a cookie, says private or
  * no-store, or varies on a request header the key does not hold (Vary: *, or one outside `vary`).
  */
-export function shareable(headers: readonly Uint8Array[], vary: ReadonlySet<string>): boolean {
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = latin1(headers[i]!).toLowerCase();
+export function shareable(fields: RawFields, vary: ReadonlySet<string>): boolean {
+  const spans = fields.spans;
+  for (let s = 0; s < spans.length; s += 4) {
+    const name = fields.text(spans[s]!, spans[s + 1]!).toLowerCase();
     if (name === 'set-cookie') return false;
     if (name !== 'cache-control' && name !== 'vary') continue;
-    const value = latin1(headers[i + 1]!).toLowerCase();
+    const value = fields.text(spans[s + 2]!, spans[s + 3]!).toLowerCase();
     if (name === 'cache-control' && (value.includes('private') || value.includes('no-store'))) return false;
     if (name === 'vary' && value.split(',').some((field) => !vary.has(field.trim()))) return false;
   }

@@ -11,6 +11,7 @@ import type { SharedCalls, SharedLead } from './shared-calls.js';
 import { OpenCalls } from './open-calls.js';
 import type { Hash32 } from '../routing/ring.js';
 import { requestKey, shareable } from './multiplex-key.js';
+import { RawFields } from '../upstream/raw-fields.js';
 
 /** A body up to this size reaches followers in one write with its head; a larger one streams. */
 const WHOLE_BODY_BYTES = 64 * 1024;
@@ -28,7 +29,7 @@ export class Batch {
   #noBody = false;
   #abandon: (() => void) | null = null;
   #line = '';
-  #headers: readonly Uint8Array[] = [];
+  #fields = RawFields.EMPTY;
   /** The body so far, while it is small enough to send whole; null once streaming. */
   #pending: Buffer[] | null = [];
   #pendingBytes = 0;
@@ -65,13 +66,13 @@ export class Batch {
   }
 
   /** The answer's head. When it must not be shared, the followers go to the node on their own. */
-  head(status: number, line: string, headers: readonly Uint8Array[], noBody: boolean): void {
+  head(status: number, line: string, fields: RawFields, noBody: boolean): void {
     this.close();
     this.home.recorder.recordBatchSize(this.leader.routeIndex, 1 + this.followers.length);
     // Only an answer someone waits for is judged: reading every header name of every answer cost
     // each read that no one joined (nearly all of them) a string per header.
-    const share = (this.followers.length > 0 || (this.shared?.waiters ?? 0) > 0) && shareable(headers, this.vary);
-    this.shared?.head(status, headers, share, noBody);
+    const share = (this.followers.length > 0 || (this.shared?.waiters ?? 0) > 0) && shareable(fields, this.vary);
+    this.shared?.head(status, fields, share, noBody);
     if (!share) {
       // No body to hold for anyone.
       this.#pending = null;
@@ -79,7 +80,7 @@ export class Batch {
     }
     this.#noBody = noBody;
     this.#line = line;
-    this.#headers = headers;
+    this.#fields = fields;
     // No one of this thread joined (and no one can now): nothing to hold the body for.
     if (this.followers.length === 0) this.#pending = null;
     for (const ctx of this.followers) ctx.status = status;
@@ -98,7 +99,7 @@ export class Batch {
     // Too large to hold: stream from here on.
     this.#pending = null;
     for (const ctx of this.followers) {
-      ctx.client.startResponse(this.#line, this.#headers, ctx.limitHeaders, -1);
+      ctx.client.startResponse(this.#line, this.#fields, ctx.limitHeaders, -1);
       for (const piece of pending) ctx.client.write(piece);
     }
   }
@@ -110,9 +111,9 @@ export class Batch {
     const whole = this.#pending === null || this.#noBody ? null : Buffer.concat(this.#pending, this.#pendingBytes);
     for (const ctx of followers) {
       if (whole !== null) {
-        ctx.client.answerStored(this.#line, this.#headers, whole, ctx.limitHeaders);
+        ctx.client.answerStored(this.#line, this.#fields, whole, ctx.limitHeaders);
       } else {
-        if (this.#pending !== null) ctx.client.startResponse(this.#line, this.#headers, ctx.limitHeaders, -1);
+        if (this.#pending !== null) ctx.client.startResponse(this.#line, this.#fields, ctx.limitHeaders, -1);
         ctx.client.end(this.#noBody, reportedLength);
       }
       this.home.recorder.recordCallSaved(ctx.routeIndex);

@@ -1,5 +1,6 @@
-import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
-import { latin1, RawHeaderNames } from '../upstream/raw-header-names.js';
+import { connectionNamed, HOP_BY_HOP } from './hop-by-hop.js';
+import { RawHeaderNames } from '../upstream/raw-header-names.js';
+import type { RawFields } from '../upstream/raw-fields.js';
 import type { RequestContext } from './request-context.js';
 
 /**
@@ -12,14 +13,14 @@ const RESPONSE_DROPPED = new RawHeaderNames([...HOP_BY_HOP, 'content-length', 'd
 const KEEP_ALIVE = new RawHeaderNames(['keep-alive']);
 
 /**
- * A Content-Length value both clients checked (digits, or a list repeating one number): the
- * number its leading digits spell, read without a string. Number() of the text made a list NaN,
- * which uWS wrote as a length of 2^63.
+ * A Content-Length value both clients checked (digits, or a list repeating one number), `bytes`
+ * from `start` to `end`: the number its leading digits spell, read without a string. Number() of
+ * the text made a list NaN, which uWS wrote as a length of 2^63.
  */
-function checkedLength(value: Uint8Array): number {
+function checkedLength(bytes: Uint8Array, start: number, end: number): number {
   let length = 0;
-  for (let i = 0; i < value.length; i++) {
-    const digit = value[i]! - 0x30;
+  for (let i = start; i < end; i++) {
+    const digit = bytes[i]! - 0x30;
     if (digit < 0 || digit > 9) break;
     length = length * 10 + digit;
   }
@@ -27,24 +28,36 @@ function checkedLength(value: Uint8Array): number {
 }
 
 /**
- * Copies a node's response head into `headers` (raw [name, value, …] bytes) as the client gets
- * it: without hop-by-hop headers (and those Connection names), Content-Length, Date or X-Request-Id. Notes the
- * cluster's cache header in `ctx.cacheHit`. Returns the declared Content-Length, or -1.
+ * Makes a node's answer's fields those the client gets, in place: without hop-by-hop headers (and
+ * those Connection names), Content-Length, Date or X-Request-Id. Notes the cluster's cache header
+ * in `ctx.cacheHit`. Returns the declared Content-Length, or -1.
  */
-export function forwardResponseHead(ctx: RequestContext, rawHeaders: Uint8Array[], headers: Uint8Array[]): number {
+export function forwardResponseHead(ctx: RequestContext, fields: RawFields): number {
   let totalSize = -1;
   let connection: string | undefined;
   const cache = ctx.plan!.cacheHeader;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!;
-    if (cache !== null && cache.name.find(name) !== null) {
-      ctx.cacheHit = latin1(rawHeaders[i + 1]!).toUpperCase().startsWith(cache.hit) ? 1 : 0;
+  const { bytes, spans } = fields;
+  let kept = 0;
+  for (let s = 0; s < spans.length; s += 4) {
+    const nameStart = spans[s]!;
+    const nameEnd = spans[s + 1]!;
+    const valueStart = spans[s + 2]!;
+    const valueEnd = spans[s + 3]!;
+    if (cache !== null && cache.name.find(bytes, nameStart, nameEnd) !== null) {
+      ctx.cacheHit = fields.text(valueStart, valueEnd).toUpperCase().startsWith(cache.hit) ? 1 : 0;
     }
-    const dropped = RESPONSE_DROPPED.find(name);
-    if (dropped === null) headers.push(name, rawHeaders[i + 1]!);
-    else if (dropped === 'content-length') totalSize = checkedLength(rawHeaders[i + 1]!);
-    else if (dropped === 'connection' && KEEP_ALIVE.find(rawHeaders[i + 1]!) === null) connection = latin1(rawHeaders[i + 1]!);
+    const dropped = RESPONSE_DROPPED.find(bytes, nameStart, nameEnd);
+    if (dropped === null) {
+      spans[kept] = nameStart;
+      spans[kept + 1] = nameEnd;
+      spans[kept + 2] = valueStart;
+      spans[kept + 3] = valueEnd;
+      kept += 4;
+    } else if (dropped === 'content-length') totalSize = checkedLength(bytes, valueStart, valueEnd);
+    else if (dropped === 'connection' && KEEP_ALIVE.find(bytes, valueStart, valueEnd) === null) connection = fields.text(valueStart, valueEnd);
   }
-  if (connection !== undefined) dropConnectionTokens(headers, connection);
+  spans.length = kept;
+  const named = connection === undefined ? null : connectionNamed(connection);
+  if (named !== null) fields.dropNamed(named);
   return totalSize;
 }

@@ -18,6 +18,7 @@ import {
   type Outcome,
 } from '../shm/inflight-table.js';
 import { errorJson, errorStatus, statusLine } from './answers.js';
+import type { RawFields } from '../upstream/raw-fields.js';
 import type { Continuation } from './phases/idempotency.js';
 import { RoutingReason } from '../routing/routing-reason.js';
 import type { RequestContext } from './request-context.js';
@@ -53,10 +54,10 @@ export class SharedLead {
    * never copied; a request that joins in between reads FALLBACK and calls on its own. With
    * waiters, the entry stays open to more until the answer ends.
    */
-  head(status: number, headers: readonly Uint8Array[], share: boolean, noBody: boolean): void {
+  head(status: number, fields: RawFields, share: boolean, noBody: boolean): void {
     if (!share || noBody || this.waiters === 0) return this.abandon();
     this.#capture = new ResponseCapture(this.calls.table.slotBytes);
-    this.#capture.start(status, headers);
+    this.#capture.start(status, fields);
   }
 
   chunk(chunk: Buffer): void {
@@ -167,7 +168,7 @@ export class SharedCalls {
     if (answer !== null) {
       const stored = decodeResponse(answer);
       ctx.status = stored.status;
-      ctx.client.answerStored(statusLine(stored.status), stored.headers, stored.body, ctx.limitHeaders);
+      ctx.client.answerStored(statusLine(stored.status), stored.fields, stored.body, ctx.limitHeaders);
       this.recorder.recordCallSaved(ctx.routeIndex);
       return this.ending.finish(ctx);
     }

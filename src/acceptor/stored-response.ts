@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { RawFields } from '../upstream/raw-fields.js';
 
 /**
  * A response kept for replay (Idempotency-Key): its status, forwarded headers and body in one
@@ -13,20 +14,21 @@ export class ResponseCapture {
   #chunks: Buffer[] = [];
   #bytes = 0;
   #status = 0;
-  #headers: readonly Uint8Array[] = [];
+  #fields = RawFields.EMPTY;
 
   /** `limit`: the size of a slot of the idempotency table. */
   constructor(limit: number) {
     this.#limit = limit;
   }
 
-  /** The answer's head (again, for a retry's answer): `headers` are the forwarded raw [name, value, …] bytes. */
-  start(status: number, headers: readonly Uint8Array[]): void {
+  /** The answer's head (again, for a retry's answer): `fields` are the forwarded ones. */
+  start(status: number, fields: RawFields): void {
     this.#status = status;
-    this.#headers = headers;
+    this.#fields = fields;
     this.#chunks = [];
     this.#bytes = 4;
-    for (let i = 0; i < headers.length; i += 2) this.#bytes += 6 + headers[i]!.length + headers[i + 1]!.length;
+    const spans = fields.spans;
+    for (let s = 0; s < spans.length; s += 4) this.#bytes += 6 + spans[s + 1]! - spans[s]! + spans[s + 3]! - spans[s + 2]!;
   }
 
   /** Too large for a slot: nothing will be stored. */
@@ -47,17 +49,18 @@ export class ResponseCapture {
     if (this.#status === 0 || (this.#status >= 500 && !with5xx) || this.overflowed) return null;
     const out = Buffer.allocUnsafe(this.#bytes);
     out.writeUInt16BE(this.#status, 0);
-    out.writeUInt16BE(this.#headers.length / 2, 2);
+    const { bytes, spans } = this.#fields;
+    out.writeUInt16BE(spans.length / 4, 2);
     let at = 4;
-    for (let i = 0; i < this.#headers.length; i += 2) {
-      const name = this.#headers[i]!;
-      const value = this.#headers[i + 1]!;
-      out.writeUInt16BE(name.length, at);
-      out.set(name, at + 2);
-      at += 2 + name.length;
-      out.writeUInt32BE(value.length, at);
-      out.set(value, at + 4);
-      at += 4 + value.length;
+    for (let s = 0; s < spans.length; s += 4) {
+      const nameLength = spans[s + 1]! - spans[s]!;
+      out.writeUInt16BE(nameLength, at);
+      bytes.copy(out, at + 2, spans[s]!, spans[s + 1]!);
+      at += 2 + nameLength;
+      const valueLength = spans[s + 3]! - spans[s + 2]!;
+      out.writeUInt32BE(valueLength, at);
+      bytes.copy(out, at + 4, spans[s + 2]!, spans[s + 3]!);
+      at += 4 + valueLength;
     }
     for (const chunk of this.#chunks) at += chunk.copy(out, at);
     return out;
@@ -66,23 +69,23 @@ export class ResponseCapture {
 
 export interface StoredResponse {
   readonly status: number;
-  /** Raw [name, value, …] Buffers, as uWS takes them. */
-  readonly headers: Buffer[];
+  /** Its forwarded header fields, in the stored bytes. */
+  readonly fields: RawFields;
   readonly body: Buffer;
 }
 
 export function decodeResponse(bytes: Buffer): StoredResponse {
   const status = bytes.readUInt16BE(0);
   const count = bytes.readUInt16BE(2);
-  const headers: Buffer[] = [];
+  const spans: number[] = [];
   let at = 4;
   for (let i = 0; i < count; i++) {
     const nameLength = bytes.readUInt16BE(at);
-    headers.push(bytes.subarray(at + 2, at + 2 + nameLength));
+    spans.push(at + 2, at + 2 + nameLength);
     at += 2 + nameLength;
     const valueLength = bytes.readUInt32BE(at);
-    headers.push(bytes.subarray(at + 4, at + 4 + valueLength));
+    spans.push(at + 4, at + 4 + valueLength);
     at += 4 + valueLength;
   }
-  return { status, headers, body: bytes.subarray(at) };
+  return { status, fields: new RawFields(bytes, spans), body: bytes.subarray(at) };
 }

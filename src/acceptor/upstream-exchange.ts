@@ -11,6 +11,7 @@ import { classifyUpstreamError, retryReasonOf, statusRetryReason } from './upstr
 import type { ClientListener } from './client-contract.js';
 import type { ClientResponse } from './uws-adapter.js';
 import { upstreamError, type UpstreamHandler } from '../upstream/dispatcher.js';
+import type { RawFields } from '../upstream/raw-fields.js';
 
 /**
  * The forward and respond phases of one proxied request: the node pool's handler, which streams
@@ -39,8 +40,6 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
     else this.#finish(undefined);
   };
   #nodeDone = false;
-  /** Forwarded response headers as raw [name, value, …] bytes. */
-  #headers: Uint8Array[] = [];
   /** Upstream Content-Length, or -1 for chunked / close-delimited bodies. */
   #totalSize = -1;
   /** Body bytes received so far. */
@@ -97,7 +96,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
     else this.#abortUpstream = abort;
   }
 
-  onHeaders(status: number, rawHeaders: Uint8Array[], resume: () => void): boolean {
+  onHeaders(status: number, fields: RawFields, resume: () => void): boolean {
     if (this.#finished) return false;
     if (status < 200) return true; // 1xx: informational, not forwarded
     const ctx = this.#ctx;
@@ -107,11 +106,11 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
     if (status >= 502 && status <= 504 && ctx.plan!.retries?.retriesStatuses === true && this.#handOff(statusRetryReason(status))) return true;
     this.#resumeUpstream = resume;
     this.#noBody = ctx.method === 'HEAD' || status === 204 || status === 304;
-    this.#totalSize = forwardResponseHead(ctx, rawHeaders, this.#headers);
-    ctx.capture?.start(status, this.#headers);
-    ctx.batch?.head(status, statusLine(status), this.#headers, this.#noBody);
+    this.#totalSize = forwardResponseHead(ctx, fields);
+    ctx.capture?.start(status, fields);
+    ctx.batch?.head(status, statusLine(status), fields, this.#noBody);
     // This client's RateLimit headers are its own: not kept for a replay, nor given to followers.
-    this.#client.startResponse(statusLine(status), this.#headers, ctx.limitHeaders, this.#totalSize);
+    this.#client.startResponse(statusLine(status), fields, ctx.limitHeaders, this.#totalSize);
     return true;
   }
 

@@ -6,6 +6,7 @@ import { createNodePool, nodeLookup } from '../upstream/node-pool.js';
 import { createResolve, type Resolve } from '../upstream/resolve.js';
 import type { UpstreamDispatcher } from '../upstream/dispatcher.js';
 import { H1NodeClient } from '../upstream/h1/node-client.js';
+import { UndiciDispatcher } from '../upstream/undici-dispatcher.js';
 
 /** What a node's pool is made for: a new address or TLS config means a new pool. */
 interface NodeSpec {
@@ -113,7 +114,9 @@ export class UpstreamPools {
     const pool: UpstreamDispatcher =
       s.upstreamClient === 'h1' && origin.startsWith('http:')
         ? new H1NodeClient(origin, { connections, timeoutMs: s.upstreamTimeoutMs, connectTimeoutMs: s.upstreamConnectTimeoutMs, lookup })
-        : createNodePool(origin, { tls, lookup, connectTimeoutMs: s.upstreamConnectTimeoutMs }, { connections, headersTimeout: s.upstreamTimeoutMs, bodyTimeout: s.upstreamTimeoutMs });
+        : new UndiciDispatcher(
+            createNodePool(origin, { tls, lookup, connectTimeoutMs: s.upstreamConnectTimeoutMs }, { connections, headersTimeout: s.upstreamTimeoutMs, bodyTimeout: s.upstreamTimeoutMs }),
+          );
     return { pool, addresses: hostname === null ? '' : addressKey(this.#names[hostname]) };
   }
 

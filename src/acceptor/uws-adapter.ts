@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import type { HttpResponse } from 'uWebSockets.js';
 import { NO_LISTENER, type ClientListener, type HeaderField } from './client-contract.js';
 import { responseHeadBlock } from './head-block.js';
+import { RawFields } from '../upstream/raw-fields.js';
 
 /**
  * Every uWebSockets.js response call of the gateway, behind one object per request: status and
@@ -24,7 +25,7 @@ export class ClientResponse {
   #responded = false;
   #statusLine = '';
   /** Response headers as [name, value, …]: raw bytes forwarded as they are, or strings the gateway made. */
-  #headers: readonly HeaderField[] = [];
+  #fields = RawFields.EMPTY;
   /** This client's own headers after them (RateLimit-*), or null. */
   #ownHeaders: readonly HeaderField[] | null = null;
   #headWritten = false;
@@ -121,13 +122,13 @@ export class ClientResponse {
     });
   }
 
-  /** A whole answer kept from before or shared (a replay, a multiplexed call): status, raw headers and body, then this client's own headers. */
-  answerStored(statusLine: string, headers: readonly HeaderField[], body: Buffer, ownHeaders: readonly HeaderField[] | null): void {
+  /** A whole answer kept from before or shared (a replay, a multiplexed call): status, header fields and body, then this client's own headers. */
+  answerStored(statusLine: string, fields: RawFields, body: Buffer, ownHeaders: readonly HeaderField[] | null): void {
     if (this.#responded) return;
     this.#responded = true;
     this.#bytesWritten += body.length;
     this.#statusLine = statusLine;
-    this.#headers = headers;
+    this.#fields = fields;
     this.#ownHeaders = ownHeaders;
     this.#res.cork(() => {
       this.#writeHead();
@@ -138,9 +139,9 @@ export class ClientResponse {
   // ---- a proxied response ----
 
   /** The head of the response, written together with its first bytes; `ownHeaders` (this client's RateLimit-*) come last. */
-  startResponse(statusLine: string, headers: readonly HeaderField[], ownHeaders: readonly HeaderField[] | null, totalSize: number): void {
+  startResponse(statusLine: string, fields: RawFields, ownHeaders: readonly HeaderField[] | null, totalSize: number): void {
     this.#statusLine = statusLine;
-    this.#headers = headers;
+    this.#fields = fields;
     this.#ownHeaders = ownHeaders;
     this.#totalSize = totalSize;
   }
@@ -205,7 +206,7 @@ export class ClientResponse {
   #writeHead(): void {
     if (this.#headWritten) return;
     this.#headWritten = true;
-    this.#res.writeStatus(responseHeadBlock(this.#statusLine, this.requestId, this.#headers, this.#ownHeaders));
+    this.#res.writeStatus(responseHeadBlock(this.#statusLine, this.requestId, this.#fields, this.#ownHeaders));
   }
 
   #drained(offset: number): boolean {

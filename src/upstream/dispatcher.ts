@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { Readable } from 'node:stream';
+import type { RawFields } from './raw-fields.js';
 
 /** A request as the forward phase hands it to a node's pool. */
 export interface UpstreamRequest {
@@ -11,12 +12,12 @@ export interface UpstreamRequest {
   readonly body: Buffer | Readable | null;
 }
 
-/** What a pool tells the one request it carries (undici's handler shape, which the exchange implements). */
+/** What a pool tells the one request it carries (undici's handler shape, its head as RawFields). */
 export interface UpstreamHandler {
   /** The request got a connection; `abort` fails it (onError follows at once). */
   onConnect(abort: (err?: Error) => void): void;
-  /** The answer's head: raw [name, value, …] bytes (Buffers from undici); `resume` after a false from onData. false: pause. */
-  onHeaders(status: number, headers: Uint8Array[], resume: () => void): boolean;
+  /** The answer's head: its raw fields; `resume` after a false from onData. false: pause. */
+  onHeaders(status: number, fields: RawFields, resume: () => void): boolean;
   /** Body bytes, which may be a view of a reused buffer: copy what is kept past the call. false: pause. */
   onData(chunk: Buffer): boolean;
   onComplete(): void;

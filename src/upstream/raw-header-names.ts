@@ -1,8 +1,7 @@
 import { Buffer } from 'node:buffer';
 
 /**
- * Recognises a fixed set of header names in raw header bytes (a node's answer, as either client
- * gives it) without making strings: the response path hands the raw name and value bytes
+ * Recognises a fixed set of header names in raw header bytes (a node's answer, RawFields) without making strings: the response path hands the raw name and value bytes
  * straight to uWS, and only the few headers it must act on are decoded. Names are compared ASCII case-insensitively, by length first.
  */
 export class RawHeaderNames {
@@ -17,15 +16,16 @@ export class RawHeaderNames {
     }
   }
 
-  /** The lowercase name `raw` spells, or null when it is none of them. */
-  find(raw: Uint8Array): string | null {
-    const candidates = raw.length < this.#byLength.length ? this.#byLength[raw.length] : undefined;
+  /** The lowercase name that `raw` from `start` to `end` spells, or null when it is none of them. */
+  find(raw: Uint8Array, start: number, end: number): string | null {
+    const length = end - start;
+    const candidates = length < this.#byLength.length ? this.#byLength[length] : undefined;
     if (candidates === undefined) return null;
     for (const { name, bytes } of candidates) {
       let i = 0;
       for (; i < bytes.length; i++) {
         const want = bytes[i]!;
-        const got = raw[i]!;
+        const got = raw[start + i]!;
         // Letters (a-z) also match their uppercase form (OR 0x20 maps only that onto them); '-' exactly.
         if (got !== want && (want < 0x61 || (got | 0x20) !== want)) break;
       }
@@ -33,9 +33,4 @@ export class RawHeaderNames {
     }
     return null;
   }
-}
-
-/** A raw header's text, for the few that are read as text (latin1: one character a byte). */
-export function latin1(raw: Uint8Array): string {
-  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
 }

@@ -1,20 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { dropConnectionTokens } from '../../src/acceptor/hop-by-hop.js';
+import { connectionNamed, dropConnectionTokens } from '../../src/acceptor/hop-by-hop.js';
+import { fieldTexts, rawFields } from '../helpers/raw-fields.js';
 
 describe('dropConnectionTokens', () => {
-  it('removes the headers a Connection value names, whatever their case, from string and Buffer lists', () => {
+  it("removes the headers a Connection value names, whatever their case, from a request's list and from an answer's fields", () => {
     const strings = ['x-a', '1', 'x-trace', '2', 'X-B', '3'];
     dropConnectionTokens(strings, 'keep-alive, X-Trace ,x-b');
     expect(strings).toEqual(['x-a', '1']);
-    const raw = [Buffer.from('X-Trace'), Buffer.from('2'), Buffer.from('Server'), Buffer.from('nginx')];
-    dropConnectionTokens(raw, 'x-trace');
-    expect(raw.map(String)).toEqual(['Server', 'nginx']);
+    const fields = rawFields('X-Trace', '2', 'Server', 'nginx', 'x-b', '3');
+    fields.dropNamed(connectionNamed('x-trace, X-B')!);
+    expect(fieldTexts(fields)).toEqual(['Server', 'nginx']);
   });
 
   it('leaves the list alone when the value names only hop-by-hop headers, which are dropped anyway', () => {
     const headers = ['keep-alive', 'timeout=5', 'x-a', '1'];
     dropConnectionTokens(headers, 'Keep-Alive, upgrade, ');
     expect(headers).toEqual(['keep-alive', 'timeout=5', 'x-a', '1']);
+    expect(connectionNamed('Keep-Alive, upgrade, ')).toBeNull();
   });
 
   it('keeps Host, which an HTTP/1.1 request must carry, even when Connection names it', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WAYS } from '../../src/shm/bucket-table.js';
 import { ResponseCapture, decodeResponse } from '../../src/acceptor/stored-response.js';
+import { fieldTexts, rawFields } from '../helpers/raw-fields.js';
 import {
   attachIdempotencyTable,
   claimKey,
@@ -94,12 +95,12 @@ describe('shared idempotency table', () => {
 describe('stored responses', () => {
   it('round-trips status, headers and body, and stores nothing past its limit', () => {
     const capture = new ResponseCapture(100);
-    capture.start(201, [Buffer.from('content-type'), Buffer.from('application/json'), Buffer.from('x-id'), Buffer.from('42')]);
+    capture.start(201, rawFields('content-type', 'application/json', 'x-id', '42'));
     capture.add(Buffer.from('{"id":'));
     capture.add(Buffer.from('42}'));
     const decoded = decodeResponse(capture.encode()!);
     expect(decoded.status).toBe(201);
-    expect(decoded.headers.map(String)).toEqual(['content-type', 'application/json', 'x-id', '42']);
+    expect(fieldTexts(decoded.fields)).toEqual(['content-type', 'application/json', 'x-id', '42']);
     expect(decoded.body.toString()).toBe('{"id":42}');
     capture.add(Buffer.alloc(100));
     expect(capture.encode()).toBeNull();

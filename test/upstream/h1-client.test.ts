@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UpstreamHandler, UpstreamRequest } from '../../src/upstream/dispatcher.js';
 import { H1NodeClient } from '../../src/upstream/h1/node-client.js';
+import { fieldTexts } from '../helpers/raw-fields.js';
 
 /** A node on 127.0.0.1 that answers each request it reads with what `answer` returns (null: nothing). */
 interface RawNode {
@@ -71,7 +72,7 @@ function send(client: H1NodeClient, request: Partial<UpstreamRequest>, onData?: 
       onConnect: (abort) => onConnect?.(abort),
       onHeaders(status, headers, resumeReading) {
         outcome.status = status;
-        outcome.headers = headers.map((b) => Buffer.from(b).toString('latin1'));
+        outcome.headers = fieldTexts(headers);
         resume = resumeReading;
         return true;
       },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ResponseParser } from '../../src/upstream/h1/response-parser.js';
+import { fieldTexts } from '../helpers/raw-fields.js';
 
 interface Seen {
   heads: { status: number; headers: string[] }[];
@@ -12,7 +13,7 @@ function parse(wire: string, { method = 'GET', step = 0, pauseEvery = false }: {
   const seen: Seen = { heads: [], body: '', ends: [] };
   const parser = new ResponseParser(
     {
-      onHead: (status, headers) => seen.heads.push({ status, headers: headers.map((b) => Buffer.from(b).toString('latin1')) }),
+      onHead: (status, headers) => seen.heads.push({ status, headers: fieldTexts(headers) }),
       onBody: (chunk) => {
         seen.body += chunk.toString('latin1');
         return !pauseEvery;

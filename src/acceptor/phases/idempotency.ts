@@ -1,4 +1,3 @@
-import { Buffer } from 'node:buffer';
 import type { Settings } from '../../config/schema.js';
 import type { AnsweredCode } from '../../errors.js';
 import type { BytesDigest, TenantKeyer } from '../../hash.js';
@@ -10,12 +9,13 @@ import { readWholeBody } from '../request-body.js';
 import { decodeResponse, ResponseCapture } from '../stored-response.js';
 import { WaitingClient } from '../waiting-client.js';
 import type { Finisher } from './finish.js';
+import type { HeaderField } from '../client-contract.js';
 
 /** The writes an Idempotency-Key guards (draft-ietf-httpapi-idempotency-key-header). */
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const MAX_KEY_LENGTH = 255;
-const REPLAYED_HEADER = Buffer.from('idempotent-replayed');
-const REPLAYED_VALUE = Buffer.from('true');
+/** Said on a replay, after the stored headers and before the client's own RateLimit ones. */
+const REPLAYED: readonly HeaderField[] = ['idempotent-replayed', 'true'];
 const EMPTY = new Uint8Array(0);
 
 /** How the request path goes on after a phase that may finish later (the runner). */
@@ -106,7 +106,8 @@ export class IdempotencyCheck {
       case ClaimResult.Replay: {
         const stored = decodeResponse(claim.replay!);
         ctx.status = stored.status;
-        ctx.client.answerStored(statusLine(stored.status), [...stored.headers, REPLAYED_HEADER, REPLAYED_VALUE], stored.body, ctx.limitHeaders);
+        const own = ctx.limitHeaders === null ? REPLAYED : [...REPLAYED, ...ctx.limitHeaders];
+        ctx.client.answerStored(statusLine(stored.status), stored.fields, stored.body, own);
         this.#finisher.replayed(ctx);
       }
     }

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { upstreamError, type UpstreamHandler, type UpstreamRequest } from '../dispatcher.js';
+import type { RawFields } from '../raw-fields.js';
 import type { ConnectionOptions, ConnectionOwner } from './connection-contract.js';
 import { BodyFraming, requestHead, type RequestHead } from './request-head.js';
 import { ResponseParser, type ResponseEvents } from './response-parser.js';
@@ -149,9 +150,9 @@ export class H1Connection implements ResponseEvents, TurnWriter {
 
   // ---- the answer ----
 
-  onHead(status: number, headers: Uint8Array[]): void {
+  onHead(status: number, fields: RawFields): void {
     const handler = this.#handler;
-    if (handler !== null && handler.onHeaders(status, headers, this.#resume) === false) this.#paused = true;
+    if (handler !== null && handler.onHeaders(status, fields, this.#resume) === false) this.#paused = true;
   }
 
   onBody(chunk: Buffer): boolean {

@@ -1,10 +1,11 @@
 import { Buffer } from 'node:buffer';
+import type { RawFields } from '../raw-fields.js';
 import { ResponseHeadError, parseResponseHead, type ResponseFraming } from './response-head.js';
 
 /** What a parsed answer tells its connection. */
 export interface ResponseEvents {
-  /** The final head (1xx heads are skipped): raw [name, value, …] views of a copy of their own. */
-  onHead(status: number, headers: Uint8Array[]): void;
+  /** The final head (1xx heads are skipped): its fields, in a copy of their own. */
+  onHead(status: number, fields: RawFields): void;
   /** Body bytes: a view of the buffer given to execute(), valid during the call only. false: pause. */
   onBody(chunk: Buffer): boolean;
   /** The answer ended; `keepAlive`: the connection may carry another request (idle for at most `idleHintMs`, -1: unsaid). */
@@ -141,7 +142,7 @@ export class ResponseParser {
     if (parsed === null) return next;
     this.#keepAlive = parsed.keepAlive;
     this.#idleHintMs = parsed.idleHintMs;
-    this.#events.onHead(parsed.status, parsed.headers);
+    this.#events.onHead(parsed.status, parsed.fields);
     this.#frame(parsed.framing, parsed.length);
     return next;
   }

@@ -1,9 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
-import { send, type Reply } from '../helpers/http.js';
+import { expectError, send, type Reply } from '../helpers/http.js';
+import { jsonBodies, statuses } from '../helpers/raw-http.js';
 
 const LARGE = randomBytes(10 * 1024 * 1024);
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -27,6 +30,7 @@ beforeAll(async () => {
     {
       routes: [
         { prefix: '/m/', cluster: 'c', multiplex: true },
+        { prefix: '/held/', cluster: 'c', multiplex: { holdMs: 3000 } },
         { prefix: '/_ringgate/fault/', cluster: 'c', multiplex: true },
       ],
       clusters: { c: { nodes: [{ id: 't0', url: backend.url }] } },
@@ -105,4 +109,34 @@ describe('multiplexing across threads', () => {
     }
     expect(joins).toBeGreaterThanOrEqual(1);
   }, 100_000);
+
+  it("sends every follower on both threads to the node on its own when the leader's head cannot be written", async () => {
+    const before = await metric('ringgate_multiplexed_requests_total');
+    const joinsBefore = await metric('ringgate_multiplex_cross_thread_joins_total');
+    const refusedBefore = await metric('ringgate_multiplex_fallbacks_total', 'reason="leader_refused"');
+    const notSharedBefore = await metric('ringgate_multiplex_fallbacks_total', 'reason="not_shared"');
+    // A byte that is not UTF-8 (uWS makes it U+FFFD): this request can never be written to the node.
+    // Written whole before the others connect, so that it leads the call (held 3 s).
+    const leader = connect(gateway.port, '127.0.0.1');
+    let answer = '';
+    leader.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    const closed = once(leader, 'close');
+    await once(leader, 'connect');
+    await new Promise((resolve) => leader.write(Buffer.from(`GET /held/x HTTP/1.1\r\nHost: 127.0.0.1:${gateway.port}\r\nX-Tenant-ID: a\r\nConnection: close\r\nX-Note: caf\xe9 ok\r\n\r\n`, 'latin1'), resolve));
+    const replies = Array.from({ length: 20 }, () => send(gateway.port, '/held/x', { tenant: 'a' }));
+    await allIn(before, 21);
+    // Those of the other thread wait on the leader's call in the shared table.
+    const waited = (await metric('ringgate_multiplex_cross_thread_joins_total')) - joinsBefore;
+    expect(waited).toBeGreaterThanOrEqual(1);
+    // The hold ends and the leader's head is refused: all 20 call the node, each on its own.
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(20);
+    releaseAll();
+    const all = await Promise.all(replies);
+    expect(all.map((r) => r.status)).toEqual(all.map(() => 200));
+    await closed;
+    expectError({ status: statuses(answer)[0] ?? 0, text: JSON.stringify(jsonBodies(answer)[0] ?? {}) }, 'ERR_BAD_HEADER');
+    expect(calls.get('/held/x')).toBe(20);
+    expect((await metric('ringgate_multiplex_fallbacks_total', 'reason="leader_refused"')) - refusedBefore).toBe(20 - waited);
+    expect((await metric('ringgate_multiplex_fallbacks_total', 'reason="not_shared"')) - notSharedBefore).toBe(waited);
+  });
 });

@@ -100,8 +100,8 @@ export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead
     at = next;
   }
   if (status < 200) return null;
-  const fields = new RawFields(own, spans);
   if (chunked && length >= 0) throw new ResponseHeadError('HPE_UNEXPECTED_CONTENT_LENGTH', 'both Content-Length and Transfer-Encoding');
+  const fields = new RawFields(own, spans);
   // HTTP/1.1 stays open unless told to close; 1.0 closes unless told to stay.
   const keepAlive = !closeToken && (minor === 1 || keepAliveToken);
   if (headOnly || status === 204 || status === 304) return { status, fields, keepAlive, framing: 'none', length: -1, idleHintMs };

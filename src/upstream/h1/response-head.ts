@@ -36,13 +36,15 @@ const LF = 0x0a;
 const MAX_LENGTH_DIGITS = 15;
 
 /**
- * Parses an answer's head: `head` runs from the status line to the last field line's end, its
- * final empty line excluded. null for a 1xx head (informational: the real one follows); throws a
- * ResponseHeadError for anything malformed or ambiguous. `headOnly`: the request was a HEAD.
+ * Parses an answer's head, `bytes` from `start` to `end`: from the status line to the last field
+ * line's end, its final empty line excluded (copied: the read buffer is reused). null for a 1xx head
+ * (informational: the real one follows); throws a ResponseHeadError for anything malformed or
+ * ambiguous. `headOnly`: the request was a HEAD.
  */
-export function parseResponseHead(head: Buffer, headOnly: boolean): ResponseHead | null {
-  const own = Buffer.from(head);
-  const size = own.length;
+export function parseResponseHead(bytes: Buffer, start: number, end: number, headOnly: boolean): ResponseHead | null {
+  const size = end - start;
+  const own = Buffer.allocUnsafe(size);
+  bytes.copy(own, 0, start, end);
   const [status, minor, statusEnd] = statusLine(own);
   if (status === 101) throw new ResponseHeadError('HPE_INVALID_STATUS', 'an upgrade nobody asked for');
   const spans: number[] = [];

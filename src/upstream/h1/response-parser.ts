@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { RawFields } from '../raw-fields.js';
-import { ResponseHeadError, parseResponseHead, type ResponseFraming } from './response-head.js';
+import { ResponseHeadError, parseResponseHead, type ResponseFraming, type ResponseHead } from './response-head.js';
 
 /** What a parsed answer tells its connection. */
 export interface ResponseEvents {
@@ -134,10 +134,20 @@ export class ResponseParser {
   }
 
   #head(data: Buffer, at: number): number {
-    const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW');
-    if (found === null) return data.length;
-    const [head, next] = found;
-    const parsed = parseResponseHead(head, this.#headOnly);
+    let parsed: ResponseHead | null;
+    let next: number;
+    // The usual case, a whole head in one read: parsed where it lies, without views of it.
+    const index = this.#partial === null ? data.indexOf(HEAD_END, at) : -1;
+    if (index >= 0 && index - at <= this.#maxHeadBytes) {
+      parsed = parseResponseHead(data, at, index, this.#headOnly);
+      next = index + HEAD_END.length;
+    } else {
+      const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW');
+      if (found === null) return data.length;
+      const head = found[0];
+      parsed = parseResponseHead(head, 0, head.length, this.#headOnly);
+      next = found[1];
+    }
     // 1xx: informational, another head follows.
     if (parsed === null) return next;
     this.#keepAlive = parsed.keepAlive;

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { RawFields } from '../raw-fields.js';
+import { chunkSize } from './chunk-line.js';
 import { ResponseHeadError, parseResponseHead, type ResponseFraming, type ResponseHead } from './response-head.js';
 
 /** What a parsed answer tells its connection. */
@@ -170,16 +171,7 @@ export class ResponseParser {
     const found = this.#untilMarker(data, at, HEAD_END.subarray(0, 2), MAX_CHUNK_LINE, 'HPE_CHUNK_EXTENSIONS_OVERFLOW');
     if (found === null) return data.length;
     const [line, next] = found;
-    let size = 0;
-    let i = 0;
-    for (; i < line.length; i++) {
-      const digit = hexValue(line[i]!);
-      if (digit < 0) break;
-      // 13 hex digits stay below 2^53: a larger chunk is not a real one.
-      if (i === 13) throw new ResponseHeadError('HPE_INVALID_CHUNK_SIZE', 'chunk size too large');
-      size = size * 16 + digit;
-    }
-    if (i === 0 || !validExtensions(line, i)) throw new ResponseHeadError('HPE_INVALID_CHUNK_SIZE', 'invalid chunk size line');
+    const size = chunkSize(line);
     if (size === 0) this.#state = State.Trailers;
     else {
       this.#state = State.ChunkData;
@@ -232,23 +224,4 @@ export class ResponseParser {
     this.#partial = null;
     return [bytes.subarray(0, index), at + index + marker.length - (kept?.length ?? 0)];
   }
-}
-
-function hexValue(byte: number): number {
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  const lower = byte | 0x20;
-  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
-}
-
-/** What follows a chunk size: nothing, or `;` extensions (whitespace before them allowed) of visible characters. */
-function validExtensions(line: Buffer, from: number): boolean {
-  let i = from;
-  while (i < line.length && (line[i] === 0x20 || line[i] === 0x09)) i++;
-  if (i === line.length) return i === from;
-  if (line[i] !== 0x3b) return false;
-  for (; i < line.length; i++) {
-    const byte = line[i]!;
-    if ((byte < 0x20 && byte !== 0x09) || byte === 0x7f) return false;
-  }
-  return true;
 }

@@ -32,6 +32,11 @@ export interface ResponseHead {
 const STATUS_LINE_PREFIX = Buffer.from('HTTP/1.', 'latin1');
 const CR = 0x0d;
 const LF = 0x0a;
+/**
+ * The fields' offsets as a head is read, copied out at their exact size once it is whole: pushed
+ * into a new array, a usual head's grew it twice. Only ever grows; parsing never re-enters.
+ */
+const gathered: number[] = [];
 /** Content-Length values are at most 15 digits (below 2^53). */
 const MAX_LENGTH_DIGITS = 15;
 
@@ -45,9 +50,11 @@ export function parseResponseHead(bytes: Buffer, start: number, end: number, hea
   const size = end - start;
   const own = Buffer.allocUnsafe(size);
   bytes.copy(own, 0, start, end);
-  const [status, minor, statusEnd] = statusLine(own);
+  const status = statusCode(own);
+  const minor = own[7]! - 0x30;
+  const statusEnd = fieldsStart(own);
   if (status === 101) throw new ResponseHeadError('HPE_INVALID_STATUS', 'an upgrade nobody asked for');
-  const spans: number[] = [];
+  let spanCount = 0;
   let length = -1;
   let chunked = false;
   let closeToken = false;
@@ -69,7 +76,11 @@ export function parseResponseHead(bytes: Buffer, start: number, end: number, hea
       if (byte !== 0x20 && byte !== 0x09) valueEnd = i + 1;
     }
     const next = lineEnd(own, i);
-    spans.push(at, colon, valueStart, valueEnd);
+    gathered[spanCount] = at;
+    gathered[spanCount + 1] = colon;
+    gathered[spanCount + 2] = valueStart;
+    gathered[spanCount + 3] = valueEnd;
+    spanCount += 4;
     switch (FRAMING_FIELDS.find(own, at, colon)) {
       case 'content-length':
         length = contentLength(own, valueStart, valueEnd, length);
@@ -103,7 +114,7 @@ export function parseResponseHead(bytes: Buffer, start: number, end: number, hea
   }
   if (status < 200) return null;
   if (chunked && length >= 0) throw new ResponseHeadError('HPE_UNEXPECTED_CONTENT_LENGTH', 'both Content-Length and Transfer-Encoding');
-  const fields = new RawFields(own, spans);
+  const fields = new RawFields(own, gathered.slice(0, spanCount));
   // HTTP/1.1 stays open unless told to close; 1.0 closes unless told to stay.
   const keepAlive = !closeToken && (minor === 1 || keepAliveToken);
   if (headOnly || status === 204 || status === 304) return { status, fields, keepAlive, framing: 'none', length: -1, idleHintMs };
@@ -112,8 +123,8 @@ export function parseResponseHead(bytes: Buffer, start: number, end: number, hea
   return { status, fields, keepAlive: false, framing: 'close', length: -1, idleHintMs };
 }
 
-/** `HTTP/1.x SP 3DIGIT [SP reason] CRLF`: the status, the minor version and where the field lines start. */
-function statusLine(head: Buffer): [number, number, number] {
+/** The status of a status line `HTTP/1.x SP 3DIGIT [SP reason] CRLF` (x: 0 or 1, read by the caller). */
+function statusCode(head: Buffer): number {
   const minor = head[7]! - 0x30;
   if (head.length < 12 || !startsWith(head, STATUS_LINE_PREFIX) || (minor !== 0 && minor !== 1) || head[8] !== 0x20) {
     throw new ResponseHeadError('HPE_INVALID_CONSTANT', 'not an HTTP/1.0 or 1.1 status line');
@@ -125,6 +136,11 @@ function statusLine(head: Buffer): [number, number, number] {
     status = status * 10 + digit;
   }
   if (status < 100) throw new ResponseHeadError('HPE_INVALID_STATUS', `status ${status}`);
+  return status;
+}
+
+/** Where the field lines start: past the status line's reason phrase (checked) and its CRLF. */
+function fieldsStart(head: Buffer): number {
   let i = 12;
   if (i < head.length && head[i] !== CR) {
     if (head[i] !== 0x20) throw new ResponseHeadError('HPE_INVALID_STATUS', 'no space after the status');
@@ -132,7 +148,7 @@ function statusLine(head: Buffer): [number, number, number] {
       if (TEXT[head[i]!] === 0) throw new ResponseHeadError('HPE_INVALID_STATUS', 'a control character in the reason phrase');
     }
   }
-  return [status, minor, lineEnd(head, i)];
+  return lineEnd(head, i);
 }
 
 /** Compared in place: a Buffer's subarray and equals are two calls into C++ for 7 bytes. */

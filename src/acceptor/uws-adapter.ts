@@ -24,7 +24,7 @@ export class ClientResponse {
   /** uWS considers the response complete (or the connection is closed): the res object is dead. */
   #responded = false;
   #statusLine = '';
-  /** Response headers as [name, value, …]: raw bytes forwarded as they are, or strings the gateway made. */
+  /** The header fields of the answer it forwards (a node's, or a stored or shared one), written as they are. */
   #fields = RawFields.EMPTY;
   /** This client's own headers after them (RateLimit-*), or null. */
   #ownHeaders: readonly HeaderField[] | null = null;

@@ -2,7 +2,7 @@ import type { us_listen_socket } from 'uWebSockets.js';
 import { loadBytesDigest, loadHash32, loadSeededHash32, loadTenantKeyer } from '../hash.js';
 import { attachIdempotencyTable } from '../shm/idempotency-table.js';
 import { LocalIdempotencyStore } from './idempotency-store.js';
-import { LocalBatches } from './multiplex.js';
+import { LocalBatches } from './local-batches.js';
 import { SharedCalls } from './shared-calls.js';
 import { attachLimiterTable } from '../shm/limiter-table.js';
 import { attachInflightTable } from '../shm/inflight-table.js';

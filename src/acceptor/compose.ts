@@ -7,7 +7,7 @@ import { RedisRateLimiting } from './phases/redis-limit.js';
 import type { SlidingWindowScript } from '../redis/rate-limit-script.js';
 import type { RedisOutage } from '../redis/outage.js';
 import type { LimiterTable } from '../shm/limiter-table.js';
-import type { LocalBatches } from './multiplex.js';
+import type { LocalBatches } from './local-batches.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 import type { RequestRecorder } from '../metrics/request-recorder.js';
 import type { ZoneCrossings } from '../metrics/zone-crossings.js';

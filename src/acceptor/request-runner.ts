@@ -8,7 +8,7 @@ import type { Finisher } from './phases/finish.js';
 import type { Forwarder } from './phases/forward.js';
 import type { Continuation, IdempotencyCheck } from './phases/idempotency.js';
 import { LIMIT_PENDING, type LimitContinuation, type LimitPhase } from './phases/limit.js';
-import type { LocalBatches } from './multiplex.js';
+import type { LocalBatches } from './local-batches.js';
 import { WaitingClient } from './waiting-client.js';
 import { REQUEST_ID_HEADER, settleRequestId } from './request-id.js';
 import type { Selection } from './phases/select.js';

@@ -111,32 +111,44 @@ describe('multiplexing across threads', () => {
   }, 100_000);
 
   it("sends every follower on both threads to the node on its own when the leader's head cannot be written", async () => {
-    const before = await metric('ringgate_multiplexed_requests_total');
-    const joinsBefore = await metric('ringgate_multiplex_cross_thread_joins_total');
-    const refusedBefore = await metric('ringgate_multiplex_fallbacks_total', 'reason="leader_refused"');
-    const notSharedBefore = await metric('ringgate_multiplex_fallbacks_total', 'reason="not_shared"');
-    // A byte that is not UTF-8 (uWS makes it U+FFFD): this request can never be written to the node.
-    // Written whole before the others connect, so that it leads the call (held 3 s).
-    const leader = connect(gateway.port, '127.0.0.1');
-    let answer = '';
-    leader.on('data', (d: Buffer) => (answer += d.toString('latin1')));
-    const closed = once(leader, 'close');
-    await once(leader, 'connect');
-    await new Promise((resolve) => leader.write(Buffer.from(`GET /held/x HTTP/1.1\r\nHost: 127.0.0.1:${gateway.port}\r\nX-Tenant-ID: a\r\nConnection: close\r\nX-Note: caf\xe9 ok\r\n\r\n`, 'latin1'), resolve));
-    const replies = Array.from({ length: 20 }, () => send(gateway.port, '/held/x', { tenant: 'a' }));
-    await allIn(before, 21);
-    // Those of the other thread wait on the leader's call in the shared table.
-    const waited = (await metric('ringgate_multiplex_cross_thread_joins_total')) - joinsBefore;
-    expect(waited).toBeGreaterThanOrEqual(1);
-    // The hold ends and the leader's head is refused: all 20 call the node, each on its own.
-    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(20);
-    releaseAll();
-    const all = await Promise.all(replies);
-    expect(all.map((r) => r.status)).toEqual(all.map(() => 200));
-    await closed;
-    expectError({ status: statuses(answer)[0] ?? 0, text: JSON.stringify(jsonBodies(answer)[0] ?? {}) }, 'ERR_BAD_HEADER');
-    expect(calls.get('/held/x')).toBe(20);
-    expect((await metric('ringgate_multiplex_fallbacks_total', 'reason="leader_refused"')) - refusedBefore).toBe(20 - waited);
-    expect((await metric('ringgate_multiplex_fallbacks_total', 'reason="not_shared"')) - notSharedBefore).toBe(waited);
-  });
+    // The bad request must lead: it is written whole before the others connect, but under load the
+    // other thread may read one of them first. Then the bad request joins that call, gets its 200,
+    // and tests nothing: such an attempt is done again on a new path, at most ATTEMPTS times.
+    const ATTEMPTS = 4;
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      const path = `/held/refused-${attempt}`;
+      const before = await metric('ringgate_multiplexed_requests_total');
+      const joinsBefore = await metric('ringgate_multiplex_cross_thread_joins_total');
+      const refusedBefore = await metric('ringgate_multiplex_fallbacks_total', 'reason="leader_refused"');
+      const notSharedBefore = await metric('ringgate_multiplex_fallbacks_total', 'reason="not_shared"');
+      // A byte that is not UTF-8 (uWS makes it U+FFFD): this request can never be written to the node.
+      const leader = connect(gateway.port, '127.0.0.1');
+      let answer = '';
+      leader.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+      const closed = once(leader, 'close');
+      await once(leader, 'connect');
+      await new Promise((resolve) => leader.write(Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${gateway.port}\r\nX-Tenant-ID: a\r\nConnection: close\r\nX-Note: caf\xe9 ok\r\n\r\n`, 'latin1'), resolve));
+      let settled = 0;
+      const replies = Array.from({ length: 20 }, () => send(gateway.port, path, { tenant: 'a' }).finally(() => settled++));
+      await allIn(before, 21);
+      const waited = (await metric('ringgate_multiplex_cross_thread_joins_total')) - joinsBefore;
+      // Once the hold (3 s) ends, whatever reaches the node is answered, until every request ended.
+      await expect.poll(() => {
+        releaseAll();
+        return settled;
+      }, { timeout: 15_000 }).toBe(20);
+      await closed;
+      const all = await Promise.all(replies);
+      expect(all.map((r) => r.status)).toEqual(all.map(() => 200));
+      if (statuses(answer)[0] === 200 && attempt < ATTEMPTS) continue;
+      // It led: its head was refused, and all 20, those of the other thread waiting on it included,
+      // called the node each on its own.
+      expectError({ status: statuses(answer)[0] ?? 0, text: JSON.stringify(jsonBodies(answer)[0] ?? {}) }, 'ERR_BAD_HEADER');
+      expect(waited).toBeGreaterThanOrEqual(1);
+      expect(calls.get(path)).toBe(20);
+      expect((await metric('ringgate_multiplex_fallbacks_total', 'reason="leader_refused"')) - refusedBefore).toBe(20 - waited);
+      expect((await metric('ringgate_multiplex_fallbacks_total', 'reason="not_shared"')) - notSharedBefore).toBe(waited);
+      return;
+    }
+  }, 80_000);
 });

@@ -75,6 +75,11 @@ describe('ResponseParser', () => {
     expect(seen.heads).toEqual([{ status: 200, headers: ['X-Empty', '', 'X-Tab', 'v', 'Content-Length', '0'] }]);
   });
 
+  it('takes obs-text and inner whitespace in a value as they are', () => {
+    const seen = parse('HTTP/1.1 200 OK\r\nX-Name: caf\u00e9 \t\u00ff x\r\nContent-Length: 0\r\n\r\n');
+    expect(seen.heads).toEqual([{ status: 200, headers: ['X-Name', 'caf\u00e9 \t\u00ff x', 'Content-Length', '0'] }]);
+  });
+
   it('takes a Content-Length repeated with one value, as a list or in two fields', () => {
     expect(parse('HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\ncontent-length: 2\r\n\r\nokEXTRA').body).toBe('ok');
   });
@@ -123,6 +128,9 @@ describe('ResponseParser', () => {
     ['a space before the colon', 'HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
     ['a CR alone after the status line', 'HTTP/1.1 200 OK\rContent-Length: 0\r\n\r\n', 'HPE_STRICT'],
     ['a CR inside a value', 'HTTP/1.1 200 OK\r\nX-A: b\rc\r\nContent-Length: 0\r\n\r\n', 'HPE_STRICT'],
+    ['an LF inside a value', 'HTTP/1.1 200 OK\r\nX-A: b\nc\r\nContent-Length: 0\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
+    ['a NUL inside a value', 'HTTP/1.1 200 OK\r\nX-A: b\u0000c\r\nContent-Length: 0\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
+    ['a DEL ending a value', 'HTTP/1.1 200 OK\r\nX-A: bc\u007f\r\nContent-Length: 0\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
     ['two Content-Lengths that disagree', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
     ['a list that disagrees', 'HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
     ['a Content-Length of 16 digits', 'HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000\r\n\r\n', 'HPE_INVALID_CONTENT_LENGTH'],

@@ -71,9 +71,13 @@ export function parseResponseHead(bytes: Buffer, start: number, end: number, hea
     let valueEnd = i;
     for (; i < size; i++) {
       const byte = own[i]!;
+      // Visible characters and obs-text (TEXT without space and tab), nearly every byte: no table to read.
+      if (byte > 0x20 && byte !== 0x7f) {
+        valueEnd = i + 1;
+        continue;
+      }
       if (byte === CR) break;
       if (TEXT[byte] === 0) throw new ResponseHeadError('HPE_INVALID_HEADER_TOKEN', 'a control character in a field value');
-      if (byte !== 0x20 && byte !== 0x09) valueEnd = i + 1;
     }
     const next = lineEnd(own, i);
     gathered[spanCount] = at;

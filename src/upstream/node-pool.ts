@@ -1,4 +1,3 @@
-import { Buffer } from 'node:buffer';
 import type { LookupFunction } from 'node:net';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
 import type { GatewayConfig } from '../config/load.js';
@@ -28,43 +27,12 @@ export function nodeLookup(url: string, names: NameTable, fallback: Resolve | nu
   return fallback === null ? undefined : resolvingLookup(fallback);
 }
 
-const PAST_ASCII = /[^\x00-\x7f]/;
-
-/**
- * `text` as the client's bytes, one character each: undici writes a head's strings as latin1 (and
- * refuses a character past 0xff), where uWS read the client's bytes as UTF-8. U+FFFD stays, for
- * undici to refuse (400 ERR_BAD_HEADER): uWS put it where the bytes were not UTF-8, and what they
- * were is lost. The own client does the same as it writes (h1/request-head.ts).
- */
-function clientBytes(text: string): string {
-  return PAST_ASCII.test(text) && !text.includes('\ufffd') ? Buffer.from(text, 'utf8').toString('latin1') : text;
-}
-
-/**
- * A node's pool that hands undici the target and header values as the client's bytes
- * (clientBytes), in a copy: the request itself stays as it is, for a retry.
- */
-class NodePool extends Pool {
-  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const headers = options.headers;
-    // The gateway's own requests (health checks) carry no list and nothing a client sent.
-    if (!Array.isArray(headers)) return super.dispatch(options, handler);
-    let converted: string[] | null = null;
-    for (let i = 1; i < headers.length; i += 2) {
-      const value = clientBytes(headers[i]!);
-      if (value !== headers[i]) (converted ??= [...headers])[i] = value;
-    }
-    const path = clientBytes(options.path);
-    return super.dispatch(converted === null && path === options.path ? options : { ...options, path, headers: converted ?? headers }, handler);
-  }
-}
-
 /**
  * An https node's pool. undici takes a request's SNI from its Host header (here the client's) and
  * closes a connection whenever that name changes; every request of this pool carries the node's
  * own name instead, so connections stay up whatever Host the clients send.
  */
-class HttpsNodePool extends NodePool {
+class HttpsNodePool extends Pool {
   readonly #servername: string;
 
   constructor(origin: string, servername: string, options: Pool.Options) {
@@ -97,7 +65,7 @@ export function createNodePool(origin: string, dial: NodeDial, options: Omit<Poo
         ...(tls.cert !== undefined && { cert: tls.cert, key: tls.key }),
       }),
   });
-  if (!https) return new NodePool(origin, { ...options, connect: connector });
+  if (!https) return new Pool(origin, { ...options, connect: connector });
   // The per-request name HttpsNodePool sets only keeps connections up: the connector ignores it.
   const connect: buildConnector.connector = (opts, callback) => connector({ ...opts, servername: undefined }, callback);
   return new HttpsNodePool(origin, tls?.servername ?? new URL(origin).hostname, { ...options, connect });

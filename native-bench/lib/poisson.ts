@@ -38,6 +38,9 @@ export function requestBytes(shape: Shape, port: number): string {
   return `${shape.method} ${shape.path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Tenant-ID: ${shape.tenants[0]!}\r\n${framing}\r\n${body}`;
 }
 
+/** A Poisson run: also how many arrivals found every connection busy and waited for one. */
+export type PoissonResult = LoadResult & { readonly waited: number };
+
 interface ToolOutput {
   requests: number;
   seconds: number;
@@ -49,7 +52,7 @@ interface ToolOutput {
 }
 
 /** Reads the tool's one JSON line. */
-export function parsePoisson(out: string): LoadResult & { readonly waited: number } {
+export function parsePoisson(out: string): PoissonResult {
   const line = out.trim().split('\n').at(-1) ?? '';
   const parsed = JSON.parse(line) as Partial<ToolOutput>;
   const fields = ['requests', 'seconds', 'p50Ms', 'p99Ms', 'errors', 'waited'] as const;
@@ -70,7 +73,7 @@ export function parsePoisson(out: string): LoadResult & { readonly waited: numbe
 }
 
 /** One open-loop run with Poisson arrivals (native-bench/poisson-load.c says why). */
-export async function runPoisson(options: PoissonOptions): Promise<LoadResult & { readonly waited: number }> {
+export async function runPoisson(options: PoissonOptions): Promise<PoissonResult> {
   const { tool, port, rate, connections, seconds, warmupSeconds, shape, dir, cpus } = options;
   const requestPath = join(dir, `poisson-request-${port}.http`);
   writeFileSync(requestPath, requestBytes(shape, port), 'latin1');

@@ -1,10 +1,8 @@
 import { abTables, isBaselineName } from './ab.js';
 import type { Measured } from './measure.js';
 import { median, spreadPercent } from './stats.js';
+import type { PoissonResult } from './poisson.js';
 import type { LoadResult } from './wrk.js';
-
-/** A Poisson run: also how many arrivals found every connection busy and waited for one. */
-export type PoissonResult = LoadResult & { readonly waited: number };
 
 export interface PacedResult {
   readonly targetRps: number;

@@ -19,7 +19,7 @@ import { composeRunner, type ThreadState } from './compose.js';
 import { Finisher } from './phases/finish.js';
 import { GATEWAY_ROUTE_LABELS } from './request-runner.js';
 import { UpstreamPools } from './upstream-pools.js';
-import { loadUws, type UwsApp } from './uws.js';
+import { loadUws, newApp, type UwsApp } from './uws.js';
 import type { Logger } from '../log.js';
 import type { Redis } from 'ioredis';
 import { RedisOutage } from '../redis/outage.js';
@@ -112,7 +112,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     const { pools } = thread;
     let runner = composeRunner(init.config, init.rings, init.numbering, thread);
 
-    app = uws.App() as UwsApp;
+    app = newApp(uws);
     // Through `runner`, so that a reload swaps the whole request path between two requests.
     app.any('/*', (res, req) => runner.handle(res, req));
     app.listen(settings.host, init.port, (socket) => {

@@ -29,3 +29,17 @@ export function loadUws(allowFallback: boolean): UwsModule {
   }
   return uws;
 }
+
+/**
+ * uWS's own answer header `uWebSockets: 20` (its "write mark"), which it adds to every answer unless
+ * the thread's loop is told otherwise: a gateway answers with the node's head and what it adds on
+ * purpose, not its HTTP library's name and version (nginx's `server_tokens off`). `_cfg` with this
+ * key is uWS.js's switch for it, per thread (each has its own loop). proxy.test.ts pins the result.
+ */
+const NO_WRITE_MARK = '999999990007';
+
+/** A uWS app for this thread, whose answers carry no `uWebSockets` header. */
+export function newApp(uws: UwsModule): UwsApp {
+  uws._cfg(NO_WRITE_MARK);
+  return uws.App() as UwsApp;
+}

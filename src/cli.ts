@@ -44,7 +44,7 @@ export function envTable(): EnvRow[] {
   return names.map((name) => {
     const key = ENV_VARS[name]?.key;
     // GATEWAY_CONFIG is no setting; threads is the one default that depends on the machine.
-    const defaultText = key === undefined ? '`config/default.json` (demo backends)' : key === 'threads' ? 'available parallelism' : shown(defaults[key]);
+    const defaultText = key === undefined ? '`config/default.json` (demo backends)' : key === 'threads' ? 'CPUs the process may use' : shown(defaults[key]);
     return { name, defaultText, meaning: ENV_MEANINGS[name] ?? '' };
   });
 }

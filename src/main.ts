@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from './config/load.js';
+import { MACHINE_CPUS } from './config/cpu-quota.js';
 import { checkConfig, helpText, parseArgs, version } from './cli.js';
 import { startGateway } from './coordinator/gateway.js';
 import { warnUntunedMalloc } from './coordinator/malloc-tuning.js';
@@ -72,7 +73,7 @@ process.on('SIGHUP', () => {
 const examplePath = gateway.config.routes.find((r) => r.prefix !== undefined)?.prefix ?? gateway.config.routes[0]!.exact!;
 const hello = examplePath.endsWith('/') ? `${examplePath}hello` : examplePath;
 log.info(
-  { port: gateway.port, adminPort: gateway.adminPort, threads: settings.threads, config: gateway.config.source },
+  { port: gateway.port, adminPort: gateway.adminPort, threads: settings.threads, cpus: MACHINE_CPUS.cpus, cpuQuota: MACHINE_CPUS.quota, config: gateway.config.source },
   'ringgate listening',
 );
 process.stderr.write(

@@ -24,11 +24,19 @@ export function writeConfig(config: unknown): string {
   return path;
 }
 
+/** How the gateway's command is started: by default as it is; a wrapper may run it inside something (a cgroup). */
+export type Launch = (command: string, args: readonly string[]) => [string, string[]];
+
 /**
  * Starts `node dist/main.js` on ephemeral ports and resolves once it logs that it listens. A gateway
  * that neither listens nor exits within `startTimeoutMs` is killed, so no caller waits forever.
  */
-export function startGateway(config: unknown | null, env: Record<string, string> = {}, startTimeoutMs = 20_000): Promise<GatewayProcess> {
+export function startGateway(
+  config: unknown | null,
+  env: Record<string, string> = {},
+  startTimeoutMs = 20_000,
+  launch: Launch = (command, args) => [command, [...args]],
+): Promise<GatewayProcess> {
   const fullEnv: Record<string, string> = {
     ...(process.env as Record<string, string>),
     GATEWAY_PORT: '0',
@@ -38,7 +46,8 @@ export function startGateway(config: unknown | null, env: Record<string, string>
     ...env,
   };
   if (config !== null) fullEnv.GATEWAY_CONFIG = writeConfig(config);
-  const child = spawn(process.execPath, [MAIN], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, args] = launch(process.execPath, [MAIN]);
+  const child = spawn(command, args, { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {

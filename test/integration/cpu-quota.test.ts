@@ -1,0 +1,65 @@
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startBackend } from '../helpers/backends.js';
+import { startGateway, type Launch } from '../helpers/gateway-process.js';
+import { send } from '../helpers/http.js';
+
+/**
+ * A real cgroup with a CPU quota of one CPU, made for this test at the top of the cpu hierarchy (v1:
+ * /sys/fs/cgroup/cpu; v2: /sys/fs/cgroup with the cpu controller on for its children). Creating one
+ * takes root: elsewhere (and on a machine with a single CPU, where a quota of one changes nothing)
+ * the test is skipped, and cpu-quota.test.ts covers the reading on file trees.
+ */
+function quotaCgroup(): { dir: string; procs: string } | null {
+  if (availableParallelism() < 2) return null;
+  const name = `ringgate-test-${process.pid}`;
+  try {
+    if (existsSync('/sys/fs/cgroup/cpu/cpu.cfs_quota_us')) {
+      const dir = `/sys/fs/cgroup/cpu/${name}`;
+      mkdirSync(dir);
+      writeFileSync(`${dir}/cpu.cfs_period_us`, '100000');
+      writeFileSync(`${dir}/cpu.cfs_quota_us`, '100000');
+      return { dir, procs: `${dir}/cgroup.procs` };
+    }
+    if (readFileSync('/sys/fs/cgroup/cgroup.subtree_control', 'utf8').split(/\s+/).includes('cpu')) {
+      const dir = `/sys/fs/cgroup/${name}`;
+      mkdirSync(dir);
+      writeFileSync(`${dir}/cpu.max`, '100000 100000');
+      return { dir, procs: `${dir}/cgroup.procs` };
+    }
+  } catch {
+    // Not root, or no cgroup file system here.
+  }
+  return null;
+}
+
+const cgroup = quotaCgroup();
+
+afterAll(() => {
+  // Empty once the gateway has exited: then the directory can go.
+  if (cgroup !== null) rmdirSync(cgroup.dir);
+});
+
+describe.skipIf(cgroup === null)('a CPU quota (a real cgroup)', () => {
+  it('sizes the default acceptor threads by it: one thread for one CPU of time on a bigger machine', async () => {
+    const backend = await startBackend('q0');
+    // The shell moves itself into the cgroup, then becomes the gateway: it starts inside the quota.
+    const inCgroup: Launch = (command, args) => ['sh', ['-c', `echo $$ > ${cgroup!.procs} && exec "$0" "$@"`, command, ...args]];
+    const gateway = await startGateway(
+      { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'q0', url: backend.url }] } } },
+      // Unset (an empty value counts as unset): the default decides.
+      { GATEWAY_THREADS: '' },
+      20_000,
+      inCgroup,
+    );
+    try {
+      const listening = gateway.logs.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.msg === 'ringgate listening')!;
+      expect(listening).toMatchObject({ threads: 1, cpus: availableParallelism(), cpuQuota: 1 });
+      expect((await send(gateway.port, '/x', { tenant: 'acme' })).status).toBe(200);
+    } finally {
+      expect(await gateway.stop()).toBe(0);
+      await backend.close();
+    }
+  });
+});

@@ -14,22 +14,24 @@ import { send } from '../helpers/http.js';
 function quotaCgroup(): { dir: string; procs: string } | null {
   if (availableParallelism() < 2) return null;
   const name = `ringgate-test-${process.pid}`;
+  let made: string | null = null;
   try {
     if (existsSync('/sys/fs/cgroup/cpu/cpu.cfs_quota_us')) {
-      const dir = `/sys/fs/cgroup/cpu/${name}`;
-      mkdirSync(dir);
-      writeFileSync(`${dir}/cpu.cfs_period_us`, '100000');
-      writeFileSync(`${dir}/cpu.cfs_quota_us`, '100000');
-      return { dir, procs: `${dir}/cgroup.procs` };
+      made = `/sys/fs/cgroup/cpu/${name}`;
+      mkdirSync(made);
+      writeFileSync(`${made}/cpu.cfs_period_us`, '100000');
+      writeFileSync(`${made}/cpu.cfs_quota_us`, '100000');
+      return { dir: made, procs: `${made}/cgroup.procs` };
     }
     if (readFileSync('/sys/fs/cgroup/cgroup.subtree_control', 'utf8').split(/\s+/).includes('cpu')) {
-      const dir = `/sys/fs/cgroup/${name}`;
-      mkdirSync(dir);
-      writeFileSync(`${dir}/cpu.max`, '100000 100000');
-      return { dir, procs: `${dir}/cgroup.procs` };
+      made = `/sys/fs/cgroup/${name}`;
+      mkdirSync(made);
+      writeFileSync(`${made}/cpu.max`, '100000 100000');
+      return { dir: made, procs: `${made}/cgroup.procs` };
     }
   } catch {
-    // Not root, or no cgroup file system here.
+    // Not root, or no cgroup file system here: a directory made before the failure goes again.
+    if (made !== null && existsSync(made)) rmdirSync(made);
   }
   return null;
 }

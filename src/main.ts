@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from './config/load.js';
-import { MACHINE_CPUS } from './config/cpu-quota.js';
+import { MACHINE_CPUS, oversubscribed } from './config/cpu-quota.js';
 import { checkConfig, helpText, parseArgs, version } from './cli.js';
 import { startGateway } from './coordinator/gateway.js';
 import { warnUntunedMalloc } from './coordinator/malloc-tuning.js';
@@ -37,6 +37,8 @@ try {
 
 const log = createLogger(config.settings.logLevel, { role: 'coordinator' });
 warnUntunedMalloc(config.glibcTunables, log);
+const oversubscription = oversubscribed(config.settings.threads, MACHINE_CPUS.threads);
+if (oversubscription !== null) log.warn({ threads: config.settings.threads, cpus: MACHINE_CPUS.cpus, cpuQuota: MACHINE_CPUS.quota }, oversubscription);
 let gateway;
 try {
   gateway = await startGateway(config, log, load);

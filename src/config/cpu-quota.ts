@@ -102,6 +102,16 @@ export function defaultThreads(available: number, quota: number | null): number 
   return quota === null ? available : Math.max(1, Math.min(available, Math.ceil(quota)));
 }
 
+/**
+ * What to warn about when `GATEWAY_THREADS` asks for more threads than the CPUs the process may use
+ * (`usable`): null when it does not.
+ */
+export function oversubscribed(threads: number, usable: number): string | null {
+  return threads > usable
+    ? `${threads} acceptor threads for ${usable} CPU${usable === 1 ? '' : 's'} of time: each thread's requests wait out the others' time slices (milliseconds of latency); set GATEWAY_THREADS to ${usable} or unset it`
+    : null;
+}
+
 function readText(path: string): string | null {
   try {
     return readFileSync(path, 'utf8');

@@ -7,7 +7,7 @@ export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_CONFIG: 'path of the JSON config file',
   GATEWAY_PORT: 'port every acceptor thread listens on; `0` picks a free one',
   GATEWAY_HOST: 'address the acceptors listen on',
-  GATEWAY_THREADS: "number of acceptor threads. The default counts the CPUs the process may run on, capped by its cgroup's CPU quota rounded up (a container's `--cpus`, systemd's `CPUQuota=`): more threads than CPUs of time would wait out each other's time slices. The start-up log line shows `threads`, `cpus` and `cpuQuota`",
+  GATEWAY_THREADS: "number of acceptor threads. The default counts the CPUs the process may run on, capped by its cgroup's CPU quota rounded up (a container's `--cpus`, systemd's `CPUQuota=`): more threads than CPUs of time would wait out each other's time slices. The start-up log line shows `threads`, `cpus` and `cpuQuota`; more threads than that are started with a warning",
   GATEWAY_ADMIN_PORT: 'admin port (`/metrics`, `/tenants`, `/dashboard`); `0` picks a free one',
   GATEWAY_ADMIN_HOST: 'address of the admin server',
   GATEWAY_ADMIN_TOKEN: 'bearer token (16+ characters) the admin write endpoints (`POST /v1/nodes`, `POST /v1/reload`) require, and the read ones (`/metrics`, `/tenants`, `/v1/…`) too when the admin server listens beyond loopback (the `/dashboard` page asks for it); unset, writes are refused unless it listens on loopback, and so are reads beyond it',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cgroupCpuQuota, defaultThreads, type ReadText } from '../../src/config/cpu-quota.js';
+import { cgroupCpuQuota, defaultThreads, oversubscribed, type ReadText } from '../../src/config/cpu-quota.js';
 
 /** A file tree of /proc and /sys/fs/cgroup as text. */
 function files(tree: Record<string, string>): ReadText {
@@ -80,5 +80,12 @@ describe('default acceptor threads', () => {
     expect(defaultThreads(16, 1.5)).toBe(2);
     expect(defaultThreads(16, 0.25)).toBe(1);
     expect(defaultThreads(2, 8)).toBe(2);
+  });
+
+  it('warns only when asked for more threads than CPUs of time, saying what to set', () => {
+    expect(oversubscribed(2, 2)).toBeNull();
+    expect(oversubscribed(1, 4)).toBeNull();
+    expect(oversubscribed(4, 1)).toMatch(/^4 acceptor threads for 1 CPU of time: .* set GATEWAY_THREADS to 1 or unset it$/);
+    expect(oversubscribed(8, 2)).toContain('for 2 CPUs of time');
   });
 });

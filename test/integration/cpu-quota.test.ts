@@ -44,10 +44,11 @@ afterAll(() => {
 });
 
 describe.skipIf(cgroup === null)('a CPU quota (a real cgroup)', () => {
+  // The shell moves itself into the cgroup, then becomes the gateway: it starts inside the quota.
+  const inCgroup: Launch = (command, args) => ['sh', ['-c', `echo $$ > ${cgroup!.procs} && exec "$0" "$@"`, command, ...args]];
+
   it('sizes the default acceptor threads by it: one thread for one CPU of time on a bigger machine', async () => {
     const backend = await startBackend('q0');
-    // The shell moves itself into the cgroup, then becomes the gateway: it starts inside the quota.
-    const inCgroup: Launch = (command, args) => ['sh', ['-c', `echo $$ > ${cgroup!.procs} && exec "$0" "$@"`, command, ...args]];
     const gateway = await startGateway(
       { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'q0', url: backend.url }] } } },
       // Unset (an empty value counts as unset): the default decides.
@@ -56,8 +57,29 @@ describe.skipIf(cgroup === null)('a CPU quota (a real cgroup)', () => {
       inCgroup,
     );
     try {
-      const listening = gateway.logs.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.msg === 'ringgate listening')!;
-      expect(listening).toMatchObject({ threads: 1, cpus: availableParallelism(), cpuQuota: 1 });
+      const entries = gateway.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(entries.find((entry) => entry.msg === 'ringgate listening')).toMatchObject({ threads: 1, cpus: availableParallelism(), cpuQuota: 1 });
+      expect(entries.filter((entry) => entry.level === 40 && String(entry.msg).includes('acceptor threads for'))).toEqual([]);
+      expect((await send(gateway.port, '/x', { tenant: 'acme' })).status).toBe(200);
+    } finally {
+      expect(await gateway.stop()).toBe(0);
+      await backend.close();
+    }
+  });
+
+  it('warns when GATEWAY_THREADS asks for more threads than that, and runs them', async () => {
+    const backend = await startBackend('q1');
+    const gateway = await startGateway(
+      { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'q1', url: backend.url }] } } },
+      { GATEWAY_THREADS: '2' },
+      20_000,
+      inCgroup,
+    );
+    try {
+      const entries = gateway.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const warning = entries.find((entry) => entry.level === 40 && String(entry.msg).includes('acceptor threads for'));
+      expect(warning).toMatchObject({ threads: 2, cpuQuota: 1, msg: expect.stringContaining('set GATEWAY_THREADS to 1') });
+      expect(entries.find((entry) => entry.msg === 'ringgate listening')).toMatchObject({ threads: 2 });
       expect((await send(gateway.port, '/x', { tenant: 'acme' })).status).toBe(200);
     } finally {
       expect(await gateway.stop()).toBe(0);

@@ -21,7 +21,6 @@ export const UWS_HEADER_CEILING_BYTES = 32 * 1024;
 export const settingsSchema = z.strictObject({
   port: portSchema.default(8080),
   host: z.string().min(1).default('0.0.0.0'),
-  /** Default: the CPUs the process may use (cpu-quota.ts). */
   threads: z.number().int().min(1).max(256).default(MACHINE_CPUS.threads),
   adminPort: portSchema.default(9090),
   adminHost: z.string().min(1).default('127.0.0.1'),

@@ -43,47 +43,42 @@ afterAll(() => {
   if (cgroup !== null) rmdirSync(cgroup.dir);
 });
 
-describe.skipIf(cgroup === null)('a CPU quota (a real cgroup)', () => {
+/** A log line of the gateway, as JSON. */
+type Entry = Record<string, unknown>;
+
+const isThreadWarning = (entry: Entry): boolean => entry.level === 40 && String(entry.msg).includes('acceptor threads for');
+
+/**
+ * Starts the gateway inside the cgroup with `threads` as GATEWAY_THREADS (empty: unset, so the
+ * default decides), checks that it answers, hands its log to `check`, and stops it.
+ */
+async function inQuota(threads: string, check: (entries: Entry[]) => void): Promise<void> {
+  const backend = await startBackend('q0');
   // The shell moves itself into the cgroup, then becomes the gateway: it starts inside the quota.
   const inCgroup: Launch = (command, args) => ['sh', ['-c', `echo $$ > ${cgroup!.procs} && exec "$0" "$@"`, command, ...args]];
+  const config = { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'q0', url: backend.url }] } } };
+  const gateway = await startGateway(config, { GATEWAY_THREADS: threads }, 20_000, inCgroup);
+  try {
+    check(gateway.logs.map((line) => JSON.parse(line) as Entry));
+    expect((await send(gateway.port, '/x', { tenant: 'acme' })).status).toBe(200);
+  } finally {
+    expect(await gateway.stop()).toBe(0);
+    await backend.close();
+  }
+}
 
+describe.skipIf(cgroup === null)('a CPU quota (a real cgroup)', () => {
   it('sizes the default acceptor threads by it: one thread for one CPU of time on a bigger machine', async () => {
-    const backend = await startBackend('q0');
-    const gateway = await startGateway(
-      { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'q0', url: backend.url }] } } },
-      // Unset (an empty value counts as unset): the default decides.
-      { GATEWAY_THREADS: '' },
-      20_000,
-      inCgroup,
-    );
-    try {
-      const entries = gateway.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    await inQuota('', (entries) => {
       expect(entries.find((entry) => entry.msg === 'ringgate listening')).toMatchObject({ threads: 1, cpus: availableParallelism(), cpuQuota: 1 });
-      expect(entries.filter((entry) => entry.level === 40 && String(entry.msg).includes('acceptor threads for'))).toEqual([]);
-      expect((await send(gateway.port, '/x', { tenant: 'acme' })).status).toBe(200);
-    } finally {
-      expect(await gateway.stop()).toBe(0);
-      await backend.close();
-    }
+      expect(entries.filter(isThreadWarning)).toEqual([]);
+    });
   });
 
   it('warns when GATEWAY_THREADS asks for more threads than that, and runs them', async () => {
-    const backend = await startBackend('q1');
-    const gateway = await startGateway(
-      { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'q1', url: backend.url }] } } },
-      { GATEWAY_THREADS: '2' },
-      20_000,
-      inCgroup,
-    );
-    try {
-      const entries = gateway.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
-      const warning = entries.find((entry) => entry.level === 40 && String(entry.msg).includes('acceptor threads for'));
-      expect(warning).toMatchObject({ threads: 2, cpuQuota: 1, msg: expect.stringContaining('set GATEWAY_THREADS to 1') });
+    await inQuota('2', (entries) => {
+      expect(entries.find(isThreadWarning)).toMatchObject({ threads: 2, cpuQuota: 1, msg: expect.stringContaining('set GATEWAY_THREADS to 1') });
       expect(entries.find((entry) => entry.msg === 'ringgate listening')).toMatchObject({ threads: 2 });
-      expect((await send(gateway.port, '/x', { tenant: 'acme' })).status).toBe(200);
-    } finally {
-      expect(await gateway.stop()).toBe(0);
-      await backend.close();
-    }
+    });
   });
 });

@@ -97,9 +97,13 @@ export function cgroupCpuQuota(read: ReadText): number | null {
   return smallest;
 }
 
+/** The most acceptor threads a gateway runs (GATEWAY_THREADS's ceiling): the default stops there too. */
+export const MAX_THREADS = 256;
+
 /** Acceptor threads by default: one per CPU the process may use, as its cgroup's quota rounds up. */
 export function defaultThreads(available: number, quota: number | null): number {
-  return quota === null ? available : Math.max(1, Math.min(available, Math.ceil(quota)));
+  const usable = quota === null ? available : Math.min(available, Math.ceil(quota));
+  return Math.max(1, Math.min(MAX_THREADS, usable));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MACHINE_CPUS } from './cpu-quota.js';
+import { MACHINE_CPUS, MAX_THREADS } from './cpu-quota.js';
 import { addressRangeSchema, headerNameSchema, portSchema, positiveMs } from './primitives.js';
 import { breakerSchema, healthCheckSchema } from './resilience-schema.js';
 import { routeSchema } from './route-schema.js';
@@ -21,7 +21,7 @@ export const UWS_HEADER_CEILING_BYTES = 32 * 1024;
 export const settingsSchema = z.strictObject({
   port: portSchema.default(8080),
   host: z.string().min(1).default('0.0.0.0'),
-  threads: z.number().int().min(1).max(256).default(MACHINE_CPUS.threads),
+  threads: z.number().int().min(1).max(MAX_THREADS).default(MACHINE_CPUS.threads),
   adminPort: portSchema.default(9090),
   adminHost: z.string().min(1).default('127.0.0.1'),
   /** Bearer token the admin write endpoints require; unset: writes only while the admin server listens on loopback. */

@@ -74,12 +74,14 @@ describe('the CPU quota of the process cgroup', () => {
 });
 
 describe('default acceptor threads', () => {
-  it('is one per usable CPU: the quota rounded up, at least 1, at most the CPUs it may run on', () => {
+  it('is one per usable CPU: the quota rounded up, at least 1, at most the CPUs it may run on and 256', () => {
     expect(defaultThreads(16, null)).toBe(16);
     expect(defaultThreads(16, 1)).toBe(1);
     expect(defaultThreads(16, 1.5)).toBe(2);
     expect(defaultThreads(16, 0.25)).toBe(1);
     expect(defaultThreads(2, 8)).toBe(2);
+    // A machine with more CPUs than GATEWAY_THREADS allows still starts, on the most it allows.
+    expect(defaultThreads(384, null)).toBe(256);
   });
 
   it('warns only when asked for more threads than CPUs of time, saying what to set', () => {

@@ -87,7 +87,9 @@ export function cgroupCpuQuota(read: ReadText): number | null {
   // In a container the mount's top is the container's own cgroup: the path below it is what is left.
   const { mountRoot, mountPoint } = hierarchy;
   const below = mountRoot !== '/' && (path === mountRoot || path.startsWith(`${mountRoot}/`)) ? path.slice(mountRoot.length) : path;
-  const parts = below.split('/').filter((part) => part !== '' && part !== '..');
+  const parts = below.split('/').filter((part) => part !== '');
+  // A cgroup outside the namespace's view (`/../other`): no directory here is the process's own.
+  if (parts.includes('..')) return null;
   let smallest: number | null = null;
   for (let depth = parts.length; depth >= 0; depth--) {
     const dir = [mountPoint, ...parts.slice(0, depth)].join('/');

@@ -66,6 +66,15 @@ describe('the CPU quota of the process cgroup', () => {
     expect(cgroupCpuQuota(read)).toBe(3);
   });
 
+  it("reads no sibling's limit for a cgroup outside the namespace's view", () => {
+    const read = files({
+      '/proc/self/mountinfo': V2_MOUNT,
+      '/proc/self/cgroup': '0::/../other\n',
+      '/sys/fs/cgroup/other/cpu.max': '100000 100000',
+    });
+    expect(cgroupCpuQuota(read)).toBeNull();
+  });
+
   it('finds nothing where there is no cgroup (not Linux) or the files are malformed', () => {
     expect(cgroupCpuQuota(files({}))).toBeNull();
     expect(cgroupCpuQuota(files({ '/proc/self/mountinfo': V2_MOUNT, '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/cpu.max': 'lots\n' }))).toBeNull();

@@ -17,7 +17,7 @@ const json = (res: ServerResponse, id: string, status = 200) => res.writeHead(st
 
 beforeAll(async () => {
   backends = await Promise.all([
-    ...['r1', 'r2', 'k1', 'p1', 't1'].map((id) => startBackend(id)),
+    ...['r1', 'r2', 'k1', 'p1', 't1', 's1'].map((id) => startBackend(id)),
     // Never answers: only a per-try timeout gets the request elsewhere.
     startBackend('t0', (req, res) => (req.resume(), holding.push(res))),
     ...['u0', 'u1', 'u2'].map((id) =>
@@ -38,6 +38,9 @@ beforeAll(async () => {
     startRawBackend(reset),
     // The head and some of the body, then a reset.
     startRawBackend((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\npartial', () => socket.destroy())),
+    // A 503 with its length and body in one write, as nginx's error pages come: the retry aborts
+    // the try from inside its head, with the whole answer already read.
+    startRawBackend((socket) => socket.write('HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 19\r\n\r\nno healthy upstream')),
   ]);
   const url = (id: string) => backends.find((b) => b.id === id)!.url;
   gateway = await startGateway({
@@ -48,6 +51,7 @@ beforeAll(async () => {
       { prefix: '/t/', cluster: 'hanging', retries: { perTryTimeoutMs: 300 } },
       { prefix: '/h/', cluster: 'truncating' },
       { prefix: '/u/', cluster: 'budget', retries: { on: ['503'] } },
+      { prefix: '/s/', cluster: 'whole503', retries: { on: ['503'] } },
     ],
     clusters: {
       refusing: { nodes: [{ id: 'r0', url: await deadOrigin() }, { id: 'r1', url: url('r1') }, { id: 'r2', url: url('r2') }] },
@@ -57,6 +61,7 @@ beforeAll(async () => {
       truncating: { nodes: [{ id: 'h0', url: raws[2]!.url }] },
       // The breaker would stop the failing nodes getting any tries; here the budget alone is tested.
       budget: { nodes: ['u0', 'u1', 'u2'].map((id) => ({ id, url: url(id) })), breaker: { enabled: false } },
+      whole503: { nodes: [{ id: 's0', url: raws[3]!.url }, { id: 's1', url: url('s1') }], breaker: { enabled: false } },
     },
   });
 });
@@ -121,6 +126,14 @@ describe('retries', () => {
   it('a node that resets after sending the head is not retried: the client sees the truncation', async () => {
     await expect(send(gateway.port, '/h/x', { tenant: 'any' })).rejects.toThrow();
     expect(await retries('truncating', 'reset')).toBe(0);
+  });
+
+  it('a 503 read whole with its head is retried on another node, and the thread lives on', async () => {
+    const replies = await oneByOne('/s/x', tenants(30));
+    expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
+    expect(replies.map(backendOf)).toEqual(replies.map(() => 's1'));
+    expect(await retries('whole503', '503')).toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => metricValue(await gateway.metrics(), 'ringgate_node_in_flight', 'cluster="whole503"')).toBe(0);
   });
 
   it('with every node failing, retries in flight never exceed the budget', async () => {

@@ -336,6 +336,39 @@ describe('H1NodeClient', () => {
     expect(late).toMatchObject({ body: 'first', error: { message: 'client left late' } });
   });
 
+  it('aborts inside onHeaders or onData on an answer that ends in the same read: the abort stands, nothing throws', async () => {
+    // A status retry aborts from onHeaders; nginx's error pages come whole, with their length, in one read.
+    const up = await node((request) =>
+      request.startsWith('HEAD') ? 'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 19\r\n\r\n' : request.includes('/empty') ? 'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n' : 'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 19\r\n\r\nno healthy upstream',
+    );
+    const c = client(up.url);
+    const abortIn = (where: 'headers' | 'data', request: Partial<UpstreamRequest>): Promise<{ completed: boolean; error: Error | null }> =>
+      new Promise((resolve) => {
+        let abort: (err?: Error) => void = () => {};
+        const handler: UpstreamHandler = {
+          onConnect: (given) => (abort = given),
+          onHeaders() {
+            if (where === 'headers') abort(new Error('retried on another node'));
+            return true;
+          },
+          onData() {
+            if (where === 'data') abort(new Error('client left'));
+            return true;
+          },
+          onComplete: () => resolve({ completed: true, error: null }),
+          onError: (error) => resolve({ completed: false, error }),
+        };
+        c.dispatch({ method: 'GET', path: '/', headers: ['host', 'node'], body: null, ...request }, handler);
+      });
+    expect(await abortIn('headers', {})).toEqual({ completed: false, error: new Error('retried on another node') });
+    expect(await abortIn('headers', { path: '/empty' })).toEqual({ completed: false, error: new Error('retried on another node') });
+    expect(await abortIn('headers', { method: 'HEAD' })).toEqual({ completed: false, error: new Error('retried on another node') });
+    expect(await abortIn('data', {})).toEqual({ completed: false, error: new Error('client left') });
+    // Each aborted connection closed; the client goes on with a new one.
+    expect((await send(c, {})).status).toBe(503);
+    expect(up.connections).toBe(5);
+  });
+
   it('closes an idle connection sooner than the node said it would', async () => {
     const up = await node(() => OK('short', 'Keep-Alive: timeout=1\r\n'));
     const c = client(up.url);

@@ -191,6 +191,8 @@ export class H1Connection implements ResponseEvents, TurnWriter {
       this.#fail(err as Error);
       return;
     }
+    // The handler aborted inside onHeaders or onData: the request failed there, whatever the parser read after.
+    if (this.#handler === null) return;
     if (this.#ended) return this.#complete(consumed === data.length);
     if (this.#paused && consumed < data.length) this.#rest = Buffer.from(data.subarray(consumed));
   }

@@ -54,6 +54,8 @@ export class ClientResponse {
     this.#attached = true;
     this.#res.onAborted(() => {
       this.#responded = true;
+      // Nothing waits to be written any more: an owner that goes on for others must not wait for a drain.
+      this.#pending = null;
       if (this.#closedByUs) return;
       this.#aborted = true;
       this.#listener.clientAborted();

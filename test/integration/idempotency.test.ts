@@ -1,4 +1,5 @@
 import { request, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
@@ -13,6 +14,32 @@ const held = new Map<string, ServerResponse>();
 const holdKeys = new Set<string>();
 /** Keys the backend answers 500 the first time. */
 const failFirst = new Set<string>();
+/** The first call with this key gets 64 MiB, written as fast as the gateway reads it. */
+const BIG_KEY = 'k-big';
+const big = { waiting: false, drains: 0 };
+
+function answerBig(res: ServerResponse): void {
+  const total = 64 * 1024 * 1024;
+  const chunk = Buffer.alloc(256 * 1024, 0x61);
+  res.writeHead(201, { 'content-type': 'application/octet-stream', 'content-length': total });
+  let sent = 0;
+  const pump = (): void => {
+    while (sent < total) {
+      sent += chunk.length;
+      if (!res.write(chunk)) {
+        big.waiting = true;
+        res.once('drain', () => {
+          big.waiting = false;
+          big.drains++;
+          pump();
+        });
+        return;
+      }
+    }
+    res.end();
+  };
+  pump();
+}
 
 beforeAll(async () => {
   backend = await startBackend('i0', (req, res) => {
@@ -23,6 +50,7 @@ beforeAll(async () => {
       const n = (calls.get(key) ?? 0) + 1;
       calls.set(key, n);
       if (failFirst.has(key) && n === 1) return res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"boom"}');
+      if (key === BIG_KEY && n === 1) return answerBig(res);
       const answer = () => res.writeHead(201, { 'content-type': 'application/json', 'x-order': `order-${key}-${n}` }).end(JSON.stringify({ key, n, body: Buffer.concat(chunks).toString() }));
       if (holdKeys.has(key) && n === 1) held.set(key, Object.assign(res, { answer }) as ServerResponse);
       else answer();
@@ -113,6 +141,27 @@ describe('Idempotency-Key', () => {
     await expect.poll(async () => (await post('/orders/new', 'k-left', '{"item":9}')).headers['idempotent-replayed']).toBe('true');
     expect(calls.get('k-left')).toBe(1);
   });
+
+  it('ends a keyed write whose client left while its answer pushed back: the key is free again, no node slot held', async () => {
+    const client = connect(gateway.port, '127.0.0.1');
+    client.on('error', () => {});
+    client.write(`POST /orders/new HTTP/1.1\r\nhost: 127.0.0.1\r\nx-tenant-id: acme\r\nidempotency-key: ${BIG_KEY}\r\ncontent-length: 2\r\n\r\n{}`);
+    // Never read: the gateway's socket to it fills, and it stops reading the node.
+    client.pause();
+    let drainsSeen = -1;
+    const nodeStalled = (): boolean => {
+      const stalled = big.waiting && big.drains === drainsSeen;
+      drainsSeen = big.drains;
+      return stalled;
+    };
+    await expect.poll(nodeStalled, { timeout: 10_000, interval: 100 }).toBe(true);
+    client.destroy();
+    // The call runs to its end (the node may have done the write); its answer is too large to keep,
+    // so the key is given up and a duplicate is called again.
+    await expect.poll(async () => (await post('/orders/new', BIG_KEY, '{}')).status, { timeout: 10_000 }).toBe(201);
+    expect(calls.get(BIG_KEY)).toBe(2);
+    await expect.poll(async () => metricValue(await gateway.metrics(), 'ringgate_node_in_flight', 'cluster="c"')).toBe(0);
+  }, 20_000);
 
   it('does not keep a 5xx: the client may try again', async () => {
     failFirst.add('k-fail');

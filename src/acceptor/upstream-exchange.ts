@@ -76,7 +76,9 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
 
   static #tryTimedOut(exchange: UpstreamExchange): void {
     exchange.#tryTimer = null;
-    if (exchange.#finished || exchange.#ctx.status !== 0) return;
+    // A status set by other than a head's arrival (that clears this timer): a call that goes on
+    // for others after its client left (499) is still timed.
+    if (exchange.#finished || (exchange.#ctx.status !== 0 && !exchange.#clientGone)) return;
     const err = upstreamError('UND_ERR_HEADERS_TIMEOUT', 'the try got no answer head within its timeout');
     // Not yet on a connection (queued in the pool): it fails now, and is aborted once it connects.
     if (exchange.#abortUpstream !== null) exchange.#abortUpstream(err);

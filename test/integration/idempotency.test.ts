@@ -62,6 +62,7 @@ beforeAll(async () => {
         { prefix: '/orders/', cluster: 'c', idempotency: 'required' },
         { prefix: '/notes/', cluster: 'c', idempotency: 'optional' },
         { prefix: '/limited-orders/', cluster: 'c', idempotency: 'required', rateLimit: { requests: 100, windowMs: 60_000 } },
+        { prefix: '/timed-orders/', cluster: 'c', idempotency: 'required', retries: { perTryTimeoutMs: 300 } },
       ],
       clusters: { c: { nodes: [{ id: 'i0', url: backend.url }] } },
     },
@@ -162,6 +163,19 @@ describe('Idempotency-Key', () => {
     expect(calls.get(BIG_KEY)).toBe(2);
     await expect.poll(async () => metricValue(await gateway.metrics(), 'ringgate_node_in_flight', 'cluster="c"')).toBe(0);
   }, 20_000);
+
+  it('times the try of a keyed write whose client left: past perTryTimeoutMs the key is free again', async () => {
+    holdKeys.add('k-timed');
+    const req = request({ host: '127.0.0.1', port: gateway.port, path: '/timed-orders/new', method: 'POST', agent: false, headers: { 'x-tenant-id': 'acme', 'idempotency-key': 'k-timed' } });
+    req.on('error', () => {});
+    req.end('{}');
+    await expect.poll(() => held.has('k-timed')).toBe(true);
+    req.destroy();
+    // The node never answers the first call; the pool's own timeout is 30 s away.
+    await expect.poll(async () => (await post('/timed-orders/new', 'k-timed', '{}')).status, { timeout: 5_000 }).toBe(201);
+    expect(calls.get('k-timed')).toBe(2);
+    (held.get('k-timed') as unknown as { answer(): void }).answer();
+  });
 
   it('does not keep a 5xx: the client may try again', async () => {
     failFirst.add('k-fail');

@@ -91,7 +91,8 @@ export class RequestRunner implements Continuation, LimitContinuation {
     const plan = ctx.plan!;
     if (plan.route.multiplexVary !== null && (ctx.method === 'GET' || ctx.method === 'HEAD') && !ctx.hasBody) {
       if (this.#batches.joinOrLead(ctx, plan.route.multiplexVary)) return;
-      if (plan.route.multiplexHoldMs > 0) return this.#hold(ctx, plan.route.multiplexHoldMs);
+      // Only a batch's leader waits: a read that can never be shared (conditional, a range) has nothing to wait for.
+      if (plan.route.multiplexHoldMs > 0 && ctx.batch !== null) return this.#hold(ctx, plan.route.multiplexHoldMs);
     }
     const idempotency = plan.idempotency;
     if (idempotency !== null) return this.#phases.idempotency.run(ctx, idempotency, this);

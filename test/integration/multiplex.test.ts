@@ -37,6 +37,7 @@ beforeAll(async () => {
         { prefix: '/m/', cluster: 'c', multiplex: true },
         { prefix: '/held/', cluster: 'c', multiplex: { holdMs: 1000 } },
         { prefix: '/held-long/', cluster: 'c', multiplex: { holdMs: 4000 } },
+        { prefix: '/held-longest/', cluster: 'c', multiplex: { holdMs: 10_000 } },
         { prefix: '/plain/', cluster: 'c' },
         { prefix: '/ml/', cluster: 'c', multiplex: true, rateLimit: { requests: 1000, windowMs: 60_000 } },
       ],
@@ -166,6 +167,14 @@ describe('multiplexing', () => {
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(a.text).toBe(b.text);
     expect(calls.get('/held/x')).toBe(1);
+  });
+
+  it('holds no read that can never be shared: a conditional or range read goes to the node at once', async () => {
+    const replies = [get('/held-longest/x', { 'if-none-match': '"v1"' }), get('/held-longest/x', { range: 'bytes=0-9' })];
+    // Well before the 10 s hold a leader would wait out.
+    await expect.poll(() => calls.get('/held-longest/x'), { timeout: 5_000 }).toBe(2);
+    releaseAll();
+    expect((await Promise.all(replies)).map((r) => r.status)).toEqual([200, 200]);
   });
 
   it("sends the followers on their own when the leader's head cannot be written (ERR_BAD_HEADER is the leader's alone)", async () => {

@@ -124,8 +124,12 @@ export class ClientResponse {
     });
   }
 
-  /** A whole answer kept from before or shared (a replay, a multiplexed call): status, header fields and body, then this client's own headers. */
-  answerStored(statusLine: string, fields: RawFields, body: Buffer, ownHeaders: readonly HeaderField[] | null): void {
+  /**
+   * A whole answer kept from before or shared (a replay, a multiplexed call): status, header fields
+   * and body, then this client's own headers. `bodiless` (a 204 or 304): no body and no
+   * Content-Length, which uWS's end() would otherwise write (RFC 9110 §8.6 forbids it on a 204).
+   */
+  answerStored(statusLine: string, fields: RawFields, body: Buffer, ownHeaders: readonly HeaderField[] | null, bodiless = false): void {
     if (this.#responded) return;
     this.#responded = true;
     this.#bytesWritten += body.length;
@@ -134,7 +138,8 @@ export class ClientResponse {
     this.#ownHeaders = ownHeaders;
     this.#res.cork(() => {
       this.#writeHead();
-      this.#res.end(body);
+      if (bodiless) this.#res.endWithoutBody();
+      else this.#res.end(body);
     });
   }
 

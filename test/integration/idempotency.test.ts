@@ -51,6 +51,7 @@ beforeAll(async () => {
       calls.set(key, n);
       if (failFirst.has(key) && n === 1) return res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"boom"}');
       if (key === BIG_KEY && n === 1) return answerBig(res);
+      if (key === 'k-204') return res.writeHead(204, { 'x-order': `order-${key}-${n}` }).end();
       const answer = () => res.writeHead(201, { 'content-type': 'application/json', 'x-order': `order-${key}-${n}` }).end(JSON.stringify({ key, n, body: Buffer.concat(chunks).toString() }));
       if (holdKeys.has(key) && n === 1) held.set(key, Object.assign(res, { answer }) as ServerResponse);
       else answer();
@@ -108,6 +109,16 @@ describe('Idempotency-Key', () => {
     expect(first.headers['idempotent-replayed']).toBeUndefined();
     expect(calls.get('k-replay')).toBe(1);
     expect(metricValue(await gateway.metrics(), 'ringgate_idempotency_replays_total')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('replays a 204 as it came: no body, no Content-Length', async () => {
+    const first = await post('/orders/new', 'k-204', '{}');
+    const again = await post('/orders/new', 'k-204', '{}');
+    expect([first.status, again.status]).toEqual([204, 204]);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.headers['x-order']).toBe('order-k-204-1');
+    expect([first.headers['content-length'], again.headers['content-length']]).toEqual([undefined, undefined]);
+    expect(calls.get('k-204')).toBe(1);
   });
 
   it("gives a replay its own RateLimit headers, not those of the request it replays", async () => {

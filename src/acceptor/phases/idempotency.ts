@@ -107,7 +107,7 @@ export class IdempotencyCheck {
         const stored = decodeResponse(claim.replay!);
         ctx.status = stored.status;
         const own = ctx.limitHeaders === null ? REPLAYED : [...REPLAYED, ...ctx.limitHeaders];
-        ctx.client.answerStored(statusLine(stored.status), stored.fields, stored.body, own);
+        ctx.client.answerStored(statusLine(stored.status), stored.fields, stored.body, own, stored.status === 204 || stored.status === 304);
         this.#finisher.replayed(ctx);
       }
     }

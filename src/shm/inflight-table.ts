@@ -17,7 +17,8 @@
  *     OWNER     the lane whose call it is
  *     DEADLINE  when (tableSeconds) a LEADING entry turns stale (its thread stuck), and a settled
  *               one is reclaimed from waiters that never read it (their thread died)
- *     WAITERS   requests of other threads still to read the outcome
+ *     WAITERS   requests of other threads still to read the outcome (one that gives up first
+ *               leaves at once)
  *     SEQ       the entry's generation: a lead settles at the value it started with, and bumps it
  *               (Atomics.store, under the lock) then notifies any; waiters sleep on it; a reclaim
  *               bumps it too, so a late reader of a reused entry reads nothing
@@ -206,13 +207,18 @@ export interface Outcome {
 /**
  * A waiter of the lead of generation `seq` woke (or gave up waiting): the outcome, with a DONE
  * entry's answer copied out; the last waiter lets the entry go. A lead not settled yet, or an
- * entry reclaimed since, reads as Fallback (the waiter calls on its own).
+ * entry reclaimed since, reads as Fallback (the waiter calls on its own); one that gave up on a
+ * lead still running no longer counts as waiting for it.
  */
 export function readOutcome(table: InflightTable, entry: number, keyLo: number, seq: number): Outcome {
   const words = table.words;
   const at = entryWord(table, entry, 0);
   return withBucketLock(table, bucketLock(table, keyLo), () => {
-    if (words[at + SEQ] !== seq + 1) return { state: CallState.Fallback, code: 0, answer: null };
+    if (words[at + SEQ] !== seq + 1) {
+      // SEQ only grows: still `seq`, it is the very lead this waiter was counted in.
+      if (words[at + SEQ] === seq && words[at + STATE] === CallState.Leading) words[at + WAITERS] = words[at + WAITERS]! - 1;
+      return { state: CallState.Fallback, code: 0, answer: null };
+    }
     const state = words[at + STATE]! as CallState;
     const start = slotOffset(table, entry);
     const answer = state === CallState.Done ? Buffer.from(table.bytes.subarray(start, start + words[at + LENGTH]!)) : null;

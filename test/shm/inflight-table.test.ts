@@ -13,6 +13,7 @@ import {
   readOutcome,
   type Found,
   type InflightTable,
+  waiters,
 } from '../../src/shm/inflight-table.js';
 
 const found = (): Found => ({ role: 'none', entry: -1, seq: 0 });
@@ -33,8 +34,10 @@ describe('shared in-flight table', () => {
     const a = look(other, 5, 1);
     const b = look(other, 5, 1);
     expect([a.role, b.role]).toEqual(['wait', 'wait']);
-    // Not settled yet: a waiter that gives up reads no outcome.
+    expect(waiters(table, lead.entry)).toBe(2);
+    // Not settled yet: a waiter that gives up reads no outcome, and waits no more.
     expect(readOutcome(other, a.entry, 5, a.seq).state).toBe(CallState.Fallback);
+    expect(waiters(table, lead.entry)).toBe(1);
     // The leader's own thread never waits on itself: it batches locally.
     expect(look(table, 5, 0).role).toBe('lead');
     finishCall(table, leadOf(lead, 5, 0), RECLAIM, Buffer.from('answer'));

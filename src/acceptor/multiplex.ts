@@ -72,7 +72,8 @@ export class Batch {
     if (!share) {
       // No body to hold for anyone.
       this.#pending = null;
-      return this.#onTheirOwn('not_shareable');
+      this.#onTheirOwn('not_shareable');
+      return this.#stopIfNobody();
     }
     this.#noBody = noBody;
     this.#line = line;
@@ -80,10 +81,16 @@ export class Batch {
     // No one of this thread joined (and no one can now): nothing to hold the body for.
     if (this.followers.length === 0) this.#pending = null;
     for (const ctx of this.followers) ctx.status = status;
+    // The other threads' waiters may have gone (a body-less answer is not shared across threads).
+    this.#stopIfNobody();
   }
 
   chunk(chunk: Buffer): void {
-    this.shared?.chunk(chunk);
+    if (this.shared !== null) {
+      this.shared.chunk(chunk);
+      // Past the arena's slot the other threads' waiters went their own way: maybe they were the last.
+      this.#stopIfNobody();
+    }
     const pending = this.#pending;
     if (pending === null) {
       for (const ctx of this.followers) ctx.client.write(chunk);
@@ -173,7 +180,12 @@ export class Batch {
     this.followers.splice(at, 1);
     ctx.status = CLIENT_CLOSED_STATUS;
     this.home.ending.finish(ctx);
-    if (this.followers.length === 0 && (this.shared?.waiters ?? 0) === 0) this.#abandon?.();
+    this.#stopIfNobody();
+  }
+
+  /** A call that goes on only for others (its leader left) stops once none of them is left. */
+  #stopIfNobody(): void {
+    if (this.#abandon !== null && this.followers.length === 0 && (this.shared?.waiters ?? 0) === 0) this.#abandon();
   }
 }
 

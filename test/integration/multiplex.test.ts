@@ -15,6 +15,8 @@ let backend: Backend;
 let gateway: GatewayProcess;
 /** Calls the backend got, by path. */
 const calls = new Map<string, number>();
+/** The node saw the gateway close its never-ending answer. */
+let endlessClosed = false;
 /** Answers the backend holds until a test lets them go. */
 const held: (() => void)[] = [];
 
@@ -25,7 +27,11 @@ beforeAll(async () => {
     const n = (calls.get(url) ?? 0) + 1;
     calls.set(url, n);
     held.push(() => {
-      if (url.startsWith('/m/big') || url.startsWith('/ml/big')) res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BIG.length }).end(BIG);
+      if (url.startsWith('/m/endless') && n === 1) {
+        // Its own to each client (a cookie), and never ending.
+        res.on('close', () => (endlessClosed = true));
+        res.writeHead(200, { 'set-cookie': 's=1', 'content-type': 'text/plain' }).write('start');
+      } else if (url.startsWith('/m/big') || url.startsWith('/ml/big')) res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BIG.length }).end(BIG);
       else if (url.startsWith('/m/cookie')) res.writeHead(200, { 'set-cookie': `s=${n}`, 'content-type': 'text/plain' }).end(`call ${n}`);
       else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url, n, auth: req.headers.authorization ?? null }));
     });
@@ -152,6 +158,25 @@ describe('multiplexing', () => {
     expect(calls.get('/m/leader-left')).toBe(1);
     // The leader is counted as a client that left (499), once the call it led ended.
     await expect.poll(left).toBe(leftBefore + 1);
+  });
+
+  it('stops the call of a leader that left once no one is left for it: an answer its followers could not share', async () => {
+    const leader = request({ host: '127.0.0.1', port: gateway.port, path: '/m/endless', headers: { 'x-tenant-id': 'a' }, agent: false });
+    leader.on('error', () => {});
+    leader.end();
+    await expect.poll(() => held.length).toBe(1);
+    const before = await joined();
+    const followers = Array.from({ length: 2 }, () => get('/m/endless'));
+    await expect.poll(joined).toBe(before + 2);
+    leader.destroy();
+    // One thread: a round trip after the close means the gateway has seen it.
+    expect((await send(gateway.port, '/_ringgate/healthz')).status).toBe(200);
+    // Its answer sets a cookie: the followers make calls of their own, and the first has no one left.
+    releaseAll();
+    await expect.poll(() => held.length).toBe(2);
+    releaseAll();
+    expect((await Promise.all(followers)).map((r) => r.status)).toEqual([200, 200]);
+    await expect.poll(() => endlessClosed).toBe(true);
   });
 
   it('holds a leader for holdMs, so that a read arriving in that time joins its call', async () => {

@@ -1,4 +1,5 @@
 import type { RequestRecorder } from '../metrics/request-recorder.js';
+import type { NameSet } from '../name-set.js';
 import type { Hash32 } from '../routing/ring.js';
 import { Batch } from './multiplex.js';
 import { requestKey } from './multiplex-key.js';
@@ -41,7 +42,7 @@ export class LocalBatches {
    * A read of a multiplexing route: it joins the open batch of an identical one (true: it is
    * answered from there), or leads a new one and goes on.
    */
-  joinOrLead(ctx: RequestContext, vary: ReadonlySet<string>): boolean {
+  joinOrLead(ctx: RequestContext, vary: NameSet): boolean {
     const key = requestKey(ctx, vary);
     if (key === null) return false;
     const keyHash = this.#open.hash(key);

@@ -8,6 +8,7 @@ import type { SharedLead } from './shared-calls.js';
 import type { LocalBatches } from './local-batches.js';
 import { shareable } from './multiplex-key.js';
 import { RawFields } from '../upstream/raw-fields.js';
+import type { NameSet } from '../name-set.js';
 
 /** A body up to this size reaches followers in one write with its head; a larger one streams. */
 const WHOLE_BODY_BYTES = 64 * 1024;
@@ -39,7 +40,7 @@ export class Batch {
     /** Other threads' requests may wait on this call too; null: this thread's alone. */
     readonly shared: SharedLead | null,
     /** The route's vary headers: an answer varying on another is not shared. */
-    readonly vary: ReadonlySet<string>,
+    readonly vary: NameSet,
   ) {}
 
   join(ctx: RequestContext): void {

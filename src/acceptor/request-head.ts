@@ -1,6 +1,7 @@
 import type { HttpRequest } from 'uWebSockets.js';
 import type { AnsweredCode } from '../errors.js';
 import type { RequestContext } from './request-context.js';
+import { FreshNameSet, type NameSet } from '../name-set.js';
 import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
 
 /**
@@ -10,7 +11,7 @@ import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
  * undici refuses to send Expect upstream (the upload then failed as a 502; curl sends it for
  * every body over 1 MiB). The upstream gets the whole body as a plain request, as nginx does.
  */
-const DROPPED = new Set<string>([...HOP_BY_HOP, 'x-forwarded-host', 'x-ringgate-attempt', 'expect']);
+const DROPPED = new FreshNameSet([...HOP_BY_HOP, 'x-forwarded-host', 'x-ringgate-attempt', 'expect']);
 
 // " HTTP/1.1\r\n" after the target, ": " and "\r\n" per header line, the final "\r\n".
 const REQUEST_LINE_OVERHEAD = 11;
@@ -33,7 +34,7 @@ export function readRequestHead(
   tenantHeader: string,
   hashHeader: string,
   maxHeaderBytes: number,
-  forwarded: ReadonlySet<string> | null,
+  forwarded: NameSet | null,
 ): AnsweredCode | null {
   const method = req.getCaseSensitiveMethod();
   const query = req.getQuery();

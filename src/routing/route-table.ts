@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { HashOn, RouteConfig } from '../config/schema.js';
+import { FreshNameSet, type NameSet } from '../name-set.js';
 
 /** How a route derives the key it hashes onto the ring. */
 export const enum HashKind {
@@ -19,9 +20,9 @@ export interface CompiledRoute {
   /** Lower-cased header name when hashKind is Header. */
   readonly hashHeader: string;
   /** Request headers forwarded (header compaction), lower case; null: all of them. */
-  readonly forwardHeaders: ReadonlySet<string> | null;
+  readonly forwardHeaders: NameSet | null;
   /** Multiplexing: the request headers whose values tell two identical reads apart; null when off. */
-  readonly multiplexVary: ReadonlySet<string> | null;
+  readonly multiplexVary: NameSet | null;
   /** Multiplexing: how long a call's leader waits for followers before calling (0: not at all). */
   readonly multiplexHoldMs: number;
   /** The route's rate limit; null: none. */
@@ -89,9 +90,9 @@ export function routeLabel(route: RouteConfig): string {
 
 function compileRoute(route: RouteConfig, index: number): CompiledRoute {
   const { hashKind, hashHeader } = compileHashOn(route.hashOn);
-  const forwardHeaders = route.forwardHeaders === undefined ? null : new Set([...ALWAYS_FORWARDED, ...route.forwardHeaders]);
+  const forwardHeaders = route.forwardHeaders === undefined ? null : new FreshNameSet([...ALWAYS_FORWARDED, ...route.forwardHeaders]);
   const multiplex = route.multiplex;
-  const multiplexVary = multiplex === false ? null : new Set(multiplex === true ? MULTIPLEX_VARY : (multiplex.vary ?? MULTIPLEX_VARY));
+  const multiplexVary = multiplex === false ? null : new FreshNameSet(multiplex === true ? MULTIPLEX_VARY : (multiplex.vary ?? MULTIPLEX_VARY));
   return Object.freeze({
     index,
     label: routeLabel(route),

@@ -1,6 +1,7 @@
 import type { Settings } from '../../config/schema.js';
 import type { AnsweredCode } from '../../errors.js';
 import type { BytesDigest, TenantKeyer } from '../../hash.js';
+import { FreshNameSet } from '../../name-set.js';
 import { ClaimResult, type Claim } from '../../shm/idempotency-table.js';
 import { statusLine } from '../answers.js';
 import type { Hash64, IdempotencyStore } from '../idempotency-store.js';
@@ -12,7 +13,7 @@ import type { Finisher } from './finish.js';
 import type { HeaderField } from '../client-contract.js';
 
 /** The writes an Idempotency-Key guards (draft-ietf-httpapi-idempotency-key-header). */
-const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const WRITE_METHODS = new FreshNameSet(['POST', 'PUT', 'PATCH', 'DELETE']);
 const MAX_KEY_LENGTH = 255;
 /** Said on a replay, after the stored headers and before the client's own RateLimit ones. */
 const REPLAYED: readonly HeaderField[] = ['idempotent-replayed', 'true'];

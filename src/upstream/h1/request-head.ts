@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { upstreamError, type UpstreamRequest } from '../dispatcher.js';
 import { TARGET, TEXT, TOKEN } from './field-chars.js';
+import { FreshNameSet } from '../../name-set.js';
 import { writeBuffer } from './write-slab.js';
 
 /** How the request's body goes on the wire, decided with its head. */
@@ -28,7 +29,7 @@ export interface RequestHead {
 const POOLED_BELOW = Buffer.poolSize >>> 1;
 
 /** Methods whose requests carry a body by their meaning: without one they say `content-length: 0`, as undici does. */
-const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const PAYLOAD_METHODS = new FreshNameSet(['POST', 'PUT', 'PATCH']);
 
 // " HTTP/1.1" CRLF after the target, ": " and CRLF per field line, the empty line's CRLF.
 const REQUEST_LINE_END = ' HTTP/1.1\r\n';

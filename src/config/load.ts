@@ -43,7 +43,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): Gatew
   const { overrides, errors } = envOverrides(env);
   const { tracing, errors: tracingErrors } = readTracingEnv(env);
   errors.push(...tracingErrors);
-  if (isObject(raw)) raw.gateway = { ...(isObject(raw.gateway) ? raw.gateway : {}), ...overrides };
+  if (isObject(raw)) {
+    // Not merged with the env's settings silently: every setting would fall back to its default.
+    if (raw.gateway !== undefined && !isObject(raw.gateway)) errors.push(`gateway = ${JSON.stringify(raw.gateway)}: expected an object`);
+    raw.gateway = { ...(isObject(raw.gateway) ? raw.gateway : {}), ...overrides };
+  }
 
   // Every error at once (a bad env var does not hide the file's): `ringgate check` lists them all.
   const parsed = fileSchema.safeParse(raw);
@@ -52,10 +56,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): Gatew
   const parsedSettings = settingsSchema.parse(parsed.data.gateway);
   // The inline acceptor is the only one; say so wherever the thread count is shown.
   const settings = parsedSettings.inlineAcceptor ? { ...parsedSettings, threads: 1 } : parsedSettings;
-  const nodes = Object.values(parsed.data.clusters).reduce((sum, cluster) => sum + cluster.nodes.length + cluster.demoBackends.length, 0);
-  if (nodes > settings.maxNodes) {
+  const clusters = Object.values(parsed.data.clusters);
+  const nodes = clusters.reduce((sum, cluster) => sum + cluster.nodes.length + cluster.demoBackends.length, 0);
+  // The node table holds as many clusters as nodes.
+  if (nodes > settings.maxNodes || clusters.length > settings.maxNodes) {
     const field = 'maxNodes' in overrides ? 'GATEWAY_MAX_NODES' : 'gateway.maxNodes';
-    throw new ConfigError(`invalid config (${source}):\n  ${field} = ${settings.maxNodes}: the clusters have ${nodes} nodes`);
+    const counted = nodes > settings.maxNodes ? `${nodes} nodes` : `${clusters.length} clusters`;
+    throw new ConfigError(`invalid config (${source}):\n  ${field} = ${settings.maxNodes}: the config has ${counted}`);
   }
   checkRedisSettings(settings, source, overrides);
   const glibcTunables = env.GLIBC_TUNABLES || null;

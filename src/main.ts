@@ -39,6 +39,12 @@ const log = createLogger(config.settings.logLevel, { role: 'coordinator' });
 warnUntunedMalloc(config.glibcTunables, log);
 const oversubscription = oversubscribed(config.settings.threads, MACHINE_CPUS.threads);
 if (oversubscription !== null) log.warn({ threads: config.settings.threads, cpus: MACHINE_CPUS.cpus, cpuQuota: MACHINE_CPUS.quota }, oversubscription);
+// Node's default for SIGHUP ends the process: one sent while the gateway starts is applied once it listens.
+let reloadWhenUp = false;
+const hangUpWhileStarting = (): void => {
+  reloadWhenUp = true;
+};
+process.on('SIGHUP', hangUpWhileStarting);
 let gateway;
 try {
   gateway = await startGateway(config, log, load);
@@ -68,9 +74,11 @@ const shutdown = (signal: string): void => {
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
 // Read the config file and environment again and apply them live (the result is logged).
+process.off('SIGHUP', hangUpWhileStarting);
 process.on('SIGHUP', () => {
   if (!stopping) gateway.reload();
 });
+if (reloadWhenUp) gateway.reload();
 
 const examplePath = gateway.config.routes.find((r) => r.prefix !== undefined)?.prefix ?? gateway.config.routes[0]!.exact!;
 const hello = examplePath.endsWith('/') ? `${examplePath}hello` : examplePath;

@@ -90,12 +90,15 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     connectTimeoutMs: settings.upstreamConnectTimeoutMs,
   });
   const breakers = new BreakerMonitor(config, current.numbering, breakerTable, log, () => performance.now());
-  // Both exist only once the threads listen; until then the admin endpoints that need them refuse.
+  // Both exist only once the threads listen; until then the admin endpoints that need them refuse,
+  // and so they do again once the gateway stops (a reload would restart what stopping stopped).
   let supervisor: Supervisor | null = null;
   let reloader: Reloader | null = null;
+  let stopping = false;
+  const notNow = () => ({ ok: false as const, error: stopping ? 'the gateway is stopping' : 'the gateway is still starting' });
   const controlPlane = new ControlPlane(
     nodeMonitor,
-    (nodes) => reloader?.addNodes(nodes) ?? { ok: false, error: 'the gateway is still starting' },
+    (nodes) => reloader?.addNodes(nodes) ?? notNow(),
     nodeTable,
     settings.controlTtlMs,
     Date.now,
@@ -156,7 +159,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       }),
       nodes: () => ({ routingMode: controlPlane.mode, nodes: nodeViews() }),
       pushNodes: (body) => controlPlane.push(body),
-      reload: () => reloads.reload(),
+      reload: () => reloader?.reload() ?? notNow(),
       tenant: (id) => {
         const detail = tenants.tenant(id);
         return detail && { window: tenants.windows, ...detail, candidates: candidatesOf(detail.tenant, detail.k) };
@@ -235,6 +238,8 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     adminPort: admin.port,
     reload: () => reloads.reload(),
     stop: async () => {
+      stopping = true;
+      reloader = null;
       tenants.stop();
       names.stop();
       clearInterval(nodeWindows);

@@ -30,12 +30,14 @@ export type Launch = (command: string, args: readonly string[]) => [string, stri
 /**
  * Starts `node dist/main.js` on ephemeral ports and resolves once it logs that it listens. A gateway
  * that neither listens nor exits within `startTimeoutMs` is killed, so no caller waits forever.
+ * `spawned` gets the process at once, for a test of what happens while it starts.
  */
 export function startGateway(
   config: unknown | null,
   env: Record<string, string> = {},
   startTimeoutMs = 20_000,
   launch: Launch = (command, args) => [command, [...args]],
+  spawned: (child: ChildProcess) => void = () => {},
 ): Promise<GatewayProcess> {
   const fullEnv: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -48,6 +50,7 @@ export function startGateway(
   if (config !== null) fullEnv.GATEWAY_CONFIG = writeConfig(config);
   const [command, args] = launch(process.execPath, [MAIN]);
   const child = spawn(command, args, { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  spawned(child);
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {

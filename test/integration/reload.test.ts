@@ -1,4 +1,6 @@
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { steadyTraffic } from '../helpers/traffic.js';
@@ -83,5 +85,80 @@ describe('config reload', () => {
     expectError({ status: bad.status, text }, 'ERR_RELOAD_FAILED');
     expect(JSON.parse(text).error).toContain('is not valid JSON');
     expect((await send(gateway.port, '/x', { tenant: 'after' })).status).toBe(200);
+  });
+});
+
+/** A port free now, for an admin port known before the gateway starts. */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const accepting = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+    socket.on('error', () => resolve(false));
+  });
+
+describe('reloads asked for while the gateway starts or stops', () => {
+  const fresh = () => ({ GATEWAY_CONFIG: writeConfig(configOf(['n0'])), GATEWAY_THREADS: '2' });
+  // The admin port listens before the acceptor threads do: in between, the gateway is starting.
+  it('refuses POST /v1/reload until it listens, then reloads', async () => {
+    const adminPort = await freePort();
+    let up = false;
+    const starting = startGateway(null, { ...fresh(), GATEWAY_ADMIN_PORT: String(adminPort) }).finally(() => (up = true));
+    const answers: { status: number; error: string }[] = [];
+    while (!up) {
+      const reply = await fetch(`http://127.0.0.1:${adminPort}/v1/reload`, { method: 'POST' }).catch(() => null);
+      if (reply !== null) answers.push({ status: reply.status, error: String(((await reply.json()) as { error?: string }).error) });
+    }
+    const started = await starting;
+    try {
+      for (const answer of answers) if (answer.status !== 200) expect(answer).toEqual({ status: 400, error: expect.stringContaining('the gateway is still starting') });
+      expect((await fetch(`http://127.0.0.1:${started.adminPort}/v1/reload`, { method: 'POST' })).status).toBe(200);
+    } finally {
+      expect(await started.stop()).toBe(0);
+    }
+  });
+
+  it('refuses POST /v1/reload once it drains: what stopping stopped stays stopped', async () => {
+    const release: (() => void)[] = [];
+    const holding = await startBackend('h0', (req, res) => {
+      req.resume();
+      release.push(() => res.end('late'));
+    });
+    const config = writeConfig({ routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'h0', url: holding.url }] } } });
+    const draining = await startGateway(null, { GATEWAY_CONFIG: config, GATEWAY_THREADS: '1', GATEWAY_DRAIN_MS: '10000' });
+    try {
+      const open = send(draining.port, '/x', { tenant: 'held' });
+      await expect.poll(() => release.length).toBe(1);
+      const exited = draining.stop();
+      await expect.poll(() => draining.logs.some((line) => (JSON.parse(line) as { msg: string }).msg === 'draining')).toBe(true);
+      const reply = await fetch(`http://127.0.0.1:${draining.adminPort}/v1/reload`, { method: 'POST' });
+      expect({ status: reply.status, error: ((await reply.json()) as { error: string }).error }).toEqual({ status: 400, error: expect.stringContaining('the gateway is stopping') });
+      release.shift()!();
+      expect((await open).status).toBe(200);
+      expect(await exited).toBe(0);
+    } finally {
+      await draining.stop();
+      await holding.close();
+    }
+  });
+
+  it('keeps a SIGHUP sent while it starts, and reloads once it listens', async () => {
+    const adminPort = await freePort();
+    let child: ChildProcess | null = null;
+    const starting = startGateway(null, { ...fresh(), GATEWAY_ADMIN_PORT: String(adminPort) }, 20_000, undefined, (spawned) => (child = spawned));
+    await expect.poll(() => accepting(adminPort), { timeout: 10_000, interval: 5 }).toBe(true);
+    child!.kill('SIGHUP');
+    const started = await starting;
+    try {
+      await expect.poll(() => started.logs.some((line) => (JSON.parse(line) as { msg: string }).msg.startsWith('config reloaded'))).toBe(true);
+    } finally {
+      expect(await started.stop()).toBe(0);
+    }
   });
 });

@@ -90,12 +90,18 @@ export class ControlPlane {
     }
     const added = this.#newNodes(nodes);
     if ('error' in added) return { ok: false, code: 'ERR_BAD_PUSH', error: added.error };
-    // Every other entry must name a node before anything, new nodes included, is applied.
+    // Every other entry must name one node of the roster as it will be, before anything is applied.
+    const addedClusters = new Map<string, string[]>();
+    for (const { cluster, node } of added.nodes) {
+      const clusters = addedClusters.get(node.id);
+      if (clusters === undefined) addedClusters.set(node.id, [cluster]);
+      else clusters.push(cluster);
+    }
     for (const [i, node] of nodes.entries()) {
       if (node.url !== undefined) continue;
-      const index = this.#monitor.resolve(node.id, node.cluster);
-      const addedHere = added.nodes.some((n) => n.node.id === node.id && (node.cluster === undefined || n.cluster === node.cluster));
-      if (typeof index === 'string' && !addedHere) return { ok: false, code: 'ERR_BAD_PUSH', error: `nodes.${i}.id = ${JSON.stringify(node.id)}: ${index}` };
+      const adding = (addedClusters.get(node.id) ?? []).filter((cluster) => node.cluster === undefined || cluster === node.cluster).length;
+      const why = this.#monitor.whyNotOne(node.id, node.cluster, adding);
+      if (why !== null) return { ok: false, code: 'ERR_BAD_PUSH', error: `nodes.${i}.id = ${JSON.stringify(node.id)}: ${why}` };
     }
     if (added.nodes.length > 0) {
       const outcome = this.#addNodes(added.nodes);
@@ -120,6 +126,7 @@ export class ControlPlane {
    */
   #newNodes(nodes: z.output<typeof pushSchema>['nodes']): { nodes: { cluster: string; node: NodeConfig }[] } | { error: string } {
     const out: { cluster: string; node: NodeConfig }[] = [];
+    const seen = new Set<string>();
     for (const [i, entry] of nodes.entries()) {
       if (entry.url === undefined) {
         if (entry.zone !== undefined) return { error: `nodes.${i}.zone: only a node added by this push (with a url) takes a zone` };
@@ -129,7 +136,9 @@ export class ControlPlane {
       if (typeof this.#monitor.resolve(entry.id, entry.cluster) === 'number') {
         return { error: `nodes.${i}.url: node ${JSON.stringify(entry.id)} exists; its url comes from the config` };
       }
-      if (out.some((added) => added.cluster === entry.cluster && added.node.id === entry.id)) return { error: `nodes.${i}.id: added twice` };
+      const key = `${entry.cluster}\n${entry.id}`;
+      if (seen.has(key)) return { error: `nodes.${i}.id: added twice` };
+      seen.add(key);
       const node = nodeSchema.safeParse({ id: entry.id, url: entry.url, ...(entry.zone === undefined ? {} : { az: entry.zone }) });
       if (!node.success) {
         const issue = node.error.issues[0]!;

@@ -15,7 +15,7 @@ import {
   type NodeTable,
 } from '../shm/node-table.js';
 import { HealthProber, type ProbeDial } from './health-prober.js';
-import { buildRoster, EMPTY_ROSTER, type NodeRoster } from './node-roster.js';
+import { buildRoster, EMPTY_ROSTER, namedNodes, notOneNode, type NodeRoster } from './node-roster.js';
 import { viewOf, weightInput, type Cluster, type Node, type NodePush, type NodeStateView } from './node-state.js';
 import type { RingEvent } from './recent-events.js';
 import { RingRepublisher } from './ring-republisher.js';
@@ -140,12 +140,14 @@ export class NodeMonitor {
 
   /** The node-table index of node `id` in `cluster`, or of the only node so named when `cluster` is undefined; else why not. */
   resolve(id: string, cluster: string | undefined): number | string {
-    const matches = this.#roster.clusters
-      .filter((c) => cluster === undefined || c.name === cluster)
-      .flatMap((c) => c.nodes.filter((node) => node.id === id));
-    if (matches.length === 1) return matches[0]!.index;
-    if (matches.length === 0) return cluster === undefined ? 'no node has this id' : `cluster ${JSON.stringify(cluster)} has no node with this id`;
-    return 'several clusters have a node with this id: name its cluster';
+    const matches = namedNodes(this.#roster, id, cluster);
+    return matches.length === 1 ? matches[0]!.index : notOneNode(matches.length, cluster);
+  }
+
+  /** Why `id` (in `cluster`) would not name exactly one node once `adding` more so named join; null when it would. */
+  whyNotOne(id: string, cluster: string | undefined, adding: number): string | null {
+    const count = namedNodes(this.#roster, id, cluster).length + adding;
+    return count === 1 ? null : notOneNode(count, cluster);
   }
 
   /** One window: the acceptors' counters into each node's health, then health, panic and rings. */

@@ -13,13 +13,15 @@ export interface NodeRoster {
   readonly clusters: readonly Cluster[];
   /** Nodes by node-table index (holes where a slot is unused). */
   readonly byIndex: readonly (Node | undefined)[];
+  /** Nodes by id, of every cluster: a push names tens of thousands of nodes by id. */
+  readonly byId: ReadonlyMap<string, readonly Node[]>;
   /** What the health prober checks: nodes of clusters with active checks. */
   readonly probeTargets: readonly ProbeTarget[];
   /** Nodes of clusters with circuit breakers: their failed answers are the breaker's to judge. */
   readonly judgedByBreaker: ReadonlySet<number>;
 }
 
-export const EMPTY_ROSTER: NodeRoster = { clusters: [], byIndex: [], probeTargets: [], judgedByBreaker: new Set() };
+export const EMPTY_ROSTER: NodeRoster = { clusters: [], byIndex: [], byId: new Map(), probeTargets: [], judgedByBreaker: new Set() };
 
 /**
  * The roster of `config`. Nodes that stay keep everything known of them (health, counters, slow
@@ -41,6 +43,7 @@ export function buildRoster(
   const local = zoneAffinity(config.settings);
   const clusters: Cluster[] = [];
   const byIndex: Node[] = [];
+  const byId = new Map<string, Node[]>();
   const probeTargets: ProbeTarget[] = [];
   const judgedByBreaker = new Set<number>();
   for (const [name, cluster] of Object.entries(config.clusters)) {
@@ -65,6 +68,9 @@ export function buildRoster(
         }
       }
       byIndex[slot] = node;
+      const named = byId.get(nodeConfig.id);
+      if (named === undefined) byId.set(nodeConfig.id, [node]);
+      else named.push(node);
       if (cluster.breaker.enabled) judgedByBreaker.add(slot);
       if (local) setNodeLocal(table, slot, nodeConfig.az === config.settings.zone);
       if (active !== null) probeTargets.push({ node: slot, url: nodeConfig.url, check: active, tls: cluster.tls });
@@ -91,5 +97,17 @@ export function buildRoster(
       setZoneFallback(table, numbering.clusters[name]!, false);
     }
   }
-  return { clusters, byIndex, probeTargets, judgedByBreaker };
+  return { clusters, byIndex, byId, probeTargets, judgedByBreaker };
+}
+
+/** The nodes named `id`: in `cluster`, or in any when it is undefined. */
+export function namedNodes(roster: NodeRoster, id: string, cluster: string | undefined): readonly Node[] {
+  const named = roster.byId.get(id) ?? [];
+  return cluster === undefined ? named : named.filter((node) => roster.clusters[node.cluster]!.name === cluster);
+}
+
+/** Why an id names `count` nodes where it must name one. */
+export function notOneNode(count: number, cluster: string | undefined): string {
+  if (count > 1) return 'several clusters have a node with this id: name its cluster';
+  return cluster === undefined ? 'no node has this id' : `cluster ${JSON.stringify(cluster)} has no node with this id`;
 }

@@ -10,7 +10,8 @@ let gateway: GatewayProcess;
 beforeAll(async () => {
   backends = await Promise.all(['n0', 'n1', 'n2'].map((id) => startBackend(id)));
   gateway = await startGateway(
-    { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: backends.map((b) => ({ id: b.id, url: b.url })) } } },
+    // Cluster d starts empty: a push may add a node named as one of c's.
+    { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: backends.map((b) => ({ id: b.id, url: b.url })) }, d: { nodes: [] } } },
     { GATEWAY_ADMIN_TOKEN: TOKEN, GATEWAY_CONTROL_TTL_MS: '1500', GATEWAY_SCORE_WINDOW_MS: '100' },
   );
 });
@@ -103,6 +104,11 @@ describe('nodes added by a push', () => {
       expectError(half, 'ERR_BAD_PUSH');
       expect(JSON.parse(half.text).error).toMatch(/^nodes\.1\.id = "typo"/);
       expect((await nodes()).nodes.map((n) => n.node)).not.toContain('n9');
+      // An entry that names one node before the push and two after it: nothing is applied.
+      const ambiguous = await push({ timestamp: Date.now(), nodes: [{ id: 'n1', cluster: 'd', url: added.url }, { id: 'n1', health: 0.9 }] });
+      expectError(ambiguous, 'ERR_BAD_PUSH');
+      expect(JSON.parse(ambiguous.text).error).toBe('nodes.1.id = "n1": several clusters have a node with this id: name its cluster');
+      expect((await nodes()).nodes.filter((n) => n.node === 'n1')).toHaveLength(1);
 
       const ok = await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', url: added.url, zone: 'az-x', health: 1 }] });
       expect(ok.text).toBe('{"applied":1}');

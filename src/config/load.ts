@@ -109,7 +109,7 @@ export function reloadedConfig(next: GatewayConfig, running: GatewayConfig): { c
   return { config: deepFreeze({ ...next, settings: settings as Settings, tracing: running.tracing }), needRestart };
 }
 
-/** A copy of `config` with extra nodes appended to a cluster (used for the built-in demo backends). */
+/** A copy of `config` with extra nodes appended to a cluster (the built-in demo backends, a push's nodes); an id the cluster has is an error. */
 export function withExtraNodes(
   config: GatewayConfig,
   cluster: string,
@@ -117,6 +117,11 @@ export function withExtraNodes(
 ): GatewayConfig {
   const existing = config.clusters[cluster];
   if (!existing) throw new ConfigError(`clusters.${cluster}: no such cluster`);
+  const ids = new Set(existing.nodes.map((node) => node.id));
+  for (const node of nodes) {
+    if (ids.has(node.id)) throw new ConfigError(`clusters.${cluster}.nodes: ${JSON.stringify(node.id)} is there twice`);
+    ids.add(node.id);
+  }
   return deepFreeze({
     ...config,
     clusters: { ...config.clusters, [cluster]: { ...existing, nodes: [...existing.nodes, ...nodes] } },

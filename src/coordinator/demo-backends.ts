@@ -25,8 +25,13 @@ export async function startDemoBackends(config: GatewayConfig): Promise<DemoBack
   let result = config;
   for (const [cluster, { demoBackends, nodes }] of Object.entries(config.clusters)) {
     const added = [];
-    for (const [i, az] of demoBackends.entries()) {
-      const id = `${cluster}-${nodes.length + i + 1}`;
+    // Numbered after the cluster's own nodes, skipping an id one of them has.
+    const taken = new Set(nodes.map((node) => node.id));
+    let number = nodes.length;
+    for (const az of demoBackends) {
+      let id: string;
+      do id = `${cluster}-${++number}`;
+      while (taken.has(id));
       const server = createServer((req, res) => {
         let receivedBytes = 0;
         req.on('data', (chunk: Buffer) => (receivedBytes += chunk.length));

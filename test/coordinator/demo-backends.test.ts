@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, withExtraNodes } from '../../src/config/load.js';
+import { startDemoBackends } from '../../src/coordinator/demo-backends.js';
+import { writeConfig } from '../helpers/gateway-process.js';
+
+describe('built-in demo backends', () => {
+  it('take ids of their own, past any the cluster has, and answer under them', async () => {
+    const config = loadConfig({ GATEWAY_CONFIG: writeConfig({ routes: [{ prefix: '/', cluster: 'api' }], clusters: { api: { nodes: [{ id: 'api-2', url: 'http://127.0.0.1:9' }], demoBackends: ['a', 'b'] } } }) });
+    const demo = await startDemoBackends(config);
+    try {
+      const nodes = demo.config.clusters.api!.nodes;
+      expect(nodes.map((node) => node.id)).toEqual(['api-2', 'api-3', 'api-4']);
+      const answer = (await (await fetch(`${nodes[1]!.url}/x`)).json()) as { backend: string; az: string };
+      expect(answer).toMatchObject({ backend: 'api-3', az: 'a' });
+    } finally {
+      await demo.close();
+    }
+  });
+
+  it('refuse to join a cluster under an id it has: a reload naming a node as one of them fails, saying so', () => {
+    const config = loadConfig({ GATEWAY_CONFIG: writeConfig({ routes: [{ prefix: '/', cluster: 'api' }], clusters: { api: { nodes: [{ id: 'api-1', url: 'http://127.0.0.1:9' }] } } }) });
+    expect(() => withExtraNodes(config, 'api', [{ id: 'api-1', url: 'http://127.0.0.1:10', az: 'a', weight: 1 }])).toThrow(ConfigError);
+    expect(() => withExtraNodes(config, 'api', [{ id: 'api-1', url: 'http://127.0.0.1:10', az: 'a', weight: 1 }])).toThrow('clusters.api.nodes: "api-1" is there twice');
+  });
+});

@@ -22,6 +22,11 @@ local number = math.floor(now / window)
 local into = now - number * window
 local state = redis.call('HMGET', KEYS[1], 'w', 'p', 'c')
 local last = tonumber(state[1])
+-- Redis's clock behind the key's window (a failover to a replica whose clock lags): counted at
+-- that window's start, never as a fresh window.
+if last and last > number then
+  number, into = last, 0
+end
 local previous, current = 0, 0
 if last == number then
   previous, current = tonumber(state[2]), tonumber(state[3])

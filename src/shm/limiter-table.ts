@@ -71,13 +71,18 @@ export function hitLimit(table: LimiterTable, keyLo: number, keyHi: number, limi
   const words = table.words;
   const lock = bucketLock(table, keyLo);
   // Window numbers count from the tables' epoch: an Int32 holds 68 years of 1 s windows, 6.8 of 100 ms ones.
-  const now = nowMs - TABLE_EPOCH_MS;
-  const window = windowOf(now, windowMs);
+  const read = nowMs - TABLE_EPOCH_MS;
+  const readWindow = windowOf(read, windowMs);
   lockBucket(table, lock);
   try {
     const use = (Atomics.add(words, USES, 1) + 1) | 1; // never 0: 0 marks a free entry
-    const at = entryWord(table, findOrEvict(table, lock, keyLo, keyHi, use, window), 0);
+    const at = entryWord(table, findOrEvict(table, lock, keyLo, keyHi, use, readWindow), 0);
     const last = words[at + WINDOW]!;
+    // A reading older than the entry's window (another thread's came first and rolled it, or the
+    // clock stepped back) counts at that window's start: it must not reset the counts, letting a
+    // window's worth of requests through.
+    const window = readWindow < last ? last : readWindow;
+    const now = readWindow < last ? last * windowMs : read;
     const previous = rolledPrevious(last, window, words[at + PREVIOUS]!, words[at + CURRENT]!);
     let current = rolledCurrent(last, window, words[at + CURRENT]!);
     const allowed = slidingCount(previous, current + 1, now, windowMs) <= limit;

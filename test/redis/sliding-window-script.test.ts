@@ -55,6 +55,16 @@ describe('the sliding-window script (real redis-server)', () => {
     expect(remaining).toBe(1);
   });
 
+  it("never resets a key whose window is ahead of Redis's clock (a failover to a lagging replica): it counts there", async () => {
+    const key = rateLimitKey('t6:', 'ffff', 60_000);
+    const [seconds] = await redis.time();
+    const ahead = Math.floor((Number(seconds) * 1000) / 60_000) + 5;
+    await redis.hset(key, 'w', ahead, 'p', 0, 'c', 3);
+    const [allowed, remaining, resetMs] = await script.hit(key, 3, 60_000, 1);
+    expect([allowed, remaining, resetMs]).toEqual([0, 0, 60_000]);
+    expect(await redis.hmget(key, 'w', 'c')).toEqual([String(ahead), '3']);
+  });
+
   it('counts a batch of hits as if they came one by one: as many as fit are allowed', async () => {
     const key = rateLimitKey('t5:', 'eeee', 60_000);
     expect(await script.hit(key, 10, 60_000, 4)).toEqual([4, 6, expect.any(Number), 0]);

@@ -39,6 +39,20 @@ describe('shared limiter table', () => {
     expect(allowed).toEqual([true, true, true, true, true, false]);
   });
 
+  it('never resets a key for a reading older than its window: a thread that read the clock first, or a clock stepped back', () => {
+    const table = createLimiterTable(64);
+    const h = hit();
+    for (let i = 0; i < 10; i++) hitLimit(table, 1, 1, 10, 1000, T0 + 900, h);
+    // Another thread rolls the key into the next window first: still refused (10 × 99.9%).
+    hitLimit(table, 1, 1, 10, 1000, T0 + 1001, h);
+    expect(h.allowed).toBe(false);
+    // This one read the clock before the boundary: it counts at the new window's start, refused.
+    hitLimit(table, 1, 1, 10, 1000, T0 + 999, h);
+    expect(h).toMatchObject({ allowed: false, remaining: 0, resetMs: 1000 });
+    hitLimit(table, 1, 1, 10, 1000, T0 + 1002, h);
+    expect(h.allowed).toBe(false);
+  });
+
   it('stays bounded: new keys beyond its room give up the least recently used', () => {
     const table = createLimiterTable(WAYS); // one bucket
     const h = hit();

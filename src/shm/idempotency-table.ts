@@ -102,7 +102,8 @@ export function claimKey(table: IdempotencyTable, keyLo: number, keyHi: number, 
   const lock = bucketLock(table, keyLo);
   withBucketLock(table, lock, () => {
     const first = firstEntry(lock);
-    const use = Atomics.add(words, USES, 1) + 1;
+    // As the word holds it (wrapping past 2^31): completing compares the claim with the word.
+    const use = (Atomics.add(words, USES, 1) + 1) | 0;
     let victim = -1;
     let victimAge = -1;
     for (let entry = first; entry < first + WAYS; entry++) {

@@ -158,7 +158,7 @@ function settle(table: InflightTable, lead: Lead, reclaimAt: number, outcome: (a
     if (words[at + STATE] !== CallState.Leading || words[at + OWNER] !== lead.lane || words[at + SEQ] !== lead.seq || words[at + KEY_LO] !== lead.keyLo) return false;
     outcome(at);
     words[at + DEADLINE] = reclaimAt;
-    Atomics.store(words, at + SEQ, lead.seq + 1);
+    Atomics.store(words, at + SEQ, (lead.seq + 1) | 0);
     // No one waits (none can join a settled lead): nothing to keep, no one to wake.
     if (words[at + WAITERS] !== 0) return true;
     release(table, lead.entry);
@@ -214,7 +214,8 @@ export function readOutcome(table: InflightTable, entry: number, keyLo: number, 
   const words = table.words;
   const at = entryWord(table, entry, 0);
   return withBucketLock(table, bucketLock(table, keyLo), () => {
-    if (words[at + SEQ] !== seq + 1) {
+    // As the word holds it: a generation wraps past 2^31.
+    if (words[at + SEQ] !== ((seq + 1) | 0)) {
       // SEQ only grows: still `seq`, it is the very lead this waiter was counted in.
       if (words[at + SEQ] === seq && words[at + STATE] === CallState.Leading) words[at + WAITERS] = words[at + WAITERS]! - 1;
       return { state: CallState.Fallback, code: 0, answer: null };
@@ -254,7 +255,7 @@ export function abandonStale(table: InflightTable, lane: number, now: number, re
         if (words[at + SEQ] !== seq || words[at + STATE] === CallState.Leading) return;
         words[at + WAITERS] = 0;
         release(table, entry);
-        Atomics.store(words, at + SEQ, seq + 1);
+        Atomics.store(words, at + SEQ, (seq + 1) | 0);
       });
     }
   }

@@ -12,6 +12,7 @@ import {
   releaseIdempotencyLane,
   type Claim,
   type IdempotencyTable,
+  USES,
 } from '../../src/shm/idempotency-table.js';
 
 const claim = (): Claim => ({ result: ClaimResult.Full, entry: -1, claim: 0, replay: null });
@@ -38,6 +39,14 @@ describe('shared idempotency table', () => {
     expect(dup.result).toBe(ClaimResult.Replay);
     expect(dup.replay!.toString()).toBe('stored answer');
     expect(take(other, 7, 999, 2, 1).result).toBe(ClaimResult.Reused);
+  });
+
+  it('completes a claim made as its use counter wraps past 2^31', () => {
+    const table = createIdempotencyTable(16, 64);
+    table.words[USES] = 2 ** 31 - 1;
+    const first = take(table, 7, 100);
+    done(table, first, 7, 'stored answer');
+    expect(take(table, 7, 100, 1).result).toBe(ClaimResult.Replay);
   });
 
   it('lets a key go when its request failed, or its answer does not fit a slot', () => {

@@ -13,6 +13,7 @@ import {
   readOutcome,
   type Found,
   type InflightTable,
+  seqWord,
   waiters,
 } from '../../src/shm/inflight-table.js';
 
@@ -43,6 +44,16 @@ describe('shared in-flight table', () => {
     finishCall(table, leadOf(lead, 5, 0), RECLAIM, Buffer.from('answer'));
     expect(inflightCounters(table)).toEqual({ joins: 2, bytes: 6 });
     expect(readOutcome(other, b.entry, 5, b.seq).answer!.toString()).toBe('answer');
+  });
+
+  it('hands the answer over as the generation wraps past 2^31', () => {
+    const table = createInflightTable(16, 64);
+    const lead = look(table, 5, 0);
+    table.words[seqWord(table, lead.entry)] = 2 ** 31 - 1;
+    const wrapped = { ...lead, seq: 2 ** 31 - 1 };
+    const w = look(table, 5, 1);
+    finishCall(table, leadOf(wrapped, 5, 0), RECLAIM, Buffer.from('answer'));
+    expect(readOutcome(table, w.entry, 5, w.seq).answer?.toString()).toBe('answer');
   });
 
   it('tells waiters to call on their own for an answer too large or not shared, and passes a failure on', () => {

@@ -36,6 +36,9 @@ export interface CoordinatorLink {
   on(event: 'message', listener: (message: CoordinatorMessage) => void): unknown;
 }
 
+/** How long a drained thread waits for Redis to answer its last calls before it lets the connection go. */
+const REDIS_CLOSE_MS = 1000;
+
 export interface RunningAcceptor {
   /** Closes the listen socket and every connection: a thread must hold no uWS socket when it ends. */
   closeSockets(): void;
@@ -69,7 +72,8 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     const retries = attachRetryTable(init.retries);
     const redisOutage = settings.rateLimitMode === 'redis' || settings.sharedState === 'redis' ? new RedisOutage(log, (use, requests) => recorder.recordRedisError(use, requests)) : null;
     // Loaded only in a redis mode: ioredis costs ~25 MiB and ~80 ms per thread that loads it.
-    redis = redisOutage === null ? null : (await import('../redis/connection.js')).connectRedis(settings, redisOutage);
+    const redisConnection = redisOutage === null ? null : await import('../redis/connection.js');
+    redis = redisConnection?.connectRedis(settings, redisOutage!) ?? null;
     const localKeys = new LocalIdempotencyStore(attachIdempotencyTable(init.idempotency), init.threadIndex, settings.idempotencyTtlMs);
     const idempotency =
       redis !== null && settings.sharedState === 'redis' ? new RedisIdempotencyStore(settings, new IdempotencyScripts(redis), localKeys, redisOutage!) : localKeys;
@@ -153,9 +157,10 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
           const abandoned = finisher.open;
           clearTimeout(deadline);
           closeSockets();
-          redis?.disconnect();
-          // The last lines of the access log and the last spans leave before the thread does.
-          void Promise.all([pools.close(), observer?.close()]).finally(() => {
+          // The last lines of the access log, the last spans, and the last answers to Redis (an
+          // idempotency key's completion) leave before the thread does.
+          const redisClosed = redis === null ? undefined : redisConnection!.closeRedis(redis, REDIS_CLOSE_MS);
+          void Promise.all([pools.close(), observer?.close(), redisClosed]).finally(() => {
             send({ type: 'drained', abandoned });
             exit(0);
           });

@@ -41,3 +41,28 @@ export function connectRedis(settings: RedisSettings, outage: RedisOutage): Redi
   redis.on('error', (err: Error) => outage.connectionError(err));
   return redis;
 }
+
+/**
+ * Closes a thread's connection once what it was asked has been answered (a drain's last
+ * completions of idempotency keys among it): calls of this turn wait for the auto-pipeline's
+ * setImmediate to be written, and QUIT, which is never pipelined, would go out first; so it waits
+ * a turn too, then Redis answers everything before it. An unreachable Redis is let go after
+ * `timeoutMs`.
+ */
+export function closeRedis(redis: Redis, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const giveUp = setTimeout(() => {
+      redis.disconnect();
+      resolve();
+    }, timeoutMs);
+    setImmediate(() => {
+      redis
+        .quit()
+        .catch(() => redis.disconnect())
+        .finally(() => {
+          clearTimeout(giveUp);
+          resolve();
+        });
+    });
+  });
+}

@@ -118,6 +118,20 @@ describe('Idempotency-Key across 2 instances (GATEWAY_SHARED_STATE=redis)', () =
     expect(calls.get('k-left')).toBe(1);
   });
 
+  it('stores the answer of a write that finishes as its instance drains: the other instance replays it', async () => {
+    const config = { routes: [{ prefix: '/orders/', cluster: 'c', idempotency: 'required' }], clusters: { c: { nodes: [{ id: 'i0', url: backend.url }] } } };
+    const draining = await startGateway(config, { GATEWAY_SHARED_STATE: 'redis', GATEWAY_REDIS_URL: redisServer.url, GATEWAY_REDIS_TIMEOUT_MS: '200', GATEWAY_THREADS: '1' });
+    const write = post(draining, 'slow-drained', 'last');
+    await expect.poll(() => calls.get('slow-drained')).toBe(1);
+    // The write is the last open request of the thread: its key's completion is the thread's last call to Redis.
+    const exited = draining.stop();
+    expect((await write).status).toBe(201);
+    expect(await exited).toBe(0);
+    const again = await post(a, 'slow-drained', 'last');
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(calls.get('slow-drained')).toBe(1);
+  });
+
   it('falls back to each instance\'s own table while Redis is down, and shares keys again once it is back', async () => {
     await redisServer.kill();
     const down = await post(a, 'k-down', 'x');

@@ -29,9 +29,13 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   readonly #ttlMs: number;
   readonly #inFlightMs: number;
   #nextToken = randomInt(2 ** 30);
+  /** Completions (and releases) that failed, sent again once the connection is back. */
+  #unsent: Completion[] = [];
+  #unsentBytes = 0;
 
   constructor(settings: Readonly<Settings>, scripts: IdempotencyScripts, local: LocalIdempotencyStore, outage: RedisOutage) {
     this.#scripts = scripts;
+    scripts.onReconnect(() => this.#resend());
     this.#local = local;
     this.#outage = outage;
     this.#keyPrefix = settings.redisKeyPrefix;
@@ -52,9 +56,10 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       ([result, stored]) => done({ result: CLAIM_RESULTS[result], entry: IN_REDIS, claim: token, replay: stored ?? null }),
       (err: Error) => {
         this.#outage.failed('idempotency', err);
-        // A claim that timed out may still land; this release runs after it (one connection, in
-        // order), or its marker would hold the key for every instance until it expires.
-        this.#scripts.complete(redisKey, String(token), null, this.#ttlMs).catch(() => {});
+        // A claim that timed out, or whose reply the lost connection took, may have landed; this
+        // release runs after it (one connection, in order), or once the connection is back: else its
+        // marker would hold the key for every instance until it expires.
+        this.#send({ key: redisKey, token: String(token), response: null, at: performance.now() }, false);
         this.#local.claim(key, fingerprint, done);
       },
     );
@@ -62,16 +67,51 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   complete(held: HeldKey, response: Uint8Array | null): void {
     if (held.entry !== IN_REDIS) return this.#local.complete(held, response);
-    this.#scripts.complete(this.#redisKey(held.keyLo, held.keyHi), String(held.claim), response, this.#ttlMs).catch((err: Error) => {
-      // The in-flight claim stays until its TTL: duplicates get 409 until then.
-      this.#outage.failed('idempotency', err);
+    this.#send({ key: this.#redisKey(held.keyLo, held.keyHi), token: String(held.claim), response, at: performance.now() }, true);
+  }
+
+  /**
+   * A completion that fails (`counted`: as an outage) is kept to send again once the connection is
+   * back: until then the in-flight claim holds, and duplicates get 409. The script names its claim,
+   * so sent late or twice it never touches a newer claim of the key.
+   */
+  #send(completion: Completion, counted: boolean): void {
+    this.#scripts.complete(completion.key, completion.token, completion.response, this.#ttlMs).catch((err: Error) => {
+      if (counted) this.#outage.failed('idempotency', err);
+      const bytes = completion.response?.byteLength ?? 0;
+      if (bytes > MAX_UNSENT_BYTES) return;
+      while (this.#unsent.length === MAX_UNSENT || this.#unsentBytes + bytes > MAX_UNSENT_BYTES) this.#unsentBytes -= this.#unsent.shift()!.response?.byteLength ?? 0;
+      this.#unsent.push(completion);
+      this.#unsentBytes += bytes;
     });
+  }
+
+  #resend(): void {
+    const unsent = this.#unsent;
+    this.#unsent = [];
+    this.#unsentBytes = 0;
+    // Past inFlightMs the claim ran out anyway.
+    const since = performance.now() - this.#inFlightMs;
+    for (const completion of unsent) if (completion.at > since) this.#send(completion, false);
   }
 
   #redisKey(lo: number, hi: number): string {
     return idempotencyKey(this.#keyPrefix, hex64(lo, hi));
   }
 }
+
+/** A claim's completion: the answer to keep, or null to let the key go. */
+interface Completion {
+  readonly key: string;
+  readonly token: string;
+  readonly response: Uint8Array | null;
+  /** When it was first sent (performance.now()). */
+  readonly at: number;
+}
+
+/** Completions kept for a connection that is back, and their answers' bytes; beyond, the oldest go (their claims run out). */
+const MAX_UNSENT = 1024;
+const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 
 /**
  * How long an in-flight claim holds in Redis: past the longest a request waits for its answer's

@@ -45,8 +45,10 @@ type CompleteCall = (key: string, token: string, response: Buffer, keep: string,
 export class IdempotencyScripts {
   readonly #claim: ClaimCall;
   readonly #complete: CompleteCall;
+  readonly #redis: Redis;
 
   constructor(redis: Redis) {
+    this.#redis = redis;
     redis.defineCommand('ringgateIdempotencyClaim', { numberOfKeys: 1, lua: CLAIM_LUA });
     redis.defineCommand('ringgateIdempotencyComplete', { numberOfKeys: 1, lua: COMPLETE_LUA });
     const commands = redis as unknown as Record<string, (...args: unknown[]) => Promise<never>>;
@@ -57,6 +59,11 @@ export class IdempotencyScripts {
 
   claim(key: string, fingerprint: string, token: string, inFlightMs: number): Promise<[RedisClaim, Buffer?]> {
     return this.#claim(key, fingerprint, token, inFlightMs);
+  }
+
+  /** Calls `listener` each time the connection is back (ready) after it was lost. */
+  onReconnect(listener: () => void): void {
+    this.#redis.on('ready', listener);
   }
 
   /** Stores `response` for `ttlMs` (null: deletes the key), if the claim `token` still holds it. */

@@ -1,0 +1,44 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalIdempotencyStore } from '../../src/acceptor/idempotency-store.js';
+import { RedisIdempotencyStore } from '../../src/acceptor/redis-idempotency-store.js';
+import { settingsSchema } from '../../src/config/schema.js';
+import { createLogger } from '../../src/log.js';
+import { connectRedis } from '../../src/redis/connection.js';
+import { IdempotencyScripts } from '../../src/redis/idempotency-scripts.js';
+import { RedisOutage } from '../../src/redis/outage.js';
+import { ClaimResult, createIdempotencyTable, type Claim } from '../../src/shm/idempotency-table.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+
+let server: RedisServer;
+let gatewaySide: Redis;
+let store: RedisIdempotencyStore;
+
+beforeAll(async () => {
+  server = await startRedis();
+  const settings = settingsSchema.parse({ redisUrl: server.url, sharedState: 'redis', redisTimeoutMs: 500 });
+  const outage = new RedisOutage(createLogger('silent', { role: 'test' }), () => {});
+  // The gateway's own connection: no offline queue, so a call while it is down fails at once.
+  gatewaySide = connectRedis(settings, outage);
+  await new Promise((resolve) => gatewaySide.once('ready', resolve));
+  store = new RedisIdempotencyStore(settings, new IdempotencyScripts(gatewaySide), new LocalIdempotencyStore(createIdempotencyTable(64, 1024), 0, 60_000), outage);
+});
+
+afterAll(async () => {
+  gatewaySide.disconnect();
+  await server.kill();
+});
+
+const claim = (store: RedisIdempotencyStore, lo: number): Promise<Claim> => new Promise((resolve) => store.claim({ lo, hi: 0 }, { lo: 1, hi: 2 }, resolve));
+
+describe('the Redis idempotency store', () => {
+  it('sends a completion that failed with the connection again once it is back: the key is not held for nothing', async () => {
+    const first = await claim(store, 11);
+    expect(first.result).toBe(ClaimResult.Claimed);
+    // The connection drops (and comes back on its own) as the request completes.
+    gatewaySide.disconnect(true);
+    store.complete({ entry: first.entry, claim: first.claim, keyLo: 11, keyHi: 0 }, Buffer.from('the stored answer'));
+    await expect.poll(async () => (await claim(store, 11)).result, { timeout: 5_000, interval: 50 }).toBe(ClaimResult.Replay);
+    expect((await claim(store, 11)).replay?.toString()).toBe('the stored answer');
+  });
+});

@@ -39,3 +39,14 @@ export function rolledCurrent(last: number, now: number, current: number): numbe
 export function remaining(limit: number, counted: number): number {
   return Math.max(0, Math.floor(limit - counted));
 }
+
+/**
+ * Milliseconds until one more request fits a key refused `intoMs` into its window, if no other
+ * comes: in this window once the previous one's share has slid down enough, else in the next,
+ * once this window's count has slid down in turn. redis/rate-limit-script.ts computes the same.
+ */
+export function untilOneFits(limit: number, previous: number, current: number, intoMs: number, windowMs: number): number {
+  // Refused with room in this window's count: the previous window's share is what is in the way.
+  if (current + 1 <= limit) return Math.min(Math.ceil(windowMs * (1 - (limit - 1 - current) / previous)) - intoMs, windowMs - intoMs);
+  return windowMs - intoMs + Math.ceil(windowMs * (1 - (limit - 1) / current));
+}

@@ -16,7 +16,7 @@
  *     WINDOW      the fixed window CURRENT counts (windows of the key's length since TABLE_EPOCH_MS)
  *     PREVIOUS, CURRENT  requests allowed in the window before, and in this one
  */
-import { remaining, rolledCurrent, rolledPrevious, slidingCount, untilReset, windowOf } from '../resilience/sliding-window.js';
+import { remaining, rolledCurrent, rolledPrevious, slidingCount, untilOneFits, untilReset, windowOf } from '../resilience/sliding-window.js';
 import {
   attachBucketTable,
   bucketLock,
@@ -60,6 +60,8 @@ export interface Hit {
   remaining: number;
   /** Milliseconds until the current fixed window ends. */
   resetMs: number;
+  /** Refused: milliseconds until one more request would fit, if no other came (Retry-After). */
+  retryMs: number;
 }
 
 /**
@@ -94,6 +96,7 @@ export function hitLimit(table: LimiterTable, keyLo: number, keyHi: number, limi
     into.allowed = allowed;
     into.remaining = remaining(limit, slidingCount(previous, current, now, windowMs));
     into.resetMs = untilReset(now, windowMs);
+    into.retryMs = allowed ? 0 : untilOneFits(limit, previous, current, now % windowMs, windowMs);
   } finally {
     unlockBucket(table, lock);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { remaining, rolledCurrent, rolledPrevious, slidingCount, untilReset, windowOf } from '../../src/resilience/sliding-window.js';
+import { remaining, rolledCurrent, rolledPrevious, slidingCount, untilOneFits, untilReset, windowOf } from '../../src/resilience/sliding-window.js';
 
 describe('sliding-window counter', () => {
   it('weights the previous window by how much of it the sliding window still covers', () => {
@@ -48,5 +48,12 @@ describe('sliding-window counter', () => {
     const total = [...allowedPerSecond.values()].reduce((a, b) => a + b, 0);
     expect(total).toBeGreaterThanOrEqual(480);
     expect(total).toBeLessThanOrEqual(510);
+  });
+
+  it('says when one more request fits a refused key, as the Redis script does', () => {
+    // Room in this window's count: the previous window's share slides down to let one in.
+    expect(untilOneFits(10, 10, 5, 500, 1000)).toBe(100);
+    // This window full: past its end, once a tenth of it has slid out.
+    expect(untilOneFits(10, 0, 10, 100, 1000)).toBe(1000);
   });
 });

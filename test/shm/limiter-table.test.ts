@@ -6,7 +6,7 @@ import { createLimiterTable, hitLimit, limiterEvictions, type Hit } from '../../
 const HAMMER = new URL('../fixtures/limiter-hammer.mjs', import.meta.url);
 /** A window boundary, so tests know where in the window they are. */
 const T0 = 1_800_000_000_000;
-const hit = (): Hit => ({ allowed: false, remaining: 0, resetMs: 0 });
+const hit = (): Hit => ({ allowed: false, remaining: 0, resetMs: 0, retryMs: 0 });
 
 describe('shared limiter table', () => {
   it('allows `limit` requests per window for a key, then refuses, with what the RateLimit headers say', () => {
@@ -18,7 +18,8 @@ describe('shared limiter table', () => {
       verdicts.push(h.allowed);
     }
     expect(verdicts).toEqual([true, true, true, false, false]);
-    expect(h).toEqual({ allowed: false, remaining: 0, resetMs: 900 });
+    // The window is full: one more fits once it is over and a third of it has slid out.
+    expect(h).toEqual({ allowed: false, remaining: 0, resetMs: 900, retryMs: 900 + 334 });
     // Other keys have limits of their own.
     hitLimit(table, 2, 1, 3, 1000, T0 + 100, h);
     expect(h).toMatchObject({ allowed: true, remaining: 2 });
@@ -51,6 +52,29 @@ describe('shared limiter table', () => {
     expect(h).toMatchObject({ allowed: false, remaining: 0, resetMs: 1000 });
     hitLimit(table, 1, 1, 10, 1000, T0 + 1002, h);
     expect(h.allowed).toBe(false);
+  });
+
+  it('says when one more request fits: not before, and then it does', () => {
+    for (const [previousAt, previousHits, currentAt, currentHits] of [
+      [T0 + 500, 10, T0 + 1500, 5], // the previous window's share is in the way
+      [T0 - 5000, 0, T0 + 100, 10], // this window is full
+      [T0 + 100, 10, T0 + 1300, 3],
+    ] as const) {
+      const table = createLimiterTable(64);
+      const h = hit();
+      for (let i = 0; i < previousHits; i++) hitLimit(table, 1, 1, 10, 1000, previousAt, h);
+      for (let i = 0; i < currentHits; i++) hitLimit(table, 1, 1, 10, 1000, currentAt, h);
+      hitLimit(table, 1, 1, 10, 1000, currentAt, h);
+      expect(h.allowed).toBe(false);
+      const { retryMs } = h;
+      const copy = createLimiterTable(64);
+      for (let i = 0; i < previousHits; i++) hitLimit(copy, 1, 1, 10, 1000, previousAt, h);
+      for (let i = 0; i < currentHits; i++) hitLimit(copy, 1, 1, 10, 1000, currentAt, h);
+      hitLimit(copy, 1, 1, 10, 1000, currentAt + retryMs - 2, h);
+      expect(h.allowed).toBe(false);
+      hitLimit(table, 1, 1, 10, 1000, currentAt + retryMs, h);
+      expect(h.allowed).toBe(true);
+    }
   });
 
   it('stays bounded: new keys beyond its room give up the least recently used', () => {

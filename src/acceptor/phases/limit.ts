@@ -38,7 +38,7 @@ export class RateLimiting implements LimitPhase {
   readonly #table: LimiterTable;
   readonly #keyer: TenantKeyer;
   readonly #recorder: RequestRecorder;
-  readonly #hit: Hit = { allowed: false, remaining: 0, resetMs: 0 };
+  readonly #hit: Hit = { allowed: false, remaining: 0, resetMs: 0, retryMs: 0 };
 
   constructor(table: LimiterTable, keyer: TenantKeyer, recorder: RequestRecorder) {
     this.#table = table;
@@ -52,7 +52,7 @@ export class RateLimiting implements LimitPhase {
     hitLimit(this.#table, this.#keyer.lo, this.#keyer.hi, limit.requests, limit.windowMs, Date.now(), hit);
     ctx.limitHeaders = limitHeaders(limit, hit.remaining, hit.resetMs);
     if (hit.allowed) return null;
-    ctx.retryAfter = String(Math.ceil(hit.resetMs / 1000));
+    ctx.retryAfter = String(Math.ceil(hit.retryMs / 1000));
     this.#recorder.recordRateLimited(ctx.routeIndex);
     return 'ERR_RATE_LIMITED';
   }

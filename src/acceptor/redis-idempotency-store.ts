@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Settings } from '../config/schema.js';
 import { hex64 } from '../hash.js';
 import { idempotencyKey, IdempotencyScripts, RedisClaim } from '../redis/idempotency-scripts.js';

@@ -1,31 +1,39 @@
 /**
- * The path routes match and the node receives: dot segments removed (RFC 3986 §5.2.4), with
- * percent-encoded dots ("%2e") counted as dots, since backends that decode before resolving
- * would otherwise reach what the gateway's route did not match (`/static/../api/x` matching a
- * `/static/` route). A path that would climb above the root is refused, not clamped: a client
- * that sends one is probing. So is one that hides a dot segment behind an encoded slash or a
- * backslash (`/static/..%2fapi/x`), which backends that decode or read "\\" as "/" would resolve;
- * an encoded slash in data (`/projects/group%2Fname`) is forwarded as it is.
+ * The path routes match and the node receives, one form for each of the spellings backends read
+ * alike, since a backend that reads `/%61pi/x` or `//api/x` as `/api/x` must not be reached
+ * through a route that did not match `/api/`:
+ * - percent-encoded unreserved characters decoded, other encodings' hex digits upper-cased
+ *   (RFC 3986 §6.2.2.1-2): `/%61pi` is `/api`;
+ * - empty segments merged (`//api//x` is `/api/x`), as nginx matches locations;
+ * - dot segments removed (RFC 3986 §5.2.4), `%2e` counting as a dot: `/static/../api/x` is `/api/x`.
+ * A path that would climb above the root is refused, not clamped: a client that sends one is
+ * probing. So is one that hides a dot segment behind an encoded slash or a backslash
+ * (`/static/..%2fapi/x`), or behind path parameters (`/static/..;/api/x`, which Tomcat and Jetty
+ * resolve), which backends would resolve. An encoded slash in data (`/projects/group%2Fname`) is
+ * forwarded as it is.
  */
 
 /** What some backends take for a path separator: %2F, %5C, and a raw backslash. */
 const HIDDEN_SEPARATOR = /%2f|%5c|\\/i;
 
 /**
- * The normalized path (the same string when it has no dot segment), or null for what is no path
- * ("*", an absolute URI), climbs above the root, or hides a dot segment.
+ * The normalized path (the same string when there is nothing to change), or null for what is no
+ * path ("*", an absolute URI), climbs above the root, or hides a dot segment.
  */
 export function normalizePath(path: string): string | null {
   if (path.charCodeAt(0) !== 0x2f /* / */) return null;
-  // Most paths hold no "/.", no "%" and no backslash: they are returned as they are.
-  if (!path.includes('/.') && !path.includes('%') && !path.includes('\\')) return path;
+  // Most paths hold no "/.", no "%", no "//" and no backslash: they are returned as they are.
+  if (!path.includes('/.') && !path.includes('%') && !path.includes('//') && !path.includes('\\')) return path;
   const segments = path.split('/');
+  const last = segments.length - 1;
   const kept: string[] = [];
   for (let i = 1; i < segments.length; i++) {
-    const segment = segments[i]!;
+    const segment = segments[i]!.includes('%') ? decodeUnreserved(segments[i]!) : segments[i]!;
+    // "//": merged, but a trailing "/" stays.
+    if (segment === '' && i < last) continue;
     const dots = dotSegment(segment);
     if (dots === 0) {
-      if (hidesDotSegment(segment)) return null;
+      if (hidesDotSegment(segment) || dotSegmentWithParameters(segment)) return null;
       kept.push(segment);
       continue;
     }
@@ -34,9 +42,25 @@ export function normalizePath(path: string): string | null {
       kept.pop();
     }
     // A path ending in a dot segment names a directory: "/a/b/.." is "/a/".
-    if (i === segments.length - 1) kept.push('');
+    if (i === last) kept.push('');
   }
   return `/${kept.join('/')}`;
+}
+
+/** Percent-encoded unreserved characters (ALPHA, DIGIT, "-", ".", "_", "~") decoded; other encodings' hex digits upper-cased. */
+function decodeUnreserved(segment: string): string {
+  return segment.replace(/%([0-9A-Fa-f]{2})/g, (encoding: string, hex: string) => {
+    const code = parseInt(hex, 16);
+    return UNRESERVED.test(String.fromCharCode(code)) ? String.fromCharCode(code) : encoding.toUpperCase();
+  });
+}
+
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
+/** "..;x" or ".;x": a dot segment with path parameters, which some backends strip before they resolve it. */
+function dotSegmentWithParameters(segment: string): boolean {
+  const parameters = segment.indexOf(';');
+  return parameters >= 0 && dotSegment(segment.slice(0, parameters)) !== 0;
 }
 
 /** 1 for ".", 2 for "..", with any dot written as %2e or %2E; else 0. */

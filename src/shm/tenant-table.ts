@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { randomInt } from 'node:crypto';
 
 /**
  * Per-tenant counters in a SharedArrayBuffer (issue 4): acceptors claim a tenant's slot with
@@ -6,9 +7,10 @@ import { Buffer } from 'node:buffer';
  * Map on the request path; the coordinator harvests the counters once per scoring window and
  * evicts.
  *
- * Keys are 64-bit hashes of tenant ids (two Int32 halves). A key lives only in its bucket, the
- * BUCKET_SLOTS slots chosen by the low bits of its hash, so eviction can empty a slot without
- * breaking a probe chain. Slots are 4× the tenant limit rounded up to a power of two: at the
+ * Keys are 64-bit hashes of tenant ids (two Int32 halves), the same in every instance. A key lives
+ * only in its bucket, the BUCKET_SLOTS slots chosen by both halves mixed with the table's random
+ * seed, so eviction can empty a slot without breaking a probe chain, and nobody can work out in
+ * advance which ids share the bucket of a tenant they would lock out of it (hash.ts). Slots are 4× the tenant limit rounded up to a power of two: at the
  * default 10,000 tenants a bucket holds 1.2 keys on average, and the chance that any of the 8,192
  * buckets gets a 9th key (whose requests then count as untracked) is about 5%.
  *
@@ -17,6 +19,7 @@ import { Buffer } from 'node:buffer';
  *     SLOT_COUNT   slots, a power of two                 coordinator, once at creation
  *     NOW          coarse clock for LAST_SEEN            coordinator, Atomics.store each tick
  *     UNTRACKED    requests whose bucket was full        acceptor, Atomics.add
+ *     BUCKET_SEED  random, mixed into a key's bucket     coordinator, once at creation
  *   slots   [SLOT_COUNT × SLOT_WORDS] at HEADER_WORDS
  *     STATE        EMPTY / CLAIMING / LIVE               acceptor CAS EMPTY→CLAIMING then store LIVE;
  *                                                        coordinator store CLAIMING, clear, store EMPTY;
@@ -36,6 +39,7 @@ import { Buffer } from 'node:buffer';
 export const SLOT_COUNT = 0;
 export const NOW = 1;
 export const UNTRACKED = 2;
+export const BUCKET_SEED = 3;
 export const HEADER_WORDS = 4;
 
 export const STATE = 0;
@@ -74,6 +78,7 @@ export interface TenantTable {
   readonly ids: Uint8Array;
   readonly slotCount: number;
   readonly bucketMask: number;
+  readonly bucketSeed: number;
 }
 
 export function slotCountFor(maxTenants: number): number {
@@ -84,16 +89,27 @@ export function slotCountFor(maxTenants: number): number {
 export function createTenantTable(maxTenants: number): TenantTable {
   const slotCount = slotCountFor(maxTenants);
   const buffer = new SharedArrayBuffer(idsOffset(slotCount) + slotCount * MAX_ID_BYTES);
-  Atomics.store(new Int32Array(buffer, 0, HEADER_WORDS), SLOT_COUNT, slotCount);
+  const header = new Int32Array(buffer, 0, HEADER_WORDS);
+  Atomics.store(header, SLOT_COUNT, slotCount);
+  Atomics.store(header, BUCKET_SEED, randomInt(2 ** 31));
   return attachTenantTable(buffer);
 }
 
 /** Views over a table received from another thread. */
 export function attachTenantTable(buffer: SharedArrayBuffer): TenantTable {
-  const slotCount = Atomics.load(new Int32Array(buffer, 0, HEADER_WORDS), SLOT_COUNT);
+  const header = new Int32Array(buffer, 0, HEADER_WORDS);
+  const slotCount = Atomics.load(header, SLOT_COUNT);
   const words = new Int32Array(buffer, 0, HEADER_WORDS + slotCount * SLOT_WORDS);
   const ids = new Uint8Array(buffer, idsOffset(slotCount), slotCount * MAX_ID_BYTES);
-  return { buffer, words, ids, slotCount, bucketMask: slotCount / BUCKET_SLOTS - 1 };
+  return { buffer, words, ids, slotCount, bucketMask: slotCount / BUCKET_SLOTS - 1, bucketSeed: Atomics.load(header, BUCKET_SEED) };
+}
+
+/** The first slot of key (lo, hi)'s bucket: both halves mixed with the seed (murmur3's finalizer), so no bit of the key alone decides it. */
+export function bucketOf(table: TenantTable, keyLo: number, keyHi: number): number {
+  let h = Math.imul(keyLo ^ table.bucketSeed, 0xcc9e2d51) ^ keyHi;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) & table.bucketMask) * BUCKET_SLOTS;
 }
 
 function idsOffset(slotCount: number): number {
@@ -112,7 +128,7 @@ export function slotOffset(slot: number): number {
  */
 export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number, id: string): number {
   const words = table.words;
-  const first = (keyLo & table.bucketMask) * BUCKET_SLOTS;
+  const first = bucketOf(table, keyLo, keyHi);
   let waits = 0;
   let races = 0;
   while (waits <= MAX_CLAIM_WAITS && races <= MAX_CLAIM_RACES) {

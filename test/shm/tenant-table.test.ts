@@ -1,7 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import {
+  attachTenantTable,
   BUCKET_SLOTS,
+  bucketOf,
   createTenantTable,
   evictSlot,
   findOrClaim,
@@ -53,16 +55,31 @@ describe('shared tenant table', () => {
 
   it('reports a full bucket instead of spilling into another, and reuses an evicted slot', () => {
     const table = createTenantTable(4); // 16 slots: 2 buckets of 8
-    const slots = Array.from({ length: BUCKET_SLOTS }, (_, i) => findOrClaim(table, 0, i, `t${i}`)); // all bucket 0
+    // Keys (0, hi) by the bucket the table's seed gives them.
+    const inBucket = (bucket: number) => Array.from({ length: 64 }, (_, hi) => hi).filter((hi) => bucketOf(table, 0, hi) === bucket * BUCKET_SLOTS);
+    const [first, second] = [inBucket(0), inBucket(1)];
+    const slots = first.slice(0, BUCKET_SLOTS).map((hi) => findOrClaim(table, 0, hi, `t${hi}`));
     expect(new Set(slots).size).toBe(BUCKET_SLOTS);
-    expect(findOrClaim(table, 0, 100, 'late')).toBe(-1);
-    expect(findOrClaim(table, 1, 100, 'b1')).toBeGreaterThanOrEqual(BUCKET_SLOTS); // bucket 1 still has room
+    const late = first[BUCKET_SLOTS]!;
+    expect(findOrClaim(table, 0, late, 'late')).toBe(-1);
+    expect(findOrClaim(table, 0, second[0]!, 'b1')).toBeGreaterThanOrEqual(BUCKET_SLOTS); // bucket 1 still has room
     recordRequest(table, slots[3]!, 10, false);
     evictSlot(table, slots[3]!);
-    expect(harvest(table).some((t) => t.keyLo === 0 && t.keyHi === 3)).toBe(false);
-    expect(findOrClaim(table, 0, 100, 'late')).toBe(slots[3]);
-    expect(harvest(table).find((t) => t.slot === slots[3])).toMatchObject({ keyHi: 100, requests: 0 });
+    expect(harvest(table).some((t) => t.keyLo === 0 && t.keyHi === first[3])).toBe(false);
+    expect(findOrClaim(table, 0, late, 'late')).toBe(slots[3]);
+    expect(harvest(table).find((t) => t.slot === slots[3])).toMatchObject({ keyHi: late, requests: 0 });
     expect(readTenantId(table, slots[3]!)).toBe('late');
+  });
+
+  it("puts keys in buckets by a seed of the table's own: which keys share one cannot be worked out in advance", () => {
+    const keys = Array.from({ length: 32 }, (_, i) => [i * 7919, i] as const);
+    const [a, b] = [createTenantTable(10_000), createTenantTable(10_000)];
+    const buckets = (table: ReturnType<typeof createTenantTable>) => keys.map(([lo, hi]) => bucketOf(table, lo, hi));
+    expect(buckets(a)).not.toEqual(buckets(b));
+    // Every thread's view of one table agrees.
+    expect(buckets(attachTenantTable(a.buffer))).toEqual(buckets(a));
+    // Keys differing only in their high half spread too.
+    expect(new Set(Array.from({ length: 64 }, (_, hi) => bucketOf(a, 0, hi))).size).toBeGreaterThan(32);
   });
 
   it('loses no increment and makes no duplicate slot when two threads hammer the same tenants', async () => {

@@ -13,8 +13,12 @@ export const HOP_BY_HOP = [
 
 const ALWAYS_DROPPED: ReadonlySet<string> = new Set(HOP_BY_HOP);
 
-/** Named in a request's Connection, still forwarded: an HTTP/1.1 request without Host is invalid (RFC 9112 §3.2). */
-const NEVER_DROPPED = 'host';
+/**
+ * Named in a request's Connection, still forwarded: an HTTP/1.1 request without Host is invalid
+ * (RFC 9112 §3.2), and the gateway retries a write for its Idempotency-Key only because the node
+ * sees the key too.
+ */
+const NEVER_DROPPED: ReadonlySet<string> = new Set(['host', 'idempotency-key']);
 
 /**
  * Headers named in Connection are hop-by-hop too, Host excepted: the lowercase names of those that
@@ -25,7 +29,7 @@ export function connectionNamed(connection: string): ReadonlySet<string> | null 
   let named: Set<string> | null = null;
   for (const token of connection.split(',')) {
     const name = token.trim().toLowerCase();
-    if (name !== '' && name !== NEVER_DROPPED && !ALWAYS_DROPPED.has(name)) (named ??= new Set()).add(name);
+    if (name !== '' && !NEVER_DROPPED.has(name) && !ALWAYS_DROPPED.has(name)) (named ??= new Set()).add(name);
   }
   return named;
 }

@@ -76,7 +76,8 @@ export function readRequestHead(
         ctx.chunked = true;
         return;
       case 'connection':
-        connectionTokens = value;
+        // A list that may span several field lines (RFC 9110 §5.3).
+        connectionTokens = connectionTokens === undefined ? value : `${connectionTokens}, ${value}`;
         return;
       case 'x-request-id':
         requestIds++;

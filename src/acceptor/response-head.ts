@@ -54,7 +54,11 @@ export function forwardResponseHead(ctx: RequestContext, fields: RawFields): num
       spans[kept + 3] = valueEnd;
       kept += 4;
     } else if (dropped === 'content-length') totalSize = checkedLength(bytes, valueStart, valueEnd);
-    else if (dropped === 'connection' && KEEP_ALIVE.find(bytes, valueStart, valueEnd) === null) connection = fields.text(valueStart, valueEnd);
+    else if (dropped === 'connection' && KEEP_ALIVE.find(bytes, valueStart, valueEnd) === null) {
+      // A list that may span several field lines (RFC 9110 §5.3): each names headers to drop.
+      const value = fields.text(valueStart, valueEnd);
+      connection = connection === undefined ? value : `${connection}, ${value}`;
+    }
   }
   spans.length = kept;
   const named = connection === undefined ? null : connectionNamed(connection);

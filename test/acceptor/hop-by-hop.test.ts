@@ -19,9 +19,9 @@ describe('dropConnectionTokens', () => {
     expect(connectionNamed('Keep-Alive, upgrade, ')).toBeNull();
   });
 
-  it('keeps Host, which an HTTP/1.1 request must carry, even when Connection names it', () => {
-    const headers = ['host', 'a.example', 'x-a', '1'];
-    dropConnectionTokens(headers, 'host, x-a');
-    expect(headers).toEqual(['host', 'a.example']);
+  it('keeps Host, which an HTTP/1.1 request must carry, and Idempotency-Key, even when Connection names them', () => {
+    const headers = ['host', 'a.example', 'idempotency-key', 'k1', 'x-a', '1'];
+    dropConnectionTokens(headers, 'host, Idempotency-Key, x-a');
+    expect(headers).toEqual(['host', 'a.example', 'idempotency-key', 'k1']);
   });
 });

@@ -39,8 +39,10 @@ const mainBackend: Handler = (req, res, id) => {
     res.writeHead(200, {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(echoed),
-      connection: 'x-private',
+      // Two field lines: each names a header to drop.
+      connection: ['x-private', 'x-other'],
       'x-private': 'hop',
+      'x-other': 'hop too',
       'keep-alive': 'timeout=5',
       'proxy-authenticate': 'Basic',
       'x-kept': 'yes',
@@ -268,8 +270,8 @@ describe('proxying with 2 acceptor threads and 3 backends', () => {
 
   it('drops hop-by-hop headers both ways and sets X-Forwarded-*', async () => {
     const head =
-      'GET /t/headers?q=1 HTTP/1.1\r\nHost: shop.example\r\nX-Tenant-ID: acme\r\nConnection: keep-alive, x-secret, host\r\n' +
-      'X-Secret: s\r\nKeep-Alive: timeout=1\r\nTE: trailers\r\nUpgrade: h2c\r\nProxy-Authorization: Basic x\r\n' +
+      'GET /t/headers?q=1 HTTP/1.1\r\nHost: shop.example\r\nX-Tenant-ID: acme\r\nConnection: x-secret, idempotency-key\r\nConnection: keep-alive, host\r\n' +
+      'X-Secret: s\r\nIdempotency-Key: k-hop\r\nKeep-Alive: timeout=1\r\nTE: trailers\r\nUpgrade: h2c\r\nProxy-Authorization: Basic x\r\n' +
       'X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n';
     const { text } = await rawExchange(gateway.port, head, 500);
     const [responseHead, body] = text.split('\r\n\r\n') as [string, string];
@@ -281,10 +283,12 @@ describe('proxying with 2 acceptor threads and 3 backends', () => {
     expect(seen['x-forwarded-host']).toBe('shop.example');
     // Named in Connection or not, Host goes on: an HTTP/1.1 request without one is invalid.
     expect(seen.host).toBe('shop.example');
+    // So does the Idempotency-Key the gateway acts on (a retried write is safe only if the node sees it).
+    expect(seen['idempotency-key']).toBe('k-hop');
     expect(seen.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
     const responseHeaders = responseHead.toLowerCase();
     expect(responseHeaders).toContain('x-kept: yes');
-    for (const dropped of ['x-private', 'keep-alive', 'proxy-authenticate', 'connection: x-private']) expect(responseHeaders).not.toContain(dropped);
+    for (const dropped of ['x-private', 'x-other', 'keep-alive', 'proxy-authenticate', 'connection: x-']) expect(responseHeaders).not.toContain(dropped);
   });
 
   it("forwards the node's response head as it came: order, repeated names, case and raw bytes", async () => {

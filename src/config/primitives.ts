@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Field types the config schemas share. */
@@ -16,7 +16,16 @@ export const addressRangeSchema = z.string().refine((text) => {
   const family = isIP(address ?? '');
   if (family === 0 || extra !== undefined) return false;
   if (bits === undefined) return true;
-  // An IPv4-mapped range shorter than /96 would cover every IPv4 client, whatever it says after ::ffff:.
-  const floor = family === 6 && /^::ffff:/i.test(address ?? '') ? 96 : 0;
-  return /^\d{1,3}$/.test(bits) && Number(bits) >= floor && Number(bits) <= (family === 4 ? 32 : 128);
-}, 'must be an IP address or a CIDR range (address/bits; an IPv4-mapped one at least /96)');
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) return false;
+  return family === 4 || Number(bits) >= 96 || !coversMappedIpv4(address!, Number(bits));
+}, 'must be an IP address or a CIDR range (address/bits; an IPv6 one over IPv4-mapped addresses at least /96)');
+
+/**
+ * An IPv4 client is matched against IPv6 ranges as ::ffff:a.b.c.d: a range shorter than /96 that
+ * holds ::ffff:0:0 (::/0, ::/80, ::ffff:0:0/80…) would trust every IPv4 client, whatever it says.
+ */
+function coversMappedIpv4(address: string, bits: number): boolean {
+  const range = new BlockList();
+  range.addSubnet(address, bits, 'ipv6');
+  return range.check('::ffff:0:0', 'ipv6');
+}

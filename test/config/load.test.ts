@@ -38,6 +38,11 @@ describe('config loading', () => {
     expect(config.settings.tenantHeader).toBe('x-org');
   });
 
+  it('takes trusted proxies as addresses and ranges, IPv6 ones beside the IPv4-mapped space too', () => {
+    const ranges = ['10.0.0.1', '10.0.0.0/8', 'fd00::/8', '2001:db8::/32', '::ffff:10.0.0.0/104', '::1'];
+    expect(loadConfig({ GATEWAY_TRUSTED_PROXIES: ranges.join(','), GATEWAY_CONFIG: writeConfig(minimal) }).settings.trustedProxies).toEqual(ranges);
+  });
+
   it('reads fractional settings from env vars', () => {
     const config = loadConfig({ GATEWAY_CONFIG: writeConfig(minimal), GATEWAY_BALANCE_FACTOR: '1.5', GATEWAY_HOT_SCORE: '.5' });
     expect(config.settings).toMatchObject({ balanceFactor: 1.5, hotScore: 0.5, routingMode: 'adaptive', decayMode: 'time' });
@@ -87,6 +92,8 @@ describe('config loading', () => {
     [{ GATEWAY_TRUSTED_PROXIES: '10.0.0.1, 10.0.0.0/33' }, minimal, 'GATEWAY_TRUSTED_PROXIES = "10.0.0.0/33": must be an IP address or a CIDR range'],
     [{}, { ...minimal, clusters: { c: { nodes: [], breaker: { threshold: 0.4 } } } }, 'clusters.c.breaker.threshold = 0.4: must be above 0.4'],
     [{ GATEWAY_TRUSTED_PROXIES: '::ffff:10.0.0.0/8' }, minimal, 'GATEWAY_TRUSTED_PROXIES = "::ffff:10.0.0.0/8": must be an IP address or a CIDR range'],
+    [{ GATEWAY_TRUSTED_PROXIES: '::/0' }, minimal, 'GATEWAY_TRUSTED_PROXIES = "::/0": must be an IP address or a CIDR range'],
+    [{ GATEWAY_TRUSTED_PROXIES: '0:0:0:0:0:ffff:0:0/80' }, minimal, 'GATEWAY_TRUSTED_PROXIES = "0:0:0:0:0:ffff:0:0/80": must be an IP address or a CIDR range'],
     [{ GATEWAY_TRUSTED_PROXIES: 'proxy.local' }, minimal, 'GATEWAY_TRUSTED_PROXIES = "proxy.local": must be an IP address or a CIDR range'],
     [{ GATEWAY_RATE_LIMIT_MODE: 'redis' }, minimal, 'GATEWAY_REDIS_URL (gateway.redisUrl) = missing: GATEWAY_RATE_LIMIT_MODE is "redis"'],
     [{}, { ...minimal, gateway: { sharedState: 'redis' } }, 'GATEWAY_REDIS_URL (gateway.redisUrl) = missing: gateway.sharedState is "redis"'],

@@ -69,13 +69,14 @@ export interface WriteAccess {
 const LOOPBACK_HOST = /^(?:127(?:\.\d{1,3}){3}|localhost|\[::1\])(?::\d{1,5})?$/;
 
 /**
- * Without a token, loopback trusts whoever reaches it, and a web page open in the operator's
- * browser reaches it too (the dashboard invites that browser there). Such a page is told apart: a
- * DNS-rebinding page's requests name its own host, and a cross-site POST carries its Origin.
- * Clients that are not browsers (curl, a control plane) send neither.
+ * On loopback, a request without the token is trusted for reads (and, without a token set, for
+ * writes), and a web page open in the operator's browser reaches it too (the dashboard invites that
+ * browser there). Such a page is told apart: a DNS-rebinding page's requests name its own host,
+ * and a cross-site POST carries its Origin. Clients that are not browsers (curl, a control plane)
+ * send neither. A request with the token is the operator's, whatever page sent it.
  */
 function fromForeignPage(req: IncomingMessage, access: WriteAccess): boolean {
-  if (access.token !== undefined || !access.loopback) return false;
+  if (!access.loopback || (access.token !== undefined && refusal(req, access) === null)) return false;
   const host = req.headers.host ?? '';
   if (!LOOPBACK_HOST.test(host)) return true;
   const origin = req.headers.origin;

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
+import { ThreadCounts } from '../metrics/retired-threads.js';
 import { nextRestart } from '../resilience/restart-backoff.js';
 import type { AcceptorInit, AcceptorMessage, CoordinatorMessage, MetricsSnapshot } from '../thread-protocol.js';
 
@@ -53,6 +54,7 @@ export class Supervisor {
   readonly #options: SupervisorOptions;
   readonly #slots: Slot[];
   readonly #metricsWaiters = new Map<number, (snapshot: MetricsSnapshot) => void>();
+  readonly #counts = new ThreadCounts();
   readonly #exitWaiters = new Set<() => void>();
   #port = 0;
   #stopping = false;
@@ -80,6 +82,7 @@ export class Supervisor {
     return this.#slots.filter((slot) => slot.listening).length;
   }
 
+  /** Every thread's metrics (one late to answer as it last did), and the counts of threads that exited. */
   async collectMetrics(): Promise<MetricsSnapshot[]> {
     const live = this.#slots.filter((slot) => slot.listening && slot.worker !== null);
     const replies = live.map(
@@ -88,16 +91,18 @@ export class Supervisor {
           const requestId = this.#nextRequestId++;
           const timer = setTimeout(() => {
             this.#metricsWaiters.delete(requestId);
-            resolve(null);
+            resolve(this.#counts.lastOf(slot.index));
           }, METRICS_TIMEOUT_MS);
           this.#metricsWaiters.set(requestId, (snapshot) => {
             clearTimeout(timer);
+            this.#counts.answered(slot.index, snapshot);
             resolve(snapshot);
           });
           this.#post(slot, { type: 'collect-metrics', requestId });
         }),
     );
-    return (await Promise.all(replies)).filter((s): s is MetricsSnapshot => s !== null);
+    const snapshots = (await Promise.all(replies)).filter((s): s is MetricsSnapshot => s !== null);
+    return [...snapshots, ...(await this.#counts.retired())];
   }
 
   /** Every thread stops accepting, finishes its requests (up to `deadlineMs`), closes and exits. */
@@ -168,6 +173,7 @@ export class Supervisor {
       worker.on('exit', (code) => {
         slot.worker = null;
         slot.listening = false;
+        this.#counts.exited(slot.index);
         this.#options.onExit(slot.index);
         for (const waiter of [...this.#exitWaiters]) waiter();
         if (!started) {

@@ -54,4 +54,16 @@ describe('an acceptor thread that dies while holding requests', () => {
     expect(await nodeInFlight()).toBe(0);
     expect(metricValue(await gateway.metrics(), 'ringgate_node_requests_total', 'node="n"')).toBe(7 + 1 + 10);
   });
+
+  it('keeps what a dead thread counted in the sums it serves: a counter never goes back', async () => {
+    // On new connections: the kernel spreads them over both threads.
+    for (let i = 0; i < 40; i++) expect((await send(gateway.port, `/counted/${i}`)).text).toBe('ok');
+    const before = metricValue(await gateway.metrics(), 'ringgate_http_requests_total');
+    const restarts = metricValue(await gateway.metrics(), 'ringgate_thread_restarts_total');
+    const crashed = send(gateway.port, '/_ringgate/fault/crash-thread/x').catch((err: Error) => err);
+    await expect.poll(async () => metricValue(await gateway.metrics(), 'ringgate_thread_restarts_total'), { timeout: 10_000 }).toBe(restarts + 1);
+    expect(await crashed).toBeInstanceOf(Error);
+    await expect.poll(async () => metricValue(await gateway.metrics(), 'ringgate_threads_running'), { timeout: 10_000 }).toBe(2);
+    expect(metricValue(await gateway.metrics(), 'ringgate_http_requests_total')).toBeGreaterThanOrEqual(before);
+  });
 });

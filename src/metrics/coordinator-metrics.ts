@@ -223,6 +223,8 @@ export class CoordinatorMetrics {
       ...def('ringgate_ring_points'),
       labelNames: ['cluster'],
       collect() {
+        // A cluster a reload removed must not linger.
+        this.reset();
         for (const { cluster, points } of readings.ringPoints()) this.set({ cluster }, points);
       },
     });

@@ -103,6 +103,20 @@ const accepting = (port: number): Promise<boolean> =>
     socket.on('error', () => resolve(false));
   });
 
+describe('what a reload removes', () => {
+  it('leaves no ring gauge behind for a cluster it removed', async () => {
+    const ringOf = async (cluster: string) => (await gateway.metrics()).split('\n').filter((line) => line.startsWith(`ringgate_ring_points{cluster="${cluster}"}`));
+    const withExtra = { routes: [{ prefix: '/', cluster: 'c' }, { prefix: '/extra/', cluster: 'extra' }], clusters: { ...configOf(['n0']).clusters, extra: { nodes: [{ id: 'x2', url: backends[2]!.url }] } } };
+    writeFileSync(configPath, JSON.stringify(withExtra));
+    expect((await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/reload`, { method: 'POST' })).status).toBe(200);
+    expect(await ringOf('extra')).toHaveLength(1);
+    writeFileSync(configPath, JSON.stringify(configOf(['n0'])));
+    expect((await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/reload`, { method: 'POST' })).status).toBe(200);
+    expect(await ringOf('extra')).toEqual([]);
+    expect(await ringOf('c')).toHaveLength(1);
+  });
+});
+
 describe('reloads asked for while the gateway starts or stops', () => {
   const fresh = () => ({ GATEWAY_CONFIG: writeConfig(configOf(['n0'])), GATEWAY_THREADS: '2' });
   // The admin port listens before the acceptor threads do: in between, the gateway is starting.

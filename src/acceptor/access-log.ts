@@ -65,7 +65,7 @@ export class AccessLog implements RequestObserver {
       maxWrite: ATOMIC_WRITE_BYTES,
       maxLength: MAX_QUEUED_BYTES,
     });
-    this.#destination.on('drop', dropWarning(log));
+    warnOfDrops(this.#destination, log);
     // Epoch milliseconds, as the gateway's other logs: an ISO date would cost 2 µs more per line.
     this.#log = pino({ base: null }, this.#destination);
   }
@@ -117,13 +117,21 @@ function capped(value: string, max: number): string {
   return value.length <= max ? value : `${value.slice(0, max)}…`;
 }
 
-/** Lines dropped behind a stuck stdout, said in the thread's log at most every 10 s with how many. */
-function dropWarning(log: Logger): () => void {
+/**
+ * Lines dropped behind a stuck stdout, said in the thread's log with how many, at most every 10 s,
+ * once stdout took the queued lines (drain): the thread's log writes synchronously, and a warning
+ * written while stdout is stuck would stop the thread on it.
+ */
+export function warnOfDrops(destination: Pick<NodeJS.EventEmitter, 'on'>, log: Pick<Logger, 'warn'>): void {
   const throttle = new LogThrottle(10_000);
-  return () => {
-    const dropped = throttle.count(performance.now());
+  let unsaid = 0;
+  destination.on('drop', () => unsaid++);
+  destination.on('drain', () => {
+    if (unsaid === 0) return;
+    const dropped = throttle.count(performance.now(), unsaid);
+    unsaid = 0;
     if (dropped !== null) log.warn({ dropped }, 'access log lines dropped: stdout does not take them as fast as they come');
-  };
+  });
 }
 
 /** Milliseconds to the microsecond: what a log reader compares. */

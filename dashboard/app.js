@@ -151,7 +151,8 @@ function render(data) {
         return nodeRow(node, before.get(key), seconds);
       }),
     );
-    const keyed = data.tenants.filter((tenant) => cluster.name in tenant.candidates);
+    // Own keys only: a cluster may be named "constructor" or "toString".
+    const keyed = data.tenants.filter((tenant) => Object.hasOwn(tenant.candidates, cluster.name));
     field(section, 'tenant-note').textContent =
       data.tenants.length > 0 && keyed.length === 0
         ? 'Not keyed by tenant: its routes hash on a header, a cookie or the path.'

@@ -45,7 +45,11 @@ async function startCluster(zones: string[]): Promise<{ routes: object[]; cluste
       }),
     ),
   );
-  return { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: backends.map((b, i) => ({ id: b.id, url: b.url, az: zones[i] })) } } };
+  // A second cluster named as a property every object has: the page must not take it for a tenant's.
+  return {
+    routes: [{ prefix: '/', cluster: 'c' }, { prefix: '/by-header/', cluster: 'constructor', hashOn: { header: 'x-h' } }],
+    clusters: { c: { nodes: backends.map((b, i) => ({ id: b.id, url: b.url, az: zones[i] })) }, constructor: { nodes: [{ id: 'k0', url: backends[0]!.url }] } },
+  };
 }
 
 /** `concurrency` loops sending the hot tenant's requests until the test ends. */
@@ -120,6 +124,7 @@ describe('the dashboard (/dashboard on the admin port, in headless Chromium)', (
     expect(new Set(candidates).size).toBe(Math.min(k, backends.length));
     for (const candidate of candidates) expect(backends.map((b) => b.id)).toContain(candidate);
     await page.locator('#events li', { hasText: new RegExp(`tenant ${HOT}: k 1 → [2-5]`) }).waitFor({ timeout: 5_000 });
+    expect(await cellText(page, '[data-cluster="constructor"] [data-field="tenant-note"]')).toBe('Not keyed by tenant: its routes hash on a header, a cookie or the path.');
 
     // Live: the cluster's request counter grows between reads, and its rate is a number.
     const requests = () => cellText(page, `${cluster} [data-field="requests"]`).then(Number);

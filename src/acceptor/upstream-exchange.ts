@@ -63,6 +63,12 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
 
   attachBody(body: RequestBody): void {
     this.#body = body;
+    // Past the body limit while the request waits for a connection, nothing reads the stream yet:
+    // the try fails here (an 'error' with no listener would end the thread); on a connection the
+    // body's writer hears of it.
+    body.stream.on('error', (err) => {
+      if (this.#abortUpstream === null) this.onError(err);
+    });
   }
 
   /**

@@ -82,6 +82,11 @@ export function streamBody(socket: Socket, body: Readable, chunked: boolean, dec
     stop(null);
   };
   const onClose = (): void => stop(upstreamError('UND_ERR_SOCKET', 'the request body was closed before its end'));
+  // Failed before it was given a connection (its 'error' and 'close' have been): it fails now.
+  if (body.destroyed) {
+    stop(body.errored ?? upstreamError('UND_ERR_SOCKET', 'the request body was closed before its end'));
+    return () => {};
+  }
   body.on('data', onData).on('end', onEnd).on('error', stop).on('close', onClose);
   return () => {
     if (!over) body.resume();

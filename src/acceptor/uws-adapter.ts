@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { HttpResponse } from 'uWebSockets.js';
 import { NO_LISTENER, type ClientListener, type HeaderField } from './client-contract.js';
+import { DuplexStall } from './duplex-stall.js';
 import { responseHeadBlock } from './head-block.js';
 import { RawFields } from '../upstream/raw-fields.js';
 
@@ -37,6 +38,8 @@ export class ClientResponse {
   #onWritable: ((offset: number) => boolean) | null = null;
   /** Body bytes handed to write() (zone-crossing metrics). */
   #bytesWritten = 0;
+  /** Made at the first pause of the body or push-back of the answer: most requests have neither. */
+  #stall: DuplexStall | null = null;
 
   constructor(res: HttpResponse) {
     this.#res = res;
@@ -56,6 +59,7 @@ export class ClientResponse {
       this.#responded = true;
       // Nothing waits to be written any more: an owner that goes on for others must not wait for a drain.
       this.#pending = null;
+      this.#stall?.stop();
       if (this.#closedByUs) return;
       this.#aborted = true;
       this.#listener.clientAborted();
@@ -102,11 +106,15 @@ export class ClientResponse {
   }
 
   pause(): void {
-    if (!this.#responded) this.#res.pause();
+    if (this.#responded) return;
+    this.#res.pause();
+    this.#stallWatch().uploadPaused(true);
   }
 
   resume(): void {
-    if (!this.#responded) this.#res.resume();
+    if (this.#responded) return;
+    this.#res.resume();
+    this.#stall?.uploadPaused(false);
   }
 
   // ---- answers the gateway makes itself ----
@@ -172,7 +180,10 @@ export class ClientResponse {
       if (offset + chunk.length >= this.#totalSize) this.#listener.beforeLastBytes();
       writable = this.#tryEnd(chunk, offset);
     });
-    if (!writable) res.onWritable((this.#onWritable ??= (offset) => this.#drained(offset)));
+    if (!writable) {
+      res.onWritable((this.#onWritable ??= (offset) => this.#drained(offset)));
+      this.#stallWatch().awaitingWritable(true);
+    }
     return writable;
   }
 
@@ -210,6 +221,11 @@ export class ClientResponse {
     this.#res.close();
   }
 
+  /** Closes a connection stalled both ways (duplex-stall.ts) as uWS closes an idle one: its onAborted tells the owner the client left. */
+  #stallWatch(): DuplexStall {
+    return (this.#stall ??= new DuplexStall(() => this.#responded || this.#res.close()));
+  }
+
   #writeHead(): void {
     if (this.#headWritten) return;
     this.#headWritten = true;
@@ -225,6 +241,7 @@ export class ClientResponse {
       else if (!ok) return false;
       this.#pending = null;
     }
+    this.#stall?.awaitingWritable(false);
     this.#listener.clientWritable();
     return true;
   }

@@ -13,6 +13,13 @@ export interface RequestBody {
   readonly stream: Readable;
   /** Calls `callback` once the client's last body byte has arrived (at once if it has). */
   whenSent(callback: () => void): void;
+  /**
+   * The answer ends before the upload did (a node that answered early): nothing more goes to the
+   * node, and what the client still sends is read and dropped, so that it gets to read the answer
+   * (a close with unread bytes is a reset) and its connection serves its next request. Called
+   * before the answer's last bytes: uWS takes no resume() once a response is complete.
+   */
+  dropRest(): void;
 }
 
 /**
@@ -64,6 +71,14 @@ export function streamRequestBody(client: ClientResponse, maxBytes: number): Req
     whenSent(callback) {
       if (sent) callback();
       else onSent = callback;
+    },
+    dropRest() {
+      if (sent) return;
+      stream.destroy();
+      if (paused) {
+        paused = false;
+        client.resume();
+      }
     },
   };
 }

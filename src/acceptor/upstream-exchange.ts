@@ -216,6 +216,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
   }
 
   beforeLastBytes(): void {
+    this.#body?.dropRest();
     this.#releaseNode();
     this.#owner.answered(this.#ctx);
   }
@@ -233,6 +234,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
     }
     // tryEnd may have completed a declared-length response already; otherwise end it here.
     if (!client.responded) {
+      this.#body?.dropRest();
       this.#owner.answered(ctx);
       client.end(this.#noBody, reported);
     }

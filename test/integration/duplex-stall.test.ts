@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { send } from '../helpers/http.js';
+import { pump } from '../helpers/pump.js';
 
 const TOTAL = 32 * 1024 * 1024;
 let backend: Backend;
@@ -38,15 +39,7 @@ describe('an upload and its answer both pushed back (uWS pauses writes with read
     });
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.write(`POST /echo HTTP/1.1\r\nHost: a\r\ncontent-length: ${TOTAL}\r\n\r\n`);
-    const chunk = Buffer.alloc(64 * 1024, 0x63);
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < TOTAL && !closed) {
-        sent += chunk.length;
-        if (!socket.write(chunk)) return void socket.once('drain', pump);
-      }
-    };
-    pump();
+    void pump(socket, TOTAL, () => closed);
     // Before the fix the exchange stalled for good (no timeout while uWS is paused).
     await expect.poll(() => closed, { timeout: 25_000, interval: 200 }).toBe(true);
     expect(received).toBeLessThan(TOTAL);

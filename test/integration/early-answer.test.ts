@@ -1,6 +1,7 @@
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { pump } from '../helpers/pump.js';
 import { statuses } from '../helpers/raw-http.js';
 
 let node: Server;
@@ -57,19 +58,8 @@ describe('a node that answers before the upload is over', () => {
     client.on('error', () => {});
     await new Promise((resolve) => client.once('connect', resolve));
     client.write(`POST /upload HTTP/1.1\r\nHost: a\r\ncontent-length: ${BODY}\r\n\r\n`);
-    const chunk = Buffer.alloc(64 * 1024, 0x61);
     // The whole body, as a client that sends it before it reads the answer.
-    await new Promise<void>((resolve) => {
-      let sent = 0;
-      const pump = (): void => {
-        while (sent < BODY) {
-          sent += chunk.length;
-          if (!client.write(chunk)) return void client.once('drain', pump);
-        }
-        resolve();
-      };
-      pump();
-    });
+    await pump(client, BODY);
     await expect.poll(() => statuses(text), { timeout: 10_000 }).toEqual([401]);
     client.write('GET /next HTTP/1.1\r\nHost: a\r\n\r\n');
     await expect.poll(() => statuses(text), { timeout: 5_000 }).toEqual([401, 200]);

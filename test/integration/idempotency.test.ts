@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, send, type Reply } from '../helpers/http.js';
+import { pump } from '../helpers/pump.js';
 
 let backend: Backend;
 let gateway: GatewayProcess;
@@ -20,25 +21,21 @@ const big = { waiting: false, drains: 0 };
 
 function answerBig(res: ServerResponse): void {
   const total = 64 * 1024 * 1024;
-  const chunk = Buffer.alloc(256 * 1024, 0x61);
   res.writeHead(201, { 'content-type': 'application/octet-stream', 'content-length': total });
-  let sent = 0;
-  const pump = (): void => {
-    while (sent < total) {
-      sent += chunk.length;
-      if (!res.write(chunk)) {
-        big.waiting = true;
-        res.once('drain', () => {
-          big.waiting = false;
-          big.drains++;
-          pump();
-        });
-        return;
-      }
-    }
-    res.end();
+  // Seen by the test: whether the node waits for the gateway to read on, and how often it did.
+  const seen = {
+    write(chunk: Buffer) {
+      big.waiting = !res.write(chunk);
+      return !big.waiting;
+    },
+    once: (_: 'drain', listener: () => void) =>
+      res.once('drain', () => {
+        big.waiting = false;
+        big.drains++;
+        listener();
+      }),
   };
-  pump();
+  void pump(seen, total).then(() => res.end());
 }
 
 beforeAll(async () => {

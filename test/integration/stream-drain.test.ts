@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { pump } from '../helpers/pump.js';
 
 const TOTAL = 8 * 1024 * 1024;
 let backend: Backend;
@@ -15,15 +16,7 @@ beforeAll(async () => {
     req.resume();
     open.push(res);
     res.writeHead(200, { 'content-type': 'application/octet-stream' });
-    const chunk = Buffer.alloc(64 * 1024, 0x62);
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < TOTAL) {
-        sent += chunk.length;
-        if (!res.write(chunk)) return void res.once('drain', pump);
-      }
-    };
-    pump();
+    void pump(res, TOTAL);
   });
   gateway = await startGateway({ routes: [{ prefix: '/', cluster: 'c', requireTenant: false }], clusters: { c: { nodes: [{ id: 's0', url: backend.url }] } } }, { GATEWAY_THREADS: '1' });
 });

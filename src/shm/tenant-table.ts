@@ -10,9 +10,10 @@ import { randomInt } from 'node:crypto';
  * Keys are 64-bit hashes of tenant ids (two Int32 halves), the same in every instance. A key lives
  * only in its bucket, the BUCKET_SLOTS slots chosen by both halves mixed with the table's random
  * seed, so eviction can empty a slot without breaking a probe chain, and nobody can work out in
- * advance which ids share the bucket of a tenant they would lock out of it (hash.ts). Slots are 4× the tenant limit rounded up to a power of two: at the
- * default 10,000 tenants a bucket holds 1.2 keys on average, and the chance that any of the 8,192
- * buckets gets a 9th key (whose requests then count as untracked) is about 5%.
+ * advance which ids share the bucket of a tenant they would lock out of it (hash.ts). Slots are 4×
+ * the tenant limit rounded up to a power of two, 1,024 at least: at the default 10,000 tenants a
+ * bucket holds 1.2 keys on average, and the chance that any of the 8,192 buckets gets a 9th key
+ * (whose requests then count as untracked) is about 5%.
  *
  * Layout, Int32 words:
  *   header  [HEADER_WORDS]
@@ -81,8 +82,14 @@ export interface TenantTable {
   readonly bucketSeed: number;
 }
 
+/**
+ * At least this many slots (about 160 KB): with random buckets, a table sized 4× a small limit
+ * would fill a bucket now and then (41 tenants in 16 buckets: ~3%), though the limit is far off.
+ */
+const MIN_SLOTS = 1024;
+
 export function slotCountFor(maxTenants: number): number {
-  return Math.max(BUCKET_SLOTS, 2 ** Math.ceil(Math.log2(Math.max(1, maxTenants) * SLOTS_PER_TENANT)));
+  return Math.max(MIN_SLOTS, 2 ** Math.ceil(Math.log2(Math.max(1, maxTenants) * SLOTS_PER_TENANT)));
 }
 
 /** Coordinator: a table sized for `maxTenants` live tenants. */

@@ -50,13 +50,13 @@ describe('shared tenant table', () => {
 
   it('sizes slots at 4× the limit, a power of two', () => {
     expect(slotCountFor(10_000)).toBe(65_536);
-    expect(slotCountFor(1)).toBe(BUCKET_SLOTS);
+    expect(slotCountFor(1)).toBe(1024);
   });
 
   it('reports a full bucket instead of spilling into another, and reuses an evicted slot', () => {
-    const table = createTenantTable(4); // 16 slots: 2 buckets of 8
+    const table = createTenantTable(4); // 1,024 slots: 128 buckets of 8
     // Keys (0, hi) by the bucket the table's seed gives them.
-    const inBucket = (bucket: number) => Array.from({ length: 64 }, (_, hi) => hi).filter((hi) => bucketOf(table, 0, hi) === bucket * BUCKET_SLOTS);
+    const inBucket = (bucket: number) => Array.from({ length: 8192 }, (_, hi) => hi).filter((hi) => bucketOf(table, 0, hi) === bucket * BUCKET_SLOTS);
     const [first, second] = [inBucket(0), inBucket(1)];
     const slots = first.slice(0, BUCKET_SLOTS).map((hi) => findOrClaim(table, 0, hi, `t${hi}`));
     expect(new Set(slots).size).toBe(BUCKET_SLOTS);

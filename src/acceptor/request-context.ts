@@ -63,6 +63,9 @@ export class RequestContext {
   routeIndex: number;
   /** Slot of the tenant in the shared tenant table, or -1 (no tenant, or no room). */
   tenantSlot = -1;
+  /** The tenant's key in that table: its slot still holds it when the request ends, or another tenant's. */
+  tenantKeyLo = 0;
+  tenantKeyHi = 0;
   /** The node chosen, as its slot in the shared node table; -1 before select. */
   node = -1;
   /** The same node as its position in its cluster (the plan's pools and members are in that order). */

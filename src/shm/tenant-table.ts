@@ -145,7 +145,11 @@ export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number, id
       const at = slotOffset(slot);
       const state = Atomics.load(words, at + STATE);
       if (state === LIVE) {
-        if (Atomics.load(words, at + KEY_LO) === keyLo && Atomics.load(words, at + KEY_HI) === keyHi) return slot;
+        if (Atomics.load(words, at + KEY_LO) === keyLo && Atomics.load(words, at + KEY_HI) === keyHi) {
+          // Seen as it starts, not only as it ends: a tenant whose requests run long is not the least recently seen.
+          Atomics.store(words, at + LAST_SEEN, Atomics.load(words, NOW));
+          return slot;
+        }
       } else if (state === CLAIMING) {
         claimingAt = at; // perhaps our key, about to go live: look again once it has
       } else if (empty < 0) {
@@ -165,6 +169,10 @@ export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number, id
     }
     Atomics.store(words, at + KEY_LO, keyLo);
     Atomics.store(words, at + KEY_HI, keyHi);
+    // What a request of the tenant evicted from here added after its eviction is not this one's.
+    Atomics.store(words, at + REQUESTS, 0);
+    Atomics.store(words, at + ERRORS, 0);
+    Atomics.store(words, at + LATENCY_US, 0);
     const length = Math.min(id.length, MAX_ID_BYTES);
     const idAt = empty * MAX_ID_BYTES;
     for (let i = 0; i < length; i++) table.ids[idAt + i] = id.charCodeAt(i);
@@ -178,9 +186,11 @@ export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number, id
 }
 
 /** Acceptor: one finished request of the tenant in `slot`. */
-export function recordRequest(table: TenantTable, slot: number, latencyUs: number, serverError: boolean): void {
+export function recordRequest(table: TenantTable, slot: number, keyLo: number, keyHi: number, latencyUs: number, serverError: boolean): void {
   const words = table.words;
   const at = slotOffset(slot);
+  // The tenant may have been evicted while its request ran, and the slot given to another since.
+  if (Atomics.load(words, at + STATE) !== LIVE || Atomics.load(words, at + KEY_LO) !== keyLo || Atomics.load(words, at + KEY_HI) !== keyHi) return;
   Atomics.add(words, at + REQUESTS, 1);
   if (serverError) Atomics.add(words, at + ERRORS, 1);
   Atomics.add(words, at + LATENCY_US, latencyUs);

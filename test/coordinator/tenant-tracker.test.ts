@@ -6,7 +6,7 @@ import type { FleetExchange, LocalTenantWindow, WindowSums } from '../../src/rou
 import { createTenantTable, findOrClaim, recordRequest, shardFactor, type TenantTable } from '../../src/shm/tenant-table.js';
 
 function request(table: TenantTable, tenant: string, key: number, latencyUs = 1000, serverError = false): void {
-  recordRequest(table, findOrClaim(table, key, key, tenant), latencyUs, serverError);
+  recordRequest(table, findOrClaim(table, key, key, tenant), key, key, latencyUs, serverError);
 }
 
 const START = Date.UTC(2024, 0, 1);
@@ -93,7 +93,7 @@ describe('tenant tracker', () => {
   function windows(table: TenantTable, t: TenantTracker, plan: readonly { requests: number; latencyMs: number }[]): number[] {
     const slot = findOrClaim(table, 9, 9, 'hot');
     return plan.map(({ requests, latencyMs }) => {
-      for (let i = 0; i < requests; i++) recordRequest(table, slot, latencyMs * 1000, false);
+      for (let i = 0; i < requests; i++) recordRequest(table, slot, 9, 9, latencyMs * 1000, false);
       t.tick();
       return shardFactor(table, slot);
     });
@@ -124,7 +124,7 @@ describe('tenant tracker', () => {
     const slot = findOrClaim(table, 9, 9, 'hot'); // no request finished in its first window
     const at = (window: number) => START + 400 * (window - 1);
     for (let window = 1; window <= 40; window++) {
-      if (window > 1) for (let i = 0; i < 10; i++) recordRequest(table, slot, 300_000, false);
+      if (window > 1) for (let i = 0; i < 10; i++) recordRequest(table, slot, 9, 9, 300_000, false);
       t.tick();
       advance(400);
       if (window === 5) {
@@ -148,7 +148,7 @@ describe('tenant tracker', () => {
     const { table, tracker: t } = tracker({ errorPenaltyMs: 1000 });
     const slot = findOrClaim(table, 3, 3, 'failing');
     for (let w = 0; w < 3; w++) {
-      for (let i = 0; i < 10; i++) recordRequest(table, slot, 1000, i < 5); // half 5xx: 1 + 500
+      for (let i = 0; i < 10; i++) recordRequest(table, slot, 3, 3, 1000, i < 5); // half 5xx: 1 + 500
       t.tick();
     }
     expect(t.top(1, 'score')[0]!.score).toBeCloseTo(501, 6);

@@ -40,8 +40,8 @@ describe('shared tenant table', () => {
     const slot = findOrClaim(table, 7, 99, 'acme');
     expect(findOrClaim(table, 7, 99, 'acme')).toBe(slot);
     expect(findOrClaim(table, 7, 98, 'other')).not.toBe(slot); // same bucket, other key
-    recordRequest(table, slot, 1500, false);
-    recordRequest(table, slot, 500, true);
+    recordRequest(table, slot, 7, 99, 1500, false);
+    recordRequest(table, slot, 7, 99, 500, true);
     const first = harvest(table).find((t) => t.slot === slot)!;
     expect(readTenantId(table, slot)).toBe('acme');
     expect(first).toMatchObject({ keyLo: 7, keyHi: 99, requests: 2, errors5xx: 1, latencySumUs: 2000, lastSeen: 42 });
@@ -63,12 +63,15 @@ describe('shared tenant table', () => {
     const late = first[BUCKET_SLOTS]!;
     expect(findOrClaim(table, 0, late, 'late')).toBe(-1);
     expect(findOrClaim(table, 0, second[0]!, 'b1')).toBeGreaterThanOrEqual(BUCKET_SLOTS); // bucket 1 still has room
-    recordRequest(table, slots[3]!, 10, false);
+    recordRequest(table, slots[3]!, 0, first[3]!, 10, false);
     evictSlot(table, slots[3]!);
     expect(harvest(table).some((t) => t.keyLo === 0 && t.keyHi === first[3])).toBe(false);
     expect(findOrClaim(table, 0, late, 'late')).toBe(slots[3]);
     expect(harvest(table).find((t) => t.slot === slots[3])).toMatchObject({ keyHi: late, requests: 0 });
     expect(readTenantId(table, slots[3]!)).toBe('late');
+    // A request of the evicted tenant that ends now counts for nobody: not for the slot's new tenant.
+    recordRequest(table, slots[3]!, 0, first[3]!, 30_000_000, true);
+    expect(harvest(table).find((t) => t.slot === slots[3])).toMatchObject({ keyHi: late, requests: 0, errors5xx: 0, latencySumUs: 0 });
   });
 
   it("puts keys in buckets by a seed of the table's own: which keys share one cannot be worked out in advance", () => {

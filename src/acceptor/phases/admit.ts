@@ -63,16 +63,17 @@ export class Admission {
       return 'ERR_INVALID_TENANT';
     }
     if (ctx.contentLength > settings.maxBodyBytes) return 'ERR_BODY_TOO_LARGE';
-    if (ctx.tenant !== '') ctx.tenantSlot = this.#claimTenant(ctx.tenant);
+    if (ctx.tenant !== '') this.#claimTenant(ctx);
     return null;
   }
 
-  /** The tenant's slot in the shared table (claimed on first sight), or -1 when its bucket is full. */
-  #claimTenant(tenant: string): number {
+  /** The tenant's slot in the shared table (claimed on first sight), or -1 when its bucket is full, and its key. */
+  #claimTenant(ctx: RequestContext): void {
     const keyer = this.#keyer;
-    keyer.hash(tenant);
-    const slot = findOrClaim(this.#tenants, keyer.lo, keyer.hi, tenant);
-    if (slot < 0) recordUntracked(this.#tenants);
-    return slot;
+    keyer.hash(ctx.tenant);
+    ctx.tenantSlot = findOrClaim(this.#tenants, keyer.lo, keyer.hi, ctx.tenant);
+    ctx.tenantKeyLo = keyer.lo;
+    ctx.tenantKeyHi = keyer.hi;
+    if (ctx.tenantSlot < 0) recordUntracked(this.#tenants);
   }
 }

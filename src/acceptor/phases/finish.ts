@@ -110,7 +110,7 @@ export class Finisher {
     this.#recorder.record(ctx.routeIndex, ctx.status, elapsedMs / 1000);
     if (ctx.errorCode !== undefined) this.#recorder.recordError(ctx.errorCode);
     if (ctx.forwardedHeadBytes >= 0) this.#recorder.recordHeadBytes(ctx.routeIndex, ctx.headBytes, ctx.forwardedHeadBytes);
-    if (ctx.tenantSlot >= 0) recordRequest(this.#tenants, ctx.tenantSlot, Math.round(elapsedMs * 1000), ctx.status >= 500);
+    if (ctx.tenantSlot >= 0) recordRequest(this.#tenants, ctx.tenantSlot, ctx.tenantKeyLo, ctx.tenantKeyHi, Math.round(elapsedMs * 1000), ctx.status >= 500);
     if (ctx.node >= 0) this.#recordNode(ctx);
     if (ctx.heldKey !== null) this.#completeKey(ctx, ctx.heldKey);
     // A leader that ended before its call did leaves no follower waiting.

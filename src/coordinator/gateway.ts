@@ -75,7 +75,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     settings.sharedState === 'redis'
       ? new (await import('./fleet-load-sync.js')).FleetLoadSync(settings, log, (use, failures) => metrics.redisErrors.inc({ use }, failures))
       : null;
-  const tenants = new TenantTracker(tenantTable, settings, log, Date.now, fleet);
+  const tenants = new TenantTracker(tenantTable, settings, log, Date.now, fleet, () => performance.now());
   let current = topology.state;
   let candidatesOf = tenantCandidates(current.config, current.rings, hash32);
   warnUnverifiedTls(config, log);

@@ -42,8 +42,13 @@ export class TenantTracker {
   readonly #table: TenantTable;
   readonly #settings: Readonly<Settings>;
   readonly #log: Logger;
-  /** Wall clock, epoch ms (Date.now outside tests). */
+  /** Wall clock, epoch ms (Date.now outside tests): when windows ended, as views show them. */
   readonly #clock: () => number;
+  /**
+   * A clock no step of the wall clock moves (performance.now outside tests), for the coarse clock
+   * of LAST_SEEN: stepped forward past the TTL, the wall clock would evict every tenant at once.
+   */
+  readonly #monotonic: () => number;
   readonly #startedAt: number;
   /** By slot: what the coordinator knows of the tenant living there. */
   readonly #tracked = new Map<number, Tracked>();
@@ -61,12 +66,13 @@ export class TenantTracker {
   readonly #evictionLog = new LogThrottle(EVICTION_LOG_INTERVAL_MS);
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(table: TenantTable, settings: Readonly<Settings>, log: Logger, clock: () => number, fleet: FleetExchange | null = null) {
+  constructor(table: TenantTable, settings: Readonly<Settings>, log: Logger, clock: () => number, fleet: FleetExchange | null = null, monotonic: () => number = clock) {
     this.#table = table;
     this.#settings = settings;
     this.#log = log;
     this.#clock = clock;
-    this.#startedAt = clock();
+    this.#monotonic = monotonic;
+    this.#startedAt = monotonic();
     this.#scoreOptions = { errorPenaltyMs: settings.errorPenaltyMs, decayMode: settings.decayMode, decayRequests: settings.decayRequests };
     this.#sharding = settings.routingMode === 'adaptive';
     this.#fleet = fleet;
@@ -113,7 +119,7 @@ export class TenantTracker {
   tick(): void {
     this.#windows++;
     const wallNow = this.#clock();
-    const now = this.#coarse(wallNow);
+    const now = this.#coarse();
     setNow(this.#table, now);
     this.#windowTimes.record(this.#windows, wallNow);
     const seen = new Set<number>();
@@ -172,14 +178,14 @@ export class TenantTracker {
 
   /** The `top` tenants by score (unscored last) or by requests in the last window. */
   top(top: number, order: TenantOrder): TenantView[] {
-    const now = this.#coarse(this.#clock());
+    const now = this.#coarse();
     return this.#ranked(order).slice(0, top).map((t) => this.#view(t, now));
   }
 
   /** One tenant with its window history, or undefined when it is not tracked. */
   tenant(id: string): TenantDetail | undefined {
     for (const t of this.#tracked.values()) {
-      if (t.id === id) return { ...this.#view(t, this.#coarse(this.#clock())), history: t.history.entries(this.#windowTimes) };
+      if (t.id === id) return { ...this.#view(t, this.#coarse()), history: t.history.entries(this.#windowTimes) };
     }
     return undefined;
   }
@@ -239,7 +245,7 @@ export class TenantTracker {
   }
 
   /** The coarse clock acceptors stamp LAST_SEEN with: tenths of a second since start. */
-  #coarse(wallNow: number): number {
-    return Math.floor((wallNow - this.#startedAt) / 100);
+  #coarse(): number {
+    return Math.floor((this.#monotonic() - this.#startedAt) / 100);
   }
 }

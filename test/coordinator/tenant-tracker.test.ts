@@ -73,6 +73,23 @@ describe('tenant tracker', () => {
     expect(t.evictions).toBe(1);
   });
 
+  it('evicts nobody when the wall clock steps past the TTL: idleness is counted on a clock steps do not move', () => {
+    const settings = settingsSchema.parse({ maxTenants: 10, tenantTtlMs: 1000 });
+    const table = createTenantTable(settings.maxTenants);
+    let wall = START;
+    let monotonic = 0;
+    const t = new TenantTracker(table, settings, pino({ level: 'silent' }), () => wall, null, () => monotonic);
+    request(table, 'busy', 1);
+    t.tick();
+    // NTP steps the wall clock an hour ahead between two windows; 200 ms go by.
+    wall += 3_600_000;
+    monotonic += 200;
+    request(table, 'busy', 1);
+    t.tick();
+    expect(t.evictions).toBe(0);
+    expect(t.top(10, 'requests').map((v) => v.tenant)).toEqual(['busy']);
+  });
+
   it('logs evictions at most once per 10 s, with the count since the last line', () => {
     const { table, tracker: t, logs, advance } = tracker({ maxTenants: 10, tenantTtlMs: 100 });
     const evictAfter = (ms: number, tenants: string[]) => {

@@ -85,7 +85,8 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     supervisor?.broadcast({ type: 'names', names: table });
   });
   await names.start(nodeHostnames(config.clusters));
-  const nodeMonitor = new NodeMonitor(config, current.numbering, nodeTable, current.rings, hash32, log, Date.now, {
+  // Its deadlines (a node out for its errors, slow start, a push's TTL) are durations: a step of the wall clock must not stretch them.
+  const nodeMonitor = new NodeMonitor(config, current.numbering, nodeTable, current.rings, hash32, log, () => performance.now(), {
     lookup: currentLookup(() => names.table, settings.dnsServers.length === 0 ? null : resolve),
     connectTimeoutMs: settings.upstreamConnectTimeoutMs,
   });

@@ -86,10 +86,17 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   });
   await names.start(nodeHostnames(config.clusters));
   // Its deadlines (a node out for its errors, slow start, a push's TTL) are durations: a step of the wall clock must not stretch them.
-  const nodeMonitor = new NodeMonitor(config, current.numbering, nodeTable, current.rings, hash32, log, () => performance.now(), {
-    lookup: currentLookup(() => names.table, settings.dnsServers.length === 0 ? null : resolve),
-    connectTimeoutMs: settings.upstreamConnectTimeoutMs,
-  });
+  const nodeMonitor = new NodeMonitor(
+    config,
+    current.numbering,
+    nodeTable,
+    current.rings,
+    hash32,
+    log,
+    () => performance.now(),
+    { lookup: currentLookup(() => names.table, settings.dnsServers.length === 0 ? null : resolve), connectTimeoutMs: settings.upstreamConnectTimeoutMs },
+    Date.now,
+  );
   const breakers = new BreakerMonitor(config, current.numbering, breakerTable, log, () => performance.now());
   // Both exist only once the threads listen; until then the admin endpoints that need them refuse,
   // and so they do again once the gateway stops (a reload would restart what stopping stopped).

@@ -35,6 +35,7 @@ export class NodeMonitor {
   readonly #rings: RingRepublisher;
   readonly #log: Logger;
   readonly #clock: () => number;
+  readonly #wallClock: () => number;
   #roster: NodeRoster = EMPTY_ROSTER;
   readonly #prober: HealthProber;
   #panicActivations = 0;
@@ -50,7 +51,10 @@ export class NodeMonitor {
     log: Logger,
     clock: () => number,
     probeDial: ProbeDial = { lookup: undefined, connectTimeoutMs: config.settings.upstreamConnectTimeoutMs },
+    /** When ring republishes happened, as the dashboard shows them beside the tenants' (epoch ms); `clock` times durations. */
+    wallClock: () => number = clock,
   ) {
+    this.#wallClock = wallClock;
     this.#table = table;
     this.#settings = config.settings;
     this.#zoneAffinity = zoneAffinity(config.settings);
@@ -203,7 +207,7 @@ export class NodeMonitor {
     for (const node of cluster.nodes) setNodeHealth(this.#table, node.index, node.score);
     if (!panic) this.#setPanic(cluster, false);
     const wanted = cluster.nodes.map((node) => ringPoints(weightInput(node, now, cluster.panic, this.#settings), cluster.slowStart));
-    const installed = this.#rings.update(cluster, wanted, now);
+    const installed = this.#rings.update(cluster, wanted, this.#wallClock());
     // Other zones stop serving only once the ring has the local nodes back: until then acceptors
     // read a ring without them, and every node on it would be of another zone (ERR_RING_EMPTY).
     if (fallbackEnds) void installed.then((ok) => ok && this.#endZoneFallback(cluster));

@@ -40,11 +40,11 @@ export class RingRepublisher {
 
   /**
    * `wanted`: each node's points now (by index in the cluster); the ring follows if they moved
-   * enough. Resolves true once the ring acceptors read is that one (or a later one); when it did
+   * enough (`at`: when, epoch ms, for the events the dashboard lists). Resolves true once the ring acceptors read is that one (or a later one); when it did
    * not need to move, once a build still running for it is installed. False when a build failed
    * and the previous ring stays.
    */
-  update(cluster: Cluster, wanted: number[], now: number): Promise<boolean> {
+  update(cluster: Cluster, wanted: number[], at: number): Promise<boolean> {
     if (!needsRepublish(cluster.published, wanted)) {
       return this.#publisher.settled(cluster.ring).then(
         () => true,
@@ -52,7 +52,7 @@ export class RingRepublisher {
       );
     }
     const moves = cluster.nodes.flatMap((node, i) => (node.points === wanted[i] ? [] : [{ node: node.id, from: node.points, to: wanted[i]! }]));
-    this.#events.record({ kind: 'ring', at: now, cluster: cluster.name, moves });
+    this.#events.record({ kind: 'ring', at, cluster: cluster.name, moves });
     cluster.published = wanted;
     cluster.nodes.forEach((node, i) => (node.points = wanted[i]!));
     const members = membersForPoints(

@@ -46,6 +46,12 @@ describe('config reload', () => {
       gateway.child.kill('SIGHUP');
       await expect.poll(nodeIds, { timeout: 10_000 }).toEqual(['n0', 'n1', 'n2']);
       await expect.poll(() => traffic.outcomes.some((o) => o.backend === 'n2'), { timeout: 10_000 }).toBe(true);
+      // Its ramp republishes the ring: events the dashboard lists at the time they happened.
+      interface Rebalance { kind: string; at: number }
+      const ringEvents = async () =>
+        ((await (await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/dashboard`)).json()) as { rebalances: { recent: Rebalance[] } }).rebalances.recent.filter((e) => e.kind === 'ring');
+      await expect.poll(async () => (await ringEvents()).length, { timeout: 10_000 }).toBeGreaterThan(0);
+      for (const { at } of await ringEvents()) expect(Math.abs(Date.now() - at)).toBeLessThan(60_000);
 
       // A node leaves: once the reload is applied, nothing more reaches it.
       writeFileSync(configPath, JSON.stringify(configOf(['n1', 'n2'])));

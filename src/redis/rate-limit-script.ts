@@ -22,9 +22,10 @@ local number = math.floor(now / window)
 local into = now - number * window
 local state = redis.call('HMGET', KEYS[1], 'w', 'p', 'c')
 local last = tonumber(state[1])
--- Redis's clock behind the key's window (a failover to a replica whose clock lags): counted at
--- that window's start, never as a fresh window.
-if last and last > number then
+-- Redis's clock one window behind the key's (a failover to a replica whose clock lags a little):
+-- counted at that window's start, never as a fresh window. Further behind starts afresh, rather
+-- than refuse the key until the clock catches up.
+if last and last == number + 1 then
   number, into = last, 0
 end
 local previous, current = 0, 0

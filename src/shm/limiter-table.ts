@@ -80,11 +80,13 @@ export function hitLimit(table: LimiterTable, keyLo: number, keyHi: number, limi
     const use = (Atomics.add(words, USES, 1) + 1) | 1; // never 0: 0 marks a free entry
     const at = entryWord(table, findOrEvict(table, lock, keyLo, keyHi, use, readWindow), 0);
     const last = words[at + WINDOW]!;
-    // A reading older than the entry's window (another thread's came first and rolled it, or the
-    // clock stepped back) counts at that window's start: it must not reset the counts, letting a
-    // window's worth of requests through.
-    const window = readWindow < last ? last : readWindow;
-    const now = readWindow < last ? last * windowMs : read;
+    // A reading one window behind the entry's (another thread read the clock after it and rolled
+    // the key first) counts at that window's start: it must not reset the counts, letting a
+    // window's worth of requests through. Further behind is a clock stepped back: counting on from
+    // the entry's window would refuse the key until real time caught up, so it starts afresh.
+    const behind = readWindow === last - 1;
+    const window = behind ? last : readWindow;
+    const now = behind ? last * windowMs : read;
     const previous = rolledPrevious(last, window, words[at + PREVIOUS]!, words[at + CURRENT]!);
     let current = rolledCurrent(last, window, words[at + CURRENT]!);
     const allowed = slidingCount(previous, current + 1, now, windowMs) <= limit;

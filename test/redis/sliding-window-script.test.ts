@@ -55,10 +55,10 @@ describe('the sliding-window script (real redis-server)', () => {
     expect(remaining).toBe(1);
   });
 
-  it("never resets a key whose window is ahead of Redis's clock (a failover to a lagging replica): it counts there", async () => {
+  it("never resets a key whose window is one ahead of Redis's clock (a failover to a lagging replica): it counts there", async () => {
     const key = rateLimitKey('t6:', 'ffff', 60_000);
     const [seconds] = await redis.time();
-    const ahead = Math.floor((Number(seconds) * 1000) / 60_000) + 5;
+    const ahead = Math.floor((Number(seconds) * 1000) / 60_000) + 1;
     await redis.hset(key, 'w', ahead, 'p', 0, 'c', 3);
     const [allowed, remaining, resetMs] = await script.hit(key, 3, 60_000, 1);
     expect([allowed, remaining, resetMs]).toEqual([0, 0, 60_000]);

@@ -52,6 +52,9 @@ describe('shared limiter table', () => {
     expect(h).toMatchObject({ allowed: false, remaining: 0, resetMs: 1000 });
     hitLimit(table, 1, 1, 10, 1000, T0 + 1002, h);
     expect(h.allowed).toBe(false);
+    // A clock stepped back a minute starts the key afresh: it is not refused until real time catches up.
+    hitLimit(table, 1, 1, 10, 1000, T0 - 60_000, h);
+    expect(h).toMatchObject({ allowed: true, remaining: 9 });
   });
 
   it('says when one more request fits: not before, and then it does', () => {

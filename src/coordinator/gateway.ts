@@ -104,9 +104,10 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   let reloader: Reloader | null = null;
   let stopping = false;
   const notNow = () => ({ ok: false as const, error: stopping ? 'the gateway is stopping' : 'the gateway is still starting' });
+  const accepting = (): Reloader | null => (stopping ? null : reloader);
   const controlPlane = new ControlPlane(
     nodeMonitor,
-    (nodes) => reloader?.addNodes(nodes) ?? notNow(),
+    (nodes) => accepting()?.addNodes(nodes) ?? notNow(),
     nodeTable,
     settings.controlTtlMs,
     Date.now,
@@ -167,7 +168,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       }),
       nodes: () => ({ routingMode: controlPlane.mode, nodes: nodeViews() }),
       pushNodes: (body) => controlPlane.push(body),
-      reload: () => reloader?.reload() ?? notNow(),
+      reload: () => accepting()?.reload() ?? notNow(),
       tenant: (id) => {
         const detail = tenants.tenant(id);
         return detail && { window: tenants.windows, ...detail, candidates: candidatesOf(detail.tenant, detail.k) };
@@ -247,7 +248,6 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     reload: () => reloads.reload(),
     stop: async () => {
       stopping = true;
-      reloader = null;
       tenants.stop();
       names.stop();
       clearInterval(nodeWindows);

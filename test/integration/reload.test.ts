@@ -155,10 +155,13 @@ describe('reloads asked for while the gateway starts or stops', () => {
     try {
       const open = send(draining.port, '/x', { tenant: 'held' });
       await expect.poll(() => release.length).toBe(1);
+      expect((await fetch(`http://127.0.0.1:${draining.adminPort}/v1/reload`, { method: 'POST' })).status).toBe(200);
       const exited = draining.stop();
       await expect.poll(() => draining.logs.some((line) => (JSON.parse(line) as { msg: string }).msg === 'draining')).toBe(true);
       const reply = await fetch(`http://127.0.0.1:${draining.adminPort}/v1/reload`, { method: 'POST' });
       expect({ status: reply.status, error: ((await reply.json()) as { error: string }).error }).toEqual({ status: 400, error: expect.stringContaining('the gateway is stopping') });
+      // Refused, but what was counted stays counted: a counter read during the drain never goes back.
+      expect(metricValue(await draining.metrics(), 'ringgate_config_reloads_total', 'result="ok"')).toBe(1);
       release.shift()!();
       expect((await open).status).toBe(200);
       expect(await exited).toBe(0);

@@ -14,10 +14,11 @@ export interface RequestBody {
   /** Calls `callback` once the client's last body byte has arrived (at once if it has). */
   whenSent(callback: () => void): void;
   /**
-   * The answer ends before the upload did (a node that answered early): nothing more goes to the
-   * node, and what the client still sends is read and dropped, so that it gets to read the answer
-   * (a close with unread bytes is a reset) and its connection serves its next request. Called
-   * before the answer's last bytes: uWS takes no resume() once a response is complete.
+   * The answer ends before the upload did (a node that answered early): what the client still
+   * sends is read and dropped, so that it gets to read the answer (a close with unread bytes is a
+   * reset) and its connection serves its next request. Called before the answer's last bytes, as
+   * uWS takes no resume() once a response is complete; the stream is left to the request's end
+   * (destroyed now, it would fail an undici call whose answer is still being read).
    */
   dropRest(): void;
 }
@@ -32,6 +33,7 @@ export function streamRequestBody(client: ClientResponse, maxBytes: number): Req
   let received = 0;
   let paused = false;
   let sent = false;
+  let dropping = false;
   let onSent: (() => void) | null = null;
   const stream = new Readable({
     // The pool wants more: let uWS deliver again.
@@ -43,7 +45,7 @@ export function streamRequestBody(client: ClientResponse, maxBytes: number): Req
     },
   });
   client.onData((chunk, isLast) => {
-    if (!stream.destroyed) {
+    if (!stream.destroyed && !dropping) {
       received += chunk.byteLength;
       if (received > maxBytes) {
         stream.destroy(new BodyTooLargeError(`request body exceeds ${maxBytes} bytes`));
@@ -74,7 +76,7 @@ export function streamRequestBody(client: ClientResponse, maxBytes: number): Req
     },
     dropRest() {
       if (sent) return;
-      stream.destroy();
+      dropping = true;
       if (paused) {
         paused = false;
         client.resume();

@@ -6,12 +6,13 @@ import { statuses } from '../helpers/raw-http.js';
 
 let node: Server;
 const nodeSockets = new Set<Socket>();
-let gateway: GatewayProcess;
+let url = '';
 const BODY = 16 * 1024 * 1024;
+const BIG_ANSWER = 4 * 1024 * 1024;
 
 beforeAll(async () => {
-  // Answers a POST 401 after its first MiB, reading no more of it (a node that checks credentials
-  // before it reads an upload); a GET 200 at once.
+  // Answers a POST after its first MiB, reading no more of it (a node that checks credentials
+  // before it reads an upload): 401, or for /big a 4 MiB answer; a GET 200 at once.
   node = createServer((socket) => {
     nodeSockets.add(socket);
     socket.on('close', () => nodeSockets.delete(socket));
@@ -31,39 +32,74 @@ beforeAll(async () => {
       } else body += data.length;
       if (body >= 1024 * 1024 && !socket.isPaused()) {
         socket.pause();
+        const answer = head.startsWith('POST /big')
+          ? Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${BIG_ANSWER}\r\n\r\n`), Buffer.alloc(BIG_ANSWER, 0x62)])
+          : Buffer.from('HTTP/1.1 401 Unauthorized\r\ncontent-length: 2\r\n\r\nno');
         // A moment later: the buffers between the client and this node fill, and the gateway
         // pauses the client's upload.
-        setTimeout(() => socket.write('HTTP/1.1 401 Unauthorized\r\ncontent-length: 2\r\n\r\nno'), 300);
+        setTimeout(() => socket.write(answer), 300);
       }
     });
   });
   await new Promise<void>((resolve) => node.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(node.address() as AddressInfo).port}`;
-  gateway = await startGateway({ routes: [{ prefix: '/', cluster: 'c', requireTenant: false }], clusters: { c: { nodes: [{ id: 'n', url }] } } }, { GATEWAY_THREADS: '1' });
+  url = `http://127.0.0.1:${(node.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
-  expect(await gateway?.stop()).toBe(0);
   for (const socket of nodeSockets) socket.destroy();
   await new Promise((resolve) => node.close(resolve));
 });
 
-describe('a node that answers before the upload is over', () => {
-  it('its answer reaches the client, the rest of the upload is read and dropped, and the connection serves the next request', async () => {
-    const client = connect(gateway.port, '127.0.0.1');
-    let text = '';
+describe.each(['h1', 'undici'])('a node that answers before the upload is over (GATEWAY_UPSTREAM_CLIENT=%s)', (client) => {
+  let gateway: GatewayProcess;
+  beforeAll(async () => {
+    gateway = await startGateway({ routes: [{ prefix: '/', cluster: 'c', requireTenant: false }], clusters: { c: { nodes: [{ id: 'n', url }] } } }, { GATEWAY_THREADS: '1', GATEWAY_UPSTREAM_CLIENT: client });
+  });
+  afterAll(async () => {
+    expect(await gateway?.stop()).toBe(0);
+  });
+
+  /** A connection that keeps what it reads; `slow` reads in bursts. */
+  function clientOf(slow: boolean): { socket: Socket; text: () => string; bytes: () => number; closed: () => boolean } {
+    const socket = connect(gateway.port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let bytes = 0;
     let closed = false;
-    client.on('data', (data: Buffer) => (text += data.toString('latin1')));
-    client.on('close', () => (closed = true));
-    client.on('error', () => {});
-    await new Promise((resolve) => client.once('connect', resolve));
-    client.write(`POST /upload HTTP/1.1\r\nHost: a\r\ncontent-length: ${BODY}\r\n\r\n`);
+    socket.on('data', (data: Buffer) => {
+      chunks.push(data);
+      bytes += data.length;
+      if (!slow) return;
+      socket.pause();
+      setTimeout(() => socket.resume(), 2);
+    });
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => {});
+    return { socket, text: () => Buffer.concat(chunks).toString('latin1'), bytes: () => bytes, closed: () => closed };
+  }
+
+  it('its answer reaches the client, the rest of the upload is read and dropped, and the connection serves the next request', async () => {
+    const c = clientOf(false);
+    await new Promise((resolve) => c.socket.once('connect', resolve));
+    c.socket.write(`POST /upload HTTP/1.1\r\nHost: a\r\ncontent-length: ${BODY}\r\n\r\n`);
     // The whole body, as a client that sends it before it reads the answer.
-    await pump(client, BODY);
-    await expect.poll(() => statuses(text), { timeout: 10_000 }).toEqual([401]);
-    client.write('GET /next HTTP/1.1\r\nHost: a\r\n\r\n');
-    await expect.poll(() => statuses(text), { timeout: 5_000 }).toEqual([401, 200]);
-    expect(closed).toBe(false);
-    client.destroy();
+    await pump(c.socket, BODY);
+    await expect.poll(() => statuses(c.text()), { timeout: 10_000 }).toEqual([401]);
+    c.socket.write('GET /next HTTP/1.1\r\nHost: a\r\n\r\n');
+    await expect.poll(() => statuses(c.text()), { timeout: 5_000 }).toEqual([401, 200]);
+    expect(c.closed()).toBe(false);
+    c.socket.destroy();
   }, 30_000);
+
+  it('a large early answer reaches a client that reads it slowly, whole', async () => {
+    const c = clientOf(true);
+    await new Promise((resolve) => c.socket.once('connect', resolve));
+    c.socket.write(`POST /big HTTP/1.1\r\nHost: a\r\ncontent-length: ${BODY}\r\n\r\n`);
+    void pump(c.socket, BODY, c.closed);
+    // The head, then every byte of the answer.
+    await expect.poll(() => statuses(c.text()), { timeout: 10_000 }).toEqual([200]);
+    const headBytes = () => c.text().indexOf('\r\n\r\n') + 4;
+    await expect.poll(() => c.bytes() - headBytes() >= BIG_ANSWER || c.closed(), { timeout: 20_000 }).toBe(true);
+    expect(c.bytes() - headBytes()).toBe(BIG_ANSWER);
+    c.socket.destroy();
+  }, 40_000);
 });

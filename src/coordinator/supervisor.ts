@@ -84,14 +84,18 @@ export class Supervisor {
 
   /** Every thread's metrics (one late to answer as it last did), and the counts of threads that exited. */
   async collectMetrics(): Promise<MetricsSnapshot[]> {
+    // Read before asking: a thread that exits while this scrape waits is counted once, by its
+    // answer (or its last one), and by the retired counts from the next scrape on.
+    const retired = [...(await this.#counts.retired())];
     const live = this.#slots.filter((slot) => slot.listening && slot.worker !== null);
+    const lastOf = new Map(live.map((slot) => [slot.index, this.#counts.lastOf(slot.index)]));
     const replies = live.map(
       (slot) =>
         new Promise<MetricsSnapshot | null>((resolve) => {
           const requestId = this.#nextRequestId++;
           const timer = setTimeout(() => {
             this.#metricsWaiters.delete(requestId);
-            resolve(this.#counts.lastOf(slot.index));
+            resolve(lastOf.get(slot.index) ?? null);
           }, METRICS_TIMEOUT_MS);
           this.#metricsWaiters.set(requestId, (snapshot) => {
             clearTimeout(timer);
@@ -102,7 +106,7 @@ export class Supervisor {
         }),
     );
     const snapshots = (await Promise.all(replies)).filter((s): s is MetricsSnapshot => s !== null);
-    return [...snapshots, ...(await this.#counts.retired())];
+    return [...snapshots, ...retired];
   }
 
   /** Every thread stops accepting, finishes its requests (up to `deadlineMs`), closes and exits. */

@@ -1,8 +1,38 @@
+import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { Supervisor } from '../../src/coordinator/supervisor.js';
+import { Supervisor, type AcceptorHost } from '../../src/coordinator/supervisor.js';
 import { createLogger } from '../../src/log.js';
-import type { AcceptorInit } from '../../src/thread-protocol.js';
+import type { AcceptorInit, CoordinatorMessage, MetricsSnapshot } from '../../src/thread-protocol.js';
+
+/** An acceptor that answers scrapes with `snapshot`, after `delayMs`, then exits if `exitAfterAnswer`. */
+class ScriptedAcceptor extends EventEmitter implements AcceptorHost {
+  constructor(
+    port: number,
+    readonly snapshot: MetricsSnapshot,
+    readonly delayMs: number,
+    readonly exitAfterAnswer: boolean,
+  ) {
+    super();
+    setImmediate(() => this.emit('message', { type: 'listening', port }));
+  }
+
+  postMessage(message: CoordinatorMessage): void {
+    if (message.type === 'drain') setImmediate(() => this.emit('exit', 0));
+    if (message.type !== 'collect-metrics') return;
+    setTimeout(() => {
+      this.emit('message', { type: 'metrics', requestId: message.requestId, metrics: this.snapshot });
+      if (this.exitAfterAnswer) setImmediate(() => this.emit('exit', 1));
+    }, this.delayMs);
+  }
+
+  terminate(): Promise<number> {
+    return Promise.resolve(0);
+  }
+}
+
+const counted = (value: number): MetricsSnapshot => [{ name: 'ringgate_test_total', help: 'test', type: 'counter', aggregator: 'sum', values: [{ labels: {}, value }] }];
+const total = (snapshots: MetricsSnapshot[]): number => snapshots.flat().filter((f) => f.name === 'ringgate_test_total').reduce((sum, f) => sum + f.values.reduce((s, v) => s + v.value, 0), 0);
 
 describe('supervisor', () => {
   it('restarts a thread that dies, counts the restart, and drains the rest', async () => {
@@ -30,5 +60,23 @@ describe('supervisor', () => {
     expect(exits).toHaveLength(3);
     expect([...new Set(exits)].sort()).toEqual([0, 1]);
     expect(exits.filter((thread) => thread === exits[0])).toHaveLength(2);
+  });
+
+  it("counts a thread that exits while a scrape waits for the others once, then keeps its counts: the sum never goes back", async () => {
+    let started = 0;
+    const supervisor = new Supervisor({
+      threads: 2,
+      // Thread 0 answers at once and then dies; thread 1 answers late; a restarted thread has counted nothing.
+      startAcceptor: (init) => (started++ < 2 ? new ScriptedAcceptor(init.port, counted(init.threadIndex === 0 ? 5 : 7), init.threadIndex === 0 ? 0 : 50, init.threadIndex === 0) : new ScriptedAcceptor(init.port, counted(0), 0, false)),
+      initFor: (threadIndex, port) => ({ threadIndex, port }) as unknown as AcceptorInit,
+      log: createLogger('silent'),
+      onRestart: () => {},
+      onExit: () => {},
+    });
+    await supervisor.start(4321);
+    expect(total(await supervisor.collectMetrics())).toBe(12);
+    await expect.poll(() => supervisor.running, { timeout: 5_000 }).toBe(2);
+    expect(total(await supervisor.collectMetrics())).toBe(12);
+    await supervisor.drain(1_000);
   });
 });

@@ -1,36 +1,30 @@
 /**
- * The path routes match and the node receives, one form for each of the spellings backends read
- * alike, since a backend that reads `/%61pi/x` or `//api/x` as `/api/x` must not be reached
- * through a route that did not match `/api/`:
- * - percent-encoded unreserved characters decoded, other encodings' hex digits upper-cased
- *   (RFC 3986 §6.2.2.1-2): `/%61pi` is `/api`;
- * - empty segments merged (`//api//x` is `/api/x`), as nginx matches locations;
- * - dot segments removed (RFC 3986 §5.2.4), `%2e` counting as a dot: `/static/../api/x` is `/api/x`.
- * A path that would climb above the root is refused, not clamped: a client that sends one is
- * probing. So is one that hides a dot segment behind an encoded slash or a backslash
- * (`/static/..%2fapi/x`), or behind path parameters (`/static/..;/api/x`, which Tomcat and Jetty
- * resolve), which backends would resolve. An encoded slash in data (`/projects/group%2Fname`) is
- * forwarded as it is.
+ * The path the node receives: dot segments removed (RFC 3986 §5.2.4), with percent-encoded dots
+ * ("%2e") counted as dots, since backends that decode before resolving would otherwise reach what
+ * the gateway's route did not match (`/static/../api/x` matching a `/static/` route). A path that
+ * would climb above the root is refused, not clamped: a client that sends one is probing. So is
+ * one that hides a dot segment behind an encoded slash or a backslash (`/static/..%2fapi/x`), or
+ * behind path parameters (`/static/..;/api/x`, which Tomcat and Jetty resolve), which backends
+ * would resolve. Otherwise it keeps the client's spelling: routingPath() gives the form routes
+ * match.
  */
 
 /** What some backends take for a path separator: %2F, %5C, and a raw backslash. */
 const HIDDEN_SEPARATOR = /%2f|%5c|\\/i;
 
 /**
- * The normalized path (the same string when there is nothing to change), or null for what is no
- * path ("*", an absolute URI), climbs above the root, or hides a dot segment.
+ * The normalized path (the same string when it has no dot segment), or null for what is no path
+ * ("*", an absolute URI), climbs above the root, or hides a dot segment.
  */
 export function normalizePath(path: string): string | null {
   if (path.charCodeAt(0) !== 0x2f /* / */) return null;
-  // Most paths hold no "/.", no "%", no "//" and no backslash: they are returned as they are.
-  if (!path.includes('/.') && !path.includes('%') && !path.includes('//') && !path.includes('\\')) return path;
+  // Most paths hold no "/.", no "%" and no backslash: they are returned as they are.
+  if (!path.includes('/.') && !path.includes('%') && !path.includes('\\')) return path;
   const segments = path.split('/');
   const last = segments.length - 1;
   const kept: string[] = [];
   for (let i = 1; i < segments.length; i++) {
-    const segment = segments[i]!.includes('%') ? decodeUnreserved(segments[i]!) : segments[i]!;
-    // "//": merged, but a trailing "/" stays.
-    if (segment === '' && i < last) continue;
+    const segment = segments[i]!;
     const dots = dotSegment(segment);
     if (dots === 0) {
       if (hidesDotSegment(segment) || dotSegmentWithParameters(segment)) return null;
@@ -43,6 +37,26 @@ export function normalizePath(path: string): string | null {
     }
     // A path ending in a dot segment names a directory: "/a/b/.." is "/a/".
     if (i === last) kept.push('');
+  }
+  return `/${kept.join('/')}`;
+}
+
+/**
+ * The form routes match (and configured route paths are compiled to): one for each of the
+ * spellings backends read alike, so that no spelling a backend reads as `/api/x` passes a route
+ * that did not match `/api/` (`/%61pi/x`, `//api/x`). Percent-encoded unreserved characters are
+ * decoded and other encodings' hex digits upper-cased (RFC 3986 §6.2.2), empty segments merged
+ * (as nginx matches locations; a trailing "/" stays). `path` has had its dot segments removed.
+ */
+export function routingPath(path: string): string {
+  if (!path.includes('%') && !path.includes('//')) return path;
+  const segments = path.split('/');
+  const last = segments.length - 1;
+  const kept: string[] = [];
+  for (let i = 1; i < segments.length; i++) {
+    const segment = segments[i]!;
+    if (segment === '' && i < last) continue;
+    kept.push(segment.includes('%') ? decodeUnreserved(segment) : segment);
   }
   return `/${kept.join('/')}`;
 }

@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { HashOn, RouteConfig } from '../config/schema.js';
 import { FreshNameSet, type NameSet } from '../name-set.js';
+import { routingPath } from './request-path.js';
 
 /** How a route derives the key it hashes onto the ring. */
 export const enum HashKind {
@@ -66,8 +67,9 @@ export function compileRoutes(routes: readonly RouteConfig[]): RouteTable {
   const compiledRoutes = routes.map((route, index) => compileRoute(route, index));
   routes.forEach((route, index) => {
     const compiled = compiledRoutes[index]!;
-    if (route.exact !== undefined) exact.set(route.exact, compiled);
-    else if (route.prefix !== undefined) prefixes.set(route.prefix, compiled);
+    // In the form requests are matched in: a route written `/caf%c3%a9/` matches as it is spelled.
+    if (route.exact !== undefined) exact.set(routingPath(route.exact), compiled);
+    else if (route.prefix !== undefined) prefixes.set(routingPath(route.prefix), compiled);
   });
   const prefixLengths = [...new Set([...prefixes.keys()].map((p) => p.length))].sort((a, b) => b - a);
   return { routes: compiledRoutes, exact, prefixes, prefixLengths };

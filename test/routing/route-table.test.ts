@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RouteConfig } from '../../src/config/schema.js';
 import type { NameSet } from '../../src/name-set.js';
 import { compileRoutes, HashKind, matchRoute } from '../../src/routing/route-table.js';
+import { routingPath } from '../../src/routing/request-path.js';
 
 const route = (r: Partial<RouteConfig>): RouteConfig => ({ cluster: 'c', requireTenant: true, hashOn: 'tenant', multiplex: false, ...r }) as RouteConfig;
 
@@ -38,6 +39,13 @@ describe('route table', () => {
     const status = matchRoute(table, '/api/v2/status')!;
     expect(status).toMatchObject({ index: 3, label: 'exact:/api/v2/status', requireTenant: false, hashKind: HashKind.Tenant });
     expect(matchRoute(table, '/s/1')).toMatchObject({ hashKind: HashKind.Header, hashHeader: 'x-session' });
+  });
+
+  it('matches a route written with percent-encodings or doubled slashes as requests are matched: in one form', () => {
+    const encoded = compileRoutes([route({ prefix: '/caf%c3%a9/' }), route({ exact: '/%7Euser//profile' })]);
+    expect(matchRoute(encoded, routingPath('/caf%C3%A9/menu'))?.index).toBe(0);
+    expect(matchRoute(encoded, routingPath('/caf%c3%a9/menu'))?.index).toBe(0);
+    expect(matchRoute(encoded, routingPath('/~user/profile'))?.index).toBe(1);
   });
 
   it("compiles multiplexing into its vary set: the defaults, a route's own list, or none", () => {

@@ -3,7 +3,7 @@ import type { Settings } from '../../config/schema.js';
 import type { AnsweredCode } from '../../errors.js';
 import type { TenantKeyer } from '../../hash.js';
 import { isValidHost } from '../../routing/host.js';
-import { normalizePath } from '../../routing/request-path.js';
+import { normalizePath, routingPath } from '../../routing/request-path.js';
 import { matchRoute, type RouteTable } from '../../routing/route-table.js';
 import { isValidTenantId } from '../../routing/tenant-id.js';
 import { findOrClaim, recordUntracked, type TenantTable } from '../../shm/tenant-table.js';
@@ -41,7 +41,7 @@ export class Admission {
   run(ctx: RequestContext, req: HttpRequest, rawPath: string): AnsweredCode | null {
     const settings = this.#settings;
     const path = normalizePath(rawPath);
-    const route = path === null ? undefined : matchRoute(this.#routes, path);
+    const route = path === null ? undefined : matchRoute(this.#routes, routingPath(path));
     if (route !== undefined) {
       ctx.plan = this.#plans[route.index]!;
       ctx.routeIndex = ctx.plan.metricSlot;

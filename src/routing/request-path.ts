@@ -64,8 +64,8 @@ export function routingPath(path: string): string {
 /** Percent-encoded unreserved characters (ALPHA, DIGIT, "-", ".", "_", "~") decoded; other encodings' hex digits upper-cased. */
 function decodeUnreserved(segment: string): string {
   return segment.replace(/%([0-9A-Fa-f]{2})/g, (encoding: string, hex: string) => {
-    const code = parseInt(hex, 16);
-    return UNRESERVED.test(String.fromCharCode(code)) ? String.fromCharCode(code) : encoding.toUpperCase();
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(char) ? char : encoding.toUpperCase();
   });
 }
 

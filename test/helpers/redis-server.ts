@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from './ports.js';
 
 /** The redis-server test/install-services.sh installs (Debian's package). */
 const REDIS_SERVER = 'redis-server';
@@ -12,18 +13,6 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts it again on the same port (empty: no persistence), resolving once it answers. */
   restart(): Promise<void>;
-}
-
-/** A port the kernel had free a moment ago (redis-server has no "port 0"); start retries on a clash. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves once something accepts on the port, rejects on the child's exit or after `deadlineMs`. */

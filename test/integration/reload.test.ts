@@ -1,11 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { steadyTraffic } from '../helpers/traffic.js';
 import { metricValue, startGateway, writeConfig, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, send } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
 
 let backends: Backend[] = [];
 let gateway: GatewayProcess;
@@ -93,15 +94,6 @@ describe('config reload', () => {
     expect((await send(gateway.port, '/x', { tenant: 'after' })).status).toBe(200);
   });
 });
-
-/** A port free now, for an admin port known before the gateway starts. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const accepting = (port: number): Promise<boolean> =>
   new Promise((resolve) => {

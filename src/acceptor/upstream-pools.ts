@@ -2,11 +2,10 @@ import type { GatewayConfig } from '../config/load.js';
 import type { Settings } from '../config/schema.js';
 import type { UpstreamTls } from '../config/upstream-tls-schema.js';
 import { addressKey, nodeHostname, type NameTable } from '../upstream/node-names.js';
-import { createNodePool, nodeLookup } from '../upstream/node-pool.js';
+import { nodeLookup } from '../upstream/node-pool.js';
+import { createNodeDispatcher } from '../upstream/node-dispatcher.js';
 import { createResolve, type Resolve } from '../upstream/resolve.js';
 import type { UpstreamDispatcher } from '../upstream/dispatcher.js';
-import { H1NodeClient } from '../upstream/h1/node-client.js';
-import { UndiciDispatcher } from '../upstream/undici-dispatcher.js';
 
 /** What a node's pool is made for: a new address or TLS config means a new pool. */
 interface NodeSpec {
@@ -111,12 +110,7 @@ export class UpstreamPools {
   #open({ origin, hostname, tls, connections }: NodeSpec): { pool: UpstreamDispatcher; addresses: string } {
     const s = this.#settings;
     const lookup = nodeLookup(origin, this.#names, this.#fallback);
-    const pool: UpstreamDispatcher =
-      s.upstreamClient === 'h1' && origin.startsWith('http:')
-        ? new H1NodeClient(origin, { connections, timeoutMs: s.upstreamTimeoutMs, connectTimeoutMs: s.upstreamConnectTimeoutMs, lookup })
-        : new UndiciDispatcher(
-            createNodePool(origin, { tls, lookup, connectTimeoutMs: s.upstreamConnectTimeoutMs }, { connections, headersTimeout: s.upstreamTimeoutMs, bodyTimeout: s.upstreamTimeoutMs }),
-          );
+    const pool = createNodeDispatcher(origin, s.upstreamClient, { tls, lookup, connectTimeoutMs: s.upstreamConnectTimeoutMs }, { connections, timeoutMs: s.upstreamTimeoutMs });
     return { pool, addresses: hostname === null ? '' : addressKey(this.#names[hostname]) };
   }
 

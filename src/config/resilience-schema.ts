@@ -43,6 +43,8 @@ export const healthCheckSchema = z
       .strictObject({ min: z.number().int().min(100).max(599), max: z.number().int().min(100).max(599) })
       .refine((range) => range.min <= range.max, 'min must not exceed max')
       .default({ min: 200, max: 399 }),
+    /** Checks keep their connection to the node from one to the next (Envoy's default); false: a new one each time, as HAProxy does. */
+    reuseConnection: z.boolean().default(true),
   })
   .refine((check) => check.timeoutMs < check.intervalMs, { message: 'timeoutMs must be below intervalMs', path: ['timeoutMs'] });
 

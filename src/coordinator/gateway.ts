@@ -94,7 +94,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     hash32,
     log,
     () => performance.now(),
-    { lookup: currentLookup(() => names.table, settings.dnsServers.length === 0 ? null : resolve), connectTimeoutMs: settings.upstreamConnectTimeoutMs },
+    { lookup: currentLookup(() => names.table, settings.dnsServers.length === 0 ? null : resolve), connectTimeoutMs: settings.upstreamConnectTimeoutMs, client: settings.upstreamClient },
     Date.now,
   );
   const breakers = new BreakerMonitor(config, current.numbering, breakerTable, log, () => performance.now());

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { LookupFunction } from 'node:net';
-import { request, type Pool } from 'undici';
-import type { HealthCheckConfig } from '../config/schema.js';
+import type { HealthCheckConfig, Settings } from '../config/schema.js';
 import type { UpstreamTls } from '../config/upstream-tls-schema.js';
 import { firstCheckDelay, nextCheckDelay, probeVerdict, stalledCheckDelay } from '../resilience/health-check.js';
-import { createNodePool } from '../upstream/node-pool.js';
+import { upstreamError, type UpstreamDispatcher, type UpstreamHandler, type UpstreamRequest } from '../upstream/dispatcher.js';
+import { createNodeDispatcher } from '../upstream/node-dispatcher.js';
 
 export interface ProbeTarget {
   /** The node's index in the shared node table. */
@@ -16,10 +16,11 @@ export interface ProbeTarget {
   readonly tls: UpstreamTls | undefined;
 }
 
-/** How checks connect: where node host names go now, and the connect timeout. */
+/** How checks connect: where node host names go now, the connect timeout, and the acceptors' client. */
 export interface ProbeDial {
   readonly lookup: LookupFunction | undefined;
   readonly connectTimeoutMs: number;
+  readonly client: Settings['upstreamClient'];
 }
 
 /** Who hears what the checks find. */
@@ -30,18 +31,36 @@ export interface ProbeListener {
   stalled(target: ProbeTarget, lateMs: number): void;
 }
 
+/** A node's checks: the request every check sends, made once, and the pool made at the first. */
+interface NodeChecks {
+  readonly target: ProbeTarget;
+  readonly request: UpstreamRequest;
+  pool: UpstreamDispatcher | null;
+}
+
+/** The request of every check of `target`: its path as a URL resolves it, the node's host, and a close unless connections are reused. */
+function checkRequest({ url, check }: ProbeTarget): UpstreamRequest {
+  const resolved = new URL(check.path, url);
+  const headers = ['host', resolved.host];
+  if (!check.reuseConnection) headers.push('connection', 'close');
+  return { path: resolved.pathname + resolved.search, method: 'GET', headers, body: null };
+}
+
 /**
  * The coordinator's active health checks: one prober for every thread, so a fleet is checked once
  * however many acceptors there are. Each node has its own timer: a random first delay, then the
  * interval plus random jitter, so checks of many nodes do not align. A check passes when the node
  * answers the path with a status in the expected range within the timeout; one that fails long
  * past its deadline, the coordinator stalled meanwhile, is repeated before it counts (probeVerdict).
- * Each check opens its own connection (no keep-alive), with the TLS settings and the resolved
- * address the acceptors use.
+ * Checks reach a node as the acceptors do: the same client (the gateway's own for plain http),
+ * TLS settings and resolved address. A check keeps its connection for the next one while the node
+ * keeps it open (`reuseConnection`, Envoy's default; a new connection for each check costs the
+ * coordinator twice the CPU, on the core an acceptor may share); with `reuseConnection: false`
+ * each check opens its own and asks the node to close it.
  */
 export class HealthProber {
-  /** Per node, its checks' pool, made at its first check; a restart (reload) closes them all. */
-  readonly #pools = new Map<number, Pool>();
+  /** Per node, what its checks send and their pool; a restart (reload) closes the pools. */
+  readonly #checks = new Map<number, NodeChecks>();
   readonly #dial: ProbeDial;
   readonly #timers = new Map<number, NodeJS.Timeout>();
   readonly #listener: ProbeListener;
@@ -57,7 +76,10 @@ export class HealthProber {
   }
 
   start(targets: readonly ProbeTarget[]): void {
-    for (const target of targets) this.#schedule(target, firstCheckDelay(target.check, this.#random));
+    for (const target of targets) {
+      this.#checks.set(target.node, { target, request: checkRequest(target), pool: null });
+      this.#schedule(target, firstCheckDelay(target.check, this.#random));
+    }
   }
 
   /** After a reload: checks for `targets` from now on, none for nodes no longer configured. */
@@ -73,23 +95,21 @@ export class HealthProber {
     this.#stopped = true;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
-    await Promise.allSettled([...this.#pools.values()].map((pool) => pool.destroy()));
-    this.#pools.clear();
+    const pools = [...this.#checks.values()].flatMap(({ pool }) => (pool === null ? [] : [pool]));
+    this.#checks.clear();
+    await Promise.allSettled(pools.map((pool) => pool.destroy()));
   }
 
   /** Its checks in flight finish first: a check of the old config is dropped when it answers. */
   #closePools(): void {
-    for (const pool of this.#pools.values()) void pool.close();
-    this.#pools.clear();
+    for (const { pool } of this.#checks.values()) void pool?.close();
+    this.#checks.clear();
   }
 
-  #poolOf({ node, url, tls }: ProbeTarget): Pool {
-    let pool = this.#pools.get(node);
-    if (pool === undefined) {
-      pool = createNodePool(url, { tls, ...this.#dial }, { connections: 1, pipelining: 0 });
-      this.#pools.set(node, pool);
-    }
-    return pool;
+  #poolOf(checks: NodeChecks): UpstreamDispatcher {
+    const { url, tls, check } = checks.target;
+    checks.pool ??= createNodeDispatcher(url, this.#dial.client, { tls, lookup: this.#dial.lookup, connectTimeoutMs: this.#dial.connectTimeoutMs }, { connections: 1, timeoutMs: check.timeoutMs });
+    return checks.pool;
   }
 
   /** `retrying`: this check repeats one that failed with the gateway stalled (probeVerdict). */
@@ -115,19 +135,49 @@ export class HealthProber {
     this.#timers.set(target.node, timer);
   }
 
-  async #probe(target: ProbeTarget): Promise<boolean> {
-    const { url, check } = target;
-    try {
-      const { statusCode, body } = await request(new URL(check.path, url), {
-        dispatcher: this.#poolOf(target),
-        signal: AbortSignal.timeout(check.timeoutMs),
-        headersTimeout: check.timeoutMs,
-        bodyTimeout: check.timeoutMs,
-      });
-      await body.dump();
-      return statusCode >= check.expectedStatus.min && statusCode <= check.expectedStatus.max;
-    } catch {
-      return false;
-    }
+  /**
+   * One check: passes when the node's whole answer comes within the timeout with a status in the
+   * expected range. The deadline is the check's own, connecting included.
+   */
+  #probe(target: ProbeTarget): Promise<boolean> {
+    const checks = this.#checks.get(target.node);
+    if (checks === undefined) return Promise.resolve(false);
+    const { timeoutMs, expectedStatus } = target.check;
+    return new Promise((resolve) => {
+      let status = 0;
+      let abort: ((err?: Error) => void) | null = null;
+      let settled = false;
+      const settle = (ok: boolean): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        resolve(ok);
+      };
+      const deadline = setTimeout(() => {
+        settle(false);
+        abort?.(upstreamError('UND_ERR_ABORTED', 'the health check timed out'));
+      }, timeoutMs);
+      deadline.unref();
+      const handler: UpstreamHandler = {
+        onConnect: (abortCheck) => {
+          abort = abortCheck;
+          // Past its deadline before it got a connection: it goes no further.
+          if (settled) abortCheck(upstreamError('UND_ERR_ABORTED', 'the health check timed out'));
+        },
+        onHeaders: (statusCode) => {
+          status = statusCode;
+          return true;
+        },
+        onData: () => true,
+        onComplete: () => settle(status >= expectedStatus.min && status <= expectedStatus.max),
+        onError: () => settle(false),
+      };
+      try {
+        this.#poolOf(checks).dispatch(checks.request, handler);
+      } catch {
+        // A pool that cannot be made for this origin: the check fails, as any other would.
+        settle(false);
+      }
+    });
   }
 }

@@ -50,7 +50,7 @@ export class NodeMonitor {
     hash32: Hash32,
     log: Logger,
     clock: () => number,
-    probeDial: ProbeDial = { lookup: undefined, connectTimeoutMs: config.settings.upstreamConnectTimeoutMs },
+    probeDial: ProbeDial = { lookup: undefined, connectTimeoutMs: config.settings.upstreamConnectTimeoutMs, client: config.settings.upstreamClient },
     /** When ring republishes happened, as the dashboard shows them beside the tenants' (epoch ms); `clock` times durations. */
     wallClock: () => number = clock,
   ) {

@@ -1,5 +1,6 @@
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { HealthProber, type ProbeTarget } from '../../src/coordinator/health-prober.js';
+import { HealthProber, type ProbeDial, type ProbeTarget } from '../../src/coordinator/health-prober.js';
 import type { HealthCheckConfig } from '../../src/config/schema.js';
 import { PROBE_STALL_MS } from '../../src/resilience/health-check.js';
 import { startBackend, type Backend, type Handler } from '../helpers/backends.js';
@@ -12,6 +13,7 @@ const check: HealthCheckConfig = {
   unhealthyThreshold: 3,
   healthyThreshold: 2,
   expectedStatus: { min: 200, max: 399 },
+  reuseConnection: true,
 };
 
 /** What the coordinator cannot do while stopped or starved: run. The test's own loop is the coordinator's here. */
@@ -26,17 +28,21 @@ afterEach(async () => {
 });
 
 /** A prober checking one backend at once (random 0: no first delay), and what it reported. */
-async function probe(handler: Handler): Promise<{ backend: Backend; results: boolean[]; stalls: number[] }> {
+async function probe(
+  handler: Handler,
+  overrides: Partial<HealthCheckConfig> = {},
+  client: ProbeDial['client'] = 'h1',
+): Promise<{ backend: Backend; results: boolean[]; stalls: number[] }> {
   const backend = await startBackend('checked', handler);
   const results: boolean[] = [];
   const stalls: number[] = [];
   const prober = new HealthProber(
     { result: (_node, ok) => results.push(ok), stalled: (_target, lateMs) => stalls.push(lateMs) },
-    { lookup: undefined, connectTimeoutMs: 1_000 },
+    { lookup: undefined, connectTimeoutMs: 1_000, client },
     () => 0,
   );
   open.push(backend, { close: () => prober.stop() });
-  const target: ProbeTarget = { node: 0, url: backend.url, check, tls: undefined };
+  const target: ProbeTarget = { node: 0, url: backend.url, check: { ...check, ...overrides }, tls: undefined };
   prober.start([target]);
   return { backend, results, stalls };
 }
@@ -76,5 +82,63 @@ describe('health prober', () => {
     // This process may be busy enough to stall past the deadline too: then, and only then, a second check.
     expect(stalls.length).toBeLessThanOrEqual(1);
     expect(backend.seen).toHaveLength(1 + stalls.length);
+  });
+
+  /** Answers `status` with `bodyBytes` of body, and keeps each request's socket. */
+  function answering(sockets: Socket[], status = 200, bodyBytes = 2): Handler {
+    return (req, res) => {
+      sockets.push(req.socket);
+      res.writeHead(status, { 'content-length': bodyBytes }).end('x'.repeat(bodyBytes));
+    };
+  }
+
+  for (const client of ['h1', 'undici'] as const) {
+    it(`keeps its connection from one check to the next (${client} client)`, async () => {
+      const sockets: Socket[] = [];
+      const { backend, results } = await probe(answering(sockets, 200, 64 * 1024), { intervalMs: 20 }, client);
+      await vi.waitFor(() => expect(results.length).toBeGreaterThanOrEqual(3), { timeout: 5_000, interval: 10 });
+      expect(results.slice(0, 3)).toEqual([true, true, true]);
+      expect(new Set(sockets.slice(0, 3)).size).toBe(1);
+      expect(backend.seen[0]!.headers.connection).not.toBe('close');
+      expect(backend.seen[0]!.headers.host).toBe(new URL(backend.url).host);
+      expect(backend.seen[0]!.url).toBe('/healthz');
+    });
+
+    it(`opens a connection for each check and asks the node to close it, with reuseConnection false (${client} client)`, async () => {
+      const sockets: Socket[] = [];
+      const { backend, results } = await probe(answering(sockets), { intervalMs: 20, reuseConnection: false }, client);
+      await vi.waitFor(() => expect(results.length).toBeGreaterThanOrEqual(3), { timeout: 5_000, interval: 10 });
+      expect(results.slice(0, 3)).toEqual([true, true, true]);
+      expect(new Set(sockets.slice(0, 3)).size).toBe(3);
+      expect(backend.seen.slice(0, 3).map((seen) => seen.headers.connection)).toEqual(['close', 'close', 'close']);
+    });
+  }
+
+  it('fails a check whose status is outside the expected range', async () => {
+    const { results } = await probe(answering([], 503), { intervalMs: 20 });
+    await vi.waitFor(() => expect(results.length).toBeGreaterThanOrEqual(2), { timeout: 5_000, interval: 10 });
+    expect(results.slice(0, 2)).toEqual([false, false]);
+  });
+
+  it('sends the path as a URL resolves it, query included', async () => {
+    const { backend, results } = await probe(answering([]), { path: '/health check?deep=1' });
+    await vi.waitFor(() => expect(results).toEqual([true]), { timeout: 5_000, interval: 10 });
+    expect(backend.seen[0]!.url).toBe('/health%20check?deep=1');
+  });
+
+  it('checks on a new connection after one timed out, and passes once the node answers', async () => {
+    const sockets: Socket[] = [];
+    let hung = false;
+    const { results } = await probe((req, res) => {
+      sockets.push(req.socket);
+      if (!hung) {
+        hung = true;
+        return;
+      }
+      res.writeHead(200, { 'content-length': 2 }).end('ok');
+    }, { intervalMs: 20 });
+    await vi.waitFor(() => expect(results.length).toBeGreaterThanOrEqual(2), { timeout: 5_000, interval: 10 });
+    expect(results.slice(0, 2)).toEqual([false, true]);
+    expect(sockets[1]).not.toBe(sockets[0]);
   });
 });

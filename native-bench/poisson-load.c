@@ -8,8 +8,10 @@
  * wait is measured (no coordinated omission).
  *
  * usage: poisson-load PORT RATE CONNECTIONS SECONDS WARMUP_SECONDS REQUEST_FILE
- * REQUEST_FILE holds one whole request, sent again and again on keep-alive connections; answers
- * must carry a Content-Length. Prints one JSON line. Build: cc -O2 -o poisson-load poisson-load.c -lm
+ * REQUEST_FILE holds one or more whole requests back to back (a body only with a Content-Length);
+ * arrivals take them in turn, again and again, on keep-alive connections, so a load can offer
+ * distinct reads as wrk's scenarios do. Answers must carry a Content-Length. Prints one JSON line.
+ * Build: cc -O2 -o poisson-load poisson-load.c -lm
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -29,6 +31,7 @@
 #include <unistd.h>
 
 #define ANSWER_MAX (64 * 1024)
+#define REQUESTS_MAX 4096
 #define DRAIN_NS 5000000000ull
 
 typedef struct {
@@ -75,6 +78,32 @@ static long answer_length(const char *bytes, size_t length) {
   return -1;
 }
 
+/* Splits `bytes` into whole requests; returns how many, 0 when a part is not a whole request. */
+static int split_requests(const char *bytes, size_t length, const char **starts, size_t *lengths) {
+  int count = 0;
+  for (size_t at = 0; at < length;) {
+    long whole = answer_length(bytes + at, length - at);
+    if (whole == 0 || count == REQUESTS_MAX) return 0;
+    /* A request without Content-Length has no body: it ends with its head. */
+    if (whole < 0) whole = (long)((const char *)memmem(bytes + at, length - at, "\r\n\r\n", 4) + 4 - (bytes + at));
+    if ((size_t)whole > length - at) return 0;
+    starts[count] = bytes + at;
+    lengths[count++] = (size_t)whole;
+    at += (size_t)whole;
+  }
+  return count;
+}
+
+/* Writes the next request in turn on `fd`. */
+static const char *request_starts[REQUESTS_MAX];
+static size_t request_lengths[REQUESTS_MAX];
+static int request_count, request_next;
+static int send_next(int fd) {
+  int k = request_next;
+  request_next = (request_next + 1) % request_count;
+  return write(fd, request_starts[k], request_lengths[k]) == (ssize_t)request_lengths[k];
+}
+
 int main(int argc, char **argv) {
   if (argc != 7) return fail("usage: poisson-load PORT RATE CONNECTIONS SECONDS WARMUP_SECONDS REQUEST_FILE");
   int port = atoi(argv[1]), count = atoi(argv[3]);
@@ -82,9 +111,13 @@ int main(int argc, char **argv) {
   if (port <= 0 || rate <= 0 || count <= 0 || seconds <= 0 || warmup < 0) return fail("bad arguments");
   FILE *file = fopen(argv[6], "rb");
   if (file == NULL) return fail("cannot read the request file");
-  static char request[64 * 1024];
-  size_t request_length = fread(request, 1, sizeof request, file);
+  static char requests[8 * 1024 * 1024];
+  size_t requests_length = fread(requests, 1, sizeof requests, file);
+  int whole_file = feof(file);
   fclose(file);
+  if (!whole_file) return fail("the request file is over 8 MiB");
+  request_count = split_requests(requests, requests_length, request_starts, request_lengths);
+  if (request_count == 0) return fail("the request file does not hold whole requests (at most 4096)");
 
   int poller = epoll_create1(0);
   connection *connections = calloc((size_t)count, sizeof *connections);
@@ -123,7 +156,7 @@ int main(int argc, char **argv) {
       }
       connection *c = &connections[idle[--idle_count]];
       c->scheduled = next;
-      if (write(c->fd, request, request_length) != (ssize_t)request_length) return fail("a request could not be written whole");
+      if (!send_next(c->fd)) return fail("a request could not be written whole");
       outstanding++;
     }
     if (now >= until && (outstanding == 0 || now >= until + DRAIN_NS)) break;
@@ -148,7 +181,7 @@ int main(int argc, char **argv) {
       c->length = 0;
       if (queue_head != queue_tail) {
         c->scheduled = queue[queue_head++ % queue_size];
-        if (write(c->fd, request, request_length) != (ssize_t)request_length) return fail("a request could not be written whole");
+        if (!send_next(c->fd)) return fail("a request could not be written whole");
       } else {
         outstanding--;
         idle[idle_count++] = index;

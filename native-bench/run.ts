@@ -16,7 +16,7 @@ import { measure } from './lib/measure.js';
 import { benchOptions, LAYOUTS, type BenchOptions, type Layout } from './lib/options.js';
 import { freePort, lastLines, pauseOthers, type Started } from './lib/proc.js';
 import { markdownReport, summarize, type Row } from './lib/report.js';
-import { checkScenario, SCENARIOS, wrkScript, type Scenario } from './lib/scenarios.js';
+import { checkScenario, SCENARIOS, scenarioRequests, wrkScript, type Scenario } from './lib/scenarios.js';
 import { buildPoissonLoad, runPoisson } from './lib/poisson.js';
 import { scratchDir, startOtlpSink, startRedisServer, startUpstream } from './lib/upstream.js';
 import { runWrk } from './lib/wrk.js';
@@ -132,6 +132,8 @@ async function runScenario(
     const paced = scenarioRows.filter((r) => r.candidate !== 'direct');
     for (const row of paced) row.paced = { targetRps: summarize(row).rps / 2, proxy: [], direct: [], poisson: [], poissonDirect: [] };
     const poissonTool = await buildPoissonLoad(dir);
+    // The requests wrk cycles through: no two reads in flight alike, so multiplexing shares none.
+    const poissonRequests = scenarioRequests(scenario);
     // The tail on this machine moves run to run: interleaved rounds, proxy then direct at its pacing.
     for (let round = 1; round <= options.rounds; round++) {
       for (const row of paced) {
@@ -150,7 +152,7 @@ async function runScenario(
         // The same rate again with Poisson arrivals (poisson-load.c says why), warm-up included.
         for (const [port, measured, results] of [[proxyPort, proc, poisson], [directPort, null, poissonDirect]] as const) {
           const run = { tool: poissonTool, port, rate: targetRps, connections, seconds: options.seconds, warmupSeconds: options.warmupSeconds };
-          results.push(await alone(measured, () => runPoisson({ ...run, shape: scenario.shapes[0]!, dir, cpus: layout.load })));
+          results.push(await alone(measured, () => runPoisson({ ...run, requests: poissonRequests, dir, cpus: layout.load })));
         }
         progress(
           `${layout.name} paced round ${round} ${row.candidate} at ~${targetRps.toFixed(0)} rps: ` +

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runToEnd, type CpuList } from './proc.js';
-import type { Shape } from './scenarios.js';
+import type { BenchRequest } from './scenarios.js';
 import type { LoadResult } from './wrk.js';
 
 const SOURCE = fileURLToPath(new URL('../poisson-load.c', import.meta.url));
@@ -25,17 +25,18 @@ export interface PoissonOptions {
   readonly seconds: number;
   /** Arrivals before the measured ones, at the same rate on the same connections. */
   readonly warmupSeconds: number;
-  readonly shape: Shape;
+  /** Taken in turn by the arrivals: a scenario's requests, as wrk cycles through them (scenarioRequests). */
+  readonly requests: readonly BenchRequest[];
   /** Where the request's bytes are written for the tool. */
   readonly dir: string;
   readonly cpus: CpuList;
 }
 
-/** The request wrk sends for `shape` (its first tenant), to 127.0.0.1:`port`. */
-export function requestBytes(shape: Shape, port: number): string {
-  const body = 'p'.repeat(shape.bodyBytes);
-  const framing = shape.bodyBytes > 0 ? `Content-Type: application/octet-stream\r\nContent-Length: ${shape.bodyBytes}\r\n` : '';
-  return `${shape.method} ${shape.path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Tenant-ID: ${shape.tenants[0]!}\r\n${framing}\r\n${body}`;
+/** `request` as wrk sends it, to 127.0.0.1:`port`. */
+export function requestBytes(request: BenchRequest, port: number): string {
+  const body = 'p'.repeat(request.bodyBytes);
+  const framing = request.bodyBytes > 0 ? `Content-Type: application/octet-stream\r\nContent-Length: ${request.bodyBytes}\r\n` : '';
+  return `${request.method} ${request.path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Tenant-ID: ${request.tenant}\r\n${framing}\r\n${body}`;
 }
 
 /** A Poisson run: also how many arrivals found every connection busy and waited for one. */
@@ -74,9 +75,9 @@ export function parsePoisson(out: string): PoissonResult {
 
 /** One open-loop run with Poisson arrivals (native-bench/poisson-load.c says why). */
 export async function runPoisson(options: PoissonOptions): Promise<PoissonResult> {
-  const { tool, port, rate, connections, seconds, warmupSeconds, shape, dir, cpus } = options;
+  const { tool, port, rate, connections, seconds, warmupSeconds, requests, dir, cpus } = options;
   const requestPath = join(dir, `poisson-request-${port}.http`);
-  writeFileSync(requestPath, requestBytes(shape, port), 'latin1');
+  writeFileSync(requestPath, requests.map((request) => requestBytes(request, port)).join(''), 'latin1');
   const args = [String(port), rate.toFixed(0), String(connections), String(seconds), String(warmupSeconds), requestPath];
   return parsePoisson(await runToEnd(tool, args, cpus, (warmupSeconds + seconds + 30) * 1000));
 }

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPoissonLoad, parsePoisson, requestBytes, runPoisson } from '../../native-bench/lib/poisson.js';
+import { runToEnd } from '../../native-bench/lib/proc.js';
 
 let dir: string;
 let tool: string;
@@ -27,7 +28,7 @@ async function serve(status: number, delayMs: number): Promise<{ port: number; s
   return { port: (server.address() as AddressInfo).port, seen };
 }
 
-const GET = { method: 'GET', path: '/x', bodyBytes: 0, tenants: ['acme'] } as const;
+const GET = [{ method: 'GET', path: '/x', bodyBytes: 0, tenant: 'acme' }] as const;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'poisson-load-test'));
@@ -42,7 +43,7 @@ afterAll(async () => {
 describe('poisson-load', () => {
   it('offers the rate asked for on keep-alive connections and measures only after the warm-up', async () => {
     const { port, seen } = await serve(200, 0);
-    const result = await runPoisson({ tool, port, rate: 2000, connections: 16, seconds: 1, warmupSeconds: 0.5, shape: GET, dir, cpus: null });
+    const result = await runPoisson({ tool, port, rate: 2000, connections: 16, seconds: 1, warmupSeconds: 0.5, requests: GET, dir, cpus: null });
     // Poisson counts: 2,000 expected in the measured second, a standard deviation of ~45.
     expect(result.requests).toBeGreaterThan(1800);
     expect(result.requests).toBeLessThan(2200);
@@ -56,7 +57,7 @@ describe('poisson-load', () => {
   it('counts the wait of arrivals that find every connection busy (no coordinated omission)', async () => {
     // One connection, 5 ms an answer (200 a second at most), 400 arrivals a second: the queue grows all along.
     const { port } = await serve(200, 5);
-    const result = await runPoisson({ tool, port, rate: 400, connections: 1, seconds: 1, warmupSeconds: 0, shape: GET, dir, cpus: null });
+    const result = await runPoisson({ tool, port, rate: 400, connections: 1, seconds: 1, warmupSeconds: 0, requests: GET, dir, cpus: null });
     expect(result.waited).toBeGreaterThan(100);
     // The last arrivals waited for about half the run's arrivals ahead of them: far beyond 5 ms.
     expect(result.p99Ms).toBeGreaterThan(300);
@@ -64,11 +65,34 @@ describe('poisson-load', () => {
 
   it('sends a shape with a body whole, and counts answers other than 2xx and 3xx as errors', async () => {
     const { port, seen } = await serve(503, 0);
-    const post = { method: 'POST', path: '/', bodyBytes: 4096, tenants: ['t1'] } as const;
-    const result = await runPoisson({ tool, port, rate: 500, connections: 4, seconds: 0.5, warmupSeconds: 0, shape: post, dir, cpus: null });
+    const post = [{ method: 'POST', path: '/', bodyBytes: 4096, tenant: 't1' }] as const;
+    const result = await runPoisson({ tool, port, rate: 500, connections: 4, seconds: 0.5, warmupSeconds: 0, requests: post, dir, cpus: null });
     expect(result.requests).toBeGreaterThan(150);
     expect(result.errors).toBe(result.requests);
     expect(new Set(seen)).toEqual(new Set(['POST / t1 4096']));
+  });
+
+  it('takes several requests in turn, bodies and all, as wrk cycles through a scenario', async () => {
+    const { port, seen } = await serve(200, 0);
+    const requests = [
+      { method: 'GET', path: '/?r=0', bodyBytes: 0, tenant: 'a' },
+      { method: 'POST', path: '/up', bodyBytes: 5, tenant: 'b' },
+      { method: 'GET', path: '/?r=1', bodyBytes: 0, tenant: 'c' },
+    ] as const;
+    // One connection: the server sees the arrivals in the order they were sent.
+    const result = await runPoisson({ tool, port, rate: 300, connections: 1, seconds: 0.5, warmupSeconds: 0, requests, dir, cpus: null });
+    expect(result.errors).toBe(0);
+    expect(seen.length).toBeGreaterThanOrEqual(6);
+    const cycle = ['GET /?r=0 a 0', 'POST /up b 5', 'GET /?r=1 c 0'];
+    expect(seen).toEqual(seen.map((_, i) => cycle[i % 3]));
+  });
+
+  it('refuses a request file that does not end with a whole request', async () => {
+    const { port } = await serve(200, 0);
+    const cut = [{ method: 'POST', path: '/', bodyBytes: 8, tenant: 'a' }] as const;
+    const requestPath = join(dir, 'cut.http');
+    writeFileSync(requestPath, requestBytes(cut[0], port).slice(0, -3), 'latin1');
+    await expect(runToEnd(tool, [String(port), '100', '1', '0.2', '0', requestPath], null, 10_000)).rejects.toThrow(/whole requests/);
   });
 
   it('fails saying why when the server closes a connection', async () => {
@@ -76,13 +100,13 @@ describe('poisson-load', () => {
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
-    await expect(runPoisson({ tool, port, rate: 200, connections: 2, seconds: 0.5, warmupSeconds: 0, shape: GET, dir, cpus: null })).rejects.toThrow(
+    await expect(runPoisson({ tool, port, rate: 200, connections: 2, seconds: 0.5, warmupSeconds: 0, requests: GET, dir, cpus: null })).rejects.toThrow(
       /closed a connection/,
     );
   });
 
   it('writes the request wrk would send, and refuses output without its fields', () => {
-    expect(requestBytes({ method: 'POST', path: '/', bodyBytes: 3, tenants: ['a', 'b'] }, 8080)).toBe(
+    expect(requestBytes({ method: 'POST', path: '/', bodyBytes: 3, tenant: 'a' }, 8080)).toBe(
       'POST / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nX-Tenant-ID: a\r\nContent-Type: application/octet-stream\r\nContent-Length: 3\r\n\r\nppp',
     );
     expect(parsePoisson('{"requests":10,"seconds":2,"p50Ms":0.1,"p99Ms":0.5,"maxMs":1,"errors":0,"waited":0}\n').rps).toBe(5);

@@ -2,7 +2,7 @@ import type { Settings } from '../config/schema.js';
 import { LogThrottle, type Logger } from '../log.js';
 import type { FleetExchange, WindowSums } from '../routing/fleet-load.js';
 import { INITIAL_SHARD_STATE, stepShardState, targetShardFactor, type ShardState } from '../routing/shard-factor.js';
-import { nextScore, type ScoreOptions } from '../routing/tenant-score.js';
+import { nextScore, windowScore, type ScoreOptions } from '../routing/tenant-score.js';
 import { RecentEvents, type ShardEvent } from './recent-events.js';
 import { TenantHistory, WindowTimes } from './tenant-history.js';
 import type { TenantDetail, TenantOrder, TenantView } from './tenant-view.js';
@@ -227,7 +227,8 @@ export class TenantTracker {
     if (tracked.score === null && window.requests === 0) return;
     tracked.score = nextScore(tracked.score, window, this.#scoreOptions);
     if (!this.#sharding) return;
-    const next = stepShardState(tracked.shard, targetShardFactor(tracked.score, this.#settings.hotScore));
+    const { hotScore } = this.#settings;
+    const next = stepShardState(tracked.shard, targetShardFactor(tracked.score, hotScore), targetShardFactor(windowScore(window, this.#scoreOptions.errorPenaltyMs), hotScore));
     if (next.k !== tracked.shard.k) {
       setShardFactor(this.#table, slot, next.k);
       this.#rebalances.record({ kind: 'shard', at: wallNow, tenant: tracked.id, from: tracked.shard.k, to: next.k });

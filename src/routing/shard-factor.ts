@@ -2,8 +2,8 @@
  * Hot-tenant shard factor k (issue 4): how many ring neighbours share a tenant's traffic. The
  * target follows the score at once; k itself moves with hysteresis, so a score hovering at a
  * threshold does not remap the tenant back and forth (a rebalancing storm): k grows to the target
- * only after GROW_AFTER_WINDOWS windows in a row above it, and shrinks one step after
- * SHRINK_AFTER_WINDOWS windows in a row below it.
+ * only after GROW_AFTER_WINDOWS windows in a row above it, each of them hot itself, and shrinks one
+ * step after SHRINK_AFTER_WINDOWS windows in a row below it.
  */
 export const MIN_SHARD_FACTOR = 1;
 export const MAX_SHARD_FACTOR = 5;
@@ -31,9 +31,16 @@ export interface ShardState {
 
 export const INITIAL_SHARD_STATE: ShardState = { k: MIN_SHARD_FACTOR, above: 0, below: 0 };
 
-/** The state after one window whose target was `target`. A change of k is a rebalance event. */
-export function stepShardState(state: ShardState, target: number): ShardState {
+/**
+ * The state after one window. `target` is what the smoothed score asks for, `windowTarget` what the
+ * window's own score asks for. A window counts towards growth only when both ask for more than k:
+ * the smoothed score remembers one slow window for several more (and, decaying by count, keeps it
+ * through idle windows), so growth on it alone would shard a tenant for one slow window, or for
+ * windows with no requests at all. A change of k is a rebalance event.
+ */
+export function stepShardState(state: ShardState, target: number, windowTarget: number): ShardState {
   if (target > state.k) {
+    if (windowTarget <= state.k) return { k: state.k, above: 0, below: 0 };
     const above = state.above + 1;
     return above >= GROW_AFTER_WINDOWS ? { k: target, above: 0, below: 0 } : { k: state.k, above, below: 0 };
   }

@@ -1,8 +1,9 @@
 /**
  * A tenant's load score (issue 4): per scoring window, average latency in ms plus the 5xx rate ×
- * an error penalty, smoothed by an exponential moving average so one slow window does not shard
- * a tenant and one fast window does not unshard it. Pure: the coordinator feeds it the counters
- * it harvests from the shared tenant table.
+ * an error penalty, smoothed by an exponential moving average so one fast window does not unshard
+ * a tenant (that one slow window does not shard it is the shard factor's hysteresis: it counts
+ * only windows hot themselves). Pure: the coordinator feeds it the counters it harvests from the
+ * shared tenant table.
  *
  * Decay by `time` gives every window the weight SCORE_SMOOTHING, so an idle tenant's score halves
  * each window. Decay by `count` (for fleets whose clocks disagree) weighs a window by its requests:

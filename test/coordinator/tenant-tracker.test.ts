@@ -186,6 +186,22 @@ describe('tenant tracker', () => {
     ]);
   });
 
+  it('does not shard a tenant for one very slow window, however long its score remembers it', () => {
+    // One window of 5 s requests: score 5000, then halving per fast window (2500, 1250, 625, …),
+    // above the hot score for many windows, but no window after the first is hot itself.
+    const { table, tracker: t } = tracker({});
+    const verySlow = { requests: 10, latencyMs: 5000 };
+    expect(windows(table, t, [verySlow, ...Array(5).fill(fast)])).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(t.rebalances).toBe(0);
+  });
+
+  it('decaying by count, does not shard a tenant on windows without requests', () => {
+    const { table, tracker: t } = tracker({ decayMode: 'count', decayRequests: 10 });
+    const idle = { requests: 0, latencyMs: 0 };
+    expect(windows(table, t, [slow, idle, idle, idle, idle])).toEqual([1, 1, 1, 1, 1]);
+    expect(t.top(1, 'score')[0]!.score).toBeCloseTo(300, 6);
+  });
+
   it('decaying by count, keeps an idle tenant\'s score and k', () => {
     const { table, tracker: t } = tracker({ decayMode: 'count', decayRequests: 10 });
     expect(windows(table, t, [slow, slow, slow, { requests: 0, latencyMs: 0 }, { requests: 0, latencyMs: 0 }])).toEqual([1, 1, 3, 3, 3]);

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { INITIAL_SHARD_STATE, stepShardState, targetShardFactor, type ShardState } from '../../src/routing/shard-factor.js';
 
-function run(targets: readonly number[], from: ShardState = INITIAL_SHARD_STATE): number[] {
+/** k after each window; a window's own target is the smoothed one unless `windowTargets` says otherwise. */
+function run(targets: readonly number[], from: ShardState = INITIAL_SHARD_STATE, windowTargets: readonly number[] = targets): number[] {
   const ks: number[] = [];
   let state = from;
-  for (const target of targets) {
-    state = stepShardState(state, target);
+  for (const [i, target] of targets.entries()) {
+    state = stepShardState(state, target, windowTargets[i]!);
     ks.push(state.k);
   }
   return ks;
@@ -38,5 +39,14 @@ describe('shard factor', () => {
   it('does not move at all for a score hovering around the hot threshold', () => {
     const targets = Array.from({ length: 200 }, (_, i) => targetShardFactor(i % 2 === 0 ? 99 : 101, 100));
     expect(new Set(run(targets))).toEqual(new Set([1]));
+  });
+
+  it('counts towards growth only windows hot themselves: one slow window, then cool or idle ones, never shards', () => {
+    // The smoothed score asks for 3 for several windows after one very slow one; the windows after it ask for 1.
+    expect(run([3, 3, 3, 3, 3], INITIAL_SHARD_STATE, [3, 1, 1, 1, 1])).toEqual([1, 1, 1, 1, 1]);
+    // A cool window breaks the streak like an equal one.
+    expect(run([3, 3, 3, 3, 3, 3], INITIAL_SHARD_STATE, [3, 3, 1, 3, 3, 3])).toEqual([1, 1, 1, 1, 1, 3]);
+    // Growth goes to the smoothed target, whatever each window asked for.
+    expect(run([4, 4, 4], INITIAL_SHARD_STATE, [2, 5, 2])).toEqual([1, 1, 4]);
   });
 });

@@ -66,6 +66,12 @@ export class RingRepublisher {
       },
       (err: Error) => {
         this.#log.error({ err, cluster: cluster.name }, 'ring build failed; acceptors keep the previous ring');
+        // The acceptors still read the ring installed last: it is what was published, so the next
+        // update builds again. Unless a later update asked for another ring meanwhile.
+        if (cluster.published === wanted) {
+          cluster.published = pointsOnRing(cluster.ring, cluster.nodes.length);
+          cluster.nodes.forEach((node, i) => (node.points = cluster.published[i]!));
+        }
         return false;
       },
     );

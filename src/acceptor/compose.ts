@@ -28,6 +28,7 @@ import { GATEWAY_ROUTE_LABELS, RequestRunner } from './request-runner.js';
 import { compileRoutePlans } from './route-plans.js';
 import type { RequestObserver } from './request-observer.js';
 import type { UpstreamPools } from './upstream-pools.js';
+import { LimitAddresses } from './limit-address.js';
 import type { RequestTracing } from '../tracing/request-tracing.js';
 
 /** What lives as long as the thread, whatever config it runs. */
@@ -99,7 +100,7 @@ export function composeRunner(config: GatewayConfig, rings: Readonly<Record<stri
 
 /** Local mode's limiter, or in redis mode Redis's with it as the fallback while Redis is out of reach. */
 function limitPhase(config: GatewayConfig, thread: ThreadState): LimitPhase {
-  const local = new RateLimiting(thread.limiter, thread.keyer, thread.recorder);
+  const local = new RateLimiting(thread.limiter, thread.keyer, thread.recorder, new LimitAddresses(config.settings.trustedProxies));
   if (thread.redisLimits === null || thread.redisOutage === null) return local;
   return new RedisRateLimiting(config.settings, thread.redisLimits, local, thread.keyer, thread.recorder, thread.redisOutage, thread.finisher);
 }

@@ -14,6 +14,7 @@ beforeAll(async () => {
       routes: [
         { prefix: '/limited/', cluster: 'c', rateLimit: { requests: 100, windowMs: 1000 } },
         { prefix: '/by-key/', cluster: 'c', rateLimit: { requests: 2, windowMs: 60_000, by: { header: 'x-api-key' } } },
+        { prefix: '/by-address/', cluster: 'c', rateLimit: { requests: 2, windowMs: 60_000, by: 'address' } },
         { prefix: '/free/', cluster: 'c' },
       ],
       clusters: { c: { nodes: [{ id: 'r0', url: backend.url }] } },
@@ -21,7 +22,7 @@ beforeAll(async () => {
     // Eight buckets of 8: a few hundred tenants are enough to make the table give up old keys. No
     // access log: a line per refused request is thousands of lines for this process to parse while
     // its loops stamp the answers the per-second counts rest on.
-    { GATEWAY_THREADS: '2', GATEWAY_RATE_LIMIT_KEYS: '64', GATEWAY_ACCESS_LOG: 'off' },
+    { GATEWAY_THREADS: '2', GATEWAY_RATE_LIMIT_KEYS: '64', GATEWAY_ACCESS_LOG: 'off', GATEWAY_TRUSTED_PROXIES: '127.0.0.1' },
   );
 });
 
@@ -83,5 +84,18 @@ describe('rate limiting, local mode', () => {
     const replies = await pooled(16, Array.from({ length: 300 }, (_, i) => () => send(gateway.port, '/limited/x', { tenant: `many-${i}` })));
     expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
     expect(metricValue(await gateway.metrics(), 'ringgate_rate_limit_evictions_total')).toBeGreaterThanOrEqual(300 - 64);
+  });
+
+  it("counts by the address a trusted proxy forwarded, an IPv6 client by its /64", async () => {
+    const from = (forwardedFor: string) => send(gateway.port, '/by-address/x', { tenant: 't', headers: { 'x-forwarded-for': forwardedFor } });
+    expect((await from('198.51.100.4')).status).toBe(200);
+    expect((await from('192.0.2.1, 198.51.100.4')).status).toBe(200);
+    expectError(await from('198.51.100.4'), 'ERR_RATE_LIMITED');
+    expect((await from('198.51.100.5')).status).toBe(200);
+    // Two addresses of one /64: one host may take any of them.
+    expect((await from('2001:db8:1:2::a')).status).toBe(200);
+    expect((await from('2001:db8:1:2::b')).status).toBe(200);
+    expectError(await from('2001:db8:1:2:ffff::c'), 'ERR_RATE_LIMITED');
+    expect((await from('2001:db8:1:3::a')).status).toBe(200);
   });
 });

@@ -4,7 +4,7 @@ import type { TenantKeyer } from '../../hash.js';
 import type { RequestRecorder } from '../../metrics/request-recorder.js';
 import type { RouteRateLimit } from '../../routing/route-table.js';
 import { hitLimit, type Hit, type LimiterTable } from '../../shm/limiter-table.js';
-import { formatAddress } from '../client-address.js';
+import type { LimitAddresses } from '../limit-address.js';
 import type { RequestContext } from '../request-context.js';
 import type { HeaderField } from '../client-contract.js';
 
@@ -38,16 +38,18 @@ export class RateLimiting implements LimitPhase {
   readonly #table: LimiterTable;
   readonly #keyer: TenantKeyer;
   readonly #recorder: RequestRecorder;
+  readonly #addresses: LimitAddresses;
   readonly #hit: Hit = { allowed: false, remaining: 0, resetMs: 0, retryMs: 0 };
 
-  constructor(table: LimiterTable, keyer: TenantKeyer, recorder: RequestRecorder) {
+  constructor(table: LimiterTable, keyer: TenantKeyer, recorder: RequestRecorder, addresses: LimitAddresses) {
     this.#table = table;
     this.#keyer = keyer;
     this.#recorder = recorder;
+    this.#addresses = addresses;
   }
 
   run(ctx: RequestContext, limit: RouteRateLimit): AnsweredCode | null {
-    this.#keyer.hash(`${ctx.routeIndex}\n${limitSubject(ctx, limit)}`);
+    this.#keyer.hash(`${ctx.routeIndex}\n${this.subject(ctx, limit)}`);
     const hit = this.#hit;
     hitLimit(this.#table, this.#keyer.lo, this.#keyer.hi, limit.requests, limit.windowMs, Date.now(), hit);
     ctx.limitHeaders = limitHeaders(limit, hit.remaining, hit.resetMs);
@@ -56,17 +58,17 @@ export class RateLimiting implements LimitPhase {
     this.#recorder.recordRateLimited(ctx.routeIndex);
     return 'ERR_RATE_LIMITED';
   }
-}
 
-/** Whom the limit counts: a request without what its rule names counts by its address. */
-export function limitSubject(ctx: RequestContext, limit: RouteRateLimit): string {
-  if (limit.by === 'route') return '';
-  if (limit.by === 'tenant' && ctx.tenant !== '') return `t:${ctx.tenant}`;
-  if (limit.by !== 'tenant' && limit.by !== 'address') {
-    const headers = ctx.headers;
-    for (let i = 0; i < headers.length; i += 2) if (headers[i] === limit.by.header) return `h:${headers[i + 1]}`;
+  /** Whom the limit counts: a request without what its rule names counts by its address (LimitAddresses). */
+  subject(ctx: RequestContext, limit: RouteRateLimit): string {
+    if (limit.by === 'route') return '';
+    if (limit.by === 'tenant' && ctx.tenant !== '') return `t:${ctx.tenant}`;
+    if (limit.by !== 'tenant' && limit.by !== 'address') {
+      const headers = ctx.headers;
+      for (let i = 0; i < headers.length; i += 2) if (headers[i] === limit.by.header) return `h:${headers[i + 1]}`;
+    }
+    return `a:${this.#addresses.of(ctx)}`;
   }
-  return `a:${formatAddress(ctx.client.remoteAddress())}`;
 }
 
 /** RateLimit-Limit / -Remaining / -Reset (seconds, rounded up) as header pairs; the per-request values as strings (no Buffer each). */

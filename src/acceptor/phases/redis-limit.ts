@@ -9,7 +9,7 @@ import type { RequestContext } from '../request-context.js';
 import { readWholeBody, streamRequestBody, whenSentOrLingered } from '../request-body.js';
 import { WaitingClient } from '../waiting-client.js';
 import type { Finisher } from './finish.js';
-import { LIMIT_PENDING, limitHeaders, limitSubject, type LimitContinuation, type LimitPhase, type RateLimiting } from './limit.js';
+import { LIMIT_PENDING, limitHeaders, type LimitContinuation, type LimitPhase, type RateLimiting } from './limit.js';
 
 /** Keys refused locally at once: beyond it the list starts over (each key costs one round trip to learn again). */
 const MAX_REFUSED_KEYS = 10_000;
@@ -70,7 +70,7 @@ export class RedisRateLimiting implements LimitPhase {
 
   run(ctx: RequestContext, limit: RouteRateLimit, next: LimitContinuation): AnsweredCode | null | typeof LIMIT_PENDING {
     // The route's label, not its slot: every instance must name a route's key alike.
-    const subject = `${ctx.plan!.route.label}\n${limitSubject(ctx, limit)}`;
+    const subject = `${ctx.plan!.route.label}\n${this.#local.subject(ctx, limit)}`;
     const now = Date.now();
     const refusal = this.#refused.get(subject);
     if (refusal !== undefined) {

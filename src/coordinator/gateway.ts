@@ -81,12 +81,15 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   warnUnverifiedTls(config, log);
   // Node host names resolved before any thread starts: threads start on their addresses.
   const resolve = createResolve(settings.dnsServers, settings.upstreamConnectTimeoutMs);
+  // Made once the first names are in; told of every later move.
+  let nodeMonitor: NodeMonitor | null = null;
   const names = new NameWatcher(resolve, settings.dnsTtlMs, log, (table) => {
     supervisor?.broadcast({ type: 'names', names: table });
+    nodeMonitor?.namesMoved();
   });
   await names.start(nodeHostnames(config.clusters));
   // Its deadlines (a node out for its errors, slow start, a push's TTL) are durations: a step of the wall clock must not stretch them.
-  const nodeMonitor = new NodeMonitor(
+  nodeMonitor = new NodeMonitor(
     config,
     current.numbering,
     nodeTable,

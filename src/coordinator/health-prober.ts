@@ -100,6 +100,17 @@ export class HealthProber {
     await Promise.allSettled(pools.map((pool) => pool.destroy()));
   }
 
+  /**
+   * Node host names now resolve to other addresses: a kept connection may still go to an old one,
+   * so every node's next check connects anew (one in flight finishes on its connection first).
+   */
+  reconnect(): void {
+    for (const checks of this.#checks.values()) {
+      void checks.pool?.close();
+      checks.pool = null;
+    }
+  }
+
   /** Its checks in flight finish first: a check of the old config is dropped when it answers. */
   #closePools(): void {
     for (const { pool } of this.#checks.values()) void pool?.close();

@@ -101,6 +101,11 @@ export class NodeMonitor {
     await Promise.all([this.#prober.stop(), this.#rings.close()]);
   }
 
+  /** Node host names resolve to other addresses now: checks stop using connections to the old ones. */
+  namesMoved(): void {
+    this.#prober.reconnect();
+  }
+
   get rebuilds(): number {
     return this.#rings.count;
   }

@@ -32,7 +32,7 @@ async function probe(
   handler: Handler,
   overrides: Partial<HealthCheckConfig> = {},
   client: ProbeDial['client'] = 'h1',
-): Promise<{ backend: Backend; results: boolean[]; stalls: number[] }> {
+): Promise<{ backend: Backend; results: boolean[]; stalls: number[]; prober: HealthProber }> {
   const backend = await startBackend('checked', handler);
   const results: boolean[] = [];
   const stalls: number[] = [];
@@ -44,7 +44,7 @@ async function probe(
   open.push(backend, { close: () => prober.stop() });
   const target: ProbeTarget = { node: 0, url: backend.url, check: { ...check, ...overrides }, tls: undefined };
   prober.start([target]);
-  return { backend, results, stalls };
+  return { backend, results, stalls, prober };
 }
 
 describe('health prober', () => {
@@ -113,6 +113,19 @@ describe('health prober', () => {
       expect(backend.seen.slice(0, 3).map((seen) => seen.headers.connection)).toEqual(['close', 'close', 'close']);
     });
   }
+
+  it('connects anew once node names moved, so checks follow the acceptors to the new address', async () => {
+    const sockets: Socket[] = [];
+    const { results, prober } = await probe(answering(sockets), { intervalMs: 20 });
+    await vi.waitFor(() => expect(results.length).toBeGreaterThanOrEqual(2), { timeout: 5_000, interval: 10 });
+    const before = sockets.length;
+    expect(new Set(sockets).size).toBe(1);
+    prober.reconnect();
+    await vi.waitFor(() => expect(sockets.length).toBeGreaterThanOrEqual(before + 2), { timeout: 5_000, interval: 10 });
+    // The check in flight when the names moved may end on the old connection; every later one is on one new connection.
+    expect(new Set(sockets.slice(before + 1)).size).toBe(1);
+    expect(sockets.at(-1)).not.toBe(sockets[0]);
+  });
 
   it('fails a check whose status is outside the expected range', async () => {
     const { results } = await probe(answering([], 503), { intervalMs: 20 });

@@ -8,7 +8,7 @@ export function trustedProxyList(trustedProxies: readonly string[]): BlockList |
   const list = new BlockList();
   for (const range of trustedProxies) {
     const [address, bits] = range.split('/') as [string, string | undefined];
-    const family = address.includes(':') ? 'ipv6' : 'ipv4';
+    const family = addressFamily(address);
     if (bits === undefined) list.addAddress(address, family);
     else list.addSubnet(address, Number(bits), family);
   }

@@ -36,6 +36,8 @@ export class ClientResponse {
   #pending: Buffer | null = null;
   #pendingOffset = 0;
   #onWritable: ((offset: number) => boolean) | null = null;
+  /** A write pushed back and the client has not taken it yet. */
+  #awaitingWritable = false;
   /** Body bytes handed to write() (zone-crossing metrics). */
   #bytesWritten = 0;
   /** Made at the first pause of the body or push-back of the answer: most requests have neither. */
@@ -181,6 +183,7 @@ export class ClientResponse {
       writable = this.#tryEnd(chunk, offset);
     });
     if (!writable) {
+      this.#awaitingWritable = true;
       res.onWritable((this.#onWritable ??= (offset) => this.#drained(offset)));
       this.#stallWatch().awaitingWritable(true);
     }
@@ -221,9 +224,22 @@ export class ClientResponse {
     this.#res.close();
   }
 
-  /** Closes a connection stalled both ways (duplex-stall.ts) as uWS closes an idle one: its onAborted tells the owner the client left. */
+  /**
+   * A connection stalled both ways (duplex-stall.ts): tries what waits for the client every poll,
+   * and closes it as uWS closes an idle one when nothing went for too long (its onAborted tells the
+   * owner the client left).
+   */
   #stallWatch(): DuplexStall {
-    return (this.#stall ??= new DuplexStall(() => this.#responded || this.#res.close()));
+    return (this.#stall ??= new DuplexStall(
+      () => this.#responded || this.#res.close(),
+      () => this.#retryPending(),
+    ));
+  }
+
+  /** No writable event comes while the upload is paused: try the rest of a declared-length chunk now. */
+  #retryPending(): void {
+    if (this.#pending === null || this.#aborted) return;
+    this.#res.cork(() => this.#drained(this.#res.getWriteOffset()));
   }
 
   #writeHead(): void {
@@ -233,7 +249,8 @@ export class ClientResponse {
   }
 
   #drained(offset: number): boolean {
-    if (this.#aborted) return true;
+    // A poll got it through already (duplex-stall.ts): this late event has nothing to say.
+    if (this.#aborted || !this.#awaitingWritable) return true;
     const pending = this.#pending;
     if (pending !== null) {
       const [ok, done] = this.#res.tryEnd(pending.subarray(offset - this.#pendingOffset), this.#totalSize);
@@ -241,6 +258,7 @@ export class ClientResponse {
       else if (!ok) return false;
       this.#pending = null;
     }
+    this.#awaitingWritable = false;
     this.#stall?.awaitingWritable(false);
     this.#listener.clientWritable();
     return true;

@@ -9,6 +9,8 @@ const nodeSockets = new Set<Socket>();
 let url = '';
 const BODY = 16 * 1024 * 1024;
 const BIG_ANSWER = 4 * 1024 * 1024;
+/** More than the loopback socket buffers on both sides hold: a client that stops reading pushes it back. */
+const HUGE_ANSWER = 24 * 1024 * 1024;
 
 beforeAll(async () => {
   // Answers a POST after its first MiB, reading no more of it (a node that checks credentials
@@ -32,9 +34,11 @@ beforeAll(async () => {
       } else body += data.length;
       if (body >= 1024 * 1024 && !socket.isPaused()) {
         socket.pause();
-        const answer = head.startsWith('POST /big')
-          ? Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${BIG_ANSWER}\r\n\r\n`), Buffer.alloc(BIG_ANSWER, 0x62)])
-          : Buffer.from('HTTP/1.1 401 Unauthorized\r\ncontent-length: 2\r\n\r\nno');
+        const size = head.startsWith('POST /huge') ? HUGE_ANSWER : head.startsWith('POST /big') ? BIG_ANSWER : 0;
+        const answer =
+          size > 0
+            ? Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${size}\r\n\r\n`), Buffer.alloc(size, 0x62)])
+            : Buffer.from('HTTP/1.1 401 Unauthorized\r\ncontent-length: 2\r\n\r\nno');
         // A moment later: the buffers between the client and this node fill, and the gateway
         // pauses the client's upload.
         setTimeout(() => socket.write(answer), 300);
@@ -59,14 +63,14 @@ describe.each(['h1', 'undici'])('a node that answers before the upload is over (
     expect(await gateway?.stop()).toBe(0);
   });
 
-  /** A connection that keeps what it reads; `slow` reads in bursts. */
+  /** A connection that keeps what it reads (its first 64 KiB: the rest is counted); `slow` reads in bursts. */
   function clientOf(slow: boolean): { socket: Socket; text: () => string; bytes: () => number; closed: () => boolean } {
     const socket = connect(gateway.port, '127.0.0.1');
     const chunks: Buffer[] = [];
     let bytes = 0;
     let closed = false;
     socket.on('data', (data: Buffer) => {
-      chunks.push(data);
+      if (bytes < 64 * 1024) chunks.push(data);
       bytes += data.length;
       if (!slow) return;
       socket.pause();
@@ -100,6 +104,22 @@ describe.each(['h1', 'undici'])('a node that answers before the upload is over (
     const headBytes = () => c.text().indexOf('\r\n\r\n') + 4;
     await expect.poll(() => c.bytes() - headBytes() >= BIG_ANSWER || c.closed(), { timeout: 20_000 }).toBe(true);
     expect(c.bytes() - headBytes()).toBe(BIG_ANSWER);
+    c.socket.destroy();
+  }, 40_000);
+
+  it('a large early answer reaches a client that stops reading for a while, whole (no writable event comes while the upload is paused)', async () => {
+    const c = clientOf(false);
+    await new Promise((resolve) => c.socket.once('connect', resolve));
+    c.socket.write(`POST /huge HTTP/1.1\r\nHost: a\r\ncontent-length: ${BODY}\r\n\r\n`);
+    void pump(c.socket, BODY, c.closed);
+    await expect.poll(() => statuses(c.text()), { timeout: 10_000 }).toEqual([200]);
+    // The answer fills the socket buffers both ways and is pushed back while the upload waits paused.
+    c.socket.pause();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    c.socket.resume();
+    const headBytes = c.text().indexOf('\r\n\r\n') + 4;
+    await expect.poll(() => c.bytes() - headBytes >= HUGE_ANSWER || c.closed(), { timeout: 20_000 }).toBe(true);
+    expect(c.bytes() - headBytes).toBe(HUGE_ANSWER);
     c.socket.destroy();
   }, 40_000);
 });

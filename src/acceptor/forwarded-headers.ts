@@ -2,21 +2,22 @@ import { BlockList } from 'node:net';
 import { formatAddress } from './client-address.js';
 import type { RequestContext } from './request-context.js';
 
-/** GATEWAY_TRUSTED_PROXIES as a list to check addresses against; null when none is trusted. */
-export function trustedProxyList(trustedProxies: readonly string[]): BlockList | null {
-  if (trustedProxies.length === 0) return null;
+/** Whether an address, as text, is one of GATEWAY_TRUSTED_PROXIES. */
+export type TrustCheck = (address: string) => boolean;
+
+/** The check of GATEWAY_TRUSTED_PROXIES' addresses and ranges; null when none is trusted. */
+export function trustedProxies(ranges: readonly string[]): TrustCheck | null {
+  if (ranges.length === 0) return null;
   const list = new BlockList();
-  for (const range of trustedProxies) {
+  for (const range of ranges) {
     const [address, bits] = range.split('/') as [string, string | undefined];
-    const family = addressFamily(address);
-    if (bits === undefined) list.addAddress(address, family);
-    else list.addSubnet(address, Number(bits), family);
+    if (bits === undefined) list.addAddress(address, familyOf(address));
+    else list.addSubnet(address, Number(bits), familyOf(address));
   }
-  return list;
+  return (address) => list.check(address, familyOf(address));
 }
 
-/** The family BlockList.check wants for an address as text. */
-export function addressFamily(address: string): 'ipv4' | 'ipv6' {
+function familyOf(address: string): 'ipv4' | 'ipv6' {
   return address.includes(':') ? 'ipv6' : 'ipv4';
 }
 
@@ -28,10 +29,10 @@ export function addressFamily(address: string): 'ipv4' | 'ipv6' {
  */
 export class ForwardedHeaders {
   /** null: no proxy is trusted (the default), and no address needs checking. */
-  readonly #trusted: BlockList | null;
+  readonly #trusts: TrustCheck | null;
 
-  constructor(trustedProxies: readonly string[]) {
-    this.#trusted = trustedProxyList(trustedProxies);
+  constructor(ranges: readonly string[]) {
+    this.#trusts = trustedProxies(ranges);
   }
 
   /** Appends the forwarding headers to the request's headers. */
@@ -39,7 +40,7 @@ export class ForwardedHeaders {
     const client = formatAddress(ctx.client.remoteAddress());
     // Only a request that says something of earlier hops costs an address check.
     const claims = ctx.forwardedFor !== '' || ctx.forwardedProto !== '' || ctx.forwarded !== '';
-    const trusted = claims && this.#trusted !== null && this.#trusted.check(client, addressFamily(client));
+    const trusted = claims && this.#trusts !== null && this.#trusts(client);
     ctx.headers.push(
       'x-forwarded-for',
       trusted && ctx.forwardedFor !== '' ? `${ctx.forwardedFor}, ${client}` : client,

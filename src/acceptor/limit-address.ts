@@ -1,6 +1,6 @@
-import { isIPv4, isIPv6, type BlockList } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { formatAddress } from './client-address.js';
-import { addressFamily, trustedProxyList } from './forwarded-headers.js';
+import { trustedProxies, type TrustCheck } from './forwarded-headers.js';
 import type { RequestContext } from './request-context.js';
 
 /**
@@ -17,41 +17,39 @@ import type { RequestContext } from './request-context.js';
  * From anyone else X-Forwarded-For says nothing: the connection's address counts.
  */
 export class LimitAddresses {
-  readonly #trusted: BlockList | null;
+  readonly #trusts: TrustCheck | null;
 
-  constructor(trustedProxies: readonly string[]) {
-    this.#trusted = trustedProxyList(trustedProxies);
+  constructor(ranges: readonly string[]) {
+    this.#trusts = trustedProxies(ranges);
   }
 
   /** The key of the request's client: an IPv4 address, or an IPv6 /64 as `a:b:c:d::/64`. */
   of(ctx: RequestContext): string {
     const bytes = ctx.client.remoteAddress();
-    const trusted = this.#trusted;
-    if (trusted === null || ctx.forwardedFor === '') return addressKey(bytes);
-    const peer = formatAddress(bytes);
-    if (!trusted.check(peer, addressFamily(peer))) return addressKey(bytes);
+    const trusts = this.#trusts;
+    if (trusts === null || ctx.forwardedFor === '' || !trusts(formatAddress(bytes))) return bytesLimitKey(bytes);
     const hops = ctx.forwardedFor.split(',');
     for (let i = hops.length - 1; i >= 0; i--) {
       const hop = hops[i]!.trim();
       if (!isIPv4(hop) && !isIPv6(hop)) break;
-      if (i > 0 && trusted.check(hop, addressFamily(hop))) continue;
-      return textAddressKey(hop);
+      if (i > 0 && trusts(hop)) continue;
+      return textLimitKey(hop);
     }
     // What the proxy forwarded is no address: the proxy's own counts.
-    return addressKey(bytes);
+    return bytesLimitKey(bytes);
   }
 }
 
 /** An address the socket gave as bytes, as a limit's key: IPv4 (mapped ones too) as it is, IPv6 by its /64. */
-export function addressKey(bytes: Uint8Array): string {
+export function bytesLimitKey(bytes: Uint8Array): string {
   if (bytes.length !== 16) return formatAddress(bytes);
   const text = formatAddress(bytes);
   if (!text.includes(':')) return text;
   return prefix64([(bytes[0]! << 8) | bytes[1]!, (bytes[2]! << 8) | bytes[3]!, (bytes[4]! << 8) | bytes[5]!, (bytes[6]! << 8) | bytes[7]!]);
 }
 
-/** A valid IPv4 or IPv6 address as text, as a limit's key (addressKey's forms). */
-export function textAddressKey(address: string): string {
+/** A valid IPv4 or IPv6 address as text, as a limit's key (bytesLimitKey's forms). */
+export function textLimitKey(address: string): string {
   if (isIPv4(address)) return address;
   const groups = ipv6Groups(address);
   const mapped = groups[5] === 0xffff && groups.slice(0, 5).every((group) => group === 0);

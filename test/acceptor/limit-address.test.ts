@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressKey, LimitAddresses, textAddressKey } from '../../src/acceptor/limit-address.js';
+import { bytesLimitKey, LimitAddresses, textLimitKey } from '../../src/acceptor/limit-address.js';
 import type { RequestContext } from '../../src/acceptor/request-context.js';
 
 const v4 = (a: number, b: number, c: number, d: number): Uint8Array => Uint8Array.of(a, b, c, d);
@@ -12,21 +12,21 @@ function request(peer: Uint8Array, forwardedFor = ''): RequestContext {
 
 describe('rate limit addresses', () => {
   it('keys IPv4 by the address and IPv6 by its /64, mapped IPv4 as IPv4', () => {
-    expect(addressKey(v4(192, 0, 2, 7))).toBe('192.0.2.7');
-    expect(addressKey(v6(0x2001, 0xdb8, 1, 2, 3, 4, 5, 6))).toBe('2001:db8:1:2::/64');
-    expect(addressKey(v6(0x2001, 0xdb8, 1, 2, 0xffff, 0, 0, 1))).toBe('2001:db8:1:2::/64');
-    expect(addressKey(v6(0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0207))).toBe('192.0.2.7');
-    expect(addressKey(v6(0, 0, 0, 0, 0, 0, 0, 1))).toBe('0:0:0:0::/64');
+    expect(bytesLimitKey(v4(192, 0, 2, 7))).toBe('192.0.2.7');
+    expect(bytesLimitKey(v6(0x2001, 0xdb8, 1, 2, 3, 4, 5, 6))).toBe('2001:db8:1:2::/64');
+    expect(bytesLimitKey(v6(0x2001, 0xdb8, 1, 2, 0xffff, 0, 0, 1))).toBe('2001:db8:1:2::/64');
+    expect(bytesLimitKey(v6(0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0207))).toBe('192.0.2.7');
+    expect(bytesLimitKey(v6(0, 0, 0, 0, 0, 0, 0, 1))).toBe('0:0:0:0::/64');
   });
 
   it('keys addresses written as text alike', () => {
-    expect(textAddressKey('192.0.2.7')).toBe('192.0.2.7');
-    expect(textAddressKey('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
-    expect(textAddressKey('2001:DB8:1:2::9')).toBe('2001:db8:1:2::/64');
-    expect(textAddressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
-    expect(textAddressKey('::1')).toBe('0:0:0:0::/64');
-    expect(textAddressKey('::ffff:192.0.2.7')).toBe('192.0.2.7');
-    expect(textAddressKey('64:ff9b::192.0.2.7')).toBe('64:ff9b:0:0::/64');
+    expect(textLimitKey('192.0.2.7')).toBe('192.0.2.7');
+    expect(textLimitKey('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
+    expect(textLimitKey('2001:DB8:1:2::9')).toBe('2001:db8:1:2::/64');
+    expect(textLimitKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(textLimitKey('::1')).toBe('0:0:0:0::/64');
+    expect(textLimitKey('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(textLimitKey('64:ff9b::192.0.2.7')).toBe('64:ff9b:0:0::/64');
   });
 
   it("counts a trusted proxy's client by the last address it forwarded, walking back over trusted proxies", () => {

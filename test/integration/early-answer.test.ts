@@ -94,32 +94,35 @@ describe.each(['h1', 'undici'])('a node that answers before the upload is over (
     c.socket.destroy();
   }, 30_000);
 
-  it('a large early answer reaches a client that reads it slowly, whole', async () => {
-    const c = clientOf(true);
+  /** A client uploading the whole body to `path` (as fast as it is taken), once the node's 200 head reached it. */
+  async function uploadingTo(path: string, slow: boolean): Promise<ReturnType<typeof clientOf>> {
+    const c = clientOf(slow);
     await new Promise((resolve) => c.socket.once('connect', resolve));
-    c.socket.write(`POST /big HTTP/1.1\r\nHost: a\r\ncontent-length: ${BODY}\r\n\r\n`);
+    c.socket.write(`POST ${path} HTTP/1.1\r\nHost: a\r\ncontent-length: ${BODY}\r\n\r\n`);
     void pump(c.socket, BODY, c.closed);
-    // The head, then every byte of the answer.
     await expect.poll(() => statuses(c.text()), { timeout: 10_000 }).toEqual([200]);
+    return c;
+  }
+
+  /** Every byte of an answer of `size` body bytes reaches `c`. */
+  async function expectWholeAnswer(c: ReturnType<typeof clientOf>, size: number): Promise<void> {
     const headBytes = () => c.text().indexOf('\r\n\r\n') + 4;
-    await expect.poll(() => c.bytes() - headBytes() >= BIG_ANSWER || c.closed(), { timeout: 20_000 }).toBe(true);
-    expect(c.bytes() - headBytes()).toBe(BIG_ANSWER);
+    await expect.poll(() => c.bytes() - headBytes() >= size || c.closed(), { timeout: 20_000 }).toBe(true);
+    expect(c.bytes() - headBytes()).toBe(size);
     c.socket.destroy();
+  }
+
+  it('a large early answer reaches a client that reads it slowly, whole', async () => {
+    const c = await uploadingTo('/big', true);
+    await expectWholeAnswer(c, BIG_ANSWER);
   }, 40_000);
 
   it('a large early answer reaches a client that stops reading for a while, whole (no writable event comes while the upload is paused)', async () => {
-    const c = clientOf(false);
-    await new Promise((resolve) => c.socket.once('connect', resolve));
-    c.socket.write(`POST /huge HTTP/1.1\r\nHost: a\r\ncontent-length: ${BODY}\r\n\r\n`);
-    void pump(c.socket, BODY, c.closed);
-    await expect.poll(() => statuses(c.text()), { timeout: 10_000 }).toEqual([200]);
+    const c = await uploadingTo('/huge', false);
     // The answer fills the socket buffers both ways and is pushed back while the upload waits paused.
     c.socket.pause();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     c.socket.resume();
-    const headBytes = c.text().indexOf('\r\n\r\n') + 4;
-    await expect.poll(() => c.bytes() - headBytes >= HUGE_ANSWER || c.closed(), { timeout: 20_000 }).toBe(true);
-    expect(c.bytes() - headBytes).toBe(HUGE_ANSWER);
-    c.socket.destroy();
+    await expectWholeAnswer(c, HUGE_ANSWER);
   }, 40_000);
 });

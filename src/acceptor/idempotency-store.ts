@@ -61,6 +61,6 @@ export class LocalIdempotencyStore implements IdempotencyStore {
   }
 
   complete(held: HeldKey, response: Uint8Array | null): void {
-    completeKey(this.#table, held.entry, held.keyLo, held.claim, response, tableSeconds(this.#clock()) + this.#ttlSeconds);
+    completeKey(this.#table, held.entry, held.claim, response, tableSeconds(this.#clock()) + this.#ttlSeconds);
   }
 }

@@ -141,7 +141,7 @@ export class SharedCalls {
       return new SharedLead(this, { entry: found.entry, keyLo, lane: this.lane, seq: found.seq }, key);
     }
     this.recorder.recordMultiplexed(ctx.routeIndex);
-    this.#wait(ctx, key, found.entry, found.seq, keyLo);
+    this.#wait(ctx, key, found.entry, found.seq);
     return 'wait';
   }
 
@@ -150,13 +150,13 @@ export class SharedCalls {
     return tableSeconds(Date.now()) + Math.ceil(this.waitMs / 1000) + 1;
   }
 
-  #wait(ctx: RequestContext, key: string, entry: number, seq: number, keyLo: number): void {
+  #wait(ctx: RequestContext, key: string, entry: number, seq: number): void {
     ctx.routing = RoutingReason.Multiplexed;
     const waiter = new WaitingClient(ctx, this.ending);
     ctx.client.attach(waiter);
     const words = this.table.words;
     const result = waitAsync(words, seqWord(this.table, entry), seq, this.waitMs);
-    const read = (): void => this.#outcome(ctx, key, readOutcome(this.table, entry, keyLo, seq), waiter);
+    const read = (): void => this.#outcome(ctx, key, readOutcome(this.table, entry, seq), waiter);
     if (result.async) void (result.value as Promise<string>).then(read);
     else queueMicrotask(read);
   }

@@ -1,14 +1,25 @@
+import { randomInt } from 'node:crypto';
+import { mixKey } from './key-mix.js';
+
 /**
- * What the set-associative shared tables (idempotency keys, multiplexed calls) have in common:
- * a header whose first two words are ENTRY_COUNT and SLOT_BYTES (coordinator, once at creation),
- * one lock word per bucket of WAYS entries from LOCKS_OFFSET (0 free, 1 held: taken with
- * Atomics.compareExchange, given back with Atomics.store), the entries (`entryWords` Int32 words
- * each, their fields named in each table's module), then one byte slot per entry. Each table's
- * module documents its own header words and entry fields.
+ * What the set-associative shared tables (rate limits, idempotency keys, multiplexed calls) have
+ * in common: a header whose first two words are ENTRY_COUNT and SLOT_BYTES and whose last is
+ * BUCKET_SEED (coordinator, once at creation with Atomics.store), one lock word per bucket of WAYS
+ * entries from LOCKS_OFFSET (0 free, 1 held: taken with Atomics.compareExchange, given back with
+ * Atomics.store), the entries (`entryWords` Int32 words each, their fields named in each table's
+ * module), then one byte slot per entry. Each table's module documents its own header words
+ * (from 2, below BUCKET_SEED) and entry fields.
+ *
+ * A key's bucket mixes both halves of its 64-bit hash with the table's random seed: the hashes
+ * are unseeded xxHash64 of what clients send, so without the seed anyone could work out offline
+ * which keys share a bucket, and WAYS + 1 of them would push a key out (a rate limit's count,
+ * a done idempotency key) or keep it out.
  */
 
 export const ENTRY_COUNT = 0;
 export const SLOT_BYTES = 1;
+/** Random, mixed into every key's bucket: the header's last word. */
+export const BUCKET_SEED = 15;
 /** Locks start a cache line (16 words) in, after the header. */
 export const LOCKS_OFFSET = 16;
 export const WAYS = 8;
@@ -20,6 +31,8 @@ export interface BucketTable {
   readonly entries: number;
   readonly slotBytes: number;
   readonly entryWords: number;
+  readonly buckets: number;
+  readonly seed: number;
   /** Word offset of entry 0. */
   readonly entriesOffset: number;
   /** Byte offset of entry 0's slot. */
@@ -38,13 +51,16 @@ export function createBucketTable(entries: number, slotBytes: number, entryWords
   const words = new Int32Array(buffer);
   Atomics.store(words, ENTRY_COUNT, count);
   Atomics.store(words, SLOT_BYTES, slotBytes);
+  Atomics.store(words, BUCKET_SEED, randomInt(2 ** 32) | 0);
   return attachBucketTable(buffer, entryWords);
 }
 
 export function attachBucketTable(buffer: SharedArrayBuffer, entryWords: number): BucketTable {
   const words = new Int32Array(buffer);
   const entries = Atomics.load(words, ENTRY_COUNT);
-  return { buffer, words, bytes: new Uint8Array(buffer), entries, slotBytes: Atomics.load(words, SLOT_BYTES), entryWords, ...layout(entries, entryWords) };
+  const slotBytes = Atomics.load(words, SLOT_BYTES);
+  const seed = Atomics.load(words, BUCKET_SEED);
+  return { buffer, words, bytes: new Uint8Array(buffer), entries, slotBytes, entryWords, buckets: entries / WAYS, seed, ...layout(entries, entryWords) };
 }
 
 /** Word offset of one of entry e's fields. */
@@ -57,9 +73,14 @@ export function slotOffset(table: BucketTable, entry: number): number {
   return table.dataOffset + entry * table.slotBytes;
 }
 
-/** The lock word of the bucket a key (its hash's low half) belongs to. */
-export function bucketLock(table: BucketTable, keyLo: number): number {
-  return LOCKS_OFFSET + ((keyLo >>> 0) % (table.entries / WAYS));
+/** The lock word of the bucket key (keyLo, keyHi) belongs to. */
+export function keyLock(table: BucketTable, keyLo: number, keyHi: number): number {
+  return LOCKS_OFFSET + (mixKey(keyLo, keyHi, table.seed) % table.buckets);
+}
+
+/** The lock word of the bucket holding entry `entry`. */
+export function entryLock(entry: number): number {
+  return LOCKS_OFFSET + Math.floor(entry / WAYS);
 }
 
 /** The first entry of the bucket whose lock word is `lock`. */

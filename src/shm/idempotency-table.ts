@@ -27,11 +27,11 @@
 import { Buffer } from 'node:buffer';
 import {
   attachBucketTable,
-  bucketLock,
   createBucketTable,
+  entryLock,
   entryWord,
   firstEntry,
-  LOCKS_OFFSET,
+  keyLock,
   slotOffset,
   WAYS,
   withBucketLock,
@@ -99,7 +99,7 @@ export interface Claim {
  */
 export function claimKey(table: IdempotencyTable, keyLo: number, keyHi: number, fpLo: number, fpHi: number, lane: number, now: number, into: Claim): void {
   const words = table.words;
-  const lock = bucketLock(table, keyLo);
+  const lock = keyLock(table, keyLo, keyHi);
   withBucketLock(table, lock, () => {
     const first = firstEntry(lock);
     // As the word holds it (wrapping past 2^31): completing compares the claim with the word.
@@ -145,14 +145,14 @@ export function claimKey(table: IdempotencyTable, keyLo: number, keyHi: number, 
 }
 
 /**
- * Acceptor: the request that made `claim` on `entry` for key (keyLo, …) ended. With a response
+ * Acceptor: the request that made `claim` on `entry` ended. With a response
  * (that fits its slot) the entry is done until `expires`; without one (a 5xx, a failure, a
  * response too large) it is free again, so the client may try again. Nothing if the entry no
  * longer holds that claim (its thread was declared dead and the key claimed anew).
  */
-export function completeKey(table: IdempotencyTable, entry: number, keyLo: number, claim: number, response: Uint8Array | null, expires: number): void {
+export function completeKey(table: IdempotencyTable, entry: number, claim: number, response: Uint8Array | null, expires: number): void {
   const words = table.words;
-  withBucketLock(table, bucketLock(table, keyLo), () => {
+  withBucketLock(table, entryLock(entry), () => {
     const ours = words[entryWord(table, entry, STATE)] === EntryState.InFlight && words[entryWord(table, entry, CLAIM)] === claim;
     if (!ours) return;
     if (response === null || response.byteLength > table.slotBytes) {
@@ -171,7 +171,7 @@ export function releaseIdempotencyLane(table: IdempotencyTable, lane: number): n
   const words = table.words;
   let released = 0;
   for (let entry = 0; entry < table.entries; entry += WAYS) {
-    withBucketLock(table, LOCKS_OFFSET + entry / WAYS, () => {
+    withBucketLock(table, entryLock(entry), () => {
       for (let e = entry; e < entry + WAYS; e++) {
         if (words[entryWord(table, e, STATE)] === EntryState.InFlight && words[entryWord(table, e, OWNER)] === lane) {
           words[entryWord(table, e, STATE)] = EntryState.Free;

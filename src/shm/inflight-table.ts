@@ -30,10 +30,11 @@
 import { Buffer } from 'node:buffer';
 import {
   attachBucketTable,
-  bucketLock,
   createBucketTable,
+  entryLock,
   entryWord,
   firstEntry,
+  keyLock,
   slotOffset,
   withBucketLock,
   type BucketTable,
@@ -98,7 +99,7 @@ export interface Found {
  */
 export function leadOrWait(table: InflightTable, keyLo: number, keyHi: number, lane: number, now: number, deadline: number, into: Found): void {
   const words = table.words;
-  const lock = bucketLock(table, keyLo);
+  const lock = keyLock(table, keyLo, keyHi);
   withBucketLock(table, lock, () => {
     const first = firstEntry(lock);
     let free = -1;
@@ -154,7 +155,7 @@ export interface Lead {
 function settle(table: InflightTable, lead: Lead, reclaimAt: number, outcome: (at: number) => void): void {
   const words = table.words;
   const at = entryWord(table, lead.entry, 0);
-  const waited = withBucketLock(table, bucketLock(table, lead.keyLo), () => {
+  const waited = withBucketLock(table, entryLock(lead.entry), () => {
     if (words[at + STATE] !== CallState.Leading || words[at + OWNER] !== lead.lane || words[at + SEQ] !== lead.seq || words[at + KEY_LO] !== lead.keyLo) return false;
     outcome(at);
     words[at + DEADLINE] = reclaimAt;
@@ -210,10 +211,10 @@ export interface Outcome {
  * entry reclaimed since, reads as Fallback (the waiter calls on its own); one that gave up on a
  * lead still running no longer counts as waiting for it.
  */
-export function readOutcome(table: InflightTable, entry: number, keyLo: number, seq: number): Outcome {
+export function readOutcome(table: InflightTable, entry: number, seq: number): Outcome {
   const words = table.words;
   const at = entryWord(table, entry, 0);
-  return withBucketLock(table, bucketLock(table, keyLo), () => {
+  return withBucketLock(table, entryLock(entry), () => {
     // As the word holds it: a generation wraps past 2^31.
     if (words[at + SEQ] !== ((seq + 1) | 0)) {
       // SEQ only grows: still `seq`, it is the very lead this waiter was counted in.
@@ -251,7 +252,7 @@ export function abandonStale(table: InflightTable, lane: number, now: number, re
       abandonCall(table, { entry, keyLo, lane: owner, seq }, reclaimAt);
       abandoned++;
     } else if (pastDeadline && Atomics.load(words, at + WAITERS) > 0) {
-      withBucketLock(table, bucketLock(table, keyLo), () => {
+      withBucketLock(table, entryLock(entry), () => {
         if (words[at + SEQ] !== seq || words[at + STATE] === CallState.Leading) return;
         words[at + WAITERS] = 0;
         release(table, entry);

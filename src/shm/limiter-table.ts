@@ -19,10 +19,10 @@
 import { remaining, rolledCurrent, rolledPrevious, slidingCount, untilOneFits, untilReset, windowOf } from '../resilience/sliding-window.js';
 import {
   attachBucketTable,
-  bucketLock,
   createBucketTable,
   entryWord,
   firstEntry,
+  keyLock,
   lockBucket,
   TABLE_EPOCH_MS,
   unlockBucket,
@@ -71,7 +71,7 @@ export interface Hit {
  */
 export function hitLimit(table: LimiterTable, keyLo: number, keyHi: number, limit: number, windowMs: number, nowMs: number, into: Hit): void {
   const words = table.words;
-  const lock = bucketLock(table, keyLo);
+  const lock = keyLock(table, keyLo, keyHi);
   // Window numbers count from the tables' epoch: an Int32 holds 68 years of 1 s windows, 6.8 of 100 ms ones.
   const read = nowMs - TABLE_EPOCH_MS;
   const readWindow = windowOf(read, windowMs);

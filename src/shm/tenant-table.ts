@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { randomInt } from 'node:crypto';
+import { mixKey } from './key-mix.js';
 
 /**
  * Per-tenant counters in a SharedArrayBuffer (issue 4): acceptors claim a tenant's slot with
@@ -111,12 +112,9 @@ export function attachTenantTable(buffer: SharedArrayBuffer): TenantTable {
   return { buffer, words, ids, slotCount, bucketMask: slotCount / BUCKET_SLOTS - 1, bucketSeed: Atomics.load(header, BUCKET_SEED) };
 }
 
-/** The first slot of key (lo, hi)'s bucket: both halves mixed with the seed (murmur3's finalizer), so no bit of the key alone decides it. */
+/** The first slot of key (lo, hi)'s bucket: both halves mixed with the table's seed (key-mix.ts). */
 export function bucketOf(table: TenantTable, keyLo: number, keyHi: number): number {
-  let h = Math.imul(keyLo ^ table.bucketSeed, 0xcc9e2d51) ^ keyHi;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return ((h ^ (h >>> 16)) & table.bucketMask) * BUCKET_SLOTS;
+  return (mixKey(keyLo, keyHi, table.bucketSeed) & table.bucketMask) * BUCKET_SLOTS;
 }
 
 function idsOffset(slotCount: number): number {

@@ -24,8 +24,8 @@ function take(table: IdempotencyTable, key: number, fp: number, now = 0, lane = 
   return c;
 }
 
-const done = (table: IdempotencyTable, c: Claim, key: number, answer: string | null, expires = 10_000) =>
-  completeKey(table, c.entry, key, c.claim, answer === null ? null : Buffer.from(answer), expires);
+const done = (table: IdempotencyTable, c: Claim, answer: string | null, expires = 10_000) =>
+  completeKey(table, c.entry, c.claim, answer === null ? null : Buffer.from(answer), expires);
 
 describe('shared idempotency table', () => {
   it('claims a new key, refuses a duplicate in flight, replays it once done, and refuses it for another request', () => {
@@ -34,7 +34,7 @@ describe('shared idempotency table', () => {
     const first = take(table, 7, 100);
     expect(first.result).toBe(ClaimResult.Claimed);
     expect(take(other, 7, 100, 1, 1).result).toBe(ClaimResult.InFlight);
-    done(table, first, 7, 'stored answer');
+    done(table, first, 'stored answer');
     const dup = take(other, 7, 100, 2, 1);
     expect(dup.result).toBe(ClaimResult.Replay);
     expect(dup.replay!.toString()).toBe('stored answer');
@@ -45,16 +45,16 @@ describe('shared idempotency table', () => {
     const table = createIdempotencyTable(16, 64);
     table.words[USES] = 2 ** 31 - 1;
     const first = take(table, 7, 100);
-    done(table, first, 7, 'stored answer');
+    done(table, first, 'stored answer');
     expect(take(table, 7, 100, 1).result).toBe(ClaimResult.Replay);
   });
 
   it('lets a key go when its request failed, or its answer does not fit a slot', () => {
     const table = createIdempotencyTable(16, 8);
-    done(table, take(table, 5, 1), 5, null);
+    done(table, take(table, 5, 1), null);
     const second = take(table, 5, 2);
     expect(second.result).toBe(ClaimResult.Claimed);
-    done(table, second, 5, 'nine byte');
+    done(table, second, 'nine byte');
     expect(take(table, 5, 2).result).toBe(ClaimResult.Claimed);
   });
 
@@ -62,7 +62,7 @@ describe('shared idempotency table', () => {
     const table = createIdempotencyTable(16, 64);
     const c = take(table, 9, 1);
     expect(take(table, 9, 1, 1_000_000).result).toBe(ClaimResult.InFlight);
-    done(table, c, 9, 'x', 100);
+    done(table, c, 'x', 100);
     expect(take(table, 9, 1, 99).result).toBe(ClaimResult.Replay);
     expect(take(table, 9, 2, 100).result).toBe(ClaimResult.Claimed);
   });
@@ -72,16 +72,16 @@ describe('shared idempotency table', () => {
     const old = take(table, 3, 1, 0, 1);
     releaseIdempotencyLane(table, 1);
     const fresh = take(table, 3, 1, 0, 0);
-    done(table, old, 3, 'the dead thread');
+    done(table, old, 'the dead thread');
     expect(take(table, 3, 1).result).toBe(ClaimResult.InFlight);
-    done(table, fresh, 3, 'the live one');
+    done(table, fresh, 'the live one');
     expect(take(table, 3, 1).replay!.toString()).toBe('the live one');
   });
 
   it('gives up the least recently used done key when a bucket is full, never one in flight', () => {
     const table = createIdempotencyTable(WAYS, 64); // one bucket
     take(table, 0, 0); // stays in flight
-    for (let key = 1; key < WAYS; key++) done(table, take(table, key, key), key, `k${key}`);
+    for (let key = 1; key < WAYS; key++) done(table, take(table, key, key), `k${key}`);
     // A replay counts as a use: key 1 is no longer the least recently used, key 2 is.
     expect(take(table, 1, 1).result).toBe(ClaimResult.Replay);
     expect(take(table, 100, 100).result).toBe(ClaimResult.Claimed);

@@ -37,13 +37,13 @@ describe('shared in-flight table', () => {
     expect([a.role, b.role]).toEqual(['wait', 'wait']);
     expect(waiters(table, lead.entry)).toBe(2);
     // Not settled yet: a waiter that gives up reads no outcome, and waits no more.
-    expect(readOutcome(other, a.entry, 5, a.seq).state).toBe(CallState.Fallback);
+    expect(readOutcome(other, a.entry, a.seq).state).toBe(CallState.Fallback);
     expect(waiters(table, lead.entry)).toBe(1);
     // The leader's own thread never waits on itself: it batches locally.
     expect(look(table, 5, 0).role).toBe('lead');
     finishCall(table, leadOf(lead, 5, 0), RECLAIM, Buffer.from('answer'));
     expect(inflightCounters(table)).toEqual({ joins: 2, bytes: 6 });
-    expect(readOutcome(other, b.entry, 5, b.seq).answer!.toString()).toBe('answer');
+    expect(readOutcome(other, b.entry, b.seq).answer!.toString()).toBe('answer');
   });
 
   it('hands the answer over as the generation wraps past 2^31', () => {
@@ -53,7 +53,7 @@ describe('shared in-flight table', () => {
     const wrapped = { ...lead, seq: 2 ** 31 - 1 };
     const w = look(table, 5, 1);
     finishCall(table, leadOf(wrapped, 5, 0), RECLAIM, Buffer.from('answer'));
-    expect(readOutcome(table, w.entry, 5, w.seq).answer?.toString()).toBe('answer');
+    expect(readOutcome(table, w.entry, w.seq).answer?.toString()).toBe('answer');
   });
 
   it('tells waiters to call on their own for an answer too large or not shared, and passes a failure on', () => {
@@ -61,15 +61,15 @@ describe('shared in-flight table', () => {
     const lead = look(table, 1, 0);
     const w = look(table, 1, 1);
     finishCall(table, leadOf(lead, 1, 0), RECLAIM, Buffer.from('too large'));
-    expect(readOutcome(table, w.entry, 1, w.seq).state).toBe(CallState.Fallback);
+    expect(readOutcome(table, w.entry, w.seq).state).toBe(CallState.Fallback);
     const lead2 = look(table, 2, 0);
     const w2 = look(table, 2, 1);
     failCall(table, leadOf(lead2, 2, 0), RECLAIM, 7);
-    expect(readOutcome(table, w2.entry, 2, w2.seq)).toMatchObject({ state: CallState.Failed, code: 7 });
+    expect(readOutcome(table, w2.entry, w2.seq)).toMatchObject({ state: CallState.Failed, code: 7 });
     const lead3 = look(table, 3, 0);
     const w3 = look(table, 3, 1);
     abandonCall(table, leadOf(lead3, 3, 0), RECLAIM);
-    expect(readOutcome(table, w3.entry, 3, w3.seq).state).toBe(CallState.Fallback);
+    expect(readOutcome(table, w3.entry, w3.seq).state).toBe(CallState.Fallback);
   });
 
   it("abandons the calls of a thread that died, and calls past their deadline; a stale leader's late answer touches nothing", () => {
@@ -77,7 +77,7 @@ describe('shared in-flight table', () => {
     const dead = look(table, 8, 2);
     const waiting = look(table, 8, 1);
     expect(abandonStale(table, 2, 10, RECLAIM)).toBe(1);
-    expect(readOutcome(table, waiting.entry, 8, waiting.seq).state).toBe(CallState.Fallback);
+    expect(readOutcome(table, waiting.entry, waiting.seq).state).toBe(CallState.Fallback);
     const stuck = look(table, 9, 0, 0);
     expect(abandonStale(table, -1, 30, RECLAIM)).toBe(1);
     // The entry is another key's call now; the stuck leader's answer must not land in it.
@@ -86,7 +86,7 @@ describe('shared in-flight table', () => {
     const waiter = look(table, 10, 1, 31);
     finishCall(table, leadOf(stuck, 9, 0), RECLAIM, Buffer.from('key 9'));
     finishCall(table, leadOf(reused, 10, 3), RECLAIM, Buffer.from('key 10'));
-    expect(readOutcome(table, waiter.entry, 10, waiter.seq).answer!.toString()).toBe('key 10');
+    expect(readOutcome(table, waiter.entry, waiter.seq).answer!.toString()).toBe('key 10');
     expect(dead.entry).toBeGreaterThanOrEqual(0);
   });
 
@@ -101,7 +101,7 @@ describe('shared in-flight table', () => {
     abandonStale(table, -1, 50, RECLAIM);
     expect(inflightCounters(table).bytes).toBe(0);
     // A reader that turns up after all reads nothing.
-    expect(readOutcome(table, gone.entry, 4, gone.seq).state).toBe(CallState.Fallback);
+    expect(readOutcome(table, gone.entry, gone.seq).state).toBe(CallState.Fallback);
   });
 
   it('answers none when every entry of the bucket leads a call: the read calls on its own', () => {

@@ -92,6 +92,21 @@ describe('shared limiter table', () => {
     expect(h.allowed).toBe(true);
   });
 
+  it('puts keys in buckets by its own seed: keys lined up in one bucket by their hashes alone do not push each other out', () => {
+    const table = createLimiterTable(64); // 8 buckets
+    const h = hit();
+    // Without the seed these WAYS + 1 keys share a bucket (equal low halves): the last would push
+    // the first out, and its count with it.
+    const keys = Array.from({ length: WAYS + 1 }, (_, i) => [64 * i, i] as const);
+    for (const [lo, hi] of keys) hitLimit(table, lo, hi, 1, 1000, T0, h);
+    const second = keys.map(([lo, hi]) => {
+      hitLimit(table, lo, hi, 1, 1000, T0, h);
+      return h.allowed;
+    });
+    expect(second).toEqual(keys.map(() => false));
+    expect(limiterEvictions(table)).toBe(0);
+  });
+
   it('keeps 100k distinct keys in the memory it was given at start-up, giving up the least recently used', () => {
     const table = createLimiterTable(65_536);
     const bytes = table.buffer.byteLength;

@@ -22,7 +22,7 @@ export const retriesSchema = z
     /** Full jitter: the wait before retry n (from 0) is random(0, min(backoffCapMs, backoffBaseMs × 2^n)). */
     backoffBaseMs: z.number().int().min(0).max(60_000).default(25),
     backoffCapMs: z.number().int().min(0).max(60_000).default(250),
-    /** Each try's wait for the answer's head; unset: whatever is left of GATEWAY_UPSTREAM_TIMEOUT_MS. */
+    /** Each try's wait for the answer's head, from when the node has the request whole; unset: whatever is left of GATEWAY_UPSTREAM_TIMEOUT_MS. */
     perTryTimeoutMs: positiveMs.optional(),
   })
   .refine((r) => r.backoffBaseMs <= r.backoffCapMs, { message: 'backoffBaseMs must not exceed backoffCapMs', path: ['backoffBaseMs'] });

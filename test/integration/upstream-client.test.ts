@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, startRawBackend, type Backend } from '../helpers/backends.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
@@ -8,6 +9,12 @@ import { jsonBodies, rawExchange, statuses } from '../helpers/raw-http.js';
 const BIG = Buffer.alloc(256 * 1024, 'r');
 
 let backend: Backend;
+/** Reads no upload and never answers. */
+let stalled: Backend;
+/** Upload bytes the backend has read, by path. */
+const uploaded = new Map<string, number>();
+/** The gateways' GATEWAY_UPSTREAM_TIMEOUT_MS. */
+const TIMEOUT_MS = 600;
 /** Answers each request with Connection: close and keeps its head's bytes (latin1: a character a byte). */
 let raw: { url: string; close(): Promise<void> };
 const rawHeads: string[] = [];
@@ -15,13 +22,14 @@ const gateways = new Map<string, GatewayProcess>();
 
 beforeAll(async () => {
   backend = await startBackend('h0', (req, res) => {
-    req.resume();
+    req.on('data', (chunk: Buffer) => uploaded.set(req.url!, (uploaded.get(req.url!) ?? 0) + chunk.length));
     req.on('end', () => {
       if (req.url === '/big') res.writeHead(200, { 'content-length': BIG.length }).end(BIG);
       // No length: node:http answers chunked.
       else res.writeHead(200, { 'content-type': 'text/plain' }).end(`${req.method} ${req.headers['content-length'] ?? '-'}`);
     });
   });
+  stalled = await startBackend('s0', (req) => req.pause());
   raw = await startRawBackend((socket, head) => {
     rawHeads.push(head);
     socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
@@ -29,16 +37,24 @@ beforeAll(async () => {
   const config = {
     routes: [
       { prefix: '/raw/', cluster: 'r' },
+      { prefix: '/stalled/', cluster: 's' },
+      { prefix: '/per-try/', cluster: 'c', retries: { perTryTimeoutMs: TIMEOUT_MS } },
       { prefix: '/', cluster: 'c' },
     ],
-    clusters: { c: { nodes: [{ id: 'h0', url: backend.url }] }, r: { nodes: [{ id: 'r0', url: raw.url }] } },
+    clusters: {
+      c: { nodes: [{ id: 'h0', url: backend.url }] },
+      r: { nodes: [{ id: 'r0', url: raw.url }] },
+      s: { nodes: [{ id: 's0', url: stalled.url }] },
+    },
   };
-  for (const client of ['h1', 'undici']) gateways.set(client, await startGateway(config, { GATEWAY_UPSTREAM_CLIENT: client, GATEWAY_THREADS: '1' }));
+  for (const client of ['h1', 'undici']) {
+    gateways.set(client, await startGateway(config, { GATEWAY_UPSTREAM_CLIENT: client, GATEWAY_THREADS: '1', GATEWAY_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) }));
+  }
 });
 
 afterAll(async () => {
   for (const gateway of gateways.values()) expect(await gateway.stop()).toBe(0);
-  await Promise.all([backend.close(), raw.close()]);
+  await Promise.all([backend.close(), stalled.close(), raw.close()]);
 });
 
 describe('GATEWAY_UPSTREAM_CLIENT', () => {
@@ -64,6 +80,40 @@ describe('GATEWAY_UPSTREAM_CLIENT', () => {
     // A byte that is not UTF-8 reached uWS as U+FFFD, and what it was is lost: either client refuses it.
     const bad = await rawExchange(port, Buffer.from('GET /raw/x HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: t\r\nConnection: close\r\nX-Note: caf\xe9 ok\r\n\r\n', 'latin1'));
     expectError({ status: statuses(bad.text)[0] ?? 0, text: JSON.stringify(jsonBodies(bad.text)[0] ?? {}) }, 'ERR_BAD_HEADER');
+  });
+
+  it.each([
+    ['h1', '/slow-upload-h1'],
+    ['undici', '/slow-upload-undici'],
+    ['h1', '/per-try/slow-upload'],
+  ])("%s: times the node's answer from when it has the request whole, not while the client is slow to upload (%s)", async (client, path) => {
+    const body = Buffer.alloc(1024 * 1024, 'u'); // past GATEWAY_BUFFER_BODY_BYTES: streamed to the node as it comes
+    const socket = connect(gateways.get(client)!.port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.write(`POST ${path} HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: t\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(body.subarray(0, 100_000));
+    await expect.poll(() => uploaded.get(path) ?? 0).toBe(100_000);
+    // The client is quiet for well over the timeout (and its sweep's tick): the node waits for it.
+    await new Promise((resolve) => setTimeout(resolve, 2.5 * TIMEOUT_MS));
+    socket.write(body.subarray(100_000));
+    await expect.poll(() => statuses(text).length).toBe(1);
+    socket.destroy();
+    expect(statuses(text)).toEqual([200]);
+    expect(uploaded.get(path)).toBe(body.length);
+  });
+
+  it.each(['h1', 'undici'])('%s: still times a node that stops reading an upload', async (client) => {
+    const body = Buffer.alloc(6 * 1024 * 1024, 's'); // past what loopback buffers take
+    const socket = connect(gateways.get(client)!.port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.on('error', () => {});
+    socket.write(`POST /stalled/upload HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: t\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(body);
+    await expect.poll(() => statuses(text).length, { timeout: 10_000 }).toBe(1);
+    socket.destroy();
+    expectError({ status: statuses(text)[0]!, text: JSON.stringify(jsonBodies(text)[0]) }, 'ERR_UPSTREAM_TIMEOUT');
   });
 
   it('pins a uWS 20.30 limit: non-ASCII bytes at either end of a header value never reach the gateway', async () => {

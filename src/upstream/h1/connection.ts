@@ -87,6 +87,15 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     return this.#paused;
   }
 
+  /**
+   * Streaming an upload that waits for the client's next bytes (the socket takes more): the node
+   * cannot be expected to answer a request it has not had whole, so its silence is not its fault.
+   * A node that stops reading the upload fills the socket, and its silence counts again.
+   */
+  get awaitingUpload(): boolean {
+    return this.#bodyPending && !this.#socket.writableNeedDrain;
+  }
+
   /** The sweep: the request made no progress for a whole timeout. */
   timedOut(): void {
     this.#fail(upstreamError(this.#parser.inBody ? 'UND_ERR_BODY_TIMEOUT' : 'UND_ERR_HEADERS_TIMEOUT', 'the node sent nothing within the timeout'));

@@ -123,8 +123,8 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner {
   /** Fails requests whose node went quiet for a whole timeout; closes connections idle past their limit. */
   #tick(): void {
     for (const connection of this.#all) {
-      // A paused answer waits for its client, not for the node.
-      if (connection.busy && connection.paused) continue;
+      // A paused answer, or an upload the client is slow to send, waits for the client, not for the node.
+      if (connection.busy && (connection.paused || connection.awaitingUpload)) continue;
       const limit = connection.busy ? this.#timeoutMs : this.#idleLimitMs(connection);
       // The first tick may come at once: only k - 1 whole ticks are sure to have passed, never fire early.
       if ((++connection.quietTicks - 1) * this.#tickMs < limit) continue;

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
 export interface SeenRequest {
@@ -84,11 +84,30 @@ export async function startRawBackend(reply: (socket: Socket, request: string) =
   };
 }
 
-/** An origin nothing listens on (bound, then closed): connecting is refused. */
+/**
+ * An origin nothing listens on: connecting is refused. A port below 1024 (checked refused here):
+ * the kernel hands out only ports of its ephemeral range to servers listening on port 0, so no
+ * other test's server can take it meanwhile, as it could a closed ephemeral port.
+ */
 export async function deadOrigin(): Promise<string> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
+  for (let port = 1; port < 1024; port++) {
+    if (await refused(port)) return `http://127.0.0.1:${port}`;
+  }
+  throw new Error('every port below 1024 of 127.0.0.1 accepts connections');
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    // A firewall dropping loopback packets would leave the connect pending.
+    socket.setTimeout(2_000, () => {
+      socket.destroy();
+      reject(new Error(`connecting to 127.0.0.1:${port} was neither accepted nor refused`));
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
 }

@@ -28,7 +28,7 @@ interface AccessLine {
   path: string;
   status: number;
   node: string | undefined;
-  /** Head bytes plus the body's declared length (a chunked body's, when it was read whole). */
+  /** Head bytes plus the request body bytes the client sent (of an upload cut short, what came). */
   bytesIn: number;
   /** Response body bytes handed to the client. */
   bytesOut: number;
@@ -82,7 +82,7 @@ export class AccessLog implements RequestObserver {
       status: ctx.status,
       // ctx.node, not member: a retry let go untried (out of time) keeps its member but no node.
       node: plan === null || ctx.node < 0 ? undefined : plan.nodeIds[ctx.member],
-      bytesIn: ctx.headBytes + (ctx.contentLength > 0 ? ctx.contentLength : (ctx.body?.length ?? 0)),
+      bytesIn: ctx.headBytes + ctx.client.bodyBytesRead,
       bytesOut: ctx.client.bytesWritten,
       upstreamMs: ctx.headAt === 0 ? undefined : round(ctx.headAt - ctx.triedAt),
       totalMs: round(totalMs),

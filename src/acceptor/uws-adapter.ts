@@ -40,6 +40,8 @@ export class ClientResponse {
   #awaitingWritable = false;
   /** Body bytes handed to write() (zone-crossing metrics). */
   #bytesWritten = 0;
+  /** Request body bytes the client has sent so far (access log, zone-crossing metrics). */
+  #bodyBytesRead = 0;
   /** Made at the first pause of the body or push-back of the answer: most requests have neither. */
   #stall: DuplexStall | null = null;
 
@@ -96,6 +98,10 @@ export class ClientResponse {
     return this.#bytesWritten;
   }
 
+  get bodyBytesRead(): number {
+    return this.#bodyBytesRead;
+  }
+
   /** The peer's address as uWS gives it: 4 bytes (IPv4) or 16 (IPv6). */
   remoteAddress(): Uint8Array {
     return new Uint8Array(this.#res.getRemoteAddress());
@@ -104,7 +110,10 @@ export class ClientResponse {
   // ---- the request body ----
 
   onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): void {
-    this.#res.onData(handler);
+    this.#res.onData((chunk, isLast) => {
+      this.#bodyBytesRead += chunk.byteLength;
+      handler(chunk, isLast);
+    });
   }
 
   pause(): void {

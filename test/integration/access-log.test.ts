@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, pooled, send } from '../helpers/http.js';
+import { connect } from 'node:net';
 import { rawExchange } from '../helpers/raw-http.js';
 
 let backend: Backend;
@@ -9,6 +10,8 @@ let gateway: GatewayProcess;
 let errorsOnly: GatewayProcess;
 let sampledOut: GatewayProcess;
 let silent: GatewayProcess;
+/** Request body bytes the node has read, by X-Request-Id. */
+const uploaded = new Map<string, number>();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const UUID_LINE = /\r\nx-request-id: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\r\n/i;
@@ -48,7 +51,8 @@ const lineOf = async (g: GatewayProcess, id: string): Promise<AccessLine> => {
 beforeAll(async () => {
   // Echoes the X-Request-Id it got, and sets one of its own in the answer (the client must not get it).
   backend = await startBackend('n0', (req, res) => {
-    req.resume();
+    const id = String(req.headers['x-request-id']);
+    req.on('data', (chunk: Buffer) => uploaded.set(id, (uploaded.get(id) ?? 0) + chunk.length));
     req.on('end', () => {
       const status = req.url === '/fail' ? 503 : 200;
       res.writeHead(status, { 'content-type': 'text/plain', 'x-request-id': 'from-the-node' }).end(`seen=${String(req.headers['x-request-id'])}`);
@@ -138,6 +142,31 @@ describe('access log (GATEWAY_ACCESS_LOG)', () => {
     expect(line.upstreamMs).toBeGreaterThanOrEqual(0);
     expect(line.totalMs).toBeGreaterThanOrEqual(line.upstreamMs!);
     expect(Math.abs(line.time - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('counts in bytesIn the body bytes the client sent: a chunked upload, and of one cut short only what came', async () => {
+    const chunk = Buffer.alloc(100_000, 'c');
+    const head = (id: string, framing: string) => `POST /upload HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: t1\r\nX-Request-Id: ${id}\r\n${framing}\r\n\r\n`;
+    const chunked = connect(gateway.port, '127.0.0.1');
+    chunked.write(head('bytes-chunked', 'Transfer-Encoding: chunked'));
+    for (let i = 0; i < 3; i++) chunked.write(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]));
+    // Not ended: uWS takes a half-close for a client that left.
+    chunked.write('0\r\n\r\n');
+    const whole = await lineOf(gateway, 'bytes-chunked');
+    chunked.destroy();
+    expect(whole.status).toBe(200);
+    // The head as sent, and the body without its chunk framing.
+    expect(whole.bytesIn).toBe(head('bytes-chunked', 'Transfer-Encoding: chunked').length + 3 * chunk.length);
+    // 1 MB declared, 100 kB sent, then the client leaves.
+    const cut = connect(gateway.port, '127.0.0.1');
+    cut.on('error', () => {});
+    cut.write(head('bytes-cut', 'Content-Length: 1000000'));
+    cut.write(chunk);
+    await expect.poll(() => uploaded.get('bytes-cut')).toBe(chunk.length);
+    cut.destroy();
+    const partial = await lineOf(gateway, 'bytes-cut');
+    expect(partial.status).toBe(499);
+    expect(partial.bytesIn).toBe(head('bytes-cut', 'Content-Length: 1000000').length + chunk.length);
   });
 
   it('logs the gateway\'s errors with their code, and a node\'s 5xx', async () => {

@@ -143,7 +143,7 @@ export class Finisher {
     }
     if (plan.crossZone === null) return;
     const zone = plan.crossZone[ctx.member]!;
-    if (zone >= 0) this.#crossings.record(zone, Math.max(0, ctx.contentLength) + ctx.client.bytesWritten);
+    if (zone >= 0) this.#crossings.record(zone, ctx.client.bodyBytesRead + ctx.client.bytesWritten);
   }
 }
 

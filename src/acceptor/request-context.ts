@@ -86,6 +86,11 @@ export class RequestContext {
   // ---- tries (forward, retry) ----
   /** The body read whole, kept for a retry; null without a body, or while it streams. */
   body: Buffer | null = null;
+  /**
+   * When the request was whole: its arrival, or when its body was read whole (bodyRead).
+   * GATEWAY_UPSTREAM_TIMEOUT_MS counts from it, as Envoy's timeouts count from the request's end.
+   */
+  wholeAt: number;
   /** The body, streaming since an earlier phase waited (uWS drops body bytes nobody takes); null otherwise. */
   pendingBody: RequestBody | null = null;
   /** The body streams upstream as it arrives: it cannot be sent twice. */
@@ -113,6 +118,13 @@ export class RequestContext {
     routeIndex: number,
   ) {
     this.routeIndex = routeIndex;
+    this.wholeAt = startedAt;
+  }
+
+  /** The body, read whole: the request is whole now. */
+  bodyRead(body: Buffer, now: number): void {
+    this.body = body;
+    this.wholeAt = now;
   }
 
   get hasBody(): boolean {

@@ -17,6 +17,8 @@ const uploaded = new Map<string, number>();
 const TIMEOUT_MS = 600;
 /** Answers each request with Connection: close and keeps its head's bytes (latin1: a character a byte). */
 let raw: { url: string; close(): Promise<void> };
+/** Resets each request once its head has come. */
+let resetting: { url: string; close(): Promise<void> };
 const rawHeads: string[] = [];
 const gateways = new Map<string, GatewayProcess>();
 
@@ -30,6 +32,7 @@ beforeAll(async () => {
     });
   });
   stalled = await startBackend('s0', (req) => req.pause());
+  resetting = await startRawBackend((socket) => socket.destroy());
   raw = await startRawBackend((socket, head) => {
     rawHeads.push(head);
     socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
@@ -39,12 +42,15 @@ beforeAll(async () => {
       { prefix: '/raw/', cluster: 'r' },
       { prefix: '/stalled/', cluster: 's' },
       { prefix: '/per-try/', cluster: 'c', retries: { perTryTimeoutMs: TIMEOUT_MS } },
+      { prefix: '/retried/', cluster: 'd' },
       { prefix: '/', cluster: 'c' },
     ],
     clusters: {
       c: { nodes: [{ id: 'h0', url: backend.url }] },
       r: { nodes: [{ id: 'r0', url: raw.url }] },
       s: { nodes: [{ id: 's0', url: stalled.url }] },
+      // A node that resets every request, first on some tenants' ring walks: their requests are retried on h0.
+      d: { nodes: [{ id: 'x0', url: resetting.url }, { id: 'h0', url: backend.url }], breaker: { enabled: false } },
     },
   };
   for (const client of ['h1', 'undici']) {
@@ -54,7 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const gateway of gateways.values()) expect(await gateway.stop()).toBe(0);
-  await Promise.all([backend.close(), stalled.close(), raw.close()]);
+  await Promise.all([backend.close(), stalled.close(), resetting.close(), raw.close()]);
 });
 
 describe('GATEWAY_UPSTREAM_CLIENT', () => {
@@ -101,6 +107,31 @@ describe('GATEWAY_UPSTREAM_CLIENT', () => {
     socket.destroy();
     expect(statuses(text)).toEqual([200]);
     expect(uploaded.get(path)).toBe(body.length);
+  });
+
+  it('gives a retry the whole timeout from when the request was whole, not from its arrival (a body read whole first)', async () => {
+    const port = gateways.get('h1')!.port;
+    // A tenant whose first try goes to the resetting node: its answer comes from a retry.
+    let tenant = '';
+    for (let i = 0; i < 100 && tenant === ''; i++) {
+      const probe = await send(port, '/retried/probe', { tenant: `r${i}` });
+      if (probe.status === 200 && backend.seen.at(-1)!.headers['x-ringgate-attempt'] === '2') tenant = `r${i}`;
+    }
+    expect(tenant).not.toBe('');
+    const body = Buffer.alloc(40_000, 'w'); // under GATEWAY_BUFFER_BODY_BYTES: read whole, then sent
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.write(`PUT /retried/slow HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: ${tenant}\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(body.subarray(0, 10_000));
+    // The client takes longer than the whole timeout to send its body.
+    await new Promise((resolve) => setTimeout(resolve, 2.5 * TIMEOUT_MS));
+    socket.write(body.subarray(10_000));
+    await expect.poll(() => statuses(text).length).toBe(1);
+    socket.destroy();
+    expect(statuses(text)).toEqual([200]);
+    expect(text).toContain(`PUT ${body.length}`);
+    expect(backend.seen.at(-1)!.headers['x-ringgate-attempt']).toBe('2');
   });
 
   it.each(['h1', 'undici'])('%s: still times a node that stops reading an upload', async (client) => {

@@ -52,7 +52,7 @@ export class Forwarder implements ExchangeOwner {
     } else if (!ctx.chunked && ctx.contentLength <= this.#bufferBodyBytes) {
       readWholeBody(ctx.client, ctx.contentLength, (body) => {
         if (exchange.over) return;
-        ctx.body = body;
+        ctx.bodyRead(body, performance.now());
         this.#send(ctx, exchange, body);
       });
     } else {
@@ -85,7 +85,7 @@ export class Forwarder implements ExchangeOwner {
   #retry(ctx: RequestContext): void {
     // The backoff ran late (a busy event loop): a try with next to no time left would only time
     // out, blaming a node that did nothing.
-    if (ctx.plan!.retries!.tryTimeoutMs(performance.now(), ctx.startedAt) < MIN_TRY_MS) return this.#outOfTime(ctx);
+    if (ctx.plan!.retries!.tryTimeoutMs(performance.now(), ctx.wholeAt) < MIN_TRY_MS) return this.#outOfTime(ctx);
     const exchange = new UpstreamExchange(ctx, this);
     ctx.client.handOver(exchange);
     if (ctx.retries === 1) ctx.headers.push(ATTEMPT_HEADER, '2');
@@ -109,7 +109,7 @@ export class Forwarder implements ExchangeOwner {
     if (this.#tracing !== null) this.#tracing.forwarding(ctx);
     const policy = plan.retries;
     // A retry's try gets what is left of GATEWAY_UPSTREAM_TIMEOUT_MS (or less, perTryTimeoutMs).
-    const tryMs = policy === null ? undefined : ctx.retries === 0 ? policy.firstTryTimeoutMs : policy.tryTimeoutMs(performance.now(), ctx.startedAt);
+    const tryMs = policy === null ? undefined : ctx.retries === 0 ? policy.firstTryTimeoutMs : policy.tryTimeoutMs(performance.now(), ctx.wholeAt);
     if (tryMs !== undefined) {
       // As Envoy's per-try timeout, it runs once the request is whole: a client slow to upload is
       // not the node's delay (a streamed body is never retried, so this is a first try's).

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Settings } from '../../config/schema.js';
 import type { AnsweredCode } from '../../errors.js';
 import type { BytesDigest, TenantKeyer } from '../../hash.js';
@@ -64,7 +65,7 @@ export class IdempotencyCheck {
     const reading = wait ?? this.#watch(ctx);
     readWholeBody(ctx.client, ctx.contentLength, (body) => {
       if (reading.left) return;
-      ctx.body = body;
+      ctx.bodyRead(body, performance.now());
       this.#decide(ctx, body, wait, next);
     });
   }

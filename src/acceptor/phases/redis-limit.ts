@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Settings } from '../../config/schema.js';
 import type { AnsweredCode } from '../../errors.js';
 import { hex64, type TenantKeyer } from '../../hash.js';
@@ -121,7 +122,7 @@ export class RedisRateLimiting implements LimitPhase {
     if (!ctx.chunked && ctx.contentLength <= this.#bufferBodyBytes) {
       wait.pending++;
       readWholeBody(ctx.client, ctx.contentLength, (body) => {
-        ctx.body = body;
+        ctx.bodyRead(body, performance.now());
         wait.ready();
       });
     } else {

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { UpstreamHandler, UpstreamRequest } from '../../src/upstream/dispatcher.js';
 import { H1NodeClient } from '../../src/upstream/h1/node-client.js';
 import { fieldTexts } from '../helpers/raw-fields.js';
@@ -240,6 +240,28 @@ describe('H1NodeClient', () => {
     const started = performance.now();
     expect((await send(client(silent.url, { timeoutMs: 200 }), {})).error?.code).toBe('UND_ERR_HEADERS_TIMEOUT');
     expect(performance.now() - started).toBeGreaterThanOrEqual(200);
+  });
+
+  it("sweeps every pool of a thread with one timer per timeout, and stops it when the last pool's connections are gone", async () => {
+    const intervals = vi.spyOn(globalThis, 'setInterval');
+    const cleared = vi.spyOn(globalThis, 'clearInterval');
+    try {
+      const silent = await node(() => null);
+      // A timeout no other test uses: its sweep starts here.
+      const pools = [0, 1, 2].map(() => client(silent.url, { timeoutMs: 333 }));
+      const started = performance.now();
+      const outcomes = await Promise.all(pools.map((pool) => send(pool, {})));
+      // Each pool's request still times out on its own.
+      expect(outcomes.map((o) => o.error?.code)).toEqual(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT']);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(333);
+      expect(intervals.mock.calls.filter(([, ms]) => ms === 333 / 4)).toHaveLength(1);
+      const sweep = intervals.mock.results.find((_, i) => intervals.mock.calls[i]![1] === 333 / 4)!.value as NodeJS.Timeout;
+      await Promise.all(pools.map((pool) => pool.close()));
+      expect(cleared.mock.calls.filter(([timer]) => timer === sweep)).toHaveLength(1);
+    } finally {
+      intervals.mockRestore();
+      cleared.mockRestore();
+    }
   });
 
   it('fails a body that stalls as a body timeout, but never an answer its handler paused', async () => {

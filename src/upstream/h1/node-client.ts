@@ -4,6 +4,7 @@ import { upstreamError, type UpstreamDispatcher, type UpstreamHandler, type Upst
 import { unbracketed } from '../node-names.js';
 import { H1Connection } from './connection.js';
 import type { ConnectionOptions, ConnectionOwner } from './connection-contract.js';
+import { joinSweep, leaveSweep, type Swept } from './sweeps.js';
 
 export interface H1ClientOptions {
   /** At most this many connections; more requests wait for one, in order. */
@@ -27,11 +28,12 @@ const MAX_TICK_MS = 1_000;
  * A node's keep-alive pool for plain http: the gateway's own HTTP/1.1 client, in place of undici's
  * Pool for speed (no request object, header table, timer or stream per request; one read buffer
  * for every connection). The most recently used idle connection is taken first. Timeouts are
- * checked by one sweep per pool while it has connections, not by a timer per request: a request
+ * checked by the thread's sweep (sweeps.ts) while the pool has connections, not by a timer per
+ * request: a request
  * that made no progress for a whole timeout fails with undici's codes, so the exchange, the retry
  * policy and the error mapping treat both clients alike.
  */
-export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner {
+export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept {
   readonly #connection: ConnectionOptions;
   readonly #maxConnections: number;
   readonly #timeoutMs: number;
@@ -41,7 +43,8 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner {
   readonly #queue: [UpstreamRequest, UpstreamHandler][] = [];
   #closing = false;
   #whenClosed: (() => void)[] = [];
-  #sweep: NodeJS.Timeout | null = null;
+  /** A member of the thread's sweep (while it has connections). */
+  #swept = false;
 
   constructor(origin: string, options: H1ClientOptions) {
     const url = new URL(origin);
@@ -105,23 +108,21 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner {
     const next = this.#queue.shift();
     if (next !== undefined) this.#open().send(next[0], next[1]);
     if (this.#all.size > 0) return;
-    if (this.#sweep !== null) clearInterval(this.#sweep);
-    this.#sweep = null;
+    if (this.#swept) leaveSweep(this.#tickMs, this);
+    this.#swept = false;
     for (const resolve of this.#whenClosed.splice(0)) resolve();
   }
 
   #open(): H1Connection {
     const connection = new H1Connection(this.#connection, this);
     this.#all.add(connection);
-    if (this.#sweep === null) {
-      this.#sweep = setInterval(() => this.#tick(), this.#tickMs);
-      this.#sweep.unref();
-    }
+    if (!this.#swept) joinSweep(this.#tickMs, this);
+    this.#swept = true;
     return connection;
   }
 
-  /** Fails requests whose node went quiet for a whole timeout; closes connections idle past their limit. */
-  #tick(): void {
+  /** The sweep: fails requests whose node went quiet for a whole timeout; closes connections idle past their limit. */
+  sweep(): void {
     for (const connection of this.#all) {
       // A paused answer, or an upload the client is slow to send, waits for the client, not for the node.
       if (connection.busy && (connection.paused || connection.awaitingUpload)) continue;

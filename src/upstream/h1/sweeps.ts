@@ -1,0 +1,41 @@
+/**
+ * The h1 pools' timeout sweeps: one timer per tick length walks every pool of a thread that has
+ * connections. A timer per pool woke the thread once per pool and tick, so a thousand nodes cost
+ * each acceptor a thousand wakes a second (and the coordinator, whose health-check pools tick
+ * every 500 ms, two thousand), where one timer costs one.
+ */
+export interface Swept {
+  /** Checks the pool's connections for timeouts; called every tick while it is a member. */
+  sweep(): void;
+}
+
+interface Sweep {
+  readonly timer: NodeJS.Timeout;
+  readonly members: Set<Swept>;
+}
+
+/** This thread's sweeps, by tick length. */
+const sweeps = new Map<number, Sweep>();
+
+/** `member` is swept every `tickMs` (its first sweep may come at once) until it leaves. */
+export function joinSweep(tickMs: number, member: Swept): void {
+  let sweep = sweeps.get(tickMs);
+  if (sweep === undefined) {
+    const members = new Set<Swept>();
+    // A member that leaves during the walk (its last connection closed) is skipped from then on.
+    const timer = setInterval(() => {
+      for (const swept of members) swept.sweep();
+    }, tickMs);
+    timer.unref();
+    sweep = { timer, members };
+    sweeps.set(tickMs, sweep);
+  }
+  sweep.members.add(member);
+}
+
+export function leaveSweep(tickMs: number, member: Swept): void {
+  const sweep = sweeps.get(tickMs);
+  if (sweep === undefined || !sweep.members.delete(member) || sweep.members.size > 0) return;
+  clearInterval(sweep.timer);
+  sweeps.delete(tickMs);
+}

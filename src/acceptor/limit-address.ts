@@ -42,9 +42,8 @@ export class LimitAddresses {
 
 /** An address the socket gave as bytes, as a limit's key: IPv4 (mapped ones too) as it is, IPv6 by its /64. */
 export function bytesLimitKey(bytes: Uint8Array): string {
-  if (bytes.length !== 16) return formatAddress(bytes);
   const text = formatAddress(bytes);
-  if (!text.includes(':')) return text;
+  if (bytes.length !== 16 || !text.includes(':')) return text;
   return prefix64([(bytes[0]! << 8) | bytes[1]!, (bytes[2]! << 8) | bytes[3]!, (bytes[4]! << 8) | bytes[5]!, (bytes[6]! << 8) | bytes[7]!]);
 }
 

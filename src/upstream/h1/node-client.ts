@@ -43,8 +43,6 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
   readonly #queue: [UpstreamRequest, UpstreamHandler][] = [];
   #closing = false;
   #whenClosed: (() => void)[] = [];
-  /** A member of the thread's sweep (while it has connections). */
-  #swept = false;
 
   constructor(origin: string, options: H1ClientOptions) {
     const url = new URL(origin);
@@ -108,16 +106,15 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
     const next = this.#queue.shift();
     if (next !== undefined) this.#open().send(next[0], next[1]);
     if (this.#all.size > 0) return;
-    if (this.#swept) leaveSweep(this.#tickMs, this);
-    this.#swept = false;
+    leaveSweep(this.#tickMs, this);
     for (const resolve of this.#whenClosed.splice(0)) resolve();
   }
 
   #open(): H1Connection {
+    // A member of the thread's sweep while it has connections.
+    if (this.#all.size === 0) joinSweep(this.#tickMs, this);
     const connection = new H1Connection(this.#connection, this);
     this.#all.add(connection);
-    if (!this.#swept) joinSweep(this.#tickMs, this);
-    this.#swept = true;
     return connection;
   }
 

@@ -33,6 +33,7 @@ export function joinSweep(tickMs: number, member: Swept): void {
   sweep.members.add(member);
 }
 
+/** `member` is swept no more (nothing if it was not a member); the last to leave stops the timer. */
 export function leaveSweep(tickMs: number, member: Swept): void {
   const sweep = sweeps.get(tickMs);
   if (sweep === undefined || !sweep.members.delete(member) || sweep.members.size > 0) return;

@@ -225,10 +225,11 @@ export class TenantTracker {
       latencySumMs: (tracked.windowLatencyUs + (remote?.latencyUs ?? 0)) / 1000,
     };
     if (tracked.score === null && window.requests === 0) return;
-    tracked.score = nextScore(tracked.score, window, this.#scoreOptions);
+    const own = windowScore(window, this.#scoreOptions.errorPenaltyMs);
+    tracked.score = nextScore(tracked.score, own, window.requests, this.#scoreOptions);
     if (!this.#sharding) return;
     const { hotScore } = this.#settings;
-    const next = stepShardState(tracked.shard, targetShardFactor(tracked.score, hotScore), targetShardFactor(windowScore(window, this.#scoreOptions.errorPenaltyMs), hotScore));
+    const next = stepShardState(tracked.shard, targetShardFactor(tracked.score, hotScore), targetShardFactor(own, hotScore));
     if (next.k !== tracked.shard.k) {
       setShardFactor(this.#table, slot, next.k);
       this.#rebalances.record({ kind: 'shard', at: wallNow, tenant: tracked.id, from: tracked.shard.k, to: next.k });

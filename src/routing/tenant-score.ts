@@ -45,11 +45,10 @@ export function windowWeight(requests: number, options: ScoreOptions): number {
 }
 
 /**
- * The smoothed score after one more window; `previous` is null until the tenant's first window
- * with requests, which sets it outright.
+ * The smoothed score after one more window, given that window's own score (windowScore) and its
+ * requests; `previous` is null until the tenant's first window with requests, which sets it outright.
  */
-export function nextScore(previous: number | null, window: TenantWindow, options: ScoreOptions): number {
-  const current = windowScore(window, options.errorPenaltyMs);
+export function nextScore(previous: number | null, current: number, requests: number, options: ScoreOptions): number {
   if (previous === null) return current;
-  return previous + windowWeight(window.requests, options) * (current - previous);
+  return previous + windowWeight(requests, options) * (current - previous);
 }

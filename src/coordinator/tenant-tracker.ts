@@ -4,6 +4,7 @@ import type { FleetExchange, WindowSums } from '../routing/fleet-load.js';
 import { INITIAL_SHARD_STATE, stepShardState, targetShardFactor, type ShardState } from '../routing/shard-factor.js';
 import { nextScore, windowScore, type ScoreOptions } from '../routing/tenant-score.js';
 import { RecentEvents, type ShardEvent } from './recent-events.js';
+import { chooseEvictions } from './tenant-eviction.js';
 import { TenantHistory, WindowTimes } from './tenant-history.js';
 import type { TenantDetail, TenantOrder, TenantView } from './tenant-view.js';
 import { evictSlot, harvestWindow, readTenantId, setNow, setShardFactor, untrackedCount, type TenantTable } from '../shm/tenant-table.js';
@@ -160,19 +161,12 @@ export class TenantTracker {
     for (const slot of this.#tracked.keys()) if (!seen.has(slot)) this.#tracked.delete(slot);
     this.#fleet?.publish(this.#windows, this.#tracked.values());
 
-    const ttlTicks = Math.ceil(this.#settings.tenantTtlMs / 100);
-    const expired = [...this.#tracked].filter(([, t]) => now - t.lastSeen > ttlTicks).map(([slot]) => slot);
-    const expiredSet = new Set(expired);
-    // Least recently seen first; LAST_SEEN ticks are coarse, so among equals the less busy go first.
-    const byAge = [...this.#tracked]
-      .filter(([slot]) => !expiredSet.has(slot))
-      .sort((a, b) => a[1].lastSeen - b[1].lastSeen || a[1].windowRequests - b[1].windowRequests);
-    const overLimit = byAge.slice(0, Math.max(0, byAge.length - this.#settings.maxTenants)).map(([slot]) => slot);
-    for (const slot of [...expired, ...overLimit]) {
+    const { idle, overLimit } = chooseEvictions(this.#tracked, now, Math.ceil(this.#settings.tenantTtlMs / 100), this.#settings.maxTenants);
+    for (const slot of [...idle, ...overLimit]) {
       evictSlot(this.#table, slot);
       this.#tracked.delete(slot);
     }
-    this.#noteEvictions(expired.length, overLimit.length, wallNow);
+    this.#noteEvictions(idle.length, overLimit.length, wallNow);
     this.#ranking = {};
   }
 

@@ -10,7 +10,6 @@ import {
   resetConnectStreak,
   setClusterPanic,
   setNodeHealth,
-  setZoneFallback,
   type NodeCounters,
   type NodeTable,
 } from '../shm/node-table.js';
@@ -20,6 +19,7 @@ import { viewOf, weightInput, type Cluster, type Node, type NodePush, type NodeS
 import type { RingEvent } from './recent-events.js';
 import { RingRepublisher } from './ring-republisher.js';
 import type { ClusterRing } from './rings.js';
+import { ZoneFallback } from './zone-fallback.js';
 
 /**
  * The coordinator's owner of node state (DESIGN "Node state"): it hears active check results, reads
@@ -31,7 +31,8 @@ import type { ClusterRing } from './rings.js';
 export class NodeMonitor {
   readonly #table: NodeTable;
   readonly #settings: GatewayConfig['settings'];
-  readonly #zoneAffinity: boolean;
+  /** Null without hard zone affinity. */
+  readonly #zoneFallback: ZoneFallback | null;
   readonly #rings: RingRepublisher;
   readonly #log: Logger;
   readonly #clock: () => number;
@@ -57,7 +58,7 @@ export class NodeMonitor {
     this.#wallClock = wallClock;
     this.#table = table;
     this.#settings = config.settings;
-    this.#zoneAffinity = zoneAffinity(config.settings);
+    this.#zoneFallback = zoneAffinity(config.settings) ? new ZoneFallback(table, config.settings, config.settings.zone!, log) : null;
     this.#rings = new RingRepublisher(hash32, log);
     this.#log = log;
     this.#clock = clock;
@@ -89,7 +90,7 @@ export class NodeMonitor {
   #load(config: GatewayConfig, numbering: NodeNumbering, rings: ReadonlyMap<string, ClusterRing>, addedAt: number | null): void {
     this.#roster = buildRoster(config, numbering, this.#table, rings, this.#roster, addedAt);
     // A cluster with no healthy local node must not wait a window for other zones to serve it.
-    if (this.#zoneAffinity) for (const cluster of this.#roster.clusters) this.#startZoneFallback(cluster);
+    if (this.#zoneFallback !== null) for (const cluster of this.#roster.clusters) this.#zoneFallback.start(cluster);
   }
 
   /** Active checks, until stop(); windows come from tick(). */
@@ -205,8 +206,8 @@ export class NodeMonitor {
     }
     // What lets more nodes serve (zone fallback, panic) is written before health words that take
     // nodes out, what lets fewer serve after them: an acceptor reading in between finds a node.
-    if (this.#zoneAffinity) this.#startZoneFallback(cluster);
-    const fallbackEnds = this.#zoneAffinity && this.#zoneFallbackOver(cluster);
+    this.#zoneFallback?.start(cluster);
+    const fallbackEnding = this.#zoneFallback?.over(cluster) === true ? this.#zoneFallback : null;
     const panic = panicMode(this.#eligible(cluster).map((node) => node.score), cluster.panicThreshold);
     if (panic) this.#setPanic(cluster, true);
     for (const node of cluster.nodes) setNodeHealth(this.#table, node.index, node.score);
@@ -215,12 +216,12 @@ export class NodeMonitor {
     const installed = this.#rings.update(cluster, wanted, this.#wallClock());
     // Other zones stop serving only once the ring has the local nodes back: until then acceptors
     // read a ring without them, and every node on it would be of another zone (ERR_RING_EMPTY).
-    if (fallbackEnds) void installed.then((ok) => ok && this.#endZoneFallback(cluster));
+    if (fallbackEnding !== null) void installed.then((ok) => ok && this.#endZoneFallback(fallbackEnding, cluster));
   }
 
   /** Panic is decided over the nodes the cluster may use now: its local ones while zone affinity holds (as Envoy decides per locality). */
   #eligible(cluster: Cluster): Node[] {
-    return this.#zoneAffinity && !cluster.zoneFallback ? cluster.nodes.filter((node) => node.config.az === this.#settings.zone) : cluster.nodes;
+    return this.#zoneFallback?.eligible(cluster) ?? cluster.nodes;
   }
 
   #setPanic(cluster: Cluster, panic: boolean): void {
@@ -232,35 +233,8 @@ export class NodeMonitor {
     this.#log.warn({ cluster: cluster.name, panic, healthy: eligible.filter((n) => n.score >= USABLE_HEALTH).length, nodes: eligible.length }, panic ? 'panic mode: too few healthy nodes, routing over all of them' : 'panic mode over');
   }
 
-  /** The local nodes' mean health: under the fallback threshold (or with none), other zones may serve. */
-  #localMeanHealth(cluster: Cluster): number {
-    const local = cluster.nodes.filter((node) => node.config.az === this.#settings.zone);
-    return local.length === 0 ? 0 : local.reduce((sum, node) => sum + node.score, 0) / local.length;
-  }
-
-  /** Starts the zone fallback when the local nodes are too unhealthy (#endZoneFallback ends it). */
-  #startZoneFallback(cluster: Cluster): void {
-    if (cluster.zoneFallback) return;
-    const meanHealth = this.#localMeanHealth(cluster);
-    if (meanHealth >= this.#settings.zoneFallbackHealth) return;
-    cluster.zoneFallback = true;
-    setZoneFallback(this.#table, cluster.index, true);
-    this.#log.warn({ cluster: cluster.name, zone: this.#settings.zone, meanHealth }, 'zone fallback: local nodes too unhealthy, other zones serve');
-  }
-
-  /** The zone fallback is on and its local nodes are healthy enough again to end it. */
-  #zoneFallbackOver(cluster: Cluster): boolean {
-    return cluster.zoneFallback && this.#localMeanHealth(cluster) >= this.#settings.zoneFallbackHealth;
-  }
-
-  /** Ends the zone fallback (of a cluster no reload replaced meanwhile) if its local nodes are still healthy, now that their ring is published; panic is then decided over them again. */
-  #endZoneFallback(cluster: Cluster): void {
-    if (!this.#roster.clusters.includes(cluster) || !cluster.zoneFallback) return;
-    const meanHealth = this.#localMeanHealth(cluster);
-    if (meanHealth < this.#settings.zoneFallbackHealth) return;
-    cluster.zoneFallback = false;
-    setZoneFallback(this.#table, cluster.index, false);
-    this.#log.warn({ cluster: cluster.name, zone: this.#settings.zone, meanHealth }, 'zone fallback over');
-    this.#refresh(cluster);
+  /** Ends the zone fallback (of a cluster no reload replaced meanwhile) now that the ring with its local nodes is published; panic is then decided over them again. */
+  #endZoneFallback(fallback: ZoneFallback, cluster: Cluster): void {
+    if (this.#roster.clusters.includes(cluster) && fallback.end(cluster)) this.#refresh(cluster);
   }
 }

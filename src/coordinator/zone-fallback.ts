@@ -1,0 +1,60 @@
+import type { GatewayConfig } from '../config/load.js';
+import type { Logger } from '../log.js';
+import { setZoneFallback, type NodeTable } from '../shm/node-table.js';
+import type { Cluster, Node } from './node-state.js';
+
+/**
+ * Hard zone affinity's way out (the README's Zones): a cluster whose local nodes' mean health falls
+ * under `zoneFallbackHealth` (or that has none) lets other zones serve until the local nodes are
+ * healthy enough again. The node monitor decides when; this writes the shared flag and logs.
+ */
+export class ZoneFallback {
+  readonly #table: NodeTable;
+  readonly #zone: string;
+  readonly #threshold: number;
+  readonly #log: Logger;
+
+  constructor(table: NodeTable, settings: GatewayConfig['settings'], zone: string, log: Logger) {
+    this.#table = table;
+    this.#zone = zone;
+    this.#threshold = settings.zoneFallbackHealth;
+    this.#log = log;
+  }
+
+  /** The nodes the cluster may use now: its local ones unless the fallback is on. */
+  eligible(cluster: Cluster): Node[] {
+    return cluster.zoneFallback ? cluster.nodes : cluster.nodes.filter((node) => node.config.az === this.#zone);
+  }
+
+  /** Starts the fallback when the local nodes are too unhealthy. */
+  start(cluster: Cluster): void {
+    if (cluster.zoneFallback) return;
+    const meanHealth = this.#localMeanHealth(cluster);
+    if (meanHealth >= this.#threshold) return;
+    cluster.zoneFallback = true;
+    setZoneFallback(this.#table, cluster.index, true);
+    this.#log.warn({ cluster: cluster.name, zone: this.#zone, meanHealth }, 'zone fallback: local nodes too unhealthy, other zones serve');
+  }
+
+  /** The fallback is on and the local nodes are healthy enough again to end it. */
+  over(cluster: Cluster): boolean {
+    return cluster.zoneFallback && this.#localMeanHealth(cluster) >= this.#threshold;
+  }
+
+  /** Ends the fallback if the local nodes are still healthy enough; true when it ended. */
+  end(cluster: Cluster): boolean {
+    if (!cluster.zoneFallback) return false;
+    const meanHealth = this.#localMeanHealth(cluster);
+    if (meanHealth < this.#threshold) return false;
+    cluster.zoneFallback = false;
+    setZoneFallback(this.#table, cluster.index, false);
+    this.#log.warn({ cluster: cluster.name, zone: this.#zone, meanHealth }, 'zone fallback over');
+    return true;
+  }
+
+  /** The local nodes' mean health, 0 with none. */
+  #localMeanHealth(cluster: Cluster): number {
+    const local = cluster.nodes.filter((node) => node.config.az === this.#zone);
+    return local.length === 0 ? 0 : local.reduce((sum, node) => sum + node.score, 0) / local.length;
+  }
+}

@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { createServer, type AddressInfo } from 'node:net';
 import type { GatewayConfig } from '../config/load.js';
 import { loadHash32 } from '../hash.js';
 import type { Logger } from '../log.js';
 import { CoordinatorMetrics } from '../metrics/coordinator-metrics.js';
 import type { AcceptorInit } from '../thread-protocol.js';
 import { startAdminServer } from './admin-server.js';
+import { freePort, isLoopback } from './listen-address.js';
 import { readDashboard } from './dashboard-state.js';
 import { startDemoBackends } from './demo-backends.js';
 import { activePointCount } from '../shm/ring-buffer.js';
@@ -41,23 +41,6 @@ export interface RunningGateway {
   reload(): ReloadOutcome;
   /** Graceful: stop accepting, finish in-flight requests up to GATEWAY_DRAIN_MS, close everything. */
   stop(): Promise<void>;
-}
-
-/**
- * uWS sets SO_REUSEPORT only for a fixed port, so threads cannot share an ephemeral one: for
- * GATEWAY_PORT=0 the coordinator asks the kernel for a free port and gives every thread that one.
- */
-async function freePort(host: string): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, host, resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-/** Admin writes without a token are allowed only on these. */
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 /** The coordinator: shared memory, acceptor threads, admin server; returns once everything listens. */

@@ -7,6 +7,7 @@ import { SHARED_STATE_ENV_VARS, sharedStateSettings } from './shared-state-schem
 import { ACCESS_LOG_ENV_VARS, accessLogSettings } from './access-log-schema.js';
 import { UPSTREAM_NAME_ENV_VARS, upstreamNameSettings } from './upstream-names-schema.js';
 import { upstreamTlsSchema } from './upstream-tls-schema.js';
+import { ZONE_ENV_VARS, zoneSettings } from './zone-schema.js';
 
 /**
  * uWebSockets.js 20.30 parses a head of any size only when it arrives in one read, and closes
@@ -15,7 +16,6 @@ import { upstreamTlsSchema } from './upstream-tls-schema.js';
  * could never be answered with a 431.
  */
 export const UWS_HEADER_CEILING_BYTES = 32 * 1024;
-
 
 /** Process-wide knobs; each has a GATEWAY_* env var (see ENV_VARS) and may also sit in the file. */
 export const settingsSchema = z.strictObject({
@@ -26,15 +26,7 @@ export const settingsSchema = z.strictObject({
   adminHost: z.string().min(1).default('127.0.0.1'),
   /** Bearer token the admin write endpoints require; unset: writes only while the admin server listens on loopback. */
   adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
-  /** The zone this gateway runs in: nodes of other zones cost more, and (with zoneAffinity hard) take no requests. */
-  zone: z.string().min(1).max(64).optional(),
-  /** `hard`: requests stay in the gateway's zone while its nodes' mean health is at least zoneFallbackHealth. */
-  zoneAffinity: z.enum(['hard', 'off']).default('hard'),
-  zoneFallbackHealth: z.number().min(0).max(1).default(0.2),
-  /** azCost of a node in another zone, unless zoneCosts names that zone. */
-  otherZoneCost: z.number().min(1).max(1000).default(2.5),
-  /** Per other zone, its azCost; the env var takes `zone=cost,zone=cost`. */
-  zoneCosts: z.record(z.string().min(1), z.number().min(1).max(1000)).default({}),
+  ...zoneSettings,
   /** How often the coordinator evaluates every node's circuit breaker from the shared counts. */
   breakerTickMs: z.number().int().min(10).max(10_000).default(100),
   /** After a first control-plane push, routing falls back to least-connections when none arrives for this long. */
@@ -206,11 +198,7 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_ADMIN_TOKEN: { key: 'adminToken', kind: 'string' },
   GATEWAY_CONTROL_TTL_MS: { key: 'controlTtlMs', kind: 'int' },
   GATEWAY_BREAKER_TICK_MS: { key: 'breakerTickMs', kind: 'int' },
-  GATEWAY_ZONE: { key: 'zone', kind: 'string' },
-  GATEWAY_ZONE_AFFINITY: { key: 'zoneAffinity', kind: 'string' },
-  GATEWAY_ZONE_FALLBACK_HEALTH: { key: 'zoneFallbackHealth', kind: 'number' },
-  GATEWAY_OTHER_ZONE_COST: { key: 'otherZoneCost', kind: 'number' },
-  GATEWAY_ZONE_COSTS: { key: 'zoneCosts', kind: 'pairs' },
+  ...ZONE_ENV_VARS,
   GATEWAY_DRAIN_MS: { key: 'drainMs', kind: 'int' },
   GATEWAY_ALLOW_UWS_FALLBACK: { key: 'allowUwsFallback', kind: 'bool' },
   GATEWAY_INLINE_ACCEPTOR: { key: 'inlineAcceptor', kind: 'bool' },

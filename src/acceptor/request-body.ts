@@ -11,7 +11,7 @@ export class BodyTooLargeError extends Error {
 /** A streamed request body, and when the client has sent all of it. */
 export interface RequestBody {
   readonly stream: Readable;
-  /** Calls `callback` once the client's last body byte has arrived (at once if it has). */
+  /** Calls `callback` once the client's last body byte has arrived (at once if it has); callbacks run in the order given. */
   whenSent(callback: () => void): void;
   /**
    * The answer ends before the upload did (a node that answered early): what the client still
@@ -71,8 +71,15 @@ export function streamRequestBody(client: ClientResponse, maxBytes: number): Req
   return {
     stream,
     whenSent(callback) {
-      if (sent) callback();
-      else onSent = callback;
+      if (sent) return callback();
+      const before = onSent;
+      onSent =
+        before === null
+          ? callback
+          : () => {
+              before();
+              callback();
+            };
     },
     dropRest() {
       if (sent) return;

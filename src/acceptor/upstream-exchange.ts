@@ -74,9 +74,17 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
   /**
    * The try fails as timed out unless the answer's head comes within `ms`. The pools' own timeouts
    * run on coarse clocks (undici's timers, the h1 client's sweep: up to a second late), too coarse
-   * for a per-try limit.
+   * for a per-try limit. As Envoy's per-try timeout, it runs once the request is whole: a client
+   * slow to upload is not the node's delay. A streamed body (never retried, so this is a first
+   * try's) is whole when the client sent its last byte, whether or not the pool has read it yet
+   * (it may still wait for a connection).
    */
   limitTry(ms: number): void {
+    if (this.#body === null) this.#armTry(ms);
+    else this.#body.whenSent(() => this.#finished || this.#armTry(ms));
+  }
+
+  #armTry(ms: number): void {
     this.#tryTimer = setTimeout(UpstreamExchange.#tryTimedOut, ms, this);
   }
 
@@ -99,9 +107,10 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
 
   // ---- the pool's handler ----
 
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.#finished) abort(new Error('client closed the request'));
-    else this.#abortUpstream = abort;
+  onConnect(abort: (err?: Error) => void): boolean {
+    if (this.#finished) return false;
+    this.#abortUpstream = abort;
+    return true;
   }
 
   onHeaders(status: number, fields: RawFields, resume: () => void): boolean {

@@ -28,7 +28,7 @@ export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_TRUSTED_PROXIES:
     "client addresses or CIDR ranges, comma-separated (`10.0.0.0/8,127.0.0.1`), whose `X-Forwarded-For` (the client then appended), `X-Forwarded-Proto` and `Forwarded` (as they are) reach the node; from anyone else the first two are replaced by the client's address and `http`, and `Forwarded` is dropped",
   GATEWAY_UPSTREAM_TIMEOUT_MS:
-    "time for the response head to come once the node has the request whole (a client slow to upload is not the node's delay), all tries and retry waits together, and the longest pause inside a body",
+    "time for the response head to come once the node has the request whole (a client slow to upload is not the node's delay), all tries and retry waits together, the longest pause inside a body, and the longest wait for a connection to the node while all of them are busy",
   GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: 'time to open a connection to a node',
   GATEWAY_UPSTREAM_POOL_SIZE: 'keep-alive connections per node, per thread',
   GATEWAY_UPSTREAM_CLIENT: "`h1`: plain-http nodes are reached through the gateway's own HTTP/1.1 client; `undici`: through undici's Pool, as before it (https nodes always are)",

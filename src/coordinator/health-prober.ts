@@ -171,9 +171,10 @@ export class HealthProber {
       deadline.unref();
       const handler: UpstreamHandler = {
         onConnect: (abortCheck) => {
-          abort = abortCheck;
           // Past its deadline before it got a connection: it goes no further.
-          if (settled) abortCheck(upstreamError('UND_ERR_ABORTED', 'the health check timed out'));
+          if (settled) return false;
+          abort = abortCheck;
+          return true;
         },
         onHeaders: (statusCode) => {
           status = statusCode;

@@ -14,8 +14,12 @@ export interface UpstreamRequest {
 
 /** What a pool tells the one request it carries (undici's handler shape, its head as RawFields). */
 export interface UpstreamHandler {
-  /** The request got a connection; `abort` fails it (onError follows at once). */
-  onConnect(abort: (err?: Error) => void): void;
+  /**
+   * The request got a connection; `abort` fails it (onError follows at once). false: it ended
+   * while it waited for one (its client left, its try timed out): it is dropped unsent, the
+   * connection stays as it was, and no onError follows.
+   */
+  onConnect(abort: (err?: Error) => void): boolean;
   /** The answer's head: its raw fields; `resume` after a false from onData. false: pause. */
   onHeaders(status: number, fields: RawFields, resume: () => void): boolean;
   /** Body bytes, which may be a view of a reused buffer: copy what is kept past the call. false: pause. */

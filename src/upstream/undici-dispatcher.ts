@@ -1,18 +1,43 @@
 import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import type { Dispatcher, Pool } from 'undici';
-import type { UpstreamDispatcher, UpstreamHandler, UpstreamRequest } from './dispatcher.js';
+import { upstreamError, type UpstreamDispatcher, type UpstreamHandler, type UpstreamRequest } from './dispatcher.js';
 import { RawFields } from './raw-fields.js';
+import { joinSweep, leaveSweep, type Swept } from './sweeps.js';
 
-/** undici's handler of one request: passes everything on, the answer's raw headers as RawFields. */
+/**
+ * undici's handler of one request: passes everything on, the answer's raw headers as RawFields.
+ * One still waiting for a connection is in its pool's `waiting` set until it gets one or fails.
+ */
 class FieldsHandler implements Dispatcher.DispatchHandler {
   readonly #handler: UpstreamHandler;
+  readonly #waiting: QueueDeadline;
+  /** When it was dispatched (performance.now()), once it had to wait for a connection; 0 before. */
+  queuedAt = 0;
+  /** A connection took it, or it failed: it waits no more. */
+  settled = false;
+  /** It waited too long and failed: undici's later onConnect is declined, its onError not passed on. */
+  #expired = false;
 
-  constructor(handler: UpstreamHandler) {
+  constructor(handler: UpstreamHandler, waiting: QueueDeadline) {
     this.#handler = handler;
+    this.#waiting = waiting;
+  }
+
+  expire(err: Error): void {
+    this.#expired = true;
+    this.#handler.onError(err);
   }
 
   onConnect(abort: (err?: Error) => void): void {
-    this.#handler.onConnect(abort);
+    // undici's abort closes the connection even before a byte was written; a throw here fails the
+    // request as unsent (its onError, swallowed below) and leaves the connection to the next one.
+    if (this.#expired || !this.#handler.onConnect(abort)) {
+      this.#expired = true;
+      this.#settle();
+      throw DECLINED;
+    }
+    this.#settle();
   }
 
   onHeaders(status: number, headers: Buffer[], resume: () => void): boolean {
@@ -28,9 +53,55 @@ class FieldsHandler implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    if (this.#expired) return;
+    this.#settle();
     this.#handler.onError(err);
   }
+
+  #settle(): void {
+    this.settled = true;
+    if (this.queuedAt !== 0) this.#waiting.delete(this);
+  }
 }
+
+/**
+ * undici's Pool lets a request wait for a connection without limit: one that waited a whole
+ * timeout fails as timed out, unsent, as with the gateway's own client (h1/node-client.ts). Only
+ * requests that found no free connection at dispatch are kept here; the thread's sweep checks them
+ * while there are any.
+ */
+class QueueDeadline implements Swept {
+  readonly #timeoutMs: number;
+  readonly #tickMs: number;
+  /** Oldest first (a Set keeps insertion order). */
+  readonly #waiting = new Set<FieldsHandler>();
+
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+    this.#tickMs = Math.min(1_000, Math.max(10, timeoutMs / 4));
+  }
+
+  add(handler: FieldsHandler): void {
+    handler.queuedAt = performance.now();
+    if (this.#waiting.size === 0) joinSweep(this.#tickMs, this);
+    this.#waiting.add(handler);
+  }
+
+  delete(handler: FieldsHandler): void {
+    if (this.#waiting.delete(handler) && this.#waiting.size === 0) leaveSweep(this.#tickMs, this);
+  }
+
+  sweep(): void {
+    const now = performance.now();
+    for (const handler of this.#waiting) {
+      if (now - handler.queuedAt < this.#timeoutMs) return;
+      this.delete(handler);
+      handler.expire(upstreamError('UND_ERR_HEADERS_TIMEOUT', 'no connection to the node came free within the timeout'));
+    }
+  }
+}
+
+const DECLINED = upstreamError('UND_ERR_ABORTED', 'the request ended while it waited for a connection');
 
 const PAST_ASCII = /[^\x00-\x7f]/;
 
@@ -59,13 +130,20 @@ function withClientBytes(request: UpstreamRequest): UpstreamRequest {
 /** An undici pool (an https node, or GATEWAY_UPSTREAM_CLIENT=undici) as a node's dispatcher. */
 export class UndiciDispatcher implements UpstreamDispatcher {
   readonly #pool: Pool;
+  readonly #queueDeadline: QueueDeadline;
 
-  constructor(pool: Pool) {
+  /** `timeoutMs`: how long a request may wait for a connection. */
+  constructor(pool: Pool, timeoutMs: number) {
     this.#pool = pool;
+    this.#queueDeadline = new QueueDeadline(timeoutMs);
   }
 
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean {
-    return this.#pool.dispatch(withClientBytes(request), new FieldsHandler(handler));
+    const fields = new FieldsHandler(handler, this.#queueDeadline);
+    const accepted = this.#pool.dispatch(withClientBytes(request), fields);
+    // undici writes at once on a free connection (onConnect came already); else the request waits.
+    if (!fields.settled) this.#queueDeadline.add(fields);
+    return accepted;
   }
 
   close(): Promise<void> {

@@ -69,7 +69,10 @@ function send(client: H1NodeClient, request: Partial<UpstreamRequest>, onData?: 
     const outcome: Outcome = { status: 0, headers: [], body: '', error: null };
     let resume: () => void = () => {};
     const handler: UpstreamHandler = {
-      onConnect: (abort) => onConnect?.(abort),
+      onConnect: (abort) => {
+        onConnect?.(abort);
+        return true;
+      },
       onHeaders(status, headers, resumeReading) {
         outcome.status = status;
         outcome.headers = fieldTexts(headers);
@@ -368,7 +371,10 @@ describe('H1NodeClient', () => {
       new Promise((resolve) => {
         let abort: (err?: Error) => void = () => {};
         const handler: UpstreamHandler = {
-          onConnect: (given) => (abort = given),
+          onConnect: (given) => {
+            abort = given;
+            return true;
+          },
           onHeaders() {
             if (where === 'headers') abort(new Error('retried on another node'));
             return true;

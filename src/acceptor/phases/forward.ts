@@ -110,12 +110,7 @@ export class Forwarder implements ExchangeOwner {
     const policy = plan.retries;
     // A retry's try gets what is left of GATEWAY_UPSTREAM_TIMEOUT_MS (or less, perTryTimeoutMs).
     const tryMs = policy === null ? undefined : ctx.retries === 0 ? policy.firstTryTimeoutMs : policy.tryTimeoutMs(performance.now(), ctx.wholeAt);
-    if (tryMs !== undefined) {
-      // As Envoy's per-try timeout, it runs once the request is whole: a client slow to upload is
-      // not the node's delay (a streamed body is never retried, so this is a first try's).
-      if (body === null || Buffer.isBuffer(body) || body.readableEnded) exchange.limitTry(tryMs);
-      else body.once('end', () => exchange.limitTry(tryMs));
-    }
+    if (tryMs !== undefined) exchange.limitTry(tryMs);
     plan.pools[ctx.member]!.dispatch({ path: ctx.target, method: ctx.method, headers: ctx.headers, body }, exchange);
   }
 }

@@ -107,16 +107,25 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     else this.#socket.destroy();
   }
 
-  send(request: UpstreamRequest, handler: UpstreamHandler): void {
+  /**
+   * Carries `request`; false when its handler declined it at once (aborted in onConnect: its
+   * client left, or its try timed out, while it waited for a connection). Nothing was written
+   * then, and the connection stays free.
+   */
+  send(request: UpstreamRequest, handler: UpstreamHandler): boolean {
     this.#handler = handler;
     this.#ended = false;
     this.quietTicks = 0;
     this.#parser.expect(request.method);
-    handler.onConnect((err) => {
+    const wanted = handler.onConnect((err) => {
       if (this.#handler === handler) this.#fail(err ?? upstreamError('UND_ERR_ABORTED', 'request aborted'));
     });
-    // Aborted at once (the client left while the request waited for a connection).
-    if (this.#handler !== handler) return;
+    if (!wanted) {
+      this.#handler = null;
+      return false;
+    }
+    // Aborted inside onConnect: the connection is gone.
+    if (this.#handler !== handler) return true;
     const body = request.body;
     let head: RequestHead;
     try {
@@ -125,7 +134,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
       this.#handler = null;
       handler.onError(err as Error);
       this.#owner.reusable(this);
-      return;
+      return true;
     }
     const socket = this.#socket;
     if (body === null || Buffer.isBuffer(body)) {
@@ -146,6 +155,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
         },
       });
     }
+    return true;
   }
 
   writeHeld(): void {

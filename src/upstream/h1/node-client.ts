@@ -1,15 +1,19 @@
 import { maxHeaderSize } from 'node:http';
 import type { LookupFunction } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { upstreamError, type UpstreamDispatcher, type UpstreamHandler, type UpstreamRequest } from '../dispatcher.js';
 import { unbracketed } from '../node-names.js';
 import { H1Connection } from './connection.js';
 import type { ConnectionOptions, ConnectionOwner } from './connection-contract.js';
-import { joinSweep, leaveSweep, type Swept } from './sweeps.js';
+import { joinSweep, leaveSweep, type Swept } from '../sweeps.js';
 
 export interface H1ClientOptions {
   /** At most this many connections; more requests wait for one, in order. */
   readonly connections: number;
-  /** A request fails when the node sends nothing for this long (its head or the next body bytes), as undici's headersTimeout and bodyTimeout. */
+  /**
+   * A request fails when the node sends nothing for this long (its head or the next body bytes), as
+   * undici's headersTimeout and bodyTimeout, and when it waits this long for a connection.
+   */
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly lookup: LookupFunction | undefined;
@@ -24,14 +28,21 @@ const MAX_IDLE_MS = 600_000;
 const MIN_TICK_MS = 10;
 const MAX_TICK_MS = 1_000;
 
+/** A request waiting for a connection, since when (performance.now()). */
+interface Queued {
+  readonly request: UpstreamRequest;
+  readonly handler: UpstreamHandler;
+  readonly since: number;
+}
+
 /**
  * A node's keep-alive pool for plain http: the gateway's own HTTP/1.1 client, in place of undici's
  * Pool for speed (no request object, header table, timer or stream per request; one read buffer
  * for every connection). The most recently used idle connection is taken first. Timeouts are
  * checked by the thread's sweep (sweeps.ts) while the pool has connections, not by a timer per
- * request: a request
- * that made no progress for a whole timeout fails with undici's codes, so the exchange, the retry
- * policy and the error mapping treat both clients alike.
+ * request: a request that made no progress for a whole timeout, or waited that long for a
+ * connection (all of them busy), fails with undici's codes, so the exchange, the retry policy and
+ * the error mapping treat both clients alike.
  */
 export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept {
   readonly #connection: ConnectionOptions;
@@ -40,7 +51,8 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
   readonly #tickMs: number;
   readonly #all = new Set<H1Connection>();
   readonly #idle: H1Connection[] = [];
-  readonly #queue: [UpstreamRequest, UpstreamHandler][] = [];
+  /** Oldest first. */
+  readonly #queue: Queued[] = [];
   #closing = false;
   #whenClosed: (() => void)[] = [];
 
@@ -67,9 +79,9 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
     let idle = this.#idle.pop();
     // One the node closed a moment ago leaves through its 'close'; skip it.
     while (idle !== undefined && !idle.usable) idle = this.#idle.pop();
-    if (idle !== undefined) idle.send(request, handler);
-    else if (this.#all.size < this.#maxConnections) this.#open().send(request, handler);
-    else this.#queue.push([request, handler]);
+    const connection = idle ?? (this.#all.size < this.#maxConnections ? this.#open() : null);
+    if (connection === null) this.#queue.push({ request, handler, since: performance.now() });
+    else if (!connection.send(request, handler)) this.reusable(connection);
     return true;
   }
 
@@ -83,7 +95,7 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
   destroy(): Promise<void> {
     const err = upstreamError('UND_ERR_DESTROYED', "the node's pool was destroyed");
     this.#closing = true;
-    for (const [, handler] of this.#queue.splice(0)) handler.onError(err);
+    for (const { handler } of this.#queue.splice(0)) handler.onError(err);
     for (const connection of [...this.#all]) connection.destroy(err);
     return this.close();
   }
@@ -91,9 +103,8 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
   // ---- from the connections ----
 
   reusable(connection: H1Connection): void {
-    const next = this.#queue.shift();
-    if (next !== undefined) connection.send(next[0], next[1]);
-    else if (this.#closing) connection.destroy(upstreamError('UND_ERR_CLOSED', "the node's pool is closed"));
+    if (this.#sendQueued(connection)) return;
+    if (this.#closing) connection.destroy(upstreamError('UND_ERR_CLOSED', "the node's pool is closed"));
     else if (this.#idleLimitMs(connection) <= 0) connection.destroy(upstreamError('UND_ERR_CLOSED', 'the node keeps idle connections too briefly'));
     else this.#idle.push(connection);
   }
@@ -103,11 +114,19 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
     const index = this.#idle.indexOf(connection);
     if (index >= 0) this.#idle.splice(index, 1);
     // A request waiting for a connection gets a new one (also while closing: close() lets them run).
-    const next = this.#queue.shift();
-    if (next !== undefined) this.#open().send(next[0], next[1]);
+    if (this.#queue.length > 0) this.reusable(this.#open());
     if (this.#all.size > 0) return;
     leaveSweep(this.#tickMs, this);
     for (const resolve of this.#whenClosed.splice(0)) resolve();
+  }
+
+  /** Sends the oldest queued request whose handler still wants it on `connection`; false when none did. */
+  #sendQueued(connection: H1Connection): boolean {
+    for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+      // Declined: its client left, or its try timed out, while it waited.
+      if (connection.send(next.request, next.handler)) return true;
+    }
+    return false;
   }
 
   #open(): H1Connection {
@@ -118,8 +137,12 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
     return connection;
   }
 
-  /** The sweep: fails requests whose node went quiet for a whole timeout; closes connections idle past their limit. */
+  /**
+   * The sweep: fails requests whose node went quiet for a whole timeout, and those that waited
+   * that long for a connection; closes connections idle past their limit.
+   */
   sweep(): void {
+    if (this.#queue.length > 0) this.#expireQueued();
     for (const connection of this.#all) {
       // A paused answer, or an upload the client is slow to send, waits for the client, not for the node.
       if (connection.busy && (connection.paused || connection.awaitingUpload)) continue;
@@ -128,6 +151,14 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
       if ((++connection.quietTicks - 1) * this.#tickMs < limit) continue;
       if (connection.busy) connection.timedOut();
       else connection.destroy(upstreamError('UND_ERR_CLOSED', 'idle'));
+    }
+  }
+
+  /** All connections stayed busy for a whole timeout: the oldest waiting requests fail, unsent, as timed out. */
+  #expireQueued(): void {
+    const now = performance.now();
+    while (this.#queue.length > 0 && now - this.#queue[0]!.since >= this.#timeoutMs) {
+      this.#queue.shift()!.handler.onError(upstreamError('UND_ERR_HEADERS_TIMEOUT', 'no connection to the node came free within the timeout'));
     }
   }
 

@@ -1,11 +1,12 @@
 /**
- * The h1 pools' timeout sweeps: one timer per tick length walks every pool of a thread that has
- * connections. A timer per pool woke the thread once per pool and tick, so a thousand nodes cost
- * each acceptor a thousand wakes a second (and the coordinator, whose health-check pools tick
- * every 500 ms, two thousand), where one timer costs one.
+ * The node pools' timeout sweeps: one timer per tick length walks every pool of a thread that has
+ * something to time (an h1 pool's connections and queue, an undici pool's queued requests). A
+ * timer per pool woke the thread once per pool and tick, so a thousand nodes cost each acceptor a
+ * thousand wakes a second (and the coordinator, whose health-check pools tick every 500 ms, two
+ * thousand), where one timer costs one.
  */
 export interface Swept {
-  /** Checks the pool's connections for timeouts; called every tick while it is a member. */
+  /** Checks the pool for timeouts; called every tick while it is a member. */
   sweep(): void;
 }
 

@@ -1,0 +1,126 @@
+import { connect } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type Backend } from '../helpers/backends.js';
+import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { expectError, send } from '../helpers/http.js';
+import { statuses } from '../helpers/raw-http.js';
+
+/** The queue gateways' GATEWAY_UPSTREAM_TIMEOUT_MS. */
+const TIMEOUT_MS = 600;
+/** The per-try gateways': far longer than their route's perTryTimeoutMs. */
+const LONG_TIMEOUT_MS = 20_000;
+const PER_TRY_MS = 300;
+
+let backend: Backend;
+/** Long answers that keep sending a byte now and then: the node is busy, never silent. */
+const held = new Set<ServerResponse>();
+let ticker: NodeJS.Timeout;
+/** The client port of the connection each path came on. */
+const portOf = new Map<string, number>();
+const queueGateways = new Map<string, GatewayProcess>();
+const perTryGateways = new Map<string, GatewayProcess>();
+
+beforeAll(async () => {
+  backend = await startBackend('q0', (req, res) => {
+    portOf.set(req.url!, req.socket.remotePort!);
+    req.resume();
+    if (req.url!.includes('/hold')) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      held.add(res);
+    } else req.on('end', () => res.writeHead(200, { 'content-length': 2 }).end('ok'));
+  });
+  ticker = setInterval(() => {
+    for (const res of held) res.write('.');
+  }, 100);
+  const config = {
+    routes: [
+      { prefix: '/per-try/', cluster: 'c', requireTenant: false, retries: { perTryTimeoutMs: PER_TRY_MS } },
+      { prefix: '/', cluster: 'c', requireTenant: false },
+    ],
+    clusters: { c: { nodes: [{ id: 'q0', url: backend.url }], breaker: { enabled: false } } },
+  };
+  for (const client of ['h1', 'undici']) {
+    // One connection to the node: while it carries a long answer, every other request waits for it.
+    const env = { GATEWAY_UPSTREAM_CLIENT: client, GATEWAY_THREADS: '1', GATEWAY_UPSTREAM_POOL_SIZE: '1' };
+    queueGateways.set(client, await startGateway(config, { ...env, GATEWAY_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) }));
+    perTryGateways.set(client, await startGateway(config, { ...env, GATEWAY_UPSTREAM_TIMEOUT_MS: String(LONG_TIMEOUT_MS) }));
+  }
+});
+
+afterAll(async () => {
+  clearInterval(ticker);
+  for (const res of held) res.end();
+  for (const gateway of [...queueGateways.values(), ...perTryGateways.values()]) expect(await gateway.stop()).toBe(0);
+  await backend.close();
+});
+
+/** Starts a long answer on the pool's one connection; resolves with its end() once its head came through. */
+async function hold(port: number, path: string): Promise<() => Promise<void>> {
+  const socket = connect(port, '127.0.0.1');
+  let text = '';
+  socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`);
+  await expect.poll(() => statuses(text)).toEqual([200]);
+  const res = [...held].at(-1)!;
+  return async () => {
+    held.delete(res);
+    res.end();
+    await expect.poll(() => text.endsWith('0\r\n\r\n')).toBe(true);
+    socket.destroy();
+  };
+}
+
+async function inFlight(gateway: GatewayProcess): Promise<number> {
+  const reply = (await (await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/nodes`)).json()) as { nodes: { inFlight: number }[] };
+  return reply.nodes[0]!.inFlight;
+}
+
+describe('a request waiting for a connection to its node', () => {
+  it.each(['h1', 'undici'])('%s: fails unsent as timed out after GATEWAY_UPSTREAM_TIMEOUT_MS, and the busy connection goes on', async (client) => {
+    const gateway = queueGateways.get(client)!;
+    const release = await hold(gateway.port, `/hold-${client}`);
+    const started = performance.now();
+    const queued = await send(gateway.port, `/queued-${client}`);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
+    expectError(queued, 'ERR_UPSTREAM_TIMEOUT');
+    expect(portOf.has(`/queued-${client}`)).toBe(false);
+    await release();
+    // The connection that carried the long answer carries the next request.
+    expect((await send(gateway.port, `/after-${client}`)).status).toBe(200);
+    expect(portOf.get(`/after-${client}`)).toBe(portOf.get(`/hold-${client}`));
+    await expect.poll(() => inFlight(gateway)).toBe(0);
+  });
+
+  it.each(['h1', 'undici'])("%s: a client that leaves while it waits costs the node's connection nothing", async (client) => {
+    const gateway = queueGateways.get(client)!;
+    const release = await hold(gateway.port, `/hold-left-${client}`);
+    const leaving = connect(gateway.port, '127.0.0.1');
+    leaving.write(`GET /left-${client} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    await expect.poll(() => inFlight(gateway)).toBe(2);
+    leaving.destroy();
+    await expect.poll(() => inFlight(gateway)).toBe(1);
+    await release();
+    expect((await send(gateway.port, `/after-left-${client}`)).status).toBe(200);
+    expect(portOf.has(`/left-${client}`)).toBe(false);
+    expect(portOf.get(`/after-left-${client}`)).toBe(portOf.get(`/hold-left-${client}`));
+  });
+
+  it.each(['h1', 'undici'])('%s: with perTryTimeoutMs, a streamed upload the client sent whole is timed while it waits', async (client) => {
+    const gateway = perTryGateways.get(client)!;
+    const release = await hold(gateway.port, `/per-try/hold-${client}`);
+    const socket = connect(gateway.port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    // Chunked: streamed to the node as it comes, so the pool, not the gateway, would read it.
+    socket.write(`POST /per-try/upload-${client} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`);
+    // Long before GATEWAY_UPSTREAM_TIMEOUT_MS would end the wait.
+    await expect.poll(() => statuses(text).length, { timeout: LONG_TIMEOUT_MS / 2 }).toBe(1);
+    socket.destroy();
+    expect(statuses(text)).toEqual([504]);
+    expect(text).toContain('ERR_UPSTREAM_TIMEOUT');
+    expect(portOf.has(`/per-try/upload-${client}`)).toBe(false);
+    await release();
+    expect((await send(gateway.port, `/per-try/after-${client}`)).status).toBe(200);
+  });
+});

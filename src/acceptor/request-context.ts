@@ -82,6 +82,8 @@ export class RequestContext {
   cacheHit = -1;
   /** The node refused the connection: nothing listens there. */
   refused = false;
+  /** The try timed out while it waited for a connection: the node never had it, and is not judged by it. */
+  waitedOut = false;
 
   // ---- tries (forward, retry) ----
   /** The body read whole, kept for a retry; null without a body, or while it streams. */

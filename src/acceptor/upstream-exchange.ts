@@ -81,7 +81,8 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
    */
   limitTry(ms: number): void {
     if (this.#body === null) this.#armTry(ms);
-    else this.#body.whenSent(() => this.#finished || this.#armTry(ms));
+    // Not once the head came (or the try failed) meanwhile: an answer already coming is not timed.
+    else this.#body.whenSent(() => this.#finished || this.#ctx.status !== 0 || this.#armTry(ms));
   }
 
   #armTry(ms: number): void {
@@ -108,7 +109,8 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
   // ---- the pool's handler ----
 
   onConnect(abort: (err?: Error) => void): boolean {
-    if (this.#finished) return false;
+    // Also one that failed while it waited and answers once the client sent its body (answerOnceBodySent).
+    if (this.#finished || this.#ctx.errorCode !== undefined) return false;
     this.#abortUpstream = abort;
     return true;
   }
@@ -168,7 +170,10 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
       return;
     }
     const code = classifyUpstreamError(err);
-    this.#ctx.refused = (err as { code?: unknown }).code === 'ECONNREFUSED';
+    const errCode = (err as { code?: unknown }).code;
+    this.#ctx.refused = errCode === 'ECONNREFUSED';
+    // Timed out before any connection took it (its try's timer, or the pool's wait): the node never had it.
+    this.#ctx.waitedOut = errCode === 'UND_ERR_HEADERS_TIMEOUT' && this.#abortUpstream === null;
     if (this.#ctx.status === 0) {
       this.#ctx.errorCode = code;
       this.#ctx.status = errorStatus(code);

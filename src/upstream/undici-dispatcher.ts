@@ -66,15 +66,18 @@ class FieldsHandler implements Dispatcher.DispatchHandler {
 
 /**
  * undici's Pool lets a request wait for a connection without limit: one that waited a whole
- * timeout fails as timed out, unsent, as with the gateway's own client (h1/node-client.ts). Only
- * requests that found no free connection at dispatch are kept here; the thread's sweep checks them
- * while there are any.
+ * timeout fails as timed out, unsent, as with the gateway's own client (h1/node-client.ts). A
+ * request is kept here from dispatch to its onConnect (or failure); the thread's sweep checks them
+ * while there are any. An expired request stays in undici's queue (it has no way to take one out)
+ * until a connection declines it unsent.
  */
 class QueueDeadline implements Swept {
   readonly #timeoutMs: number;
   readonly #tickMs: number;
   /** Oldest first (a Set keeps insertion order). */
   readonly #waiting = new Set<FieldsHandler>();
+  /** A member of the thread's sweep. */
+  #swept = false;
 
   constructor(timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
@@ -83,15 +86,25 @@ class QueueDeadline implements Swept {
 
   add(handler: FieldsHandler): void {
     handler.queuedAt = performance.now();
-    if (this.#waiting.size === 0) joinSweep(this.#tickMs, this);
+    if (!this.#swept) {
+      this.#swept = true;
+      joinSweep(this.#tickMs, this);
+    }
     this.#waiting.add(handler);
   }
 
   delete(handler: FieldsHandler): void {
-    if (this.#waiting.delete(handler) && this.#waiting.size === 0) leaveSweep(this.#tickMs, this);
+    this.#waiting.delete(handler);
   }
 
   sweep(): void {
+    // Leaves at a tick that finds nobody waiting, not at each delete: a request at a time would
+    // otherwise start and stop the thread's sweep timer every time.
+    if (this.#waiting.size === 0) {
+      this.#swept = false;
+      leaveSweep(this.#tickMs, this);
+      return;
+    }
     const now = performance.now();
     for (const handler of this.#waiting) {
       if (now - handler.queuedAt < this.#timeoutMs) return;
@@ -141,7 +154,8 @@ export class UndiciDispatcher implements UpstreamDispatcher {
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean {
     const fields = new FieldsHandler(handler, this.#queueDeadline);
     const accepted = this.#pool.dispatch(withClientBytes(request), fields);
-    // undici writes at once on a free connection (onConnect came already); else the request waits.
+    // undici writes on a later turn (a microtask for a streamed body, an immediate to check a
+    // reused socket, or once it connected): nearly every request waits here a moment.
     if (!fields.settled) this.#queueDeadline.add(fields);
     return accepted;
   }

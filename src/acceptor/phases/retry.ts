@@ -73,6 +73,7 @@ export class Retrier {
     ctx.status = 0;
     ctx.errorCode = undefined;
     ctx.refused = false;
+    ctx.waitedOut = false;
     ctx.cacheHit = -1;
     ctx.headAt = 0;
     this.#selection.hold(ctx, member);

@@ -38,7 +38,8 @@ beforeAll(async () => {
       { prefix: '/per-try/', cluster: 'c', requireTenant: false, retries: { perTryTimeoutMs: PER_TRY_MS } },
       { prefix: '/', cluster: 'c', requireTenant: false },
     ],
-    clusters: { c: { nodes: [{ id: 'q0', url: backend.url }], breaker: { enabled: false } } },
+    // A breaker that judges from two answers on (and keeps them for a minute): what the node is held to shows in its score.
+    clusters: { c: { nodes: [{ id: 'q0', url: backend.url }], breaker: { minRequests: 2, windowMs: 60_000 } } },
   };
   for (const client of ['h1', 'undici']) {
     // One connection to the node: while it carries a long answer, every other request waits for it.
@@ -71,13 +72,22 @@ async function hold(port: number, path: string): Promise<() => Promise<void>> {
   };
 }
 
+interface NodeView {
+  inFlight: number;
+  breaker: { state: string; score: number };
+}
+
+async function nodeView(gateway: GatewayProcess): Promise<NodeView> {
+  const reply = (await (await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/nodes`)).json()) as { nodes: NodeView[] };
+  return reply.nodes[0]!;
+}
+
 async function inFlight(gateway: GatewayProcess): Promise<number> {
-  const reply = (await (await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/nodes`)).json()) as { nodes: { inFlight: number }[] };
-  return reply.nodes[0]!.inFlight;
+  return (await nodeView(gateway)).inFlight;
 }
 
 describe('a request waiting for a connection to its node', () => {
-  it.each(['h1', 'undici'])('%s: fails unsent as timed out after GATEWAY_UPSTREAM_TIMEOUT_MS, and the busy connection goes on', async (client) => {
+  it.each(['h1', 'undici'])('%s: fails unsent as timed out after GATEWAY_UPSTREAM_TIMEOUT_MS, not held against the node, and the busy connection goes on', async (client) => {
     const gateway = queueGateways.get(client)!;
     const release = await hold(gateway.port, `/hold-${client}`);
     const started = performance.now();
@@ -90,6 +100,10 @@ describe('a request waiting for a connection to its node', () => {
     expect((await send(gateway.port, `/after-${client}`)).status).toBe(200);
     expect(portOf.get(`/after-${client}`)).toBe(portOf.get(`/hold-${client}`));
     await expect.poll(() => inFlight(gateway)).toBe(0);
+    // Two answers judged, no failure among them: the latency term alone (0.4). Counted, the wait's
+    // 504 would make it a failure in three (0.6).
+    await expect.poll(async () => (await nodeView(gateway)).breaker.score).toBeGreaterThan(0);
+    expect((await nodeView(gateway)).breaker).toMatchObject({ state: 'closed', score: 0.4 });
   });
 
   it.each(['h1', 'undici'])("%s: a client that leaves while it waits costs the node's connection nothing", async (client) => {

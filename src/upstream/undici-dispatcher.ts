@@ -16,7 +16,7 @@ class FieldsHandler implements Dispatcher.DispatchHandler {
   queuedAt = 0;
   /** A connection took it, or it failed: it waits no more. */
   settled = false;
-  /** It waited too long and failed: undici's later onConnect is declined, its onError not passed on. */
+  /** It ended before a connection took it (it waited too long, or its handler declined it): undici's later onConnect is declined, its onError not passed on. */
   #expired = false;
 
   constructor(handler: UpstreamHandler, waiting: QueueDeadline) {

@@ -11,6 +11,8 @@ export class BodyTooLargeError extends Error {
 /** A streamed request body, and when the client has sent all of it. */
 export interface RequestBody {
   readonly stream: Readable;
+  /** Bytes handed to the node's pool so far: not those past the limit, nor those dropped after an early answer. */
+  readonly forwardedBytes: number;
   /** Calls `callback` once the client's last body byte has arrived (at once if it has); callbacks run in the order given. */
   whenSent(callback: () => void): void;
   /**
@@ -31,6 +33,7 @@ export interface RequestBody {
  */
 export function streamRequestBody(client: ClientResponse, maxBytes: number): RequestBody {
   let received = 0;
+  let forwarded = 0;
   let paused = false;
   let sent = false;
   let dropping = false;
@@ -55,6 +58,7 @@ export function streamRequestBody(client: ClientResponse, maxBytes: number): Req
           client.resume();
         }
       } else {
+        forwarded += chunk.byteLength;
         if (chunk.byteLength > 0 && !stream.push(Buffer.from(chunk.slice(0)))) {
           paused = true;
           client.pause();
@@ -70,6 +74,9 @@ export function streamRequestBody(client: ClientResponse, maxBytes: number): Req
   });
   return {
     stream,
+    get forwardedBytes() {
+      return forwarded;
+    },
     whenSent(callback) {
       if (sent) return callback();
       const before = onSent;

@@ -95,8 +95,8 @@ export class RequestContext {
   wholeAt: number;
   /** The body, streaming since an earlier phase waited (uWS drops body bytes nobody takes); null otherwise. */
   pendingBody: RequestBody | null = null;
-  /** The body streams upstream as it arrives: it cannot be sent twice. */
-  bodyStreamed = false;
+  /** The body streaming upstream as it arrives (it cannot be sent twice); null otherwise. */
+  streamedBody: RequestBody | null = null;
   /** Retries made so far. */
   retries = 0;
   /** Members of the cluster earlier tries went to (a retry never goes back); null before a retry. */

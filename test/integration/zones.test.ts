@@ -9,6 +9,7 @@ const handler: Handler = (req, res, id) => {
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ backend: id }));
 };
 
+const MAX_BODY = 100_000;
 let backends: Backend[] = [];
 let gateway: GatewayProcess;
 
@@ -26,7 +27,7 @@ beforeAll(async () => {
         },
       },
     },
-    { GATEWAY_ZONE: 'az-a', GATEWAY_SCORE_WINDOW_MS: '100' },
+    { GATEWAY_ZONE: 'az-a', GATEWAY_SCORE_WINDOW_MS: '100', GATEWAY_MAX_BODY_BYTES: String(MAX_BODY) },
   );
 });
 
@@ -57,5 +58,18 @@ describe('zone affinity', () => {
     const metrics = await gateway.metrics();
     expect(metricValue(metrics, 'ringgate_zone_crossings_total', 'from="az-a"', 'to="az-b"')).toBeGreaterThanOrEqual(21);
     expect(metricValue(metrics, 'ringgate_zone_crossing_bytes_total', 'from="az-a"', 'to="az-b"')).toBeGreaterThan(21 * 10);
+  });
+
+  it('counts the upload bytes that crossed, not those past the body limit, which never left', async () => {
+    const bytes = async (): Promise<number> => metricValue(await gateway.metrics(), 'ringgate_zone_crossing_bytes_total', 'from="az-a"', 'to="az-b"');
+    const before = await bytes();
+    // Chunked, so streamed to b1 (the only node left) until it passes the limit; the rest is read and dropped.
+    const reply = await send(gateway.port, '/upload', { tenant: 'tenant-0', method: 'POST', headers: { 'transfer-encoding': 'chunked' }, body: Buffer.alloc(1024 * 1024, 'u') });
+    expect(reply.status).toBe(413);
+    // A read b1 answers, counted after the upload: once its bytes show, the upload's have too.
+    expect(await backendOf('tenant-0')).toBe('b1');
+    await expect.poll(async () => (await bytes()) - before).toBeGreaterThanOrEqual('{"backend":"b1"}'.length);
+    // At most the limit went out with the upload, and its answer was the gateway's own.
+    expect((await bytes()) - before).toBeLessThanOrEqual(MAX_BODY + '{"backend":"b1"}'.length);
   });
 });

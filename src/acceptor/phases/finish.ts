@@ -143,7 +143,10 @@ export class Finisher {
     }
     if (plan.crossZone === null) return;
     const zone = plan.crossZone[ctx.member]!;
-    if (zone >= 0) this.#crossings.record(zone, ctx.client.bodyBytesRead + ctx.client.bytesWritten);
+    if (zone < 0) return;
+    // What went to the node (a streamed upload's bytes past the limit, or after an early answer, did not) and came back.
+    const bodySent = ctx.streamedBody !== null ? ctx.streamedBody.forwardedBytes : (ctx.body?.length ?? 0);
+    this.#crossings.record(zone, bodySent + ctx.client.bytesWritten);
   }
 }
 

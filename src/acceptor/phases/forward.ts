@@ -57,7 +57,7 @@ export class Forwarder implements ExchangeOwner {
       });
     } else {
       const body = ctx.pendingBody ?? streamRequestBody(ctx.client, this.#maxBodyBytes);
-      ctx.bodyStreamed = true;
+      ctx.streamedBody = body;
       exchange.attachBody(body);
       this.#send(ctx, exchange, body.stream);
     }

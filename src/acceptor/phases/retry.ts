@@ -53,7 +53,7 @@ export class Retrier {
     const plan = ctx.plan!;
     const policy = plan.retries;
     if (policy === null || ctx.retries >= policy.max || !policy.retriesOn(reason)) return -1;
-    if (ctx.bodyStreamed || !(ctx.idempotencyKey !== '' || IDEMPOTENT_METHODS.has(ctx.method))) return -1;
+    if (ctx.streamedBody !== null || !(ctx.idempotencyKey !== '' || IDEMPOTENT_METHODS.has(ctx.method))) return -1;
     const wait = policy.backoffMs(ctx.retries, this.#random);
     if (policy.tryTimeoutMs(performance.now() + wait, ctx.wholeAt) < MIN_TRY_MS) return -1;
     // The budget before the walk: a walk may take a half-open node's probe token.

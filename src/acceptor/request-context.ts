@@ -82,7 +82,7 @@ export class RequestContext {
   cacheHit = -1;
   /** The node refused the connection: nothing listens there. */
   refused = false;
-  /** The try timed out while it waited for a connection: the node never had it, and is not judged by it. */
+  /** The try's pool found it no connection within the timeout: the node never had it, and is not judged by it (nor its bytes counted). */
   waitedOut = false;
 
   // ---- tries (forward, retry) ----

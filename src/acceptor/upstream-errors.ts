@@ -1,7 +1,8 @@
 import type { AnsweredCode } from '../errors.js';
 import { retryReasonIndex } from '../resilience/retry-policy.js';
+import { QUEUE_TIMEOUT } from '../upstream/dispatcher.js';
 
-const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', QUEUE_TIMEOUT]);
 const PROTOCOL = new Set(['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_INFO']);
 /** OpenSSL's certificate verification failures, as Node names them (X509_V_ERR_* without the prefix). */
 const CERTIFICATE = new Set([
@@ -39,7 +40,7 @@ export function classifyUpstreamError(err: unknown): AnsweredCode {
 }
 
 const RESETS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
-const TRY_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const TRY_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', QUEUE_TIMEOUT]);
 const REFUSED = retryReasonIndex('refused');
 const RESET = retryReasonIndex('reset');
 const TIMEOUT = retryReasonIndex('timeout');

@@ -10,7 +10,7 @@ import type { RequestBody } from './request-body.js';
 import { classifyUpstreamError, retryReasonOf, statusRetryReason } from './upstream-errors.js';
 import type { ClientListener } from './client-contract.js';
 import type { ClientResponse } from './uws-adapter.js';
-import { upstreamError, type UpstreamHandler } from '../upstream/dispatcher.js';
+import { QUEUE_TIMEOUT, upstreamError, type UpstreamHandler } from '../upstream/dispatcher.js';
 import type { RawFields } from '../upstream/raw-fields.js';
 
 /**
@@ -152,6 +152,8 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
 
   onError(err: Error): void {
     if (this.#finished) return;
+    // Its pool's wait for a connection ran out: the node never had it (it may have gone on for others after its client left).
+    this.#ctx.waitedOut = (err as { code?: unknown }).code === QUEUE_TIMEOUT;
     if (this.#clientGone) {
       // Every client left and we stopped the call: nothing to say of the node.
       if (this.#abandoned) return this.#finish(undefined);
@@ -170,10 +172,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
       return;
     }
     const code = classifyUpstreamError(err);
-    const errCode = (err as { code?: unknown }).code;
-    this.#ctx.refused = errCode === 'ECONNREFUSED';
-    // Timed out before any connection took it (its try's timer, or the pool's wait): the node never had it.
-    this.#ctx.waitedOut = errCode === 'UND_ERR_HEADERS_TIMEOUT' && this.#abortUpstream === null;
+    this.#ctx.refused = (err as { code?: unknown }).code === 'ECONNREFUSED';
     if (this.#ctx.status === 0) {
       this.#ctx.errorCode = code;
       this.#ctx.status = errorStatus(code);

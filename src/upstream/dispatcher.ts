@@ -37,6 +37,17 @@ export interface UpstreamDispatcher {
   destroy(): Promise<void>;
 }
 
+/**
+ * A request waited GATEWAY_UPSTREAM_TIMEOUT_MS for a connection (all of the pool's busy) and was
+ * never sent: both pools' own code (undici's Pool has no such wait), mapped as a timeout.
+ */
+export const QUEUE_TIMEOUT = 'ERR_POOL_QUEUE_TIMEOUT';
+
+/** The error both pools fail a request with when it waited too long for a connection. */
+export function queueTimeout(): Error & { code: string } {
+  return upstreamError(QUEUE_TIMEOUT, 'no connection to the node came free within the timeout');
+}
+
 /** An error carrying one of undici's codes: what both clients fail with, and what the error mapping reads. */
 export function upstreamError(code: string, message: string): Error & { code: string } {
   return Object.assign(new Error(message), { code });

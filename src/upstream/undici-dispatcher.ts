@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher, Pool } from 'undici';
-import { upstreamError, type UpstreamDispatcher, type UpstreamHandler, type UpstreamRequest } from './dispatcher.js';
+import { queueTimeout, upstreamError, type UpstreamDispatcher, type UpstreamHandler, type UpstreamRequest } from './dispatcher.js';
 import { RawFields } from './raw-fields.js';
 import { joinSweep, leaveSweep, type Swept } from './sweeps.js';
 
@@ -109,7 +109,7 @@ class QueueDeadline implements Swept {
     for (const handler of this.#waiting) {
       if (now - handler.queuedAt < this.#timeoutMs) return;
       this.delete(handler);
-      handler.expire(upstreamError('UND_ERR_HEADERS_TIMEOUT', 'no connection to the node came free within the timeout'));
+      handler.expire(queueTimeout());
     }
   }
 }

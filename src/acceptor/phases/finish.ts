@@ -132,7 +132,8 @@ export class Finisher {
 
   /** Passive health, breaker counts and cache locality, and the zone crossing when the node is in another zone. */
   #recordNode(ctx: RequestContext): void {
-    const outcome = ctx.waitedOut ? NodeOutcome.Unknown : nodeOutcome(ctx.status, ctx.errorCode);
+    if (ctx.waitedOut) return;
+    const outcome = nodeOutcome(ctx.status, ctx.errorCode);
     recordNodeOutcome(this.#nodes, ctx.node, outcome, ctx.refused ? PASSIVE_DEFAULTS.connectFailuresDown : 1);
     if (ctx.cacheHit >= 0) recordCacheLookup(this.#nodes, ctx.node, ctx.cacheHit === 1);
     const plan = ctx.plan!;

@@ -1,7 +1,7 @@
 import { maxHeaderSize } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { upstreamError, type UpstreamDispatcher, type UpstreamHandler, type UpstreamRequest } from '../dispatcher.js';
+import { queueTimeout, upstreamError, type UpstreamDispatcher, type UpstreamHandler, type UpstreamRequest } from '../dispatcher.js';
 import { unbracketed } from '../node-names.js';
 import { H1Connection } from './connection.js';
 import type { ConnectionOptions, ConnectionOwner } from './connection-contract.js';
@@ -158,7 +158,7 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
   #expireQueued(): void {
     const now = performance.now();
     while (this.#queue.length > 0 && now - this.#queue[0]!.since >= this.#timeoutMs) {
-      this.#queue.shift()!.handler.onError(upstreamError('UND_ERR_HEADERS_TIMEOUT', 'no connection to the node came free within the timeout'));
+      this.#queue.shift()!.handler.onError(queueTimeout());
     }
   }
 

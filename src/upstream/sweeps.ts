@@ -10,6 +10,15 @@ export interface Swept {
   sweep(): void;
 }
 
+/** A sweep's bounds: timeouts are checked every quarter of the shortest, within these. */
+const MIN_TICK_MS = 10;
+const MAX_TICK_MS = 1_000;
+
+/** The tick of a pool whose shortest timeout is `shortestMs`: a timeout fires at most a quarter of it late. */
+export function sweepTickMs(shortestMs: number): number {
+  return Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, shortestMs / 4));
+}
+
 interface Sweep {
   readonly timer: NodeJS.Timeout;
   readonly members: Set<Swept>;

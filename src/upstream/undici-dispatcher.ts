@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher, Pool } from 'undici';
 import { queueTimeout, upstreamError, type UpstreamDispatcher, type UpstreamHandler, type UpstreamRequest } from './dispatcher.js';
 import { RawFields } from './raw-fields.js';
-import { joinSweep, leaveSweep, type Swept } from './sweeps.js';
+import { joinSweep, leaveSweep, sweepTickMs, type Swept } from './sweeps.js';
 
 /**
  * undici's handler of one request: passes everything on, the answer's raw headers as RawFields.
@@ -81,7 +81,7 @@ class QueueDeadline implements Swept {
 
   constructor(timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
-    this.#tickMs = Math.min(1_000, Math.max(10, timeoutMs / 4));
+    this.#tickMs = sweepTickMs(timeoutMs);
   }
 
   add(handler: FieldsHandler): void {

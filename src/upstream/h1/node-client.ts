@@ -5,7 +5,7 @@ import { queueTimeout, upstreamError, type UpstreamDispatcher, type UpstreamHand
 import { unbracketed } from '../node-names.js';
 import { H1Connection } from './connection.js';
 import type { ConnectionOptions, ConnectionOwner } from './connection-contract.js';
-import { joinSweep, leaveSweep, type Swept } from '../sweeps.js';
+import { joinSweep, leaveSweep, sweepTickMs, type Swept } from '../sweeps.js';
 
 export interface H1ClientOptions {
   /** At most this many connections; more requests wait for one, in order. */
@@ -24,9 +24,6 @@ const IDLE_MS = 4_000;
 /** How much earlier than the node's own idle limit (Keep-Alive: timeout) its connection closes here, so a request never races that close (undici's threshold). */
 const IDLE_MARGIN_MS = 2_000;
 const MAX_IDLE_MS = 600_000;
-/** The sweep's bounds: timeouts are checked every quarter of the shortest, within these. */
-const MIN_TICK_MS = 10;
-const MAX_TICK_MS = 1_000;
 
 /** A request waiting for a connection, since when (performance.now()). */
 interface Queued {
@@ -68,7 +65,7 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
     };
     this.#maxConnections = options.connections;
     this.#timeoutMs = options.timeoutMs;
-    this.#tickMs = Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, Math.min(options.timeoutMs, IDLE_MS) / 4));
+    this.#tickMs = sweepTickMs(Math.min(options.timeoutMs, IDLE_MS));
   }
 
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean {

@@ -108,9 +108,13 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
 
   // ---- the pool's handler ----
 
+  get wanted(): boolean {
+    // Also false for one that failed while it waited and answers once the client sent its body (answerOnceBodySent).
+    return !this.#finished && this.#ctx.errorCode === undefined;
+  }
+
   onConnect(abort: (err?: Error) => void): boolean {
-    // Also one that failed while it waited and answers once the client sent its body (answerOnceBodySent).
-    if (this.#finished || this.#ctx.errorCode !== undefined) return false;
+    if (!this.wanted) return false;
     this.#abortUpstream = abort;
     return true;
   }
@@ -151,7 +155,9 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
   }
 
   onError(err: Error): void {
-    if (this.#finished) return;
+    // Ended, or answering an earlier failure once the client sent its body: a later error (its
+    // pool's wait running out, undici aborting it on a connection) changes nothing.
+    if (!this.wanted) return;
     // Its pool's wait for a connection ran out: the node never had it (it may have gone on for others after its client left).
     this.#ctx.waitedOut = (err as { code?: unknown }).code === QUEUE_TIMEOUT;
     if (this.#clientGone) {

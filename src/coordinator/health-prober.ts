@@ -170,8 +170,11 @@ export class HealthProber {
       }, timeoutMs);
       deadline.unref();
       const handler: UpstreamHandler = {
+        // Past its deadline before it got a connection: it goes no further.
+        get wanted() {
+          return !settled;
+        },
         onConnect: (abortCheck) => {
-          // Past its deadline before it got a connection: it goes no further.
           if (settled) return false;
           abort = abortCheck;
           return true;

@@ -20,6 +20,8 @@ export interface UpstreamHandler {
    * connection stays as it was, and no onError follows.
    */
   onConnect(abort: (err?: Error) => void): boolean;
+  /** false once it ended while it waited for a connection: onConnect would decline it. */
+  readonly wanted: boolean;
   /** The answer's head: its raw fields; `resume` after a false from onData. false: pause. */
   onHeaders(status: number, fields: RawFields, resume: () => void): boolean;
   /** Body bytes, which may be a view of a reused buffer: copy what is kept past the call. false: pause. */

@@ -11,6 +11,8 @@ const TIMEOUT_MS = 600;
 /** The per-try gateways': far longer than their route's perTryTimeoutMs. */
 const LONG_TIMEOUT_MS = 20_000;
 const PER_TRY_MS = 300;
+/** The queue gateways' GATEWAY_MAX_BODY_BYTES. */
+const MAX_BODY_BYTES = 10_000;
 
 let backend: Backend;
 /** Long answers that keep sending a byte now and then: the node is busy, never silent. */
@@ -47,7 +49,7 @@ beforeAll(async () => {
   for (const client of ['h1', 'undici']) {
     // One connection to the node: while it carries a long answer, every other request waits for it.
     const env = { GATEWAY_UPSTREAM_CLIENT: client, GATEWAY_THREADS: '1', GATEWAY_UPSTREAM_POOL_SIZE: '1' };
-    queueGateways.set(client, await startGateway(config, { ...env, GATEWAY_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) }));
+    queueGateways.set(client, await startGateway(config, { ...env, GATEWAY_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), GATEWAY_MAX_BODY_BYTES: String(MAX_BODY_BYTES) }));
     perTryGateways.set(client, await startGateway(perTryConfig, { ...env, GATEWAY_UPSTREAM_TIMEOUT_MS: String(LONG_TIMEOUT_MS) }));
   }
 });
@@ -121,6 +123,24 @@ describe('a request waiting for a connection to its node', () => {
     expect((await send(gateway.port, `/after-left-${client}`)).status).toBe(200);
     expect(portOf.has(`/left-${client}`)).toBe(false);
     expect(portOf.get(`/after-left-${client}`)).toBe(portOf.get(`/hold-left-${client}`));
+  });
+
+  it.each(['h1', 'undici'])('%s: an upload past the body limit while it waits is answered 413 once the client is done, not 504 when the wait runs out', async (client) => {
+    const gateway = queueGateways.get(client)!;
+    const release = await hold(gateway.port, `/hold-large-${client}`);
+    const socket = connect(gateway.port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    const chunk = 'x'.repeat(MAX_BODY_BYTES + 1);
+    // Past the limit, and never finished: the answer waits for the client's linger, past the queue's timeout.
+    socket.write(`POST /large-${client} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+    await expect.poll(() => statuses(text).length, { timeout: 5_000 }).toBe(1);
+    socket.destroy();
+    expect(statuses(text)).toEqual([413]);
+    expect(text).toContain('ERR_BODY_TOO_LARGE');
+    expect(portOf.has(`/large-${client}`)).toBe(false);
+    await release();
+    await expect.poll(() => inFlight(gateway)).toBe(0);
   });
 
   it.each(['h1', 'undici'])('%s: with perTryTimeoutMs, a streamed upload the client sent whole is timed while it waits', async (client) => {

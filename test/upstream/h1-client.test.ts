@@ -69,6 +69,7 @@ function send(client: H1NodeClient, request: Partial<UpstreamRequest>, onData?: 
     const outcome: Outcome = { status: 0, headers: [], body: '', error: null };
     let resume: () => void = () => {};
     const handler: UpstreamHandler = {
+      wanted: true,
       onConnect: (abort) => {
         onConnect?.(abort);
         return true;
@@ -371,6 +372,7 @@ describe('H1NodeClient', () => {
       new Promise((resolve) => {
         let abort: (err?: Error) => void = () => {};
         const handler: UpstreamHandler = {
+          wanted: true,
           onConnect: (given) => {
             abort = given;
             return true;

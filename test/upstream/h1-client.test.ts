@@ -1,4 +1,5 @@
-import net from 'node:net';
+import { lookup as dnsLookup } from 'node:dns';
+import net, { type LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { UpstreamHandler, UpstreamRequest } from '../../src/upstream/dispatcher.js';
@@ -300,6 +301,51 @@ describe('H1NodeClient', () => {
     await expect.poll(() => closes).toBe(1);
     expect(await send(c, {})).toMatchObject({ body: 'once', error: null });
     expect(up.connections).toBe(2);
+  });
+
+  it('opens no connection for queued requests that all ended while they waited when the busy one closes', async () => {
+    let busy: net.Socket | undefined;
+    const up = await node((_request, socket) => {
+      busy = socket;
+      return null;
+    });
+    let lookups = 0;
+    // Counts the connections the pool opens, as it opens them (a name is looked up per connection).
+    const lookup: LookupFunction = (_host, options, callback) => {
+      lookups++;
+      dnsLookup('127.0.0.1', options, callback as never);
+    };
+    const c = new H1NodeClient(up.url.replace('127.0.0.1', 'localhost'), { connections: 1, timeoutMs: 10_000, connectTimeoutMs: 2_000, lookup });
+    clients.push(c);
+    const first = send(c, {});
+    await expect.poll(() => up.requests.length).toBe(1);
+    const calls: string[] = [];
+    const leaving: UpstreamHandler & { wanted: boolean } = {
+      wanted: true,
+      onConnect: () => {
+        calls.push('onConnect');
+        return false;
+      },
+      onHeaders: () => calls.push('onHeaders') > 0,
+      onData: () => calls.push('onData') > 0,
+      onComplete: () => calls.push('onComplete'),
+      onError: () => calls.push('onError'),
+    };
+    c.dispatch({ method: 'GET', path: '/left', headers: ['host', 'node'], body: null }, leaving);
+    // Its client left while it waited for the one connection.
+    leaving.wanted = false;
+    busy!.destroy();
+    expect((await first).error?.code).toBe('UND_ERR_SOCKET');
+    expect(lookups).toBe(1);
+    expect(calls).toEqual([]);
+    // The next request gets a connection of its own.
+    busy = undefined;
+    const next = send(c, {});
+    await expect.poll(() => up.requests.length).toBe(2);
+    expect(lookups).toBe(2);
+    busy!.write(OK('next'));
+    expect(await next).toMatchObject({ body: 'next', error: null });
+    expect(up.requests.some((request) => request.includes('/left'))).toBe(false);
   });
 
   it('writes the requests held whole at the end of their turn: one aborted within it never reaches the node', async () => {

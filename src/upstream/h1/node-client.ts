@@ -110,8 +110,9 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
     this.#all.delete(connection);
     const index = this.#idle.indexOf(connection);
     if (index >= 0) this.#idle.splice(index, 1);
-    // A request waiting for a connection gets a new one (also while closing: close() lets them run).
-    if (this.#queue.length > 0) this.reusable(this.#open());
+    // A request waiting for a connection gets a new one (also while closing: close() lets them run);
+    // none opens for requests that all ended while they waited.
+    if (this.#queue.length > 0 && this.#keepWanted()) this.reusable(this.#open());
     if (this.#all.size > 0) return;
     leaveSweep(this.#tickMs, this);
     for (const resolve of this.#whenClosed.splice(0)) resolve();
@@ -124,6 +125,14 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
       if (connection.send(next.request, next.handler)) return true;
     }
     return false;
+  }
+
+  /** Drops the queued requests that ended while they waited (unsent, as a connection would decline them); true when any is left. */
+  #keepWanted(): boolean {
+    let kept = 0;
+    for (const queued of this.#queue) if (queued.handler.wanted) this.#queue[kept++] = queued;
+    this.#queue.length = kept;
+    return kept > 0;
   }
 
   #open(): H1Connection {

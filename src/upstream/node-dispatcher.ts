@@ -20,5 +20,5 @@ export function createNodeDispatcher(origin: string, client: Settings['upstreamC
   if (client === 'h1' && origin.startsWith('http:')) {
     return new H1NodeClient(origin, { connections, timeoutMs, connectTimeoutMs: dial.connectTimeoutMs, lookup: dial.lookup });
   }
-  return new UndiciDispatcher(createNodePool(origin, dial, { connections, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }), timeoutMs);
+  return new UndiciDispatcher(createNodePool(origin, dial, { connections, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }), connections, timeoutMs);
 }

@@ -72,6 +72,8 @@ class FieldsHandler implements Dispatcher.DispatchHandler {
  * until a connection declines it unsent.
  */
 class QueueDeadline implements Swept {
+  readonly #pool: Pool;
+  readonly #connections: number;
   readonly #timeoutMs: number;
   readonly #tickMs: number;
   /** Oldest first (a Set keeps insertion order). */
@@ -79,7 +81,9 @@ class QueueDeadline implements Swept {
   /** A member of the thread's sweep. */
   #swept = false;
 
-  constructor(timeoutMs: number) {
+  constructor(pool: Pool, connections: number, timeoutMs: number) {
+    this.#pool = pool;
+    this.#connections = connections;
     this.#timeoutMs = timeoutMs;
     this.#tickMs = sweepTickMs(timeoutMs);
   }
@@ -106,11 +110,22 @@ class QueueDeadline implements Swept {
       return;
     }
     const now = performance.now();
+    let err: Error | null = null;
     for (const handler of this.#waiting) {
       if (now - handler.queuedAt < this.#timeoutMs) return;
       this.delete(handler);
-      handler.expire(queueTimeout());
+      handler.expire((err ??= this.#waitError()));
     }
+  }
+
+  /**
+   * undici gives a request its connection only once that connected (and its TLS handshake ended):
+   * a wait with every connection up and busy is the pool's, and excuses the node; one with a
+   * connection still opening is the node's slowness to accept it (or to shake hands).
+   */
+  #waitError(): Error {
+    const { connected, free } = this.#pool.stats;
+    return connected >= this.#connections && free === 0 ? queueTimeout() : upstreamError('UND_ERR_CONNECT_TIMEOUT', 'no connection to the node opened within the timeout');
   }
 }
 
@@ -145,10 +160,10 @@ export class UndiciDispatcher implements UpstreamDispatcher {
   readonly #pool: Pool;
   readonly #queueDeadline: QueueDeadline;
 
-  /** `timeoutMs`: how long a request may wait for a connection. */
-  constructor(pool: Pool, timeoutMs: number) {
+  /** `connections`: the pool's most; `timeoutMs`: how long a request may wait for a connection. */
+  constructor(pool: Pool, connections: number, timeoutMs: number) {
     this.#pool = pool;
-    this.#queueDeadline = new QueueDeadline(timeoutMs);
+    this.#queueDeadline = new QueueDeadline(pool, connections, timeoutMs);
   }
 
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean {

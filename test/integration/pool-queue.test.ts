@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
@@ -20,6 +20,11 @@ const held = new Set<ServerResponse>();
 let ticker: NodeJS.Timeout;
 /** The client port of the connection each path came on. */
 const portOf = new Map<string, number>();
+/** Takes connections and never says a word: an https node whose TLS handshake never ends. */
+let mute: Server;
+const muted = new Set<Socket>();
+/** Its gateway: the connect timeout far past GATEWAY_UPSTREAM_TIMEOUT_MS. */
+let muteGateway: GatewayProcess;
 const queueGateways = new Map<string, GatewayProcess>();
 const perTryGateways = new Map<string, GatewayProcess>();
 
@@ -46,6 +51,14 @@ beforeAll(async () => {
   // A try timed out by its own timer counts against the node, wherever it waited (undici cannot tell
   // a wait for a busy connection from a slow connect): no breaker here, so the node keeps serving.
   const perTryConfig = { ...config, clusters: { c: { nodes: [{ id: 'q0', url: backend.url }], breaker: { enabled: false } } } };
+  mute = createServer((socket) => {
+    muted.add(socket);
+    socket.on('close', () => muted.delete(socket));
+  });
+  await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+  const muteUrl = `https://127.0.0.1:${(mute.address() as { port: number }).port}`;
+  const muteConfig = { ...config, clusters: { c: { nodes: [{ id: 'm0', url: muteUrl }], tls: { verify: false }, breaker: { minRequests: 2, windowMs: 60_000 } } } };
+  muteGateway = await startGateway(muteConfig, { GATEWAY_THREADS: '1', GATEWAY_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: String(LONG_TIMEOUT_MS) });
   for (const client of ['h1', 'undici']) {
     // One connection to the node: while it carries a long answer, every other request waits for it.
     const env = { GATEWAY_UPSTREAM_CLIENT: client, GATEWAY_THREADS: '1', GATEWAY_UPSTREAM_POOL_SIZE: '1' };
@@ -57,8 +70,9 @@ beforeAll(async () => {
 afterAll(async () => {
   clearInterval(ticker);
   for (const res of held) res.end();
-  for (const gateway of [...queueGateways.values(), ...perTryGateways.values()]) expect(await gateway.stop()).toBe(0);
-  await backend.close();
+  for (const gateway of [muteGateway, ...queueGateways.values(), ...perTryGateways.values()]) expect(await gateway.stop()).toBe(0);
+  for (const socket of muted) socket.destroy();
+  await Promise.all([backend.close(), new Promise((resolve) => mute.close(resolve))]);
 });
 
 /** Starts a long answer on the pool's one connection; resolves with its end() once its head came through. */
@@ -159,5 +173,18 @@ describe('a request waiting for a connection to its node', () => {
     expect(portOf.has(`/per-try/upload-${client}`)).toBe(false);
     await release();
     expect((await send(gateway.port, `/per-try/after-${client}`)).status).toBe(200);
+  });
+});
+
+describe('a request whose connection is still opening', () => {
+  it('times out after GATEWAY_UPSTREAM_TIMEOUT_MS and counts against its node (undici: connected only once its handshake ended)', async () => {
+    for (const path of ['/mute-1', '/mute-2']) {
+      const started = performance.now();
+      expectError(await send(muteGateway.port, path), 'ERR_UPSTREAM_TIMEOUT');
+      // Long before the connect timeout.
+      expect(performance.now() - started).toBeLessThan(LONG_TIMEOUT_MS / 2);
+    }
+    // Two failures in two: the node's, not a busy pool's.
+    await expect.poll(async () => (await nodeView(muteGateway)).breaker.state).toBe('open');
   });
 });

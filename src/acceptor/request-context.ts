@@ -82,8 +82,10 @@ export class RequestContext {
   cacheHit = -1;
   /** The node refused the connection: nothing listens there. */
   refused = false;
-  /** The try's pool found it no connection within the timeout: the node never had it, and is not judged by it (nor its bytes counted). */
+  /** The try's pool found it no connection within the timeout: the node never had it, and is not judged by it. */
   waitedOut = false;
+  /** The try went out on a connection (its pool's onConnect took it): only then did it cross to the node's zone. */
+  reachedNode = false;
 
   // ---- tries (forward, retry) ----
   /** The body read whole, kept for a retry; null without a body, or while it streams. */

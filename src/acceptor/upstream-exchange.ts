@@ -116,6 +116,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
   onConnect(abort: (err?: Error) => void): boolean {
     if (!this.wanted) return false;
     this.#abortUpstream = abort;
+    this.#ctx.reachedNode = true;
     return true;
   }
 

@@ -2,7 +2,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
-import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, send } from '../helpers/http.js';
 import { statuses } from '../helpers/raw-http.js';
 
@@ -46,7 +46,7 @@ beforeAll(async () => {
       { prefix: '/', cluster: 'c', requireTenant: false },
     ],
     // A breaker that judges from two answers on (and keeps them for a minute): what the node is held to shows in its score.
-    clusters: { c: { nodes: [{ id: 'q0', url: backend.url }], breaker: { minRequests: 2, windowMs: 60_000 } } },
+    clusters: { c: { nodes: [{ id: 'q0', url: backend.url, az: 'az-b' }], breaker: { minRequests: 2, windowMs: 60_000 } } },
   };
   // A try timed out by its own timer counts against the node, wherever it waited (undici cannot tell
   // a wait for a busy connection from a slow connect): no breaker here, so the node keeps serving.
@@ -62,7 +62,9 @@ beforeAll(async () => {
   for (const client of ['h1', 'undici']) {
     // One connection to the node: while it carries a long answer, every other request waits for it.
     const env = { GATEWAY_UPSTREAM_CLIENT: client, GATEWAY_THREADS: '1', GATEWAY_UPSTREAM_POOL_SIZE: '1' };
-    queueGateways.set(client, await startGateway(config, { ...env, GATEWAY_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), GATEWAY_MAX_BODY_BYTES: String(MAX_BODY_BYTES) }));
+    // In another zone than its node: what crosses shows in the zone metrics.
+    const queueEnv = { ...env, GATEWAY_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), GATEWAY_MAX_BODY_BYTES: String(MAX_BODY_BYTES), GATEWAY_ZONE: 'az-a' };
+    queueGateways.set(client, await startGateway(config, queueEnv));
     perTryGateways.set(client, await startGateway(perTryConfig, { ...env, GATEWAY_UPSTREAM_TIMEOUT_MS: String(LONG_TIMEOUT_MS) }));
   }
 });
@@ -125,15 +127,26 @@ describe('a request waiting for a connection to its node', () => {
     expect((await nodeView(gateway)).breaker).toMatchObject({ state: 'closed', score: 0.4 });
   });
 
-  it.each(['h1', 'undici'])("%s: a client that leaves while it waits costs the node's connection nothing", async (client) => {
+  it.each(['h1', 'undici'])("%s: a client that leaves while it waits costs the node's connection nothing, and crosses no zone", async (client) => {
     const gateway = queueGateways.get(client)!;
+    const crossed = async (): Promise<number[]> => {
+      const metrics = await gateway.metrics();
+      return ['ringgate_zone_crossings_total', 'ringgate_zone_crossing_bytes_total'].map((name) => metricValue(metrics, name, 'from="az-a"', 'to="az-b"'));
+    };
+    const [crossingsBefore, bytesBefore] = await crossed();
     const release = await hold(gateway.port, `/hold-left-${client}`);
     const leaving = connect(gateway.port, '127.0.0.1');
-    leaving.write(`GET /left-${client} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    const body = 'x'.repeat(5_000);
+    leaving.write(`POST /left-${client} HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
     await expect.poll(() => inFlight(gateway)).toBe(2);
     leaving.destroy();
     await expect.poll(() => inFlight(gateway)).toBe(1);
     await release();
+    // The long answer crossed; the request that waited did not, nor its body.
+    await expect.poll(async () => (await crossed())[0]! - crossingsBefore!).toBeGreaterThan(0);
+    const [crossings, bytes] = await crossed();
+    expect(crossings! - crossingsBefore!).toBe(1);
+    expect(bytes! - bytesBefore!).toBeLessThan(body.length);
     expect((await send(gateway.port, `/after-left-${client}`)).status).toBe(200);
     expect(portOf.has(`/left-${client}`)).toBe(false);
     expect(portOf.get(`/after-left-${client}`)).toBe(portOf.get(`/hold-left-${client}`));

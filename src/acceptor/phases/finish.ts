@@ -142,7 +142,8 @@ export class Finisher {
       const latencyMs = (ctx.headAt === 0 ? performance.now() : ctx.headAt) - ctx.triedAt;
       recordBreakerEnding(this.#breakers, ctx.node, latencyBucket(latencyMs), outcome !== NodeOutcome.Answered);
     }
-    if (plan.crossZone === null) return;
+    // A try that never went out on a connection (its client left, or its timer ran out, while it waited), or found nothing listening, crossed nothing.
+    if (plan.crossZone === null || !ctx.reachedNode || ctx.refused) return;
     const zone = plan.crossZone[ctx.member]!;
     if (zone < 0) return;
     // What went to the node (a streamed upload's bytes past the limit, or after an early answer, did not) and came back.

@@ -74,6 +74,7 @@ export class Retrier {
     ctx.errorCode = undefined;
     ctx.refused = false;
     ctx.waitedOut = false;
+    ctx.reachedNode = false;
     ctx.cacheHit = -1;
     ctx.headAt = 0;
     this.#selection.hold(ctx, member);

@@ -68,6 +68,12 @@ export function streamRequestBody(client: ClientResponse, maxBytes: number): Req
     }
     if (isLast) {
       sent = true;
+      // Nothing more of this body comes, and a stream that ended never asks for more (read()): a
+      // pause kept past here would leave the connection's next request unread for good.
+      if (paused) {
+        paused = false;
+        client.resume();
+      }
       onSent?.();
       onSent = null;
     }

@@ -12,7 +12,7 @@ const TIMEOUT_MS = 600;
 const LONG_TIMEOUT_MS = 20_000;
 const PER_TRY_MS = 300;
 /** The queue gateways' GATEWAY_MAX_BODY_BYTES. */
-const MAX_BODY_BYTES = 10_000;
+const MAX_BODY_BYTES = 40_000;
 
 let backend: Backend;
 /** Long answers that keep sending a byte now and then: the node is busy, never silent. */
@@ -31,6 +31,8 @@ const perTryGateways = new Map<string, GatewayProcess>();
 beforeAll(async () => {
   backend = await startBackend('q0', (req, res) => {
     portOf.set(req.url!, req.socket.remotePort!);
+    // An early answer: before a byte of the upload is read.
+    if (req.url!.includes('/early')) return void res.writeHead(401, { 'content-length': 0 }).end();
     req.resume();
     if (req.url!.includes('/hold')) {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -168,6 +170,29 @@ describe('a request waiting for a connection to its node', () => {
     expect(portOf.has(`/large-${client}`)).toBe(false);
     await release();
     await expect.poll(() => inFlight(gateway)).toBe(0);
+  });
+
+  it.each([
+    ['h1', 'whole', 200],
+    ['undici', 'whole', 200],
+    ['h1', 'early', 401],
+    ['undici', 'early', 401],
+  ])('%s: an upload the client sent whole while it waited leaves its connection reading the next request (%s answer)', async (client, answer, status) => {
+    const gateway = queueGateways.get(client)!;
+    const release = await hold(gateway.port, `/hold-${answer}-${client}`);
+    const socket = connect(gateway.port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    // One chunk past the body stream's buffer and the body's end, in one read: nobody reads the stream yet.
+    const chunk = 'w'.repeat(20_000);
+    socket.write(`POST /${answer}-${client} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`);
+    await expect.poll(() => inFlight(gateway)).toBe(2);
+    await release();
+    await expect.poll(() => statuses(text)).toEqual([status]);
+    socket.write(`GET /next-${answer}-${client} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    // uWS would close a connection it never read again only at its idle timeout (10 s).
+    await expect.poll(() => statuses(text), { timeout: 3_000 }).toEqual([status, 200]);
+    socket.destroy();
   });
 
   it.each(['h1', 'undici'])('%s: with perTryTimeoutMs, a streamed upload the client sent whole is timed while it waits', async (client) => {

@@ -8,17 +8,20 @@ import { whenSentOrLingered, type RequestBody } from './request-body.js';
  * it has had the head (followers of a multiplexed call are told the same).
  */
 export function answerFailure(ctx: RequestContext, code: AnsweredCode): void {
-  if (ctx.client.headWritten) return closeTruncated(ctx);
+  if (ctx.client.headWritten) return closeTruncated(ctx, code);
   ctx.status = errorStatus(code);
   ctx.client.answerJson(statusLine(ctx.status), errorJson(code), ctx.hasBody);
   ctx.batch?.fail(code);
 }
 
-/** Bytes of the answer were sent: a clean close is the only honest end of a truncated response. */
-export function closeTruncated(ctx: RequestContext): void {
+/**
+ * Bytes of the answer were sent: a clean close is the only honest end of a truncated response.
+ * Followers of a multiplexed call still holding the answer whole (none of it sent) get `code`.
+ */
+export function closeTruncated(ctx: RequestContext, code: AnsweredCode): void {
   ctx.status = 502;
   ctx.client.close();
-  ctx.batch?.truncate();
+  ctx.batch?.fail(code);
 }
 
 /**

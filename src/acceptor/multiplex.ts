@@ -128,7 +128,7 @@ export class Batch {
   /** The call failed before any answer: every follower gets the same error. */
   fail(code: AnsweredCode): void {
     // Followers already streaming part of an answer can only be cut off.
-    if (this.#pending === null) return this.truncate();
+    if (this.#pending === null) return this.#truncate();
     this.close();
     // The leader's own head could not be written: that says nothing of the node, nor of theirs.
     if (code === 'ERR_BAD_HEADER') {
@@ -146,7 +146,7 @@ export class Batch {
   }
 
   /** The call broke mid-answer: every follower's connection closes, so no truncated body looks whole. */
-  truncate(): void {
+  #truncate(): void {
     this.shared?.abandon();
     const followers = this.followers.splice(0);
     for (const ctx of followers) {

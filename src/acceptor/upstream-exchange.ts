@@ -165,10 +165,8 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
       // Every client left and we stopped the call: nothing to say of the node.
       if (this.#abandoned) return this.#finish(undefined);
       const code = classifyUpstreamError(err);
-      // Followers that got part of the answer (its head came: onHeaders kept `resume`) must not see
-      // it end whole, nor an error inside it.
-      if (this.#resumeUpstream !== null) this.#ctx.batch?.truncate();
-      else this.#ctx.batch?.fail(code);
+      // Followers already streaming part of the answer are cut off; those holding it whole get the error.
+      this.#ctx.batch?.fail(code);
       this.#finish(code);
       return;
     }
@@ -248,7 +246,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
     const reported = this.#noBody && this.#totalSize >= 0 && ctx.status !== 204 ? this.#totalSize : undefined;
     if (!this.#noBody && this.#totalSize > 0 && this.#received < this.#totalSize) {
       // Both clients enforce Content-Length, so a short body cannot complete; never claim it did.
-      closeTruncated(ctx);
+      closeTruncated(ctx, 'ERR_UPSTREAM_PROTOCOL');
       this.#finish('ERR_UPSTREAM_PROTOCOL');
       return;
     }

@@ -32,7 +32,11 @@ beforeAll(async () => {
         res.on('close', () => (endlessClosed = true));
         res.writeHead(200, { 'set-cookie': 's=1', 'content-type': 'text/plain' }).write('start');
       } else if (url.startsWith('/m/big') || url.startsWith('/ml/big')) res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BIG.length }).end(BIG);
-      else if (url.startsWith('/m/cookie')) res.writeHead(200, { 'set-cookie': `s=${n}`, 'content-type': 'text/plain' }).end(`call ${n}`);
+      else if (url.startsWith('/m/broken')) {
+        // A tenth of what it promised, then the connection goes.
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 1000 });
+        res.write('x'.repeat(100), () => res.socket?.destroy());
+      } else if (url.startsWith('/m/cookie')) res.writeHead(200, { 'set-cookie': `s=${n}`, 'content-type': 'text/plain' }).end(`call ${n}`);
       else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url, n, auth: req.headers.authorization ?? null }));
     });
   });
@@ -223,6 +227,21 @@ describe('multiplexing', () => {
     expect((await follower).status).toBe(200);
     expect(calls.get('/held-long/x')).toBe(1);
     expect(metricValue(await gateway.metrics(), 'ringgate_multiplex_fallbacks_total', 'reason="leader_refused"')).toBe(1);
+  });
+
+  it("answers the followers an error when the call breaks before their held answer went out; the leader's is cut off", async () => {
+    const before = await joined();
+    const replies = Array.from({ length: 3 }, () => get('/m/broken'));
+    await expect.poll(joined).toBe(before + 2);
+    await expect.poll(() => held.length).toBe(1);
+    releaseAll();
+    const all = await Promise.allSettled(replies);
+    // The leader had the head and a part of the body: a close is the only honest end.
+    expect(all.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    const answered = all.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(answered).toHaveLength(2);
+    for (const reply of answered) expectError(reply, 'ERR_UPSTREAM_CONNECT');
+    expect(calls.get('/m/broken')).toBe(1);
   });
 
   it('streams a 10 MiB answer whole to every follower', async () => {

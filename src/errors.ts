@@ -52,6 +52,7 @@ export const ERRORS = {
     message: 'tenant id must be 1-128 bytes of [A-Za-z0-9._:-]',
   },
   ERR_LISTEN: { status: null, retryable: false, message: 'cannot listen on the configured host and port' },
+  ERR_METHOD_NOT_SUPPORTED: { status: 501, retryable: false, message: 'CONNECT is not forwarded: the gateway opens no tunnels' },
   ERR_METRICS: { status: 500, retryable: true, message: 'metrics collection failed' },
   ERR_MISSING_TENANT: { status: 400, retryable: false, message: 'request has no tenant id header' },
   ERR_NO_ROUTE: { status: 404, retryable: false, message: 'no route matches this path' },

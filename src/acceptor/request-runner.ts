@@ -35,6 +35,8 @@ const CLOSES_CONNECTION: ReadonlySet<AnsweredCode> = new Set<AnsweredCode>([
   'ERR_BODY_TOO_LARGE',
   'ERR_HEADERS_TOO_LARGE',
   'ERR_INVALID_TENANT',
+  // What a client that meant a tunnel sends next is not HTTP.
+  'ERR_METHOD_NOT_SUPPORTED',
 ]);
 
 export interface Phases {

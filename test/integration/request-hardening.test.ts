@@ -70,6 +70,20 @@ describe('request smuggling through a refused head', () => {
   });
 });
 
+describe('CONNECT', () => {
+  // A node's 2xx to it would make a pooled connection a tunnel, and the next client's request would go into it.
+  // One in authority form (host:port), its usual form, never reaches the gateway: uWS answers no
+  // target that is not a path (test/uws-limits/).
+  it('refuses one with a path with 501 ERR_METHOD_NOT_SUPPORTED, closing, and never forwards it', async () => {
+    const before = backend.seen.length;
+    const { text, closedByPeer } = await rawExchange(gateway.port, 'CONNECT /open/x HTTP/1.1\r\nHost: a:443\r\n\r\n', 3_000);
+    expectError(firstAnswer(text), 'ERR_METHOD_NOT_SUPPORTED');
+    expect(closedByPeer).toBe(true);
+    expect(backend.seen.length).toBe(before);
+  });
+
+});
+
 describe('Host header', () => {
   it.each([['rt test'], ['rt.test/../admin'], ['user@rt.test'], [''], ['rt.test:99999'], ['rt.test:x'], ['[::1'], ['[not-ipv6]:80']])(
     'refuses %j with 400 ERR_BAD_HOST and forwards nothing',

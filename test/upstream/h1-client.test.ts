@@ -288,6 +288,21 @@ describe('H1NodeClient', () => {
     expect(outcome.body.length).toBe(200_000);
   });
 
+  it.each([
+    ['a head a byte at a time', ['HTTP/1.1 200 OK\r\nX-Pad: ', 'a']],
+    ['1xx heads one after another', ['', 'HTTP/1.1 100 Continue\r\n\r\n']],
+  ])('fails %s as a headers timeout: only body bytes are progress', async (_name, [start, repeated]) => {
+    const trickles = await node((_request, socket) => {
+      socket.write(start!);
+      const ticker = setInterval(() => socket.write(repeated!), 20);
+      socket.on('close', () => clearInterval(ticker));
+      return null;
+    });
+    const started = performance.now();
+    expect((await send(client(trickles.url, { timeoutMs: 200 }), {})).error?.code).toBe('UND_ERR_HEADERS_TIMEOUT');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(200);
+  });
+
   it('opens a new connection when the node closed the idle one', async () => {
     let closes = 0;
     const up = await node((_request, socket) => {

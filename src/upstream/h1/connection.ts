@@ -195,8 +195,10 @@ export class H1Connection implements ResponseEvents, TurnWriter {
       else this.#fail(upstreamError('UND_ERR_SOCKET', 'the node sent bytes before the request'));
       return false;
     }
-    this.quietTicks = 0;
     this.#parse(READ_BUFFER.subarray(0, bytes));
+    // Only body bytes are progress (undici's bodyTimeout); the head, trickled or behind 1xx heads
+    // one after another, must come whole within the timeout (its headersTimeout).
+    if (this.#parser.inBody) this.quietTicks = 0;
     // false pauses the socket (onread's contract); the handler's resume reads on.
     return !(this.#paused && this.#handler !== null);
   }

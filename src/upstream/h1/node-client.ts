@@ -11,8 +11,9 @@ export interface H1ClientOptions {
   /** At most this many connections; more requests wait for one, in order. */
   readonly connections: number;
   /**
-   * A request fails when the node sends nothing for this long (its head or the next body bytes), as
-   * undici's headersTimeout and bodyTimeout, and when it waits this long for a connection.
+   * A request fails when its answer's head has not come whole this long after the request went out
+   * (undici's headersTimeout), when the node sends no body bytes for this long (its bodyTimeout),
+   * and when it waits this long for a connection.
    */
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;

@@ -303,6 +303,32 @@ describe('H1NodeClient', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(200);
   });
 
+  it('does not reuse a connection whose request was not written whole when its answer came', async () => {
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      const first = ++connections === 1;
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+        // The first answers at the head and reads no more: the body stays in the gateway's queue.
+        if (first) socket.pause();
+        else socket.on('data', () => {});
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const c = client(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, { connections: 1, timeoutMs: 2_000 });
+      const upload = send(c, { method: 'POST', body: Buffer.alloc(16 * 1024 * 1024, 'b') });
+      const next = send(c, { path: '/next' });
+      expect(await upload).toMatchObject({ body: 'ok', error: null });
+      // On the first connection it would be written behind the rest of the body, which its node takes as a request.
+      expect(await next).toMatchObject({ body: 'ok', error: null });
+      expect(connections).toBe(2);
+    } finally {
+      server.close();
+    }
+  });
+
   it('opens a new connection when the node closed the idle one', async () => {
     let closes = 0;
     const up = await node((_request, socket) => {

@@ -237,7 +237,9 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     this.#handler = null;
     this.#paused = false;
     this.#rest = null;
-    const reusable = clean && this.#endKeepAlive && !this.#bodyPending && !this.#socket.destroyed;
+    // A request not yet written whole when its answer came (an early answer) leaves the connection
+    // unusable: its node may read the rest as the next request (nginx's request_body_sent).
+    const reusable = clean && this.#endKeepAlive && !this.#bodyPending && !this.#socket.destroyed && this.#socket.writableLength === 0;
     if (!reusable) this.#socket.destroy();
     handler.onComplete();
     if (reusable) {

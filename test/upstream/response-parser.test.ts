@@ -93,6 +93,8 @@ describe('ResponseParser', () => {
     expect(parse('HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n').ends).toEqual([false]);
     expect(parse('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n').ends).toEqual([false]);
     expect(parse('HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n').ends).toEqual([true]);
+    // HTTP/1.0 knows no chunked framing: read as such, but the connection closes after it (RFC 9112 §6.1).
+    expect(parse('HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n').ends).toEqual([false]);
   });
 
   it('reads a body without length to the close, and never keeps that connection', () => {

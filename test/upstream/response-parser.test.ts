@@ -148,6 +148,11 @@ describe('ResponseParser', () => {
     ['chunk data without its CRLF', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n', 'HPE_STRICT'],
     ['a head over the limit', `HTTP/1.1 200 OK\r\nX-A: ${'a'.repeat(2000)}\r\n\r\n`, 'HPE_HEADER_OVERFLOW'],
     ['a chunk line over the limit', `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;${'e'.repeat(5000)}\r\n`, 'HPE_CHUNK_EXTENSIONS_OVERFLOW'],
+    ['a control character in a trailer', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: a\x00b\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
+    ['a trailer line without a name', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: 1\r\n: 2\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
+    // Read to the first CRLFCRLF, the section would have swallowed the answer after it.
+    ['trailers ended by bare LFs', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: b\n\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
+    ['a bare CR after the last chunk', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\rX\r\n\r\n', 'HPE_STRICT'],
   ])('refuses %s', (_what, wire, code) => {
     for (const step of STEPS) expect(() => parse(wire, { step }), `step ${step}`).toThrow(expect.objectContaining({ code }));
   });

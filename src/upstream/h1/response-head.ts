@@ -144,6 +144,25 @@ function statusCode(head: Buffer): number {
   return status;
 }
 
+/**
+ * A chunked answer's trailer section (`bytes`: its field lines, the final empty line excluded),
+ * held to a head's rules: a token name, a colon, a value of TEXT, CRLF. Its fields are dropped
+ * (the exchange forwards none); what no head would pass is refused here too, however it was split.
+ */
+export function checkTrailerFields(bytes: Buffer): void {
+  for (let at = 0; at < bytes.length; ) {
+    // A CR where a name would start is a bare one (a CRLF there would have ended the section).
+    if (bytes[at] === CR) lineEnd(bytes, at);
+    let i = at;
+    while (i < bytes.length && TOKEN[bytes[i]!] === 1) i++;
+    if (i === at || bytes[i] !== 0x3a) throw new ResponseHeadError('HPE_INVALID_HEADER_TOKEN', 'a trailer line without a token name and a colon');
+    for (i++; i < bytes.length && bytes[i] !== CR; i++) {
+      if (TEXT[bytes[i]!] === 0) throw new ResponseHeadError('HPE_INVALID_HEADER_TOKEN', 'a control character in a trailer value');
+    }
+    at = lineEnd(bytes, i);
+  }
+}
+
 /** Where the field lines start: past the status line's reason phrase (checked) and its CRLF. */
 function fieldsStart(head: Buffer): number {
   let i = 12;

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { RawFields } from '../raw-fields.js';
 import { chunkSize } from './chunk-line.js';
-import { ResponseHeadError, parseResponseHead, type ResponseFraming, type ResponseHead } from './response-head.js';
+import { checkTrailerFields, ResponseHeadError, parseResponseHead, type ResponseFraming, type ResponseHead } from './response-head.js';
 
 /** What a parsed answer tells its connection. */
 export interface ResponseEvents {
@@ -180,7 +180,7 @@ export class ResponseParser {
     return next;
   }
 
-  /** After the last chunk: trailer fields (read and dropped, as the exchange forwards none) to an empty line. */
+  /** After the last chunk: trailer fields (checked, and dropped, as the exchange forwards none) to an empty line. */
   #trailers(data: Buffer, at: number): number {
     // The empty trailer section is the usual case: its CRLF follows the last chunk at once.
     if (this.#partial === null && data[at] === CR && at + 1 < data.length) {
@@ -190,6 +190,7 @@ export class ResponseParser {
     }
     const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW', HEAD_END.subarray(0, 2));
     if (found === null) return data.length;
+    checkTrailerFields(found[0]);
     this.#finish();
     return found[1];
   }

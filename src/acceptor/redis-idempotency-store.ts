@@ -30,9 +30,15 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   readonly #ttlMs: number;
   readonly #inFlightMs: number;
   #nextToken = randomInt(2 ** 30);
-  /** Completions (and releases) that failed, sent again once the connection is back. */
+  /** Completions that failed, sent again once the connection is back. */
   #unsent: Completion[] = [];
   #unsentBytes = 0;
+  /**
+   * Releases of claims that failed, likewise; apart, as most never reached Redis (refused at once
+   * while it is down): a burst of them must not push out a completion, whose loss would let a
+   * duplicate of a write that ran run again once the claim expired.
+   */
+  #unsentReleases: Completion[] = [];
 
   constructor(settings: Readonly<Settings>, scripts: IdempotencyScripts, local: LocalIdempotencyStore, outage: RedisOutage) {
     this.#scripts = scripts;
@@ -60,7 +66,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
         // A claim that timed out, or whose reply the lost connection took, may have landed; this
         // release runs after it (one connection, in order), or once the connection is back: else its
         // marker would hold the key for every instance until it expires.
-        this.#send({ key: redisKey, token: String(token), response: null, at: performance.now() }, false);
+        this.#sendRelease({ key: redisKey, token: String(token), response: null, at: performance.now() });
         this.#local.claim(key, fingerprint, done);
       },
     );
@@ -87,13 +93,24 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     });
   }
 
+  /** A failed claim's release, kept apart from the completions when it fails too (the oldest go first). */
+  #sendRelease(release: Completion): void {
+    this.#scripts.complete(release.key, release.token, null, this.#ttlMs).catch(() => {
+      if (this.#unsentReleases.length === MAX_UNSENT) this.#unsentReleases.shift();
+      this.#unsentReleases.push(release);
+    });
+  }
+
   #resend(): void {
     const unsent = this.#unsent;
+    const releases = this.#unsentReleases;
     this.#unsent = [];
     this.#unsentBytes = 0;
+    this.#unsentReleases = [];
     // Past inFlightMs the claim ran out anyway.
     const since = performance.now() - this.#inFlightMs;
     for (const completion of unsent) if (completion.at > since) this.#send(completion, false);
+    for (const release of releases) if (release.at > since) this.#sendRelease(release);
   }
 
   #redisKey(lo: number, hi: number): string {

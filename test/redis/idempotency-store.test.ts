@@ -41,4 +41,15 @@ describe('the Redis idempotency store', () => {
     await expect.poll(async () => (await claim(store, 11)).result, { timeout: 5_000, interval: 50 }).toBe(ClaimResult.Replay);
     expect((await claim(store, 11)).replay?.toString()).toBe('the stored answer');
   });
+
+  it('keeps a failed completion to send again however many claims fail meanwhile', async () => {
+    const first = await claim(store, 12);
+    expect(first.result).toBe(ClaimResult.Claimed);
+    gatewaySide.disconnect(true);
+    store.complete({ entry: first.entry, claim: first.claim, keyLo: 12, keyHi: 0 }, Buffer.from('kept'));
+    // More claims than completions are kept fail while the connection is down: each queues its release.
+    await Promise.all(Array.from({ length: 1_100 }, (_, i) => claim(store, 1_000 + i)));
+    await expect.poll(async () => (await claim(store, 12)).result, { timeout: 5_000, interval: 50 }).toBe(ClaimResult.Replay);
+    expect((await claim(store, 12)).replay?.toString()).toBe('kept');
+  });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
-import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { writeFileSync } from 'node:fs';
+import { metricValue, startGateway, writeConfig, type GatewayProcess } from '../helpers/gateway-process.js';
 import { decidedWithin, type Stamped } from '../helpers/decided-within.js';
 import { expectError, pooled, send, type Reply } from '../helpers/http.js';
 
@@ -97,5 +98,30 @@ describe('rate limiting, local mode', () => {
     expect((await from('2001:db8:1:2::b')).status).toBe(200);
     expectError(await from('2001:db8:1:2:ffff::c'), 'ERR_RATE_LIMITED');
     expect((await from('2001:db8:1:3::a')).status).toBe(200);
+  });
+});
+
+describe('rate limiting after a reload and a thread restart', () => {
+  it("keeps one count per route for the process, though a restarted thread numbers the reloaded routes anew", async () => {
+    const limited = (prefix: string) => ({ prefix, cluster: 'c', requireTenant: false, rateLimit: { requests: 5, windowMs: 600_000, by: 'route' } });
+    const config = (routes: unknown[]) => ({ routes: [...routes, { prefix: '/', cluster: 'c', requireTenant: false }], clusters: { c: { nodes: [{ id: 'r0', url: backend.url }] } } });
+    const configPath = writeConfig(config([limited('/a/')]));
+    const restarted = await startGateway(null, { GATEWAY_CONFIG: configPath, GATEWAY_THREADS: '2', GATEWAY_FAULT_INJECTION: '1' });
+    try {
+      // A route before it: the running threads add it after theirs, a thread started now puts it first.
+      writeFileSync(configPath, JSON.stringify(config([limited('/b/'), limited('/a/')])));
+      expect((await fetch(`http://127.0.0.1:${restarted.adminPort}/v1/reload`, { method: 'POST' })).status).toBe(200);
+      const restarts = async () => metricValue(await restarted.metrics(), 'ringgate_thread_restarts_total');
+      expect(await send(restarted.port, '/_ringgate/fault/crash-thread/x').catch((err: Error) => err)).toBeInstanceOf(Error);
+      await expect.poll(restarts, { timeout: 10_000 }).toBe(1);
+      await expect.poll(async () => metricValue(await restarted.metrics(), 'ringgate_threads_running'), { timeout: 10_000 }).toBe(2);
+      // On new connections: the kernel spreads them over both threads.
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) statuses.push((await send(restarted.port, `/a/${i}`)).status, (await send(restarted.port, `/b/${i}`)).status);
+      expect(statuses.filter((status, i) => i % 2 === 0 && status === 200)).toHaveLength(5);
+      expect(statuses.filter((status, i) => i % 2 === 1 && status === 200)).toHaveLength(5);
+    } finally {
+      expect(await restarted.stop()).toBe(0);
+    }
   });
 });

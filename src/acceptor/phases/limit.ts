@@ -49,7 +49,7 @@ export class RateLimiting implements LimitPhase {
   }
 
   run(ctx: RequestContext, limit: RouteRateLimit): AnsweredCode | null {
-    this.#keyer.hash(`${ctx.routeIndex}\n${this.subject(ctx, limit)}`);
+    this.#keyer.hash(this.key(ctx, limit));
     const hit = this.#hit;
     hitLimit(this.#table, this.#keyer.lo, this.#keyer.hi, limit.requests, limit.windowMs, Date.now(), hit);
     ctx.limitHeaders = limitHeaders(limit, hit.remaining, hit.resetMs);
@@ -59,8 +59,16 @@ export class RateLimiting implements LimitPhase {
     return 'ERR_RATE_LIMITED';
   }
 
+  /**
+   * A count's key: the route's label, not its metric slot (a thread started after a reload numbers
+   * the routes anew, and every instance must name a route's key alike), and whom it counts.
+   */
+  key(ctx: RequestContext, limit: RouteRateLimit): string {
+    return `${ctx.plan!.route.label}\n${this.#subject(ctx, limit)}`;
+  }
+
   /** Whom the limit counts: a request without what its rule names counts by its address (LimitAddresses). */
-  subject(ctx: RequestContext, limit: RouteRateLimit): string {
+  #subject(ctx: RequestContext, limit: RouteRateLimit): string {
     if (limit.by === 'route') return '';
     if (limit.by === 'tenant' && ctx.tenant !== '') return `t:${ctx.tenant}`;
     if (limit.by !== 'tenant' && limit.by !== 'address') {

@@ -70,8 +70,7 @@ export class RedisRateLimiting implements LimitPhase {
   }
 
   run(ctx: RequestContext, limit: RouteRateLimit, next: LimitContinuation): AnsweredCode | null | typeof LIMIT_PENDING {
-    // The route's label, not its slot: every instance must name a route's key alike.
-    const subject = `${ctx.plan!.route.label}\n${this.#local.subject(ctx, limit)}`;
+    const subject = this.#local.key(ctx, limit);
     const now = Date.now();
     const refusal = this.#refused.get(subject);
     if (refusal !== undefined) {

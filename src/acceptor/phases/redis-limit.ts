@@ -16,6 +16,7 @@ import { LIMIT_PENDING, limitHeaders, type LimitContinuation, type LimitPhase, t
 const MAX_REFUSED_KEYS = 10_000;
 
 /** Until when Redis said no request of a key can fit, and when its window ends (RateLimit-Reset). */
+/** A key Redis refused, in performance.now() ms: a wall clock stepped back would hold it refused for the step. */
 interface Refusal {
   readonly until: number;
   readonly windowEnds: number;
@@ -71,7 +72,7 @@ export class RedisRateLimiting implements LimitPhase {
 
   run(ctx: RequestContext, limit: RouteRateLimit, next: LimitContinuation): AnsweredCode | null | typeof LIMIT_PENDING {
     const subject = this.#local.key(ctx, limit);
-    const now = Date.now();
+    const now = performance.now();
     const refusal = this.#refused.get(subject);
     if (refusal !== undefined) {
       if (now < refusal.until) return this.#refuse(ctx, limit, 0, untilWindowEnds(refusal.windowEnds, now, limit.windowMs), refusal.until - now);
@@ -176,6 +177,7 @@ export function untilWindowEnds(windowEnds: number, now: number, windowMs: numbe
 interface KeyHits {
   readonly subject: string;
   readonly limit: RouteRateLimit;
+  /** performance.now() of the first. */
   readonly firstAt: number;
   readonly waits: LimitWait[];
 }

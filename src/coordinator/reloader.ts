@@ -61,10 +61,18 @@ export class Reloader {
    * `nodes` validated already. Applied like a reload.
    */
   addNodes(nodes: readonly { readonly cluster: string; readonly node: NodeConfig }[]): ReloadOutcome {
-    return this.#apply(
-      () => nodes.reduce((config, { cluster, node }) => withExtraNodes(config, cluster, [node]), this.#parts.topology.state.config),
-      () => [],
-    );
+    return this.#apply(() => {
+      // One copy of the config per cluster: one per node made a push of n nodes cost n copies of a growing config.
+      const byCluster = new Map<string, NodeConfig[]>();
+      for (const { cluster, node } of nodes) {
+        const added = byCluster.get(cluster);
+        if (added === undefined) byCluster.set(cluster, [node]);
+        else added.push(node);
+      }
+      let config = this.#parts.topology.state.config;
+      for (const [cluster, added] of byCluster) config = withExtraNodes(config, cluster, added);
+      return config;
+    }, () => []);
   }
 
   #apply(next: () => GatewayConfig, needRestartOf: () => string[]): ReloadOutcome {

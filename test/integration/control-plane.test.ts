@@ -23,7 +23,7 @@ afterAll(async () => {
 
 interface NodesReply {
   routingMode: string;
-  nodes: { node: string; health: number; reason: string; points: number }[];
+  nodes: { node: string; cluster: string; health: number; reason: string; points: number }[];
 }
 
 const nodes = async (): Promise<NodesReply> => (await (await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/nodes`)).json()) as NodesReply;
@@ -110,8 +110,18 @@ describe('nodes added by a push', () => {
       expect(JSON.parse(ambiguous.text).error).toBe('nodes.1.id = "n1": several clusters have a node with this id: name its cluster');
       expect((await nodes()).nodes.filter((n) => n.node === 'n1')).toHaveLength(1);
 
-      const ok = await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', url: added.url, zone: 'az-x', health: 1 }] });
-      expect(ok.text).toBe('{"applied":1}');
+      // Nodes of two clusters, in turn: each cluster gets its own, in order.
+      const ok = await push({
+        timestamp: Date.now(),
+        nodes: [
+          { id: 'n9', cluster: 'c', url: added.url, zone: 'az-x', health: 1 },
+          { id: 'n8', cluster: 'd', url: added.url },
+          { id: 'n7', cluster: 'c', url: added.url },
+        ],
+      });
+      expect(ok.text).toBe('{"applied":3}');
+      const clusterOf = async (id: string) => (await nodes()).nodes.find((n) => n.node === id)?.cluster;
+      expect([await clusterOf('n9'), await clusterOf('n8'), await clusterOf('n7')]).toEqual(['c', 'd', 'c']);
       const n9 = (await nodes()).nodes.find((n) => n.node === 'n9')!;
       expect(n9).toMatchObject({ reason: 'pushed' });
       expect(n9.points).toBeGreaterThan(0);

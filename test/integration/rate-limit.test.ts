@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { metricValue, startGateway, writeConfig, type GatewayProcess } from '../helpers/gateway-process.js';
 import { decidedWithin, type Stamped } from '../helpers/decided-within.js';
 import { expectError, pooled, send, type Reply } from '../helpers/http.js';
+import { jsonBodies, rawExchange, statuses } from '../helpers/raw-http.js';
 
 let backend: Backend;
 let gateway: GatewayProcess;
@@ -76,6 +77,9 @@ describe('rate limiting, local mode', () => {
     expect((await send(gateway.port, '/by-key/x', { tenant: 'other', headers: { 'x-api-key': 'k1' } })).status).toBe(200);
     expectError(await send(gateway.port, '/by-key/x', { tenant: 't', headers: { 'x-api-key': 'k1' } }), 'ERR_RATE_LIMITED');
     expect((await send(gateway.port, '/by-key/x', { tenant: 't', headers: { 'x-api-key': 'k2' } })).status).toBe(200);
+    // A fresh value in front of the spent one: counted by the first, the node would see both.
+    const { text } = await rawExchange(gateway.port, 'GET /by-key/x HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: t\r\nX-Api-Key: fresh\r\nX-Api-Key: k1\r\nConnection: close\r\n\r\n', 3_000);
+    expectError({ status: statuses(text)[0] ?? 0, text: JSON.stringify(jsonBodies(text)[0] ?? {}) }, 'ERR_LIMIT_HEADER_REPEATED');
     const free = await send(gateway.port, '/free/x', { tenant: 't' });
     expect(free.status).toBe(200);
     expect(free.headers['ratelimit-limit']).toBeUndefined();

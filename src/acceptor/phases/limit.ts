@@ -49,7 +49,9 @@ export class RateLimiting implements LimitPhase {
   }
 
   run(ctx: RequestContext, limit: RouteRateLimit): AnsweredCode | null {
-    this.#keyer.hash(this.key(ctx, limit));
+    const key = this.key(ctx, limit);
+    if (key === null) return 'ERR_LIMIT_HEADER_REPEATED';
+    this.#keyer.hash(key);
     const hit = this.#hit;
     hitLimit(this.#table, this.#keyer.lo, this.#keyer.hi, limit.requests, limit.windowMs, Date.now(), hit);
     ctx.limitHeaders = limitHeaders(limit, hit.remaining, hit.resetMs);
@@ -61,19 +63,29 @@ export class RateLimiting implements LimitPhase {
 
   /**
    * A count's key: the route's label, not its metric slot (a thread started after a reload numbers
-   * the routes anew, and every instance must name a route's key alike), and whom it counts.
+   * the routes anew, and every instance must name a route's key alike), and whom it counts; null
+   * when the header it counts by came more than once (ERR_LIMIT_HEADER_REPEATED).
    */
-  key(ctx: RequestContext, limit: RouteRateLimit): string {
-    return `${ctx.plan!.route.label}\n${this.#subject(ctx, limit)}`;
+  key(ctx: RequestContext, limit: RouteRateLimit): string | null {
+    const subject = this.#subject(ctx, limit);
+    return subject === null ? null : `${ctx.plan!.route.label}\n${subject}`;
   }
 
   /** Whom the limit counts: a request without what its rule names counts by its address (LimitAddresses). */
-  #subject(ctx: RequestContext, limit: RouteRateLimit): string {
+  #subject(ctx: RequestContext, limit: RouteRateLimit): string | null {
     if (limit.by === 'route') return '';
     if (limit.by === 'tenant' && ctx.tenant !== '') return `t:${ctx.tenant}`;
     if (limit.by !== 'tenant' && limit.by !== 'address') {
       const headers = ctx.headers;
-      for (let i = 0; i < headers.length; i += 2) if (headers[i] === limit.by.header) return `h:${headers[i + 1]}`;
+      const name = limit.by.header;
+      let value: string | null = null;
+      for (let i = 0; i < headers.length; i += 2) {
+        if (headers[i] !== name) continue;
+        // Counted by one value, the node would see both: a new value in front of a spent one (which a node may take) would never be counted.
+        if (value !== null) return null;
+        value = headers[i + 1]!;
+      }
+      if (value !== null) return `h:${value}`;
     }
     return `a:${this.#addresses.of(ctx)}`;
   }

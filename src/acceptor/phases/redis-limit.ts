@@ -72,6 +72,7 @@ export class RedisRateLimiting implements LimitPhase {
 
   run(ctx: RequestContext, limit: RouteRateLimit, next: LimitContinuation): AnsweredCode | null | typeof LIMIT_PENDING {
     const subject = this.#local.key(ctx, limit);
+    if (subject === null) return 'ERR_LIMIT_HEADER_REPEATED';
     const now = performance.now();
     const refusal = this.#refused.get(subject);
     if (refusal !== undefined) {

@@ -46,7 +46,7 @@ export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_SHARED_STATE: 'where idempotency keys and tenant load live: `local` (this process) or `redis` (shared by every instance on `GATEWAY_REDIS_URL`; see [tenant load through Redis](#several-instances-tenant-load-through-redis))',
   GATEWAY_REDIS_URL: '`redis://[user:password@]host:port[/db]`, or `rediss://` for TLS; required by either redis mode, never used otherwise',
   GATEWAY_REDIS_TLS_CA_FILE: "PEM file of the CA that signed the Redis server's certificate (`rediss://`); unset: the system's CAs",
-  GATEWAY_REDIS_TIMEOUT_MS: 'a Redis call slower than this fails open: the request goes on as if Redis were down',
+  GATEWAY_REDIS_TIMEOUT_MS: 'a Redis call slower than this fails open: the request goes on as if Redis were down (timed from when it is sent: one made while the call before it is out waits for that first, so a request may wait up to about twice this)',
   GATEWAY_REDIS_KEY_PREFIX: 'prefix of every Redis key ringgate writes; instances with the same prefix share limits, keys and load',
   GATEWAY_MULTIPLEX_ENTRIES: "multiplexed calls the threads' shared in-flight table holds at once (rounded up to buckets of 8)",
   GATEWAY_MULTIPLEX_MAX_RESPONSE_BYTES: 'largest answer (status, headers, body) requests of other threads read from the arena; the table reserves this much per entry (64 MiB by default, touched only as answers are stored)',

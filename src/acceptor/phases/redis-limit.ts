@@ -15,8 +15,10 @@ import { LIMIT_PENDING, limitHeaders, type LimitContinuation, type LimitPhase, t
 /** Keys refused locally at once: beyond it the list starts over (each key costs one round trip to learn again). */
 const MAX_REFUSED_KEYS = 10_000;
 
-/** Until when Redis said no request of a key can fit, and when its window ends (RateLimit-Reset). */
-/** A key Redis refused, in performance.now() ms: a wall clock stepped back would hold it refused for the step. */
+/**
+ * Until when Redis said no request of a key can fit, and when its window ends (RateLimit-Reset), in
+ * performance.now() ms: on the wall clock, a step back would hold the key refused for the step.
+ */
 interface Refusal {
   readonly until: number;
   readonly windowEnds: number;

@@ -20,6 +20,7 @@ import { Finisher } from './phases/finish.js';
 import { GATEWAY_ROUTE_LABELS } from './request-runner.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { loadUws, newApp, type UwsApp } from './uws.js';
+import { closeConnectionsFromNowOn } from './uws-adapter.js';
 import type { Logger } from '../log.js';
 import type { Redis } from 'ioredis';
 import { RedisOutage } from '../redis/outage.js';
@@ -147,6 +148,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
           .then((own) => send({ type: 'metrics', requestId, metrics: [...recorder.snapshot(), ...crossings.snapshot(), ...own] }));
       } else if (message.type === 'drain' && !closing) {
         closing = true;
+        closeConnectionsFromNowOn();
         // Stop accepting; requests already accepted finish, up to the deadline.
         if (listenSocket !== null) uws.us_listen_socket_close(listenSocket);
         listenSocket = null;

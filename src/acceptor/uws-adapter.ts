@@ -5,6 +5,21 @@ import { DuplexStall } from './duplex-stall.js';
 import { responseHeadBlock } from './head-block.js';
 import { RawFields } from '../upstream/raw-fields.js';
 
+/** Set once this thread drains (closeConnectionsFromNowOn): every head it writes from then on says Connection: close. */
+let closingConnections = false;
+const CONNECTION_CLOSE: readonly HeaderField[] = ['connection', 'close'];
+
+/**
+ * The thread drains: every answer from now on tells its client to close the connection after it
+ * (those whose head went out already cannot), so clients on kept-alive connections move off them
+ * (to be refused: nothing listens any more), and the drain ends once what is in flight is answered.
+ * Without it a client sending on and on kept the drain open to its deadline, which cut requests
+ * already sent to their nodes.
+ */
+export function closeConnectionsFromNowOn(): void {
+  closingConnections = true;
+}
+
 /**
  * Every uWebSockets.js response call of the gateway, behind one object per request: status and
  * headers, corking, streaming with tryEnd/onWritable (resuming from the write offset), onAborted,
@@ -254,7 +269,9 @@ export class ClientResponse {
   #writeHead(): void {
     if (this.#headWritten) return;
     this.#headWritten = true;
-    this.#res.writeStatus(responseHeadBlock(this.#statusLine, this.requestId, this.#fields, this.#ownHeaders));
+    const own = this.#ownHeaders;
+    const more = !closingConnections ? own : own === null ? CONNECTION_CLOSE : [...own, ...CONNECTION_CLOSE];
+    this.#res.writeStatus(responseHeadBlock(this.#statusLine, this.requestId, this.#fields, more));
   }
 
   #drained(offset: number): boolean {

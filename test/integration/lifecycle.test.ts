@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startBackend } from '../helpers/backends.js';
@@ -74,6 +75,47 @@ describe('lifecycle', () => {
     expect(reply.text).toBe('done');
     expect(await exited).toBe(0);
     keepAlive.destroy();
+    await backend.close();
+  });
+
+  it('moves clients that send on and on off their kept-alive connections while draining, and cuts none of their requests', async () => {
+    const backend = await startBackend('steady', (req, res) => {
+      req.resume();
+      setTimeout(() => res.writeHead(200, { 'content-length': 2 }).end('ok'), 100);
+    });
+    const gateway = await startGateway(singleCluster(backend.url), { GATEWAY_THREADS: '1', GATEWAY_DRAIN_MS: '15000' });
+    let draining = false;
+    /** What each request came to: its status and whether its answer said Connection: close, or the error's code. */
+    const outcomes: string[] = [];
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    // Two clients, each sending its next request as soon as the last is answered, on one kept-alive connection.
+    const client = async (): Promise<void> => {
+      for (;;) {
+        const outcome = await new Promise<string>((resolve) => {
+          const req = request({ host: '127.0.0.1', port: gateway.port, path: '/steady', agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(`${res.statusCode} ${draining ? res.headers.connection : 'before'}`));
+            res.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+          });
+          req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+          req.end();
+        });
+        outcomes.push(outcome);
+        // Refused: the gateway listens no more, and this client had moved off its connection.
+        if (!outcome.startsWith('200')) return;
+      }
+    };
+    const clients = [client(), client()];
+    await expect.poll(() => outcomes.length).toBeGreaterThan(4);
+    draining = true;
+    const exited = gateway.stop('SIGTERM');
+    await Promise.all(clients);
+    expect(await exited).toBe(0);
+    agent.destroy();
+    // Every request the gateway took was answered; each client ended on a refused connection, not a cut one.
+    expect(outcomes.filter((o) => !o.startsWith('200'))).toEqual(['ECONNREFUSED', 'ECONNREFUSED']);
+    expect(outcomes).toContain('200 close');
+    expect(gateway.logs.some((line) => line.includes('acceptor drained') && line.includes('"abandoned":0'))).toBe(true);
     await backend.close();
   });
 

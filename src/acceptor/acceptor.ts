@@ -75,7 +75,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     // Loaded only in a redis mode: ioredis costs ~25 MiB and ~80 ms per thread that loads it.
     const redisConnection = redisOutage === null ? null : await import('../redis/connection.js');
     redis = redisConnection?.connectRedis(settings, redisOutage!) ?? null;
-    const localKeys = new LocalIdempotencyStore(attachIdempotencyTable(init.idempotency), init.threadIndex, settings.idempotencyTtlMs);
+    const localKeys = new LocalIdempotencyStore(attachIdempotencyTable(init.idempotency, init.threadIndex), init.threadIndex, settings.idempotencyTtlMs);
     const idempotency =
       redis !== null && settings.sharedState === 'redis' ? new RedisIdempotencyStore(settings, new IdempotencyScripts(redis), localKeys, redisOutage!) : localKeys;
     // One hasher for the thread: every use of it is synchronous, so the phases can share it.
@@ -91,7 +91,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
       keyer,
       digest: await loadBytesDigest(),
       idempotency,
-      limiter: attachLimiterTable(init.limiter),
+      limiter: attachLimiterTable(init.limiter, init.threadIndex),
       tenants,
       nodes,
       breakers,
@@ -106,7 +106,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
         finisher,
         // One acceptor has no other thread to share a call with: its reads skip the shared table.
         settings.threads > 1
-          ? new SharedCalls(attachInflightTable(init.inflight), init.threadIndex, keyer, recorder, finisher, settings.upstreamTimeoutMs + 1000)
+          ? new SharedCalls(attachInflightTable(init.inflight, init.threadIndex), init.threadIndex, keyer, recorder, finisher, settings.upstreamTimeoutMs + 1000)
           : null,
         await loadSeededHash32(),
       ),

@@ -1,6 +1,6 @@
 import type { Settings } from '../config/schema.js';
 import { createBreakerTable, type BreakerTable } from '../shm/breaker-table.js';
-import { tableSeconds } from '../shm/bucket-table.js';
+import { releaseLocksOf, tableSeconds } from '../shm/bucket-table.js';
 import { createIdempotencyTable, releaseIdempotencyLane, type IdempotencyTable } from '../shm/idempotency-table.js';
 import { abandonStale, createInflightTable, type InflightTable } from '../shm/inflight-table.js';
 import { createLimiterTable, type LimiterTable } from '../shm/limiter-table.js';
@@ -57,6 +57,8 @@ export function sharedBuffers(tables: SharedTables): Pick<AcceptorInit, 'tenants
  * go to the node on their own. Returns the node in-flight requests released.
  */
 export function releaseThreadShares(tables: SharedTables, threadIndex: number): number {
+  // First: a bucket it died holding would stop everything below (and every thread) for good.
+  for (const table of [tables.idempotency, tables.limiter, tables.inflight]) releaseLocksOf(table, threadIndex);
   releaseRetryLane(tables.retries, threadIndex);
   releaseIdempotencyLane(tables.idempotency, threadIndex);
   abandonStale(tables.inflight, threadIndex, tableSeconds(Date.now()), tables.reclaimAt());

@@ -5,8 +5,9 @@ import { mixKey } from './key-mix.js';
  * What the set-associative shared tables (rate limits, idempotency keys, multiplexed calls) have
  * in common: a header whose first two words are ENTRY_COUNT and SLOT_BYTES and whose last is
  * BUCKET_SEED (coordinator, once at creation with Atomics.store), one lock word per bucket of WAYS
- * entries from LOCKS_OFFSET (0 free, 1 held: taken with Atomics.compareExchange, given back with
- * Atomics.store), the entries (`entryWords` Int32 words each, their fields named in each table's
+ * entries from LOCKS_OFFSET (0 free, else who holds it, its `holder`: taken with
+ * Atomics.compareExchange, given back with Atomics.store; the coordinator gives back with
+ * Atomics.compareExchange those of a thread that died holding them, releaseLocksOf), the entries (`entryWords` Int32 words each, their fields named in each table's
  * module), then one byte slot per entry. Each table's module documents its own header words
  * (from 2, below BUCKET_SEED) and entry fields.
  *
@@ -37,7 +38,12 @@ export interface BucketTable {
   readonly entriesOffset: number;
   /** Byte offset of entry 0's slot. */
   readonly dataOffset: number;
+  /** What this thread writes into a lock word it holds: its lane + 1, or COORDINATOR_HOLDER. */
+  readonly holder: number;
 }
+
+/** The coordinator's mark in a lock word it holds (a thread's is its lane + 1). */
+const COORDINATOR_HOLDER = -1;
 
 function layout(entries: number, entryWords: number): { entriesOffset: number; dataOffset: number } {
   const entriesOffset = LOCKS_OFFSET + entries / WAYS;
@@ -52,15 +58,20 @@ export function createBucketTable(entries: number, slotBytes: number, entryWords
   Atomics.store(words, ENTRY_COUNT, count);
   Atomics.store(words, SLOT_BYTES, slotBytes);
   Atomics.store(words, BUCKET_SEED, randomInt(2 ** 32) | 0);
-  return attachBucketTable(buffer, entryWords);
+  return tableView(buffer, entryWords, COORDINATOR_HOLDER);
 }
 
-export function attachBucketTable(buffer: SharedArrayBuffer, entryWords: number): BucketTable {
+/** An acceptor thread's view of a table the coordinator made: the thread of lane `lane`. */
+export function attachBucketTable(buffer: SharedArrayBuffer, entryWords: number, lane: number): BucketTable {
+  return tableView(buffer, entryWords, lane + 1);
+}
+
+function tableView(buffer: SharedArrayBuffer, entryWords: number, holder: number): BucketTable {
   const words = new Int32Array(buffer);
   const entries = Atomics.load(words, ENTRY_COUNT);
   const slotBytes = Atomics.load(words, SLOT_BYTES);
   const seed = Atomics.load(words, BUCKET_SEED);
-  return { buffer, words, bytes: new Uint8Array(buffer), entries, slotBytes, entryWords, buckets: entries / WAYS, seed, ...layout(entries, entryWords) };
+  return { buffer, words, bytes: new Uint8Array(buffer), entries, slotBytes, entryWords, buckets: entries / WAYS, seed, ...layout(entries, entryWords), holder };
 }
 
 /** Word offset of one of entry e's fields. */
@@ -90,7 +101,20 @@ export function firstEntry(lock: number): number {
 
 /** Takes the lock word `lock`, for a scan of one bucket or one slot copy, never I/O: held so briefly that spinning is cheaper than sleeping. */
 export function lockBucket(table: BucketTable, lock: number): void {
-  while (Atomics.compareExchange(table.words, lock, 0, 1) !== 0);
+  while (Atomics.compareExchange(table.words, lock, 0, table.holder) !== 0);
+}
+
+/**
+ * Coordinator, once the thread of `lane` has exited: the lock words it held go free. A thread
+ * stopped inside a critical section (a worker's out-of-memory end) held its bucket for good, and
+ * whoever took it next, the coordinator's own release of that thread's shares first, spun forever.
+ */
+export function releaseLocksOf(table: BucketTable, lane: number): number {
+  let released = 0;
+  for (let lock = LOCKS_OFFSET; lock < LOCKS_OFFSET + table.buckets; lock++) {
+    if (Atomics.compareExchange(table.words, lock, lane + 1, 0) === lane + 1) released++;
+  }
+  return released;
 }
 
 export function unlockBucket(table: BucketTable, lock: number): void {

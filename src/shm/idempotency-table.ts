@@ -67,8 +67,9 @@ export function createIdempotencyTable(entries: number, slotBytes: number): Idem
   return createBucketTable(entries, slotBytes, ENTRY_WORDS);
 }
 
-export function attachIdempotencyTable(buffer: SharedArrayBuffer): IdempotencyTable {
-  return attachBucketTable(buffer, ENTRY_WORDS);
+/** The thread of lane `lane`'s view of the table. */
+export function attachIdempotencyTable(buffer: SharedArrayBuffer, lane: number): IdempotencyTable {
+  return attachBucketTable(buffer, ENTRY_WORDS, lane);
 }
 
 export const enum ClaimResult {

@@ -71,8 +71,9 @@ export function createInflightTable(entries: number, slotBytes: number): Infligh
   return createBucketTable(entries, slotBytes, ENTRY_WORDS);
 }
 
-export function attachInflightTable(buffer: SharedArrayBuffer): InflightTable {
-  return attachBucketTable(buffer, ENTRY_WORDS);
+/** The thread of lane `lane`'s view of the table. */
+export function attachInflightTable(buffer: SharedArrayBuffer, lane: number): InflightTable {
+  return attachBucketTable(buffer, ENTRY_WORDS, lane);
 }
 
 /** Word offset of an entry's SEQ, which waiters sleep on. */

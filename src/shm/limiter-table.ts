@@ -49,8 +49,9 @@ export function createLimiterTable(keys: number): LimiterTable {
   return createBucketTable(keys, 0, ENTRY_WORDS);
 }
 
-export function attachLimiterTable(buffer: SharedArrayBuffer): LimiterTable {
-  return attachBucketTable(buffer, ENTRY_WORDS);
+/** The thread of lane `lane`'s view of the table. */
+export function attachLimiterTable(buffer: SharedArrayBuffer, lane: number): LimiterTable {
+  return attachBucketTable(buffer, ENTRY_WORDS, lane);
 }
 
 /** A hit's verdict, and what the RateLimit headers say. */

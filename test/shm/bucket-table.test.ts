@@ -9,7 +9,7 @@ describe('bucket tables', () => {
     const keys = Array.from({ length: 32 }, (_, i) => [i * 7919, i] as const);
     const [a, b] = [createBucketTable(1024, 0, ENTRY_WORDS), createBucketTable(1024, 0, ENTRY_WORDS)];
     expect(locks(a, keys)).not.toEqual(locks(b, keys));
-    expect(locks(attachBucketTable(a.buffer, ENTRY_WORDS), keys)).toEqual(locks(a, keys));
+    expect(locks(attachBucketTable(a.buffer, ENTRY_WORDS, 0), keys)).toEqual(locks(a, keys));
     for (const lock of locks(a, keys)) expect(lock - LOCKS_OFFSET).toBeLessThan(1024 / WAYS);
   });
 

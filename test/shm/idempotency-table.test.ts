@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WAYS } from '../../src/shm/bucket-table.js';
+import { LOCKS_OFFSET, lockBucket, releaseLocksOf, unlockBucket, WAYS } from '../../src/shm/bucket-table.js';
 import { ResponseCapture, decodeResponse } from '../../src/acceptor/stored-response.js';
 import { fieldTexts, rawFields } from '../helpers/raw-fields.js';
 import {
@@ -30,7 +30,7 @@ const done = (table: IdempotencyTable, c: Claim, answer: string | null, expires 
 describe('shared idempotency table', () => {
   it('claims a new key, refuses a duplicate in flight, replays it once done, and refuses it for another request', () => {
     const table = createIdempotencyTable(16, 64);
-    const other = attachIdempotencyTable(table.buffer);
+    const other = attachIdempotencyTable(table.buffer, 1);
     const first = take(table, 7, 100);
     expect(first.result).toBe(ClaimResult.Claimed);
     expect(take(other, 7, 100, 1, 1).result).toBe(ClaimResult.InFlight);
@@ -76,6 +76,22 @@ describe('shared idempotency table', () => {
     expect(take(table, 3, 1).result).toBe(ClaimResult.InFlight);
     done(table, fresh, 'the live one');
     expect(take(table, 3, 1).replay!.toString()).toBe('the live one');
+  });
+
+  it("frees the buckets a dead thread held, and only its own: the release of its claims then runs", () => {
+    const table = createIdempotencyTable(16, 64);
+    const dead = attachIdempotencyTable(table.buffer, 2);
+    const live = attachIdempotencyTable(table.buffer, 3);
+    take(dead, 5, 1, 0, 2);
+    // Each stopped inside a critical section: their bucket locks stay taken.
+    lockBucket(dead, LOCKS_OFFSET);
+    lockBucket(live, LOCKS_OFFSET + 1);
+    expect(releaseLocksOf(table, 2)).toBe(1);
+    expect(Atomics.load(table.words, LOCKS_OFFSET)).toBe(0);
+    expect(Atomics.load(table.words, LOCKS_OFFSET + 1)).toBe(4);
+    unlockBucket(live, LOCKS_OFFSET + 1);
+    // Would spin for good on a bucket still held.
+    expect(releaseIdempotencyLane(table, 2)).toBe(1);
   });
 
   it('gives up the least recently used done key when a bucket is full, never one in flight', () => {

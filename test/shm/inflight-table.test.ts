@@ -29,7 +29,7 @@ const RECLAIM = 100;
 describe('shared in-flight table', () => {
   it('lets other threads wait on a call, hands them its answer, and frees the entry after the last reads it', () => {
     const table = createInflightTable(16, 64);
-    const other = attachInflightTable(table.buffer);
+    const other = attachInflightTable(table.buffer, 1);
     const lead = look(table, 5, 0);
     expect(lead.role).toBe('lead');
     const a = look(other, 5, 1);

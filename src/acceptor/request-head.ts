@@ -39,6 +39,7 @@ export function readRequestHead(
   const method = req.getCaseSensitiveMethod();
   const query = req.getQuery();
   ctx.method = method;
+  ctx.client.headRequest = method === 'HEAD';
   ctx.path = path;
   ctx.target = query ? `${path}?${query}` : path;
   let bytes = method.length + 1 + rawPath.length + (query ? query.length + 1 : 0) + REQUEST_LINE_OVERHEAD + 2;

@@ -123,6 +123,7 @@ export class RequestRunner implements Continuation, LimitContinuation {
   #health(ctx: RequestContext, req: HttpRequest): void {
     ctx.routeIndex = this.#healthIndex;
     ctx.method = req.getCaseSensitiveMethod();
+    ctx.client.headRequest = ctx.method === 'HEAD';
     ctx.path = HEALTH_PATH;
     ctx.requestId = req.getHeader(REQUEST_ID_HEADER);
     settleRequestId(ctx);

@@ -8,6 +8,7 @@ import { RawFields } from '../upstream/raw-fields.js';
 /** Set once this thread drains (closeConnectionsFromNowOn): every head it writes from then on says Connection: close. */
 let closingConnections = false;
 const CONNECTION_CLOSE: readonly HeaderField[] = ['connection', 'close'];
+const CONTENT_LENGTH = 'content-length';
 
 /**
  * The thread drains: every answer from now on tells its client to close the connection after it
@@ -31,6 +32,8 @@ export function closeConnectionsFromNowOn(): void {
 export class ClientResponse {
   /** X-Request-Id, written on every head this response writes (request-id.ts); '' before admit. */
   requestId = '';
+  /** The request is a HEAD: the gateway's own answers to it have no body either. */
+  headRequest = false;
   #listener: ClientListener = NO_LISTENER;
   #attached = false;
   readonly #res: HttpResponse;
@@ -154,7 +157,13 @@ export class ClientResponse {
       res.writeStatus(statusLine).writeHeader('content-type', 'application/json').writeHeader('x-request-id', this.requestId);
       if (retryAfter !== null) res.writeHeader('retry-after', retryAfter);
       if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.writeHeader(extra[i]!, extra[i + 1]!);
-      res.end(body, closeConnection);
+      // A HEAD on a connection that stays open gets the head a GET would get and no body (a front
+      // proxy would read one as its next answer). Not so on one that closes: this uWS build keeps a
+      // connection serving only after endWithoutBody() without arguments, and closes none after it
+      // (given a length, the response stays pending; undefined, it writes a length of 2^63).
+      if (!this.headRequest || closeConnection) return void res.end(body, closeConnection);
+      res.writeHeader('content-length', String(Buffer.byteLength(body)));
+      res.endWithoutBody();
     });
   }
 
@@ -233,10 +242,9 @@ export class ClientResponse {
     if (this.#responded) return;
     this.#responded = true;
     this.#res.cork(() => {
-      this.#writeHead();
+      this.#writeHead(reportedLength);
       if (!noBody) this.#res.end();
-      else if (reportedLength === undefined) this.#res.endWithoutBody();
-      else this.#res.endWithoutBody(reportedLength);
+      else this.#res.endWithoutBody();
     });
   }
 
@@ -266,11 +274,15 @@ export class ClientResponse {
     this.#res.cork(() => this.#drained(this.#res.getWriteOffset()));
   }
 
-  #writeHead(): void {
+  /** `reportedLength`: a bodiless answer's Content-Length (a HEAD's, a 304's), if it has one. */
+  #writeHead(reportedLength?: number): void {
     if (this.#headWritten) return;
     this.#headWritten = true;
-    const own = this.#ownHeaders;
-    const more = !closingConnections ? own : own === null ? CONNECTION_CLOSE : [...own, ...CONNECTION_CLOSE];
+    let more = this.#ownHeaders;
+    // Not endWithoutBody(length): this uWS build then leaves the response pending, and drops the
+    // connection when the client's next request comes (a HEAD's keep-alive broken; answerJson).
+    if (reportedLength !== undefined) more = [...(more ?? []), CONTENT_LENGTH, String(reportedLength)];
+    if (closingConnections) more = more === null ? CONNECTION_CLOSE : [...more, ...CONNECTION_CLOSE];
     this.#res.writeStatus(responseHeadBlock(this.#statusLine, this.requestId, this.#fields, more));
   }
 

@@ -73,6 +73,29 @@ describe('GATEWAY_UPSTREAM_CLIENT', () => {
     expect(chunked.text).toBe('POST 3');
   });
 
+  it.each(['h1', 'undici'])("%s: answers a HEAD with the node's Content-Length and no body, and reads the connection's next request", async (client) => {
+    const socket = connect(gateways.get(client)!.port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.write('HEAD /big HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: t\r\n\r\n');
+    await expect.poll(() => statuses(text)).toEqual([200]);
+    // The gateway's own answer to a HEAD has no body either.
+    socket.write('HEAD /_ringgate/healthz HTTP/1.1\r\nHost: a\r\n\r\n');
+    await expect.poll(() => statuses(text)).toEqual([200, 200]);
+    socket.write('POST /after HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: t\r\nContent-Length: 2\r\n\r\nhi');
+    await expect.poll(() => statuses(text), { timeout: 3_000 }).toEqual([200, 200, 200]);
+    socket.destroy();
+    const [big, health, after] = text.split(/(?=HTTP\/1\.1 )/);
+    expect(big!.toLowerCase()).toContain(`content-length: ${BIG.length}\r\n`);
+    expect(big!.endsWith('\r\n\r\n')).toBe(true);
+    expect(health!.endsWith('\r\n\r\n')).toBe(true);
+    expect(after).toContain('POST 2');
+    // One that closes the connection (a Host refused) still closes it (its body goes with it).
+    const refused = await rawExchange(gateways.get(client)!.port, 'HEAD /x HTTP/1.1\r\nHost: a b\r\n\r\n', 3_000);
+    expect(statuses(refused.text)).toEqual([400]);
+    expect(refused.closedByPeer).toBe(true);
+  });
+
   it.each(['h1', 'undici'])("%s: forwards a target and header values past ASCII as the client's own bytes", async (client) => {
     const port = gateways.get(client)!.port;
     const requestLine = 'GET /raw/caf\u00e9?q=\u20ac HTTP/1.1';

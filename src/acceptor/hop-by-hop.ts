@@ -34,11 +34,17 @@ export function connectionNamed(connection: string): ReadonlySet<string> | null 
   return named;
 }
 
-/** Removes the headers `connection` names (connectionNamed) from a request's flat [name, value, …] list. */
-export function dropConnectionTokens(headers: string[], connection: string): void {
+/**
+ * Removes the headers `connection` names (connectionNamed) from a request's flat [name, value, …]
+ * list, but those in `readByGateway` (the tenant header, a route's hash header): what routed and
+ * counted the request must reach its node, or a client could be one tenant to the gateway and
+ * none to the node (and share a multiplexed answer computed so).
+ */
+export function dropConnectionTokens(headers: string[], connection: string, readByGateway: readonly string[] = []): void {
   const named = connectionNamed(connection);
   if (named === null) return;
   for (let i = headers.length - 2; i >= 0; i -= 2) {
-    if (named.has(headers[i]!.toLowerCase())) headers.splice(i, 2);
+    const name = headers[i]!.toLowerCase();
+    if (named.has(name) && !readByGateway.includes(name)) headers.splice(i, 2);
   }
 }

@@ -117,6 +117,6 @@ export function readRequestHead(
   if (framing || (ctx.chunked && ctx.contentLength !== -1)) return 'ERR_BAD_FRAMING';
   if (hosts !== 1) return 'ERR_BAD_HOST';
   if (tenants > 1) return 'ERR_INVALID_TENANT';
-  if (connectionTokens !== undefined) dropConnectionTokens(headers, connectionTokens);
+  if (connectionTokens !== undefined) dropConnectionTokens(headers, connectionTokens, [tenantHeader, hashHeader]);
   return null;
 }

@@ -24,4 +24,10 @@ describe('dropConnectionTokens', () => {
     dropConnectionTokens(headers, 'host, Idempotency-Key, x-a');
     expect(headers).toEqual(['host', 'a.example', 'idempotency-key', 'k1']);
   });
+
+  it('keeps the headers the gateway routed or counted the request by (its tenant), even when Connection names them', () => {
+    const headers = ['x-tenant-id', 'acme', 'x-session', 's1', 'x-a', '1'];
+    dropConnectionTokens(headers, 'x-tenant-id, x-session, x-a, close', ['x-tenant-id', 'x-session']);
+    expect(headers).toEqual(['x-tenant-id', 'acme', 'x-session', 's1']);
+  });
 });

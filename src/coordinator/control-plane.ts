@@ -46,10 +46,13 @@ export class ControlPlane {
   readonly #addNodes: (nodes: readonly { readonly cluster: string; readonly node: NodeConfig }[]) => ReloadOutcome;
   readonly #table: NodeTable;
   readonly #ttlMs: number;
+  /** The wall clock a push's timestamp is checked against. */
+  readonly #wallClock: () => number;
+  /** A monotonic clock (ms) staleness is timed by: a wall clock stepped back an hour kept a silent control plane fresh for the hour. */
   readonly #clock: () => number;
   readonly #log: Logger;
   #lastTimestamp = -Infinity;
-  /** Gateway time of the last push applied; null before the first. */
+  /** When the last push was applied (#clock); null before the first. */
   #lastPushAt: number | null = null;
   #stale = false;
 
@@ -59,6 +62,7 @@ export class ControlPlane {
     addNodes: (nodes: readonly { readonly cluster: string; readonly node: NodeConfig }[]) => ReloadOutcome,
     table: NodeTable,
     ttlMs: number,
+    wallClock: () => number,
     clock: () => number,
     log: Logger,
   ) {
@@ -66,6 +70,7 @@ export class ControlPlane {
     this.#addNodes = addNodes;
     this.#table = table;
     this.#ttlMs = ttlMs;
+    this.#wallClock = wallClock;
     this.#clock = clock;
     this.#log = log;
   }
@@ -81,7 +86,7 @@ export class ControlPlane {
       return { ok: false, code: 'ERR_BAD_PUSH', error: `${issue.path.join('.') || '(body)'}: ${issue.message}` };
     }
     const { timestamp, nodes } = parsed.data;
-    const now = this.#clock();
+    const now = this.#wallClock();
     if (timestamp > now + MAX_FUTURE_MS) {
       return { ok: false, code: 'ERR_PUSH_FROM_FUTURE', error: `timestamp ${timestamp} is ${timestamp - now} ms ahead of the gateway clock` };
     }
@@ -115,7 +120,7 @@ export class ControlPlane {
     }
     this.#monitor.applyPush(resolved, this.#ttlMs);
     this.#lastTimestamp = timestamp;
-    this.#lastPushAt = now;
+    this.#lastPushAt = this.#clock();
     if (this.#stale) this.#setStale(false);
     return { ok: true, applied: resolved.length };
   }

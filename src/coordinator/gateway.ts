@@ -97,6 +97,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     nodeTable,
     settings.controlTtlMs,
     Date.now,
+    () => performance.now(),
     log,
   );
   const nodeViews = () => {

@@ -5,10 +5,10 @@ import { mixKey } from './key-mix.js';
  * What the set-associative shared tables (rate limits, idempotency keys, multiplexed calls) have
  * in common: a header whose first two words are ENTRY_COUNT and SLOT_BYTES and whose last is
  * BUCKET_SEED (coordinator, once at creation with Atomics.store), one lock word per bucket of WAYS
- * entries from LOCKS_OFFSET (0 free, else who holds it, its `holder`: taken with
- * Atomics.compareExchange, given back with Atomics.store; the coordinator gives back with
- * Atomics.compareExchange those of a thread that died holding them, releaseLocksOf), the entries (`entryWords` Int32 words each, their fields named in each table's
- * module), then one byte slot per entry. Each table's module documents its own header words
+ * entries from LOCKS_OFFSET (0 free, else its holder's mark: taken with Atomics.compareExchange,
+ * given back with Atomics.store; the coordinator frees those of a thread that died holding them
+ * with Atomics.compareExchange, releaseLocksOf), the entries (`entryWords` Int32 words each, their
+ * fields named in each table's module), then one byte slot per entry. Each table's module documents its own header words
  * (from 2, below BUCKET_SEED) and entry fields.
  *
  * A key's bucket mixes both halves of its 64-bit hash with the table's random seed: the hashes

@@ -86,6 +86,8 @@ export class RequestContext {
   waitedOut = false;
   /** The try went out on a connection (its pool's onConnect took it): only then did it cross to the node's zone. */
   reachedNode = false;
+  /** The try holds a half-open node's probe token (set when its node is held): its ending judges the node. */
+  probe = false;
 
   // ---- tries (forward, retry) ----
   /** The body read whole, kept for a retry; null without a body, or while it streams. */

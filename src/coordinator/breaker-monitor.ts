@@ -1,10 +1,10 @@
 import type { GatewayConfig } from '../config/load.js';
 import type { BreakerConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { BREAKER_STATE_NAMES, BreakerState, NodeBreaker, type BreakerOptions } from '../resilience/breaker.js';
+import { BREAKER_STATE_NAMES, BreakerState, NodeBreaker, type BreakerOptions, type BreakerSample } from '../resilience/breaker.js';
 import { LATENCY_BUCKETS } from '../resilience/latency-histogram.js';
 import type { NodeNumbering } from '../shm/node-numbering.js';
-import { readBreakerCounts, setBreakerState, type BreakerTable } from '../shm/breaker-table.js';
+import { readBreakerCounts, setBreakerState, type BreakerCounts, type BreakerTable } from '../shm/breaker-table.js';
 
 /** One node's breaker, and the shared counts it last read. */
 interface Watched {
@@ -14,9 +14,12 @@ interface Watched {
   readonly options: string;
   readonly breaker: NodeBreaker;
   readonly last: Float64Array;
-  lastFailures: number;
+  readonly lastCounts: BreakerCounts;
+  /** This tick's differences: the latencies, and what the breaker samples. */
   readonly delta: Float64Array;
   failures: number;
+  probeEndings: number;
+  probeFailures: number;
 }
 
 export interface BreakerView {
@@ -51,6 +54,7 @@ export class BreakerMonitor {
   #timer: NodeJS.Timeout | null = null;
   /** Where a node's counts are read into, each tick. */
   readonly #current = new Float64Array(LATENCY_BUCKETS);
+  readonly #currentCounts: BreakerCounts = { failures: 0, probeEndings: 0, probeFailures: 0 };
   /** Transitions so far, by "from>to". */
   readonly transitions = new Map<string, number>();
 
@@ -106,7 +110,7 @@ export class BreakerMonitor {
     for (const watched of this.#clusters.values()) {
       for (const node of watched) {
         this.#read(node);
-        node.breaker.observe({ latencies: node.delta, failures: node.failures }, elapsed);
+        node.breaker.observe(sampleOf(node), elapsed);
       }
       const clusterP99 = lowerMedian(watched.flatMap((node) => (node.breaker.state === BreakerState.Closed && node.breaker.p99 !== null ? [node.breaker.p99] : [])));
       for (const node of watched) this.#evaluate(node, now, clusterP99, elapsed);
@@ -126,7 +130,7 @@ export class BreakerMonitor {
   #evaluate(node: Watched, now: number, clusterP99: number | null, elapsed: number): void {
     const { breaker } = node;
     const before = breaker.state;
-    const after = breaker.evaluate(now, { latencies: node.delta, failures: node.failures }, clusterP99, elapsed);
+    const after = breaker.evaluate(now, sampleOf(node), clusterP99, elapsed);
     if (after !== before) {
       setBreakerState(this.#table, node.slot, after, after === BreakerState.HalfOpen ? breaker.probesOwed : 0);
       const key = `${BREAKER_STATE_NAMES[before]}>${BREAKER_STATE_NAMES[after]}`;
@@ -140,20 +144,24 @@ export class BreakerMonitor {
   }
 
   #read(node: Watched): void {
-    const { last, delta } = node;
+    const { last, delta, lastCounts } = node;
     const current = this.#current;
-    const failures = readBreakerCounts(this.#table, node.slot, current);
+    const counts = this.#currentCounts;
+    readBreakerCounts(this.#table, node.slot, current, counts);
     for (let b = 0; b < LATENCY_BUCKETS; b++) delta[b] = since(current[b]!, last[b]!);
     last.set(current);
-    node.failures = since(failures, node.lastFailures);
-    node.lastFailures = failures;
+    node.failures = since(counts.failures, lastCounts.failures);
+    node.probeEndings = since(counts.probeEndings, lastCounts.probeEndings);
+    node.probeFailures = since(counts.probeFailures, lastCounts.probeFailures);
+    Object.assign(lastCounts, counts);
   }
 
   #watch(cluster: string, id: string, slot: number, config: BreakerConfig, options: string): Watched {
     const breakerOptions: BreakerOptions = { ...config, probeTimeoutMs: this.#probeTimeoutMs };
     const last = new Float64Array(LATENCY_BUCKETS);
+    const lastCounts: BreakerCounts = { failures: 0, probeEndings: 0, probeFailures: 0 };
     // Counting starts now: what the slot counted before is another breaker's history.
-    const lastFailures = readBreakerCounts(this.#table, slot, last);
+    readBreakerCounts(this.#table, slot, last, lastCounts);
     setBreakerState(this.#table, slot, BreakerState.Closed, 0);
     return {
       cluster,
@@ -162,11 +170,17 @@ export class BreakerMonitor {
       options,
       breaker: new NodeBreaker(breakerOptions, this.#tickMs, this.#random),
       last,
-      lastFailures,
+      lastCounts,
       delta: new Float64Array(LATENCY_BUCKETS),
       failures: 0,
+      probeEndings: 0,
+      probeFailures: 0,
     };
   }
+}
+
+function sampleOf(node: Watched): BreakerSample {
+  return { latencies: node.delta, failures: node.failures, probeEndings: node.probeEndings, probeFailures: node.probeFailures };
 }
 
 /** The lower median: with two nodes, the faster one's p99 is the reference. */

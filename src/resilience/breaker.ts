@@ -59,6 +59,9 @@ export interface BreakerSample {
   readonly latencies: ArrayLike<number>;
   /** How many of them were failures (connection errors, resets, timeouts, 5xx). */
   readonly failures: number;
+  /** Endings of probes (requests that took a half-open node's token), and how many of those failed. */
+  readonly probeEndings: number;
+  readonly probeFailures: number;
 }
 
 export class NodeBreaker {
@@ -122,9 +125,11 @@ export class NodeBreaker {
     } else if (this.state === BreakerState.Open) {
       if (now >= this.#openUntil) this.#halfOpen(now);
     } else {
-      const answered = histogramCount(sample.latencies);
+      // Only probes judge a half-open node: a request sent before it opened (one timing out now,
+      // from when the node hung) says nothing of the node as it is.
+      const answered = sample.probeEndings;
       if (answered > 0) this.#lastProbeActivity = now;
-      if (sample.failures > 0) this.#open(now);
+      if (sample.probeFailures > 0) this.#open(now);
       else if ((this.#probeAnswers += answered) >= o.probes) this.#close(now);
     }
     return this.state;

@@ -22,6 +22,8 @@ export class CircuitGate implements NodePredicate {
   readonly #next: NodePredicate | null;
   /** A node was turned away for its breaker since the last begin(). */
   sawOpen = false;
+  /** The last admit() took a half-open node's probe token: the request is that node's probe. */
+  tookProbe = false;
 
   constructor(states: CircuitStates, next: NodePredicate | null) {
     this.#states = states;
@@ -31,6 +33,7 @@ export class CircuitGate implements NodePredicate {
   /** Before each walk. */
   begin(): void {
     this.sawOpen = false;
+    this.tookProbe = false;
   }
 
   verdict(node: number, load: number): Verdict {
@@ -47,7 +50,9 @@ export class CircuitGate implements NodePredicate {
    * looked at it and went elsewhere costs none). False: another thread took the last token first.
    */
   admit(node: number): boolean {
-    if (this.#states.state(node) !== BreakerState.HalfOpen || this.#states.takeProbe(node)) return true;
+    this.tookProbe = false;
+    if (this.#states.state(node) !== BreakerState.HalfOpen) return true;
+    if ((this.tookProbe = this.#states.takeProbe(node))) return true;
     this.sawOpen = true;
     return false;
   }

@@ -13,9 +13,14 @@
  *     PROBES    probe tokens a half-open node has   coordinator Atomics.store on entering half-open
  *               left                                (and to refill lost ones); acceptors take one
  *                                                   with Atomics.compareExchange when they pick it
+ *     PROBES    (also)                              acceptor Atomics.add(+1) to give a token back
+ *                                                   when its probe ended saying nothing of the node
  *     FAILURES  endings that were failures          acceptor Atomics.add(+1) when a request ends
  *               (connection errors, resets,
  *               timeouts, 5xx), ever (wraps)
+ *     PROBE_ENDINGS  endings of probes (requests    acceptor Atomics.add(+1) when a probe ends
+ *               that took a token), ever (wraps)    with an answer or a failure
+ *     PROBE_FAILURES  of them, failures (wraps)     acceptor Atomics.add(+1) likewise
  *     LATENCY + b  endings whose time to the        acceptor Atomics.add(+1) when a request ends
  *               response head (or failure) falls
  *               in latency bucket b, ever (wraps)
@@ -33,7 +38,9 @@ export const NODES_OFFSET = 16;
 export const STATE = 0;
 export const PROBES = 1;
 export const FAILURES = 2;
-export const LATENCY = 3;
+export const PROBE_ENDINGS = 3;
+export const PROBE_FAILURES = 4;
+export const LATENCY = 5;
 export const NODE_WORDS = LATENCY + LATENCY_BUCKETS;
 
 export interface BreakerTable {
@@ -65,12 +72,38 @@ export function recordBreakerEnding(table: BreakerTable, node: number, bucket: n
   if (failed) Atomics.add(table.words, at + FAILURES, 1);
 }
 
-/** Coordinator: node n's running totals: failures, and per latency bucket into `latencies`. Returns failures. */
-export function readBreakerCounts(table: BreakerTable, node: number, latencies: Float64Array): number {
+/** Acceptor, when a probe given to `node` ends with an answer or a failure (besides recordBreakerEnding). */
+export function recordProbeEnding(table: BreakerTable, node: number, failed: boolean): void {
+  const at = nodeWord(node, 0);
+  Atomics.add(table.words, at + PROBE_ENDINGS, 1);
+  if (failed) Atomics.add(table.words, at + PROBE_FAILURES, 1);
+}
+
+/**
+ * Acceptor, when a probe ended saying nothing of its node (its client left, it waited out its
+ * pool, it was let go untried): its token goes back for another request, rather than waiting for
+ * the refill of lost probes. One given back after the node left half-open is overwritten when it
+ * next half-opens, and an open node takes nothing whatever its tokens.
+ */
+export function returnProbeToken(table: BreakerTable, node: number): void {
+  Atomics.add(table.words, nodeWord(node, PROBES), 1);
+}
+
+/** Node n's running totals (read unsigned; they wrap). */
+export interface BreakerCounts {
+  failures: number;
+  probeEndings: number;
+  probeFailures: number;
+}
+
+/** Coordinator: node n's running totals into `counts`, and per latency bucket into `latencies`. */
+export function readBreakerCounts(table: BreakerTable, node: number, latencies: Float64Array, counts: BreakerCounts): void {
   const words = table.words;
   const at = nodeWord(node, 0);
   for (let b = 0; b < LATENCY_BUCKETS; b++) latencies[b] = Atomics.load(words, at + LATENCY + b) >>> 0;
-  return Atomics.load(words, at + FAILURES) >>> 0;
+  counts.failures = Atomics.load(words, at + FAILURES) >>> 0;
+  counts.probeEndings = Atomics.load(words, at + PROBE_ENDINGS) >>> 0;
+  counts.probeFailures = Atomics.load(words, at + PROBE_FAILURES) >>> 0;
 }
 
 /** Coordinator: node n's breaker state, and the probe tokens it hands out (half-open). */

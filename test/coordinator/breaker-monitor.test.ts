@@ -6,7 +6,7 @@ import { createLogger } from '../../src/log.js';
 import { BreakerState } from '../../src/resilience/breaker.js';
 import { latencyBucket } from '../../src/resilience/latency-histogram.js';
 import { NodeDirectory } from '../../src/shm/node-numbering.js';
-import { breakerState, createBreakerTable, probeTokens, recordBreakerEnding, type BreakerTable } from '../../src/shm/breaker-table.js';
+import { breakerState, createBreakerTable, probeTokens, recordBreakerEnding, recordProbeEnding, type BreakerTable } from '../../src/shm/breaker-table.js';
 
 function setup(breaker: Record<string, unknown> = {}) {
   const file = fileSchema.parse({
@@ -39,7 +39,14 @@ describe('breaker monitor', () => {
     for (let i = 0; i < 10; i++) tick(0, 1);
     expect(breakerState(table, 1)).toBe(BreakerState.HalfOpen);
     expect(probeTokens(table, 1)).toBe(3);
-    for (let i = 0; i < 3; i++) recordBreakerEnding(table, 1, latencyBucket(1), false);
+    // A late failure of a request sent before it opened is no probe's: it stays half-open.
+    recordBreakerEnding(table, 1, latencyBucket(900), true);
+    tick(0, 1);
+    expect(breakerState(table, 1)).toBe(BreakerState.HalfOpen);
+    for (let i = 0; i < 3; i++) {
+      recordBreakerEnding(table, 1, latencyBucket(1), false);
+      recordProbeEnding(table, 1, false);
+    }
     tick(0, 1);
     expect(breakerState(table, 1)).toBe(BreakerState.Closed);
     expect(Object.fromEntries(monitor.transitions)).toEqual({ 'closed>open': 1, 'open>half_open': 1, 'half_open>closed': 1 });

@@ -17,11 +17,11 @@ const OPTIONS: BreakerOptions = {
   probeTimeoutMs: 1000,
 };
 
-/** One tick's counts: `answers` at `ms` each, `failures` of them failed. */
-function sample(answers: number, ms: number, failures = 0) {
+/** One tick's counts: `answers` at `ms` each, `failures` of them failed; all of them probes unless `probes` says otherwise. */
+function sample(answers: number, ms: number, failures = 0, probes = { endings: answers, failures }) {
   const latencies = new Float64Array(LATENCY_BUCKETS);
   latencies[latencyBucket(ms)] = answers;
-  return { latencies, failures };
+  return { latencies, failures, probeEndings: probes.endings, probeFailures: probes.failures };
 }
 
 /** A breaker driven tick by tick on its own clock; `clusterP99` as the monitor would pass it. */
@@ -124,6 +124,18 @@ describe('circuit breaker', () => {
     expect(d.breaker.state).toBe(BreakerState.HalfOpen);
     expect(d.tick(sample(2, 10))).toBe(BreakerState.HalfOpen);
     expect(d.tick(sample(1, 10))).toBe(BreakerState.Closed);
+  });
+
+  it('judges a half-open node by its probes alone: requests sent before it opened, failing late, do not reopen it', () => {
+    const d = driver();
+    d.tick(sample(20, 10, 20));
+    d.idle(5000);
+    expect(d.breaker.state).toBe(BreakerState.HalfOpen);
+    // Timeouts of requests from when the node hung, ending now: no probe among them.
+    expect(d.tick(sample(5, 1000, 5, { endings: 0, failures: 0 }))).toBe(BreakerState.HalfOpen);
+    // Nor do their answers close it: three probes do.
+    expect(d.tick(sample(4, 10, 0, { endings: 2, failures: 0 }))).toBe(BreakerState.HalfOpen);
+    expect(d.tick(sample(1, 10, 0, { endings: 1, failures: 0 }))).toBe(BreakerState.Closed);
   });
 
   it('a failed probe reopens it, for twice as long; slow probes close it (latency is judged again on a fresh window)', () => {

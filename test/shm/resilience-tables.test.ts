@@ -10,6 +10,8 @@ import {
   probeTokens,
   readBreakerCounts,
   recordBreakerEnding,
+  recordProbeEnding,
+  returnProbeToken,
   setBreakerState,
 } from '../../src/shm/breaker-table.js';
 import { claimRetry, countRetry, createRetryTable, endRetry, readRetryCounters, releaseRetryLane, retriesInFlight } from '../../src/shm/retry-table.js';
@@ -23,11 +25,15 @@ describe('shared breaker table', () => {
     recordBreakerEnding(table, 2, 5, false);
     recordBreakerEnding(table, 2, 5, true);
     recordBreakerEnding(table, 2, LATENCY_BUCKETS - 1, true);
+    recordProbeEnding(table, 2, true);
     const latencies = new Float64Array(LATENCY_BUCKETS);
-    expect(readBreakerCounts(other, 2, latencies)).toBe(2);
+    const counts = { failures: -1, probeEndings: -1, probeFailures: -1 };
+    readBreakerCounts(other, 2, latencies, counts);
+    expect(counts).toEqual({ failures: 2, probeEndings: 1, probeFailures: 1 });
     expect(latencies[5]).toBe(2);
     expect(latencies[LATENCY_BUCKETS - 1]).toBe(1);
-    expect(readBreakerCounts(other, 1, latencies)).toBe(0);
+    readBreakerCounts(other, 1, latencies, counts);
+    expect(counts).toEqual({ failures: 0, probeEndings: 0, probeFailures: 0 });
   });
 
   it('hands a half-open node its probe tokens, one per request, by members of a cluster', () => {
@@ -39,6 +45,9 @@ describe('shared breaker table', () => {
     expect(states.state(0)).toBe(BreakerState.Closed);
     expect([states.takeProbe(1), states.takeProbe(1), states.takeProbe(1)]).toEqual([true, true, false]);
     expect(probeTokens(table, 1)).toBe(0);
+    // A probe that said nothing of the node gives its token back.
+    returnProbeToken(table, 1);
+    expect(states.takeProbe(1)).toBe(true);
     setBreakerState(table, 3, BreakerState.Open, 0);
     expect(breakerState(table, 3)).toBe(BreakerState.Open);
   });

@@ -5,7 +5,7 @@ import type { ZoneCrossings } from '../../metrics/zone-crossings.js';
 import type { AnsweredCode } from '../../errors.js';
 import { finishNodeRequest, NodeOutcome, recordCacheLookup, recordNodeOutcome, type NodeTable } from '../../shm/node-table.js';
 import { recordRequest, type TenantTable } from '../../shm/tenant-table.js';
-import { recordBreakerEnding, type BreakerTable } from '../../shm/breaker-table.js';
+import { recordBreakerEnding, recordProbeEnding, returnProbeToken, type BreakerTable } from '../../shm/breaker-table.js';
 import { endRetry, type RetryTable } from '../../shm/retry-table.js';
 import { latencyBucket } from '../../resilience/latency-histogram.js';
 import type { HeldKey, IdempotencyStore } from '../idempotency-store.js';
@@ -96,6 +96,13 @@ export class Finisher {
     this.finish(ctx);
   }
 
+  /** The try's probe token, if it holds one, goes back: its ending says nothing of the node. */
+  letProbeGo(ctx: RequestContext): void {
+    if (!ctx.probe) return;
+    ctx.probe = false;
+    returnProbeToken(this.#breakers, ctx.node);
+  }
+
   /** A try that failed, about to be retried on another node: what it says of its node, now. */
   recordFailedTry(ctx: RequestContext): void {
     this.nodeDone(ctx);
@@ -132,7 +139,7 @@ export class Finisher {
 
   /** Passive health, breaker counts and cache locality, and the zone crossing when the node is in another zone. */
   #recordNode(ctx: RequestContext): void {
-    if (ctx.waitedOut) return;
+    if (ctx.waitedOut) return this.letProbeGo(ctx);
     const outcome = nodeOutcome(ctx.status, ctx.errorCode);
     recordNodeOutcome(this.#nodes, ctx.node, outcome, ctx.refused ? PASSIVE_DEFAULTS.connectFailuresDown : 1);
     if (ctx.cacheHit >= 0) recordCacheLookup(this.#nodes, ctx.node, ctx.cacheHit === 1);
@@ -141,7 +148,8 @@ export class Finisher {
       // Time to the answer's head, or to the failure: what a node's slowness is.
       const latencyMs = (ctx.headAt === 0 ? performance.now() : ctx.headAt) - ctx.triedAt;
       recordBreakerEnding(this.#breakers, ctx.node, latencyBucket(latencyMs), outcome !== NodeOutcome.Answered);
-    }
+      if (ctx.probe) recordProbeEnding(this.#breakers, ctx.node, outcome !== NodeOutcome.Answered);
+    } else this.letProbeGo(ctx);
     // A try that never went out on a connection (its client left, or its timer ran out, while it waited), or found nothing listening, crossed nothing.
     if (plan.crossZone === null || !ctx.reachedNode || ctx.refused) return;
     const zone = plan.crossZone[ctx.member]!;

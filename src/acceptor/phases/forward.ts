@@ -96,6 +96,7 @@ export class Forwarder implements ExchangeOwner {
   /** GATEWAY_UPSTREAM_TIMEOUT_MS ran out between two tries: the next node is let go, untried. */
   #outOfTime(ctx: RequestContext): void {
     this.#finisher.nodeDone(ctx);
+    this.#finisher.letProbeGo(ctx);
     ctx.node = -1;
     ctx.errorCode = 'ERR_UPSTREAM_TIMEOUT';
     ctx.status = errorStatus('ERR_UPSTREAM_TIMEOUT');

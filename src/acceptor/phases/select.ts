@@ -66,9 +66,10 @@ export class Selection {
     return this.#pick(ctx);
   }
 
-  /** `member` of the request's cluster takes the request: in flight on it from now on. */
+  /** `member` of the request's cluster (the last walk's pick) takes the request: in flight on it from now on. */
   hold(ctx: RequestContext, member: number): void {
     const plan = ctx.plan!;
+    ctx.probe = plan.selector.circuits?.tookProbe === true;
     ctx.member = member;
     ctx.node = plan.members[member]!;
     ctx.cluster = plan.cluster;

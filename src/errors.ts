@@ -40,6 +40,7 @@ export const ERRORS = {
     retryable: false,
     message: 'this route needs an Idempotency-Key header (1-255 bytes) on POST, PUT, PATCH and DELETE',
   },
+  ERR_IDEMPOTENCY_KEY_REPEATED: { status: 400, retryable: false, message: 'Idempotency-Key came more than once: it names no one key' },
   ERR_IDEMPOTENCY_KEY_REUSED: {
     status: 422,
     retryable: false,

@@ -13,6 +13,9 @@ import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
  */
 const DROPPED = new FreshNameSet([...HOP_BY_HOP, 'x-forwarded-host', 'x-ringgate-attempt', 'expect']);
 
+/** ctx.idempotencyKey of a request that sent the header twice: no value a header can hold (uWS refuses a line feed in one). */
+export const IDEMPOTENCY_KEY_REPEATED = '\n';
+
 // " HTTP/1.1\r\n" after the target, ": " and "\r\n" per header line, the final "\r\n".
 const REQUEST_LINE_OVERHEAD = 11;
 const HEADER_LINE_OVERHEAD = 4;
@@ -85,7 +88,8 @@ export function readRequestHead(
         ctx.requestId = value;
         return;
       case 'idempotency-key':
-        ctx.idempotencyKey = value;
+        // Sent twice, it names no one key (the node would see both): a route that keys writes refuses it.
+        ctx.idempotencyKey = ctx.idempotencyKey === '' ? value : IDEMPOTENCY_KEY_REPEATED;
         break;
       case 'x-forwarded-for':
         ctx.forwardedFor = ctx.forwardedFor ? `${ctx.forwardedFor}, ${value}` : value;

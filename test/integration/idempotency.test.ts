@@ -5,6 +5,7 @@ import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, send, type Reply } from '../helpers/http.js';
 import { pump } from '../helpers/pump.js';
+import { jsonBodies, rawExchange, statuses } from '../helpers/raw-http.js';
 
 let backend: Backend;
 let gateway: GatewayProcess;
@@ -84,6 +85,10 @@ describe('Idempotency-Key', () => {
     // The backend answers every request 201.
     expect((await send(gateway.port, '/orders/1', { tenant: 'acme' })).status).toBe(201);
     expect((await post('/notes/new', null, '{}')).status).toBe(201);
+    // Twice: keyed by one value, the node would see both.
+    const twice = await rawExchange(gateway.port, 'POST /orders/new HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: acme\r\nIdempotency-Key: k-a\r\nIdempotency-Key: k-b\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}', 3_000);
+    expectError({ status: statuses(twice.text)[0] ?? 0, text: JSON.stringify(jsonBodies(twice.text)[0] ?? {}) }, 'ERR_IDEMPOTENCY_KEY_REPEATED');
+    expect(calls.has('k-a, k-b')).toBe(false);
   });
 
   it('lets one of two concurrent duplicates through and refuses the other with 409', async () => {

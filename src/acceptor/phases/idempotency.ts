@@ -7,6 +7,7 @@ import { ClaimResult, type Claim } from '../../shm/idempotency-table.js';
 import { statusLine } from '../answers.js';
 import type { Hash64, IdempotencyStore } from '../idempotency-store.js';
 import type { RequestContext } from '../request-context.js';
+import { IDEMPOTENCY_KEY_REPEATED } from '../request-head.js';
 import { readWholeBody } from '../request-body.js';
 import { decodeResponse, ResponseCapture } from '../stored-response.js';
 import { WaitingClient } from '../waiting-client.js';
@@ -53,6 +54,7 @@ export class IdempotencyCheck {
   run(ctx: RequestContext, mode: 'required' | 'optional', next: Continuation): void {
     if (!WRITE_METHODS.has(ctx.method)) return next.resume(ctx);
     const key = ctx.idempotencyKey;
+    if (key === IDEMPOTENCY_KEY_REPEATED) return next.fail(ctx, 'ERR_IDEMPOTENCY_KEY_REPEATED');
     if (key === '' || key.length > MAX_KEY_LENGTH) {
       return mode === 'required' || key !== '' ? next.fail(ctx, 'ERR_IDEMPOTENCY_KEY_MISSING') : next.resume(ctx);
     }

@@ -29,13 +29,14 @@ function checkedLength(bytes: Uint8Array, start: number, end: number): number {
 
 /**
  * Makes a node's answer's fields those the client gets, in place: without hop-by-hop headers (and
- * those Connection names), Content-Length, Date or X-Request-Id. Notes the cluster's cache header
+ * those Connection names), Content-Length, Date or X-Request-Id, nor those the route's own rate
+ * limit or idempotency write (ownAnswerHeaders). Notes the cluster's cache header
  * in `ctx.cacheHit`. Returns the declared Content-Length, or -1.
  */
 export function forwardResponseHead(ctx: RequestContext, fields: RawFields): number {
   let totalSize = -1;
   let connection: string | undefined;
-  const cache = ctx.plan!.cacheHeader;
+  const { cacheHeader: cache, ownAnswerHeaders: own } = ctx.plan!;
   const { bytes, spans } = fields;
   let kept = 0;
   for (let s = 0; s < spans.length; s += 4) {
@@ -46,7 +47,7 @@ export function forwardResponseHead(ctx: RequestContext, fields: RawFields): num
     if (cache !== null && cache.name.find(bytes, nameStart, nameEnd) !== null) {
       ctx.cacheHit = fields.text(valueStart, valueEnd).toUpperCase().startsWith(cache.hit) ? 1 : 0;
     }
-    const dropped = RESPONSE_DROPPED.find(bytes, nameStart, nameEnd);
+    const dropped = RESPONSE_DROPPED.find(bytes, nameStart, nameEnd) ?? own?.find(bytes, nameStart, nameEnd) ?? null;
     if (dropped === null) {
       spans[kept] = nameStart;
       spans[kept + 1] = nameEnd;

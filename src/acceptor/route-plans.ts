@@ -59,6 +59,8 @@ export interface RoutePlan {
   readonly timed: boolean;
   /** The route's Idempotency-Key rule for writes; null: none. */
   readonly idempotency: 'required' | 'optional' | null;
+  /** Answer headers the gateway writes itself on this route (RateLimit-*, Idempotent-Replayed): a node's are dropped. Null: none. */
+  readonly ownAnswerHeaders: RawHeaderNames | null;
 }
 
 export interface NodePeer {
@@ -129,7 +131,19 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
     breakers: config.clusters[route.cluster]!.breaker.enabled,
     timed: accessLogged || config.clusters[route.cluster]!.breaker.enabled,
     idempotency: config.routes[i]!.idempotency ?? null,
+    ownAnswerHeaders: ownAnswerHeaders(route.rateLimit !== null, config.routes[i]!.idempotency !== undefined),
   }));
+}
+
+const RATE_LIMIT_HEADERS = ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'];
+const LIMITED_AND_KEYED = new RawHeaderNames([...RATE_LIMIT_HEADERS, 'idempotent-replayed']);
+const LIMITED = new RawHeaderNames(RATE_LIMIT_HEADERS);
+const KEYED = new RawHeaderNames(['idempotent-replayed']);
+
+/** The answer headers a route's gateway-side features write: a node's own beside them would contradict them. */
+function ownAnswerHeaders(limited: boolean, keyed: boolean): RawHeaderNames | null {
+  if (limited) return keyed ? LIMITED_AND_KEYED : LIMITED;
+  return keyed ? KEYED : null;
 }
 
 /** A node origin's host (an IPv6 address without brackets) and port (the scheme's when none is written). */

@@ -10,7 +10,12 @@ let backend: Backend;
 let gateway: GatewayProcess;
 
 beforeAll(async () => {
-  backend = await startBackend('r0');
+  backend = await startBackend('r0', (req, res, id) => {
+    req.resume();
+    // A node with a limit of its own says so too.
+    const own = req.url!.includes('/own-limit') ? { 'ratelimit-limit': '1000', 'ratelimit-remaining': '999', 'x-own': '1' } : {};
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', ...own }).end(JSON.stringify({ backend: id })));
+  });
   gateway = await startGateway(
     {
       routes: [
@@ -83,6 +88,11 @@ describe('rate limiting, local mode', () => {
     const free = await send(gateway.port, '/free/x', { tenant: 't' });
     expect(free.status).toBe(200);
     expect(free.headers['ratelimit-limit']).toBeUndefined();
+    // A node's own RateLimit headers: the client of a limited route gets the gateway's alone; on a route without one, the node's pass.
+    const limited = await send(gateway.port, '/by-key/own-limit', { tenant: 't', headers: { 'x-api-key': 'k-own' } });
+    expect({ limit: limited.headers['ratelimit-limit'], remaining: limited.headers['ratelimit-remaining'], own: limited.headers['x-own'] }).toEqual({ limit: '2', remaining: '1', own: '1' });
+    const unlimited = await send(gateway.port, '/free/own-limit', { tenant: 't' });
+    expect(unlimited.headers['ratelimit-remaining']).toBe('999');
   });
 
   it('gives up the least recently used keys beyond GATEWAY_RATE_LIMIT_KEYS, and counts it', async () => {

@@ -1,0 +1,58 @@
+import type { ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type Backend } from '../helpers/backends.js';
+import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { expectError, send } from '../helpers/http.js';
+
+/** What p0 does with a request: fail it, hold it, or answer it. */
+let mode: 'fail' | 'hold' | 'ok' = 'fail';
+const held: ServerResponse[] = [];
+let backend: Backend;
+let gateway: GatewayProcess;
+
+beforeAll(async () => {
+  backend = await startBackend('p0', (req, res) => {
+    req.resume();
+    if (mode === 'hold') return void held.push(res);
+    res.writeHead(mode === 'fail' ? 503 : 200, { 'content-length': 2 }).end('p0');
+  });
+  gateway = await startGateway(
+    {
+      routes: [{ prefix: '/', cluster: 'c', requireTenant: false, retries: { max: 0 } }],
+      // One probe token; a node that fails three in a window opens; half-open after half a second.
+      clusters: { c: { nodes: [{ id: 'p0', url: backend.url }], breaker: { minRequests: 3, openMs: 500, probes: 1 } } },
+    },
+    // Lost tokens would come back only after this (and a tick): far past the test.
+    { GATEWAY_THREADS: '1', GATEWAY_UPSTREAM_TIMEOUT_MS: '30000' },
+  );
+});
+
+afterAll(async () => {
+  for (const res of held) res.end();
+  expect(await gateway?.stop()).toBe(0);
+  await backend.close();
+});
+
+const state = async (): Promise<number> => metricValue(await gateway.metrics(), 'ringgate_breaker_state', 'node="p0"');
+
+describe('a half-open breaker', () => {
+  it("takes back the token of a probe whose client left, so the next request probes at once", async () => {
+    for (let i = 0; i < 3; i++) expect((await send(gateway.port, `/fail-${i}`)).status).toBe(503);
+    await expect.poll(state).toBe(1);
+    mode = 'hold';
+    await expect.poll(state, { timeout: 5_000 }).toBe(2);
+    // The probe: its node holds it, and its client leaves.
+    const probe = connect(gateway.port, '127.0.0.1');
+    probe.on('error', () => {});
+    probe.write('GET /probe HTTP/1.1\r\nHost: a\r\n\r\n');
+    await expect.poll(() => held.length).toBe(1);
+    // No token left meanwhile: another request finds the node closed to it.
+    expectError(await send(gateway.port, '/meanwhile'), 'ERR_CIRCUIT_OPEN');
+    probe.destroy();
+    mode = 'ok';
+    // Its token is back: the next request is the probe, and its answer closes the breaker.
+    await expect.poll(async () => (await send(gateway.port, '/next')).status).toBe(200);
+    await expect.poll(state).toBe(0);
+  });
+});

@@ -152,6 +152,8 @@ export class ClientResponse {
   answerJson(statusLine: string, body: string, closeConnection: boolean, retryAfter: string | null = null, extra: readonly HeaderField[] | null = null): void {
     if (this.#responded) return;
     this.#responded = true;
+    // While the thread drains, every answer moves its client off the connection (closeConnectionsFromNowOn).
+    closeConnection ||= closingConnections;
     const res = this.#res;
     res.cork(() => {
       res.writeStatus(statusLine).writeHeader('content-type', 'application/json').writeHeader('x-request-id', this.requestId);

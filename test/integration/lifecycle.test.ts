@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { startBackend } from '../helpers/backends.js';
+import { startBackend, startRawBackend } from '../helpers/backends.js';
 import { MAIN, metricValue, startGateway, writeConfig } from '../helpers/gateway-process.js';
 import { expectError, send } from '../helpers/http.js';
 import { jsonBodies, statuses } from '../helpers/raw-http.js';
@@ -117,6 +117,41 @@ describe('lifecycle', () => {
     expect(outcomes).toContain('200 close');
     expect(gateway.logs.some((line) => line.includes('acceptor drained') && line.includes('"abandoned":0'))).toBe(true);
     await backend.close();
+  });
+
+  it("closes a kept-alive connection after the gateway's own error answer too, once it drains", async () => {
+    // A node that answers garbage: every request is answered 502 ERR_UPSTREAM_PROTOCOL, which keeps the connection.
+    const garbled = await startRawBackend((socket) => socket.end('HTTP/1.1 abc\r\n\r\n'));
+    // A request it holds keeps the drain going meanwhile.
+    const slow = await startBackend('slow-too', (_req, res) => void setTimeout(() => res.writeHead(200, { 'content-length': 2 }).end('ok'), 1_000));
+    const config = {
+      routes: [
+        { prefix: '/slow/', cluster: 's', requireTenant: false },
+        { prefix: '/', cluster: 'c', requireTenant: false },
+      ],
+      clusters: { c: { nodes: [{ id: 'n', url: garbled.url }] }, s: { nodes: [{ id: 's', url: slow.url }] } },
+    };
+    const gateway = await startGateway(config, { GATEWAY_THREADS: '1', GATEWAY_DRAIN_MS: '15000' });
+    const socket = connect(gateway.port, '127.0.0.1');
+    let text = '';
+    let closed = false;
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.on('error', () => {});
+    socket.on('close', () => (closed = true));
+    socket.write('GET /first HTTP/1.1\r\nHost: a\r\n\r\n');
+    await expect.poll(() => statuses(text)).toEqual([502]);
+    expect(text.toLowerCase()).not.toContain('connection: close');
+    const inFlight = send(gateway.port, '/slow/x');
+    await expect.poll(() => slow.seen.length).toBe(1);
+    const exited = gateway.stop('SIGTERM');
+    await expect.poll(() => refused(gateway.port), { timeout: 5_000 }).toBe(true);
+    socket.write('GET /second HTTP/1.1\r\nHost: a\r\n\r\n');
+    await expect.poll(() => statuses(text)).toEqual([502, 502]);
+    expect(text.toLowerCase().split('http/1.1 502')[2]).toContain('connection: close');
+    await expect.poll(() => closed).toBe(true);
+    expect((await inFlight).text).toBe('ok');
+    expect(await exited).toBe(0);
+    await Promise.all([slow.close(), garbled.close()]);
   });
 
   it('runs its one acceptor on the main thread with GATEWAY_INLINE_ACCEPTOR=1, and drains the same way', async () => {

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { BREAKER_STATE_NAMES, BreakerState, NodeBreaker, type BreakerOptions, type BreakerSample } from '../resilience/breaker.js';
 import { LATENCY_BUCKETS } from '../resilience/latency-histogram.js';
 import type { NodeNumbering } from '../shm/node-numbering.js';
-import { readBreakerCounts, setBreakerState, type BreakerCounts, type BreakerTable } from '../shm/breaker-table.js';
+import { beginProbePeriod, readBreakerCounts, setBreakerState, type BreakerCounts, type BreakerTable } from '../shm/breaker-table.js';
 
 /** One node's breaker, and the shared counts it last read. */
 interface Watched {
@@ -132,6 +132,7 @@ export class BreakerMonitor {
     const before = breaker.state;
     const after = breaker.evaluate(now, sampleOf(node), clusterP99, elapsed);
     if (after !== before) {
+      if (after === BreakerState.HalfOpen) beginProbePeriod(this.#table, node.slot);
       setBreakerState(this.#table, node.slot, after, after === BreakerState.HalfOpen ? breaker.probesOwed : 0);
       const key = `${BREAKER_STATE_NAMES[before]}>${BREAKER_STATE_NAMES[after]}`;
       this.transitions.set(key, (this.transitions.get(key) ?? 0) + 1);

@@ -14,6 +14,8 @@ export interface CircuitStates {
   probesLeft(node: number): number;
   /** Takes a probe token of a half-open node; false when none is left. */
   takeProbe(node: number): boolean;
+  /** The half-open period the node's tokens are of. */
+  probePeriod(node: number): number;
 }
 
 export class CircuitGate implements NodePredicate {
@@ -24,6 +26,8 @@ export class CircuitGate implements NodePredicate {
   sawOpen = false;
   /** The last admit() took a half-open node's probe token: the request is that node's probe. */
   tookProbe = false;
+  /** Then: the half-open period its token is of. */
+  probePeriod = 0;
 
   constructor(states: CircuitStates, next: NodePredicate | null) {
     this.#states = states;
@@ -52,7 +56,10 @@ export class CircuitGate implements NodePredicate {
   admit(node: number): boolean {
     this.tookProbe = false;
     if (this.#states.state(node) !== BreakerState.HalfOpen) return true;
-    if ((this.tookProbe = this.#states.takeProbe(node))) return true;
+    if ((this.tookProbe = this.#states.takeProbe(node))) {
+      this.probePeriod = this.#states.probePeriod(node);
+      return true;
+    }
     this.sawOpen = true;
     return false;
   }

@@ -18,9 +18,13 @@
  *     FAILURES  endings that were failures          acceptor Atomics.add(+1) when a request ends
  *               (connection errors, resets,
  *               timeouts, 5xx), ever (wraps)
- *     PROBE_ENDINGS  endings of probes (requests    acceptor Atomics.add(+1) when a probe ends
- *               that took a token), ever (wraps)    with an answer or a failure
+ *     PROBE_ENDINGS  endings of probes (requests    acceptor Atomics.add(+1) when a probe of the
+ *               that took a token), ever (wraps)    current period ends with an answer or a failure
  *     PROBE_FAILURES  of them, failures (wraps)     acceptor Atomics.add(+1) likewise
+ *     PROBE_PERIOD  which half-open period the      coordinator Atomics.add(+1) on entering
+ *               tokens are of (wraps)               half-open, before PROBES and STATE; acceptors
+ *                                                   Atomics.load: a probe of an earlier period
+ *                                                   counts for nothing, nor gives a token back
  *     LATENCY + b  endings whose time to the        acceptor Atomics.add(+1) when a request ends
  *               response head (or failure) falls
  *               in latency bucket b, ever (wraps)
@@ -40,7 +44,8 @@ export const PROBES = 1;
 export const FAILURES = 2;
 export const PROBE_ENDINGS = 3;
 export const PROBE_FAILURES = 4;
-export const LATENCY = 5;
+export const PROBE_PERIOD = 5;
+export const LATENCY = 6;
 export const NODE_WORDS = LATENCY + LATENCY_BUCKETS;
 
 export interface BreakerTable {
@@ -72,20 +77,37 @@ export function recordBreakerEnding(table: BreakerTable, node: number, bucket: n
   if (failed) Atomics.add(table.words, at + FAILURES, 1);
 }
 
-/** Acceptor, when a probe given to `node` ends with an answer or a failure (besides recordBreakerEnding). */
-export function recordProbeEnding(table: BreakerTable, node: number, failed: boolean): void {
+/**
+ * Acceptor, when a probe given to `node` in half-open period `period` ends with an answer or a
+ * failure (besides recordBreakerEnding); one of an earlier period (it outlived a reopening) judges
+ * nothing now.
+ */
+export function recordProbeEnding(table: BreakerTable, node: number, period: number, failed: boolean): void {
   const at = nodeWord(node, 0);
+  if (Atomics.load(table.words, at + PROBE_PERIOD) !== period) return;
   Atomics.add(table.words, at + PROBE_ENDINGS, 1);
   if (failed) Atomics.add(table.words, at + PROBE_FAILURES, 1);
 }
 
+/** Acceptor, as it takes a token: the half-open period the node's tokens are of. */
+export function probePeriod(table: BreakerTable, node: number): number {
+  return Atomics.load(table.words, nodeWord(node, PROBE_PERIOD));
+}
+
+/** Coordinator, as a node enters half-open (before its tokens and state are stored): a new period of probes. */
+export function beginProbePeriod(table: BreakerTable, node: number): void {
+  Atomics.add(table.words, nodeWord(node, PROBE_PERIOD), 1);
+}
+
 /**
- * Acceptor, when a probe ended saying nothing of its node (its client left, it waited out its
- * pool, it was let go untried): its token goes back for another request, rather than waiting for
- * the refill of lost probes. One given back after the node left half-open is overwritten when it
- * next half-opens, and an open node takes nothing whatever its tokens.
+ * Acceptor, when a probe of half-open period `period` ended saying nothing of its node (its client
+ * left, it waited out its pool, it was let go untried): its token goes back for another request,
+ * rather than waiting for the refill of lost probes. One given back after the node left half-open
+ * is overwritten when it next half-opens, and an open node takes nothing whatever its tokens.
  */
-export function returnProbeToken(table: BreakerTable, node: number): void {
+export function returnProbeToken(table: BreakerTable, node: number, period: number): void {
+  // Of an earlier period: the tokens stored since are the whole of this one's.
+  if (probePeriod(table, node) !== period) return;
   Atomics.add(table.words, nodeWord(node, PROBES), 1);
 }
 
@@ -148,5 +170,9 @@ export class ClusterBreakers implements CircuitStates {
 
   probesLeft(member: number): number {
     return Atomics.load(this.#words, this.#at[member]! + PROBES);
+  }
+
+  probePeriod(member: number): number {
+    return Atomics.load(this.#words, this.#at[member]! + PROBE_PERIOD);
   }
 }

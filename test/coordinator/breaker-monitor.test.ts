@@ -6,7 +6,7 @@ import { createLogger } from '../../src/log.js';
 import { BreakerState } from '../../src/resilience/breaker.js';
 import { latencyBucket } from '../../src/resilience/latency-histogram.js';
 import { NodeDirectory } from '../../src/shm/node-numbering.js';
-import { breakerState, createBreakerTable, probeTokens, recordBreakerEnding, recordProbeEnding, type BreakerTable } from '../../src/shm/breaker-table.js';
+import { breakerState, createBreakerTable, probePeriod, probeTokens, recordBreakerEnding, recordProbeEnding, type BreakerTable } from '../../src/shm/breaker-table.js';
 
 function setup(breaker: Record<string, unknown> = {}) {
   const file = fileSchema.parse({
@@ -45,7 +45,7 @@ describe('breaker monitor', () => {
     expect(breakerState(table, 1)).toBe(BreakerState.HalfOpen);
     for (let i = 0; i < 3; i++) {
       recordBreakerEnding(table, 1, latencyBucket(1), false);
-      recordProbeEnding(table, 1, false);
+      recordProbeEnding(table, 1, probePeriod(table, 1), false);
     }
     tick(0, 1);
     expect(breakerState(table, 1)).toBe(BreakerState.Closed);

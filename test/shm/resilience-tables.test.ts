@@ -12,6 +12,7 @@ import {
   recordBreakerEnding,
   recordProbeEnding,
   returnProbeToken,
+  beginProbePeriod,
   setBreakerState,
 } from '../../src/shm/breaker-table.js';
 import { claimRetry, countRetry, createRetryTable, endRetry, readRetryCounters, releaseRetryLane, retriesInFlight } from '../../src/shm/retry-table.js';
@@ -25,7 +26,7 @@ describe('shared breaker table', () => {
     recordBreakerEnding(table, 2, 5, false);
     recordBreakerEnding(table, 2, 5, true);
     recordBreakerEnding(table, 2, LATENCY_BUCKETS - 1, true);
-    recordProbeEnding(table, 2, true);
+    recordProbeEnding(table, 2, 0, true);
     const latencies = new Float64Array(LATENCY_BUCKETS);
     const counts = { failures: -1, probeEndings: -1, probeFailures: -1 };
     readBreakerCounts(other, 2, latencies, counts);
@@ -46,8 +47,18 @@ describe('shared breaker table', () => {
     expect([states.takeProbe(1), states.takeProbe(1), states.takeProbe(1)]).toEqual([true, true, false]);
     expect(probeTokens(table, 1)).toBe(0);
     // A probe that said nothing of the node gives its token back.
-    returnProbeToken(table, 1);
+    returnProbeToken(table, 1, states.probePeriod(1));
     expect(states.takeProbe(1)).toBe(true);
+    // One of an earlier half-open period (it outlived a reopening) neither returns its token nor counts.
+    const earlier = states.probePeriod(1);
+    beginProbePeriod(table, 1);
+    setBreakerState(table, 1, BreakerState.HalfOpen, 1);
+    returnProbeToken(table, 1, earlier);
+    recordProbeEnding(table, 1, earlier, true);
+    expect(probeTokens(table, 1)).toBe(1);
+    const counts = { failures: 0, probeEndings: -1, probeFailures: -1 };
+    readBreakerCounts(table, 1, new Float64Array(LATENCY_BUCKETS), counts);
+    expect(counts).toMatchObject({ probeEndings: 0, probeFailures: 0 });
     setBreakerState(table, 3, BreakerState.Open, 0);
     expect(breakerState(table, 3)).toBe(BreakerState.Open);
   });

@@ -100,7 +100,7 @@ export class Finisher {
   letProbeGo(ctx: RequestContext): void {
     if (!ctx.probe) return;
     ctx.probe = false;
-    returnProbeToken(this.#breakers, ctx.node);
+    returnProbeToken(this.#breakers, ctx.node, ctx.probePeriod);
   }
 
   /** A try that failed, about to be retried on another node: what it says of its node, now. */
@@ -148,7 +148,7 @@ export class Finisher {
       // Time to the answer's head, or to the failure: what a node's slowness is.
       const latencyMs = (ctx.headAt === 0 ? performance.now() : ctx.headAt) - ctx.triedAt;
       recordBreakerEnding(this.#breakers, ctx.node, latencyBucket(latencyMs), outcome !== NodeOutcome.Answered);
-      if (ctx.probe) recordProbeEnding(this.#breakers, ctx.node, outcome !== NodeOutcome.Answered);
+      if (ctx.probe) recordProbeEnding(this.#breakers, ctx.node, ctx.probePeriod, outcome !== NodeOutcome.Answered);
     } else this.letProbeGo(ctx);
     // A try that never went out on a connection (its client left, or its timer ran out, while it waited), or found nothing listening, crossed nothing.
     if (plan.crossZone === null || !ctx.reachedNode || ctx.refused) return;

@@ -69,7 +69,9 @@ export class Selection {
   /** `member` of the request's cluster (the last walk's pick) takes the request: in flight on it from now on. */
   hold(ctx: RequestContext, member: number): void {
     const plan = ctx.plan!;
-    ctx.probe = plan.selector.circuits?.tookProbe === true;
+    const circuits = plan.selector.circuits;
+    ctx.probe = circuits?.tookProbe === true;
+    if (ctx.probe) ctx.probePeriod = circuits!.probePeriod;
     ctx.member = member;
     ctx.node = plan.members[member]!;
     ctx.cluster = plan.cluster;

@@ -60,30 +60,11 @@ export function parseResponseHead(bytes: Buffer, start: number, end: number, hea
   let closeToken = false;
   let keepAliveToken = false;
   let idleHintMs = -1;
-  // One pass over each field line: the token name, its colon, the value without the OWS around it, CRLF.
   for (let at = statusEnd; at < size; ) {
-    let i = at;
-    while (i < size && TOKEN[own[i]!] === 1) i++;
-    if (i === at || own[i] !== 0x3a) throw new ResponseHeadError('HPE_INVALID_HEADER_TOKEN', 'a field line without a token name and a colon');
-    const colon = i++;
-    while (i < size && (own[i] === 0x20 || own[i] === 0x09)) i++;
-    const valueStart = i;
-    let valueEnd = i;
-    for (; i < size; i++) {
-      const byte = own[i]!;
-      // Visible characters and obs-text (TEXT without space and tab), nearly every byte: no table to read.
-      if (byte > 0x20 && byte !== 0x7f) {
-        valueEnd = i + 1;
-        continue;
-      }
-      if (byte === CR) break;
-      if (TEXT[byte] === 0) throw new ResponseHeadError('HPE_INVALID_HEADER_TOKEN', 'a control character in a field value');
-    }
-    const next = lineEnd(own, i);
-    gathered[spanCount] = at;
-    gathered[spanCount + 1] = colon;
-    gathered[spanCount + 2] = valueStart;
-    gathered[spanCount + 3] = valueEnd;
+    const next = readFieldLine(own, at, size, gathered, spanCount);
+    const colon = gathered[spanCount + 1]!;
+    const valueStart = gathered[spanCount + 2]!;
+    const valueEnd = gathered[spanCount + 3]!;
     spanCount += 4;
     switch (FRAMING_FIELDS.find(own, at, colon)) {
       case 'content-length':
@@ -153,14 +134,41 @@ export function checkTrailerFields(bytes: Buffer): void {
   for (let at = 0; at < bytes.length; ) {
     // A CR where a name would start is a bare one (a CRLF there would have ended the section).
     if (bytes[at] === CR) lineEnd(bytes, at);
-    let i = at;
-    while (i < bytes.length && TOKEN[bytes[i]!] === 1) i++;
-    if (i === at || bytes[i] !== 0x3a) throw new ResponseHeadError('HPE_INVALID_HEADER_TOKEN', 'a trailer line without a token name and a colon');
-    for (i++; i < bytes.length && bytes[i] !== CR; i++) {
-      if (TEXT[bytes[i]!] === 0) throw new ResponseHeadError('HPE_INVALID_HEADER_TOKEN', 'a control character in a trailer value');
-    }
-    at = lineEnd(bytes, i);
+    at = readFieldLine(bytes, at, bytes.length, trailerSpans, 0);
   }
+}
+
+/** Where readFieldLine puts a trailer line's offsets, which nothing reads. */
+const trailerSpans: number[] = [];
+
+/**
+ * Reads the field line at `at` (the head or trailer section ends at `end`): a token name, its
+ * colon, a value of TEXT, CRLF, or a ResponseHeadError. Its name's start, its colon, and its value
+ * without the OWS around it go to `spans` from `spanAt`; returns where the next line starts.
+ */
+function readFieldLine(bytes: Buffer, at: number, end: number, spans: number[], spanAt: number): number {
+  let i = at;
+  while (i < end && TOKEN[bytes[i]!] === 1) i++;
+  if (i === at || bytes[i] !== 0x3a) throw new ResponseHeadError('HPE_INVALID_HEADER_TOKEN', 'a field line without a token name and a colon');
+  const colon = i++;
+  while (i < end && (bytes[i] === 0x20 || bytes[i] === 0x09)) i++;
+  const valueStart = i;
+  let valueEnd = i;
+  for (; i < end; i++) {
+    const byte = bytes[i]!;
+    // Visible characters and obs-text (TEXT without space and tab), nearly every byte: no table to read.
+    if (byte > 0x20 && byte !== 0x7f) {
+      valueEnd = i + 1;
+      continue;
+    }
+    if (byte === CR) break;
+    if (TEXT[byte] === 0) throw new ResponseHeadError('HPE_INVALID_HEADER_TOKEN', 'a control character in a field value');
+  }
+  spans[spanAt] = at;
+  spans[spanAt + 1] = colon;
+  spans[spanAt + 2] = valueStart;
+  spans[spanAt + 3] = valueEnd;
+  return lineEnd(bytes, i);
 }
 
 /** Where the field lines start: past the status line's reason phrase (checked) and its CRLF. */

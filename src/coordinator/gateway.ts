@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { CoordinatorMetrics } from '../metrics/coordinator-metrics.js';
 import type { AcceptorInit } from '../thread-protocol.js';
 import { startAdminServer } from './admin-server.js';
-import { freePort, isLoopback } from './listen-address.js';
+import { isLoopback, listenOnAll } from './listen-address.js';
 import { readDashboard } from './dashboard-state.js';
 import { startDemoBackends } from './demo-backends.js';
 import { activePointCount } from '../shm/ring-buffer.js';
@@ -172,38 +172,39 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     throw err;
   });
 
-  supervisor = new Supervisor({
-    threads: settings.threads,
-    startAcceptor: settings.inlineAcceptor ? (init) => new InlineAcceptor(init) : startAcceptorThread,
-    // The running topology: a thread restarted after a reload starts on the reloaded config.
-    initFor: (threadIndex, port): AcceptorInit => ({
-      threadIndex,
-      config: current.config,
-      port,
-      rings: current.ringBuffers,
-      ...sharedBuffers(tables),
-      numbering: current.numbering,
-      names: names.table,
-    }),
-    log,
-    onRestart: () => metrics.threadRestarts.inc(),
-    onExit: (threadIndex) => {
-      const released = releaseThreadShares(tables, threadIndex);
-      if (released > 0) log.warn({ thread: threadIndex, released }, 'released the in-flight requests of an exited acceptor thread');
-    },
-  });
-  let port: number;
+  // Made anew for each start try, so a try on a taken port leaves nothing behind.
+  const newSupervisor = (): Supervisor =>
+    (supervisor = new Supervisor({
+      threads: settings.threads,
+      startAcceptor: settings.inlineAcceptor ? (init) => new InlineAcceptor(init) : startAcceptorThread,
+      // The running topology: a thread restarted after a reload starts on the reloaded config.
+      initFor: (threadIndex, port): AcceptorInit => ({
+        threadIndex,
+        config: current.config,
+        port,
+        rings: current.ringBuffers,
+        ...sharedBuffers(tables),
+        numbering: current.numbering,
+        names: names.table,
+      }),
+      log,
+      onRestart: () => metrics.threadRestarts.inc(),
+      onExit: (threadIndex) => {
+        const released = releaseThreadShares(tables, threadIndex);
+        if (released > 0) log.warn({ thread: threadIndex, released }, 'released the in-flight requests of an exited acceptor thread');
+      },
+    }));
+  let started: { supervisor: Supervisor; port: number };
   try {
-    port = await supervisor.start(settings.port === 0 ? await freePort(settings.host) : settings.port);
+    started = await listenOnAll(settings.port, settings.host, newSupervisor, log);
   } catch (err) {
-    await supervisor.drain(0);
     names.stop();
     fleet?.close();
     await Promise.all([admin.close(), demo.close()]);
     throw err;
   }
 
-  const running = supervisor;
+  const { supervisor: running, port } = started;
   const reloads = new Reloader({
     load,
     topology,

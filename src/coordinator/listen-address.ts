@@ -1,4 +1,6 @@
 import { createServer, type AddressInfo } from 'node:net';
+import type { Logger } from '../log.js';
+import { AcceptorStartError, type Supervisor } from './supervisor.js';
 
 /**
  * uWS sets SO_REUSEPORT only for a fixed port, so threads cannot share an ephemeral one: for
@@ -10,6 +12,35 @@ export async function freePort(host: string): Promise<number> {
   const { port } = probe.address() as AddressInfo;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
+}
+
+/** Ports probed for GATEWAY_PORT=0 before the start gives up. */
+const EPHEMERAL_PORT_TRIES = 5;
+
+/**
+ * Starts every thread on the configured port, or on a probed free one for port 0. Another process
+ * can bind the probed port between the probe and the threads' binds: then the threads that did
+ * listen are drained and a new supervisor starts on a newly probed port. A fixed port that cannot
+ * be bound fails at once: nothing but the operator can free it.
+ */
+export async function listenOnAll(
+  configuredPort: number,
+  host: string,
+  newSupervisor: () => Supervisor,
+  log: Logger,
+  probe: (host: string) => Promise<number> = freePort,
+): Promise<{ supervisor: Supervisor; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const supervisor = newSupervisor();
+    try {
+      return { supervisor, port: await supervisor.start(configuredPort === 0 ? await probe(host) : configuredPort) };
+    } catch (err) {
+      await supervisor.drain(0);
+      const probedPortTaken = configuredPort === 0 && err instanceof AcceptorStartError && err.code === 'ERR_LISTEN';
+      if (!probedPortTaken || attempt === EPHEMERAL_PORT_TRIES) throw err;
+      log.warn({ attempt }, 'another process took the probed free port before every thread listened; probing another');
+    }
+  }
 }
 
 /** Admin writes without a token are allowed only on these. */

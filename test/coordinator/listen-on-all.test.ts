@@ -1,0 +1,97 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, listenOnAll } from '../../src/coordinator/listen-address.js';
+import { AcceptorStartError, Supervisor, type AcceptorHost } from '../../src/coordinator/supervisor.js';
+import { createLogger } from '../../src/log.js';
+import type { AcceptorInit, CoordinatorMessage } from '../../src/thread-protocol.js';
+
+/** An acceptor that binds its port on 127.0.0.1 for real, as uWS would, and says ERR_LISTEN when it cannot. */
+class BindingAcceptor extends EventEmitter implements AcceptorHost {
+  readonly #server: Server = createServer();
+
+  constructor(port: number) {
+    super();
+    this.#server.once('error', () => this.emit('message', { type: 'fatal', code: 'ERR_LISTEN', message: `cannot listen on 127.0.0.1:${port}` }));
+    this.#server.listen(port, '127.0.0.1', () => this.emit('message', { type: 'listening', port }));
+  }
+
+  postMessage(message: CoordinatorMessage): void {
+    if (message.type === 'drain') this.#server.close(() => this.emit('exit', 0));
+  }
+
+  terminate(): Promise<number> {
+    setImmediate(() => this.emit('exit', 1));
+    return Promise.resolve(1);
+  }
+}
+
+const held: Server[] = [];
+/** A port another process holds, as one that took the probed port would. */
+async function takenPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  held.push(server);
+  return (server.address() as AddressInfo).port;
+}
+
+function supervisors(): { made: Supervisor[]; newSupervisor: () => Supervisor } {
+  const made: Supervisor[] = [];
+  const newSupervisor = (): Supervisor => {
+    const supervisor = new Supervisor({
+      threads: 1,
+      startAcceptor: (init) => new BindingAcceptor(init.port),
+      initFor: (threadIndex, port) => ({ threadIndex, port }) as unknown as AcceptorInit,
+      log: createLogger('silent'),
+      onRestart: () => {},
+      onExit: () => {},
+    });
+    made.push(supervisor);
+    return supervisor;
+  };
+  return { made, newSupervisor };
+}
+
+afterEach(async () => {
+  await Promise.all(held.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+describe('listening on every thread', () => {
+  it('probes another port when another process took the probed one before the threads bound it', async () => {
+    const taken = await takenPort();
+    const probed: number[] = [];
+    const probe = async (host: string): Promise<number> => {
+      const port = probed.length === 0 ? taken : await freePort(host);
+      probed.push(port);
+      return port;
+    };
+    const { made, newSupervisor } = supervisors();
+    const { supervisor, port } = await listenOnAll(0, '127.0.0.1', newSupervisor, createLogger('silent'), probe);
+    expect(probed).toHaveLength(2);
+    expect(port).toBe(probed[1]);
+    expect(port).not.toBe(taken);
+    expect(made).toHaveLength(2);
+    expect(supervisor).toBe(made[1]);
+    expect(made[0]!.running).toBe(0);
+    expect(supervisor.running).toBe(1);
+    await supervisor.drain(1_000);
+  });
+
+  it('fails at once on a fixed port another process holds: only the operator can free it', async () => {
+    const taken = await takenPort();
+    const { made, newSupervisor } = supervisors();
+    const failure = await listenOnAll(taken, '127.0.0.1', newSupervisor, createLogger('silent')).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(AcceptorStartError);
+    expect((failure as AcceptorStartError).code).toBe('ERR_LISTEN');
+    expect(made).toHaveLength(1);
+  });
+
+  it('gives up after five probed ports were all taken', async () => {
+    const ports = await Promise.all(Array.from({ length: 5 }, takenPort));
+    const { made, newSupervisor } = supervisors();
+    const failure = await listenOnAll(0, '127.0.0.1', newSupervisor, createLogger('silent'), async () => ports[made.length - 1]!).catch((err: unknown) => err);
+    expect((failure as AcceptorStartError).code).toBe('ERR_LISTEN');
+    expect(made).toHaveLength(5);
+    expect(made.every((supervisor) => supervisor.running === 0)).toBe(true);
+  });
+});

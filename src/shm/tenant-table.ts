@@ -29,8 +29,11 @@ import { mixKey } from './key-mix.js';
  *     KEY_LO/HI    the tenant's 64-bit key               acceptor Atomics.store while CLAIMING
  *     REQUESTS     requests this window                  acceptor Atomics.add; coordinator Atomics.exchange(0)
  *     ERRORS       5xx answers this window               acceptor Atomics.add; coordinator Atomics.exchange(0)
- *     LATENCY_US   latency sum this window, µs, read     acceptor Atomics.add; coordinator Atomics.exchange(0)
- *                  unsigned (wraps past 4,295 s summed in one window)
+ *     LATENCY_US   latency sum this window, µs, low 32   acceptor Atomics.add; coordinator Atomics.exchange(0)
+ *                  bits read unsigned
+ *     LATENCY_WRAPS  times LATENCY_US wrapped past 2³²    acceptor Atomics.add on the add that wrapped it;
+ *                  this window (a tenant at 1,000 req/s  coordinator Atomics.exchange(0)
+ *                  answered in 100 ms sums 6,000 s in a 60 s window, past 2³² µs = 4,295 s)
  *     LAST_SEEN    NOW at the tenant's last request      acceptor Atomics.store
  *     ID_LENGTH    bytes of the tenant id                 acceptor Atomics.store while CLAIMING
  *     SHARD_K      nodes the tenant is spread over, 1–5   coordinator Atomics.store when hysteresis
@@ -53,7 +56,8 @@ export const LATENCY_US = 5;
 export const LAST_SEEN = 6;
 export const ID_LENGTH = 7;
 export const SHARD_K = 8;
-export const SLOT_WORDS = 9;
+export const LATENCY_WRAPS = 9;
+export const SLOT_WORDS = 10;
 /** The longest tenant id (routing/tenant-id.ts enforces it before a request gets here). */
 export const MAX_ID_BYTES = 128;
 
@@ -171,6 +175,7 @@ export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number, id
     Atomics.store(words, at + REQUESTS, 0);
     Atomics.store(words, at + ERRORS, 0);
     Atomics.store(words, at + LATENCY_US, 0);
+    Atomics.store(words, at + LATENCY_WRAPS, 0);
     const length = Math.min(id.length, MAX_ID_BYTES);
     const idAt = empty * MAX_ID_BYTES;
     for (let i = 0; i < length; i++) table.ids[idAt + i] = id.charCodeAt(i);
@@ -191,7 +196,8 @@ export function recordRequest(table: TenantTable, slot: number, keyLo: number, k
   if (Atomics.load(words, at + STATE) !== LIVE || Atomics.load(words, at + KEY_LO) !== keyLo || Atomics.load(words, at + KEY_HI) !== keyHi) return;
   Atomics.add(words, at + REQUESTS, 1);
   if (serverError) Atomics.add(words, at + ERRORS, 1);
-  Atomics.add(words, at + LATENCY_US, latencyUs);
+  // Exact while latencyUs < 2³²: the add wrapped the word iff the old value and it sum past 2³² - 1.
+  if ((Atomics.add(words, at + LATENCY_US, latencyUs) >>> 0) + latencyUs > 0xffffffff) Atomics.add(words, at + LATENCY_WRAPS, 1);
   Atomics.store(words, at + LAST_SEEN, Atomics.load(words, NOW));
 }
 
@@ -238,10 +244,20 @@ export function harvestWindow(table: TenantTable, visit: HarvestVisitor): void {
       Atomics.load(words, at + KEY_HI),
       Atomics.exchange(words, at + REQUESTS, 0),
       Atomics.exchange(words, at + ERRORS, 0),
-      Atomics.exchange(words, at + LATENCY_US, 0) >>> 0,
+      takeLatencySum(words, at),
       Atomics.load(words, at + LAST_SEEN),
     );
   }
+}
+
+/**
+ * The window's latency sum, µs. The low bits are taken first, so a wrap's count, added just after
+ * the add that wrapped them, is missed only when the harvest falls between those two adds: then
+ * this window reads 2³² µs short and the next one as much over.
+ */
+function takeLatencySum(words: Int32Array, at: number): number {
+  const low = Atomics.exchange(words, at + LATENCY_US, 0) >>> 0;
+  return Atomics.exchange(words, at + LATENCY_WRAPS, 0) * 2 ** 32 + low;
 }
 
 /** Coordinator: the tenant id stored with a live slot (read once per tenant, not per window). */

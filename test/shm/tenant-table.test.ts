@@ -48,6 +48,15 @@ describe('shared tenant table', () => {
     expect(harvest(table).find((t) => t.slot === slot)).toMatchObject({ requests: 0, errors5xx: 0, latencySumUs: 0 });
   });
 
+  it('sums latency past 2³² µs in one window exactly (1,000 answers of 10 s: 10,000 s)', () => {
+    const table = createTenantTable(100);
+    const slot = findOrClaim(table, 7, 99, 'acme');
+    for (let i = 0; i < 1_000; i++) recordRequest(table, slot, 7, 99, 10_000_000 + (i % 3), false);
+    expect(harvest(table).find((t) => t.slot === slot)).toMatchObject({ requests: 1_000, latencySumUs: 10_000_000_999 });
+    recordRequest(table, slot, 7, 99, 5, false);
+    expect(harvest(table).find((t) => t.slot === slot)).toMatchObject({ requests: 1, latencySumUs: 5 });
+  });
+
   it('sizes slots at 4× the limit, a power of two', () => {
     expect(slotCountFor(10_000)).toBe(65_536);
     expect(slotCountFor(1)).toBe(1024);

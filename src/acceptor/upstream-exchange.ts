@@ -10,7 +10,7 @@ import type { RequestBody } from './request-body.js';
 import { classifyUpstreamError, retryReasonOf, statusRetryReason } from './upstream-errors.js';
 import type { ClientListener } from './client-contract.js';
 import type { ClientResponse } from './uws-adapter.js';
-import { QUEUE_TIMEOUT, upstreamError, type UpstreamHandler } from '../upstream/dispatcher.js';
+import { QUEUE_TIMEOUT, upstreamError, type UpstreamDispatcher, type UpstreamHandler } from '../upstream/dispatcher.js';
 import type { RawFields } from '../upstream/raw-fields.js';
 
 /**
@@ -48,6 +48,8 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
   #completeWhenWritable = false;
   /** The try's own deadline for the answer's head (retries), when it has one. */
   #tryTimer: NodeJS.Timeout | null = null;
+  /** With a try timer: the pool the try waits in, which says whose a wait that ran out is. */
+  #pool: UpstreamDispatcher | null = null;
 
   /** The owner makes it the client's listener (attach, or handOver for a retry). */
   constructor(ctx: RequestContext, owner: ExchangeOwner) {
@@ -79,7 +81,8 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
    * try's) is whole when the client sent its last byte, whether or not the pool has read it yet
    * (it may still wait for a connection).
    */
-  limitTry(ms: number): void {
+  limitTry(ms: number, pool: UpstreamDispatcher): void {
+    this.#pool = pool;
     if (this.#body === null) this.#armTry(ms);
     // Not once the head came (or the try failed) meanwhile: an answer already coming is not timed.
     else this.#body.whenSent(() => this.#finished || this.#ctx.status !== 0 || this.#armTry(ms));
@@ -94,10 +97,10 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
     // A status set by other than a head's arrival (that clears this timer): a call that goes on
     // for others after its client left (499) is still timed.
     if (exchange.#finished || (exchange.#ctx.status !== 0 && !exchange.#clientGone)) return;
-    const err = upstreamError('UND_ERR_HEADERS_TIMEOUT', 'the try got no answer head within its timeout');
-    // Not yet on a connection (queued in the pool): it fails now, and is aborted once it connects.
-    if (exchange.#abortUpstream !== null) exchange.#abortUpstream(err);
-    else exchange.onError(err);
+    if (exchange.#abortUpstream !== null) exchange.#abortUpstream(upstreamError('UND_ERR_HEADERS_TIMEOUT', 'the try got no answer head within its timeout'));
+    // Not yet on a connection: it fails now, as its pool's own wait would (a busy pool's wait is not
+    // the node's failure), and is declined once a connection takes it.
+    else exchange.onError(exchange.#pool!.waitError());
   }
 
   #clearTryTimer(): void {

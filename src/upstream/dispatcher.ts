@@ -37,6 +37,12 @@ export interface UpstreamDispatcher {
   close(): Promise<void>;
   /** Fails what it carries and closes its connections now. */
   destroy(): Promise<void>;
+  /**
+   * What a request that waited for a connection until now fails with: the pool's queue timeout
+   * when every connection is up and busy (the node is not judged by it), the node's connect
+   * timeout when one is still opening.
+   */
+  waitError(): Error & { code: string };
 }
 
 /**

@@ -114,7 +114,7 @@ class QueueDeadline implements Swept {
     for (const handler of this.#waiting) {
       if (now - handler.queuedAt < this.#timeoutMs) return;
       this.delete(handler);
-      handler.expire((err ??= this.#waitError()));
+      handler.expire((err ??= this.waitError()));
     }
   }
 
@@ -123,7 +123,7 @@ class QueueDeadline implements Swept {
    * a wait with every connection up and busy is the pool's, and excuses the node; one with a
    * connection still opening is the node's slowness to accept it (or to shake hands).
    */
-  #waitError(): Error {
+  waitError(): Error & { code: string } {
     const { connected, free } = this.#pool.stats;
     return connected >= this.#connections && free === 0 ? queueTimeout() : upstreamError('UND_ERR_CONNECT_TIMEOUT', 'no connection to the node opened within the timeout');
   }
@@ -181,5 +181,9 @@ export class UndiciDispatcher implements UpstreamDispatcher {
 
   destroy(): Promise<void> {
     return this.#pool.destroy();
+  }
+
+  waitError(): Error & { code: string } {
+    return this.#queueDeadline.waitError();
   }
 }

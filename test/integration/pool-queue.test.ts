@@ -50,9 +50,8 @@ beforeAll(async () => {
     // A breaker that judges from two answers on (and keeps them for a minute): what the node is held to shows in its score.
     clusters: { c: { nodes: [{ id: 'q0', url: backend.url, az: 'az-b' }], breaker: { minRequests: 2, windowMs: 60_000 } } },
   };
-  // A try timed out by its own timer counts against the node, wherever it waited (undici cannot tell
-  // a wait for a busy connection from a slow connect): no breaker here, so the node keeps serving.
-  const perTryConfig = { ...config, clusters: { c: { nodes: [{ id: 'q0', url: backend.url }], breaker: { enabled: false } } } };
+  // No zone: nothing crosses.
+  const perTryConfig = { ...config, clusters: { c: { nodes: [{ id: 'q0', url: backend.url }], breaker: { minRequests: 2, windowMs: 60_000 } } } };
   mute = createServer((socket) => {
     muted.add(socket);
     socket.on('close', () => muted.delete(socket));
@@ -195,7 +194,7 @@ describe('a request waiting for a connection to its node', () => {
     socket.destroy();
   });
 
-  it.each(['h1', 'undici'])('%s: with perTryTimeoutMs, a streamed upload the client sent whole is timed while it waits', async (client) => {
+  it.each(['h1', 'undici'])('%s: with perTryTimeoutMs, a streamed upload the client sent whole is timed while it waits, and the wait is not held against the node', async (client) => {
     const gateway = perTryGateways.get(client)!;
     const release = await hold(gateway.port, `/per-try/hold-${client}`);
     const socket = connect(gateway.port, '127.0.0.1');
@@ -211,12 +210,16 @@ describe('a request waiting for a connection to its node', () => {
     expect(portOf.has(`/per-try/upload-${client}`)).toBe(false);
     await release();
     expect((await send(gateway.port, `/per-try/after-${client}`)).status).toBe(200);
+    await expect.poll(() => inFlight(gateway)).toBe(0);
+    // Two answers judged, no failure among them (as the queue's wait above): counted, the try's 504 would make it 0.6.
+    await expect.poll(async () => (await nodeView(gateway)).breaker.score).toBeGreaterThan(0);
+    expect((await nodeView(gateway)).breaker).toMatchObject({ state: 'closed', score: 0.4 });
   });
 });
 
 describe('a request whose connection is still opening', () => {
-  it('times out after GATEWAY_UPSTREAM_TIMEOUT_MS and counts against its node (undici: connected only once its handshake ended)', async () => {
-    for (const path of ['/mute-1', '/mute-2']) {
+  it('times out after GATEWAY_UPSTREAM_TIMEOUT_MS, or perTryTimeoutMs, and counts against its node (undici: connected only once its handshake ended)', async () => {
+    for (const path of ['/mute-1', '/per-try/mute-2']) {
       const started = performance.now();
       expectError(await send(muteGateway.port, path), 'ERR_UPSTREAM_TIMEOUT');
       // Long before the connect timeout.

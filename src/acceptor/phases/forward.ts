@@ -111,7 +111,8 @@ export class Forwarder implements ExchangeOwner {
     const policy = plan.retries;
     // A retry's try gets what is left of GATEWAY_UPSTREAM_TIMEOUT_MS (or less, perTryTimeoutMs).
     const tryMs = policy === null ? undefined : ctx.retries === 0 ? policy.firstTryTimeoutMs : policy.tryTimeoutMs(performance.now(), ctx.wholeAt);
-    if (tryMs !== undefined) exchange.limitTry(tryMs);
-    plan.pools[ctx.member]!.dispatch({ path: ctx.target, method: ctx.method, headers: ctx.headers, body }, exchange);
+    const pool = plan.pools[ctx.member]!;
+    if (tryMs !== undefined) exchange.limitTry(tryMs, pool);
+    pool.dispatch({ path: ctx.target, method: ctx.method, headers: ctx.headers, body }, exchange);
   }
 }

@@ -98,6 +98,11 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
     return this.close();
   }
 
+  waitError(): Error & { code: string } {
+    // A request is on a connection from the moment one opens for it: one still waiting waits for a busy one.
+    return queueTimeout();
+  }
+
   // ---- from the connections ----
 
   reusable(connection: H1Connection): void {

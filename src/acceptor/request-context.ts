@@ -113,6 +113,8 @@ export class RequestContext {
   triedAt = 0;
   /** When the current try's answer head came, 0 before (or without a breaker). */
   headAt = 0;
+  /** The current try's answer status, 0 before its head came: what the node said, though its client left since. */
+  headStatus = 0;
 
   // ---- the ending (finish) ----
   /** Status answered, or CLIENT_CLOSED_STATUS. */

@@ -130,6 +130,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
     this.#clearTryTimer();
     if (ctx.triedAt !== 0) ctx.headAt = performance.now();
     ctx.status = status;
+    ctx.headStatus = status;
     if (status >= 502 && status <= 504 && ctx.plan!.retries?.retriesStatuses === true && this.#handOff(statusRetryReason(status))) return true;
     this.#resumeUpstream = resume;
     this.#noBody = ctx.method === 'HEAD' || status === 204 || status === 304;

@@ -5,8 +5,8 @@ import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, send } from '../helpers/http.js';
 
-/** What p0 does with a request: fail it, hold it, or answer it. */
-let mode: 'fail' | 'hold' | 'ok' = 'fail';
+/** What p0 does with a request: fail it, hold it, answer its head and hold the rest, or answer it. */
+let mode: 'fail' | 'hold' | 'head' | 'ok' = 'fail';
 const held: ServerResponse[] = [];
 let backend: Backend;
 let gateway: GatewayProcess;
@@ -15,6 +15,10 @@ beforeAll(async () => {
   backend = await startBackend('p0', (req, res) => {
     req.resume();
     if (mode === 'hold') return void held.push(res);
+    if (mode === 'head') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).write('p0');
+      return void held.push(res);
+    }
     res.writeHead(mode === 'fail' ? 503 : 200, { 'content-length': 2 }).end('p0');
   });
   gateway = await startGateway(
@@ -54,5 +58,23 @@ describe('a half-open breaker', () => {
     // Its token is back: the next request is the probe, and its answer closes the breaker.
     await expect.poll(async () => (await send(gateway.port, '/next')).status).toBe(200);
     await expect.poll(state).toBe(0);
+  });
+
+  it('is closed by a probe whose node answered before its client left, with no other request', async () => {
+    mode = 'fail';
+    for (let i = 0; i < 3; i++) expect((await send(gateway.port, `/fail-again-${i}`)).status).toBe(503);
+    await expect.poll(state).toBe(1);
+    mode = 'head';
+    await expect.poll(state, { timeout: 5_000 }).toBe(2);
+    const probe = connect(gateway.port, '127.0.0.1');
+    probe.on('error', () => {});
+    let text = '';
+    probe.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    probe.write('GET /probe-head HTTP/1.1\r\nHost: a\r\n\r\n');
+    // The node's head came through: the node answered, in time.
+    await expect.poll(() => text).toMatch(/^HTTP\/1\.1 200 /);
+    probe.destroy();
+    // Counted as a client that left, the probe would say nothing and the breaker would stay half-open until the next request.
+    await expect.poll(state, { timeout: 5_000 }).toBe(0);
   });
 });

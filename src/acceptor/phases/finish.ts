@@ -140,7 +140,8 @@ export class Finisher {
   /** Passive health, breaker counts and cache locality, and the zone crossing when the node is in another zone. */
   #recordNode(ctx: RequestContext): void {
     if (ctx.waitedOut) return this.letProbeGo(ctx);
-    const outcome = nodeOutcome(ctx.status, ctx.errorCode);
+    // The node answered before its client left (or every client of its multiplexed call did): its answer judges it.
+    const outcome = nodeOutcome(ctx.headStatus !== 0 ? ctx.headStatus : ctx.status, ctx.errorCode);
     recordNodeOutcome(this.#nodes, ctx.node, outcome, ctx.refused ? PASSIVE_DEFAULTS.connectFailuresDown : 1);
     if (ctx.cacheHit >= 0) recordCacheLookup(this.#nodes, ctx.node, ctx.cacheHit === 1);
     const plan = ctx.plan!;

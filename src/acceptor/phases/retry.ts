@@ -77,6 +77,7 @@ export class Retrier {
     ctx.reachedNode = false;
     ctx.cacheHit = -1;
     ctx.headAt = 0;
+    ctx.headStatus = 0;
     this.#selection.hold(ctx, member);
     ctx.routing = RoutingReason.Retry;
     ctx.retryHeld = true;

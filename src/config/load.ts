@@ -100,7 +100,10 @@ export function reloadedConfig(next: GatewayConfig, running: GatewayConfig): { c
   const live = new Set<string>(LIVE_SETTINGS);
   const settings: Record<string, unknown> = { ...running.settings };
   const needRestart: string[] = [];
-  for (const [key, value] of Object.entries(next.settings)) {
+  // Both configs' keys: an optional setting (zone, adminToken, redisUrl…) the file no longer sets changed too.
+  const keys = new Set([...Object.keys(next.settings), ...Object.keys(running.settings)]);
+  for (const key of keys) {
+    const value = next.settings[key as keyof Settings];
     if (live.has(key)) settings[key] = value;
     else if (JSON.stringify(value) !== JSON.stringify(running.settings[key as keyof Settings])) needRestart.push(key);
   }
@@ -184,14 +187,28 @@ function convert(name: string, value: string, kind: 'int' | 'number' | 'bool' | 
 }
 
 function describeIssues(error: z.ZodError, raw: unknown, overrides: Record<string, unknown>): string[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.map(String);
+  const line = (path: string[], message: string): string => {
     const value = valueAt(raw, path);
-    const shown = value === undefined ? 'missing' : JSON.stringify(path[1] === 'redisUrl' && typeof value === 'string' ? withoutPassword(value) : value);
+    const shown = value === undefined ? 'missing' : JSON.stringify(redacted(path, value));
     const envName = path[0] === 'gateway' && path[1] !== undefined && path[1] in overrides ? envNameOf(path[1]) : undefined;
     const field = envName ?? formatPath(path);
-    return `${field} = ${shown}: ${issue.message}`;
+    return `${field} = ${shown}: ${message}`;
+  };
+  return error.issues.flatMap((issue) => {
+    const path = issue.path.map(String);
+    // The unknown key itself, not the whole object around it (which may hold the admin token).
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => line([...path, key], 'unknown key'));
+    return [line(path, issue.message)];
   });
+}
+
+/** A value as an error may show it: no secret (the admin token, a Redis password), however deep. */
+function redacted(path: string[], value: unknown): unknown {
+  const key = path.at(-1);
+  if (path[0] === 'gateway' && key === 'adminToken' && typeof value === 'string') return `*** (${value.length} characters)`;
+  if (path[0] === 'gateway' && key === 'redisUrl' && typeof value === 'string') return withoutPassword(value);
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redacted([...path, k], v)]));
+  return value;
 }
 
 /** A URL as an error may show it: its password (redis://user:password@host) never reaches a log. */

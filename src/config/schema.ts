@@ -91,6 +91,8 @@ export const settingsSchema = z.strictObject({
 
 
 const originSchema = z.url({ protocol: /^https?$/ }).refine((raw) => {
+  // zod runs this even when z.url() failed: an unparsable url is that issue's, not a crash here.
+  if (!URL.canParse(raw)) return true;
   const u = new URL(raw);
   return (u.pathname === '/' || u.pathname === '') && u.search === '' && u.hash === '';
 }, 'must be an origin (scheme://host:port) without path, query or fragment');

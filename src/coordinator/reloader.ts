@@ -79,12 +79,15 @@ export class Reloader {
     const { topology, nodeMonitor, broadcast, onApplied, log } = this.#parts;
     let state: TopologyState;
     try {
+      // Whatever loading throws (a ConfigError, a RangeError from the node table, or a bug), the
+      // running config stays: a reload must never take the gateway down.
       state = topology.apply(next());
     } catch (err) {
-      if (!(err instanceof ConfigError) && !(err instanceof RangeError)) throw err;
+      if (!(err instanceof ConfigError) && !(err instanceof RangeError)) log.error({ err }, 'config reload threw');
       this.#failed++;
-      log.error({ code: 'ERR_RELOAD_FAILED', error: err.message }, 'config reload failed; the running config stays');
-      return { ok: false, error: err.message };
+      const error = (err as Error).message;
+      log.error({ code: 'ERR_RELOAD_FAILED', error }, 'config reload failed; the running config stays');
+      return { ok: false, error };
     }
     const needRestart = needRestartOf();
     warnUnverifiedTls(state.config, log);

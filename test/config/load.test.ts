@@ -78,7 +78,7 @@ describe('config loading', () => {
     [{ GATEWAY_BALANCE_FACTOR: '0.9' }, minimal, 'GATEWAY_BALANCE_FACTOR = 0.9'],
     [{ GATEWAY_DECAY_MODE: 'wall' }, minimal, 'GATEWAY_DECAY_MODE = "wall"'],
     [{ GATEWAY_ROUTING_MODE: 'random' }, minimal, 'GATEWAY_ROUTING_MODE = "random"'],
-    [{}, { ...minimal, extra: true }, '(root)'],
+    [{}, { ...minimal, extra: true }, 'extra = true: unknown key'],
     [{ GATEWAY_MAX_NODES: '0' }, minimal, 'GATEWAY_MAX_NODES = 0'],
     [{ GATEWAY_ACCEPTOR_OLD_GENERATION_FLOOR_MB: '-1' }, minimal, 'GATEWAY_ACCEPTOR_OLD_GENERATION_FLOOR_MB = -1'],
     [{}, { ...minimal, gateway: { maxNodes: 1 }, clusters: { c: { nodes: minimal.clusters.c.nodes, demoBackends: ['a'] } } }, 'gateway.maxNodes = 1: the config has 2 nodes'],
@@ -87,7 +87,7 @@ describe('config loading', () => {
     [{ GATEWAY_PORT: '8080' }, { ...minimal, gateway: 'port=80' }, 'gateway = "port=80": expected an object'],
     [{ GATEWAY_ZONE_COSTS: 'b:3' }, minimal, 'GATEWAY_ZONE_COSTS = "b:3": expected name=number'],
     [{ GATEWAY_ZONE_COSTS: 'b=0.5' }, minimal, 'GATEWAY_ZONE_COSTS = 0.5'],
-    [{ GATEWAY_ADMIN_TOKEN: 'short' }, minimal, 'GATEWAY_ADMIN_TOKEN = "short": must be at least 16 characters'],
+    [{ GATEWAY_ADMIN_TOKEN: 'short' }, minimal, 'GATEWAY_ADMIN_TOKEN = "*** (5 characters)": must be at least 16 characters'],
     [{}, { ...minimal, clusters: { c: { nodes: [], healthCheck: { path: '/h', intervalMs: 1000, timeoutMs: 1000 } } } }, 'clusters.c.healthCheck.timeoutMs = 1000: timeoutMs must be below intervalMs'],
     [{ GATEWAY_TRUSTED_PROXIES: '10.0.0.1, 10.0.0.0/33' }, minimal, 'GATEWAY_TRUSTED_PROXIES = "10.0.0.0/33": must be an IP address or a CIDR range'],
     [{}, { ...minimal, clusters: { c: { nodes: [], breaker: { threshold: 0.4 } } } }, 'clusters.c.breaker.threshold = 0.4: must be above 0.4'],
@@ -126,5 +126,32 @@ describe('config loading', () => {
     expect(message).toContain('GATEWAY_PORT = "abc": expected a whole number');
     expect(message).toContain('GATEWAY_DRAIN_MS = "soon": expected a whole number');
     expect(message).toContain('gateway.threads = 0');
+  });
+});
+
+describe('config errors a reload meets', () => {
+  it('reports an unparsable node url as a field error, not a TypeError', () => {
+    for (const url of ['http//10.0.0.5:8080', 'not a url', 'http://[::1']) {
+      const path = writeConfig({ ...minimal, clusters: { c: { nodes: [{ id: 'n1', url }] } } });
+      expect(errorOf(() => loadConfig({ GATEWAY_CONFIG: path }))).toContain(`clusters.c.nodes[0].url = ${JSON.stringify(url)}`);
+    }
+  });
+
+  it('names an unknown key without dumping the object around it, or its secrets', () => {
+    const path = writeConfig({ ...minimal, gateway: { prot: 8080 }, route: [] });
+    const message = errorOf(() =>
+      loadConfig({ GATEWAY_CONFIG: path, GATEWAY_ADMIN_TOKEN: 'supersecret-admin-token', GATEWAY_REDIS_URL: 'redis://u:S3CRET@h:1' }),
+    );
+    expect(message).toContain('gateway.prot = 8080: unknown key');
+    expect(message).toContain('route = []: unknown key');
+    expect(message).not.toContain('supersecret');
+    expect(message).not.toContain('S3CRET');
+  });
+
+  it('names a setting the file no longer sets among those awaiting a restart', async () => {
+    const { reloadedConfig } = await import('../../src/config/load.js');
+    const running = loadConfig({ GATEWAY_CONFIG: writeConfig({ ...minimal, gateway: { zone: 'a', adminToken: '0123456789abcdef' } }) });
+    const next = loadConfig({ GATEWAY_CONFIG: writeConfig(minimal) });
+    expect(reloadedConfig(next, running).needRestart.sort()).toEqual(['adminToken', 'zone']);
   });
 });

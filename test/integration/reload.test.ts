@@ -92,6 +92,13 @@ describe('config reload', () => {
     expectError({ status: bad.status, text }, 'ERR_RELOAD_FAILED');
     expect(JSON.parse(text).error).toContain('is not valid JSON');
     expect((await send(gateway.port, '/x', { tenant: 'after' })).status).toBe(200);
+    // A node url the URL parser throws on is a field error like any other, not the end of the gateway.
+    writeFileSync(configPath, JSON.stringify(configOf(['n1'], { clusters: { c: { nodes: [{ id: 'n1', url: 'http//10.0.0.5:8080' }] } } })));
+    const unparsable = await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/reload`, { method: 'POST' });
+    const unparsableText = await unparsable.text();
+    expectError({ status: unparsable.status, text: unparsableText }, 'ERR_RELOAD_FAILED');
+    expect(JSON.parse(unparsableText).error).toContain('clusters.c.nodes[0].url = "http//10.0.0.5:8080"');
+    expect((await send(gateway.port, '/x', { tenant: 'after-url' })).status).toBe(200);
   });
 });
 

@@ -66,7 +66,8 @@ export class UpstreamPools {
       const connections = cluster.maxInFlight ?? this.#settings.upstreamPoolSize;
       const list = cluster.nodes.map(({ url }) => {
         const https = url.startsWith('https:');
-        const key = https ? `${url} ${tlsKey}` : url;
+        // The connection count too: a reload that raises (or drops) maxInFlight needs a larger pool.
+        const key = https ? `${url} ${connections} ${tlsKey}` : `${url} ${connections}`;
         let entry = this.#byKey.get(key);
         if (entry === undefined) {
           const spec = { origin: url, hostname: nodeHostname(url), tls: https ? cluster.tls : undefined, connections };

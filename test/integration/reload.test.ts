@@ -122,6 +122,37 @@ describe('what a reload removes', () => {
   });
 });
 
+describe('what a reload changes', () => {
+  it("gives a cluster whose maxInFlight it raised as many connections to each node", async () => {
+    const release: (() => void)[] = [];
+    const holding = await startBackend('m0', (req, res) => {
+      req.resume();
+      release.push(() => res.end('done'));
+    });
+    const configWith = (maxInFlight: number) => ({ routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { maxInFlight, nodes: [{ id: 'm0', url: holding.url }] } } });
+    const config = writeConfig(configWith(1));
+    const capped = await startGateway(null, { GATEWAY_CONFIG: config, GATEWAY_THREADS: '1' });
+    try {
+      // The pool to the node opens once, at its first request, sized for one.
+      const first = send(capped.port, '/first', { tenant: 'a' });
+      await expect.poll(() => release.length).toBe(1);
+      release.shift()!();
+      expect((await first).status).toBe(200);
+      writeFileSync(config, JSON.stringify(configWith(3)));
+      expect((await fetch(`http://127.0.0.1:${capped.adminPort}/v1/reload`, { method: 'POST' })).status).toBe(200);
+      const three = [0, 1, 2].map((i) => send(capped.port, `/raised-${i}`, { tenant: 'a' }));
+      // All three at the node at once; a pool kept at one connection would hold two back.
+      await expect.poll(() => release.length).toBe(3);
+      for (const end of release.splice(0)) end();
+      expect((await Promise.all(three)).map((reply) => reply.status)).toEqual([200, 200, 200]);
+    } finally {
+      for (const end of release.splice(0)) end();
+      expect(await capped.stop()).toBe(0);
+      await holding.close();
+    }
+  });
+});
+
 describe('reloads asked for while the gateway starts or stops', () => {
   const fresh = () => ({ GATEWAY_CONFIG: writeConfig(configOf(['n0'])), GATEWAY_THREADS: '2' });
   // The admin port listens before the acceptor threads do: in between, the gateway is starting.

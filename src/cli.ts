@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig } from './config/load.js';
+import { ConfigError, loadConfig, unknownEnvNames } from './config/load.js';
 import { ENV_MEANINGS, OTEL_ENV_MEANINGS } from './config/env-meanings.js';
 import { CONFIG_PATH_ENV, ENV_VARS, settingsSchema } from './config/schema.js';
 import { OTEL_ENV_NAMES, TRACING_DEFAULTS } from './config/tracing-schema.js';
@@ -105,7 +105,8 @@ export function checkConfig(env: NodeJS.ProcessEnv, configPath: string | undefin
     const demo = clusters.reduce((sum, c) => sum + c.demoBackends.length, 0);
     const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
     const summary = [plural(config.routes.length, 'route'), plural(clusters.length, 'cluster'), plural(nodes, 'node')].join(', ');
-    return { ok: true, text: `ok: ${summary}${demo > 0 ? ` (+${plural(demo, 'demo backend')})` : ''} in ${config.source}\n` };
+    const unknownEnv = unknownEnvNames(env).map((name) => `warning: ${name} is no setting: ignored\n`);
+    return { ok: true, text: `ok: ${summary}${demo > 0 ? ` (+${plural(demo, 'demo backend')})` : ''} in ${config.source}\n${unknownEnv.join('')}` };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     return { ok: false, text: `ringgate: ${err.code}: ${err.message}\n` };

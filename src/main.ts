@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig } from './config/load.js';
+import { ConfigError, loadConfig, unknownEnvNames } from './config/load.js';
 import { MACHINE_CPUS, oversubscribed } from './config/cpu-quota.js';
 import { checkConfig, helpText, parseArgs, version } from './cli.js';
 import { startGateway } from './coordinator/gateway.js';
@@ -37,6 +37,8 @@ try {
 
 const log = createLogger(config.settings.logLevel, { role: 'coordinator' });
 warnUntunedMalloc(config.glibcTunables, log);
+const unknownEnv = unknownEnvNames(process.env);
+if (unknownEnv.length > 0) log.warn({ names: unknownEnv }, 'GATEWAY_* env vars that are no setting are ignored (see ringgate --help)');
 const oversubscription = oversubscribed(config.settings.threads, MACHINE_CPUS.threads);
 if (oversubscription !== null) log.warn({ threads: config.settings.threads, cpus: MACHINE_CPUS.cpus, cpuQuota: MACHINE_CPUS.quota }, oversubscription);
 // Node's default for SIGHUP ends the process: one sent while the gateway starts is applied once it listens.

@@ -32,6 +32,12 @@ describe('command line', () => {
     expect(stdout).toMatch(/^ok: 2 routes, 2 clusters, 3 nodes in .*config\.json\n$/);
   });
 
+  it('ringgate check: warns of a GATEWAY_* var that is no setting, and passes what it would start on', () => {
+    const { status, stdout } = ringgate(['check', '--config', writeConfig(VALID)], { GATEWAY_MAX_BODY_BYTE: '10', GATEWAY_MAX_BODY_BYTES: '10' });
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^ok: .*\nwarning: GATEWAY_MAX_BODY_BYTE is no setting: ignored\n$/);
+  });
+
   it('ringgate check: every error with its field, exit 1, for one it would refuse', () => {
     const bad = { routes: [{ prefix: 'no-slash', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'n1', url: 'ftp://x' }] } } };
     const { status, stdout, stderr } = ringgate(['check'], { GATEWAY_CONFIG: writeConfig(bad), GATEWAY_PORT: 'eighty', GATEWAY_RATE_LIMIT_MODE: 'cluster' });

@@ -145,6 +145,17 @@ function readJson(path: string): unknown {
   }
 }
 
+/**
+ * GATEWAY_* names in the environment that are no setting: a misspelt one (GATEWAY_MAX_BODY_BYTE)
+ * would leave its setting at the default without a word. Warned of, not refused: the prefix is
+ * not ringgate's alone.
+ */
+export function unknownEnvNames(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env)
+    .filter((name) => name.startsWith('GATEWAY_') && name !== CONFIG_PATH_ENV && !(name in ENV_VARS))
+    .sort();
+}
+
 /** The env vars' values, converted; each one that cannot be, as an error line (its setting then comes from the file). */
 function envOverrides(env: NodeJS.ProcessEnv): { overrides: Record<string, unknown>; errors: string[] } {
   const overrides: Record<string, unknown> = {};

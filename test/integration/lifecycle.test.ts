@@ -205,7 +205,9 @@ describe('lifecycle', () => {
   });
 
   it('runs on built-in demo backends when no config is given', async () => {
-    const gateway = await startGateway(null, { GATEWAY_CONFIG: '' });
+    // A misspelt setting (GATEWAY_MAX_BODY_BYTES) is named at start-up, not silently ignored.
+    const gateway = await startGateway(null, { GATEWAY_CONFIG: '', GATEWAY_MAX_BODY_BYTE: '10' });
+    expect(gateway.logs.some((line) => line.includes('GATEWAY_* env vars that are no setting') && line.includes('GATEWAY_MAX_BODY_BYTE'))).toBe(true);
     // One at a time: two requests of one tenant in flight at once may be spread by the load bound.
     const replies = [];
     for (const tenant of ['acme', 'acme', 'globex']) replies.push(await send(gateway.port, '/hello', { tenant }));

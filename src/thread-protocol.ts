@@ -62,4 +62,6 @@ export type AcceptorMessage =
   | { readonly type: 'listening'; readonly port: number }
   | { readonly type: 'fatal'; readonly code: ErrorCode; readonly message: string }
   | { readonly type: 'drained'; readonly abandoned: number }
-  | { readonly type: 'metrics'; readonly requestId: number; readonly metrics: MetricsSnapshot };
+  | { readonly type: 'metrics'; readonly requestId: number; readonly metrics: MetricsSnapshot }
+  /** The thread is about to die of an uncaught error: what it counted up to now (its runtime metrics left out). */
+  | { readonly type: 'last-metrics'; readonly metrics: MetricsSnapshot };

@@ -43,6 +43,11 @@ const REDIS_CLOSE_MS = 1000;
 export interface RunningAcceptor {
   /** Closes the listen socket and every connection: a thread must hold no uWS socket when it ends. */
   closeSockets(): void;
+  /**
+   * The thread dies of an uncaught error: the access log's queued lines are written out now
+   * (synchronously) and the coordinator is sent what the thread counted since its last scrape.
+   */
+  lastWords(): void;
 }
 
 /**
@@ -82,7 +87,8 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     const keyer = await loadTenantKeyer();
     // Loaded only with tracing on: a gateway without it never loads the OpenTelemetry SDK.
     tracing = init.config.tracing === null ? null : (await import('../tracing/thread-tracing.js')).startThreadTracing(init.config.tracing, log);
-    const observer = observing(settings.accessLog === 'off' ? null : new AccessLog(settings, log), tracing);
+    const accessLog = settings.accessLog === 'off' ? null : new AccessLog(settings, log);
+    const observer = observing(accessLog, tracing);
     const finisher = new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex, observer);
     const thread: ThreadState = {
       // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
@@ -171,7 +177,11 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
         finisher.startDrain(finish);
       }
     });
-    return { closeSockets };
+    const lastWords = (): void => {
+      accessLog?.close();
+      send({ type: 'last-metrics', metrics: [...recorder.snapshot(), ...crossings.snapshot()] });
+    };
+    return { closeSockets, lastWords };
   } catch (err) {
     // Inline, the process lives on: a connection left would reconnect for good.
     redis?.disconnect();

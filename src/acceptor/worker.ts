@@ -12,5 +12,10 @@ process.on('uncaughtException', (err) => {
   log.fatal({ err }, 'acceptor thread failed; closing its sockets so the coordinator can restart it');
   // A thread that ends with any uWS socket open aborts the whole process.
   acceptor?.closeSockets();
+  try {
+    acceptor?.lastWords();
+  } catch {
+    // Dying anyway: what could not be said is lost, as before.
+  }
   process.exit(1);
 });

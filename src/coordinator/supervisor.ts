@@ -171,6 +171,10 @@ export class Supervisor {
             this.#metricsWaiters.get(message.requestId)?.(message.metrics);
             this.#metricsWaiters.delete(message.requestId);
             break;
+          case 'last-metrics':
+            // Only while this worker is the slot's: after its exit, the slot's counts are its successor's.
+            if (slot.worker === worker) this.#counts.lastWords(slot.index, message.metrics);
+            break;
         }
       });
       worker.on('error', (err) => log.error({ thread: slot.index, err }, 'acceptor thread error'));

@@ -20,6 +20,16 @@ export class ThreadCounts {
     this.#last.set(thread, snapshot);
   }
 
+  /**
+   * Thread `thread`, dying, sent what it counted: its families replace those of its last answer,
+   * whose others (its runtime metrics) stay as they last read.
+   */
+  lastWords(thread: number, families: MetricsSnapshot): void {
+    const names = new Set(families.map((family) => family.name));
+    const kept = (this.#last.get(thread) ?? []).filter((family) => !names.has(family.name));
+    this.#last.set(thread, [...kept, ...families]);
+  }
+
   /** What thread `thread` last answered, for a scrape it missed; null if it never did. */
   lastOf(thread: number): MetricsSnapshot | null {
     return this.#last.get(thread) ?? null;

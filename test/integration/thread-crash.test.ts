@@ -66,4 +66,18 @@ describe('an acceptor thread that dies while holding requests', () => {
     await expect.poll(async () => metricValue(await gateway.metrics(), 'ringgate_threads_running'), { timeout: 10_000 }).toBe(2);
     expect(metricValue(await gateway.metrics(), 'ringgate_http_requests_total')).toBeGreaterThanOrEqual(before);
   });
+
+  it('keeps what a dying thread counted and logged since the last scrape: nothing answered goes missing', async () => {
+    // GATEWAY_THREADS=2: requests on new connections land on both threads; every one of them is answered, none is scraped.
+    const scraped = metricValue(await gateway.metrics(), 'ringgate_http_requests_total');
+    const restarts = metricValue(await gateway.metrics(), 'ringgate_thread_restarts_total');
+    const ids = Array.from({ length: 20 }, (_, i) => `unscraped-${i}`);
+    const replies = await Promise.all(ids.map((id) => send(gateway.port, `/unscraped/${id}`, { headers: { 'x-request-id': id } })));
+    for (const reply of replies) expect(reply.text).toBe('ok');
+    const crashed = send(gateway.port, '/_ringgate/fault/crash-thread/x').catch((err: Error) => err);
+    await expect.poll(async () => metricValue(await gateway.metrics(), 'ringgate_thread_restarts_total'), { timeout: 10_000 }).toBe(restarts + 1);
+    expect(await crashed).toBeInstanceOf(Error);
+    expect(metricValue(await gateway.metrics(), 'ringgate_http_requests_total')).toBe(scraped + ids.length);
+    await expect.poll(() => ids.filter((id) => gateway.logs.some((line) => line.includes(`"requestId":"${id}"`))).length, { timeout: 2_000 }).toBe(ids.length);
+  });
 });

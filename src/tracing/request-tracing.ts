@@ -27,7 +27,14 @@ export const ATTR_ROUTING_REASON = 'routing.decision.reason';
 /** The request's X-Request-Id (the access log's requestId): a log line and its span found from each other. */
 export const ATTR_REQUEST_ID = 'gateway.request_id';
 /** Codes of a head refused before its Host and tenant id were checked, or for them. */
-const REFUSED_HEAD: ReadonlySet<AnsweredCode> = new Set<AnsweredCode>(['ERR_BAD_FRAMING', 'ERR_HEADERS_TOO_LARGE', 'ERR_BAD_HOST', 'ERR_INVALID_TENANT']);
+const REFUSED_HEAD: ReadonlySet<AnsweredCode> = new Set<AnsweredCode>([
+  'ERR_BAD_FRAMING',
+  'ERR_HEADERS_TOO_LARGE',
+  // readRequestHead refuses CONNECT before Host and the tenant id are checked.
+  'ERR_METHOD_NOT_SUPPORTED',
+  'ERR_BAD_HOST',
+  'ERR_INVALID_TENANT',
+]);
 
 /** error.type of a request whose client left before its answer (logged as status 499, never sent). */
 export const CLIENT_CLOSED_ERROR = 'client_closed';

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadOrigin, startBackend, type Backend } from '../helpers/backends.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, pooled, send } from '../helpers/http.js';
+import { rawExchange } from '../helpers/raw-http.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-(0[01])$/;
@@ -146,6 +147,15 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
     expect(span).toMatchObject({ parentSpanId: clientSpan, statusCode: 0 });
     expect(span.attributes).toMatchObject({ 'error.type': 'ERR_MISSING_TENANT', 'http.response.status_code': 400 });
     expect(span.attributes['gateway.node.selected']).toBeUndefined();
+  });
+
+  it('a CONNECT refused before its head was checked: its raw Host and tenant id are no attributes', async () => {
+    const [traceparent, traceId] = clientContext();
+    const head = `CONNECT /x HTTP/1.1\r\nHost: made.up:99999\r\nx-tenant-id: <not a tenant>\r\ntraceparent: ${traceparent}\r\n\r\n`;
+    expect((await rawExchange(on.port, head, 5000)).text).toContain('ERR_METHOD_NOT_SUPPORTED');
+    const span = await spanOf(traceId);
+    expect(span.attributes).toMatchObject({ 'error.type': 'ERR_METHOD_NOT_SUPPORTED' });
+    for (const name of ['tenant.id', 'server.address', 'server.port']) expect(span.attributes[name]).toBeUndefined();
   });
 
   it("with tracing off, the client's traceparent and tracestate reach the node unchanged", async () => {

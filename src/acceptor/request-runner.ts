@@ -125,7 +125,13 @@ export class RequestRunner implements Continuation, LimitContinuation {
     ctx.method = req.getCaseSensitiveMethod();
     ctx.client.headRequest = ctx.method === 'HEAD';
     ctx.path = HEALTH_PATH;
-    ctx.requestId = req.getHeader(REQUEST_ID_HEADER);
+    // Two X-Request-Id headers name no one request (as readRequestHead): a new id is made.
+    let ids = 0;
+    req.forEach((name, value) => {
+      if (name !== REQUEST_ID_HEADER) return;
+      ids++;
+      ctx.requestId = ids === 1 ? value : '';
+    });
     settleRequestId(ctx);
     if (this.#phases.finisher.draining) return this.#answerError(ctx, 'ERR_SHUTTING_DOWN');
     ctx.client.answerJson(OK_LINE, HEALTHY_BODY, false);

@@ -17,8 +17,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 const UUID_LINE = /\r\nx-request-id: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\r\n/i;
 
 /** The answer's head to a request carrying these X-Request-Id lines (node:http would fold repeats into one). */
-async function rawIds(port: number, ids: string[]): Promise<string> {
-  const head = `GET /dup HTTP/1.1\r\nhost: 127.0.0.1\r\nx-tenant-id: t1\r\n${ids.map((id) => `x-request-id: ${id}\r\n`).join('')}connection: close\r\n\r\n`;
+async function rawIds(port: number, ids: string[], path = '/dup'): Promise<string> {
+  const head = `GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nx-tenant-id: t1\r\n${ids.map((id) => `x-request-id: ${id}\r\n`).join('')}connection: close\r\n\r\n`;
   return `${(await rawExchange(port, head, 5000)).text.split('\r\n\r\n', 1)[0]!}\r\n`;
 }
 
@@ -205,6 +205,11 @@ describe('access log (GATEWAY_ACCESS_LOG)', () => {
   it('makes a new id for a request with two X-Request-Id headers, even when the first is empty', async () => {
     const reply = await rawIds(gateway.port, ['', 'second-id']);
     expect(reply).toMatch(UUID_LINE);
+  });
+
+  it('makes a new id on the health path too for two X-Request-Id headers', async () => {
+    expect(await rawIds(gateway.port, ['first-id', 'second-id'], '/_ringgate/healthz')).toMatch(UUID_LINE);
+    expect(await rawIds(gateway.port, ['only-id'], '/_ringgate/healthz')).toContain('\r\nx-request-id: only-id\r\n');
   });
 
   it('with `errors` (or a sample of 0), logs errors only; with `off`, nothing', async () => {

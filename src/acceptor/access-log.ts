@@ -78,7 +78,7 @@ export class AccessLog implements RequestObserver {
       requestId: ctx.requestId,
       tenant: ctx.tenant === '' ? undefined : capped(ctx.tenant, MAX_TENANT_CHARS),
       method: capped(ctx.method, MAX_METHOD_CHARS),
-      path: capped(ctx.path, MAX_PATH_CHARS),
+      path: cappedPath(ctx.path),
       status: ctx.status,
       // ctx.node, not member: a retry let go untried (out of time) keeps its member but no node.
       node: plan === null || ctx.node < 0 ? undefined : plan.nodeIds[ctx.member],
@@ -115,6 +115,11 @@ const MAX_METHOD_CHARS = 16;
 
 function capped(value: string, max: number): string {
   return value.length <= max ? value : `${value.slice(0, max)}…`;
+}
+
+/** A request's path as a log line or a span shows it: a client may send one nearly a whole head long. */
+export function cappedPath(path: string): string {
+  return capped(path, MAX_PATH_CHARS);
 }
 
 /**

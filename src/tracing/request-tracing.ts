@@ -13,6 +13,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import { ROUTING_REASON_NAMES, RoutingReason } from '../routing/routing-reason.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from '../acceptor/request-context.js';
+import { cappedPath } from '../acceptor/access-log.js';
 import type { RoutePlan } from '../acceptor/route-plans.js';
 import type { RequestObserver } from '../acceptor/request-observer.js';
 import type { AnsweredCode } from '../errors.js';
@@ -136,7 +137,7 @@ export class RequestTracing implements RequestObserver {
     const { status, errorCode } = ctx;
     const attributes: Attributes = {
       [ATTR_HTTP_REQUEST_METHOD]: ctx.method,
-      [ATTR_URL_PATH]: ctx.path,
+      [ATTR_URL_PATH]: cappedPath(ctx.path),
       [ATTR_URL_SCHEME]: 'http',
       [ATTR_HTTP_ROUTE]: this.#routeOf(plan),
     };

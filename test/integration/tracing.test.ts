@@ -149,6 +149,13 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
     expect(span.attributes['gateway.node.selected']).toBeUndefined();
   });
 
+  it('cuts a long path to 512 characters in the span, as in the access log', async () => {
+    const [traceparent, traceId] = clientContext();
+    const path = `/long/${'p'.repeat(3_000)}`;
+    await seenThrough(on, path, { traceparent });
+    expect((await spanOf(traceId)).attributes['url.path']).toBe(`${path.slice(0, 512)}…`);
+  });
+
   it('a CONNECT refused before its head was checked: its raw Host and tenant id are no attributes', async () => {
     const [traceparent, traceId] = clientContext();
     const head = `CONNECT /x HTTP/1.1\r\nHost: made.up:99999\r\nx-tenant-id: <not a tenant>\r\ntraceparent: ${traceparent}\r\n\r\n`;

@@ -21,6 +21,19 @@ export function targetShardFactor(score: number, hotScore: number): number {
   return Math.min(MAX_SHARD_FACTOR, Math.max(MIN_SHARD_FACTOR + 1, Math.ceil(1 + score / SCORE_PER_SHARD)));
 }
 
+/**
+ * What the score of a tenant spread over k nodes asks for. Fewer than k only if the score it
+ * would have on k − 1 nodes (score × k / (k − 1), as if its latency were its own load queueing)
+ * still asks for fewer: spreading a tenant lowers its latency, so its score on k nodes alone
+ * would ask for fewer, and on fewer for k again (k flapping between two values for good, for
+ * single-node latencies of 400–600 ms, 1.2–1.6 s or 2.4–3 s).
+ */
+export function targetShardFactorAt(score: number, k: number, hotScore: number): number {
+  const target = targetShardFactor(score, hotScore);
+  if (target >= k || k <= MIN_SHARD_FACTOR) return target;
+  return Math.min(k, targetShardFactor((score * k) / (k - 1), hotScore));
+}
+
 export interface ShardState {
   readonly k: number;
   /** Consecutive windows whose target was above k. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INITIAL_SHARD_STATE, stepShardState, targetShardFactor, type ShardState } from '../../src/routing/shard-factor.js';
+import { INITIAL_SHARD_STATE, stepShardState, targetShardFactor, targetShardFactorAt, type ShardState } from '../../src/routing/shard-factor.js';
 
 /** k after each window; a window's own target is the smoothed one unless `windowTargets` says otherwise. */
 function run(targets: readonly number[], from: ShardState = INITIAL_SHARD_STATE, windowTargets: readonly number[] = targets): number[] {
@@ -23,6 +23,18 @@ describe('shard factor', () => {
     expect(targetShardFactor(1e9, 100)).toBe(5);
     expect(targetShardFactor(Number.NaN, 100)).toBe(1);
     expect(targetShardFactor(50, 10)).toBe(2);
+  });
+
+  it('asks a spread tenant for fewer nodes only if its score on one node fewer would', () => {
+    // On 3 nodes, 190 alone asks for 2; on 2 it would be 285, which asks for 3: stay.
+    expect(targetShardFactorAt(190, 3, 100)).toBe(3);
+    expect(targetShardFactorAt(133, 3, 100)).toBe(2); // 199.5 on 2 asks for 2
+    expect(targetShardFactorAt(60, 2, 100)).toBe(2); // 120 on 1 is hot: stay on 2
+    expect(targetShardFactorAt(40, 2, 100)).toBe(1);
+    expect(targetShardFactorAt(20, 5, 100)).toBe(1); // 25 on 4 asks for 1 too (k steps down one at a time)
+    // Growth and a k of 1 go by the score alone.
+    expect(targetShardFactorAt(700, 2, 100)).toBe(5);
+    expect(targetShardFactorAt(50, 1, 100)).toBe(1);
   });
 
   it('grows to the target only after exactly 3 windows in a row above k', () => {

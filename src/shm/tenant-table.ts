@@ -201,9 +201,16 @@ export function recordRequest(table: TenantTable, slot: number, keyLo: number, k
   Atomics.store(words, at + LAST_SEEN, Atomics.load(words, NOW));
 }
 
-/** Acceptor: how many nodes the tenant in `slot` is spread over (routing/shard-factor.ts). */
-export function shardFactor(table: TenantTable, slot: number): number {
-  return Math.max(1, Atomics.load(table.words, slotOffset(slot) + SHARD_K));
+/**
+ * Acceptor: how many nodes the tenant of key (lo, hi), found in `slot`, is spread over
+ * (routing/shard-factor.ts); 1 once the slot holds another tenant (evicted since it was found,
+ * while the request waited on Redis, a multiplexed call, or a retry's backoff).
+ */
+export function shardFactor(table: TenantTable, slot: number, keyLo: number, keyHi: number): number {
+  const words = table.words;
+  const at = slotOffset(slot);
+  if (Atomics.load(words, at + STATE) !== LIVE || Atomics.load(words, at + KEY_LO) !== keyLo || Atomics.load(words, at + KEY_HI) !== keyHi) return 1;
+  return Math.max(1, Atomics.load(words, at + SHARD_K));
 }
 
 /** Coordinator: a new shard factor for the tenant in `slot`, from the next request on. */
@@ -218,7 +225,8 @@ export function recordUntracked(table: TenantTable): void {
 
 /** Requests whose tenant found no room in its bucket, since start (coordinator, for views). */
 export function untrackedCount(table: TenantTable): number {
-  return Atomics.load(table.words, UNTRACKED);
+  // Unsigned: a scanner filling a bucket passes 2^31 in days.
+  return Atomics.load(table.words, UNTRACKED) >>> 0;
 }
 
 /** What harvestWindow reports per live tenant (positional: a window visits every live slot). */

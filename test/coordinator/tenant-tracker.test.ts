@@ -112,7 +112,7 @@ describe('tenant tracker', () => {
     return plan.map(({ requests, latencyMs }) => {
       for (let i = 0; i < requests; i++) recordRequest(table, slot, 9, 9, latencyMs * 1000, false);
       t.tick();
-      return shardFactor(table, slot);
+      return shardFactor(table, slot, 9, 9);
     });
   }
   const slow = { requests: 10, latencyMs: 300 };
@@ -145,10 +145,10 @@ describe('tenant tracker', () => {
     for (let w = 0; w < 80; w++) {
       // The tenant's own load queues on its nodes: k of them answer it in 570 / k ms. At k = 3 (190)
       // its score alone asks for 2; at 2 (285), for 3 again.
-      const latencyMs = 570 / shardFactor(table, slot);
+      const latencyMs = 570 / shardFactor(table, slot, 9, 9);
       for (let i = 0; i < 50; i++) recordRequest(table, slot, 9, 9, latencyMs * 1000, false);
       t.tick();
-      ks.push(shardFactor(table, slot));
+      ks.push(shardFactor(table, slot, 9, 9));
     }
     expect(new Set(ks.slice(20))).toEqual(new Set([3]));
     expect(t.rebalances).toBeLessThanOrEqual(2);
@@ -187,7 +187,7 @@ describe('tenant tracker', () => {
       t.tick();
     }
     expect(t.top(1, 'score')[0]!.score).toBeCloseTo(501, 6);
-    expect(shardFactor(table, slot)).toBe(4);
+    expect(shardFactor(table, slot, 3, 3)).toBe(4);
   });
 
   it('ranks by score, unscored tenants last', () => {

@@ -10,8 +10,12 @@ import {
   harvestWindow,
   readTenantId,
   recordRequest,
+  recordUntracked,
   setNow,
+  setShardFactor,
+  shardFactor,
   slotCountFor,
+  UNTRACKED,
   untrackedCount,
 } from '../../src/shm/tenant-table.js';
 
@@ -55,6 +59,28 @@ describe('shared tenant table', () => {
     expect(harvest(table).find((t) => t.slot === slot)).toMatchObject({ requests: 1_000, latencySumUs: 10_000_000_999 });
     recordRequest(table, slot, 7, 99, 5, false);
     expect(harvest(table).find((t) => t.slot === slot)).toMatchObject({ requests: 1, latencySumUs: 5 });
+  });
+
+  it("gives a request found in a slot its tenant's k, and 1 once the slot holds another tenant", () => {
+    const table = createTenantTable(100);
+    const slot = findOrClaim(table, 1, 1, 'first');
+    setShardFactor(table, slot, 3);
+    expect(shardFactor(table, slot, 1, 1)).toBe(3);
+    evictSlot(table, slot);
+    // Another key of the same bucket takes the slot.
+    const other = Array.from({ length: 8192 }, (_, hi) => hi).find((hi) => hi !== 1 && bucketOf(table, 1, hi) === bucketOf(table, 1, 1))!;
+    expect(findOrClaim(table, 1, other, 'second')).toBe(slot);
+    setShardFactor(table, slot, 5);
+    // A request of the first tenant that found the slot before the eviction (its retry, say).
+    expect(shardFactor(table, slot, 1, 1)).toBe(1);
+    expect(shardFactor(table, slot, 1, other)).toBe(5);
+  });
+
+  it('counts untracked requests unsigned past 2^31', () => {
+    const table = createTenantTable(100);
+    Atomics.store(table.words, UNTRACKED, 2 ** 31 - 1);
+    recordUntracked(table);
+    expect(untrackedCount(table)).toBe(2 ** 31);
   });
 
   it('sizes slots at 4× the limit, a power of two', () => {

@@ -86,7 +86,7 @@ export class Selection {
     const bounded = selector.bounded;
     if (bounded !== null) {
       const keyedByTenant = route.hashKind === HashKind.Tenant && ctx.tenantSlot >= 0;
-      selector.k = keyedByTenant ? shardFactor(this.#tenants, ctx.tenantSlot) : 1;
+      selector.k = keyedByTenant ? shardFactor(this.#tenants, ctx.tenantSlot, ctx.tenantKeyLo, ctx.tenantKeyHi) : 1;
       bounded.bound = loadBound(clusterInFlight(this.#nodes, plan.cluster), selector.nodes, this.#balanceFactor);
     }
     // While the control plane is stale, tenant affinity is suspended: least connections instead.

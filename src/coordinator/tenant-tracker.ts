@@ -125,8 +125,11 @@ export class TenantTracker {
     this.#windowTimes.record(this.#windows, wallNow);
     const seen = new Set<number>();
     const remote = this.#fleet?.remoteSums(this.#windows);
-    harvestWindow(this.#table, (slot, keyLo, keyHi, requests, errors5xx, latencySumUs, lastSeen) => {
+    harvestWindow(this.#table, (slot, keyLo, keyHi, requests, errors5xx, latencySumUs, stamp) => {
       seen.add(slot);
+      // Requests stamp the NOW of the tick before theirs: one that ended in this window was seen up
+      // to now, so an idle tenant is evicted a whole TTL after it was last seen, not up to a window early.
+      const lastSeen = requests > 0 ? now : stamp;
       let tracked = this.#tracked.get(slot);
       if (tracked === undefined || tracked.keyLo !== keyLo || tracked.keyHi !== keyHi) {
         tracked = {
@@ -147,7 +150,7 @@ export class TenantTracker {
         };
         this.#tracked.set(slot, tracked);
       }
-      tracked.lastSeen = lastSeen;
+      tracked.lastSeen = Math.max(tracked.lastSeen, lastSeen);
       tracked.totalRequests += requests;
       tracked.totalErrors5xx += errors5xx;
       tracked.totalLatencyUs += latencySumUs;

@@ -73,6 +73,32 @@ describe('tenant tracker', () => {
     expect(t.evictions).toBe(1);
   });
 
+  it("evicts a tenant only once it was idle a whole TTL, though requests are stamped with the last window's clock", () => {
+    const { table, tracker: t, advance } = tracker({ maxTenants: 10, tenantTtlMs: 15_000, scoreWindowMs: 10_000 });
+    t.tick(); // 0 s
+    advance(9_900);
+    request(table, 'late', 1); // at 9.9 s, stamped 0 s
+    advance(100);
+    t.tick(); // 10 s
+    advance(10_000);
+    t.tick(); // 20 s: idle 10.1 s
+    expect(t.evictions).toBe(0);
+    advance(10_000);
+    t.tick(); // 30 s: idle 20.1 s
+    expect(t.evictions).toBe(1);
+  });
+
+  it('keeps a tenant busy in every window when its TTL is one window and the ticks run late', () => {
+    const { table, tracker: t, advance } = tracker({ maxTenants: 10, tenantTtlMs: 1_000, scoreWindowMs: 1_000 });
+    for (let w = 0; w < 30; w++) {
+      request(table, 'busy', 1);
+      advance(1_010);
+      t.tick();
+    }
+    expect(t.evictions).toBe(0);
+    expect(t.top(1, 'requests')[0]).toMatchObject({ tenant: 'busy', totalRequests: 30 });
+  });
+
   it('evicts nobody when the wall clock steps past the TTL: idleness is counted on a clock steps do not move', () => {
     const settings = settingsSchema.parse({ maxTenants: 10, tenantTtlMs: 1000 });
     const table = createTenantTable(settings.maxTenants);

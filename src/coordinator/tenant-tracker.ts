@@ -15,9 +15,12 @@ interface Tracked {
   keyHi: number;
   lastSeen: number;
   totalRequests: number;
+  /** Of those, the ones its nodes answered: the others (the gateway's own answers) have no latency or 5xx counted. */
+  totalScoredRequests: number;
   totalErrors5xx: number;
   totalLatencyUs: number;
   windowRequests: number;
+  windowScoredRequests: number;
   windowErrors5xx: number;
   windowLatencyUs: number;
   /** Redis mode: the other instances' sums scored with this window. */
@@ -125,7 +128,7 @@ export class TenantTracker {
     this.#windowTimes.record(this.#windows, wallNow);
     const seen = new Set<number>();
     const remote = this.#fleet?.remoteSums(this.#windows);
-    harvestWindow(this.#table, (slot, keyLo, keyHi, requests, errors5xx, latencySumUs, stamp) => {
+    harvestWindow(this.#table, (slot, keyLo, keyHi, requests, ownAnswers, errors5xx, latencySumUs, stamp) => {
       seen.add(slot);
       // Requests stamp the NOW of the tick before theirs: one that ended in this window was seen up
       // to now, so an idle tenant is evicted a whole TTL after it was last seen, not up to a window early.
@@ -138,9 +141,11 @@ export class TenantTracker {
           keyHi,
           lastSeen,
           totalRequests: 0,
+          totalScoredRequests: 0,
           totalErrors5xx: 0,
           totalLatencyUs: 0,
           windowRequests: 0,
+          windowScoredRequests: 0,
           windowErrors5xx: 0,
           windowLatencyUs: 0,
           remote: undefined,
@@ -151,10 +156,14 @@ export class TenantTracker {
         this.#tracked.set(slot, tracked);
       }
       tracked.lastSeen = Math.max(tracked.lastSeen, lastSeen);
+      // A request counted between the two exchanges may read as an own answer too many: never below 0.
+      const scored = Math.max(0, requests - ownAnswers);
       tracked.totalRequests += requests;
+      tracked.totalScoredRequests += scored;
       tracked.totalErrors5xx += errors5xx;
       tracked.totalLatencyUs += latencySumUs;
       tracked.windowRequests = requests;
+      tracked.windowScoredRequests = scored;
       tracked.windowErrors5xx = errors5xx;
       tracked.windowLatencyUs = latencySumUs;
       tracked.remote = remote?.get(tracked.id);
@@ -194,12 +203,12 @@ export class TenantTracker {
       totalRequests: t.totalRequests,
       windowErrors5xx: t.windowErrors5xx,
       totalErrors5xx: t.totalErrors5xx,
-      windowAvgLatencyMs: t.windowRequests > 0 ? t.windowLatencyUs / t.windowRequests / 1000 : 0,
-      avgLatencyMs: t.totalRequests > 0 ? t.totalLatencyUs / t.totalRequests / 1000 : 0,
+      windowAvgLatencyMs: t.windowScoredRequests > 0 ? t.windowLatencyUs / t.windowScoredRequests / 1000 : 0,
+      avgLatencyMs: t.totalScoredRequests > 0 ? t.totalLatencyUs / t.totalScoredRequests / 1000 : 0,
       lastSeenMsAgo: Math.max(0, (now - t.lastSeen) * 100),
       score: t.score,
       k: t.shard.k,
-      ...(this.#fleet !== null && { fleetWindowRequests: t.windowRequests + (t.remote?.requests ?? 0) }),
+      ...(this.#fleet !== null && { fleetWindowRequests: t.windowScoredRequests + (t.remote?.requests ?? 0) }),
     };
   }
 
@@ -217,7 +226,7 @@ export class TenantTracker {
   #score(slot: number, tracked: Tracked, wallNow: number): void {
     const { remote } = tracked;
     const window = {
-      requests: tracked.windowRequests + (remote?.requests ?? 0),
+      requests: tracked.windowScoredRequests + (remote?.requests ?? 0),
       errors5xx: tracked.windowErrors5xx + (remote?.errors5xx ?? 0),
       latencySumMs: (tracked.windowLatencyUs + (remote?.latencyUs ?? 0)) / 1000,
     };

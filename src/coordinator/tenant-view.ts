@@ -3,14 +3,15 @@ import type { WindowEntry } from './tenant-history.js';
 /** A tenant as GET /v1/tenants, the dashboard and the metrics see it (tenant-tracker.ts keeps it). */
 export interface TenantView {
   readonly tenant: string;
-  /** Requests in the last scoring window. */
+  /** Requests in the last scoring window: those its nodes answered, and those the gateway answered itself (refused, replayed, shared). */
   readonly windowRequests: number;
   readonly totalRequests: number;
+  /** 5xx answers of its nodes (the gateway's own 503s are left out, as from the score). */
   readonly windowErrors5xx: number;
   readonly totalErrors5xx: number;
-  /** Average latency over the last window, ms (0 when it had no requests). */
+  /** Average latency of the requests its nodes answered over the last window, ms (0 when none). */
   readonly windowAvgLatencyMs: number;
-  /** Average latency since the tenant was first seen, ms. */
+  /** The same since the tenant was first seen, ms. */
   readonly avgLatencyMs: number;
   readonly lastSeenMsAgo: number;
   /** Smoothed load score (routing/tenant-score.ts); null before the first window with requests. */

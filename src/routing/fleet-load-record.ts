@@ -22,13 +22,13 @@ export const MAX_PUBLISHED_TENANTS = 1000;
  */
 export function encodeWindow(window: number, windowMs: number, tenants: Iterable<LocalTenantWindow>, errorPenaltyMs: number): string {
   let active: LocalTenantWindow[] = [];
-  for (const tenant of tenants) if (tenant.windowRequests > 0) active.push(tenant);
+  for (const tenant of tenants) if (tenant.windowScoredRequests > 0) active.push(tenant);
   if (active.length > MAX_PUBLISHED_TENANTS) {
     const weight = (t: LocalTenantWindow): number => t.windowLatencyUs / 1000 + t.windowErrors5xx * errorPenaltyMs;
     active = active.sort((a, b) => weight(b) - weight(a)).slice(0, MAX_PUBLISHED_TENANTS);
   }
   const lines = [`${FORMAT} ${window} ${windowMs}`];
-  for (const t of active) lines.push(`${t.id} ${t.windowRequests} ${t.windowErrors5xx} ${t.windowLatencyUs}`);
+  for (const t of active) lines.push(`${t.id} ${t.windowScoredRequests} ${t.windowErrors5xx} ${t.windowLatencyUs}`);
   return lines.join('\n');
 }
 

@@ -31,10 +31,10 @@ export interface InstanceWindow {
   readonly tenants: ReadonlyMap<string, WindowSums>;
 }
 
-/** One tenant's window as the tracker harvested it (field names as the tracker keeps them). */
+/** One tenant's window as the tracker harvested it (field names as the tracker keeps them): what its nodes answered. */
 export interface LocalTenantWindow {
   readonly id: string;
-  readonly windowRequests: number;
+  readonly windowScoredRequests: number;
   readonly windowErrors5xx: number;
   readonly windowLatencyUs: number;
 }

@@ -28,9 +28,12 @@ import { mixKey } from './key-mix.js';
  *                                                        both Atomics.notify after leaving CLAIMING
  *     KEY_LO/HI    the tenant's 64-bit key               acceptor Atomics.store while CLAIMING
  *     REQUESTS     requests this window                  acceptor Atomics.add; coordinator Atomics.exchange(0)
- *     ERRORS       5xx answers this window               acceptor Atomics.add; coordinator Atomics.exchange(0)
- *     LATENCY_US   latency sum this window, µs, low 32   acceptor Atomics.add; coordinator Atomics.exchange(0)
- *                  bits read unsigned
+ *     OWN_ANSWERS  of those, the ones no node answered   acceptor Atomics.add; coordinator Atomics.exchange(0)
+ *                  (refused, replayed, shared): counted,
+ *                  never scored
+ *     ERRORS       5xx answers of its nodes this window  acceptor Atomics.add; coordinator Atomics.exchange(0)
+ *     LATENCY_US   node-answered requests' latency sum   acceptor Atomics.add; coordinator Atomics.exchange(0)
+ *                  this window, µs, low 32 bits unsigned
  *     LATENCY_WRAPS  times LATENCY_US wrapped past 2³²    acceptor Atomics.add on the add that wrapped it;
  *                  this window (a tenant at 1,000 req/s  coordinator Atomics.exchange(0)
  *                  answered in 100 ms sums 6,000 s in a 60 s window, past 2³² µs = 4,295 s)
@@ -57,7 +60,8 @@ export const LAST_SEEN = 6;
 export const ID_LENGTH = 7;
 export const SHARD_K = 8;
 export const LATENCY_WRAPS = 9;
-export const SLOT_WORDS = 10;
+export const OWN_ANSWERS = 10;
+export const SLOT_WORDS = 11;
 /** The longest tenant id (routing/tenant-id.ts enforces it before a request gets here). */
 export const MAX_ID_BYTES = 128;
 
@@ -173,6 +177,7 @@ export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number, id
     Atomics.store(words, at + KEY_HI, keyHi);
     // What a request of the tenant evicted from here added after its eviction is not this one's.
     Atomics.store(words, at + REQUESTS, 0);
+    Atomics.store(words, at + OWN_ANSWERS, 0);
     Atomics.store(words, at + ERRORS, 0);
     Atomics.store(words, at + LATENCY_US, 0);
     Atomics.store(words, at + LATENCY_WRAPS, 0);
@@ -188,17 +193,36 @@ export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number, id
   return -1;
 }
 
-/** Acceptor: one finished request of the tenant in `slot`. */
+/** Acceptor: one finished request of the tenant in `slot` that a node answered (or failed). */
 export function recordRequest(table: TenantTable, slot: number, keyLo: number, keyHi: number, latencyUs: number, serverError: boolean): void {
   const words = table.words;
   const at = slotOffset(slot);
-  // The tenant may have been evicted while its request ran, and the slot given to another since.
-  if (Atomics.load(words, at + STATE) !== LIVE || Atomics.load(words, at + KEY_LO) !== keyLo || Atomics.load(words, at + KEY_HI) !== keyHi) return;
+  if (!holds(words, at, keyLo, keyHi)) return;
   Atomics.add(words, at + REQUESTS, 1);
   if (serverError) Atomics.add(words, at + ERRORS, 1);
   // Exact while latencyUs < 2³²: the add wrapped the word iff the old value and it sum past 2³² - 1.
   if ((Atomics.add(words, at + LATENCY_US, latencyUs) >>> 0) + latencyUs > 0xffffffff) Atomics.add(words, at + LATENCY_WRAPS, 1);
   Atomics.store(words, at + LAST_SEEN, Atomics.load(words, NOW));
+}
+
+/**
+ * Acceptor: one finished request of the tenant in `slot` that no node answered: refused (rate
+ * limit, open circuit, saturation), replayed, or served from another request's call. It says
+ * nothing of the tenant's load on its nodes: a tenant refused in bulk would otherwise score its
+ * near-zero latencies, and every tenant of a cluster answering 503 itself the 5xx penalty.
+ */
+export function recordOwnAnswer(table: TenantTable, slot: number, keyLo: number, keyHi: number): void {
+  const words = table.words;
+  const at = slotOffset(slot);
+  if (!holds(words, at, keyLo, keyHi)) return;
+  Atomics.add(words, at + REQUESTS, 1);
+  Atomics.add(words, at + OWN_ANSWERS, 1);
+  Atomics.store(words, at + LAST_SEEN, Atomics.load(words, NOW));
+}
+
+/** The slot at `at` is live with key (lo, hi): its tenant may have been evicted while a request ran, and the slot given to another since. */
+function holds(words: Int32Array, at: number, keyLo: number, keyHi: number): boolean {
+  return Atomics.load(words, at + STATE) === LIVE && Atomics.load(words, at + KEY_LO) === keyLo && Atomics.load(words, at + KEY_HI) === keyHi;
 }
 
 /**
@@ -209,8 +233,7 @@ export function recordRequest(table: TenantTable, slot: number, keyLo: number, k
 export function shardFactor(table: TenantTable, slot: number, keyLo: number, keyHi: number): number {
   const words = table.words;
   const at = slotOffset(slot);
-  if (Atomics.load(words, at + STATE) !== LIVE || Atomics.load(words, at + KEY_LO) !== keyLo || Atomics.load(words, at + KEY_HI) !== keyHi) return 1;
-  return Math.max(1, Atomics.load(words, at + SHARD_K));
+  return holds(words, at, keyLo, keyHi) ? Math.max(1, Atomics.load(words, at + SHARD_K)) : 1;
 }
 
 /** Coordinator: a new shard factor for the tenant in `slot`, from the next request on. */
@@ -235,6 +258,7 @@ export type HarvestVisitor = (
   keyLo: number,
   keyHi: number,
   requests: number,
+  ownAnswers: number,
   errors5xx: number,
   latencySumUs: number,
   lastSeen: number,
@@ -251,6 +275,7 @@ export function harvestWindow(table: TenantTable, visit: HarvestVisitor): void {
       Atomics.load(words, at + KEY_LO),
       Atomics.load(words, at + KEY_HI),
       Atomics.exchange(words, at + REQUESTS, 0),
+      Atomics.exchange(words, at + OWN_ANSWERS, 0),
       Atomics.exchange(words, at + ERRORS, 0),
       takeLatencySum(words, at),
       Atomics.load(words, at + LAST_SEEN),

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { settingsSchema } from '../../src/config/schema.js';
 import { TenantTracker } from '../../src/coordinator/tenant-tracker.js';
 import type { FleetExchange, LocalTenantWindow, WindowSums } from '../../src/routing/fleet-load.js';
-import { createTenantTable, findOrClaim, recordRequest, shardFactor, type TenantTable } from '../../src/shm/tenant-table.js';
+import { createTenantTable, findOrClaim, recordOwnAnswer, recordRequest, shardFactor, type TenantTable } from '../../src/shm/tenant-table.js';
 
 function request(table: TenantTable, tenant: string, key: number, latencyUs = 1000, serverError = false): void {
   recordRequest(table, findOrClaim(table, key, key, tenant), key, key, latencyUs, serverError);
@@ -205,6 +205,19 @@ describe('tenant tracker', () => {
     expect(t.tenant('nobody')).toBeUndefined();
   });
 
+  it("scores what the tenant's nodes answered: the gateway's own answers count as requests only", () => {
+    const { table, tracker: t } = tracker({ errorPenaltyMs: 1000 });
+    const slot = findOrClaim(table, 4, 4, 'limited');
+    for (let w = 0; w < 3; w++) {
+      // 10 answers of 300 ms and 90 refusals a window (its rate limit, say): 300, not 30.
+      for (let i = 0; i < 10; i++) recordRequest(table, slot, 4, 4, 300_000, false);
+      for (let i = 0; i < 90; i++) recordOwnAnswer(table, slot, 4, 4);
+      t.tick();
+    }
+    expect(t.top(1, 'score')[0]).toMatchObject({ tenant: 'limited', windowRequests: 100, totalRequests: 300, windowAvgLatencyMs: 300, avgLatencyMs: 300, k: 3 });
+    expect(t.top(1, 'score')[0]!.score).toBeCloseTo(300, 6);
+  });
+
   it('counts 5xx answers into the score', () => {
     const { table, tracker: t } = tracker({ errorPenaltyMs: 1000 });
     const slot = findOrClaim(table, 3, 3, 'failing');
@@ -262,14 +275,14 @@ describe('tenant tracker', () => {
     const published: { window: number; tenants: LocalTenantWindow[] }[] = [];
     const fleet: FleetExchange = {
       remoteSums: () => remote,
-      publish: (window, tenants) => published.push({ window, tenants: [...tenants].map(({ id, windowRequests, windowErrors5xx, windowLatencyUs }) => ({ id, windowRequests, windowErrors5xx, windowLatencyUs })) }),
+      publish: (window, tenants) => published.push({ window, tenants: [...tenants].map(({ id, windowScoredRequests, windowErrors5xx, windowLatencyUs }) => ({ id, windowScoredRequests, windowErrors5xx, windowLatencyUs })) }),
     };
     const { table, tracker: t } = tracker({}, fleet);
     expect(windows(table, t, [fast, fast, fast])).toEqual([1, 1, 3]);
     expect(t.top(10, 'score')).toMatchObject([{ tenant: 'hot', k: 3, windowRequests: 10, fleetWindowRequests: 40, windowAvgLatencyMs: 1 }]);
     expect(t.top(1, 'score')[0]!.score).toBeCloseTo(225.25, 6);
     // Published: this instance's own sums of each window, never the merged ones.
-    expect(published).toEqual([1, 2, 3].map((window) => ({ window, tenants: [{ id: 'hot', windowRequests: 10, windowErrors5xx: 0, windowLatencyUs: 10_000 }] })));
+    expect(published).toEqual([1, 2, 3].map((window) => ({ window, tenants: [{ id: 'hot', windowScoredRequests: 10, windowErrors5xx: 0, windowLatencyUs: 10_000 }] })));
     // A tenant only other instances serve has no slot here, so nothing to route by: it is not tracked.
     expect(t.tenant('elsewhere')).toBeUndefined();
   });

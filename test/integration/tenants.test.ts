@@ -100,4 +100,42 @@ describe('shared tenant table', () => {
       await backend.close();
     }
   });
+
+  it("scores a tenant by what its nodes answered: the gateway's own refusals count as requests, not as latency or 5xx", async () => {
+    const backend = await startBackend('s', (req, res) => {
+      req.resume();
+      setTimeout(() => res.writeHead(200, { 'content-length': 2 }).end('ok'), 100);
+    });
+    const gateway = await startGateway(
+      {
+        routes: [
+          { prefix: '/limited/', cluster: 'c', rateLimit: { requests: 2, windowMs: 60_000 } },
+          { prefix: '/', cluster: 'empty' },
+        ],
+        clusters: { c: { nodes: [{ id: 's', url: backend.url }] }, empty: { nodes: [] } },
+      },
+      { GATEWAY_THREADS: '1', GATEWAY_SCORE_WINDOW_MS: '100' },
+    );
+    try {
+      const statuses = [];
+      for (let i = 0; i < 22; i++) statuses.push((await send(gateway.port, '/limited/x', { tenant: 'limited' })).status);
+      expect(statuses.filter((status) => status === 200)).toHaveLength(2);
+      // A cluster with no node answers 503 itself: nothing said of the tenant's load.
+      for (let i = 0; i < 10; i++) expect((await send(gateway.port, '/nowhere', { tenant: 'refused' })).status).toBe(503);
+      await expect
+        .poll(async () => (await tenantsOf(gateway.adminPort)).tenants.filter((t) => t.totalRequests > 0).map(({ tenant, totalRequests, totalErrors5xx }) => ({ tenant, totalRequests, totalErrors5xx })).sort((a, b) => a.tenant.localeCompare(b.tenant)), { timeout: 5_000 })
+        .toEqual([
+          { tenant: 'limited', totalRequests: 22, totalErrors5xx: 0 },
+          { tenant: 'refused', totalRequests: 10, totalErrors5xx: 0 },
+        ]);
+      const tenants = (await tenantsOf(gateway.adminPort)).tenants;
+      // The two answers of 100 ms, not diluted by 20 refusals of a few µs (about 9 ms).
+      expect(tenants.find((t) => t.tenant === 'limited')!.avgLatencyMs).toBeGreaterThanOrEqual(90);
+      // Counted as the tenant's 5xx, 10 refusals in 10 would score it 1,000 (hot: spread over 5 nodes after 3 windows).
+      expect(tenants.find((t) => t.tenant === 'refused')).toMatchObject({ score: null, k: 1 });
+    } finally {
+      expect(await gateway.stop()).toBe(0);
+      await backend.close();
+    }
+  });
 });

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { LocalTenantWindow } from '../../src/routing/fleet-load.js';
 import { decodeWindow, encodeWindow, MAX_PUBLISHED_TENANTS } from '../../src/routing/fleet-load-record.js';
 
-const local = (id: string, windowRequests: number, windowErrors5xx = 0, windowLatencyUs = windowRequests * 1000): LocalTenantWindow => ({
+const local = (id: string, windowScoredRequests: number, windowErrors5xx = 0, windowLatencyUs = windowScoredRequests * 1000): LocalTenantWindow => ({
   id,
-  windowRequests,
+  windowScoredRequests,
   windowErrors5xx,
   windowLatencyUs,
 });

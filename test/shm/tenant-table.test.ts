@@ -9,6 +9,7 @@ import {
   findOrClaim,
   harvestWindow,
   readTenantId,
+  recordOwnAnswer,
   recordRequest,
   recordUntracked,
   setNow,
@@ -24,6 +25,7 @@ interface Harvested {
   keyLo: number;
   keyHi: number;
   requests: number;
+  ownAnswers: number;
   errors5xx: number;
   latencySumUs: number;
   lastSeen: number;
@@ -31,8 +33,8 @@ interface Harvested {
 
 function harvest(table: ReturnType<typeof createTenantTable>): Harvested[] {
   const tenants: Harvested[] = [];
-  harvestWindow(table, (slot, keyLo, keyHi, requests, errors5xx, latencySumUs, lastSeen) =>
-    tenants.push({ slot, keyLo, keyHi, requests, errors5xx, latencySumUs, lastSeen }),
+  harvestWindow(table, (slot, keyLo, keyHi, requests, ownAnswers, errors5xx, latencySumUs, lastSeen) =>
+    tenants.push({ slot, keyLo, keyHi, requests, ownAnswers, errors5xx, latencySumUs, lastSeen }),
   );
   return tenants;
 }
@@ -50,6 +52,17 @@ describe('shared tenant table', () => {
     expect(readTenantId(table, slot)).toBe('acme');
     expect(first).toMatchObject({ keyLo: 7, keyHi: 99, requests: 2, errors5xx: 1, latencySumUs: 2000, lastSeen: 42 });
     expect(harvest(table).find((t) => t.slot === slot)).toMatchObject({ requests: 0, errors5xx: 0, latencySumUs: 0 });
+  });
+
+  it("counts the gateway's own answers as requests apart, with no latency or 5xx", () => {
+    const table = createTenantTable(100);
+    const slot = findOrClaim(table, 7, 99, 'acme');
+    recordRequest(table, slot, 7, 99, 1500, true);
+    recordOwnAnswer(table, slot, 7, 99);
+    recordOwnAnswer(table, slot, 7, 99);
+    recordOwnAnswer(table, slot, 7, 98); // another tenant's, since given this slot: not counted
+    expect(harvest(table).find((t) => t.slot === slot)).toMatchObject({ requests: 3, ownAnswers: 2, errors5xx: 1, latencySumUs: 1500 });
+    expect(harvest(table).find((t) => t.slot === slot)).toMatchObject({ requests: 0, ownAnswers: 0 });
   });
 
   it('sums latency past 2³² µs in one window exactly (1,000 answers of 10 s: 10,000 s)', () => {

@@ -4,7 +4,7 @@ import { PASSIVE_DEFAULTS } from '../../resilience/node-health.js';
 import type { ZoneCrossings } from '../../metrics/zone-crossings.js';
 import type { AnsweredCode } from '../../errors.js';
 import { finishNodeRequest, NodeOutcome, recordCacheLookup, recordNodeOutcome, type NodeTable } from '../../shm/node-table.js';
-import { recordRequest, type TenantTable } from '../../shm/tenant-table.js';
+import { recordOwnAnswer, recordRequest, type TenantTable } from '../../shm/tenant-table.js';
 import { recordBreakerEnding, recordProbeEnding, returnProbeToken, type BreakerTable } from '../../shm/breaker-table.js';
 import { endRetry, type RetryTable } from '../../shm/retry-table.js';
 import { latencyBucket } from '../../resilience/latency-histogram.js';
@@ -117,7 +117,10 @@ export class Finisher {
     this.#recorder.record(ctx.routeIndex, ctx.status, elapsedMs / 1000);
     if (ctx.errorCode !== undefined) this.#recorder.recordError(ctx.errorCode);
     if (ctx.forwardedHeadBytes >= 0) this.#recorder.recordHeadBytes(ctx.routeIndex, ctx.headBytes, ctx.forwardedHeadBytes);
-    if (ctx.tenantSlot >= 0) recordRequest(this.#tenants, ctx.tenantSlot, ctx.tenantKeyLo, ctx.tenantKeyHi, Math.round(elapsedMs * 1000), ctx.status >= 500);
+    if (ctx.tenantSlot >= 0) {
+      if (ctx.node >= 0) recordRequest(this.#tenants, ctx.tenantSlot, ctx.tenantKeyLo, ctx.tenantKeyHi, Math.round(elapsedMs * 1000), ctx.status >= 500);
+      else recordOwnAnswer(this.#tenants, ctx.tenantSlot, ctx.tenantKeyLo, ctx.tenantKeyHi);
+    }
     if (ctx.node >= 0) this.#recordNode(ctx);
     if (ctx.heldKey !== null) this.#completeKey(ctx, ctx.heldKey);
     // A leader that ended before its call did leaves no follower waiting.

@@ -178,7 +178,7 @@ export class TenantTracker {
       evictSlot(this.#table, slot);
       this.#tracked.delete(slot);
     }
-    this.#noteEvictions(idle.length, overLimit.length, wallNow);
+    this.#noteEvictions(idle.length, overLimit.length);
     this.#ranking = {};
   }
 
@@ -243,11 +243,12 @@ export class TenantTracker {
     tracked.shard = next;
   }
 
-  #noteEvictions(idle: number, overLimit: number, wallNow: number): void {
+  #noteEvictions(idle: number, overLimit: number): void {
     const count = idle + overLimit;
     if (count === 0) return;
     this.#evictions += count;
-    const evicted = this.#evictionLog.count(wallNow, count);
+    // On the monotonic clock: a wall clock stepped back would silence the line for as long.
+    const evicted = this.#evictionLog.count(this.#monotonic(), count);
     if (evicted === null) return;
     this.#log.info({ evicted, live: this.#tracked.size, maxTenants: this.#settings.maxTenants }, 'tenants evicted');
   }

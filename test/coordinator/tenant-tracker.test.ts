@@ -99,6 +99,28 @@ describe('tenant tracker', () => {
     expect(t.top(1, 'requests')[0]).toMatchObject({ tenant: 'busy', totalRequests: 30 });
   });
 
+  it('logs evictions again 10 s later though the wall clock stepped back meanwhile', () => {
+    const settings = settingsSchema.parse({ maxTenants: 10, tenantTtlMs: 100 });
+    const table = createTenantTable(settings.maxTenants);
+    let wall = START;
+    let monotonic = 0;
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push((JSON.parse(line) as { msg: string }).msg) });
+    const t = new TenantTracker(table, settings, log, () => wall, null, () => monotonic);
+    const evictAfter = (tenant: string, key: number): void => {
+      request(table, tenant, key);
+      t.tick();
+      monotonic += 10_000;
+      t.tick();
+    };
+    evictAfter('a', 1);
+    wall -= 3_600_000; // NTP steps the wall clock an hour back
+    monotonic += 1_000;
+    evictAfter('b', 2);
+    expect(t.evictions).toBe(2);
+    expect(lines.filter((msg) => msg === 'tenants evicted')).toHaveLength(2);
+  });
+
   it('evicts nobody when the wall clock steps past the TTL: idleness is counted on a clock steps do not move', () => {
     const settings = settingsSchema.parse({ maxTenants: 10, tenantTtlMs: 1000 });
     const table = createTenantTable(settings.maxTenants);

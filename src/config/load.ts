@@ -65,8 +65,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): Gatew
     throw new ConfigError(`invalid config (${source}):\n  ${field} = ${settings.maxNodes}: the config has ${counted}`);
   }
   checkRedisSettings(settings, source, overrides);
+  checkPorts(settings, source, overrides);
   const glibcTunables = env.GLIBC_TUNABLES || null;
   return deepFreeze({ source, settings, routes: parsed.data.routes, clusters: parsed.data.clusters, tracing, glibcTunables });
+}
+
+/** The gateway and admin ports must differ where both listen: found at start-up, the clash would leave the admin server up and the gateway not. */
+function checkPorts(settings: Settings, source: string, overrides: Record<string, unknown>): void {
+  const wildcard = (host: string): boolean => host === '0.0.0.0' || host === '::';
+  const overlap = settings.host === settings.adminHost || wildcard(settings.host) || wildcard(settings.adminHost);
+  if (settings.port === 0 || settings.port !== settings.adminPort || !overlap) return;
+  const fieldOf = (key: keyof Settings): string => (key in overrides ? envNameOf(key)! : `gateway.${key}`);
+  throw new ConfigError(`invalid config (${source}):\n  ${fieldOf('port')} = ${settings.port}: the admin port too (${fieldOf('adminPort')})`);
 }
 
 /** A redis mode needs a URL to reach Redis; a CA file must be readable now, not at the first connection. */
@@ -182,7 +192,11 @@ function convert(name: string, value: string, kind: 'int' | 'number' | 'bool' | 
     if (!/^[^=,\s]+=-?\d+(\.\d+)?(,[^=,\s]+=-?\d+(\.\d+)?)*$/.test(value)) {
       throw new ConfigError(`${name} = ${JSON.stringify(value)}: expected name=number[,name=number…]`);
     }
-    return Object.fromEntries(value.split(',').map((pair) => [pair.slice(0, pair.indexOf('=')), Number(pair.slice(pair.indexOf('=') + 1))]));
+    const pairs = value.split(',').map((pair) => [pair.slice(0, pair.indexOf('=')), Number(pair.slice(pair.indexOf('=') + 1))] as const);
+    // A JSON object could not say it twice either: the first would be lost without a word.
+    const repeated = pairs.find(([key], i) => pairs.findIndex(([other]) => other === key) !== i);
+    if (repeated !== undefined) throw new ConfigError(`${name} = ${JSON.stringify(value)}: ${JSON.stringify(repeated[0])} given twice`);
+    return Object.fromEntries(pairs);
   }
   if (kind === 'bool') {
     if (value === '1' || value === 'true') return true;

@@ -191,9 +191,10 @@ export async function startAdminServer(host: string, port: number, routes: Admin
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'no such admin path', code: 'ERR_NO_ROUTE' }));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    // Said with the address: "getaddrinfo ENOTFOUND" alone does not say which setting holds it.
+    server.once('error', (err) => reject(new Error(`the admin server cannot listen on ${host}:${port} (GATEWAY_ADMIN_HOST, GATEWAY_ADMIN_PORT): ${err.message}`)));
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });

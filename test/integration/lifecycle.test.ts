@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startBackend, startRawBackend } from '../helpers/backends.js';
 import { MAIN, metricValue, startGateway, writeConfig } from '../helpers/gateway-process.js';
@@ -202,6 +202,19 @@ describe('lifecycle', () => {
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain('fell back to its slow pure-JS server; refusing to start');
     expect(refused.stdout).toContain('GATEWAY_ALLOW_UWS_FALLBACK=1');
+  });
+
+  it('names the admin address it cannot listen on, and exits 1', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const refused = await runToExit({ GATEWAY_CONFIG: writeConfig(singleCluster('http://127.0.0.1:1')), GATEWAY_ADMIN_HOST: '127.0.0.1', GATEWAY_ADMIN_PORT: String(port) });
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toContain(`the admin server cannot listen on 127.0.0.1:${port} (GATEWAY_ADMIN_HOST, GATEWAY_ADMIN_PORT): listen EADDRINUSE`);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('runs on built-in demo backends when no config is given', async () => {

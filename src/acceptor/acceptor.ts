@@ -164,6 +164,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
           done = true;
           const abandoned = finisher.open;
           clearTimeout(deadline);
+          finisher.cutOpenRequests();
           closeSockets();
           // The last lines of the access log, the last spans, and the last answers to Redis (an
           // idempotency key's completion) leave before the thread does.

@@ -78,6 +78,21 @@ describe('lifecycle', () => {
     await backend.close();
   });
 
+  it('says which requests the drain deadline cut: ERR_SHUTTING_DOWN beside their 499, not a client that left', async () => {
+    const backend = await startBackend('stuck', (req) => {
+      req.resume(); // never answered
+    });
+    const gateway = await startGateway(singleCluster(backend.url), { GATEWAY_THREADS: '1', GATEWAY_DRAIN_MS: '300' });
+    const cut = send(gateway.port, '/stuck', { headers: { 'x-request-id': 'cut-at-deadline' } }).catch((err: Error) => err);
+    await expect.poll(() => backend.seen.length).toBe(1);
+    expect(await gateway.stop('SIGTERM')).toBe(0);
+    expect(await cut).toBeInstanceOf(Error);
+    const line = gateway.logs.map((text) => JSON.parse(text) as { requestId?: string; status?: number; code?: string }).find((entry) => entry.requestId === 'cut-at-deadline');
+    expect(line).toMatchObject({ status: 499, code: 'ERR_SHUTTING_DOWN' });
+    expect(gateway.logs.some((text) => text.includes('acceptor drained') && text.includes('"abandoned":1'))).toBe(true);
+    await backend.close();
+  });
+
   it('moves clients that send on and on off their kept-alive connections while draining, and cuts none of their requests', async () => {
     const backend = await startBackend('steady', (req, res) => {
       req.resume();

@@ -32,6 +32,8 @@ export class Finisher {
   readonly #observer: RequestObserver | null;
   #open = 0;
   #onIdle: (() => void) | null = null;
+  /** The drain's deadline passed: the requests still open end because the gateway closes their connections. */
+  #cutting = false;
 
   constructor(
     recorder: RequestRecorder,
@@ -69,6 +71,14 @@ export class Finisher {
   startDrain(onIdle: () => void): void {
     this.#onIdle = onIdle;
     if (this.#open === 0) onIdle();
+  }
+
+  /**
+   * The drain deadline passed: what ends now as a client that left (499) was cut by the gateway,
+   * and says so (ERR_SHUTTING_DOWN) in the access log, traces and error metrics.
+   */
+  cutOpenRequests(): void {
+    this.#cutting = true;
   }
 
   /** The node is done with the request's current try (it may still be streaming to the client). */
@@ -112,6 +122,7 @@ export class Finisher {
   finish(ctx: RequestContext): void {
     if (ctx.finished) return;
     ctx.finished = true;
+    if (this.#cutting && ctx.status === CLIENT_CLOSED_STATUS && ctx.errorCode === undefined) ctx.errorCode = 'ERR_SHUTTING_DOWN';
     this.nodeDone(ctx);
     const elapsedMs = performance.now() - ctx.startedAt;
     this.#recorder.record(ctx.routeIndex, ctx.status, elapsedMs / 1000);

@@ -128,7 +128,8 @@ export function withExtraNodes(
   cluster: string,
   nodes: ClusterConfig['nodes'],
 ): GatewayConfig {
-  const existing = config.clusters[cluster];
+  // Own keys only: a push naming "constructor" or "__proto__" must not find Object.prototype's.
+  const existing = Object.hasOwn(config.clusters, cluster) ? config.clusters[cluster] : undefined;
   if (!existing) throw new ConfigError(`clusters.${cluster}: no such cluster`);
   const ids = new Set(existing.nodes.map((node) => node.id));
   for (const node of nodes) {

@@ -15,7 +15,8 @@ import { Topology } from './topology.js';
 import { inFlight, nodeRequests } from '../shm/node-table.js';
 import { readRetryCounters, retriesInFlight } from '../shm/retry-table.js';
 import { RETRY_REASONS } from '../config/resilience-schema.js';
-import { BREAKER_STATE_NAMES } from '../resilience/breaker.js';
+import { BREAKER_STATE_NAMES, BreakerState } from '../resilience/breaker.js';
+import { breakerState } from '../shm/breaker-table.js';
 import { BreakerMonitor } from './breaker-monitor.js';
 import { inflightCounters } from '../shm/inflight-table.js';
 import { limiterEvictions } from '../shm/limiter-table.js';
@@ -82,6 +83,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     () => performance.now(),
     { lookup: currentLookup(() => names.table, settings.dnsServers.length === 0 ? null : resolve), connectTimeoutMs: settings.upstreamConnectTimeoutMs, client: settings.upstreamClient },
     Date.now,
+    (index) => breakerState(breakerTable, index) !== BreakerState.Closed,
   );
   const breakers = new BreakerMonitor(config, current.numbering, breakerTable, log, () => performance.now());
   // Both exist only once the threads listen; until then the admin endpoints that need them refuse,

@@ -54,11 +54,13 @@ export class NodeMonitor {
     probeDial: ProbeDial = { lookup: undefined, connectTimeoutMs: config.settings.upstreamConnectTimeoutMs, client: config.settings.upstreamClient },
     /** When ring republishes happened, as the dashboard shows them beside the tenants' (epoch ms); `clock` times durations. */
     wallClock: () => number = clock,
+    /** Whether node `index`'s circuit breaker is open or half-open: zone fallback counts it as down. */
+    breakerOpen: (index: number) => boolean = () => false,
   ) {
     this.#wallClock = wallClock;
     this.#table = table;
     this.#settings = config.settings;
-    this.#zoneFallback = zoneAffinity(config.settings) ? new ZoneFallback(table, config.settings, config.settings.zone!, log) : null;
+    this.#zoneFallback = zoneAffinity(config.settings) ? new ZoneFallback(table, config.settings, config.settings.zone!, log, breakerOpen) : null;
     this.#rings = new RingRepublisher(hash32, log);
     this.#log = log;
     this.#clock = clock;

@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
+import { panicMode } from '../resilience/node-health.js';
 import { setZoneFallback, type NodeTable } from '../shm/node-table.js';
 import type { Cluster, Node } from './node-state.js';
 
@@ -13,12 +14,15 @@ export class ZoneFallback {
   readonly #zone: string;
   readonly #threshold: number;
   readonly #log: Logger;
+  /** A node whose circuit breaker is not closed serves (next to) nothing, whatever its health. */
+  readonly #breakerOpen: (index: number) => boolean;
 
-  constructor(table: NodeTable, settings: GatewayConfig['settings'], zone: string, log: Logger) {
+  constructor(table: NodeTable, settings: GatewayConfig['settings'], zone: string, log: Logger, breakerOpen: (index: number) => boolean = () => false) {
     this.#table = table;
     this.#zone = zone;
     this.#threshold = settings.zoneFallbackHealth;
     this.#log = log;
+    this.#breakerOpen = breakerOpen;
   }
 
   /** The nodes the cluster may use now: its local ones unless the fallback is on. */
@@ -30,7 +34,7 @@ export class ZoneFallback {
   start(cluster: Cluster): void {
     if (cluster.zoneFallback) return;
     const meanHealth = this.#localMeanHealth(cluster);
-    if (meanHealth >= this.#threshold) return;
+    if (meanHealth >= this.#threshold && !this.#localPanic(cluster)) return;
     cluster.zoneFallback = true;
     setZoneFallback(this.#table, cluster.index, true);
     this.#log.warn({ cluster: cluster.name, zone: this.#zone, meanHealth }, 'zone fallback: local nodes too unhealthy, other zones serve');
@@ -38,23 +42,35 @@ export class ZoneFallback {
 
   /** The fallback is on and the local nodes are healthy enough again to end it. */
   over(cluster: Cluster): boolean {
-    return cluster.zoneFallback && this.#localMeanHealth(cluster) >= this.#threshold;
+    return cluster.zoneFallback && this.#localMeanHealth(cluster) >= this.#threshold && !this.#localPanic(cluster);
   }
 
   /** Ends the fallback if the local nodes are still healthy enough; true when it ended. */
   end(cluster: Cluster): boolean {
     if (!cluster.zoneFallback) return false;
     const meanHealth = this.#localMeanHealth(cluster);
-    if (meanHealth < this.#threshold) return false;
+    if (meanHealth < this.#threshold || this.#localPanic(cluster)) return false;
     cluster.zoneFallback = false;
     setZoneFallback(this.#table, cluster.index, false);
     this.#log.warn({ cluster: cluster.name, zone: this.#zone, meanHealth }, 'zone fallback over');
     return true;
   }
 
-  /** The local nodes' mean health, 0 with none. */
+  /** The local nodes' mean health (0 for a node whose breaker is not closed), 0 with none. */
   #localMeanHealth(cluster: Cluster): number {
-    const local = cluster.nodes.filter((node) => node.config.az === this.#zone);
-    return local.length === 0 ? 0 : local.reduce((sum, node) => sum + node.score, 0) / local.length;
+    const local = this.#localScores(cluster);
+    return local.length === 0 ? 0 : local.reduce((sum, score) => sum + score, 0) / local.length;
+  }
+
+  /**
+   * The local nodes alone would be in panic mode: too few of them usable, so panic would send
+   * requests to the unusable ones while other zones may have healthy nodes. Other zones serve then.
+   */
+  #localPanic(cluster: Cluster): boolean {
+    return panicMode(this.#localScores(cluster), cluster.panicThreshold);
+  }
+
+  #localScores(cluster: Cluster): number[] {
+    return cluster.nodes.filter((node) => node.config.az === this.#zone).map((node) => (this.#breakerOpen(node.index) ? 0 : node.score));
   }
 }

@@ -125,24 +125,27 @@ export class NodeHealth {
     }
   }
 
-  /** A score from the control plane, overriding everything else until `now + ttlMs`. */
+  /**
+   * A score from the control plane, overriding the passive score until `now + ttlMs`; what the
+   * gateway saw itself (failing checks, a connection-failure mark) still takes the node out.
+   */
   push(score: number, now: number, ttlMs: number): void {
     this.#pushed = clamp(score);
     this.#pushedUntil = now + ttlMs;
   }
 
   score(now: number): number {
-    if (now < this.#pushedUntil) return this.#pushed;
     if (now < this.#downUntil) return 0;
     if (this.#active !== null && !this.#active.healthy) return 0;
+    if (now < this.#pushedUntil) return this.#pushed;
     if (this.#retrying(now)) return 1;
     return clamp(this.#passiveScore());
   }
 
   reason(now: number): HealthReason {
-    if (now < this.#pushedUntil) return 'pushed';
     if (now < this.#downUntil) return 'connect-failures';
     if (this.#active !== null && !this.#active.healthy) return this.#connectDown ? 'connect-failures' : 'check-failing';
+    if (now < this.#pushedUntil) return 'pushed';
     if (this.#retrying(now)) return 'retrying';
     if (this.#penalized) return '5xx-rate';
     if (this.#passiveScore() < USABLE_HEALTH) return 'low-success';

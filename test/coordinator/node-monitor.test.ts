@@ -252,3 +252,43 @@ describe('panic mode with zone affinity', () => {
     expect(clusterPanic(table, 0)).toBe(true);
   });
 });
+
+describe('zone fallback beyond mean health', () => {
+  const setup = (locals: number, breakerOpen: (index: number) => boolean = () => false) => {
+    const ids = [...Array.from({ length: locals }, (_, i) => `a${i}`), 'b0'];
+    const file = fileSchema.parse({
+      routes: [{ prefix: '/', cluster: 'c' }],
+      clusters: {
+        c: {
+          nodes: ids.map((id, i) => ({ id, url: `http://127.0.0.1:${9000 + i}`, az: `az-${id[0]}` })),
+          healthCheck: { path: '/health', unhealthyThreshold: 1, healthyThreshold: 1 },
+        },
+      },
+    });
+    const config = { source: 'test', settings: { zone: 'az-a', zoneAffinity: 'hard', zoneFallbackHealth: 0.2, zoneCosts: {}, otherZoneCost: 2.5 }, routes: file.routes, clusters: file.clusters } as unknown as GatewayConfig;
+    const table = createNodeTable(ids.length, 1, 1);
+    const numbering = new NodeDirectory(ids.length, 1).number(config.clusters);
+    for (const { node, cluster } of numbering.added) initNode(table, node, cluster);
+    const ring = new Map([['c', createClusterRing(config.clusters.c!.nodes, hash32)]]);
+    const monitor = new NodeMonitor(config, numbering, table, ring, hash32, createLogger('silent'), () => 0, undefined, () => 0, breakerOpen);
+    return { table, monitor };
+  };
+
+  it('lets other zones serve when the local nodes alone would be in panic, rather than send requests to dead local nodes', () => {
+    const { table, monitor } = setup(3);
+    // 1 of 3 local nodes healthy: mean health 0.33 is over 0.2, but under the panic threshold.
+    for (const node of [1, 2]) monitor.recordCheck(node, false);
+    expect(zoneFallback(table, 0)).toBe(true);
+    // Over every zone, 2 of 4 usable: no panic, so the dead local nodes take nothing.
+    expect(clusterPanic(table, 0)).toBe(false);
+  });
+
+  it('counts a local node whose breaker is open as down', () => {
+    const open = new Set<number>();
+    const { table, monitor } = setup(2, (index) => open.has(index));
+    expect(zoneFallback(table, 0)).toBe(false);
+    open.add(0).add(1);
+    monitor.tick();
+    expect(zoneFallback(table, 0)).toBe(true);
+  });
+});

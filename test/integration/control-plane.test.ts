@@ -99,6 +99,10 @@ describe('nodes added by a push', () => {
       expectError(bad, 'ERR_BAD_PUSH');
       expect(JSON.parse(bad.text).error).toMatch(/^nodes\.0\.url: /);
       expectError(await push({ timestamp: Date.now(), nodes: [{ id: 'n9', url: added.url }] }), 'ERR_BAD_PUSH'); // no cluster
+      // A cluster name every object has: not a cluster, nor a crash in the reload path.
+      const inherited = await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'constructor', url: added.url }] });
+      expectError(inherited, 'ERR_BAD_PUSH');
+      expect(JSON.parse(inherited.text).error).toContain('clusters.constructor: no such cluster');
       // A valid new node beside an entry naming no node: neither is applied.
       const half = await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', url: added.url }, { id: 'typo', health: 1 }] });
       expectError(half, 'ERR_BAD_PUSH');
@@ -132,6 +136,42 @@ describe('nodes added by a push', () => {
       }, { timeout: 10_000 }).toBe(true);
     } finally {
       await added.close();
+    }
+  });
+});
+
+describe('a pushed health score', () => {
+  it("never puts back a node the gateway cannot reach: failing checks win over the controller's word", async () => {
+    const gone = await startBackend('n1');
+    await gone.close(); // its port refuses from now on
+    const checked = await startGateway(
+      {
+        routes: [{ prefix: '/', cluster: 'c' }],
+        clusters: {
+          c: {
+            nodes: [{ id: 'n0', url: backends[0]!.url }, { id: 'n1', url: gone.url }],
+            healthCheck: { path: '/', intervalMs: 200, jitterMs: 20, timeoutMs: 150, unhealthyThreshold: 1, healthyThreshold: 1 },
+          },
+        },
+      },
+      { GATEWAY_ADMIN_TOKEN: TOKEN, GATEWAY_SCORE_WINDOW_MS: '100', GATEWAY_THREADS: '1' },
+    );
+    try {
+      const n1 = async () => ((await (await fetch(`http://127.0.0.1:${checked.adminPort}/v1/nodes`)).json()) as NodesReply).nodes.find((n) => n.node === 'n1');
+      await expect.poll(async () => (await n1())?.health, { timeout: 5_000 }).toBe(0);
+      // The controller sees the pod Ready and says so.
+      const pushed = await fetch(`http://127.0.0.1:${checked.adminPort}/v1/nodes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ timestamp: Date.now(), nodes: [{ id: 'n0', health: 1 }, { id: 'n1', health: 1 }] }),
+      });
+      expect(pushed.status).toBe(200);
+      expect(await n1()).toMatchObject({ health: 0 });
+      expect(['check-failing', 'connect-failures']).toContain((await n1())!.reason);
+      // POSTs are not retried: one given to n1 would fail.
+      for (let i = 0; i < 20; i++) expect((await send(checked.port, '/x', { tenant: `t-${i}`, method: 'POST' })).status).toBe(200);
+    } finally {
+      expect(await checked.stop()).toBe(0);
     }
   });
 });

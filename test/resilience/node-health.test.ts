@@ -168,13 +168,20 @@ describe('node health, checks and pushed scores', () => {
     expect(node.score(10)).toBe(1);
   });
 
-  it('serves a pushed score until its TTL, over any other state', () => {
+  it('serves a pushed score until its TTL over the passive score, never over failing checks or a connection-failure mark', () => {
     const node = withChecks();
     node.connectFailureStreak(5, 0);
     node.push(0.8, 1_000, 5_000);
+    // The gateway cannot reach it: a controller saying it is fine does not put it back.
+    expect(node.score(5_999)).toBe(0);
+    expect(node.reason(5_999)).toBe('connect-failures');
+    for (const ok of [true, true]) node.recordCheck(ok, 2_000);
     expect(node.score(5_999)).toBe(0.8);
     expect(node.reason(5_999)).toBe('pushed');
-    expect(node.score(6_000)).toBe(0);
+    const unchecked = noChecks();
+    unchecked.connectFailureStreak(5, 0);
+    unchecked.push(1, 0, 60_000);
+    expect(unchecked.score(1_000)).toBe(0);
     const healthy = noChecks();
     healthy.push(0.1, 0, 1_000);
     expect(healthy.score(999)).toBe(0.1);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig, unknownEnvNames } from './config/load.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { unknownEnvNames } from './config/env-vars.js';
 import { ENV_MEANINGS, OTEL_ENV_MEANINGS } from './config/env-meanings.js';
 import { CONFIG_PATH_ENV, ENV_VARS, settingsSchema } from './config/schema.js';
 import { OTEL_ENV_NAMES, TRACING_DEFAULTS } from './config/tracing-schema.js';

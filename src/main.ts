@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig, unknownEnvNames } from './config/load.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { unknownEnvNames } from './config/env-vars.js';
 import { MACHINE_CPUS, oversubscribed } from './config/cpu-quota.js';
 import { checkConfig, helpText, parseArgs, version } from './cli.js';
 import { startGateway } from './coordinator/gateway.js';

@@ -1,13 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
 
 const made: string[] = [];
-// Registered when a test file imports this: what the file made goes once its tests are done.
-afterAll(() => {
+const removeMade = (): void => {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+};
+// Under vitest, what a test file made goes once its tests are done; outside it (npm run check:uws,
+// which imports the gateway helpers too), when the process exits. Importing vitest outside a
+// vitest run throws ("Vitest failed to access its internal state").
+if (process.env.VITEST !== undefined) (await import('vitest')).afterAll(removeMade);
+else process.once('exit', removeMade);
 
 /** A new temporary directory (`prefix` + random), removed after the test file's tests. */
 export function scratchDir(prefix: string): string {

@@ -30,6 +30,10 @@ export async function listenOnAll(
   log: Logger,
   probe: (host: string) => Promise<number> = freePort,
 ): Promise<{ supervisor: Supervisor; port: number }> {
+  // uWS binds with SO_REUSEPORT, so a fixed port another ringgate (or any SO_REUSEPORT socket of
+  // this user) listens on would be shared, the kernel splitting connections between the two
+  // processes. A plain bind (no SO_REUSEPORT) fails on any listener: refuse the start instead.
+  if (configuredPort !== 0) await assertUnshared(configuredPort, host);
   for (let attempt = 1; ; attempt++) {
     const supervisor = newSupervisor();
     try {
@@ -41,6 +45,17 @@ export async function listenOnAll(
       log.warn({ attempt }, 'another process took the probed free port before every thread listened; probing another');
     }
   }
+}
+
+/** Fails with ERR_LISTEN when something already listens on host:port, SO_REUSEPORT or not. */
+async function assertUnshared(port: number, host: string): Promise<void> {
+  const probe = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => probe.once('error', reject).listen({ port, host, exclusive: true }, resolve));
+  } catch (err) {
+    throw new AcceptorStartError('ERR_LISTEN', `cannot listen on ${host}:${port}: ${(err as Error).message}`);
+  }
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
 /** Admin writes without a token are allowed only on these. */

@@ -219,6 +219,17 @@ describe('lifecycle', () => {
     expect(refused.stdout).toContain('GATEWAY_ALLOW_UWS_FALLBACK=1');
   });
 
+  it('refuses to share its port with another gateway already on it (SO_REUSEPORT would split the connections)', async () => {
+    const first = await startGateway(singleCluster('http://127.0.0.1:1'), { GATEWAY_THREADS: '1' });
+    try {
+      const second = await runToExit({ GATEWAY_CONFIG: writeConfig(singleCluster('http://127.0.0.1:1')), GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(first.port) });
+      expect(second.code).toBe(1);
+      expect(second.stdout).toContain(`cannot listen on 127.0.0.1:${first.port}`);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+  });
+
   it('names the admin address it cannot listen on, and exits 1', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

@@ -26,7 +26,7 @@ export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_INLINE_ACCEPTOR: '`1` runs one acceptor on the main thread instead of worker threads (`GATEWAY_THREADS` is then 1), so profilers that only follow the main thread, such as 0x, see the request path; for profiling, not production',
   GATEWAY_TENANT_HEADER: 'request header carrying the tenant id',
   GATEWAY_TRUSTED_PROXIES:
-    "client addresses or CIDR ranges, comma-separated (`10.0.0.0/8,127.0.0.1`), whose `X-Forwarded-For` (the client then appended), `X-Forwarded-Proto` and `Forwarded` (as they are) reach the node; from anyone else the first two are replaced by the client's address and `http`, and `Forwarded` is dropped",
+    "client addresses or CIDR ranges, comma-separated (`10.0.0.0/8,127.0.0.1`), whose `X-Forwarded-For` (the client then appended), `X-Forwarded-Proto` (its last value, when `http` or `https`; else `http`) and `Forwarded` (as it is) reach the node; from anyone else the first two are replaced by the client's address and `http`, and `Forwarded` is dropped. `X-Forwarded-Host` is always the request's Host, whoever sent one",
   GATEWAY_UPSTREAM_TIMEOUT_MS:
     "time for the response head to come once the node has the request whole (a client slow to upload is not the node's delay), all tries and retry waits together, the longest pause inside a body, and the longest wait for a connection to the node while all of them are busy",
   GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: 'time to open a connection to a node',
@@ -63,7 +63,7 @@ export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_BALANCE_FACTOR: "no node takes a request that lifts its in-flight count above this × its cluster's mean; the request walks on clockwise",
   GATEWAY_METRICS_TOP_TENANTS: 'tenants (highest score first) with `ringgate_tenant_load_score` and `ringgate_tenant_shard_factor` gauges; bounds their label cardinality',
   GATEWAY_LOG_LEVEL: 'pino level: fatal, error, warn, info, debug, trace, silent',
-  GATEWAY_ACCESS_LOG: '`on`: a JSON line per request on stdout (see "Access log"); `errors`: only answers of 5xx or with an `ERR_` code; `off`: none',
+  GATEWAY_ACCESS_LOG: '`on`: a JSON line per request on stdout (see "Access log"); `errors`: only answers of 5xx, 499 (the client left first) or with an `ERR_` code; `off`: none',
   GATEWAY_ACCESS_LOG_SAMPLE: 'with `GATEWAY_ACCESS_LOG=on`, the share (0 to 1) of requests that are not errors logged; errors are always logged',
 };
 

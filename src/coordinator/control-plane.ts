@@ -138,8 +138,12 @@ export class ControlPlane {
         continue;
       }
       if (entry.cluster === undefined) return { error: `nodes.${i}.cluster: a node added by a push needs its cluster` };
-      if (typeof this.#monitor.resolve(entry.id, entry.cluster) === 'number') {
-        return { error: `nodes.${i}.url: node ${JSON.stringify(entry.id)} exists; its url comes from the config` };
+      const running = this.#monitor.nodeConfig(entry.id, entry.cluster);
+      if (running !== null) {
+        // Sent again as it was added (a retry after a lost answer, or a controller sending its whole
+        // list each time): nothing to add; its other fields apply as to any node's entry.
+        if (running.url === entry.url && (entry.zone === undefined || running.az === entry.zone)) continue;
+        return { error: `nodes.${i}.url: node ${JSON.stringify(entry.id)} exists with another url or zone; they come from the config, or the push that added it` };
       }
       const key = `${entry.cluster}\n${entry.id}`;
       if (seen.has(key)) return { error: `nodes.${i}.id: added twice` };

@@ -156,6 +156,12 @@ export class NodeMonitor {
     return matches.length === 1 ? matches[0]!.index : notOneNode(matches.length, cluster);
   }
 
+  /** The running config of node `id` in `cluster`, when exactly one node is so named; else null. */
+  nodeConfig(id: string, cluster: string): Node['config'] | null {
+    const matches = namedNodes(this.#roster, id, cluster);
+    return matches.length === 1 ? matches[0]!.config : null;
+  }
+
   /** Why `id` (in `cluster`) would not name exactly one node once `adding` more so named join; null when it would. */
   whyNotOne(id: string, cluster: string | undefined, adding: number): string | null {
     const count = namedNodes(this.#roster, id, cluster).length + adding;

@@ -134,6 +134,13 @@ describe('nodes added by a push', () => {
         for (let i = 0; i < 40; i++) if ((await backendOf(`joiner-${i}`)) === 'n9') return true;
         return false;
       }, { timeout: 10_000 }).toBe(true);
+      // Sent again as it was (a retry after a lost answer): nothing added, its other fields applied.
+      const again = await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', url: added.url, zone: 'az-x', health: 0.9 }] });
+      expect(again.text).toBe('{"applied":1}');
+      expect((await nodes()).nodes.filter((n) => n.node === 'n9')).toMatchObject([{ health: 0.9, reason: 'pushed' }]);
+      const moved = await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', url: 'http://127.0.0.1:1' }] });
+      expectError(moved, 'ERR_BAD_PUSH');
+      expect(JSON.parse(moved.text).error).toMatch(/^nodes\.0\.url: node "n9" exists with another url/);
     } finally {
       await added.close();
     }

@@ -1,34 +1,15 @@
 import type { Settings } from '../config/schema.js';
 import { LogThrottle, type Logger } from '../log.js';
-import type { FleetExchange, WindowSums } from '../routing/fleet-load.js';
-import { INITIAL_SHARD_STATE, stepShardState, targetShardFactor, targetShardFactorAt, type ShardState } from '../routing/shard-factor.js';
+import type { FleetExchange } from '../routing/fleet-load.js';
+import { stepShardState, targetShardFactor, targetShardFactorAt } from '../routing/shard-factor.js';
 import { nextScore, windowScore, type ScoreOptions } from '../routing/tenant-score.js';
 import { RecentEvents, type ShardEvent } from './recent-events.js';
 import { chooseEvictions } from './tenant-eviction.js';
-import { TenantHistory, WindowTimes } from './tenant-history.js';
+import { WindowTimes } from './tenant-history.js';
+import { addWindow, tenantView, trackTenant, type TrackedTenant } from './tracked-tenant.js';
 import type { TenantDetail, TenantOrder, TenantView } from './tenant-view.js';
 import { evictSlot, harvestWindow, readTenantId, setNow, setShardFactor, untrackedCount, type TenantTable } from '../shm/tenant-table.js';
 
-interface Tracked {
-  id: string;
-  keyLo: number;
-  keyHi: number;
-  lastSeen: number;
-  totalRequests: number;
-  /** Of those, the ones its nodes answered: the others (the gateway's own answers) have no latency or 5xx counted. */
-  totalScoredRequests: number;
-  totalErrors5xx: number;
-  totalLatencyUs: number;
-  windowRequests: number;
-  windowScoredRequests: number;
-  windowErrors5xx: number;
-  windowLatencyUs: number;
-  /** Redis mode: the other instances' sums scored with this window. */
-  remote: WindowSums | undefined;
-  score: number | null;
-  shard: ShardState;
-  readonly history: TenantHistory;
-}
 
 /** Eviction logs at most this often; the counter has every eviction. */
 const EVICTION_LOG_INTERVAL_MS = 10_000;
@@ -55,7 +36,7 @@ export class TenantTracker {
   readonly #monotonic: () => number;
   readonly #startedAt: number;
   /** By slot: what the coordinator knows of the tenant living there. */
-  readonly #tracked = new Map<number, Tracked>();
+  readonly #tracked = new Map<number, TrackedTenant>();
   readonly #windowTimes = new WindowTimes();
   readonly #scoreOptions: ScoreOptions;
   /** Plain routing ignores shard factors, so they stay 1 rather than claim a spread that is not there. */
@@ -63,7 +44,7 @@ export class TenantTracker {
   /** Redis mode's link to the other instances; null alone. */
   readonly #fleet: FleetExchange | null;
   /** Sorted views of #tracked, made on demand and dropped at each tick. */
-  #ranking: Partial<Record<TenantOrder, Tracked[]>> = {};
+  #ranking: Partial<Record<TenantOrder, TrackedTenant[]>> = {};
   #windows = 0;
   readonly #rebalances = new RecentEvents<ShardEvent>();
   #evictions = 0;
@@ -135,37 +116,10 @@ export class TenantTracker {
       const lastSeen = requests > 0 ? now : stamp;
       let tracked = this.#tracked.get(slot);
       if (tracked === undefined || tracked.keyLo !== keyLo || tracked.keyHi !== keyHi) {
-        tracked = {
-          id: readTenantId(this.#table, slot),
-          keyLo,
-          keyHi,
-          lastSeen,
-          totalRequests: 0,
-          totalScoredRequests: 0,
-          totalErrors5xx: 0,
-          totalLatencyUs: 0,
-          windowRequests: 0,
-          windowScoredRequests: 0,
-          windowErrors5xx: 0,
-          windowLatencyUs: 0,
-          remote: undefined,
-          score: null,
-          shard: INITIAL_SHARD_STATE,
-          history: new TenantHistory(this.#windows),
-        };
+        tracked = trackTenant(readTenantId(this.#table, slot), keyLo, keyHi, lastSeen, this.#windows);
         this.#tracked.set(slot, tracked);
       }
-      tracked.lastSeen = Math.max(tracked.lastSeen, lastSeen);
-      // A request counted between the two exchanges may read as an own answer too many: never below 0.
-      const scored = Math.max(0, requests - ownAnswers);
-      tracked.totalRequests += requests;
-      tracked.totalScoredRequests += scored;
-      tracked.totalErrors5xx += errors5xx;
-      tracked.totalLatencyUs += latencySumUs;
-      tracked.windowRequests = requests;
-      tracked.windowScoredRequests = scored;
-      tracked.windowErrors5xx = errors5xx;
-      tracked.windowLatencyUs = latencySumUs;
+      addWindow(tracked, requests, ownAnswers, errors5xx, latencySumUs, lastSeen);
       tracked.remote = remote?.get(tracked.id);
       this.#score(slot, tracked, wallNow);
       tracked.history.record(this.#windows, tracked.score, tracked.shard.k);
@@ -185,45 +139,30 @@ export class TenantTracker {
   /** The `top` tenants by score (unscored last) or by requests in the last window. */
   top(top: number, order: TenantOrder): TenantView[] {
     const now = this.#coarse();
-    return this.#ranked(order).slice(0, top).map((t) => this.#view(t, now));
+    return this.#ranked(order).slice(0, top).map((t) => tenantView(t, now, this.#fleet !== null));
   }
 
   /** One tenant with its window history, or undefined when it is not tracked. */
   tenant(id: string): TenantDetail | undefined {
     for (const t of this.#tracked.values()) {
-      if (t.id === id) return { ...this.#view(t, this.#coarse()), history: t.history.entries(this.#windowTimes) };
+      if (t.id === id) return { ...tenantView(t, this.#coarse(), this.#fleet !== null), history: t.history.entries(this.#windowTimes) };
     }
     return undefined;
   }
 
-  #view(t: Tracked, now: number): TenantView {
-    return {
-      tenant: t.id,
-      windowRequests: t.windowRequests,
-      totalRequests: t.totalRequests,
-      windowErrors5xx: t.windowErrors5xx,
-      totalErrors5xx: t.totalErrors5xx,
-      windowAvgLatencyMs: t.windowScoredRequests > 0 ? t.windowLatencyUs / t.windowScoredRequests / 1000 : 0,
-      avgLatencyMs: t.totalScoredRequests > 0 ? t.totalLatencyUs / t.totalScoredRequests / 1000 : 0,
-      lastSeenMsAgo: Math.max(0, (now - t.lastSeen) * 100),
-      score: t.score,
-      k: t.shard.k,
-      ...(this.#fleet !== null && { fleetWindowRequests: t.windowScoredRequests + (t.remote?.requests ?? 0) }),
-    };
-  }
 
   /**
    * Every tenant in `order`. What it sorts by changes only at a tick, so each scrape's two gauges
    * and every /tenants call within a window share one sort of up to GATEWAY_MAX_TENANTS entries.
    */
-  #ranked(order: TenantOrder): Tracked[] {
-    const byRequests = (a: Tracked, b: Tracked): number => b.windowRequests - a.windowRequests || b.totalRequests - a.totalRequests;
-    const byScore = (a: Tracked, b: Tracked): number => (b.score ?? -1) - (a.score ?? -1) || byRequests(a, b);
+  #ranked(order: TenantOrder): TrackedTenant[] {
+    const byRequests = (a: TrackedTenant, b: TrackedTenant): number => b.windowRequests - a.windowRequests || b.totalRequests - a.totalRequests;
+    const byScore = (a: TrackedTenant, b: TrackedTenant): number => (b.score ?? -1) - (a.score ?? -1) || byRequests(a, b);
     return (this.#ranking[order] ??= [...this.#tracked.values()].sort(order === 'score' ? byScore : byRequests));
   }
 
   /** A tenant's window (with the other instances', in redis mode) goes into its score; its target shard factor into the hysteresis. */
-  #score(slot: number, tracked: Tracked, wallNow: number): void {
+  #score(slot: number, tracked: TrackedTenant, wallNow: number): void {
     const { remote } = tracked;
     const window = {
       requests: tracked.windowScoredRequests + (remote?.requests ?? 0),

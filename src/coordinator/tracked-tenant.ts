@@ -1,0 +1,81 @@
+import type { WindowSums } from '../routing/fleet-load.js';
+import { INITIAL_SHARD_STATE, type ShardState } from '../routing/shard-factor.js';
+import { TenantHistory } from './tenant-history.js';
+import type { TenantView } from './tenant-view.js';
+
+/** What the coordinator knows of one tenant living in a slot of the tenant table (tenant-tracker.ts). */
+export interface TrackedTenant {
+  id: string;
+  keyLo: number;
+  keyHi: number;
+  /** The coarse clock's tick (tenths of a second) it was last seen at. */
+  lastSeen: number;
+  totalRequests: number;
+  /** Of those, the ones its nodes answered: the others (the gateway's own answers) have no latency or 5xx counted. */
+  totalScoredRequests: number;
+  totalErrors5xx: number;
+  totalLatencyUs: number;
+  windowRequests: number;
+  windowScoredRequests: number;
+  windowErrors5xx: number;
+  windowLatencyUs: number;
+  /** Redis mode: the other instances' sums scored with this window. */
+  remote: WindowSums | undefined;
+  score: number | null;
+  shard: ShardState;
+  readonly history: TenantHistory;
+}
+
+/** A tenant first harvested in window `window`. */
+export function trackTenant(id: string, keyLo: number, keyHi: number, lastSeen: number, window: number): TrackedTenant {
+  return {
+    id,
+    keyLo,
+    keyHi,
+    lastSeen,
+    totalRequests: 0,
+    totalScoredRequests: 0,
+    totalErrors5xx: 0,
+    totalLatencyUs: 0,
+    windowRequests: 0,
+    windowScoredRequests: 0,
+    windowErrors5xx: 0,
+    windowLatencyUs: 0,
+    remote: undefined,
+    score: null,
+    shard: INITIAL_SHARD_STATE,
+    history: new TenantHistory(window),
+  };
+}
+
+/** One harvested window's counters into the tenant's window and totals. */
+export function addWindow(tracked: TrackedTenant, requests: number, ownAnswers: number, errors5xx: number, latencySumUs: number, lastSeen: number): void {
+  tracked.lastSeen = Math.max(tracked.lastSeen, lastSeen);
+  // A request counted between the two exchanges may read as an own answer too many: never below 0.
+  const scored = Math.max(0, requests - ownAnswers);
+  tracked.totalRequests += requests;
+  tracked.totalScoredRequests += scored;
+  tracked.totalErrors5xx += errors5xx;
+  tracked.totalLatencyUs += latencySumUs;
+  tracked.windowRequests = requests;
+  tracked.windowScoredRequests = scored;
+  tracked.windowErrors5xx = errors5xx;
+  tracked.windowLatencyUs = latencySumUs;
+}
+
+/** The tenant as views show it; `now` on the coarse clock, `fleet` in redis mode. */
+export function tenantView(t: TrackedTenant, now: number, fleet: boolean): TenantView {
+  return {
+    tenant: t.id,
+    windowRequests: t.windowRequests,
+    totalRequests: t.totalRequests,
+    windowErrors5xx: t.windowErrors5xx,
+    totalErrors5xx: t.totalErrors5xx,
+    windowAvgLatencyMs: t.windowScoredRequests > 0 ? t.windowLatencyUs / t.windowScoredRequests / 1000 : 0,
+    avgLatencyMs: t.totalScoredRequests > 0 ? t.totalLatencyUs / t.totalScoredRequests / 1000 : 0,
+    lastSeenMsAgo: Math.max(0, (now - t.lastSeen) * 100),
+    score: t.score,
+    k: t.shard.k,
+    ...(fleet && { fleetWindowRequests: t.windowScoredRequests + (t.remote?.requests ?? 0) }),
+  };
+}

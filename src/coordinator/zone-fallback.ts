@@ -67,10 +67,16 @@ export class ZoneFallback {
    * requests to the unusable ones while other zones may have healthy nodes. Other zones serve then.
    */
   #localPanic(cluster: Cluster): boolean {
-    return panicMode(this.#localScores(cluster), cluster.panicThreshold);
+    // Only when the other zones would end the panic: with them down too, panic over every zone
+    // would send requests across zones to dead nodes, and fewer to the healthy local ones.
+    return panicMode(this.#localScores(cluster), cluster.panicThreshold) && !panicMode(this.#scores(cluster.nodes), cluster.panicThreshold);
   }
 
   #localScores(cluster: Cluster): number[] {
-    return cluster.nodes.filter((node) => node.config.az === this.#zone).map((node) => (this.#breakerOpen(node.index) ? 0 : node.score));
+    return this.#scores(cluster.nodes.filter((node) => node.config.az === this.#zone));
+  }
+
+  #scores(nodes: readonly Node[]): number[] {
+    return nodes.map((node) => (this.#breakerOpen(node.index) ? 0 : node.score));
   }
 }

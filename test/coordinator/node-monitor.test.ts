@@ -254,8 +254,8 @@ describe('panic mode with zone affinity', () => {
 });
 
 describe('zone fallback beyond mean health', () => {
-  const setup = (locals: number, breakerOpen: (index: number) => boolean = () => false) => {
-    const ids = [...Array.from({ length: locals }, (_, i) => `a${i}`), 'b0'];
+  const setup = (locals: number, breakerOpen: (index: number) => boolean = () => false, others = 1) => {
+    const ids = [...Array.from({ length: locals }, (_, i) => `a${i}`), ...Array.from({ length: others }, (_, i) => `b${i}`)];
     const file = fileSchema.parse({
       routes: [{ prefix: '/', cluster: 'c' }],
       clusters: {
@@ -281,6 +281,21 @@ describe('zone fallback beyond mean health', () => {
     expect(zoneFallback(table, 0)).toBe(true);
     // Over every zone, 2 of 4 usable: no panic, so the dead local nodes take nothing.
     expect(clusterPanic(table, 0)).toBe(false);
+  });
+
+  it.each([[[3, 4, 5, 1, 2]], [[1, 2, 3, 4, 5]]])("keeps to the local nodes when the other zone would not end the panic (failing in order %j)", async (order) => {
+    const { table, monitor } = setup(3, () => false, 3);
+    // a0 healthy; a1, a2 and the whole other zone down: falling back would panic over all six
+    // nodes, sending half the requests across zones to dead ones and fewer to a0.
+    for (const node of order) monitor.recordCheck(node, false);
+    // A fallback already on ends once the ring with the local nodes is published.
+    await expect
+      .poll(() => {
+        monitor.tick();
+        return zoneFallback(table, 0);
+      })
+      .toBe(false);
+    expect(clusterPanic(table, 0)).toBe(true);
   });
 
   it('counts a local node whose breaker is open as down', () => {

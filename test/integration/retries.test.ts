@@ -17,7 +17,9 @@ const json = (res: ServerResponse, id: string, status = 200) => res.writeHead(st
 
 beforeAll(async () => {
   backends = await Promise.all([
-    ...['r1', 'r2', 'k1', 'p1', 't1', 's1'].map((id) => startBackend(id)),
+    ...['r1', 'r2', 'k1', 'p1', 't1', 's1', 'l2'].map((id) => startBackend(id)),
+    // Answer 503: only a second retry gets a request whose walk meets both first to l2.
+    ...['l0', 'l1'].map((id) => startBackend(id, (req, res) => (req.resume(), json(res, id, 503)))),
     // Never answers: only a per-try timeout gets the request elsewhere.
     startBackend('t0', (req, res) => (req.resume(), holding.push(res))),
     ...['u0', 'u1', 'u2'].map((id) =>
@@ -52,6 +54,7 @@ beforeAll(async () => {
       { prefix: '/h/', cluster: 'truncating' },
       { prefix: '/u/', cluster: 'budget', retries: { on: ['503'] } },
       { prefix: '/s/', cluster: 'whole503', retries: { on: ['503'] } },
+      { prefix: '/l/', cluster: 'lone', retries: { max: 2, on: ['503'] } },
     ],
     clusters: {
       refusing: { nodes: [{ id: 'r0', url: await deadOrigin() }, { id: 'r1', url: url('r1') }, { id: 'r2', url: url('r2') }] },
@@ -62,6 +65,8 @@ beforeAll(async () => {
       // The breaker would stop the failing nodes getting any tries; here the budget alone is tested.
       budget: { nodes: ['u0', 'u1', 'u2'].map((id) => ({ id, url: url(id) })), breaker: { enabled: false } },
       whole503: { nodes: [{ id: 's0', url: raws[3]!.url }, { id: 's1', url: url('s1') }], breaker: { enabled: false } },
+      // One retry in flight at most: a request alone must still make its second.
+      lone: { nodes: ['l0', 'l1', 'l2'].map((id) => ({ id, url: url(id) })), breaker: { enabled: false }, retryBudget: { percent: 0, minRetries: 1 } },
     },
   });
 });
@@ -134,6 +139,18 @@ describe('retries', () => {
     expect(replies.map(backendOf)).toEqual(replies.map(() => 's1'));
     expect(await retries('whole503', '503')).toBeGreaterThanOrEqual(1);
     await expect.poll(async () => metricValue(await gateway.metrics(), 'ringgate_node_in_flight', 'cluster="whole503"')).toBe(0);
+  });
+
+  it("a request's own retry that failed does not count against its next one in the budget", async () => {
+    const replies = await oneByOne('/l/x', tenants(24));
+    expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
+    expect(replies.map(backendOf)).toEqual(replies.map(() => 'l2'));
+    const metrics = await gateway.metrics();
+    // Some walks met l0 and l1 both before l2: second retries, each made alone.
+    const l2 = backends.find((b) => b.id === 'l2')!;
+    expect(l2.seen.some((s) => s.headers[ATTEMPT] === '3')).toBe(true);
+    expect(metricValue(metrics, 'ringgate_retry_budget_exhausted_total', 'cluster="lone"')).toBe(0);
+    expect(metricValue(metrics, 'ringgate_retries_in_flight', 'cluster="lone"')).toBe(0);
   });
 
   it('with every node failing, retries in flight never exceed the budget', async () => {

@@ -56,6 +56,12 @@ export class Retrier {
     if (ctx.streamedBody !== null || !(ctx.idempotencyKey !== '' || IDEMPOTENT_METHODS.has(ctx.method))) return -1;
     const wait = policy.backoffMs(ctx.retries, this.#random);
     if (policy.tryTimeoutMs(performance.now() + wait, ctx.wholeAt) < MIN_TRY_MS) return -1;
+    // The try that failed was itself a retry: its claim ends here, or the request's own last
+    // retry would count against its next one (with minRetries 1, a second retry could never be made).
+    if (ctx.retryHeld) {
+      ctx.retryHeld = false;
+      endRetry(this.#table, this.#lane, ctx.cluster);
+    }
     // The budget before the walk: a walk may take a half-open node's probe token.
     const { percent, minRetries } = plan.retryBudget;
     const budget = retryBudget(clusterInFlight(this.#nodes, plan.cluster), percent, minRetries);

@@ -168,11 +168,15 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
           closeSockets();
           // The last lines of the access log, the last spans, and the last answers to Redis (an
           // idempotency key's completion) leave before the thread does.
-          const redisClosed = redis === null ? undefined : redisConnection!.closeRedis(redis, REDIS_CLOSE_MS);
-          void Promise.all([pools.close(), observer?.close(), redisClosed]).finally(() => {
-            send({ type: 'drained', abandoned });
-            exit(0);
-          });
+          // The pools first: the requests their destroy fails (a keyed write read on after its client
+          // was cut) end before the access log, the spans and Redis close.
+          void pools
+            .close()
+            .then(() => Promise.all([observer?.close(), redis === null ? undefined : redisConnection!.closeRedis(redis, REDIS_CLOSE_MS)]))
+            .finally(() => {
+              send({ type: 'drained', abandoned });
+              exit(0);
+            });
         };
         const deadline = setTimeout(finish, message.deadlineMs);
         finisher.startDrain(finish);

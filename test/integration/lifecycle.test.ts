@@ -78,18 +78,22 @@ describe('lifecycle', () => {
     await backend.close();
   });
 
-  it('says which requests the drain deadline cut: ERR_SHUTTING_DOWN beside their 499, not a client that left', async () => {
+  it.each(['h1', 'undici'])("%s: says which requests the drain deadline cut: ERR_SHUTTING_DOWN beside their 499, a keyed write's too", async (client) => {
     const backend = await startBackend('stuck', (req) => {
       req.resume(); // never answered
     });
-    const gateway = await startGateway(singleCluster(backend.url), { GATEWAY_THREADS: '1', GATEWAY_DRAIN_MS: '300' });
+    const config = { routes: [{ prefix: '/', cluster: 'c', requireTenant: false, idempotency: 'optional' }], clusters: { c: { nodes: [{ id: 'n', url: backend.url }] } } };
+    const gateway = await startGateway(config, { GATEWAY_THREADS: '1', GATEWAY_DRAIN_MS: '300', GATEWAY_UPSTREAM_CLIENT: client });
     const cut = send(gateway.port, '/stuck', { headers: { 'x-request-id': 'cut-at-deadline' } }).catch((err: Error) => err);
-    await expect.poll(() => backend.seen.length).toBe(1);
+    // A keyed write reads on once its client is cut (a duplicate must get its answer): the pools' close ends it.
+    const keyed = send(gateway.port, '/keyed', { method: 'POST', body: 'x', headers: { 'x-request-id': 'cut-keyed', 'idempotency-key': 'k1' } }).catch((err: Error) => err);
+    await expect.poll(() => backend.seen.length).toBe(2);
     expect(await gateway.stop('SIGTERM')).toBe(0);
     expect(await cut).toBeInstanceOf(Error);
-    const line = gateway.logs.map((text) => JSON.parse(text) as { requestId?: string; status?: number; code?: string }).find((entry) => entry.requestId === 'cut-at-deadline');
-    expect(line).toMatchObject({ status: 499, code: 'ERR_SHUTTING_DOWN' });
-    expect(gateway.logs.some((text) => text.includes('acceptor drained') && text.includes('"abandoned":1'))).toBe(true);
+    expect(await keyed).toBeInstanceOf(Error);
+    const lines = gateway.logs.map((text) => JSON.parse(text) as { requestId?: string; status?: number; code?: string });
+    for (const id of ['cut-at-deadline', 'cut-keyed']) expect(lines.find((entry) => entry.requestId === id)).toMatchObject({ status: 499, code: 'ERR_SHUTTING_DOWN' });
+    expect(gateway.logs.some((text) => text.includes('acceptor drained') && text.includes('"abandoned":2'))).toBe(true);
     await backend.close();
   });
 

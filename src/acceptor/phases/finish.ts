@@ -122,7 +122,8 @@ export class Finisher {
   finish(ctx: RequestContext): void {
     if (ctx.finished) return;
     ctx.finished = true;
-    if (this.#cutting && ctx.status === CLIENT_CLOSED_STATUS && ctx.errorCode === undefined) ctx.errorCode = 'ERR_SHUTTING_DOWN';
+    // Also a keyed write (or a multiplexed call) read on after its client was cut: the pools' destroy failed it, not its node.
+    if (this.#cutting && ctx.status === CLIENT_CLOSED_STATUS) ctx.errorCode = 'ERR_SHUTTING_DOWN';
     this.nodeDone(ctx);
     const elapsedMs = performance.now() - ctx.startedAt;
     this.#recorder.record(ctx.routeIndex, ctx.status, elapsedMs / 1000);

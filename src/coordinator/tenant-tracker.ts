@@ -1,7 +1,7 @@
 import type { Settings } from '../config/schema.js';
 import { LogThrottle, type Logger } from '../log.js';
 import type { FleetExchange } from '../routing/fleet-load.js';
-import { stepShardState, targetShardFactor, targetShardFactorAt } from '../routing/shard-factor.js';
+import { stepShardState, targetShardFactor } from '../routing/shard-factor.js';
 import { nextScore, windowScore, type ScoreOptions } from '../routing/tenant-score.js';
 import { RecentEvents, type ShardEvent } from './recent-events.js';
 import { chooseEvictions } from './tenant-eviction.js';
@@ -174,7 +174,7 @@ export class TenantTracker {
     tracked.score = nextScore(tracked.score, own, window.requests, this.#scoreOptions);
     if (!this.#sharding) return;
     const { hotScore } = this.#settings;
-    const next = stepShardState(tracked.shard, targetShardFactorAt(tracked.score, tracked.shard.k, hotScore), targetShardFactor(own, hotScore));
+    const next = stepShardState(tracked.shard, targetShardFactor(tracked.score, hotScore), targetShardFactor(own, hotScore));
     if (next.k !== tracked.shard.k) {
       setShardFactor(this.#table, slot, next.k);
       this.#rebalances.record({ kind: 'shard', at: wallNow, tenant: tracked.id, from: tracked.shard.k, to: next.k });

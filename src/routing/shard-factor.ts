@@ -22,27 +22,32 @@ export function targetShardFactor(score: number, hotScore: number): number {
 }
 
 /**
- * What the score of a tenant spread over k nodes asks for. Fewer than k only if the score it
- * would have on k − 1 nodes (score × k / (k − 1), as if its latency were its own load queueing)
- * still asks for fewer: spreading a tenant lowers its latency, so its score on k nodes alone
- * would ask for fewer, and on fewer for k again (k flapping between two values for good, for
- * single-node latencies of 400–600 ms, 1.2–1.6 s or 2.4–3 s).
+ * Flap damping. A spread tenant's latency can fall because it is spread (its own load queueing on
+ * its nodes): then its score on k nodes asks for fewer, and on fewer for k again, for good. A
+ * growth within REGROW_WINDOWS of a shrink is such a flap back: k is then held (not shrunk) for
+ * FIRST_HOLD_WINDOWS, doubled at each further flap up to MAX_HOLD_WINDOWS, so the moves thin out
+ * exponentially (as BGP's route flap damping does), while a tenant spread by a burst that does
+ * not come back shrinks as fast as ever. A shrink not undone within REGROW_WINDOWS forgets the holds.
  */
-export function targetShardFactorAt(score: number, k: number, hotScore: number): number {
-  const target = targetShardFactor(score, hotScore);
-  if (target >= k || k <= MIN_SHARD_FACTOR) return target;
-  return Math.min(k, targetShardFactor((score * k) / (k - 1), hotScore));
-}
+export const REGROW_WINDOWS = 10;
+export const FIRST_HOLD_WINDOWS = 20;
+export const MAX_HOLD_WINDOWS = 640;
 
 export interface ShardState {
   readonly k: number;
   /** Consecutive windows whose target was above k. */
   readonly above: number;
-  /** Consecutive windows whose target was below k. */
+  /** Consecutive windows whose target was below k (while not held). */
   readonly below: number;
+  /** Windows since k last shrank, counted up to REGROW_WINDOWS + 1 (that far: not lately). */
+  readonly sinceShrink: number;
+  /** Windows left during which k does not shrink. */
+  readonly hold: number;
+  /** The hold the last flap got (0: none since the last shrink that stayed). */
+  readonly lastHold: number;
 }
 
-export const INITIAL_SHARD_STATE: ShardState = { k: MIN_SHARD_FACTOR, above: 0, below: 0 };
+export const INITIAL_SHARD_STATE: ShardState = { k: MIN_SHARD_FACTOR, above: 0, below: 0, sinceShrink: REGROW_WINDOWS + 1, hold: 0, lastHold: 0 };
 
 /**
  * The state after one window. `target` is what the smoothed score asks for, `windowTarget` what the
@@ -52,14 +57,24 @@ export const INITIAL_SHARD_STATE: ShardState = { k: MIN_SHARD_FACTOR, above: 0, 
  * windows with no requests at all. A change of k is a rebalance event.
  */
 export function stepShardState(state: ShardState, target: number, windowTarget: number): ShardState {
+  const sinceShrink = Math.min(state.sinceShrink + 1, REGROW_WINDOWS + 1);
+  // A shrink that stayed: the tenant does not flap (any more).
+  const lastHold = state.sinceShrink === REGROW_WINDOWS ? 0 : state.lastHold;
+  const hold = Math.max(0, state.hold - 1);
+  const steady = { k: state.k, above: 0, below: 0, sinceShrink, hold, lastHold };
   if (target > state.k) {
-    if (windowTarget <= state.k) return { k: state.k, above: 0, below: 0 };
+    if (windowTarget <= state.k) return steady;
     const above = state.above + 1;
-    return above >= GROW_AFTER_WINDOWS ? { k: target, above: 0, below: 0 } : { k: state.k, above, below: 0 };
+    if (above < GROW_AFTER_WINDOWS) return { ...steady, above };
+    // Growth ends any shrink's stretch: only a later shrink that stands forgets the holds.
+    const grown = { ...steady, k: target, sinceShrink: REGROW_WINDOWS + 1 };
+    if (sinceShrink > REGROW_WINDOWS) return grown;
+    const flapHold = lastHold === 0 ? FIRST_HOLD_WINDOWS : Math.min(MAX_HOLD_WINDOWS, 2 * lastHold);
+    return { ...grown, hold: flapHold, lastHold: flapHold };
   }
-  if (target < state.k) {
+  if (target < state.k && state.hold === 0) {
     const below = state.below + 1;
-    return below >= SHRINK_AFTER_WINDOWS ? { k: state.k - 1, above: 0, below: 0 } : { k: state.k, above: 0, below };
+    return below >= SHRINK_AFTER_WINDOWS ? { ...steady, k: state.k - 1, sinceShrink: 0 } : { ...steady, below };
   }
-  return { k: state.k, above: 0, below: 0 };
+  return steady;
 }

@@ -173,8 +173,8 @@ describe('adaptive routing', () => {
     fastLoadOn = false;
     await fastLoad;
     const down = [...slow.windows.keys()].filter((w) => w > quietFrom).sort((a, b) => a - b);
-    // The first window whose score would ask for fewer than 3 nodes on 2 (× 3/2 ≤ 200) starts the streak.
-    const cooling = down.find((w) => (slow.windows.get(w)!.score! * 3) / 2 <= 200)!;
+    // The first window whose score asks for fewer than 3 nodes (≤ 200) starts the streak.
+    const cooling = down.find((w) => slow.windows.get(w)!.score! <= 200)!;
     const ks = Array.from({ length: 10 }, (_, i) => slow.windows.get(cooling + i)?.k);
     expect(ks).toEqual([3, 3, 3, 3, 2, 2, 2, 2, 2, 1]);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INITIAL_SHARD_STATE, stepShardState, targetShardFactor, targetShardFactorAt, type ShardState } from '../../src/routing/shard-factor.js';
+import { FIRST_HOLD_WINDOWS, INITIAL_SHARD_STATE, stepShardState, targetShardFactor, type ShardState } from '../../src/routing/shard-factor.js';
 
 /** k after each window; a window's own target is the smoothed one unless `windowTargets` says otherwise. */
 function run(targets: readonly number[], from: ShardState = INITIAL_SHARD_STATE, windowTargets: readonly number[] = targets): number[] {
@@ -25,27 +25,31 @@ describe('shard factor', () => {
     expect(targetShardFactor(50, 10)).toBe(2);
   });
 
-  it('asks a spread tenant for fewer nodes only if its score on one node fewer would', () => {
-    // On 3 nodes, 190 alone asks for 2; on 2 it would be 285, which asks for 3: stay.
-    expect(targetShardFactorAt(190, 3, 100)).toBe(3);
-    expect(targetShardFactorAt(133, 3, 100)).toBe(2); // 199.5 on 2 asks for 2
-    expect(targetShardFactorAt(60, 2, 100)).toBe(2); // 120 on 1 is hot: stay on 2
-    expect(targetShardFactorAt(40, 2, 100)).toBe(1);
-    expect(targetShardFactorAt(20, 5, 100)).toBe(1); // 25 on 4 asks for 1 too (k steps down one at a time)
-    // Growth and a k of 1 go by the score alone.
-    expect(targetShardFactorAt(700, 2, 100)).toBe(5);
-    expect(targetShardFactorAt(50, 1, 100)).toBe(1);
-  });
-
   it('grows to the target only after exactly 3 windows in a row above k', () => {
     expect(run([3, 3, 3])).toEqual([1, 1, 3]);
     expect(run([3, 3, 1, 3, 3, 4])).toEqual([1, 1, 1, 1, 1, 4]); // an equal window restarts the streak
   });
 
   it('shrinks one step per 5 windows in a row below k', () => {
-    const from = { k: 3, above: 0, below: 0 };
+    const from = { ...INITIAL_SHARD_STATE, k: 3 };
     expect(run(Array(11).fill(1), from)).toEqual([3, 3, 3, 3, 2, 2, 2, 2, 2, 1, 1]);
     expect(run([1, 1, 1, 1, 5, 1, 1, 1, 1, 1], from)).toEqual([3, 3, 3, 3, 3, 3, 3, 3, 3, 2]); // an above window restarts it
+  });
+
+  it('holds k after a flap back (a growth soon after a shrink), twice as long at each further flap', () => {
+    const flap = (hold: number): number[] => [...Array(hold + 5).fill(2), 3, 3, 3];
+    const ks = run([...flap(0), ...flap(FIRST_HOLD_WINDOWS), ...flap(2 * FIRST_HOLD_WINDOWS)], { ...INITIAL_SHARD_STATE, k: 3 });
+    // Shrunk after 5 windows, grown back 3 later: held 20 windows, then 40.
+    const moves = ks.flatMap((k, i) => (k !== (i === 0 ? 3 : ks[i - 1]) ? [`${i}:${k}`] : []));
+    expect(moves).toEqual(['4:2', '7:3', `${7 + FIRST_HOLD_WINDOWS + 5}:2`, `${7 + FIRST_HOLD_WINDOWS + 8}:3`, `${7 + FIRST_HOLD_WINDOWS + 8 + 2 * FIRST_HOLD_WINDOWS + 5}:2`, `${7 + FIRST_HOLD_WINDOWS + 8 + 2 * FIRST_HOLD_WINDOWS + 8}:3`]);
+  });
+
+  it('forgets the holds once a shrink stands for 10 windows', () => {
+    // A flap (held 20), a shrink that stands, a growth; then a flap again: held 20 again, not 40.
+    const flap = [...Array(5).fill(2), 3, 3, 3];
+    const targets = [...flap, ...Array(FIRST_HOLD_WINDOWS + 5).fill(2), ...Array(11).fill(2), 3, 3, 3, ...flap, ...Array(FIRST_HOLD_WINDOWS + 5).fill(2)];
+    const ks = run(targets, { ...INITIAL_SHARD_STATE, k: 3 });
+    expect(ks.slice(-(FIRST_HOLD_WINDOWS + 6))).toEqual([...Array(FIRST_HOLD_WINDOWS + 5).fill(3), 2]);
   });
 
   it('does not move at all for a score hovering around the hot threshold', () => {

@@ -21,15 +21,36 @@ export function createResolve(servers: readonly string[], timeoutMs: number): Re
   }
   const resolver = new dns.Resolver({ timeout: timeoutMs, tries: 1 });
   resolver.setServers([...servers]);
+  // Each name's last answer per family: one family's query that fails (a timeout, SERVFAIL) keeps
+  // it, or a flaky AAAA beside a good A would read as the name moving (new pools in every thread).
+  const lastAnswers = new Map<string, { v4: readonly string[] | null; v6: readonly string[] | null }>();
   return async (hostname) => {
     const [v4, v6] = await Promise.allSettled([resolver.resolve4(hostname), resolver.resolve6(hostname)]);
+    // Both failed: the name watcher keeps the name's addresses, and says so.
+    if (failedQuery(v4) && failedQuery(v6)) throw v4.reason;
+    const last = lastAnswers.get(hostname);
+    const answer = { v4: familyAnswer(v4, last?.v4 ?? null), v6: familyAnswer(v6, last?.v6 ?? null) };
+    lastAnswers.set(hostname, answer);
     const addresses = [
-      ...(v4.status === 'fulfilled' ? v4.value.map((address) => ({ address, family: 4 as const })) : []),
-      ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 as const })) : []),
+      ...(answer.v4 ?? []).map((address) => ({ address, family: 4 as const })),
+      ...(answer.v6 ?? []).map((address) => ({ address, family: 6 as const })),
     ];
     if (addresses.length > 0) return addresses;
     throw v4.status === 'rejected' ? v4.reason : new Error(`${hostname}: no A or AAAA record`);
   };
+}
+
+/** The query failed (a timeout, SERVFAIL, no server), rather than the server saying the name has no such records. */
+function failedQuery(result: PromiseSettledResult<string[]>): result is PromiseRejectedResult {
+  if (result.status === 'fulfilled') return false;
+  const code = (result.reason as { code?: unknown }).code;
+  return code !== dns.NODATA && code !== dns.NOTFOUND;
+}
+
+/** A family's addresses: its answer, none when the server says it has none, else (the query failed) the last answer, or null. */
+function familyAnswer(result: PromiseSettledResult<string[]>, last: readonly string[] | null): readonly string[] | null {
+  if (result.status === 'fulfilled') return result.value;
+  return failedQuery(result) ? last : [];
 }
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number, hostname: string): Promise<T> {

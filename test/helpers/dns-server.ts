@@ -5,23 +5,43 @@ export interface TestDnsServer {
   readonly address: string;
   /** Name → IPv4 address it answers with now; a name not here gets NXDOMAIN. Change it at will. */
   readonly answers: Map<string, string>;
+  /** Name → IPv6 address its AAAA queries get (none by default: no record). */
+  readonly answers6: Map<string, string>;
+  /** Query types ('A', 'AAAA') answered SERVFAIL for now, as a flaky upstream server would. */
+  readonly failing: Set<'A' | 'AAAA'>;
   /** Every name asked for (A or AAAA), in order. */
   readonly asked: string[];
   close(): Promise<void>;
 }
 
 const TYPE_A = 1;
+const TYPE_AAAA = 28;
 const CLASS_IN = 1;
+const SERVFAIL = 2;
 const NXDOMAIN = 3;
 
+/** An IPv6 address's 16 bytes (the `::` form expanded). */
+function ipv6Bytes(address: string): Buffer {
+  const [head, tail] = address.includes('::') ? address.split('::') : [address, undefined];
+  const left = head === '' ? [] : head!.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  const bytes = Buffer.alloc(16);
+  groups.forEach((group, i) => bytes.writeUInt16BE(parseInt(group, 16), i * 2));
+  return bytes;
+}
+
 /**
- * A DNS server on 127.0.0.1 (UDP, an ephemeral port) that answers A queries from `answers` with a
- * 1-second TTL, AAAA queries with no record, and unknown names with NXDOMAIN. Just the few bytes of
+ * A DNS server on 127.0.0.1 (UDP, an ephemeral port) that answers A queries from `answers` and
+ * AAAA queries from `answers6` (no record when a name is not there) with a 1-second TTL, unknown
+ * names with NXDOMAIN, and the query types in `failing` with SERVFAIL. Just the few bytes of
  * RFC 1035 a resolver needs: one question in, its answer out; no compression but the pointer to
  * the question's name.
  */
 export async function startDnsServer(answers: Record<string, string>): Promise<TestDnsServer> {
   const table = new Map(Object.entries(answers));
+  const table6 = new Map<string, string>();
+  const failing = new Set<'A' | 'AAAA'>();
   const asked: string[] = [];
   const socket = createSocket('udp4');
   socket.on('message', (query, peer) => {
@@ -38,23 +58,25 @@ export async function startDnsServer(answers: Record<string, string>): Promise<T
     const type = query.readUInt16BE(at + 1);
     asked.push(name);
     const address = table.get(name);
-    const answer = address !== undefined && type === TYPE_A;
+    const address6 = table6.get(name);
+    const failed = failing.has(type === TYPE_AAAA ? 'AAAA' : 'A');
+    const data = failed ? null : type === TYPE_A && address !== undefined ? Buffer.from(address.split('.').map(Number)) : type === TYPE_AAAA && address6 !== undefined ? ipv6Bytes(address6) : null;
     const header = Buffer.alloc(12);
     header.writeUInt16BE(query.readUInt16BE(0), 0);
     // QR, the query's RD, RA; NXDOMAIN for an unknown name.
-    header.writeUInt16BE(0x8000 | (query.readUInt16BE(2) & 0x0100) | 0x0080 | (address === undefined ? NXDOMAIN : 0), 2);
+    const rcode = failed ? SERVFAIL : address === undefined && address6 === undefined ? NXDOMAIN : 0;
+    header.writeUInt16BE(0x8000 | (query.readUInt16BE(2) & 0x0100) | 0x0080 | rcode, 2);
     header.writeUInt16BE(1, 4);
-    header.writeUInt16BE(answer ? 1 : 0, 6);
-    const parts = [header, query.subarray(12, questionEnd)];
-    if (answer) {
-      const record = Buffer.alloc(16);
+    header.writeUInt16BE(data === null ? 0 : 1, 6);
+    const parts: Buffer[] = [header, query.subarray(12, questionEnd)];
+    if (data !== null) {
+      const record = Buffer.alloc(12);
       record.writeUInt16BE(0xc00c, 0);
-      record.writeUInt16BE(TYPE_A, 2);
+      record.writeUInt16BE(type, 2);
       record.writeUInt16BE(CLASS_IN, 4);
       record.writeUInt32BE(1, 6);
-      record.writeUInt16BE(4, 10);
-      address.split('.').forEach((octet, i) => record.writeUInt8(Number(octet), 12 + i));
-      parts.push(record);
+      record.writeUInt16BE(data.length, 10);
+      parts.push(record, data);
     }
     socket.send(Buffer.concat(parts), peer.port, peer.address);
   });
@@ -62,6 +84,8 @@ export async function startDnsServer(answers: Record<string, string>): Promise<T
   return {
     address: `127.0.0.1:${socket.address().port}`,
     answers: table,
+    answers6: table6,
+    failing,
     asked,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
+import { firstDuplicateKey } from './duplicate-keys.js';
 import { envNameOf, envOverrides } from './env-vars.js';
 import {
   CONFIG_PATH_ENV,
@@ -147,11 +148,15 @@ function readJson(path: string): unknown {
   } catch (err) {
     throw new ConfigError(`${CONFIG_PATH_ENV}: cannot read ${JSON.stringify(path)}: ${(err as Error).message}`);
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new ConfigError(`${CONFIG_PATH_ENV}: ${JSON.stringify(path)} is not valid JSON: ${(err as Error).message}`);
   }
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== null) throw new ConfigError(`invalid config (${path}):\n  ${duplicate}: given twice in one object (JSON keeps only the last)`);
+  return parsed;
 }
 
 function describeIssues(error: z.ZodError, raw: unknown, overrides: Record<string, unknown>): string[] {

@@ -151,6 +151,22 @@ describe('config errors a reload meets', () => {
     expect(message).not.toContain('S3CRET');
   });
 
+  it('refuses a key given twice in one object, which JSON.parse would keep only the last of', () => {
+    const fileWith = (written: string): string => {
+      const path = writeConfig({});
+      writeFileSync(path, written);
+      return path;
+    };
+    const node = (id: string) => `{"nodes": [{"id": "${id}", "url": "http://127.0.0.1:1"}]}`;
+    const twoClusters = `{"routes": [{"prefix": "/", "cluster": "api"}], "clusters": {"api": ${node('a1')}, "api": ${node('a2')}}}`;
+    expect(errorOf(() => loadConfig({ GATEWAY_CONFIG: fileWith(twoClusters) }))).toContain('clusters.api: given twice in one object');
+    const twoPrefixes = `{"routes": [{"prefix": "/", "cluster": "api"}, {"prefix": "/b/", "prefix": "/c/", "cluster": "api"}], "clusters": {"api": ${node('a1')}}}`;
+    expect(errorOf(() => loadConfig({ GATEWAY_CONFIG: fileWith(twoPrefixes) }))).toContain('routes[1].prefix: given twice in one object');
+    // The same key in two objects, and quotes, colons and commas inside strings, are no duplicates.
+    const fine = `{"routes": [{"prefix": "/a\\"b,c:/", "cluster": "api"}, {"prefix": "/", "cluster": "api"}], "clusters": {"api": ${node('a1')}}}`;
+    expect(loadConfig({ GATEWAY_CONFIG: fileWith(fine) }).routes).toHaveLength(2);
+  });
+
   it('names a setting the file no longer sets among those awaiting a restart', async () => {
     const { reloadedConfig } = await import('../../src/config/load.js');
     const running = loadConfig({ GATEWAY_CONFIG: writeConfig({ ...minimal, gateway: { zone: 'a', adminToken: '0123456789abcdef' } }) });

@@ -34,6 +34,16 @@ export interface PassivePolicy {
   readonly downWithoutChecksMs: number;
   /** How long a node out because of its own traffic stays out before it is tried again. */
   readonly retryAfterMs: number;
+  /**
+   * Standard deviations (binomial, at errorRateLimit) a window's 5xx count must exceed the limit
+   * by to set the penalty: a node well under the limit must not be taken out by the noise of a
+   * 20-request window (3 of 20 is 15%, and comes once in ~75 windows from a node failing 2%).
+   */
+  readonly errorRateZ: number;
+  /** Windows under minRequests add up, for at most this long, until they make minRequests. */
+  readonly pendingMs: number;
+  /** Each down mark or retry wait in a row doubles, up to this (Envoy's max_ejection_time). */
+  readonly maxOutMs: number;
 }
 
 export const PASSIVE_DEFAULTS: PassivePolicy = {
@@ -44,6 +54,9 @@ export const PASSIVE_DEFAULTS: PassivePolicy = {
   smoothing: 0.5,
   downWithoutChecksMs: 10_000,
   retryAfterMs: 30_000,
+  errorRateZ: 3,
+  pendingMs: 10_000,
+  maxOutMs: 300_000,
 };
 
 /** One node's counters over one scoring window; `requests` includes the failed ones. */
@@ -79,6 +92,13 @@ export class NodeHealth {
   #markedStreak = 0;
   #pushed = 0;
   #pushedUntil = -Infinity;
+  /** Windows under minRequests not judged yet, and when the first of them ended. */
+  #pending = { requests: 0, errors5xx: 0, connectFailures: 0 };
+  #pendingSince = -Infinity;
+  /** Connection-failure down marks (without checks) in a row: each lasts twice the one before. */
+  #connectMarks = 0;
+  /** Times in a row the node's own traffic took it out: each retry waits twice as long. */
+  #ejections = 0;
 
   constructor(active: ActiveCheckPolicy | null, passive: PassivePolicy = PASSIVE_DEFAULTS) {
     this.#active = active === null ? null : new ActiveHealth(active);
@@ -94,15 +114,38 @@ export class NodeHealth {
 
   recordWindow(window: NodeWindow, now: number): void {
     const p = this.#passive;
-    if (window.requests <= 0 || window.requests < p.minRequests) return;
+    if (window.requests <= 0) return;
+    // The node answered and refused nothing: its next connection-failure mark starts short again.
+    if (window.connectFailures === 0 && window.requests > window.errors5xx) this.#connectMarks = 0;
+    const pending = this.#pending;
+    if (now - this.#pendingSince > p.pendingMs) {
+      pending.requests = pending.errors5xx = pending.connectFailures = 0;
+      this.#pendingSince = now;
+    }
+    const requests = pending.requests + window.requests;
+    const errors5xx = pending.errors5xx + window.errors5xx;
+    const connectFailures = pending.connectFailures + window.connectFailures;
+    if (requests < p.minRequests) {
+      Object.assign(pending, { requests, errors5xx, connectFailures });
+      return;
+    }
+    pending.requests = pending.errors5xx = pending.connectFailures = 0;
+    this.#pendingSince = -Infinity;
+    const wasUsable = this.#passiveScore() >= USABLE_HEALTH || this.#retrying(now);
     if (this.#retrying(now)) {
       this.#success = 1;
       this.#penalized = false;
     }
-    const good = Math.max(0, window.requests - window.errors5xx - window.connectFailures);
-    this.#success += p.smoothing * (good / window.requests - this.#success);
-    this.#penalized = window.errors5xx / window.requests > p.errorRateLimit;
-    if (this.#passiveScore() < USABLE_HEALTH) this.#retryAt = now + p.retryAfterMs;
+    const good = Math.max(0, requests - errors5xx - connectFailures);
+    this.#success += p.smoothing * (good / requests - this.#success);
+    const limit = p.errorRateLimit;
+    this.#penalized = errors5xx > requests * limit + p.errorRateZ * Math.sqrt(requests * limit * (1 - limit));
+    if (this.#passiveScore() >= USABLE_HEALTH) {
+      this.#ejections = 0;
+      return;
+    }
+    if (wasUsable) this.#ejections++;
+    this.#retryAt = now + backedOff(p.retryAfterMs, this.#ejections, p.maxOutMs);
   }
 
   /**
@@ -121,7 +164,7 @@ export class NodeHealth {
       this.#active.markDown();
       this.#connectDown = true;
     } else {
-      this.#downUntil = now + this.#passive.downWithoutChecksMs;
+      this.#downUntil = now + backedOff(this.#passive.downWithoutChecksMs, ++this.#connectMarks, this.#passive.maxOutMs);
     }
   }
 
@@ -159,6 +202,11 @@ export class NodeHealth {
   #retrying(now: number): boolean {
     return this.#passiveScore() < USABLE_HEALTH && now >= this.#retryAt;
   }
+}
+
+/** `base` for the first time in a row, doubling with each one after, up to `max` (never under `base`). */
+function backedOff(base: number, inARow: number, max: number): number {
+  return Math.max(base, Math.min(max, base * 2 ** Math.min(30, Math.max(0, inARow - 1))));
 }
 
 /** Into [0, 1]; NaN (a broken counter or push) counts as 0, failing closed. */

@@ -16,6 +16,9 @@ describe('node health, passive', () => {
       smoothing: 0.5,
       downWithoutChecksMs: 10_000,
       retryAfterMs: 30_000,
+      errorRateZ: 3,
+      pendingMs: 10_000,
+      maxOutMs: 300_000,
     });
     expect(USABLE_HEALTH).toBe(0.3);
   });
@@ -32,10 +35,13 @@ describe('node health, passive', () => {
     { rule: 'a new window weighs a half', windows: [w(20, 0, 10), w(20)], score: 0.875 },
     { rule: 'a 5xx rate exactly at the limit is no penalty', windows: [w(40, 4)], score: 0.95 },
     { rule: 'windows under minRequests leave the score alone', windows: [w(20, 0, 20), w(19)], score: 0.5 },
-    { rule: 'a 5xx rate over the limit multiplies by the penalty', windows: [w(20, 3)], score: 0.0925 },
+    { rule: 'a 5xx rate over the limit, past the noise of the window, multiplies by the penalty', windows: [w(20, 7)], score: 0.0825 },
+    { rule: 'a 5xx rate over the limit by less than the noise of a small window is no penalty (3 of 20: a 2% node, once in ~75 windows)', windows: [w(20, 3)], score: 0.925 },
+    { rule: '...while a large window tells', windows: [w(1000, 150)], score: 0.0925 },
+    { rule: 'windows under minRequests add up until they make it', windows: [w(10, 10), w(10, 10)], score: 0.05 },
     { rule: 'a window under minRequests neither sets the penalty...', windows: [w(19, 19)], score: 1 },
-    { rule: '...nor clears it', windows: [w(20, 3), w(19)], score: 0.0925 },
-    { rule: 'a full window at the limit clears it', windows: [w(20, 3), w(20, 2)], score: 0.9125 },
+    { rule: '...nor clears it', windows: [w(20, 7), w(19)], score: 0.0825 },
+    { rule: 'a full window at the limit clears it', windows: [w(20, 7), w(20, 2)], score: 0.8625 },
   ])('$rule', ({ windows, score }) => {
     const node = noChecks();
     windows.forEach((window, i) => node.recordWindow(window, i * 1_000));
@@ -50,7 +56,7 @@ describe('node health, passive', () => {
 
   it('says why: 5xx-rate while penalized, low-success when the ratio alone is under USABLE_HEALTH', () => {
     const penalized = noChecks();
-    penalized.recordWindow(w(20, 3), 0);
+    penalized.recordWindow(w(20, 7), 0);
     expect(penalized.reason(1)).toBe('5xx-rate');
     const failing = noChecks();
     failing.recordWindow(w(20, 0, 20), 0);
@@ -62,18 +68,23 @@ describe('node health, passive', () => {
 
   it('tries a node out because of its traffic again after retryAfterMs, with a clean slate', () => {
     const node = noChecks();
-    node.recordWindow(w(20, 3), 0);
-    expect(node.score(29_999)).toBeCloseTo(0.0925, 12);
+    node.recordWindow(w(20, 7), 0);
+    expect(node.score(29_999)).toBeCloseTo(0.0825, 12);
     expect(node.score(30_000)).toBe(1);
     expect(node.reason(30_000)).toBe('retrying');
     // Judged afresh: from success 1, not from the 0.925 it had.
     node.recordWindow(w(20, 20), 30_000);
     expect(node.score(30_001)).toBeCloseTo(0.05, 12);
-    expect(node.score(59_999)).toBeCloseTo(0.05, 12);
-    expect(node.score(60_000)).toBe(1);
-    node.recordWindow(w(20), 60_000);
-    expect(node.score(60_001)).toBe(1);
-    expect(node.reason(60_001)).toBe('healthy');
+    // Out again at its first judged window: it waits twice as long before the next try.
+    expect(node.score(89_999)).toBeCloseTo(0.05, 12);
+    expect(node.score(90_000)).toBe(1);
+    node.recordWindow(w(20), 90_000);
+    expect(node.score(90_001)).toBe(1);
+    expect(node.reason(90_001)).toBe('healthy');
+    // Good again: its next time out is 30 s again.
+    node.recordWindow(w(20, 20), 100_000);
+    expect(node.score(129_999)).toBeLessThan(USABLE_HEALTH);
+    expect(node.score(130_000)).toBe(1);
   });
 
   it('keeps a node out as long as bad windows keep coming (traffic in panic mode)', () => {
@@ -113,12 +124,32 @@ describe('node health, connection failures', () => {
     node.connectFailureStreak(5, 5_000);
     expect(node.score(10_000)).toBe(1);
     node.connectFailureStreak(6, 10_500);
-    expect(node.score(20_499)).toBe(0);
-    expect(node.score(20_500)).toBe(1);
+    // A second mark in a row, with no answer between: twice as long.
+    expect(node.score(30_499)).toBe(0);
+    expect(node.score(30_500)).toBe(1);
     // A broken streak that builds up again counts anew.
     node.connectFailureStreak(0, 21_000);
     node.connectFailureStreak(5, 22_000);
     expect(node.score(22_000)).toBe(0);
+  });
+
+  it('without checks, doubles each down mark in a row up to maxOutMs, and starts short again once the node answered', () => {
+    const node = noChecks();
+    let now = 0;
+    const lengths: number[] = [];
+    for (let mark = 1; mark <= 8; mark++) {
+      node.recordWindow(w(5, 0, 5), now); // tried again: refused
+      node.connectFailureStreak(5 * mark, now);
+      const from = now;
+      while (node.score(now) === 0) now += 1_000;
+      lengths.push(now - from);
+    }
+    expect(lengths).toEqual([10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000]);
+    node.recordWindow(w(3), now); // it answers
+    node.connectFailureStreak(0, now);
+    node.connectFailureStreak(5, now);
+    expect(node.score(now + 9_999)).toBe(0);
+    expect(node.score(now + 10_000)).toBe(1);
   });
 
   it('with checks, keeps a node down with no expiry until healthyThreshold checks pass', () => {

@@ -117,10 +117,11 @@ describe('ringWeight and ringPoints', () => {
 });
 
 describe('measured cache locality', () => {
-  it('starts at the first window of enough lookups, then moves halfway to each new one', () => {
+  it('starts at the first window of enough lookups, then moves a tenth of the way to each new one', () => {
     expect(nextCacheLocality(undefined, 19, 19)).toBeUndefined();
     expect(nextCacheLocality(undefined, 20, 5)).toBe(0.25);
-    expect(nextCacheLocality(0.25, 40, 30)).toBe(0.5);
+    expect(nextCacheLocality(0.25, 40, 30, 0.5)).toBe(0.5);
+    expect(nextCacheLocality(0.25, 40, 30)).toBeCloseTo(0.3, 12); // a tenth by default: one window's noise does not move a ring
     expect(nextCacheLocality(0.5, 10, 0)).toBe(0.5);
   });
 });

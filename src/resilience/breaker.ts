@@ -52,6 +52,12 @@ export interface BreakerOptions {
 export const FAILURE_WEIGHT = 0.6;
 export const LATENCY_WEIGHT = 0.4;
 const OPEN_JITTER = 0.2;
+/**
+ * A failure window with fewer than minRequests answers reaches back, up to this many windows,
+ * until it holds them: a node failing every request at 15 a second would otherwise never be
+ * judged (and with breakers on, passive health leaves 5xx to them).
+ */
+export const THIN_WINDOWS = 10;
 
 /** What the acceptors counted for one node since the last tick. */
 export interface BreakerSample {
@@ -73,9 +79,11 @@ export class NodeBreaker {
   readonly #options: BreakerOptions;
   readonly #random: () => number;
   readonly #histogram = new DecayingHistogram();
-  /** Per tick slot of the failure window: answers and failures. */
+  /** Per tick slot of the failure window, THIN_WINDOWS windows of them: answers and failures. */
   readonly #windowAnswers: Float64Array;
   readonly #windowFailures: Float64Array;
+  /** Slots in one window. */
+  readonly #windowSlots: number;
   #slot = 0;
   #baseline: number | undefined;
   #opensInARow = 0;
@@ -87,9 +95,9 @@ export class NodeBreaker {
   constructor(options: BreakerOptions, tickMs: number, random: () => number = Math.random) {
     this.#options = options;
     this.#random = random;
-    const slots = Math.max(1, Math.round(options.windowMs / tickMs));
-    this.#windowAnswers = new Float64Array(slots);
-    this.#windowFailures = new Float64Array(slots);
+    this.#windowSlots = Math.max(1, Math.round(options.windowMs / tickMs));
+    this.#windowAnswers = new Float64Array(this.#windowSlots * THIN_WINDOWS);
+    this.#windowFailures = new Float64Array(this.#windowSlots * THIN_WINDOWS);
     this.#baseline = options.baselineP99Ms;
   }
 
@@ -111,7 +119,16 @@ export class NodeBreaker {
     if (this.state === BreakerState.Closed) {
       this.#learnBaseline(clusterP99, elapsedMs);
       if (now - this.#since >= o.maxOpenMs) this.#opensInARow = 0;
-      const answers = sum(this.#windowAnswers);
+      // The last window, or as many more as it takes to hold minRequests answers.
+      const slots = this.#windowAnswers.length;
+      let answers = 0;
+      let failures = 0;
+      for (let back = 1; back <= slots; back++) {
+        const at = (this.#slot - back + slots) % slots;
+        answers += this.#windowAnswers[at]!;
+        failures += this.#windowFailures[at]!;
+        if (back >= this.#windowSlots && answers >= o.minRequests) break;
+      }
       if (answers < o.minRequests) {
         this.score = 0;
         return this.state;
@@ -120,7 +137,7 @@ export class NodeBreaker {
       // At or under the reference is normal (1, as p99 at its baseline scores): a fast node's ratio
       // must not fall to 0.05 against the floor, or failures alone (0.6 at most) could never open it.
       const latencyRatio = this.p99 === null ? 1 : Math.max(1, this.p99 / reference);
-      this.score = FAILURE_WEIGHT * (sum(this.#windowFailures) / answers) + LATENCY_WEIGHT * latencyRatio;
+      this.score = FAILURE_WEIGHT * (failures / answers) + LATENCY_WEIGHT * latencyRatio;
       if (this.score >= o.threshold) this.#open(now);
     } else if (this.state === BreakerState.Open) {
       if (now >= this.#openUntil) this.#halfOpen(now);
@@ -193,10 +210,4 @@ export class NodeBreaker {
     // The node is judged from a fresh window once closed.
     this.#forget();
   }
-}
-
-function sum(values: Float64Array): number {
-  let total = 0;
-  for (let i = 0; i < values.length; i++) total += values[i]!;
-  return total;
 }

@@ -54,6 +54,20 @@ describe('circuit breaker', () => {
     expect(d.breaker.score).toBeCloseTo(0.4, 1);
   });
 
+  it('judges a node with too few answers for one window on as many windows as it takes (up to THIN_WINDOWS)', () => {
+    // 10 answers a second, every one failed: no 1 s window holds the 20 it needs.
+    const failing = driver();
+    const states: BreakerState[] = [];
+    for (let i = 0; i < 30; i++) states.push(failing.tick(sample(1, 10, 1)));
+    expect(states.indexOf(BreakerState.Open)).toBe(19);
+    // The same traffic answered: closed.
+    const healthy = driver();
+    for (let i = 0; i < 200; i++) expect(healthy.tick(sample(1, 10))).toBe(BreakerState.Closed);
+    // 1 answer a second: ten windows never hold 20, and nothing is judged.
+    const quiet = driver();
+    for (let i = 0; i < 300; i++) expect(quiet.tick(sample(i % 10 === 0 ? 1 : 0, 10, i % 10 === 0 ? 1 : 0))).toBe(BreakerState.Closed);
+  });
+
   it('opens for a node that fails every request however fast it answers (p99 far under the floor)', () => {
     const d = driver({ minBaselineMs: 25 });
     // Healthy and fast first: 1 ms, well under the 25 ms floor, with p99 learned (100+ answers).

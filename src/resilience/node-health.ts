@@ -131,6 +131,10 @@ export class NodeHealth {
     }
     pending.requests = pending.errors5xx = pending.connectFailures = 0;
     this.#pendingSince = -Infinity;
+    // Back in for a whole retry wait since its last retry began (or never out): its next
+    // ejection is a first one again. Not sooner: a retry's first window judges it on a clean slate,
+    // and a node failing on connections alone is still usable after it (success 0.5).
+    if (now - this.#retryAt >= p.retryAfterMs) this.#ejections = 0;
     const wasUsable = this.#passiveScore() >= USABLE_HEALTH || this.#retrying(now);
     if (this.#retrying(now)) {
       this.#success = 1;
@@ -140,10 +144,7 @@ export class NodeHealth {
     this.#success += p.smoothing * (good / requests - this.#success);
     const limit = p.errorRateLimit;
     this.#penalized = errors5xx > requests * limit + p.errorRateZ * Math.sqrt(requests * limit * (1 - limit));
-    if (this.#passiveScore() >= USABLE_HEALTH) {
-      this.#ejections = 0;
-      return;
-    }
+    if (this.#passiveScore() >= USABLE_HEALTH) return;
     if (wasUsable) this.#ejections++;
     this.#retryAt = now + backedOff(p.retryAfterMs, this.#ejections, p.maxOutMs);
   }

@@ -81,10 +81,44 @@ describe('node health, passive', () => {
     node.recordWindow(w(20), 90_000);
     expect(node.score(90_001)).toBe(1);
     expect(node.reason(90_001)).toBe('healthy');
-    // Good again: its next time out is 30 s again.
-    node.recordWindow(w(20, 20), 100_000);
-    expect(node.score(129_999)).toBeLessThan(USABLE_HEALTH);
-    expect(node.score(130_000)).toBe(1);
+    // Good again for a whole retry wait: its next time out is 30 s again.
+    node.recordWindow(w(20, 20), 120_000);
+    expect(node.score(149_999)).toBeLessThan(USABLE_HEALTH);
+    expect(node.score(150_000)).toBe(1);
+  });
+
+  /** Steps `node` a second at a time while it is out; how long that was. */
+  const outFor = (node: NodeHealth, from: number): number => {
+    let now = from;
+    while (node.score(now) < USABLE_HEALTH && now - from < 1_000_000) now += 1_000;
+    return now - from;
+  };
+
+  it('backs off a node taken out again and again for its connection failures (low success, what passive health judges beside breakers)', () => {
+    const node = noChecks();
+    let now = 0;
+    const outs: number[] = [];
+    for (let ejection = 0; ejection < 5; ejection++) {
+      // 80% of its requests refused, never 5 in a row: no down mark, only the share of good answers.
+      while (node.score(now) >= USABLE_HEALTH) node.recordWindow(w(20, 0, 16), (now += 1_000));
+      const out = outFor(node, now);
+      outs.push(out);
+      now += out;
+    }
+    expect(outs).toEqual([30_000, 60_000, 120_000, 240_000, 300_000]);
+  });
+
+  it('forgets the ejections of a node back in for a whole retry wait, though its traffic was too thin to judge', () => {
+    const node = noChecks();
+    let now = 0;
+    for (let ejection = 0; ejection < 4; ejection++) {
+      node.recordWindow(w(100, 100), now);
+      now += outFor(node, now);
+    }
+    // An hour of one good request a second: never 20 in 10 s, never judged.
+    for (let s = 0; s < 3_600; s++) node.recordWindow(w(1), (now += 1_000));
+    node.recordWindow(w(100, 100), (now += 1_000));
+    expect(outFor(node, now)).toBe(30_000);
   });
 
   it('keeps a node out as long as bad windows keep coming (traffic in panic mode)', () => {

@@ -1,6 +1,6 @@
 import type { GatewayConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
-import { panicMode } from '../resilience/node-health.js';
+import { panicMode, USABLE_HEALTH } from '../resilience/node-health.js';
 import { setZoneFallback, type NodeTable } from '../shm/node-table.js';
 import type { Cluster, Node } from './node-state.js';
 
@@ -34,7 +34,7 @@ export class ZoneFallback {
   start(cluster: Cluster): void {
     if (cluster.zoneFallback) return;
     const meanHealth = this.#localMeanHealth(cluster);
-    if (meanHealth >= this.#threshold && !this.#localPanic(cluster)) return;
+    if (!this.#wanted(cluster, meanHealth)) return;
     cluster.zoneFallback = true;
     setZoneFallback(this.#table, cluster.index, true);
     this.#log.warn({ cluster: cluster.name, zone: this.#zone, meanHealth }, 'zone fallback: local nodes too unhealthy, other zones serve');
@@ -42,34 +42,39 @@ export class ZoneFallback {
 
   /** The fallback is on and the local nodes are healthy enough again to end it. */
   over(cluster: Cluster): boolean {
-    return cluster.zoneFallback && this.#localMeanHealth(cluster) >= this.#threshold && !this.#localPanic(cluster);
+    return cluster.zoneFallback && !this.#wanted(cluster, this.#localMeanHealth(cluster));
   }
 
   /** Ends the fallback if the local nodes are still healthy enough; true when it ended. */
   end(cluster: Cluster): boolean {
     if (!cluster.zoneFallback) return false;
     const meanHealth = this.#localMeanHealth(cluster);
-    if (meanHealth < this.#threshold || this.#localPanic(cluster)) return false;
+    if (this.#wanted(cluster, meanHealth)) return false;
     cluster.zoneFallback = false;
     setZoneFallback(this.#table, cluster.index, false);
     this.#log.warn({ cluster: cluster.name, zone: this.#zone, meanHealth }, 'zone fallback over');
     return true;
   }
 
+  /**
+   * The other zones should serve: the cluster has no local node, or its local nodes are too
+   * unhealthy (mean health, or a local panic) and the other zones would help: serving over every
+   * zone is no panic, or a panic over a share of usable nodes at least the local one (with the
+   * other zones down too, it would send requests across zones to dead nodes, and fewer to the
+   * healthy local ones).
+   */
+  #wanted(cluster: Cluster, meanHealth: number): boolean {
+    const local = this.#localScores(cluster);
+    if (local.length === 0) return true;
+    if (meanHealth >= this.#threshold && !panicMode(local, cluster.panicThreshold)) return false;
+    const all = this.#scores(cluster.nodes);
+    return !panicMode(all, cluster.panicThreshold) || usableShare(all) >= usableShare(local);
+  }
+
   /** The local nodes' mean health (0 for a node whose breaker is not closed), 0 with none. */
   #localMeanHealth(cluster: Cluster): number {
     const local = this.#localScores(cluster);
     return local.length === 0 ? 0 : local.reduce((sum, score) => sum + score, 0) / local.length;
-  }
-
-  /**
-   * The local nodes alone would be in panic mode: too few of them usable, so panic would send
-   * requests to the unusable ones while other zones may have healthy nodes. Other zones serve then.
-   */
-  #localPanic(cluster: Cluster): boolean {
-    // Only when the other zones would end the panic: with them down too, panic over every zone
-    // would send requests across zones to dead nodes, and fewer to the healthy local ones.
-    return panicMode(this.#localScores(cluster), cluster.panicThreshold) && !panicMode(this.#scores(cluster.nodes), cluster.panicThreshold);
   }
 
   #localScores(cluster: Cluster): number[] {
@@ -79,4 +84,10 @@ export class ZoneFallback {
   #scores(nodes: readonly Node[]): number[] {
     return nodes.map((node) => (this.#breakerOpen(node.index) ? 0 : node.score));
   }
+}
+
+function usableShare(scores: readonly number[]): number {
+  let usable = 0;
+  for (const score of scores) if (score >= USABLE_HEALTH) usable++;
+  return usable / scores.length;
 }

@@ -254,8 +254,8 @@ describe('panic mode with zone affinity', () => {
 });
 
 describe('zone fallback beyond mean health', () => {
-  const setup = (locals: number, breakerOpen: (index: number) => boolean = () => false) => {
-    const ids = [...Array.from({ length: locals }, (_, i) => `a${i}`), 'b0'];
+  const setup = (locals: number, breakerOpen: (index: number) => boolean = () => false, others = 1) => {
+    const ids = [...Array.from({ length: locals }, (_, i) => `a${i}`), ...Array.from({ length: others }, (_, i) => `b${i}`)];
     const file = fileSchema.parse({
       routes: [{ prefix: '/', cluster: 'c' }],
       clusters: {
@@ -281,6 +281,33 @@ describe('zone fallback beyond mean health', () => {
     expect(zoneFallback(table, 0)).toBe(true);
     // Over every zone, 2 of 4 usable: no panic, so the dead local nodes take nothing.
     expect(clusterPanic(table, 0)).toBe(false);
+  });
+
+  /** Ticks the monitor until the cluster's fallback flag reads `on` (its end waits for a ring to be published). */
+  const fallbackSettles = (monitor: NodeMonitor, table: ReturnType<typeof setup>['table'], on: boolean) =>
+    expect
+      .poll(() => {
+        monitor.tick();
+        return zoneFallback(table, 0);
+      })
+      .toBe(on);
+
+  it.each([[[3, 4, 5, 1, 2]], [[1, 2, 3, 4, 5]]])('keeps to the local nodes when the other zone would not end a local panic (failing in order %j)', async (order) => {
+    const { table, monitor } = setup(3, () => false, 3);
+    // a0 healthy; a1, a2 and the whole other zone down: falling back would panic over all six
+    // nodes, sending half the requests across zones to dead ones and fewer to a0.
+    for (const node of order) monitor.recordCheck(node, false);
+    await fallbackSettles(monitor, table, false);
+    expect(clusterPanic(table, 0)).toBe(true);
+  });
+
+  it('keeps to the local nodes under the mean-health threshold too when the other zone is down', async () => {
+    // 1 of 6 local nodes up (mean 0.17, under 0.2), the other zone down: a panic over all 9 would
+    // give a0 a ninth of the requests where the local panic gives it a sixth.
+    const { table, monitor } = setup(6, () => false, 3);
+    for (const node of [1, 2, 3, 4, 5, 6, 7, 8]) monitor.recordCheck(node, false);
+    await fallbackSettles(monitor, table, false);
+    expect(clusterPanic(table, 0)).toBe(true);
   });
 
   it('counts a local node whose breaker is open as down', () => {

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ERRORS, type AnsweredCode } from '../errors.js';
@@ -33,7 +33,8 @@ const MAX_TOP = 1000;
 function tenantsQuery(url: string): { top: number; order: TenantOrder } {
   const params = new URL(url, 'http://admin').searchParams;
   const raw = params.get('top');
-  const top = raw === null ? DEFAULT_TOP : Number(raw);
+  // Number('') is 0: an empty `top=` is no number, not a request for one tenant.
+  const top = raw === null || raw.trim() === '' ? DEFAULT_TOP : Number(raw);
   return {
     top: Number.isInteger(top) ? Math.min(MAX_TOP, Math.max(1, top)) : DEFAULT_TOP,
     order: params.get('by') === 'requests' ? 'requests' : 'score',
@@ -96,9 +97,9 @@ function answerError(res: ServerResponse, code: AnsweredCode, error: string = ER
 
 function refusal(req: IncomingMessage, access: WriteAccess): AnsweredCode | null {
   if (access.token === undefined) return access.loopback ? null : 'ERR_ADMIN_FORBIDDEN';
-  const given = Buffer.from(req.headers.authorization ?? '');
-  const wanted = Buffer.from(`Bearer ${access.token}`);
-  return given.length === wanted.length && timingSafeEqual(given, wanted) ? null : 'ERR_ADMIN_UNAUTHORIZED';
+  // Digests of equal length: the comparison's time tells nothing, not even the token's length.
+  const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(req.headers.authorization ?? ''), digest(`Bearer ${access.token}`)) ? null : 'ERR_ADMIN_UNAUTHORIZED';
 }
 
 /** The request's JSON body, or why there is none to use. */
@@ -142,7 +143,12 @@ export async function startAdminServer(host: string, port: number, routes: Admin
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const asset = req.method === 'GET' ? assets.get(path) : undefined;
     if (asset !== undefined) return answerAsset(res, asset);
-    if (fromForeignPage(req, access)) return answerError(res, 'ERR_ADMIN_FORBIDDEN', 'an admin request from another site, or for another host name, needs GATEWAY_ADMIN_TOKEN');
+    if (fromForeignPage(req, access)) {
+      // With a token set, the token lets it in: 401 says so, and the dashboard page asks for it
+      // (a 403 left a page opened under another host name, behind a proxy, with no way to give it).
+      if (access.token !== undefined) return answerError(res, 'ERR_ADMIN_UNAUTHORIZED', 'an admin request from another site, or for another host name, needs the admin token');
+      return answerError(res, 'ERR_ADMIN_FORBIDDEN', 'an admin request from another site, or for another host name, needs GATEWAY_ADMIN_TOKEN');
+    }
     if (req.method === 'GET' && !access.loopback) {
       const refused = refusal(req, access);
       if (refused !== null) return answerError(res, refused);

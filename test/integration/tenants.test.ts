@@ -59,6 +59,8 @@ describe('shared tenant table', () => {
         .toEqual(Array.from({ length: 20 }, (_, i) => `tenant-${40 + i}`).sort());
       const after = await tenantsOf(gateway.adminPort);
       expect(after.live).toBe(20);
+      // An empty `top=` is the default (20), not one tenant.
+      expect(((await (await fetch(`http://127.0.0.1:${gateway.adminPort}/tenants?top=`)).json()) as TenantsReply).tenants).toHaveLength(20);
       expect(after.evictions).toBe(41);
       expect(after.untracked).toBe(0);
       const scraped = await gateway.metrics();

@@ -1,6 +1,6 @@
 import type { GatewayConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
-import { panicMode, USABLE_HEALTH } from '../resilience/node-health.js';
+import { panicMode, usableShare } from '../resilience/node-health.js';
 import { setZoneFallback, type NodeTable } from '../shm/node-table.js';
 import type { Cluster, Node } from './node-state.js';
 
@@ -84,10 +84,4 @@ export class ZoneFallback {
   #scores(nodes: readonly Node[]): number[] {
     return nodes.map((node) => (this.#breakerOpen(node.index) ? 0 : node.score));
   }
-}
-
-function usableShare(scores: readonly number[]): number {
-  let usable = 0;
-  for (const score of scores) if (score >= USABLE_HEALTH) usable++;
-  return usable / scores.length;
 }

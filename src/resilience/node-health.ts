@@ -221,9 +221,15 @@ function clamp(x: number): number {
  * of 0 never panics; an empty cluster has nothing to spread over, so it does not panic either.
  */
 export function panicMode(scores: readonly number[], panicThreshold: number): boolean {
-  if (scores.length === 0) return false;
+  return scores.length > 0 && usableShare(scores) < panicThreshold;
+}
+
+/**
+ * The share of `scores` at or over USABLE_HEALTH (NaN for none). A division, not usable compared
+ * with threshold × length: 7 / 25 is exactly the double 0.28, 0.28 × 25 is not 7.
+ */
+export function usableShare(scores: readonly number[]): number {
   let usable = 0;
   for (const s of scores) if (s >= USABLE_HEALTH) usable++;
-  // Division, not usable < threshold × length: 7 / 25 is exactly the double 0.28, 0.28 × 25 is not 7.
-  return usable / scores.length < panicThreshold;
+  return usable / scores.length;
 }

@@ -6,12 +6,17 @@ import { AcceptorStartError, type Supervisor } from './supervisor.js';
  * uWS sets SO_REUSEPORT only for a fixed port, so threads cannot share an ephemeral one: for
  * GATEWAY_PORT=0 the coordinator asks the kernel for a free port and gives every thread that one.
  */
-export async function freePort(host: string): Promise<number> {
+export function freePort(host: string): Promise<number> {
+  return bindOnce(0, host);
+}
+
+/** Binds host:port (0: any free port) with a plain socket, no SO_REUSEPORT, and lets it go; the port it had. */
+async function bindOnce(port: number, host: string): Promise<number> {
   const probe = createServer();
-  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, host, resolve));
-  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen({ port, host, exclusive: true }, resolve));
+  const bound = (probe.address() as AddressInfo).port;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
+  return bound;
 }
 
 /** Ports probed for GATEWAY_PORT=0 before the start gives up. */
@@ -49,13 +54,11 @@ export async function listenOnAll(
 
 /** Fails with ERR_LISTEN when something already listens on host:port, SO_REUSEPORT or not. */
 async function assertUnshared(port: number, host: string): Promise<void> {
-  const probe = createServer();
   try {
-    await new Promise<void>((resolve, reject) => probe.once('error', reject).listen({ port, host, exclusive: true }, resolve));
+    await bindOnce(port, host);
   } catch (err) {
     throw new AcceptorStartError('ERR_LISTEN', `cannot listen on ${host}:${port}: ${(err as Error).message}`);
   }
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
 /** Admin writes without a token are allowed only on these. */

@@ -20,6 +20,7 @@
  * node's): a node opened for its latency is judged on it again once closed, from a fresh window,
  * and opens for twice as long if it is still slow.
  */
+import { doubledMs } from './doubling.js';
 import { decayFactor, DecayingHistogram, histogramCount } from './latency-histogram.js';
 
 export const enum BreakerState {
@@ -181,7 +182,7 @@ export class NodeBreaker {
   #open(now: number): void {
     const o = this.#options;
     this.#opensInARow++;
-    const base = Math.min(o.maxOpenMs, o.openMs * 2 ** (this.#opensInARow - 1));
+    const base = doubledMs(o.openMs, this.#opensInARow - 1, o.maxOpenMs);
     this.#openUntil = now + base * (1 + OPEN_JITTER * this.#random());
     this.state = BreakerState.Open;
     this.#since = now;

@@ -1,3 +1,4 @@
+import { doubledMs } from './doubling.js';
 import { ActiveHealth, type ActiveCheckPolicy } from './health-check.js';
 
 /**
@@ -146,7 +147,7 @@ export class NodeHealth {
     this.#penalized = errors5xx > requests * limit + p.errorRateZ * Math.sqrt(requests * limit * (1 - limit));
     if (this.#passiveScore() >= USABLE_HEALTH) return;
     if (wasUsable) this.#ejections++;
-    this.#retryAt = now + backedOff(p.retryAfterMs, this.#ejections, p.maxOutMs);
+    this.#retryAt = now + doubledMs(p.retryAfterMs, this.#ejections - 1, p.maxOutMs);
   }
 
   /**
@@ -165,7 +166,7 @@ export class NodeHealth {
       this.#active.markDown();
       this.#connectDown = true;
     } else {
-      this.#downUntil = now + backedOff(this.#passive.downWithoutChecksMs, ++this.#connectMarks, this.#passive.maxOutMs);
+      this.#downUntil = now + doubledMs(this.#passive.downWithoutChecksMs, this.#connectMarks++, this.#passive.maxOutMs);
     }
   }
 
@@ -203,11 +204,6 @@ export class NodeHealth {
   #retrying(now: number): boolean {
     return this.#passiveScore() < USABLE_HEALTH && now >= this.#retryAt;
   }
-}
-
-/** `base` for the first time in a row, doubling with each one after, up to `max` (never under `base`). */
-function backedOff(base: number, inARow: number, max: number): number {
-  return Math.max(base, Math.min(max, base * 2 ** Math.min(30, Math.max(0, inARow - 1))));
 }
 
 /** Into [0, 1]; NaN (a broken counter or push) counts as 0, failing closed. */

@@ -1,3 +1,5 @@
+import { doubledMs } from './doubling.js';
+
 /**
  * Delay before restarting a dead acceptor thread: exponential in the number of deaths within the
  * recent window, so one crash restarts almost at once while a crash loop backs off to `maxMs`
@@ -19,7 +21,7 @@ export function nextRestart(
   policy: BackoffPolicy = RESTART_BACKOFF,
 ): { delayMs: number; deaths: number[] } {
   const deaths = recentDeaths.filter((t) => now - t < policy.windowMs);
-  const delayMs = Math.min(policy.maxMs, policy.baseMs * 2 ** deaths.length);
+  const delayMs = doubledMs(policy.baseMs, deaths.length, policy.maxMs);
   deaths.push(now);
   return { delayMs, deaths };
 }

@@ -40,5 +40,5 @@ function stringEnd(text: string, start: number): number {
 
 function pathOf(stack: readonly ({ key: string | null } | { index: number })[], last: string): string {
   const parts = stack.map((entry) => ('index' in entry ? `[${entry.index}]` : `.${entry.key}`));
-  return `${[...parts, `.${last}`].join('').replace(/^\./, '')}`;
+  return [...parts, `.${last}`].join('').replace(/^\./, '');
 }

@@ -43,6 +43,14 @@ function tenantsQuery(url: string): { top: number; order: TenantOrder } {
 
 const TENANT_PATH = /^\/tenants\/([^/]+)$/;
 
+/** The methods each admin path answers (HEAD as GET: node:http sends the head alone), for 405's Allow. */
+function allowedMethods(path: string, assets: ReadonlyMap<string, unknown>): string | undefined {
+  if (path === '/v1/nodes') return 'GET, HEAD, POST';
+  if (path === '/v1/reload') return 'POST';
+  const read = path === '/metrics' || path === '/v1/dashboard' || path === '/tenants' || TENANT_PATH.test(path) || assets.has(path);
+  return read ? 'GET, HEAD' : undefined;
+}
+
 /** Tenant ids need no escaping, but a client may escape ':' anyway; an undecodable one names no tenant. */
 function tenantIdOf(segment: string): string | undefined {
   try {
@@ -141,7 +149,8 @@ export async function startAdminServer(host: string, port: number, routes: Admin
   const assets = loadDashboardAssets();
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
-    const asset = req.method === 'GET' ? assets.get(path) : undefined;
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const asset = method === 'GET' ? assets.get(path) : undefined;
     if (asset !== undefined) return answerAsset(res, asset);
     if (fromForeignPage(req, access)) {
       // With a token set, the token lets it in: 401 says so, and the dashboard page asks for it
@@ -149,11 +158,11 @@ export async function startAdminServer(host: string, port: number, routes: Admin
       if (access.token !== undefined) return answerError(res, 'ERR_ADMIN_UNAUTHORIZED', 'an admin request from another site, or for another host name, needs the admin token');
       return answerError(res, 'ERR_ADMIN_FORBIDDEN', 'an admin request from another site, or for another host name, needs GATEWAY_ADMIN_TOKEN');
     }
-    if (req.method === 'GET' && !access.loopback) {
+    if (method === 'GET' && !access.loopback) {
       const refused = refusal(req, access);
       if (refused !== null) return answerError(res, refused);
     }
-    if (req.method === 'GET' && path === '/metrics') {
+    if (method === 'GET' && path === '/metrics') {
       routes.metrics().then(
         ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
         (err: Error) => {
@@ -163,16 +172,16 @@ export async function startAdminServer(host: string, port: number, routes: Admin
       );
       return;
     }
-    if (req.method === 'GET' && path === '/v1/nodes') return answerJson(res, 200, routes.nodes());
-    if (req.method === 'GET' && path === '/v1/dashboard') return answerJson(res, 200, routes.dashboard());
-    if (req.method === 'POST' && path === '/v1/nodes') {
+    if (method === 'GET' && path === '/v1/nodes') return answerJson(res, 200, routes.nodes());
+    if (method === 'GET' && path === '/v1/dashboard') return answerJson(res, 200, routes.dashboard());
+    if (method === 'POST' && path === '/v1/nodes') {
       pushNodes(req, res, routes, access).catch((err: Error) => {
         log.warn({ err }, 'control-plane push failed');
         if (!res.headersSent) answerError(res, 'ERR_BAD_PUSH', `(body): ${err.message}`);
       });
       return;
     }
-    if (req.method === 'POST' && path === '/v1/reload') {
+    if (method === 'POST' && path === '/v1/reload') {
       req.resume();
       const refused = refusal(req, access);
       if (refused !== null) return answerError(res, refused);
@@ -181,12 +190,12 @@ export async function startAdminServer(host: string, port: number, routes: Admin
       else answerError(res, 'ERR_RELOAD_FAILED', outcome.error);
       return;
     }
-    if (req.method === 'GET' && path === '/tenants') {
+    if (method === 'GET' && path === '/tenants') {
       const { top, order } = tenantsQuery(req.url ?? '/');
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes.tenants(top, order)));
       return;
     }
-    const tenantPath = req.method === 'GET' ? TENANT_PATH.exec(path) : null;
+    const tenantPath = method === 'GET' ? TENANT_PATH.exec(path) : null;
     if (tenantPath !== null) {
       const id = tenantIdOf(tenantPath[1]!);
       const tenant = id === undefined ? undefined : routes.tenant(id);
@@ -194,7 +203,11 @@ export async function startAdminServer(host: string, port: number, routes: Admin
       else res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'no such tenant', code: 'ERR_NO_ROUTE' }));
       return;
     }
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'no such admin path', code: 'ERR_NO_ROUTE' }));
+    const allow = allowedMethods(path, assets);
+    if (allow === undefined) return answerJson(res, 404, { error: 'no such admin path', code: 'ERR_NO_ROUTE' });
+    req.resume();
+    res.setHeader('allow', allow);
+    answerError(res, 'ERR_METHOD_NOT_ALLOWED', `${path} takes ${allow}`);
   });
   await new Promise<void>((resolve, reject) => {
     // Said with the address: "getaddrinfo ENOTFOUND" alone does not say which setting holds it.

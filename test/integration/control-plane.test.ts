@@ -43,6 +43,26 @@ describe('control plane', () => {
     expectError(await push({ timestamp: Date.now(), nodes: [{ id: 'n0', health: 1 }] }, 'wrong-token-0123456789-xx'), 'ERR_ADMIN_UNAUTHORIZED');
   });
 
+  it('answers HEAD on its reads, and 405 with Allow to a method a path does not take', async () => {
+    const head = await fetch(`http://127.0.0.1:${gateway.adminPort}/metrics`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    expect((await fetch(`http://127.0.0.1:${gateway.adminPort}/dashboard`, { method: 'HEAD' })).status).toBe(200);
+    for (const [method, path, allow] of [
+      ['POST', '/metrics', 'GET, HEAD'],
+      ['GET', '/v1/reload', 'POST'],
+      ['DELETE', '/v1/nodes', 'GET, HEAD, POST'],
+      ['PUT', '/tenants/acme', 'GET, HEAD'],
+    ] as const) {
+      const reply = await fetch(`http://127.0.0.1:${gateway.adminPort}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(reply.headers.get('allow')).toBe(allow);
+      expectError({ status: reply.status, text: await reply.text() }, 'ERR_METHOD_NOT_ALLOWED');
+    }
+    // A path the admin server does not have stays 404, whatever the method.
+    expectError(await send(gateway.adminPort, '/dashboard/nope'), 'ERR_NO_ROUTE');
+    expectError(await send(gateway.adminPort, '/nope', { method: 'POST' }), 'ERR_NO_ROUTE');
+  });
+
   it('refuses bad bodies naming the field, future and out-of-order pushes, and applies nothing of a refused push', async () => {
     const bad = await push({ timestamp: Date.now(), nodes: [{ id: 'n0', health: 2 }] });
     expectError(bad, 'ERR_BAD_PUSH');

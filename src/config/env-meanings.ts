@@ -6,10 +6,10 @@
 export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_CONFIG: 'path of the JSON config file',
   GATEWAY_PORT: 'port every acceptor thread listens on; `0` picks a free one',
-  GATEWAY_HOST: 'address the acceptors listen on',
+  GATEWAY_HOST: 'address the acceptors listen on: an IP address of either family (`::` for both) or a host name, without a port (`ringgate check` refuses anything else)',
   GATEWAY_THREADS: "number of acceptor threads. The default counts the CPUs the process may run on, capped by its cgroup's CPU quota rounded up (a container's `--cpus`, systemd's `CPUQuota=`): more threads than CPUs of time would wait out each other's time slices. The start-up log line shows `threads`, `cpus` and `cpuQuota`; more threads than that are started with a warning",
   GATEWAY_ADMIN_PORT: 'admin port (`/metrics`, `/tenants`, `/dashboard`); `0` picks a free one',
-  GATEWAY_ADMIN_HOST: 'address of the admin server',
+  GATEWAY_ADMIN_HOST: 'address of the admin server (an IP address or a host name, as `GATEWAY_HOST`)',
   GATEWAY_ADMIN_TOKEN: 'bearer token (16+ characters) the admin write endpoints (`POST /v1/nodes`, `POST /v1/reload`) require, and the read ones (`/metrics`, `/tenants`, `/v1/…`) too when the admin server listens beyond loopback (the `/dashboard` page asks for it); unset, writes are refused unless it listens on loopback, and so are reads beyond it',
   GATEWAY_ZONE: "the gateway's zone (the nodes' `az`): nodes elsewhere cost more in their weight and, with zone affinity, take no requests",
   GATEWAY_ZONE_AFFINITY: '`hard`: with `GATEWAY_ZONE` set, requests go only to nodes of that zone while their mean health is at least `GATEWAY_ZONE_FALLBACK_HEALTH`; `off`: any zone',

@@ -10,6 +10,15 @@ export const headerNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
   .transform((name) => name.toLowerCase());
+/** A DNS name (RFC 1123 labels). */
+export const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/**
+ * Where a server listens: an IP address or a host name. Checked here so that `ringgate check`
+ * catches what would only fail at listen (`0.0.0.0:8080`, `http://…`, `999.1.1.1`).
+ */
+export const listenHostSchema = z
+  .string()
+  .refine((host) => isIP(host) !== 0 || (DNS_NAME.test(host) && !/^[\d.]+$/.test(host)), 'must be an IP address (0.0.0.0, ::, 127.0.0.1) or a host name, without a port or brackets');
 /** An IP address, or a CIDR range of them (`10.0.0.0/8`, `fd00::/8`). */
 export const addressRangeSchema = z.string().refine((text) => {
   const [address, bits, extra] = text.split('/');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MACHINE_CPUS, MAX_THREADS } from './cpu-quota.js';
-import { addressRangeSchema, headerNameSchema, portSchema, positiveMs } from './primitives.js';
+import { addressRangeSchema, headerNameSchema, listenHostSchema, portSchema, positiveMs } from './primitives.js';
 import { breakerSchema, healthCheckSchema } from './resilience-schema.js';
 import { routeSchema } from './route-schema.js';
 import { SHARED_STATE_ENV_VARS, sharedStateSettings } from './shared-state-schema.js';
@@ -20,10 +20,10 @@ export const UWS_HEADER_CEILING_BYTES = 32 * 1024;
 /** Process-wide knobs; each has a GATEWAY_* env var (see ENV_VARS) and may also sit in the file. */
 export const settingsSchema = z.strictObject({
   port: portSchema.default(8080),
-  host: z.string().min(1).default('0.0.0.0'),
+  host: listenHostSchema.default('0.0.0.0'),
   threads: z.number().int().min(1).max(MAX_THREADS).default(MACHINE_CPUS.threads),
   adminPort: portSchema.default(9090),
-  adminHost: z.string().min(1).default('127.0.0.1'),
+  adminHost: listenHostSchema.default('127.0.0.1'),
   /** Bearer token the admin write endpoints require; unset: writes only while the admin server listens on loopback. */
   adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
   ...zoneSettings,

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
+import { DNS_NAME } from './primitives.js';
 
 /**
  * How a cluster's https:// nodes are reached: the CA bundle that signs their certificates (unset:
@@ -12,8 +13,6 @@ import { z } from 'zod';
  * threads: nothing is read per connection, let alone per request.
  */
 
-/** A DNS name (RFC 1123 labels), as SNI carries it: never an IP address. */
-const SERVERNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g;
 
 type Ctx = z.core.$RefinementCtx<string>;
@@ -70,7 +69,7 @@ export const upstreamTlsSchema = z
     /** SNI and the name the certificate must carry; unset: the url's host when it is a name, none for an IP. */
     servername: z
       .string()
-      .regex(SERVERNAME, 'must be a DNS name')
+      .regex(DNS_NAME, 'must be a DNS name')
       .refine((name) => isIP(name) === 0, 'must be a DNS name, not an IP address')
       .optional(),
     /** false: any certificate is accepted (logged as a warning at every load): for tests, never production. */

@@ -38,6 +38,12 @@ describe('config loading', () => {
     expect(config.settings.tenantHeader).toBe('x-org');
   });
 
+  it('takes listen hosts as IP addresses of either family or host names', () => {
+    for (const [host, adminHost] of [['::', '::1'], ['localhost', 'gateway-admin.internal'], ['10.1.2.3', '127.0.0.1']]) {
+      expect(loadConfig({ GATEWAY_CONFIG: writeConfig(minimal), GATEWAY_HOST: host, GATEWAY_ADMIN_HOST: adminHost }).settings).toMatchObject({ host, adminHost });
+    }
+  });
+
   it('takes trusted proxies as addresses and ranges, IPv6 ones beside the IPv4-mapped space too', () => {
     const ranges = ['10.0.0.1', '10.0.0.0/8', 'fd00::/8', '2001:db8::/32', '::ffff:10.0.0.0/104', '::1'];
     expect(loadConfig({ GATEWAY_TRUSTED_PROXIES: ranges.join(','), GATEWAY_CONFIG: writeConfig(minimal) }).settings.trustedProxies).toEqual(ranges);
@@ -90,6 +96,9 @@ describe('config loading', () => {
     [{ GATEWAY_ZONE_COSTS: 'a=2,a=3' }, minimal, 'GATEWAY_ZONE_COSTS = "a=2,a=3": "a" given twice'],
     [{ GATEWAY_PORT: '9090' }, minimal, 'GATEWAY_PORT = 9090: the admin port too (gateway.adminPort)'],
     [{}, { ...minimal, gateway: { port: 7000, adminPort: 7000, adminHost: '127.0.0.1' } }, 'gateway.port = 7000: the admin port too (gateway.adminPort)'],
+    [{ GATEWAY_HOST: '0.0.0.0:8080' }, minimal, 'GATEWAY_HOST = "0.0.0.0:8080": must be an IP address (0.0.0.0, ::, 127.0.0.1) or a host name'],
+    [{ GATEWAY_HOST: '999.1.1.1' }, minimal, 'GATEWAY_HOST = "999.1.1.1": must be an IP address'],
+    [{}, { ...minimal, gateway: { adminHost: '[::1]' } }, 'gateway.adminHost = "[::1]": must be an IP address'],
     [{ GATEWAY_ADMIN_TOKEN: 'short' }, minimal, 'GATEWAY_ADMIN_TOKEN = "*** (5 characters)": must be at least 16 characters'],
     [{}, { ...minimal, clusters: { c: { nodes: [], healthCheck: { path: '/h', intervalMs: 1000, timeoutMs: 1000 } } } }, 'clusters.c.healthCheck.timeoutMs = 1000: timeoutMs must be below intervalMs'],
     [{ GATEWAY_TRUSTED_PROXIES: '10.0.0.1, 10.0.0.0/33' }, minimal, 'GATEWAY_TRUSTED_PROXIES = "10.0.0.0/33": must be an IP address or a CIDR range'],

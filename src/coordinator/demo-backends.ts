@@ -11,6 +11,8 @@ export interface DemoBackends {
    * backends (they are started once: to change them, restart).
    */
   appendTo(config: GatewayConfig): GatewayConfig;
+  /** `clusters.<name>.demoBackends` for each cluster of `config` asking for demo backends other than those started. */
+  unstartedIn(config: GatewayConfig): string[];
   close(): Promise<void>;
 }
 
@@ -22,6 +24,7 @@ export interface DemoBackends {
 export async function startDemoBackends(config: GatewayConfig): Promise<DemoBackends> {
   const servers: Server[] = [];
   const started = new Map<string, ClusterConfig['nodes']>();
+  const startedZones = new Map<string, string>();
   let result = config;
   for (const [cluster, { demoBackends, nodes }] of Object.entries(config.clusters)) {
     const added = [];
@@ -53,6 +56,7 @@ export async function startDemoBackends(config: GatewayConfig): Promise<DemoBack
     }
     if (added.length > 0) result = withExtraNodes(result, cluster, added);
     started.set(cluster, added);
+    startedZones.set(cluster, JSON.stringify(demoBackends));
   }
   return {
     config: result,
@@ -61,6 +65,10 @@ export async function startDemoBackends(config: GatewayConfig): Promise<DemoBack
         const nodes = started.get(cluster) ?? [];
         return demoBackends.length > 0 && nodes.length > 0 ? withExtraNodes(withDemo, cluster, nodes) : withDemo;
       }, next),
+    unstartedIn: (next) =>
+      Object.entries(next.clusters)
+        .filter(([cluster, { demoBackends }]) => demoBackends.length > 0 && JSON.stringify(demoBackends) !== (startedZones.get(cluster) ?? '[]'))
+        .map(([cluster]) => `clusters.${cluster}.demoBackends`),
     close: async () => {
       await Promise.all(
         servers.map(

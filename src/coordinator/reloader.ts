@@ -50,8 +50,9 @@ export class Reloader {
     const { load, topology, demo } = this.#parts;
     let needRestart: string[] = [];
     return this.#apply(() => {
-      const next = reloadedConfig(demo.appendTo(load()), topology.state.config);
-      needRestart = next.needRestart;
+      const loaded = load();
+      const next = reloadedConfig(demo.appendTo(loaded), topology.state.config);
+      needRestart = [...next.needRestart, ...demo.unstartedIn(loaded)];
       return next.config;
     }, () => needRestart);
   }

@@ -17,6 +17,22 @@ describe('built-in demo backends', () => {
     }
   });
 
+  it('name, for a reload, the clusters asking for demo backends other than those started (they start only with the process)', async () => {
+    const configWith = (clusters: Record<string, { demoBackends: string[] }>) =>
+      loadConfig({
+        GATEWAY_CONFIG: writeConfig({ routes: Object.keys(clusters).map((cluster, i) => ({ prefix: `/${i}`, cluster })), clusters: Object.fromEntries(Object.entries(clusters).map(([name, c]) => [name, { nodes: [], ...c }])) }),
+      });
+    const demo = await startDemoBackends(configWith({ api: { demoBackends: ['a', 'b'] } }));
+    try {
+      expect(demo.unstartedIn(configWith({ api: { demoBackends: ['a', 'b'] } }))).toEqual([]);
+      expect(demo.unstartedIn(configWith({ api: { demoBackends: [] } }))).toEqual([]);
+      expect(demo.unstartedIn(configWith({ api: { demoBackends: ['a', 'b', 'c'] } }))).toEqual(['clusters.api.demoBackends']);
+      expect(demo.unstartedIn(configWith({ api: { demoBackends: ['a', 'b'] }, web: { demoBackends: ['a'] } }))).toEqual(['clusters.web.demoBackends']);
+    } finally {
+      await demo.close();
+    }
+  });
+
   it('refuse to join a cluster under an id it has: a reload naming a node as one of them fails, saying so', () => {
     const config = loadConfig({ GATEWAY_CONFIG: writeConfig({ routes: [{ prefix: '/', cluster: 'api' }], clusters: { api: { nodes: [{ id: 'api-1', url: 'http://127.0.0.1:9' }] } } }) });
     expect(() => withExtraNodes(config, 'api', [{ id: 'api-1', url: 'http://127.0.0.1:10', az: 'a', weight: 1 }])).toThrow(ConfigError);

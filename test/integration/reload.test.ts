@@ -82,10 +82,13 @@ describe('config reload', () => {
   }, 60_000);
 
   it('reloads on POST /v1/reload, naming the settings that need a restart, and answers a bad config with ERR_RELOAD_FAILED', async () => {
-    writeFileSync(configPath, JSON.stringify(configOf(['n1', 'n2'], { gateway: { upstreamPoolSize: 7, balanceFactor: 2 } })));
+    // Demo backends start with the process only: one asked for by a reload is named, and not started.
+    const withDemo = configOf(['n1', 'n2'], { gateway: { upstreamPoolSize: 7, balanceFactor: 2 } });
+    writeFileSync(configPath, JSON.stringify({ ...withDemo, clusters: { c: { ...withDemo.clusters.c, demoBackends: ['a'] } } }));
     const reply = await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/reload`, { method: 'POST' });
     expect(reply.status).toBe(200);
-    expect(await reply.json()).toEqual({ reloaded: true, needRestart: ['upstreamPoolSize'] });
+    expect(await reply.json()).toEqual({ reloaded: true, needRestart: ['upstreamPoolSize', 'clusters.c.demoBackends'] });
+    expect(await nodeIds()).toEqual(['n1', 'n2']);
     writeFileSync(configPath, '{"routes": []');
     const bad = await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/reload`, { method: 'POST' });
     const text = await bad.text();

@@ -80,12 +80,14 @@ export class NodeMonitor {
   /**
    * A reloaded config: nodes that stay keep everything known of them (health, counters, slow
    * start); nodes added start their slow start now; clusters whose ring is new start from its
-   * first build. Health, panic, zone fallback and the rings are settled before this returns.
+   * first build. Health, panic and zone fallback are settled before this returns; the promise
+   * resolves once each cluster's ring holds the points its nodes want now (a ring large enough to
+   * be built on a worker takes its build's time): until then the new rings hold the config's weights.
    */
-  reconfigure(config: GatewayConfig, numbering: NodeNumbering, rings: ReadonlyMap<string, ClusterRing>): void {
+  reconfigure(config: GatewayConfig, numbering: NodeNumbering, rings: ReadonlyMap<string, ClusterRing>): Promise<unknown> {
     this.#load(config, numbering, rings, this.#clock());
     this.#prober.restart(this.#roster.probeTargets);
-    for (const cluster of this.#roster.clusters) this.#refresh(cluster);
+    return Promise.all(this.#roster.clusters.map((cluster) => this.#refresh(cluster)));
   }
 
   /** `addedAt`: when nodes new to this config were added (null at start: nodes there from the start do not ramp). */
@@ -204,8 +206,8 @@ export class NodeMonitor {
     );
   }
 
-  /** Scores → shared health words and panic flag; then the ring, if it must change. */
-  #refresh(cluster: Cluster): void {
+  /** Scores → shared health words and panic flag; then the ring, if it must change (resolved once installed, false if its build failed). */
+  #refresh(cluster: Cluster): Promise<boolean> {
     const now = this.#clock();
     for (const node of cluster.nodes) {
       const score = node.health.score(now);
@@ -225,6 +227,7 @@ export class NodeMonitor {
     // Other zones stop serving only once the ring has the local nodes back: until then acceptors
     // read a ring without them, and every node on it would be of another zone (ERR_RING_EMPTY).
     if (fallbackEnding !== null) void installed.then((ok) => ok && this.#endZoneFallback(fallbackEnding, cluster));
+    return installed;
   }
 
   /** Panic is decided over the nodes the cluster may use now: its local ones while zone affinity holds (as Envoy decides per locality). */

@@ -33,6 +33,8 @@ export class Reloader {
   readonly #parts: ReloadParts;
   #ok = 0;
   #failed = 0;
+  /** The last reload told to the acceptors: each is told after the one before, whatever its rings' build times. */
+  #told: Promise<unknown> = Promise.resolve();
 
   constructor(parts: ReloadParts) {
     this.#parts = parts;
@@ -92,9 +94,16 @@ export class Reloader {
     }
     const needRestart = needRestartOf();
     warnUnverifiedTls(state.config, log);
-    nodeMonitor.reconfigure(state.config, state.numbering, state.rings);
+    const ringsWanted = nodeMonitor.reconfigure(state.config, state.numbering, state.rings);
     onApplied(state);
-    broadcast({ type: 'reload', config: state.config, rings: state.ringBuffers, numbering: state.numbering });
+    // The acceptors move to the new rings once they hold the nodes' weights as the monitor sees
+    // them (slow start, health, zones): told before, they would route by the config's weights
+    // while a large ring is built, and keys would move there and back.
+    const message = { type: 'reload', config: state.config, rings: state.ringBuffers, numbering: state.numbering } as const;
+    this.#told = this.#told
+      .then(() => ringsWanted)
+      .then(() => broadcast(message))
+      .catch((err: Error) => log.error({ err }, 'telling the acceptor threads of a reload failed'));
     this.#ok++;
     if (needRestart.length > 0) log.warn({ settings: needRestart }, 'config reloaded; these settings change only with a restart');
     else log.info({ clusters: Object.keys(state.config.clusters).length, routes: state.config.routes.length }, 'config reloaded');

@@ -14,7 +14,6 @@ import { tenantCandidates } from './rings.js';
 import { Topology } from './topology.js';
 import { inFlight, nodeRequests } from '../shm/node-table.js';
 import { readRetryCounters, retriesInFlight } from '../shm/retry-table.js';
-import { RETRY_REASONS } from '../config/resilience-schema.js';
 import { BREAKER_STATE_NAMES, BreakerState } from '../resilience/breaker.js';
 import { breakerState } from '../shm/breaker-table.js';
 import { BreakerMonitor } from './breaker-monitor.js';
@@ -85,6 +84,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     Date.now,
     (index) => breakerState(breakerTable, index) !== BreakerState.Closed,
   );
+  await nodeMonitor.settle();
   const breakers = new BreakerMonitor(config, current.numbering, breakerTable, log, () => performance.now());
   // Both exist only once the threads listen; until then the admin endpoints that need them refuse,
   // and so they do again once the gateway stops (a reload would restart what stopping stopped).
@@ -120,11 +120,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     rateLimitEvictions: () => limiterEvictions(tables.limiter),
     multiplexShared: () => inflightCounters(tables.inflight),
     retries: () =>
-      Object.keys(current.config.clusters).map((cluster) => {
-        const slot = current.numbering.clusters[cluster]!;
-        const { exhausted, byReason } = readRetryCounters(retryTable, slot);
-        return { cluster, inFlight: retriesInFlight(retryTable, slot), exhausted, byReason: RETRY_REASONS.map((reason, r) => ({ reason, retries: byReason[r]! })) };
-      }),
+      Object.entries(current.numbering.clusters).map(([cluster, slot]) => ({ cluster, inFlight: retriesInFlight(retryTable, slot), ...readRetryCounters(retryTable, slot) })),
     runningThreads: () => supervisor?.running ?? 0,
     ringPoints: () => [...current.rings].map(([cluster, ring]) => ({ cluster, points: activePointCount(ring.shared) })),
     reloads: () => ({ ok: reloader?.ok ?? 0, failed: reloader?.failed ?? 0 }),

@@ -87,6 +87,15 @@ export class NodeMonitor {
   reconfigure(config: GatewayConfig, numbering: NodeNumbering, rings: ReadonlyMap<string, ClusterRing>): Promise<unknown> {
     this.#load(config, numbering, rings, this.#clock());
     this.#prober.restart(this.#roster.probeTargets);
+    return this.settle();
+  }
+
+  /**
+   * Health words, panic, zone fallback and rings as a window would leave them, now: at start, so
+   * the threads start on rings with the nodes' weights (zone costs), not the config's, and keys
+   * do not move at the first window. Resolves as reconfigure's promise does.
+   */
+  settle(): Promise<unknown> {
     return Promise.all(this.#roster.clusters.map((cluster) => this.#refresh(cluster)));
   }
 

@@ -109,10 +109,10 @@ export function retriesInFlight(table: RetryTable, cluster: number): number {
 }
 
 /** Coordinator: cluster c's running totals, for /metrics. */
-export function readRetryCounters(table: RetryTable, cluster: number): { exhausted: number; byReason: number[] } {
+export function readRetryCounters(table: RetryTable, cluster: number): { exhausted: number; byReason: { reason: string; retries: number }[] } {
   const words = table.words;
   return {
     exhausted: Atomics.load(words, clusterWord(cluster, EXHAUSTED)) >>> 0,
-    byReason: RETRY_REASONS.map((_, r) => Atomics.load(words, clusterWord(cluster, RETRIES + r)) >>> 0),
+    byReason: RETRY_REASONS.map((reason, r) => ({ reason, retries: Atomics.load(words, clusterWord(cluster, RETRIES + r)) >>> 0 })),
   };
 }

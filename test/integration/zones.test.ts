@@ -42,6 +42,19 @@ const backendOf = async (tenant: string): Promise<string | number> => {
 };
 
 describe('zone affinity', () => {
+  it('starts the threads on rings with the zone-cost weights, not the config\'s (no keys moved at the first window)', async () => {
+    const nodes = backends.map((b) => ({ id: b.id, url: b.url, az: b.id.startsWith('a') ? 'az-a' : 'az-b' }));
+    // No window for a minute: what the ring holds now is what the start gave it.
+    const fresh = await startGateway({ routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes } } }, { GATEWAY_ZONE: 'az-a', GATEWAY_SCORE_WINDOW_MS: '60000', GATEWAY_THREADS: '1' });
+    try {
+      const metrics = await fresh.metrics();
+      expect(metricValue(metrics, 'ringgate_node_points', 'node="a1"')).toBe(150);
+      expect(metricValue(metrics, 'ringgate_node_points', 'node="b1"')).toBe(128);
+    } finally {
+      expect(await fresh.stop()).toBe(0);
+    }
+  });
+
   it('keeps requests in the gateway\'s zone, and crosses only once the local nodes are down', async () => {
     const tenants = Array.from({ length: 60 }, (_, i) => `tenant-${i}`);
     const local = new Set<string | number>();

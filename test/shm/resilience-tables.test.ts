@@ -16,6 +16,7 @@ import {
   setBreakerState,
 } from '../../src/shm/breaker-table.js';
 import { claimRetry, countRetry, createRetryTable, endRetry, readRetryCounters, releaseRetryLane, retriesInFlight } from '../../src/shm/retry-table.js';
+import { RETRY_REASONS } from '../../src/config/resilience-schema.js';
 
 const HAMMER = new URL('../fixtures/resilience-hammer.mjs', import.meta.url);
 
@@ -71,7 +72,7 @@ describe('shared retry table', () => {
     countRetry(table, 1, 2);
     countRetry(table, 1, 0);
     expect(retriesInFlight(table, 1)).toBe(2);
-    expect(readRetryCounters(table, 1)).toEqual({ exhausted: 1, byReason: [1, 0, 1, 0, 0, 0] });
+    expect(readRetryCounters(table, 1)).toEqual({ exhausted: 1, byReason: RETRY_REASONS.map((reason, r) => ({ reason, retries: r === 0 || r === 2 ? 1 : 0 })) });
     endRetry(table, 1, 1);
     expect(retriesInFlight(table, 1)).toBe(1);
     expect(retriesInFlight(table, 0)).toBe(0);

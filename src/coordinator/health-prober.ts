@@ -66,8 +66,6 @@ export class HealthProber {
   readonly #listener: ProbeListener;
   readonly #random: () => number;
   #stopped = false;
-  /** Bumped by restart(): a probe answered after it belongs to an old config and is dropped. */
-  #generation = 0;
 
   constructor(listener: ProbeListener, dial: ProbeDial, random: () => number = Math.random) {
     this.#listener = listener;
@@ -82,13 +80,26 @@ export class HealthProber {
     }
   }
 
-  /** After a reload: checks for `targets` from now on, none for nodes no longer configured. */
+  /**
+   * After a reload or a push: checks for `targets` from now on. A node checked as before keeps its
+   * schedule, connection and check in flight (a controller adding nodes every few seconds must
+   * not keep restarting every other node's checks); one checked otherwise, or no longer, has its
+   * check in flight dropped when it answers and its connection closed once it did.
+   */
   restart(targets: readonly ProbeTarget[]): void {
-    this.#generation++;
-    for (const timer of this.#timers.values()) clearTimeout(timer);
-    this.#timers.clear();
-    this.#closePools();
-    this.start(targets);
+    const fresh = new Map(targets.map((target) => [target.node, target]));
+    for (const [node, checks] of this.#checks) {
+      const target = fresh.get(node);
+      if (target !== undefined && sameTarget(checks.target, target)) {
+        fresh.delete(node);
+        continue;
+      }
+      clearTimeout(this.#timers.get(node));
+      this.#timers.delete(node);
+      void checks.pool?.close();
+      this.#checks.delete(node);
+    }
+    this.start([...fresh.values()]);
   }
 
   async stop(): Promise<void> {
@@ -111,12 +122,6 @@ export class HealthProber {
     }
   }
 
-  /** Its checks in flight finish first: a check of the old config is dropped when it answers. */
-  #closePools(): void {
-    for (const { pool } of this.#checks.values()) void pool?.close();
-    this.#checks.clear();
-  }
-
   #poolOf(checks: NodeChecks): UpstreamDispatcher {
     const { url, tls, check } = checks.target;
     checks.pool ??= createNodeDispatcher(url, this.#dial.client, { tls, lookup: this.#dial.lookup, connectTimeoutMs: this.#dial.connectTimeoutMs }, { connections: 1, timeoutMs: check.timeoutMs });
@@ -126,11 +131,13 @@ export class HealthProber {
   /** `retrying`: this check repeats one that failed with the gateway stalled (probeVerdict). */
   #schedule(target: ProbeTarget, delayMs: number, retrying = false): void {
     if (this.#stopped) return;
-    const generation = this.#generation;
+    // A restart that checks the node otherwise, or no more, replaces or drops its entry: what this
+    // schedule finds then belongs to the old config.
+    const checks = this.#checks.get(target.node);
     const timer = setTimeout(() => {
       const started = performance.now();
       void this.#probe(target).then((ok) => {
-        if (this.#stopped || generation !== this.#generation) return;
+        if (this.#stopped || this.#checks.get(target.node) !== checks) return;
         const elapsedMs = performance.now() - started;
         const verdict = probeVerdict(ok, elapsedMs, target.check.timeoutMs, retrying);
         if (verdict === 'retry') {
@@ -195,4 +202,9 @@ export class HealthProber {
       }
     });
   }
+}
+
+/** Checked as before: the same url, check and TLS settings (a reload parses them anew, so by value). */
+function sameTarget(a: ProbeTarget, b: ProbeTarget): boolean {
+  return a.url === b.url && JSON.stringify(a.check) === JSON.stringify(b.check) && (a.tls === b.tls || JSON.stringify(a.tls) === JSON.stringify(b.tls));
 }

@@ -127,6 +127,24 @@ describe('health prober', () => {
     expect(sockets.at(-1)).not.toBe(sockets[0]);
   });
 
+  it('keeps a node\'s schedule, connection and check in flight across a restart that checks it as before', async () => {
+    const sockets: Socket[] = [];
+    const answer = answering(sockets);
+    const { backend, results, prober } = await probe((req, res) => void setTimeout(() => answer(req, res), 150), { intervalMs: 60_000 });
+    await vi.waitFor(() => expect(backend.seen).toHaveLength(1), { timeout: 5_000, interval: 5 });
+    // A reload parses the same check anew: equal, not the same objects.
+    const same: ProbeTarget = { node: 0, url: backend.url, check: { ...check, intervalMs: 60_000 }, tls: undefined };
+    prober.restart([same]);
+    await vi.waitFor(() => expect(results).toEqual([true]), { timeout: 5_000, interval: 5 });
+    // No check started over, and none due for a minute.
+    expect(backend.seen).toHaveLength(1);
+    // Checked otherwise (another path): the node's checks start over, on a new connection.
+    prober.restart([{ ...same, check: { ...same.check, path: '/other' } }]);
+    await vi.waitFor(() => expect(results).toEqual([true, true]), { timeout: 5_000, interval: 5 });
+    expect(backend.seen.map((seen) => seen.url)).toEqual(['/healthz', '/other']);
+    expect(sockets[1]).not.toBe(sockets[0]);
+  });
+
   it('fails a check whose status is outside the expected range', async () => {
     const { results } = await probe(answering([], 503), { intervalMs: 20 });
     await vi.waitFor(() => expect(results.length).toBeGreaterThanOrEqual(2), { timeout: 5_000, interval: 10 });

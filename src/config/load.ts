@@ -141,6 +141,15 @@ export function withExtraNodes(
   });
 }
 
+/** A copy of `config` without the nodes `ids` of a cluster (a push's removals); each must be there. */
+export function withoutNodes(config: GatewayConfig, cluster: string, ids: ReadonlySet<string>): GatewayConfig {
+  const existing = Object.hasOwn(config.clusters, cluster) ? config.clusters[cluster] : undefined;
+  if (!existing) throw new ConfigError(`clusters.${cluster}: no such cluster`);
+  const nodes = existing.nodes.filter((node) => !ids.has(node.id));
+  if (existing.nodes.length - nodes.length !== ids.size) throw new ConfigError(`clusters.${cluster}.nodes: ${JSON.stringify([...ids])} not all there`);
+  return deepFreeze({ ...config, clusters: { ...config.clusters, [cluster]: { ...existing, nodes } } });
+}
+
 function readJson(path: string): unknown {
   let text: string;
   try {

@@ -4,8 +4,9 @@ import type { AnsweredCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { RoutingMode, setRoutingMode, type NodeTable } from '../shm/node-table.js';
 import type { NodeMonitor } from './node-monitor.js';
+import { nodeConfigOf, nodeIndex, whyNotOne } from './node-roster.js';
 import type { NodePush } from './node-state.js';
-import type { ReloadOutcome } from './reloader.js';
+import type { NodeChange, ReloadOutcome } from './reloader.js';
 
 /** A push may be this far ahead of the gateway's clock (clock skew between hosts), no further. */
 const MAX_FUTURE_MS = 2_000;
@@ -27,11 +28,15 @@ const pushSchema = z.strictObject({
         /** A node the config does not have: added to `cluster` (until the next reload from the file). */
         url: z.string().optional(),
         zone: z.string().optional(),
+        /** Removes the node from `cluster` (until the next reload from the file): an entry with nothing else. */
+        remove: z.literal(true).optional(),
       }),
     )
     .min(1)
     .max(100_000),
 });
+
+type PushEntries = z.output<typeof pushSchema>['nodes'];
 
 export type PushOutcome = { readonly ok: true; readonly applied: number } | { readonly ok: false; readonly code: AnsweredCode; readonly error: string };
 
@@ -43,7 +48,7 @@ export type PushOutcome = { readonly ok: true; readonly applied: number } | { re
  */
 export class ControlPlane {
   readonly #monitor: NodeMonitor;
-  readonly #addNodes: (nodes: readonly { readonly cluster: string; readonly node: NodeConfig }[]) => ReloadOutcome;
+  readonly #changeNodes: (change: NodeChange) => ReloadOutcome;
   readonly #table: NodeTable;
   readonly #ttlMs: number;
   /** The wall clock a push's timestamp is checked against. */
@@ -58,8 +63,8 @@ export class ControlPlane {
 
   constructor(
     monitor: NodeMonitor,
-    /** Adds nodes to the running config, as a reload would (reloader.ts). */
-    addNodes: (nodes: readonly { readonly cluster: string; readonly node: NodeConfig }[]) => ReloadOutcome,
+    /** Adds nodes to the running config and removes others, as a reload would (reloader.ts). */
+    changeNodes: (change: NodeChange) => ReloadOutcome,
     table: NodeTable,
     ttlMs: number,
     wallClock: () => number,
@@ -67,7 +72,7 @@ export class ControlPlane {
     log: Logger,
   ) {
     this.#monitor = monitor;
-    this.#addNodes = addNodes;
+    this.#changeNodes = changeNodes;
     this.#table = table;
     this.#ttlMs = ttlMs;
     this.#wallClock = wallClock;
@@ -95,6 +100,8 @@ export class ControlPlane {
     }
     const added = this.#newNodes(nodes);
     if ('error' in added) return { ok: false, code: 'ERR_BAD_PUSH', error: added.error };
+    const removed = this.#removedNodes(nodes);
+    if ('error' in removed) return { ok: false, code: 'ERR_BAD_PUSH', error: removed.error };
     // Every other entry must name one node of the roster as it will be, before anything is applied.
     const addedClusters = new Map<string, string[]>();
     for (const { cluster, node } of added.nodes) {
@@ -102,19 +109,22 @@ export class ControlPlane {
       if (clusters === undefined) addedClusters.set(node.id, [cluster]);
       else clusters.push(cluster);
     }
+    const inCluster = (cluster: string | undefined) => (other: string) => cluster === undefined || other === cluster;
     for (const [i, node] of nodes.entries()) {
-      if (node.url !== undefined) continue;
-      const adding = (addedClusters.get(node.id) ?? []).filter((cluster) => node.cluster === undefined || cluster === node.cluster).length;
-      const why = this.#monitor.whyNotOne(node.id, node.cluster, adding);
+      if (node.url !== undefined || node.remove === true) continue;
+      const adding = (addedClusters.get(node.id) ?? []).filter(inCluster(node.cluster)).length;
+      const removing = removed.nodes.filter(({ id, cluster }) => id === node.id && inCluster(node.cluster)(cluster)).length;
+      const why = whyNotOne(this.#monitor.roster, node.id, node.cluster, adding - removing);
       if (why !== null) return { ok: false, code: 'ERR_BAD_PUSH', error: `nodes.${i}.id = ${JSON.stringify(node.id)}: ${why}` };
     }
-    if (added.nodes.length > 0) {
-      const outcome = this.#addNodes(added.nodes);
+    if (added.nodes.length > 0 || removed.nodes.length > 0) {
+      const outcome = this.#changeNodes({ added: added.nodes, removed: removed.nodes });
       if (!outcome.ok) return { ok: false, code: 'ERR_BAD_PUSH', error: `nodes: ${outcome.error}` };
     }
     const resolved: NodePush[] = [];
     for (const [i, node] of nodes.entries()) {
-      const index = this.#monitor.resolve(node.id, node.cluster);
+      if (node.remove === true) continue;
+      const index = nodeIndex(this.#monitor.roster, node.id, node.cluster);
       if (typeof index === 'string') return { ok: false, code: 'ERR_BAD_PUSH', error: `nodes.${i}.id = ${JSON.stringify(node.id)}: ${index}` };
       resolved.push({ index, health: node.health, cacheHitRate: node.cacheHitRate, azCost: node.azCost });
     }
@@ -122,14 +132,39 @@ export class ControlPlane {
     this.#lastTimestamp = timestamp;
     this.#lastPushAt = this.#clock();
     if (this.#stale) this.#setStale(false);
-    return { ok: true, applied: resolved.length };
+    return { ok: true, applied: nodes.length };
+  }
+
+  /**
+   * The entries that remove a node: each names a node in a cluster, with nothing else, and no other
+   * entry adds it back; or the first entry that is not so. A node its cluster does not have (any
+   * more) is no error: a controller sending a removal again after a lost answer, or its whole list
+   * each time, must not have the push refused.
+   */
+  #removedNodes(nodes: PushEntries): { nodes: { cluster: string; id: string }[] } | { error: string } {
+    const out: { cluster: string; id: string }[] = [];
+    const seen = new Set<string>();
+    for (const [i, entry] of nodes.entries()) {
+      if (entry.remove !== true) continue;
+      const { id, cluster } = entry;
+      const extra = (['health', 'cacheHitRate', 'azCost', 'url', 'zone'] as const).find((key) => entry[key] !== undefined);
+      if (extra !== undefined) return { error: `nodes.${i}.${extra}: a node removed by a push takes nothing else` };
+      if (cluster === undefined) return { error: `nodes.${i}.cluster: a node removed by a push needs its cluster` };
+      if (!this.#monitor.roster.clusters.some((c) => c.name === cluster)) return { error: `nodes.${i}.cluster = ${JSON.stringify(cluster)}: no such cluster` };
+      if (nodes.some((other) => other.url !== undefined && other.id === id && other.cluster === cluster)) return { error: `nodes.${i}.id: removed and added by the same push` };
+      const key = `${cluster}\n${id}`;
+      if (seen.has(key) || nodeConfigOf(this.#monitor.roster, id, cluster) === null) continue;
+      seen.add(key);
+      out.push({ cluster, id });
+    }
+    return { nodes: out };
   }
 
   /**
    * The entries that bring a url: nodes to add, each checked as the config checks a node, in a
    * named cluster, under an id that cluster does not have yet; or the first entry that is not.
    */
-  #newNodes(nodes: z.output<typeof pushSchema>['nodes']): { nodes: { cluster: string; node: NodeConfig }[] } | { error: string } {
+  #newNodes(nodes: PushEntries): { nodes: { cluster: string; node: NodeConfig }[] } | { error: string } {
     const out: { cluster: string; node: NodeConfig }[] = [];
     const seen = new Set<string>();
     for (const [i, entry] of nodes.entries()) {
@@ -138,7 +173,7 @@ export class ControlPlane {
         continue;
       }
       if (entry.cluster === undefined) return { error: `nodes.${i}.cluster: a node added by a push needs its cluster` };
-      const running = this.#monitor.nodeConfig(entry.id, entry.cluster);
+      const running = nodeConfigOf(this.#monitor.roster, entry.id, entry.cluster);
       if (running !== null) {
         // Sent again as it was added (a retry after a lost answer, or a controller sending its whole
         // list each time): nothing to add; its other fields apply as to any node's entry.

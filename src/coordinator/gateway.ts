@@ -95,7 +95,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   const accepting = (): Reloader | null => (stopping ? null : reloader);
   const controlPlane = new ControlPlane(
     nodeMonitor,
-    (nodes) => accepting()?.addNodes(nodes) ?? notNow(),
+    (change) => accepting()?.pushNodes(change) ?? notNow(),
     nodeTable,
     settings.controlTtlMs,
     Date.now,

@@ -14,7 +14,7 @@ import {
   type NodeTable,
 } from '../shm/node-table.js';
 import { HealthProber, type ProbeDial } from './health-prober.js';
-import { buildRoster, EMPTY_ROSTER, namedNodes, notOneNode, type NodeRoster } from './node-roster.js';
+import { buildRoster, EMPTY_ROSTER, type NodeRoster } from './node-roster.js';
 import { viewOf, weightInput, type Cluster, type Node, type NodePush, type NodeStateView } from './node-state.js';
 import type { RingEvent } from './recent-events.js';
 import { RingRepublisher } from './ring-republisher.js';
@@ -80,14 +80,15 @@ export class NodeMonitor {
   /**
    * A reloaded config: nodes that stay keep everything known of them (health, counters, slow
    * start); nodes added start their slow start now; clusters whose ring is new start from its
-   * first build. Health, panic and zone fallback are settled before this returns; the promise
-   * resolves once each cluster's ring holds the points its nodes want now (a ring large enough to
-   * be built on a worker takes its build's time): until then the new rings hold the config's weights.
+   * first build. Health, panic and zone fallback are settled before this returns, and so are the
+   * rings, unless one is built on a worker (a large one): then the promise resolves once each
+   * cluster's ring holds the points its nodes want now (until then a new ring holds the config's weights).
    */
-  reconfigure(config: GatewayConfig, numbering: NodeNumbering, rings: ReadonlyMap<string, ClusterRing>): Promise<unknown> {
+  reconfigure(config: GatewayConfig, numbering: NodeNumbering, rings: ReadonlyMap<string, ClusterRing>): Promise<unknown> | null {
     this.#load(config, numbering, rings, this.#clock());
     this.#prober.restart(this.#roster.probeTargets);
-    return this.settle();
+    const installed = this.settle();
+    return this.#rings.building ? installed : null;
   }
 
   /**
@@ -161,22 +162,9 @@ export class NodeMonitor {
     for (const cluster of touched) this.#refresh(this.#roster.clusters[cluster]!);
   }
 
-  /** The node-table index of node `id` in `cluster`, or of the only node so named when `cluster` is undefined; else why not. */
-  resolve(id: string, cluster: string | undefined): number | string {
-    const matches = namedNodes(this.#roster, id, cluster);
-    return matches.length === 1 ? matches[0]!.index : notOneNode(matches.length, cluster);
-  }
-
-  /** The running config of node `id` in `cluster`, when exactly one node is so named; else null. */
-  nodeConfig(id: string, cluster: string): Node['config'] | null {
-    const matches = namedNodes(this.#roster, id, cluster);
-    return matches.length === 1 ? matches[0]!.config : null;
-  }
-
-  /** Why `id` (in `cluster`) would not name exactly one node once `adding` more so named join; null when it would. */
-  whyNotOne(id: string, cluster: string | undefined, adding: number): string | null {
-    const count = namedNodes(this.#roster, id, cluster).length + adding;
-    return count === 1 ? null : notOneNode(count, cluster);
+  /** The nodes and clusters it runs now, for the control plane to resolve a push's entries against (node-roster.ts). */
+  get roster(): NodeRoster {
+    return this.#roster;
   }
 
   /** One window: the acceptors' counters into each node's health, then health, panic and rings. */

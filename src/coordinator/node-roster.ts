@@ -111,3 +111,21 @@ export function notOneNode(count: number, cluster: string | undefined): string {
   if (count > 1) return 'several clusters have a node with this id: name its cluster';
   return cluster === undefined ? 'no node has this id' : `cluster ${JSON.stringify(cluster)} has no node with this id`;
 }
+
+/** The node-table index of node `id` in `cluster`, or of the only node so named when `cluster` is undefined; else why not. */
+export function nodeIndex(roster: NodeRoster, id: string, cluster: string | undefined): number | string {
+  const matches = namedNodes(roster, id, cluster);
+  return matches.length === 1 ? matches[0]!.index : notOneNode(matches.length, cluster);
+}
+
+/** The running config of node `id` in `cluster`, when exactly one node is so named; else null. */
+export function nodeConfigOf(roster: NodeRoster, id: string, cluster: string): Node['config'] | null {
+  const matches = namedNodes(roster, id, cluster);
+  return matches.length === 1 ? matches[0]!.config : null;
+}
+
+/** Why `id` (in `cluster`) would not name exactly one node once `adding` more so named join (fewer when negative); null when it would. */
+export function whyNotOne(roster: NodeRoster, id: string, cluster: string | undefined, adding: number): string | null {
+  const count = namedNodes(roster, id, cluster).length + adding;
+  return count === 1 ? null : notOneNode(count, cluster);
+}

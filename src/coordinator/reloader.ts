@@ -1,4 +1,4 @@
-import { ConfigError, reloadedConfig, withExtraNodes, type GatewayConfig } from '../config/load.js';
+import { ConfigError, reloadedConfig, withExtraNodes, withoutNodes, type GatewayConfig } from '../config/load.js';
 import type { NodeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { CoordinatorMessage } from '../thread-protocol.js';
@@ -6,6 +6,12 @@ import { warnUnverifiedTls } from '../upstream/node-pool.js';
 import type { DemoBackends } from './demo-backends.js';
 import type { NodeMonitor } from './node-monitor.js';
 import type { Topology, TopologyState } from './topology.js';
+
+/** What a control-plane push changes in the running config's nodes. */
+export interface NodeChange {
+  readonly added: readonly { readonly cluster: string; readonly node: NodeConfig }[];
+  readonly removed: readonly { readonly cluster: string; readonly id: string }[];
+}
 
 export type ReloadOutcome = { readonly ok: true; readonly needRestart: readonly string[] } | { readonly ok: false; readonly error: string };
 
@@ -35,6 +41,8 @@ export class Reloader {
   #failed = 0;
   /** The last reload told to the acceptors: each is told after the one before, whatever its rings' build times. */
   #told: Promise<unknown> = Promise.resolve();
+  /** Reloads waiting for a ring build before the acceptors are told. */
+  #waiting = 0;
 
   constructor(parts: ReloadParts) {
     this.#parts = parts;
@@ -60,20 +68,23 @@ export class Reloader {
   }
 
   /**
-   * Nodes a control-plane push adds to the running config (until the next reload from the file);
-   * `nodes` validated already. Applied like a reload.
+   * Nodes a control-plane push adds to the running config or removes from it (until the next
+   * reload from the file); `change` validated already. Applied like a reload, in one step.
    */
-  addNodes(nodes: readonly { readonly cluster: string; readonly node: NodeConfig }[]): ReloadOutcome {
+  pushNodes(change: NodeChange): ReloadOutcome {
     return this.#apply(() => {
       // One copy of the config per cluster: one per node made a push of n nodes cost n copies of a growing config.
-      const byCluster = new Map<string, NodeConfig[]>();
-      for (const { cluster, node } of nodes) {
-        const added = byCluster.get(cluster);
-        if (added === undefined) byCluster.set(cluster, [node]);
-        else added.push(node);
+      const added = new Map<string, NodeConfig[]>();
+      for (const { cluster, node } of change.added) {
+        const nodes = added.get(cluster);
+        if (nodes === undefined) added.set(cluster, [node]);
+        else nodes.push(node);
       }
+      const removed = new Map<string, Set<string>>();
+      for (const { cluster, id } of change.removed) removed.set(cluster, (removed.get(cluster) ?? new Set()).add(id));
       let config = this.#parts.topology.state.config;
-      for (const [cluster, added] of byCluster) config = withExtraNodes(config, cluster, added);
+      for (const [cluster, ids] of removed) config = withoutNodes(config, cluster, ids);
+      for (const [cluster, nodes] of added) config = withExtraNodes(config, cluster, nodes);
       return config;
     }, () => []);
   }
@@ -99,11 +110,17 @@ export class Reloader {
     // The acceptors move to the new rings once they hold the nodes' weights as the monitor sees
     // them (slow start, health, zones): told before, they would route by the config's weights
     // while a large ring is built, and keys would move there and back.
+    // Told at once when nothing waits (a push's answer then comes after the acceptors were told).
     const message = { type: 'reload', config: state.config, rings: state.ringBuffers, numbering: state.numbering } as const;
-    this.#told = this.#told
-      .then(() => ringsWanted)
-      .then(() => broadcast(message))
-      .catch((err: Error) => log.error({ err }, 'telling the acceptor threads of a reload failed'));
+    if (ringsWanted === null && this.#waiting === 0) broadcast(message);
+    else {
+      this.#waiting++;
+      this.#told = this.#told
+        .then(() => ringsWanted)
+        .then(() => broadcast(message))
+        .catch((err: Error) => log.error({ err }, 'telling the acceptor threads of a reload failed'))
+        .finally(() => this.#waiting--);
+    }
     this.#ok++;
     if (needRestart.length > 0) log.warn({ settings: needRestart }, 'config reloaded; these settings change only with a restart');
     else log.info({ clusters: Object.keys(state.config.clusters).length, routes: state.config.routes.length }, 'config reloaded');

@@ -49,6 +49,11 @@ export class RingPublisher {
     return loop;
   }
 
+  /** A ring is being built on a worker: what acceptors read may not be the last ring asked for. */
+  get building(): boolean {
+    return this.#building.size > 0;
+  }
+
   /** Resolves once no build of `ring` runs: the ring acceptors read is the last one asked for. */
   settled(ring: ClusterRing): Promise<void> {
     return this.#building.get(ring) ?? Promise.resolve();

@@ -33,6 +33,11 @@ export class RingRepublisher {
     return this.#events.count;
   }
 
+  /** A ring is being built on a worker (ring-publisher.ts). */
+  get building(): boolean {
+    return this.#publisher.building;
+  }
+
   /** The last republishes, oldest first. */
   recent(): RingEvent[] {
     return this.#events.recent();

@@ -46,6 +46,7 @@ describe('rings after a reload', () => {
       for (const { node, cluster } of renumbered.added) initNode(table, node, cluster);
       const ring = createClusterRing(after.clusters.c!.nodes, hash32);
       const settled = monitor.reconfigure(after, renumbered, new Map([['c', ring]]));
+      expect(settled).not.toBeNull();
       expect(activePointCount(ring.shared)).toBe(102 * 150);
       await settled;
       const wanted = monitor.views().reduce((sum, view) => sum + view.points, 0);
@@ -61,10 +62,11 @@ describe('rings after a reload', () => {
     const config = configWith(2);
     const topology = new Topology(config, table, hash32, 8);
     const builds: (() => void)[] = [];
-    const monitor = { reconfigure: () => new Promise<void>((resolve) => builds.push(resolve)) } as unknown as SrcNodeMonitor;
+    // The first two reloads wait for builds; the third's rings are installed at once (null).
+    const monitor = { reconfigure: () => (builds.length < 2 ? new Promise<void>((resolve) => builds.push(resolve)) : null) } as unknown as SrcNodeMonitor;
     const demo = { appendTo: (next: GatewayConfig) => next, unstartedIn: () => [] } as unknown as DemoBackends;
     const told: number[] = [];
-    const loads = [configWith(3), configWith(4)];
+    const loads = [configWith(3), configWith(4), configWith(5), configWith(6)];
     const reloader = new Reloader({
       load: () => loads.shift()!,
       topology,
@@ -80,7 +82,13 @@ describe('rings after a reload', () => {
     builds[1]!();
     await new Promise((resolve) => setImmediate(resolve));
     expect(told).toEqual([]);
+    // Nothing to wait for, but a reload before it waits still: told after that one.
+    expect(reloader.reload()).toEqual({ ok: true, needRestart: [] });
+    expect(told).toEqual([]);
     builds[0]!();
-    await expect.poll(() => told).toEqual([3, 4]);
+    await expect.poll(() => told).toEqual([3, 4, 5]);
+    // Nothing waits any more: told before reload() returns, so before any answer to a push.
+    expect(reloader.reload()).toEqual({ ok: true, needRestart: [] });
+    expect(told).toEqual([3, 4, 5, 6]);
   });
 });

@@ -161,6 +161,36 @@ describe('nodes added by a push', () => {
       const moved = await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', url: 'http://127.0.0.1:1' }] });
       expectError(moved, 'ERR_BAD_PUSH');
       expect(JSON.parse(moved.text).error).toMatch(/^nodes\.0\.url: node "n9" exists with another url/);
+
+      // Removals: refused whole when malformed, applied in one step with the rest when not.
+      for (const [entry, message] of [
+        [{ id: 'n9', remove: true }, /^nodes\.1\.cluster: a node removed by a push needs its cluster/],
+        [{ id: 'n9', cluster: 'c', remove: true, health: 0.5 }, /^nodes\.1\.health: a node removed by a push takes nothing else/],
+        [{ id: 'n9', cluster: 'nope', remove: true }, /^nodes\.1\.cluster = "nope": no such cluster/],
+        [{ id: 'n0', cluster: 'c', health: 0.7 }, /^nodes\.1\.id = "n0": cluster "c" has no node with this id/],
+      ] as const) {
+        const refused = await push({ timestamp: Date.now(), nodes: [{ id: 'n0', cluster: 'c', remove: true }, entry] });
+        expectError(refused, 'ERR_BAD_PUSH');
+        expect(JSON.parse(refused.text).error).toMatch(message);
+      }
+      const both = await push({ timestamp: Date.now(), nodes: [{ id: 'n7', cluster: 'c', remove: true }, { id: 'n7', cluster: 'c', url: added.url }] });
+      expect(JSON.parse(both.text).error).toMatch(/^nodes\.0\.id: removed and added by the same push/);
+      expect((await nodes()).nodes.map((n) => n.node).sort()).toEqual(['n0', 'n1', 'n2', 'n7', 'n8', 'n9']);
+      // n9, n8 and n7 are one backend (it answers as n9).
+      const removed = await push({
+        timestamp: Date.now(),
+        nodes: [{ id: 'n9', cluster: 'c', remove: true }, { id: 'n8', cluster: 'd', remove: true }, { id: 'n7', cluster: 'c', remove: true }, { id: 'n0', health: 1 }],
+      });
+      expect(removed.text).toBe('{"applied":4}');
+      expect((await nodes()).nodes.map((n) => n.node).sort()).toEqual(['n0', 'n1', 'n2']);
+      for (let i = 0; i < 40; i++) expect(await backendOf(`joiner-${i}`)).not.toBe('n9');
+      // Sent again: nothing left to remove, and no error.
+      expect((await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', remove: true }] })).text).toBe('{"applied":1}');
+      // Added back under the same id: it is the node it was, in the slot it had.
+      expect((await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', url: added.url }] })).status).toBe(200);
+      expect((await nodes()).nodes.filter((n) => n.node === 'n9')).toHaveLength(1);
+      expect((await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', remove: true }, { id: 'n7', cluster: 'c', remove: true }] })).text).toBe('{"applied":2}');
+      expect((await nodes()).nodes.map((n) => n.node).sort()).toEqual(['n0', 'n1', 'n2']);
     } finally {
       await added.close();
     }

@@ -45,6 +45,13 @@ export const ENTRY_WORDS = 6;
 
 export type LimiterTable = BucketTable;
 
+/**
+ * How late a thread's clock reading may reach the bucket lock and still count as late rather than
+ * as a clock stepped back: a thread descheduled between the two (a CPU quota's throttling, a busy
+ * host, a lock holder preempted) took over 300 ms on a 2-core machine under load.
+ */
+const MAX_LATE_READING_MS = 2_000;
+
 export function createLimiterTable(keys: number): LimiterTable {
   return createBucketTable(keys, 0, ENTRY_WORDS);
 }
@@ -81,11 +88,12 @@ export function hitLimit(table: LimiterTable, keyLo: number, keyHi: number, limi
     const use = (Atomics.add(words, USES, 1) + 1) | 1; // never 0: 0 marks a free entry
     const at = entryWord(table, findOrEvict(table, lock, keyLo, keyHi, use, readWindow), 0);
     const last = words[at + WINDOW]!;
-    // A reading one window behind the entry's (another thread read the clock after it and rolled
-    // the key first) counts at that window's start: it must not reset the counts, letting a
-    // window's worth of requests through. Further behind is a clock stepped back: counting on from
-    // the entry's window would refuse the key until real time caught up, so it starts afresh.
-    const behind = readWindow === last - 1;
+    // A reading behind the entry's window (its thread read the clock, then waited for the lock or
+    // was descheduled, while another thread rolled the key) counts at that window's start: it must
+    // not reset the counts, letting a window's worth of requests through. Only a reading further
+    // behind than any such wait is a clock stepped back: counting on from the entry's window would
+    // refuse the key until real time caught up, so it starts afresh.
+    const behind = readWindow < last && (last - readWindow - 1) * windowMs < MAX_LATE_READING_MS;
     const window = behind ? last : readWindow;
     const now = behind ? last * windowMs : read;
     const previous = rolledPrevious(last, window, words[at + PREVIOUS]!, words[at + CURRENT]!);

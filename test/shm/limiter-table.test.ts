@@ -57,6 +57,18 @@ describe('shared limiter table', () => {
     expect(h).toMatchObject({ allowed: true, remaining: 9 });
   });
 
+  it('never resets a key for a thread whose clock reading reached the lock over a window late (100 ms windows)', () => {
+    const table = createLimiterTable(64);
+    const h = hit();
+    for (let i = 0; i < 10; i++) hitLimit(table, 1, 1, 10, 100, T0 + 250, h);
+    // Read at T0 + 50, then descheduled 200 ms before it took the bucket lock: two windows behind.
+    hitLimit(table, 1, 1, 10, 100, T0 + 50, h);
+    expect(h.allowed).toBe(false);
+    // The threads reading the clock now find the window still full.
+    hitLimit(table, 1, 1, 10, 100, T0 + 260, h);
+    expect(h.allowed).toBe(false);
+  });
+
   it('says when one more request fits: not before, and then it does', () => {
     for (const [previousAt, previousHits, currentAt, currentHits] of [
       [T0 + 500, 10, T0 + 1500, 5], // the previous window's share is in the way

@@ -132,7 +132,12 @@ export class BreakerMonitor {
     const before = breaker.state;
     const after = breaker.evaluate(now, sampleOf(node), clusterP99, elapsed);
     if (after !== before) {
-      if (after === BreakerState.HalfOpen) beginProbePeriod(this.#table, node.slot);
+      if (after === BreakerState.HalfOpen) {
+        // The new period's probes count from 0 (breaker-table.ts): so do the differences taken of them.
+        beginProbePeriod(this.#table, node.slot);
+        node.lastCounts.probeEndings = 0;
+        node.lastCounts.probeFailures = 0;
+      }
       setBreakerState(this.#table, node.slot, after, after === BreakerState.HalfOpen ? breaker.probesOwed : 0);
       const key = `${BREAKER_STATE_NAMES[before]}>${BREAKER_STATE_NAMES[after]}`;
       this.transitions.set(key, (this.transitions.get(key) ?? 0) + 1);

@@ -18,13 +18,17 @@
  *     FAILURES  endings that were failures          acceptor Atomics.add(+1) when a request ends
  *               (connection errors, resets,
  *               timeouts, 5xx), ever (wraps)
- *     PROBE_ENDINGS  endings of probes (requests    acceptor Atomics.add(+1) when a probe of the
- *               that took a token), ever (wraps)    current period ends with an answer or a failure
- *     PROBE_FAILURES  of them, failures (wraps)     acceptor Atomics.add(+1) likewise
+ *     PROBE_TALLY  the current half-open period's   coordinator Atomics.store (its period's low
+ *               probes: the period's low 8 bits     8 bits, counts 0) on entering half-open, after
+ *               (bits 24-31), probes ended (12-23,  PROBE_PERIOD and before PROBES and STATE;
+ *               saturating) and of them failed     acceptor Atomics.compareExchange adding an
+ *               (0-11)                              ending while the bits are its probe's period:
+ *                                                   the check and the count are one step, so a
+ *                                                   probe of an earlier period never counts in a new one
  *     PROBE_PERIOD  which half-open period the      coordinator Atomics.add(+1) on entering
  *               tokens are of (wraps)               half-open, before PROBES and STATE; acceptors
  *                                                   Atomics.load: a probe of an earlier period
- *                                                   counts for nothing, nor gives a token back
+ *                                                   gives no token back
  *     LATENCY + b  endings whose time to the        acceptor Atomics.add(+1) when a request ends
  *               response head (or failure) falls
  *               in latency bucket b, ever (wraps)
@@ -42,10 +46,13 @@ export const NODES_OFFSET = 16;
 export const STATE = 0;
 export const PROBES = 1;
 export const FAILURES = 2;
-export const PROBE_ENDINGS = 3;
-export const PROBE_FAILURES = 4;
-export const PROBE_PERIOD = 5;
-export const LATENCY = 6;
+export const PROBE_TALLY = 3;
+export const PROBE_PERIOD = 4;
+export const LATENCY = 5;
+
+const TALLY_PERIOD_SHIFT = 24;
+const TALLY_ENDING = 1 << 12;
+const TALLY_COUNT_MASK = 0xfff;
 export const NODE_WORDS = LATENCY + LATENCY_BUCKETS;
 
 export interface BreakerTable {
@@ -83,10 +90,13 @@ export function recordBreakerEnding(table: BreakerTable, node: number, bucket: n
  * nothing now.
  */
 export function recordProbeEnding(table: BreakerTable, node: number, period: number, failed: boolean): void {
-  const at = nodeWord(node, 0);
-  if (Atomics.load(table.words, at + PROBE_PERIOD) !== period) return;
-  Atomics.add(table.words, at + PROBE_ENDINGS, 1);
-  if (failed) Atomics.add(table.words, at + PROBE_FAILURES, 1);
+  const at = nodeWord(node, PROBE_TALLY);
+  const periodBits = period & 0xff;
+  for (;;) {
+    const tally = Atomics.load(table.words, at);
+    if (tally >>> TALLY_PERIOD_SHIFT !== periodBits || ((tally >>> 12) & TALLY_COUNT_MASK) === TALLY_COUNT_MASK) return;
+    if (Atomics.compareExchange(table.words, at, tally, tally + TALLY_ENDING + (failed ? 1 : 0)) === tally) return;
+  }
 }
 
 /** Acceptor, as it takes a token: the half-open period the node's tokens are of. */
@@ -94,9 +104,10 @@ export function probePeriod(table: BreakerTable, node: number): number {
   return Atomics.load(table.words, nodeWord(node, PROBE_PERIOD));
 }
 
-/** Coordinator, as a node enters half-open (before its tokens and state are stored): a new period of probes. */
+/** Coordinator, as a node enters half-open (before its tokens and state are stored): a new period of probes, none counted yet. */
 export function beginProbePeriod(table: BreakerTable, node: number): void {
-  Atomics.add(table.words, nodeWord(node, PROBE_PERIOD), 1);
+  const period = Atomics.add(table.words, nodeWord(node, PROBE_PERIOD), 1) + 1;
+  Atomics.store(table.words, nodeWord(node, PROBE_TALLY), (period & 0xff) << TALLY_PERIOD_SHIFT);
 }
 
 /**
@@ -111,7 +122,7 @@ export function returnProbeToken(table: BreakerTable, node: number, period: numb
   Atomics.add(table.words, nodeWord(node, PROBES), 1);
 }
 
-/** Node n's running totals (read unsigned; they wrap). */
+/** Node n's running totals (failures: read unsigned, they wrap), and its current half-open period's probes so far. */
 export interface BreakerCounts {
   failures: number;
   probeEndings: number;
@@ -124,8 +135,9 @@ export function readBreakerCounts(table: BreakerTable, node: number, latencies: 
   const at = nodeWord(node, 0);
   for (let b = 0; b < LATENCY_BUCKETS; b++) latencies[b] = Atomics.load(words, at + LATENCY + b) >>> 0;
   counts.failures = Atomics.load(words, at + FAILURES) >>> 0;
-  counts.probeEndings = Atomics.load(words, at + PROBE_ENDINGS) >>> 0;
-  counts.probeFailures = Atomics.load(words, at + PROBE_FAILURES) >>> 0;
+  const tally = Atomics.load(words, at + PROBE_TALLY);
+  counts.probeEndings = (tally >>> 12) & TALLY_COUNT_MASK;
+  counts.probeFailures = tally & TALLY_COUNT_MASK;
 }
 
 /** Coordinator: node n's breaker state, and the probe tokens it hands out (half-open). */

@@ -223,3 +223,21 @@ describe('Idempotency-Key', () => {
     expect(calls.get('k-oldest')).toBe(2);
   });
 });
+
+describe('GATEWAY_IDEMPOTENCY_TTL_MS', () => {
+  it('replays a completed write within the TTL, and lets the node run it again once the TTL has passed', async () => {
+    const config = { routes: [{ prefix: '/orders/', cluster: 'c', idempotency: 'required' }], clusters: { c: { nodes: [{ id: 'i0', url: backend.url }] } } };
+    const short = await startGateway(config, { GATEWAY_THREADS: '1', GATEWAY_IDEMPOTENCY_TTL_MS: '1000' });
+    try {
+      const again = () => send(short.port, '/orders/new', { method: 'POST', tenant: 'acme', body: '{}', headers: { 'idempotency-key': 'k-ttl' } });
+      expect((await again()).status).toBe(201);
+      const replay = await again();
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(calls.get('k-ttl')).toBe(1);
+      // Stored for 1-2 s (the table counts whole seconds): well before 5 s, a duplicate reaches the node again.
+      await expect.poll(async () => (await again(), calls.get('k-ttl')), { timeout: 5_000, interval: 250 }).toBe(2);
+    } finally {
+      expect(await short.stop()).toBe(0);
+    }
+  });
+});

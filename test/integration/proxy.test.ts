@@ -78,6 +78,8 @@ beforeAll(async () => {
         { prefix: '/dead/', cluster: 'dead' },
         { prefix: '/empty/', cluster: 'empty' },
         { prefix: '/slow/', cluster: 'slow' },
+        { prefix: '/by-path/', cluster: 'main', hashOn: 'path' },
+        { prefix: '/by-session/', cluster: 'main', hashOn: { header: 'x-session-id' } },
       ],
       clusters: {
         main: { nodes: backends.map((b, i) => ({ id: b.id, url: b.url, az: `az-${i}` })) },
@@ -135,6 +137,23 @@ describe('proxying with 2 acceptor threads and 3 backends', () => {
       expect(metricValue(metrics, 'nodejs_heap_size_used_bytes', `thread="${thread}"`)).toBeGreaterThan(0);
       expect(lines('nodejs_eventloop_lag_p99_seconds').some((line) => line.includes(`thread="${thread}"`))).toBe(true);
     }
+  });
+
+  it('keys a route by its hashOn, the path or a header, whatever the tenant', async () => {
+    // One at a time, as above: no node is over its load bound, so each key stays on its ring owner.
+    const backendsOf = async (count: number, request: (i: number) => [path: string, tenant: string, headers: Record<string, string>]): Promise<Set<string>> => {
+      const replies = await pooled(1, Array.from({ length: count }, (_, i) => () => {
+        const [path, tenant, headers] = request(i);
+        return send(gateway.port, path, { tenant, headers });
+      }));
+      for (const reply of replies) expect(reply.status).toBe(200);
+      return new Set(replies.map((reply) => (JSON.parse(reply.text) as { backend: string }).backend));
+    };
+    // One key, 30 tenants: one node. 30 keys, one tenant: more than one.
+    expect((await backendsOf(30, (i) => ['/by-path/item-1', `tenant-${i}`, {}])).size).toBe(1);
+    expect((await backendsOf(30, (i) => [`/by-path/item-${i}`, 'acme', {}])).size).toBeGreaterThan(1);
+    expect((await backendsOf(30, (i) => ['/by-session/x', `tenant-${i}`, { 'x-session-id': 'session-1' }])).size).toBe(1);
+    expect((await backendsOf(30, (i) => ['/by-session/x', 'acme', { 'x-session-id': `session-${i}` }])).size).toBeGreaterThan(1);
   });
 
   it('streams a 5 MiB upload and a 5 MiB download intact', async () => {

@@ -85,4 +85,14 @@ describe('zone affinity', () => {
     // At most the limit went out with the upload, and its answer was the gateway's own.
     expect((await bytes()) - before).toBeLessThanOrEqual(MAX_BODY + '{"backend":"b1"}'.length);
   });
+
+  it('counts the bytes of an upload that crossed whole, besides its answer', async () => {
+    const bytes = async (): Promise<number> => metricValue(await gateway.metrics(), 'ringgate_zone_crossing_bytes_total', 'from="az-a"', 'to="az-b"');
+    const before = await bytes();
+    const upload = Buffer.alloc(MAX_BODY / 2, 'u');
+    const reply = await send(gateway.port, '/upload', { tenant: 'tenant-0', method: 'POST', body: upload });
+    expect(JSON.parse(reply.text)).toEqual({ backend: 'b1' });
+    await expect.poll(async () => (await bytes()) - before).toBeGreaterThanOrEqual(upload.length + reply.body.length);
+    expect((await bytes()) - before).toBeLessThan(upload.length + reply.body.length + 1_000);
+  });
 });

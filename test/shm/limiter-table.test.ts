@@ -104,6 +104,22 @@ describe('shared limiter table', () => {
     expect(h.allowed).toBe(true);
   });
 
+  it('gives up the least recently used key, not the first one in: a hit makes a key recent again', () => {
+    const table = createLimiterTable(WAYS); // one bucket
+    const h = hit();
+    for (let key = 0; key < WAYS; key++) hitLimit(table, key, 0, 2, 1000, T0, h);
+    // Key 0 came in first but is hit again now: key 1 is the least recently used.
+    hitLimit(table, 0, 0, 2, 1000, T0, h);
+    expect(h.allowed).toBe(true);
+    hitLimit(table, 100, 0, 2, 1000, T0, h);
+    expect(limiterEvictions(table)).toBe(1);
+    // Key 0 kept its count (2 of 2: refused); key 1 starts afresh (allowed).
+    hitLimit(table, 0, 0, 2, 1000, T0, h);
+    expect(h.allowed).toBe(false);
+    hitLimit(table, 1, 0, 2, 1000, T0, h);
+    expect(h.allowed).toBe(true);
+  });
+
   it('puts keys in buckets by its own seed: keys lined up in one bucket by their hashes alone do not push each other out', () => {
     const table = createLimiterTable(64); // 8 buckets
     const h = hit();

@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { formatAddress } from '../../src/acceptor/client-address.js';
 
@@ -25,7 +24,6 @@ describe('formatAddress', () => {
     expect(formatAddress(runs)).toBe('2001:db8:0:1::1');
     const noZero = bytes(0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6);
     expect(formatAddress(noZero)).toBe('2001:db8:1:2:3:4:5:6');
-    for (const text of ['::1', '2001:db8::1', '2001:db8:0:1::1', '2001:db8:1:2:3:4:5:6']) expect(isIP(text)).toBe(6);
   });
 
   it('does not mistake an address ending in ffff:a.b.c.d with non-zero prefix for IPv4', () => {

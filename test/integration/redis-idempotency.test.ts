@@ -104,6 +104,8 @@ describe('Idempotency-Key across 2 instances (GATEWAY_SHARED_STATE=redis)', () =
   });
 
   it('lets go of the key of a client that left while Redis was deciding its claim', async () => {
+    const left = async (): Promise<number> => metricValue(await a.metrics(), 'ringgate_http_requests_total', 'route="prefix:/orders/"', 'status_class="4xx"');
+    const leftBefore = await left();
     // Claims wait on Redis for 150 ms (under the 200 ms timeout): the client is gone at 50 ms, the claim lands after.
     await redis.client('PAUSE', 150, 'ALL');
     const socket = connect(a.port, '127.0.0.1');
@@ -116,6 +118,9 @@ describe('Idempotency-Key across 2 instances (GATEWAY_SHARED_STATE=redis)', () =
     // Claimed for nobody, then let go: the same write on the other instance runs (not 409 for a minute).
     await expect.poll(async () => (await post(b, 'k-left', body)).status, { timeout: 5_000, interval: 100 }).toBe(201);
     expect(calls.get('k-left')).toBe(1);
+    // Instance a read the request and ended it as the client's leaving (499), before any answer:
+    // the race this test is about happened (a client gone before its head was read would count nothing).
+    expect(await left()).toBe(leftBefore + 1);
   });
 
   it('stores the answer of a write that finishes as its instance drains: the other instance replays it', async () => {

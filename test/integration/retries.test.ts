@@ -118,7 +118,9 @@ describe('retries', () => {
     expect(keyed.every((r) => backendOf(r) === 'k1')).toBe(true);
     expect(await retries('keyed', 'reset')).toBeGreaterThanOrEqual(1);
     const k1 = backends.find((b) => b.id === 'k1')!;
-    expect(k1.seen.filter((s) => s.headers[ATTEMPT] === '2').every((s) => s.method === 'POST')).toBe(true);
+    const secondTries = k1.seen.filter((s) => s.headers[ATTEMPT] === '2');
+    expect(secondTries.length).toBeGreaterThanOrEqual(1);
+    expect(secondTries.every((s) => s.method === 'POST')).toBe(true);
   });
 
   it('a try that times out (perTryTimeoutMs) is retried on another node', async () => {

@@ -68,7 +68,8 @@ beforeAll(async () => {
   backends = await Promise.all(['b1', 'b2', 'b3'].map((id) => startBackend(id, mainBackend)));
   slow = await startBackend('slow', (req, res) => {
     req.resume();
-    setTimeout(() => res.writeHead(200).end('late'), 2_000).unref();
+    // 2.4 times GATEWAY_UPSTREAM_TIMEOUT_MS: a gateway that waits that long answers 200, not 504.
+    setTimeout(() => res.writeHead(200).end('late'), 1_200).unref();
   });
   gateway = await startGateway(
     {
@@ -263,10 +264,8 @@ describe('proxying with 2 acceptor threads and 3 backends', () => {
     expectError(await send(gateway.port, '/empty/x', { tenant: 'acme' }), 'ERR_RING_EMPTY');
   });
 
-  it('answers 504 ERR_UPSTREAM_TIMEOUT when the backend is slower than the timeout', async () => {
-    const started = Date.now();
+  it('answers 504 ERR_UPSTREAM_TIMEOUT when the backend is slower than the timeout, without waiting for its late answer', async () => {
     expectError(await send(gateway.port, '/slow/x', { tenant: 'acme' }), 'ERR_UPSTREAM_TIMEOUT');
-    expect(Date.now() - started).toBeLessThan(1_900);
   });
 
   it('answers 404 ERR_NO_ROUTE when no route matches', async () => {

@@ -7,17 +7,24 @@ export interface RawResult {
   closedByPeer: boolean;
 }
 
-/** Writes raw bytes to the gateway and collects what comes back until it closes or `waitMs` passes. */
-export function rawExchange(port: number, payload: string | Buffer, waitMs = 1000): Promise<RawResult> {
+/**
+ * Writes raw bytes to the gateway and collects what comes back until it closes, `until` holds of
+ * what came (a kept-alive connection's answers are all there), or `waitMs` passes.
+ */
+export function rawExchange(port: number, payload: string | Buffer, waitMs = 1000, until?: (text: string) => boolean): Promise<RawResult> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let text = '';
     let closedByPeer = true;
-    const timer = setTimeout(() => {
+    const stop = (): void => {
       closedByPeer = false;
       socket.destroy();
-    }, waitMs);
-    socket.on('data', (d) => (text += d.toString('latin1')));
+    };
+    const timer = setTimeout(stop, waitMs);
+    socket.on('data', (d) => {
+      text += d.toString('latin1');
+      if (until?.(text) === true) stop();
+    });
     socket.on('error', () => {});
     socket.on('close', () => {
       clearTimeout(timer);
@@ -35,4 +42,25 @@ export function statuses(text: string): number[] {
 /** JSON bodies (one per response) found in a raw byte stream. */
 export function jsonBodies(text: string): Record<string, unknown>[] {
   return [...text.matchAll(/\{[^{}]*\}/g)].map((m) => JSON.parse(m[0]) as Record<string, unknown>);
+}
+
+/** `rawExchange`'s `until`: `count` whole answers have come (bodies by Content-Length or chunked). */
+export function answers(count: number): (text: string) => boolean {
+  return (text) => {
+    let at = 0;
+    for (let seen = 0; seen < count; seen++) {
+      const headEnd = text.indexOf('\r\n\r\n', at);
+      if (headEnd < 0) return false;
+      const head = text.slice(at, headEnd).toLowerCase();
+      const length = /\r\ncontent-length: *(\d+)/.exec(head);
+      if (length !== null) at = headEnd + 4 + Number(length[1]);
+      else if (/\r\ntransfer-encoding: *chunked/.test(head)) {
+        const last = text.indexOf('\r\n0\r\n\r\n', headEnd);
+        if (last < 0) return false;
+        at = last + 7;
+      } else at = headEnd + 4;
+      if (at > text.length) return false;
+    }
+    return true;
+  };
 }

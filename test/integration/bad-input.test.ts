@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, startRawBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, rssBytes, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, send } from '../helpers/http.js';
-import { jsonBodies, rawExchange, statuses } from '../helpers/raw-http.js';
+import { answers, jsonBodies, rawExchange, statuses } from '../helpers/raw-http.js';
 
 let echo: Backend;
 let raw: { url: string; close(): Promise<void> };
@@ -82,7 +82,7 @@ describe('ambiguous framing (RFC 9112 §6) never reaches a backend', () => {
   // are pinned in uws-limits.test.ts.
 
   it('accepts identical repeated Content-Length and forwards it once', async () => {
-    const { text } = await rawExchange(gateway.port, 'POST /e/x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc', 500);
+    const { text } = await rawExchange(gateway.port, 'POST /e/x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc', 5_000, answers(1));
     expect(statuses(text)).toEqual([200]);
     expect(jsonBodies(text)[0]).toMatchObject({ bytes: 3 });
     expect(echo.seen.at(-1)!.rawHeaders.filter((h) => h.toLowerCase() === 'content-length')).toHaveLength(1);
@@ -107,7 +107,7 @@ describe('a request the gateway cannot write to a node', () => {
 describe('client behaviour', () => {
   it('answers pipelined requests it answers itself in order', async () => {
     const pipeline = ['/_ringgate/healthz', '/nowhere', '/_ringgate/healthz'].map((p) => `GET ${p} HTTP/1.1\r\nHost: a\r\n\r\n`).join('');
-    const { text } = await rawExchange(gateway.port, pipeline, 500);
+    const { text } = await rawExchange(gateway.port, pipeline, 5_000, answers(3));
     expect(statuses(text)).toEqual([200, 404, 200]);
   });
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadOrigin, startBackend, type Backend, type Handler } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, pooled, send } from '../helpers/http.js';
-import { jsonBodies, rawExchange, statuses } from '../helpers/raw-http.js';
+import { answers, jsonBodies, rawExchange, statuses } from '../helpers/raw-http.js';
 
 const FIVE_MIB = 5 * 1024 * 1024;
 const DOWNLOAD = randomBytes(FIVE_MIB);
@@ -271,7 +271,7 @@ describe('proxying with 2 acceptor threads and 3 backends', () => {
   it('answers 404 ERR_NO_ROUTE when no route matches', async () => {
     expectError(await send(gateway.port, '/nowhere', { tenant: 'acme' }), 'ERR_NO_ROUTE');
     // The gateway's own answers carry no uWS mark either.
-    const { text } = await rawExchange(gateway.port, 'GET /nowhere HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: acme\r\n\r\n', 500);
+    const { text } = await rawExchange(gateway.port, 'GET /nowhere HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: acme\r\n\r\n', 5_000, answers(1));
     expect(text.startsWith('HTTP/1.1 404 ')).toBe(true);
     expect(text.toLowerCase()).not.toContain('uwebsockets');
   });
@@ -281,7 +281,7 @@ describe('proxying with 2 acceptor threads and 3 backends', () => {
     expectError(await send(gateway.port, '/t/x', { tenant: 'bad tenant' }), 'ERR_INVALID_TENANT');
     expectError(await send(gateway.port, '/t/x', { tenant: 'x'.repeat(129) }), 'ERR_INVALID_TENANT');
     expect((await send(gateway.port, '/t/x', { tenant: 'x'.repeat(128) })).status).toBe(200);
-    const repeated = await rawExchange(gateway.port, 'GET /t/x HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: a\r\nX-Tenant-ID: b\r\n\r\n', 500);
+    const repeated = await rawExchange(gateway.port, 'GET /t/x HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: a\r\nX-Tenant-ID: b\r\n\r\n', 5_000, answers(1));
     expectError({ status: Number(repeated.text.slice(9, 12)), text: repeated.text.slice(repeated.text.indexOf('{')) }, 'ERR_INVALID_TENANT');
     expect((await send(gateway.port, '/public')).status).toBe(200);
   });
@@ -291,7 +291,7 @@ describe('proxying with 2 acceptor threads and 3 backends', () => {
       'GET /t/headers?q=1 HTTP/1.1\r\nHost: shop.example\r\nX-Tenant-ID: acme\r\nConnection: x-secret, idempotency-key\r\nConnection: keep-alive, host\r\n' +
       'X-Secret: s\r\nIdempotency-Key: k-hop\r\nKeep-Alive: timeout=1\r\nTE: trailers\r\nUpgrade: h2c\r\nProxy-Authorization: Basic x\r\n' +
       'X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n';
-    const { text } = await rawExchange(gateway.port, head, 500);
+    const { text } = await rawExchange(gateway.port, head, 5_000, answers(1));
     const [responseHead, body] = text.split('\r\n\r\n') as [string, string];
     const seen = JSON.parse(body) as Record<string, string>;
     for (const dropped of ['x-secret', 'keep-alive', 'te', 'upgrade', 'proxy-authorization']) expect(seen[dropped]).toBeUndefined();

@@ -130,7 +130,7 @@ describe('health prober', () => {
   it('keeps a node\'s schedule, connection and check in flight across a restart that checks it as before', async () => {
     const sockets: Socket[] = [];
     const answer = answering(sockets);
-    const { backend, results, prober } = await probe((req, res) => void setTimeout(() => answer(req, res), 150), { intervalMs: 60_000 });
+    const { backend, results, prober } = await probe((req, res, id) => void setTimeout(() => answer(req, res, id), 150), { intervalMs: 60_000 });
     await vi.waitFor(() => expect(backend.seen).toHaveLength(1), { timeout: 5_000, interval: 5 });
     // A reload parses the same check anew: equal, not the same objects.
     const same: ProbeTarget = { node: 0, url: backend.url, check: { ...check, intervalMs: 60_000 }, tls: undefined };

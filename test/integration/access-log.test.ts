@@ -212,6 +212,32 @@ describe('access log (GATEWAY_ACCESS_LOG)', () => {
     expect(await rawIds(gateway.port, ['only-id'], '/_ringgate/healthz')).toContain('\r\nx-request-id: only-id\r\n');
   });
 
+  it('with GATEWAY_ACCESS_LOG_SAMPLE=0.5, logs about half the requests that are not errors, and every error', async () => {
+    const half = await startGateway(
+      // No breaker: the node's 503s must not open it, which would make every request an error.
+      { routes: [{ prefix: '/', cluster: 'c', retries: { max: 0 } }], clusters: { c: { nodes: [{ id: 'n0', url: backend.url }], breaker: { enabled: false } } } },
+      { GATEWAY_THREADS: '1', GATEWAY_ACCESS_LOG_SAMPLE: '0.5' },
+    );
+    try {
+      // 400 fine requests, each followed by an error (a node's 503 or a missing tenant) every tenth.
+      for (let i = 0; i < 400; i++) {
+        expect((await send(half.port, '/fine', { tenant: 't1', headers: { 'x-request-id': `half-ok-${i}` } })).status).toBe(200);
+        if (i % 10 === 9) await send(half.port, i % 20 === 19 ? '/fail' : '/fine', { tenant: i % 20 === 19 ? 't1' : undefined, headers: { 'x-request-id': `half-err-${i}` } });
+      }
+      // One thread logs in order: once the last error's line is out, every line before it is too.
+      await lineOf(half, 'half-err-399');
+      const ids = new Set(accessLines(half).map((line) => line.requestId));
+      const errors = Array.from({ length: 40 }, (_, j) => `half-err-${10 * j + 9}`);
+      expect(errors.filter((id) => !ids.has(id))).toEqual([]);
+      // Binomial(400, 0.5): 200 ± 10; outside 120..280 (8 standard deviations) is a chance under 1e-14.
+      const logged = Array.from({ length: 400 }, (_, i) => `half-ok-${i}`).filter((id) => ids.has(id)).length;
+      expect(logged).toBeGreaterThanOrEqual(120);
+      expect(logged).toBeLessThanOrEqual(280);
+    } finally {
+      expect(await half.stop()).toBe(0);
+    }
+  });
+
   it('with `errors` (or a sample of 0), logs errors only; with `off`, nothing', async () => {
     for (const g of [errorsOnly, sampledOut, silent]) {
       await send(g.port, '/fine', { tenant: 't1', headers: { 'x-request-id': 'quiet-ok' } });

@@ -241,3 +241,33 @@ describe('GATEWAY_IDEMPOTENCY_TTL_MS', () => {
     }
   });
 });
+
+describe('GATEWAY_IDEMPOTENCY_MAX_RESPONSE_BYTES', () => {
+  it('keeps an answer within the limit for replay; one over it is not kept, and its duplicate reaches the node again', async () => {
+    const config = { routes: [{ prefix: '/orders/', cluster: 'c', idempotency: 'required' }], clusters: { c: { nodes: [{ id: 'i0', url: backend.url }] } } };
+    const small = await startGateway(config, { GATEWAY_THREADS: '1', GATEWAY_IDEMPOTENCY_MAX_RESPONSE_BYTES: '1024' });
+    try {
+      // The node echoes the body: about 600 bytes of answer with its headers, then about 2,000 (under the default 8 KiB, over 1 KiB).
+      const write = (key: string, body: string) => send(small.port, '/orders/new', { method: 'POST', tenant: 'acme', body, headers: { 'idempotency-key': key } });
+      const fits = 'f'.repeat(500);
+      const first = await write('k-max-fits', fits);
+      const replay = await write('k-max-fits', fits);
+      expect([first.status, replay.status]).toEqual([201, 201]);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.text).toBe(first.text);
+      expect(calls.get('k-max-fits')).toBe(1);
+
+      const over = 'o'.repeat(2000);
+      const large = await write('k-max-over', over);
+      const again = await write('k-max-over', over);
+      expect([large.status, again.status]).toEqual([201, 201]);
+      // Both whole, from the node: the second is its second call, not a replay.
+      expect(JSON.parse(large.text)).toEqual({ key: 'k-max-over', n: 1, body: over });
+      expect(JSON.parse(again.text)).toEqual({ key: 'k-max-over', n: 2, body: over });
+      expect(again.headers['idempotent-replayed']).toBeUndefined();
+      expect(calls.get('k-max-over')).toBe(2);
+    } finally {
+      expect(await small.stop()).toBe(0);
+    }
+  });
+});

@@ -151,6 +151,23 @@ describe('rate limiting, redis mode (3 instances, one Redis)', () => {
     expect(await counted()).toBe(before + 2);
   });
 
+  it('shares a limit only between instances of one GATEWAY_REDIS_KEY_PREFIX', async () => {
+    const other = await startGateway(CONFIG, { GATEWAY_THREADS: '1', GATEWAY_RATE_LIMIT_MODE: 'redis', GATEWAY_REDIS_URL: redisServer.url, GATEWAY_REDIS_KEY_PREFIX: 'other-fleet:', GATEWAY_ACCESS_LOG: 'off' });
+    try {
+      const status = async (gateway: GatewayProcess): Promise<number> => (await send(gateway.port, '/strict/x', { tenant: 'two-fleets' })).status;
+      // The same (default) prefix: two instances share the tenant's 2 per minute.
+      expect([await status(gateways[0]!), await status(gateways[1]!), await status(gateways[0]!)]).toEqual([200, 200, 429]);
+      // Another prefix on the same Redis: a count of its own, as full as if the first fleet had sent nothing.
+      expect([await status(other), await status(other), await status(other)]).toEqual([200, 200, 429]);
+      // Decided by Redis, under its own keys (not by the local count a Redis failure falls back to).
+      expect(metricValue(await other.metrics(), 'ringgate_redis_errors_total', 'use="rate_limit"')).toBe(0);
+      expect((await redis.keys('other-fleet:rl:*')).length).toBeGreaterThan(0);
+      expect((await redis.keys('ringgate:rl:*')).length).toBeGreaterThan(0);
+    } finally {
+      expect(await other.stop()).toBe(0);
+    }
+  });
+
   it('fails open while Redis is down (counted), and limits across the fleet again once it is back', async () => {
     await redisServer.kill();
     const outage = await Promise.all(Array.from({ length: 30 }, (_, i) => send(gateways[i % 3]!.port, '/open/x', { tenant: `down-${i % 5}` })));

@@ -103,6 +103,47 @@ describe('shared tenant table', () => {
     }
   });
 
+  it('adds GATEWAY_ERROR_PENALTY_MS per unit of 5xx rate to the score of a tenant whose node answers 5xx', async () => {
+    const backend = await startBackend('e', (req, res) => {
+      req.resume();
+      res.writeHead(req.url === '/fail' ? 503 : 200, { 'content-length': 2 }).end('ok');
+    });
+    // No breaker: its open circuit would answer the 503s itself, which say nothing of the tenant's load.
+    // Decay by count: an idle window leaves a score as it is, so it can be read at leisure.
+    const gateway = await startGateway(
+      { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'e', url: backend.url }], breaker: { enabled: false } } } },
+      { GATEWAY_THREADS: '1', GATEWAY_SCORE_WINDOW_MS: '100', GATEWAY_ERROR_PENALTY_MS: '50000', GATEWAY_DECAY_MODE: 'count' },
+    );
+    try {
+      // 5 each: fewer than the 20 answers passive health waits for, so the node stays in.
+      for (let i = 0; i < 5; i++) {
+        expect((await send(gateway.port, '/fail', { tenant: 'failing' })).status).toBe(503);
+        expect((await send(gateway.port, '/ok', { tenant: 'fine' })).status).toBe(200);
+      }
+      const scored = async () =>
+        (await tenantsOf(gateway.adminPort)).tenants
+          .filter((t) => t.tenant === 'failing' || t.tenant === 'fine')
+          .map(({ tenant, totalRequests, totalErrors5xx }) => ({ tenant, totalRequests, totalErrors5xx }))
+          .sort((a, b) => a.tenant.localeCompare(b.tenant));
+      await expect.poll(scored, { timeout: 5_000 }).toEqual([
+        { tenant: 'failing', totalRequests: 5, totalErrors5xx: 5 },
+        { tenant: 'fine', totalRequests: 5, totalErrors5xx: 0 },
+      ]);
+      // Scored once every window that holds its requests has been (both tenants' answers are local and fast).
+      await expect.poll(async () => (await tenantsOf(gateway.adminPort)).tenants.filter((t) => t.windowRequests > 0), { timeout: 5_000 }).toEqual([]);
+      const tenants = (await tenantsOf(gateway.adminPort)).tenants;
+      // Every answer failed: its latency (well under a second) plus the whole penalty of 50,000, not the default 1,000.
+      const failing = tenants.find((t) => t.tenant === 'failing')!.score!;
+      expect(failing).toBeGreaterThanOrEqual(50_000);
+      expect(failing).toBeLessThan(51_000);
+      // None failed: its latency alone.
+      expect(tenants.find((t) => t.tenant === 'fine')!.score!).toBeLessThan(1_000);
+    } finally {
+      expect(await gateway.stop()).toBe(0);
+      await backend.close();
+    }
+  });
+
   it("scores a tenant by what its nodes answered: the gateway's own refusals count as requests, not as latency or 5xx", async () => {
     const backend = await startBackend('s', (req, res) => {
       req.resume();

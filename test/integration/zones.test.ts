@@ -55,6 +55,26 @@ describe('zone affinity', () => {
     }
   });
 
+  it('with GATEWAY_ZONE_AFFINITY=off, sends requests to every zone while the local nodes are healthy: the zone costs only weight', async () => {
+    const nodes = backends.map((b) => ({ id: b.id, url: b.url, az: b.id.startsWith('a') ? 'az-a' : 'az-b' }));
+    const anyZone = await startGateway({ routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes } } }, { GATEWAY_ZONE: 'az-a', GATEWAY_ZONE_AFFINITY: 'off', GATEWAY_THREADS: '1' });
+    try {
+      const served = new Set<string | number>();
+      // b1 owns about 128 / 428 of the ring: 100 tenants all missing it is a chance of 0.7^100.
+      for (let i = 0; i < 100; i++) {
+        const reply = await send(anyZone.port, '/x', { tenant: `tenant-${i}` });
+        served.add(reply.status === 200 ? (JSON.parse(reply.text) as { backend: string }).backend : reply.status);
+      }
+      expect([...served].sort()).toEqual(['a1', 'a2', 'b1']);
+      const metrics = await anyZone.metrics();
+      // Still weighed as the other zone (128 points, not 150), and its requests counted as crossings.
+      expect(metricValue(metrics, 'ringgate_node_points', 'node="b1"')).toBe(128);
+      expect(metricValue(metrics, 'ringgate_zone_crossings_total', 'from="az-a"', 'to="az-b"')).toBeGreaterThan(0);
+    } finally {
+      expect(await anyZone.stop()).toBe(0);
+    }
+  });
+
   it('keeps requests in the gateway\'s zone, and crosses only once the local nodes are down', async () => {
     const tenants = Array.from({ length: 60 }, (_, i) => `tenant-${i}`);
     const local = new Set<string | number>();

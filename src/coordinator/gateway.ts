@@ -84,7 +84,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     Date.now,
     (index) => breakerState(breakerTable, index) !== BreakerState.Closed,
   );
-  await nodeMonitor.settle();
+  nodeMonitor.settle();
   const breakers = new BreakerMonitor(config, current.numbering, breakerTable, log, () => performance.now());
   // Both exist only once the threads listen; until then the admin endpoints that need them refuse,
   // and so they do again once the gateway stops (a reload would restart what stopping stopped).

@@ -80,24 +80,24 @@ export class NodeMonitor {
   /**
    * A reloaded config: nodes that stay keep everything known of them (health, counters, slow
    * start); nodes added start their slow start now; clusters whose ring is new start from its
-   * first build. Health, panic and zone fallback are settled before this returns, and so are the
-   * rings, unless one is built on a worker (a large one): then the promise resolves once each
-   * cluster's ring holds the points its nodes want now (until then a new ring holds the config's weights).
+   * first build. Health, panic, zone fallback and the rings are settled before this returns: a
+   * ring too large for the coordinator's loop is built here all the same (a reload is rare), or
+   * the acceptors, told next, would route by the config's weights until a worker built it, and
+   * keys would move there and back.
    */
-  reconfigure(config: GatewayConfig, numbering: NodeNumbering, rings: ReadonlyMap<string, ClusterRing>): Promise<unknown> | null {
+  reconfigure(config: GatewayConfig, numbering: NodeNumbering, rings: ReadonlyMap<string, ClusterRing>): void {
     this.#load(config, numbering, rings, this.#clock());
     this.#prober.restart(this.#roster.probeTargets);
-    const installed = this.settle();
-    return this.#rings.building ? installed : null;
+    this.settle();
   }
 
   /**
-   * Health words, panic, zone fallback and rings as a window would leave them, now: at start, so
-   * the threads start on rings with the nodes' weights (zone costs), not the config's, and keys
-   * do not move at the first window. Resolves as reconfigure's promise does.
+   * Health words, panic, zone fallback and rings as a window would leave them, now (rings built
+   * here whatever their size): at start, so the threads start on rings with the nodes' weights
+   * (zone costs), not the config's, and keys do not move at the first window.
    */
-  settle(): Promise<unknown> {
-    return Promise.all(this.#roster.clusters.map((cluster) => this.#refresh(cluster)));
+  settle(): void {
+    for (const cluster of this.#roster.clusters) this.#refresh(cluster, true);
   }
 
   /** `addedAt`: when nodes new to this config were added (null at start: nodes there from the start do not ramp). */
@@ -203,8 +203,8 @@ export class NodeMonitor {
     );
   }
 
-  /** Scores → shared health words and panic flag; then the ring, if it must change (resolved once installed, false if its build failed). */
-  #refresh(cluster: Cluster): Promise<boolean> {
+  /** Scores → shared health words and panic flag; then the ring, if it must change (`inline`: built here, however large). */
+  #refresh(cluster: Cluster, inline = false): void {
     const now = this.#clock();
     for (const node of cluster.nodes) {
       const score = node.health.score(now);
@@ -220,11 +220,10 @@ export class NodeMonitor {
     for (const node of cluster.nodes) setNodeHealth(this.#table, node.index, node.score);
     if (!panic) this.#setPanic(cluster, false);
     const wanted = cluster.nodes.map((node) => ringPoints(weightInput(node, now, cluster.panic, this.#settings), cluster.slowStart));
-    const installed = this.#rings.update(cluster, wanted, this.#wallClock());
+    const installed = this.#rings.update(cluster, wanted, this.#wallClock(), inline);
     // Other zones stop serving only once the ring has the local nodes back: until then acceptors
     // read a ring without them, and every node on it would be of another zone (ERR_RING_EMPTY).
     if (fallbackEnding !== null) void installed.then((ok) => ok && this.#endZoneFallback(fallbackEnding, cluster));
-    return installed;
   }
 
   /** Panic is decided over the nodes the cluster may use now: its local ones while zone affinity holds (as Envoy decides per locality). */

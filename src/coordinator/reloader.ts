@@ -39,10 +39,6 @@ export class Reloader {
   readonly #parts: ReloadParts;
   #ok = 0;
   #failed = 0;
-  /** The last reload told to the acceptors: each is told after the one before, whatever its rings' build times. */
-  #told: Promise<unknown> = Promise.resolve();
-  /** Reloads waiting for a ring build before the acceptors are told. */
-  #waiting = 0;
 
   constructor(parts: ReloadParts) {
     this.#parts = parts;
@@ -105,22 +101,9 @@ export class Reloader {
     }
     const needRestart = needRestartOf();
     warnUnverifiedTls(state.config, log);
-    const ringsWanted = nodeMonitor.reconfigure(state.config, state.numbering, state.rings);
+    nodeMonitor.reconfigure(state.config, state.numbering, state.rings);
     onApplied(state);
-    // The acceptors move to the new rings once they hold the nodes' weights as the monitor sees
-    // them (slow start, health, zones): told before, they would route by the config's weights
-    // while a large ring is built, and keys would move there and back.
-    // Told at once when nothing waits (a push's answer then comes after the acceptors were told).
-    const message = { type: 'reload', config: state.config, rings: state.ringBuffers, numbering: state.numbering } as const;
-    if (ringsWanted === null && this.#waiting === 0) broadcast(message);
-    else {
-      this.#waiting++;
-      this.#told = this.#told
-        .then(() => ringsWanted)
-        .then(() => broadcast(message))
-        .catch((err: Error) => log.error({ err }, 'telling the acceptor threads of a reload failed'))
-        .finally(() => this.#waiting--);
-    }
+    broadcast({ type: 'reload', config: state.config, rings: state.ringBuffers, numbering: state.numbering });
     this.#ok++;
     if (needRestart.length > 0) log.warn({ settings: needRestart }, 'config reloaded; these settings change only with a restart');
     else log.info({ clusters: Object.keys(state.config.clusters).length, routes: state.config.routes.length }, 'config reloaded');

@@ -32,26 +32,22 @@ export class RingPublisher {
 
   /**
    * Publishes `members` into `ring`; resolves once that ring (or a later one) is what acceptors
-   * read. A small ring is installed before this returns (nothing is awaited before it).
+   * read. A small ring is installed before this returns (nothing is awaited before it), and so is
+   * any `inline` one that no worker is building.
    */
-  async publish(ring: ClusterRing, members: readonly RingMember[], points: number): Promise<void> {
+  async publish(ring: ClusterRing, members: readonly RingMember[], points: number, inline = false): Promise<void> {
     const building = this.#building.get(ring);
     if (building !== undefined) {
       this.#queued.set(ring, members);
       return building;
     }
-    if (points <= this.#poolBuildPoints) {
+    if (inline || points <= this.#poolBuildPoints) {
       this.#install(ring, buildRing(members, this.#hash32));
       return;
     }
     const loop = this.#buildLoop(ring, members).finally(() => this.#building.delete(ring));
     this.#building.set(ring, loop);
     return loop;
-  }
-
-  /** A ring is being built on a worker: what acceptors read may not be the last ring asked for. */
-  get building(): boolean {
-    return this.#building.size > 0;
   }
 
   /** Resolves once no build of `ring` runs: the ring acceptors read is the last one asked for. */

@@ -33,11 +33,6 @@ export class RingRepublisher {
     return this.#events.count;
   }
 
-  /** A ring is being built on a worker (ring-publisher.ts). */
-  get building(): boolean {
-    return this.#publisher.building;
-  }
-
   /** The last republishes, oldest first. */
   recent(): RingEvent[] {
     return this.#events.recent();
@@ -47,9 +42,9 @@ export class RingRepublisher {
    * `wanted`: each node's points now (by index in the cluster); the ring follows if they moved
    * enough (`at`: when, epoch ms, for the events the dashboard lists). Resolves true once the ring acceptors read is that one (or a later one); when it did
    * not need to move, once a build still running for it is installed. False when a build failed
-   * and the previous ring stays.
+   * and the previous ring stays. `inline`: built here, however large, unless a worker builds it.
    */
-  update(cluster: Cluster, wanted: number[], at: number): Promise<boolean> {
+  update(cluster: Cluster, wanted: number[], at: number, inline = false): Promise<boolean> {
     if (!needsRepublish(cluster.published, wanted)) {
       return this.#publisher.settled(cluster.ring).then(
         () => true,
@@ -64,7 +59,7 @@ export class RingRepublisher {
       cluster.nodes.map((node) => node.id),
       wanted,
     );
-    return this.#publisher.publish(cluster.ring, members, wanted.reduce((a, b) => a + b, 0)).then(
+    return this.#publisher.publish(cluster.ring, members, wanted.reduce((a, b) => a + b, 0), inline).then(
       () => {
         this.#log.info({ cluster: cluster.name, points: wanted }, 'ring republished');
         return true;

@@ -27,6 +27,8 @@ export interface AcceptorInit {
   readonly inflight: SharedArrayBuffer;
   /** Which node-table slot each cluster and node of `config` has. */
   readonly numbering: NodeNumbering;
+  /** The topology epoch of `config` (coordinator/topology.ts). */
+  readonly epoch: number;
   /** The addresses the coordinator last resolved each node host name to. */
   readonly names: NameTable;
 }
@@ -52,6 +54,7 @@ export type CoordinatorMessage =
       readonly config: GatewayConfig;
       readonly rings: Readonly<Record<string, SharedArrayBuffer>>;
       readonly numbering: NodeNumbering;
+      readonly epoch: number;
     }
   | { readonly type: 'collect-metrics'; readonly requestId: number }
   /** Node host names were resolved again and some moved: all of them, as they are now. */
@@ -62,6 +65,8 @@ export type AcceptorMessage =
   | { readonly type: 'listening'; readonly port: number }
   | { readonly type: 'fatal'; readonly code: ErrorCode; readonly message: string }
   | { readonly type: 'drained'; readonly abandoned: number }
+  /** No request the thread began before the reload of `epoch` runs any more (node slots of removed nodes are freed by it). */
+  | { readonly type: 'settled'; readonly epoch: number }
   | { readonly type: 'metrics'; readonly requestId: number; readonly metrics: MetricsSnapshot }
   /** The thread is about to die of an uncaught error: what it counted up to now (its runtime metrics left out). */
   | { readonly type: 'last-metrics'; readonly metrics: MetricsSnapshot };

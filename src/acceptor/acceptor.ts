@@ -89,7 +89,8 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     tracing = init.config.tracing === null ? null : (await import('../tracing/thread-tracing.js')).startThreadTracing(init.config.tracing, log);
     const accessLog = settings.accessLog === 'off' ? null : new AccessLog(settings, log);
     const observer = observing(accessLog, tracing);
-    const finisher = new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex, observer);
+    const settled = (epoch: number): void => send({ type: 'settled', epoch });
+    const finisher = new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex, observer, init.epoch, settled);
     const thread: ThreadState = {
       // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
       lane: init.threadIndex,
@@ -144,6 +145,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     link.on('message', (message) => {
       if (message.type === 'reload') {
         runner = composeRunner(message.config, message.rings, message.numbering, thread);
+        finisher.newEpoch(message.epoch);
       } else if (message.type === 'names') {
         pools.readdress(message.names);
       } else if (message.type === 'collect-metrics') {

@@ -121,6 +121,8 @@ export class RequestContext {
   status = 0;
   errorCode: AnsweredCode | undefined = undefined;
   finished = false;
+  /** The topology epoch the thread ran when the request began (Finisher: freed node slots wait for older ones). */
+  epoch = 0;
 
   constructor(
     readonly client: ClientResponse,

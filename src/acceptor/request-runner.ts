@@ -75,7 +75,7 @@ export class RequestRunner implements Continuation, LimitContinuation {
   readonly handle = (res: HttpResponse, req: HttpRequest): void => {
     const { admission, finisher } = this.#phases;
     const ctx = new RequestContext(new ClientResponse(res), performance.now(), this.#noRouteIndex);
-    finisher.begin();
+    finisher.begin(ctx);
     const url = req.getUrl();
     if (url === HEALTH_PATH) return this.#health(ctx, req);
     const code = admission.run(ctx, req, url);

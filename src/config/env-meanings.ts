@@ -40,7 +40,7 @@ export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_MAX_BODY_BYTES: 'largest request body (declared or streamed). A declared Content-Length has at most 9 digits (uWebSockets.js frames no more), so a larger upload must be sent chunked',
   GATEWAY_BUFFER_BODY_BYTES: 'request bodies with a Content-Length up to this are read whole and sent upstream with the head in one write; larger and chunked bodies stream with backpressure (`0`: always stream)',
   GATEWAY_MAX_TENANTS: 'tenants kept in the shared tenant table; beyond it the least recently seen are evicted',
-  GATEWAY_MAX_NODES: 'nodes the shared node table has room for, counting every node a config reload or a control-plane push ever added (a node keeps its slot for the life of the process); a config with more fails to load',
+  GATEWAY_MAX_NODES: 'nodes the shared node table has room for: those of the running config, and those a reload or a push removed while a request begun before may still run (their slots are freed at the next window once none can); a config with more fails to load',
   GATEWAY_RATE_LIMIT_KEYS: 'rate-limit keys counted at once, all threads together (rounded up to buckets of 8); beyond it the least recently used go',
   GATEWAY_RATE_LIMIT_MODE: "where rate limits count: `local` (this process's shared table) or `redis` (every instance sharing `GATEWAY_REDIS_URL`; fails open to `local` while Redis is out of reach)",
   GATEWAY_SHARED_STATE: 'where idempotency keys and tenant load live: `local` (this process) or `redis` (shared by every instance on `GATEWAY_REDIS_URL`; see [tenant load through Redis](#several-instances-tenant-load-through-redis))',

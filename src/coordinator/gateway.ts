@@ -183,6 +183,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
         rings: current.ringBuffers,
         ...sharedBuffers(tables),
         numbering: current.numbering,
+        epoch: current.epoch,
         names: names.table,
       }),
       log,
@@ -222,6 +223,8 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   nodeMonitor.start();
   breakers.start();
   const nodeWindows = setInterval(() => {
+    const freed = topology.release(running.settledEpoch);
+    if (freed > 0) log.info({ slots: freed }, 'node table slots of removed nodes freed');
     nodeMonitor.tick();
     controlPlane.tick();
     abandonStuckCalls(tables);

@@ -103,7 +103,7 @@ export class Reloader {
     warnUnverifiedTls(state.config, log);
     nodeMonitor.reconfigure(state.config, state.numbering, state.rings);
     onApplied(state);
-    broadcast({ type: 'reload', config: state.config, rings: state.ringBuffers, numbering: state.numbering });
+    broadcast({ type: 'reload', config: state.config, rings: state.ringBuffers, numbering: state.numbering, epoch: state.epoch });
     this.#ok++;
     if (needRestart.length > 0) log.warn({ settings: needRestart }, 'config reloaded; these settings change only with a restart');
     else log.info({ clusters: Object.keys(state.config.clusters).length, routes: state.config.routes.length }, 'config reloaded');

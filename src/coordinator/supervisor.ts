@@ -39,6 +39,8 @@ interface Slot {
   listening: boolean;
   deaths: number[];
   restartTimer: NodeJS.Timeout | null;
+  /** The thread runs no request of a topology older than this (thread-protocol.ts 'settled'). */
+  settled: number;
 }
 
 /** Time the coordinator waits for threads to exit beyond the drain deadline before giving up on them. */
@@ -68,6 +70,7 @@ export class Supervisor {
       listening: false,
       deaths: [],
       restartTimer: null,
+      settled: 0,
     }));
   }
 
@@ -80,6 +83,14 @@ export class Supervisor {
 
   get running(): number {
     return this.#slots.filter((slot) => slot.listening).length;
+  }
+
+  /**
+   * The oldest topology epoch any running thread may still run a request of; a thread that is
+   * not running runs none (it restarts on the current topology).
+   */
+  get settledEpoch(): number {
+    return Math.min(...this.#slots.map((slot) => (slot.worker === null ? Infinity : slot.settled)));
   }
 
   /** Every thread's metrics (one late to answer as it last did), and the counts of threads that exited. */
@@ -147,8 +158,10 @@ export class Supervisor {
 
   #spawn(slot: Slot, port: number, isRestart = false): Promise<number> {
     const { log } = this.#options;
-    const worker = this.#options.startAcceptor(this.#options.initFor(slot.index, port));
+    const init = this.#options.initFor(slot.index, port);
+    const worker = this.#options.startAcceptor(init);
     slot.worker = worker;
+    slot.settled = init.epoch;
     return new Promise<number>((resolve, reject) => {
       let started = false;
       worker.on('message', (message: AcceptorMessage) => {
@@ -163,6 +176,9 @@ export class Supervisor {
             // It never opened a listen socket, so ending it cannot abort the process.
             void worker.terminate();
             if (!started) reject(new AcceptorStartError(message.code, message.message));
+            break;
+          case 'settled':
+            if (slot.worker === worker) slot.settled = Math.max(slot.settled, message.epoch);
             break;
           case 'drained':
             log.info({ thread: slot.index, abandoned: message.abandoned }, 'acceptor drained');

@@ -6,6 +6,8 @@ import { createClusterRing, type ClusterRing } from './rings.js';
 
 /** Which nodes, slots and rings a config runs on. */
 export interface TopologyState {
+  /** Counts the configs applied: acceptors say when they run no request of an older one (node slots are freed by it). */
+  readonly epoch: number;
   readonly config: GatewayConfig;
   readonly numbering: NodeNumbering;
   readonly rings: ReadonlyMap<string, ClusterRing>;
@@ -29,7 +31,7 @@ export class Topology {
     this.#directory = new NodeDirectory(capacity, capacity);
     this.#table = table;
     this.#hash32 = hash32;
-    this.#state = this.#next(config, new Map());
+    this.#state = this.#next(config, 0, new Map());
   }
 
   get state(): TopologyState {
@@ -38,12 +40,17 @@ export class Topology {
 
   /** Moves to `config`; throws a RangeError, changing nothing, when the node table has no room for it. */
   apply(config: GatewayConfig): TopologyState {
-    this.#state = this.#next(config, this.#state.rings, this.#state.config);
+    this.#state = this.#next(config, this.#state.epoch + 1, this.#state.rings, this.#state.config);
     return this.#state;
   }
 
-  #next(config: GatewayConfig, rings: ReadonlyMap<string, ClusterRing>, previous?: GatewayConfig): TopologyState {
-    const numbering = this.#directory.number(config.clusters);
+  /** No thread runs a request of a config older than `settled`: slots of nodes gone since are free; how many. */
+  release(settled: number): number {
+    return this.#directory.release(settled).length;
+  }
+
+  #next(config: GatewayConfig, epoch: number, rings: ReadonlyMap<string, ClusterRing>, previous?: GatewayConfig): TopologyState {
+    const numbering = this.#directory.number(config.clusters, epoch);
     for (const { node, cluster } of numbering.added) initNode(this.#table, node, cluster);
     const nextRings = new Map<string, ClusterRing>();
     for (const [name, cluster] of Object.entries(config.clusters)) {
@@ -52,6 +59,7 @@ export class Topology {
       nextRings.set(name, same ? rings.get(name)! : createClusterRing(cluster.nodes, this.#hash32));
     }
     return {
+      epoch,
       config,
       numbering: { clusters: numbering.clusters, members: numbering.members },
       rings: nextRings,

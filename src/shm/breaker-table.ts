@@ -19,12 +19,13 @@
  *               (connection errors, resets,
  *               timeouts, 5xx), ever (wraps)
  *     PROBE_TALLY  the current half-open period's   coordinator Atomics.store (its period's low
- *               probes: the period's low 8 bits     8 bits, counts 0) on entering half-open, after
- *               (bits 24-31), probes ended (12-23,  PROBE_PERIOD and before PROBES and STATE;
- *               saturating) and of them failed     acceptor Atomics.compareExchange adding an
- *               (0-11)                              ending while the bits are its probe's period:
- *                                                   the check and the count are one step, so a
- *                                                   probe of an earlier period never counts in a new one
+ *               probes: the period's low 12 bits    12 bits, counts 0) on entering half-open, after
+ *               (bits 20-31), probes ended (10-19,  PROBE_PERIOD and before PROBES and STATE;
+ *               saturating at 1,023, over the most  acceptor Atomics.compareExchange adding an
+ *               probes a breaker wants) and of      ending while the bits are its probe's period:
+ *               them failed (0-9)                   the check and the count are one step, so a
+ *                                                   probe of an earlier period (up to 4,095 back)
+ *                                                   never counts in a new one
  *     PROBE_PERIOD  which half-open period the      coordinator Atomics.add(+1) on entering
  *               tokens are of (wraps)               half-open, before PROBES and STATE; acceptors
  *                                                   Atomics.load: a probe of an earlier period
@@ -50,9 +51,10 @@ export const PROBE_TALLY = 3;
 export const PROBE_PERIOD = 4;
 export const LATENCY = 5;
 
-const TALLY_PERIOD_SHIFT = 24;
-const TALLY_ENDING = 1 << 12;
-const TALLY_COUNT_MASK = 0xfff;
+const TALLY_PERIOD_SHIFT = 20;
+const TALLY_PERIOD_MASK = 0xfff;
+const TALLY_ENDINGS_SHIFT = 10;
+const TALLY_COUNT_MASK = 0x3ff;
 export const NODE_WORDS = LATENCY + LATENCY_BUCKETS;
 
 export interface BreakerTable {
@@ -91,11 +93,11 @@ export function recordBreakerEnding(table: BreakerTable, node: number, bucket: n
  */
 export function recordProbeEnding(table: BreakerTable, node: number, period: number, failed: boolean): void {
   const at = nodeWord(node, PROBE_TALLY);
-  const periodBits = period & 0xff;
+  const periodBits = period & TALLY_PERIOD_MASK;
   for (;;) {
     const tally = Atomics.load(table.words, at);
-    if (tally >>> TALLY_PERIOD_SHIFT !== periodBits || ((tally >>> 12) & TALLY_COUNT_MASK) === TALLY_COUNT_MASK) return;
-    if (Atomics.compareExchange(table.words, at, tally, tally + TALLY_ENDING + (failed ? 1 : 0)) === tally) return;
+    if (tally >>> TALLY_PERIOD_SHIFT !== periodBits || ((tally >>> TALLY_ENDINGS_SHIFT) & TALLY_COUNT_MASK) === TALLY_COUNT_MASK) return;
+    if (Atomics.compareExchange(table.words, at, tally, tally + (1 << TALLY_ENDINGS_SHIFT) + (failed ? 1 : 0)) === tally) return;
   }
 }
 
@@ -107,7 +109,7 @@ export function probePeriod(table: BreakerTable, node: number): number {
 /** Coordinator, as a node enters half-open (before its tokens and state are stored): a new period of probes, none counted yet. */
 export function beginProbePeriod(table: BreakerTable, node: number): void {
   const period = Atomics.add(table.words, nodeWord(node, PROBE_PERIOD), 1) + 1;
-  Atomics.store(table.words, nodeWord(node, PROBE_TALLY), (period & 0xff) << TALLY_PERIOD_SHIFT);
+  Atomics.store(table.words, nodeWord(node, PROBE_TALLY), (period & TALLY_PERIOD_MASK) << TALLY_PERIOD_SHIFT);
 }
 
 /**
@@ -136,7 +138,7 @@ export function readBreakerCounts(table: BreakerTable, node: number, latencies: 
   for (let b = 0; b < LATENCY_BUCKETS; b++) latencies[b] = Atomics.load(words, at + LATENCY + b) >>> 0;
   counts.failures = Atomics.load(words, at + FAILURES) >>> 0;
   const tally = Atomics.load(words, at + PROBE_TALLY);
-  counts.probeEndings = (tally >>> 12) & TALLY_COUNT_MASK;
+  counts.probeEndings = (tally >>> TALLY_ENDINGS_SHIFT) & TALLY_COUNT_MASK;
   counts.probeFailures = tally & TALLY_COUNT_MASK;
 }
 

@@ -17,7 +17,8 @@
  *                                                     request (before the client sees the answer's end);
  *                                                     coordinator Atomics.sub(a dead thread's lane)
  *     REQUESTS    requests given to the node, ever    acceptor Atomics.add(+1) when it picks the node
- *                 (wraps past 2^31; read unsigned)
+ *                 (wraps past 2^31; read unsigned)    (this and the other counters: coordinator
+ *                                                     Atomics.store(0) in initNode, for a reused slot)
  *     CLUSTER     the node's cluster index            coordinator, when it gives the slot out (initNode)
  *     HEALTH      health score × HEALTH_SCALE (0 to   coordinator Atomics.store each window; acceptors
  *                 HEALTH_SCALE), HEALTH_SCALE from    Atomics.load in the selection predicate
@@ -128,9 +129,14 @@ export function createNodeTable(nodeCapacity: number, clusterCapacity: number, l
   return attachNodeTable(buffer);
 }
 
-/** Coordinator, when a slot is given to a node (node-numbering.ts): its cluster; healthy and local until known otherwise. */
+/**
+ * Coordinator, when a slot is given to a node (node-numbering.ts): its cluster; healthy and local
+ * until known otherwise; counters from 0 (a slot given back by a removed node holds its counts,
+ * but no in-flight request: it is given back only once none can be running).
+ */
 export function initNode(table: NodeTable, node: number, cluster: number): void {
   const words = table.words;
+  for (const counter of [REQUESTS, FAILURES, CONNECT_FAILURES, CONNECT_STREAK, CACHE_LOOKUPS, CACHE_HITS]) Atomics.store(words, nodeWord(node, counter), 0);
   Atomics.store(words, nodeWord(node, CLUSTER), cluster);
   Atomics.store(words, nodeWord(node, HEALTH), HEALTH_SCALE);
   Atomics.store(words, nodeWord(node, LOCAL_ZONE), 1);

@@ -37,4 +37,31 @@ describe('node directory', () => {
     // Nothing was given out by the refused calls: the one slot left is still free.
     expect(directory.number(clusters({ a: ['x', 'y', 'z'] })).added).toEqual([{ node: 2, cluster: 0 }]);
   });
+
+  it('gives a removed node\'s slot to a new one only once no request of a config that had it can run', () => {
+    const directory = new NodeDirectory(3, 2);
+    directory.number(clusters({ a: ['x', 'y'] }), 0);
+    // Epoch 1 drops x: its slot stays taken, so one slot is left.
+    expect(directory.number(clusters({ a: ['y', 'z'] }), 1).added).toEqual([{ node: 2, cluster: 0 }]);
+    expect(() => directory.number(clusters({ a: ['y', 'z', 'w'] }), 2)).toThrow(/4 nodes, 1 of them removed but maybe still in use by requests of an older config exceed GATEWAY_MAX_NODES \(3\)/);
+    // Every thread still may run a request of epoch 0: nothing is freed.
+    expect(directory.release(0)).toEqual([]);
+    // None runs one older than epoch 1 (the first without x): x's slot goes to w.
+    expect(directory.release(1)).toEqual([0]);
+    const next = directory.number(clusters({ a: ['y', 'z', 'w'] }), 2);
+    expect(next.members.a).toEqual([1, 2, 0]);
+    expect(next.added).toEqual([{ node: 0, cluster: 0 }]);
+    // x comes back later: a slot of its own, new to it.
+    expect(() => directory.number(clusters({ a: ['y', 'z', 'w', 'x'] }), 3)).toThrow(RangeError);
+  });
+
+  it('keeps the slot of a node removed and added back before its slot was freed, and frees nothing of it', () => {
+    const directory = new NodeDirectory(4, 2);
+    directory.number(clusters({ a: ['x', 'y'] }), 0);
+    directory.number(clusters({ a: ['y'] }), 1);
+    const back = directory.number(clusters({ a: ['y', 'x'] }), 2);
+    expect(back.members.a).toEqual([1, 0]);
+    expect(back.added).toEqual([]);
+    expect(directory.release(2)).toEqual([]);
+  });
 });

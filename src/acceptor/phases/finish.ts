@@ -31,6 +31,10 @@ export class Finisher {
   /** The access log (and tracing) when on; null: nothing hears of endings. */
   readonly #observer: RequestObserver | null;
   #open = 0;
+  /** The topology epoch the thread runs; requests begun under an older one still open; told when none is left. */
+  #epoch: number;
+  #olderOpen = 0;
+  readonly #onSettled: (epoch: number) => void;
   #onIdle: (() => void) | null = null;
   /** The drain's deadline passed: the requests still open end because the gateway closes their connections. */
   #cutting = false;
@@ -41,7 +45,11 @@ export class Finisher {
     tables: { tenants: TenantTable; nodes: NodeTable; breakers: BreakerTable; retries: RetryTable; idempotency: IdempotencyStore },
     lane: number,
     observer: RequestObserver | null,
+    epoch = 0,
+    onSettled: (epoch: number) => void = () => {},
   ) {
+    this.#epoch = epoch;
+    this.#onSettled = onSettled;
     this.#observer = observer;
     const { tenants, nodes, breakers, retries, idempotency } = tables;
     this.#idempotency = idempotency;
@@ -63,8 +71,19 @@ export class Finisher {
     return this.#onIdle !== null;
   }
 
-  begin(): void {
+  begin(ctx: RequestContext): void {
+    ctx.epoch = this.#epoch;
     this.#open++;
+  }
+
+  /**
+   * The thread runs the topology of `epoch` from now on: once every request begun before has
+   * ended, none can touch a slot that topology no longer has, and the coordinator hears so.
+   */
+  newEpoch(epoch: number): void {
+    this.#epoch = epoch;
+    this.#olderOpen = this.#open;
+    if (this.#olderOpen === 0) this.#onSettled(epoch);
   }
 
   /** From now on the gateway's answers close their connection; `onIdle` once no request is open. */
@@ -138,6 +157,7 @@ export class Finisher {
     // A leader that ended before its call did leaves no follower waiting.
     if (ctx.batch !== null) ctx.batch.settle(ctx);
     if (this.#observer !== null) this.#observer.ended(ctx, elapsedMs);
+    if (ctx.epoch !== this.#epoch && --this.#olderOpen === 0) this.#onSettled(this.#epoch);
     if (--this.#open === 0) this.#onIdle?.();
   }
 

@@ -77,7 +77,10 @@ export function buildRoster(
       return node;
     });
     const ring = rings.get(name)!;
-    const published = previous !== undefined && previous.ring === ring ? previous.published : pointsOnRing(ring, nodes.length);
+    // A ring made new for a changed node list holds the config's weights: the nodes that stay keep
+    // the points they had (a node new here has none), and the next update publishes from them.
+    const fresh = previous !== undefined && previous.ring !== ring;
+    const published = previous === undefined ? pointsOnRing(ring, nodes.length) : fresh ? nodes.map((node) => node.points) : previous.published;
     nodes.forEach((node, i) => (node.points = published[i]!));
     clusters.push({
       name,
@@ -91,6 +94,7 @@ export function buildRoster(
       healthCheck: active,
       maxInFlight: cluster.maxInFlight ?? null,
       published,
+      fresh: fresh || previous?.fresh === true,
     });
     if (previous === undefined) {
       setClusterPanic(table, numbering.clusters[name]!, false);

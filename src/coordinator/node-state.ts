@@ -55,6 +55,12 @@ export interface Cluster {
   readonly maxInFlight: number | null;
   /** Points of each node (by index in the cluster) in the ring last published. */
   published: number[];
+  /**
+   * The ring was made new for a changed node list (topology.ts) with the config's weights, and
+   * `published` holds the points the staying nodes had on the ring before it: the next update
+   * publishes whatever it wants, so that those nodes keep their keys.
+   */
+  fresh?: boolean;
 }
 
 export interface NodeStateView {

@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import type { Hash32 } from '../routing/ring.js';
-import { membersForPoints, needsRepublish } from '../routing/ring-churn.js';
+import { heldPoints, membersForPoints, needsRepublish } from '../routing/ring-churn.js';
 import type { Cluster } from './node-state.js';
 import { RecentEvents, type RingEvent } from './recent-events.js';
 import { RingPublisher } from './ring-publisher.js';
@@ -45,12 +45,15 @@ export class RingRepublisher {
    * and the previous ring stays. `inline`: built here, however large, unless a worker builds it.
    */
   update(cluster: Cluster, wanted: number[], at: number, inline = false): Promise<boolean> {
-    if (!needsRepublish(cluster.published, wanted)) {
+    if (cluster.fresh !== true && !needsRepublish(cluster.published, wanted)) {
       return this.#publisher.settled(cluster.ring).then(
         () => true,
         () => false,
       );
     }
+    cluster.fresh = false;
+    // Only the nodes past the threshold (or joining, leaving) move: the others keep their points.
+    wanted = heldPoints(cluster.published, wanted);
     const moves = cluster.nodes.flatMap((node, i) => (node.points === wanted[i] ? [] : [{ node: node.id, from: node.points, to: wanted[i]! }]));
     this.#events.record({ kind: 'ring', at, cluster: cluster.name, moves });
     cluster.published = wanted;

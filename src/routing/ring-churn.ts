@@ -39,6 +39,19 @@ export function needsRepublish(published: PublishedPoints, wanted: PublishedPoin
 }
 
 /**
+ * The points to publish when a ring is rebuilt: each node keeps its `published` points while its
+ * `wanted` ones stay within `threshold` of them (the rule needsRepublish applies), and takes
+ * `wanted` otherwise (joining, leaving, or moved past it). A rebuild asked for by one node then
+ * moves only that node's keys, not the small drifts every other node's hysteresis was holding back.
+ */
+export function heldPoints(published: PublishedPoints, wanted: readonly number[], threshold = DEFAULT_REPUBLISH_THRESHOLD): number[] {
+  return wanted.map((now, node) => {
+    const before = published[node];
+    return onRing(before) && onRing(now) && Math.abs(now - before) <= threshold * before ? before : now;
+  });
+}
+
+/**
  * A RingMember weight that buildRing turns into exactly `points` points. points / 150 would not:
  * ceil(21 / 150 × 150) is 22 (74 of 1..1,500 round up). Half a point below is safe from that.
  */

@@ -50,3 +50,44 @@ describe('rings after a reload', () => {
     }
   });
 });
+
+describe('rings after a node change', () => {
+  it('keep the points of the nodes that stay, and a republish moves only the node past the threshold', async () => {
+    const table = createNodeTable(16, 2, 1);
+    const directory = new NodeDirectory(16, 2);
+    const before = configWith(4);
+    const numbering = directory.number(before.clusters);
+    for (const { node, cluster } of numbering.added) initNode(table, node, cluster);
+    const monitor = new NodeMonitor(before, numbering, table, new Map([['c', createClusterRing(before.clusters.c!.nodes, hash32)]]), hash32, createLogger('silent'), () => 1_000_000);
+    const points = () => Object.fromEntries(monitor.views().map((view) => [view.node, view.points]));
+    const n0 = numbering.members.c![0]!;
+    const n1 = numbering.members.c![1]!;
+    try {
+      monitor.settle();
+      // n0's cache hit rate 0 → 98 points (past the threshold: republished); then 0.1 → wants 103,
+      // within 10% of 98: the ring keeps 98, and so do n0's keys.
+      monitor.applyPush([{ index: n0, cacheHitRate: 0 }], 60_000);
+      monitor.applyPush([{ index: n0, cacheHitRate: 0.1 }], 60_000);
+      expect(points()).toEqual({ n0: 98, n1: 150, n2: 150, n3: 150 });
+
+      // n4 joins (slow start: 30 points): the others keep theirs, so only keys moving to n4 move.
+      const added = configWith(5);
+      const withN4 = directory.number(added.clusters);
+      for (const { node, cluster } of withN4.added) initNode(table, node, cluster);
+      monitor.reconfigure(added, withN4, new Map([['c', createClusterRing(added.clusters.c!.nodes, hash32)]]));
+      expect(points()).toEqual({ n0: 98, n1: 150, n2: 150, n3: 150, n4: 30 });
+
+      // n3 leaves: only its keys move.
+      const removed = { ...added, clusters: { c: { ...added.clusters.c!, nodes: added.clusters.c!.nodes.filter((node) => node.id !== 'n3') } } } as GatewayConfig;
+      const withoutN3 = directory.number(removed.clusters);
+      monitor.reconfigure(removed, withoutN3, new Map([['c', createClusterRing(removed.clusters.c!.nodes, hash32)]]));
+      expect(points()).toEqual({ n0: 98, n1: 150, n2: 150, n4: 30 });
+
+      // n1 moves past the threshold: its republish leaves n0's held 98 as it is.
+      monitor.applyPush([{ index: n1, cacheHitRate: 0.2 }], 60_000);
+      expect(points()).toEqual({ n0: 98, n1: 108, n2: 150, n4: 30 });
+    } finally {
+      await monitor.stop();
+    }
+  });
+});

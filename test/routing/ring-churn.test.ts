@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadHash32 } from '../../src/hash.js';
 import { buildRing, lookup, vnodeCount, type Hash32 } from '../../src/routing/ring.js';
-import { membersForPoints, needsRepublish, weightForPoints } from '../../src/routing/ring-churn.js';
+import { heldPoints, membersForPoints, needsRepublish, weightForPoints } from '../../src/routing/ring-churn.js';
 
 let hash32: Hash32;
 beforeAll(async () => {
@@ -42,6 +42,14 @@ describe('needsRepublish', () => {
     expect(needsRepublish([1000], [1040], 0.05)).toBe(false);
     expect(needsRepublish([1000], [1060], 0.05)).toBe(true);
     expect(needsRepublish([1000], [1001], 0)).toBe(true);
+  });
+});
+
+describe('heldPoints', () => {
+  it('keeps each node within the threshold at its published points, and moves only those past it, joining or leaving', () => {
+    // n0 drifted 98 -> 103 (held), n1 150 -> 108 (past), n2 leaves (0), n3 joins (30), n4 150 -> 165 (held, the edge).
+    expect(heldPoints([98, 150, 150, 0, 150], [103, 108, 0, 30, 165])).toEqual([98, 108, 0, 30, 150]);
+    expect(heldPoints([150, 150], [150, 166])).toEqual([150, 166]);
   });
 });
 

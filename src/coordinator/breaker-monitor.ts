@@ -130,6 +130,8 @@ export class BreakerMonitor {
   #evaluate(node: Watched, now: number, clusterP99: number | null, elapsed: number): void {
     const { breaker } = node;
     const before = breaker.state;
+    // Opening forgets the window's p99: the log wants the one that opened it.
+    const p99Ms = breaker.p99;
     const after = breaker.evaluate(now, sampleOf(node), clusterP99, elapsed);
     if (after !== before) {
       if (after === BreakerState.HalfOpen) {
@@ -142,7 +144,7 @@ export class BreakerMonitor {
       const key = `${BREAKER_STATE_NAMES[before]}>${BREAKER_STATE_NAMES[after]}`;
       this.transitions.set(key, (this.transitions.get(key) ?? 0) + 1);
       const fields = { cluster: node.cluster, node: node.id, from: BREAKER_STATE_NAMES[before], to: BREAKER_STATE_NAMES[after] };
-      if (after === BreakerState.Open) this.#log.warn({ ...fields, score: round(breaker.score), p99Ms: breaker.p99 }, 'circuit breaker opened');
+      if (after === BreakerState.Open) this.#log.warn({ ...fields, score: round(breaker.score), p99Ms }, 'circuit breaker opened');
       else this.#log.info(fields, 'circuit breaker state changed');
     } else if (breaker.probesLost(now)) {
       setBreakerState(this.#table, node.slot, BreakerState.HalfOpen, breaker.probesOwed);

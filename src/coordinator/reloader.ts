@@ -60,7 +60,7 @@ export class Reloader {
       const next = reloadedConfig(demo.appendTo(loaded), topology.state.config);
       needRestart = [...next.needRestart, ...demo.unstartedIn(loaded)];
       return next.config;
-    }, () => needRestart);
+    }, () => needRestart, 'reload');
   }
 
   /**
@@ -82,10 +82,11 @@ export class Reloader {
       for (const [cluster, ids] of removed) config = withoutNodes(config, cluster, ids);
       for (const [cluster, nodes] of added) config = withExtraNodes(config, cluster, nodes);
       return config;
-    }, () => []);
+    }, () => [], 'push');
   }
 
-  #apply(next: () => GatewayConfig, needRestartOf: () => string[]): ReloadOutcome {
+  /** `kind`: a push is applied as a reload is, but neither counted nor logged as one (alerts on failed reloads must not fire on a controller's pushes). */
+  #apply(next: () => GatewayConfig, needRestartOf: () => string[], kind: 'reload' | 'push'): ReloadOutcome {
     const { topology, nodeMonitor, broadcast, onApplied, log } = this.#parts;
     let state: TopologyState;
     try {
@@ -93,9 +94,13 @@ export class Reloader {
       // running config stays: a reload must never take the gateway down.
       state = topology.apply(next());
     } catch (err) {
-      if (!(err instanceof ConfigError) && !(err instanceof RangeError)) log.error({ err }, 'config reload threw');
-      this.#failed++;
+      if (!(err instanceof ConfigError) && !(err instanceof RangeError)) log.error({ err }, `config ${kind} threw`);
       const error = (err as Error).message;
+      if (kind === 'push') {
+        log.warn({ code: 'ERR_BAD_PUSH', error }, 'control-plane push refused; the running config stays');
+        return { ok: false, error };
+      }
+      this.#failed++;
       log.error({ code: 'ERR_RELOAD_FAILED', error }, 'config reload failed; the running config stays');
       return { ok: false, error };
     }
@@ -104,6 +109,10 @@ export class Reloader {
     nodeMonitor.reconfigure(state.config, state.numbering, state.rings);
     onApplied(state);
     broadcast({ type: 'reload', config: state.config, rings: state.ringBuffers, numbering: state.numbering, epoch: state.epoch });
+    if (kind === 'push') {
+      log.info({ nodes: Object.values(state.numbering.members).reduce((sum, slots) => sum + slots.length, 0) }, 'nodes added or removed by a control-plane push');
+      return { ok: true, needRestart };
+    }
     this.#ok++;
     if (needRestart.length > 0) log.warn({ settings: needRestart }, 'config reloaded; these settings change only with a restart');
     else log.info({ clusters: Object.keys(state.config.clusters).length, routes: state.config.routes.length }, 'config reloaded');

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../../src/config/load.js';
 import { fileSchema } from '../../src/config/schema.js';
 import { BreakerMonitor } from '../../src/coordinator/breaker-monitor.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { BreakerState } from '../../src/resilience/breaker.js';
 import { latencyBucket } from '../../src/resilience/latency-histogram.js';
 import { NodeDirectory } from '../../src/shm/node-numbering.js';
 import { breakerState, createBreakerTable, probePeriod, probeTokens, recordBreakerEnding, recordProbeEnding, type BreakerTable } from '../../src/shm/breaker-table.js';
 
-function setup(breaker: Record<string, unknown> = {}) {
+function setup(breaker: Record<string, unknown> = {}, log: Logger = createLogger('silent')) {
   const file = fileSchema.parse({
     routes: [{ prefix: '/', cluster: 'c' }],
     clusters: { c: { nodes: ['n0', 'n1', 'n2'].map((id, i) => ({ id, url: `http://127.0.0.1:${9000 + i}` })), breaker: { openMs: 1000, ...breaker } } },
@@ -17,7 +17,7 @@ function setup(breaker: Record<string, unknown> = {}) {
   const numbering = new NodeDirectory(4, 1).number(config.clusters);
   const table = createBreakerTable(4);
   const clock = { now: 0 };
-  const monitor = new BreakerMonitor(config, numbering, table, createLogger('silent'), () => clock.now, () => 0);
+  const monitor = new BreakerMonitor(config, numbering, table, log, () => clock.now, () => 0);
   /** One tick of traffic: `answers` answers per node at `ms`, `failing[i]` of node i's failed. */
   const tick = (answers: number, ms: number, failing: number[] = [0, 0, 0]) => {
     for (let node = 0; node < 3; node++) {
@@ -58,13 +58,19 @@ describe('breaker monitor', () => {
     for (let i = 0; i < 10; i++) tick(30, 2);
     for (let i = 0; i < 10; i++) tick(30, 40);
     expect(states(table)).toEqual([BreakerState.Closed, BreakerState.Closed, BreakerState.Closed]);
-    const slow = setup();
+    const opened: Record<string, unknown>[] = [];
+    const log = { warn: (fields: Record<string, unknown>, msg: string) => msg === 'circuit breaker opened' && opened.push(fields), info: () => {}, error: () => {} } as unknown as Logger;
+    const slow = setup({}, log);
     for (let i = 0; i < 10; i++) slow.tick(30, 2);
     for (let i = 0; i < 5; i++) {
       for (let node = 0; node < 3; node++) for (let j = 0; j < 30; j++) recordBreakerEnding(slow.table, node, latencyBucket(node === 2 ? 80 : 2), false);
       slow.tick(0, 1);
     }
     expect(states(slow.table)).toEqual([BreakerState.Closed, BreakerState.Closed, BreakerState.Open]);
+    // The log says which p99 opened it (opening forgets it).
+    expect(opened).toHaveLength(1);
+    expect(opened[0]).toMatchObject({ node: 'n2' });
+    expect(opened[0]!.p99Ms).toBeGreaterThanOrEqual(40);
   });
 
   it('keeps a node\'s breaker across a reload, and closes every breaker of a cluster that turns them off', () => {

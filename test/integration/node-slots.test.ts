@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
-import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, send } from '../helpers/http.js';
 
 let backends: Backend[] = [];
@@ -65,6 +65,11 @@ describe('node table slots', () => {
     expectError(refused, 'ERR_BAD_PUSH');
     expect(JSON.parse(refused.text).error).toContain('exceed GATEWAY_MAX_NODES (2)');
     expect((await nodes()).map((n) => n.node)).toEqual(['y']);
+    // A controller's pushes are no config reloads: alerts on failed reloads must not fire on them.
+    const reloads = await gateway.metrics();
+    expect(metricValue(reloads, 'ringgate_config_reloads_total', 'result="failed"')).toBe(0);
+    expect(metricValue(reloads, 'ringgate_config_reloads_total', 'result="ok"')).toBe(0);
+    expect(gateway.logs.some((line) => line.includes('control-plane push refused'))).toBe(true);
     // x answers its last request: the request accepted before x left is not lost.
     releaseHeld();
     const answered = await running;

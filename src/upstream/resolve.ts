@@ -10,7 +10,13 @@ export type Resolve = (hostname: string) => Promise<readonly ResolvedAddress[]>;
  * nsswitch count) when no servers are given, else those servers (A and AAAA records), as nginx's
  * `resolver`. Either way an answer slower than `timeoutMs` fails.
  */
-export function createResolve(servers: readonly string[], timeoutMs: number): Resolve {
+/**
+ * Names whose last answers are kept: a name resolved every GATEWAY_DNS_TTL_MS stays among the
+ * most recent, and one no node has any more (pods come and go) is dropped once this many came after it.
+ */
+const REMEMBERED_NAMES = 4096;
+
+export function createResolve(servers: readonly string[], timeoutMs: number, rememberedNames = REMEMBERED_NAMES): Resolve {
   if (servers.length === 0) {
     return (hostname) =>
       withTimeout(
@@ -30,7 +36,10 @@ export function createResolve(servers: readonly string[], timeoutMs: number): Re
     if (failedQuery(v4) && failedQuery(v6)) throw v4.reason;
     const last = lastAnswers.get(hostname);
     const answer = { v4: familyAnswer(v4, last?.v4 ?? null), v6: familyAnswer(v6, last?.v6 ?? null) };
+    // Most recent last (a Map keeps insertion order): the first is the one asked for longest ago.
+    lastAnswers.delete(hostname);
     lastAnswers.set(hostname, answer);
+    if (lastAnswers.size > rememberedNames) lastAnswers.delete(lastAnswers.keys().next().value!);
     const addresses = [
       ...(answer.v4 ?? []).map((address) => ({ address, family: 4 as const })),
       ...(answer.v6 ?? []).map((address) => ({ address, family: 6 as const })),

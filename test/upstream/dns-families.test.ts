@@ -45,4 +45,18 @@ describe('a name resolved through GATEWAY_DNS_SERVERS', () => {
       dns.failing.clear();
     }
   });
+
+  it('forgets the last answers of names asked for longest ago past its bound (nodes that are gone)', async () => {
+    const resolve = createResolve([dns.address], 1_000, 1);
+    dns.answers6.set('both.test', '::1');
+    expect(await addressesOf(resolve, 'both.test')).toEqual(['127.0.0.1', '::1']);
+    expect(await addressesOf(resolve, 'four.test')).toEqual(['127.0.0.1']);
+    // both.test's AAAA answer was forgotten for four.test's: a failing AAAA now leaves its A alone.
+    dns.failing.add('AAAA');
+    try {
+      expect(await addressesOf(resolve, 'both.test')).toEqual(['127.0.0.1']);
+    } finally {
+      dns.failing.clear();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { Hash32 } from '../routing/ring.js';
+import { vnodeCount, type Hash32 } from '../routing/ring.js';
 import { heldPoints, membersForPoints, needsRepublish } from '../routing/ring-churn.js';
 import type { Cluster } from './node-state.js';
 import { RecentEvents, type RingEvent } from './recent-events.js';
@@ -53,7 +53,9 @@ export class RingRepublisher {
     }
     cluster.fresh = false;
     // Only the nodes past the threshold (or joining, leaving) move: the others keep their points.
-    wanted = heldPoints(cluster.published, wanted);
+    // Never past what the node's configured weight gives: a ring made new for a lowered weight has no room for more.
+    const held = heldPoints(cluster.published, wanted);
+    wanted = held.map((points, i) => (points > vnodeCount(cluster.nodes[i]!.config.weight) ? wanted[i]! : points));
     const moves = cluster.nodes.flatMap((node, i) => (node.points === wanted[i] ? [] : [{ node: node.id, from: node.points, to: wanted[i]! }]));
     this.#events.record({ kind: 'ring', at, cluster: cluster.name, moves });
     cluster.published = wanted;

@@ -4,7 +4,7 @@ import type { GatewayConfig } from '../../src/config/load.js';
 import { NodeMonitor } from '../../src/coordinator/node-monitor.js';
 import { createClusterRing } from '../../src/coordinator/rings.js';
 import { loadHash32 } from '../../src/hash.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import type { Hash32 } from '../../src/routing/ring.js';
 import { NodeDirectory } from '../../src/shm/node-numbering.js';
 import { createNodeTable, initNode } from '../../src/shm/node-table.js';
@@ -86,6 +86,45 @@ describe('rings after a node change', () => {
       // n1 moves past the threshold: its republish leaves n0's held 98 as it is.
       monitor.applyPush([{ index: n1, cacheHitRate: 0.2 }], 60_000);
       expect(points()).toEqual({ n0: 98, n1: 108, n2: 150, n4: 30 });
+    } finally {
+      await monitor.stop();
+    }
+  });
+});
+
+/** Cluster c with nodes of `weights`. */
+function weighted(weights: number[]): GatewayConfig {
+  const file = fileSchema.parse({
+    routes: [{ prefix: '/', cluster: 'c' }],
+    clusters: { c: { nodes: weights.map((weight, i) => ({ id: `n${i}`, url: `http://127.0.0.1:${9000 + i}`, weight })) } },
+  });
+  return { source: 'test', settings: {}, routes: file.routes, clusters: file.clusters } as unknown as GatewayConfig;
+}
+
+describe('rings after a reload that lowers a weight within the threshold', () => {
+  it('hold no node above its new weight, and keep a node that is down off the ring the acceptors are given', async () => {
+    const errors: string[] = [];
+    const log = { error: (_fields: unknown, msg: string) => errors.push(msg), warn: () => {}, info: () => {} } as unknown as Logger;
+    const table = createNodeTable(16, 2, 1);
+    const directory = new NodeDirectory(16, 2);
+    const before = weighted([10, 10, 0.5]);
+    const numbering = directory.number(before.clusters);
+    for (const { node, cluster } of numbering.added) initNode(table, node, cluster);
+    const monitor = new NodeMonitor(before, numbering, table, new Map([['c', createClusterRing(before.clusters.c!.nodes, hash32)]]), hash32, log, () => 1_000_000);
+    try {
+      monitor.settle();
+      monitor.applyPush([{ index: numbering.members.c![2]!, health: 0 }], 60_000);
+      expect(monitor.views().map((v) => v.points)).toEqual([1500, 1500, 0]);
+      // n0's weight 10 -> 9.4: a new ring sized for 1,410 + 1,500 + 75 points. Holding n0 at
+      // 1,500 would not fit: the build would fail and leave the config-weight ring, n2 on it.
+      const after = weighted([9.4, 10, 0.5]);
+      const ring = createClusterRing(after.clusters.c!.nodes, hash32);
+      monitor.reconfigure(after, directory.number(after.clusters), new Map([['c', ring]]));
+      // A failed build is logged once its promise settles: a turn of the loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(errors).toEqual([]);
+      expect(monitor.views().map((v) => v.points)).toEqual([1410, 1500, 0]);
+      expect(Array.from(ring.data.owners).filter((owner) => owner === 2)).toHaveLength(0);
     } finally {
       await monitor.stop();
     }

@@ -15,8 +15,8 @@ beforeAll(async () => {
 /** A cluster of two nodes at 10 points each whose shared ring holds `capacity` points. */
 function cluster(capacity: number): Cluster {
   const nodes = [
-    { id: 'a', points: 10 },
-    { id: 'b', points: 10 },
+    { id: 'a', points: 10, config: { weight: 10 } },
+    { id: 'b', points: 10, config: { weight: 10 } },
   ];
   const ring = { shared: createSharedRing(capacity), data: buildRing(membersForPoints(['a', 'b'], [10, 10]), hash32) };
   return { name: 'c', nodes, ring, published: [10, 10] } as unknown as Cluster;

@@ -4,7 +4,7 @@ import type { UpstreamTls } from '../config/upstream-tls-schema.js';
 import { addressKey, nodeHostname, type NameTable } from '../upstream/node-names.js';
 import { nodeLookup } from '../upstream/node-pool.js';
 import { createNodeDispatcher } from '../upstream/node-dispatcher.js';
-import { createResolve, type Resolve } from '../upstream/resolve.js';
+import { createResolve, FORGET_NAMES_AFTER_TTLS, type Resolve } from '../upstream/resolve.js';
 import type { UpstreamDispatcher } from '../upstream/dispatcher.js';
 
 /** What a node's pool is made for: a new address or TLS config means a new pool. */
@@ -48,7 +48,7 @@ export class UpstreamPools {
   constructor(settings: Readonly<Settings>, names: NameTable) {
     this.#settings = settings;
     this.#names = names;
-    this.#fallback = settings.dnsServers.length === 0 ? null : createResolve(settings.dnsServers, settings.upstreamConnectTimeoutMs);
+    this.#fallback = settings.dnsServers.length === 0 ? null : createResolve(settings.dnsServers, settings.upstreamConnectTimeoutMs, FORGET_NAMES_AFTER_TTLS * settings.dnsTtlMs);
   }
 
   /**

@@ -31,7 +31,7 @@ import { Supervisor } from './supervisor.js';
 import { NameWatcher } from './name-watcher.js';
 import { nodeHostnames } from '../upstream/node-names.js';
 import { warnUnverifiedTls } from '../upstream/node-pool.js';
-import { createResolve, currentLookup } from '../upstream/resolve.js';
+import { createResolve, currentLookup, FORGET_NAMES_AFTER_TTLS } from '../upstream/resolve.js';
 
 export interface RunningGateway {
   readonly config: GatewayConfig;
@@ -63,7 +63,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   let candidatesOf = tenantCandidates(current.config, current.rings, hash32);
   warnUnverifiedTls(config, log);
   // Node host names resolved before any thread starts: threads start on their addresses.
-  const resolve = createResolve(settings.dnsServers, settings.upstreamConnectTimeoutMs);
+  const resolve = createResolve(settings.dnsServers, settings.upstreamConnectTimeoutMs, FORGET_NAMES_AFTER_TTLS * settings.dnsTtlMs);
   // Made once the first names are in; told of every later move.
   let nodeMonitor: NodeMonitor | null = null;
   const names = new NameWatcher(resolve, settings.dnsTtlMs, log, (table) => {

@@ -10,13 +10,14 @@ export type Resolve = (hostname: string) => Promise<readonly ResolvedAddress[]>;
  * nsswitch count) when no servers are given, else those servers (A and AAAA records), as nginx's
  * `resolver`. Either way an answer slower than `timeoutMs` fails.
  */
-/**
- * Names whose last answers are kept: a name resolved every GATEWAY_DNS_TTL_MS stays among the
- * most recent, and one no node has any more (pods come and go) is dropped once this many came after it.
- */
-const REMEMBERED_NAMES = 4096;
+/** The name watcher asks every name in use each GATEWAY_DNS_TTL_MS: one not asked for this many TTLs is no node's any more. */
+export const FORGET_NAMES_AFTER_TTLS = 3;
 
-export function createResolve(servers: readonly string[], timeoutMs: number, rememberedNames = REMEMBERED_NAMES): Resolve {
+/**
+ * `forgetAfterMs`: a name's last answers are dropped once it was not asked for that long (a node
+ * gone, as pods come and go); give it a few GATEWAY_DNS_TTL_MS, as names in use are asked every TTL.
+ */
+export function createResolve(servers: readonly string[], timeoutMs: number, forgetAfterMs: number, clock: () => number = Date.now): Resolve {
   if (servers.length === 0) {
     return (hostname) =>
       withTimeout(
@@ -29,17 +30,20 @@ export function createResolve(servers: readonly string[], timeoutMs: number, rem
   resolver.setServers([...servers]);
   // Each name's last answer per family: one family's query that fails (a timeout, SERVFAIL) keeps
   // it, or a flaky AAAA beside a good A would read as the name moving (new pools in every thread).
-  const lastAnswers = new Map<string, { v4: readonly string[] | null; v6: readonly string[] | null }>();
+  const lastAnswers = new Map<string, { v4: readonly string[] | null; v6: readonly string[] | null; askedAt: number }>();
+  let sweptAt = clock();
   return async (hostname) => {
+    const now = clock();
+    if (now - sweptAt > forgetAfterMs) {
+      sweptAt = now;
+      for (const [name, { askedAt }] of lastAnswers) if (now - askedAt > forgetAfterMs) lastAnswers.delete(name);
+    }
     const [v4, v6] = await Promise.allSettled([resolver.resolve4(hostname), resolver.resolve6(hostname)]);
     // Both failed: the name watcher keeps the name's addresses, and says so.
     if (failedQuery(v4) && failedQuery(v6)) throw v4.reason;
     const last = lastAnswers.get(hostname);
-    const answer = { v4: familyAnswer(v4, last?.v4 ?? null), v6: familyAnswer(v6, last?.v6 ?? null) };
-    // Most recent last (a Map keeps insertion order): the first is the one asked for longest ago.
-    lastAnswers.delete(hostname);
+    const answer = { v4: familyAnswer(v4, last?.v4 ?? null), v6: familyAnswer(v6, last?.v6 ?? null), askedAt: now };
     lastAnswers.set(hostname, answer);
-    if (lastAnswers.size > rememberedNames) lastAnswers.delete(lastAnswers.keys().next().value!);
     const addresses = [
       ...(answer.v4 ?? []).map((address) => ({ address, family: 4 as const })),
       ...(answer.v6 ?? []).map((address) => ({ address, family: 6 as const })),

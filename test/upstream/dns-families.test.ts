@@ -15,7 +15,7 @@ const addressesOf = async (resolve: ReturnType<typeof createResolve>, name: stri
 
 describe('a name resolved through GATEWAY_DNS_SERVERS', () => {
   it("keeps a family's last addresses while its query fails, and drops them once the server says it has none", async () => {
-    const resolve = createResolve([dns.address], 1_000);
+    const resolve = createResolve([dns.address], 1_000, 60_000);
     expect(await addressesOf(resolve, 'both.test')).toEqual(['127.0.0.1', '::1']);
     // A flaky AAAA beside a good A: the name has not moved.
     dns.failing.add('AAAA');
@@ -26,7 +26,7 @@ describe('a name resolved through GATEWAY_DNS_SERVERS', () => {
   });
 
   it('answers with the family that worked when the other never has', async () => {
-    const resolve = createResolve([dns.address], 1_000);
+    const resolve = createResolve([dns.address], 1_000, 60_000);
     dns.failing.add('AAAA');
     try {
       expect(await addressesOf(resolve, 'four.test')).toEqual(['127.0.0.1']);
@@ -36,7 +36,7 @@ describe('a name resolved through GATEWAY_DNS_SERVERS', () => {
   });
 
   it('fails a name whose every query failed, though it answered before (the name watcher keeps its addresses)', async () => {
-    const resolve = createResolve([dns.address], 1_000);
+    const resolve = createResolve([dns.address], 1_000, 60_000);
     expect(await addressesOf(resolve, 'four.test')).toEqual(['127.0.0.1']);
     dns.failing.add('A').add('AAAA');
     try {
@@ -46,14 +46,16 @@ describe('a name resolved through GATEWAY_DNS_SERVERS', () => {
     }
   });
 
-  it('forgets the last answers of names asked for longest ago past its bound (nodes that are gone)', async () => {
-    const resolve = createResolve([dns.address], 1_000, 1);
+  it('forgets the last answers of a name not asked for a while (a node gone), however many names are in use', async () => {
+    const clock = { now: 0 };
+    const resolve = createResolve([dns.address], 1_000, 10_000, () => clock.now);
     dns.answers6.set('both.test', '::1');
     expect(await addressesOf(resolve, 'both.test')).toEqual(['127.0.0.1', '::1']);
-    expect(await addressesOf(resolve, 'four.test')).toEqual(['127.0.0.1']);
-    // both.test's AAAA answer was forgotten for four.test's: a failing AAAA now leaves its A alone.
+    // four.test is asked every 4 s (a TTL); both.test no more.
+    for (clock.now = 4_000; clock.now <= 16_000; clock.now += 4_000) expect(await addressesOf(resolve, 'four.test')).toEqual(['127.0.0.1']);
     dns.failing.add('AAAA');
     try {
+      // both.test's AAAA answer is gone: a failing AAAA now leaves its A alone.
       expect(await addressesOf(resolve, 'both.test')).toEqual(['127.0.0.1']);
     } finally {
       dns.failing.clear();

@@ -109,11 +109,13 @@ export class ControlPlane {
       if (clusters === undefined) addedClusters.set(node.id, [cluster]);
       else clusters.push(cluster);
     }
+    const removedClusters = new Map<string, string[]>();
+    for (const { cluster, id } of removed.nodes) removedClusters.set(id, [...(removedClusters.get(id) ?? []), cluster]);
     const inCluster = (cluster: string | undefined) => (other: string) => cluster === undefined || other === cluster;
     for (const [i, node] of nodes.entries()) {
       if (node.url !== undefined || node.remove === true) continue;
       const adding = (addedClusters.get(node.id) ?? []).filter(inCluster(node.cluster)).length;
-      const removing = removed.nodes.filter(({ id, cluster }) => id === node.id && inCluster(node.cluster)(cluster)).length;
+      const removing = (removedClusters.get(node.id) ?? []).filter(inCluster(node.cluster)).length;
       const why = whyNotOne(this.#monitor.roster, node.id, node.cluster, adding - removing);
       if (why !== null) return { ok: false, code: 'ERR_BAD_PUSH', error: `nodes.${i}.id = ${JSON.stringify(node.id)}: ${why}` };
     }
@@ -144,6 +146,8 @@ export class ControlPlane {
   #removedNodes(nodes: PushEntries): { nodes: { cluster: string; id: string }[] } | { error: string } {
     const out: { cluster: string; id: string }[] = [];
     const seen = new Set<string>();
+    // A push may hold 100,000 entries: one pass over those that add, not one per removal.
+    const adding = new Set(nodes.flatMap((entry) => (entry.url === undefined ? [] : [`${entry.cluster}\n${entry.id}`])));
     for (const [i, entry] of nodes.entries()) {
       if (entry.remove !== true) continue;
       const { id, cluster } = entry;
@@ -151,8 +155,8 @@ export class ControlPlane {
       if (extra !== undefined) return { error: `nodes.${i}.${extra}: a node removed by a push takes nothing else` };
       if (cluster === undefined) return { error: `nodes.${i}.cluster: a node removed by a push needs its cluster` };
       if (!this.#monitor.roster.clusters.some((c) => c.name === cluster)) return { error: `nodes.${i}.cluster = ${JSON.stringify(cluster)}: no such cluster` };
-      if (nodes.some((other) => other.url !== undefined && other.id === id && other.cluster === cluster)) return { error: `nodes.${i}.id: removed and added by the same push` };
       const key = `${cluster}\n${id}`;
+      if (adding.has(key)) return { error: `nodes.${i}.id: removed and added by the same push` };
       if (seen.has(key) || nodeConfigOf(this.#monitor.roster, id, cluster) === null) continue;
       seen.add(key);
       out.push({ cluster, id });

@@ -53,9 +53,11 @@ export class RingRepublisher {
     }
     cluster.fresh = false;
     // Only the nodes past the threshold (or joining, leaving) move: the others keep their points.
-    // Never past what the node's configured weight gives: a ring made new for a lowered weight has no room for more.
-    const held = heldPoints(cluster.published, wanted);
-    wanted = held.map((points, i) => (points > vnodeCount(cluster.nodes[i]!.config.weight) ? wanted[i]! : points));
+    wanted = heldPoints(
+      cluster.published,
+      wanted,
+      cluster.nodes.map((node) => vnodeCount(node.config.weight)),
+    );
     const moves = cluster.nodes.flatMap((node, i) => (node.points === wanted[i] ? [] : [{ node: node.id, from: node.points, to: wanted[i]! }]));
     this.#events.record({ kind: 'ring', at, cluster: cluster.name, moves });
     cluster.published = wanted;

@@ -40,14 +40,16 @@ export function needsRepublish(published: PublishedPoints, wanted: PublishedPoin
 
 /**
  * The points to publish when a ring is rebuilt: each node keeps its `published` points while its
- * `wanted` ones stay within `threshold` of them (the rule needsRepublish applies), and takes
- * `wanted` otherwise (joining, leaving, or moved past it). A rebuild asked for by one node then
- * moves only that node's keys, not the small drifts every other node's hysteresis was holding back.
+ * `wanted` ones stay within `threshold` of them (the rule needsRepublish applies) and they are no
+ * more than its `most` (what its configured weight gives: a ring made new for a lowered weight has
+ * no room for more), and takes `wanted` otherwise (joining, leaving, or moved past it). A rebuild
+ * asked for by one node then moves only that node's keys, not the small drifts every other
+ * node's hysteresis was holding back.
  */
-export function heldPoints(published: PublishedPoints, wanted: readonly number[], threshold = DEFAULT_REPUBLISH_THRESHOLD): number[] {
+export function heldPoints(published: PublishedPoints, wanted: readonly number[], most: readonly number[], threshold = DEFAULT_REPUBLISH_THRESHOLD): number[] {
   return wanted.map((now, node) => {
     const before = published[node];
-    return onRing(before) && onRing(now) && Math.abs(now - before) <= threshold * before ? before : now;
+    return onRing(before) && onRing(now) && Math.abs(now - before) <= threshold * before && before <= most[node]! ? before : now;
   });
 }
 

@@ -48,8 +48,10 @@ describe('needsRepublish', () => {
 describe('heldPoints', () => {
   it('keeps each node within the threshold at its published points, and moves only those past it, joining or leaving', () => {
     // n0 drifted 98 -> 103 (held), n1 150 -> 108 (past), n2 leaves (0), n3 joins (30), n4 150 -> 165 (held, the edge).
-    expect(heldPoints([98, 150, 150, 0, 150], [103, 108, 0, 30, 165])).toEqual([98, 108, 0, 30, 150]);
-    expect(heldPoints([150, 150], [150, 166])).toEqual([150, 166]);
+    expect(heldPoints([98, 150, 150, 0, 150], [103, 108, 0, 30, 165], [150, 150, 150, 150, 150])).toEqual([98, 108, 0, 30, 150]);
+    expect(heldPoints([150, 150], [150, 166], [150, 150])).toEqual([150, 166]);
+    // A weight lowered 10 -> 9.4 (1,410 points at most): 1,500 is within the threshold of 1,410, but no longer fits.
+    expect(heldPoints([1500, 1500], [1410, 1500], [1410, 1500])).toEqual([1410, 1500]);
   });
 });
 

@@ -38,6 +38,17 @@ const pushSchema = z.strictObject({
 
 type PushEntries = z.output<typeof pushSchema>['nodes'];
 
+/** Node id → the clusters of the nodes so named in `nodes`. */
+function clustersById(nodes: readonly { readonly cluster: string; readonly id: string }[]): Map<string, string[]> {
+  const byId = new Map<string, string[]>();
+  for (const { cluster, id } of nodes) {
+    const clusters = byId.get(id);
+    if (clusters === undefined) byId.set(id, [cluster]);
+    else clusters.push(cluster);
+  }
+  return byId;
+}
+
 export type PushOutcome = { readonly ok: true; readonly applied: number } | { readonly ok: false; readonly code: AnsweredCode; readonly error: string };
 
 /**
@@ -103,14 +114,8 @@ export class ControlPlane {
     const removed = this.#removedNodes(nodes);
     if ('error' in removed) return { ok: false, code: 'ERR_BAD_PUSH', error: removed.error };
     // Every other entry must name one node of the roster as it will be, before anything is applied.
-    const addedClusters = new Map<string, string[]>();
-    for (const { cluster, node } of added.nodes) {
-      const clusters = addedClusters.get(node.id);
-      if (clusters === undefined) addedClusters.set(node.id, [cluster]);
-      else clusters.push(cluster);
-    }
-    const removedClusters = new Map<string, string[]>();
-    for (const { cluster, id } of removed.nodes) removedClusters.set(id, [...(removedClusters.get(id) ?? []), cluster]);
+    const addedClusters = clustersById(added.nodes.map(({ cluster, node }) => ({ cluster, id: node.id })));
+    const removedClusters = clustersById(removed.nodes);
     const inCluster = (cluster: string | undefined) => (other: string) => cluster === undefined || other === cluster;
     for (const [i, node] of nodes.entries()) {
       if (node.url !== undefined || node.remove === true) continue;

@@ -15,33 +15,46 @@ beforeAll(async () => {
   hash32 = await loadHash32();
 });
 
-/** Cluster c with `count` nodes of weight 1 (150 points each), slow start over 60 s. */
-function configWith(count: number): GatewayConfig {
+/** Cluster c with nodes of `weights`; `slowStartMs` when given. */
+function weighted(weights: number[], slowStartMs?: number): GatewayConfig {
   const file = fileSchema.parse({
     routes: [{ prefix: '/', cluster: 'c' }],
-    clusters: { c: { nodes: Array.from({ length: count }, (_, i) => ({ id: `n${i}`, url: `http://127.0.0.1:${9000 + i}` })), slowStartMs: 60_000 } },
+    clusters: { c: { nodes: weights.map((weight, i) => ({ id: `n${i}`, url: `http://127.0.0.1:${9000 + i}`, weight })), ...(slowStartMs === undefined ? {} : { slowStartMs }) } },
   });
   return { source: 'test', settings: {}, routes: file.routes, clusters: file.clusters } as unknown as GatewayConfig;
 }
 
+/** Cluster c with `count` nodes of weight 1 (150 points each), slow start over 60 s. */
+const configWith = (count: number): GatewayConfig => weighted(new Array<number>(count).fill(1), 60_000);
+
+/**
+ * A node monitor on `config` over a table of `capacity` slots, and `next(config)`: the slots and a
+ * new ring for a reloaded config, as topology.ts makes them before the monitor is reconfigured.
+ */
+function monitored(config: GatewayConfig, capacity: number, log: Logger = createLogger('silent')) {
+  const table = createNodeTable(capacity, 2, 1);
+  const directory = new NodeDirectory(capacity, 2);
+  const next = (reloaded: GatewayConfig) => {
+    const numbering = directory.number(reloaded.clusters);
+    for (const { node, cluster } of numbering.added) initNode(table, node, cluster);
+    return { numbering, ring: createClusterRing(reloaded.clusters.c!.nodes, hash32) };
+  };
+  const { numbering, ring } = next(config);
+  const monitor = new NodeMonitor(config, numbering, table, new Map([['c', ring]]), hash32, log, () => 1_000_000);
+  return { monitor, numbering, next };
+}
+
 describe('rings after a reload', () => {
   it('hold the weights the monitor wants before the acceptors are told, however large the ring', async () => {
-    const table = createNodeTable(128, 2, 1);
-    const directory = new NodeDirectory(128, 2);
-    const before = configWith(101);
-    const numbering = directory.number(before.clusters);
-    for (const { node, cluster } of numbering.added) initNode(table, node, cluster);
-    const monitor = new NodeMonitor(before, numbering, table, new Map([['c', createClusterRing(before.clusters.c!.nodes, hash32)]]), hash32, createLogger('silent'), () => 1_000_000);
+    const { monitor, next } = monitored(configWith(101), 128);
     try {
       // n101 joins: the new ring (15,300 points, over the worker's threshold) is built from the
       // config's weights, and slow start wants far fewer points for n101 at first.
       const after = configWith(102);
-      const renumbered = directory.number(after.clusters);
-      for (const { node, cluster } of renumbered.added) initNode(table, node, cluster);
-      const ring = createClusterRing(after.clusters.c!.nodes, hash32);
+      const { numbering, ring } = next(after);
       expect(activePointCount(ring.shared)).toBe(102 * 150);
       // The reloader tells the acceptors right after this returns: the ring must be the wanted one by then.
-      monitor.reconfigure(after, renumbered, new Map([['c', ring]]));
+      monitor.reconfigure(after, numbering, new Map([['c', ring]]));
       const wanted = monitor.views().reduce((sum, view) => sum + view.points, 0);
       expect(wanted).toBeLessThan(102 * 150);
       expect(activePointCount(ring.shared)).toBe(wanted);
@@ -53,12 +66,7 @@ describe('rings after a reload', () => {
 
 describe('rings after a node change', () => {
   it('keep the points of the nodes that stay, and a republish moves only the node past the threshold', async () => {
-    const table = createNodeTable(16, 2, 1);
-    const directory = new NodeDirectory(16, 2);
-    const before = configWith(4);
-    const numbering = directory.number(before.clusters);
-    for (const { node, cluster } of numbering.added) initNode(table, node, cluster);
-    const monitor = new NodeMonitor(before, numbering, table, new Map([['c', createClusterRing(before.clusters.c!.nodes, hash32)]]), hash32, createLogger('silent'), () => 1_000_000);
+    const { monitor, numbering, next } = monitored(configWith(4), 16);
     const points = () => Object.fromEntries(monitor.views().map((view) => [view.node, view.points]));
     const n0 = numbering.members.c![0]!;
     const n1 = numbering.members.c![1]!;
@@ -72,15 +80,14 @@ describe('rings after a node change', () => {
 
       // n4 joins (slow start: 30 points): the others keep theirs, so only keys moving to n4 move.
       const added = configWith(5);
-      const withN4 = directory.number(added.clusters);
-      for (const { node, cluster } of withN4.added) initNode(table, node, cluster);
-      monitor.reconfigure(added, withN4, new Map([['c', createClusterRing(added.clusters.c!.nodes, hash32)]]));
+      const withN4 = next(added);
+      monitor.reconfigure(added, withN4.numbering, new Map([['c', withN4.ring]]));
       expect(points()).toEqual({ n0: 98, n1: 150, n2: 150, n3: 150, n4: 30 });
 
       // n3 leaves: only its keys move.
       const removed = { ...added, clusters: { c: { ...added.clusters.c!, nodes: added.clusters.c!.nodes.filter((node) => node.id !== 'n3') } } } as GatewayConfig;
-      const withoutN3 = directory.number(removed.clusters);
-      monitor.reconfigure(removed, withoutN3, new Map([['c', createClusterRing(removed.clusters.c!.nodes, hash32)]]));
+      const withoutN3 = next(removed);
+      monitor.reconfigure(removed, withoutN3.numbering, new Map([['c', withoutN3.ring]]));
       expect(points()).toEqual({ n0: 98, n1: 150, n2: 150, n4: 30 });
 
       // n1 moves past the threshold: its republish leaves n0's held 98 as it is.
@@ -92,25 +99,11 @@ describe('rings after a node change', () => {
   });
 });
 
-/** Cluster c with nodes of `weights`. */
-function weighted(weights: number[]): GatewayConfig {
-  const file = fileSchema.parse({
-    routes: [{ prefix: '/', cluster: 'c' }],
-    clusters: { c: { nodes: weights.map((weight, i) => ({ id: `n${i}`, url: `http://127.0.0.1:${9000 + i}`, weight })) } },
-  });
-  return { source: 'test', settings: {}, routes: file.routes, clusters: file.clusters } as unknown as GatewayConfig;
-}
-
 describe('rings after a reload that lowers a weight within the threshold', () => {
   it('hold no node above its new weight, and keep a node that is down off the ring the acceptors are given', async () => {
     const errors: string[] = [];
     const log = { error: (_fields: unknown, msg: string) => errors.push(msg), warn: () => {}, info: () => {} } as unknown as Logger;
-    const table = createNodeTable(16, 2, 1);
-    const directory = new NodeDirectory(16, 2);
-    const before = weighted([10, 10, 0.5]);
-    const numbering = directory.number(before.clusters);
-    for (const { node, cluster } of numbering.added) initNode(table, node, cluster);
-    const monitor = new NodeMonitor(before, numbering, table, new Map([['c', createClusterRing(before.clusters.c!.nodes, hash32)]]), hash32, log, () => 1_000_000);
+    const { monitor, numbering, next } = monitored(weighted([10, 10, 0.5]), 16, log);
     try {
       monitor.settle();
       monitor.applyPush([{ index: numbering.members.c![2]!, health: 0 }], 60_000);
@@ -118,8 +111,8 @@ describe('rings after a reload that lowers a weight within the threshold', () =>
       // n0's weight 10 -> 9.4: a new ring sized for 1,410 + 1,500 + 75 points. Holding n0 at
       // 1,500 would not fit: the build would fail and leave the config-weight ring, n2 on it.
       const after = weighted([9.4, 10, 0.5]);
-      const ring = createClusterRing(after.clusters.c!.nodes, hash32);
-      monitor.reconfigure(after, directory.number(after.clusters), new Map([['c', ring]]));
+      const { numbering: renumbered, ring } = next(after);
+      monitor.reconfigure(after, renumbered, new Map([['c', ring]]));
       // A failed build is logged once its promise settles: a turn of the loop.
       await new Promise((resolve) => setImmediate(resolve));
       expect(errors).toEqual([]);

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import net from 'node:net';
+import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import { upstreamError, type UpstreamHandler, type UpstreamRequest } from '../dispatcher.js';
 import type { RawFields } from '../raw-fields.js';
@@ -8,15 +8,7 @@ import { BodyFraming, requestHead, type RequestHead } from './request-head.js';
 import { ResponseParser, type ResponseEvents } from './response-parser.js';
 import { joinedRoom, streamBody, writeWhole } from './request-body-writer.js';
 import { writeAtTurnEnd, type TurnWriter } from './turn-writes.js';
-
-/**
- * Every connection of the thread reads into this one buffer: each read is parsed and handed on
- * before the next, and whatever is kept past it (a paused remainder, a backpressured chunk, a
- * head) is copied out. No allocation per read, nothing outside V8's heap to churn. 256 KiB: a
- * 64 KiB answer comes in one read (not two), a 1 MiB one in ~5 (not 17), each a write to the
- * client; uWS keeps at most one read for a client that cannot take it (Envoy allows 1 MiB).
- */
-const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+import { connectToNode, READ_BUFFER } from './node-socket.js';
 
 /**
  * One keep-alive HTTP/1.1 connection to a node, carrying one request at a time. It writes the
@@ -46,7 +38,6 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   #error: Error | null = null;
   /** The node ended its side: no request can follow on this connection. */
   #peerGone = false;
-  #connectTimer: NodeJS.Timeout | null;
   /** Resumes a streamed body once the socket drained. */
   #drained: (() => void) | null = null;
   readonly #resume = (): void => this.#resumeReading();
@@ -54,18 +45,8 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   constructor(options: ConnectionOptions, owner: ConnectionOwner) {
     this.#owner = owner;
     this.#parser = new ResponseParser(this, options.maxHeadBytes);
-    const socket = net.connect({
-      host: options.host,
-      port: options.port,
-      ...(options.lookup !== undefined && { lookup: options.lookup }),
-      noDelay: true,
-      keepAlive: true,
-      keepAliveInitialDelay: 60_000,
-      onread: { buffer: READ_BUFFER, callback: (bytes: number) => this.#read(bytes) },
-    } as net.NetConnectOpts);
+    const socket = connectToNode(options, (bytes) => this.#read(bytes));
     this.#socket = socket;
-    this.#connectTimer = setTimeout(() => socket.destroy(upstreamError('UND_ERR_CONNECT_TIMEOUT', `no connection within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
-    socket.once('connect', () => this.#clearConnectTimer());
     socket.on('error', (err) => (this.#error ??= err));
     socket.on('end', () => this.#peerEnded());
     socket.on('close', () => this.#closed());
@@ -262,14 +243,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   }
 
   #closed(): void {
-    this.#clearConnectTimer();
     if (this.#handler !== null) this.#fail(this.#error ?? upstreamError('UND_ERR_SOCKET', 'other side closed'));
     this.#owner.closed(this);
-  }
-
-  #clearConnectTimer(): void {
-    if (this.#connectTimer === null) return;
-    clearTimeout(this.#connectTimer);
-    this.#connectTimer = null;
   }
 }

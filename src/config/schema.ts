@@ -24,8 +24,16 @@ export const settingsSchema = z.strictObject({
   threads: z.number().int().min(1).max(MAX_THREADS).default(MACHINE_CPUS.threads),
   adminPort: portSchema.default(9090),
   adminHost: listenHostSchema.default('127.0.0.1'),
-  /** Bearer token the admin write endpoints require; unset: writes only while the admin server listens on loopback. */
-  adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Bearer token the admin write endpoints require; unset: writes only while the admin server listens on loopback.
+   * Visible ASCII only: HTTP drops a header value's outer spaces, and a value cannot carry control
+   * characters, so a token with either could never match an Authorization header.
+   */
+  adminToken: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .regex(/^[\x21-\x7e]*$/, 'must be visible ASCII, without spaces or control characters (it is sent as `Authorization: Bearer <token>`)')
+    .optional(),
   ...zoneSettings,
   /** How often the coordinator evaluates every node's circuit breaker from the shared counts. */
   breakerTickMs: z.number().int().min(10).max(10_000).default(100),

@@ -100,6 +100,9 @@ describe('config loading', () => {
     [{ GATEWAY_HOST: '999.1.1.1' }, minimal, 'GATEWAY_HOST = "999.1.1.1": must be an IP address'],
     [{}, { ...minimal, gateway: { adminHost: '[::1]' } }, 'gateway.adminHost = "[::1]": must be an IP address'],
     [{ GATEWAY_ADMIN_TOKEN: 'short' }, minimal, 'GATEWAY_ADMIN_TOKEN = "*** (5 characters)": must be at least 16 characters'],
+    // An Authorization header's value loses its outer spaces: such a token could never be matched.
+    [{ GATEWAY_ADMIN_TOKEN: '0123456789abcdef ' }, minimal, 'GATEWAY_ADMIN_TOKEN = "*** (17 characters)": must be visible ASCII'],
+    [{}, { ...minimal, gateway: { adminToken: '0123456789abcdef\n' } }, 'gateway.adminToken = "*** (17 characters)": must be visible ASCII'],
     [{}, { ...minimal, clusters: { c: { nodes: [], healthCheck: { path: '/h', intervalMs: 1000, timeoutMs: 1000 } } } }, 'clusters.c.healthCheck.timeoutMs = 1000: timeoutMs must be below intervalMs'],
     [{ GATEWAY_TRUSTED_PROXIES: '10.0.0.1, 10.0.0.0/33' }, minimal, 'GATEWAY_TRUSTED_PROXIES = "10.0.0.0/33": must be an IP address or a CIDR range'],
     [{}, { ...minimal, clusters: { c: { nodes: [], breaker: { threshold: 0.4 } } } }, 'clusters.c.breaker.threshold = 0.4: must be above 0.4'],

@@ -212,7 +212,7 @@ export class Supervisor {
   #scheduleRestart(slot: Slot, exitCode: number): void {
     const { delayMs, deaths } = nextRestart(slot.deaths, Date.now());
     slot.deaths = deaths;
-    this.#options.log.warn({ thread: slot.index, exitCode, restartInMs: delayMs }, 'acceptor thread died; restarting');
+    this.#options.log.warn({ thread: slot.index, code: 'ERR_ACCEPTOR_EXIT' satisfies ErrorCode, exitCode, restartInMs: delayMs }, 'acceptor thread died; restarting');
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = null;
       if (this.#stopping) return;

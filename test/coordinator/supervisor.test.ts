@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { Supervisor, type AcceptorHost } from '../../src/coordinator/supervisor.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import type { AcceptorInit, CoordinatorMessage, MetricsSnapshot } from '../../src/thread-protocol.js';
 
 /** An acceptor that answers scrapes with `snapshot`, after `delayMs`, then exits if `exitAfterAnswer`. */
@@ -60,6 +60,26 @@ describe('supervisor', () => {
     expect(exits).toHaveLength(3);
     expect([...new Set(exits)].sort()).toEqual([0, 1]);
     expect(exits.filter((thread) => thread === exits[0])).toHaveLength(2);
+  });
+
+  it('logs a running thread that dies with ERR_ACCEPTOR_EXIT, as the README\'s error table says', async () => {
+    const warnings: Record<string, unknown>[] = [];
+    const log = { warn: (fields: Record<string, unknown>) => warnings.push(fields), error: () => {}, info: () => {} } as unknown as Logger;
+    let started = 0;
+    const supervisor = new Supervisor({
+      threads: 1,
+      // The first thread dies once it answered a scrape; its successor stays.
+      startAcceptor: (init) => new ScriptedAcceptor(init.port, counted(0), 0, started++ === 0),
+      initFor: (threadIndex, port) => ({ threadIndex, port }) as unknown as AcceptorInit,
+      log,
+      onRestart: () => {},
+      onExit: () => {},
+    });
+    await supervisor.start(4321);
+    await supervisor.collectMetrics();
+    await expect.poll(() => warnings.length, { timeout: 5_000 }).toBe(1);
+    expect(warnings[0]).toMatchObject({ thread: 0, code: 'ERR_ACCEPTOR_EXIT', exitCode: 1 });
+    await supervisor.drain(1_000);
   });
 
   it("counts a thread that exits while a scrape waits for the others once, then keeps its counts: the sum never goes back", async () => {

@@ -20,12 +20,13 @@ export const routeSchema = z
     retries: retriesSchema.prefault({}),
     /**
      * Header compaction: only these request headers reach the node, besides Host, Content-Length,
-     * traceparent, tracestate and the ones the gateway sets. Unset: every end-to-end header.
+     * traceparent, tracestate, Idempotency-Key and the ones the gateway sets. Unset: every end-to-end header.
      */
     forwardHeaders: z.array(headerNameSchema).max(256).optional(),
     /**
-     * Identical GET and HEAD requests in flight on one thread share one call to the node. `vary`:
-     * the request headers that make two requests different (default: MULTIPLEX_VARY).
+     * Identical GET and HEAD requests in flight share one call to the node: within a thread, and
+     * across threads through the shared in-flight table (answers with a body only). `vary`: the
+     * request headers that make two requests different (default: MULTIPLEX_VARY).
      */
     multiplex: z
       .union([

@@ -5,17 +5,16 @@ import type { NameTable, ResolvedAddress } from './node-names.js';
 /** Resolves a host name to its addresses, or rejects. */
 export type Resolve = (hostname: string) => Promise<readonly ResolvedAddress[]>;
 
-/**
- * The resolver GATEWAY_DNS_SERVERS asks for: the system's (getaddrinfo, so /etc/hosts and
- * nsswitch count) when no servers are given, else those servers (A and AAAA records), as nginx's
- * `resolver`. Either way an answer slower than `timeoutMs` fails.
- */
 /** The name watcher asks every name in use each GATEWAY_DNS_TTL_MS: one not asked for this many TTLs is no node's any more. */
 export const FORGET_NAMES_AFTER_TTLS = 3;
 
 /**
- * `forgetAfterMs`: a name's last answers are dropped once it was not asked for that long (a node
- * gone, as pods come and go); give it a few GATEWAY_DNS_TTL_MS, as names in use are asked every TTL.
+ * The resolver GATEWAY_DNS_SERVERS asks for: the system's (getaddrinfo, so /etc/hosts and
+ * nsswitch count) when no servers are given, else those servers (A and AAAA records), as nginx's
+ * `resolver`. Either way an answer slower than `timeoutMs` fails.
+ * `forgetAfterMs` (those servers only): a name's last answers are dropped once it was not asked for
+ * that long (a node gone, as pods come and go); give it a few GATEWAY_DNS_TTL_MS, as names in use
+ * are asked every TTL.
  */
 export function createResolve(servers: readonly string[], timeoutMs: number, forgetAfterMs: number, clock: () => number = Date.now): Resolve {
   if (servers.length === 0) {

@@ -65,7 +65,8 @@ export class CoordinatorMetrics {
   constructor(readings: CoordinatorReadings) {
     this.#readings = readings;
     const nodes = (): NodeReading[] => this.#nodes;
-    const def = (name: keyof typeof METRICS) => ({ name, help: METRICS[name].help, registers: [this.registry] });
+    // Labels as definitions.ts lists them (the README's table is checked against it): never typed twice.
+    const def = (name: keyof typeof METRICS) => ({ name, help: METRICS[name].help, labelNames: METRICS[name].labels, registers: [this.registry] });
     // A running total kept elsewhere (shared memory, the tracker), exported as it is at scrape time.
     const total = (name: keyof typeof METRICS, read: () => number): void => {
       new Counter({
@@ -86,14 +87,13 @@ export class CoordinatorMetrics {
     };
     registerProcessMetrics(this.registry);
     this.threadRestarts = new Counter(def('ringgate_thread_restarts_total'));
-    this.redisErrors = new Counter({ ...def('ringgate_redis_errors_total'), labelNames: ['use'] });
+    this.redisErrors = new Counter(def('ringgate_redis_errors_total'));
     const nodeGauge = (
       name: 'ringgate_node_in_flight' | 'ringgate_node_health' | 'ringgate_node_weight' | 'ringgate_node_points',
       field: 'inFlight' | 'health' | 'weight' | 'points',
     ): void => {
       new Gauge({
         ...def(name),
-        labelNames: ['cluster', 'node'],
         collect() {
           // Reset first: a node a reload removed must not linger.
           this.reset();
@@ -107,7 +107,6 @@ export class CoordinatorMetrics {
     nodeGauge('ringgate_node_points', 'points');
     new Gauge({
       ...def('ringgate_node_saturation'),
-      labelNames: ['cluster', 'node'],
       collect() {
         this.reset();
         for (const { cluster, node, inFlight, maxInFlight } of nodes()) if (maxInFlight !== null) this.set({ cluster, node }, inFlight / maxInFlight);
@@ -115,7 +114,6 @@ export class CoordinatorMetrics {
     });
     new Gauge({
       ...def('ringgate_node_check_passing'),
-      labelNames: ['cluster', 'node'],
       collect() {
         this.reset();
         for (const { cluster, node, activeCheck } of nodes()) if (activeCheck !== 'off') this.set({ cluster, node }, activeCheck === 'passing' ? 1 : 0);
@@ -124,7 +122,6 @@ export class CoordinatorMetrics {
     const breakerGauge = (name: 'ringgate_breaker_state' | 'ringgate_breaker_score', field: 'state' | 'score'): void => {
       new Gauge({
         ...def(name),
-        labelNames: ['cluster', 'node'],
         collect() {
           this.reset();
           for (const reading of readings.breakers()) this.set({ cluster: reading.cluster, node: reading.node }, reading[field]);
@@ -136,7 +133,6 @@ export class CoordinatorMetrics {
     // Counters kept in shared memory or by the tracker, exported as their running totals at scrape time.
     new Counter({
       ...def('ringgate_breaker_transitions_total'),
-      labelNames: ['from', 'to'],
       collect() {
         this.reset();
         for (const [key, count] of readings.breakerTransitions()) {
@@ -151,7 +147,6 @@ export class CoordinatorMetrics {
     total('ringgate_rate_limit_evictions_total', () => readings.rateLimitEvictions());
     new Gauge({
       ...def('ringgate_retries_in_flight'),
-      labelNames: ['cluster'],
       collect() {
         this.reset();
         for (const { cluster, inFlight } of readings.retries()) this.set({ cluster }, inFlight);
@@ -159,7 +154,6 @@ export class CoordinatorMetrics {
     });
     new Counter({
       ...def('ringgate_retries_total'),
-      labelNames: ['cluster', 'reason'],
       collect() {
         this.reset();
         for (const { cluster, byReason } of readings.retries()) for (const { reason, retries } of byReason) if (retries > 0) this.inc({ cluster, reason }, retries);
@@ -167,7 +161,6 @@ export class CoordinatorMetrics {
     });
     new Counter({
       ...def('ringgate_retry_budget_exhausted_total'),
-      labelNames: ['cluster'],
       collect() {
         this.reset();
         for (const { cluster, exhausted } of readings.retries()) this.inc({ cluster }, exhausted);
@@ -175,7 +168,6 @@ export class CoordinatorMetrics {
     });
     new Counter({
       ...def('ringgate_config_reloads_total'),
-      labelNames: ['result'],
       collect() {
         this.reset();
         const { ok, failed } = readings.reloads();
@@ -186,7 +178,6 @@ export class CoordinatorMetrics {
     total('ringgate_ring_rebuilds_total', () => readings.ringRebuilds());
     new Gauge({
       ...def('ringgate_routing_mode'),
-      labelNames: ['mode'],
       collect() {
         const mode = readings.routingMode();
         for (const each of ['ring', 'least-connections'] as const) this.set({ mode: each }, each === mode ? 1 : 0);
@@ -195,7 +186,6 @@ export class CoordinatorMetrics {
     total('ringgate_panic_activations_total', () => readings.panicActivations());
     new Counter({
       ...def('ringgate_node_requests_total'),
-      labelNames: ['cluster', 'node'],
       collect() {
         this.reset();
         for (const { cluster, node, requests } of nodes()) this.inc({ cluster, node }, requests);
@@ -205,7 +195,6 @@ export class CoordinatorMetrics {
     // Reset first: a tenant that left the top N must not linger.
     new Gauge({
       ...def('ringgate_tenant_load_score'),
-      labelNames: ['tenant'],
       collect() {
         this.reset();
         for (const { tenant, score } of readings.topTenants()) this.set({ tenant }, score);
@@ -213,7 +202,6 @@ export class CoordinatorMetrics {
     });
     new Gauge({
       ...def('ringgate_tenant_shard_factor'),
-      labelNames: ['tenant'],
       collect() {
         this.reset();
         for (const { tenant, k } of readings.topTenants()) this.set({ tenant }, k);
@@ -221,7 +209,6 @@ export class CoordinatorMetrics {
     });
     new Gauge({
       ...def('ringgate_ring_points'),
-      labelNames: ['cluster'],
       collect() {
         // A cluster a reload removed must not linger.
         this.reset();

@@ -173,7 +173,8 @@ function describeIssues(error: z.ZodError, raw: unknown, overrides: Record<strin
     const value = valueAt(raw, path);
     const shown = value === undefined ? 'missing' : JSON.stringify(redacted(path, value));
     const envName = path[0] === 'gateway' && path[1] !== undefined && path[1] in overrides ? envNameOf(path[1]) : undefined;
-    const field = envName ?? formatPath(path);
+    // A var of name=value pairs (GATEWAY_ZONE_COSTS): which name, as `GATEWAY_ZONE_COSTS[b]`; a list's bad item shows itself.
+    const field = envName === undefined ? formatPath(path) : path.length > 2 && !/^\d+$/.test(path[2]!) ? `${envName}[${path.slice(2).join('.')}]` : envName;
     return `${field} = ${shown}: ${message}`;
   };
   return error.issues.flatMap((issue) => {

@@ -92,7 +92,7 @@ describe('config loading', () => {
     [{}, { ...minimal, gateway: [{ port: 80 }] }, 'gateway = [{"port":80}]: expected an object'],
     [{ GATEWAY_PORT: '8080' }, { ...minimal, gateway: 'port=80' }, 'gateway = "port=80": expected an object'],
     [{ GATEWAY_ZONE_COSTS: 'b:3' }, minimal, 'GATEWAY_ZONE_COSTS = "b:3": expected name=number'],
-    [{ GATEWAY_ZONE_COSTS: 'b=0.5' }, minimal, 'GATEWAY_ZONE_COSTS = 0.5'],
+    [{ GATEWAY_ZONE_COSTS: 'b=0.5' }, minimal, 'GATEWAY_ZONE_COSTS[b] = 0.5: Too small'],
     [{ GATEWAY_ZONE_COSTS: 'a=2,a=3' }, minimal, 'GATEWAY_ZONE_COSTS = "a=2,a=3": "a" given twice'],
     [{ GATEWAY_PORT: '9090' }, minimal, 'GATEWAY_PORT = 9090: the admin port too (gateway.adminPort)'],
     [{}, { ...minimal, gateway: { port: 7000, adminPort: 7000, adminHost: '127.0.0.1' } }, 'gateway.port = 7000: the admin port too (gateway.adminPort)'],

@@ -18,6 +18,8 @@ class FieldsHandler implements Dispatcher.DispatchHandler {
   settled = false;
   /** It ended before a connection took it (it waited too long, or its handler declined it): undici's later onConnect is declined, its onError not passed on. */
   #expired = false;
+  /** undici's abort of the request on its connection, from onConnect. */
+  #abort: ((err?: Error) => void) | null = null;
 
   constructor(handler: UpstreamHandler, waiting: QueueDeadline) {
     this.#handler = handler;
@@ -37,10 +39,19 @@ class FieldsHandler implements Dispatcher.DispatchHandler {
       this.#settle();
       throw DECLINED;
     }
+    this.#abort = abort;
     this.#settle();
   }
 
   onHeaders(status: number, headers: Buffer[], resume: () => void): boolean {
+    // llhttp decodes chunked only, and reads any other transfer coding's body to the close as it
+    // is: its Transfer-Encoding (hop-by-hop) is dropped on the way, so the client would get coded
+    // bytes as the content. Refused as the gateway's own client refuses it (response-head.ts) and
+    // nginx does ("upstream sent unknown Transfer-Encoding").
+    if (status >= 200 && !plainTransferCoding(headers)) {
+      this.#abort?.(upstreamError('HPE_INVALID_TRANSFER_ENCODING', 'a transfer coding other than chunked'));
+      return false;
+    }
     return this.#handler.onHeaders(status, RawFields.fromList(headers), resume);
   }
 
@@ -127,6 +138,20 @@ class QueueDeadline implements Swept {
     const { connected, free } = this.#pool.stats;
     return connected >= this.#connections && free === 0 ? queueTimeout() : upstreamError('UND_ERR_CONNECT_TIMEOUT', 'no connection to the node opened within the timeout');
   }
+}
+
+/**
+ * The answer's Transfer-Encoding, if any, is one `chunked`: what the body the handler gets was
+ * decoded from. `headers`: undici's raw [name, value, …].
+ */
+function plainTransferCoding(headers: readonly Buffer[]): boolean {
+  let codings = 0;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length !== 17 || name.toString('latin1').toLowerCase() !== 'transfer-encoding') continue;
+    if (++codings > 1 || headers[i + 1]!.toString('latin1').trim().toLowerCase() !== 'chunked') return false;
+  }
+  return true;
 }
 
 const DECLINED = upstreamError('UND_ERR_ABORTED', 'the request ended while it waited for a connection');

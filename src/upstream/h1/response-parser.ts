@@ -30,6 +30,13 @@ const CR = 0x0d;
 const LF = 0x0a;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
+/** An LF in `bytes` from `from` on not preceded by a CR: a line end this parser never takes (RFC 9112 §2.2 lets it refuse one). */
+function refuseBareLf(bytes: Buffer, from: number): void {
+  for (let i = bytes.indexOf(LF, from); i >= 0; i = bytes.indexOf(LF, i + 1)) {
+    if (i === 0 || bytes[i - 1] !== CR) throw new ResponseHeadError('HPE_INVALID_HEADER_TOKEN', 'an LF not after a CR in the head');
+  }
+}
+
 /**
  * An HTTP/1.1 answer parser (RFC 9112) over bytes as the socket delivers them, strict where a
  * lenient reading could desynchronise the connection: CRLF line ends only, no obs-fold, one
@@ -143,8 +150,14 @@ export class ResponseParser {
       parsed = parseResponseHead(data, at, index, this.#headOnly);
       next = index + HEAD_END.length;
     } else {
+      const keptBefore = this.#partial?.length ?? 0;
       const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW');
-      if (found === null) return data.length;
+      if (found === null) {
+        // A head whose lines end in a bare LF never shows the CRLF CRLF looked for: refused now,
+        // not once the node's timeout ran out (only the bytes new in this read are looked at).
+        refuseBareLf(this.#partial!, Math.max(0, keptBefore - 1));
+        return data.length;
+      }
       const head = found[0];
       parsed = parseResponseHead(head, 0, head.length, this.#headOnly);
       next = found[1];

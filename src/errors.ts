@@ -55,7 +55,7 @@ export const ERRORS = {
   ERR_LIMIT_HEADER_REPEATED: { status: 400, retryable: false, message: "the header the route's rate limit counts by came more than once" },
   ERR_LISTEN: { status: null, retryable: false, message: 'cannot listen on the configured host and port' },
   ERR_METHOD_NOT_ALLOWED: { status: 405, retryable: false, message: 'the admin path does not take this method; see Allow' },
-  ERR_METHOD_NOT_SUPPORTED: { status: 501, retryable: false, message: 'CONNECT is not forwarded: the gateway opens no tunnels' },
+  ERR_METHOD_NOT_SUPPORTED: { status: 501, retryable: false, message: 'CONNECT and TRACE are not forwarded: the gateway opens no tunnels and echoes no requests' },
   ERR_METRICS: { status: 500, retryable: true, message: 'metrics collection failed' },
   ERR_MISSING_TENANT: { status: 400, retryable: false, message: 'request has no tenant id header' },
   ERR_NO_ROUTE: { status: 404, retryable: false, message: 'no route matches this path' },

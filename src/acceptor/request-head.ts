@@ -116,8 +116,10 @@ export function readRequestHead(
   if (forwarded !== null) ctx.forwardedHeadBytes = forwardedBytes;
 
   if (bytes > maxHeaderBytes) return 'ERR_HEADERS_TOO_LARGE';
-  // A node's 2xx to it makes its connection a tunnel (RFC 9112 §6.3): never to be pooled.
-  if (method === 'CONNECT') return 'ERR_METHOD_NOT_SUPPORTED';
+  // A node's 2xx to CONNECT makes its connection a tunnel (RFC 9112 §6.3): never to be pooled. TRACE
+  // echoes the request, cookies and credentials included, and Max-Forwards asks each hop to count
+  // it down: refused, as nginx refuses it.
+  if (method === 'CONNECT' || method === 'TRACE') return 'ERR_METHOD_NOT_SUPPORTED';
   if (framing || (ctx.chunked && ctx.contentLength !== -1)) return 'ERR_BAD_FRAMING';
   if (hosts !== 1) return 'ERR_BAD_HOST';
   if (tenants > 1) return 'ERR_INVALID_TENANT';

@@ -81,7 +81,18 @@ describe('CONNECT', () => {
     expect(closedByPeer).toBe(true);
     expect(backend.seen.length).toBe(before);
   });
+});
 
+describe('TRACE', () => {
+  // It would echo the request, cookies and credentials included; an intermediary must count
+  // Max-Forwards down and answer itself at 0 (RFC 9110 §7.6.2). Refused, as nginx refuses it.
+  it('refuses it with 501 ERR_METHOD_NOT_SUPPORTED and never forwards it', async () => {
+    const before = backend.seen.length;
+    const { text } = await rawExchange(gateway.port, 'TRACE /open/x HTTP/1.1\r\nHost: a\r\nCookie: secret=1\r\nMax-Forwards: 0\r\n\r\n', 3_000);
+    expectError(firstAnswer(text), 'ERR_METHOD_NOT_SUPPORTED');
+    expect(text).not.toContain('secret=1');
+    expect(backend.seen.length).toBe(before);
+  });
 });
 
 describe('Host header', () => {

@@ -30,6 +30,7 @@ export class Batch {
   /** The body so far, while it is small enough to send whole; null once streaming. */
   #pending: Buffer[] | null = [];
   #pendingBytes = 0;
+  #closed = false;
 
   constructor(
     readonly key: string,
@@ -52,6 +53,9 @@ export class Batch {
 
   /** Joining ends here: later requests are a new call's. */
   close(): void {
+    // Closed at the head already, as a rule: its ending's settle need not look it up again.
+    if (this.#closed) return;
+    this.#closed = true;
     this.home.forget(this);
   }
 
@@ -111,6 +115,8 @@ export class Batch {
   /** The answer is complete: so is every follower's. */
   end(reportedLength: number | undefined): void {
     this.shared?.end();
+    // Nearly every call: no one joined, and nothing is left to answer (no array for it either).
+    if (this.followers.length === 0) return;
     const followers = this.followers.splice(0);
     const whole = this.#pending === null || this.#noBody ? null : Buffer.concat(this.#pending, this.#pendingBytes);
     for (const ctx of followers) {
@@ -170,8 +176,9 @@ export class Batch {
 
   /** No answer to share (joining closed): the followers go to the node on their own, counted under `reason`. */
   #onTheirOwn(reason: string): void {
+    if (this.followers.length === 0) return;
     const followers = this.followers.splice(0);
-    if (followers.length > 0) this.home.recorder.recordFallback(reason, followers.length);
+    this.home.recorder.recordFallback(reason, followers.length);
     for (const ctx of followers) this.home.continuation.resume(ctx);
   }
 

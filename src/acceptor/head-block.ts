@@ -18,6 +18,12 @@ import { REQUEST_ID_HEADER } from './request-id.js';
 let scratch = Buffer.allocUnsafeSlow(4096);
 /** Its memory, for the view returned: Buffer#subarray would read `.buffer`, a call into C++, every time. */
 let scratchBytes = scratch.buffer;
+/**
+ * The last view returned, given again while heads come out at its length (a node's answers, as a
+ * rule, all have one): no Buffer a response. Each view is of the same scratch memory, valid until
+ * the next call either way.
+ */
+let view = Buffer.from(scratchBytes, 0, 0);
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -97,8 +103,11 @@ export function responseHeadBlock(statusLine: string, requestId: string, fields:
   if (size > scratch.length) {
     scratch = Buffer.allocUnsafeSlow(Math.max(size, 2 * scratch.length));
     scratchBytes = scratch.buffer;
+    view = Buffer.from(scratchBytes, 0, 0);
   }
   let at = writeHeaderLine(REQUEST_ID_HEADER, requestId, writeText(statusLine, 0));
   at = writeFields(fields, at);
-  return Buffer.from(scratchBytes, 0, more === null ? at : writeHeaderLines(more, at));
+  const length = more === null ? at : writeHeaderLines(more, at);
+  if (view.length !== length) view = Buffer.from(scratchBytes, 0, length);
+  return view;
 }

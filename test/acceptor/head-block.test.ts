@@ -35,4 +35,12 @@ describe('response head block', () => {
     expect(big.toString('latin1').split('\r\n')).toHaveLength(42);
     expect(responseHeadBlock('204 No Content', 'small', RawFields.EMPTY).toString('latin1')).toBe('204 No Content\r\nx-request-id: small');
   });
+
+  it('gives every head its own bytes: one of the length before, and one of that length once the scratch grew', () => {
+    expect(responseHeadBlock('200 OK', 'aaaa', RawFields.EMPTY).toString('latin1')).toBe('200 OK\r\nx-request-id: aaaa');
+    expect(responseHeadBlock('200 OK', 'bbbb', RawFields.EMPTY).toString('latin1')).toBe('200 OK\r\nx-request-id: bbbb');
+    const headers = Array.from({ length: 80 }, (_, i) => [`x-header-${i}`, 'w'.repeat(200)]).flat();
+    expect(responseHeadBlock('200 OK', 'huge', rawFields(...headers)).toString('latin1').split('\r\n')).toHaveLength(82);
+    expect(responseHeadBlock('200 OK', 'cccc', RawFields.EMPTY).toString('latin1')).toBe('200 OK\r\nx-request-id: cccc');
+  });
 });

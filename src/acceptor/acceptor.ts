@@ -20,7 +20,7 @@ import { Finisher } from './phases/finish.js';
 import { GATEWAY_ROUTE_LABELS } from './request-runner.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { loadUws, newApp, type UwsApp } from './uws.js';
-import { closeConnectionsFromNowOn } from './uws-adapter.js';
+import { closeConnectionsFromNowOn } from './thread-drain.js';
 import type { Logger } from '../log.js';
 import type { Redis } from 'ioredis';
 import { RedisOutage } from '../redis/outage.js';

@@ -1,25 +1,10 @@
 import { Buffer } from 'node:buffer';
 import type { HttpResponse } from 'uWebSockets.js';
 import { NO_LISTENER, type ClientListener, type HeaderField } from './client-contract.js';
-import { DuplexStall } from './duplex-stall.js';
+import { ClientPushBack } from './client-push-back.js';
 import { responseHeadBlock } from './head-block.js';
+import { connectionsClosing, lastHeadFields } from './thread-drain.js';
 import { RawFields } from '../upstream/raw-fields.js';
-
-/** Set once this thread drains (closeConnectionsFromNowOn): every head it writes from then on says Connection: close. */
-let closingConnections = false;
-const CONNECTION_CLOSE: readonly HeaderField[] = ['connection', 'close'];
-const CONTENT_LENGTH = 'content-length';
-
-/**
- * The thread drains: every answer from now on tells its client to close the connection after it
- * (those whose head went out already cannot), so clients on kept-alive connections move off them
- * (to be refused: nothing listens any more), and the drain ends once what is in flight is answered.
- * Without it a client sending on and on kept the drain open to its deadline, which cut requests
- * already sent to their nodes.
- */
-export function closeConnectionsFromNowOn(): void {
-  closingConnections = true;
-}
 
 /**
  * Every uWebSockets.js response call of the gateway, behind one object per request: status and
@@ -50,18 +35,12 @@ export class ClientResponse {
   #headWritten = false;
   /** Declared body length, or -1 for chunked / close-delimited bodies. */
   #totalSize = -1;
-  /** What tryEnd could not take of a chunk (a copy), and where in the response it starts. */
-  #pending: Buffer | null = null;
-  #pendingOffset = 0;
-  #onWritable: ((offset: number) => boolean) | null = null;
-  /** A write pushed back and the client has not taken it yet. */
-  #awaitingWritable = false;
   /** Body bytes handed to write() (zone-crossing metrics). */
   #bytesWritten = 0;
   /** Request body bytes the client has sent so far (access log, zone-crossing metrics). */
   #bodyBytesRead = 0;
   /** Made at the first pause of the body or push-back of the answer: most requests have neither. */
-  #stall: DuplexStall | null = null;
+  #pushBack: ClientPushBack | null = null;
 
   constructor(res: HttpResponse) {
     this.#res = res;
@@ -80,8 +59,7 @@ export class ClientResponse {
     this.#res.onAborted(() => {
       this.#responded = true;
       // Nothing waits to be written any more: an owner that goes on for others must not wait for a drain.
-      this.#pending = null;
-      this.#stall?.stop();
+      this.#pushBack?.stop();
       if (this.#closedByUs) return;
       this.#aborted = true;
       this.#listener.clientAborted();
@@ -109,7 +87,7 @@ export class ClientResponse {
 
   /** A chunk is waiting for the socket to drain. */
   get backpressured(): boolean {
-    return this.#pending !== null;
+    return this.#pushBack?.holding === true;
   }
 
   get bytesWritten(): number {
@@ -137,13 +115,13 @@ export class ClientResponse {
   pause(): void {
     if (this.#responded) return;
     this.#res.pause();
-    this.#stallWatch().uploadPaused(true);
+    this.#pushedBack().uploadPaused(true);
   }
 
   resume(): void {
     if (this.#responded) return;
     this.#res.resume();
-    this.#stall?.uploadPaused(false);
+    this.#pushBack?.uploadPaused(false);
   }
 
   // ---- answers the gateway makes itself ----
@@ -153,7 +131,7 @@ export class ClientResponse {
     if (this.#responded) return;
     this.#responded = true;
     // While the thread drains, every answer moves its client off the connection (closeConnectionsFromNowOn).
-    closeConnection ||= closingConnections;
+    closeConnection ||= connectionsClosing();
     const res = this.#res;
     res.cork(() => {
       res.writeStatus(statusLine).writeHeader('content-type', 'application/json').writeHeader('x-request-id', this.requestId);
@@ -217,11 +195,7 @@ export class ClientResponse {
       if (offset + chunk.length >= this.#totalSize) this.#listener.beforeLastBytes();
       writable = this.#tryEnd(chunk, offset);
     });
-    if (!writable) {
-      this.#awaitingWritable = true;
-      res.onWritable((this.#onWritable ??= (offset) => this.#drained(offset)));
-      this.#stallWatch().awaitingWritable(true);
-    }
+    if (!writable) this.#pushedBack().awaitWritable();
     return writable;
   }
 
@@ -233,9 +207,7 @@ export class ClientResponse {
     const [ok, done] = this.#res.tryEnd(chunk, this.#totalSize);
     if (done) this.#responded = true;
     if (done || ok) return true;
-    const taken = this.#res.getWriteOffset();
-    this.#pending = Buffer.from(chunk.subarray(taken - offset));
-    this.#pendingOffset = taken;
+    this.#pushedBack().hold(chunk, offset, this.#res.getWriteOffset());
     return false;
   }
 
@@ -258,49 +230,21 @@ export class ClientResponse {
     this.#res.close();
   }
 
-  /**
-   * A connection stalled both ways (duplex-stall.ts): tries what waits for the client every poll,
-   * and closes it as uWS closes an idle one when nothing went for too long (its onAborted tells the
-   * owner the client left).
-   */
-  #stallWatch(): DuplexStall {
-    return (this.#stall ??= new DuplexStall(
-      () => this.#responded || this.#res.close(),
-      () => this.#retryPending(),
-    ));
-  }
-
-  /** No writable event comes while the upload is paused: try the rest of a declared-length chunk now. */
-  #retryPending(): void {
-    if (this.#pending === null || this.#aborted) return;
-    this.#res.cork(() => this.#drained(this.#res.getWriteOffset()));
+  /** What holds a pushed-back write and watches a stalled connection (client-push-back.ts), made when first needed. */
+  #pushedBack(): ClientPushBack {
+    return (this.#pushBack ??= new ClientPushBack(this.#res, {
+      aborted: () => this.#aborted,
+      responded: () => this.#responded,
+      totalSize: () => this.#totalSize,
+      completed: () => void (this.#responded = true),
+      writable: () => this.#listener.clientWritable(),
+    }));
   }
 
   /** `reportedLength`: a bodiless answer's Content-Length (a HEAD's, a 304's), if it has one. */
   #writeHead(reportedLength?: number): void {
     if (this.#headWritten) return;
     this.#headWritten = true;
-    let more = this.#ownHeaders;
-    // Not endWithoutBody(length): this uWS build then leaves the response pending, and drops the
-    // connection when the client's next request comes (a HEAD's keep-alive broken; answerJson).
-    if (reportedLength !== undefined) more = [...(more ?? []), CONTENT_LENGTH, String(reportedLength)];
-    if (closingConnections) more = more === null ? CONNECTION_CLOSE : [...more, ...CONNECTION_CLOSE];
-    this.#res.writeStatus(responseHeadBlock(this.#statusLine, this.requestId, this.#fields, more));
-  }
-
-  #drained(offset: number): boolean {
-    // A poll got it through already (duplex-stall.ts): this late event has nothing to say.
-    if (this.#aborted || !this.#awaitingWritable) return true;
-    const pending = this.#pending;
-    if (pending !== null) {
-      const [ok, done] = this.#res.tryEnd(pending.subarray(offset - this.#pendingOffset), this.#totalSize);
-      if (done) this.#responded = true;
-      else if (!ok) return false;
-      this.#pending = null;
-    }
-    this.#awaitingWritable = false;
-    this.#stall?.awaitingWritable(false);
-    this.#listener.clientWritable();
-    return true;
+    this.#res.writeStatus(responseHeadBlock(this.#statusLine, this.requestId, this.#fields, lastHeadFields(this.#ownHeaders, reportedLength)));
   }
 }

@@ -1,0 +1,96 @@
+import { Buffer } from 'node:buffer';
+import type { HttpResponse } from 'uWebSockets.js';
+import { DuplexStall } from './duplex-stall.js';
+
+/** What a push-back needs of its response (uws-adapter.ts), read when it happens. */
+export interface PushedResponse {
+  /** The client went away. */
+  aborted(): boolean;
+  /** uWS considers the response complete, or the connection closed. */
+  responded(): boolean;
+  /** The answer's declared length, or -1 (chunked, close-delimited). */
+  totalSize(): number;
+  /** A held chunk's tryEnd completed the response. */
+  completed(): void;
+  /** The client took what was held: the owner may write on. */
+  writable(): void;
+}
+
+/**
+ * What happens to a response once its client pushed back, or its upload was paused (most
+ * requests have neither, and never make one): the part of a declared-length chunk tryEnd did not
+ * take (a copy: the chunk may be a view of a reused read buffer) and where in the body it starts,
+ * the wait for uWS's writable event, and the watch on a connection stalled both ways
+ * (duplex-stall.ts), which tries what is held every poll and closes the connection when nothing
+ * moves for too long.
+ */
+export class ClientPushBack {
+  readonly #res: HttpResponse;
+  readonly #response: PushedResponse;
+  #held: Buffer | null = null;
+  #heldOffset = 0;
+  /** A write pushed back and the client has not taken it yet. */
+  #awaiting = false;
+  readonly #onWritable = (offset: number): boolean => this.#drained(offset);
+  readonly #stall: DuplexStall;
+
+  constructor(res: HttpResponse, response: PushedResponse) {
+    this.#res = res;
+    this.#response = response;
+    this.#stall = new DuplexStall(
+      // As uWS closes an idle connection: its onAborted tells the owner the client left.
+      () => response.responded() || res.close(),
+      () => this.#retryHeld(),
+    );
+  }
+
+  /** A chunk is waiting for the socket to drain. */
+  get holding(): boolean {
+    return this.#held !== null;
+  }
+
+  /** tryEnd took the body up to `taken` of a chunk that started at body offset `offset`: the rest waits. */
+  hold(chunk: Buffer, offset: number, taken: number): void {
+    this.#held = Buffer.from(chunk.subarray(taken - offset));
+    this.#heldOffset = taken;
+  }
+
+  /** The last write was pushed back: the owner hears `writable` once the client took it. */
+  awaitWritable(): void {
+    this.#awaiting = true;
+    this.#res.onWritable(this.#onWritable);
+    this.#stall.awaitingWritable(true);
+  }
+
+  uploadPaused(paused: boolean): void {
+    this.#stall.uploadPaused(paused);
+  }
+
+  /** The response is over (the client left): nothing waits to be written any more. */
+  stop(): void {
+    this.#held = null;
+    this.#stall.stop();
+  }
+
+  /** No writable event comes while the upload is paused: try the rest of a held chunk now. */
+  #retryHeld(): void {
+    if (this.#held === null || this.#response.aborted()) return;
+    this.#res.cork(() => this.#drained(this.#res.getWriteOffset()));
+  }
+
+  #drained(offset: number): boolean {
+    // A poll got it through already: this late event has nothing to say.
+    if (this.#response.aborted() || !this.#awaiting) return true;
+    const held = this.#held;
+    if (held !== null) {
+      const [ok, done] = this.#res.tryEnd(held.subarray(offset - this.#heldOffset), this.#response.totalSize());
+      if (done) this.#response.completed();
+      else if (!ok) return false;
+      this.#held = null;
+    }
+    this.#awaiting = false;
+    this.#stall.awaitingWritable(false);
+    this.#response.writable();
+    return true;
+  }
+}

@@ -10,7 +10,8 @@ import type { RequestBody } from './request-body.js';
 import { classifyUpstreamError, retryReasonOf, statusRetryReason } from './upstream-errors.js';
 import type { ClientListener } from './client-contract.js';
 import type { ClientResponse } from './uws-adapter.js';
-import { QUEUE_TIMEOUT, upstreamError, type UpstreamDispatcher, type UpstreamHandler } from '../upstream/dispatcher.js';
+import { TryDeadline, type TimedTry } from './try-deadline.js';
+import { QUEUE_TIMEOUT, type UpstreamDispatcher, type UpstreamHandler } from '../upstream/dispatcher.js';
 import type { RawFields } from '../upstream/raw-fields.js';
 
 /**
@@ -20,7 +21,7 @@ import type { RawFields } from '../upstream/raw-fields.js';
  * becomes a JSON error, and one after it closes the client connection so a truncated body is never
  * presented as complete. It knows nothing of routing: the owner records the ending.
  */
-export class UpstreamExchange implements UpstreamHandler, ClientListener {
+export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedTry {
   readonly #ctx: RequestContext;
   readonly #client: ClientResponse;
   readonly #owner: ExchangeOwner;
@@ -46,10 +47,8 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
   #received = 0;
   #noBody = false;
   #completeWhenWritable = false;
-  /** The try's own deadline for the answer's head (retries), when it has one. */
-  #tryTimer: NodeJS.Timeout | null = null;
-  /** With a try timer: the pool the try waits in, which says whose a wait that ran out is. */
-  #pool: UpstreamDispatcher | null = null;
+  /** The try's own deadline for the answer's head (retries), when its route has one. */
+  #deadline: TryDeadline | null = null;
 
   /** The owner makes it the client's listener (attach, or handOver for a retry). */
   constructor(ctx: RequestContext, owner: ExchangeOwner) {
@@ -73,40 +72,21 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
     });
   }
 
-  /**
-   * The try fails as timed out unless the answer's head comes within `ms`. The pools' own timeouts
-   * run on coarse clocks (undici's timers, the h1 client's sweep: up to a second late), too coarse
-   * for a per-try limit. As Envoy's per-try timeout, it runs once the request is whole: a client
-   * slow to upload is not the node's delay. A streamed body (never retried, so this is a first
-   * try's) is whole when the client sent its last byte, whether or not the pool has read it yet
-   * (it may still wait for a connection).
-   */
+  /** The try fails as timed out unless the answer's head comes within `ms` of the request being whole (try-deadline.ts). */
   limitTry(ms: number, pool: UpstreamDispatcher): void {
-    this.#pool = pool;
-    if (this.#body === null) this.#armTry(ms);
-    // Not once the head came (or the try failed) meanwhile: an answer already coming is not timed.
-    else this.#body.whenSent(() => this.#finished || this.#ctx.status !== 0 || this.#armTry(ms));
+    this.#deadline = new TryDeadline(this, pool, ms, this.#body);
   }
 
-  #armTry(ms: number): void {
-    this.#tryTimer = setTimeout(UpstreamExchange.#tryTimedOut, ms, this);
-  }
-
-  static #tryTimedOut(exchange: UpstreamExchange): void {
-    exchange.#tryTimer = null;
-    // A status set by other than a head's arrival (that clears this timer): a call that goes on
+  awaitingHead(): boolean {
+    // A status set by other than a head's arrival (that clears the deadline): a call that goes on
     // for others after its client left (499) is still timed.
-    if (exchange.#finished || (exchange.#ctx.status !== 0 && !exchange.#clientGone)) return;
-    if (exchange.#abortUpstream !== null) exchange.#abortUpstream(upstreamError('UND_ERR_HEADERS_TIMEOUT', 'the try got no answer head within its timeout'));
-    // Not yet on a connection: it fails now, as its pool's own wait would (a busy pool's wait is not
-    // the node's failure), and is declined once a connection takes it.
-    else exchange.onError(exchange.#pool!.waitError());
+    return !this.#finished && (this.#ctx.status === 0 || this.#clientGone);
   }
 
-  #clearTryTimer(): void {
-    if (this.#tryTimer === null) return;
-    clearTimeout(this.#tryTimer);
-    this.#tryTimer = null;
+  abortOnConnection(err: Error): boolean {
+    if (this.#abortUpstream === null) return false;
+    this.#abortUpstream(err);
+    return true;
   }
 
   // ---- the pool's handler ----
@@ -127,7 +107,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
     if (this.#finished) return false;
     if (status < 200) return true; // 1xx: informational, not forwarded
     const ctx = this.#ctx;
-    this.#clearTryTimer();
+    this.#deadline?.clear();
     if (ctx.triedAt !== 0) ctx.headAt = performance.now();
     ctx.status = status;
     ctx.headStatus = status;
@@ -202,7 +182,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
    */
   #handOff(reason: number): boolean {
     if (reason < 0 || this.#body !== null || this.#client.headWritten || this.#clientGone) return false;
-    this.#clearTryTimer();
+    this.#deadline?.clear();
     // The owner releases this try's node once it grants the retry (and holds the next one).
     if (!this.#owner.retry(this.#ctx, reason)) return false;
     this.#nodeDone = true;
@@ -274,7 +254,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener {
     if (this.#finished) return;
     this.#finished = true;
     if (this.#clientGone) this.#ctx.status = CLIENT_CLOSED_STATUS;
-    this.#clearTryTimer();
+    this.#deadline?.clear();
     this.#releaseNode();
     if (this.#body !== null && !this.#body.stream.destroyed) this.#body.stream.destroy();
     this.#ctx.errorCode = errorCode;

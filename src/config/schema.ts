@@ -17,6 +17,9 @@ import { ZONE_ENV_VARS, zoneSettings } from './zone-schema.js';
  */
 export const UWS_HEADER_CEILING_BYTES = 32 * 1024;
 
+/** HTTP drops a header value's outer spaces, and a value cannot carry controls: such a token could never match. */
+const VISIBLE_ASCII = 'must be visible ASCII, without spaces or control characters (it is sent as `Authorization: Bearer <token>`)';
+
 /** Process-wide knobs; each has a GATEWAY_* env var (see ENV_VARS) and may also sit in the file. */
 export const settingsSchema = z.strictObject({
   port: portSchema.default(8080),
@@ -24,16 +27,8 @@ export const settingsSchema = z.strictObject({
   threads: z.number().int().min(1).max(MAX_THREADS).default(MACHINE_CPUS.threads),
   adminPort: portSchema.default(9090),
   adminHost: listenHostSchema.default('127.0.0.1'),
-  /**
-   * Bearer token the admin write endpoints require; unset: writes only while the admin server listens on loopback.
-   * Visible ASCII only: HTTP drops a header value's outer spaces, and a value cannot carry control
-   * characters, so a token with either could never match an Authorization header.
-   */
-  adminToken: z
-    .string()
-    .min(16, 'must be at least 16 characters')
-    .regex(/^[\x21-\x7e]*$/, 'must be visible ASCII, without spaces or control characters (it is sent as `Authorization: Bearer <token>`)')
-    .optional(),
+  /** Bearer token the admin write endpoints require; unset: writes only while the admin server listens on loopback. */
+  adminToken: z.string().min(16, 'must be at least 16 characters').regex(/^[\x21-\x7e]*$/, VISIBLE_ASCII).optional(),
   ...zoneSettings,
   /** How often the coordinator evaluates every node's circuit breaker from the shared counts. */
   breakerTickMs: z.number().int().min(10).max(10_000).default(100),

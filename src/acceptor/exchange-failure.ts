@@ -25,10 +25,15 @@ export function closeTruncated(ctx: RequestContext, code: AnsweredCode): void {
 }
 
 /**
- * A body over the limit is answered once the client has sent the rest (whenSentOrLingered), unless
- * the exchange `ended` meanwhile; `done` then ends it.
+ * A failed try nobody retries, its node released: answered at once (answerFailure), but a body
+ * over the limit only once the client has sent the rest (whenSentOrLingered), unless the exchange
+ * `ended` meanwhile. `done` then ends it.
  */
-export function answerOnceBodySent(ctx: RequestContext, code: AnsweredCode, body: RequestBody, ended: () => boolean, done: () => void): void {
+export function answerFailedTry(ctx: RequestContext, code: AnsweredCode, body: RequestBody | null, ended: () => boolean, done: () => void): void {
+  if (code !== 'ERR_BODY_TOO_LARGE' || body === null || ctx.client.headWritten) {
+    answerFailure(ctx, code);
+    return done();
+  }
   ctx.status = errorStatus(code);
   whenSentOrLingered(body, () => {
     if (ended()) return;

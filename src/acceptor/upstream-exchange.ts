@@ -5,7 +5,7 @@ import { errorStatus, statusLine } from './answers.js';
 import { forwardResponseHead } from './response-head.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
 import type { ExchangeOwner } from './exchange-owner.js';
-import { answerFailure, answerOnceBodySent, closeTruncated } from './exchange-failure.js';
+import { answerFailedTry, closeTruncated } from './exchange-failure.js';
 import type { RequestBody } from './request-body.js';
 import { classifyUpstreamError, retryReasonOf, statusRetryReason } from './upstream-errors.js';
 import type { ClientListener } from './client-contract.js';
@@ -36,9 +36,8 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
   /** Stops a multiplexed call whose every client left; not the node's failure. */
   readonly #stopForNobody = (): void => {
     this.#abandoned = true;
-    if (this.#abortUpstream !== null) this.#abortUpstream(new Error('every client left'));
     // Not on a connection yet: it ends now, and is aborted once it connects.
-    else this.#finish(undefined);
+    if (!this.abortOnConnection(new Error('every client left'))) this.#finish(undefined);
   };
   #nodeDone = false;
   /** Upstream Content-Length, or -1 for chunked / close-delimited bodies. */
@@ -78,21 +77,19 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
   }
 
   awaitingHead(): boolean {
-    // A status set by other than a head's arrival (that clears the deadline): a call that goes on
-    // for others after its client left (499) is still timed.
+    // A call that goes on for others after its client left (a 499, not a head's status) is still timed.
     return !this.#finished && (this.#ctx.status === 0 || this.#clientGone);
   }
 
   abortOnConnection(err: Error): boolean {
-    if (this.#abortUpstream === null) return false;
-    this.#abortUpstream(err);
-    return true;
+    this.#abortUpstream?.(err);
+    return this.#abortUpstream !== null;
   }
 
   // ---- the pool's handler ----
 
   get wanted(): boolean {
-    // Also false for one that failed while it waited and answers once the client sent its body (answerOnceBodySent).
+    // Also false for one that failed while it waited and answers once the client sent its body (answerFailedTry).
     return !this.#finished && this.#ctx.errorCode === undefined;
   }
 
@@ -132,11 +129,9 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
 
   onComplete(): void {
     if (this.#finished) return;
-    if (this.#client.backpressured) {
-      this.#completeWhenWritable = true;
-      return;
-    }
-    this.#endResponse();
+    // A chunk still waits for the client: the response ends once it took it (clientWritable).
+    if (this.#client.backpressured) this.#completeWhenWritable = true;
+    else this.#endResponse();
   }
 
   onError(err: Error): void {
@@ -151,14 +146,12 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
       const code = classifyUpstreamError(err);
       // Followers already streaming part of the answer are cut off; those holding it whole get the error.
       this.#ctx.batch?.fail(code);
-      this.#finish(code);
-      return;
+      return this.#finish(code);
     }
     if (this.#client.aborted) {
       // Our own abort of the upstream request, called back from inside clientAborted.
       this.#ctx.status = CLIENT_CLOSED_STATUS;
-      this.#finish(undefined);
-      return;
+      return this.#finish(undefined);
     }
     const code = classifyUpstreamError(err);
     this.#ctx.refused = (err as { code?: unknown }).code === 'ECONNREFUSED';
@@ -168,12 +161,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
       if (this.#handOff(retryReasonOf(err))) return;
     }
     this.#releaseNode();
-    if (code === 'ERR_BODY_TOO_LARGE' && this.#body !== null && !this.#client.headWritten) {
-      answerOnceBodySent(this.#ctx, code, this.#body, () => this.#finished, () => this.#finish(code));
-      return;
-    }
-    answerFailure(this.#ctx, code);
-    this.#finish(code);
+    answerFailedTry(this.#ctx, code, this.#body, () => this.#finished, () => this.#finish(code));
   }
 
   /**
@@ -231,8 +219,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     if (!this.#noBody && this.#totalSize > 0 && this.#received < this.#totalSize) {
       // Both clients enforce Content-Length, so a short body cannot complete; never claim it did.
       closeTruncated(ctx, 'ERR_UPSTREAM_PROTOCOL');
-      this.#finish('ERR_UPSTREAM_PROTOCOL');
-      return;
+      return this.#finish('ERR_UPSTREAM_PROTOCOL');
     }
     // tryEnd may have completed a declared-length response already; otherwise end it here.
     if (!client.responded) {

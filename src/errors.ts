@@ -24,7 +24,7 @@ export const ERRORS = {
     message: 'a request header or the request target holds a character that cannot be forwarded unchanged (a control character, or bytes that are not UTF-8)',
   },
   ERR_BAD_HOST: { status: 400, retryable: false, message: 'request must carry exactly one valid Host header (host[:port])' },
-  ERR_BAD_PATH: { status: 400, retryable: false, message: 'request path must start with "/" and must not climb above the root' },
+  ERR_BAD_PATH: { status: 400, retryable: false, message: 'request path must start with "/", hold no "#" and not climb above the root' },
   ERR_BAD_PUSH: { status: 400, retryable: false, message: 'invalid control-plane push' },
   ERR_BODY_TOO_LARGE: { status: 413, retryable: false, message: 'request body exceeds the configured limit' },
   ERR_CIRCUIT_OPEN: {

@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+
 /**
  * The path the node receives: dot segments removed (RFC 3986 §5.2.4), with percent-encoded dots
  * ("%2e") counted as dots, since backends that decode before resolving would otherwise reach what
@@ -5,8 +7,10 @@
  * would climb above the root is refused, not clamped: a client that sends one is probing. So is
  * one that hides a dot segment behind an encoded slash or a backslash (`/static/..%2fapi/x`), or
  * behind path parameters (`/static/..;/api/x`, which Tomcat and Jetty resolve), which backends
- * would resolve. Otherwise it keeps the client's spelling: routingPath() gives the form routes
- * match.
+ * would resolve. So is one with a "#": a fragment is no part of a request target (RFC 9112 §3.2),
+ * and backends that parse the target as a URL (WHATWG URL, Node's url.parse, nginx) end the path
+ * there, so `/api/login#` would be read as `/api/login` by a node the gateway routed by another
+ * route. Otherwise it keeps the client's spelling: routingPath() gives the form routes match.
  */
 
 /** What some backends take for a path separator: %2F, %5C, and a raw backslash. */
@@ -18,6 +22,7 @@ const HIDDEN_SEPARATOR = /%2f|%5c|\\/i;
  */
 export function normalizePath(path: string): string | null {
   if (path.charCodeAt(0) !== 0x2f /* / */) return null;
+  if (path.includes('#')) return null;
   // Most paths hold no "/.", no "%" and no backslash: they are returned as they are.
   if (!path.includes('/.') && !path.includes('%') && !path.includes('\\')) return path;
   const segments = path.split('/');
@@ -45,20 +50,40 @@ export function normalizePath(path: string): string | null {
  * The form routes match (and configured route paths are compiled to): one for each of the
  * spellings backends read alike, so that no spelling a backend reads as `/api/x` passes a route
  * that did not match `/api/` (`/%61pi/x`, `//api/x`). Percent-encoded unreserved characters are
- * decoded and other encodings' hex digits upper-cased (RFC 3986 §6.2.2), empty segments merged
- * (as nginx matches locations; a trailing "/" stays). `path` has had its dot segments removed.
+ * decoded and other encodings' hex digits upper-cased (RFC 3986 §6.2.2), characters past ASCII
+ * percent-encoded as UTF-8 (RFC 3987 §3.1, as WHATWG URL does: `/café/` and `/caf%C3%A9/` are one
+ * path to a backend), a backslash read as "/" (as WHATWG URL reads it: `/admin\x` is
+ * `/admin/x` to such a backend), empty segments merged (as nginx matches locations; a trailing "/"
+ * stays). `path` has had its dot segments removed.
  */
 export function routingPath(path: string): string {
-  if (!path.includes('%') && !path.includes('//')) return path;
-  const segments = path.split('/');
+  const nonAscii = NON_ASCII.test(path);
+  const backslash = path.includes('\\');
+  if (!nonAscii && !backslash && !path.includes('%') && !path.includes('//')) return path;
+  const segments = (backslash ? path.replace(BACKSLASHES, '/') : path).split('/');
   const last = segments.length - 1;
   const kept: string[] = [];
   for (let i = 1; i < segments.length; i++) {
     const segment = segments[i]!;
     if (segment === '' && i < last) continue;
-    kept.push(segment.includes('%') ? decodeUnreserved(segment) : segment);
+    const decoded = segment.includes('%') ? decodeUnreserved(segment) : segment;
+    kept.push(nonAscii ? encodeNonAscii(decoded) : decoded);
   }
   return `/${kept.join('/')}`;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII_RUN = /[^\x00-\x7f]+/g;
+const BACKSLASHES = /\\/g;
+
+/** Characters past ASCII as their UTF-8 bytes, percent-encoded with upper-case hex digits. */
+function encodeNonAscii(segment: string): string {
+  return segment.replace(NON_ASCII_RUN, (run: string) => {
+    let encoded = '';
+    // Buffer, not encodeURIComponent: a lone surrogate (which uWS never hands over) must not throw here.
+    for (const byte of Buffer.from(run, 'utf8')) encoded += `%${byte.toString(16).toUpperCase()}`; // every byte of a character past ASCII is 0x80 or more
+    return encoded;
+  });
 }
 
 /** Percent-encoded unreserved characters (ALPHA, DIGIT, "-", ".", "_", "~") decoded; other encodings' hex digits upper-cased. */

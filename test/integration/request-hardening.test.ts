@@ -18,6 +18,11 @@ beforeAll(async () => {
       { prefix: '/static/', cluster: 'c', requireTenant: false },
       { prefix: '/api/', cluster: 'c' },
       { prefix: '/open/', cluster: 'c', requireTenant: false },
+      // Stricter routes beside a lax catch-all: no spelling a backend reads as theirs may pass by them.
+      { prefix: '/', cluster: 'c', requireTenant: false },
+      { exact: '/login', cluster: 'c' },
+      { prefix: '/admin/', cluster: 'c' },
+      { prefix: '/café/', cluster: 'c' },
     ],
     clusters: { c: { nodes: [{ id: 'b', url: backend.url }] } },
   });
@@ -155,6 +160,31 @@ describe('paths', () => {
       expect(backend.seen.length).toBe(before);
     },
   );
+});
+
+describe('spellings a backend reads as a stricter route', () => {
+  it.each([['/login#'], ['/login#x'], ['/admin/x#/']])('refuses %s, whose "#" a backend parsing URLs ends the path at, with 400 ERR_BAD_PATH', async (path) => {
+    const before = backend.seen.length;
+    const { text, closedByPeer } = await rawExchange(gateway.port, `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`, 3_000);
+    expectError(firstAnswer(text), 'ERR_BAD_PATH');
+    expect(closedByPeer).toBe(true);
+    expect(backend.seen.length).toBe(before);
+  });
+
+  // WHATWG URL reads each of these as the stricter route's path (/café/x, /admin/x): they get its rules.
+  it.each([['/caf%C3%A9/x'], ['/caf%c3%a9/x'], ['/admin\\x'], ['/\\admin/x']])('matches %s by the route a backend reads it as', async (path) => {
+    const before = backend.seen.length;
+    expectError(await rawReply(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`), 'ERR_MISSING_TENANT');
+    expect(backend.seen.length).toBe(before);
+    const { text } = await rawExchange(gateway.port, `GET ${path} HTTP/1.1\r\nHost: a\r\nx-tenant-id: acme\r\n\r\n`, 3_000, (t) => t.endsWith('\r\n0\r\n\r\n'));
+    expect(firstAnswer(text).status).toBe(200);
+    // Forwarded as the client spelled it.
+    expect(seenUrls().at(-1)).toBe(path);
+  });
+
+  it('matches a route written past ASCII when the path comes raw, as the client spelled it', async () => {
+    expectError(await rawReply('GET /café/x HTTP/1.1\r\nHost: a\r\n\r\n'), 'ERR_MISSING_TENANT');
+  });
 });
 
 /** The first answer on a fresh connection, sent as raw bytes (the path exactly as written). */

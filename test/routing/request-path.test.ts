@@ -50,6 +50,12 @@ describe('path normalization (RFC 3986 §5.2.4)', () => {
     },
   );
 
+  // A fragment is never sent in a request target (RFC 9112 §3.2): a node parsing the target as a URL
+  // (WHATWG URL, url.parse, nginx) ends the path at "#", so `/api/login#` is `/api/login` to it.
+  it.each(['/api/login#', '/admin#x', '/a#/../b', '/a/b#c/d', '#'])('refuses %j: a "#" ends the path where a backend reads it', (path) => {
+    expect(normalizePath(path)).toBeNull();
+  });
+
   // The node gets the client's spelling; routes match one form for all the spellings backends read alike.
   it.each([
     ['/api/x', '/api/x'],
@@ -59,6 +65,12 @@ describe('path normalization (RFC 3986 §5.2.4)', () => {
     ['//api//x', '/api/x'],
     ['//api/x/', '/api/x/'],
     ['/caf%c3%a9/', '/caf%C3%A9/'],
+    // WHATWG URL percent-encodes characters past ASCII as UTF-8, and reads a backslash as "/".
+    ['/café/', '/caf%C3%A9/'],
+    ['/caf%C3%A9/é', '/caf%C3%A9/%C3%A9'],
+    ['/\u{1F600}/x', '/%F0%9F%98%80/x'],
+    ['/admin\\x', '/admin/x'],
+    ['/\\admin\\\\x', '/admin/x'],
   ])('routes %s as %s', (path, routed) => {
     expect(routingPath(path)).toBe(routed);
   });

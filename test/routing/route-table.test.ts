@@ -48,6 +48,21 @@ describe('route table', () => {
     expect(matchRoute(encoded, routingPath('/~user/profile'))?.index).toBe(1);
   });
 
+  it('matches a path past ASCII in one form, raw or percent-encoded, as WHATWG URL reads it', () => {
+    const table = compileRoutes([route({ prefix: '/' }), route({ prefix: '/café/' }), route({ prefix: '/enc%c3%a9/' })]);
+    expect(matchRoute(table, routingPath('/café/x'))?.index).toBe(1);
+    expect(matchRoute(table, routingPath('/caf%C3%A9/x'))?.index).toBe(1);
+    expect(matchRoute(table, routingPath('/caf%c3%a9/x'))?.index).toBe(1);
+    expect(matchRoute(table, routingPath('/encé/x'))?.index).toBe(2);
+    expect(matchRoute(table, routingPath('/enc%C3%A9/x'))?.index).toBe(2);
+  });
+
+  it('matches a backslash as a slash, as WHATWG URL reads it', () => {
+    const table = compileRoutes([route({ prefix: '/' }), route({ prefix: '/admin/' })]);
+    expect(matchRoute(table, routingPath('/admin\\secret'))?.index).toBe(1);
+    expect(matchRoute(table, routingPath('/\\admin\\secret'))?.index).toBe(1);
+  });
+
   it("compiles multiplexing into its vary set: the defaults, a route's own list, or none", () => {
     const [on, own, off] = compileRoutes([route({ prefix: '/a/', multiplex: true }), route({ prefix: '/b/', multiplex: { vary: ['x-user'], holdMs: 0 } }), route({ prefix: '/c/' })]).routes;
     const varies = (names: string[], vary: NameSet) => names.filter((name) => vary.has(name));

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
-import { startGateway, type RunningGateway } from '../helpers/gateway-process.js';
+import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { send } from '../helpers/http.js';
 
 // uWebSockets.js 20.30 decodes a chunked request body itself, before JavaScript sees it, and reads
@@ -11,7 +11,7 @@ import { send } from '../helpers/http.js';
 // so that a uWS build that reads them right shows up; the README's uWS limits say what to do.
 
 let backend: Backend;
-let gateway: RunningGateway;
+let gateway: GatewayProcess;
 const bodies = new Map<string, string>();
 
 beforeAll(async () => {

@@ -19,7 +19,7 @@ import { markdownReport, summarize, type Row } from './lib/report.js';
 import { checkScenario, SCENARIOS, scenarioRequests, wrkScript, type Scenario } from './lib/scenarios.js';
 import { buildPoissonLoad, runPoisson } from './lib/poisson.js';
 import { scratchDir, startOtlpSink, startRedisServer, startUpstream } from './lib/upstream.js';
-import { runWrk } from './lib/wrk.js';
+import { runWrk, type LoadResult } from './lib/wrk.js';
 import { runMicroBenchmarks } from './micro/run.js';
 import { microTable } from './micro/suite.js';
 
@@ -33,6 +33,13 @@ const UPSTREAM_NODES = 3;
 const PACE_MS = 10;
 
 const progress = (line: string): boolean => process.stderr.write(`${line}\n`);
+
+/** "; errors: wrk proxy read 3, …": what the paced runs of a round counted, empty without any. */
+function pacedErrors(runs: readonly [LoadResult, LoadResult, LoadResult, LoadResult]): string {
+  const labels = ['wrk proxy', 'wrk direct', 'Poisson proxy', 'Poisson direct'];
+  const kinds = runs.flatMap((r, i) => (r.errors > 0 ? [`${labels[i]} ${r.errorKinds}`] : []));
+  return kinds.length > 0 ? `; errors: ${kinds.join('; ')}` : '';
+}
 
 function selected<T extends { name: string }>(items: readonly T[], names: readonly string[] | null): T[] {
   if (names === null) return [...items];
@@ -157,7 +164,8 @@ async function runScenario(
         progress(
           `${layout.name} paced round ${round} ${row.candidate} at ~${targetRps.toFixed(0)} rps: ` +
             `p99 ${proxy.at(-1)!.p99Ms.toFixed(2)} ms vs direct ${direct.at(-1)!.p99Ms.toFixed(2)} ms; ` +
-            `Poisson arrivals p99 ${poisson.at(-1)!.p99Ms.toFixed(2)} ms vs direct ${poissonDirect.at(-1)!.p99Ms.toFixed(2)} ms`,
+            `Poisson arrivals p99 ${poisson.at(-1)!.p99Ms.toFixed(2)} ms vs direct ${poissonDirect.at(-1)!.p99Ms.toFixed(2)} ms` +
+            pacedErrors([proxy.at(-1)!, direct.at(-1)!, poisson.at(-1)!, poissonDirect.at(-1)!]),
         );
       }
     }

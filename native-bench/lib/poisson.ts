@@ -39,8 +39,12 @@ export function requestBytes(request: BenchRequest, port: number): string {
   return `${request.method} ${request.path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Tenant-ID: ${request.tenant}\r\n${framing}\r\n${body}`;
 }
 
-/** A Poisson run: also how many arrivals found every connection busy and waited for one. */
-export type PoissonResult = LoadResult & { readonly waited: number };
+/**
+ * A Poisson run: also how many measured arrivals found every connection busy and waited for one,
+ * and the p99 of how late the tool itself wrote those that found an idle one (null from an older
+ * build of the tool): a tail near it is the load generator's, not the server's.
+ */
+export type PoissonResult = LoadResult & { readonly waited: number; readonly lateP99Ms: number | null };
 
 interface ToolOutput {
   requests: number;
@@ -50,6 +54,7 @@ interface ToolOutput {
   maxMs: number;
   errors: number;
   waited: number;
+  lateP99Ms?: number;
 }
 
 /** Reads the tool's one JSON line. */
@@ -70,6 +75,7 @@ export function parsePoisson(out: string): PoissonResult {
     errors: result.errors,
     errorKinds: result.errors > 0 ? `non-2xx ${result.errors}` : '',
     waited: result.waited,
+    lateP99Ms: typeof result.lateP99Ms === 'number' ? result.lateP99Ms : null,
   };
 }
 

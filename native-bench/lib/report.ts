@@ -66,16 +66,33 @@ export function cpuRatioByRound(a: readonly Measured[], b: readonly Measured[] |
   return ratios.length > 0 ? median(ratios) : null;
 }
 
+/**
+ * The median over rounds of a's RPS over b's in the same round, as cpuRatioByRound: a ratio of the
+ * two medians would pair a round of one with another round of the other, drift and all.
+ */
+export function rpsRatioByRound(a: readonly Measured[], b: readonly Measured[] | undefined): number | null {
+  if (b === undefined) return null;
+  const ratios: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (b[i]!.rps > 0) ratios.push(a[i]!.rps / b[i]!.rps);
+  }
+  return ratios.length > 0 ? median(ratios) : null;
+}
+
+/** The median over rounds of the proxy's p99 less direct's in the same round (direct runs right after it). */
+export function addedP99ByRound(proxy: readonly LoadResult[], direct: readonly LoadResult[]): number {
+  const added: number[] = [];
+  for (let i = 0; i < Math.min(proxy.length, direct.length); i++) added.push(proxy[i]!.p99Ms - direct[i]!.p99Ms);
+  return median(added);
+}
+
 /** The bare uWS + undici proxy: the floor of ringgate's architecture. */
 const FLOOR = 'uws-undici-minimal';
 
 const num = (v: number | null | undefined, digits = 0): string => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
-const ratio = (a: number, b: number | undefined): string => (b === undefined || !(b > 0) ? '–' : `${(a / b).toFixed(2)}×`);
 
 function scenarioTable(rows: readonly Row[], baselineShort: string | null): string {
   const summaries = new Map(rows.map((row) => [row.candidate, summarize(row)]));
-  const directRps = summaries.get('direct')?.rps;
-  const nginxRps = summaries.get('nginx')?.rps;
   const roundsOf = (name: string): readonly Measured[] | undefined => rows.find((row) => row.candidate === name)?.rounds;
   const hasFloor = roundsOf(FLOOR) !== undefined;
   const lines = [
@@ -87,9 +104,11 @@ function scenarioTable(rows: readonly Row[], baselineShort: string | null): stri
     const label = baselineShort !== null && isBaselineName(row.candidate) ? `${row.candidate} (${baselineShort})` : row.candidate;
     const times = (v: number | null): string => (v === null ? '–' : `${v.toFixed(2)}×`);
     const vsNginx = times(cpuRatioByRound(row.rounds, roundsOf('nginx')));
+    const rpsVsDirect = times(rpsRatioByRound(row.rounds, roundsOf('direct')));
+    const rpsVsNginx = times(rpsRatioByRound(row.rounds, roundsOf('nginx')));
     const vsFloor = hasFloor ? ` ${times(cpuRatioByRound(row.rounds, roundsOf(FLOOR)))} |` : '';
     lines.push(
-      `| ${label} | ${num(s.rps)} | ${num(s.spreadPercent, 1)}% | ${ratio(s.rps, directRps)} | ${ratio(s.rps, nginxRps)} | ` +
+      `| ${label} | ${num(s.rps)} | ${num(s.spreadPercent, 1)}% | ${rpsVsDirect} | ${rpsVsNginx} | ` +
         `${num(s.p50Ms, 2)} | ${num(s.p99Ms, 2)} | ${s.errors} | ${num(s.cpuUsPerRequest, 1)} | ${vsNginx} |${vsFloor} ${num(s.rssFirstMiB)} → ${num(s.rssLastMiB)} |`,
     );
   }
@@ -110,20 +129,25 @@ function pacedTable(rows: readonly Row[]): string {
   const paced = rows.filter((row) => row.paced !== undefined && row.paced.proxy.length > 0);
   if (paced.length === 0) return '';
   const header = (extra: string): string[] => [
-    `| candidate | rate (half its max) | proxy RPS | proxy p99 ms (each round) | direct p99 ms at that rate | p99 added ms (median) |${extra}`,
-    `|---|---:|---:|---:|---:|---:|${extra === '' ? '' : '---:|'}`,
+    `| candidate | rate (half its max) | proxy RPS | proxy p99 ms (each round) | direct p99 ms at that rate | p99 added ms (median of rounds) | errors, proxy / direct |${extra}`,
+    `|---|---:|---:|---:|---:|---:|---:|${extra === '' ? '' : '---:|'.repeat(extra.split('|').length - 1)}`,
   ];
   const p99s = (runs: readonly LoadResult[]): string => runs.map((r) => r.p99Ms.toFixed(2)).join(', ');
   const line = (candidate: string, p: PacedResult, proxy: readonly LoadResult[], direct: readonly LoadResult[]): string => {
-    const added = median(proxy.map((r) => r.p99Ms)) - median(direct.map((r) => r.p99Ms));
-    return `| ${candidate} | ${num(p.targetRps)} | ${num(median(proxy.map((r) => r.rps)))} | ${p99s(proxy)} | ${p99s(direct)} | ${num(added, 2)} |`;
+    const added = addedP99ByRound(proxy, direct);
+    // A run whose answers were errors can be fast: its p99 says nothing without them.
+    const errors = (runs: readonly LoadResult[]): number => runs.reduce((sum, r) => sum + r.errors, 0);
+    return `| ${candidate} | ${num(p.targetRps)} | ${num(median(proxy.map((r) => r.rps)))} | ${p99s(proxy)} | ${p99s(direct)} | ${num(added, 2)} | ${errors(proxy)} / ${errors(direct)} |`;
   };
   const wrk = [...header(''), ...paced.map(({ candidate, paced: p }) => line(candidate, p!, p!.proxy, p!.direct))];
   const poisson = [
-    ...header(' arrivals that waited for a connection, proxy (each round) |'),
+    ...header(' arrivals that waited for a connection, proxy (each round) | generator lateness p99 ms, proxy (each round) |'),
     ...paced
       .filter(({ paced: p }) => p!.poisson.length > 0)
-      .map(({ candidate, paced: p }) => `${line(candidate, p!, p!.poisson, p!.poissonDirect)} ${p!.poisson.map((r) => r.waited).join(', ')} |`),
+      .map(
+        ({ candidate, paced: p }) =>
+          `${line(candidate, p!, p!.poisson, p!.poissonDirect)} ${p!.poisson.map((r) => r.waited).join(', ')} | ${p!.poisson.map((r) => num(r.lateP99Ms, 2)).join(', ')} |`,
+      ),
   ];
   return (
     `\n\nLatency below saturation (wrk, each connection paced at random 0–20 ms gaps; warm-up at the same pacing; direct measured right after at the same pacing):\n\n${wrk.join('\n')}` +

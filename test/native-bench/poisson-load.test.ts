@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -105,11 +106,50 @@ describe('poisson-load', () => {
     );
   });
 
+  it('takes idle connections in turn, so a server closing connections idle for 300 ms closes none', async () => {
+    // uWS (ringgate, the floor) closes a connection idle for 10 s: a run of 8 s or more used to fail on
+    // it, every arrival going to the one or two connections freed last while the others sat idle.
+    const { port } = await serve(200, 0);
+    const server = servers.at(-1)!;
+    server.on('connection', (socket) => socket.setTimeout(300, () => socket.destroy()));
+    // 20 connections at 200 a second: each takes an arrival every 100 ms on average.
+    const result = await runPoisson({ tool, port, rate: 200, connections: 20, seconds: 1.5, warmupSeconds: 0, requests: GET, dir, cpus: null });
+    expect(result.errors).toBe(0);
+    expect(result.requests).toBeGreaterThan(200);
+  });
+
+  it('counts the errors of the measured arrivals only, as it counts their requests', async () => {
+    // 503 in the first 300 ms, within the 600 ms warm-up; 200 after.
+    const started = Date.now();
+    const server = createServer((_req, res) => res.writeHead(Date.now() - started < 300 ? 503 : 200, { 'content-length': 2 }).end('ok'));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const result = await runPoisson({ tool, port, rate: 500, connections: 4, seconds: 0.5, warmupSeconds: 0.6, requests: GET, dir, cpus: null });
+    expect(result.requests).toBeGreaterThan(150);
+    expect(result.errors).toBe(0);
+  });
+
+  it('asks for 1 ns of timer slack, so its timed arrivals are not 50 us late', async () => {
+    const { port } = await serve(200, 0);
+    const requestPath = join(dir, 'slack.http');
+    writeFileSync(requestPath, requestBytes(GET[0], port), 'latin1');
+    const child = spawn(tool, [String(port), '100', '2', '1', '0', requestPath], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      // Set once its connections are up, a moment after it starts.
+      await expect.poll(() => readFileSync(`/proc/${child.pid}/timerslack_ns`, 'utf8').trim(), { timeout: 800, interval: 20 }).toBe('1');
+    } finally {
+      await exited;
+    }
+  });
+
   it('writes the request wrk would send, and refuses output without its fields', () => {
     expect(requestBytes({ method: 'POST', path: '/', bodyBytes: 3, tenant: 'a' }, 8080)).toBe(
       'POST / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nX-Tenant-ID: a\r\nContent-Type: application/octet-stream\r\nContent-Length: 3\r\n\r\nppp',
     );
     expect(parsePoisson('{"requests":10,"seconds":2,"p50Ms":0.1,"p99Ms":0.5,"maxMs":1,"errors":0,"waited":0}\n').rps).toBe(5);
+    expect(parsePoisson('{"requests":10,"seconds":2,"p50Ms":0.1,"p99Ms":0.5,"maxMs":1,"errors":0,"waited":0,"lateP99Ms":0.03}\n').lateP99Ms).toBe(0.03);
     expect(() => parsePoisson('{"requests":10}')).toThrow(/without seconds/);
   });
 });

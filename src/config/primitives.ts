@@ -4,7 +4,8 @@ import { z } from 'zod';
 /** Field types the config schemas share. */
 export const portSchema = z.number().int().min(0).max(65535);
 export const positiveMs = z.number().int().min(1).max(24 * 3600 * 1000);
-export const pathSchema = z.string().startsWith('/', 'must start with "/"');
+/** A request path (a route's, a health check's); with no "#", which no request target holds (requests with one are refused). */
+export const pathSchema = z.string().startsWith('/', 'must start with "/"').regex(/^[^#]*$/, 'must hold no "#": no request path holds one');
 /** An HTTP header name, lower-cased (uWS and undici hand header names over in lower case). */
 export const headerNameSchema = z
   .string()

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { headerNameSchema, pathSchema } from './primitives.js';
 import { retriesSchema } from './resilience-schema.js';
+import { routingPath } from '../routing/request-path.js';
 
 /** How a route's requests find their point on the ring: by tenant, by path, or by a header's value. */
 const hashOnSchema = z.union([
@@ -60,3 +61,22 @@ export const routeSchema = z
   .refine((r) => (r.exact === undefined) !== (r.prefix === undefined), {
     message: 'a route needs exactly one of "exact" or "prefix"',
   });
+
+/**
+ * Two routes that are one entry of the route table, reported at the later: routes are keyed by the
+ * form requests match in (routingPath), so two spellings of one path (`/a\b` and `/a/b`, `/café/`
+ * and `/caf%C3%A9/`) would have the later silently take every request of the earlier.
+ */
+export function checkRouteClashes(routes: readonly z.output<typeof routeSchema>[], ctx: z.RefinementCtx): void {
+  const seen = new Map<string, string>();
+  routes.forEach((route, i) => {
+    const [kind, path] = route.exact !== undefined ? ['exact', route.exact] : ['prefix', route.prefix];
+    if (path === undefined) return; // neither: its own issue (routeSchema)
+    const key = `${kind}:${path}`;
+    const matched = `${kind}:${routingPath(path)}`;
+    const earlier = seen.get(matched);
+    if (earlier === undefined) return void seen.set(matched, key);
+    const message = earlier === key ? `duplicate route ${key}` : `duplicate route ${key}: requests match it as ${matched}, as ${earlier}`;
+    ctx.addIssue({ code: 'custom', path: ['routes', i], message, input: key });
+  });
+}

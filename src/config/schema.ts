@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MACHINE_CPUS, MAX_THREADS } from './cpu-quota.js';
 import { addressRangeSchema, headerNameSchema, listenHostSchema, portSchema, positiveMs } from './primitives.js';
 import { breakerSchema, healthCheckSchema } from './resilience-schema.js';
-import { routeSchema } from './route-schema.js';
+import { checkRouteClashes, routeSchema } from './route-schema.js';
 import { SHARED_STATE_ENV_VARS, sharedStateSettings } from './shared-state-schema.js';
 import { ACCESS_LOG_ENV_VARS, accessLogSettings } from './access-log-schema.js';
 import { UPSTREAM_NAME_ENV_VARS, upstreamNameSettings } from './upstream-names-schema.js';
@@ -159,17 +159,12 @@ export const fileSchema = z
     clusters: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), clusterSchema),
   })
   .superRefine((file, ctx) => {
-    const seen = new Set<string>();
     file.routes.forEach((route, i) => {
       if (!(route.cluster in file.clusters)) {
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'cluster'], message: 'names no cluster', input: route.cluster });
       }
-      const key = route.exact !== undefined ? `exact:${route.exact}` : `prefix:${route.prefix}`;
-      if (seen.has(key)) {
-        ctx.addIssue({ code: 'custom', path: ['routes', i], message: `duplicate route ${key}`, input: key });
-      }
-      seen.add(key);
     });
+    checkRouteClashes(file.routes, ctx);
     for (const [name, cluster] of Object.entries(file.clusters)) {
       const ids = new Set<string>();
       cluster.nodes.forEach((node, i) => {

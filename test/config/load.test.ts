@@ -76,6 +76,13 @@ describe('config loading', () => {
     [{}, { ...minimal, routes: [{ prefix: '/', cluster: 'nope' }] }, 'routes[0].cluster = "nope": names no cluster'],
     [{}, { ...minimal, routes: [{ prefix: 'api', cluster: 'c' }] }, 'routes[0].prefix = "api"'],
     [{}, { ...minimal, routes: [{ cluster: 'c' }] }, 'routes[0]'],
+    // Two spellings of one path are one entry of the route table: the later would take the earlier's requests.
+    [{}, { ...minimal, routes: [{ exact: '/a/b', cluster: 'c' }, { exact: '/a\\b', cluster: 'c' }] }, 'routes[1] = {"exact":"/a\\\\b","cluster":"c"}: duplicate route exact:/a\\b: requests match it as exact:/a/b, as exact:/a/b'],
+    [{}, { ...minimal, routes: [{ prefix: '/café/', cluster: 'c' }, { prefix: '/caf%c3%a9/', cluster: 'c' }] }, 'duplicate route prefix:/caf%c3%a9/: requests match it as prefix:/caf%C3%A9/, as prefix:/café/'],
+    [{}, { ...minimal, routes: [{ prefix: '/', cluster: 'c' }, { prefix: '/\\', cluster: 'c' }] }, 'duplicate route prefix:/\\: requests match it as prefix:/, as prefix:/'],
+    [{}, { ...minimal, routes: [{ prefix: '/x', cluster: 'c' }, { prefix: '/x', cluster: 'c' }] }, 'routes[1] = {"prefix":"/x","cluster":"c"}: duplicate route prefix:/x'],
+    // A request path with "#" is refused: a route with one could never match.
+    [{}, { ...minimal, routes: [{ exact: '/x#y', cluster: 'c' }] }, 'routes[0].exact = "/x#y": must hold no "#"'],
     [{}, { ...minimal, clusters: { c: { nodes: [{ id: 'n1', url: 'ftp://x' }] } } }, 'clusters.c.nodes[0].url = "ftp://x"'],
     [{}, { ...minimal, clusters: { c: { nodes: [{ id: 'n1', url: 'http://x:1/path' }] } } }, 'clusters.c.nodes[0].url = "http://x:1/path"'],
     [{}, { ...minimal, clusters: { c: { nodes: [{ id: 'n1', url: 'http://x:1', weight: 0 }] } } }, 'clusters.c.nodes[0].weight = 0'],

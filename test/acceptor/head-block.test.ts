@@ -43,4 +43,18 @@ describe('response head block', () => {
     expect(responseHeadBlock('200 OK', 'huge', rawFields(...headers)).toString('latin1').split('\r\n')).toHaveLength(82);
     expect(responseHeadBlock('200 OK', 'cccc', RawFields.EMPTY).toString('latin1')).toBe('200 OK\r\nx-request-id: cccc');
   });
+
+  it('never gives a view of the memory it replaced: a head that grows the scratch at the last head\'s length is its own', () => {
+    const size = responseHeadBlock('200 OK', 'r', RawFields.EMPTY).buffer.byteLength;
+    const n = Math.ceil(size / 2);
+    // Forwarded bytes are counted as they are: this one fits the scratch.
+    const first = responseHeadBlock('200 OK', 'r', rawFields('x-a', 'a'.repeat(n)));
+    const firstLength = first.length;
+    const firstMemory = first.buffer;
+    // A string is counted at 3 bytes a character: the same length, but the scratch grows for it.
+    const second = responseHeadBlock('200 OK', 'r', RawFields.EMPTY, ['x-b', 'b'.repeat(n)]);
+    expect(second.length).toBe(firstLength);
+    expect(second.buffer).not.toBe(firstMemory);
+    expect(second.toString('latin1')).toBe(`200 OK\r\nx-request-id: r\r\nx-b: ${'b'.repeat(n)}`);
+  });
 });

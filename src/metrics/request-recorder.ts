@@ -17,6 +17,8 @@ const ERROR_INDEX = new Map<ErrorCode, number>(ERROR_CODES.map((code, i) => [cod
  */
 export class RequestRecorder {
   readonly #routeLabels: string[];
+  /** Each label's slot: a reload looks up every route's, so a scan per route would be quadratic. */
+  readonly #slots = new Map<string, number>();
   readonly #thread: string;
   #statusCounts: Float64Array; // [route × status class]
   #bucketCounts: Float64Array; // [route × bucket], non-cumulative
@@ -36,6 +38,8 @@ export class RequestRecorder {
 
   constructor(routeLabels: readonly string[], threadIndex: number) {
     this.#routeLabels = [...routeLabels];
+    // The first slot of a label wins, as indexOf found it.
+    for (let i = routeLabels.length - 1; i >= 0; i--) this.#slots.set(routeLabels[i]!, i);
     this.#thread = String(threadIndex);
     this.#statusCounts = new Float64Array(routeLabels.length * STATUS_CLASSES.length);
     this.#bucketCounts = new Float64Array(routeLabels.length * (BUCKETS + 1));
@@ -54,10 +58,11 @@ export class RequestRecorder {
    * a route that stays keeps its counts (counters never go back), one that leaves keeps its last.
    */
   slot(label: string): number {
-    const known = this.#routeLabels.indexOf(label);
-    if (known >= 0) return known;
+    const known = this.#slots.get(label);
+    if (known !== undefined) return known;
     this.#routeLabels.push(label);
     const routes = this.#routeLabels.length;
+    this.#slots.set(label, routes - 1);
     this.#statusCounts = grown(this.#statusCounts, routes * STATUS_CLASSES.length);
     this.#bucketCounts = grown(this.#bucketCounts, routes * (BUCKETS + 1));
     this.#latencySum = grown(this.#latencySum, routes);

@@ -89,8 +89,15 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
   const selectors = new Map<string, ClusterSelector>();
   const crossZones = new Map<string, Int16Array | null>();
   const cacheHeaders = new Map<string, RoutePlan['cacheHeader']>();
+  // Per cluster, shared by its routes: per route they would cost routes × nodes (a URL parse each).
+  const clusterNodes = new Map<string, { members: Int32Array; nodeIds: readonly string[]; nodePeers: readonly NodePeer[] }>();
   for (const [name, cluster] of Object.entries(config.clusters)) {
     const members = numbering.members[name]!;
+    clusterNodes.set(name, {
+      members: Int32Array.from(members),
+      nodeIds: cluster.nodes.map((node) => node.id),
+      nodePeers: cluster.nodes.map((node) => peerOf(node.url)),
+    });
     const loads = new ClusterLoads(nodes, members);
     const states = new ClusterNodeStates(nodes, members, numbering.clusters[name]!, {
       usableHealth: USABLE_HEALTH,
@@ -117,13 +124,13 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
     route,
     ring: rings.get(route.cluster)!,
     pools: pools.get(route.cluster)!,
-    members: Int32Array.from(numbering.members[route.cluster]!),
+    members: clusterNodes.get(route.cluster)!.members,
     cluster: numbering.clusters[route.cluster]!,
     selector: selectors.get(route.cluster)!,
     crossZone: crossZones.get(route.cluster)!,
     zoneAffine: zoneAffinity(config.settings),
-    nodeIds: config.clusters[route.cluster]!.nodes.map((node) => node.id),
-    nodePeers: config.clusters[route.cluster]!.nodes.map((node) => peerOf(node.url)),
+    nodeIds: clusterNodes.get(route.cluster)!.nodeIds,
+    nodePeers: clusterNodes.get(route.cluster)!.nodePeers,
     cacheHeader: cacheHeaders.get(route.cluster)!,
     metricSlot: recorder.slot(route.label),
     retries: config.routes[i]!.retries.max === 0 ? null : new RetryPolicy(config.routes[i]!.retries, totalMs),

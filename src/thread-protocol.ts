@@ -1,5 +1,6 @@
 import type { GatewayConfig } from './config/load.js';
 import type { ErrorCode } from './errors.js';
+import type { RouteCounts } from './metrics/route-counts.js';
 import type { NodeNumbering } from './shm/node-numbering.js';
 import type { NameTable } from './upstream/node-names.js';
 
@@ -67,6 +68,6 @@ export type AcceptorMessage =
   | { readonly type: 'drained'; readonly abandoned: number }
   /** No request the thread began before the reload of `epoch` runs any more (node slots of removed nodes are freed by it). */
   | { readonly type: 'settled'; readonly epoch: number }
-  | { readonly type: 'metrics'; readonly requestId: number; readonly metrics: MetricsSnapshot }
+  | { readonly type: 'metrics'; readonly requestId: number; readonly metrics: MetricsSnapshot; readonly routes?: RouteCounts }
   /** The thread is about to die of an uncaught error: what it counted up to now (its runtime metrics left out). */
-  | { readonly type: 'last-metrics'; readonly metrics: MetricsSnapshot };
+  | { readonly type: 'last-metrics'; readonly metrics: MetricsSnapshot; readonly routes?: RouteCounts };

@@ -153,7 +153,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
         // Runtime metrics that fail to read leave out only themselves, never the thread.
         void (runtime?.snapshot() ?? Promise.resolve([]))
           .catch(() => [])
-          .then((own) => send({ type: 'metrics', requestId, metrics: [...recorder.snapshot(), ...crossings.snapshot(), ...own] }));
+          .then((own) => send({ type: 'metrics', requestId, metrics: [...recorder.snapshot(), ...crossings.snapshot(), ...own], routes: recorder.routeCounts() }));
       } else if (message.type === 'drain' && !closing) {
         closing = true;
         closeConnectionsFromNowOn();
@@ -186,7 +186,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     });
     const lastWords = (): void => {
       accessLog?.close();
-      send({ type: 'last-metrics', metrics: [...recorder.snapshot(), ...crossings.snapshot()] });
+      send({ type: 'last-metrics', metrics: [...recorder.snapshot(), ...crossings.snapshot()], routes: recorder.routeCounts() });
     };
     return { closeSockets, lastWords };
   } catch (err) {

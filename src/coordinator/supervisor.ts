@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import { ThreadCounts } from '../metrics/retired-threads.js';
 import { nextRestart } from '../resilience/restart-backoff.js';
 import type { AcceptorInit, AcceptorMessage, CoordinatorMessage, MetricsSnapshot } from '../thread-protocol.js';
+import { routeFamilies, type RouteCounts } from '../metrics/route-counts.js';
 
 /** What the supervisor needs of an acceptor: a worker_threads Worker, or the inline acceptor. */
 export interface AcceptorHost {
@@ -184,12 +185,12 @@ export class Supervisor {
             log.info({ thread: slot.index, abandoned: message.abandoned }, 'acceptor drained');
             break;
           case 'metrics':
-            this.#metricsWaiters.get(message.requestId)?.(message.metrics);
+            this.#metricsWaiters.get(message.requestId)?.(withRoutes(message));
             this.#metricsWaiters.delete(message.requestId);
             break;
           case 'last-metrics':
             // Only while this worker is the slot's: after its exit, the slot's counts are its successor's.
-            if (slot.worker === worker) this.#counts.lastWords(slot.index, message.metrics);
+            if (slot.worker === worker) this.#counts.lastWords(slot.index, withRoutes(message));
             break;
         }
       });
@@ -222,4 +223,9 @@ export class Supervisor {
       });
     }, delayMs);
   }
+}
+
+/** A thread's metrics with the series of its per-route counters, made here rather than on the thread (route-counts.ts). */
+function withRoutes(message: { readonly metrics: MetricsSnapshot; readonly routes?: RouteCounts }): MetricsSnapshot {
+  return message.routes === undefined ? message.metrics : [...routeFamilies(message.routes), ...message.metrics];
 }

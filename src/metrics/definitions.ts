@@ -1,3 +1,5 @@
+import type { MetricFamily } from '../thread-protocol.js';
+
 /**
  * Every metric the gateway exports, sorted by name: ringgate_<subsystem>_<what>_<unit|total>.
  * Labels are bounded by the config (routes, clusters, threads, error codes), never by traffic;
@@ -222,6 +224,12 @@ export const METRICS = {
 } as const;
 
 export type MetricName = keyof typeof METRICS;
+
+/** An empty family of one of the gateway's metrics in prom-client's JSON shape, summed across threads. */
+export function family(name: MetricName): MetricFamily {
+  const def = METRICS[name];
+  return { name, help: def.help, type: def.type, values: [], aggregator: 'sum' };
+}
 
 /** Latency buckets in seconds: sub-millisecond resolution where a proxy's own cost lives. */
 export const LATENCY_BUCKETS_SECONDS = [

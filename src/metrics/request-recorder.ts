@@ -1,19 +1,16 @@
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
-import type { MetricFamily, MetricsSnapshot } from '../thread-protocol.js';
+import type { MetricsSnapshot } from '../thread-protocol.js';
 import type { RedisUse } from '../redis/outage.js';
-import { LATENCY_BUCKETS_SECONDS, METRICS, type MetricName } from './definitions.js';
-
-const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
-/** Upper bounds of the multiplex batch-size buckets. */
-const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256] as const;
-const BUCKETS = LATENCY_BUCKETS_SECONDS.length;
+import { family, LATENCY_BUCKETS_SECONDS } from './definitions.js';
+import { BATCH_BUCKETS, BUCKETS, STATUS_CLASSES, type RouteCounts } from './route-counts.js';
 const ERROR_INDEX = new Map<ErrorCode, number>(ERROR_CODES.map((code, i) => [code, i]));
 
 /**
  * An acceptor's request metrics, counted in plain typed arrays (a few array writes per request).
  * prom-client's own label-hashing per increment costs more than the request budget allows, so the
- * thread exports a snapshot in prom-client's JSON shape and the coordinator merges the threads with
- * prom-client's AggregatorRegistry.
+ * thread exports copies of its per-route arrays (routeCounts) and its other families in
+ * prom-client's JSON shape (snapshot), and the coordinator merges the threads with prom-client's
+ * AggregatorRegistry.
  */
 export class RequestRecorder {
   readonly #routeLabels: string[];
@@ -135,74 +132,38 @@ export class RequestRecorder {
     this.#errorCounts[ERROR_INDEX.get(code)!]!++;
   }
 
+  /** The per-route counters, copied (route-counts.ts): the coordinator makes their series. */
+  routeCounts(): RouteCounts {
+    return {
+      labels: [...this.#routeLabels],
+      statusCounts: this.#statusCounts.slice(),
+      bucketCounts: this.#bucketCounts.slice(),
+      latencySum: this.#latencySum.slice(),
+      latencyCount: this.#latencyCount.slice(),
+      headBytes: this.#headBytes.slice(),
+      rateLimited: this.#rateLimited.slice(),
+      multiplexed: this.#multiplexed.slice(),
+      saved: this.#saved.slice(),
+      batchSizes: this.#batchSizes.slice(),
+      batchSum: this.#batchSum.slice(),
+    };
+  }
+
+  /** The families that are not per route, in prom-client's JSON shape. */
   snapshot(): MetricsSnapshot {
-    const requests = this.#metric('ringgate_http_requests_total');
-    const duration = this.#metric('ringgate_http_request_duration_seconds');
-    this.#routeLabels.forEach((route, r) => {
-      STATUS_CLASSES.forEach((status_class, c) => {
-        const value = this.#statusCounts[r * STATUS_CLASSES.length + c]!;
-        if (value > 0) requests.values.push({ labels: { route, status_class }, value });
-      });
-      if (this.#latencyCount[r] === 0) return;
-      let cumulative = 0;
-      for (let b = 0; b <= BUCKETS; b++) {
-        cumulative += this.#bucketCounts[r * (BUCKETS + 1) + b]!;
-        const le = b < BUCKETS ? LATENCY_BUCKETS_SECONDS[b]! : '+Inf';
-        duration.values.push({ metricName: `${duration.name}_bucket`, labels: { le, route }, value: cumulative });
-      }
-      duration.values.push({ metricName: `${duration.name}_sum`, labels: { route }, value: this.#latencySum[r]! });
-      duration.values.push({ metricName: `${duration.name}_count`, labels: { route }, value: this.#latencyCount[r]! });
-    });
-    const headBytes = this.#metric('ringgate_request_header_bytes_total');
-    this.#routeLabels.forEach((route, r) => {
-      if (this.#headBytes[r * 2] === 0) return;
-      headBytes.values.push({ labels: { route, direction: 'received' }, value: this.#headBytes[r * 2]! });
-      headBytes.values.push({ labels: { route, direction: 'forwarded' }, value: this.#headBytes[r * 2 + 1]! });
-    });
-    const errors = this.#metric('ringgate_http_errors_total');
+    const errors = family('ringgate_http_errors_total');
     ERROR_CODES.forEach((code, i) => {
       if (this.#errorCounts[i]! > 0) errors.values.push({ labels: { code }, value: this.#errorCounts[i]! });
     });
-    const perThread = this.#metric('ringgate_thread_requests_total');
+    const perThread = family('ringgate_thread_requests_total');
     perThread.values.push({ labels: { thread: this.#thread }, value: this.#total });
-    const replays = this.#metric('ringgate_idempotency_replays_total');
+    const replays = family('ringgate_idempotency_replays_total');
     replays.values.push({ labels: {}, value: this.#replays });
-    const redisErrors = this.#metric('ringgate_redis_errors_total');
+    const redisErrors = family('ringgate_redis_errors_total');
     for (const [use, value] of this.#redisErrors) redisErrors.values.push({ labels: { use }, value });
-    return [requests, duration, headBytes, errors, perThread, replays, redisErrors, ...this.#multiplexSnapshot()];
-  }
-
-  #multiplexSnapshot(): MetricFamily[] {
-    const multiplexed = this.#metric('ringgate_multiplexed_requests_total');
-    const saved = this.#metric('ringgate_upstream_calls_saved_total');
-    const sizes = this.#metric('ringgate_multiplex_batch_size');
-    const width = BATCH_BUCKETS.length + 1;
-    this.#routeLabels.forEach((route, r) => {
-      if (this.#multiplexed[r]! > 0) multiplexed.values.push({ labels: { route }, value: this.#multiplexed[r]! });
-      if (this.#saved[r]! > 0) saved.values.push({ labels: { route }, value: this.#saved[r]! });
-      let count = 0;
-      for (let b = 0; b < width; b++) count += this.#batchSizes[r * width + b]!;
-      if (count === 0) return;
-      let cumulative = 0;
-      for (let b = 0; b < width; b++) {
-        cumulative += this.#batchSizes[r * width + b]!;
-        sizes.values.push({ metricName: `${sizes.name}_bucket`, labels: { le: b < BATCH_BUCKETS.length ? BATCH_BUCKETS[b]! : '+Inf', route }, value: cumulative });
-      }
-      sizes.values.push({ metricName: `${sizes.name}_sum`, labels: { route }, value: this.#batchSum[r]! });
-      sizes.values.push({ metricName: `${sizes.name}_count`, labels: { route }, value: count });
-    });
-    const limited = this.#metric('ringgate_rate_limited_total');
-    this.#routeLabels.forEach((route, r) => {
-      if (this.#rateLimited[r]! > 0) limited.values.push({ labels: { route }, value: this.#rateLimited[r]! });
-    });
-    const fallbacks = this.#metric('ringgate_multiplex_fallbacks_total');
+    const fallbacks = family('ringgate_multiplex_fallbacks_total');
     for (const [reason, value] of this.#fallbacks) fallbacks.values.push({ labels: { reason }, value });
-    return [multiplexed, saved, sizes, fallbacks, limited];
-  }
-
-  #metric(name: MetricName): MetricFamily {
-    const def = METRICS[name];
-    return { name, help: def.help, type: def.type, values: [], aggregator: 'sum' };
+    return [errors, perThread, replays, redisErrors, fallbacks];
   }
 }
 

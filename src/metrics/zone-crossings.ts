@@ -1,5 +1,5 @@
-import type { MetricFamily, MetricsSnapshot } from '../thread-protocol.js';
-import { METRICS, type MetricName } from './definitions.js';
+import type { MetricsSnapshot } from '../thread-protocol.js';
+import { family } from './definitions.js';
 
 /**
  * Requests and bytes one acceptor sent across zones (from the gateway's zone to a node's), in
@@ -45,9 +45,4 @@ export class ZoneCrossings {
     });
     return [requests, bytes];
   }
-}
-
-function family(name: MetricName): MetricFamily {
-  const def = METRICS[name];
-  return { name, help: def.help, type: def.type, values: [], aggregator: 'sum' };
 }

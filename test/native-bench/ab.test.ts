@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { abTables } from '../../native-bench/lib/ab.js';
-import type { Measured } from '../../native-bench/lib/measure.js';
+import { measuredRound as run } from '../helpers/measured-round.js';
 
-const run = (rps: number, cpuUsPerRequest: number | null): Measured => ({
-  requests: rps * 5,
-  seconds: 5,
-  rps,
-  p50Ms: 1,
-  p99Ms: 2,
-  errors: 0,
-  errorKinds: '',
-  cpuUsPerRequest,
-  rssPeakMiB: 80,
-});
 
 describe('native-bench A/B table', () => {
   it('pairs ringgate-Nt with ringgate-base-Nt round by round, with the median of the ratios', () => {

@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Measured } from '../../native-bench/lib/measure.js';
 import type { PoissonResult } from '../../native-bench/lib/poisson.js';
 import { markdownReport, type Row } from '../../native-bench/lib/report.js';
 import type { LoadResult } from '../../native-bench/lib/wrk.js';
+import { measuredRound as run } from '../helpers/measured-round.js';
 
-const run = (rps: number, cpuUsPerRequest: number | null): Measured => ({
-  requests: rps * 5,
-  seconds: 5,
-  rps,
-  p50Ms: 1,
-  p99Ms: 2,
-  errors: 0,
-  errorKinds: '',
-  cpuUsPerRequest,
-  rssPeakMiB: 10,
-});
 const paced = (p99Ms: number, errors = 0): LoadResult => ({ requests: 1000, seconds: 5, rps: 200, p50Ms: 0.1, p99Ms, errors, errorKinds: errors > 0 ? `non-2xx ${errors}` : '' });
 const poisson = (p99Ms: number, errors = 0): PoissonResult => ({ ...paced(p99Ms, errors), waited: 0, lateP99Ms: 0.05 });
 

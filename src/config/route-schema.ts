@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { headerNameSchema, pathSchema } from './primitives.js';
 import { retriesSchema } from './resilience-schema.js';
 import { routingPath } from '../routing/request-path.js';
+import { routeLabel } from '../routing/route-table.js';
 
 /** How a route's requests find their point on the ring: by tenant, by path, or by a header's value. */
 const hashOnSchema = z.union([
@@ -72,7 +73,7 @@ export function checkRouteClashes(routes: readonly z.output<typeof routeSchema>[
   routes.forEach((route, i) => {
     const [kind, path] = route.exact !== undefined ? ['exact', route.exact] : ['prefix', route.prefix];
     if (path === undefined) return; // neither: its own issue (routeSchema)
-    const key = `${kind}:${path}`;
+    const key = routeLabel(route);
     const matched = `${kind}:${routingPath(path)}`;
     const earlier = seen.get(matched);
     if (earlier === undefined) return void seen.set(matched, key);

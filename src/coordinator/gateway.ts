@@ -111,7 +111,11 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       breaker: breakerOf.get(`${view.cluster}/${view.node}`) ?? null,
     }));
   };
-  const tenantRows = (top: number, order: TenantOrder = 'score') => tenants.top(top, order).map((view) => ({ ...view, candidates: candidatesOf(view.tenant, view.k) }));
+  const tenantRows = (top: number, order: TenantOrder = 'score') => {
+    const views = tenants.top(top, order);
+    const candidates = candidatesOf(views);
+    return views.map((view, i) => ({ ...view, candidates: candidates[i]! }));
+  };
 
   const metrics = new CoordinatorMetrics({
     breakers: () => breakers.views().map(({ cluster, node, state, score }) => ({ cluster, node, state: BREAKER_STATE_NAMES.indexOf(state), score })),
@@ -156,7 +160,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       reload: () => accepting()?.reload() ?? notNow(),
       tenant: (id) => {
         const detail = tenants.tenant(id);
-        return detail && { window: tenants.windows, ...detail, candidates: candidatesOf(detail.tenant, detail.k) };
+        return detail && { window: tenants.windows, ...detail, candidates: candidatesOf([detail])[0]! };
       },
       dashboard: () =>
         readDashboard({ settings, nodeTable, controlPlane, tenants, nodeMonitor, nodes: nodeViews, tenantRows, clusterSlot: (name) => current.numbering.clusters[name]!, now: Date.now }),

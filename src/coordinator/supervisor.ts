@@ -1,9 +1,9 @@
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import { ThreadCounts } from '../metrics/retired-threads.js';
+import { ThreadCounts, type ThreadSnapshot } from '../metrics/retired-threads.js';
 import { nextRestart } from '../resilience/restart-backoff.js';
 import type { AcceptorInit, AcceptorMessage, CoordinatorMessage, MetricsSnapshot } from '../thread-protocol.js';
-import { routeFamilies, type RouteCounts } from '../metrics/route-counts.js';
+import type { RouteCounts } from '../metrics/route-counts.js';
 
 /** What the supervisor needs of an acceptor: a worker_threads Worker, or the inline acceptor. */
 export interface AcceptorHost {
@@ -56,7 +56,7 @@ const METRICS_TIMEOUT_MS = 1_000;
 export class Supervisor {
   readonly #options: SupervisorOptions;
   readonly #slots: Slot[];
-  readonly #metricsWaiters = new Map<number, (snapshot: MetricsSnapshot) => void>();
+  readonly #metricsWaiters = new Map<number, (snapshot: ThreadSnapshot) => void>();
   readonly #counts = new ThreadCounts();
   readonly #exitWaiters = new Set<() => void>();
   #port = 0;
@@ -95,7 +95,7 @@ export class Supervisor {
   }
 
   /** Every thread's metrics (one late to answer as it last did), and the counts of threads that exited. */
-  async collectMetrics(): Promise<MetricsSnapshot[]> {
+  async collectMetrics(): Promise<ThreadSnapshot[]> {
     // Read before asking: a thread that exits while this scrape waits is counted once, by its
     // answer (or its last one), and by the retired counts from the next scrape on.
     const retired = [...(await this.#counts.retired())];
@@ -103,7 +103,7 @@ export class Supervisor {
     const lastOf = new Map(live.map((slot) => [slot.index, this.#counts.lastOf(slot.index)]));
     const replies = live.map(
       (slot) =>
-        new Promise<MetricsSnapshot | null>((resolve) => {
+        new Promise<ThreadSnapshot | null>((resolve) => {
           const requestId = this.#nextRequestId++;
           const timer = setTimeout(() => {
             this.#metricsWaiters.delete(requestId);
@@ -117,7 +117,7 @@ export class Supervisor {
           this.#post(slot, { type: 'collect-metrics', requestId });
         }),
     );
-    const snapshots = (await Promise.all(replies)).filter((s): s is MetricsSnapshot => s !== null);
+    const snapshots = (await Promise.all(replies)).filter((s): s is ThreadSnapshot => s !== null);
     return [...snapshots, ...retired];
   }
 
@@ -185,12 +185,12 @@ export class Supervisor {
             log.info({ thread: slot.index, abandoned: message.abandoned }, 'acceptor drained');
             break;
           case 'metrics':
-            this.#metricsWaiters.get(message.requestId)?.(withRoutes(message));
+            this.#metricsWaiters.get(message.requestId)?.(threadSnapshot(message));
             this.#metricsWaiters.delete(message.requestId);
             break;
           case 'last-metrics':
             // Only while this worker is the slot's: after its exit, the slot's counts are its successor's.
-            if (slot.worker === worker) this.#counts.lastWords(slot.index, withRoutes(message));
+            if (slot.worker === worker) this.#counts.lastWords(slot.index, threadSnapshot(message));
             break;
         }
       });
@@ -225,7 +225,6 @@ export class Supervisor {
   }
 }
 
-/** A thread's metrics with the series of its per-route counters, made here rather than on the thread (route-counts.ts). */
-function withRoutes(message: { readonly metrics: MetricsSnapshot; readonly routes?: RouteCounts }): MetricsSnapshot {
-  return message.routes === undefined ? message.metrics : [...routeFamilies(message.routes), ...message.metrics];
+function threadSnapshot(message: { readonly metrics: MetricsSnapshot; readonly routes?: RouteCounts }): ThreadSnapshot {
+  return { metrics: message.metrics, routes: message.routes ?? null };
 }

@@ -2,6 +2,9 @@ import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import { registerProcessMetrics } from './runtime-metrics.js';
 import type { MetricsSnapshot } from '../thread-protocol.js';
 import { METRICS } from './definitions.js';
+import type { ThreadSnapshot } from './retired-threads.js';
+import { sumRouteCounts } from './route-counts.js';
+import { routeText } from './route-text.js';
 
 export interface NodeReading {
   cluster: string;
@@ -221,14 +224,17 @@ export class CoordinatorMetrics {
   }
 
   /** Prometheus text of the coordinator plus every thread (same-labelled series are summed). */
-  async render(threadSnapshots: MetricsSnapshot[]): Promise<{ contentType: string; body: string }> {
+  async render(threads: readonly ThreadSnapshot[]): Promise<{ contentType: string; body: string }> {
     this.#nodes = this.#readings.nodes();
     const own = ((await this.registry.getMetricsAsJSON()) as unknown as MetricsSnapshot).map((family) =>
       // prom-client marks process_start_time_seconds "omit" (per-process workers would disagree);
       // aggregating omits it even from its one source here, the process itself.
       family.aggregator === 'omit' ? { ...family, aggregator: 'first' } : family,
     );
-    const merged = AggregatorRegistry.aggregate([own, ...threadSnapshots]);
-    return { contentType: merged.contentType, body: await merged.metrics() };
+    const merged = AggregatorRegistry.aggregate([own, ...threads.map((thread) => thread.metrics)]);
+    const body = await merged.metrics();
+    const routes = threads.flatMap((thread) => (thread.routes === null ? [] : [thread.routes]));
+    // Families apart by a blank line, as prom-client writes them.
+    return { contentType: merged.contentType, body: routes.length === 0 ? body : `${body}\n${routeText(sumRouteCounts(routes))}\n` };
   }
 }

@@ -8,9 +8,9 @@ const ERROR_INDEX = new Map<ErrorCode, number>(ERROR_CODES.map((code, i) => [cod
 /**
  * An acceptor's request metrics, counted in plain typed arrays (a few array writes per request).
  * prom-client's own label-hashing per increment costs more than the request budget allows, so the
- * thread exports copies of its per-route arrays (routeCounts) and its other families in
- * prom-client's JSON shape (snapshot), and the coordinator merges the threads with prom-client's
- * AggregatorRegistry.
+ * thread exports copies of its per-route arrays (routeCounts), which the coordinator sums and
+ * writes itself (route-text.ts), and its other families in prom-client's JSON shape (snapshot),
+ * which the coordinator merges with prom-client's AggregatorRegistry.
  */
 export class RequestRecorder {
   readonly #routeLabels: string[];
@@ -132,7 +132,7 @@ export class RequestRecorder {
     this.#errorCounts[ERROR_INDEX.get(code)!]!++;
   }
 
-  /** The per-route counters, copied (route-counts.ts): the coordinator makes their series. */
+  /** The per-route counters, copied (route-counts.ts): the coordinator writes their series. */
   routeCounts(): RouteCounts {
     return {
       labels: [...this.#routeLabels],

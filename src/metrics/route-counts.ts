@@ -1,5 +1,4 @@
-import type { MetricFamily } from '../thread-protocol.js';
-import { family, LATENCY_BUCKETS_SECONDS } from './definitions.js';
+import { LATENCY_BUCKETS_SECONDS } from './definitions.js';
 
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 /** Upper bounds of the multiplex batch-size buckets. */
@@ -9,8 +8,10 @@ export const BUCKETS = LATENCY_BUCKETS_SECONDS.length;
 /**
  * An acceptor's per-route counters as copies of its typed arrays (request-recorder.ts has the
  * layout of each): what a thread posts at a scrape. Copies cost a memcpy and post as one block
- * each; the series objects, one per route and bucket (150,000 with 10,000 routes), are made by the
- * coordinator (routeFamilies), not by the thread that serves requests.
+ * each. The coordinator sums the threads' arrays by route (sumRouteCounts) and writes the sum's
+ * series as text itself (route-text.ts): one series per route and bucket is 150,000 with 10,000
+ * routes, too many to make as objects on a thread that serves requests, or to merge through
+ * prom-client's generic label hashing.
  */
 export interface RouteCounts {
   readonly labels: readonly string[];
@@ -26,53 +27,47 @@ export interface RouteCounts {
   readonly batchSum: Float64Array;
 }
 
-/** Coordinator: a thread's per-route counters in prom-client's JSON shape (a series only once it counted something). */
-export function routeFamilies(counts: RouteCounts): MetricFamily[] {
-  const requests = family('ringgate_http_requests_total');
-  const duration = family('ringgate_http_request_duration_seconds');
-  const headBytes = family('ringgate_request_header_bytes_total');
-  const limited = family('ringgate_rate_limited_total');
-  counts.labels.forEach((route, r) => {
-    STATUS_CLASSES.forEach((status_class, c) => {
-      const value = counts.statusCounts[r * STATUS_CLASSES.length + c]!;
-      if (value > 0) requests.values.push({ labels: { route, status_class }, value });
-    });
-    if (counts.headBytes[r * 2] !== 0) {
-      headBytes.values.push({ labels: { route, direction: 'received' }, value: counts.headBytes[r * 2]! });
-      headBytes.values.push({ labels: { route, direction: 'forwarded' }, value: counts.headBytes[r * 2 + 1]! });
-    }
-    if (counts.rateLimited[r]! > 0) limited.values.push({ labels: { route }, value: counts.rateLimited[r]! });
-    if (counts.latencyCount[r] === 0) return;
-    let cumulative = 0;
-    for (let b = 0; b <= BUCKETS; b++) {
-      cumulative += counts.bucketCounts[r * (BUCKETS + 1) + b]!;
-      const le = b < BUCKETS ? LATENCY_BUCKETS_SECONDS[b]! : '+Inf';
-      duration.values.push({ metricName: `${duration.name}_bucket`, labels: { le, route }, value: cumulative });
-    }
-    duration.values.push({ metricName: `${duration.name}_sum`, labels: { route }, value: counts.latencySum[r]! });
-    duration.values.push({ metricName: `${duration.name}_count`, labels: { route }, value: counts.latencyCount[r]! });
-  });
-  return [requests, duration, headBytes, limited, ...multiplexFamilies(counts)];
-}
+type CountArray = Exclude<keyof RouteCounts, 'labels'>;
 
-function multiplexFamilies(counts: RouteCounts): MetricFamily[] {
-  const multiplexed = family('ringgate_multiplexed_requests_total');
-  const saved = family('ringgate_upstream_calls_saved_total');
-  const sizes = family('ringgate_multiplex_batch_size');
-  const width = BATCH_BUCKETS.length + 1;
-  counts.labels.forEach((route, r) => {
-    if (counts.multiplexed[r]! > 0) multiplexed.values.push({ labels: { route }, value: counts.multiplexed[r]! });
-    if (counts.saved[r]! > 0) saved.values.push({ labels: { route }, value: counts.saved[r]! });
-    let count = 0;
-    for (let b = 0; b < width; b++) count += counts.batchSizes[r * width + b]!;
-    if (count === 0) return;
-    let cumulative = 0;
-    for (let b = 0; b < width; b++) {
-      cumulative += counts.batchSizes[r * width + b]!;
-      sizes.values.push({ metricName: `${sizes.name}_bucket`, labels: { le: b < BATCH_BUCKETS.length ? BATCH_BUCKETS[b]! : '+Inf', route }, value: cumulative });
+/** Each array's values per route, in route order. */
+const WIDTHS: Readonly<Record<CountArray, number>> = {
+  statusCounts: STATUS_CLASSES.length,
+  bucketCounts: BUCKETS + 1,
+  latencySum: 1,
+  latencyCount: 1,
+  headBytes: 2,
+  rateLimited: 1,
+  multiplexed: 1,
+  saved: 1,
+  batchSizes: BATCH_BUCKETS.length + 1,
+  batchSum: 1,
+};
+const COUNT_ARRAYS = Object.keys(WIDTHS) as CountArray[];
+
+/**
+ * Coordinator: several threads' (or retired threads') counts as one, summed by route label, labels
+ * in order of first appearance. A label a thread lists twice is summed too, as its two series would be.
+ */
+export function sumRouteCounts(list: readonly RouteCounts[]): RouteCounts {
+  const rows = new Map<string, number>();
+  const labels: string[] = [];
+  for (const counts of list) {
+    for (const label of counts.labels) {
+      if (!rows.has(label)) rows.set(label, labels.push(label) - 1);
     }
-    sizes.values.push({ metricName: `${sizes.name}_sum`, labels: { route }, value: counts.batchSum[r]! });
-    sizes.values.push({ metricName: `${sizes.name}_count`, labels: { route }, value: count });
-  });
-  return [multiplexed, saved, sizes];
+  }
+  const sum = { labels } as Record<CountArray, Float64Array> & { labels: string[] };
+  for (const name of COUNT_ARRAYS) sum[name] = new Float64Array(labels.length * WIDTHS[name]);
+  for (const counts of list) {
+    counts.labels.forEach((label, r) => {
+      const row = rows.get(label)!;
+      for (const name of COUNT_ARRAYS) {
+        const width = WIDTHS[name];
+        const from = counts[name];
+        const to = sum[name];
+        for (let i = 0; i < width; i++) to[row * width + i]! += from[r * width + i]!;
+      }
+    });
+  }
+  return sum;
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Supervisor, type AcceptorHost } from '../../src/coordinator/supervisor.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import type { AcceptorInit, CoordinatorMessage, MetricsSnapshot } from '../../src/thread-protocol.js';
+import type { ThreadSnapshot } from '../../src/metrics/retired-threads.js';
 
 /** An acceptor that answers scrapes with `snapshot`, after `delayMs`, then exits if `exitAfterAnswer`. */
 class ScriptedAcceptor extends EventEmitter implements AcceptorHost {
@@ -32,7 +33,7 @@ class ScriptedAcceptor extends EventEmitter implements AcceptorHost {
 }
 
 const counted = (value: number): MetricsSnapshot => [{ name: 'ringgate_test_total', help: 'test', type: 'counter', aggregator: 'sum', values: [{ labels: {}, value }] }];
-const total = (snapshots: MetricsSnapshot[]): number => snapshots.flat().filter((f) => f.name === 'ringgate_test_total').reduce((sum, f) => sum + f.values.reduce((s, v) => s + v.value, 0), 0);
+const total = (snapshots: ThreadSnapshot[]): number => snapshots.flatMap((s) => s.metrics).filter((f) => f.name === 'ringgate_test_total').reduce((sum, f) => sum + f.values.reduce((s, v) => s + v.value, 0), 0);
 
 describe('supervisor', () => {
   it('restarts a thread that dies, counts the restart, and drains the rest', async () => {

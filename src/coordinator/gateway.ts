@@ -111,11 +111,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       breaker: breakerOf.get(`${view.cluster}/${view.node}`) ?? null,
     }));
   };
-  const tenantRows = (top: number, order: TenantOrder = 'score') => {
-    const views = tenants.top(top, order);
-    const candidates = candidatesOf(views);
-    return views.map((view, i) => ({ ...view, candidates: candidates[i]! }));
-  };
+  const tenantRows = (top: number, order: TenantOrder = 'score') => candidatesOf(tenants.top(top, order));
 
   const metrics = new CoordinatorMetrics({
     breakers: () => breakers.views().map(({ cluster, node, state, score }) => ({ cluster, node, state: BREAKER_STATE_NAMES.indexOf(state), score })),
@@ -160,7 +156,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       reload: () => accepting()?.reload() ?? notNow(),
       tenant: (id) => {
         const detail = tenants.tenant(id);
-        return detail && { window: tenants.windows, ...detail, candidates: candidatesOf([detail])[0]! };
+        return detail && { window: tenants.windows, ...candidatesOf([detail])[0]! };
       },
       dashboard: () =>
         readDashboard({ settings, nodeTable, controlPlane, tenants, nodeMonitor, nodes: nodeViews, tenantRows, clusterSlot: (name) => current.numbering.clusters[name]!, now: Date.now }),

@@ -44,7 +44,7 @@ export interface ListedTenant {
 }
 
 /**
- * For views (/tenants): each listed tenant's candidate node ids with its shard factor, on each
+ * For views (/tenants): each listed tenant with its candidate node ids with its shard factor, on each
  * cluster whose routes are keyed by tenant. Every cluster is keyed by tenant by default, so 1,000
  * tenants over 500 clusters are half a million lookups: they go cluster by cluster, so that one
  * ring stays in the CPU's cache for every tenant (three times faster than tenant by tenant).
@@ -53,7 +53,7 @@ export function tenantCandidates(
   config: GatewayConfig,
   rings: ReadonlyMap<string, ClusterRing>,
   hash32: Hash32,
-): (tenants: readonly ListedTenant[]) => Record<string, string[]>[] {
+): <T extends ListedTenant>(tenants: readonly T[]) => (T & { candidates: Record<string, string[]> })[] {
   const names = new Set(config.routes.filter((route) => route.hashOn === 'tenant').map((route) => route.cluster));
   const clusters = [...names].map((name) => ({ name, ring: rings.get(name)!, ids: config.clusters[name]!.nodes.map((node) => node.id) }));
   return (tenants) => {
@@ -64,6 +64,6 @@ export function tenantCandidates(
         candidates[t]![name] = candidateNodes(ring.data, keyHashes[t]!, k).map((node) => ids[node]!);
       });
     }
-    return candidates;
+    return tenants.map((listed, t) => ({ ...listed, candidates: candidates[t]! }));
   };
 }

@@ -27,19 +27,20 @@ function config(): GatewayConfig {
 }
 
 describe('tenant candidates for views', () => {
-  it('lists every tenant\'s first k distinct nodes on each tenant-keyed cluster, by node id, in the order asked', () => {
+  it('lists every tenant with its first k distinct nodes on each tenant-keyed cluster, by node id, in the order asked', () => {
     const cfg = config();
     const rings = new Map(Object.entries(cfg.clusters).map(([name, cluster]) => [name, createClusterRing(cluster.nodes, hash32)]));
     const listed = Array.from({ length: 40 }, (_, i) => ({ tenant: `tenant-${i}`, k: 1 + (i % 7) }));
     const rows = tenantCandidates(cfg, rings, hash32)(listed);
     expect(rows).toHaveLength(listed.length);
     listed.forEach(({ tenant, k }, i) => {
-      expect(Object.keys(rows[i]!)).toEqual(['t0', 't1', 't2']);
+      expect(rows[i]).toMatchObject({ tenant, k });
+      expect(Object.keys(rows[i]!.candidates)).toEqual(['t0', 't1', 't2']);
       for (const cluster of ['t0', 't1', 't2']) {
         const expected = candidateNodes(rings.get(cluster)!.data, hash32(tenant), k).map((node) => `${cluster}-n${node}`);
         // k past the cluster's 5 nodes lists each node once.
         expect(expected).toHaveLength(Math.min(k, 5));
-        expect(rows[i]![cluster]).toEqual(expected);
+        expect(rows[i]!.candidates[cluster]).toEqual(expected);
       }
     });
   });
@@ -48,11 +49,11 @@ describe('tenant candidates for views', () => {
     const cfg = config();
     const rings = new Map(Object.entries(cfg.clusters).map(([name, cluster]) => [name, createClusterRing(cluster.nodes, hash32)]));
     const candidatesOf = tenantCandidates(cfg, rings, hash32);
-    const before = candidatesOf([{ tenant: 'moving', k: 1 }])[0]!.t0![0]!;
+    const before = candidatesOf([{ tenant: 'moving', k: 1 }])[0]!.candidates.t0![0]!;
     // A republish (a node down) gives the cluster a ring without that node.
     const up = cfg.clusters.t0!.nodes.filter((node) => node.id !== before);
     rings.get('t0')!.data = createClusterRing(up.map((node) => ({ ...node })), hash32).data;
-    const after = candidatesOf([{ tenant: 'moving', k: 1 }])[0]!.t0![0]!;
+    const after = candidatesOf([{ tenant: 'moving', k: 1 }])[0]!.candidates.t0![0]!;
     expect(after).not.toBe(before);
   });
 });

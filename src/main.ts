@@ -42,6 +42,8 @@ const unknownEnv = unknownEnvNames(process.env);
 if (unknownEnv.length > 0) log.warn({ names: unknownEnv }, 'GATEWAY_* env vars that are no setting are ignored (see ringgate --help)');
 const oversubscription = oversubscribed(config.settings.threads, MACHINE_CPUS.threads);
 if (oversubscription !== null) log.warn({ threads: config.settings.threads, cpus: MACHINE_CPUS.cpus, cpuQuota: MACHINE_CPUS.quota }, oversubscription);
+// Any client may then crash a thread with one request: said at start, as an unverified TLS node is.
+if (config.settings.faultInjection) log.warn('GATEWAY_FAULT_INJECTION is on: any request under /_ringgate/fault/crash-thread/ crashes an acceptor thread (for tests only, never in production)');
 // Node's default for SIGHUP ends the process: one sent while the gateway starts is applied once it listens.
 let reloadWhenUp = false;
 const hangUpWhileStarting = (): void => {

@@ -29,6 +29,10 @@ afterAll(async () => {
 const nodeInFlight = async (): Promise<number> => metricValue(await gateway.metrics(), 'ringgate_node_in_flight', 'node="n"');
 
 describe('an acceptor thread that dies while holding requests', () => {
+  it('is a test-only switch the gateway warns of at start', () => {
+    expect(gateway.logs.some((line) => line.includes('"level":40') && line.includes('GATEWAY_FAULT_INJECTION is on'))).toBe(true);
+  });
+
   it('leaves no in-flight count behind: the coordinator takes back its share, the other thread serves on', async () => {
     // Requests held by the node, on whichever threads the kernel gives their connections.
     const outcomes: Promise<Reply | Error>[] = [];

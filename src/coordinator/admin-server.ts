@@ -1,11 +1,13 @@
 import { Buffer } from 'node:buffer';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ERRORS, type AnsweredCode } from '../errors.js';
 import type { PushOutcome } from './control-plane.js';
 import { answerAsset, loadDashboardAssets } from './dashboard-assets.js';
 import type { Logger } from '../log.js';
+import { isLoopbackAddress } from './listen-address.js';
+import { fromForeignPage, refusal, type WriteAccess } from './admin-access.js';
+import { coalesced, METRICS_MIN_GAP_MS } from './coalesced.js';
 import type { TenantOrder } from './tenant-view.js';
 
 export interface AdminRoutes {
@@ -60,38 +62,6 @@ function tenantIdOf(segment: string): string | undefined {
   }
 }
 
-/**
- * Who may call the admin endpoints. Those that change state want the token when one is set, and
- * without one are refused unless the server listens on loopback only; beyond loopback the read
- * endpoints want it too (metrics and tenant ids are not for whoever reaches the port). The
- * dashboard's page, script and stylesheet carry no data: they are served to anyone, and the page
- * sends the token with its reads.
- */
-export interface WriteAccess {
-  /** GATEWAY_ADMIN_TOKEN: required as `Authorization: Bearer <token>` when set. */
-  readonly token: string | undefined;
-  /** The admin server listens on loopback only. */
-  readonly loopback: boolean;
-}
-
-/** Host values naming a loopback admin server itself: 127.x.y.z, localhost or [::1], with a port or not. */
-const LOOPBACK_HOST = /^(?:127(?:\.\d{1,3}){3}|localhost|\[::1\])(?::\d{1,5})?$/;
-
-/**
- * On loopback, a request without the token is trusted for reads (and, without a token set, for
- * writes), and a web page open in the operator's browser reaches it too (the dashboard invites that
- * browser there). Such a page is told apart: a DNS-rebinding page's requests name its own host,
- * and a cross-site POST carries its Origin. Clients that are not browsers (curl, a control plane)
- * send neither. A request with the token is the operator's, whatever page sent it.
- */
-function fromForeignPage(req: IncomingMessage, access: WriteAccess): boolean {
-  if (!access.loopback || (access.token !== undefined && refusal(req, access) === null)) return false;
-  const host = req.headers.host ?? '';
-  if (!LOOPBACK_HOST.test(host)) return true;
-  const origin = req.headers.origin;
-  return origin !== undefined && origin !== `http://${host}`;
-}
-
 /** The largest admin request body read: a push for ~50,000 nodes. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -101,13 +71,6 @@ function answerJson(res: ServerResponse, status: number, body: unknown): void {
 
 function answerError(res: ServerResponse, code: AnsweredCode, error: string = ERRORS[code].message): void {
   answerJson(res, ERRORS[code].status, { error, code });
-}
-
-function refusal(req: IncomingMessage, access: WriteAccess): AnsweredCode | null {
-  if (access.token === undefined) return access.loopback ? null : 'ERR_ADMIN_FORBIDDEN';
-  // Digests of equal length: the comparison's time tells nothing, not even the token's length.
-  const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(req.headers.authorization ?? ''), digest(`Bearer ${access.token}`)) ? null : 'ERR_ADMIN_UNAUTHORIZED';
 }
 
 /** The request's JSON body, or why there is none to use. */
@@ -144,10 +107,48 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
+/**
+ * How long and how many connections the admin server keeps. It shares the process's file
+ * descriptors with the acceptor threads, and node:http by itself caps nothing and keeps a
+ * connection that sends nothing (or trickles a head in) for 60 to 90 s: whoever reaches the port
+ * (no token needed to connect) could hold every descriptor with one burst of connections a minute,
+ * and the acceptors could then neither accept clients nor connect to nodes.
+ */
+export interface AdminLimits {
+  /** A connection quiet this long (no byte either way) is closed: one that never sends a request too. */
+  readonly idleMs: number;
+  /** The request head must be whole within this from the connection's first byte (a head trickling in). */
+  readonly headMs: number;
+  /** The whole request, body included (a push of up to MAX_BODY_BYTES). */
+  readonly requestMs: number;
+  /** Connections open at once; more are closed as they come. */
+  readonly maxConnections: number;
+}
+
+export const ADMIN_LIMITS: AdminLimits = { idleMs: 30_000, headMs: 10_000, requestMs: 60_000, maxConnections: 256 };
+
 /** Admin HTTP server (node:http: low traffic, main thread). Bound to 127.0.0.1 unless configured. */
-export async function startAdminServer(host: string, port: number, routes: AdminRoutes, access: WriteAccess, log: Logger): Promise<AdminServer> {
+export async function startAdminServer(
+  host: string,
+  port: number,
+  routes: AdminRoutes,
+  given: WriteAccess,
+  log: Logger,
+  limits: AdminLimits = ADMIN_LIMITS,
+): Promise<AdminServer> {
   const assets = loadDashboardAssets();
-  const server: Server = createServer((req, res) => {
+  // Loopback only once the address the server bound to is known to be one: a host name that was
+  // taken for loopback (`localhost` in an odd /etc/hosts) but resolved to another address must not
+  // open the tokenless writes to the network. Nothing is answered before the server listens.
+  let access: WriteAccess = { token: given.token, loopback: false };
+  const timeouts = {
+    headersTimeout: limits.headMs,
+    requestTimeout: Math.max(limits.requestMs, limits.headMs),
+    // How often the two above are checked: a head trickling in is cut within a second of its deadline.
+    connectionsCheckingInterval: Math.min(1_000, limits.headMs),
+  };
+  const scrape = coalesced(() => routes.metrics(), METRICS_MIN_GAP_MS);
+  const server: Server = createServer(timeouts, (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     const asset = method === 'GET' ? assets.get(path) : undefined;
@@ -163,7 +164,7 @@ export async function startAdminServer(host: string, port: number, routes: Admin
       if (refused !== null) return answerError(res, refused);
     }
     if (method === 'GET' && path === '/metrics') {
-      routes.metrics().then(
+      scrape().then(
         ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
         (err: Error) => {
           log.error({ err }, 'metrics collection failed');
@@ -209,6 +210,9 @@ export async function startAdminServer(host: string, port: number, routes: Admin
     res.setHeader('allow', allow);
     answerError(res, 'ERR_METHOD_NOT_ALLOWED', `${path} takes ${allow}`);
   });
+  // A socket quiet for idleMs is destroyed (node:http does so when no 'timeout' listener takes it).
+  server.timeout = limits.idleMs;
+  server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     // Said with the address: "getaddrinfo ENOTFOUND" alone does not say which setting holds it.
     server.once('error', (err) => reject(new Error(`the admin server cannot listen on ${host}:${port} (GATEWAY_ADMIN_HOST, GATEWAY_ADMIN_PORT): ${err.message}`)));
@@ -217,6 +221,9 @@ export async function startAdminServer(host: string, port: number, routes: Admin
       resolve();
     });
   });
+  const bound = (server.address() as AddressInfo).address;
+  access = { token: given.token, loopback: given.loopback && isLoopbackAddress(bound) };
+  if (given.loopback && !access.loopback) log.warn({ host, address: bound }, 'the admin host resolved beyond loopback: the admin server treats itself as reachable from the network');
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>

@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo } from 'node:net';
+import { BlockList, createServer, isIP, type AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
 import { AcceptorStartError, type Supervisor } from './supervisor.js';
 
@@ -61,7 +61,23 @@ async function assertUnshared(port: number, host: string): Promise<void> {
   }
 }
 
-/** Admin writes without a token are allowed only on these. */
+/** 127.0.0.0/8 and ::1, in any spelling (an IPv4-mapped ::ffff:127.x.y.z too). */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
+/** Whether `address`, an IP literal (as a socket reports the address it is bound to), is a loopback one. */
+export function isLoopbackAddress(address: string): boolean {
+  const family = isIP(address);
+  return family !== 0 && LOOPBACK.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Admin writes without a token are allowed only on these: `localhost` or a loopback IP literal.
+ * Any other host name is not loopback, whatever it starts with (`127.example.com` may resolve to
+ * any address); the admin server checks the address it actually bound to as well.
+ */
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+  return host === 'localhost' || isLoopbackAddress(host);
 }

@@ -1,3 +1,5 @@
+import { leastFirst } from './least-first.js';
+
 /** What eviction needs to know of a tracked tenant. */
 export interface EvictionCandidate {
   /** The coarse clock's tick (tenths of a second) the tenant was last seen at. */
@@ -15,18 +17,29 @@ export interface Evictions {
 
 /**
  * Which tenants a window's end evicts: those idle longer than `ttlTicks`, then the least recently
- * seen beyond `maxTenants`. LAST_SEEN ticks are coarse, so among equals the less busy go first.
+ * seen beyond `maxTenants`. LAST_SEEN ticks are coarse, so among equals the less busy go first,
+ * and among full equals the first in the map's order.
  * Pure: the tracker frees the slots.
  */
 export function chooseEvictions(tracked: ReadonlyMap<number, EvictionCandidate>, now: number, ttlTicks: number, maxTenants: number): Evictions {
   const idle: number[] = [];
-  const kept: [number, EvictionCandidate][] = [];
-  for (const entry of tracked) {
-    if (now - entry[1].lastSeen > ttlTicks) idle.push(entry[0]);
-    else kept.push(entry);
-  }
-  const excess = kept.length - maxTenants;
+  // The kept tenants' slots and keys in the map's order, in arrays sized once.
+  const slots = new Int32Array(tracked.size);
+  const lastSeen = new Float64Array(tracked.size);
+  const windowRequests = new Float64Array(tracked.size);
+  let kept = 0;
+  // forEach: a for-of over a map makes an entry array per tenant.
+  tracked.forEach((candidate, slot) => {
+    if (now - candidate.lastSeen > ttlTicks) {
+      idle.push(slot);
+    } else {
+      slots[kept] = slot;
+      lastSeen[kept] = candidate.lastSeen;
+      windowRequests[kept++] = candidate.windowRequests;
+    }
+  });
+  const excess = kept - maxTenants;
   if (excess <= 0) return { idle, overLimit: [] };
-  kept.sort((a, b) => a[1].lastSeen - b[1].lastSeen || a[1].windowRequests - b[1].windowRequests);
-  return { idle, overLimit: kept.slice(0, excess).map(([slot]) => slot) };
+  const order = leastFirst(lastSeen.subarray(0, kept), windowRequests.subarray(0, kept), excess);
+  return { idle, overLimit: order.map((i) => slots[i]!) };
 }

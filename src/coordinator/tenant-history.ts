@@ -28,35 +28,52 @@ export class WindowTimes {
   }
 }
 
+/** A row: HISTORY_WINDOWS scores (NaN for none yet), then as many k. */
+const ROW = 2 * HISTORY_WINDOWS;
+/** Rows per array (512 KB): growing adds one, so nothing is copied and little is held spare. */
+const CHUNK_ROWS = 1024;
+
 /**
- * One tenant's score and k by window, in a ring allocated once when the tenant is first tracked
- * and written in place each window: with up to GATEWAY_MAX_TENANTS tenants, nothing per window.
+ * Every tracked tenant's scores and k by window, one ring per row, written in place each window.
+ * A tenant takes a row when first tracked and releases it when it goes, for the next new tenant:
+ * under churn (thousands of new tenants a window), a typed array per new tenant took over a third
+ * of a tick, allocated and collected. Nothing is allocated per window or per tenant once there
+ * are rows for the most tenants ever tracked at once (kept from then on).
  */
-export class TenantHistory {
-  /** Scores (NaN for none yet), then k: one array per tenant. */
-  readonly #entries = new Float64Array(2 * HISTORY_WINDOWS);
-  readonly #first: number;
-  #last: number;
+export class TenantHistories {
+  readonly #chunks: Float64Array[] = [];
+  /** Released rows, taken again before any new one. */
+  readonly #free: number[] = [];
+  /** Rows handed out so far, released ones included. */
+  #used = 0;
 
-  constructor(firstWindow: number) {
-    this.#first = firstWindow;
-    this.#last = firstWindow - 1;
+  take(): number {
+    const free = this.#free.pop();
+    if (free !== undefined) return free;
+    if (this.#used % CHUNK_ROWS === 0) this.#chunks.push(new Float64Array(CHUNK_ROWS * ROW));
+    return this.#used++;
   }
 
-  record(window: number, score: number | null, k: number): void {
-    const i = window % HISTORY_WINDOWS;
-    this.#entries[i] = score ?? NaN;
-    this.#entries[HISTORY_WINDOWS + i] = k;
-    this.#last = window;
+  /** The row's entries are not cleared: a tenant reads only the windows it recorded itself. */
+  release(row: number): void {
+    this.#free.push(row);
   }
 
-  /** Oldest first. */
-  entries(times: WindowTimes): WindowEntry[] {
+  record(row: number, window: number, score: number | null, k: number): void {
+    const chunk = this.#chunks[Math.floor(row / CHUNK_ROWS)]!;
+    const i = (row % CHUNK_ROWS) * ROW + (window % HISTORY_WINDOWS);
+    chunk[i] = score ?? NaN;
+    chunk[i + HISTORY_WINDOWS] = k;
+  }
+
+  /** The row's windows from `first` (the tenant's first) to `last` (its latest recorded), at most HISTORY_WINDOWS of them, oldest first. */
+  entries(row: number, first: number, last: number, times: WindowTimes): WindowEntry[] {
+    const chunk = this.#chunks[Math.floor(row / CHUNK_ROWS)]!;
     const entries: WindowEntry[] = [];
-    for (let window = Math.max(this.#first, this.#last - HISTORY_WINDOWS + 1); window <= this.#last; window++) {
-      const i = window % HISTORY_WINDOWS;
-      const score = this.#entries[i]!;
-      entries.push({ window, at: times.at(window), score: Number.isNaN(score) ? null : score, k: this.#entries[HISTORY_WINDOWS + i]! });
+    for (let window = Math.max(first, last - HISTORY_WINDOWS + 1); window <= last; window++) {
+      const i = (row % CHUNK_ROWS) * ROW + (window % HISTORY_WINDOWS);
+      const score = chunk[i]!;
+      entries.push({ window, at: times.at(window), score: Number.isNaN(score) ? null : score, k: chunk[i + HISTORY_WINDOWS]! });
     }
     return entries;
   }

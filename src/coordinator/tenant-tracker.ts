@@ -5,10 +5,10 @@ import { stepShardState, targetShardFactor } from '../routing/shard-factor.js';
 import { nextScore, windowScore, type ScoreOptions } from '../routing/tenant-score.js';
 import { RecentEvents, type ShardEvent } from './recent-events.js';
 import { chooseEvictions } from './tenant-eviction.js';
-import { WindowTimes } from './tenant-history.js';
-import { addWindow, tenantView, trackTenant, type TrackedTenant } from './tracked-tenant.js';
+import { TenantHistories, WindowTimes } from './tenant-history.js';
+import { addWindow, tenantView, TrackedTenant } from './tracked-tenant.js';
 import type { TenantDetail, TenantOrder, TenantView } from './tenant-view.js';
-import { evictSlot, harvestWindow, readTenantId, setNow, setShardFactor, untrackedCount, type TenantTable } from '../shm/tenant-table.js';
+import { evictSlot, harvestWindow, setNow, setShardFactor, untrackedCount, type TenantTable } from '../shm/tenant-table.js';
 
 
 /** Eviction logs at most this often; the counter has every eviction. */
@@ -38,6 +38,7 @@ export class TenantTracker {
   /** By slot: what the coordinator knows of the tenant living there. */
   readonly #tracked = new Map<number, TrackedTenant>();
   readonly #windowTimes = new WindowTimes();
+  readonly #histories = new TenantHistories();
   readonly #scoreOptions: ScoreOptions;
   /** Plain routing ignores shard factors, so they stay 1 rather than claim a spread that is not there. */
   readonly #sharding: boolean;
@@ -102,35 +103,44 @@ export class TenantTracker {
 
   /** One scoring window: harvest and score, then evict. */
   tick(): void {
-    this.#windows++;
+    const window = ++this.#windows;
     const wallNow = this.#clock();
     const now = this.#coarse();
     setNow(this.#table, now);
-    this.#windowTimes.record(this.#windows, wallNow);
-    const seen = new Set<number>();
-    const remote = this.#fleet?.remoteSums(this.#windows);
+    this.#windowTimes.record(window, wallNow);
+    const remote = this.#fleet?.remoteSums(window);
+    let harvested = 0;
     harvestWindow(this.#table, (slot, keyLo, keyHi, requests, ownAnswers, errors5xx, latencySumUs, stamp) => {
-      seen.add(slot);
+      harvested++;
       // Requests stamp the NOW of the tick before theirs: one that ended in this window was seen up
       // to now, so an idle tenant is evicted a whole TTL after it was last seen, not up to a window early.
       const lastSeen = requests > 0 ? now : stamp;
       let tracked = this.#tracked.get(slot);
       if (tracked === undefined || tracked.keyLo !== keyLo || tracked.keyHi !== keyHi) {
-        tracked = trackTenant(readTenantId(this.#table, slot), keyLo, keyHi, lastSeen, this.#windows);
+        if (tracked !== undefined) this.#histories.release(tracked.historyRow);
+        tracked = new TrackedTenant(this.#table, slot, keyLo, keyHi, lastSeen, window, this.#histories.take());
         this.#tracked.set(slot, tracked);
       }
+      tracked.harvestedIn = window;
       addWindow(tracked, requests, ownAnswers, errors5xx, latencySumUs, lastSeen);
       tracked.remote = remote?.get(tracked.id);
       this.#score(slot, tracked, wallNow);
-      tracked.history.record(this.#windows, tracked.score, tracked.shard.k);
+      this.#histories.record(tracked.historyRow, window, tracked.score, tracked.shard.k);
     });
-    for (const slot of this.#tracked.keys()) if (!seen.has(slot)) this.#tracked.delete(slot);
-    this.#fleet?.publish(this.#windows, this.#tracked.values());
+    // Only evictions here empty a slot, so a tracked tenant gone from its slot is all but
+    // impossible: the harvest counts rather than filling a set of the slots seen (an entry and two
+    // lookups per tenant each window), and the tenant is looked for only when the count says so.
+    if (harvested < this.#tracked.size) {
+      this.#tracked.forEach((tracked, slot) => {
+        if (tracked.harvestedIn !== window) this.#untrack(slot, tracked);
+      });
+    }
+    this.#fleet?.publish(window, this.#tracked.values());
 
     const { idle, overLimit } = chooseEvictions(this.#tracked, now, Math.ceil(this.#settings.tenantTtlMs / 100), this.#settings.maxTenants);
     for (const slot of [...idle, ...overLimit]) {
       evictSlot(this.#table, slot);
-      this.#tracked.delete(slot);
+      this.#untrack(slot, this.#tracked.get(slot)!);
     }
     this.#noteEvictions(idle.length, overLimit.length);
     this.#ranking = {};
@@ -145,7 +155,7 @@ export class TenantTracker {
   /** One tenant with its window history, or undefined when it is not tracked. */
   tenant(id: string): TenantDetail | undefined {
     for (const t of this.#tracked.values()) {
-      if (t.id === id) return { ...tenantView(t, this.#coarse(), this.#fleet !== null), history: t.history.entries(this.#windowTimes) };
+      if (t.id === id) return { ...tenantView(t, this.#coarse(), this.#fleet !== null), history: this.#histories.entries(t.historyRow, t.firstWindow, t.harvestedIn, this.#windowTimes) };
     }
     return undefined;
   }
@@ -180,6 +190,11 @@ export class TenantTracker {
       this.#rebalances.record({ kind: 'shard', at: wallNow, tenant: tracked.id, from: tracked.shard.k, to: next.k });
     }
     tracked.shard = next;
+  }
+
+  #untrack(slot: number, tracked: TrackedTenant): void {
+    this.#tracked.delete(slot);
+    this.#histories.release(tracked.historyRow);
   }
 
   #noteEvictions(idle: number, overLimit: number): void {

@@ -61,7 +61,10 @@ export function stepShardState(state: ShardState, target: number, windowTarget: 
   // A shrink that stayed: the tenant does not flap (any more).
   const lastHold = state.sinceShrink === REGROW_WINDOWS ? 0 : state.lastHold;
   const hold = Math.max(0, state.hold - 1);
-  const steady = { k: state.k, above: 0, below: 0, sinceShrink, hold, lastHold };
+  // A window that changes nothing (most windows of most tenants) gives back the state itself
+  // rather than a copy: the tracker steps every tenant every window.
+  const unchanged = state.above === 0 && state.below === 0 && sinceShrink === state.sinceShrink && hold === state.hold && lastHold === state.lastHold;
+  const steady = unchanged ? state : { k: state.k, above: 0, below: 0, sinceShrink, hold, lastHold };
   if (target > state.k) {
     if (windowTarget <= state.k) return steady;
     const above = state.above + 1;

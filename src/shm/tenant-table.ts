@@ -85,7 +85,8 @@ const MAX_CLAIM_RACES = 64;
 export interface TenantTable {
   readonly buffer: SharedArrayBuffer;
   readonly words: Int32Array;
-  readonly ids: Uint8Array;
+  /** A Buffer, so the coordinator decodes an id without a view of its own (readTenantId). */
+  readonly ids: Buffer;
   readonly slotCount: number;
   readonly bucketMask: number;
   readonly bucketSeed: number;
@@ -116,7 +117,7 @@ export function attachTenantTable(buffer: SharedArrayBuffer): TenantTable {
   const header = new Int32Array(buffer, 0, HEADER_WORDS);
   const slotCount = Atomics.load(header, SLOT_COUNT);
   const words = new Int32Array(buffer, 0, HEADER_WORDS + slotCount * SLOT_WORDS);
-  const ids = new Uint8Array(buffer, idsOffset(slotCount), slotCount * MAX_ID_BYTES);
+  const ids = Buffer.from(buffer, idsOffset(slotCount), slotCount * MAX_ID_BYTES);
   return { buffer, words, ids, slotCount, bucketMask: slotCount / BUCKET_SLOTS - 1, bucketSeed: Atomics.load(header, BUCKET_SEED) };
 }
 
@@ -293,10 +294,10 @@ function takeLatencySum(words: Int32Array, at: number): number {
   return Atomics.exchange(words, at + LATENCY_WRAPS, 0) * 2 ** 32 + low;
 }
 
-/** Coordinator: the tenant id stored with a live slot (read once per tenant, not per window). */
+/** Coordinator: the tenant id stored with a live slot (read once per tenant at most, when first needed: tracked-tenant.ts). */
 export function readTenantId(table: TenantTable, slot: number): string {
   const length = Atomics.load(table.words, slotOffset(slot) + ID_LENGTH);
-  return Buffer.from(table.ids.buffer, table.ids.byteOffset + slot * MAX_ID_BYTES, length).toString('latin1');
+  return table.ids.toString('latin1', slot * MAX_ID_BYTES, slot * MAX_ID_BYTES + length);
 }
 
 /**

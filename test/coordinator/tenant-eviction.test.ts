@@ -16,6 +16,17 @@ describe('chooseEvictions', () => {
     expect(chooseEvictions(tracked, 60, 1000, 2)).toEqual({ idle: [], overLimit: [2, 3, 5] });
   });
 
+  it("among full equals, evicts the first in the map's order (not the slots')", () => {
+    const tracked = tenants([9, 50, 0], [2, 50, 0], [7, 50, 0], [4, 60, 0]);
+    expect(chooseEvictions(tracked, 60, 1000, 2)).toEqual({ idle: [], overLimit: [9, 2] });
+  });
+
+  it('cuts inside a run of equal last-seen ticks, and inside a run of equally busy tenants there', () => {
+    const tracked = tenants([10, 40, 5], [11, 50, 3], [12, 50, 1], [13, 50, 3], [14, 50, 3], [15, 60, 0]);
+    expect(chooseEvictions(tracked, 60, 1000, 3)).toEqual({ idle: [], overLimit: [10, 12, 11] });
+    expect(chooseEvictions(tracked, 60, 1000, 2)).toEqual({ idle: [], overLimit: [10, 12, 11, 13] });
+  });
+
   it('counts the limit after the idle ones are gone', () => {
     const tracked = tenants([1, 0, 0], [2, 95, 1], [3, 96, 1], [4, 97, 1]);
     // Slot 1 is idle; three remain against a limit of two: the oldest of them goes.

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { settingsSchema } from '../../src/config/schema.js';
 import { TenantTracker } from '../../src/coordinator/tenant-tracker.js';
 import type { FleetExchange, LocalTenantWindow, WindowSums } from '../../src/routing/fleet-load.js';
-import { createTenantTable, findOrClaim, recordOwnAnswer, recordRequest, shardFactor, type TenantTable } from '../../src/shm/tenant-table.js';
+import { bucketOf, createTenantTable, evictSlot, findOrClaim, recordOwnAnswer, recordRequest, shardFactor, type TenantTable } from '../../src/shm/tenant-table.js';
 
 function request(table: TenantTable, tenant: string, key: number, latencyUs = 1000, serverError = false): void {
   recordRequest(table, findOrClaim(table, key, key, tenant), key, key, latencyUs, serverError);
@@ -240,6 +240,46 @@ describe('tenant tracker', () => {
     expect(history.map((e) => e.window)).toEqual(Array.from({ length: 32 }, (_, i) => 9 + i));
     expect(history.at(-1)).toEqual({ window: 40, at: at(40), score: 300, k: 3 });
     expect(t.tenant('nobody')).toBeUndefined();
+  });
+
+  it('shows a tenant tracked after an evicted one only its own windows', () => {
+    const { table, tracker: t, advance } = tracker({ maxTenants: 1 });
+    for (let window = 1; window <= 5; window++) {
+      request(table, 'first', 1, 300_000);
+      t.tick();
+      advance(1000);
+    }
+    request(table, 'second', 2);
+    t.tick(); // 'first', the least recently seen, goes
+    advance(1000);
+    request(table, 'third', 3, 4000);
+    t.tick(); // and now 'second'
+    expect(t.tenant('first')).toBeUndefined();
+    expect(t.tenant('third')!.history).toEqual([{ window: 7, at: START + 6000, score: 4, k: 1 }]);
+  });
+
+  it('drops a tenant whose slot was emptied between two ticks, and tracks afresh one that claimed the slot meanwhile', () => {
+    const { table, tracker: t } = tracker({ maxTenants: 10 });
+    request(table, 'a', 1, 300_000);
+    request(table, 'b', 2);
+    t.tick();
+    const slotOfA = findOrClaim(table, 1, 1, 'a');
+    evictSlot(table, slotOfA);
+    // A key of the same bucket takes the first empty slot there: the one 'a' had.
+    let key = 3;
+    while (bucketOf(table, key, key) !== bucketOf(table, 1, 1)) key++;
+    expect(findOrClaim(table, key, key, 'c')).toBe(slotOfA);
+    request(table, 'c', key);
+    t.tick();
+    expect(t.tenant('a')).toBeUndefined();
+    expect(t.tenant('c')).toMatchObject({ totalRequests: 1, history: [{ window: 2, score: 1 }] });
+    expect(t.live).toBe(2);
+
+    evictSlot(table, slotOfA);
+    t.tick();
+    expect(t.tenant('c')).toBeUndefined();
+    expect(t.top(10, 'requests').map((v) => v.tenant)).toEqual(['b']);
+    expect(t.live).toBe(1);
   });
 
   it("scores what the tenant's nodes answered: the gateway's own answers count as requests only", () => {

@@ -52,6 +52,15 @@ describe('shard factor', () => {
     expect(ks.slice(-(FIRST_HOLD_WINDOWS + 6))).toEqual([...Array(FIRST_HOLD_WINDOWS + 5).fill(3), 2]);
   });
 
+  it('gives back the state itself for a window that changes nothing, a new one otherwise', () => {
+    expect(stepShardState(INITIAL_SHARD_STATE, 1, 1)).toBe(INITIAL_SHARD_STATE);
+    const spread = { ...INITIAL_SHARD_STATE, k: 3 };
+    expect(stepShardState(spread, 3, 5)).toBe(spread);
+    expect(stepShardState(spread, 2, 2)).toEqual({ ...spread, below: 1 });
+    const held = { ...spread, hold: 4, lastHold: FIRST_HOLD_WINDOWS };
+    expect(stepShardState(held, 3, 3)).toEqual({ ...held, hold: 3 });
+  });
+
   it('does not move at all for a score hovering around the hot threshold', () => {
     const targets = Array.from({ length: 200 }, (_, i) => targetShardFactor(i % 2 === 0 ? 99 : 101, 100));
     expect(new Set(run(targets))).toEqual(new Set([1]));

@@ -115,9 +115,13 @@ export interface AdminServer {
  * and the acceptors could then neither accept clients nor connect to nodes.
  */
 export interface AdminLimits {
-  /** A connection quiet this long (no byte either way) is closed: one that never sends a request too. */
+  /** A connection quiet this long (no byte either way) in the middle of a request is closed. */
   readonly idleMs: number;
-  /** The request head must be whole within this from the connection's first byte (a head trickling in). */
+  /**
+   * A request head must be whole within this from the connection's opening (or, kept alive, from
+   * the next request's first byte): a connection that sends nothing, or trickles a head in, is
+   * answered 408 and closed.
+   */
   readonly headMs: number;
   /** The whole request, body included (a push of up to MAX_BODY_BYTES). */
   readonly requestMs: number;

@@ -329,6 +329,46 @@ describe('H1NodeClient', () => {
     }
   });
 
+  it.each([
+    ['sends bytes nobody asked for', (socket: net.Socket) => socket.write(OK('not yours'))],
+    ['closes the connection', (socket: net.Socket) => socket.end()],
+  ])('does not reuse a connection whose answer ended in bytes kept through a pause: its node %s meanwhile', async (_what, meanwhile) => {
+    // A bell rings once the node has done it: the handler resumes from that I/O callback, as the
+    // gateway's exchange resumes from uWS's writable event, so the request waiting for the
+    // connection is written at that turn's end, before the paused socket is read again.
+    let bellSide: net.Socket | null = null;
+    const bell = net.createServer((side) => (bellSide = side));
+    await new Promise<void>((resolve) => bell.listen(0, '127.0.0.1', resolve));
+    const ring = net.connect((bell.address() as net.AddressInfo).port, '127.0.0.1');
+    try {
+      await expect.poll(() => bellSide !== null).toBe(true);
+      const up = await node((request, socket) => {
+        if (!request.startsWith('GET /paused ')) return OK('yours');
+        // Two chunks in one write: the handler pauses at the first; the second and the end are kept.
+        setTimeout(() => {
+          meanwhile(socket);
+          setTimeout(() => bellSide!.write('!'), 20);
+        }, 20);
+        return 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\none\r\n3\r\ntwo\r\n0\r\n\r\n';
+      });
+      const c = client(up.url, { connections: 1 });
+      let paused = false;
+      const first = send(c, { path: '/paused' }, (_chunk, resume) => {
+        if (paused) return true;
+        paused = true;
+        ring.once('data', resume);
+        return false;
+      });
+      const next = send(c, { path: '/next' });
+      expect(await first).toMatchObject({ body: 'onetwo', error: null });
+      expect(await next).toMatchObject({ body: 'yours', error: null });
+      expect(up.connections).toBe(2);
+    } finally {
+      ring.destroy();
+      bell.close();
+    }
+  });
+
   it('opens a new connection when the node closed the idle one', async () => {
     let closes = 0;
     const up = await node((_request, socket) => {

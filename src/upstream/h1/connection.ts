@@ -14,7 +14,8 @@ import { connectToNode, READ_BUFFER } from './node-socket.js';
  * One keep-alive HTTP/1.1 connection to a node, carrying one request at a time. It writes the
  * request (head and body; one held whole at the turn's end, turn-writes.ts), parses the answer and streams it to the request's handler, pausing the
  * socket while the handler cannot take more. A connection whose answer did not end cleanly (an
- * error, an abort, a body not all sent, bytes nobody asked for) is closed, never reused.
+ * error, an abort, a body not all sent, bytes nobody asked for, an end read before a pause) is
+ * closed, never reused.
  */
 export class H1Connection implements ResponseEvents, TurnWriter {
   readonly #socket: net.Socket;
@@ -184,8 +185,11 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     return !(this.#paused && this.#handler !== null);
   }
 
-  /** Feeds the parser; keeps what it did not take on a pause; ends the answer once it ended. */
-  #parse(data: Buffer): void {
+  /**
+   * Feeds the parser; keeps what it did not take on a pause; ends the answer once it ended.
+   * `kept`: bytes kept through a pause, while the socket was not read.
+   */
+  #parse(data: Buffer, kept = false): void {
     let consumed: number;
     try {
       consumed = this.#parser.execute(data);
@@ -195,7 +199,11 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     }
     // The handler aborted inside onHeaders or onData: the request failed there, whatever the parser read after.
     if (this.#handler === null) return;
-    if (this.#ended) return this.#complete(consumed === data.length);
+    // An answer that ended in bytes kept through a pause is not reused: its socket went unread
+    // meanwhile, so what the node sent since (bytes nobody asked for, its close) is still there,
+    // and the next request, written at the turn's end before the socket is read again, would take
+    // it for its own answer.
+    if (this.#ended) return this.#complete(consumed === data.length && !kept);
     if (this.#paused && consumed < data.length) this.#rest = Buffer.from(data.subarray(consumed));
   }
 
@@ -205,7 +213,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     const rest = this.#rest;
     if (rest !== null) {
       this.#rest = null;
-      this.#parse(rest);
+      this.#parse(rest, true);
       if (this.#paused && this.#handler !== null) return;
     }
     // Also when the rest ended the answer: an idle connection reads on, to see the node close it.

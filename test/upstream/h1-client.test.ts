@@ -384,6 +384,30 @@ describe('H1NodeClient', () => {
     expect(up.connections).toBe(2);
   });
 
+  it.each([
+    ['closes it (a FIN right behind the answer)', (socket: net.Socket, answer: string) => socket.end(answer)],
+    [
+      'resets it',
+      (socket: net.Socket, answer: string) => {
+        socket.write(answer);
+        setImmediate(() => socket.resetAndDestroy());
+      },
+    ],
+  ])('gives the next request another connection, unsent, when the node answers keep-alive and at once %s', async (_what, answerAndClose) => {
+    // The close comes in a read after the answer's, once the pool has given the connection to the
+    // request waiting for it: that request must not be written into the closing connection.
+    const up = await node((_request, socket) => {
+      answerAndClose(socket, OK('answered'));
+      return null;
+    });
+    const c = client(up.url, { connections: 1 });
+    const sent = [1, 2, 3].map((n) => send(c, { method: 'POST', body: Buffer.from(String(n)) }));
+    for (const outcome of await Promise.all(sent)) expect(outcome).toMatchObject({ body: 'answered', error: null });
+    // Each went out once, each on a connection of its own.
+    expect(up.requests.map((request) => request.slice(-1))).toEqual(['1', '2', '3']);
+    expect(up.connections).toBe(3);
+  });
+
   it('opens no connection for queued requests that all ended while they waited when the busy one closes', async () => {
     let busy: net.Socket | undefined;
     const up = await node((_request, socket) => {

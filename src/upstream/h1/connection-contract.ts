@@ -1,4 +1,5 @@
 import type { LookupFunction } from 'node:net';
+import type { UpstreamHandler, UpstreamRequest } from '../dispatcher.js';
 import type { H1Connection } from './connection.js';
 
 /** What a connection tells its pool. */
@@ -7,6 +8,8 @@ export interface ConnectionOwner {
   reusable(connection: H1Connection): void;
   /** The socket closed; the connection is gone. */
   closed(connection: H1Connection): void;
+  /** A request the connection closed under before writing a byte of it: another connection carries it. */
+  unsent(request: UpstreamRequest, handler: UpstreamHandler): void;
 }
 
 /** Where and how a pool's connections connect, and how large an answer's head may be. */

@@ -8,6 +8,7 @@ import { BodyFraming, requestHead, type RequestHead } from './request-head.js';
 import { ResponseParser, type ResponseEvents } from './response-parser.js';
 import { joinedRoom, streamBody, writeWhole } from './request-body-writer.js';
 import { writeAtTurnEnd, type TurnWriter } from './turn-writes.js';
+import { HeldRequest } from './held-request.js';
 import { connectToNode, READ_BUFFER } from './node-socket.js';
 
 /**
@@ -22,9 +23,8 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   readonly #owner: ConnectionOwner;
   readonly #parser: ResponseParser;
   #handler: UpstreamHandler | null = null;
-  /** The request held whole until the turn's end (turn-writes.ts): its head (null: none held) and body. */
-  #heldHead: Buffer | null = null;
-  #heldBody: Buffer | null = null;
+  /** The request held whole until the turn's end (turn-writes.ts). */
+  readonly #held = new HeldRequest();
   /** The request's body is still being written. */
   #bodyPending = false;
   #paused = false;
@@ -120,8 +120,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     }
     const socket = this.#socket;
     if (body === null || Buffer.isBuffer(body)) {
-      this.#heldHead = head.bytes;
-      this.#heldBody = body;
+      this.#held.hold(request, head.bytes, body);
       writeAtTurnEnd(this);
     } else {
       socket.write(head.bytes);
@@ -141,10 +140,11 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   }
 
   writeHeld(): void {
-    const head = this.#heldHead;
-    const body = this.#heldBody;
-    this.#heldHead = null;
-    this.#heldBody = null;
+    // The node closed or reset the connection since the request was held: it goes on another, unsent.
+    if ((this.#peerGone || this.#socket.destroyed) && this.#handBackUnsent()) return;
+    if (this.#handler !== null && this.#held.waitsATurn()) return writeAtTurnEnd(this);
+    const { head, body } = this.#held;
+    this.#held.release();
     // Failed meanwhile (aborted, the node closed or spoke first): its socket is gone, nothing is written.
     if (head !== null && this.#handler !== null) writeWhole(this.#socket, head, body);
   }
@@ -170,7 +170,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   }
 
   #read(bytes: number): boolean {
-    if (this.#handler === null || this.#heldHead !== null) {
+    if (this.#handler === null || this.#held.head !== null) {
       // Nobody asked (or the request is not written yet): a node talking out of turn cannot be
       // trusted with this request or the next.
       if (this.#handler === null) this.#socket.destroy();
@@ -233,6 +233,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     handler.onComplete();
     if (reusable) {
       this.quietTicks = 0;
+      this.#held.answered();
       this.#owner.reusable(this);
     }
   }
@@ -246,12 +247,24 @@ export class H1Connection implements ResponseEvents, TurnWriter {
 
   #peerEnded(): void {
     this.#peerGone = true;
+    if (this.#handBackUnsent()) return;
     // A body delimited by the close ends here; anything else in flight was cut short ('close' follows).
     if (this.#handler !== null && this.#parser.closed()) this.#complete(true);
   }
 
   #closed(): void {
-    if (this.#handler !== null) this.#fail(this.#error ?? upstreamError('UND_ERR_SOCKET', 'other side closed'));
+    if (!this.#handBackUnsent() && this.#handler !== null) this.#fail(this.#error ?? upstreamError('UND_ERR_SOCKET', 'other side closed'));
     this.#owner.closed(this);
+  }
+
+  /** The request held on a connection the node closed or reset goes on another, unsent (held-request.ts). */
+  #handBackUnsent(): boolean {
+    const handler = this.#handler;
+    if (handler === null || !this.#held.handable) return false;
+    this.#handler = null;
+    const request = this.#held.release()!;
+    this.#socket.destroy();
+    this.#owner.unsent(request, handler);
+    return true;
   }
 }

@@ -112,6 +112,15 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
     else this.#idle.push(connection);
   }
 
+  unsent(request: UpstreamRequest, handler: UpstreamHandler): void {
+    let idle = this.#idle.pop();
+    while (idle !== undefined && !idle.usable) idle = this.#idle.pop();
+    // A new connection in place of the one closing (it leaves the pool on its 'close'), past the
+    // pool's size until then.
+    const connection = idle ?? this.#open();
+    if (!connection.send(request, handler)) this.reusable(connection);
+  }
+
   closed(connection: H1Connection): void {
     this.#all.delete(connection);
     const index = this.#idle.indexOf(connection);

@@ -16,9 +16,13 @@ export interface TurnWriter {
 
 let waiting: TurnWriter[] = [];
 let spare: TurnWriter[] = [];
+/** The number of the turn running now: it changes as the turn's held requests have gone out. */
+let turn = 0;
+let scheduled = false;
 
 /** Runs once a turn (setImmediate: after the poll phase's I/O callbacks), only when one waits. */
 function writeAll(): void {
+  scheduled = false;
   const batch = waiting;
   // A request held while these are written waits for the next turn.
   waiting = spare;
@@ -27,10 +31,31 @@ function writeAll(): void {
     for (let i = 0; i < batch.length; i++) batch[i]!.writeHeld();
   } finally {
     batch.length = 0;
+    turn++;
   }
 }
 
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(writeAll);
+}
+
 export function writeAtTurnEnd(writer: TurnWriter): void {
-  if (waiting.length === 0) setImmediate(writeAll);
+  schedule();
   waiting.push(writer);
+}
+
+/**
+ * The number of the turn running now, for a writer to tell later whether a request it writes was
+ * held in that same turn (writingTurn). It changes at this turn's end, held requests or not.
+ */
+export function currentTurn(): number {
+  schedule();
+  return turn;
+}
+
+/** Inside writeHeld: the number of the turn whose held requests are being written. */
+export function writingTurn(): number {
+  return turn;
 }

@@ -1,4 +1,4 @@
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import type { UpstreamRequest } from '../dispatcher.js';
 import { currentTurn, writingTurn } from './turn-writes.js';
 

@@ -1,18 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startAdminServer, type AdminRoutes, type AdminServer } from '../../src/coordinator/admin-server.js';
+import { startAdminServer, type AdminLimits, type AdminServer } from '../../src/coordinator/admin-server.js';
+import { stubAdminRoutes } from '../helpers/admin-routes.js';
 import { send } from '../helpers/http.js';
-
-const routes: AdminRoutes = {
-  metrics: async () => ({ contentType: 'text/plain', body: '' }),
-  tenants: () => ({ tenants: [] }),
-  nodes: () => ({ nodes: [] }),
-  pushNodes: () => ({ ok: true, applied: 1 }),
-  reload: () => ({ ok: true, needRestart: [] }),
-  tenant: () => undefined,
-  dashboard: () => ({}),
-};
 
 let server: AdminServer | null = null;
 const sockets: Socket[] = [];
@@ -38,12 +29,16 @@ function open(port: number): { socket: Socket; closedAfter: () => number | null;
   return { socket, closedAfter: () => closedAfter, closed };
 }
 
+/** A loopback admin server with `limits`. */
+const serve = (limits: AdminLimits): Promise<AdminServer> =>
+  startAdminServer('127.0.0.1', 0, stubAdminRoutes(), { token: undefined, loopback: true }, pino({ level: 'silent' }), limits);
+
 /** Resolves after `ms`, or earlier with `promise`. */
 const within = (promise: Promise<void>, ms: number): Promise<void> => Promise.race([promise, new Promise<void>((resolve) => setTimeout(resolve, ms))]);
 
 describe('the admin server holds no connection for free', () => {
   it('closes a connection that never sends a byte', async () => {
-    server = await startAdminServer('127.0.0.1', 0, routes, { token: undefined, loopback: true }, pino({ level: 'silent' }), {
+    server = await serve({
       idleMs: 300,
       headMs: 1_000,
       requestMs: 2_000,
@@ -55,7 +50,7 @@ describe('the admin server holds no connection for free', () => {
   });
 
   it('closes a connection whose head trickles in past its deadline', async () => {
-    server = await startAdminServer('127.0.0.1', 0, routes, { token: undefined, loopback: true }, pino({ level: 'silent' }), {
+    server = await serve({
       idleMs: 10_000,
       headMs: 500,
       requestMs: 2_000,
@@ -71,7 +66,7 @@ describe('the admin server holds no connection for free', () => {
 
   it('keeps at most maxConnections open, and answers again once they go', async () => {
     const max = 16;
-    server = await startAdminServer('127.0.0.1', 0, routes, { token: undefined, loopback: true }, pino({ level: 'silent' }), {
+    server = await serve({
       idleMs: 10_000,
       headMs: 5_000,
       requestMs: 10_000,

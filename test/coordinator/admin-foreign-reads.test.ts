@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAdminServer, type AdminRoutes, type AdminServer } from '../../src/coordinator/admin-server.js';
 import { METRICS_MIN_GAP_MS } from '../../src/coordinator/coalesced.js';
+import { stubAdminRoutes } from '../helpers/admin-routes.js';
 import { expectError, send } from '../helpers/http.js';
 
 const TOKEN = 'test-admin-token-0123456789';
@@ -9,18 +10,13 @@ const TOKEN = 'test-admin-token-0123456789';
 /** Routes whose /metrics takes `ms` and answers how many collections had begun when it began. */
 function slowMetrics(ms: number): AdminRoutes & { collections: number } {
   const routes = {
+    ...stubAdminRoutes(),
     collections: 0,
     metrics: async () => {
       const n = ++routes.collections;
       await new Promise((resolve) => setTimeout(resolve, ms));
       return { contentType: 'text/plain', body: String(n) };
     },
-    tenants: () => ({ tenants: [] }),
-    nodes: () => ({ nodes: [] }),
-    pushNodes: () => ({ ok: true as const, applied: 1 }),
-    reload: () => ({ ok: true as const, needRestart: [] }),
-    tenant: () => undefined,
-    dashboard: () => ({}),
   };
   return routes;
 }

@@ -2,19 +2,16 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAdminServer, type AdminRoutes, type AdminServer } from '../../src/coordinator/admin-server.js';
 import { isLoopback } from '../../src/coordinator/listen-address.js';
+import { stubAdminRoutes } from '../helpers/admin-routes.js';
 import { expectError, send } from '../helpers/http.js';
 
 /** Routes that only count the writes that reached them. */
 function countingRoutes(): AdminRoutes & { writes: number } {
   const routes = {
+    ...stubAdminRoutes(),
     writes: 0,
-    metrics: async () => ({ contentType: 'text/plain', body: '' }),
-    tenants: () => ({ tenants: [] }),
-    nodes: () => ({ nodes: [] }),
     pushNodes: () => (routes.writes++, { ok: true as const, applied: 1 }),
     reload: () => (routes.writes++, { ok: true as const, needRestart: [] }),
-    tenant: () => undefined,
-    dashboard: () => ({}),
   };
   return routes;
 }

@@ -58,12 +58,12 @@ export function tenantCandidates(
   const clusters = [...names].map((name) => ({ name, ring: rings.get(name)!, ids: config.clusters[name]!.nodes.map((node) => node.id) }));
   return (tenants) => {
     const keyHashes = tenants.map(({ tenant }) => hash32(tenant));
-    const candidates = tenants.map((): Record<string, string[]> => ({}));
+    const rows = tenants.map((listed) => ({ ...listed, candidates: {} as Record<string, string[]> }));
     for (const { name, ring, ids } of clusters) {
-      tenants.forEach(({ k }, t) => {
-        candidates[t]![name] = candidateNodes(ring.data, keyHashes[t]!, k).map((node) => ids[node]!);
+      rows.forEach((row, t) => {
+        row.candidates[name] = candidateNodes(ring.data, keyHashes[t]!, row.k).map((node) => ids[node]!);
       });
     }
-    return tenants.map((listed, t) => ({ ...listed, candidates: candidates[t]! }));
+    return rows;
   };
 }

@@ -384,7 +384,7 @@ describe('H1NodeClient', () => {
     expect(up.connections).toBe(2);
   });
 
-  it.each([
+  const closesAtOnce = [
     ['closes it (a FIN right behind the answer)', (socket: net.Socket, answer: string) => socket.end(answer)],
     [
       'resets it',
@@ -393,20 +393,28 @@ describe('H1NodeClient', () => {
         setImmediate(() => socket.resetAndDestroy());
       },
     ],
-  ])('gives the next request another connection, unsent, when the node answers keep-alive and at once %s', async (_what, answerAndClose) => {
-    // The close comes in a read after the answer's, once the pool has given the connection to the
-    // request waiting for it: that request must not be written into the closing connection.
-    const up = await node((_request, socket) => {
-      answerAndClose(socket, OK('answered'));
-      return null;
-    });
-    const c = client(up.url, { connections: 1 });
-    const sent = [1, 2, 3].map((n) => send(c, { method: 'POST', body: Buffer.from(String(n)) }));
-    for (const outcome of await Promise.all(sent)) expect(outcome).toMatchObject({ body: 'answered', error: null });
-    // Each went out once, each on a connection of its own.
-    expect(up.requests.map((request) => request.slice(-1))).toEqual(['1', '2', '3']);
-    expect(up.connections).toBe(3);
-  });
+  ] as const;
+  const bodies = [
+    ['in hand', (n: number) => Buffer.from(String(n))],
+    ['streamed', (n: number) => Readable.from([Buffer.from(String(n))])],
+  ] as const;
+  it.each(closesAtOnce.flatMap(([what, close]) => bodies.map(([kind, body]) => [what, kind, close, body] as const)))(
+    'gives the next request another connection, unsent, when the node answers keep-alive and at once %s (a body %s)',
+    async (_what, _kind, answerAndClose, body) => {
+      // The close comes in a read after the answer's, once the pool has given the connection to the
+      // request waiting for it: that request must not be written into the closing connection.
+      const up = await node((_request, socket) => {
+        answerAndClose(socket, OK('answered'));
+        return null;
+      });
+      const c = client(up.url, { connections: 1 });
+      const sent = [1, 2, 3].map((n) => send(c, { method: 'POST', body: body(n) }));
+      for (const outcome of await Promise.all(sent)) expect(outcome).toMatchObject({ body: 'answered', error: null });
+      // Each went out once, whole (a streamed body in one chunk), each on a connection of its own.
+      expect(up.requests.map((request) => /\r\n\r\n(?:1\r\n)?(\d)/.exec(request)?.[1])).toEqual(['1', '2', '3']);
+      expect(up.connections).toBe(3);
+    },
+  );
 
   it('opens no connection for queued requests that all ended while they waited when the busy one closes', async () => {
     let busy: net.Socket | undefined;

@@ -1,32 +1,31 @@
 import { Buffer } from 'node:buffer';
 import type net from 'node:net';
-import type { Readable } from 'node:stream';
 import { upstreamError, type UpstreamHandler, type UpstreamRequest } from '../dispatcher.js';
 import type { RawFields } from '../raw-fields.js';
 import type { ConnectionOptions, ConnectionOwner } from './connection-contract.js';
-import { BodyFraming, requestHead, type RequestHead } from './request-head.js';
+import { requestHead, type RequestHead } from './request-head.js';
 import { ResponseParser, type ResponseEvents } from './response-parser.js';
-import { joinedRoom, streamBody, writeWhole } from './request-body-writer.js';
+import { joinedRoom, writeWhole } from './request-body-writer.js';
+import { Upload } from './upload.js';
 import { writeAtTurnEnd, type TurnWriter } from './turn-writes.js';
 import { HeldRequest } from './held-request.js';
 import { connectToNode, READ_BUFFER } from './node-socket.js';
 
 /**
  * One keep-alive HTTP/1.1 connection to a node, carrying one request at a time. It writes the
- * request (head and body; one held whole at the turn's end, turn-writes.ts), parses the answer and streams it to the request's handler, pausing the
- * socket while the handler cannot take more. A connection whose answer did not end cleanly (an
- * error, an abort, a body not all sent, bytes nobody asked for, an end read before a pause) is
- * closed, never reused.
+ * request at the turn's end (turn-writes.ts; a body in hand with its head, a streamed one as it
+ * comes), parses the answer and streams it to the request's handler, pausing the socket while the
+ * handler cannot take more. A connection whose answer did not end cleanly (an error, an abort, a
+ * body not all sent, bytes nobody asked for, an end read before a pause) is closed, never reused.
  */
 export class H1Connection implements ResponseEvents, TurnWriter {
   readonly #socket: net.Socket;
   readonly #owner: ConnectionOwner;
   readonly #parser: ResponseParser;
   #handler: UpstreamHandler | null = null;
-  /** The request held whole until the turn's end (turn-writes.ts). */
+  /** The request held until the turn's end (turn-writes.ts). */
   readonly #held = new HeldRequest();
-  /** The request's body is still being written. */
-  #bodyPending = false;
+  readonly #upload: Upload;
   #paused = false;
   /** Bytes of the last read the parser had not taken when the handler paused. */
   #rest: Buffer | null = null;
@@ -39,8 +38,6 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   #error: Error | null = null;
   /** The node ended its side: no request can follow on this connection. */
   #peerGone = false;
-  /** Resumes a streamed body once the socket drained. */
-  #drained: (() => void) | null = null;
   readonly #resume = (): void => this.#resumeReading();
 
   constructor(options: ConnectionOptions, owner: ConnectionOwner) {
@@ -51,7 +48,10 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     socket.on('error', (err) => (this.#error ??= err));
     socket.on('end', () => this.#peerEnded());
     socket.on('close', () => this.#closed());
-    socket.on('drain', () => this.#drained?.());
+    this.#upload = new Upload(socket, {
+      progress: () => (this.quietTicks = 0),
+      failed: (err) => this.#fail(err),
+    });
   }
 
   /** Carrying a request (from send() to its end or failure). */
@@ -69,13 +69,9 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     return this.#paused;
   }
 
-  /**
-   * Streaming an upload that waits for the client's next bytes (the socket takes more): the node
-   * cannot be expected to answer a request it has not had whole, so its silence is not its fault.
-   * A node that stops reading the upload fills the socket, and its silence counts again.
-   */
+  /** Streaming an upload that waits for the client's next bytes (upload.ts): the node's silence is not its fault. */
   get awaitingUpload(): boolean {
-    return this.#bodyPending && !this.#socket.writableNeedDrain;
+    return this.#upload.awaitingClient;
   }
 
   /** The sweep: the request made no progress for a whole timeout. */
@@ -108,34 +104,17 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     }
     // Aborted inside onConnect: the connection is gone.
     if (this.#handler !== handler) return true;
-    const body = request.body;
     let head: RequestHead;
     try {
-      head = requestHead(request, joinedRoom(body));
+      head = requestHead(request, joinedRoom(request.body));
     } catch (err) {
       this.#handler = null;
       handler.onError(err as Error);
       this.#owner.reusable(this);
       return true;
     }
-    const socket = this.#socket;
-    if (body === null || Buffer.isBuffer(body)) {
-      this.#held.hold(request, head.bytes, body);
-      writeAtTurnEnd(this);
-    } else {
-      socket.write(head.bytes);
-      this.#bodyPending = true;
-      this.#drained = streamBody(socket, body as Readable, head.framing === BodyFraming.Chunked, head.declared, {
-        progress: () => (this.quietTicks = 0),
-        sent: () => {
-          this.#bodyPending = false;
-          this.#drained = null;
-        },
-        failed: (err) => {
-          if (this.#handler === handler) this.#fail(err);
-        },
-      });
-    }
+    this.#held.hold(request, head);
+    writeAtTurnEnd(this);
     return true;
   }
 
@@ -146,7 +125,9 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     const { head, body } = this.#held;
     this.#held.release();
     // Failed meanwhile (aborted, the node closed or spoke first): its socket is gone, nothing is written.
-    if (head !== null && this.#handler !== null) writeWhole(this.#socket, head, body);
+    if (head === null || this.#handler === null) return;
+    if (body === null || Buffer.isBuffer(body)) writeWhole(this.#socket, head.bytes, body);
+    else this.#upload.start(head, body);
   }
 
   // ---- the answer ----
@@ -171,8 +152,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
 
   #read(bytes: number): boolean {
     if (this.#handler === null || this.#held.head !== null) {
-      // Nobody asked (or the request is not written yet): a node talking out of turn cannot be
-      // trusted with this request or the next.
+      // Nobody asked, or the request is not written yet: a node talking out of turn is trusted with neither it nor the next.
       if (this.#handler === null) this.#socket.destroy();
       else this.#fail(upstreamError('UND_ERR_SOCKET', 'the node sent bytes before the request'));
       return false;
@@ -199,10 +179,9 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     }
     // The handler aborted inside onHeaders or onData: the request failed there, whatever the parser read after.
     if (this.#handler === null) return;
-    // An answer that ended in bytes kept through a pause is not reused: its socket went unread
-    // meanwhile, so what the node sent since (bytes nobody asked for, its close) is still there,
-    // and the next request, written at the turn's end before the socket is read again, would take
-    // it for its own answer.
+    // An answer that ended in bytes kept through a pause is not reused: its socket went unread meanwhile,
+    // so what the node sent since (bytes nobody asked for, its close) is still there, and the next
+    // request, written at the turn's end before the socket is read again, would take it for its answer.
     if (this.#ended) return this.#complete(consumed === data.length && !kept);
     if (this.#paused && consumed < data.length) this.#rest = Buffer.from(data.subarray(consumed));
   }
@@ -228,7 +207,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     this.#rest = null;
     // A request not yet written whole when its answer came (an early answer) leaves the connection
     // unusable: its node may read the rest as the next request (nginx's request_body_sent).
-    const reusable = clean && this.#endKeepAlive && !this.#bodyPending && !this.#socket.destroyed && this.#socket.writableLength === 0;
+    const reusable = clean && this.#endKeepAlive && !this.#upload.pending && !this.#socket.destroyed && this.#socket.writableLength === 0;
     if (!reusable) this.#socket.destroy();
     handler.onComplete();
     if (reusable) {

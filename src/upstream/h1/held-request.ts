@@ -1,28 +1,31 @@
 import { Buffer } from 'node:buffer';
+import type { Readable } from 'node:stream';
 import type { UpstreamRequest } from '../dispatcher.js';
+import type { RequestHead } from './request-head.js';
 import { currentTurn, writingTurn } from './turn-writes.js';
 
 /**
- * A connection's request held whole until the turn's end (turn-writes.ts), and when it may go
- * out. A node that closes a connection as it answers, without saying `Connection: close`, does so
- * in a read after its answer, once the pool has given the connection to the next request: so a
- * request given a connection in the turn its last answer ended waits one turn more, for the socket
- * to be read again (undici waits a loop turn before reusing a socket likewise), and one held on a
- * connection the node closed or reset meanwhile goes on another connection, unsent.
+ * A connection's request held until the turn's end (turn-writes.ts), and when it may go out. A
+ * node that closes a connection as it answers, without saying `Connection: close`, does so in a
+ * read after its answer, once the pool has given the connection to the next request: so a request
+ * given a connection in the turn its last answer ended waits one turn more, for the socket to be
+ * read again (undici waits a loop turn before reusing a socket likewise), and one held on a
+ * connection the node closed or reset meanwhile goes on another connection, unsent. A streamed
+ * upload is held likewise: its body is not read before its head goes out.
  */
 export class HeldRequest {
   /** Its head (null: none held) and body, and the request, to hand on unsent. */
-  head: Buffer | null = null;
-  body: Buffer | null = null;
+  head: RequestHead | null = null;
+  body: Buffer | Readable | null = null;
   #request: UpstreamRequest | null = null;
   /** An answer ended on the connection and it was given back for the next request. */
   #reused = false;
   /** The turn in which the last answer ended; -1: none, or waited out. */
   #endedTurn = -1;
 
-  hold(request: UpstreamRequest, head: Buffer, body: Buffer | null): void {
+  hold(request: UpstreamRequest, head: RequestHead): void {
     this.head = head;
-    this.body = body;
+    this.body = request.body;
     this.#request = request;
   }
 

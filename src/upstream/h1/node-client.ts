@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { queueTimeout, upstreamError, type UpstreamDispatcher, type UpstreamHandler, type UpstreamRequest } from '../dispatcher.js';
 import { unbracketed } from '../node-names.js';
 import { H1Connection } from './connection.js';
+import { IdleConnections } from './idle-connections.js';
 import type { ConnectionOptions, ConnectionOwner } from './connection-contract.js';
 import { joinSweep, leaveSweep, sweepTickMs, type Swept } from '../sweeps.js';
 
@@ -36,7 +37,8 @@ interface Queued {
 /**
  * A node's keep-alive pool for plain http: the gateway's own HTTP/1.1 client, in place of undici's
  * Pool for speed (no request object, header table, timer or stream per request; one read buffer
- * for every connection). The most recently used idle connection is taken first. Timeouts are
+ * for every connection). The most recently used idle connection is taken first, one given back
+ * in the turn running now only when no other is idle (idle-connections.ts). Timeouts are
  * checked by the thread's sweep (sweeps.ts) while the pool has connections, not by a timer per
  * request: a request that made no progress for a whole timeout, or waited that long for a
  * connection (all of them busy), fails with undici's codes, so the exchange, the retry policy and
@@ -48,7 +50,7 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
   readonly #timeoutMs: number;
   readonly #tickMs: number;
   readonly #all = new Set<H1Connection>();
-  readonly #idle: H1Connection[] = [];
+  readonly #idle = new IdleConnections<H1Connection>();
   /** Oldest first. */
   readonly #queue: Queued[] = [];
   #closing = false;
@@ -74,10 +76,7 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
       handler.onError(upstreamError('UND_ERR_CLOSED', "the node's pool is closed"));
       return false;
     }
-    let idle = this.#idle.pop();
-    // One the node closed a moment ago leaves through its 'close'; skip it.
-    while (idle !== undefined && !idle.usable) idle = this.#idle.pop();
-    const connection = idle ?? (this.#all.size < this.#maxConnections ? this.#open() : null);
+    const connection = this.#idle.take() ?? (this.#all.size < this.#maxConnections ? this.#open() : null);
     if (connection === null) this.#queue.push({ request, handler, since: performance.now() });
     else if (!connection.send(request, handler)) this.reusable(connection);
     return true;
@@ -85,7 +84,7 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
 
   close(): Promise<void> {
     this.#closing = true;
-    for (const connection of this.#idle.splice(0)) connection.destroy(upstreamError('UND_ERR_CLOSED', "the node's pool is closed"));
+    for (const connection of this.#idle.drain()) connection.destroy(upstreamError('UND_ERR_CLOSED', "the node's pool is closed"));
     if (this.#all.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#whenClosed.push(resolve));
   }
@@ -113,18 +112,15 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
   }
 
   unsent(request: UpstreamRequest, handler: UpstreamHandler): void {
-    let idle = this.#idle.pop();
-    while (idle !== undefined && !idle.usable) idle = this.#idle.pop();
     // A new connection in place of the one closing (it leaves the pool on its 'close'), past the
     // pool's size until then.
-    const connection = idle ?? this.#open();
+    const connection = this.#idle.take() ?? this.#open();
     if (!connection.send(request, handler)) this.reusable(connection);
   }
 
   closed(connection: H1Connection): void {
     this.#all.delete(connection);
-    const index = this.#idle.indexOf(connection);
-    if (index >= 0) this.#idle.splice(index, 1);
+    this.#idle.remove(connection);
     // A request waiting for a connection gets a new one (also while closing: close() lets them run);
     // none opens for requests that all ended while they waited.
     if (this.#queue.length > 0 && this.#keepWanted()) this.reusable(this.#open());

@@ -1,6 +1,6 @@
 import type { AnsweredCode } from '../errors.js';
 import { retryReasonIndex } from '../resilience/retry-policy.js';
-import { QUEUE_TIMEOUT } from '../upstream/dispatcher.js';
+import { QUEUE_TIMEOUT, upstreamError } from '../upstream/dispatcher.js';
 
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', QUEUE_TIMEOUT]);
 const PROTOCOL = new Set(['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_INFO']);
@@ -60,4 +60,15 @@ export function retryReasonOf(err: unknown): number {
 /** The retry reason of an answer's status: 502, 503 or 504; -1 for any other. */
 export function statusRetryReason(status: number): number {
   return status >= 502 && status <= 504 ? retryReasonIndex(String(status) as '502' | '503' | '504') : -1;
+}
+
+/**
+ * An answer's head that is not a final one: true for a 1xx (informational: not forwarded, the
+ * final head follows). Any status outside 100–599 is no HTTP status (RFC 9110 §15) but undici and
+ * the own client let one through: a malformed answer, whose try is aborted (false).
+ */
+export function skipInformational(status: number, abort: ((err: Error) => void) | null): boolean {
+  if (status >= 100 && status < 200) return true;
+  abort?.(upstreamError('HPE_INVALID_STATUS', `status ${status} is outside 100-599`));
+  return false;
 }

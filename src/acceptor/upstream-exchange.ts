@@ -7,7 +7,7 @@ import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js'
 import type { ExchangeOwner } from './exchange-owner.js';
 import { answerFailedTry, closeTruncated } from './exchange-failure.js';
 import type { RequestBody } from './request-body.js';
-import { classifyUpstreamError, retryReasonOf, statusRetryReason } from './upstream-errors.js';
+import { classifyUpstreamError, retryReasonOf, skipInformational, statusRetryReason } from './upstream-errors.js';
 import type { ClientListener } from './client-contract.js';
 import type { ClientResponse } from './uws-adapter.js';
 import { TryDeadline, type TimedTry } from './try-deadline.js';
@@ -102,7 +102,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
 
   onHeaders(status: number, fields: RawFields, resume: () => void): boolean {
     if (this.#finished) return false;
-    if (status < 200) return true; // 1xx: informational, not forwarded
+    if (status < 200 || status > 599) return skipInformational(status, this.#abortUpstream);
     const ctx = this.#ctx;
     this.#deadline?.clear();
     if (ctx.triedAt !== 0) ctx.headAt = performance.now();

@@ -20,6 +20,8 @@ let raw: { url: string; close(): Promise<void> };
 /** Resets each request once its head has come. */
 let resetting: { url: string; close(): Promise<void> };
 const rawHeads: string[] = [];
+/** Answers with the status its path ends with (`/odd/700`). */
+let odd: { url: string; close(): Promise<void> };
 const gateways = new Map<string, GatewayProcess>();
 
 beforeAll(async () => {
@@ -33,6 +35,10 @@ beforeAll(async () => {
   });
   stalled = await startBackend('s0', (req) => req.pause());
   resetting = await startRawBackend((socket) => socket.destroy());
+  odd = await startRawBackend((socket, head) => {
+    const status = /^\S+ \/odd\/(\d+)/.exec(head)?.[1] ?? '200';
+    socket.end(`HTTP/1.1 ${status} Odd\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok`);
+  });
   raw = await startRawBackend((socket, head) => {
     rawHeads.push(head);
     socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
@@ -40,6 +46,7 @@ beforeAll(async () => {
   const config = {
     routes: [
       { prefix: '/raw/', cluster: 'r' },
+      { prefix: '/odd/', cluster: 'o' },
       { prefix: '/stalled/', cluster: 's' },
       { prefix: '/per-try/', cluster: 'c', retries: { perTryTimeoutMs: TIMEOUT_MS } },
       { prefix: '/retried/', cluster: 'd' },
@@ -48,6 +55,7 @@ beforeAll(async () => {
     clusters: {
       c: { nodes: [{ id: 'h0', url: backend.url }] },
       r: { nodes: [{ id: 'r0', url: raw.url }] },
+      o: { nodes: [{ id: 'o0', url: odd.url }], breaker: { enabled: false } },
       s: { nodes: [{ id: 's0', url: stalled.url }] },
       // A node that resets every request, first on some tenants' ring walks: their requests are retried on h0.
       d: { nodes: [{ id: 'x0', url: resetting.url }, { id: 'h0', url: backend.url }], breaker: { enabled: false } },
@@ -60,7 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const gateway of gateways.values()) expect(await gateway.stop()).toBe(0);
-  await Promise.all([backend.close(), stalled.close(), resetting.close(), raw.close()]);
+  await Promise.all([backend.close(), stalled.close(), resetting.close(), raw.close(), odd.close()]);
 });
 
 describe('GATEWAY_UPSTREAM_CLIENT', () => {
@@ -71,6 +79,13 @@ describe('GATEWAY_UPSTREAM_CLIENT', () => {
     expect(big.body.equals(BIG)).toBe(true);
     const chunked = await send(port, '/small', { tenant: 't', method: 'POST', body: 'abc' });
     expect(chunked.text).toBe('POST 3');
+  });
+
+  it.each(['h1', 'undici'])('%s: answers 502 ERR_UPSTREAM_PROTOCOL for a status past 599, and forwards 599 as it is', async (client) => {
+    const port = gateways.get(client)!.port;
+    const last = await send(port, '/odd/599', { tenant: 't' });
+    expect([last.status, last.text]).toEqual([599, 'ok']);
+    for (const status of [600, 700, 999]) expectError(await send(port, `/odd/${status}`, { tenant: 't' }), 'ERR_UPSTREAM_PROTOCOL');
   });
 
   it.each(['h1', 'undici'])("%s: answers a HEAD with the node's Content-Length and no body, and reads the connection's next request", async (client) => {

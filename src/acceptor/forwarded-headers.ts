@@ -24,8 +24,8 @@ function familyOf(address: string): 'ipv4' | 'ipv6' {
 /**
  * X-Forwarded-For / -Proto / -Host and Forwarded for the node. What a client says of the hops
  * before it is kept only when the client is a trusted proxy (GATEWAY_TRUSTED_PROXIES, e.g. the
- * TLS terminator in front): anyone else could claim any address or scheme, so theirs are replaced,
- * not appended to. The gateway itself speaks plain HTTP, so its own scheme is `http`.
+ * TLS terminator in front), with the proxy's own hop appended: anyone else could claim any address
+ * or scheme, so theirs are replaced, not appended to. The gateway itself speaks plain HTTP, so its own scheme is `http`.
  */
 export class ForwardedHeaders {
   /** null: no proxy is trusted (the default), and no address needs checking. */
@@ -49,6 +49,12 @@ export class ForwardedHeaders {
       'x-forwarded-host',
       ctx.host,
     );
-    if (trusted && ctx.forwarded !== '') ctx.headers.push('forwarded', ctx.forwarded);
+    // The proxy's hop as the last element, as it is last in X-Forwarded-For.
+    if (trusted && ctx.forwarded !== '') ctx.headers.push('forwarded', `${ctx.forwarded}, for=${forwardedNode(client)}`);
   }
+}
+
+/** An address as a Forwarded `for=` value (RFC 7239 §6): an IPv6 one quoted, in brackets. */
+function forwardedNode(address: string): string {
+  return address.includes(':') ? `"[${address}]"` : address;
 }

@@ -31,11 +31,11 @@ const seenThrough = async (gateway: GatewayProcess, headers: Record<string, stri
   JSON.parse((await send(gateway.port, '/x', { tenant: 't', headers })).text) as Record<string, string>;
 
 describe('X-Forwarded-* and Forwarded (GATEWAY_TRUSTED_PROXIES)', () => {
-  it('keeps what a trusted proxy says of earlier hops, appending the proxy to X-Forwarded-For', async () => {
+  it('keeps what a trusted proxy says of earlier hops, appending the proxy to X-Forwarded-For and Forwarded', async () => {
     const seen = await seenThrough(trusting, CLAIMS);
     expect(seen['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
     expect(seen['x-forwarded-proto']).toBe('https');
-    expect(seen.forwarded).toBe('for=203.0.113.7;proto=https');
+    expect(seen.forwarded).toBe('for=203.0.113.7;proto=https, for=127.0.0.1');
   });
 
   it('replaces what anyone else says: its own address, the gateway\'s scheme, no Forwarded', async () => {

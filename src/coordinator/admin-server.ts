@@ -65,8 +65,12 @@ function tenantIdOf(segment: string): string | undefined {
 /** The largest admin request body read: a push for ~50,000 nodes. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
+/** A browser must not read an admin answer as anything but what it says it is, nor keep it. */
+const ANSWER_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' };
+const JSON_HEADERS = { 'content-type': 'application/json', ...ANSWER_HEADERS };
+
 function answerJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  res.writeHead(status, JSON_HEADERS).end(JSON.stringify(body));
 }
 
 function answerError(res: ServerResponse, code: AnsweredCode, error: string = ERRORS[code].message): void {
@@ -169,10 +173,10 @@ export async function startAdminServer(
     }
     if (method === 'GET' && path === '/metrics') {
       scrape().then(
-        ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
+        ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType, ...ANSWER_HEADERS }).end(body),
         (err: Error) => {
           log.error({ err }, 'metrics collection failed');
-          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'metrics collection failed', code: 'ERR_METRICS' }));
+          answerJson(res, 500, { error: 'metrics collection failed', code: 'ERR_METRICS' });
         },
       );
       return;
@@ -197,16 +201,13 @@ export async function startAdminServer(
     }
     if (method === 'GET' && path === '/tenants') {
       const { top, order } = tenantsQuery(req.url ?? '/');
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(routes.tenants(top, order)));
-      return;
+      return answerJson(res, 200, routes.tenants(top, order));
     }
     const tenantPath = method === 'GET' ? TENANT_PATH.exec(path) : null;
     if (tenantPath !== null) {
       const id = tenantIdOf(tenantPath[1]!);
       const tenant = id === undefined ? undefined : routes.tenant(id);
-      if (tenant !== undefined) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tenant));
-      else res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'no such tenant', code: 'ERR_NO_ROUTE' }));
-      return;
+      return answerJson(res, tenant === undefined ? 404 : 200, tenant ?? { error: 'no such tenant', code: 'ERR_NO_ROUTE' });
     }
     const allow = allowedMethods(path, assets);
     if (allow === undefined) return answerJson(res, 404, { error: 'no such admin path', code: 'ERR_NO_ROUTE' });

@@ -54,6 +54,22 @@ describe('reads from another site on a loopback admin server', () => {
   });
 });
 
+describe('admin answers', () => {
+  it('are never sniffed as another type nor kept by a browser: JSON, errors and metrics alike', async () => {
+    server = await startAdminServer('127.0.0.1', 0, slowMetrics(0), { token: undefined, loopback: true }, silent);
+    const host = `127.0.0.1:${server.port}`;
+    for (const path of ['/metrics', '/tenants', '/tenants/nobody', '/v1/nodes', '/nowhere', '/v1/reload']) {
+      const { status, headers } = await send(server.port, path, { headers: { host } });
+      expect({ path, status, nosniff: headers['x-content-type-options'], cache: headers['cache-control'] }).toEqual({
+        path,
+        status: { '/tenants/nobody': 404, '/nowhere': 404, '/v1/reload': 405 }[path] ?? 200,
+        nosniff: 'nosniff',
+        cache: 'no-store',
+      });
+    }
+  });
+});
+
 describe('concurrent /metrics scrapes', () => {
   it('share collections: one at a time, each begun after the scrape came', async () => {
     const routes = slowMetrics(400);

@@ -2,7 +2,7 @@ import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { MetricsSnapshot } from '../thread-protocol.js';
 import type { RedisUse } from '../redis/outage.js';
 import { family, LATENCY_BUCKETS_SECONDS } from './definitions.js';
-import { BATCH_BUCKETS, BUCKETS, STATUS_CLASSES, type RouteCounts } from './route-counts.js';
+import { BATCH_BUCKETS, BUCKETS, routeArrays, STATUS_CLASSES, type RouteArrays, type RouteCounts } from './route-counts.js';
 const ERROR_INDEX = new Map<ErrorCode, number>(ERROR_CODES.map((code, i) => [code, i]));
 
 /**
@@ -17,19 +17,11 @@ export class RequestRecorder {
   /** Each label's slot: a reload looks up every route's, so a scan per route would be quadratic. */
   readonly #slots = new Map<string, number>();
   readonly #thread: string;
-  #statusCounts: Float64Array; // [route × status class]
-  #bucketCounts: Float64Array; // [route × bucket], non-cumulative
-  #latencySum: Float64Array; // [route]
-  #latencyCount: Float64Array; // [route]
-  #headBytes: Float64Array; // [route × (received, forwarded)], routes with header compaction
+  /** Per route (route-counts.ts): grown, never shrunk, as routes come. */
+  #counts: RouteArrays;
   readonly #errorCounts = new Float64Array(ERROR_CODES.length);
   #total = 0;
   #replays = 0;
-  #rateLimited: Float64Array; // [route]
-  #multiplexed: Float64Array; // [route]: followers that joined a call
-  #saved: Float64Array; // [route]: followers answered through it
-  #batchSizes: Float64Array; // [route × (BATCH_BUCKETS + 1)], non-cumulative
-  #batchSum: Float64Array; // [route]
   readonly #fallbacks = new Map<string, number>();
   readonly #redisErrors = new Map<RedisUse, number>();
 
@@ -38,16 +30,7 @@ export class RequestRecorder {
     // The first slot of a label wins, as indexOf found it.
     for (let i = routeLabels.length - 1; i >= 0; i--) this.#slots.set(routeLabels[i]!, i);
     this.#thread = String(threadIndex);
-    this.#statusCounts = new Float64Array(routeLabels.length * STATUS_CLASSES.length);
-    this.#bucketCounts = new Float64Array(routeLabels.length * (BUCKETS + 1));
-    this.#latencySum = new Float64Array(routeLabels.length);
-    this.#latencyCount = new Float64Array(routeLabels.length);
-    this.#headBytes = new Float64Array(routeLabels.length * 2);
-    this.#multiplexed = new Float64Array(routeLabels.length);
-    this.#rateLimited = new Float64Array(routeLabels.length);
-    this.#saved = new Float64Array(routeLabels.length);
-    this.#batchSizes = new Float64Array(routeLabels.length * (BATCH_BUCKETS.length + 1));
-    this.#batchSum = new Float64Array(routeLabels.length);
+    this.#counts = routeArrays(routeLabels.length);
   }
 
   /**
@@ -60,57 +43,49 @@ export class RequestRecorder {
     this.#routeLabels.push(label);
     const routes = this.#routeLabels.length;
     this.#slots.set(label, routes - 1);
-    this.#statusCounts = grown(this.#statusCounts, routes * STATUS_CLASSES.length);
-    this.#bucketCounts = grown(this.#bucketCounts, routes * (BUCKETS + 1));
-    this.#latencySum = grown(this.#latencySum, routes);
-    this.#latencyCount = grown(this.#latencyCount, routes);
-    this.#headBytes = grown(this.#headBytes, routes * 2);
-    this.#multiplexed = grown(this.#multiplexed, routes);
-    this.#rateLimited = grown(this.#rateLimited, routes);
-    this.#saved = grown(this.#saved, routes);
-    this.#batchSizes = grown(this.#batchSizes, routes * (BATCH_BUCKETS.length + 1));
-    this.#batchSum = grown(this.#batchSum, routes);
+    this.#counts = routeArrays(routes, this.#counts);
     return routes - 1;
   }
 
   record(routeIndex: number, status: number, seconds: number): void {
     this.#total++;
+    const counts = this.#counts;
     const cls = Math.min(Math.max(Math.floor(status / 100), 1), 5) - 1;
-    this.#statusCounts[routeIndex * STATUS_CLASSES.length + cls]!++;
+    counts.statusCounts[routeIndex * STATUS_CLASSES.length + cls]!++;
     let bucket = 0;
     while (bucket < BUCKETS && seconds > LATENCY_BUCKETS_SECONDS[bucket]!) bucket++;
-    this.#bucketCounts[routeIndex * (BUCKETS + 1) + bucket]!++;
-    this.#latencySum[routeIndex]! += seconds;
-    this.#latencyCount[routeIndex]!++;
+    counts.bucketCounts[routeIndex * (BUCKETS + 1) + bucket]!++;
+    counts.latencySum[routeIndex]! += seconds;
+    counts.latencyCount[routeIndex]!++;
   }
 
   /** A request of a route with header compaction: its head's bytes as received, and as forwarded. */
   recordHeadBytes(routeIndex: number, received: number, forwarded: number): void {
-    this.#headBytes[routeIndex * 2]! += received;
-    this.#headBytes[routeIndex * 2 + 1]! += forwarded;
+    this.#counts.headBytes[routeIndex * 2]! += received;
+    this.#counts.headBytes[routeIndex * 2 + 1]! += forwarded;
   }
 
   /** A request refused by its route's rate limit. */
   recordRateLimited(routeIndex: number): void {
-    this.#rateLimited[routeIndex]!++;
+    this.#counts.rateLimited[routeIndex]!++;
   }
 
   /** A read joined an identical one's call (multiplexing). */
   recordMultiplexed(routeIndex: number): void {
-    this.#multiplexed[routeIndex]!++;
+    this.#counts.multiplexed[routeIndex]!++;
   }
 
   /** A follower was answered through the call it joined: one call the node did not get. */
   recordCallSaved(routeIndex: number): void {
-    this.#saved[routeIndex]!++;
+    this.#counts.saved[routeIndex]!++;
   }
 
   /** A multiplexed call's answer came: the requests it answers (the leader and its followers). */
   recordBatchSize(routeIndex: number, size: number): void {
     let bucket = 0;
     while (bucket < BATCH_BUCKETS.length && size > BATCH_BUCKETS[bucket]!) bucket++;
-    this.#batchSizes[routeIndex * (BATCH_BUCKETS.length + 1) + bucket]!++;
-    this.#batchSum[routeIndex]! += size;
+    this.#counts.batchSizes[routeIndex * (BATCH_BUCKETS.length + 1) + bucket]!++;
+    this.#counts.batchSum[routeIndex]! += size;
   }
 
   /** Followers that went to the node on their own after all. */
@@ -134,19 +109,7 @@ export class RequestRecorder {
 
   /** The per-route counters, copied (route-counts.ts): the coordinator writes their series. */
   routeCounts(): RouteCounts {
-    return {
-      labels: [...this.#routeLabels],
-      statusCounts: this.#statusCounts.slice(),
-      bucketCounts: this.#bucketCounts.slice(),
-      latencySum: this.#latencySum.slice(),
-      latencyCount: this.#latencyCount.slice(),
-      headBytes: this.#headBytes.slice(),
-      rateLimited: this.#rateLimited.slice(),
-      multiplexed: this.#multiplexed.slice(),
-      saved: this.#saved.slice(),
-      batchSizes: this.#batchSizes.slice(),
-      batchSum: this.#batchSum.slice(),
-    };
+    return { labels: [...this.#routeLabels], ...routeArrays(this.#routeLabels.length, this.#counts) };
   }
 
   /** The families that are not per route, in prom-client's JSON shape. */
@@ -165,10 +128,4 @@ export class RequestRecorder {
     for (const [reason, value] of this.#fallbacks) fallbacks.values.push({ labels: { reason }, value });
     return [errors, perThread, replays, redisErrors, fallbacks];
   }
-}
-
-function grown(counts: Float64Array, length: number): Float64Array {
-  const next = new Float64Array(length);
-  next.set(counts);
-  return next;
 }

@@ -69,7 +69,7 @@ async function measureRound(gateway: Gateway, scriptPath: string, seconds: numbe
   const cpuSeconds = groupCpuSeconds(gateway.proc.pgid) - cpuBefore;
   const minorFaults = groupMinorFaults(gateway.proc.pgid) - faultsBefore;
   const logged = readFileSync(gateway.log).subarray(from).toString('utf8');
-  return { ...parseTraceGc(logged), requests: load.requests, rps: load.rps, cpuUsPerRequest: (cpuSeconds * 1e6) / load.requests, minorFaults };
+  return { ...parseTraceGc(logged), requests: load.requests, rps: load.rps, cpuUsPerRequest: (cpuSeconds * 1e6) / Math.max(1, load.answered), minorFaults };
 }
 
 function table(scenario: string, rows: ReadonlyMap<string, Round[]>): string {

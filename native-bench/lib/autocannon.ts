@@ -27,6 +27,7 @@ export async function runAutocannon(url: string, tenant: string, connections: nu
   const out = JSON.parse(await runToEnd(process.execPath, args, cpus, (seconds + 30) * 1000)) as AutocannonJson;
   return {
     requests: out.requests.total,
+    answered: out.requests.total - out.non2xx,
     seconds: out.duration,
     rps: out.requests.total / out.duration,
     p50Ms: out.latency.p50,

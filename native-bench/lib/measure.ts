@@ -2,7 +2,7 @@ import { groupCpuSeconds, sampleRss, type Started } from './proc.js';
 import type { LoadResult } from './wrk.js';
 
 export interface Measured extends LoadResult {
-  /** The proxy's CPU time (all its threads and processes) per completed request; null for direct. */
+  /** The proxy's CPU time (all its threads and processes) per request answered 2xx or 3xx; null for direct. */
   readonly cpuUsPerRequest: number | null;
   /** Peak resident memory of the proxy's process group during the run, in MiB; null for direct. */
   readonly rssPeakMiB: number | null;
@@ -18,7 +18,7 @@ export async function measure(proxy: Started | null, load: () => Promise<LoadRes
   const rssPeak = stopRss();
   return {
     ...result,
-    cpuUsPerRequest: result.requests > 0 ? (cpuSeconds * 1e6) / result.requests : null,
+    cpuUsPerRequest: result.answered > 0 ? (cpuSeconds * 1e6) / result.answered : null,
     rssPeakMiB: rssPeak / 2 ** 20,
   };
 }

@@ -68,6 +68,8 @@ export function parsePoisson(out: string): PoissonResult {
   const result = parsed as ToolOutput;
   return {
     requests: result.requests,
+    // Its errors are answers other than 2xx and 3xx.
+    answered: result.requests - result.errors,
     seconds: result.seconds,
     rps: result.requests / result.seconds,
     p50Ms: result.p50Ms,

@@ -2,6 +2,8 @@ import { runToEnd, type CpuList } from './proc.js';
 
 export interface LoadResult {
   readonly requests: number;
+  /** Requests answered 2xx or 3xx: what a proxy's CPU per request is counted over (a quick error is no request served). */
+  readonly answered: number;
   readonly seconds: number;
   readonly rps: number;
   readonly p50Ms: number;
@@ -43,6 +45,7 @@ export function parseWrk(out: string): LoadResult {
   const seconds = toMs(total[2]!, total[3]!) / 1000;
   return {
     requests,
+    answered: requests - Number(non2xx?.[1] ?? 0),
     seconds,
     rps: requests / seconds,
     p50Ms: percentile(out, '50'),

@@ -3,6 +3,7 @@ import type { Measured } from '../../native-bench/lib/measure.js';
 /** A bench round of 5 s at `rps`, for the report's and the A/B's tables: only RPS and CPU per request vary. */
 export const measuredRound = (rps: number, cpuUsPerRequest: number | null): Measured => ({
   requests: rps * 5,
+  answered: rps * 5,
   seconds: 5,
   rps,
   p50Ms: 1,

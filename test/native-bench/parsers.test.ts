@@ -33,6 +33,8 @@ describe('native-bench parsers', () => {
     expect(result.p50Ms).toBeCloseTo(0.648, 6);
     expect(result.p99Ms).toBe(1200);
     expect(result.errors).toBe(2 + 3 + 7);
+    // Socket errors are no requests; a non-2xx answer is one, but not one served.
+    expect(result.answered).toBe(112_430 - 7);
     expect(result.errorKinds).toBe('read 2, timeout 3, non-2xx 7');
     expect(parseWrk(WRK_OUTPUT.replace(/  Socket errors.*\n  Non-2xx.*\n/, '')).errorKinds).toBe('');
     expect(() => parseWrk('unable to connect to 127.0.0.1:1 Connection refused')).toThrow(/unexpected wrk output/);

@@ -150,6 +150,7 @@ describe('poisson-load', () => {
     );
     expect(parsePoisson('{"requests":10,"seconds":2,"p50Ms":0.1,"p99Ms":0.5,"maxMs":1,"errors":0,"waited":0}\n').rps).toBe(5);
     expect(parsePoisson('{"requests":10,"seconds":2,"p50Ms":0.1,"p99Ms":0.5,"maxMs":1,"errors":0,"waited":0,"lateP99Ms":0.03}\n').lateP99Ms).toBe(0.03);
+    expect(parsePoisson('{"requests":10,"seconds":2,"p50Ms":0.1,"p99Ms":0.5,"maxMs":1,"errors":3,"waited":0}\n').answered).toBe(7);
     expect(() => parsePoisson('{"requests":10}')).toThrow(/without seconds/);
   });
 });

@@ -15,6 +15,7 @@ const minute = (index: number, rssMiB: number, errors = 0): Minute => ({
   slowNodeRequests: 600,
   fastNodeRequests: 900_000,
   requests: 900_000,
+  answered: 900_000 - errors,
   seconds: 60,
   rps: 15_000,
   p50Ms: 0.5,

@@ -65,7 +65,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     this.#body = body;
     // Past the body limit while the request waits for a connection, nothing reads the stream yet:
     // the try fails here (an 'error' with no listener would end the thread); on a connection the
-    // body's writer hears of it.
+    // client hears of it (the own one as it writes the request, at the turn's end).
     body.stream.on('error', (err) => {
       if (this.#abortUpstream === null) this.onError(err);
     });

@@ -416,6 +416,20 @@ describe('H1NodeClient', () => {
     },
   );
 
+  it('never writes a streamed upload that failed while held for its turn, and keeps the connection', async () => {
+    const up = await node(() => OK('ok'));
+    const c = client(up.url, { connections: 1 });
+    expect((await send(c, {})).error).toBeNull();
+    const body = new Readable({ read() {} });
+    const failed = send(c, { method: 'POST', body });
+    // Too large, say: it fails in the same turn it was given the connection.
+    body.destroy(new Error('too large'));
+    expect((await failed).error?.message).toBe('too large');
+    expect((await send(c, {})).error).toBeNull();
+    expect(up.requests.map((request) => request.split(' ')[0])).toEqual(['GET', 'GET']);
+    expect(up.connections).toBe(1);
+  });
+
   it('opens no connection for queued requests that all ended while they waited when the busy one closes', async () => {
     let busy: net.Socket | undefined;
     const up = await node((_request, socket) => {

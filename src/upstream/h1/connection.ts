@@ -3,9 +3,7 @@ import type net from 'node:net';
 import { upstreamError, type UpstreamHandler, type UpstreamRequest } from '../dispatcher.js';
 import type { RawFields } from '../raw-fields.js';
 import type { ConnectionOptions, ConnectionOwner } from './connection-contract.js';
-import { requestHead, type RequestHead } from './request-head.js';
 import { ResponseParser, type ResponseEvents } from './response-parser.js';
-import { joinedRoom, writeWhole } from './request-body-writer.js';
 import { Upload } from './upload.js';
 import { writeAtTurnEnd, type TurnWriter } from './turn-writes.js';
 import { HeldRequest } from './held-request.js';
@@ -104,16 +102,12 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     }
     // Aborted inside onConnect: the connection is gone.
     if (this.#handler !== handler) return true;
-    let head: RequestHead;
     try {
-      head = requestHead(request, joinedRoom(request.body));
+      this.#held.hold(request);
     } catch (err) {
-      this.#handler = null;
-      handler.onError(err as Error);
-      this.#owner.reusable(this);
+      this.#failUnwritten(handler, err as Error);
       return true;
     }
-    this.#held.hold(request, head);
     writeAtTurnEnd(this);
     return true;
   }
@@ -122,12 +116,11 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     // The node closed or reset the connection since the request was held: it goes on another, unsent.
     if ((this.#peerGone || this.#socket.destroyed) && this.#handBackUnsent()) return;
     if (this.#handler !== null && this.#held.waitsATurn()) return writeAtTurnEnd(this);
-    const { head, body } = this.#held;
-    this.#held.release();
+    const handler = this.#handler;
     // Failed meanwhile (aborted, the node closed or spoke first): its socket is gone, nothing is written.
-    if (head === null || this.#handler === null) return;
-    if (body === null || Buffer.isBuffer(body)) writeWhole(this.#socket, head.bytes, body);
-    else this.#upload.start(head, body);
+    if (handler === null) return void this.#held.release();
+    const bodyFailed = this.#held.write(this.#socket, this.#upload);
+    if (bodyFailed !== null) this.#failUnwritten(handler, bodyFailed);
   }
 
   // ---- the answer ----
@@ -215,6 +208,13 @@ export class H1Connection implements ResponseEvents, TurnWriter {
       this.#held.answered();
       this.#owner.reusable(this);
     }
+  }
+
+  /** The request fails before a byte of it was written: the connection goes on as it was. */
+  #failUnwritten(handler: UpstreamHandler, err: Error): void {
+    this.#handler = null;
+    handler.onError(err);
+    this.#owner.reusable(this);
   }
 
   #fail(err: Error): void {

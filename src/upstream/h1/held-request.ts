@@ -1,7 +1,10 @@
 import { Buffer } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import type { UpstreamRequest } from '../dispatcher.js';
-import type { RequestHead } from './request-head.js';
+import type { Socket } from 'node:net';
+import { requestHead, type RequestHead } from './request-head.js';
+import { bodyFailure, joinedRoom, writeWhole } from './request-body-writer.js';
+import type { Upload } from './upload.js';
 import { currentTurn, writingTurn } from './turn-writes.js';
 
 /**
@@ -11,7 +14,8 @@ import { currentTurn, writingTurn } from './turn-writes.js';
  * given a connection in the turn its last answer ended waits one turn more, for the socket to be
  * read again (undici waits a loop turn before reusing a socket likewise), and one held on a
  * connection the node closed or reset meanwhile goes on another connection, unsent. A streamed
- * upload is held likewise: its body is not read before its head goes out.
+ * upload is held likewise: its body is not read before its head goes out, and one that failed
+ * meanwhile never goes out.
  */
 export class HeldRequest {
   /** Its head (null: none held) and body, and the request, to hand on unsent. */
@@ -23,10 +27,26 @@ export class HeldRequest {
   /** The turn in which the last answer ended; -1: none, or waited out. */
   #endedTurn = -1;
 
-  hold(request: UpstreamRequest, head: RequestHead): void {
-    this.head = head;
+  /** Holds the request, its head made now (a RequestHeadError when a value could split it). */
+  hold(request: UpstreamRequest): void {
+    this.head = requestHead(request, joinedRoom(request.body));
     this.body = request.body;
     this.#request = request;
+  }
+
+  /**
+   * Writes what is held and lets go of it: a body in hand with its head, a streamed one as the
+   * client sends it. A streamed body that failed while held (too large, its client gone) is
+   * returned unwritten: the node never hears of it.
+   */
+  write(socket: Socket, upload: Upload): Error | null {
+    const { head, body } = this;
+    this.release();
+    if (head === null) return null;
+    if (body === null || Buffer.isBuffer(body)) writeWhole(socket, head.bytes, body);
+    else if (body.destroyed) return bodyFailure(body);
+    else upload.start(head, body);
+    return null;
   }
 
   /** The connection's answer ended cleanly, and the connection goes back to the pool. */

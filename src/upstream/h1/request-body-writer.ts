@@ -12,6 +12,11 @@ export interface BodyWriteEvents {
   failed(err: Error): void;
 }
 
+/** Why a body destroyed before its end failed: its own error, or that it closed early. */
+export function bodyFailure(body: Readable): Error {
+  return body.errored ?? upstreamError('UND_ERR_SOCKET', 'the request body was closed before its end');
+}
+
 function lengthMismatch(): Error {
   return upstreamError('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'the request body is not as long as its Content-Length');
 }
@@ -46,8 +51,8 @@ export function writeWhole(socket: Socket, head: Buffer, body: Buffer | null): v
 }
 
 /**
- * Streams a request body to the node after its head: as it is under a declared length (which it
- * must match, not a byte more or less), else in chunks. The body pauses while the socket's buffer
+ * Streams a request body (not destroyed yet: bodyFailure) to the node after its head: as it is
+ * under a declared length (which it must match, not a byte more or less), else in chunks. The body pauses while the socket's buffer
  * is full; the returned function resumes it on the socket's 'drain'.
  */
 export function streamBody(socket: Socket, body: Readable, chunked: boolean, declared: number, events: BodyWriteEvents): () => void {
@@ -81,12 +86,7 @@ export function streamBody(socket: Socket, body: Readable, chunked: boolean, dec
     if (chunked) socket.write('0\r\n\r\n', 'latin1');
     stop(null);
   };
-  const onClose = (): void => stop(upstreamError('UND_ERR_SOCKET', 'the request body was closed before its end'));
-  // Failed before it was given a connection (its 'error' and 'close' have been): it fails now.
-  if (body.destroyed) {
-    stop(body.errored ?? upstreamError('UND_ERR_SOCKET', 'the request body was closed before its end'));
-    return () => {};
-  }
+  const onClose = (): void => stop(bodyFailure(body));
   body.on('data', onData).on('end', onEnd).on('error', stop).on('close', onClose);
   return () => {
     if (!over) body.resume();

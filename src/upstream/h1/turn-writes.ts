@@ -1,6 +1,6 @@
 /**
- * Requests held whole (a head, or a head and a body in hand) wait here for the end of the event
- * loop's turn, then go out together. Written one by one as each client's request was read, nearly
+ * Requests (a head, with its body when in hand; a streamed upload's body follows its head) wait
+ * here for the end of the event loop's turn, then go out together. Written one by one as each client's request was read, nearly
  * every write found the node asleep and woke it: under get-1k, nginx blocked in epoll once every 1.2
  * requests (once every 4 behind the bare uWS + undici floor), and each wake-up cost the writing
  * thread about 1.5 µs in the kernel. Written together, a turn's requests find the node awake. Envoy

@@ -69,7 +69,8 @@ async function measureRound(gateway: Gateway, scriptPath: string, seconds: numbe
   const cpuSeconds = groupCpuSeconds(gateway.proc.pgid) - cpuBefore;
   const minorFaults = groupMinorFaults(gateway.proc.pgid) - faultsBefore;
   const logged = readFileSync(gateway.log).subarray(from).toString('utf8');
-  return { ...parseTraceGc(logged), requests: load.requests, rps: load.rps, cpuUsPerRequest: (cpuSeconds * 1e6) / Math.max(1, load.answered), minorFaults };
+  if (load.answered === 0) throw new Error(`${gateway.build.name} answered no request 2xx or 3xx in a round (${load.errorKinds})`);
+  return { ...parseTraceGc(logged), requests: load.requests, rps: load.rps, cpuUsPerRequest: (cpuSeconds * 1e6) / load.answered, minorFaults };
 }
 
 function table(scenario: string, rows: ReadonlyMap<string, Round[]>): string {

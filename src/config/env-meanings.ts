@@ -26,7 +26,7 @@ export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_INLINE_ACCEPTOR: '`1` runs one acceptor on the main thread instead of worker threads (`GATEWAY_THREADS` is then 1), so profilers that only follow the main thread, such as 0x, see the request path; for profiling, not production',
   GATEWAY_TENANT_HEADER: 'request header carrying the tenant id',
   GATEWAY_TRUSTED_PROXIES:
-    "client addresses or CIDR ranges, comma-separated (`10.0.0.0/8,127.0.0.1`), whose `X-Forwarded-For` (the client then appended), `X-Forwarded-Proto` (its last value, when `http` or `https`; else `http`) and `Forwarded` (as it is) reach the node; from anyone else the first two are replaced by the client's address and `http`, and `Forwarded` is dropped. `X-Forwarded-Host` is always the request's Host, whoever sent one",
+    "client addresses or CIDR ranges, comma-separated (`10.0.0.0/8,127.0.0.1`), whose `X-Forwarded-For` (the client then appended), `X-Forwarded-Proto` (its last value, when `http` or `https`; else `http`) and `Forwarded` (the client then appended, as `for=`) reach the node; from anyone else the first two are replaced by the client's address and `http`, and `Forwarded` is dropped. `X-Forwarded-Host` is always the request's Host, whoever sent one",
   GATEWAY_UPSTREAM_TIMEOUT_MS:
     "time for the response head to come once the node has the request whole (a client slow to upload is not the node's delay), all tries and retry waits together, the longest pause inside a body, and the longest wait for a connection to the node while all of them are busy",
   GATEWAY_UPSTREAM_CONNECT_TIMEOUT_MS: 'time to open a connection to a node',

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AnsweredCode } from '../errors.js';
+import { isLoopback, isLoopbackAddress } from './listen-address.js';
 
 /**
  * Who may call the admin endpoints. Those that change state want the token when one is set, and
@@ -17,8 +18,15 @@ export interface WriteAccess {
   readonly loopback: boolean;
 }
 
-/** Host values naming a loopback admin server itself: 127.x.y.z, localhost or [::1], with a port or not. */
-const LOOPBACK_HOST = /^(?:127(?:\.\d{1,3}){3}|localhost|\[::1\])(?::\d{1,5})?$/;
+/** A bracketed IPv6 literal, or a name or IPv4 literal, then a port or not. */
+const HOST = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::\d{1,5})?$/;
+
+/** A Host value naming a loopback admin server itself: localhost or a loopback IP literal in any spelling ([::ffff:7f00:1], as a browser writes [::ffff:127.0.0.1]), with a port or not. */
+function namesLoopback(host: string): boolean {
+  const parts = HOST.exec(host.toLowerCase());
+  if (parts === null) return false;
+  return parts[1] !== undefined ? isLoopbackAddress(parts[1]) : isLoopback(parts[2]!);
+}
 
 /**
  * On loopback, a request without the token is trusted for reads (and, without a token set, for
@@ -35,7 +43,7 @@ const LOOPBACK_HOST = /^(?:127(?:\.\d{1,3}){3}|localhost|\[::1\])(?::\d{1,5})?$/
 export function fromForeignPage(req: IncomingMessage, access: WriteAccess): boolean {
   if (!access.loopback || (access.token !== undefined && refusal(req, access) === null)) return false;
   const host = req.headers.host ?? '';
-  if (!LOOPBACK_HOST.test(host)) return true;
+  if (!namesLoopback(host)) return true;
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
   const origin = req.headers.origin;

@@ -54,6 +54,20 @@ describe('reads from another site on a loopback admin server', () => {
   });
 });
 
+describe('the Host a loopback admin server takes for its own', () => {
+  it('is localhost or a loopback IP literal in any spelling, with a port or not; any other name is a foreign page', async () => {
+    server = await startAdminServer('127.0.0.1', 0, slowMetrics(0), { token: undefined, loopback: true }, silent);
+    const port = server.port;
+    // [::ffff:7f00:1] is how a browser writes [::ffff:127.0.0.1].
+    for (const host of [`127.0.0.1:${port}`, '127.0.0.1', `LOCALHOST:${port}`, `[::1]:${port}`, `[::ffff:7f00:1]:${port}`, '[::ffff:127.0.0.1]', '127.3.2.1']) {
+      expect((await send(port, '/v1/dashboard', { headers: { host } })).status, host).toBe(200);
+    }
+    for (const host of ['attacker.example', '127.0.0.1.nip.io', `[::ffff:a00:1]:${port}`, '[::2]', '::1', '[::1']) {
+      expectError(await send(port, '/v1/dashboard', { headers: { host } }), 'ERR_ADMIN_FORBIDDEN');
+    }
+  });
+});
+
 describe('admin answers', () => {
   it('are never sniffed as another type nor kept by a browser: JSON, errors and metrics alike', async () => {
     server = await startAdminServer('127.0.0.1', 0, slowMetrics(0), { token: undefined, loopback: true }, silent);

@@ -31,6 +31,18 @@ export class ClientPushBack {
   #heldOffset = 0;
   /** A write pushed back and the client has not taken it yet. */
   #awaiting = false;
+  /** The request's body is paused (uws-adapter.ts pause()). */
+  #uploadPaused = false;
+  /**
+   * uWS polls a socket for reads again after any write to it that it could not finish, whatever
+   * pause() said: a paused upload whose answer waits for its client (an echoing node, a client
+   * that stopped reading) was read on into memory, the whole upload (up to GATEWAY_MAX_BODY_BYTES)
+   * for every such client. The pause is made again after each such write, and once the turn's
+   * callbacks are over (the flush at the end of uWS's data callback is such a write).
+   */
+  readonly #pauseAgain = (): void => {
+    if (this.#uploadPaused && !this.#response.responded()) this.#res.pause();
+  };
   readonly #onWritable = (offset: number): boolean => this.#drained(offset);
   readonly #stall: DuplexStall;
 
@@ -60,10 +72,13 @@ export class ClientPushBack {
     this.#awaiting = true;
     this.#res.onWritable(this.#onWritable);
     this.#stall.awaitingWritable(true);
+    this.#pauseAgain();
   }
 
   uploadPaused(paused: boolean): void {
+    this.#uploadPaused = paused;
     this.#stall.uploadPaused(paused);
+    if (paused) setImmediate(this.#pauseAgain);
   }
 
   /** The response is over (the client left): nothing waits to be written any more. */
@@ -85,7 +100,10 @@ export class ClientPushBack {
     if (held !== null) {
       const [ok, done] = this.#res.tryEnd(held.subarray(offset - this.#heldOffset), this.#response.totalSize());
       if (done) this.#response.completed();
-      else if (!ok) return false;
+      else if (!ok) {
+        this.#pauseAgain();
+        return false;
+      }
       this.#held = null;
     }
     this.#awaiting = false;

@@ -1,7 +1,7 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
-import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { metricValue, rssBytes, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { send } from '../helpers/http.js';
 import { pump } from '../helpers/pump.js';
 
@@ -48,6 +48,42 @@ describe('an upload and its answer both pushed back (uWS pauses writes with read
     await expect.poll(() => closed, { timeout: 45_000, interval: 200 }).toBe(true);
     expect(received).toBeLessThan(TOTAL);
     await expect.poll(async () => metricValue(await gateway.metrics(), 'ringgate_node_in_flight', 'node="e0"')).toBe(0);
+    expect((await send(gateway.port, '/small')).text).toBe('ok');
+  }, 60_000);
+
+  it('does not read a paused upload on while its answer waits for a client that reads nothing', async () => {
+    // Before the fix every write uWS could not finish polled the socket for reads again, so each
+    // such client's whole upload (up to GATEWAY_MAX_BODY_BYTES) piled up in the gateway's memory.
+    const UPLOAD = 96 * 1024 * 1024;
+    const before = rssBytes(gateway.pid);
+    const clients: { socket: Socket; handedOver: number }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const client = { socket: connect(gateway.port, '127.0.0.1'), handedOver: 0 };
+      client.socket.on('error', () => {});
+      client.socket.pause(); // never reads its answer
+      clients.push(client);
+      await new Promise((resolve) => client.socket.once('connect', resolve));
+      client.socket.write(`POST /echo HTTP/1.1\r\nHost: a\r\ncontent-length: ${UPLOAD}\r\n\r\n`);
+      const counted = { write: (chunk: Buffer) => ((client.handedOver += chunk.length), client.socket.write(chunk)), once: client.socket.once.bind(client.socket) };
+      void pump(counted, UPLOAD, () => client.socket.destroyed);
+    }
+    // What the kernel took off each client: socket buffers along the way hold some MiB.
+    const taken = (): number[] => clients.map(({ socket, handedOver }) => handedOver - socket.writableLength);
+    // Until no upload has moved for a second (held back, or all of it taken).
+    let last = '';
+    let still = 0;
+    const settled = (): boolean => {
+      const now = taken().join();
+      still = now === last ? still + 1 : 0;
+      last = now;
+      return still >= 4;
+    };
+    await expect.poll(settled, { timeout: 30_000, interval: 250 }).toBe(true);
+    const grown = rssBytes(gateway.pid) - before;
+    for (const { socket } of clients) socket.destroy();
+    expect(taken().every((bytes) => bytes < 48 * 1024 * 1024), `bytes taken per client: ${last}`).toBe(true);
+    expect(grown).toBeLessThan(64 * 1024 * 1024);
+    await expect.poll(async () => metricValue(await gateway.metrics(), 'ringgate_node_in_flight', 'node="e0"'), { timeout: 20_000 }).toBe(0);
     expect((await send(gateway.port, '/small')).text).toBe('ok');
   }, 60_000);
 });

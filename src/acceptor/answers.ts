@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { ANSWERED_CODES, ERRORS, errorBody, type AnsweredCode } from '../errors.js';
 import { NO_LISTENER, type HeaderField } from './client-contract.js';
+import { whenBodyDropped } from './request-body.js';
 import type { ClientResponse } from './uws-adapter.js';
 
 // "200 OK" for every status, built once: uWS wants the whole status text.
@@ -30,7 +31,8 @@ export function errorJson(code: AnsweredCode): string {
  * `Connection: close` says (a smuggled request rides there); a request that arrives while a
  * response is still pending makes uWS drop the connection instead. So the answer waits for the
  * next turn of the event loop: with nothing pipelined it goes out, then the connection closes;
- * otherwise uWS has closed the connection and `onDone` hears `false`.
+ * otherwise uWS has closed the connection and `onDone` hears `false`. With `dropBody`, the answer
+ * waits for the request's body to be read and dropped first (whenBodyDropped).
  */
 export function answerThenClose(
   client: ClientResponse,
@@ -39,11 +41,14 @@ export function answerThenClose(
   retryAfter: string | null,
   extra: readonly HeaderField[] | null,
   onDone: (answered: boolean) => void,
+  dropBody = false,
 ): void {
   client.attach(NO_LISTENER);
-  setImmediate(() => {
+  const answer = (): void => {
     const answered = !client.responded;
     client.answerJson(statusLine, body, true, retryAfter, extra);
     onDone(answered);
-  });
+  };
+  if (dropBody) whenBodyDropped(client, answer);
+  else setImmediate(answer);
 }

@@ -127,6 +127,37 @@ export function whenSentOrLingered(body: RequestBody, answer: () => void): void 
 }
 
 /**
+ * How long the body of a request refused before it was read may pause before the answer goes out
+ * anyway: a client that sent only its head and waits for an answer waits no longer.
+ */
+const BODY_QUIET_MS = 100;
+
+/**
+ * Reads and drops the body of a request refused before its body was read, then calls `answer`:
+ * once the body ended, BODY_QUIET_MS passed without a byte of it, or LINGER_MS in all. The client
+ * usually sends its body right behind its head, and closing with those bytes unread would reset
+ * the connection, the reset making the client's kernel drop the answer (whenSentOrLingered).
+ */
+export function whenBodyDropped(client: ClientResponse, answer: () => void): void {
+  let done = false;
+  const once = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(quiet);
+    clearTimeout(deadline);
+    answer();
+  };
+  const quiet = setTimeout(once, BODY_QUIET_MS);
+  const deadline = setTimeout(once, LINGER_MS);
+  client.onData((_chunk, isLast) => {
+    if (done) return;
+    // Out of uWS's data callback, as whenSentOrLingered.
+    if (isLast) setImmediate(once);
+    else quiet.refresh();
+  });
+}
+
+/**
  * Held bodies from Node's pool's limit (Buffer.allocUnsafe carves those under 4 KiB from its 8 KiB
  * pool) up to 8 KiB are carved from 16 KiB slabs the same way: a body kept while a slow node
  * answers keeps its slab, at most 4 times its own size.

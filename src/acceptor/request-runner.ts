@@ -151,11 +151,14 @@ export class RequestRunner implements Continuation, LimitContinuation {
     const retryAfter = code === 'ERR_UPSTREAM_SATURATED' ? SATURATED_RETRY_AFTER : ctx.retryAfter;
     const extra = ctx.limitHeaders;
     // A body read whole already (the limit phase's) leaves nothing unread on the connection.
-    if (CLOSES_CONNECTION.has(code) || (ctx.hasBody && ctx.body === null) || finisher.draining) {
+    const unreadBody = ctx.hasBody && ctx.body === null;
+    if (CLOSES_CONNECTION.has(code) || unreadBody || finisher.draining) {
+      // A body whose framing is sound is read and dropped first, so the answer is not lost to a reset.
+      const dropBody = unreadBody && !finisher.draining && (code === 'ERR_BODY_TOO_LARGE' || !CLOSES_CONNECTION.has(code));
       answerThenClose(ctx.client, line, errorJson(code), retryAfter, extra, (answered) => {
         if (!answered) ctx.status = CLIENT_CLOSED_STATUS;
         finisher.finish(ctx);
-      });
+      }, dropBody);
       return;
     }
     ctx.client.answerJson(line, errorJson(code), false, retryAfter, extra);

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { ANSWERED_CODES, ERRORS, errorBody, type AnsweredCode } from '../errors.js';
 import { NO_LISTENER, type HeaderField } from './client-contract.js';
-import { whenBodyDropped } from './request-body.js';
+import { whenBodyDropped, type RequestBody } from './request-body.js';
 import type { ClientResponse } from './uws-adapter.js';
 
 // "200 OK" for every status, built once: uWS wants the whole status text.
@@ -42,6 +42,7 @@ export function answerThenClose(
   extra: readonly HeaderField[] | null,
   onDone: (answered: boolean) => void,
   dropBody = false,
+  pendingBody: RequestBody | null = null,
 ): void {
   client.attach(NO_LISTENER);
   const answer = (): void => {
@@ -49,6 +50,6 @@ export function answerThenClose(
     client.answerJson(statusLine, body, true, retryAfter, extra);
     onDone(answered);
   };
-  if (dropBody) whenBodyDropped(client, answer);
+  if (dropBody) whenBodyDropped(client, pendingBody, answer);
   else setImmediate(answer);
 }

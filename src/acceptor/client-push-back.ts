@@ -91,6 +91,8 @@ export class ClientPushBack {
   #retryHeld(): void {
     if (this.#held === null || this.#response.aborted()) return;
     this.#res.cork(() => this.#drained(this.#res.getWriteOffset()));
+    // The cork's end writes what it held, and a write that failed there polls for reads again.
+    this.#pauseAgain();
   }
 
   #drained(offset: number): boolean {

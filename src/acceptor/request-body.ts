@@ -137,8 +137,13 @@ const BODY_QUIET_MS = 100;
  * once the body ended, BODY_QUIET_MS passed without a byte of it, or LINGER_MS in all. The client
  * usually sends its body right behind its head, and closing with those bytes unread would reset
  * the connection, the reset making the client's kernel drop the answer (whenSentOrLingered).
+ * `pending`: a body already streamed but not read (held for a Redis verdict), which drops its rest.
  */
-export function whenBodyDropped(client: ClientResponse, answer: () => void): void {
+export function whenBodyDropped(client: ClientResponse, pending: RequestBody | null, answer: () => void): void {
+  if (pending !== null) {
+    pending.dropRest();
+    return whenSentOrLingered(pending, answer);
+  }
   let done = false;
   const once = (): void => {
     if (done) return;

@@ -158,7 +158,7 @@ export class RequestRunner implements Continuation, LimitContinuation {
       answerThenClose(ctx.client, line, errorJson(code), retryAfter, extra, (answered) => {
         if (!answered) ctx.status = CLIENT_CLOSED_STATUS;
         finisher.finish(ctx);
-      }, dropBody);
+      }, dropBody, ctx.pendingBody);
       return;
     }
     ctx.client.answerJson(line, errorJson(code), false, retryAfter, extra);

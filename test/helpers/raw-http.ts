@@ -64,3 +64,24 @@ export function answers(count: number): (text: string) => boolean {
     return true;
   };
 }
+
+/**
+ * Sends a POST head declaring `length` (and `headers`, lines with their CRLF) and the whole body
+ * right behind it, as clients that do not wait for 100 Continue do; resolves with the statuses
+ * that came back before the gateway closed the connection, and the socket's error if it had one
+ * (a reset, a write into a closed connection).
+ */
+export function uploadAtOnce(port: number, path: string, length: number, headers = ''): Promise<{ statuses: number[]; error: string | null }> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    let error: string | null = null;
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.on('error', (err: Error & { code?: string }) => (error ??= err.code ?? err.message));
+    socket.on('close', () => resolve({ statuses: statuses(text), error }));
+    socket.write(`POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Length: ${length}\r\n${headers}\r\n`);
+    socket.write(Buffer.alloc(length, 0x61));
+    // A bound, not a wait: the gateway closes the connection long before.
+    setTimeout(() => socket.destroy(), 8_000).unref();
+  });
+}

@@ -6,6 +6,7 @@ import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { decidedWithin, type Stamped } from '../helpers/decided-within.js';
 import { expectError, send } from '../helpers/http.js';
+import { uploadAtOnce } from '../helpers/raw-http.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 let redisServer: RedisServer;
@@ -127,6 +128,19 @@ describe('rate limiting, redis mode (3 instances, one Redis)', () => {
       expect(JSON.parse(reply.text)).toEqual({ bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
       expect(reply.headers['ratelimit-limit']).toBe('100000');
     }
+  });
+
+  it('answers a refusal Redis decided while the body streamed in, not a reset: the rest is read and dropped first', async () => {
+    const port = gateways[2]!.port;
+    const refused = [];
+    for (let i = 0; i < 5; i++) {
+      const tenant = `streamed-${i}`;
+      // Two allowed; the third asks Redis while its body (past GATEWAY_BUFFER_BODY_BYTES: streamed) comes.
+      for (let n = 0; n < 2; n++) expect((await send(port, '/strict/x', { tenant })).status).toBe(200);
+      refused.push(await uploadAtOnce(port, '/strict/up', 8 * 1024 * 1024, `X-Tenant-ID: ${tenant}\r\n`));
+    }
+    // Read and dropped, the body is all taken: no write into a closed connection, no reset.
+    expect(refused).toEqual(Array(5).fill({ statuses: [429], error: null }));
   });
 
   it('ends a request whose client left while Redis decided exactly once, and goes on serving', async () => {

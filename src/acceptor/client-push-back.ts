@@ -35,10 +35,13 @@ export class ClientPushBack {
   #uploadPaused = false;
   /**
    * uWS polls a socket for reads again after any write to it that it could not finish, whatever
-   * pause() said: a paused upload whose answer waits for its client (an echoing node, a client
-   * that stopped reading) was read on into memory, the whole upload (up to GATEWAY_MAX_BODY_BYTES)
-   * for every such client. The pause is made again after each such write, and once the turn's
-   * callbacks are over (the flush at the end of uWS's data callback is such a write).
+   * pause() said. The flush at the end of uWS's data callback is such a write while the answer
+   * waits for its client, so a pause made in the callback was undone at once, read after read: a
+   * paused upload whose answer waits for its client (an echoing node, a client that stopped
+   * reading) was read on into memory, the whole upload (up to GATEWAY_MAX_BODY_BYTES) for every
+   * such client. Each pause is made again once the turn's callbacks are over, and after the cork
+   * of a retried held chunk. A write that fails elsewhere lets the answer's writable events (and
+   * one read, which pauses again) through, as the answer needs them to move.
    */
   readonly #pauseAgain = (): void => {
     if (this.#uploadPaused && !this.#response.responded()) this.#res.pause();
@@ -72,7 +75,6 @@ export class ClientPushBack {
     this.#awaiting = true;
     this.#res.onWritable(this.#onWritable);
     this.#stall.awaitingWritable(true);
-    this.#pauseAgain();
   }
 
   uploadPaused(paused: boolean): void {
@@ -102,10 +104,7 @@ export class ClientPushBack {
     if (held !== null) {
       const [ok, done] = this.#res.tryEnd(held.subarray(offset - this.#heldOffset), this.#response.totalSize());
       if (done) this.#response.completed();
-      else if (!ok) {
-        this.#pauseAgain();
-        return false;
-      }
+      else if (!ok) return false;
       this.#held = null;
     }
     this.#awaiting = false;

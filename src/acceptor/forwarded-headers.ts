@@ -25,7 +25,8 @@ function familyOf(address: string): 'ipv4' | 'ipv6' {
  * X-Forwarded-For / -Proto / -Host and Forwarded for the node. What a client says of the hops
  * before it is kept only when the client is a trusted proxy (GATEWAY_TRUSTED_PROXIES, e.g. the
  * TLS terminator in front), with the proxy's own hop appended: anyone else could claim any address
- * or scheme, so theirs are replaced, not appended to. The gateway itself speaks plain HTTP, so its own scheme is `http`.
+ * or scheme, so theirs are replaced, not appended to. The gateway itself speaks plain HTTP, so its
+ * own scheme is `http`.
  */
 export class ForwardedHeaders {
   /** null: no proxy is trusted (the default), and no address needs checking. */

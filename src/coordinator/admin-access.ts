@@ -21,7 +21,10 @@ export interface WriteAccess {
 /** A bracketed IPv6 literal, or a name or IPv4 literal, then a port or not. */
 const HOST = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::\d{1,5})?$/;
 
-/** A Host value naming a loopback admin server itself: localhost or a loopback IP literal in any spelling ([::ffff:7f00:1], as a browser writes [::ffff:127.0.0.1]), with a port or not. */
+/**
+ * A Host value naming a loopback admin server itself: localhost or a loopback IP literal in any
+ * spelling ([::ffff:7f00:1] is how a browser writes [::ffff:127.0.0.1]), with a port or not.
+ */
 function namesLoopback(host: string): boolean {
   const parts = HOST.exec(host.toLowerCase());
   if (parts === null) return false;

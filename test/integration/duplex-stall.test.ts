@@ -67,7 +67,7 @@ describe('an upload and its answer both pushed back (uWS pauses writes with read
       const counted = { write: (chunk: Buffer) => ((client.handedOver += chunk.length), client.socket.write(chunk)), once: client.socket.once.bind(client.socket) };
       void pump(counted, UPLOAD, () => client.socket.destroyed);
     }
-    // What the kernel took off each client: socket buffers along the way hold some MiB.
+    // What the kernel took off each client: the socket buffers along the way hold 20-45 MiB.
     const taken = (): number[] => clients.map(({ socket, handedOver }) => handedOver - socket.writableLength);
     // Until no upload has moved for a second (held back, or all of it taken).
     let last = '';
@@ -81,7 +81,7 @@ describe('an upload and its answer both pushed back (uWS pauses writes with read
     await expect.poll(settled, { timeout: 30_000, interval: 250 }).toBe(true);
     const grown = rssBytes(gateway.pid) - before;
     for (const { socket } of clients) socket.destroy();
-    expect(taken().every((bytes) => bytes < 48 * 1024 * 1024), `bytes taken per client: ${last}`).toBe(true);
+    expect(taken().every((bytes) => bytes < 64 * 1024 * 1024), `bytes taken per client: ${last}`).toBe(true);
     expect(grown).toBeLessThan(64 * 1024 * 1024);
     await expect.poll(async () => metricValue(await gateway.metrics(), 'ringgate_node_in_flight', 'node="e0"'), { timeout: 20_000 }).toBe(0);
     expect((await send(gateway.port, '/small')).text).toBe('ok');

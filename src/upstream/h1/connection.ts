@@ -145,9 +145,10 @@ export class H1Connection implements ResponseEvents, TurnWriter {
 
   #read(bytes: number): boolean {
     if (this.#handler === null || this.#held.head !== null) {
-      // Nobody asked, or the request is not written yet: a node talking out of turn is trusted with neither it nor the next.
+      // Nobody asked, or the request is not written yet: a node talking out of turn is trusted with
+      // neither it nor the next. One held on a reused connection goes on another, unsent.
       if (this.#handler === null) this.#socket.destroy();
-      else this.#fail(upstreamError('UND_ERR_SOCKET', 'the node sent bytes before the request'));
+      else if (!this.#handBackUnsent()) this.#fail(upstreamError('UND_ERR_SOCKET', 'the node sent bytes before the request'));
       return false;
     }
     this.#parse(READ_BUFFER.subarray(0, bytes));
@@ -158,11 +159,8 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     return !(this.#paused && this.#handler !== null);
   }
 
-  /**
-   * Feeds the parser; keeps what it did not take on a pause; ends the answer once it ended.
-   * `kept`: bytes kept through a pause, while the socket was not read.
-   */
-  #parse(data: Buffer, kept = false): void {
+  /** Feeds the parser; keeps what it did not take on a pause; ends the answer once it ended. */
+  #parse(data: Buffer): void {
     let consumed: number;
     try {
       consumed = this.#parser.execute(data);
@@ -172,10 +170,10 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     }
     // The handler aborted inside onHeaders or onData: the request failed there, whatever the parser read after.
     if (this.#handler === null) return;
-    // An answer that ended in bytes kept through a pause is not reused: its socket went unread meanwhile,
-    // so what the node sent since (bytes nobody asked for, its close) is still there, and the next
-    // request, written at the turn's end before the socket is read again, would take it for its answer.
-    if (this.#ended) return this.#complete(consumed === data.length && !kept);
+    // An answer that ended in bytes kept through a pause leaves its socket unread since: what the
+    // node sent meanwhile (bytes nobody asked for, its close) is read before a request goes out on it
+    // (the turn wait, held-request.ts), and hands that request to another connection.
+    if (this.#ended) return this.#complete(consumed === data.length);
     if (this.#paused && consumed < data.length) this.#rest = Buffer.from(data.subarray(consumed));
   }
 
@@ -185,7 +183,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     const rest = this.#rest;
     if (rest !== null) {
       this.#rest = null;
-      this.#parse(rest, true);
+      this.#parse(rest);
       if (this.#paused && this.#handler !== null) return;
     }
     // Also when the rest ended the answer: an idle connection reads on, to see the node close it.

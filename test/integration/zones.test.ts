@@ -3,10 +3,13 @@ import { startBackend, type Backend, type Handler } from '../helpers/backends.js
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { send } from '../helpers/http.js';
 
+// Answers once it read the request's body, as a node that takes an upload does: one answering at
+// once could answer an upload before it passed the gateway's body limit, and that answer goes out.
 const handler: Handler = (req, res, id) => {
-  req.resume();
-  if (req.url === '/health') return void res.writeHead(200, { 'content-length': 2 }).end('ok');
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ backend: id }));
+  req.resume().on('end', () => {
+    if (req.url === '/health') return void res.writeHead(200, { 'content-length': 2 }).end('ok');
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ backend: id }));
+  });
 };
 
 const MAX_BODY = 100_000;

@@ -7,7 +7,7 @@ import type { RedisOutage } from '../../redis/outage.js';
 import { rateLimitKey, type RedisHit, type SlidingWindowScript } from '../../redis/rate-limit-script.js';
 import type { RouteRateLimit } from '../../routing/route-table.js';
 import type { RequestContext } from '../request-context.js';
-import { readWholeBody, streamRequestBody, whenSentOrLingered } from '../request-body.js';
+import { readWholeBody, streamRequestBody } from '../request-body.js';
 import { WaitingClient } from '../waiting-client.js';
 import type { Finisher } from './finish.js';
 import { LIMIT_PENDING, limitHeaders, type LimitContinuation, type LimitPhase, type RateLimiting } from './limit.js';
@@ -138,12 +138,9 @@ export class RedisRateLimiting implements LimitPhase {
 
   #decided(ctx: RequestContext, limit: RouteRateLimit, next: LimitContinuation, wait: LimitWait): void {
     const body = ctx.pendingBody;
-    if (body !== null && body.stream.errored !== null) {
-      // Past GATEWAY_MAX_BODY_BYTES while the verdict came: 413, once the client has sent the rest.
-      return whenSentOrLingered(body, () => {
-        if (!wait.left) next.fail(ctx, 'ERR_BODY_TOO_LARGE');
-      });
-    }
+    // Past GATEWAY_MAX_BODY_BYTES while the verdict came: 413, once the client has sent the rest
+    // (the answer to a refused request waits for its unread body: request-runner.ts).
+    if (body !== null && body.stream.errored !== null) return next.fail(ctx, 'ERR_BODY_TOO_LARGE');
     if (wait.verdict === Verdict.Failed) {
       // Fail open: the request passes Redis by, and this instance's own count still applies.
       const code = this.#local.run(ctx, limit);

@@ -14,7 +14,8 @@ import { connectToNode, READ_BUFFER } from './node-socket.js';
  * request at the turn's end (turn-writes.ts; a body in hand with its head, a streamed one as it
  * comes), parses the answer and streams it to the request's handler, pausing the socket while the
  * handler cannot take more. A connection whose answer did not end cleanly (an error, an abort, a
- * body not all sent, bytes nobody asked for, an end read before a pause) is closed, never reused.
+ * body not all sent, bytes nobody asked for) is closed, never reused; one whose request was aborted
+ * before it went out is kept.
  */
 export class H1Connection implements ResponseEvents, TurnWriter {
   readonly #socket: net.Socket;
@@ -62,14 +63,9 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     return this.#handler === null && !this.#peerGone && !this.#socket.destroyed;
   }
 
-  /** Paused for the handler: the node's silence is then not the node's fault. */
-  get paused(): boolean {
-    return this.#paused;
-  }
-
-  /** Streaming an upload that waits for the client's next bytes (upload.ts): the node's silence is not its fault. */
-  get awaitingUpload(): boolean {
-    return this.#upload.awaitingClient;
+  /** Its answer paused for the handler, or its upload waiting for the client's next bytes (upload.ts): the node's silence is not its fault. */
+  get waitsForClient(): boolean {
+    return this.#paused || this.#upload.awaitingClient;
   }
 
   /** The sweep: the request made no progress for a whole timeout. */
@@ -93,8 +89,12 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     this.#ended = false;
     this.quietTicks = 0;
     this.#parser.expect(request.method);
-    const wanted = handler.onConnect((err) => {
-      if (this.#handler === handler) this.#fail(err ?? upstreamError('UND_ERR_ABORTED', 'request aborted'));
+    const wanted = handler.onConnect((err = upstreamError('UND_ERR_ABORTED', 'request aborted')) => {
+      if (this.#handler !== handler) return;
+      // Aborted while held, so never written: the connection is kept, given back at the turn's end (writeHeld).
+      if (this.#held.head === null) return this.#fail(err);
+      this.#handler = null;
+      handler.onError(err);
     });
     if (!wanted) {
       this.#handler = null;
@@ -117,8 +117,12 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     if ((this.#peerGone || this.#socket.destroyed) && this.#handBackUnsent()) return;
     if (this.#handler !== null && this.#held.waitsATurn()) return writeAtTurnEnd(this);
     const handler = this.#handler;
-    // Failed meanwhile (aborted, the node closed or spoke first): its socket is gone, nothing is written.
-    if (handler === null) return void this.#held.release();
+    // Aborted meanwhile (nothing went out: the connection is kept), or the node closed or spoke first.
+    if (handler === null) {
+      this.#held.release();
+      if (this.usable) this.#owner.reusable(this);
+      return;
+    }
     const bodyFailed = this.#held.write(this.#socket, this.#upload);
     if (bodyFailed !== null) this.#failUnwritten(handler, bodyFailed);
   }
@@ -170,9 +174,8 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     }
     // The handler aborted inside onHeaders or onData: the request failed there, whatever the parser read after.
     if (this.#handler === null) return;
-    // An answer that ended in bytes kept through a pause leaves its socket unread since: what the
-    // node sent meanwhile (bytes nobody asked for, its close) is read before a request goes out on it
-    // (the turn wait, held-request.ts), and hands that request to another connection.
+    // An answer that ended in bytes kept through a pause leaves its socket unread: what the node sent
+    // since is read before a request goes out on it (the turn wait, held-request.ts).
     if (this.#ended) return this.#complete(consumed === data.length);
     if (this.#paused && consumed < data.length) this.#rest = Buffer.from(data.subarray(consumed));
   }

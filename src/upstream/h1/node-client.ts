@@ -162,7 +162,7 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
     if (this.#queue.length > 0) this.#expireQueued();
     for (const connection of this.#all) {
       // A paused answer, or an upload the client is slow to send, waits for the client, not for the node.
-      if (connection.busy && (connection.paused || connection.awaitingUpload)) continue;
+      if (connection.busy && connection.waitsForClient) continue;
       const limit = connection.busy ? this.#timeoutMs : this.#idleLimitMs(connection);
       // The first tick may come at once: only k - 1 whole ticks are sure to have passed, never fire early.
       if ((++connection.quietTicks - 1) * this.#tickMs < limit) continue;

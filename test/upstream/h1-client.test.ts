@@ -417,6 +417,44 @@ describe('H1NodeClient', () => {
     },
   );
 
+  it.each([
+    ['a whole answer', 'resets', true],
+    ['a whole answer', 'ends', true],
+    ['an answer cut short', 'resets', false],
+  ] as const)('reads %s kept through a pause when the node then %s the connection under a streamed upload', async (_answer, how, whole) => {
+    // The node answers at the head, before reading the upload (an early 413): the answer in one
+    // write, then its close. A reset, with the socket paused, is seen by the upload's next write.
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.write(`HTTP/1.1 413 Payload Too Large\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n${whole ? '0\r\n\r\n' : ''}`);
+        setTimeout(() => (how === 'resets' ? socket.resetAndDestroy() : socket.end()), 10);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const body = new Readable({ read() {} });
+    body.on('error', () => {});
+    body.push(Buffer.alloc(1000, 'a'));
+    const uploading = setInterval(() => body.push(Buffer.alloc(1000, 'b')), 5);
+    try {
+      const c = client(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, { connections: 1 });
+      // The client reads its first chunk, then pauses 100 ms: the rest, the answer's end in it, is kept.
+      let paused = false;
+      const outcome = await send(c, { method: 'POST', path: '/upload', body }, (_chunk, resume) => {
+        if (paused) return true;
+        paused = true;
+        setTimeout(resume, 100);
+        return false;
+      });
+      expect(outcome).toMatchObject({ status: 413, body: 'abcdef' });
+      if (whole) expect(outcome.error).toBeNull();
+      else expect(outcome.error?.message).toMatch(/ECONNRESET|EPIPE/);
+    } finally {
+      clearInterval(uploading);
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('never writes a streamed upload that failed while held for its turn, and keeps the connection', async () => {
     const up = await node(() => OK('ok'));
     const c = client(up.url, { connections: 1 });

@@ -9,6 +9,8 @@ import { writeAtTurnEnd, type TurnWriter } from './turn-writes.js';
 import { HeldRequest } from './held-request.js';
 import { connectToNode, READ_BUFFER } from './node-socket.js';
 
+const otherSideClosed = (): Error => upstreamError('UND_ERR_SOCKET', 'other side closed');
+
 /**
  * One keep-alive HTTP/1.1 connection to a node, carrying one request at a time. It writes the
  * request at the turn's end (turn-writes.ts; a body in hand with its head, a streamed one as it
@@ -47,10 +49,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     socket.on('error', (err) => (this.#error ??= err));
     socket.on('end', () => this.#peerEnded());
     socket.on('close', () => this.#closed());
-    this.#upload = new Upload(socket, {
-      progress: () => (this.quietTicks = 0),
-      failed: (err) => this.#fail(err),
-    });
+    this.#upload = new Upload(socket, { progress: () => (this.quietTicks = 0), failed: (err) => this.#fail(err) });
   }
 
   /** Carrying a request (from send() to its end or failure). */
@@ -102,13 +101,9 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     }
     // Aborted inside onConnect: the connection is gone.
     if (this.#handler !== handler) return true;
-    try {
-      this.#held.hold(request);
-    } catch (err) {
-      this.#failUnwritten(handler, err as Error);
-      return true;
-    }
-    writeAtTurnEnd(this);
+    const headFailed = this.#held.hold(request);
+    if (headFailed === null) writeAtTurnEnd(this);
+    else this.#failUnwritten(handler, headFailed);
     return true;
   }
 
@@ -188,6 +183,8 @@ export class H1Connection implements ResponseEvents, TurnWriter {
       this.#rest = null;
       this.#parse(rest);
       if (this.#paused && this.#handler !== null) return;
+      // Closed while the rest was kept, and the rest did not end the answer.
+      if (this.#socket.closed && this.#handler !== null) return this.#fail(this.#error ?? otherSideClosed());
     }
     // Also when the rest ended the answer: an idle connection reads on, to see the node close it.
     this.#socket.resume();
@@ -211,11 +208,11 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     }
   }
 
-  /** The request fails before a byte of it was written: the connection goes on as it was. */
+  /** The request fails before a byte of it was written: the connection goes on as it was (unless it closed meanwhile). */
   #failUnwritten(handler: UpstreamHandler, err: Error): void {
     this.#handler = null;
     handler.onError(err);
-    this.#owner.reusable(this);
+    if (this.usable) this.#owner.reusable(this);
   }
 
   #fail(err: Error): void {
@@ -233,7 +230,9 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   }
 
   #closed(): void {
-    if (!this.#handBackUnsent() && this.#handler !== null) this.#fail(this.#error ?? upstreamError('UND_ERR_SOCKET', 'other side closed'));
+    // Bytes kept through a pause may end the answer (an early answer, then a reset seen by the upload's
+    // write): the handler's resume reads them first (#resumeReading).
+    if (!this.#handBackUnsent() && this.#handler !== null && this.#rest === null) this.#fail(this.#error ?? otherSideClosed());
     this.#owner.closed(this);
   }
 

@@ -27,11 +27,16 @@ export class HeldRequest {
   /** The turn in which the last answer ended; -1: none, or waited out. */
   #endedTurn = -1;
 
-  /** Holds the request, its head made now (a RequestHeadError when a value could split it). */
-  hold(request: UpstreamRequest): void {
-    this.head = requestHead(request, joinedRoom(request.body));
+  /** Holds the request, its head made now; returns why not (a RequestHeadError when a value could split it), or null. */
+  hold(request: UpstreamRequest): Error | null {
+    try {
+      this.head = requestHead(request, joinedRoom(request.body));
+    } catch (err) {
+      return err as Error;
+    }
     this.body = request.body;
     this.#request = request;
+    return null;
   }
 
   /**

@@ -162,6 +162,36 @@ describe('H1NodeClient', () => {
     expect(pauses).toBeGreaterThan(1);
   });
 
+  it('hears no body byte after a false from onHeaders until it resumes, even those read with the head', async () => {
+    const up = await node(() => OK('body with the head'));
+    const c = client(up.url);
+    const events: string[] = [];
+    const outcome = await new Promise<string>((resolve, reject) => {
+      c.dispatch(
+        { method: 'GET', path: '/', headers: ['host', 'node'], body: null },
+        {
+          wanted: true,
+          onConnect: () => true,
+          onHeaders(_status, _fields, resume) {
+            events.push('head');
+            setTimeout(() => {
+              events.push('resume');
+              resume();
+            }, 20);
+            return false;
+          },
+          onData(chunk) {
+            events.push(chunk.toString());
+            return true;
+          },
+          onComplete: () => resolve(events.join(',')),
+          onError: reject,
+        },
+      );
+    });
+    expect(outcome).toBe('head,resume,body with the head');
+  });
+
   it('sends a Buffer body with its length and a stream chunked, or under its declared length', async () => {
     const up = await node(() => OK('ok'));
     const c = client(up.url);

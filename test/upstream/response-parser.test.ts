@@ -13,7 +13,7 @@ function parse(wire: string, { method = 'GET', step = 0, pauseEvery = false }: {
   const seen: Seen = { heads: [], body: '', ends: [] };
   const parser = new ResponseParser(
     {
-      onHead: (status, headers) => seen.heads.push({ status, headers: fieldTexts(headers) }),
+      onHead: (status, headers) => seen.heads.push({ status, headers: fieldTexts(headers) }) > 0,
       onBody: (chunk) => {
         seen.body += chunk.toString('latin1');
         return !pauseEvery;
@@ -98,7 +98,7 @@ describe('ResponseParser', () => {
   });
 
   it('reads a body without length to the close, and never keeps that connection', () => {
-    const parser = new ResponseParser({ onHead() {}, onBody: () => true, onEnd: (keepAlive) => ends.push(keepAlive) }, 1024);
+    const parser = new ResponseParser({ onHead: () => true, onBody: () => true, onEnd: (keepAlive) => ends.push(keepAlive) }, 1024);
     const ends: boolean[] = [];
     parser.expect('GET');
     parser.execute(Buffer.from('HTTP/1.1 200 OK\r\n\r\nsome bytes'));
@@ -111,8 +111,26 @@ describe('ResponseParser', () => {
     expect(parser.closed()).toBe(false);
   });
 
+  it('stops at a pause asked for at the head, before any body byte of the same read', () => {
+    const bodies: string[] = [];
+    const parser = new ResponseParser({ onHead: () => false, onBody: (chunk) => bodies.push(chunk.toString()) > 0, onEnd() {} }, 1024);
+    parser.expect('GET');
+    const wire = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc');
+    const first = parser.execute(wire);
+    expect(wire.subarray(first).toString()).toBe('abc');
+    expect(bodies).toEqual([]);
+    expect(parser.execute(wire.subarray(first))).toBe(3);
+    expect(bodies).toEqual(['abc']);
+    expect(parser.idle).toBe(true);
+    // A head that ends its answer (no body) ends it, paused or not.
+    parser.expect('GET');
+    const head = 'HTTP/1.1 204 No Content\r\n\r\n';
+    expect(parser.execute(Buffer.from(`${head}EXTRA`))).toBe(head.length);
+    expect(parser.idle).toBe(true);
+  });
+
   it('stops at a pause and after the end, leaving the rest to the caller', () => {
-    const parser = new ResponseParser({ onHead() {}, onBody: () => false, onEnd() {} }, 1024);
+    const parser = new ResponseParser({ onHead: () => true, onBody: () => false, onEnd() {} }, 1024);
     parser.expect('GET');
     const wire = Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n2\r\ncd\r\n0\r\n\r\nEXTRA');
     const first = parser.execute(wire);

@@ -124,9 +124,10 @@ export class H1Connection implements ResponseEvents, TurnWriter {
 
   // ---- the answer ----
 
-  onHead(status: number, fields: RawFields): void {
+  onHead(status: number, fields: RawFields): boolean {
     const handler = this.#handler;
     if (handler !== null && handler.onHeaders(status, fields, this.#resume) === false) this.#paused = true;
+    return !this.#paused;
   }
 
   onBody(chunk: Buffer): boolean {

@@ -5,8 +5,8 @@ import { checkTrailerFields, ResponseHeadError, parseResponseHead, type Response
 
 /** What a parsed answer tells its connection. */
 export interface ResponseEvents {
-  /** The final head (1xx heads are skipped): its fields, in a copy of their own. */
-  onHead(status: number, fields: RawFields): void;
+  /** The final head (1xx heads are skipped): its fields, in a copy of their own. false: pause (no body bytes follow in this read). */
+  onHead(status: number, fields: RawFields): boolean;
   /** Body bytes: a view of the buffer given to execute(), valid during the call only. false: pause. */
   onBody(chunk: Buffer): boolean;
   /** The answer ended; `keepAlive`: the connection may carry another request (idle for at most `idleHintMs`, -1: unsaid). */
@@ -57,6 +57,8 @@ export class ResponseParser {
   #partial: Buffer | null = null;
   /** ChunkDataEnd: how much of the CRLF after a chunk's data was read. */
   #crlfRead = 0;
+  /** onHead asked for a pause: execute() returns at the head's end. */
+  #pausedAtHead = false;
 
   constructor(events: ResponseEvents, maxHeadBytes: number) {
     this.#events = events;
@@ -82,8 +84,8 @@ export class ResponseParser {
   }
 
   /**
-   * Parses what the socket read; returns how many bytes were consumed: all of them, unless onBody
-   * asked for a pause or the answer ended (the rest is then the caller's: unsolicited bytes).
+   * Parses what the socket read; returns how many bytes were consumed: all of them, unless onHead
+   * or onBody asked for a pause or the answer ended (the rest is then the caller's: unsolicited bytes).
    */
   execute(data: Buffer): number {
     let at = 0;
@@ -94,7 +96,9 @@ export class ResponseParser {
           return at;
         case State.Head:
           at = this.#head(data, at);
-          break;
+          if (!this.#pausedAtHead) break;
+          this.#pausedAtHead = false;
+          return at;
         case State.Length:
         case State.UntilClose: {
           const n = this.#state === State.UntilClose ? end - at : Math.min(this.#remaining, end - at);
@@ -166,7 +170,7 @@ export class ResponseParser {
     if (parsed === null) return next;
     this.#keepAlive = parsed.keepAlive;
     this.#idleHintMs = parsed.idleHintMs;
-    this.#events.onHead(parsed.status, parsed.fields);
+    this.#pausedAtHead = !this.#events.onHead(parsed.status, parsed.fields);
     this.#frame(parsed.framing, parsed.length);
     return next;
   }

@@ -22,7 +22,7 @@ export interface UpstreamHandler {
   onConnect(abort: (err?: Error) => void): boolean;
   /** false once it ended while it waited for a connection: onConnect would decline it. */
   readonly wanted: boolean;
-  /** The answer's head: its raw fields; `resume` after a false from onData. false: pause. */
+  /** The answer's head: its raw fields; `resume` after a false from this or from onData. false: pause (no onData before the resume). */
   onHeaders(status: number, fields: RawFields, resume: () => void): boolean;
   /** Body bytes, which may be a view of a reused buffer: copy what is kept past the call. false: pause. */
   onData(chunk: Buffer): boolean;

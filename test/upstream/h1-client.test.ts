@@ -485,6 +485,82 @@ describe('H1NodeClient', () => {
     }
   });
 
+  /** A node that answers at the head, before reading the upload (an early 413), with `answer`, then resets. */
+  async function earlyResetter(answer: string): Promise<{ url: string; close(): Promise<void> }> {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.write(answer);
+        setTimeout(() => socket.resetAndDestroy(), 10);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  }
+
+  /** An upload that goes on (a chunk every 5 ms) until stopped. */
+  function endlessUpload(): { body: Readable; stop(): void } {
+    const body = new Readable({ read() {} });
+    body.on('error', () => {});
+    body.push(Buffer.alloc(1000, 'a'));
+    const uploading = setInterval(() => body.push(Buffer.alloc(1000, 'b')), 5);
+    return { body, stop: () => clearInterval(uploading) };
+  }
+
+  it('fails an answer cut short and kept through a pause once the handler, paused again on what was kept, resumes', async () => {
+    // Cut right after a chunk's data: what is kept ends in body bytes, not at the answer's end.
+    const up = await earlyResetter('HTTP/1.1 413 Payload Too Large\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef');
+    const { body, stop } = endlessUpload();
+    try {
+      const c = client(up.url, { connections: 1 });
+      // A slow client: each chunk fills its socket, which drains 100 ms later.
+      const outcome = await send(c, { method: 'POST', path: '/upload', body }, (_chunk, resume) => {
+        setTimeout(resume, 100);
+        return false;
+      });
+      expect(outcome).toMatchObject({ status: 413, body: 'abcdef' });
+      expect(outcome.error?.message).toMatch(/ECONNRESET|EPIPE/);
+    } finally {
+      stop();
+      await up.close();
+    }
+  });
+
+  it('fails a request whose kept answer waits for a resume when its pool is destroyed, and close() waits for it', async () => {
+    const up = await earlyResetter('HTTP/1.1 413 Payload Too Large\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n');
+    const { body, stop } = endlessUpload();
+    try {
+      const closing = client(up.url, { connections: 1 });
+      // Paused at its first chunk only.
+      let resumeFirst: (() => void) | null = null;
+      const first = send(closing, { method: 'POST', path: '/upload', body }, (_chunk, resume) => {
+        if (resumeFirst !== null) return true;
+        resumeFirst = resume;
+        return false;
+      });
+      // The node's reset has been seen by the upload's write; the answer's end waits in what was kept.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      let closed = false;
+      const whenClosed = closing.close().then(() => (closed = true));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(closed).toBe(false);
+      resumeFirst!();
+      expect(await first).toMatchObject({ status: 413, body: 'abcdef', error: null });
+      await whenClosed;
+
+      const destroyed = client(up.url, { connections: 1 });
+      const { body: second, stop: stopSecond } = endlessUpload();
+      const paused = send(destroyed, { method: 'POST', path: '/upload', body: second }, () => false);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      stopSecond();
+      await destroyed.destroy();
+      expect((await paused).error).toMatchObject({ code: 'UND_ERR_DESTROYED' });
+    } finally {
+      stop();
+      await up.close();
+    }
+  });
+
   it('never writes a streamed upload that failed while held for its turn, and keeps the connection', async () => {
     const up = await node(() => OK('ok'));
     const c = client(up.url, { connections: 1 });

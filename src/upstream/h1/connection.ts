@@ -9,8 +9,6 @@ import { writeAtTurnEnd, type TurnWriter } from './turn-writes.js';
 import { HeldRequest } from './held-request.js';
 import { connectToNode, READ_BUFFER } from './node-socket.js';
 
-const otherSideClosed = (): Error => upstreamError('UND_ERR_SOCKET', 'other side closed');
-
 /**
  * One keep-alive HTTP/1.1 connection to a node, carrying one request at a time. It writes the
  * request at the turn's end (turn-writes.ts; a body in hand with its head, a streamed one as it
@@ -30,8 +28,8 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   #paused = false;
   /** Bytes of the last read the parser had not taken when the handler paused. */
   #rest: Buffer | null = null;
-  #ended = false;
-  #endKeepAlive = false;
+  /** How the answer ended: null while it has not, else whether the connection may carry another request. */
+  #endKeepAlive: boolean | null = null;
   /** From the last answer: how long the node keeps this connection idle (-1: unsaid). */
   idleHintMs = -1;
   /** Sweeps of the pool's clock without progress (busy) or since the last answer (idle). */
@@ -39,13 +37,14 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   #error: Error | null = null;
   /** The node ended its side: no request can follow on this connection. */
   #peerGone = false;
+  /** It closed while its request's answer waited for a resume: the pool is told once the request ended. */
+  #closeUnheard = false;
   readonly #resume = (): void => this.#resumeReading();
 
   constructor(options: ConnectionOptions, owner: ConnectionOwner) {
     this.#owner = owner;
     this.#parser = new ResponseParser(this, options.maxHeadBytes);
-    const socket = connectToNode(options, (bytes) => this.#read(bytes));
-    this.#socket = socket;
+    const socket = (this.#socket = connectToNode(options, (bytes) => this.#read(bytes)));
     socket.on('error', (err) => (this.#error ??= err));
     socket.on('end', () => this.#peerEnded());
     socket.on('close', () => this.#closed());
@@ -74,24 +73,22 @@ export class H1Connection implements ResponseEvents, TurnWriter {
 
   /** Closes the connection; a request it carries fails with `err`. */
   destroy(err: Error): void {
-    if (this.#handler !== null) this.#fail(err);
-    else this.#socket.destroy();
+    this.#fail(err);
   }
 
   /**
-   * Carries `request`; false when its handler declined it at once (aborted in onConnect: its
-   * client left, or its try timed out, while it waited for a connection). Nothing was written
-   * then, and the connection stays free.
+   * Carries `request`; false when its handler declined it at once (its client left, or its try
+   * timed out, while it waited for a connection): nothing was written, the connection stays free.
    */
   send(request: UpstreamRequest, handler: UpstreamHandler): boolean {
     this.#handler = handler;
-    this.#ended = false;
+    this.#endKeepAlive = null;
     this.quietTicks = 0;
     this.#parser.expect(request.method);
     const wanted = handler.onConnect((err = upstreamError('UND_ERR_ABORTED', 'request aborted')) => {
       if (this.#handler !== handler) return;
-      // Aborted while held, so never written: the connection is kept, given back at the turn's end (writeHeld).
       if (this.#held.head === null) return this.#fail(err);
+      // Still held, so never written: the connection is kept, given back at the turn's end (writeHeld).
       this.#handler = null;
       handler.onError(err);
     });
@@ -138,7 +135,6 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   }
 
   onEnd(keepAlive: boolean, idleHintMs: number): void {
-    this.#ended = true;
     this.#endKeepAlive = keepAlive;
     this.idleHintMs = idleHintMs;
   }
@@ -170,9 +166,8 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     }
     // The handler aborted inside onHeaders or onData: the request failed there, whatever the parser read after.
     if (this.#handler === null) return;
-    // An answer that ended in bytes kept through a pause leaves its socket unread: what the node sent
-    // since is read before a request goes out on it (the turn wait, held-request.ts).
-    if (this.#ended) return this.#complete(consumed === data.length);
+    // Ended in bytes kept through a pause: what the node sent since is read by the turn wait (held-request.ts).
+    if (this.#endKeepAlive !== null) return this.#complete(consumed === data.length);
     if (this.#paused && consumed < data.length) this.#rest = Buffer.from(data.subarray(consumed));
   }
 
@@ -184,9 +179,9 @@ export class H1Connection implements ResponseEvents, TurnWriter {
       this.#rest = null;
       this.#parse(rest);
       if (this.#paused && this.#handler !== null) return;
-      // Closed while the rest was kept, and the rest did not end the answer.
-      if (this.#socket.closed && this.#handler !== null) return this.#fail(this.#error ?? otherSideClosed());
     }
+    // Closed while paused ('close' left the answer to this resume), and what was kept did not end it.
+    if (this.#closeUnheard && this.#handler !== null) return this.#fail(this.#error!);
     // Also when the rest ended the answer: an idle connection reads on, to see the node close it.
     this.#socket.resume();
   }
@@ -199,9 +194,10 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     this.#rest = null;
     // A request not yet written whole when its answer came (an early answer) leaves the connection
     // unusable: its node may read the rest as the next request (nginx's request_body_sent).
-    const reusable = clean && this.#endKeepAlive && !this.#upload.pending && !this.#socket.destroyed && this.#socket.writableLength === 0;
+    const reusable = clean && this.#endKeepAlive === true && !this.#upload.pending && !this.#socket.destroyed && this.#socket.writableLength === 0;
     if (!reusable) this.#socket.destroy();
     handler.onComplete();
+    if (this.#closeUnheard) this.#closed();
     if (reusable) {
       this.quietTicks = 0;
       this.#held.answered();
@@ -221,6 +217,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     this.#handler = null;
     this.#socket.destroy();
     handler?.onError(err);
+    if (this.#closeUnheard) this.#closed();
   }
 
   #peerEnded(): void {
@@ -231,9 +228,12 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   }
 
   #closed(): void {
-    // Bytes kept through a pause may end the answer (an early answer, then a reset seen by the upload's
-    // write): the handler's resume reads them first (#resumeReading).
-    if (!this.#handBackUnsent() && this.#handler !== null && this.#rest === null) this.#fail(this.#error ?? otherSideClosed());
+    this.#error ??= upstreamError('UND_ERR_SOCKET', 'other side closed');
+    // Also once the request that put it off ended: bytes kept through a pause may end the answer (an
+    // early answer, then a reset seen by the upload's write), which the handler's resume reads first.
+    this.#closeUnheard = this.#rest !== null && this.#handler !== null;
+    if (this.#closeUnheard) return;
+    if (!this.#handBackUnsent() && this.#handler !== null) this.#fail(this.#error);
     this.#owner.closed(this);
   }
 

@@ -3,6 +3,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { runAcceptor } from '../acceptor/acceptor.js';
 import { createLogger } from '../log.js';
 import type { AcceptorInit, AcceptorMessage, CoordinatorMessage } from '../thread-protocol.js';
+import { widenInlining } from './acceptor-thread.js';
 
 /**
  * GATEWAY_INLINE_ACCEPTOR: the one acceptor runs on the main thread, behind the same messages a
@@ -19,6 +20,8 @@ export class InlineAcceptor extends EventEmitter {
     port1.on('message', (message: AcceptorMessage) => this.emit('message', message));
     // 'close' comes after every message already sent (the acceptor's last 'drained') is delivered.
     port1.once('close', () => this.emit('exit', this.#exitCode ?? 1));
+    // The profile should show the code the threads run.
+    widenInlining();
     void runAcceptor(init, port2, createLogger(init.config.settings.logLevel, { thread: init.threadIndex }), (code) => this.#exit(code));
   }
 

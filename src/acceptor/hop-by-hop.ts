@@ -12,6 +12,7 @@ export const HOP_BY_HOP = [
 ] as const;
 
 const ALWAYS_DROPPED: ReadonlySet<string> = new Set(HOP_BY_HOP);
+const KEEP_ALIVE = 'keep-alive' satisfies (typeof HOP_BY_HOP)[number];
 
 /**
  * Named in a request's Connection, still forwarded: an HTTP/1.1 request without Host is invalid
@@ -26,6 +27,8 @@ const NEVER_DROPPED: ReadonlySet<string> = new Set(['host', 'idempotency-key']);
  * on every answer). Rare, so removed after the copy rather than during it.
  */
 export function connectionNamed(connection: string): ReadonlySet<string> | null {
+  // What most HTTP/1.1 clients send on every request: it names nothing kept, known without a split and its array.
+  if (connection.length === KEEP_ALIVE.length && connection.toLowerCase() === KEEP_ALIVE) return null;
   let named: Set<string> | null = null;
   for (const token of connection.split(',')) {
     const name = token.trim().toLowerCase();

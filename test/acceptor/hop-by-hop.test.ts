@@ -19,6 +19,15 @@ describe('dropConnectionTokens', () => {
     expect(connectionNamed('Keep-Alive, upgrade, ')).toBeNull();
   });
 
+  it('reads a lone keep-alive in any case as naming nothing, and any other name of its length as a header', () => {
+    expect(connectionNamed('keep-alive')).toBeNull();
+    expect(connectionNamed('Keep-Alive')).toBeNull();
+    expect(connectionNamed('X-Trace-Id')).toEqual(new Set(['x-trace-id']));
+    const headers = ['x-trace-id', '7', 'x-a', '1'];
+    dropConnectionTokens(headers, 'x-trace-id');
+    expect(headers).toEqual(['x-a', '1']);
+  });
+
   it('keeps Host, which an HTTP/1.1 request must carry, and Idempotency-Key, even when Connection names them', () => {
     const headers = ['host', 'a.example', 'idempotency-key', 'k1', 'x-a', '1'];
     dropConnectionTokens(headers, 'host, Idempotency-Key, x-a');

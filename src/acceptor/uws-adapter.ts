@@ -103,8 +103,6 @@ export class ClientResponse {
     return new Uint8Array(this.#res.getRemoteAddress());
   }
 
-  // ---- the request body ----
-
   onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): void {
     this.#res.onData((chunk, isLast) => {
       this.#bodyBytesRead += chunk.byteLength;
@@ -123,8 +121,6 @@ export class ClientResponse {
     this.#res.resume();
     this.#pushBack?.uploadPaused(false);
   }
-
-  // ---- answers the gateway makes itself ----
 
   /** A whole JSON answer; valid inside the uWS handler and after an await alike. */
   answerJson(statusLine: string, body: string, closeConnection: boolean, retryAfter: string | null = null, extra: readonly HeaderField[] | null = null): void {
@@ -166,8 +162,6 @@ export class ClientResponse {
     });
   }
 
-  // ---- a proxied response ----
-
   /** The head of the response, written together with its first bytes; `ownHeaders` (this client's RateLimit-*) come last. */
   startResponse(statusLine: string, fields: RawFields, ownHeaders: readonly HeaderField[] | null, totalSize: number): void {
     this.#statusLine = statusLine;
@@ -193,6 +187,12 @@ export class ClientResponse {
       }
       const offset = res.getWriteOffset();
       if (offset + chunk.length >= this.#totalSize) this.#listener.beforeLastBytes();
+      // The whole body at once: end() writes the same Content-Length and keeps what the socket did
+      // not take, as our push-back would, without the array tryEnd answers with (1,400 instructions).
+      if (offset === 0 && chunk.length === this.#totalSize) {
+        this.#responded = true;
+        return void res.end(chunk);
+      }
       writable = this.#tryEnd(chunk, offset);
     });
     if (!writable) this.#pushedBack().awaitWritable();

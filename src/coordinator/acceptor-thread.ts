@@ -5,8 +5,21 @@ import type { AcceptorHost } from './supervisor.js';
 
 const ACCEPTOR_URL = new URL('../acceptor/worker.js', import.meta.url);
 
-/** Bytecode TurboFan may inline into one optimized function: three times V8's default (920), below. */
+/** Bytecode TurboFan may inline into one optimized function: three times V8's default (920). */
 const INLINED_BYTECODE_PER_FUNCTION = 2760;
+
+/**
+ * A request crosses some 40 small functions (phases, tables, the client), and TurboFan stops
+ * inlining into a function once 920 bytes of bytecode were inlined into it (V8's default). Three
+ * times that took get-1k's acceptor from 95,259 to 91,928 instructions a request and post-4k's from
+ * 111,351 to 108,081 in one run (82,400 against about 91,000 in another; native-bench/
+ * instructions.ts), and 0.965× and 0.959× the CPU µs/req over 9 A/B rounds (2026-12-06).
+ * A process-wide flag, read as each function is optimized: set before an acceptor starts, on its
+ * own thread or on the main thread (inline-acceptor.ts), it covers all of the acceptor's code.
+ */
+export function widenInlining(): void {
+  setFlagsFromString(`--max-inlined-bytecode-size-cumulative=${INLINED_BYTECODE_PER_FUNCTION}`);
+}
 
 /**
  * Starts one acceptor thread with the heap its work wants.
@@ -26,20 +39,7 @@ const INLINED_BYTECODE_PER_FUNCTION = 2760;
  * V8 skips full GCs below the initial old generation size when the embedder sets one; Node's
  * Worker has no resource limit for it, so it is the process-wide V8 flag, read as each new isolate
  * configures its heap. Set before every start, so a restarted thread follows its own config.
- *
- * Inlining: a request crosses some 40 small functions (phases, tables, the client), and TurboFan
- * stops inlining into a function once 920 bytes of bytecode were inlined into it (V8's default).
- * Three times that took get-1k's acceptor from 95,259 to 91,928 instructions a request and
- * post-4k's from 111,351 to 108,081 in one run (82,400 against about 91,000 in another;
- * native-bench/instructions.ts), and 0.965× and 0.959× the CPU µs/req over 9 A/B rounds (2026-12-06).
- * Also a process-wide flag, read as each function is optimized: set before the thread starts, it
- * covers all of the thread's code.
  */
-/** The inlining budget above, for an acceptor on its own thread or on the main thread (inline-acceptor.ts). */
-export function widenInlining(): void {
-  setFlagsFromString(`--max-inlined-bytecode-size-cumulative=${INLINED_BYTECODE_PER_FUNCTION}`);
-}
-
 export function startAcceptorThread(init: AcceptorInit): AcceptorHost {
   const { acceptorYoungGenerationMb, acceptorOldGenerationFloorMb } = init.config.settings;
   // 0 restores V8's own sizing (an earlier gateway in this process may have set a floor).

@@ -1,9 +1,10 @@
 /**
  * Instructions per request (`npm run bench:instructions`): ringgate-1t under valgrind's callgrind,
  * wrk -c64 on each scenario, the acceptor thread's instructions counted over the measured run and
- * divided by its requests, with each function's share. A count that the VM's neighbours do not
- * move: two runs of one build agree within about 1%, where CPU µs/req of one build moves 5–10%
- * between runs here. What it cannot see: the kernel's work (the syscalls), cache misses, and time.
+ * divided by its requests, with each function's share. A count the VM's neighbours move little:
+ * runs of one build read within 1–5% of each other (more when the JIT has not settled), where CPU
+ * µs/req of one build moves 5–10% between runs here. What it cannot see: the kernel's work (the
+ * syscalls), cache misses, and time.
  * With BENCH_RINGGATE_BASELINE, that build runs too and the functions that changed most are listed.
  */
 import { execFileSync } from 'node:child_process';

@@ -5,12 +5,12 @@
  * runs too, in interleaved rounds, with the same config. Knobs in README.md.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkOutBaseline, describeCheckout, resolveBaseline } from './lib/baseline.js';
+import { writeBuildReport } from './lib/build-report.js';
 import { featureEnv, ringgateEnv, writeRinggateConfig, type ConfigFeatures } from './lib/candidates.js';
-import { coreVersions, describeMachine } from './lib/machine.js';
 import { benchOptions, PINNED } from './lib/options.js';
 import { freePort, groupCpuSeconds, groupMinorFaults, startGroup, waitForHttp, type Started } from './lib/proc.js';
 import { checkScenario, scenarioNamed, wrkScript } from './lib/scenarios.js';
@@ -21,7 +21,6 @@ import { runWrk } from './lib/wrk.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..');
-const RESULTS = join(HERE, 'results');
 const DEFAULT_SCENARIOS = ['get-1k', 'get-64k'];
 
 const progress = (line: string): boolean => process.stderr.write(`${line}\n`);
@@ -127,19 +126,16 @@ async function main(): Promise<void> {
     removeBaseline?.();
     rmSync(dir, { recursive: true, force: true });
   }
-  const date = new Date().toISOString();
-  const header = [
-    `# Garbage per request, ${date.slice(0, 10)}`,
-    '',
-    `Machine: ${describeMachine()}; ${coreVersions().join(', ')}  `,
-    `Builds: ringgate-1t = ${current}${baseline === null ? '' : `; ringgate-base-1t = ${baseline.revision} (${baseline.short})`}  `,
-    `Run: node --trace-gc-nvp, GATEWAY_THREADS=1, ${options.everyFeature ? 'every feature configured, none triggered' : 'a plain cluster'}; wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = ringgate on CPU 0, upstream and wrk on CPU 1. ` +
+  writeBuildReport({
+    kind: 'garbage',
+    title: 'Garbage per request',
+    current,
+    baseline,
+    run:
+      `node --trace-gc-nvp, GATEWAY_THREADS=1, ${options.everyFeature ? 'every feature configured, none triggered' : 'a plain cluster'}; wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s measured, ${options.rounds} interleaved rounds; pinned = ringgate on CPU 0, upstream and wrk on CPU 1. ` +
       'Garbage: the V8 heap shrinkage of every collection in the measured run (all isolates), over its requests; buffers outside the heap show only as the collections they cause, and as page faults when malloc gives their memory back and takes it again. Promoted: what the scavenges moved to the old generation (objects that lived through two), freed only by a Mark-Compact. Medians of the rounds.',
-  ].join('\n');
-  const markdown = `${header}\n\n${sections.join('\n\n')}\n`;
-  mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(join(RESULTS, `garbage-${date.replace(/[:.]/g, '-')}.md`), markdown);
-  process.stdout.write(markdown);
+    sections,
+  });
 }
 
 await main();

@@ -12,9 +12,9 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkOutBaseline, describeCheckout, resolveBaseline } from './lib/baseline.js';
-import { acceptorThread, callgrindArgs, callgrindControl, NODE_FLAGS, PerfMap, readDump, type ThreadCount } from './lib/callgrind.js';
+import { writeBuildReport } from './lib/build-report.js';
+import { acceptorThread, callgrindArgs, callgrindControl, NODE_FLAGS, PerfMap, perfMapPath, readDump, type ThreadCount } from './lib/callgrind.js';
 import { featureEnv, ringgateEnv, writeRinggateConfig, type ConfigFeatures } from './lib/candidates.js';
-import { coreVersions, describeMachine } from './lib/machine.js';
 import { benchOptions, PINNED } from './lib/options.js';
 import { freePort, startGroup, waitForHttp, type Started } from './lib/proc.js';
 import { checkScenario, scenarioNamed, wrkScript } from './lib/scenarios.js';
@@ -23,7 +23,6 @@ import { runWrk } from './lib/wrk.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..');
-const RESULTS = join(HERE, 'results');
 const DEFAULT_SCENARIOS = ['get-1k', 'post-4k'];
 /** Functions listed per scenario: the costliest of this checkout, and the largest changes from the baseline. */
 const LISTED = 25;
@@ -66,7 +65,7 @@ async function startRinggate(build: Build, dir: string, upstreamPorts: readonly 
 /** Stops it and removes the perf map V8 wrote for it. */
 async function stopRinggate(gateway: Gateway): Promise<void> {
   await gateway.proc.stop();
-  rmSync(`/tmp/perf-${gateway.proc.child.pid}.map`, { force: true });
+  rmSync(perfMapPath(gateway.proc.child.pid!), { force: true });
 }
 
 async function measure(gateway: Gateway, scriptPath: string, seconds: number, warmupSeconds: number, connections: number): Promise<Count> {
@@ -77,7 +76,7 @@ async function measure(gateway: Gateway, scriptPath: string, seconds: number, wa
   const load = await runWrk({ url, scriptPath, connections, seconds, cpus: PINNED.load });
   callgrindControl(pid, 'dump');
   if (load.answered === 0) throw new Error(`${gateway.build.name} answered no request 2xx or 3xx (${load.errorKinds})`);
-  const threads = readDump(gateway.outFile, 1, new PerfMap(`/tmp/perf-${pid}.map`));
+  const threads = readDump(gateway.outFile, 1, new PerfMap(perfMapPath(pid)));
   return { requests: load.answered, acceptor: acceptorThread(threads), allThreads: threads.reduce((sum, t) => sum + t.total, 0) };
 }
 
@@ -147,20 +146,17 @@ async function main(): Promise<void> {
     removeBaseline?.();
     rmSync(dir, { recursive: true, force: true });
   }
-  const date = new Date().toISOString();
-  const header = [
-    `# Instructions per request, ${date.slice(0, 10)}`,
-    '',
-    `Machine: ${describeMachine()}; ${coreVersions().join(', ')}  `,
-    `Builds: ringgate-1t = ${current}${baseline === null ? '' : `; ringgate-base-1t = ${baseline.revision} (${baseline.short})`}  `,
-    `Run: valgrind --tool=callgrind, node ${NODE_FLAGS.join(' ')}, GATEWAY_THREADS=1, ${options.everyFeature ? 'every feature configured, none triggered' : 'a plain cluster'}; ` +
+  writeBuildReport({
+    kind: 'instructions',
+    title: 'Instructions per request',
+    current,
+    baseline,
+    run:
+      `valgrind --tool=callgrind, node ${NODE_FLAGS.join(' ')}, GATEWAY_THREADS=1, ${options.everyFeature ? 'every feature configured, none triggered' : 'a plain cluster'}; ` +
       `wrk -t1 -c${options.connections}, ${options.warmupSeconds} s warm-up uncounted + ${options.seconds} s counted; ringgate on CPU 0, upstream and wrk on CPU 1. ` +
       'Instructions of the acceptor thread over the counted run, over the requests wrk saw answered in it (the few it left in flight at its end are counted but not answered: under 1%). User-space only: the kernel\'s share (syscalls) is not in it.',
-  ].join('\n');
-  const markdown = `${header}\n\n${sections.join('\n\n')}\n`;
-  mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(join(RESULTS, `instructions-${date.replace(/[:.]/g, '-')}.md`), markdown);
-  process.stdout.write(markdown);
+    sections,
+  });
 }
 
 await main();

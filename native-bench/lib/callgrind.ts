@@ -16,11 +16,14 @@ export function callgrindArgs(outFile: string): string[] {
   return ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', '--smc-check=all-non-file', `--callgrind-out-file=${outFile}`];
 }
 
-/** Turns counting on or off in a running callgrind, or dumps what it counted since the last dump. */
-export function callgrindControl(pid: number, action: 'on' | 'off' | 'dump'): void {
-  const args = action === 'dump' ? ['--dump', String(pid)] : ['--instr', action, String(pid)];
+/** Turns counting on in a running callgrind, or dumps what it counted so far. */
+export function callgrindControl(pid: number, action: 'on' | 'dump'): void {
+  const args = action === 'dump' ? ['--dump', String(pid)] : ['--instr', 'on', String(pid)];
   execFileSync('callgrind_control', args, { stdio: 'ignore' });
 }
+
+/** Where V8 writes a process's perf map (a fixed place: /tmp, by its pid). */
+export const perfMapPath = (pid: number): string => `/tmp/perf-${pid}.map`;
 
 /** V8's perf map of a process: JIT code's address ranges and the names of their functions. */
 export class PerfMap {

@@ -115,7 +115,7 @@ async function runScenario(
       row.rounds.push(result);
       progress(
         `${layout.name} ${scenario.name} round ${round} ${row.candidate}: ${result.rps.toFixed(0)} rps, p99 ${result.p99Ms.toFixed(2)} ms, ` +
-          `${result.cpuUsPerRequest?.toFixed(1) ?? '–'} µs/req, errors ${result.errors}${result.errors > 0 ? ` (${result.errorKinds})` : ''}`,
+          `${result.cpuUsPerRequest?.toFixed(1) ?? '–'} µs/req (kernel ${result.systemUsPerRequest?.toFixed(1) ?? '–'}), errors ${result.errors}${result.errors > 0 ? ` (${result.errorKinds})` : ''}`,
       );
       // What the candidate logged (ringgate: its warnings) says why; the scratch dir and its logs go with the run.
       if (result.errors > 0 && proc !== null) progress(`${row.candidate}'s last output:\n${lastLines(proc.output(), 12)}`);

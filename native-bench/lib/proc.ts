@@ -105,9 +105,10 @@ export function pauseOthers(all: Iterable<Started | null>, measured: Started | n
   };
 }
 
-function groupStats(pgid: number): { pids: number[]; ticks: number; minorFaults: number } {
+function groupStats(pgid: number): { pids: number[]; ticks: number; systemTicks: number; minorFaults: number } {
   const pids: number[] = [];
   let ticks = 0;
+  let systemTicks = 0;
   let minorFaults = 0;
   for (const entry of readdirSync('/proc')) {
     if (entry.charCodeAt(0) > 57) continue;
@@ -122,9 +123,10 @@ function groupStats(pgid: number): { pids: number[]; ticks: number; minorFaults:
     if (Number(fields[2]) !== pgid) continue; // field 5: pgrp
     pids.push(Number(entry));
     ticks += Number(fields[11]) + Number(fields[12]); // fields 14, 15: utime, stime
+    systemTicks += Number(fields[12]);
     minorFaults += Number(fields[7]); // field 10: minflt
   }
-  return { pids, ticks, minorFaults };
+  return { pids, ticks, systemTicks, minorFaults };
 }
 
 /** Kernel clock ticks per second in /proc/<pid>/stat times. */
@@ -132,7 +134,13 @@ const USER_HZ = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }
 
 /** CPU seconds (user + system) used so far by every process of the group. */
 export function groupCpuSeconds(pgid: number): number {
-  return groupStats(pgid).ticks / USER_HZ;
+  return groupCpuTimes(pgid).total;
+}
+
+/** CPU seconds used so far by every process of the group: in all (user + system), and of them in the kernel (system time). */
+export function groupCpuTimes(pgid: number): { total: number; system: number } {
+  const { ticks, systemTicks } = groupStats(pgid);
+  return { total: ticks / USER_HZ, system: systemTicks / USER_HZ };
 }
 
 /** Minor page faults so far of every process of the group (pages the kernel had to map and zero or share). */

@@ -30,6 +30,8 @@ export interface Summary {
   readonly p99Ms: number;
   readonly errors: number;
   readonly cpuUsPerRequest: number | null;
+  /** The kernel's part of it: the median of the rounds' own, as the total's. */
+  readonly systemUsPerRequest: number | null;
   readonly rssPeakMiB: number | null;
   /** Peak RSS of the first and of the last round: memory that climbs round after round shows here. */
   readonly rssFirstMiB: number | null;
@@ -38,6 +40,7 @@ export interface Summary {
 
 export function summarize(row: Row): Summary {
   const cpu = row.rounds.map((r) => r.cpuUsPerRequest).filter((v): v is number => v !== null);
+  const system = row.rounds.map((r) => r.systemUsPerRequest).filter((v): v is number => v !== null);
   const rss = row.rounds.map((r) => r.rssPeakMiB).filter((v): v is number => v !== null);
   return {
     rps: median(row.rounds.map((r) => r.rps)),
@@ -46,6 +49,7 @@ export function summarize(row: Row): Summary {
     p99Ms: median(row.rounds.map((r) => r.p99Ms)),
     errors: row.rounds.reduce((sum, r) => sum + r.errors, 0),
     cpuUsPerRequest: cpu.length > 0 ? median(cpu) : null,
+    systemUsPerRequest: system.length > 0 ? median(system) : null,
     rssPeakMiB: rss.length > 0 ? Math.max(...rss) : null,
     rssFirstMiB: rss[0] ?? null,
     rssLastMiB: rss.at(-1) ?? null,
@@ -96,8 +100,8 @@ function scenarioTable(rows: readonly Row[], baselineShort: string | null): stri
   const roundsOf = (name: string): readonly Measured[] | undefined => rows.find((row) => row.candidate === name)?.rounds;
   const hasFloor = roundsOf(FLOOR) !== undefined;
   const lines = [
-    `| candidate | RPS (median) | spread | vs direct | vs nginx | p50 ms | p99 ms | errors | proxy CPU µs/req | CPU vs nginx${hasFloor ? ' | CPU vs floor' : ''} | peak RSS MiB, first → last round |`,
-    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:${hasFloor ? '|---:' : ''}|---:|`,
+    `| candidate | RPS (median) | spread | vs direct | vs nginx | p50 ms | p99 ms | errors | proxy CPU µs/req | of it, kernel | CPU vs nginx${hasFloor ? ' | CPU vs floor' : ''} | peak RSS MiB, first → last round |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:${hasFloor ? '|---:' : ''}|---:|`,
   ];
   for (const row of rows) {
     const s = summaries.get(row.candidate)!;
@@ -109,7 +113,7 @@ function scenarioTable(rows: readonly Row[], baselineShort: string | null): stri
     const vsFloor = hasFloor ? ` ${times(cpuRatioByRound(row.rounds, roundsOf(FLOOR)))} |` : '';
     lines.push(
       `| ${label} | ${num(s.rps)} | ${num(s.spreadPercent, 1)}% | ${rpsVsDirect} | ${rpsVsNginx} | ` +
-        `${num(s.p50Ms, 2)} | ${num(s.p99Ms, 2)} | ${s.errors} | ${num(s.cpuUsPerRequest, 1)} | ${vsNginx} |${vsFloor} ${num(s.rssFirstMiB)} → ${num(s.rssLastMiB)} |`,
+        `${num(s.p50Ms, 2)} | ${num(s.p99Ms, 2)} | ${s.errors} | ${num(s.cpuUsPerRequest, 1)} | ${num(s.systemUsPerRequest, 1)} | ${vsNginx} |${vsFloor} ${num(s.rssFirstMiB)} → ${num(s.rssLastMiB)} |`,
     );
   }
   return lines.join('\n');

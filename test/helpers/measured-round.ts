@@ -1,7 +1,7 @@
 import type { Measured } from '../../native-bench/lib/measure.js';
 
-/** A bench round of 5 s at `rps`, for the report's and the A/B's tables: only RPS and CPU per request vary. */
-export const measuredRound = (rps: number, cpuUsPerRequest: number | null): Measured => ({
+/** A bench round of 5 s at `rps`, for the report's and the A/B's tables: only RPS and CPU per request (and the kernel's part) vary. */
+export const measuredRound = (rps: number, cpuUsPerRequest: number | null, systemUsPerRequest: number | null = null): Measured => ({
   requests: rps * 5,
   answered: rps * 5,
   seconds: 5,
@@ -11,5 +11,6 @@ export const measuredRound = (rps: number, cpuUsPerRequest: number | null): Meas
   errors: 0,
   errorKinds: '',
   cpuUsPerRequest,
+  systemUsPerRequest,
   rssPeakMiB: 80,
 });

@@ -27,6 +27,21 @@ describe('native-bench report', () => {
     expect(direct.split('|').map((cell) => cell.trim())[5]).toBe('1.67×');
   });
 
+  it("shows the kernel's part of a proxy's CPU per request as the median of its rounds, and none for direct", () => {
+    const rows: Row[] = [
+      { layout: 'pinned', scenario: 'get-1k', candidate: 'direct', rounds: [run(100, null), run(100, null), run(100, null)] },
+      { layout: 'pinned', scenario: 'get-1k', candidate: 'nginx', rounds: [run(90, 10, 7.5), run(90, 11, 9), run(90, 12, 8)] },
+    ];
+    const lines = table(rows);
+    const header = lines.find((line) => line.startsWith('| candidate |'))!.split('|').map((cell) => cell.trim());
+    const column = header.indexOf('of it, kernel');
+    expect(header[column - 1]).toBe('proxy CPU µs/req');
+    const cells = (name: string): string[] => lines.find((line) => line.startsWith(`| ${name} |`))!.split('|').map((cell) => cell.trim());
+    expect(cells('nginx')[column - 1]).toBe('11.0');
+    expect(cells('nginx')[column]).toBe('8.0');
+    expect(cells('direct')[column]).toBe('–');
+  });
+
   it('gives the p99 a proxy adds as the median of per-round differences, and shows the paced runs\' errors', () => {
     const rows: Row[] = [
       { layout: 'pinned', scenario: 'get-1k', candidate: 'direct', rounds: [run(100, null)] },

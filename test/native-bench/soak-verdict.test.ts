@@ -23,6 +23,7 @@ const minute = (index: number, rssMiB: number, errors = 0): Minute => ({
   errors,
   errorKinds: '',
   cpuUsPerRequest: 31,
+  systemUsPerRequest: 12,
   rssPeakMiB: rssMiB,
 });
 

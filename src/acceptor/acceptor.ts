@@ -19,6 +19,7 @@ import { composeRunner, type ThreadState } from './compose.js';
 import { Finisher } from './phases/finish.js';
 import { GATEWAY_ROUTE_LABELS } from './request-runner.js';
 import { UpstreamPools } from './upstream-pools.js';
+import { configUsesUndici, loadUndici, undiciLoaded } from '../upstream/undici-loader.js';
 import { loadUws, newApp, type UwsApp } from './uws.js';
 import { closeConnectionsFromNowOn } from './thread-drain.js';
 import type { Logger } from '../log.js';
@@ -87,6 +88,8 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     const keyer = await loadTenantKeyer();
     // Loaded only with tracing on: a gateway without it never loads the OpenTelemetry SDK.
     tracing = init.config.tracing === null ? null : (await import('../tracing/thread-tracing.js')).startThreadTracing(init.config.tracing, log);
+    // Loaded only once a node needs it (undici-loader.ts): plain-http nodes use the gateway's own client.
+    if (configUsesUndici(init.config)) await loadUndici();
     const accessLog = settings.accessLog === 'off' ? null : new AccessLog(settings, log);
     const observer = observing(accessLog, tracing);
     const settled = (epoch: number): void => send({ type: 'settled', epoch });
@@ -142,7 +145,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
       app?.close();
     };
 
-    link.on('message', (message) => {
+    const onMessage = (message: CoordinatorMessage): void => {
       if (message.type === 'reload') {
         runner = composeRunner(message.config, message.rings, message.numbering, thread);
         finisher.newEpoch(message.epoch);
@@ -183,6 +186,20 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
         const deadline = setTimeout(finish, message.deadlineMs);
         finisher.startDrain(finish);
       }
+    };
+    // A reload that first needs undici waits for it to load, and the messages after it wait behind
+    // it, in order. Should loading fail, the rejection ends the thread (worker.ts) and its restart
+    // reports why.
+    let held: CoordinatorMessage[] | null = null;
+    link.on('message', (message) => {
+      if (held !== null) return void held.push(message);
+      if (message.type !== 'reload' || undiciLoaded() || !configUsesUndici(message.config)) return onMessage(message);
+      held = [message];
+      void loadUndici().then(() => {
+        const waiting = held!;
+        held = null;
+        for (const next of waiting) onMessage(next);
+      });
     });
     const lastWords = (): void => {
       accessLog?.close();

@@ -2,7 +2,7 @@ import type { GatewayConfig } from '../config/load.js';
 import type { Settings } from '../config/schema.js';
 import type { UpstreamTls } from '../config/upstream-tls-schema.js';
 import { addressKey, nodeHostname, type NameTable } from '../upstream/node-names.js';
-import { nodeLookup } from '../upstream/node-pool.js';
+import { nodeLookup } from '../upstream/node-dial.js';
 import { createNodeDispatcher } from '../upstream/node-dispatcher.js';
 import { createResolve, FORGET_NAMES_AFTER_TTLS, type Resolve } from '../upstream/resolve.js';
 import type { UpstreamDispatcher } from '../upstream/dispatcher.js';

@@ -1,14 +1,11 @@
 import { z } from 'zod';
 import { pathSchema, positiveMs } from './primitives.js';
+import { RETRY_REASONS } from '../resilience/retry-reasons.js';
 
 /**
  * The config of the resilience rules (src/resilience/): a cluster's active health checks and
  * circuit breaker, a route's retries. Part of the file schema (schema.ts).
  */
-
-/** What a retry may follow: a connection refused or reset before the answer's head, a try that timed out, or these statuses. */
-export const RETRY_REASONS = ['refused', 'reset', 'timeout', '502', '503', '504'] as const;
-export type RetryReason = (typeof RETRY_REASONS)[number];
 
 /**
  * Retries of a route's requests on another node of its cluster. Only requests that are safe to

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
+import type { Logger } from '../log.js';
 import { DNS_NAME } from './primitives.js';
 
 /**
@@ -106,7 +107,9 @@ export interface UpstreamTls {
   readonly key?: string;
 }
 
-/** Clusters whose https nodes' certificates are not verified: each start and reload warns of them. */
-export function unverifiedTlsClusters(clusters: Readonly<Record<string, { readonly tls?: UpstreamTls }>>): string[] {
-  return Object.entries(clusters).flatMap(([name, cluster]) => (cluster.tls?.verify === false ? [name] : []));
+/** Start-up and every reload: each cluster whose https nodes' certificates go unchecked is named in a warning. */
+export function warnUnverifiedTls(clusters: Readonly<Record<string, { readonly tls?: UpstreamTls }>>, log: Logger): void {
+  for (const [cluster, { tls }] of Object.entries(clusters)) {
+    if (tls?.verify === false) log.warn({ cluster }, 'upstream TLS certificates of this cluster are not verified (tls.verify false): anyone on the path can pose as its nodes');
+  }
 }

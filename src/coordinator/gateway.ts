@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { GatewayConfig } from '../config/load.js';
+import { warnUnverifiedTls } from '../config/upstream-tls-schema.js';
 import { loadHash32 } from '../hash.js';
 import type { Logger } from '../log.js';
 import { CoordinatorMetrics } from '../metrics/coordinator-metrics.js';
@@ -30,8 +31,8 @@ import type { TenantOrder } from './tenant-view.js';
 import { Supervisor } from './supervisor.js';
 import { NameWatcher } from './name-watcher.js';
 import { nodeHostnames } from '../upstream/node-names.js';
-import { warnUnverifiedTls } from '../upstream/node-pool.js';
 import { createResolve, currentLookup, FORGET_NAMES_AFTER_TTLS } from '../upstream/resolve.js';
+import { loadUndici } from '../upstream/undici-loader.js';
 
 export interface RunningGateway {
   readonly config: GatewayConfig;
@@ -48,7 +49,9 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   const demo = await startDemoBackends(loaded);
   const { config } = demo;
   const { settings } = config;
-  const hash32 = await loadHash32();
+  // Health checks make pools synchronously, for whatever nodes a reload or push adds: undici's is
+  // loaded at start (an acceptor loads it only once its config needs it).
+  const [hash32] = await Promise.all([loadHash32(), loadUndici()]);
   const tables = createSharedTables(settings);
   const { tenants: tenantTable, nodes: nodeTable, breakers: breakerTable, retries: retryTable } = tables;
   const topology = new Topology(config, nodeTable, hash32, settings.maxNodes);
@@ -61,7 +64,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   const tenants = new TenantTracker(tenantTable, settings, log, Date.now, fleet, () => performance.now());
   let current = topology.state;
   let candidatesOf = tenantCandidates(current.config, current.rings, hash32);
-  warnUnverifiedTls(config, log);
+  warnUnverifiedTls(config.clusters, log);
   // Node host names resolved before any thread starts: threads start on their addresses.
   const resolve = createResolve(settings.dnsServers, settings.upstreamConnectTimeoutMs, FORGET_NAMES_AFTER_TTLS * settings.dnsTtlMs);
   // Made once the first names are in; told of every later move.
@@ -93,15 +96,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
   let stopping = false;
   const notNow = () => ({ ok: false as const, error: stopping ? 'the gateway is stopping' : 'the gateway is still starting' });
   const accepting = (): Reloader | null => (stopping ? null : reloader);
-  const controlPlane = new ControlPlane(
-    nodeMonitor,
-    (change) => accepting()?.pushNodes(change) ?? notNow(),
-    nodeTable,
-    settings.controlTtlMs,
-    Date.now,
-    () => performance.now(),
-    log,
-  );
+  const controlPlane = new ControlPlane(nodeMonitor, (change) => accepting()?.pushNodes(change) ?? notNow(), nodeTable, settings.controlTtlMs, Date.now, () => performance.now(), log);
   const nodeViews = () => {
     const breakerOf = new Map(breakers.views().map(({ cluster, node, state, score, p99Ms }) => [`${cluster}/${node}`, { state, score, p99Ms }]));
     return nodeMonitor.views().map((view) => ({

@@ -1,8 +1,8 @@
 import { ConfigError, reloadedConfig, withExtraNodes, withoutNodes, type GatewayConfig } from '../config/load.js';
 import type { NodeConfig } from '../config/schema.js';
+import { warnUnverifiedTls } from '../config/upstream-tls-schema.js';
 import type { Logger } from '../log.js';
 import type { CoordinatorMessage } from '../thread-protocol.js';
-import { warnUnverifiedTls } from '../upstream/node-pool.js';
 import type { DemoBackends } from './demo-backends.js';
 import type { NodeMonitor } from './node-monitor.js';
 import type { Topology, TopologyState } from './topology.js';
@@ -105,7 +105,7 @@ export class Reloader {
       return { ok: false, error };
     }
     const needRestart = needRestartOf();
-    warnUnverifiedTls(state.config, log);
+    warnUnverifiedTls(state.config.clusters, log);
     nodeMonitor.reconfigure(state.config, state.numbering, state.rings);
     onApplied(state);
     broadcast({ type: 'reload', config: state.config, rings: state.ringBuffers, numbering: state.numbering, epoch: state.epoch });

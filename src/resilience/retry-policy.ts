@@ -4,7 +4,7 @@
  * body whole, nothing sent to the client) is the request path's; this is the route's policy and the
  * cluster's budget.
  */
-import { RETRY_REASONS, type RetryReason } from '../config/resilience-schema.js';
+import { RETRY_REASONS, type RetryReason } from './retry-reasons.js';
 import type { RetriesConfig } from '../config/schema.js';
 
 /** A reason's bit in a policy's mask, and its index in the shared retry counters. */

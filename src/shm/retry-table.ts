@@ -20,7 +20,7 @@
  *                                                     IN_FLIGHT; coordinator Atomics.exchange(0)
  *                                                     once thread t has exited
  */
-import { RETRY_REASONS } from '../config/resilience-schema.js';
+import { RETRY_REASONS } from '../resilience/retry-reasons.js';
 
 export const CLUSTER_COUNT = 0;
 export const LANE_COUNT = 1;

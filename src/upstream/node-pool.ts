@@ -1,31 +1,5 @@
-import type { LookupFunction } from 'node:net';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
-import type { GatewayConfig } from '../config/load.js';
-import { unverifiedTlsClusters, type UpstreamTls } from '../config/upstream-tls-schema.js';
-import type { Logger } from '../log.js';
-import { pinnedLookup, resolvingLookup, type Resolve } from './resolve.js';
-import { nodeHostname, type NameTable } from './node-names.js';
-
-/** How a node is dialled: the same for the acceptors' pools and the coordinator's health checks. */
-export interface NodeDial {
-  readonly tls: UpstreamTls | undefined;
-  /** undefined: the url's host as it is (an IP literal), or Node's own lookup. */
-  readonly lookup: LookupFunction | undefined;
-  readonly connectTimeoutMs: number;
-}
-
-/**
- * Where a node's new connections go: an IP literal as it is; a name to the addresses the
- * coordinator last resolved it to; a name not resolved yet through `fallback` (GATEWAY_DNS_SERVERS),
- * else Node's lookup.
- */
-export function nodeLookup(url: string, names: NameTable, fallback: Resolve | null): LookupFunction | undefined {
-  const hostname = nodeHostname(url);
-  if (hostname === null) return undefined;
-  const addresses = names[hostname];
-  if (addresses !== undefined && addresses.length > 0) return pinnedLookup(addresses);
-  return fallback === null ? undefined : resolvingLookup(fallback);
-}
+import type { NodeDial } from './node-dial.js';
 
 /**
  * An https node's pool. undici takes a request's SNI from its Host header (here the client's) and
@@ -71,9 +45,3 @@ export function createNodePool(origin: string, dial: NodeDial, options: Omit<Poo
   return new HttpsNodePool(origin, tls?.servername ?? new URL(origin).hostname, { ...options, connect });
 }
 
-/** Start-up and every reload: each cluster whose certificates go unchecked is named in a warning. */
-export function warnUnverifiedTls(config: GatewayConfig, log: Logger): void {
-  for (const cluster of unverifiedTlsClusters(config.clusters)) {
-    log.warn({ cluster }, 'upstream TLS certificates of this cluster are not verified (tls.verify false): anyone on the path can pose as its nodes');
-  }
-}

@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HealthProber, type ProbeDial, type ProbeTarget } from '../../src/coordinator/health-prober.js';
 import type { HealthCheckConfig } from '../../src/config/schema.js';
 import { PROBE_STALL_MS } from '../../src/resilience/health-check.js';
+import { loadUndici } from '../../src/upstream/undici-loader.js';
 import { startBackend, type Backend, type Handler } from '../helpers/backends.js';
 
 const check: HealthCheckConfig = {
@@ -21,6 +22,9 @@ function stallFor(ms: number): void {
   const until = performance.now() + ms;
   while (performance.now() < until);
 }
+
+// As the coordinator does at start: its checks of https nodes, or under the undici client, go through undici's pools.
+beforeAll(loadUndici);
 
 const open: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {

@@ -1,7 +1,8 @@
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { startBackend, type Backend } from '../helpers/backends.js';
+import { metricValue, startGateway, writeConfig, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, send } from '../helpers/http.js';
 import { makeTestCa, startTlsBackend, type IssuedCert, type TestCa, type TlsBackend } from '../helpers/test-ca.js';
 
@@ -131,5 +132,40 @@ describe('https nodes (cluster tls)', () => {
     copyFileSync(ca.certFile, rotatingCaFile);
     gateway.child.kill('SIGHUP');
     await expect.poll(async () => (await send(gateway.port, '/rotating/x')).status, { timeout: 5_000 }).toBe(200);
+  });
+});
+
+describe('https nodes a reload brings to a gateway that started with plain-http nodes only', () => {
+  let plain: Backend;
+  let later: GatewayProcess;
+  let configPath: string;
+  const configOf = (clusters: Record<string, unknown>) => ({
+    routes: Object.keys(clusters).map((name) => ({ prefix: `/${name}/`, cluster: name, requireTenant: false, retries: { max: 0 } })),
+    clusters,
+  });
+
+  beforeAll(async () => {
+    plain = await startBackend('plain');
+    configPath = writeConfig(configOf({ plain: { nodes: [{ id: 'p', url: plain.url }] } }));
+    later = await startGateway(null, { GATEWAY_CONFIG: configPath, GATEWAY_THREADS: '2' });
+  }, 30_000);
+
+  afterAll(async () => {
+    if (later !== undefined) expect(await later.stop()).toBe(0);
+    await plain?.close();
+  });
+
+  it('loads undici in each acceptor as the reload needs it, and forwards through it from then on', async () => {
+    expect((await send(later.port, '/plain/x')).status).toBe(200);
+    const https = { nodes: [{ id: 's', url: `https://127.0.0.1:${backend.port}` }], tls: { caFile: ca.certFile, servername: 'backend.test' } };
+    writeFileSync(configPath, JSON.stringify(configOf({ plain: { nodes: [{ id: 'p', url: plain.url }] }, secure: https })));
+    later.child.kill('SIGHUP');
+    await expect.poll(async () => (await send(later.port, '/secure/x')).status, { timeout: 10_000 }).toBe(200);
+    // A connection each: both acceptors answer some of them.
+    const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => send(later.port, i % 2 === 0 ? '/secure/x' : '/plain/x').then((r) => r.status)));
+    expect(statuses).toEqual(Array.from({ length: 20 }, () => 200));
+    // Loaded in the running threads: none died on the reload and came back loading it at its start.
+    expect(metricValue(await later.metrics(), 'ringgate_thread_restarts_total')).toBe(0);
+    expect(later.logs.filter((line) => (JSON.parse(line) as { level: number }).level >= 50)).toEqual([]);
   });
 });

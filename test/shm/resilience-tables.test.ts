@@ -16,7 +16,7 @@ import {
   setBreakerState,
 } from '../../src/shm/breaker-table.js';
 import { claimRetry, countRetry, createRetryTable, endRetry, readRetryCounters, releaseRetryLane, retriesInFlight } from '../../src/shm/retry-table.js';
-import { RETRY_REASONS } from '../../src/config/resilience-schema.js';
+import { RETRY_REASONS } from '../../src/resilience/retry-reasons.js';
 
 const HAMMER = new URL('../fixtures/resilience-hammer.mjs', import.meta.url);
 

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
-import type { Logger } from '../log.js';
 import { DNS_NAME } from './primitives.js';
 
 /**
@@ -107,9 +106,3 @@ export interface UpstreamTls {
   readonly key?: string;
 }
 
-/** Start-up and every reload: each cluster whose https nodes' certificates go unchecked is named in a warning. */
-export function warnUnverifiedTls(clusters: Readonly<Record<string, { readonly tls?: UpstreamTls }>>, log: Logger): void {
-  for (const [cluster, { tls }] of Object.entries(clusters)) {
-    if (tls?.verify === false) log.warn({ cluster }, 'upstream TLS certificates of this cluster are not verified (tls.verify false): anyone on the path can pose as its nodes');
-  }
-}

@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import type { GatewayConfig } from '../config/load.js';
-import { warnUnverifiedTls } from '../config/upstream-tls-schema.js';
 import { loadHash32 } from '../hash.js';
 import type { Logger } from '../log.js';
 import { CoordinatorMetrics } from '../metrics/coordinator-metrics.js';
@@ -10,7 +9,7 @@ import { isLoopback, listenOnAll } from './listen-address.js';
 import { readDashboard } from './dashboard-state.js';
 import { startDemoBackends } from './demo-backends.js';
 import { activePointCount } from '../shm/ring-buffer.js';
-import { Reloader, type ReloadOutcome } from './reloader.js';
+import { Reloader, warnUnverifiedTls, type ReloadOutcome } from './reloader.js';
 import { tenantCandidates } from './rings.js';
 import { Topology } from './topology.js';
 import { inFlight, nodeRequests } from '../shm/node-table.js';

@@ -1,6 +1,5 @@
 import { ConfigError, reloadedConfig, withExtraNodes, withoutNodes, type GatewayConfig } from '../config/load.js';
 import type { NodeConfig } from '../config/schema.js';
-import { warnUnverifiedTls } from '../config/upstream-tls-schema.js';
 import type { Logger } from '../log.js';
 import type { CoordinatorMessage } from '../thread-protocol.js';
 import type { DemoBackends } from './demo-backends.js';
@@ -117,5 +116,12 @@ export class Reloader {
     if (needRestart.length > 0) log.warn({ settings: needRestart }, 'config reloaded; these settings change only with a restart');
     else log.info({ clusters: Object.keys(state.config.clusters).length, routes: state.config.routes.length }, 'config reloaded');
     return { ok: true, needRestart };
+  }
+}
+
+/** Start-up and every reload: each cluster whose https nodes' certificates go unchecked is named in a warning. */
+export function warnUnverifiedTls(clusters: GatewayConfig['clusters'], log: Logger): void {
+  for (const [cluster, { tls }] of Object.entries(clusters)) {
+    if (tls?.verify === false) log.warn({ cluster }, 'upstream TLS certificates of this cluster are not verified (tls.verify false): anyone on the path can pose as its nodes');
   }
 }

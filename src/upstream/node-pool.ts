@@ -44,4 +44,3 @@ export function createNodePool(origin: string, dial: NodeDial, options: Omit<Poo
   const connect: buildConnector.connector = (opts, callback) => connector({ ...opts, servername: undefined }, callback);
   return new HttpsNodePool(origin, tls?.servername ?? new URL(origin).hostname, { ...options, connect });
 }
-

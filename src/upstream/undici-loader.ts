@@ -22,6 +22,7 @@ export function configUsesUndici(config: GatewayConfig): boolean {
   return Object.values(config.clusters).some((cluster) => cluster.nodes.some(({ url }) => usesUndici(url, upstreamClient)));
 }
 
+/** Whether loadUndici already resolved in this thread. */
 export function undiciLoaded(): boolean {
   return createPool !== null;
 }

@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { featureEnv, writeRinggateConfig } from '../../native-bench/lib/candidates.js';
 import { cpuRatioByRound } from '../../native-bench/lib/report.js';
 import { scenarioNamed, scenarioRequests, wrkScript } from '../../native-bench/lib/scenarios.js';
-import type { Measured } from '../../native-bench/lib/measure.js';
+import { measuredRound } from '../helpers/measured-round.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 
@@ -51,7 +51,7 @@ describe('native-bench ringgate config and requests', () => {
   });
 
   it('takes the median of per-round CPU ratios, skipping rounds without a CPU reading', () => {
-    const run = (cpuUsPerRequest: number | null): Measured => ({ requests: 1, answered: 1, seconds: 1, rps: 1, p50Ms: 1, p99Ms: 1, errors: 0, errorKinds: '', cpuUsPerRequest, systemUsPerRequest: null, rssPeakMiB: 1 });
+    const run = (cpuUsPerRequest: number | null) => measuredRound(1, cpuUsPerRequest);
     const ringgate = [run(30), run(50), run(44), run(10)];
     const floor = [run(20), run(25), run(40), run(null)];
     // 1.5, 2.0, 1.1: median 1.5 (not 124/85 from the sums, nor a ratio of medians).

@@ -18,6 +18,11 @@ const PER_TRY_MS = 300;
  * takes it: a longer one the gateway cannot know to be over the limit, and the wait's 504 answers it.
  */
 const MAX_BODY_BYTES = 10_000;
+/**
+ * The limit gateways' GATEWAY_UPSTREAM_TIMEOUT_MS: their wait runs out before the over-limit answer
+ * goes (the client's 2 s linger), with room for a test to see a request waiting first.
+ */
+const LIMIT_TIMEOUT_MS = 1_500;
 
 let backend: Backend;
 /** Long answers that keep sending a byte now and then: the node is busy, never silent. */
@@ -31,7 +36,7 @@ const muted = new Set<Socket>();
 /** Its gateway: the connect timeout far past GATEWAY_UPSTREAM_TIMEOUT_MS. */
 let muteGateway: GatewayProcess;
 const queueGateways = new Map<string, GatewayProcess>();
-/** As the queue gateways, with GATEWAY_MAX_BODY_BYTES. */
+/** As the queue gateways, with GATEWAY_MAX_BODY_BYTES and a longer wait. */
 const limitGateways = new Map<string, GatewayProcess>();
 const perTryGateways = new Map<string, GatewayProcess>();
 
@@ -74,7 +79,7 @@ beforeAll(async () => {
     const queueEnv = { ...env, GATEWAY_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), GATEWAY_ZONE: 'az-a' };
     const [queue, limit, perTry] = await Promise.all([
       startGateway(config, queueEnv),
-      startGateway(config, { ...queueEnv, GATEWAY_MAX_BODY_BYTES: String(MAX_BODY_BYTES) }),
+      startGateway(config, { ...queueEnv, GATEWAY_UPSTREAM_TIMEOUT_MS: String(LIMIT_TIMEOUT_MS), GATEWAY_MAX_BODY_BYTES: String(MAX_BODY_BYTES) }),
       startGateway(perTryConfig, { ...env, GATEWAY_UPSTREAM_TIMEOUT_MS: String(LONG_TIMEOUT_MS) }),
     ]);
     queueGateways.set(client, queue);

@@ -3,6 +3,7 @@ import type { AnsweredCode } from '../errors.js';
 import type { RequestContext } from './request-context.js';
 import { FreshNameSet, type NameSet } from '../name-set.js';
 import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
+import { decimalValue } from '../decimal.js';
 
 /**
  * Hop-by-hop headers, the X-Forwarded-* and x-ringgate-attempt the gateway sets itself (a node
@@ -15,6 +16,9 @@ const DROPPED = new FreshNameSet([...HOP_BY_HOP, 'x-forwarded-host', 'x-ringgate
 
 /** ctx.idempotencyKey of a request that sent the header twice: no value a header can hold (uWS refuses a line feed in one). */
 export const IDEMPOTENCY_KEY_REPEATED = '\n';
+
+/** uWS frames bodies only by 1 to 9 digits: a longer length must never be dispatched upstream. */
+const UWS_LENGTH_DIGITS = 9;
 
 // " HTTP/1.1\r\n" after the target, ": " and "\r\n" per header line, the final "\r\n".
 const REQUEST_LINE_OVERHEAD = 11;
@@ -67,8 +71,9 @@ export function readRequestHead(
         ctx.host = value;
         break;
       case 'content-length': {
-        // uWS frames bodies only by 1 to 9 digits: a longer length must never be dispatched upstream.
-        const length = /^\d{1,9}$/.test(value) ? Number(value) : -2;
+        // A malformed one is kept as -2, not -1 (none sent): a second line is then no first one.
+        const digits = decimalValue(value, UWS_LENGTH_DIGITS);
+        const length = digits < 0 ? -2 : digits;
         if (length === -2 || (ctx.contentLength !== -1 && ctx.contentLength !== length)) framing = true;
         // Identical repeats are allowed (RFC 9110 §8.6) and forwarded once.
         if (ctx.contentLength !== -1) return;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from '../helpers/scratch.js';
 import { loadConfig } from '../../src/config/load.js';
 import { compileRoutes } from '../../src/routing/route-table.js';
 import { compileRoutePlans } from '../../src/acceptor/route-plans.js';
@@ -24,7 +24,7 @@ describe('route plans at scale', () => {
         small: { nodes: [{ id: 's0', url: 'http://[::1]:9000' }] },
       },
     };
-    const path = join(mkdtempSync(join(tmpdir(), 'ringgate-plans-')), 'config.json');
+    const path = join(scratchDir('ringgate-plans-'), 'config.json');
     writeFileSync(path, JSON.stringify(config));
     const loaded = loadConfig({ GATEWAY_CONFIG: path });
     const numbering = new NodeDirectory(1024, 1024).number(loaded.clusters);

@@ -3,6 +3,7 @@ import { upstreamError, type UpstreamRequest } from '../dispatcher.js';
 import { TARGET, TEXT, TOKEN } from './field-chars.js';
 import { FreshNameSet } from '../../name-set.js';
 import { writeBuffer } from './write-slab.js';
+import { decimalValue } from '../../decimal.js';
 
 /** How the request's body goes on the wire, decided with its head. */
 export const enum BodyFraming {
@@ -35,6 +36,9 @@ const PAYLOAD_METHODS = new FreshNameSet(['POST', 'PUT', 'PATCH']);
 const REQUEST_LINE_END = ' HTTP/1.1\r\n';
 const FIELD_LINE_OVERHEAD = 4;
 const CRLF = 2;
+
+/** Up to 15 digits: every length under 2^53 that a Number holds exactly. */
+const MAX_LENGTH_DIGITS = 15;
 
 export class RequestHeadError extends Error {
   readonly code = 'UND_ERR_INVALID_ARG';
@@ -77,18 +81,6 @@ function putKnown(out: Buffer, at: number, text: string): number {
   return at;
 }
 
-/** A Content-Length value: digits only, or -2. */
-function declaredLength(value: string): number {
-  if (value.length === 0 || value.length > 15) return -2;
-  let length = 0;
-  for (let i = 0; i < value.length; i++) {
-    const digit = value.charCodeAt(i) - 0x30;
-    if (digit < 0 || digit > 9) return -2;
-    length = length * 10 + digit;
-  }
-  return length;
-}
-
 /**
  * The request's head, written a byte a character into a buffer with `room` bytes after it, with the
  * framing of its body: a declared Content-Length as it is, a Buffer's own length when none is
@@ -107,8 +99,8 @@ export function requestHead(request: UpstreamRequest, room: number): RequestHead
     const value = headers[i + 1]!;
     size += name.length + value.length + FIELD_LINE_OVERHEAD;
     if (name === 'content-length') {
-      declared = declaredLength(value);
-      if (declared === -2) throw new RequestHeadError('invalid header "content-length"');
+      declared = decimalValue(value, MAX_LENGTH_DIGITS);
+      if (declared < 0) throw new RequestHeadError('invalid header "content-length"');
     }
   }
   let framing: BodyFraming;

@@ -17,7 +17,8 @@ const VALID_REQUEST_ID = /^[A-Za-z0-9._:/+=@~-]{1,128}$/;
  * gateway sets, not counted in their forwarded head bytes). Runs before any answer, errors included.
  */
 export function settleRequestId(ctx: RequestContext): void {
-  const id = VALID_REQUEST_ID.test(ctx.requestId) ? ctx.requestId : randomUuid();
+  // Most clients send none: no RegExp call for the empty string.
+  const id = ctx.requestId !== '' && VALID_REQUEST_ID.test(ctx.requestId) ? ctx.requestId : randomUuid();
   ctx.requestId = id;
   ctx.client.requestId = id;
   ctx.headers.push(REQUEST_ID_HEADER, id);

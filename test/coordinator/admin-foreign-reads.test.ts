@@ -90,8 +90,7 @@ describe('concurrent /metrics scrapes', () => {
     server = await startAdminServer('127.0.0.1', 0, routes, { token: undefined, loopback: true }, silent);
     const port = server.port;
     const first = send(port, '/metrics');
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(routes.collections).toBe(1);
+    await expect.poll(() => routes.collections).toBe(1);
     // 20 scrapes while the first collection runs: they wait for it and share the next.
     const wave = await Promise.all(Array.from({ length: 20 }, () => send(port, '/metrics')));
     expect((await first).text).toBe('1');

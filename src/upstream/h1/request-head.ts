@@ -37,7 +37,7 @@ const REQUEST_LINE_END = ' HTTP/1.1\r\n';
 const FIELD_LINE_OVERHEAD = 4;
 const CRLF = 2;
 
-/** Up to 15 digits: every length under 2^53 that a Number holds exactly. */
+/** Up to 15 digits: any such length is under 2^53, so a Number holds it exactly. */
 const MAX_LENGTH_DIGITS = 15;
 
 export class RequestHeadError extends Error {

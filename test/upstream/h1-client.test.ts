@@ -538,7 +538,8 @@ describe('H1NodeClient', () => {
         resumeFirst = resume;
         return false;
       });
-      // The node's reset has been seen by the upload's write; the answer's end waits in what was kept.
+      await expect.poll(() => resumeFirst, { timeout: 5_000 }).not.toBeNull();
+      // Meanwhile the node's reset is seen by the upload's write; the answer's end waits in what was kept.
       await new Promise((resolve) => setTimeout(resolve, 200));
       let closed = false;
       const whenClosed = closing.close().then(() => (closed = true));

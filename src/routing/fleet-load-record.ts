@@ -1,5 +1,6 @@
 import type { InstanceWindow, LocalTenantWindow, WindowSums } from './fleet-load.js';
 import { isValidTenantId } from './tenant-id.js';
+import { decimalValue, EXACT_DIGITS } from '../decimal.js';
 
 /**
  * The text an instance publishes for one window (fleet-load.ts): a header line
@@ -34,7 +35,8 @@ export function encodeWindow(window: number, windowMs: number, tenants: Iterable
 
 /** A field that is a count (digits only: Number() would take '', ' 1' or '1e3'), else null. */
 function count(field: string | undefined): number | null {
-  return field !== undefined && /^\d{1,15}$/.test(field) ? Number(field) : null;
+  const value = field === undefined ? -1 : decimalValue(field, EXACT_DIGITS);
+  return value < 0 ? null : value;
 }
 
 /**

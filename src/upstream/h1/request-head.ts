@@ -3,7 +3,7 @@ import { upstreamError, type UpstreamRequest } from '../dispatcher.js';
 import { TARGET, TEXT, TOKEN } from './field-chars.js';
 import { FreshNameSet } from '../../name-set.js';
 import { writeBuffer } from './write-slab.js';
-import { decimalValue } from '../../decimal.js';
+import { decimalValue, EXACT_DIGITS } from '../../decimal.js';
 
 /** How the request's body goes on the wire, decided with its head. */
 export const enum BodyFraming {
@@ -36,9 +36,6 @@ const PAYLOAD_METHODS = new FreshNameSet(['POST', 'PUT', 'PATCH']);
 const REQUEST_LINE_END = ' HTTP/1.1\r\n';
 const FIELD_LINE_OVERHEAD = 4;
 const CRLF = 2;
-
-/** Up to 15 digits: any such length is under 2^53, so a Number holds it exactly. */
-const MAX_LENGTH_DIGITS = 15;
 
 export class RequestHeadError extends Error {
   readonly code = 'UND_ERR_INVALID_ARG';
@@ -99,7 +96,7 @@ export function requestHead(request: UpstreamRequest, room: number): RequestHead
     const value = headers[i + 1]!;
     size += name.length + value.length + FIELD_LINE_OVERHEAD;
     if (name === 'content-length') {
-      declared = decimalValue(value, MAX_LENGTH_DIGITS);
+      declared = decimalValue(value, EXACT_DIGITS);
       if (declared < 0) throw new RequestHeadError('invalid header "content-length"');
     }
   }

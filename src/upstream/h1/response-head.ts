@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { RawHeaderNames } from '../raw-header-names.js';
 import { RawFields } from '../raw-fields.js';
 import { TEXT, TOKEN } from './field-chars.js';
+import { decimalValue, EXACT_DIGITS } from '../../decimal.js';
 
 /** An answer the gateway will not read on: its code names the rule broken, as llhttp's do (HPE_…). */
 export class ResponseHeadError extends Error {
@@ -37,8 +38,6 @@ const LF = 0x0a;
  * into a new array, a usual head's grew it twice. Only ever grows; parsing never re-enters.
  */
 const gathered: number[] = [];
-/** Content-Length values are at most 15 digits (below 2^53). */
-const MAX_LENGTH_DIGITS = 15;
 
 /**
  * Parses an answer's head, `bytes` from `start` to `end`: from the status line to the last field
@@ -204,10 +203,10 @@ const KEEP_ALIVE = new RawHeaderNames(['keep-alive']);
 /** A Content-Length field (`head` from `start` to `end`): digits, or a list of one value repeated; it must agree with any before it. */
 function contentLength(head: Buffer, start: number, end: number, before: number): number {
   let i = start;
-  for (; i < end && i - start <= MAX_LENGTH_DIGITS; i++) if (head[i]! < 0x30 || head[i]! > 0x39) break;
+  for (; i < end && i - start <= EXACT_DIGITS; i++) if (head[i]! < 0x30 || head[i]! > 0x39) break;
   const digits = i - start;
   // The usual case, one plain number: read without a string.
-  if (i === end && digits > 0 && digits <= MAX_LENGTH_DIGITS) {
+  if (i === end && digits > 0 && digits <= EXACT_DIGITS) {
     let length = 0;
     for (let j = start; j < end; j++) length = length * 10 + head[j]! - 0x30;
     if (before >= 0 && length !== before) throw new ResponseHeadError('HPE_UNEXPECTED_CONTENT_LENGTH', 'Content-Length values that disagree');
@@ -216,11 +215,8 @@ function contentLength(head: Buffer, start: number, end: number, before: number)
   const value = head.toString('latin1', start, end);
   let result = before;
   for (const part of value.split(',')) {
-    const digits = part.trim();
-    if (digits.length === 0 || digits.length > MAX_LENGTH_DIGITS || !/^\d+$/.test(digits)) {
-      throw new ResponseHeadError('HPE_INVALID_CONTENT_LENGTH', `Content-Length ${JSON.stringify(value)}`);
-    }
-    const length = Number(digits);
+    const length = decimalValue(part.trim(), EXACT_DIGITS);
+    if (length < 0) throw new ResponseHeadError('HPE_INVALID_CONTENT_LENGTH', `Content-Length ${JSON.stringify(value)}`);
     if (result >= 0 && length !== result) throw new ResponseHeadError('HPE_UNEXPECTED_CONTENT_LENGTH', 'Content-Length values that disagree');
     result = length;
   }

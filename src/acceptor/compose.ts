@@ -77,6 +77,7 @@ export function composeRunner(config: GatewayConfig, rings: Readonly<Record<stri
     crossings: thread.crossings,
     breakers: thread.breakers,
     accessLogged: settings.accessLog !== 'off',
+    keyer: thread.keyer,
   });
   const { finisher } = thread;
   const selection = new Selection(settings, thread.hash32, thread.tenants, thread.nodes, thread.lane);

@@ -18,6 +18,7 @@ import { RawHeaderNames } from '../upstream/raw-header-names.js';
 import { unbracketed } from '../upstream/node-names.js';
 import type { RequestRecorder } from '../metrics/request-recorder.js';
 import type { ZoneCrossings } from '../metrics/zone-crossings.js';
+import type { TenantKeyer } from '../hash.js';
 
 /**
  * Everything a route's requests need after admission, resolved once at start-up: its cluster's
@@ -61,6 +62,13 @@ export interface RoutePlan {
   readonly idempotency: 'required' | 'optional' | null;
   /** Answer headers the gateway writes itself on this route (RateLimit-*, Idempotent-Replayed): a node's are dropped. Null: none. */
   readonly ownAnswerHeaders: RawHeaderNames | null;
+  /**
+   * The route label's 64-bit hash, halves as the tenant keyer gives them (0 without a rate limit):
+   * the local rate limit's key of the whole route, and with a tenant's own hash mixed in, of one
+   * tenant on it (phases/limit.ts), so no key is hashed per request.
+   */
+  readonly limitKeyLo: number;
+  readonly limitKeyHi: number;
 }
 
 export interface NodePeer {
@@ -80,10 +88,12 @@ export interface PlanContext {
   readonly breakers: BreakerTable;
   /** The access log is on: every try is timed for its upstreamMs (spans need no try times). */
   readonly accessLogged: boolean;
+  /** Hashes the labels of rate-limited routes. */
+  readonly keyer: TenantKeyer;
 }
 
 /** One plan per config route, in route order (a route's index is its plan's). */
-export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { pools, nodes, numbering, rings, recorder, crossings, breakers, accessLogged }: PlanContext): RoutePlan[] {
+export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { pools, nodes, numbering, rings, recorder, crossings, breakers, accessLogged, keyer }: PlanContext): RoutePlan[] {
   const gatewayZone = config.settings.zone;
   const adaptive = config.settings.routingMode === 'adaptive';
   const selectors = new Map<string, ClusterSelector>();
@@ -120,26 +130,32 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
     cacheHeaders.set(name, cache === undefined ? null : { name: new RawHeaderNames([cache.name]), hit: cache.hit.toUpperCase() });
   }
   const totalMs = config.settings.upstreamTimeoutMs;
-  return table.routes.map((route, i) => ({
-    route,
-    ring: rings.get(route.cluster)!,
-    pools: pools.get(route.cluster)!,
-    members: clusterNodes.get(route.cluster)!.members,
-    cluster: numbering.clusters[route.cluster]!,
-    selector: selectors.get(route.cluster)!,
-    crossZone: crossZones.get(route.cluster)!,
-    zoneAffine: zoneAffinity(config.settings),
-    nodeIds: clusterNodes.get(route.cluster)!.nodeIds,
-    nodePeers: clusterNodes.get(route.cluster)!.nodePeers,
-    cacheHeader: cacheHeaders.get(route.cluster)!,
-    metricSlot: recorder.slot(route.label),
-    retries: config.routes[i]!.retries.max === 0 ? null : new RetryPolicy(config.routes[i]!.retries, totalMs),
-    retryBudget: config.clusters[route.cluster]!.retryBudget,
-    breakers: config.clusters[route.cluster]!.breaker.enabled,
-    timed: accessLogged || config.clusters[route.cluster]!.breaker.enabled,
-    idempotency: config.routes[i]!.idempotency ?? null,
-    ownAnswerHeaders: ownAnswerHeaders(route.rateLimit !== null, config.routes[i]!.idempotency !== undefined),
-  }));
+  return table.routes.map((route, i) => {
+    const limited = route.rateLimit !== null;
+    if (limited) keyer.hash(route.label);
+    return {
+      route,
+      ring: rings.get(route.cluster)!,
+      pools: pools.get(route.cluster)!,
+      members: clusterNodes.get(route.cluster)!.members,
+      cluster: numbering.clusters[route.cluster]!,
+      selector: selectors.get(route.cluster)!,
+      crossZone: crossZones.get(route.cluster)!,
+      zoneAffine: zoneAffinity(config.settings),
+      nodeIds: clusterNodes.get(route.cluster)!.nodeIds,
+      nodePeers: clusterNodes.get(route.cluster)!.nodePeers,
+      cacheHeader: cacheHeaders.get(route.cluster)!,
+      metricSlot: recorder.slot(route.label),
+      retries: config.routes[i]!.retries.max === 0 ? null : new RetryPolicy(config.routes[i]!.retries, totalMs),
+      retryBudget: config.clusters[route.cluster]!.retryBudget,
+      breakers: config.clusters[route.cluster]!.breaker.enabled,
+      timed: accessLogged || config.clusters[route.cluster]!.breaker.enabled,
+      idempotency: config.routes[i]!.idempotency ?? null,
+      ownAnswerHeaders: ownAnswerHeaders(limited, config.routes[i]!.idempotency !== undefined),
+      limitKeyLo: limited ? keyer.lo : 0,
+      limitKeyHi: limited ? keyer.hi : 0,
+    };
+  });
 }
 
 const RATE_LIMIT_HEADERS = ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'];

@@ -10,11 +10,12 @@ import { createNodeTable } from '../../src/shm/node-table.js';
 import { createBreakerTable } from '../../src/shm/breaker-table.js';
 import { RequestRecorder } from '../../src/metrics/request-recorder.js';
 import { ZoneCrossings } from '../../src/metrics/zone-crossings.js';
+import { loadTenantKeyer } from '../../src/hash.js';
 import type { SharedRing } from '../../src/shm/ring-buffer.js';
 import type { UpstreamDispatcher } from '../../src/upstream/dispatcher.js';
 
 describe('route plans at scale', () => {
-  it('builds each cluster\'s node lists once, not once per route (2,000 routes over a 500-node cluster)', () => {
+  it('builds each cluster\'s node lists once, not once per route (2,000 routes over a 500-node cluster)', async () => {
     const routes = 2_000;
     const nodes = 500;
     const config = {
@@ -40,6 +41,7 @@ describe('route plans at scale', () => {
       crossings: new ZoneCrossings('local'),
       breakers: createBreakerTable(1024),
       accessLogged: false,
+      keyer: await loadTenantKeyer(),
     });
     expect(plans).toHaveLength(routes);
     // What each plan says is unchanged...

@@ -22,6 +22,8 @@ beforeAll(async () => {
         { prefix: '/limited/', cluster: 'c', rateLimit: { requests: 100, windowMs: 1000 } },
         { prefix: '/by-key/', cluster: 'c', rateLimit: { requests: 2, windowMs: 60_000, by: { header: 'x-api-key' } } },
         { prefix: '/by-address/', cluster: 'c', rateLimit: { requests: 2, windowMs: 60_000, by: 'address' } },
+        { prefix: '/once/', cluster: 'c', rateLimit: { requests: 1, windowMs: 60_000 } },
+        { prefix: '/once-more/', cluster: 'c', rateLimit: { requests: 1, windowMs: 60_000 } },
         { prefix: '/free/', cluster: 'c' },
       ],
       clusters: { c: { nodes: [{ id: 'r0', url: backend.url }] } },
@@ -93,6 +95,13 @@ describe('rate limiting, local mode', () => {
     expect({ limit: limited.headers['ratelimit-limit'], remaining: limited.headers['ratelimit-remaining'], own: limited.headers['x-own'] }).toEqual({ limit: '2', remaining: '1', own: '1' });
     const unlimited = await send(gateway.port, '/free/own-limit', { tenant: 't' });
     expect(unlimited.headers['ratelimit-remaining']).toBe('999');
+  });
+
+  it("counts a tenant on each of its limited routes apart, and each tenant apart", async () => {
+    const on = async (prefix: string, tenant: string) => (await send(gateway.port, `${prefix}x`, { tenant })).status;
+    expect([await on('/once/', 'solo'), await on('/once-more/', 'solo'), await on('/once/', 'duo')]).toEqual([200, 200, 200]);
+    expect([await on('/once/', 'solo'), await on('/once-more/', 'solo'), await on('/once/', 'duo')]).toEqual([429, 429, 429]);
+    expect(await on('/once-more/', 'duo')).toBe(200);
   });
 
   it('gives up the least recently used keys beyond GATEWAY_RATE_LIMIT_KEYS, and counts it', async () => {

@@ -49,11 +49,25 @@ export class RateLimiting implements LimitPhase {
   }
 
   run(ctx: RequestContext, limit: RouteRateLimit): AnsweredCode | null {
-    const key = this.key(ctx, limit);
-    if (key === null) return 'ERR_LIMIT_HEADER_REPEATED';
-    this.#keyer.hash(key);
+    const plan = ctx.plan!;
+    let keyLo = plan.limitKeyLo;
+    let keyHi = plan.limitKeyHi;
+    // A route's key, and a tenant's on it, come from hashes made already (the route's label at
+    // config load, the tenant's id at admission): a tenant's is the two XORed. Meeting another
+    // key with a forged tenant id takes a chosen 64-bit hash, as with one hash of both. By address
+    // or header, the route's label and the value are hashed together, as Redis mode names keys.
+    if (limit.by === 'tenant' && ctx.tenant !== '') {
+      keyLo ^= ctx.tenantKeyLo;
+      keyHi ^= ctx.tenantKeyHi;
+    } else if (limit.by !== 'route') {
+      const key = this.key(ctx, limit);
+      if (key === null) return 'ERR_LIMIT_HEADER_REPEATED';
+      this.#keyer.hash(key);
+      keyLo = this.#keyer.lo;
+      keyHi = this.#keyer.hi;
+    }
     const hit = this.#hit;
-    hitLimit(this.#table, this.#keyer.lo, this.#keyer.hi, limit.requests, limit.windowMs, Date.now(), hit);
+    hitLimit(this.#table, keyLo, keyHi, limit.requests, limit.windowMs, Date.now(), hit);
     ctx.limitHeaders = limitHeaders(limit, hit.remaining, hit.resetMs);
     if (hit.allowed) return null;
     ctx.retryAfter = String(Math.ceil(hit.retryMs / 1000));

@@ -52,8 +52,9 @@ export class Forwarder implements ExchangeOwner {
     } else if (!ctx.chunked && ctx.contentLength <= this.#bufferBodyBytes) {
       readWholeBody(ctx.client, ctx.contentLength, (body) => {
         if (exchange.over) return;
-        ctx.bodyRead(body, performance.now());
-        this.#send(ctx, exchange, body);
+        const readAt = performance.now();
+        ctx.bodyRead(body, readAt);
+        this.#send(ctx, exchange, body, readAt);
       });
     } else {
       const body = ctx.pendingBody ?? streamRequestBody(ctx.client, this.#maxBodyBytes);
@@ -104,9 +105,10 @@ export class Forwarder implements ExchangeOwner {
     this.#finisher.finish(ctx);
   }
 
-  #send(ctx: RequestContext, exchange: UpstreamExchange, body: Buffer | Readable | null): void {
+  /** `now`: a clock reading taken just before, in the same step (one reading fewer), or -1. */
+  #send(ctx: RequestContext, exchange: UpstreamExchange, body: Buffer | Readable | null, now = -1): void {
     const plan = ctx.plan!;
-    if (plan.timed) ctx.triedAt = performance.now();
+    if (plan.timed) ctx.triedAt = now >= 0 ? now : performance.now();
     if (this.#tracing !== null) this.#tracing.forwarding(ctx);
     const policy = plan.retries;
     // A retry's try gets what is left of GATEWAY_UPSTREAM_TIMEOUT_MS (or less, perTryTimeoutMs).

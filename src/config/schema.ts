@@ -37,7 +37,7 @@ export const settingsSchema = z.strictObject({
   drainMs: z.number().int().min(0).max(600_000).default(10_000),
   allowUwsFallback: z.boolean().default(false),
   /** V8 young generation of each acceptor thread; V8 sizes each semi-space at a third of it. */
-  acceptorYoungGenerationMb: z.number().int().min(3).max(1024).default(12),
+  acceptorYoungGenerationMb: z.number().int().min(3).max(1024).default(6),
   /** Old generation size below which V8 runs no full GC in an acceptor thread (0: V8's own sizing). */
   acceptorOldGenerationFloorMb: z.number().int().min(0).max(4096).default(64),
   /** Profiling mode: one acceptor on the main thread (threads is then 1). */

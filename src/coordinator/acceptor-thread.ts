@@ -26,12 +26,12 @@ export function widenInlining(): void {
  *
  * Young generation: a proxy's garbage is short-lived and its live set small (the requests in
  * flight), so a scavenge's pause grows with what was allocated since the last one: the young
- * ArrayBuffers to sweep (one a request, uWS's copy of the client's address) and what lives to copy.
- * A pause holds up every request in flight, and at half load those make the p99. A 6 MB young
- * generation (2 MB semi-spaces) scavenges twice as often as 12 MB, for 0.3 ms instead of 0.4:
- * get-1k's p99 at half load with 1 thread was lower in 39 of 49 paired rounds, for 1–2% more CPU
- * saturated (8 MB did less, 4 MB nothing; 48 MB, V8's default here, paused 0.9 ms). Fewer
- * semi-space pages also keep RSS down.
+ * ArrayBuffers to sweep (at least one a request, uWS's copy of the client's address) and what
+ * lives to copy. A pause holds up every request in flight, and at half load those make the p99.
+ * A 6 MB young generation (2 MB semi-spaces) scavenges twice as often as 12 MB, for 0.3 ms
+ * instead of 0.4: get-1k's p99 at half load with 1 thread was lower in 39 of 49 paired rounds,
+ * for 1–2% more CPU saturated (8 MB did less, 4 MB nothing; 48 MB, V8's default here, paused
+ * 0.9 ms). Fewer semi-space pages also keep RSS down.
  *
  * Old generation floor: every socket read through undici, and every chunk of a streamed upload,
  * is a new ArrayBuffer outside V8's heap, and V8 counts those bytes against the old generation's

@@ -132,7 +132,14 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
   const totalMs = config.settings.upstreamTimeoutMs;
   return table.routes.map((route, i) => {
     const limited = route.rateLimit !== null;
-    if (limited) keyer.hash(route.label);
+    // The keyer holds one hash at a time: its halves are read as soon as it is made.
+    let limitKeyLo = 0;
+    let limitKeyHi = 0;
+    if (limited) {
+      keyer.hash(route.label);
+      limitKeyLo = keyer.lo;
+      limitKeyHi = keyer.hi;
+    }
     return {
       route,
       ring: rings.get(route.cluster)!,
@@ -152,8 +159,8 @@ export function compileRoutePlans(config: GatewayConfig, table: RouteTable, { po
       timed: accessLogged || config.clusters[route.cluster]!.breaker.enabled,
       idempotency: config.routes[i]!.idempotency ?? null,
       ownAnswerHeaders: ownAnswerHeaders(limited, config.routes[i]!.idempotency !== undefined),
-      limitKeyLo: limited ? keyer.lo : 0,
-      limitKeyHi: limited ? keyer.hi : 0,
+      limitKeyLo,
+      limitKeyHi,
     };
   });
 }

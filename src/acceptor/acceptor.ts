@@ -80,7 +80,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     const redisOutage = settings.rateLimitMode === 'redis' || settings.sharedState === 'redis' ? new RedisOutage(log, (use, requests) => recorder.recordRedisError(use, requests)) : null;
     // Loaded only in a redis mode: ioredis costs ~25 MiB and ~80 ms per thread that loads it.
     const redisConnection = redisOutage === null ? null : await import('../redis/connection.js');
-    redis = redisConnection?.connectRedis(settings, redisOutage!) ?? null;
+    redis = redisConnection?.connectRedis(settings, redisOutage!, `ringgate-acceptor-${init.threadIndex}`) ?? null;
     const localKeys = new LocalIdempotencyStore(attachIdempotencyTable(init.idempotency, init.threadIndex), init.threadIndex, settings.idempotencyTtlMs);
     const idempotency =
       redis !== null && settings.sharedState === 'redis' ? new RedisIdempotencyStore(settings, new IdempotencyScripts(redis), localKeys, redisOutage!) : localKeys;

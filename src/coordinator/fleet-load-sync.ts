@@ -44,7 +44,7 @@ export class FleetLoadSync implements FleetExchange {
 
   constructor(settings: FleetSettings, log: Logger, countErrors: (use: RedisUse, failures: number) => void) {
     this.#outage = new RedisOutage(log, countErrors);
-    this.#redis = connectRedis(settings, this.#outage);
+    this.#redis = connectRedis(settings, this.#outage, 'ringgate-fleet-load');
     this.#script = new TenantLoadScript(this.#redis, settings.redisKeyPrefix);
     this.#fleet = new FleetLoad(settings.scoreWindowMs);
     this.#windowMs = settings.scoreWindowMs;

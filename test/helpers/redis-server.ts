@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
+import type { Redis } from 'ioredis';
 import { freePort } from './ports.js';
 
 /** The redis-server test/install-services.sh installs (Debian's package). */
@@ -96,4 +97,15 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
       },
     };
   }
+}
+
+/**
+ * Scripts (EVAL, EVALSHA) of connections named `name` that Redis holds back while a
+ * `CLIENT PAUSE … WRITE` lasts: a gateway's call that reached Redis and waits for its verdict.
+ * Read-only commands such as CLIENT LIST still run during that pause, so a test can wait for
+ * this state rather than for a fixed time.
+ */
+export async function heldScripts(redis: Redis, name: string): Promise<number> {
+  const clients = String(await redis.client('LIST')).split('\n');
+  return clients.filter((line) => line.includes(` name=${name} `) && /\bflags=\w*b/.test(line) && /\bcmd=eval(?:sha)?\b/.test(line)).length;
 }

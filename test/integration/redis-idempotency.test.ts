@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, send, type Reply } from '../helpers/http.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { heldScripts, startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 let redisServer: RedisServer;
 let redis: Redis;
@@ -83,6 +83,15 @@ describe('Idempotency-Key across 2 instances (GATEWAY_SHARED_STATE=redis)', () =
     expect(calls.get('k-reuse')).toBe(2);
   });
 
+  it('names its connections in CLIENT LIST: each acceptor thread and the shared tenant load', async () => {
+    const names = String(await redis.client('LIST'))
+      .split('\n')
+      .map((line) => / name=(\S*) /.exec(line)?.[1])
+      .filter((name) => name?.startsWith('ringgate-'));
+    // Two instances of one thread each.
+    expect(names.sort()).toEqual(['ringgate-acceptor-0', 'ringgate-acceptor-0', 'ringgate-fleet-load', 'ringgate-fleet-load']);
+  });
+
   it('lets go of a claim that timed out but landed late, so it does not hold the key for the fleet', async () => {
     const scriptCalls = async (): Promise<number> =>
       [...(await redis.info('commandstats')).matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
@@ -106,15 +115,17 @@ describe('Idempotency-Key across 2 instances (GATEWAY_SHARED_STATE=redis)', () =
   it('lets go of the key of a client that left while Redis was deciding its claim', async () => {
     const left = async (): Promise<number> => metricValue(await a.metrics(), 'ringgate_http_requests_total', 'route="prefix:/orders/"', 'status_class="4xx"');
     const leftBefore = await left();
-    // Claims wait on Redis for 150 ms (under the 200 ms timeout): the client is gone at 50 ms, the claim lands after.
-    await redis.client('PAUSE', 150, 'ALL');
+    // Scripts wait on Redis for 150 ms (under the 200 ms timeout): the client leaves once the claim
+    // has reached Redis, and the claim lands after.
+    await redis.client('PAUSE', 150, 'WRITE');
     const socket = connect(a.port, '127.0.0.1');
     socket.on('error', () => {});
     const body = 'left';
     socket.write(`POST /orders/new HTTP/1.1\r\nHost: x\r\nX-Tenant-Id: acme\r\nIdempotency-Key: k-left\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect.poll(() => heldScripts(redis, 'ringgate-acceptor-0'), { timeout: 5_000, interval: 5 }).toBe(1);
     socket.destroy();
-    await redis.ping();
+    // The pause is over once Redis holds no script of the instances' threads.
+    await expect.poll(() => heldScripts(redis, 'ringgate-acceptor-0'), { timeout: 5_000, interval: 5 }).toBe(0);
     // Claimed for nobody, then let go: the same write on the other instance runs (not 409 for a minute).
     await expect.poll(async () => (await post(b, 'k-left', body)).status, { timeout: 5_000, interval: 100 }).toBe(201);
     expect(calls.get('k-left')).toBe(1);

@@ -7,7 +7,7 @@ import { metricValue, startGateway, type GatewayProcess } from '../helpers/gatew
 import { decidedWithin, type Stamped } from '../helpers/decided-within.js';
 import { expectError, send } from '../helpers/http.js';
 import { uploadAtOnce } from '../helpers/raw-http.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { heldScripts, startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 let redisServer: RedisServer;
 let redis: Redis;
@@ -149,18 +149,20 @@ describe('rate limiting, redis mode (3 instances, one Redis)', () => {
     const before = await counted();
     const refusedOrLeft = async (): Promise<number> => metricValue(await gateway!.metrics(), 'ringgate_http_requests_total', 'route="prefix:/open/"', 'status_class="4xx"');
     const leftBefore = await refusedOrLeft();
-    // Redis answers nobody for 500 ms: the client leaves at 50 ms, the verdict (its 200 ms timeout) comes after.
-    await redis.client('PAUSE', 500, 'ALL');
+    // Redis runs no script for 500 ms: the client leaves once the limit's call has reached Redis,
+    // and the verdict (its 200 ms timeout) comes after.
+    await redis.client('PAUSE', 500, 'WRITE');
     const socket = connect(gateway!.port, '127.0.0.1');
     socket.on('error', () => {});
     socket.write('GET /open/leaving HTTP/1.1\r\nHost: x\r\nX-Tenant-Id: leaving\r\n\r\n');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect.poll(() => heldScripts(redis, 'ringgate-acceptor-0'), { timeout: 5_000, interval: 5 }).toBe(1);
     socket.destroy();
     // Its ending, counted once (as 499), whenever the verdict comes after it.
     await expect.poll(counted, { timeout: 5_000, interval: 100 }).toBe(before + 1);
     // As the client's leaving (499), not as an answer the verdict made (200): it left while Redis decided.
     expect(await refusedOrLeft()).toBe(leftBefore + 1);
-    await redis.ping();
+    // The pause is over once Redis holds no script of the instances' threads.
+    await expect.poll(() => heldScripts(redis, 'ringgate-acceptor-0'), { timeout: 5_000, interval: 5 }).toBe(0);
     expect((await send(gateway!.port, '/open/after', { tenant: 'leaving' })).status).toBe(200);
     expect(await counted()).toBe(before + 2);
   });

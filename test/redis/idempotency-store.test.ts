@@ -19,7 +19,7 @@ beforeAll(async () => {
   const settings = settingsSchema.parse({ redisUrl: server.url, sharedState: 'redis', redisTimeoutMs: 500 });
   const outage = new RedisOutage(createLogger('silent', { role: 'test' }), () => {});
   // The gateway's own connection: no offline queue, so a call while it is down fails at once.
-  gatewaySide = connectRedis(settings, outage);
+  gatewaySide = connectRedis(settings, outage, 'ringgate-test');
   await new Promise((resolve) => gatewaySide.once('ready', resolve));
   store = new RedisIdempotencyStore(settings, new IdempotencyScripts(gatewaySide), new LocalIdempotencyStore(createIdempotencyTable(64, 1024), 0, 60_000), outage);
 });

@@ -13,7 +13,7 @@ import { checkOutBaseline, describeCheckout, resolveBaseline } from './lib/basel
 import { allCandidates, type Candidate } from './lib/candidates.js';
 import { coreVersions, describeMachine, toolVersion } from './lib/machine.js';
 import { measure } from './lib/measure.js';
-import { benchOptions, LAYOUTS, type BenchOptions, type Layout } from './lib/options.js';
+import { benchOptions, LAYOUTS, pacedRateRule, pacedTargets, type BenchOptions, type Layout } from './lib/options.js';
 import { freePort, lastLines, pauseOthers, type Started } from './lib/proc.js';
 import { markdownReport, summarize, type Row } from './lib/report.js';
 import { checkScenario, SCENARIOS, scenarioRequests, wrkScript, type Scenario } from './lib/scenarios.js';
@@ -137,7 +137,9 @@ async function runScenario(
     const pacedPath = join(dir, `${scenario.name}-paced.lua`);
     writeFileSync(pacedPath, wrkScript(scenario, PACE_MS));
     const paced = scenarioRows.filter((r) => r.candidate !== 'direct');
-    for (const row of paced) row.paced = { targetRps: summarize(row).rps / 2, proxy: [], direct: [], poisson: [], poissonDirect: [] };
+    const targets = pacedTargets(paced.map((row) => summarize(row).rps), options.pacedRate);
+    const rateRule = pacedRateRule(options.pacedRate);
+    paced.forEach((row, i) => (row.paced = { targetRps: targets[i]!, rateRule, proxy: [], direct: [], poisson: [], poissonDirect: [] }));
     const poissonTool = await buildPoissonLoad(dir);
     // The requests wrk cycles through: no two reads in flight alike, so multiplexing shares none.
     const poissonRequests = scenarioRequests(scenario);

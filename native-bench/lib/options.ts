@@ -28,6 +28,8 @@ export interface BenchOptions {
   readonly candidates: readonly string[] | null;
   readonly autocannon: boolean;
   readonly paced: boolean;
+  /** The paced runs' rate: each proxy's own half (the issue's measure), or one rate for all (BENCH_PACED_RATE). */
+  readonly pacedRate: PacedRate;
   readonly micro: boolean;
   /** A git revision whose build runs as the ringgate-base-* candidates; null without them. */
   readonly baseline: string | null;
@@ -48,6 +50,34 @@ export interface BenchOptions {
   readonly tracing: boolean;
   /** Adds ringgate-log-* candidates: the access log on, a line per request (BENCH_RINGGATE_ACCESS_LOG=1). */
   readonly accessLog: boolean;
+}
+
+/**
+ * `own`: each proxy at half its own saturated rate. `slowest`: every proxy at the lowest of those
+ * halves, so that each is compared with direct at one rate. A number: every proxy at that rate.
+ */
+export type PacedRate = 'own' | 'slowest' | number;
+
+function pacedRateFromEnv(env: NodeJS.ProcessEnv): PacedRate {
+  const raw = env.BENCH_PACED_RATE;
+  if (raw === undefined || raw === '' || raw === 'own') return 'own';
+  if (raw === 'slowest') return 'slowest';
+  const rate = Number(raw);
+  if (Number.isInteger(rate) && rate >= 1) return rate;
+  throw new Error(`BENCH_PACED_RATE: expected own, slowest or an integer ≥ 1 (requests a second), got ${JSON.stringify(raw)}`);
+}
+
+/** The rate each paced candidate is measured at, from their saturated rates (in their order). */
+export function pacedTargets(maxRps: readonly number[], rate: PacedRate): number[] {
+  if (rate === 'own') return maxRps.map((rps) => rps / 2);
+  const common = rate === 'slowest' ? Math.min(...maxRps) / 2 : rate;
+  return maxRps.map(() => common);
+}
+
+/** How the paced table's rate column was chosen, for its header. */
+export function pacedRateRule(rate: PacedRate): string {
+  if (rate === 'own') return 'half its max';
+  return rate === 'slowest' ? "one for all: half the slowest's max" : 'one for all: BENCH_PACED_RATE';
 }
 
 /** An integer knob: unset or empty is `fallback`; anything else must be an integer ≥ `min`. */
@@ -83,6 +113,7 @@ export function benchOptions(env: NodeJS.ProcessEnv): BenchOptions {
     candidates: list(env, 'BENCH_CANDIDATES'),
     autocannon: env.BENCH_AUTOCANNON !== '0',
     paced: env.BENCH_PACED !== '0',
+    pacedRate: pacedRateFromEnv(env),
     micro: env.BENCH_MICRO !== '0',
     everyFeature: featuresFromEnv(env),
     nodeState: env.BENCH_RINGGATE_NODE_STATE === '1',

@@ -6,6 +6,8 @@ import type { LoadResult } from './wrk.js';
 
 export interface PacedResult {
   readonly targetRps: number;
+  /** How targetRps was chosen (options.ts, pacedRateRule): the same for every row of a run. */
+  readonly rateRule: string;
   /** One run per round, proxy and direct alternating. */
   readonly proxy: LoadResult[];
   readonly direct: LoadResult[];
@@ -132,8 +134,9 @@ function autocannonTable(rows: readonly Row[]): string {
 function pacedTable(rows: readonly Row[]): string {
   const paced = rows.filter((row) => row.paced !== undefined && row.paced.proxy.length > 0);
   if (paced.length === 0) return '';
+  const rule = paced[0]!.paced!.rateRule;
   const header = (extra: string): string[] => [
-    `| candidate | rate (half its max) | proxy RPS | proxy p99 ms (each round) | direct p99 ms at that rate | p99 added ms (median of rounds) | errors, proxy / direct |${extra}`,
+    `| candidate | rate (${rule}) | proxy RPS | proxy p99 ms (each round) | direct p99 ms at that rate | p99 added ms (median of rounds) | errors, proxy / direct |${extra}`,
     `|---|---:|---:|---:|---:|---:|---:|${extra === '' ? '' : '---:|'.repeat(extra.split('|').length - 1)}`,
   ];
   const p99s = (runs: readonly LoadResult[]): string => runs.map((r) => r.p99Ms.toFixed(2)).join(', ');

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { featureEnv, writeRinggateConfig } from '../../native-bench/lib/candidates.js';
+import { benchOptions, pacedRateRule, pacedTargets } from '../../native-bench/lib/options.js';
 import { cpuRatioByRound } from '../../native-bench/lib/report.js';
 import { scenarioNamed, scenarioRequests, wrkScript } from '../../native-bench/lib/scenarios.js';
 import { measuredRound } from '../helpers/measured-round.js';
@@ -57,5 +58,22 @@ describe('native-bench ringgate config and requests', () => {
     // 1.5, 2.0, 1.1: median 1.5 (not 124/85 from the sums, nor a ratio of medians).
     expect(cpuRatioByRound(ringgate, floor)).toBe(1.5);
     expect(cpuRatioByRound(ringgate, undefined)).toBeNull();
+  });
+});
+
+describe('native-bench paced rate (BENCH_PACED_RATE)', () => {
+  it('paces each proxy at half its own max by default, or all at one rate', () => {
+    const saturated = [40_000, 100_000];
+    expect(benchOptions({}).pacedRate).toBe('own');
+    expect(pacedTargets(saturated, benchOptions({}).pacedRate)).toEqual([20_000, 50_000]);
+    expect(pacedTargets(saturated, benchOptions({ BENCH_PACED_RATE: 'slowest' }).pacedRate)).toEqual([20_000, 20_000]);
+    expect(pacedTargets(saturated, benchOptions({ BENCH_PACED_RATE: '15000' }).pacedRate)).toEqual([15_000, 15_000]);
+    expect(pacedRateRule('slowest')).toBe("one for all: half the slowest's max");
+  });
+
+  it('refuses a rate that is none, naming the variable and the value', () => {
+    for (const bad of ['0', '-5', '1.5', 'fastest']) {
+      expect(() => benchOptions({ BENCH_PACED_RATE: bad })).toThrow(`BENCH_PACED_RATE: expected own, slowest or an integer ≥ 1 (requests a second), got "${bad}"`);
+    }
   });
 });

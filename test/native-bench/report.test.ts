@@ -53,6 +53,7 @@ describe('native-bench report', () => {
         // Per round: 0.5, 0.8, 1.7 added (median 0.8); the medians' difference would be 2 − 0.3 = 1.7.
         paced: {
           targetRps: 45,
+          rateRule: 'half its max',
           proxy: [paced(3), paced(1, 5), paced(2)],
           direct: [paced(2.5), paced(0.2), paced(0.3)],
           poisson: [poisson(3), poisson(1), poisson(2, 7)],

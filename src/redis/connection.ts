@@ -19,8 +19,8 @@ export function reconnectDelay(attempt: number, random: () => number = Math.rand
 
 /**
  * A connection to Redis for one thread (ioredis), named `name` (CLIENT SETNAME, so that an operator
- * reading CLIENT LIST can tell which instance's thread holds it; a server that refuses the name
- * still serves the connection, ioredis ignores that reply). It never makes a caller wait on an outage:
+ * reading CLIENT LIST can tell which of a gateway's threads holds it; a server that refuses the
+ * name still serves the connection, ioredis ignores that reply). It never makes a caller wait on an outage:
  * while it is down, calls fail at once (no offline queue, no retries of a call); a call slower
  * than redisTimeoutMs fails; it reconnects on its own with reconnectDelay. Calls made in one tick
  * go out in one write (auto-pipelining): the thread's requests share round trips.

@@ -240,6 +240,31 @@ describe('H1NodeClient', () => {
     expect(up.requests.some((r) => r.includes('smuggled'))).toBe(false);
   });
 
+  it('fails queued requests whose heads it cannot write one after another, in a loop, and serves the next', async () => {
+    // The node answers the first request once the rest are queued behind it.
+    let held: net.Socket | null = null;
+    const up = await node((request, socket) => {
+      if (request.startsWith('GET /first ')) {
+        held = socket;
+        return null;
+      }
+      return OK('next');
+    });
+    const c = client(up.url, { connections: 1 });
+    const first = send(c, { path: '/first' });
+    // Each refused head once cost a stack frame or four: some thousands ran a thread out of stack.
+    const refused = Array.from({ length: 20_000 }, () => send(c, { headers: ['host', 'node', 'x-a', 'a\x7fb'] }));
+    const next = send(c, { path: '/next' });
+    await vi.waitFor(() => expect(held).not.toBe(null), { timeout: 5_000 });
+    held!.write(OK('first'), 'latin1');
+    expect((await first).body).toBe('first');
+    const codes = new Set((await Promise.all(refused)).map((outcome) => outcome.error?.code));
+    expect([...codes]).toEqual(['UND_ERR_INVALID_ARG']);
+    expect(await next).toMatchObject({ status: 200, body: 'next', error: null });
+    expect(up.connections).toBe(1);
+    expect(up.requests.map((request) => request.split(' ')[1])).toEqual(['/first', '/next']);
+  });
+
   it('fails a malformed answer with its HPE_ code and does not reuse that connection', async () => {
     let first = true;
     const up = await node(() => {

@@ -78,7 +78,8 @@ export class H1Connection implements ResponseEvents, TurnWriter {
 
   /**
    * Carries `request`; false when its handler declined it at once (its client left, or its try
-   * timed out, while it waited for a connection): nothing was written, the connection stays free.
+   * timed out, while it waited for a connection), or when its head could not be written (the
+   * handler heard why): nothing was written, the connection stays free.
    */
   send(request: UpstreamRequest, handler: UpstreamHandler): boolean {
     this.#handler = handler;
@@ -99,9 +100,16 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     // Aborted inside onConnect: the connection is gone.
     if (this.#handler !== handler) return true;
     const headFailed = this.#held.hold(request);
-    if (headFailed === null) writeAtTurnEnd(this);
-    else this.#failUnwritten(handler, headFailed);
-    return true;
+    if (headFailed === null) {
+      writeAtTurnEnd(this);
+      return true;
+    }
+    // The caller gives the connection to the next request: failing here and sending on from inside
+    // went one stack frame deeper for each queued request whose head was refused too, till the
+    // stack ran out and the thread died.
+    this.#handler = null;
+    handler.onError(headFailed);
+    return false;
   }
 
   writeHeld(): void {

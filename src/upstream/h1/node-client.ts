@@ -132,7 +132,7 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
   /** Sends the oldest queued request whose handler still wants it on `connection`; false when none did. */
   #sendQueued(connection: H1Connection): boolean {
     for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
-      // Declined: its client left, or its try timed out, while it waited.
+      // Declined (its client left, or its try timed out, while it waited), or its head refused.
       if (connection.send(next.request, next.handler)) return true;
     }
     return false;

@@ -48,6 +48,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): Gatew
     raw.gateway = { ...(isObject(raw.gateway) ? raw.gateway : {}), ...overrides };
   }
 
+  // Clusters are looked up by name in plain objects, where these names are taken already; zod's
+  // record would drop a __proto__ without a word.
+  if (isObject(raw) && isObject(raw.clusters)) {
+    for (const name of Object.keys(raw.clusters)) {
+      if (name in Object.prototype) errors.push(`clusters.${name}: is a name every JavaScript object has: pick another`);
+    }
+  }
   // Every error at once (a bad env var does not hide the file's): `ringgate check` lists them all.
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) errors.push(...describeIssues(parsed.error, raw, overrides));

@@ -156,11 +156,12 @@ export const fileSchema = z
   .strictObject({
     gateway: settingsSchema.partial().default({}),
     routes: z.array(routeSchema).min(1),
+    // Names every object has (constructor, __proto__) are refused before this (config/load.ts).
     clusters: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), clusterSchema),
   })
   .superRefine((file, ctx) => {
     file.routes.forEach((route, i) => {
-      if (!(route.cluster in file.clusters)) {
+      if (!Object.hasOwn(file.clusters, route.cluster)) {
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'cluster'], message: 'names no cluster', input: route.cluster });
       }
     });

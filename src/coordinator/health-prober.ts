@@ -40,7 +40,8 @@ interface NodeChecks {
 
 /** The request of every check of `target`: its path as a URL resolves it, the node's host, and a close unless connections are reused. */
 function checkRequest({ url, check }: ProbeTarget): UpstreamRequest {
-  const resolved = new URL(check.path, url);
+  // After the origin, not resolved against it: "//x" or "/\\x" would name another host (or throw).
+  const resolved = new URL(new URL(url).origin + check.path);
   const headers = ['host', resolved.host];
   if (!check.reuseConnection) headers.push('connection', 'close');
   return { path: resolved.pathname + resolved.search, method: 'GET', headers, body: null };

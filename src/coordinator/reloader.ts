@@ -105,9 +105,18 @@ export class Reloader {
     }
     const needRestart = needRestartOf();
     warnUnverifiedTls(state.config.clusters, log);
-    nodeMonitor.reconfigure(state.config, state.numbering, state.rings);
-    onApplied(state);
-    broadcast({ type: 'reload', config: state.config, rings: state.ringBuffers, numbering: state.numbering, epoch: state.epoch });
+    try {
+      nodeMonitor.reconfigure(state.config, state.numbering, state.rings);
+      onApplied(state);
+      broadcast({ type: 'reload', config: state.config, rings: state.ringBuffers, numbering: state.numbering, epoch: state.epoch });
+    } catch (err) {
+      // A bug, once the topology is in place: thrown on into a signal or admin handler it would
+      // end the process. The gateway stays up, saying its state is in doubt.
+      const error = `applied only in part (${(err as Error).message}): restart the gateway`;
+      log.error({ err, code: kind === 'push' ? 'ERR_BAD_PUSH' : 'ERR_RELOAD_FAILED' }, `config ${kind} threw after it was applied`);
+      if (kind === 'reload') this.#failed++;
+      return { ok: false, error };
+    }
     if (kind === 'push') {
       log.info({ nodes: Object.values(state.numbering.members).reduce((sum, slots) => sum + slots.length, 0) }, 'nodes added or removed by a control-plane push');
       return { ok: true, needRestart };

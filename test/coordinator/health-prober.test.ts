@@ -161,6 +161,19 @@ describe('health prober', () => {
     expect(backend.seen[0]!.url).toBe('/health%20check?deep=1');
   });
 
+  it.each(['//elsewhere/healthz', '/\\elsewhere/healthz'])('checks its own node on a path that could read as another host: %s', async (path) => {
+    const { backend, results } = await probe(answering([]), { path });
+    await vi.waitFor(() => expect(results).toEqual([true]), { timeout: 5_000, interval: 10 });
+    expect(backend.seen[0]!.url).toBe('//elsewhere/healthz');
+    expect(backend.seen[0]!.headers.host).toBe(new URL(backend.url).host);
+  });
+
+  it('gets a bare "//" to its node rather than throwing', async () => {
+    const { backend, results } = await probe(answering([]), { path: '//' });
+    await vi.waitFor(() => expect(results).toEqual([true]), { timeout: 5_000, interval: 10 });
+    expect(backend.seen[0]!.url).toBe('//');
+  });
+
   it('checks on a new connection after one timed out, and passes once the node answers', async () => {
     const sockets: Socket[] = [];
     let hung = false;

@@ -73,7 +73,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     const crossings = new ZoneCrossings(settings.zone ?? '');
     // The inline acceptor shares the main thread: the coordinator exports its runtime already.
     const runtime = settings.inlineAcceptor ? null : new ThreadRuntimeMetrics(init.threadIndex);
-    const tenants = attachTenantTable(init.tenants);
+    const tenants = attachTenantTable(init.tenants, init.threadIndex);
     const nodes = attachNodeTable(init.nodes);
     const breakers = attachBreakerTable(init.breakers);
     const retries = attachRetryTable(init.retries);

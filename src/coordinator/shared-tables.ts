@@ -6,7 +6,7 @@ import { abandonStale, createInflightTable, type InflightTable } from '../shm/in
 import { createLimiterTable, type LimiterTable } from '../shm/limiter-table.js';
 import { createNodeTable, releaseLane, type NodeTable } from '../shm/node-table.js';
 import { createRetryTable, releaseRetryLane, type RetryTable } from '../shm/retry-table.js';
-import { createTenantTable, type TenantTable } from '../shm/tenant-table.js';
+import { createTenantTable, releaseClaimsOf, type TenantTable } from '../shm/tenant-table.js';
 import type { AcceptorInit } from '../thread-protocol.js';
 
 /** The shared memory every acceptor thread maps, made once by the coordinator and kept across reloads. */
@@ -60,6 +60,7 @@ export function releaseThreadShares(tables: SharedTables, threadIndex: number): 
   // First: a bucket it died holding would stop everything below (and every thread) for good.
   for (const table of [tables.idempotency, tables.limiter, tables.inflight]) releaseLocksOf(table, threadIndex);
   releaseRetryLane(tables.retries, threadIndex);
+  releaseClaimsOf(tables.tenants, threadIndex);
   releaseIdempotencyLane(tables.idempotency, threadIndex);
   abandonStale(tables.inflight, threadIndex, tableSeconds(Date.now()), tables.reclaimAt());
   return releaseLane(tables.nodes, threadIndex);

@@ -23,9 +23,11 @@ import { mixKey } from './key-mix.js';
  *     UNTRACKED    requests whose bucket was full        acceptor, Atomics.add
  *     BUCKET_SEED  random, mixed into a key's bucket     coordinator, once at creation
  *   slots   [SLOT_COUNT × SLOT_WORDS] at HEADER_WORDS
- *     STATE        EMPTY / CLAIMING / LIVE               acceptor CAS EMPTY→CLAIMING then store LIVE;
- *                                                        coordinator store CLAIMING, clear, store EMPTY;
- *                                                        both Atomics.notify after leaving CLAIMING
+ *     STATE        EMPTY / LIVE, or a claim in progress: acceptor CAS EMPTY→CLAIMED_BY + its lane, then
+ *                  CLAIMED_BY + the claiming thread's    store LIVE; coordinator store CLAIMING, clear,
+ *                  lane, or CLAIMING (the coordinator    store EMPTY (evictSlot), and CAS a dead thread's
+ *                  clearing a slot)                      CLAIMED_BY + lane→CLAIMING, clear, store EMPTY;
+ *                                                        both Atomics.notify after leaving a claim
  *     KEY_LO/HI    the tenant's 64-bit key               acceptor Atomics.store while CLAIMING
  *     REQUESTS     requests this window                  acceptor Atomics.add; coordinator Atomics.exchange(0)
  *     OWN_ANSWERS  of those, the ones no node answered   acceptor Atomics.add; coordinator Atomics.exchange(0)
@@ -66,8 +68,11 @@ export const SLOT_WORDS = 11;
 export const MAX_ID_BYTES = 128;
 
 export const EMPTY = 0;
+/** The coordinator clearing a slot. */
 export const CLAIMING = 1;
 export const LIVE = 2;
+/** Plus the lane: an acceptor thread's claim, which the coordinator can take back if the thread dies in it. */
+export const CLAIMED_BY = 3;
 
 export const BUCKET_SLOTS = 8;
 const SLOTS_PER_TENANT = 4;
@@ -90,6 +95,8 @@ export interface TenantTable {
   readonly slotCount: number;
   readonly bucketMask: number;
   readonly bucketSeed: number;
+  /** The STATE this view's claims store: CLAIMED_BY + the acceptor's lane. */
+  readonly claimMark: number;
 }
 
 /**
@@ -112,13 +119,13 @@ export function createTenantTable(maxTenants: number): TenantTable {
   return attachTenantTable(buffer);
 }
 
-/** Views over a table received from another thread. */
-export function attachTenantTable(buffer: SharedArrayBuffer): TenantTable {
+/** Views over a table received from another thread; `lane`: the acceptor's, whose claims they make. */
+export function attachTenantTable(buffer: SharedArrayBuffer, lane = 0): TenantTable {
   const header = new Int32Array(buffer, 0, HEADER_WORDS);
   const slotCount = Atomics.load(header, SLOT_COUNT);
   const words = new Int32Array(buffer, 0, HEADER_WORDS + slotCount * SLOT_WORDS);
   const ids = Buffer.from(buffer, idsOffset(slotCount), slotCount * MAX_ID_BYTES);
-  return { buffer, words, ids, slotCount, bucketMask: slotCount / BUCKET_SLOTS - 1, bucketSeed: Atomics.load(header, BUCKET_SEED) };
+  return { buffer, words, ids, slotCount, bucketMask: slotCount / BUCKET_SLOTS - 1, bucketSeed: Atomics.load(header, BUCKET_SEED), claimMark: CLAIMED_BY + lane };
 }
 
 /** The first slot of key (lo, hi)'s bucket: both halves mixed with the table's seed (key-mix.ts). */
@@ -148,6 +155,7 @@ export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number, id
   while (waits <= MAX_CLAIM_WAITS && races <= MAX_CLAIM_RACES) {
     let empty = -1;
     let claimingAt = -1;
+    let claimState = EMPTY;
     for (let slot = first; slot < first + BUCKET_SLOTS; slot++) {
       const at = slotOffset(slot);
       const state = Atomics.load(words, at + STATE);
@@ -157,20 +165,22 @@ export function findOrClaim(table: TenantTable, keyLo: number, keyHi: number, id
           Atomics.store(words, at + LAST_SEEN, Atomics.load(words, NOW));
           return slot;
         }
-      } else if (state === CLAIMING) {
-        claimingAt = at; // perhaps our key, about to go live: look again once it has
+      } else if (state !== EMPTY) {
+        // Perhaps our key, about to go live: look again once it has.
+        claimingAt = at;
+        claimState = state;
       } else if (empty < 0) {
         empty = slot;
       }
     }
     if (claimingAt >= 0) {
       waits++;
-      Atomics.wait(words, claimingAt + STATE, CLAIMING, CLAIM_WAIT_MS);
+      Atomics.wait(words, claimingAt + STATE, claimState, CLAIM_WAIT_MS);
       continue;
     }
     if (empty < 0) return -1;
     const at = slotOffset(empty);
-    if (Atomics.compareExchange(words, at + STATE, EMPTY, CLAIMING) !== EMPTY) {
+    if (Atomics.compareExchange(words, at + STATE, EMPTY, table.claimMark) !== EMPTY) {
       races++;
       continue;
     }
@@ -306,9 +316,30 @@ export function readTenantId(table: TenantTable, slot: number): string {
  * credit a request or two to the slot's next tenant, never lose a live tenant's count.
  */
 export function evictSlot(table: TenantTable, slot: number): void {
+  Atomics.store(table.words, slotOffset(slot) + STATE, CLAIMING);
+  clearClaimedSlot(table.words, slotOffset(slot));
+}
+
+/**
+ * Coordinator, once the thread of `lane` has exited: the slots it was claiming go back empty.
+ * A thread stopped between its claim and LIVE (a worker's out-of-memory end) left the slot
+ * claimed for good, and every request of a new tenant of that bucket waited ~20 ms on it, then
+ * went untracked. Returns how many.
+ */
+export function releaseClaimsOf(table: TenantTable, lane: number): number {
   const words = table.words;
-  const at = slotOffset(slot);
-  Atomics.store(words, at + STATE, CLAIMING);
+  let released = 0;
+  for (let slot = 0; slot < table.slotCount; slot++) {
+    const at = slotOffset(slot);
+    if (Atomics.compareExchange(words, at + STATE, CLAIMED_BY + lane, CLAIMING) !== CLAIMED_BY + lane) continue;
+    clearClaimedSlot(words, at);
+    released++;
+  }
+  return released;
+}
+
+/** A slot the coordinator marked CLAIMING: its fields cleared, then EMPTY, and whoever waits on it woken. */
+function clearClaimedSlot(words: Int32Array, at: number): void {
   for (let field = KEY_LO; field < SLOT_WORDS; field++) Atomics.store(words, at + field, 0);
   Atomics.store(words, at + STATE, EMPTY);
   Atomics.notify(words, at + STATE);

@@ -4,6 +4,7 @@ import {
   attachTenantTable,
   BUCKET_SLOTS,
   bucketOf,
+  CLAIMED_BY,
   createTenantTable,
   evictSlot,
   findOrClaim,
@@ -12,10 +13,13 @@ import {
   recordOwnAnswer,
   recordRequest,
   recordUntracked,
+  releaseClaimsOf,
   setNow,
   setShardFactor,
   shardFactor,
   slotCountFor,
+  slotOffset,
+  STATE,
   UNTRACKED,
   untrackedCount,
 } from '../../src/shm/tenant-table.js';
@@ -120,6 +124,21 @@ describe('shared tenant table', () => {
     // A request of the evicted tenant that ends now counts for nobody: not for the slot's new tenant.
     recordRequest(table, slots[3]!, 0, first[3]!, 30_000_000, true);
     expect(harvest(table).find((t) => t.slot === slots[3])).toMatchObject({ keyHi: late, requests: 0, errors5xx: 0, latencySumUs: 0 });
+  });
+
+  it('gives back the slot a thread died claiming, and only that thread\'s', () => {
+    const table = createTenantTable(4);
+    const lane2 = attachTenantTable(table.buffer, 2);
+    const bucket = Array.from({ length: 8192 }, (_, hi) => hi).filter((hi) => bucketOf(table, 0, hi) === 0);
+    // Thread 3 stopped between its claim and LIVE: the state its claim stored stays.
+    const claimed = findOrClaim(attachTenantTable(table.buffer, 3), 0, bucket[0]!, 'dying');
+    Atomics.store(table.words, slotOffset(claimed) + STATE, CLAIMED_BY + 3);
+    // A new tenant of the bucket waits on that claim (it could be its own key), then goes untracked.
+    expect(findOrClaim(lane2, 0, bucket[1]!, 'next')).toBe(-1);
+    expect(releaseClaimsOf(table, 2)).toBe(0);
+    expect(releaseClaimsOf(table, 3)).toBe(1);
+    expect(findOrClaim(lane2, 0, bucket[1]!, 'next')).toBeGreaterThanOrEqual(0);
+    expect(harvest(table).map((t) => t.keyHi)).toEqual([bucket[1]]);
   });
 
   it("puts keys in buckets by a seed of the table's own: which keys share one cannot be worked out in advance", () => {

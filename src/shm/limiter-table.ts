@@ -80,24 +80,30 @@ export interface Hit {
 export function hitLimit(table: LimiterTable, keyLo: number, keyHi: number, limit: number, windowMs: number, nowMs: number, into: Hit): void {
   const words = table.words;
   const lock = keyLock(table, keyLo, keyHi);
-  // Window numbers count from the tables' epoch: an Int32 holds 68 years of 1 s windows, 6.8 of 100 ms ones.
+  // Window numbers count from the tables' epoch, and are kept and compared as Int32s, wrapping:
+  // 100 ms windows pass 2³¹ in 2031, and a number stored wrapped never equalled one read whole.
   const read = nowMs - TABLE_EPOCH_MS;
-  const readWindow = windowOf(read, windowMs);
+  const readWindowWhole = windowOf(read, windowMs);
+  const readWindow = readWindowWhole | 0;
   lockBucket(table, lock);
   try {
     const use = (Atomics.add(words, USES, 1) + 1) | 1; // never 0: 0 marks a free entry
     const at = entryWord(table, findOrEvict(table, lock, keyLo, keyHi, use, readWindow), 0);
     const last = words[at + WINDOW]!;
+    // How far the entry's window is ahead of this reading's (negative: behind it).
+    const ahead = (last - readWindow) | 0;
     // A reading behind the entry's window (its thread read the clock, then waited for the lock or
     // was descheduled, while another thread rolled the key) counts at that window's start: it must
     // not reset the counts, letting a window's worth of requests through. Only a reading further
     // behind than any such wait is a clock stepped back: counting on from the entry's window would
     // refuse the key until real time caught up, so it starts afresh.
-    const behind = readWindow < last && (last - readWindow - 1) * windowMs < MAX_LATE_READING_MS;
+    const behind = ahead > 0 && (ahead - 1) * windowMs < MAX_LATE_READING_MS;
     const window = behind ? last : readWindow;
-    const now = behind ? last * windowMs : read;
-    const previous = rolledPrevious(last, window, words[at + PREVIOUS]!, words[at + CURRENT]!);
-    let current = rolledCurrent(last, window, words[at + CURRENT]!);
+    const now = behind ? (readWindowWhole + ahead) * windowMs : read;
+    // Rolled by the windows passed since the entry's, as a difference that survives the wrap.
+    const passed = behind ? 0 : -ahead;
+    const previous = rolledPrevious(0, passed, words[at + PREVIOUS]!, words[at + CURRENT]!);
+    let current = rolledCurrent(0, passed, words[at + CURRENT]!);
     const allowed = slidingCount(previous, current + 1, now, windowMs) <= limit;
     if (allowed) current++;
     words[at + USED] = use;

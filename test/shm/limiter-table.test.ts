@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { WAYS } from '../../src/shm/bucket-table.js';
+import { TABLE_EPOCH_MS, WAYS } from '../../src/shm/bucket-table.js';
 import { createLimiterTable, hitLimit, limiterEvictions, type Hit } from '../../src/shm/limiter-table.js';
 
 const HAMMER = new URL('../fixtures/limiter-hammer.mjs', import.meta.url);
@@ -23,6 +23,25 @@ describe('shared limiter table', () => {
     // Other keys have limits of their own.
     hitLimit(table, 2, 1, 3, 1000, T0 + 100, h);
     expect(h).toMatchObject({ allowed: true, remaining: 2 });
+  });
+
+  it('limits 100 ms windows past the day their numbers outgrow an Int32 (late 2031), and across it', () => {
+    const wrap = TABLE_EPOCH_MS + 2 ** 31 * 100;
+    const allowedOf = (table: ReturnType<typeof createLimiterTable>, at: number, hits: number): number => {
+      const h = hit();
+      let allowed = 0;
+      for (let i = 0; i < hits; i++) {
+        hitLimit(table, 1, 1, 5, 100, at, h);
+        if (h.allowed) allowed++;
+      }
+      return allowed;
+    };
+    expect(allowedOf(createLimiterTable(64), wrap + 10, 50)).toBe(5);
+    expect(allowedOf(createLimiterTable(64), wrap + 365 * 86_400_000 + 10, 50)).toBe(5);
+    // The window before the wrap fills; halfway into the one after, half of it still counts.
+    const table = createLimiterTable(64);
+    expect(allowedOf(table, wrap - 10, 50)).toBe(5);
+    expect(allowedOf(table, wrap + 50, 50)).toBe(2);
   });
 
   it('slides: half a window later half of the last window still counts', () => {

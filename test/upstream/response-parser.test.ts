@@ -84,6 +84,11 @@ describe('ResponseParser', () => {
     expect(parse('HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\ncontent-length: 2\r\n\r\nokEXTRA').body).toBe('ok');
   });
 
+  it.each(STEPS)('reads sizes with leading zeros past the digit limits, as RFC 9112 allows, in pieces of %i bytes', (step) => {
+    expect(parse('HTTP/1.1 200 OK\r\nContent-Length: 0000000000000000002\r\n\r\nok', { step }).body).toBe('ok');
+    expect(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000002\r\nok\r\n00000000000000000\r\n\r\n', { step }).body).toBe('ok');
+  });
+
   it('reads no body after a HEAD, a 204 or a 304, whatever the head says', () => {
     expect(parse('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', { method: 'HEAD' }).ends).toEqual([true]);
     expect(parse('HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n').ends).toEqual([true]);
@@ -174,6 +179,8 @@ describe('ResponseParser', () => {
     ['an unasked upgrade', 'HTTP/1.1 101 Switching Protocols\r\n\r\n', 'HPE_INVALID_STATUS'],
     ['a bad chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'HPE_INVALID_CHUNK_SIZE'],
     ['a huge chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n', 'HPE_INVALID_CHUNK_SIZE'],
+    ['a huge chunk size after leading zeros', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n000fffffffffffffff\r\n', 'HPE_INVALID_CHUNK_SIZE'],
+    ['a Content-Length of 16 digits after leading zeros', 'HTTP/1.1 200 OK\r\nContent-Length: 001000000000000000\r\n\r\n', 'HPE_INVALID_CONTENT_LENGTH'],
     ['chunk data without its CRLF', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n', 'HPE_STRICT'],
     ['a head over the limit', `HTTP/1.1 200 OK\r\nX-A: ${'a'.repeat(2000)}\r\n\r\n`, 'HPE_HEADER_OVERFLOW'],
     ['a chunk line over the limit', `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;${'e'.repeat(5000)}\r\n`, 'HPE_CHUNK_EXTENSIONS_OVERFLOW'],

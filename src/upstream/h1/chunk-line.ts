@@ -4,15 +4,19 @@ import { ResponseHeadError } from './response-head.js';
 /**
  * The size a chunk-size line (RFC 9112 §7.1, its CRLF excluded) gives: hex digits, then nothing or
  * `;` extensions. Throws HPE_INVALID_CHUNK_SIZE for anything else, or a size of more than 13 hex
- * digits (2^52 and up: not a real chunk, and past what a number holds exactly).
+ * digits past its leading zeros (2^52 and up: not a real chunk, and past what a number holds exactly).
  */
 export function chunkSize(line: Buffer): number {
   let size = 0;
+  let significant = 0;
   let i = 0;
   for (; i < line.length; i++) {
     const digit = hexValue(line[i]!);
     if (digit < 0) break;
-    if (i === 13) throw new ResponseHeadError('HPE_INVALID_CHUNK_SIZE', 'chunk size too large');
+    if (size !== 0 || digit !== 0) {
+      if (significant === 13) throw new ResponseHeadError('HPE_INVALID_CHUNK_SIZE', 'chunk size too large');
+      significant++;
+    }
     size = size * 16 + digit;
   }
   if (i === 0 || !validExtensions(line, i)) throw new ResponseHeadError('HPE_INVALID_CHUNK_SIZE', 'invalid chunk size line');

@@ -215,10 +215,17 @@ function contentLength(head: Buffer, start: number, end: number, before: number)
   const value = head.toString('latin1', start, end);
   let result = before;
   for (const part of value.split(',')) {
-    const length = decimalValue(part.trim(), EXACT_DIGITS);
+    const length = decimalValue(withoutLeadingZeros(part.trim()), EXACT_DIGITS);
     if (length < 0) throw new ResponseHeadError('HPE_INVALID_CONTENT_LENGTH', `Content-Length ${JSON.stringify(value)}`);
     if (result >= 0 && length !== result) throw new ResponseHeadError('HPE_UNEXPECTED_CONTENT_LENGTH', 'Content-Length values that disagree');
     result = length;
   }
   return result;
+}
+
+/** RFC 9112 lets a length have leading zeros: only the digits after them count against the limit. */
+function withoutLeadingZeros(digits: string): string {
+  let i = 0;
+  while (i < digits.length - 1 && digits.charCodeAt(i) === 0x30) i++;
+  return digits.slice(i);
 }

@@ -61,8 +61,11 @@ export class Batch {
 
   /** The leader's client left: the call goes on while followers wait; `abandon` stops it once none is left. */
   leaderGone(abandon: () => void): boolean {
-    if (this.followers.length === 0 && (this.shared?.waiters ?? 0) === 0) return false;
+    const shared = this.shared;
+    if (this.followers.length === 0 && (shared?.waiters ?? 0) === 0) return false;
     this.#abandon = abandon;
+    // Other threads' waiters leave without a word to this one: it watches their count.
+    if (shared !== null && shared.waiters > 0) shared.watchWaiters(() => this.#stopIfNobody());
     return true;
   }
 
@@ -193,7 +196,10 @@ export class Batch {
 
   /** A call that goes on only for others (its leader left) stops once none of them is left. */
   #stopIfNobody(): void {
-    if (this.#abandon !== null && this.followers.length === 0 && (this.shared?.waiters ?? 0) === 0) this.#abandon();
+    const abandon = this.#abandon;
+    if (abandon === null || this.followers.length > 0 || (this.shared?.waiters ?? 0) > 0) return;
+    this.#abandon = null;
+    abandon();
   }
 }
 

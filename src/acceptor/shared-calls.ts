@@ -9,9 +9,11 @@ import {
   failCall,
   finishCall,
   leadOrWait,
+  leaveWait,
   readOutcome,
   seqWord,
   waiters,
+  waitersWord,
   type Found,
   type InflightTable,
   type Lead,
@@ -31,6 +33,7 @@ const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: n
 /** A call of this thread that other threads' requests may wait on: its entry and the copy of its answer. */
 export class SharedLead {
   #settled = false;
+  #watching = false;
 
   constructor(
     readonly calls: SharedCalls,
@@ -45,6 +48,30 @@ export class SharedLead {
   /** Requests of other threads waiting on it now (0 once settled: the entry may be another call's). */
   get waiters(): number {
     return this.#settled ? 0 : waiters(this.calls.table, this.lead.entry);
+  }
+
+  /**
+   * Calls `check` each time a request of another thread stops waiting, until the call settles:
+   * for a call that goes on only for them (its leader's client left), whose thread has no other
+   * word of their clients leaving.
+   */
+  watchWaiters(check: () => void): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    const words = this.calls.table.words;
+    const word = waitersWord(this.calls.table, this.lead.entry);
+    const sleep = (): void => {
+      if (this.#settled) return;
+      const result = waitAsync(words, word, Atomics.load(words, word), this.calls.waitMs);
+      if (result.async) void (result.value as Promise<string>).then(wake);
+      else queueMicrotask(wake);
+    };
+    const wake = (): void => {
+      if (this.#settled) return;
+      check();
+      sleep();
+    };
+    sleep();
   }
 
   /**
@@ -152,11 +179,15 @@ export class SharedCalls {
 
   #wait(ctx: RequestContext, key: string, entry: number, seq: number): void {
     ctx.routing = RoutingReason.Multiplexed;
-    const waiter = new WaitingClient(ctx, this.ending);
+    const waiter = new CallWaiter(ctx, this.ending, this.table, entry, seq);
     ctx.client.attach(waiter);
     const words = this.table.words;
     const result = waitAsync(words, seqWord(this.table, entry), seq, this.waitMs);
-    const read = (): void => this.#outcome(ctx, key, readOutcome(this.table, entry, seq), waiter);
+    const read = (): void => {
+      // Counted out when its client left: the entry may be another call's by now.
+      if (waiter.countedOut) return;
+      this.#outcome(ctx, key, readOutcome(this.table, entry, seq), waiter);
+    };
     if (result.async) void (result.value as Promise<string>).then(read);
     else queueMicrotask(read);
   }
@@ -182,5 +213,25 @@ export class SharedCalls {
     // Not shareable, too large, broken, another key's answer, or no outcome by the deadline (a stuck or dead leader).
     this.recorder.recordFallback(state === CallState.Done || state === CallState.Fallback ? 'not_shared' : 'leader_gone', 1);
     this.continuation.resume(ctx);
+  }
+}
+
+/** A request waiting on another thread's call: a client that leaves stops being counted at once, so the call can stop once no one waits. */
+class CallWaiter extends WaitingClient {
+  countedOut = false;
+
+  constructor(
+    ctx: RequestContext,
+    ending: Ending,
+    readonly table: InflightTable,
+    readonly entry: number,
+    readonly seq: number,
+  ) {
+    super(ctx, ending);
+  }
+
+  override clientAborted(): void {
+    this.countedOut = leaveWait(this.table, this.entry, this.seq);
+    super.clientAborted();
   }
 }

@@ -17,8 +17,9 @@
  *     OWNER     the lane whose call it is
  *     DEADLINE  when (tableSeconds) a LEADING entry turns stale (its thread stuck), and a settled
  *               one is reclaimed from waiters that never read it (their thread died)
- *     WAITERS   requests of other threads still to read the outcome (one that gives up first
- *               leaves at once)
+ *     WAITERS   requests of other threads still to read the outcome (one that gives up, or whose
+ *               client leaves, while the call runs leaves at once, and notifies: the leader's
+ *               thread, its own clients gone, sleeps on it)
  *     SEQ       the entry's generation: a lead settles at the value it started with, and bumps it
  *               (Atomics.store, under the lock) then notifies any; waiters sleep on it; a reclaim
  *               bumps it too, so a late reader of a reused entry reads nothing
@@ -79,6 +80,28 @@ export function attachInflightTable(buffer: SharedArrayBuffer, lane: number): In
 /** Word offset of an entry's SEQ, which waiters sleep on. */
 export function seqWord(table: InflightTable, entry: number): number {
   return entryWord(table, entry, SEQ);
+}
+
+/** Word offset of an entry's WAITERS, which a leader whose own clients all left sleeps on. */
+export function waitersWord(table: InflightTable, entry: number): number {
+  return entryWord(table, entry, WAITERS);
+}
+
+/**
+ * Acceptor: a request waiting on lead `seq` of `entry` left (its client went away). While the call
+ * runs it is counted out at once, and whoever sleeps on WAITERS is woken: true. False once the lead
+ * settled: reading the outcome counts it out then (readOutcome).
+ */
+export function leaveWait(table: InflightTable, entry: number, seq: number): boolean {
+  const words = table.words;
+  const at = entryWord(table, entry, 0);
+  const left = withBucketLock(table, entryLock(entry), () => {
+    if (words[at + SEQ] !== seq || words[at + STATE] !== CallState.Leading) return false;
+    words[at + WAITERS] = words[at + WAITERS]! - 1;
+    return true;
+  });
+  if (left) Atomics.notify(words, at + WAITERS);
+  return left;
 }
 
 /** How many requests of other threads wait on an entry now. */

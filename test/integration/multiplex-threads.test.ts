@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
@@ -15,12 +15,17 @@ let backend: Backend;
 let gateway: GatewayProcess;
 const calls = new Map<string, number>();
 const held: (() => void)[] = [];
+/** Paths whose request the gateway closed before the node answered it. */
+const stopped = new Set<string>();
 
 beforeAll(async () => {
   backend = await startBackend('t0', (req, res: ServerResponse) => {
     req.resume();
     const url = req.url ?? '';
     calls.set(url, (calls.get(url) ?? 0) + 1);
+    res.on('close', () => {
+      if (!res.writableEnded) stopped.add(url);
+    });
     held.push(() => {
       if (url.startsWith('/m/large')) res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(LARGE);
       else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url, n: calls.get(url) }));
@@ -86,6 +91,31 @@ describe('multiplexing across threads', () => {
     for (const reply of all) expect(sha(reply.body)).toBe(sha(LARGE));
     expect(calls.get('/m/large')).toBe(1 + waited);
     expect(await metric('ringgate_multiplex_fallbacks_total', 'reason="not_shared"')).toBe(waited);
+  });
+
+  it("stops a call once its leader's client and the other thread's waiting ones have all left", async () => {
+    // Each connection lands on a thread as the kernel hashes it: followers are opened until one
+    // waits on the leader's call from the other thread.
+    const path = '/m/everyone-leaves';
+    const open = (): Socket => {
+      const socket = connect(gateway.port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: a\r\n\r\n`);
+      return socket;
+    };
+    const sockets = [open()];
+    await expect.poll(() => calls.get(path)).toBe(1);
+    const joinsBefore = await metric('ringgate_multiplex_cross_thread_joins_total');
+    for (let tries = 0; tries < 40 && (await metric('ringgate_multiplex_cross_thread_joins_total')) === joinsBefore; tries++) {
+      const before = await metric('ringgate_multiplexed_requests_total');
+      sockets.push(open());
+      await expect.poll(async () => (await metric('ringgate_multiplexed_requests_total')) - before).toBe(1);
+    }
+    expect(await metric('ringgate_multiplex_cross_thread_joins_total')).toBeGreaterThan(joinsBefore);
+    for (const socket of sockets) socket.destroy();
+    // The node sees its request closed: no call runs on, holding its connection, for nobody.
+    await expect.poll(() => stopped.has(path), { timeout: 5_000 }).toBe(true);
+    expect(calls.get(path)).toBe(1);
   });
 
   it('leaves no request of the other thread waiting when the leading thread dies', async () => {

@@ -48,13 +48,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): Gatew
     raw.gateway = { ...(isObject(raw.gateway) ? raw.gateway : {}), ...overrides };
   }
 
-  // Clusters are looked up by name in plain objects, where these names are taken already; zod's
-  // record would drop a __proto__ without a word.
-  if (isObject(raw) && isObject(raw.clusters)) {
-    for (const name of Object.keys(raw.clusters)) {
-      if (name in Object.prototype) errors.push(`clusters.${name}: is a name every JavaScript object has: pick another`);
-    }
-  }
+  // zod's record drops a cluster of this name without a word (in a plain object the key would set
+  // its prototype); other names objects inherit (constructor, toString) are clusters like any.
+  if (isObject(raw) && isObject(raw.clusters) && Object.hasOwn(raw.clusters, '__proto__')) errors.push('clusters.__proto__: is no name a cluster can have');
   // Every error at once (a bad env var does not hide the file's): `ringgate check` lists them all.
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) errors.push(...describeIssues(parsed.error, raw, overrides));

@@ -156,7 +156,7 @@ export const fileSchema = z
   .strictObject({
     gateway: settingsSchema.partial().default({}),
     routes: z.array(routeSchema).min(1),
-    // Names every object has (constructor, __proto__) are refused before this (config/load.ts).
+    // __proto__ is refused before this (config/load.ts).
     clusters: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), clusterSchema),
   })
   .superRefine((file, ctx) => {

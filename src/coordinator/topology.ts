@@ -54,7 +54,8 @@ export class Topology {
     for (const { node, cluster } of numbering.added) initNode(this.#table, node, cluster);
     const nextRings = new Map<string, ClusterRing>();
     for (const [name, cluster] of Object.entries(config.clusters)) {
-      const before = previous?.clusters[name];
+      // Own keys only: a cluster named as what objects inherit (constructor) may be new.
+      const before = previous !== undefined && Object.hasOwn(previous.clusters, name) ? previous.clusters[name] : undefined;
       const same = before !== undefined && sameMembers(before.nodes, cluster.nodes);
       nextRings.set(name, same ? rings.get(name)! : createClusterRing(cluster.nodes, this.#hash32));
     }

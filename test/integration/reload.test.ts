@@ -111,6 +111,23 @@ const accepting = (port: number): Promise<boolean> =>
     socket.on('error', () => resolve(false));
   });
 
+describe('what a reload adds', () => {
+  it('adds a cluster named as what every object inherits, and routes to it', async () => {
+    // Looked up in the running config as an inherited name, it once threw and failed the reload.
+    const withConstructor = {
+      routes: [{ prefix: '/', cluster: 'c' }, { prefix: '/k/', cluster: 'constructor' }],
+      clusters: { ...configOf(['n0']).clusters, constructor: { nodes: [{ id: 'k2', url: backends[2]!.url }] } },
+    };
+    writeFileSync(configPath, JSON.stringify(withConstructor));
+    const reply = await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/reload`, { method: 'POST' });
+    expect(await reply.json()).toEqual({ reloaded: true, needRestart: [] });
+    const answer = await send(gateway.port, '/k/x', { tenant: 't' });
+    expect([answer.status, JSON.parse(answer.text).backend]).toEqual([200, 'n2']);
+    writeFileSync(configPath, JSON.stringify(configOf(['n0'])));
+    expect((await fetch(`http://127.0.0.1:${gateway.adminPort}/v1/reload`, { method: 'POST' })).status).toBe(200);
+  });
+});
+
 describe('what a reload removes', () => {
   it('leaves no ring gauge behind for a cluster it removed', async () => {
     const ringOf = async (cluster: string) => (await gateway.metrics()).split('\n').filter((line) => line.startsWith(`ringgate_ring_points{cluster="${cluster}"}`));

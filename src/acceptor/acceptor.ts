@@ -21,6 +21,7 @@ import { GATEWAY_ROUTE_LABELS } from './request-runner.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { configUsesUndici, loadUndici, undiciLoaded } from '../upstream/undici-loader.js';
 import { loadUws, newApp, type UwsApp } from './uws.js';
+import { IdleScavenger } from './idle-scavenge.js';
 import { closeConnectionsFromNowOn } from './thread-drain.js';
 import type { Logger } from '../log.js';
 import type { Redis } from 'ioredis';
@@ -94,6 +95,10 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     const observer = observing(accessLog, tracing);
     const settled = (epoch: number): void => send({ type: 'settled', epoch });
     const finisher = new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex, observer, init.epoch, settled);
+    if (settings.acceptorIdleScavengePercent > 0) {
+      const scavenger = new IdleScavenger(settings.acceptorIdleScavengePercent, () => finisher.open);
+      finisher.idleListener = (now) => scavenger.idle(now);
+    }
     const thread: ThreadState = {
       // This thread's lane in the node table is its index: a restarted thread takes the lane back empty.
       lane: init.threadIndex,

@@ -21,6 +21,7 @@ export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_DRAIN_MS: 'on SIGTERM/SIGINT, how long in-flight requests may take to finish',
   GATEWAY_ALLOW_UWS_FALLBACK: "`1` lets the gateway run on uWebSockets.js's slow pure-JS fallback",
   GATEWAY_ACCEPTOR_YOUNG_GENERATION_MB: 'V8 young generation of each acceptor thread (a third of it per semi-space); smaller means shorter, more frequent scavenges and less RSS',
+  GATEWAY_ACCEPTOR_IDLE_SCAVENGE_PERCENT: "how full (%) an acceptor thread's young generation must be for it to be scavenged at once when the thread's last open request ends, so that scavenges fall between bursts of requests rather than among them; 0 leaves every scavenge to V8",
   GATEWAY_ACCEPTOR_OLD_GENERATION_FLOOR_MB: 'old generation size (MB) below which V8 runs no full GC in an acceptor thread; large bodies need it (each upload chunk, and each socket read of an https answer, is a copy that counts against it until a scavenge), and it costs up to that much RSS per thread; 0 leaves it to V8',
   GATEWAY_FAULT_INJECTION: "tests only, never in production: `1` makes a request under `/_ringgate/fault/crash-thread/` crash the acceptor thread that proxies it, right after it is sent upstream (the coordinator then takes back that thread's in-flight counts and restarts it)",
   GATEWAY_INLINE_ACCEPTOR: '`1` runs one acceptor on the main thread instead of worker threads (`GATEWAY_THREADS` is then 1), so profilers that only follow the main thread, such as 0x, see the request path; for profiling, not production',

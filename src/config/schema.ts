@@ -38,6 +38,8 @@ export const settingsSchema = z.strictObject({
   allowUwsFallback: z.boolean().default(false),
   /** V8 young generation of each acceptor thread; V8 sizes each semi-space at a third of it. */
   acceptorYoungGenerationMb: z.number().int().min(3).max(1024).default(6),
+  /** How full (%) an acceptor's young generation is scavenged while the thread has no request open (0: never). */
+  acceptorIdleScavengePercent: z.number().int().min(0).max(95).default(35),
   /** Old generation size below which V8 runs no full GC in an acceptor thread (0: V8's own sizing). */
   acceptorOldGenerationFloorMb: z.number().int().min(0).max(4096).default(64),
   /** Profiling mode: one acceptor on the main thread (threads is then 1). */
@@ -205,6 +207,7 @@ export const ENV_VARS: Readonly<Record<string, { key: keyof Settings; kind: Sett
   GATEWAY_INLINE_ACCEPTOR: { key: 'inlineAcceptor', kind: 'bool' },
   GATEWAY_FAULT_INJECTION: { key: 'faultInjection', kind: 'bool' },
   GATEWAY_ACCEPTOR_YOUNG_GENERATION_MB: { key: 'acceptorYoungGenerationMb', kind: 'int' },
+  GATEWAY_ACCEPTOR_IDLE_SCAVENGE_PERCENT: { key: 'acceptorIdleScavengePercent', kind: 'int' },
   GATEWAY_ACCEPTOR_OLD_GENERATION_FLOOR_MB: { key: 'acceptorOldGenerationFloorMb', kind: 'int' },
   GATEWAY_TENANT_HEADER: { key: 'tenantHeader', kind: 'string' },
   GATEWAY_TRUSTED_PROXIES: { key: 'trustedProxies', kind: 'list' },

@@ -36,6 +36,8 @@ export class Finisher {
   #olderOpen = 0;
   readonly #onSettled: (epoch: number) => void;
   #onIdle: (() => void) | null = null;
+  /** Told, with the time, each time the thread's last open request ends (the idle scavenge), when on. */
+  idleListener: ((now: number) => void) | null = null;
   /** The drain's deadline passed: the requests still open end because the gateway closes their connections. */
   #cutting = false;
 
@@ -144,7 +146,8 @@ export class Finisher {
     // Also a keyed write (or a multiplexed call) read on after its client was cut: the pools' destroy failed it, not its node.
     if (this.#cutting && ctx.status === CLIENT_CLOSED_STATUS) ctx.errorCode = 'ERR_SHUTTING_DOWN';
     this.nodeDone(ctx);
-    const elapsedMs = performance.now() - ctx.startedAt;
+    const now = performance.now();
+    const elapsedMs = now - ctx.startedAt;
     this.#recorder.record(ctx.routeIndex, ctx.status, elapsedMs / 1000);
     if (ctx.errorCode !== undefined) this.#recorder.recordError(ctx.errorCode);
     if (ctx.forwardedHeadBytes >= 0) this.#recorder.recordHeadBytes(ctx.routeIndex, ctx.headBytes, ctx.forwardedHeadBytes);
@@ -158,7 +161,10 @@ export class Finisher {
     if (ctx.batch !== null) ctx.batch.settle(ctx);
     if (this.#observer !== null) this.#observer.ended(ctx, elapsedMs);
     if (ctx.epoch !== this.#epoch && --this.#olderOpen === 0) this.#onSettled(this.#epoch);
-    if (--this.#open === 0) this.#onIdle?.();
+    if (--this.#open === 0) {
+      this.#onIdle?.();
+      this.idleListener?.(now);
+    }
   }
 
   /**

@@ -117,6 +117,11 @@ export function releaseLocksOf(table: BucketTable, lane: number): number {
   return released;
 }
 
+/** Whether a thread holds the lock word `lock` now. */
+export function bucketLocked(table: BucketTable, lock: number): boolean {
+  return Atomics.load(table.words, lock) !== 0;
+}
+
 export function unlockBucket(table: BucketTable, lock: number): void {
   Atomics.store(table.words, lock, 0);
 }

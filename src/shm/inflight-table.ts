@@ -31,6 +31,7 @@
 import { Buffer } from 'node:buffer';
 import {
   attachBucketTable,
+  bucketLocked,
   createBucketTable,
   entryLock,
   entryWord,
@@ -259,6 +260,9 @@ export function readOutcome(table: InflightTable, entry: number, seq: number): O
  * Coordinator: leads of `lane` (its thread exited) or past their deadline will never settle:
  * their waiters call on their own. Settled entries past their reclaim time still counting
  * waiters (whose threads died) are let go. `reclaimAt`: when an entry abandoned now may be reclaimed.
+ * The pass of every window (`lane` -1) skips a bucket locked now, till the next window: the lock
+ * may be a thread's that died in it, freed only once that thread's exit is handled, on the
+ * coordinator's thread, after this pass (spinning on it, the coordinator waited for good).
  */
 export function abandonStale(table: InflightTable, lane: number, now: number, reclaimAt: number): number {
   const words = table.words;
@@ -267,6 +271,7 @@ export function abandonStale(table: InflightTable, lane: number, now: number, re
     const at = entryWord(table, entry, 0);
     const state = Atomics.load(words, at + STATE);
     if (state === CallState.Free) continue;
+    if (lane < 0 && bucketLocked(table, entryLock(entry))) continue;
     const keyLo = Atomics.load(words, at + KEY_LO);
     const seq = Atomics.load(words, at + SEQ);
     const owner = Atomics.load(words, at + OWNER);

@@ -1,5 +1,8 @@
+import { once } from 'node:events';
+import { setTimeout } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { WAYS } from '../../src/shm/bucket-table.js';
+import { entryLock, lockBucket, releaseLocksOf, WAYS } from '../../src/shm/bucket-table.js';
 import {
   abandonCall,
   abandonStale,
@@ -25,6 +28,7 @@ function look(table: InflightTable, key: number, lane: number, now = 0): Found {
 }
 const leadOf = (f: Found, key: number, lane: number) => ({ entry: f.entry, keyLo: key, lane, seq: f.seq });
 const RECLAIM = 100;
+const WINDOW_PASS = new URL('../fixtures/window-pass.mjs', import.meta.url);
 
 describe('shared in-flight table', () => {
   it('lets other threads wait on a call, hands them its answer, and frees the entry after the last reads it', () => {
@@ -88,6 +92,23 @@ describe('shared in-flight table', () => {
     finishCall(table, leadOf(reused, 10, 3), RECLAIM, Buffer.from('key 10'));
     expect(readOutcome(table, waiter.entry, waiter.seq).answer!.toString()).toBe('key 10');
     expect(dead.entry).toBeGreaterThanOrEqual(0);
+  });
+
+  it('passes by, till a later window, a bucket locked by a thread that died in it, whose exit is not handled yet', async () => {
+    const table = createInflightTable(8, 64); // one bucket
+    const stuck = look(table, 9, 0, 0);
+    // Thread 4 took the bucket's lock and was stopped there (a worker's out-of-memory end).
+    lockBucket(attachInflightTable(table.buffer, 4), entryLock(stuck.entry));
+    // The coordinator's pass of each window runs before that thread's exit is handled: it must not wait.
+    const pass = new Worker(WINDOW_PASS, { workerData: { buffer: table.buffer, now: 30, reclaimAt: RECLAIM } });
+    try {
+      const abandoned = await Promise.race([once(pass, 'message').then(([count]) => count as number), setTimeout(5_000, 'waited on the lock')]);
+      expect(abandoned).toBe(0);
+    } finally {
+      await pass.terminate();
+    }
+    expect(releaseLocksOf(table, 4)).toBe(1);
+    expect(abandonStale(table, -1, 30, RECLAIM)).toBe(1);
   });
 
   it('reclaims a settled entry from waiters whose thread died before reading it', () => {

@@ -76,11 +76,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     this.#fail(err);
   }
 
-  /**
-   * Carries `request`; false when its handler declined it at once (its client left, or its try
-   * timed out, while it waited for a connection), or when its head could not be written (the
-   * handler heard why): nothing was written, the connection stays free.
-   */
+  /** Carries `request`; false when nothing was written and the connection is free (its handler declined it, or its head was refused). */
   send(request: UpstreamRequest, handler: UpstreamHandler): boolean {
     this.#handler = handler;
     this.#endKeepAlive = null;
@@ -104,9 +100,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
       writeAtTurnEnd(this);
       return true;
     }
-    // The caller gives the connection to the next request: failing here and sending on from inside
-    // went one stack frame deeper for each queued request whose head was refused too, till the
-    // stack ran out and the thread died.
+    // Not sent on from here: each queued head refused too went a stack frame deeper, till the thread died.
     this.#handler = null;
     handler.onError(headFailed);
     return false;

@@ -61,11 +61,11 @@ export class Batch {
 
   /** The leader's client left: the call goes on while followers wait; `abandon` stops it once none is left. */
   leaderGone(abandon: () => void): boolean {
-    const shared = this.shared;
-    if (this.followers.length === 0 && (shared?.waiters ?? 0) === 0) return false;
+    const waiting = this.shared?.waiters ?? 0;
+    if (this.followers.length === 0 && waiting === 0) return false;
     this.#abandon = abandon;
     // Other threads' waiters leave without a word to this one: it watches their count.
-    if (shared !== null && shared.waiters > 0) shared.watchWaiters(() => this.#stopIfNobody());
+    if (waiting > 0) this.shared!.watchWaiters(() => this.#stopIfNobody());
     return true;
   }
 

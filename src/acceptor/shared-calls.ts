@@ -30,6 +30,13 @@ import { WaitingClient, type Ending } from './waiting-client.js';
 /** Atomics.waitAsync (V8, Node 16+), which this TypeScript lib does not declare yet. */
 const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
 
+/** `wake` once word `index` is notified or no longer `value`, or `timeoutMs` passed; never within this call. */
+function sleepOn(words: Int32Array, index: number, value: number, timeoutMs: number, wake: () => void): void {
+  const result = waitAsync(words, index, value, timeoutMs);
+  if (result.async) void (result.value as Promise<string>).then(wake);
+  else queueMicrotask(wake);
+}
+
 /** A call of this thread that other threads' requests may wait on: its entry and the copy of its answer. */
 export class SharedLead {
   #settled = false;
@@ -61,10 +68,7 @@ export class SharedLead {
     const words = this.calls.table.words;
     const word = waitersWord(this.calls.table, this.lead.entry);
     const sleep = (): void => {
-      if (this.#settled) return;
-      const result = waitAsync(words, word, Atomics.load(words, word), this.calls.waitMs);
-      if (result.async) void (result.value as Promise<string>).then(wake);
-      else queueMicrotask(wake);
+      if (!this.#settled) sleepOn(words, word, Atomics.load(words, word), this.calls.waitMs, wake);
     };
     const wake = (): void => {
       if (this.#settled) return;
@@ -181,15 +185,11 @@ export class SharedCalls {
     ctx.routing = RoutingReason.Multiplexed;
     const waiter = new CallWaiter(ctx, this.ending, this.table, entry, seq);
     ctx.client.attach(waiter);
-    const words = this.table.words;
-    const result = waitAsync(words, seqWord(this.table, entry), seq, this.waitMs);
-    const read = (): void => {
+    sleepOn(this.table.words, seqWord(this.table, entry), seq, this.waitMs, () => {
       // Counted out when its client left: the entry may be another call's by now.
       if (waiter.countedOut) return;
       this.#outcome(ctx, key, readOutcome(this.table, entry, seq), waiter);
-    };
-    if (result.async) void (result.value as Promise<string>).then(read);
-    else queueMicrotask(read);
+    });
   }
 
   #outcome(ctx: RequestContext, key: string, outcome: Outcome, waiter: WaitingClient): void {

@@ -96,13 +96,17 @@ export function waitersWord(table: InflightTable, entry: number): number {
 export function leaveWait(table: InflightTable, entry: number, seq: number): boolean {
   const words = table.words;
   const at = entryWord(table, entry, 0);
-  const left = withBucketLock(table, entryLock(entry), () => {
-    if (words[at + SEQ] !== seq || words[at + STATE] !== CallState.Leading) return false;
-    words[at + WAITERS] = words[at + WAITERS]! - 1;
-    return true;
-  });
+  const left = withBucketLock(table, entryLock(entry), () => countOutOfLead(words, at, seq));
   if (left) Atomics.notify(words, at + WAITERS);
   return left;
+}
+
+/** Under the bucket's lock: a waiter of lead `seq` leaves it while it still runs (true); false once it settled. */
+function countOutOfLead(words: Int32Array, at: number, seq: number): boolean {
+  // SEQ only grows: still `seq`, it is the very lead this waiter was counted in.
+  if (words[at + SEQ] !== seq || words[at + STATE] !== CallState.Leading) return false;
+  words[at + WAITERS] = words[at + WAITERS]! - 1;
+  return true;
 }
 
 /** How many requests of other threads wait on an entry now. */
@@ -242,8 +246,7 @@ export function readOutcome(table: InflightTable, entry: number, seq: number): O
   return withBucketLock(table, entryLock(entry), () => {
     // As the word holds it: a generation wraps past 2^31.
     if (words[at + SEQ] !== ((seq + 1) | 0)) {
-      // SEQ only grows: still `seq`, it is the very lead this waiter was counted in.
-      if (words[at + SEQ] === seq && words[at + STATE] === CallState.Leading) words[at + WAITERS] = words[at + WAITERS]! - 1;
+      countOutOfLead(words, at, seq);
       return { state: CallState.Fallback, code: 0, answer: null };
     }
     const state = words[at + STATE]! as CallState;

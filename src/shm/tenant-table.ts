@@ -316,8 +316,9 @@ export function readTenantId(table: TenantTable, slot: number): string {
  * credit a request or two to the slot's next tenant, never lose a live tenant's count.
  */
 export function evictSlot(table: TenantTable, slot: number): void {
-  Atomics.store(table.words, slotOffset(slot) + STATE, CLAIMING);
-  clearClaimedSlot(table.words, slotOffset(slot));
+  const at = slotOffset(slot);
+  Atomics.store(table.words, at + STATE, CLAIMING);
+  clearClaimedSlot(table.words, at);
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   resetConnectStreak,
   setClusterPanic,
   setNodeHealth,
+  setServingNodes,
   type NodeCounters,
   type NodeTable,
 } from '../shm/node-table.js';
@@ -33,6 +34,7 @@ export class NodeMonitor {
   readonly #settings: GatewayConfig['settings'];
   /** Null without hard zone affinity. */
   readonly #zoneFallback: ZoneFallback | null;
+  readonly #breakerOpen: (index: number) => boolean;
   readonly #rings: RingRepublisher;
   readonly #log: Logger;
   readonly #clock: () => number;
@@ -58,6 +60,7 @@ export class NodeMonitor {
     breakerOpen: (index: number) => boolean = () => false,
   ) {
     this.#wallClock = wallClock;
+    this.#breakerOpen = breakerOpen;
     this.#table = table;
     this.#settings = config.settings;
     this.#zoneFallback = zoneAffinity(config.settings) ? new ZoneFallback(table, config.settings, config.settings.zone!, log, breakerOpen) : null;
@@ -219,6 +222,7 @@ export class NodeMonitor {
     if (panic) this.#setPanic(cluster, true);
     for (const node of cluster.nodes) setNodeHealth(this.#table, node.index, node.score);
     if (!panic) this.#setPanic(cluster, false);
+    setServingNodes(this.#table, cluster.index, this.#serving(cluster));
     const wanted = cluster.nodes.map((node) => ringPoints(weightInput(node, now, cluster.panic, this.#settings), cluster.slowStart));
     const installed = this.#rings.update(cluster, wanted, this.#wallClock(), inline);
     // Other zones stop serving only once the ring has the local nodes back: until then acceptors
@@ -229,6 +233,13 @@ export class NodeMonitor {
   /** Panic is decided over the nodes the cluster may use now: its local ones while zone affinity holds (as Envoy decides per locality). */
   #eligible(cluster: Cluster): Node[] {
     return this.#zoneFallback?.eligible(cluster) ?? cluster.nodes;
+  }
+
+  /** The nodes the selection may give a request to now, as the acceptors' predicates judge them: the load bound's mean is over these. */
+  #serving(cluster: Cluster): number {
+    let serving = 0;
+    for (const node of this.#eligible(cluster)) if ((cluster.panic || node.score >= USABLE_HEALTH) && !this.#breakerOpen(node.index)) serving++;
+    return serving;
   }
 
   #setPanic(cluster: Cluster, panic: boolean): void {

@@ -1,9 +1,10 @@
 /**
  * Consistent hashing with bounded loads (Mirrokni, Thorup, Zadimoghaddam 2018; HAProxy's
  * hash-balance-factor) as a selection predicate: no node takes a request that would lift it above
- * `balanceFactor` × its cluster's mean in-flight load. A node over the bound is Overloaded, not
- * Rejected: when threads race for the last free slot and every candidate reads over the bound,
- * the least loaded still takes the request rather than the client getting a 503.
+ * `balanceFactor` × its cluster's mean in-flight load, the mean over the nodes that may serve now
+ * (node-table.ts, SERVING_NODES). A node over the bound is Overloaded, not Rejected: when threads
+ * race for the last free slot and every candidate reads over the bound, the least loaded still
+ * takes the request rather than the client getting a 503.
  */
 import { Verdict, type NodePredicate } from './selection.js';
 

@@ -44,6 +44,10 @@
  *                 healthy: route over all of them     Atomics.load in the selection predicate
  *     ZONE_FALLBACK  1 while its local nodes are too  coordinator Atomics.store each window; acceptors
  *                 unhealthy: other zones may serve    Atomics.load for a node of another zone
+ *     SERVING_NODES  how many of its nodes may take   coordinator Atomics.store each window, after
+ *                 requests now (usable, in a zone it  health and panic; acceptors Atomics.load per
+ *                 may use, breaker closed): the load  request for the load bound
+ *                 bound's mean is over these
  *   per lane t (an acceptor thread's index), nodeCount words at lanesOffset + t × nodeCount:
  *     thread t's share of each node's IN_FLIGHT        acceptor t Atomics.add / Atomics.sub alongside
  *                                                     IN_FLIGHT; coordinator Atomics.exchange(0) once
@@ -83,7 +87,8 @@ export const NODE_WORDS = 10;
 export const CLUSTER_IN_FLIGHT = 0;
 export const PANIC = 1;
 export const ZONE_FALLBACK = 2;
-export const CLUSTER_WORDS = 3;
+export const SERVING_NODES = 3;
+export const CLUSTER_WORDS = 4;
 
 /** Health scores in [0, 1] are kept as integers: the score × HEALTH_SCALE. */
 export const HEALTH_SCALE = 1000;
@@ -306,6 +311,20 @@ export function zoneFallback(table: NodeTable, cluster: number): boolean {
 
 export function clusterPanic(table: NodeTable, cluster: number): boolean {
   return Atomics.load(table.words, clusterWord(table, cluster, PANIC)) === 1;
+}
+
+/** Coordinator: how many of cluster c's nodes the selection may give a request to now. */
+export function setServingNodes(table: NodeTable, cluster: number, count: number): void {
+  Atomics.store(table.words, clusterWord(table, cluster, SERVING_NODES), count);
+}
+
+/**
+ * The nodes cluster c's load bound takes its mean over: those that may serve, not every node
+ * configured, or the nodes left carry more than the mean of all and read as over the bound. At
+ * least 1: before the coordinator's first count, and while none may serve.
+ */
+export function servingNodes(table: NodeTable, cluster: number): number {
+  return Math.max(1, Atomics.load(table.words, clusterWord(table, cluster, SERVING_NODES)));
 }
 
 /**

@@ -206,6 +206,20 @@ describe('adaptive routing', () => {
     expect(maxima.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(16);
   });
 
+  it("takes the mean over the nodes that may serve: another zone's nodes, out of reach, do not lower the bound", async () => {
+    const started = await startBackends(4, () => 300);
+    backends = started.backends;
+    const nodes = backends.map((b, i) => ({ id: b.id, url: b.url, az: i < 2 ? 'az-a' : 'az-b' }));
+    gateway = await startGateway({ ...config(backends), clusters: { c: { nodes } } }, { GATEWAY_THREADS: '1', GATEWAY_ZONE: 'az-a' });
+    // 8 held at once over the 2 local nodes: the tenant's node takes each that fits under
+    // ⌈1.25 × (in flight + 1) / 2⌉, 5 in all. A mean over all 4 nodes put every local node over
+    // the bound from the second request on, and the 8 alternated, 4 and 4, as by least connections.
+    await pooled(8, Array.from({ length: 8 }, () => () => backendOf(gateway!.port, 'busy')));
+    const [a0, a1, b0, b1] = [...started.concurrency.values()].map((c) => c.max);
+    expect([b0, b1]).toEqual([0, 0]);
+    expect([a0, a1].sort((x, y) => y! - x!)).toEqual([5, 3]);
+  });
+
   it('in plain mode keeps a tenant on its one node however loaded', async () => {
     expect(await burst('plain')).toEqual([16, 0, 0, 0]);
   });

@@ -4,7 +4,7 @@ import { loadBound } from '../../routing/bounded-load.js';
 import type { Hash32 } from '../../routing/ring.js';
 import { HashKind } from '../../routing/route-table.js';
 import { routingKey } from '../../routing/routing-key.js';
-import { clusterInFlight, routingMode, RoutingMode, startNodeRequest, type NodeTable } from '../../shm/node-table.js';
+import { clusterInFlight, routingMode, RoutingMode, servingNodes, startNodeRequest, type NodeTable } from '../../shm/node-table.js';
 import { readRing } from '../../shm/ring-buffer.js';
 import { shardFactor, type TenantTable } from '../../shm/tenant-table.js';
 import type { RequestContext } from '../request-context.js';
@@ -87,7 +87,7 @@ export class Selection {
     if (bounded !== null) {
       const keyedByTenant = route.hashKind === HashKind.Tenant && ctx.tenantSlot >= 0;
       selector.k = keyedByTenant ? shardFactor(this.#tenants, ctx.tenantSlot, ctx.tenantKeyLo, ctx.tenantKeyHi) : 1;
-      bounded.bound = loadBound(clusterInFlight(this.#nodes, plan.cluster), selector.nodes, this.#balanceFactor);
+      bounded.bound = loadBound(clusterInFlight(this.#nodes, plan.cluster), servingNodes(this.#nodes, plan.cluster), this.#balanceFactor);
     }
     // While the control plane is stale, tenant affinity is suspended: least connections instead.
     const leastConnections = routingMode(this.#nodes) === RoutingMode.LeastConnections;

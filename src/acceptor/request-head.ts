@@ -53,6 +53,7 @@ export function readRequestHead(
   let hosts = 0;
   let tenants = 0;
   let requestIds = 0;
+  let idempotencyKeys = 0;
   let framing = false;
   let connectionTokens: string | undefined;
   let forwardedBytes = bytes;
@@ -93,8 +94,8 @@ export function readRequestHead(
         ctx.requestId = value;
         return;
       case 'idempotency-key':
-        // Sent twice, it names no one key (the node would see both): a route that keys writes refuses it.
-        ctx.idempotencyKey = ctx.idempotencyKey === '' ? value : IDEMPOTENCY_KEY_REPEATED;
+        idempotencyKeys++;
+        ctx.idempotencyKey = value;
         break;
       case 'x-forwarded-for':
         ctx.forwardedFor = ctx.forwardedFor ? `${ctx.forwardedFor}, ${value}` : value;
@@ -117,6 +118,8 @@ export function readRequestHead(
   });
   // Two of them name no one request: a new id is made (request-id.ts).
   if (requestIds > 1) ctx.requestId = '';
+  // Sent twice, empty or not, it names no one key (the node would see both): a route that keys writes refuses it.
+  if (idempotencyKeys > 1) ctx.idempotencyKey = IDEMPOTENCY_KEY_REPEATED;
   ctx.headBytes = bytes;
   if (forwarded !== null) ctx.forwardedHeadBytes = forwardedBytes;
 

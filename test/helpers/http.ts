@@ -11,14 +11,15 @@ export interface Reply {
 
 export interface RequestOptions {
   method?: string;
-  headers?: Record<string, string>;
+  /** An array sends the field once a value. */
+  headers?: Record<string, string | string[]>;
   body?: Buffer | string;
   tenant?: string;
 }
 
 /** One request on a fresh connection (so the kernel spreads requests over acceptor threads). */
 export function send(port: number, path: string, options: RequestOptions = {}): Promise<Reply> {
-  const headers: Record<string, string> = { ...options.headers };
+  const headers: Record<string, string | string[]> = { ...options.headers };
   if (options.tenant !== undefined) headers['x-tenant-id'] = options.tenant;
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers, agent: false }, (res) => {

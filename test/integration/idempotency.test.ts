@@ -85,10 +85,13 @@ describe('Idempotency-Key', () => {
     // The backend answers every request 201.
     expect((await send(gateway.port, '/orders/1', { tenant: 'acme' })).status).toBe(201);
     expect((await post('/notes/new', null, '{}')).status).toBe(201);
-    // Twice: keyed by one value, the node would see both.
-    const twice = await rawExchange(gateway.port, 'POST /orders/new HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: acme\r\nIdempotency-Key: k-a\r\nIdempotency-Key: k-b\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}', 3_000);
-    expectError({ status: statuses(twice.text)[0] ?? 0, text: JSON.stringify(jsonBodies(twice.text)[0] ?? {}) }, 'ERR_IDEMPOTENCY_KEY_REPEATED');
+    // Twice, the first empty or not: keyed by one value, the node would see both.
+    for (const [first, second] of [['k-a', 'k-b'], ['', 'k-c']]) {
+      const twice = await rawExchange(gateway.port, `POST /orders/new HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: acme\r\nIdempotency-Key: ${first}\r\nIdempotency-Key: ${second}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`, 3_000);
+      expectError({ status: statuses(twice.text)[0] ?? 0, text: JSON.stringify(jsonBodies(twice.text)[0] ?? {}) }, 'ERR_IDEMPOTENCY_KEY_REPEATED');
+    }
     expect(calls.has('k-a, k-b')).toBe(false);
+    expect([...calls.keys()].some((key) => key.includes('k-c'))).toBe(false);
   });
 
   it('lets one of two concurrent duplicates through and refuses the other with 409', async () => {

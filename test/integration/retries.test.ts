@@ -17,7 +17,7 @@ const json = (res: ServerResponse, id: string, status = 200) => res.writeHead(st
 
 beforeAll(async () => {
   backends = await Promise.all([
-    ...['r1', 'r2', 'k1', 'p1', 't1', 's1', 'l2'].map((id) => startBackend(id)),
+    ...['r1', 'r2', 'k1', 'p1', 't1', 's1', 'l2', 'd1'].map((id) => startBackend(id)),
     // Answer 503: only a second retry gets a request whose walk meets both first to l2.
     ...['l0', 'l1'].map((id) => startBackend(id, (req, res) => (req.resume(), json(res, id, 503)))),
     // Never answers: only a per-try timeout gets the request elsewhere.
@@ -38,6 +38,7 @@ beforeAll(async () => {
   raws = await Promise.all([
     startRawBackend(reset),
     startRawBackend(reset),
+    startRawBackend(reset),
     // The head and some of the body, then a reset.
     startRawBackend((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\npartial', () => socket.destroy())),
     // A 503 with its length and body in one write, as nginx's error pages come: the retry aborts
@@ -50,6 +51,7 @@ beforeAll(async () => {
       { prefix: '/r/', cluster: 'refusing' },
       { prefix: '/k/', cluster: 'keyed' },
       { prefix: '/p/', cluster: 'posts' },
+      { prefix: '/d/', cluster: 'doubly' },
       { prefix: '/t/', cluster: 'hanging', retries: { perTryTimeoutMs: 300 } },
       { prefix: '/h/', cluster: 'truncating' },
       { prefix: '/u/', cluster: 'budget', retries: { on: ['503'] } },
@@ -60,11 +62,12 @@ beforeAll(async () => {
       refusing: { nodes: [{ id: 'r0', url: await deadOrigin() }, { id: 'r1', url: url('r1') }, { id: 'r2', url: url('r2') }] },
       keyed: { nodes: [{ id: 'k0', url: raws[0]!.url }, { id: 'k1', url: url('k1') }] },
       posts: { nodes: [{ id: 'p0', url: raws[1]!.url }, { id: 'p1', url: url('p1') }] },
+      doubly: { nodes: [{ id: 'd0', url: raws[2]!.url }, { id: 'd1', url: url('d1') }] },
       hanging: { nodes: [{ id: 't0', url: url('t0') }, { id: 't1', url: url('t1') }] },
-      truncating: { nodes: [{ id: 'h0', url: raws[2]!.url }] },
+      truncating: { nodes: [{ id: 'h0', url: raws[3]!.url }] },
       // The breaker would stop the failing nodes getting any tries; here the budget alone is tested.
       budget: { nodes: ['u0', 'u1', 'u2'].map((id) => ({ id, url: url(id) })), breaker: { enabled: false } },
-      whole503: { nodes: [{ id: 's0', url: raws[3]!.url }, { id: 's1', url: url('s1') }], breaker: { enabled: false } },
+      whole503: { nodes: [{ id: 's0', url: raws[4]!.url }, { id: 's1', url: url('s1') }], breaker: { enabled: false } },
       // One retry in flight at most: a request alone must still make its second.
       lone: { nodes: ['l0', 'l1', 'l2'].map((id) => ({ id, url: url(id) })), breaker: { enabled: false }, retryBudget: { percent: 0, minRetries: 1 } },
     },
@@ -121,6 +124,16 @@ describe('retries', () => {
     const secondTries = k1.seen.filter((s) => s.headers[ATTEMPT] === '2');
     expect(secondTries.length).toBeGreaterThanOrEqual(1);
     expect(secondTries.every((s) => s.method === 'POST')).toBe(true);
+  });
+
+  it('a POST with two Idempotency-Keys is not retried: they name no one key', async () => {
+    const twice = [];
+    for (const tenant of tenants(20)) {
+      twice.push(await send(gateway.port, '/d/x', { tenant, method: 'POST', body: 'once', headers: { 'idempotency-key': [`a-${tenant}`, `b-${tenant}`] } }));
+    }
+    expect(twice.some((r) => r.status === 502)).toBe(true);
+    for (const reply of twice) if (reply.status !== 200) expectError(reply, 'ERR_UPSTREAM_CONNECT');
+    expect(await retries('doubly', 'reset')).toBe(0);
   });
 
   it('a try that times out (perTryTimeoutMs) is retried on another node', async () => {

@@ -3,6 +3,7 @@ import { retryBudget, IDEMPOTENT_METHODS, MIN_TRY_MS } from '../../resilience/re
 import { clusterInFlight, type NodeTable } from '../../shm/node-table.js';
 import { claimRetry, countRetry, endRetry, type RetryTable } from '../../shm/retry-table.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from '../request-context.js';
+import { IDEMPOTENCY_KEY_REPEATED } from '../request-head.js';
 import { RoutingReason } from '../../routing/routing-reason.js';
 import type { ClientListener } from '../client-contract.js';
 import type { Finisher } from './finish.js';
@@ -53,7 +54,7 @@ export class Retrier {
     const plan = ctx.plan!;
     const policy = plan.retries;
     if (policy === null || ctx.retries >= policy.max || !policy.retriesOn(reason)) return -1;
-    if (ctx.streamedBody !== null || !(ctx.idempotencyKey !== '' || IDEMPOTENT_METHODS.has(ctx.method))) return -1;
+    if (ctx.streamedBody !== null || !(IDEMPOTENT_METHODS.has(ctx.method) || oneKey(ctx.idempotencyKey))) return -1;
     const wait = policy.backoffMs(ctx.retries, this.#random);
     if (policy.tryTimeoutMs(performance.now() + wait, ctx.wholeAt) < MIN_TRY_MS) return -1;
     // The try that failed was itself a retry: its claim ends here, or the request's own last
@@ -116,4 +117,9 @@ export class RetryWait implements ClientListener {
   clientWritable(): void {}
 
   beforeLastBytes(): void {}
+}
+
+/** The client named one Idempotency-Key: a write it says may run twice. Two name no one key. */
+function oneKey(key: string): boolean {
+  return key !== '' && key !== IDEMPOTENCY_KEY_REPEATED;
 }

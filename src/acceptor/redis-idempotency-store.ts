@@ -18,8 +18,11 @@ const CLAIM_RESULTS: Readonly<Record<RedisClaim, ClaimResult>> = {
  * Idempotency keys every instance shares (GATEWAY_SHARED_STATE=redis): a claim is a SET NX in
  * Redis (redis/idempotency-scripts.ts), so of two duplicates on two instances one runs and the
  * other gets 409, then the replay, as within one instance. A claim names itself by a token, so a
- * late completion never overwrites a newer claim of the same key. While Redis fails, claims go to
- * this instance's table instead (fail open: duplicates are still caught within the instance).
+ * late completion never overwrites a newer claim of the same key. A claim expires (so that one
+ * whose instance died does not hold the key for good), and is renewed while its request runs: an
+ * answer's body may take longer than any timeout, which times only the gaps. While Redis fails,
+ * claims go to this instance's table instead (fail open: duplicates are still caught within the
+ * instance).
  */
 export class RedisIdempotencyStore implements IdempotencyStore {
   readonly waits = true;
@@ -39,15 +42,19 @@ export class RedisIdempotencyStore implements IdempotencyStore {
    * duplicate of a write that ran run again once the claim expired.
    */
   #unsentReleases: Completion[] = [];
+  /** Claims in Redis of this thread's requests still running, key by token: renewed until completed. */
+  readonly #running = new Map<string, string>();
+  #renewals: NodeJS.Timeout | null = null;
 
-  constructor(settings: Readonly<Settings>, scripts: IdempotencyScripts, local: LocalIdempotencyStore, outage: RedisOutage) {
+  /** `inFlight`: how long a claim holds unless renewed (tests make it short). */
+  constructor(settings: Readonly<Settings>, scripts: IdempotencyScripts, local: LocalIdempotencyStore, outage: RedisOutage, inFlight = inFlightMs(settings.upstreamTimeoutMs)) {
     this.#scripts = scripts;
     scripts.onReconnect(() => this.#resend());
     this.#local = local;
     this.#outage = outage;
     this.#keyPrefix = settings.redisKeyPrefix;
     this.#ttlMs = settings.idempotencyTtlMs;
-    this.#inFlightMs = inFlightMs(settings.upstreamTimeoutMs);
+    this.#inFlightMs = inFlight;
   }
 
   get maxResponseBytes(): number {
@@ -60,7 +67,10 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.#nextToken = (this.#nextToken + 1) % 2 ** 31;
     const redisKey = this.#redisKey(key.lo, key.hi);
     this.#scripts.claim(redisKey, hex64(fingerprint.lo, fingerprint.hi), String(token), this.#inFlightMs).then(
-      ([result, stored]) => done({ result: CLAIM_RESULTS[result], entry: IN_REDIS, claim: token, replay: stored ?? null }),
+      ([result, stored]) => {
+        if (result === RedisClaim.Claimed) this.#hold(String(token), redisKey);
+        done({ result: CLAIM_RESULTS[result], entry: IN_REDIS, claim: token, replay: stored ?? null });
+      },
       (err: Error) => {
         this.#outage.failed('idempotency', err);
         // A claim that timed out, or whose reply the lost connection took, may have landed; this
@@ -74,6 +84,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   complete(held: HeldKey, response: Uint8Array | null): void {
     if (held.entry !== IN_REDIS) return this.#local.complete(held, response);
+    this.#running.delete(String(held.claim));
     this.#send({ key: this.#redisKey(held.keyLo, held.keyHi), token: String(held.claim), response, at: performance.now() }, true);
   }
 
@@ -92,6 +103,35 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       this.#unsentBytes += bytes;
     });
   }
+
+  /** A claim its request holds from now on: renewed a few times within each inFlightMs until completed. */
+  #hold(token: string, redisKey: string): void {
+    this.#running.set(token, redisKey);
+    this.#renewals ??= setInterval(this.#renew, this.#inFlightMs / RENEWALS_PER_HOLD).unref();
+  }
+
+  /**
+   * Each running claim holds for inFlightMs more. One that failed to renew (Redis down) may still
+   * be renewed in time by the next round; one no longer ours (it ran out meanwhile) is let go.
+   */
+  readonly #renew = (): void => {
+    if (this.#running.size === 0) {
+      clearInterval(this.#renewals!);
+      this.#renewals = null;
+      return;
+    }
+    let failed = false;
+    for (const [token, redisKey] of this.#running) {
+      this.#scripts.renew(redisKey, token, this.#inFlightMs).then(
+        (held) => held === 0 && this.#running.delete(token),
+        (err: Error) => {
+          // One outage a round, however many claims it failed.
+          if (!failed) this.#outage.failed('idempotency', err);
+          failed = true;
+        },
+      );
+    }
+  };
 
   /** A failed claim's release, kept apart from the completions when it fails too (the oldest go first). */
   #sendRelease(release: Completion): void {
@@ -127,13 +167,17 @@ interface Completion {
   readonly at: number;
 }
 
+/** Renewals of a running claim within each inFlightMs: one lost to a blip leaves others before it runs out. */
+const RENEWALS_PER_HOLD = 3;
+
 /** Completions kept for a connection that is back, and their answers' bytes; beyond, the oldest go (their claims run out). */
 const MAX_UNSENT = 1024;
 const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 
 /**
- * How long an in-flight claim holds in Redis: past the longest a request waits for its answer's
- * head (all tries), so only a claim whose instance died runs out, and then duplicates may run.
+ * How long an in-flight claim holds in Redis unless renewed: past the longest a request waits for
+ * its answer's head (all tries), so a claim runs out only once its instance died (or lost Redis
+ * for as long), and then duplicates may run.
  */
 export function inFlightMs(upstreamTimeoutMs: number): number {
   return Math.max(60_000, 2 * upstreamTimeoutMs);

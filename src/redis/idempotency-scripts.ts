@@ -31,6 +31,14 @@ end
 return 1
 `;
 
+/** Renew: the claim named by its token holds for ARGV[2] ms more; 1 if it was still ours. */
+const RENEW_LUA = `
+local stored = redis.call('GET', KEYS[1])
+if not stored or string.sub(stored, 1, 1) ~= 'I' or string.sub(stored, 18) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
+
 export const enum RedisClaim {
   Claimed = 0,
   InFlight = 1,
@@ -40,25 +48,34 @@ export const enum RedisClaim {
 
 type ClaimCall = (key: string, fingerprint: string, token: string, inFlightMs: number) => Promise<[RedisClaim, Buffer?]>;
 type CompleteCall = (key: string, token: string, response: Buffer, keep: string, ttlMs: number) => Promise<number>;
+type RenewCall = (key: string, token: string, inFlightMs: number) => Promise<number>;
 
-/** The two scripts bound to one connection (EVALSHA; EVAL once per connection or after NOSCRIPT). */
+/** The scripts bound to one connection (EVALSHA; EVAL once per connection or after NOSCRIPT). */
 export class IdempotencyScripts {
   readonly #claim: ClaimCall;
   readonly #complete: CompleteCall;
+  readonly #renew: RenewCall;
   readonly #redis: Redis;
 
   constructor(redis: Redis) {
     this.#redis = redis;
     redis.defineCommand('ringgateIdempotencyClaim', { numberOfKeys: 1, lua: CLAIM_LUA });
     redis.defineCommand('ringgateIdempotencyComplete', { numberOfKeys: 1, lua: COMPLETE_LUA });
+    redis.defineCommand('ringgateIdempotencyRenew', { numberOfKeys: 1, lua: RENEW_LUA });
     const commands = redis as unknown as Record<string, (...args: unknown[]) => Promise<never>>;
     // The Buffer variant: a stored response is bytes, not text.
     this.#claim = commands.ringgateIdempotencyClaimBuffer!.bind(redis) as ClaimCall;
     this.#complete = commands.ringgateIdempotencyComplete!.bind(redis) as CompleteCall;
+    this.#renew = commands.ringgateIdempotencyRenew!.bind(redis) as RenewCall;
   }
 
   claim(key: string, fingerprint: string, token: string, inFlightMs: number): Promise<[RedisClaim, Buffer?]> {
     return this.#claim(key, fingerprint, token, inFlightMs);
+  }
+
+  /** Holds the claim `token` for `inFlightMs` more, if it still holds the key; 1 if it did. */
+  renew(key: string, token: string, inFlightMs: number): Promise<number> {
+    return this.#renew(key, token, inFlightMs);
   }
 
   /** Calls `listener` each time the connection is back (ready) after it was lost. */

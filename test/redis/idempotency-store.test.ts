@@ -53,3 +53,31 @@ describe('the Redis idempotency store', () => {
     expect((await claim(store, 12)).replay?.toString()).toBe('kept');
   });
 });
+
+describe('a claim in Redis while its request runs', () => {
+  it('holds past the in-flight TTL, renewed until the request completes, and is kept as completed', async () => {
+    const settings = settingsSchema.parse({ redisUrl: server.url, sharedState: 'redis', redisTimeoutMs: 500 });
+    const outage = new RedisOutage(createLogger('silent', { role: 'test' }), () => {});
+    const connection = connectRedis(settings, outage, 'ringgate-test-renew');
+    await new Promise((resolve) => connection.once('ready', resolve));
+    const local = new LocalIdempotencyStore(createIdempotencyTable(64, 1024), 0, 60_000);
+    const inFlight = 400;
+    const renewing = new RedisIdempotencyStore(settings, new IdempotencyScripts(connection), local, outage, inFlight);
+    try {
+      const first = await claim(renewing, 21);
+      expect(first.result).toBe(ClaimResult.Claimed);
+      // An answer's body trickling in for over 3 in-flight TTLs: a duplicate still waits (409)
+      // the whole time, never runs the write again.
+      const until = performance.now() + 3 * inFlight;
+      while (performance.now() < until) {
+        expect((await claim(store, 21)).result).toBe(ClaimResult.InFlight);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      renewing.complete({ entry: first.entry, claim: first.claim, keyLo: 21, keyHi: 0 }, Buffer.from('done late'));
+      await expect.poll(async () => (await claim(store, 21)).result, { timeout: 5_000, interval: 50 }).toBe(ClaimResult.Replay);
+      expect((await claim(store, 21)).replay?.toString()).toBe('done late');
+    } finally {
+      connection.disconnect();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { ConfigError } from './config-error.js';
-import { CONFIG_PATH_ENV, ENV_VARS } from './schema.js';
+import { CONFIG_PATH_ENV, ENV_VARS, type Settings } from './schema.js';
 
 // The GATEWAY_* env vars read as settings; config/load.ts lays them over the file's gateway section.
 
@@ -62,4 +62,9 @@ function convert(name: string, value: string, kind: 'int' | 'number' | 'bool' | 
 /** The env var that sets setting `key`, if any. */
 export function envNameOf(key: string): string | undefined {
   return Object.entries(ENV_VARS).find(([, spec]) => spec.key === key)?.[0];
+}
+
+/** How an error names setting `key`: its env var when the environment set it, else its place in the file. */
+export function settingName(key: keyof Settings, overrides: Record<string, unknown>): string {
+  return key in overrides ? envNameOf(key)! : `gateway.${key}`;
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { firstDuplicateKey } from './duplicate-keys.js';
-import { envNameOf, envOverrides } from './env-vars.js';
+import { envNameOf, envOverrides, settingName } from './env-vars.js';
 import {
   CONFIG_PATH_ENV,
   fileSchema,
@@ -12,6 +12,7 @@ import {
   type RouteConfig,
   type Settings,
 } from './schema.js';
+import { checkTableSizes } from './table-sizes.js';
 import { readTracingEnv, type TracingSettings } from './tracing-schema.js';
 
 /** The validated, frozen configuration every other module receives (as plain data, across threads too). */
@@ -62,12 +63,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): Gatew
   const nodes = clusters.reduce((sum, cluster) => sum + cluster.nodes.length + cluster.demoBackends.length, 0);
   // The node table holds as many clusters as nodes.
   if (nodes > settings.maxNodes || clusters.length > settings.maxNodes) {
-    const field = 'maxNodes' in overrides ? 'GATEWAY_MAX_NODES' : 'gateway.maxNodes';
     const counted = nodes > settings.maxNodes ? `${nodes} nodes` : `${clusters.length} clusters`;
-    throw new ConfigError(`invalid config (${source}):\n  ${field} = ${settings.maxNodes}: the config has ${counted}`);
+    throw new ConfigError(`invalid config (${source}):\n  ${settingName('maxNodes', overrides)} = ${settings.maxNodes}: the config has ${counted}`);
   }
   checkRedisSettings(settings, source, overrides);
   checkPorts(settings, source, overrides);
+  checkTableSizes(settings, source, overrides);
   const glibcTunables = env.GLIBC_TUNABLES || null;
   return deepFreeze({ source, settings, routes: parsed.data.routes, clusters: parsed.data.clusters, tracing, glibcTunables });
 }
@@ -77,13 +78,13 @@ function checkPorts(settings: Settings, source: string, overrides: Record<string
   const wildcard = (host: string): boolean => host === '0.0.0.0' || host === '::';
   const overlap = settings.host === settings.adminHost || wildcard(settings.host) || wildcard(settings.adminHost);
   if (settings.port === 0 || settings.port !== settings.adminPort || !overlap) return;
-  const fieldOf = (key: keyof Settings): string => (key in overrides ? envNameOf(key)! : `gateway.${key}`);
+  const fieldOf = (key: keyof Settings): string => settingName(key, overrides);
   throw new ConfigError(`invalid config (${source}):\n  ${fieldOf('port')} = ${settings.port}: the admin port too (${fieldOf('adminPort')})`);
 }
 
 /** A redis mode needs a URL to reach Redis; a CA file must be readable now, not at the first connection. */
 function checkRedisSettings(settings: Settings, source: string, overrides: Record<string, unknown>): void {
-  const fieldOf = (key: keyof Settings): string => (key in overrides ? envNameOf(key)! : `gateway.${key}`);
+  const fieldOf = (key: keyof Settings): string => settingName(key, overrides);
   const redisMode = settings.rateLimitMode === 'redis' ? 'rateLimitMode' : settings.sharedState === 'redis' ? 'sharedState' : null;
   if (redisMode !== null && settings.redisUrl === undefined) {
     // Missing: either place would do, so both are named.

@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer';
 import { randomInt } from 'node:crypto';
 import { mixKey } from './key-mix.js';
 
@@ -50,10 +51,23 @@ function layout(entries: number, entryWords: number): { entriesOffset: number; d
   return { entriesOffset, dataOffset: (entriesOffset + entries * entryWords) * Int32Array.BYTES_PER_ELEMENT };
 }
 
+/** The largest table a thread can view (its `bytes`: a typed array's length limit). */
+export const MAX_TABLE_BYTES = constants.MAX_LENGTH;
+
+function wholeBuckets(entries: number): number {
+  return Math.ceil(entries / WAYS) * WAYS;
+}
+
+/** Bytes of a table of `entries` entries (rounded up to whole buckets) with `slotBytes` each. */
+export function bucketTableBytes(entries: number, slotBytes: number, entryWords: number): number {
+  const count = wholeBuckets(entries);
+  return layout(count, entryWords).dataOffset + count * slotBytes;
+}
+
 /** Coordinator: a table of `entries` entries (rounded up to whole buckets) with `slotBytes` each. */
 export function createBucketTable(entries: number, slotBytes: number, entryWords: number): BucketTable {
-  const count = Math.ceil(entries / WAYS) * WAYS;
-  const buffer = new SharedArrayBuffer(layout(count, entryWords).dataOffset + count * slotBytes);
+  const count = wholeBuckets(entries);
+  const buffer = new SharedArrayBuffer(bucketTableBytes(entries, slotBytes, entryWords));
   const words = new Int32Array(buffer);
   Atomics.store(words, ENTRY_COUNT, count);
   Atomics.store(words, SLOT_BYTES, slotBytes);

@@ -27,6 +27,7 @@
 import { Buffer } from 'node:buffer';
 import {
   attachBucketTable,
+  bucketTableBytes,
   createBucketTable,
   entryLock,
   entryWord,
@@ -61,6 +62,11 @@ export const enum EntryState {
 }
 
 export type IdempotencyTable = BucketTable;
+
+/** Bytes of a table of `entries` keys with `slotBytes` each: what config/table-sizes.ts checks before start. */
+export function idempotencyTableBytes(entries: number, slotBytes: number): number {
+  return bucketTableBytes(entries, slotBytes, ENTRY_WORDS);
+}
 
 /** Coordinator: room for `entries` keys (rounded up to whole buckets), `slotBytes` of response each. */
 export function createIdempotencyTable(entries: number, slotBytes: number): IdempotencyTable {

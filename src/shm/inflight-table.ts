@@ -31,6 +31,7 @@
 import { Buffer } from 'node:buffer';
 import {
   attachBucketTable,
+  bucketTableBytes,
   bucketLocked,
   createBucketTable,
   entryLock,
@@ -67,6 +68,11 @@ export const enum CallState {
 }
 
 export type InflightTable = BucketTable;
+
+/** Bytes of a table of `entries` calls with `slotBytes` each: what config/table-sizes.ts checks before start. */
+export function inflightTableBytes(entries: number, slotBytes: number): number {
+  return bucketTableBytes(entries, slotBytes, ENTRY_WORDS);
+}
 
 /** Coordinator: room for `entries` calls (whole buckets), `slotBytes` of answer each. */
 export function createInflightTable(entries: number, slotBytes: number): InflightTable {

@@ -100,6 +100,9 @@ describe('config loading', () => {
     [{ GATEWAY_ACCEPTOR_OLD_GENERATION_FLOOR_MB: '-1' }, minimal, 'GATEWAY_ACCEPTOR_OLD_GENERATION_FLOOR_MB = -1'],
     [{}, { ...minimal, gateway: { maxNodes: 1 }, clusters: { c: { nodes: minimal.clusters.c.nodes, demoBackends: ['a'] } } }, 'gateway.maxNodes = 1: the config has 2 nodes'],
     [{ GATEWAY_MAX_NODES: '1' }, { ...minimal, clusters: { ...minimal.clusters, empty: { nodes: [] } } }, 'GATEWAY_MAX_NODES = 1: the config has 2 clusters'],
+    // Each within its bounds, together a table no thread could view: refused before start, both named.
+    [{ GATEWAY_IDEMPOTENCY_ENTRIES: '1000000', GATEWAY_IDEMPOTENCY_MAX_RESPONSE_BYTES: '1048576' }, minimal, 'GATEWAY_IDEMPOTENCY_ENTRIES = 1000000: with GATEWAY_IDEMPOTENCY_MAX_RESPONSE_BYTES = 1048576, its shared table would take'],
+    [{ GATEWAY_MULTIPLEX_MAX_RESPONSE_BYTES: '16777216' }, { ...minimal, gateway: { multiplexEntries: 4096 } }, 'gateway.multiplexEntries = 4096: with GATEWAY_MULTIPLEX_MAX_RESPONSE_BYTES = 16777216'],
     [{}, { ...minimal, gateway: [{ port: 80 }] }, 'gateway = [{"port":80}]: expected an object'],
     [{ GATEWAY_PORT: '8080' }, { ...minimal, gateway: 'port=80' }, 'gateway = "port=80": expected an object'],
     [{ GATEWAY_ZONE_COSTS: 'b:3' }, minimal, 'GATEWAY_ZONE_COSTS = "b:3": expected name=number'],

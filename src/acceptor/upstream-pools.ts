@@ -92,7 +92,7 @@ export class UpstreamPools {
   readdress(names: NameTable): void {
     this.#names = names;
     for (const entry of this.#byKey.values()) {
-      if (entry.hostname === null || addressKey(names[entry.hostname]) === entry.addresses) continue;
+      if (entry.hostname === null || addressKey(names.get(entry.hostname)) === entry.addresses) continue;
       const old = entry.pool;
       Object.assign(entry, this.#open(entry));
       for (const list of this.#lists) {
@@ -112,7 +112,7 @@ export class UpstreamPools {
     const s = this.#settings;
     const lookup = nodeLookup(origin, this.#names, this.#fallback);
     const pool = createNodeDispatcher(origin, s.upstreamClient, { tls, lookup, connectTimeoutMs: s.upstreamConnectTimeoutMs }, { connections, timeoutMs: s.upstreamTimeoutMs });
-    return { pool, addresses: hostname === null ? '' : addressKey(this.#names[hostname]) };
+    return { pool, addresses: hostname === null ? '' : addressKey(this.#names.get(hostname)) };
   }
 
   /**

@@ -18,7 +18,7 @@ export class NameWatcher {
   readonly #log: Logger;
   readonly #onChange: (names: NameTable) => void;
   readonly #clock: () => number;
-  #table: Record<string, readonly ResolvedAddress[]> = {};
+  #table = new Map<string, readonly ResolvedAddress[]>();
   #hostnames = new Set<string>();
   /** Names with a resolution under way: a slow resolver never gets two at once for one name. */
   readonly #pending = new Set<string>();
@@ -34,7 +34,7 @@ export class NameWatcher {
     this.#clock = clock;
   }
 
-  /** The last good addresses of every name (a fresh object after every change: threads get copies). */
+  /** The last good addresses of every name (a fresh Map after every change: threads get copies). */
   get table(): NameTable {
     return this.#table;
   }
@@ -52,7 +52,7 @@ export class NameWatcher {
     const dropped = [...this.#hostnames].some((name) => !hostnames.has(name));
     this.#hostnames = new Set(hostnames);
     if (dropped) {
-      this.#table = Object.fromEntries(Object.entries(this.#table).filter(([name]) => hostnames.has(name)));
+      this.#table = new Map([...this.#table].filter(([name]) => hostnames.has(name)));
       for (const name of this.#failing.keys()) if (!hostnames.has(name)) this.#failing.delete(name);
     }
     if (added.length > 0) void this.#round(added, true);
@@ -73,7 +73,7 @@ export class NameWatcher {
     const names = [...hostnames].filter((name) => !this.#pending.has(name));
     for (const name of names) this.#pending.add(name);
     const results = await Promise.allSettled(names.map((name) => this.#resolve(name)));
-    const next = { ...this.#table };
+    const next = new Map(this.#table);
     let changed = false;
     results.forEach((result, i) => {
       const name = names[i]!;
@@ -82,12 +82,12 @@ export class NameWatcher {
       if (!this.#hostnames.has(name)) return;
       if (result.status === 'rejected') return this.#failed(name, result.reason as Error);
       this.#recovered(name);
-      if (addressKey(result.value) === addressKey(next[name])) return;
+      if (addressKey(result.value) === addressKey(next.get(name))) return;
       const addresses = result.value.map((a) => a.address);
-      const before = next[name];
+      const before = next.get(name);
       if (before === undefined) this.#log.info({ name, addresses }, 'node host name resolved');
       else this.#log.info({ name, addresses, before: before.map((a) => a.address) }, 'node host name resolved to new addresses; new connections go there');
-      next[name] = result.value;
+      next.set(name, result.value);
       changed = true;
     });
     if (!changed) return;
@@ -100,7 +100,7 @@ export class NameWatcher {
     this.#failing.set(name, throttle);
     const failures = throttle.count(this.#clock());
     if (failures === null) return;
-    const kept = this.#table[name]?.map((a) => a.address) ?? null;
+    const kept = this.#table.get(name)?.map((a) => a.address) ?? null;
     this.#log.warn({ name, failures, err: err.message, kept }, 'node host name could not be resolved; its last good addresses stay');
   }
 

@@ -19,7 +19,7 @@ export interface NodeDial {
 export function nodeLookup(url: string, names: NameTable, fallback: Resolve | null): LookupFunction | undefined {
   const hostname = nodeHostname(url);
   if (hostname === null) return undefined;
-  const addresses = names[hostname];
+  const addresses = names.get(hostname);
   if (addresses !== undefined && addresses.length > 0) return pinnedLookup(addresses);
   return fallback === null ? undefined : resolvingLookup(fallback);
 }

@@ -6,8 +6,11 @@ export interface ResolvedAddress {
   readonly family: 4 | 6;
 }
 
-/** The last good addresses of every node host name, by name: what the threads connect to. */
-export type NameTable = Readonly<Record<string, readonly ResolvedAddress[]>>;
+/**
+ * The last good addresses of every node host name, by name: what the threads connect to. A Map,
+ * not an object: a host may be named `constructor` or `__proto__`.
+ */
+export type NameTable = ReadonlyMap<string, readonly ResolvedAddress[]>;
 
 /** A host as URLs and Host headers write it, without the brackets around an IPv6 address. */
 export function unbracketed(host: string): string {

@@ -113,7 +113,7 @@ export function resolvingLookup(resolve: Resolve): LookupFunction {
  */
 export function currentLookup(names: () => NameTable, fallback: Resolve | null): LookupFunction {
   return ((hostname: string, options: { all?: boolean }, callback: LookupCallback) => {
-    const addresses = names()[hostname];
+    const addresses = names().get(hostname);
     if (addresses !== undefined && addresses.length > 0) pinnedLookup(addresses)(hostname, options as never, callback as never);
     else if (fallback !== null) resolvingLookup(fallback)(hostname, options as never, callback as never);
     else dnsLookup(hostname, options as never, callback as never);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nodeSchema, type NodeConfig } from '../config/schema.js';
+import { lowerScheme, nodeSchema, type NodeConfig } from '../config/schema.js';
 import type { AnsweredCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { RoutingMode, setRoutingMode, type NodeTable } from '../shm/node-table.js';
@@ -186,7 +186,7 @@ export class ControlPlane {
       if (running !== null) {
         // Sent again as it was added (a retry after a lost answer, or a controller sending its whole
         // list each time): nothing to add; its other fields apply as to any node's entry.
-        if (running.url === entry.url && (entry.zone === undefined || running.az === entry.zone)) continue;
+        if (running.url === lowerScheme(entry.url) && (entry.zone === undefined || running.az === entry.zone)) continue;
         return { error: `nodes.${i}.url: node ${JSON.stringify(entry.id)} exists with another url or zone; they come from the config, or the push that added it` };
       }
       const key = `${entry.cluster}\n${entry.id}`;

@@ -26,6 +26,9 @@ describe('config loading', () => {
     expect(config.settings).toMatchObject({ port: 8080, adminPort: 9090, adminHost: '127.0.0.1', tenantHeader: 'x-tenant-id' });
     expect(config.routes[0]).toMatchObject({ requireTenant: true, hashOn: 'tenant' });
     expect(config.clusters.c!.nodes[0]).toMatchObject({ weight: 1, az: 'default' });
+    // A scheme in capitals is the same scheme (RFC 3986): read as https: wherever tls is decided.
+    const upper = loadConfig({ GATEWAY_CONFIG: writeConfig({ ...minimal, clusters: { c: { nodes: [{ id: 'n1', url: 'HTTPS://Node.Test:9001' }] } } }) });
+    expect(upper.clusters.c!.nodes[0]!.url).toBe('https://Node.Test:9001');
     expect(Object.isFrozen(config.settings)).toBe(true);
     expect(Object.isFrozen(config.clusters.c!.nodes[0])).toBe(true);
   });

@@ -46,6 +46,7 @@ beforeAll(async () => {
     checked: { nodes: node(backend.port), tls: trusted, healthCheck: HEALTH },
     checkedUntrusted: { nodes: node(backend.port), tls: { servername: 'backend.test' }, healthCheck: HEALTH },
     rotating: { nodes: node(backend.port), tls: { caFile: rotatingCaFile, servername: 'backend.test' } },
+    upperCase: { nodes: [{ id: 'n', url: `HTTPS://127.0.0.1:${backend.port}` }], tls: trusted },
   };
   const routes = Object.keys(clusters).map((name) => ({ prefix: `/${name}/`, cluster: name, requireTenant: false, retries: { max: 0 } }));
   gateway = await startGateway({ routes, clusters }, { GATEWAY_THREADS: '1' });
@@ -62,6 +63,12 @@ const nodes = async (): Promise<NodeView[]> =>
 describe('https nodes (cluster tls)', () => {
   it('verifies the node against the configured CA, sending the configured server name', async () => {
     const reply = await send(gateway.port, '/trusted/x');
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.text)).toEqual({ servername: 'backend.test', clientCn: null });
+  });
+
+  it('applies the tls settings to a node whose url writes its scheme in capitals (HTTPS://)', async () => {
+    const reply = await send(gateway.port, '/upperCase/x');
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.text)).toEqual({ servername: 'backend.test', clientCn: null });
   });

@@ -20,6 +20,12 @@ class FieldsHandler implements Dispatcher.DispatchHandler {
   #expired = false;
   /** undici's abort of the request on its connection, from onConnect. */
   #abort: ((err?: Error) => void) | null = null;
+  /**
+   * From the first interim (1xx) head: undici starts its head timeout again at each one, so a node
+   * sending 102 Processing every few seconds would hold the request for good. After the first, the
+   * final head must come within the timeout, as the gateway's own client has it.
+   */
+  #finalHeadDeadline: NodeJS.Timeout | null = null;
 
   constructor(handler: UpstreamHandler, waiting: QueueDeadline) {
     this.#handler = handler;
@@ -48,11 +54,27 @@ class FieldsHandler implements Dispatcher.DispatchHandler {
     // is: its Transfer-Encoding (hop-by-hop) is dropped on the way, so the client would get coded
     // bytes as the content. Refused as the gateway's own client refuses it (response-head.ts) and
     // nginx does ("upstream sent unknown Transfer-Encoding").
-    if (status >= 200 && !plainTransferCoding(headers)) {
-      this.#abort?.(upstreamError('HPE_INVALID_TRANSFER_ENCODING', 'a transfer coding other than chunked'));
-      return false;
+    if (status < 200) {
+      this.#finalHeadDeadline ??= setTimeout(this.#headTimedOut, this.#waiting.timeoutMs).unref();
+    } else {
+      this.#endFinalHeadDeadline();
+      if (!plainTransferCoding(headers)) {
+        this.#abort?.(upstreamError('HPE_INVALID_TRANSFER_ENCODING', 'a transfer coding other than chunked'));
+        return false;
+      }
     }
     return this.#handler.onHeaders(status, RawFields.fromList(headers), resume);
+  }
+
+  readonly #headTimedOut = (): void => {
+    this.#finalHeadDeadline = null;
+    this.#abort?.(upstreamError('UND_ERR_HEADERS_TIMEOUT', 'the node sent interim heads but no answer within the timeout'));
+  };
+
+  #endFinalHeadDeadline(): void {
+    if (this.#finalHeadDeadline === null) return;
+    clearTimeout(this.#finalHeadDeadline);
+    this.#finalHeadDeadline = null;
   }
 
   onData(chunk: Buffer): boolean {
@@ -64,6 +86,7 @@ class FieldsHandler implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    this.#endFinalHeadDeadline();
     if (this.#expired) return;
     this.#settle();
     this.#handler.onError(err);
@@ -85,7 +108,8 @@ class FieldsHandler implements Dispatcher.DispatchHandler {
 class QueueDeadline implements Swept {
   readonly #pool: Pool;
   readonly #connections: number;
-  readonly #timeoutMs: number;
+  /** The node's timeout: how long a request may wait for a connection, or for its head. */
+  readonly timeoutMs: number;
   readonly #tickMs: number;
   /** Oldest first (a Set keeps insertion order). */
   readonly #waiting = new Set<FieldsHandler>();
@@ -95,7 +119,7 @@ class QueueDeadline implements Swept {
   constructor(pool: Pool, connections: number, timeoutMs: number) {
     this.#pool = pool;
     this.#connections = connections;
-    this.#timeoutMs = timeoutMs;
+    this.timeoutMs = timeoutMs;
     this.#tickMs = sweepTickMs(timeoutMs);
   }
 
@@ -123,7 +147,7 @@ class QueueDeadline implements Swept {
     const now = performance.now();
     let err: Error | null = null;
     for (const handler of this.#waiting) {
-      if (now - handler.queuedAt < this.#timeoutMs) return;
+      if (now - handler.queuedAt < this.timeoutMs) return;
       this.delete(handler);
       handler.expire((err ??= this.waitError()));
     }

@@ -14,6 +14,7 @@ const ANSWERS: Record<string, string> = {
 
 let server: Server;
 const sockets = new Set<Socket>();
+const INTERIM_EVERY_MS = 100;
 let origin = '';
 
 beforeAll(async () => {
@@ -28,6 +29,12 @@ beforeAll(async () => {
       if (end < 0) return;
       const path = head.split(' ')[1]!;
       head = head.slice(end + 4);
+      if (path === '/processing') {
+        // Interim heads for good, never an answer.
+        const interim = setInterval(() => socket.write('HTTP/1.1 102 Processing\r\n\r\n'), INTERIM_EVERY_MS);
+        socket.on('close', () => clearInterval(interim));
+        return;
+      }
       const answer = ANSWERS[path]!;
       if (answer.includes('Connection: close')) socket.end(answer);
       else socket.write(answer);
@@ -55,7 +62,8 @@ function fetchThrough(dispatcher: UndiciDispatcher, path: string): Promise<Outco
       wanted: true,
       onConnect: () => true,
       onHeaders: (status) => {
-        outcome.status = status;
+        // Interim heads are skipped, as the exchange skips them.
+        if (status >= 200) outcome.status = status;
         return true;
       },
       onData: (chunk) => {
@@ -89,6 +97,18 @@ describe('UndiciDispatcher: transfer codings', () => {
     try {
       expect(await fetchThrough(dispatcher, '/chunked')).toEqual({ status: 200, body: 'plain', error: null });
       expect(await fetchThrough(dispatcher, '/chunked')).toEqual({ status: 200, body: 'plain', error: null });
+    } finally {
+      await dispatcher.destroy();
+    }
+  });
+});
+
+describe('UndiciDispatcher: interim heads', () => {
+  it('times out a node that sends 1xx heads for good: undici would start its head timeout again at each', async () => {
+    const timeoutMs = 5 * INTERIM_EVERY_MS;
+    const dispatcher = new UndiciDispatcher(new Pool(origin, { connections: 1, headersTimeout: timeoutMs }), 1, timeoutMs);
+    try {
+      expect(await fetchThrough(dispatcher, '/processing')).toEqual({ status: 0, body: '', error: 'ERR_UPSTREAM_TIMEOUT' });
     } finally {
       await dispatcher.destroy();
     }

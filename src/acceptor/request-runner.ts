@@ -127,16 +127,27 @@ export class RequestRunner implements Continuation, LimitContinuation {
     ctx.path = HEALTH_PATH;
     // Two X-Request-Id headers name no one request (as readRequestHead): a new id is made.
     let ids = 0;
+    // A probe has no body. One framed for one may hide a second request behind two lengths (uWS
+    // reads the first): answered as a refused head is, nothing more is parsed from the connection.
+    let framed = false;
     req.forEach((name, value) => {
+      if (name === 'content-length' || name === 'transfer-encoding') framed = true;
       if (name !== REQUEST_ID_HEADER) return;
       ids++;
       ctx.requestId = ids === 1 ? value : '';
     });
     settleRequestId(ctx);
-    if (this.#phases.finisher.draining) return this.#answerError(ctx, 'ERR_SHUTTING_DOWN');
-    ctx.client.answerJson(OK_LINE, HEALTHY_BODY, false);
+    const finisher = this.#phases.finisher;
+    if (finisher.draining) return this.#answerError(ctx, 'ERR_SHUTTING_DOWN');
     ctx.status = 200;
-    this.#phases.finisher.finish(ctx);
+    if (framed) {
+      return answerThenClose(ctx.client, OK_LINE, HEALTHY_BODY, null, null, (answered) => {
+        if (!answered) ctx.status = CLIENT_CLOSED_STATUS;
+        finisher.finish(ctx);
+      });
+    }
+    ctx.client.answerJson(OK_LINE, HEALTHY_BODY, false);
+    finisher.finish(ctx);
   }
 
   /**

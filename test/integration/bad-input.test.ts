@@ -111,6 +111,18 @@ describe('client behaviour', () => {
     expect(statuses(text)).toEqual([200, 404, 200]);
   });
 
+  it('answers a health probe framed for a body, then closes: a request behind two lengths is never parsed', async () => {
+    const withBody = await rawExchange(gateway.port, 'GET /_ringgate/healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi', 3_000);
+    expect(statuses(withBody.text)).toEqual([200]);
+    expect(withBody.closedByPeer).toBe(true);
+    // Pipelined behind it, the smuggled request makes uWS drop the connection: no answer to either.
+    const smuggled = 'GET /_ringgate/healthz HTTP/1.1\r\nHost: a\r\n\r\n';
+    const probe = `GET /_ringgate/healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`;
+    const { text, closedByPeer } = await rawExchange(gateway.port, probe, 3_000);
+    expect(statuses(text).length).toBeLessThanOrEqual(1);
+    expect(closedByPeer).toBe(true);
+  });
+
   // Known limit of uWebSockets.js 20.30 (HttpContext.h: "Are we not ready for another request yet?
   // Terminate the connection."): a request pipelined behind a pending (proxied) response closes
   // the connection. Nothing is forwarded half-way and the thread keeps serving.

@@ -29,6 +29,8 @@ export class ClientPushBack {
   readonly #response: PushedResponse;
   #held: Buffer | null = null;
   #heldOffset = 0;
+  /** The write offset the last try of a held chunk found: one further on is a client reading, however slowly. */
+  #triedOffset = 0;
   /** A write pushed back and the client has not taken it yet. */
   #awaiting = false;
   /** The request's body is paused (uws-adapter.ts pause()). */
@@ -102,6 +104,8 @@ export class ClientPushBack {
     if (this.#response.aborted() || !this.#awaiting) return true;
     const held = this.#held;
     if (held !== null) {
+      if (offset > this.#triedOffset) this.#stall.progressed();
+      this.#triedOffset = offset;
       const [ok, done] = this.#res.tryEnd(held.subarray(offset - this.#heldOffset), this.#response.totalSize());
       if (done) this.#response.completed();
       else if (!ok) return false;

@@ -36,6 +36,11 @@ export class DuplexStall {
     this.#watch();
   }
 
+  /** The client took some of what waited, not all: the STALL_MS count starts again. */
+  progressed(): void {
+    this.#timer?.refresh();
+  }
+
   /** The response is over: nothing to watch. */
   stop(): void {
     this.#uploadPaused = false;

@@ -207,7 +207,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
       });
     });
     const lastWords = (): void => {
-      accessLog?.close();
+      accessLog?.lastLines();
       send({ type: 'last-metrics', metrics: [...recorder.snapshot(), ...crossings.snapshot()], routes: recorder.routeCounts() });
     };
     return { closeSockets, lastWords };

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
-import { LogThrottle, type Logger } from '../log.js';
+import { LogThrottle, stdoutDestination, type Logger } from '../log.js';
 import type { Settings } from '../config/schema.js';
 import { ROUTING_REASON_NAMES } from '../routing/routing-reason.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
@@ -19,6 +19,8 @@ const BATCH_BYTES = ATOMIC_WRITE_BYTES - 512;
 const FLUSH_MS = 200;
 /** Lines queued behind a stdout that stopped taking them: beyond this they are dropped, not kept in memory. */
 const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/** How long a thread's exit waits for its last lines to be written. */
+const FLUSH_AT_EXIT_MS = 1_000;
 
 /** One access-log line's fields (README "Access log"). */
 interface AccessLine {
@@ -52,13 +54,14 @@ export class AccessLog implements RequestObserver {
   readonly #errorsOnly: boolean;
   readonly #sample: number;
   readonly #random: () => number;
+  /** The last write to stdout failed (and none went through since). */
+  #failing = false;
 
   constructor(settings: Readonly<Pick<Settings, 'accessLog' | 'accessLogSample'>>, log: Logger, random: () => number = Math.random) {
     this.#errorsOnly = settings.accessLog === 'errors';
     this.#sample = settings.accessLogSample;
     this.#random = random;
-    this.#destination = pino.destination({
-      dest: 1,
+    this.#destination = stdoutDestination({
       sync: false,
       minLength: BATCH_BYTES,
       periodicFlush: FLUSH_MS,
@@ -66,6 +69,8 @@ export class AccessLog implements RequestObserver {
       maxLength: MAX_QUEUED_BYTES,
     });
     warnOfDrops(this.#destination, log);
+    this.#destination.on('error', () => (this.#failing = true));
+    this.#destination.on('write', () => (this.#failing = false));
     // Epoch milliseconds, as the gateway's other logs: an ISO date would cost 2 µs more per line.
     this.#log = pino({ base: null }, this.#destination);
   }
@@ -93,12 +98,28 @@ export class AccessLog implements RequestObserver {
     this.#log.info(line, 'request');
   }
 
-  close(): void {
-    // The thread exits next: what is still queued goes out now, if stdout takes it.
+  /**
+   * The thread exits next: what is still queued goes out first, if stdout takes it in time. Not
+   * with SonicBoom's flushSync, which retries a failed write for good (a full disk would hold the
+   * thread until the coordinator gave up on it).
+   */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      const deadline = setTimeout(resolve, FLUSH_AT_EXIT_MS);
+      this.#destination.flush(() => {
+        clearTimeout(deadline);
+        resolve();
+      });
+    });
+  }
+
+  /** The thread is dying now: what is queued goes out at once, unless stdout was failing (see close()). */
+  lastLines(): void {
+    if (this.#failing) return;
     try {
       this.#destination.flushSync();
     } catch {
-      // A stdout that is gone or full at exit loses the last lines; the drain goes on.
+      // Dying anyway: what could not be written is lost.
     }
   }
 }

@@ -9,9 +9,9 @@ const log = createLogger(init.config.settings.logLevel, { thread: init.threadInd
 const acceptor = await runAcceptor(init, parentPort!, log, (code) => process.exit(code));
 
 process.on('uncaughtException', (err) => {
-  log.fatal({ err }, 'acceptor thread failed; closing its sockets so the coordinator can restart it');
-  // A thread that ends with any uWS socket open aborts the whole process.
+  // First: a thread that ends with any uWS socket open aborts the whole process.
   acceptor?.closeSockets();
+  log.fatal({ err }, 'acceptor thread failed; its sockets closed so that the coordinator can restart it');
   try {
     acceptor?.lastWords();
   } catch {

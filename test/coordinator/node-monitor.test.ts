@@ -22,6 +22,7 @@ import {
   type NodeTable,
 } from '../../src/shm/node-table.js';
 import { activePointCount } from '../../src/shm/ring-buffer.js';
+import { zonedMonitor } from '../helpers/zoned-monitor.js';
 
 let hash32: Hash32;
 beforeAll(async () => {
@@ -256,22 +257,7 @@ describe('panic mode with zone affinity', () => {
 describe('zone fallback beyond mean health', () => {
   const setup = (locals: number, breakerOpen: (index: number) => boolean = () => false, others = 1) => {
     const ids = [...Array.from({ length: locals }, (_, i) => `a${i}`), ...Array.from({ length: others }, (_, i) => `b${i}`)];
-    const file = fileSchema.parse({
-      routes: [{ prefix: '/', cluster: 'c' }],
-      clusters: {
-        c: {
-          nodes: ids.map((id, i) => ({ id, url: `http://127.0.0.1:${9000 + i}`, az: `az-${id[0]}` })),
-          healthCheck: { path: '/health', unhealthyThreshold: 1, healthyThreshold: 1 },
-        },
-      },
-    });
-    const config = { source: 'test', settings: { zone: 'az-a', zoneAffinity: 'hard', zoneFallbackHealth: 0.2, zoneCosts: {}, otherZoneCost: 2.5 }, routes: file.routes, clusters: file.clusters } as unknown as GatewayConfig;
-    const table = createNodeTable(ids.length, 1, 1);
-    const numbering = new NodeDirectory(ids.length, 1).number(config.clusters);
-    for (const { node, cluster } of numbering.added) initNode(table, node, cluster);
-    const ring = new Map([['c', createClusterRing(config.clusters.c!.nodes, hash32)]]);
-    const monitor = new NodeMonitor(config, numbering, table, ring, hash32, createLogger('silent'), () => 0, undefined, () => 0, breakerOpen);
-    return { table, monitor };
+    return zonedMonitor(hash32, ids, true, breakerOpen);
   };
 
   it('lets other zones serve when the local nodes alone would be in panic, rather than send requests to dead local nodes', () => {

@@ -39,3 +39,22 @@ function coversMappedIpv4(address: string, bits: number): boolean {
   range.addSubnet(address, bits, 'ipv6');
   return range.check('::ffff:0:0', 'ipv6');
 }
+
+/**
+ * A url's scheme in lower case (RFC 3986 §3.1: schemes are case-insensitive): what reads a node's
+ * url tests its scheme as `https:`, and `HTTPS://` would otherwise go without the cluster's tls.
+ */
+export function lowerScheme(raw: string): string {
+  return raw.replace(/^[A-Za-z][A-Za-z0-9+.-]*:/, (scheme) => scheme.toLowerCase());
+}
+
+/** A node's url: an http or https origin, its scheme in lower case. */
+export const originSchema = z
+  .url({ protocol: /^https?$/ })
+  .refine((raw) => {
+    // zod runs this even when z.url() failed: an unparsable url is that issue's, not a crash here.
+    if (!URL.canParse(raw)) return true;
+    const u = new URL(raw);
+    return (u.pathname === '/' || u.pathname === '') && u.search === '' && u.hash === '';
+  }, 'must be an origin (scheme://host:port) without path, query or fragment')
+  .transform(lowerScheme);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MACHINE_CPUS, MAX_THREADS } from './cpu-quota.js';
-import { addressRangeSchema, headerNameSchema, listenHostSchema, portSchema, positiveMs } from './primitives.js';
+import { addressRangeSchema, headerNameSchema, listenHostSchema, originSchema, portSchema, positiveMs } from './primitives.js';
 import { breakerSchema, healthCheckSchema } from './resilience-schema.js';
 import { checkRouteClashes, routeSchema } from './route-schema.js';
 import { SHARED_STATE_ENV_VARS, sharedStateSettings } from './shared-state-schema.js';
@@ -93,25 +93,6 @@ export const settingsSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ...accessLogSettings,
 });
-
-
-/**
- * A url's scheme in lower case (RFC 3986 §3.1: schemes are case-insensitive): what reads a node's
- * url tests its scheme as `https:`, and `HTTPS://` would otherwise go without the cluster's tls.
- */
-export function lowerScheme(raw: string): string {
-  return raw.replace(/^[A-Za-z][A-Za-z0-9+.-]*:/, (scheme) => scheme.toLowerCase());
-}
-
-const originSchema = z
-  .url({ protocol: /^https?$/ })
-  .refine((raw) => {
-    // zod runs this even when z.url() failed: an unparsable url is that issue's, not a crash here.
-    if (!URL.canParse(raw)) return true;
-    const u = new URL(raw);
-    return (u.pathname === '/' || u.pathname === '') && u.search === '' && u.hash === '';
-  }, 'must be an origin (scheme://host:port) without path, query or fragment')
-  .transform(lowerScheme);
 
 export const nodeSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 chars of [A-Za-z0-9._:-]'),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { lowerScheme, nodeSchema, type NodeConfig } from '../config/schema.js';
+import { lowerScheme } from '../config/primitives.js';
+import { nodeSchema, type NodeConfig } from '../config/schema.js';
 import type { AnsweredCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { RoutingMode, setRoutingMode, type NodeTable } from '../shm/node-table.js';

@@ -6,6 +6,7 @@ import type { PushOutcome } from './control-plane.js';
 import { answerAsset, loadDashboardAssets } from './dashboard-assets.js';
 import type { Logger } from '../log.js';
 import { isLoopbackAddress } from './listen-address.js';
+import { logLaterErrors } from './listening-errors.js';
 import { fromForeignPage, refusal, type WriteAccess } from './admin-access.js';
 import { coalesced, METRICS_MIN_GAP_MS } from './coalesced.js';
 import type { TenantOrder } from './tenant-view.js';
@@ -223,6 +224,7 @@ export async function startAdminServer(
     server.once('error', (err) => reject(new Error(`the admin server cannot listen on ${host}:${port} (GATEWAY_ADMIN_HOST, GATEWAY_ADMIN_PORT): ${err.message}`)));
     server.listen(port, host, () => {
       server.removeAllListeners('error');
+      logLaterErrors(server, log, 'admin server');
       resolve();
     });
   });

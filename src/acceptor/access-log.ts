@@ -135,7 +135,11 @@ const MAX_TENANT_CHARS = 64;
 const MAX_METHOD_CHARS = 16;
 
 function capped(value: string, max: number): string {
-  return value.length <= max ? value : `${value.slice(0, max)}…`;
+  if (value.length <= max) return value;
+  // Never between the halves of a surrogate pair: half a character is no UTF-8, and a strict OTLP
+  // collector refuses the whole batch of spans it came in.
+  const code = value.charCodeAt(max - 1);
+  return `${value.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max)}…`;
 }
 
 /** A request's path as a log line or a span shows it: a client may send one nearly a whole head long. */

@@ -130,6 +130,8 @@ export class RequestTracing implements RequestObserver {
   #start(ctx: RequestContext, plan: RoutePlan): Span {
     const parent = this.#propagator.extract(ROOT_CONTEXT, ctx.headers, headerList);
     // The span name the HTTP conventions give a server span: method and route template.
+    // uWS dispatches only the nine methods the conventions know ("uWebSockets.js 20.30 limits"):
+    // a client cannot choose the span's name.
     return this.#tracer.startSpan(`${ctx.method} ${this.#routeOf(plan)}`, { kind: SpanKind.SERVER, startTime: ctx.startedAt }, parent);
   }
 
@@ -148,7 +150,8 @@ export class RequestTracing implements RequestObserver {
       const address = colon < 0 ? ctx.host : ctx.host.slice(0, colon);
       // An IPv6 address without the brackets the Host header needs.
       attributes[ATTR_SERVER_ADDRESS] = unbracketed(address);
-      if (colon >= 0) attributes[ATTR_SERVER_PORT] = Number(ctx.host.slice(colon + 1));
+      // `Host: a:` is valid (RFC 3986 allows an empty port) and names no port.
+      if (colon >= 0 && colon < ctx.host.length - 1) attributes[ATTR_SERVER_PORT] = Number(ctx.host.slice(colon + 1));
     }
     if (ctx.tenant !== '' && headChecked) attributes[ATTR_TENANT_ID] = ctx.tenant;
     if (ctx.requestId !== '') attributes[ATTR_REQUEST_ID] = ctx.requestId;

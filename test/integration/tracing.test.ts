@@ -156,6 +156,15 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
     expect((await spanOf(traceId)).attributes['url.path']).toBe(`${path.slice(0, 512)}…`);
   });
 
+  it('a Host with an empty port (example.test:) names no server.port', async () => {
+    const [traceparent, traceId] = clientContext();
+    const head = `GET /odd HTTP/1.1\r\nHost: example.test:\r\nx-tenant-id: t1\r\ntraceparent: ${traceparent}\r\nConnection: close\r\n\r\n`;
+    expect((await rawExchange(on.port, head, 5000)).text).toMatch(/^HTTP\/1\.1 200/);
+    const span = await spanOf(traceId);
+    expect(span.attributes).toMatchObject({ 'server.address': 'example.test' });
+    expect(span.attributes['server.port']).toBeUndefined();
+  });
+
   it('a CONNECT refused before its head was checked: its raw Host and tenant id are no attributes', async () => {
     const [traceparent, traceId] = clientContext();
     const head = `CONNECT /x HTTP/1.1\r\nHost: made.up:99999\r\nx-tenant-id: <not a tenant>\r\ntraceparent: ${traceparent}\r\n\r\n`;

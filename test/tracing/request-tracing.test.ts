@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { headerList, portColon } from '../../src/tracing/request-tracing.js';
+import { cappedPath } from '../../src/acceptor/access-log.js';
 import { samplerOf } from '../../src/tracing/thread-tracing.js';
 import { SAMPLERS } from '../../src/config/tracing-schema.js';
 
@@ -33,6 +34,15 @@ describe('server.address and server.port from Host', () => {
     ['::1', -1],
   ])('%s: the port colon at %d', (host, at) => {
     expect(portColon(host)).toBe(at);
+  });
+});
+
+describe('a long path cut for a span or a log line', () => {
+  it('is cut at 512 characters, never between the halves of a surrogate pair', () => {
+    const before = `/${'a'.repeat(510)}`;
+    expect(cappedPath(`${before}b${'c'.repeat(10)}`)).toBe(`${before}b…`);
+    // The emoji's two halves at 511 and 512: the whole of it goes.
+    expect(cappedPath(`${before}\u{1f600}${'c'.repeat(10)}`)).toBe(`${before}…`);
   });
 });
 

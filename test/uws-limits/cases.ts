@@ -101,6 +101,9 @@ const UNPARSEABLE = 'held unanswered until the idle close, 8–12 s after connec
 const CONTENT_LENGTH =
   'uWS accepts 1 to 9 ASCII digits; for anything else it calls the handler, then closes the connection as the ' +
   'handler returns, discarding the answer written (the gateway writes 400 or 413)';
+const METHODS =
+  'only GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, CONNECT and TRACE reach a handler (the gateway refuses the ' +
+  'last two); any other token (WebDAV\'s PROPFIND, PURGE, a lower-case get) is closed at once, before any handler runs';
 
 export const CASES: readonly UwsCase[] = [
   // 1. Heads that arrive in more than one read.
@@ -126,4 +129,7 @@ export const CASES: readonly UwsCase[] = [
   // Targets that are not a path ("*", absolute-form): no route of uWS matches them, not even "*".
   uwsCase('asterisk-target', (name) => head(name, ['Host: a']).replace(casePath(name), '*'), oneWrite, idleClose, `a target not starting with "/" reaches no handler: ${UNPARSEABLE}`),
   uwsCase('absolute-form-target', (name) => head(name, ['Host: a']).replace(casePath(name), `http://a${casePath(name)}`), oneWrite, idleClose, `likewise: ${UNPARSEABLE}`),
+  // 5. Methods.
+  uwsCase('method-propfind', (name) => head(name, ['Host: a'], '1.1', 'PROPFIND'), oneWrite, closedAtOnce, METHODS),
+  uwsCase('method-lower-case-get', (name) => head(name, ['Host: a'], '1.1', 'get'), oneWrite, closedAtOnce, METHODS),
 ];

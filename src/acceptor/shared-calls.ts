@@ -109,7 +109,7 @@ export class SharedLead {
   fail(code: AnsweredCode): void {
     if (this.#settled) return;
     this.#settled = true;
-    failCall(this.calls.table, this.lead, this.calls.reclaimAt(), ANSWERED_CODES.indexOf(code));
+    failCall(this.calls.table, this.lead, this.calls.reclaimAt(), ANSWERED_CODES.indexOf(code), withKey(this.key, NO_ANSWER));
   }
 
   /** No answer to share (not shareable, too large, broken, or the leader left): waiters call on their own. */
@@ -120,7 +120,9 @@ export class SharedLead {
   }
 }
 
-/** The arena record: u32 key length, the key, then the encoded answer (stored-response.ts). */
+const NO_ANSWER = Buffer.alloc(0);
+
+/** The arena record: u32 key length, the key, then the encoded answer (stored-response.ts; none for a failed call). */
 function withKey(key: string, answer: Buffer): Buffer {
   const keyBytes = Buffer.from(key);
   const out = Buffer.allocUnsafe(4 + keyBytes.length + answer.length);
@@ -203,15 +205,16 @@ export class SharedCalls {
       this.recorder.recordCallSaved(ctx.routeIndex);
       return this.ending.finish(ctx);
     }
-    if (state === CallState.Failed) {
+    // A failure is passed on only to waiters of the same key, as an answer is.
+    if (state === CallState.Failed && answerFor(key, outcome.answer!) !== null) {
       const failure = ANSWERED_CODES[code]!;
       ctx.errorCode = failure;
       ctx.status = errorStatus(failure);
       ctx.client.answerJson(statusLine(ctx.status), errorJson(failure), false);
       return this.ending.finish(ctx);
     }
-    // Not shareable, too large, broken, another key's answer, or no outcome by the deadline (a stuck or dead leader).
-    this.recorder.recordFallback(state === CallState.Done || state === CallState.Fallback ? 'not_shared' : 'leader_gone', 1);
+    // Not shareable, too large, broken, another key's answer or failure, or no outcome by the deadline (a stuck or dead leader).
+    this.recorder.recordFallback(state === CallState.Done || state === CallState.Fallback || state === CallState.Failed ? 'not_shared' : 'leader_gone', 1);
     this.continuation.resume(ctx);
   }
 }

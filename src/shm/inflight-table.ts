@@ -23,9 +23,9 @@
  *     SEQ       the entry's generation: a lead settles at the value it started with, and bumps it
  *               (Atomics.store, under the lock) then notifies any; waiters sleep on it; a reclaim
  *               bumps it too, so a late reader of a reused entry reads nothing
- *     LENGTH    bytes of the answer in the slot (DONE)
+ *     LENGTH    bytes of the answer in the slot (DONE), or of the call's key (FAILED)
  *     CODE      the error's index in ANSWERED_CODES (FAILED)
- *   then entry e's answer in its slot.
+ *   then entry e's answer (or a failed call's key) in its slot.
  */
 
 import { Buffer } from 'node:buffer';
@@ -218,11 +218,22 @@ export function finishCall(table: InflightTable, lead: Lead, reclaimAt: number, 
   });
 }
 
-/** Leader: the call failed with the error of index `code`; waiters answer it too. */
-export function failCall(table: InflightTable, lead: Lead, reclaimAt: number, code: number): void {
+/**
+ * Leader: the call failed with the error of index `code`; waiters answer it too. `record` names the
+ * call (its key), as an answer's does: a waiter of another key that hashed alike calls on its own.
+ * One too large for the slot leaves the waiters to call on their own.
+ */
+export function failCall(table: InflightTable, lead: Lead, reclaimAt: number, code: number, record: Uint8Array): void {
   settle(table, lead, reclaimAt, (at) => {
-    table.words[at + CODE] = code;
-    table.words[at + STATE] = CallState.Failed;
+    const words = table.words;
+    if (record.byteLength > table.slotBytes) {
+      words[at + STATE] = CallState.Fallback;
+      return;
+    }
+    table.bytes.set(record, slotOffset(table, lead.entry));
+    words[at + LENGTH] = record.byteLength;
+    words[at + CODE] = code;
+    words[at + STATE] = CallState.Failed;
   });
 }
 
@@ -257,7 +268,7 @@ export function readOutcome(table: InflightTable, entry: number, seq: number): O
     }
     const state = words[at + STATE]! as CallState;
     const start = slotOffset(table, entry);
-    const answer = state === CallState.Done ? Buffer.from(table.bytes.subarray(start, start + words[at + LENGTH]!)) : null;
+    const answer = state === CallState.Done || state === CallState.Failed ? Buffer.from(table.bytes.subarray(start, start + words[at + LENGTH]!)) : null;
     const waiters = words[at + WAITERS]! - 1;
     words[at + WAITERS] = waiters;
     if (waiters === 0) release(table, entry);

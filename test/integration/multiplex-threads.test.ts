@@ -27,7 +27,8 @@ beforeAll(async () => {
       if (!res.writableEnded) stopped.add(url);
     });
     held.push(() => {
-      if (url.startsWith('/m/large')) res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(LARGE);
+      if (url.startsWith('/m/fails')) res.socket?.destroy();
+      else if (url.startsWith('/m/large')) res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(LARGE);
       else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url, n: calls.get(url) }));
     });
   });
@@ -74,6 +75,18 @@ describe('multiplexing across threads', () => {
     // With 50 connections the kernel gave both threads some: one of them waited on the other's call.
     expect(await metric('ringgate_multiplex_cross_thread_joins_total')).toBeGreaterThanOrEqual(1);
     expect(await metric('ringgate_multiplex_arena_bytes')).toBe(0);
+  });
+
+  it("answers a failed call's error to every read of it, on both threads, with one call to the node", async () => {
+    const before = await metric('ringgate_multiplexed_requests_total');
+    const joinsBefore = await metric('ringgate_multiplex_cross_thread_joins_total');
+    const replies = Array.from({ length: 50 }, () => send(gateway.port, '/m/fails', { tenant: 'a' }));
+    await allIn(before, 50);
+    expect(await metric('ringgate_multiplex_cross_thread_joins_total')).toBeGreaterThan(joinsBefore);
+    await expect.poll(() => held.length).toBe(1);
+    releaseAll();
+    for (const reply of await Promise.all(replies)) expectError(reply, 'ERR_UPSTREAM_CONNECT');
+    expect(calls.get('/m/fails')).toBe(1);
   });
 
   it('sends the other thread to the node on its own when the answer does not fit an arena slot', async () => {

@@ -68,8 +68,15 @@ describe('shared in-flight table', () => {
     expect(readOutcome(table, w.entry, w.seq).state).toBe(CallState.Fallback);
     const lead2 = look(table, 2, 0);
     const w2 = look(table, 2, 1);
-    failCall(table, leadOf(lead2, 2, 0), RECLAIM, 7);
-    expect(readOutcome(table, w2.entry, w2.seq)).toMatchObject({ state: CallState.Failed, code: 7 });
+    // The failed call's key goes to its waiters with the code; one over the slot makes them call on their own.
+    failCall(table, leadOf(lead2, 2, 0), RECLAIM, 7, Buffer.from('key'));
+    const failed = readOutcome(table, w2.entry, w2.seq);
+    expect(failed).toMatchObject({ state: CallState.Failed, code: 7 });
+    expect(failed.answer?.toString()).toBe('key');
+    const lead4 = look(table, 4, 0);
+    const w4 = look(table, 4, 1);
+    failCall(table, leadOf(lead4, 4, 0), RECLAIM, 7, Buffer.from('a key too long'));
+    expect(readOutcome(table, w4.entry, w4.seq).state).toBe(CallState.Fallback);
     const lead3 = look(table, 3, 0);
     const w3 = look(table, 3, 1);
     abandonCall(table, leadOf(lead3, 3, 0), RECLAIM);

@@ -11,6 +11,14 @@ const hashOnSchema = z.union([
   z.strictObject({ header: headerNameSchema }),
 ]);
 
+/**
+ * Request headers whose value the node gets from the gateway, whatever the client sent: a
+ * multiplexed read's key cannot hold them, so a node's answer that varies on one would reach
+ * clients it was not made for (one client's X-Forwarded-For answer to another).
+ */
+const SET_BY_GATEWAY: ReadonlySet<string> = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-request-id', 'x-ringgate-attempt']);
+const VARY_SET_BY_GATEWAY = 'is set by the gateway for each request: no key of a shared read can hold it';
+
 /** A route of the config file: what it matches, the cluster it goes to, and its per-route features. */
 export const routeSchema = z
   .strictObject({
@@ -34,7 +42,7 @@ export const routeSchema = z
       .union([
         z.boolean(),
         z.strictObject({
-          vary: z.array(headerNameSchema).max(32).optional(),
+          vary: z.array(headerNameSchema.refine((name) => !SET_BY_GATEWAY.has(name), VARY_SET_BY_GATEWAY)).max(32).optional(),
           /** A leader waits this long before calling, so more identical reads can join (0: never waits). */
           holdMs: z.number().int().min(0).max(10_000).default(0),
         }),

@@ -94,6 +94,8 @@ describe('config loading', () => {
     [{}, { ...minimal, clusters: { c: { nodes: [{ id: 'n1', url: 'http://x:1/path' }] } } }, 'clusters.c.nodes[0].url = "http://x:1/path"'],
     [{}, { ...minimal, clusters: { c: { nodes: [{ id: 'n1', url: 'http://x:1', weight: 0 }] } } }, 'clusters.c.nodes[0].weight = 0'],
     [{}, { ...minimal, gateway: { threads: 0 } }, 'gateway.threads = 0'],
+    // The node gets the gateway's value for it: a shared answer that varied on it would reach another client.
+    [{}, { ...minimal, routes: [{ prefix: '/', cluster: 'c', multiplex: { vary: ['accept', 'X-Forwarded-For'] } }] }, 'routes[0].multiplex.vary[1] = "X-Forwarded-For": is set by the gateway for each request'],
     [{ GATEWAY_BALANCE_FACTOR: '1,5' }, minimal, 'GATEWAY_BALANCE_FACTOR = "1,5": expected a number'],
     [{ GATEWAY_BALANCE_FACTOR: '0.9' }, minimal, 'GATEWAY_BALANCE_FACTOR = 0.9'],
     [{ GATEWAY_DECAY_MODE: 'wall' }, minimal, 'GATEWAY_DECAY_MODE = "wall"'],

@@ -64,8 +64,8 @@ export class Batch {
     const waiting = this.shared?.waiters ?? 0;
     if (this.followers.length === 0 && waiting === 0) return false;
     this.#abandon = abandon;
-    // Other threads' waiters leave without a word to this one: it watches their count.
-    if (waiting > 0) this.shared!.watchWaiters(() => this.#stopIfNobody());
+    // Other threads' waiters (now, or joining later) leave without a word to this one: it watches their count.
+    this.shared?.watchWaiters(() => this.#stopIfNobody());
     return true;
   }
 

@@ -67,15 +67,17 @@ export class SharedLead {
     this.#watching = true;
     const words = this.calls.table.words;
     const word = waitersWord(this.calls.table, this.lead.entry);
-    const sleep = (): void => {
-      if (!this.#settled) sleepOn(words, word, Atomics.load(words, word), this.calls.waitMs, wake);
+    // Asleep on the count `check` saw, not on a later one: a waiter leaving between the two wakes it at once.
+    const sleep = (seen: number): void => {
+      if (!this.#settled) sleepOn(words, word, seen, this.calls.waitMs, wake);
     };
     const wake = (): void => {
       if (this.#settled) return;
+      const seen = Atomics.load(words, word);
       check();
-      sleep();
+      sleep(seen);
     };
-    sleep();
+    sleep(Atomics.load(words, word));
   }
 
   /**

@@ -260,10 +260,11 @@ export interface Outcome {
 export function readOutcome(table: InflightTable, entry: number, seq: number): Outcome {
   const words = table.words;
   const at = entryWord(table, entry, 0);
-  return withBucketLock(table, entryLock(entry), () => {
+  let gaveUp = false;
+  const outcome = withBucketLock(table, entryLock(entry), (): Outcome => {
     // As the word holds it: a generation wraps past 2^31.
     if (words[at + SEQ] !== ((seq + 1) | 0)) {
-      countOutOfLead(words, at, seq);
+      gaveUp = countOutOfLead(words, at, seq);
       return { state: CallState.Fallback, code: 0, answer: null };
     }
     const state = words[at + STATE]! as CallState;
@@ -274,6 +275,9 @@ export function readOutcome(table: InflightTable, entry: number, seq: number): O
     if (waiters === 0) release(table, entry);
     return { state, code: words[at + CODE]!, answer };
   });
+  // Its leader may watch the count (a call that goes on only for its waiters), as leaveWait tells it.
+  if (gaveUp) Atomics.notify(words, at + WAITERS);
+  return outcome;
 }
 
 /**

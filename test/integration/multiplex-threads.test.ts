@@ -131,6 +131,45 @@ describe('multiplexing across threads', () => {
     expect(calls.get(path)).toBe(1);
   });
 
+  it("stops a call whose leader left with only a local follower, once a later waiter of the other thread leaves too", async () => {
+    const path = '/m/late-waiter-leaves';
+    const open = (): Socket => {
+      const socket = connect(gateway.port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: a\r\n\r\n`);
+      return socket;
+    };
+    /** Opens reads of the call until one joins it on the side asked for; the others leave first. */
+    const joinOn = async (crossThread: boolean): Promise<Socket> => {
+      for (let tries = 0; tries < 40; tries++) {
+        const [joins, cross] = [await metric('ringgate_multiplexed_requests_total'), await metric('ringgate_multiplex_cross_thread_joins_total')];
+        const socket = open();
+        await expect.poll(async () => (await metric('ringgate_multiplexed_requests_total')) - joins).toBe(1);
+        if ((await metric('ringgate_multiplex_cross_thread_joins_total')) > cross === crossThread) return socket;
+        // Gone before the next: ended (499), so no longer counted as waiting.
+        const ended = await metric('ringgate_http_requests_total');
+        socket.destroy();
+        await expect.poll(async () => (await metric('ringgate_http_requests_total')) - ended).toBe(1);
+      }
+      throw new Error(`no read joined ${crossThread ? 'from the other thread' : 'on the leader\'s thread'} in 40 tries`);
+    };
+    const leader = open();
+    await expect.poll(() => calls.get(path)).toBe(1);
+    const follower = await joinOn(false);
+    // The leader's client leaves while no other thread waits: the call goes on for the follower.
+    leader.destroy();
+    const waiter = await joinOn(true);
+    // The follower's leaving is handled first (it ends, 499): only the waiter's is left to stop the call.
+    const ended = await metric('ringgate_http_requests_total');
+    follower.destroy();
+    await expect.poll(async () => (await metric('ringgate_http_requests_total')) - ended).toBe(1);
+    expect(stopped.has(path)).toBe(false);
+    waiter.destroy();
+    // Nobody is left on either thread: the node sees its request closed.
+    await expect.poll(() => stopped.has(path), { timeout: 5_000 }).toBe(true);
+    expect(calls.get(path)).toBe(1);
+  });
+
   it('leaves no request of the other thread waiting when the leading thread dies', async () => {
     // The path crashes whichever thread sends it upstream: the leader's thread first, then the
     // waiters' own calls. What matters: every request ends, none waits out the deadline (31 s).

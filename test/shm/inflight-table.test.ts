@@ -18,6 +18,7 @@ import {
   type InflightTable,
   seqWord,
   waiters,
+  waitersWord,
 } from '../../src/shm/inflight-table.js';
 
 const found = (): Found => ({ role: 'none', entry: -1, seq: 0 });
@@ -81,6 +82,20 @@ describe('shared in-flight table', () => {
     const w3 = look(table, 3, 1);
     abandonCall(table, leadOf(lead3, 3, 0), RECLAIM);
     expect(readOutcome(table, w3.entry, w3.seq).state).toBe(CallState.Fallback);
+  });
+
+  it('wakes a leader watching the waiter count when a waiter gives up on a lead still running, as one whose client left does', async () => {
+    const table = createInflightTable(16, 64);
+    const lead = look(table, 9, 0);
+    const w = look(table, 9, 1);
+    const word = waitersWord(table, lead.entry);
+    const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
+    const woken = waitAsync(table.words, word, Atomics.load(table.words, word), 5_000);
+    expect(woken.async).toBe(true);
+    // Out of time: the lead has not settled, so the waiter counts itself out and calls on its own.
+    expect(readOutcome(table, w.entry, w.seq).state).toBe(CallState.Fallback);
+    expect(waiters(table, lead.entry)).toBe(0);
+    expect(await woken.value).toBe('ok');
   });
 
   it("abandons the calls of a thread that died, and calls past their deadline; a stale leader's late answer touches nothing", () => {

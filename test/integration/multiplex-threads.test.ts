@@ -56,6 +56,13 @@ const metric = async (name: string, ...labels: string[]): Promise<number> => met
 const releaseAll = (): void => {
   for (const answer of held.splice(0)) answer();
 };
+/** A read of `path` on a connection of its own, whose client can leave by destroying it. */
+const openRead = (path: string): Socket => {
+  const socket = connect(gateway.port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: a\r\n\r\n`);
+  return socket;
+};
 /** Every one of `count` identical reads is in the gateway: joined on its thread, waiting on the other, or leading. */
 const allIn = async (before: number, count: number): Promise<void> => {
   await expect.poll(async () => (await metric('ringgate_multiplexed_requests_total')) - before).toBe(count - 1);
@@ -110,12 +117,7 @@ describe('multiplexing across threads', () => {
     // Each connection lands on a thread as the kernel hashes it: followers are opened until one
     // waits on the leader's call from the other thread.
     const path = '/m/everyone-leaves';
-    const open = (): Socket => {
-      const socket = connect(gateway.port, '127.0.0.1');
-      socket.on('error', () => {});
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: a\r\n\r\n`);
-      return socket;
-    };
+    const open = (): Socket => openRead(path);
     const sockets = [open()];
     await expect.poll(() => calls.get(path)).toBe(1);
     const joinsBefore = await metric('ringgate_multiplex_cross_thread_joins_total');
@@ -133,12 +135,7 @@ describe('multiplexing across threads', () => {
 
   it("stops a call whose leader left with only a local follower, once a later waiter of the other thread leaves too", async () => {
     const path = '/m/late-waiter-leaves';
-    const open = (): Socket => {
-      const socket = connect(gateway.port, '127.0.0.1');
-      socket.on('error', () => {});
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: a\r\n\r\n`);
-      return socket;
-    };
+    const open = (): Socket => openRead(path);
     /** Opens reads of the call until one joins it on the side asked for; the others leave first. */
     const joinOn = async (crossThread: boolean): Promise<Socket> => {
       for (let tries = 0; tries < 40; tries++) {

@@ -3,6 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { withExtraNodes, type GatewayConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { logLaterErrors } from './listening-errors.js';
 
 export interface DemoBackends {
   readonly config: GatewayConfig;
@@ -21,7 +23,7 @@ export interface DemoBackends {
  * server on 127.0.0.1 per AZ label) and returns the config with them added as nodes. They answer
  * JSON naming themselves, so a user sees which node served a tenant.
  */
-export async function startDemoBackends(config: GatewayConfig): Promise<DemoBackends> {
+export async function startDemoBackends(config: GatewayConfig, log: Pick<Logger, 'warn'>): Promise<DemoBackends> {
   const servers: Server[] = [];
   const started = new Map<string, ClusterConfig['nodes']>();
   const startedZones = new Map<string, string>();
@@ -51,6 +53,7 @@ export async function startDemoBackends(config: GatewayConfig): Promise<DemoBack
         });
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      logLaterErrors(server, log, `demo backend ${id}`);
       servers.push(server);
       added.push({ id, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, az, weight: 1 });
     }

@@ -45,7 +45,7 @@ export interface RunningGateway {
 
 /** The coordinator: shared memory, acceptor threads, admin server; returns once everything listens. */
 export async function startGateway(loaded: GatewayConfig, log: Logger, load: () => GatewayConfig): Promise<RunningGateway> {
-  const demo = await startDemoBackends(loaded);
+  const demo = await startDemoBackends(loaded, log);
   const { config } = demo;
   const { settings } = config;
   // Health checks make pools synchronously, for whatever nodes a reload or push adds: undici's is

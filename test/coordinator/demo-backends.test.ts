@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, withExtraNodes } from '../../src/config/load.js';
 import { startDemoBackends } from '../../src/coordinator/demo-backends.js';
+import { createLogger } from '../../src/log.js';
 import { writeConfig } from '../helpers/gateway-process.js';
 
 describe('built-in demo backends', () => {
   it('take ids of their own, past any the cluster has, and answer under them', async () => {
     const config = loadConfig({ GATEWAY_CONFIG: writeConfig({ routes: [{ prefix: '/', cluster: 'api' }], clusters: { api: { nodes: [{ id: 'api-2', url: 'http://127.0.0.1:9' }], demoBackends: ['a', 'b'] } } }) });
-    const demo = await startDemoBackends(config);
+    const demo = await startDemoBackends(config, createLogger('silent'));
     try {
       const nodes = demo.config.clusters.api!.nodes;
       expect(nodes.map((node) => node.id)).toEqual(['api-2', 'api-3', 'api-4']);
@@ -22,7 +23,7 @@ describe('built-in demo backends', () => {
       loadConfig({
         GATEWAY_CONFIG: writeConfig({ routes: Object.keys(clusters).map((cluster, i) => ({ prefix: `/${i}`, cluster })), clusters: Object.fromEntries(Object.entries(clusters).map(([name, c]) => [name, { nodes: [], ...c }])) }),
       });
-    const demo = await startDemoBackends(configWith({ api: { demoBackends: ['a', 'b'] } }));
+    const demo = await startDemoBackends(configWith({ api: { demoBackends: ['a', 'b'] } }), createLogger('silent'));
     try {
       expect(demo.unstartedIn(configWith({ api: { demoBackends: ['a', 'b'] } }))).toEqual([]);
       expect(demo.unstartedIn(configWith({ api: { demoBackends: [] } }))).toEqual([]);

@@ -203,16 +203,22 @@ function settle(table: InflightTable, lead: Lead, reclaimAt: number, outcome: (a
   if (waited) Atomics.notify(words, at + SEQ);
 }
 
+/** Under the settle: `record` into the entry's slot, its length in LENGTH; false when it does not fit. */
+function keptInSlot(table: InflightTable, entry: number, at: number, record: Uint8Array): boolean {
+  if (record.byteLength > table.slotBytes) return false;
+  table.bytes.set(record, slotOffset(table, entry));
+  table.words[at + LENGTH] = record.byteLength;
+  return true;
+}
+
 /** Leader: the answer, whole; too large for a slot → waiters call on their own. */
 export function finishCall(table: InflightTable, lead: Lead, reclaimAt: number, answer: Uint8Array | null): void {
   settle(table, lead, reclaimAt, (at) => {
     const words = table.words;
-    if (answer === null || answer.byteLength > table.slotBytes) {
+    if (answer === null || !keptInSlot(table, lead.entry, at, answer)) {
       words[at + STATE] = CallState.Fallback;
       return;
     }
-    table.bytes.set(answer, slotOffset(table, lead.entry));
-    words[at + LENGTH] = answer.byteLength;
     Atomics.add(words, BYTES, answer.byteLength);
     words[at + STATE] = CallState.Done;
   });
@@ -226,12 +232,10 @@ export function finishCall(table: InflightTable, lead: Lead, reclaimAt: number, 
 export function failCall(table: InflightTable, lead: Lead, reclaimAt: number, code: number, record: Uint8Array): void {
   settle(table, lead, reclaimAt, (at) => {
     const words = table.words;
-    if (record.byteLength > table.slotBytes) {
+    if (!keptInSlot(table, lead.entry, at, record)) {
       words[at + STATE] = CallState.Fallback;
       return;
     }
-    table.bytes.set(record, slotOffset(table, lead.entry));
-    words[at + LENGTH] = record.byteLength;
     words[at + CODE] = code;
     words[at + STATE] = CallState.Failed;
   });

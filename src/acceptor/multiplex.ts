@@ -61,8 +61,7 @@ export class Batch {
 
   /** The leader's client left: the call goes on while followers wait; `abandon` stops it once none is left. */
   leaderGone(abandon: () => void): boolean {
-    const waiting = this.shared?.waiters ?? 0;
-    if (this.followers.length === 0 && waiting === 0) return false;
+    if (this.followers.length === 0 && (this.shared?.waiters ?? 0) === 0) return false;
     this.#abandon = abandon;
     // Other threads' waiters (now, or joining later) leave without a word to this one: it watches their count.
     this.shared?.watchWaiters(() => this.#stopIfNobody());

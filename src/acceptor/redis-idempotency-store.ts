@@ -42,8 +42,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
    * duplicate of a write that ran run again once the claim expired.
    */
   #unsentReleases: Completion[] = [];
-  /** Claims in Redis of this thread's requests still running, key by token: renewed until completed. */
-  readonly #running = new Map<string, string>();
+  /** Claims in Redis of this thread's requests still running, Redis key by token: renewed until completed. */
+  readonly #running = new Map<number, string>();
   #renewals: NodeJS.Timeout | null = null;
 
   /** `inFlight`: how long a claim holds unless renewed (tests make it short). */
@@ -68,7 +68,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const redisKey = this.#redisKey(key.lo, key.hi);
     this.#scripts.claim(redisKey, hex64(fingerprint.lo, fingerprint.hi), String(token), this.#inFlightMs).then(
       ([result, stored]) => {
-        if (result === RedisClaim.Claimed) this.#hold(String(token), redisKey);
+        if (result === RedisClaim.Claimed) this.#hold(token, redisKey);
         done({ result: CLAIM_RESULTS[result], entry: IN_REDIS, claim: token, replay: stored ?? null });
       },
       (err: Error) => {
@@ -84,7 +84,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   complete(held: HeldKey, response: Uint8Array | null): void {
     if (held.entry !== IN_REDIS) return this.#local.complete(held, response);
-    this.#running.delete(String(held.claim));
+    this.#running.delete(held.claim);
     this.#send({ key: this.#redisKey(held.keyLo, held.keyHi), token: String(held.claim), response, at: performance.now() }, true);
   }
 
@@ -105,7 +105,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   /** A claim its request holds from now on: renewed a few times within each inFlightMs until completed. */
-  #hold(token: string, redisKey: string): void {
+  #hold(token: number, redisKey: string): void {
     this.#running.set(token, redisKey);
     this.#renewals ??= setInterval(this.#renew, this.#inFlightMs / RENEWALS_PER_HOLD).unref();
   }
@@ -122,7 +122,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     }
     let failed = false;
     for (const [token, redisKey] of this.#running) {
-      this.#scripts.renew(redisKey, token, this.#inFlightMs).then(
+      this.#scripts.renew(redisKey, String(token), this.#inFlightMs).then(
         (held) => held === 0 && this.#running.delete(token),
         (err: Error) => {
           // One outage a round, however many claims it failed.

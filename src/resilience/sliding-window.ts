@@ -23,16 +23,17 @@ export function untilReset(nowMs: number, windowMs: number): number {
 }
 
 /**
- * The counts after time moved from window `last` to window `now` (two functions, so that the
+ * The counts after `passed` windows went by since they were counted (two functions, so that the
  * per-request caller allocates nothing): the same window keeps its counts, the next one shifts
- * current into previous, a later one starts from nothing.
+ * current into previous, a later one starts from nothing. A count of windows passed, not two
+ * window numbers: the limiter's are Int32s that wrap, and only their difference survives it.
  */
-export function rolledPrevious(last: number, now: number, previous: number, current: number): number {
-  return now === last ? previous : now === last + 1 ? current : 0;
+export function rolledPrevious(passed: number, previous: number, current: number): number {
+  return passed === 0 ? previous : passed === 1 ? current : 0;
 }
 
-export function rolledCurrent(last: number, now: number, current: number): number {
-  return now === last ? current : 0;
+export function rolledCurrent(passed: number, current: number): number {
+  return passed === 0 ? current : 0;
 }
 
 /** Requests left before the limit, as RateLimit-Remaining says it (never negative). */

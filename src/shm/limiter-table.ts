@@ -102,8 +102,8 @@ export function hitLimit(table: LimiterTable, keyLo: number, keyHi: number, limi
     const now = behind ? (readWindowWhole + ahead) * windowMs : read;
     // Rolled by the windows passed since the entry's, as a difference that survives the wrap.
     const passed = behind ? 0 : -ahead;
-    const previous = rolledPrevious(0, passed, words[at + PREVIOUS]!, words[at + CURRENT]!);
-    let current = rolledCurrent(0, passed, words[at + CURRENT]!);
+    const previous = rolledPrevious(passed, words[at + PREVIOUS]!, words[at + CURRENT]!);
+    let current = rolledCurrent(passed, words[at + CURRENT]!);
     const allowed = slidingCount(previous, current + 1, now, windowMs) <= limit;
     if (allowed) current++;
     words[at + USED] = use;

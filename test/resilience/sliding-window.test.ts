@@ -16,9 +16,10 @@ describe('sliding-window counter', () => {
   });
 
   it('rolls the counts as windows pass', () => {
-    expect([rolledPrevious(5, 5, 3, 7), rolledCurrent(5, 5, 7)]).toEqual([3, 7]);
-    expect([rolledPrevious(5, 6, 3, 7), rolledCurrent(5, 6, 7)]).toEqual([7, 0]);
-    expect([rolledPrevious(5, 9, 3, 7), rolledCurrent(5, 9, 7)]).toEqual([0, 0]);
+    // From window 5 to 5, 6 and 9.
+    expect([rolledPrevious(0, 3, 7), rolledCurrent(0, 7)]).toEqual([3, 7]);
+    expect([rolledPrevious(1, 3, 7), rolledCurrent(1, 7)]).toEqual([7, 0]);
+    expect([rolledPrevious(4, 3, 7), rolledCurrent(4, 7)]).toEqual([0, 0]);
   });
 
   it('says how many requests are left, never fewer than none', () => {
@@ -37,7 +38,7 @@ describe('sliding-window counter', () => {
     for (let now = 0; now < 5000; now += 10) {
       for (let i = 0; i < 3; i++) {
         const next = windowOf(now, 1000);
-        [previous, current] = [rolledPrevious(window, next, previous, current), rolledCurrent(window, next, current)];
+        [previous, current] = [rolledPrevious(next - window, previous, current), rolledCurrent(next - window, current)];
         window = next;
         if (slidingCount(previous, current + 1, now, 1000) <= limit) {
           current++;

@@ -94,7 +94,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     const accessLog = settings.accessLog === 'off' ? null : new AccessLog(settings, log);
     const observer = observing(accessLog, tracing);
     const settled = (epoch: number): void => send({ type: 'settled', epoch });
-    const finisher = new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex, observer, init.epoch, settled);
+    const finisher = new Finisher(recorder, crossings, { tenants, nodes, breakers, retries, idempotency }, init.threadIndex, observer, settled);
     if (settings.acceptorIdleScavengePercent > 0) {
       const scavenger = new IdleScavenger(settings.acceptorIdleScavengePercent, () => finisher.open);
       finisher.idleListener = (now) => scavenger.idle(now);
@@ -111,7 +111,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
       nodes,
       breakers,
       retries,
-      pools: new UpstreamPools(settings, init.names),
+      pools: new UpstreamPools(settings, init.names, (then) => finisher.afterOpenEnd(then)),
       recorder,
       crossings,
       finisher,

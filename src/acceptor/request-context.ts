@@ -121,8 +121,8 @@ export class RequestContext {
   status = 0;
   errorCode: AnsweredCode | undefined = undefined;
   finished = false;
-  /** The topology epoch the thread ran when the request began (Finisher: freed node slots wait for older ones). */
-  epoch = 0;
+  /** Finisher's generation when the request began: what freed node slots and retired pools wait for. */
+  generation = 0;
 
   constructor(
     readonly client: ClientResponse,

@@ -44,10 +44,13 @@ export class UpstreamPools {
   #names: NameTable;
   /** The running config's pool lists, one per cluster: what a name change patches. */
   #lists: UpstreamDispatcher[][] = [];
+  /** Calls back once every request open at the call has ended (Finisher.afterOpenEnd). */
+  readonly #afterOpenEnd: (then: () => void) => void;
 
-  constructor(settings: Readonly<Settings>, names: NameTable) {
+  constructor(settings: Readonly<Settings>, names: NameTable, afterOpenEnd: (then: () => void) => void) {
     this.#settings = settings;
     this.#names = names;
+    this.#afterOpenEnd = afterOpenEnd;
     this.#fallback = settings.dnsServers.length === 0 ? null : createResolve(settings.dnsServers, settings.upstreamConnectTimeoutMs, FORGET_NAMES_AFTER_TTLS * settings.dnsTtlMs);
   }
 
@@ -116,16 +119,17 @@ export class UpstreamPools {
   }
 
   /**
-   * Closes a pool gracefully and late: a request of an older config (or of a runner composed
-   * before a reload) may still be reading its body before it dispatches to it, so it closes only
-   * after GATEWAY_UPSTREAM_TIMEOUT_MS, and the pool then still lets its requests finish.
+   * Closes a pool once no request can dispatch to it any more: one begun under an older config
+   * (or before a name moved) may still be reading its body, or about to retry, with the old pool in
+   * hand, however long that takes. Requests begun from now on find only the new pools. The pool then
+   * still lets its own requests finish.
    */
   #retire(pool: UpstreamDispatcher): void {
     this.#retiring.add(pool);
-    setTimeout(() => {
-      this.#retiring.delete(pool);
+    this.#afterOpenEnd(() => {
       // Destroyed already when the thread closed its pools meanwhile: nothing left to close.
+      if (!this.#retiring.delete(pool)) return;
       pool.close().catch(() => {});
-    }, this.#settings.upstreamTimeoutMs).unref();
+    });
   }
 }

@@ -11,6 +11,7 @@ import { latencyBucket } from '../../resilience/latency-histogram.js';
 import type { HeldKey, IdempotencyStore } from '../idempotency-store.js';
 import { CLIENT_CLOSED_STATUS, type RequestContext } from '../request-context.js';
 import type { RequestObserver } from '../request-observer.js';
+import { OpenRequests } from '../open-requests.js';
 
 /**
  * The one place a request's ending is recorded, whatever it was (answered by the gateway, proxied,
@@ -30,10 +31,7 @@ export class Finisher {
   readonly #idempotency: IdempotencyStore;
   /** The access log (and tracing) when on; null: nothing hears of endings. */
   readonly #observer: RequestObserver | null;
-  #open = 0;
-  /** The topology epoch the thread runs; requests begun under an older one still open; told when none is left. */
-  #epoch: number;
-  #olderOpen = 0;
+  readonly #requests = new OpenRequests();
   readonly #onSettled: (epoch: number) => void;
   #onIdle: (() => void) | null = null;
   /** Told, with the time, each time the thread's last open request ends (the idle scavenge), when on. */
@@ -47,10 +45,8 @@ export class Finisher {
     tables: { tenants: TenantTable; nodes: NodeTable; breakers: BreakerTable; retries: RetryTable; idempotency: IdempotencyStore },
     lane: number,
     observer: RequestObserver | null,
-    epoch = 0,
     onSettled: (epoch: number) => void = () => {},
   ) {
-    this.#epoch = epoch;
     this.#onSettled = onSettled;
     this.#observer = observer;
     const { tenants, nodes, breakers, retries, idempotency } = tables;
@@ -66,7 +62,7 @@ export class Finisher {
 
   /** Requests begun and not finished yet. */
   get open(): number {
-    return this.#open;
+    return this.#requests.count;
   }
 
   get draining(): boolean {
@@ -74,8 +70,7 @@ export class Finisher {
   }
 
   begin(ctx: RequestContext): void {
-    ctx.epoch = this.#epoch;
-    this.#open++;
+    ctx.generation = this.#requests.begin();
   }
 
   /**
@@ -83,15 +78,18 @@ export class Finisher {
    * ended, none can touch a slot that topology no longer has, and the coordinator hears so.
    */
   newEpoch(epoch: number): void {
-    this.#epoch = epoch;
-    this.#olderOpen = this.#open;
-    if (this.#olderOpen === 0) this.#onSettled(epoch);
+    this.#requests.afterOpenEnd(() => this.#onSettled(epoch));
+  }
+
+  /** Calls `then` once every request open now has ended (retired pools close then). */
+  afterOpenEnd(then: () => void): void {
+    this.#requests.afterOpenEnd(then);
   }
 
   /** From now on the gateway's answers close their connection; `onIdle` once no request is open. */
   startDrain(onIdle: () => void): void {
     this.#onIdle = onIdle;
-    if (this.#open === 0) onIdle();
+    if (this.#requests.count === 0) onIdle();
   }
 
   /**
@@ -160,8 +158,7 @@ export class Finisher {
     // A leader that ended before its call did leaves no follower waiting.
     if (ctx.batch !== null) ctx.batch.settle(ctx);
     if (this.#observer !== null) this.#observer.ended(ctx, elapsedMs);
-    if (ctx.epoch !== this.#epoch && --this.#olderOpen === 0) this.#onSettled(this.#epoch);
-    if (--this.#open === 0) {
+    if (this.#requests.end(ctx.generation)) {
       this.#onIdle?.();
       this.idleListener?.(now);
     }

@@ -26,6 +26,8 @@ export interface AcceptorInit {
   readonly limiter: SharedArrayBuffer;
   /** The shared in-flight table of multiplexed calls (shm/inflight-table.ts). */
   readonly inflight: SharedArrayBuffer;
+  /** The seed of the keys of the tenant, limiter and in-flight tables (hash.ts newTableKeySeed). */
+  readonly keySeed: bigint;
   /** Which node-table slot each cluster and node of `config` has. */
   readonly numbering: NodeNumbering;
   /** The topology epoch of `config` (coordinator/topology.ts). */

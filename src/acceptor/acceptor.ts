@@ -1,5 +1,5 @@
 import type { us_listen_socket } from 'uWebSockets.js';
-import { loadBytesDigest, loadHash32, loadSeededHash32, loadTenantKeyer } from '../hash.js';
+import { IDEMPOTENCY_KEY_SEED, loadBytesDigest, loadHash32, loadSeededHash32, loadTenantKeyer } from '../hash.js';
 import { attachIdempotencyTable } from '../shm/idempotency-table.js';
 import { LocalIdempotencyStore } from './idempotency-store.js';
 import { LocalBatches } from './local-batches.js';
@@ -85,8 +85,8 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
     const localKeys = new LocalIdempotencyStore(attachIdempotencyTable(init.idempotency, init.threadIndex), init.threadIndex, settings.idempotencyTtlMs);
     const idempotency =
       redis !== null && settings.sharedState === 'redis' ? new RedisIdempotencyStore(settings, new IdempotencyScripts(redis), localKeys, redisOutage!) : localKeys;
-    // One hasher for the thread: every use of it is synchronous, so the phases can share it.
-    const keyer = await loadTenantKeyer();
+    // One hasher for the thread's tables: every use of it is synchronous, so the phases can share it.
+    const keyer = await loadTenantKeyer(init.keySeed);
     // Loaded only with tracing on: a gateway without it never loads the OpenTelemetry SDK.
     tracing = init.config.tracing === null ? null : (await import('../tracing/thread-tracing.js')).startThreadTracing(init.config.tracing, log);
     // Loaded only once a node needs it (undici-loader.ts): plain-http nodes use the gateway's own client.
@@ -104,6 +104,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
       lane: init.threadIndex,
       hash32: await loadHash32(),
       keyer,
+      idempotencyKeyer: await loadTenantKeyer(IDEMPOTENCY_KEY_SEED),
       digest: await loadBytesDigest(),
       idempotency,
       limiter: attachLimiterTable(init.limiter, init.threadIndex),

@@ -35,7 +35,10 @@ import type { RequestTracing } from '../tracing/request-tracing.js';
 export interface ThreadState {
   readonly lane: number;
   readonly hash32: Hash32;
+  /** Seeded for this process: the tenant, limiter and in-flight tables' keys. */
   readonly keyer: TenantKeyer;
+  /** Alike on every instance: Idempotency-Keys, which Redis keeps for them all. */
+  readonly idempotencyKeyer: TenantKeyer;
   readonly digest: BytesDigest;
   readonly idempotency: IdempotencyStore;
   readonly limiter: LimiterTable;
@@ -86,7 +89,7 @@ export function composeRunner(config: GatewayConfig, rings: Readonly<Record<stri
     {
       admission: new Admission(settings, routes, plans, thread.tenants, thread.keyer),
       limit: limitPhase(config, thread),
-      idempotency: new IdempotencyCheck(settings, thread.idempotency, thread.keyer, thread.digest, finisher),
+      idempotency: new IdempotencyCheck(settings, thread.idempotency, thread.idempotencyKeyer, thread.digest, finisher),
       selection,
       forwarder: settings.faultInjection
         ? new CrashingForwarder(settings, finisher, retrier, thread.tracing)
@@ -103,5 +106,5 @@ export function composeRunner(config: GatewayConfig, rings: Readonly<Record<stri
 function limitPhase(config: GatewayConfig, thread: ThreadState): LimitPhase {
   const local = new RateLimiting(thread.limiter, thread.keyer, thread.recorder, new LimitAddresses(config.settings.trustedProxies));
   if (thread.redisLimits === null || thread.redisOutage === null) return local;
-  return new RedisRateLimiting(config.settings, thread.redisLimits, local, thread.keyer, thread.recorder, thread.redisOutage, thread.finisher);
+  return new RedisRateLimiting(config.settings, thread.redisLimits, local, thread.recorder, thread.redisOutage, thread.finisher);
 }

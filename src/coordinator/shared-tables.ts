@@ -1,4 +1,5 @@
 import type { Settings } from '../config/schema.js';
+import { newTableKeySeed } from '../hash.js';
 import { createBreakerTable, type BreakerTable } from '../shm/breaker-table.js';
 import { releaseLocksOf, tableSeconds } from '../shm/bucket-table.js';
 import { createIdempotencyTable, releaseIdempotencyLane, type IdempotencyTable } from '../shm/idempotency-table.js';
@@ -18,6 +19,8 @@ export interface SharedTables {
   readonly limiter: LimiterTable;
   readonly inflight: InflightTable;
   readonly idempotency: IdempotencyTable;
+  /** What every thread seeds the tenant, limiter and in-flight tables' key hash with. */
+  readonly keySeed: bigint;
   /** When an abandoned call's entry may be reclaimed from waiters that never read it: as long as a waiter waits. */
   reclaimAt(): number;
 }
@@ -34,12 +37,13 @@ export function createSharedTables(settings: Readonly<Settings>): SharedTables {
     // idempotent routes pays no memory for them.
     limiter: createLimiterTable(settings.rateLimitKeys),
     idempotency: createIdempotencyTable(settings.idempotencyEntries, settings.idempotencyMaxResponseBytes),
+    keySeed: newTableKeySeed(),
     reclaimAt: () => tableSeconds(Date.now()) + Math.ceil(settings.upstreamTimeoutMs / 1000) + 2,
   };
 }
 
-/** The buffers a starting thread is given. */
-export function sharedBuffers(tables: SharedTables): Pick<AcceptorInit, 'tenants' | 'nodes' | 'breakers' | 'retries' | 'idempotency' | 'inflight' | 'limiter'> {
+/** The buffers a starting thread is given, and the seed of their keys. */
+export function sharedBuffers(tables: SharedTables): Pick<AcceptorInit, 'tenants' | 'nodes' | 'breakers' | 'retries' | 'idempotency' | 'inflight' | 'limiter' | 'keySeed'> {
   return {
     tenants: tables.tenants.buffer,
     nodes: tables.nodes.buffer,
@@ -48,6 +52,7 @@ export function sharedBuffers(tables: SharedTables): Pick<AcceptorInit, 'tenants
     idempotency: tables.idempotency.buffer,
     inflight: tables.inflight.buffer,
     limiter: tables.limiter.buffer,
+    keySeed: tables.keySeed,
   };
 }
 

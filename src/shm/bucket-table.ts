@@ -12,10 +12,11 @@ import { mixKey } from './key-mix.js';
  * fields named in each table's module), then one byte slot per entry. Each table's module documents its own header words
  * (from 2, below BUCKET_SEED) and entry fields.
  *
- * A key's bucket mixes both halves of its 64-bit hash with the table's random seed: the hashes
- * are unseeded xxHash64 of what clients send, so without the seed anyone could work out offline
- * which keys share a bucket, and WAYS + 1 of them would push a key out (a rate limit's count,
- * a done idempotency key) or keep it out.
+ * A key's bucket mixes both halves of its 64-bit hash with the table's random seed: an
+ * Idempotency-Key's hash is unseeded xxHash64 (every instance names it alike in Redis), so without
+ * the seed anyone could work out offline which keys share a bucket, and WAYS + 1 of them would push
+ * a key out (a done idempotency key) or keep it out. (The other tables' keys are seeded anyway:
+ * hash.ts newTableKeySeed.)
  */
 
 export const ENTRY_COUNT = 0;

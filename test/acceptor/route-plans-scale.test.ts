@@ -41,7 +41,7 @@ describe('route plans at scale', () => {
       crossings: new ZoneCrossings('local'),
       breakers: createBreakerTable(1024),
       accessLogged: false,
-      keyer: await loadTenantKeyer(),
+      keyer: await loadTenantKeyer(0n),
     });
     expect(plans).toHaveLength(routes);
     // What each plan says is unchanged...

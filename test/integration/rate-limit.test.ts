@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import xxhash from 'xxhash-wasm';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { writeFileSync } from 'node:fs';
 import { metricValue, startGateway, writeConfig, type GatewayProcess } from '../helpers/gateway-process.js';
 import { decidedWithin, type Stamped } from '../helpers/decided-within.js';
 import { expectError, pooled, send, type Reply } from '../helpers/http.js';
 import { jsonBodies, rawExchange, statuses } from '../helpers/raw-http.js';
+import { forgeXxh64 } from '../helpers/xxh64-forgery.js';
 
 let backend: Backend;
 let gateway: GatewayProcess;
@@ -102,6 +104,12 @@ describe('rate limiting, local mode', () => {
     expect([await on('/once/', 'solo'), await on('/once-more/', 'solo'), await on('/once/', 'duo')]).toEqual([200, 200, 200]);
     expect([await on('/once/', 'solo'), await on('/once-more/', 'solo'), await on('/once/', 'duo')]).toEqual([429, 429, 429]);
     expect(await on('/once-more/', 'duo')).toBe(200);
+  });
+
+  it("gives a tenant id forged to meet another's unseeded xxHash64 a count of its own", async () => {
+    const forged = forgeXxh64('', (await xxhash()).h64('victim', 0n));
+    const on = async (tenant: string) => (await send(gateway.port, '/once/x', { tenant })).status;
+    expect([await on(forged), await on('victim'), await on(forged)]).toEqual([200, 200, 429]);
   });
 
   it('gives up the least recently used keys beyond GATEWAY_RATE_LIMIT_KEYS, and counts it', async () => {

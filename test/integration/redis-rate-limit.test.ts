@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
+import xxhash from 'xxhash-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
@@ -8,6 +9,7 @@ import { decidedWithin, type Stamped } from '../helpers/decided-within.js';
 import { expectError, send } from '../helpers/http.js';
 import { uploadAtOnce } from '../helpers/raw-http.js';
 import { heldScripts, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { forgeXxh64 } from '../helpers/xxh64-forgery.js';
 
 let redisServer: RedisServer;
 let redis: Redis;
@@ -117,6 +119,13 @@ describe('rate limiting, redis mode (3 instances, one Redis)', () => {
     }
     // Two allowed and the first refusal asked Redis; the 19 after it were refused here.
     expect((await scriptCalls()) - before).toBe(3);
+  });
+
+  it("gives a tenant forged to meet another's key under an unseeded xxHash64 (as Redis keys were named) a count of its own", async () => {
+    const subject = 'prefix:/strict/\nt:';
+    const forged = forgeXxh64(subject, (await xxhash()).h64(`${subject}victim`, 0n)).slice(subject.length);
+    const statusOf = async (tenant: string) => (await send(gateways[1]!.port, '/strict/x', { tenant })).status;
+    expect([await statusOf(forged), await statusOf(forged), await statusOf('victim')]).toEqual([200, 200, 200]);
   });
 
   it('passes request bodies through while the verdict comes: read whole when small, streamed when large', async () => {

@@ -54,7 +54,7 @@ export class RateLimiting implements LimitPhase {
     let keyHi = plan.limitKeyHi;
     // A route's key, and a tenant's on it, come from hashes made already (the route's label at
     // config load, the tenant's id at admission): a tenant's is the two XORed. Meeting another
-    // key with a forged tenant id takes a chosen 64-bit hash, as with one hash of both. By address
+    // key with a forged tenant id takes the process's secret seed (hash.ts newTableKeySeed). By address
     // or header, the route's label and the value are hashed together, as Redis mode names keys.
     if (limit.by === 'tenant' && ctx.tenant !== '') {
       keyLo ^= ctx.tenantKeyLo;

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Settings } from '../../config/schema.js';
 import type { AnsweredCode } from '../../errors.js';
-import { hex64, type TenantKeyer } from '../../hash.js';
+import { subjectDigest } from '../../hash.js';
 import type { RequestRecorder } from '../../metrics/request-recorder.js';
 import type { RedisOutage } from '../../redis/outage.js';
 import { rateLimitKey, type RedisHit, type SlidingWindowScript } from '../../redis/rate-limit-script.js';
@@ -37,7 +37,6 @@ export class RedisRateLimiting implements LimitPhase {
   readonly #script: SlidingWindowScript;
   readonly #keyPrefix: string;
   readonly #local: RateLimiting;
-  readonly #keyer: TenantKeyer;
   readonly #recorder: RequestRecorder;
   readonly #outage: RedisOutage;
   readonly #finisher: Finisher;
@@ -56,7 +55,6 @@ export class RedisRateLimiting implements LimitPhase {
     settings: Readonly<Settings>,
     script: SlidingWindowScript,
     local: RateLimiting,
-    keyer: TenantKeyer,
     recorder: RequestRecorder,
     outage: RedisOutage,
     finisher: Finisher,
@@ -64,7 +62,6 @@ export class RedisRateLimiting implements LimitPhase {
     this.#script = script;
     this.#keyPrefix = settings.redisKeyPrefix;
     this.#local = local;
-    this.#keyer = keyer;
     this.#recorder = recorder;
     this.#outage = outage;
     this.#finisher = finisher;
@@ -81,9 +78,7 @@ export class RedisRateLimiting implements LimitPhase {
       if (now < refusal.until) return this.#refuse(ctx, limit, 0, untilWindowEnds(refusal.windowEnds, now, limit.windowMs), refusal.until - now);
       this.#refused.delete(subject);
     }
-    const keyer = this.#keyer;
-    keyer.hash(subject);
-    const key = rateLimitKey(this.#keyPrefix, hex64(keyer.lo, keyer.hi), limit.windowMs);
+    const key = rateLimitKey(this.#keyPrefix, subjectDigest(subject), limit.windowMs);
     const wait = new LimitWait(ctx, this.#finisher, () => this.#decided(ctx, limit, next, wait));
     ctx.client.attach(wait);
     this.#holdBody(ctx, wait);

@@ -1,4 +1,4 @@
-import { hash, randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { endianness } from 'node:os';
 import xxhash from 'xxhash-wasm';
 import type { Hash32 } from './routing/ring.js';
@@ -86,5 +86,6 @@ export function hex64(lo: number, hi: number): string {
  * cryptographic (128 bits of SHA-256), so that no subject a client chooses is made to meet another's.
  */
 export function subjectDigest(subject: string): string {
-  return hash('sha256', subject, 'hex').slice(0, 32);
+  // Not crypto.hash(): Node 20 has it only from 20.12, and package.json allows 20.6.
+  return createHash('sha256').update(subject).digest('hex').slice(0, 32);
 }

@@ -36,7 +36,7 @@ interface NodePool extends NodeSpec {
  */
 export class UpstreamPools {
   readonly #byKey = new Map<string, NodePool>();
-  /** Pools of nodes a reload removed or a name change moved, closing soon. */
+  /** Pools of nodes a reload removed or a name change moved, closing once the requests open then have ended. */
   readonly #retiring = new Set<UpstreamDispatcher>();
   readonly #settings: Readonly<Settings>;
   /** For names not resolved yet, with GATEWAY_DNS_SERVERS; null: Node's own lookup. */

@@ -8,13 +8,14 @@ import { mixKey } from './key-mix.js';
  * Map on the request path; the coordinator harvests the counters once per scoring window and
  * evicts.
  *
- * Keys are 64-bit hashes of tenant ids (two Int32 halves), the same in every instance. A key lives
- * only in its bucket, the BUCKET_SLOTS slots chosen by both halves mixed with the table's random
- * seed, so eviction can empty a slot without breaking a probe chain, and nobody can work out in
- * advance which ids share the bucket of a tenant they would lock out of it (hash.ts). Slots are 4×
- * the tenant limit rounded up to a power of two, 1,024 at least: at the default 10,000 tenants a
- * bucket holds 1.2 keys on average, and the chance that any of the 8,192 buckets gets a 9th key
- * (whose requests then count as untracked) is about 5%.
+ * Keys are 64-bit hashes of tenant ids (two Int32 halves), seeded for the process (hash.ts
+ * newTableKeySeed), the same in every thread. A key lives only in its bucket, the BUCKET_SLOTS
+ * slots chosen by both halves mixed with the table's random seed, so eviction can empty a slot
+ * without breaking a probe chain, and nobody can work out in advance which ids share the bucket of
+ * a tenant they would lock out of it (hash.ts). Slots are 4× the tenant limit rounded up to a
+ * power of two, 1,024 at least: at the default 10,000 tenants a bucket holds 1.2 keys on average,
+ * and the chance that any of the 8,192 buckets gets a 9th key (whose requests then count as
+ * untracked) is about 5%.
  *
  * Layout, Int32 words:
  *   header  [HEADER_WORDS]

@@ -25,7 +25,7 @@ describe('OpenRequests', () => {
     expect(told).toEqual(['older ended']);
   });
 
-  it('tells each caller once, after its own requests, when calls overlap', () => {
+  it('tells each caller once its own requests and older ones ended, not waiting for later ones', () => {
     const requests = new OpenRequests();
     const told: string[] = [];
     const a = requests.begin();
@@ -33,14 +33,44 @@ describe('OpenRequests', () => {
     const b = requests.begin();
     requests.afterOpenEnd(() => told.push('second'));
     requests.end(a);
-    // The first call's request ended, but one count serves both: the first waits for b too.
-    expect(told).toEqual([]);
+    expect(told).toEqual(['first']);
     requests.end(b);
     expect(told).toEqual(['first', 'second']);
+    // Ended in the other order: the later caller waits for the older request too.
     const c = requests.begin();
     requests.afterOpenEnd(() => told.push('third'));
+    const d = requests.begin();
+    requests.afterOpenEnd(() => told.push('fourth'));
+    requests.end(d);
+    expect(told).toEqual(['first', 'second']);
     requests.end(c);
-    expect(told).toEqual(['first', 'second', 'third']);
+    expect(told).toEqual(['first', 'second', 'third', 'fourth']);
+  });
+
+  it('tells a caller while requests begun after it stay open, call after call', () => {
+    const requests = new OpenRequests();
+    const told: number[] = [];
+    // Each period a new long request begins, the caller of the period before asks, and the oldest ends.
+    const open = [requests.begin()];
+    for (let period = 0; period < 10; period++) {
+      open.push(requests.begin());
+      requests.afterOpenEnd(() => told.push(period));
+      requests.end(open.shift()!);
+    }
+    expect(told).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    requests.end(open.shift()!);
+    expect(told).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(requests.count).toBe(0);
+  });
+
+  it('adds a caller to the newest closed generation when none began since', () => {
+    const requests = new OpenRequests();
+    const told: string[] = [];
+    const a = requests.begin();
+    requests.afterOpenEnd(() => told.push('first'));
+    requests.afterOpenEnd(() => told.push('second'));
+    requests.end(a);
+    expect(told).toEqual(['first', 'second']);
   });
 
   it('says when the last open request ended', () => {

@@ -10,19 +10,25 @@ import { Buffer } from 'node:buffer';
  * would resolve. So is one with a "#": a fragment is no part of a request target (RFC 9112 §3.2),
  * and backends that parse the target as a URL (WHATWG URL, Node's url.parse, nginx) end the path
  * there, so `/api/login#` would be read as `/api/login` by a node the gateway routed by another
- * route. Otherwise it keeps the client's spelling: routingPath() gives the form routes match.
+ * route. A leading run of slashes and backslashes becomes one slash: to a backend that parses the
+ * target as a URL, `//public/api/x` (or `/\public/api/x`) is scheme-relative, host `public` and path
+ * `/api/x`, which the gateway routed as `/public/`. Otherwise it keeps the client's spelling:
+ * routingPath() gives the form routes match.
  */
 
 /** What some backends take for a path separator: %2F, %5C, and a raw backslash. */
 const HIDDEN_SEPARATOR = /%2f|%5c|\\/i;
+const LEADING_SEPARATORS = /^[/\\]+/;
 
 /**
  * The normalized path (the same string when it has no dot segment), or null for what is no path
  * ("*", an absolute URI), climbs above the root, or hides a dot segment.
  */
-export function normalizePath(path: string): string | null {
-  if (path.charCodeAt(0) !== 0x2f /* / */) return null;
-  if (path.includes('#')) return null;
+export function normalizePath(target: string): string | null {
+  if (target.charCodeAt(0) !== 0x2f /* / */) return null;
+  if (target.includes('#')) return null;
+  const second = target.charCodeAt(1);
+  const path = second === 0x2f /* / */ || second === 0x5c /* \ */ ? target.replace(LEADING_SEPARATORS, '/') : target;
   // Most paths hold no "/.", no "%" and no backslash: they are returned as they are.
   if (!path.includes('/.') && !path.includes('%') && !path.includes('\\')) return path;
   const segments = path.split('/');

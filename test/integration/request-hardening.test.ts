@@ -130,7 +130,9 @@ describe('paths', () => {
     ['/static/.%2E/api/x', '/api/x'],
     // Spellings a backend may read as /api/x: they match /api/ too, and go on as the client spelled them.
     ['/%61pi/x', '/%61pi/x'],
-    ['//api//x', '//api//x'],
+    ['/api//x', '/api//x'],
+    // But for a leading run of slashes: `//api/x` is scheme-relative to a backend parsing URLs.
+    ['//api//x', '/api//x'],
   ])('matches %s as /api/ and forwards it as %s: the tenant the /api/ route needs is required', async (path, normalized) => {
     expectError(await rawReply(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`), 'ERR_MISSING_TENANT');
     const reply = await send(gateway.port, path, { tenant: 'acme' });
@@ -172,14 +174,26 @@ describe('spellings a backend reads as a stricter route', () => {
   });
 
   // WHATWG URL reads each of these as the stricter route's path (/café/x, /admin/x): they get its rules.
-  it.each([['/caf%C3%A9/x'], ['/caf%c3%a9/x'], ['/admin\\x'], ['/\\admin/x']])('matches %s by the route a backend reads it as', async (path) => {
+  it.each([
+    ['/caf%C3%A9/x', '/caf%C3%A9/x'],
+    ['/caf%c3%a9/x', '/caf%c3%a9/x'],
+    ['/admin\\x', '/admin\\x'],
+    ['/\\admin/x', '/admin/x'],
+  ])('matches %s by the route a backend reads it as, forwarded as %s', async (path, forwarded) => {
     const before = backend.seen.length;
     expectError(await rawReply(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`), 'ERR_MISSING_TENANT');
     expect(backend.seen.length).toBe(before);
     const { text } = await rawExchange(gateway.port, `GET ${path} HTTP/1.1\r\nHost: a\r\nx-tenant-id: acme\r\n\r\n`, 3_000, (t) => t.endsWith('\r\n0\r\n\r\n'));
     expect(firstAnswer(text).status).toBe(200);
-    // Forwarded as the client spelled it.
-    expect(seenUrls().at(-1)).toBe(path);
+    // Forwarded as the client spelled it, but for a leading run of separators.
+    expect(seenUrls().at(-1)).toBe(forwarded);
+  });
+
+  // WHATWG URL reads `//open/admin/x` as host `open`, path `/admin/x`: the node must get the path the gateway routed.
+  it.each([['//open/admin/x'], ['/\\open/admin/x'], ['///open/admin/x']])('forwards %s, routed as /open/, with one leading slash', async (path) => {
+    const { text } = await rawExchange(gateway.port, `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`, 3_000, (t) => t.endsWith('\r\n0\r\n\r\n'));
+    expect(firstAnswer(text).status).toBe(200);
+    expect(seenUrls().at(-1)).toBe('/open/admin/x');
   });
 
   it('matches a route written past ASCII when the path comes raw, as the client spelled it', async () => {

@@ -23,9 +23,10 @@ function familyOf(address: string): 'ipv4' | 'ipv6' {
 
 /**
  * X-Forwarded-For / -Proto / -Host and Forwarded for the node. What a client says of the hops
- * before it is kept only when the client is a trusted proxy (GATEWAY_TRUSTED_PROXIES, e.g. the
- * TLS terminator in front), with the proxy's own hop appended: anyone else could claim any address
- * or scheme, so theirs are replaced, not appended to. The gateway itself speaks plain HTTP, so its
+ * before it (and in X-Real-IP and the like, request-head.ts) is kept only when the client is a
+ * trusted proxy (GATEWAY_TRUSTED_PROXIES, e.g. the TLS terminator in front), with the proxy's own
+ * hop appended: anyone else could claim any address or scheme, so theirs are replaced (or
+ * dropped), not appended to. The gateway itself speaks plain HTTP, so its
  * own scheme is `http`.
  */
 export class ForwardedHeaders {
@@ -40,7 +41,7 @@ export class ForwardedHeaders {
   add(ctx: RequestContext): void {
     const client = formatAddress(ctx.client.remoteAddress());
     // Only a request that says something of earlier hops costs an address check.
-    const claims = ctx.forwardedFor !== '' || ctx.forwardedProto !== '' || ctx.forwarded !== '';
+    const claims = ctx.forwardedFor !== '' || ctx.forwardedProto !== '' || ctx.forwarded !== '' || ctx.proxyClaims !== null;
     const trusted = claims && this.#trusts !== null && this.#trusts(client);
     ctx.headers.push(
       'x-forwarded-for',
@@ -52,6 +53,7 @@ export class ForwardedHeaders {
     );
     // The proxy's hop as the last element, as it is last in X-Forwarded-For.
     if (trusted && ctx.forwarded !== '') ctx.headers.push('forwarded', `${ctx.forwarded}, for=${forwardedNode(client)}`);
+    if (trusted && ctx.proxyClaims !== null) ctx.headers.push(...ctx.proxyClaims);
   }
 }
 

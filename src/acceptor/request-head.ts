@@ -11,8 +11,17 @@ import { decimalValue } from '../decimal.js';
  * forwarded-headers.ts), and Expect: uWS answers "100 Continue" to the client itself, and
  * undici refuses to send Expect upstream (the upload then failed as a 502; curl sends it for
  * every body over 1 MiB). The upstream gets the whole body as a plain request, as nginx does.
+ * X-Original-URL and X-Rewrite-URL too, from anyone: IIS- and Symfony-style nodes serve the path
+ * they name instead of the target's, which the gateway routed by.
  */
-const DROPPED = new FreshNameSet([...HOP_BY_HOP, 'x-forwarded-host', 'x-ringgate-attempt', 'expect']);
+const DROPPED = new FreshNameSet([...HOP_BY_HOP, 'x-forwarded-host', 'x-ringgate-attempt', 'expect', 'x-original-url', 'x-rewrite-url']);
+
+/**
+ * What a client says of its address, scheme, port or path prefix in headers nodes trust as a
+ * proxy's (nginx's X-Real-IP, Spring's X-Forwarded-Port and -Prefix, Akamai's True-Client-IP):
+ * forwarded from a trusted proxy only (forwarded-headers.ts), as X-Forwarded-For is.
+ */
+const PROXY_CLAIMS = new FreshNameSet(['x-real-ip', 'x-client-ip', 'true-client-ip', 'x-forwarded-port', 'x-forwarded-prefix', 'x-forwarded-ssl', 'x-forwarded-scheme']);
 
 /** ctx.idempotencyKey of a request that sent the header twice: no value a header can hold (uWS refuses a line feed in one). */
 export const IDEMPOTENCY_KEY_REPEATED = '\n';
@@ -31,7 +40,8 @@ const HEADER_LINE_OVERHEAD = 4;
  * limit. uWS itself already closes the connection on malformed lines, obs-fold, a missing Host, and
  * Content-Length together with Transfer-Encoding; these checks are the rest. `path` is what the
  * request forwards (normalized by the caller); the bytes counted are those the client sent. With
- * `forwarded` (header compaction) only the headers it names are copied, and their bytes counted.
+ * `forwarded` (header compaction) only the headers it names (and the tenant and hash headers) are
+ * copied, and their bytes counted.
  */
 export function readRequestHead(
   ctx: RequestContext,
@@ -109,9 +119,14 @@ export function readRequestHead(
         return;
     }
     if (DROPPED.has(name)) return;
+    if (PROXY_CLAIMS.has(name)) {
+      if (forwarded === null || forwarded.has(name)) (ctx.proxyClaims ??= []).push(name, value);
+      return;
+    }
     if (forwarded === null) {
       headers.push(name, value);
-    } else if (forwarded.has(name)) {
+    } else if (forwarded.has(name) || name === tenantHeader || name === hashHeader) {
+      // What routed the request reaches its node whatever the route's list says (hop-by-hop.ts).
       headers.push(name, value);
       forwardedBytes += name.length + value.length + HEADER_LINE_OVERHEAD;
     }
@@ -131,6 +146,9 @@ export function readRequestHead(
   if (framing || (ctx.chunked && ctx.contentLength !== -1)) return 'ERR_BAD_FRAMING';
   if (hosts !== 1) return 'ERR_BAD_HOST';
   if (tenants > 1) return 'ERR_INVALID_TENANT';
-  if (connectionTokens !== undefined) dropConnectionTokens(headers, connectionTokens, [tenantHeader, hashHeader]);
+  if (connectionTokens !== undefined) {
+    dropConnectionTokens(headers, connectionTokens, [tenantHeader, hashHeader]);
+    if (ctx.proxyClaims !== null) dropConnectionTokens(ctx.proxyClaims, connectionTokens);
+  }
   return null;
 }

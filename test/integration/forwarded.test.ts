@@ -49,6 +49,28 @@ describe('X-Forwarded-* and Forwarded (GATEWAY_TRUSTED_PROXIES)', () => {
     expect((await seenThrough(trusting, { 'x-forwarded-proto': 'http, https' }))['x-forwarded-proto']).toBe('https');
   });
 
+  it("passes X-Real-IP, X-Forwarded-Port and the like from a trusted proxy only, and a path override from no one", async () => {
+    const claims = {
+      'x-real-ip': '203.0.113.7',
+      'x-client-ip': '203.0.113.7',
+      'true-client-ip': '203.0.113.7',
+      'x-forwarded-port': '443',
+      'x-forwarded-prefix': '/shop',
+      'x-forwarded-ssl': 'on',
+      'x-forwarded-scheme': 'https',
+    };
+    const overrides = { 'x-original-url': '/admin/x', 'x-rewrite-url': '/admin/x' };
+    const names = [...Object.keys(claims), ...Object.keys(overrides)];
+    const keptBy = async (gateway: GatewayProcess) => {
+      const seen = await seenThrough(gateway, { ...claims, ...overrides });
+      return Object.fromEntries(names.filter((name) => name in seen).map((name) => [name, seen[name]]));
+    };
+    expect(await keptBy(trusting)).toEqual(claims);
+    expect(await keptBy(distrusting)).toEqual({});
+    // Named in Connection by a trusted proxy: hop-by-hop, then.
+    expect((await seenThrough(trusting, { 'x-real-ip': '203.0.113.7', connection: 'x-real-ip' }))['x-real-ip']).toBeUndefined();
+  });
+
   it('never passes on a scheme other than http or https, even from a trusted proxy', async () => {
     const seen = await seenThrough(trusting, { 'x-forwarded-proto': 'javascript' });
     expect(seen['x-forwarded-proto']).toBe('http');

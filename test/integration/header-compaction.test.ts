@@ -11,6 +11,7 @@ beforeAll(async () => {
   gateway = await startGateway({
     routes: [
       { prefix: '/lean/', cluster: 'c', forwardHeaders: ['Authorization', 'accept'] },
+      { prefix: '/lean-sharded/', cluster: 'c', forwardHeaders: ['accept'], hashOn: { header: 'x-shard' } },
       { prefix: '/full/', cluster: 'c' },
     ],
     clusters: { c: { nodes: [{ id: 'h0', url: backend.url }] } },
@@ -32,14 +33,21 @@ const CLIENT_HEADERS = {
 };
 
 describe('header compaction (forwardHeaders)', () => {
-  it('forwards only the listed headers, the trace context, and what the gateway sets', async () => {
+  it('forwards only the listed headers, the trace context, the tenant, and what the gateway sets', async () => {
     expect((await send(gateway.port, '/lean/x', { tenant: 't', method: 'POST', body: 'hi', headers: CLIENT_HEADERS })).status).toBe(200);
     const seen = backend.seen.at(-1)!.headers;
     // No Connection: HTTP/1.1 keeps the connection without one (undici's Pool, GATEWAY_UPSTREAM_CLIENT=undici, adds its own).
     const expected = ['accept', 'authorization', 'content-length', 'host', 'traceparent', 'tracestate'];
-    expect(Object.keys(seen).sort()).toEqual([...expected, 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-request-id']);
+    expect(Object.keys(seen).sort()).toEqual([...expected, 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-request-id', 'x-tenant-id']);
     expect(seen.authorization).toBe('Bearer abc');
     expect(seen['content-length']).toBe('2');
+    expect(seen['x-tenant-id']).toBe('t');
+  });
+
+  it('forwards the header the route hashes on, which routed the request, though its list leaves it out', async () => {
+    expect((await send(gateway.port, '/lean-sharded/x', { tenant: 't', headers: { ...CLIENT_HEADERS, 'x-shard': 's7' } })).status).toBe(200);
+    const seen = backend.seen.at(-1)!.headers;
+    expect({ shard: seen['x-shard'], tenant: seen['x-tenant-id'], cookie: seen.cookie }).toEqual({ shard: 's7', tenant: 't', cookie: undefined });
   });
 
   it('leaves other routes whole, and counts head bytes received against forwarded per compacting route', async () => {

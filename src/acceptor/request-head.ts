@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { HttpRequest } from 'uWebSockets.js';
 import type { AnsweredCode } from '../errors.js';
 import type { RequestContext } from './request-context.js';
@@ -135,6 +136,9 @@ export function readRequestHead(
   if (requestIds > 1) ctx.requestId = '';
   // Sent twice, empty or not, it names no one key (the node would see both): a route that keys writes refuses it.
   if (idempotencyKeys > 1) ctx.idempotencyKey = IDEMPOTENCY_KEY_REPEATED;
+  // uWS gives the head decoded from UTF-8, up to 3 bytes a UTF-16 unit: a head that may be over
+  // the limit in bytes is counted again in bytes (rare: at the default limit, one over 5.4 KB).
+  if (bytes <= maxHeaderBytes && bytes * 3 > maxHeaderBytes) bytes = utf8HeadBytes(req, method, rawPath, query);
   ctx.headBytes = bytes;
   if (forwarded !== null) ctx.forwardedHeadBytes = forwardedBytes;
 
@@ -151,4 +155,13 @@ export function readRequestHead(
     if (ctx.proxyClaims !== null) dropConnectionTokens(ctx.proxyClaims, connectionTokens);
   }
   return null;
+}
+
+/** The head's size in the bytes the client sent (readRequestHead counts UTF-16 units). */
+function utf8HeadBytes(req: HttpRequest, method: string, rawPath: string, query: string): number {
+  let bytes = method.length + 1 + Buffer.byteLength(rawPath) + (query ? Buffer.byteLength(query) + 1 : 0) + REQUEST_LINE_OVERHEAD + 2;
+  req.forEach((name, value) => {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value) + HEADER_LINE_OVERHEAD;
+  });
+  return bytes;
 }

@@ -16,8 +16,11 @@
 export type Sending = { readonly kind: 'one-write' } | { readonly kind: 'segments'; readonly size: number };
 
 export type Pinned =
-  /** Answered with `status`; `forwarded` when the backend saw the request. */
-  | { readonly kind: 'answered'; readonly status: number; readonly forwarded: boolean }
+  /**
+   * Answered with `status`; `forwarded` when the backend saw the request, with `headers` (null: the
+   * header absent) among those it got, when given.
+   */
+  | { readonly kind: 'answered'; readonly status: number; readonly forwarded: boolean; readonly headers?: Readonly<Record<string, string | null>> }
   /** Closed without a byte of answer within CLOSED_AT_ONCE_MS of the last write, not forwarded. */
   | { readonly kind: 'closed-at-once' }
   /** No answer and not forwarded; held open until uWS's idle timeout closes it (IDLE_CLOSE_MS). */
@@ -76,6 +79,7 @@ const post = (lines: readonly string[], body: string) => (name: string): string 
 const oneWrite: Sending = { kind: 'one-write' };
 const segments = (size: number): Sending => ({ kind: 'segments', size });
 const answered = (status: number, forwarded: boolean): Pinned => ({ kind: 'answered', status, forwarded });
+const forwardedWith = (headers: Record<string, string | null>): Pinned => ({ kind: 'answered', status: 200, forwarded: true, headers });
 const closedAtOnce: Pinned = { kind: 'closed-at-once' };
 const idleClose: Pinned = { kind: 'idle-close' };
 
@@ -101,6 +105,12 @@ const UNPARSEABLE = 'held unanswered until the idle close, 8–12 s after connec
 const CONTENT_LENGTH =
   'uWS accepts 1 to 9 ASCII digits; for anything else it calls the handler, then closes the connection as the ' +
   'handler returns, discarding the answer written (the gateway writes 400 or 413)';
+const EMPTY_NAME =
+  'a header line with an empty name (": x") ends the head for uWS: the lines after it are ignored, Content-Length ' +
+  'and Transfer-Encoding too, so a body after them is read as the next request (a front proxy must refuse such lines)';
+const EXPECT =
+  'uWS answers "100 Continue" to Expect: 100-continue before any handler runs: the client sends its body even when ' +
+  'the gateway refuses the request (here 413, answered once the body is read and dropped)';
 const METHODS =
   'only GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, CONNECT and TRACE reach a handler (the gateway refuses the ' +
   'last two); any other token (WebDAV\'s PROPFIND, PURGE, a lower-case get) is closed at once, before any handler runs';
@@ -129,7 +139,10 @@ export const CASES: readonly UwsCase[] = [
   // Targets that are not a path ("*", absolute-form): no route of uWS matches them, not even "*".
   uwsCase('asterisk-target', (name) => head(name, ['Host: a']).replace(casePath(name), '*'), oneWrite, idleClose, `a target not starting with "/" reaches no handler: ${UNPARSEABLE}`),
   uwsCase('absolute-form-target', (name) => head(name, ['Host: a']).replace(casePath(name), `http://a${casePath(name)}`), oneWrite, idleClose, `likewise: ${UNPARSEABLE}`),
-  // 5. Methods.
+  // 5. A header line uWS reads in its own way; a 100 Continue the gateway cannot hold back.
+  uwsCase('header-line-with-empty-name', (name) => head(name, ['Host: a', 'X-Before: b', ': x', 'X-After: a']), oneWrite, forwardedWith({ 'x-before': 'b', 'x-after': null }), EMPTY_NAME),
+  uwsCase('expect-100-continue-refused', post(['Expect: 100-continue', 'Content-Length: 999999999'], ''), oneWrite, answered(100, false), EXPECT),
+  // 6. Methods.
   uwsCase('method-propfind', (name) => head(name, ['Host: a'], '1.1', 'PROPFIND'), oneWrite, closedAtOnce, METHODS),
   uwsCase('method-lower-case-get', (name) => head(name, ['Host: a'], '1.1', 'get'), oneWrite, closedAtOnce, METHODS),
 ];

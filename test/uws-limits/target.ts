@@ -10,6 +10,8 @@ export interface Target {
   readonly port: number;
   /** The backend has seen a request for `path`. */
   forwarded(path: string): boolean;
+  /** The headers of the backend's request for `path` (latin1, as node:http reads them), or null. */
+  headersSeen(path: string): Readonly<Record<string, string | string[] | undefined>> | null;
   /** Stops the gateway and the backend; resolves to the gateway's exit code (0 when it drained). */
   stop(): Promise<number | null>;
 }
@@ -34,6 +36,7 @@ export async function startTarget(): Promise<Target> {
     return {
       port: gateway.port,
       forwarded: (path) => backend.seen.some((request) => request.url === path),
+      headersSeen: (path) => backend.seen.find((request) => request.url === path)?.headers ?? null,
       stop: async () => {
         const kill = setTimeout(() => void gateway.stop('SIGKILL'), STOP_MS);
         try {

@@ -8,10 +8,26 @@ export interface Verdict {
   readonly observed: string;
 }
 
-/** Judges one case: what `observation` (and whether the backend saw the request) shows against its pin. */
-export function judge(c: UwsCase, observation: Observation, forwarded: boolean): Verdict {
-  const seen = classify(observation, forwarded);
-  return { ok: seen !== null && same(seen, c.pinned), pinned: describePin(c.pinned), observed: describeObservation(observation, forwarded) };
+/** What the backend got of the request: its headers, null when it never saw it. */
+export type HeadersSeen = Readonly<Record<string, string | string[] | undefined>> | null;
+
+/** Judges one case: what `observation` (and what the backend saw of the request) shows against its pin. */
+export function judge(c: UwsCase, observation: Observation, seen: HeadersSeen): Verdict {
+  const forwarded = seen !== null;
+  const shown = classify(observation, forwarded);
+  const headersOk = c.pinned.kind !== 'answered' || c.pinned.headers === undefined || sameHeaders(c.pinned.headers, seen);
+  const observed = describeObservation(observation, forwarded) + describeHeaders(c.pinned, seen);
+  return { ok: shown !== null && same(shown, c.pinned) && headersOk, pinned: describePin(c.pinned), observed };
+}
+
+function sameHeaders(pinned: Readonly<Record<string, string | null>>, seen: HeadersSeen): boolean {
+  return seen !== null && Object.entries(pinned).every(([name, value]) => (seen[name] ?? null) === value);
+}
+
+/** The pinned headers as the backend got them, when the case pins some. */
+function describeHeaders(p: Pinned, seen: HeadersSeen): string {
+  if (p.kind !== 'answered' || p.headers === undefined || seen === null) return '';
+  return `, with ${JSON.stringify(Object.fromEntries(Object.keys(p.headers).map((name) => [name, seen[name] ?? null])))}`;
 }
 
 /** The pinned behaviour the observation shows, or null when it shows none of them. */
@@ -34,7 +50,7 @@ const seconds = (ms: number, digits = 1): string => `${(ms / 1000).toFixed(digit
 function describePin(p: Pinned): string {
   switch (p.kind) {
     case 'answered':
-      return `answered ${p.status}, ${p.forwarded ? 'forwarded' : 'not forwarded'}`;
+      return `answered ${p.status}, ${p.forwarded ? 'forwarded' : 'not forwarded'}${p.headers === undefined ? '' : `, with ${JSON.stringify(p.headers)}`}`;
     case 'closed-at-once':
       return `closed without answer within ${seconds(CLOSED_AT_ONCE_MS)}, not forwarded`;
     case 'idle-close':

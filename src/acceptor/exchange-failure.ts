@@ -25,15 +25,18 @@ export function closeTruncated(ctx: RequestContext, code: AnsweredCode): void {
 }
 
 /**
- * A failed try nobody retries, its node released: answered at once (answerFailure), but a body
- * over the limit only once the client has sent the rest (whenSentOrLingered), unless the exchange
- * `ended` meanwhile. `done` then ends it.
+ * A failed try nobody retries, its node released: answered at once (answerFailure), but during a
+ * streamed upload only once the client has sent the rest, read and dropped (whenSentOrLingered):
+ * closing with its bytes unread would reset the connection and lose the answer. Unless the
+ * exchange `ended` meanwhile; `done` then ends it.
  */
 export function answerFailedTry(ctx: RequestContext, code: AnsweredCode, body: RequestBody | null, ended: () => boolean, done: () => void): void {
-  if (code !== 'ERR_BODY_TOO_LARGE' || body === null || ctx.client.headWritten) {
+  if (body === null || ctx.client.headWritten) {
     answerFailure(ctx, code);
     return done();
   }
+  // A body over the limit drops its rest already; any other, the node no longer reads.
+  if (code !== 'ERR_BODY_TOO_LARGE') body.dropRest();
   ctx.status = errorStatus(code);
   whenSentOrLingered(body, () => {
     if (ended()) return;

@@ -126,6 +126,22 @@ describe('GATEWAY_UPSTREAM_CLIENT', () => {
     expectError({ status: statuses(bad.text)[0] ?? 0, text: JSON.stringify(jsonBodies(bad.text)[0] ?? {}) }, 'ERR_BAD_HEADER');
   });
 
+  it.each(['h1', 'undici'])('%s: reads and drops the rest of a streamed upload it cannot forward before it answers, so the client can send it all', async (client) => {
+    const socket = connect(gateways.get(client)!.port, '127.0.0.1');
+    let text = '';
+    let error: string | null = null;
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.on('error', (err: NodeJS.ErrnoException) => (error = err.code ?? err.message));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    // 16 MiB, more than loopback's buffers hold: closed before it has all been read, the writes fail.
+    const length = 16 * 1024 * 1024;
+    socket.write(Buffer.from(`POST /raw/up HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: t\r\nX-Note: caf\xe9 ok\r\nContent-Length: ${length}\r\n\r\n`, 'latin1'));
+    socket.end(Buffer.alloc(length, 'b'));
+    await closed;
+    expect(error).toBeNull();
+    expectError({ status: statuses(text)[0] ?? 0, text: JSON.stringify(jsonBodies(text)[0] ?? {}) }, 'ERR_BAD_HEADER');
+  });
+
   it.each([
     ['h1', '/slow-upload-h1'],
     ['undici', '/slow-upload-undici'],

@@ -48,7 +48,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     socket.on('error', (err) => (this.#error ??= err));
     socket.on('end', () => this.#peerEnded());
     socket.on('close', () => this.#closed());
-    this.#upload = new Upload(socket, { progress: () => (this.quietTicks = 0), failed: (err) => this.#fail(err) });
+    this.#upload = new Upload(socket, { progress: () => (this.quietTicks = 0), failed: (err) => this.destroy(err) });
   }
 
   /** Carrying a request (from send() to its end or failure). */
@@ -68,12 +68,16 @@ export class H1Connection implements ResponseEvents, TurnWriter {
 
   /** The sweep: the request made no progress for a whole timeout. */
   timedOut(): void {
-    this.#fail(upstreamError(this.#parser.inBody ? 'UND_ERR_BODY_TIMEOUT' : 'UND_ERR_HEADERS_TIMEOUT', 'the node sent nothing within the timeout'));
+    this.destroy(upstreamError(this.#parser.inBody ? 'UND_ERR_BODY_TIMEOUT' : 'UND_ERR_HEADERS_TIMEOUT', 'the node sent nothing within the timeout'));
   }
 
   /** Closes the connection; a request it carries fails with `err`. */
   destroy(err: Error): void {
-    this.#fail(err);
+    const handler = this.#handler;
+    this.#handler = null;
+    this.#socket.destroy();
+    handler?.onError(err);
+    if (this.#closeUnheard) this.#closed();
   }
 
   /** Carries `request`; false when nothing was written and the connection is free (its handler declined it, or its head was refused). */
@@ -84,7 +88,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     this.#parser.expect(request.method);
     const wanted = handler.onConnect((err = upstreamError('UND_ERR_ABORTED', 'request aborted')) => {
       if (this.#handler !== handler) return;
-      if (this.#held.head === null) return this.#fail(err);
+      if (this.#held.head === null) return this.destroy(err);
       // Still held, so never written: the connection is kept, given back at the turn's end (writeHeld).
       this.#handler = null;
       handler.onError(err);
@@ -146,7 +150,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
       // Nobody asked, or the request is not written yet: a node talking out of turn is trusted with
       // neither it nor the next. One held on a reused connection goes on another, unsent.
       if (this.#handler === null) this.#socket.destroy();
-      else if (!this.#handBackUnsent()) this.#fail(upstreamError('UND_ERR_SOCKET', 'the node sent bytes before the request'));
+      else if (!this.#handBackUnsent()) this.destroy(upstreamError('UND_ERR_SOCKET', 'the node sent bytes before the request'));
       return false;
     }
     this.#parse(READ_BUFFER.subarray(0, bytes));
@@ -163,7 +167,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     try {
       consumed = this.#parser.execute(data);
     } catch (err) {
-      this.#fail(err as Error);
+      this.destroy(err as Error);
       return;
     }
     // The handler aborted inside onHeaders or onData: the request failed there, whatever the parser read after.
@@ -183,7 +187,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
       if (this.#paused && this.#handler !== null) return;
     }
     // Closed while paused ('close' left the answer to this resume), and what was kept did not end it.
-    if (this.#closeUnheard && this.#handler !== null) return this.#fail(this.#error!);
+    if (this.#closeUnheard && this.#handler !== null) return this.destroy(this.#error!);
     // Also when the rest ended the answer: an idle connection reads on, to see the node close it.
     this.#socket.resume();
   }
@@ -214,14 +218,6 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     if (this.usable) this.#owner.reusable(this);
   }
 
-  #fail(err: Error): void {
-    const handler = this.#handler;
-    this.#handler = null;
-    this.#socket.destroy();
-    handler?.onError(err);
-    if (this.#closeUnheard) this.#closed();
-  }
-
   #peerEnded(): void {
     this.#peerGone = true;
     if (this.#handBackUnsent()) return;
@@ -235,7 +231,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     // early answer, then a reset seen by the upload's write), which the handler's resume reads first.
     this.#closeUnheard = this.#rest !== null && this.#handler !== null;
     if (this.#closeUnheard) return;
-    if (!this.#handBackUnsent() && this.#handler !== null) this.#fail(this.#error);
+    if (!this.#handBackUnsent() && this.#handler !== null) this.destroy(this.#error);
     this.#owner.closed(this);
   }
 

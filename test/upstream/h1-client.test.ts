@@ -770,6 +770,45 @@ describe('H1NodeClient', () => {
     expect(up.connections).toBe(2);
   });
 
+  /** Ways a request takes an idle connection and hands it back with nothing written. */
+  const goesNowhere = [
+    ['its head is refused', (c: H1NodeClient) => void send(c, { headers: ['host', 'node', 'x-a', 'a\ufffdb'] })],
+    [
+      'its handler declines it',
+      (c: H1NodeClient) => c.dispatch({ method: 'GET', path: '/declined', headers: ['host', 'node'], body: null }, { wanted: true, onConnect: () => false, onHeaders: () => true, onData: () => true, onComplete() {}, onError() {} }),
+    ],
+    [
+      'it is aborted while held for its turn',
+      (c: H1NodeClient) => {
+        let abort: (err?: Error) => void = () => {};
+        void send(c, { path: '/aborted' }, undefined, (given) => (abort = given));
+        abort();
+      },
+    ],
+    [
+      'its streamed body fails while held for its turn',
+      (c: H1NodeClient) => {
+        const body = new Readable({ read() {} });
+        body.on('error', () => {});
+        void send(c, { method: 'POST', path: '/failed', body });
+        body.destroy(new Error('too large'));
+      },
+    ],
+  ] as const;
+  it.each(goesNowhere)('closes an idle connection by the time since its last answer, however often a request takes it and writes nothing (%s)', async (_what, goNowhere) => {
+    const up = await node(() => OK('short', 'Keep-Alive: timeout=3\r\n'));
+    // A 100 ms sweep: the node keeps the connection 3 s, so it closes here 1 s after its answer.
+    const c = client(up.url, { timeoutMs: 400 });
+    expect((await send(c, {})).error).toBeNull();
+    const taking = setInterval(() => goNowhere(c), 50);
+    try {
+      await vi.waitFor(() => expect(up.closed).toBe(1), { timeout: 2_500 });
+    } finally {
+      clearInterval(taking);
+    }
+    expect(up.requests).toHaveLength(1);
+  });
+
   it('destroy() fails what waits; close() lets what runs finish', async () => {
     let hold: (() => void) | null = null;
     const up = await node((_request, socket) => {

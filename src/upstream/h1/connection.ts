@@ -32,8 +32,10 @@ export class H1Connection implements ResponseEvents, TurnWriter {
   #endKeepAlive: boolean | null = null;
   /** From the last answer: how long the node keeps this connection idle (-1: unsaid). */
   idleHintMs = -1;
-  /** Sweeps of the pool's clock without progress (busy) or since the last answer (idle). */
+  /** Sweeps of the pool's clock without progress while it carries a request. */
   quietTicks = 0;
+  /** Sweeps of the pool's clock since its last answer ended (or it opened), busy or not: only an answer restarts the node's idle clock. */
+  idleTicks = 0;
   #error: Error | null = null;
   /** The node ended its side: no request can follow on this connection. */
   #peerGone = false;
@@ -205,7 +207,7 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     handler.onComplete();
     if (this.#closeUnheard) this.#closed();
     if (reusable) {
-      this.quietTicks = 0;
+      this.idleTicks = 0;
       this.#held.answered();
       this.#owner.reusable(this);
     }

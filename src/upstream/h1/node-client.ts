@@ -161,13 +161,17 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
   sweep(): void {
     if (this.#queue.length > 0) this.#expireQueued();
     for (const connection of this.#all) {
-      // A paused answer, or an upload the client is slow to send, waits for the client, not for the node.
-      if (connection.busy && connection.waitsForClient) continue;
-      const limit = connection.busy ? this.#timeoutMs : this.#idleLimitMs(connection);
+      // Counted while busy too: a request that writes nothing (declined, its head refused, aborted
+      // while held) hands the connection back no less idle, for the node's own clock ran on.
       // The first tick may come at once: only k - 1 whole ticks are sure to have passed, never fire early.
-      if ((++connection.quietTicks - 1) * this.#tickMs < limit) continue;
-      if (connection.busy) connection.timedOut();
-      else connection.destroy(upstreamError('UND_ERR_CLOSED', 'idle'));
+      const idleMs = (++connection.idleTicks - 1) * this.#tickMs;
+      if (!connection.busy) {
+        if (idleMs >= this.#idleLimitMs(connection)) connection.destroy(upstreamError('UND_ERR_CLOSED', 'idle'));
+        continue;
+      }
+      // A paused answer, or an upload the client is slow to send, waits for the client, not for the node.
+      if (connection.waitsForClient) continue;
+      if ((++connection.quietTicks - 1) * this.#tickMs >= this.#timeoutMs) connection.timedOut();
     }
   }
 

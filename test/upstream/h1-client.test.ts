@@ -278,6 +278,19 @@ describe('H1NodeClient', () => {
     expect(up.connections).toBe(2);
   });
 
+  it('does not reuse a connection after a 204 that declared a body: the node may send it late, before the next answer', async () => {
+    const owing = new WeakSet<net.Socket>();
+    const up = await node((request, socket) => {
+      if (!request.startsWith('GET /empty ')) return `${owing.has(socket) ? 'late!' : ''}${OK('next')}`;
+      owing.add(socket);
+      return 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n';
+    });
+    const c = client(up.url);
+    expect(await send(c, { path: '/empty' })).toMatchObject({ status: 204, body: '', error: null });
+    expect(await send(c, { path: '/next' })).toMatchObject({ status: 200, body: 'next', error: null });
+    expect(up.connections).toBe(2);
+  });
+
   it('does not reuse a connection that sent bytes nobody asked for', async () => {
     const up = await node(() => `${OK('one')}HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nextra`);
     const c = client(up.url);

@@ -8,8 +8,8 @@ interface Seen {
   ends: boolean[];
 }
 
-/** Parses `wire` cut into pieces of `step` bytes (0: whole), the read buffer reused between pieces as the socket's is. */
-function parse(wire: string, { method = 'GET', step = 0, pauseEvery = false }: { method?: string; step?: number; pauseEvery?: boolean } = {}): Seen & { consumed: number } {
+/** Parses `wire` cut into pieces of `step` bytes (0: whole), or in two at `cut`, the read buffer reused between pieces as the socket's is. */
+function parse(wire: string, { method = 'GET', step = 0, cut = 0, pauseEvery = false }: { method?: string; step?: number; cut?: number; pauseEvery?: boolean } = {}): Seen & { consumed: number } {
   const seen: Seen = { heads: [], body: '', ends: [] };
   const parser = new ResponseParser(
     {
@@ -27,9 +27,10 @@ function parse(wire: string, { method = 'GET', step = 0, pauseEvery = false }: {
   const reused = Buffer.alloc(bytes.length);
   let consumed = 0;
   const size = step === 0 ? bytes.length : step;
-  for (let at = 0; at < bytes.length; at += size) {
-    const piece = reused.subarray(0, Math.min(size, bytes.length - at));
-    bytes.copy(piece, 0, at, at + piece.length);
+  for (let at = 0, end = 0; at < bytes.length; at = end) {
+    end = Math.min(bytes.length, at < cut ? cut : at + size);
+    const piece = reused.subarray(0, end - at);
+    bytes.copy(piece, 0, at, end);
     let offset = 0;
     // A pause hands the rest back; resuming feeds it again (what the connection does).
     while (offset < piece.length && !parser.idle) offset += parser.execute(piece.subarray(offset));
@@ -169,6 +170,29 @@ describe('ResponseParser', () => {
     expect(() => parse('\nHTTP/1.1 200 OK\r\n', { step })).toThrow(hpe);
     // A CRLF split between two reads is no bare LF.
     expect(parse('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', { step }).body).toBe('ok');
+  });
+
+  it('refuses a bare LF in a chunk line or the trailers as it comes, never waiting for a CRLF, however the answer is cut', () => {
+    const cuttings = (wire: string): { step?: number; cut?: number }[] => [...STEPS.map((step) => ({ step })), ...Array.from({ length: wire.length - 1 }, (_, i) => ({ cut: i + 1 }))];
+    const chunked = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    // Nothing follows: the CRLF looked for never comes, and only the node's timeout ended the wait.
+    for (const [rest, code] of [
+      ['3\n', 'HPE_INVALID_CHUNK_SIZE'],
+      ['3\nabc', 'HPE_INVALID_CHUNK_SIZE'],
+      ['3\r\nabc\r\n0\n', 'HPE_INVALID_CHUNK_SIZE'],
+      ['0\r\n\n', 'HPE_INVALID_HEADER_TOKEN'],
+      ['0\r\nX: y\n\n', 'HPE_INVALID_HEADER_TOKEN'],
+      ['0\r\nX: y\r\n\n', 'HPE_INVALID_HEADER_TOKEN'],
+    ] as const) {
+      for (const cutting of cuttings(chunked + rest)) expect(() => parse(chunked + rest, cutting), `${JSON.stringify(rest)} ${JSON.stringify(cutting)}`).toThrow(expect.objectContaining({ code }));
+    }
+    // A CRLF split between two reads is no bare LF.
+    for (const [rest, body] of [
+      ['5;a=b\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n', 'helloabc'],
+      ['3\r\nabc\r\n0\r\nX-T: 1\r\nY: 2\r\n\r\n', 'abc'],
+    ] as const) {
+      for (const cutting of cuttings(chunked + rest)) expect(parse(chunked + rest, cutting), JSON.stringify(cutting)).toMatchObject({ body, ends: [true], consumed: chunked.length + rest.length });
+    }
   });
 
   it.each([

@@ -31,9 +31,9 @@ const LF = 0x0a;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 /** An LF in `bytes` from `from` on not preceded by a CR: a line end this parser never takes (RFC 9112 §2.2 lets it refuse one). */
-function refuseBareLf(bytes: Buffer, from: number): void {
+function refuseBareLf(bytes: Buffer, from: number, code: string): void {
   for (let i = bytes.indexOf(LF, from); i >= 0; i = bytes.indexOf(LF, i + 1)) {
-    if (i === 0 || bytes[i - 1] !== CR) throw new ResponseHeadError('HPE_INVALID_HEADER_TOKEN', 'an LF not after a CR in the head');
+    if (i === 0 || bytes[i - 1] !== CR) throw new ResponseHeadError(code, 'an LF not after a CR');
   }
 }
 
@@ -154,14 +154,8 @@ export class ResponseParser {
       parsed = parseResponseHead(data, at, index, this.#headOnly);
       next = index + HEAD_END.length;
     } else {
-      const keptBefore = this.#partial?.length ?? 0;
-      const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW');
-      if (found === null) {
-        // A head whose lines end in a bare LF never shows the CRLF CRLF looked for: refused now,
-        // not once the node's timeout ran out (only the bytes new in this read are looked at).
-        refuseBareLf(this.#partial!, Math.max(0, keptBefore - 1));
-        return data.length;
-      }
+      const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW', 'HPE_INVALID_HEADER_TOKEN');
+      if (found === null) return data.length;
       const head = found[0];
       parsed = parseResponseHead(head, 0, head.length, this.#headOnly);
       next = found[1];
@@ -185,7 +179,8 @@ export class ResponseParser {
   }
 
   #chunkSize(data: Buffer, at: number): number {
-    const found = this.#untilMarker(data, at, HEAD_END.subarray(0, 2), MAX_CHUNK_LINE, 'HPE_CHUNK_EXTENSIONS_OVERFLOW');
+    // A bare LF is refused as anything else in the line is, whether the line came whole or not.
+    const found = this.#untilMarker(data, at, HEAD_END.subarray(0, 2), MAX_CHUNK_LINE, 'HPE_CHUNK_EXTENSIONS_OVERFLOW', 'HPE_INVALID_CHUNK_SIZE');
     if (found === null) return data.length;
     const [line, next] = found;
     const size = chunkSize(line);
@@ -205,7 +200,7 @@ export class ResponseParser {
       this.#finish();
       return at + 2;
     }
-    const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW', HEAD_END.subarray(0, 2));
+    const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW', 'HPE_INVALID_HEADER_TOKEN', HEAD_END.subarray(0, 2));
     if (found === null) return data.length;
     checkTrailerFields(found[0]);
     this.#finish();
@@ -219,10 +214,11 @@ export class ResponseParser {
 
   /**
    * The bytes up to `marker` (excluded; copied when they spanned reads, a view otherwise) and the
-   * index after it; null when it has not arrived yet (what came is kept, at most `limit` bytes).
-   * `alone`: a section that is only this (an empty trailer section split across reads).
+   * index after it; null when it has not arrived yet (what came is kept, at most `limit` bytes, and
+   * without a bare LF: else `overflow` or `bareLf` is thrown). `alone`: a section that is only this
+   * (an empty trailer section split across reads).
    */
-  #untilMarker(data: Buffer, at: number, marker: Buffer, limit: number, overflow: string, alone?: Buffer): [Buffer, number] | null {
+  #untilMarker(data: Buffer, at: number, marker: Buffer, limit: number, overflow: string, bareLf: string, alone?: Buffer): [Buffer, number] | null {
     const kept = this.#partial;
     // Joined with what was kept only as far as the marker may lie (past it is an overflow anyway):
     // a split head or chunk line must not copy the body bytes of the read that completes it.
@@ -236,6 +232,9 @@ export class ResponseParser {
     const index = bytes.indexOf(marker, from);
     if (index < 0 || index > limit) {
       if (bytes.length > limit) throw new ResponseHeadError(overflow, `more than ${limit} bytes without ${marker.length === 2 ? 'a line end' : 'the end of a head'}`);
+      // Lines ended by a bare LF never show the CRLF looked for: refused now, not once the node's
+      // timeout ran out (looked at from where the marker could start: what was kept was before).
+      refuseBareLf(bytes, from, bareLf);
       this.#partial = Buffer.from(bytes);
       return null;
     }

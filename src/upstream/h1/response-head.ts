@@ -101,9 +101,11 @@ export function parseResponseHead(bytes: Buffer, start: number, end: number, hea
   const fields = new RawFields(own, gathered.slice(0, spanCount));
   // HTTP/1.1 stays open unless told to close; 1.0 closes unless told to stay.
   const keepAlive = !closeToken && (minor === 1 || keepAliveToken);
-  if (headOnly) return { status, fields, keepAlive, framing: 'none', length: -1, idleHintMs };
-  // No body either, but one it declared may come anyway, late: the next request would read it as its answer.
-  if (status === 204 || status === 304) return { status, fields, keepAlive: keepAlive && !chunked && length <= 0, framing: 'none', length: -1, idleHintMs };
+  // A 304's Content-Length and Transfer-Encoding may describe the representation it stands for
+  // (RFC 9110 §8.6, RFC 9112 §6.1), as a HEAD's do. A 204 may carry neither: one that does may
+  // send the body anyway, late, and the next request would read it as its answer.
+  if (headOnly || status === 304) return { status, fields, keepAlive, framing: 'none', length: -1, idleHintMs };
+  if (status === 204) return { status, fields, keepAlive: keepAlive && !chunked && length <= 0, framing: 'none', length: -1, idleHintMs };
   // HTTP/1.0 has no Transfer-Encoding: such framing is faulty, and the connection closes after it (RFC 9112 §6.1).
   if (chunked) return { status, fields, keepAlive: keepAlive && minor === 1, framing: 'chunked', length: -1, idleHintMs };
   if (length >= 0) return { status, fields, keepAlive, framing: 'length', length, idleHintMs };

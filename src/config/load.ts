@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
+import { describeJsonError } from './json-error.js';
 import { firstDuplicateKey } from './duplicate-keys.js';
 import { envNameOf, envOverrides, settingName } from './env-vars.js';
 import {
@@ -165,7 +166,7 @@ function readJson(path: string): unknown {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`${CONFIG_PATH_ENV}: ${JSON.stringify(path)} is not valid JSON: ${(err as Error).message}`);
+    throw new ConfigError(`${CONFIG_PATH_ENV}: ${JSON.stringify(path)} is not valid JSON: ${describeJsonError(text, (err as Error).message)}`);
   }
   const duplicate = firstDuplicateKey(text);
   if (duplicate !== null) throw new ConfigError(`invalid config (${path}):\n  ${duplicate}: given twice in one object (JSON keeps only the last)`);
@@ -198,9 +199,19 @@ function redacted(path: string[], value: unknown): unknown {
   return value;
 }
 
-/** A URL as an error may show it: its password (redis://user:password@host) never reaches a log. */
+/**
+ * A URL as an error may show it: its password (redis://user:password@host) never reaches a log.
+ * Everything up to the last "@" is the user part, whatever it holds: a password with a "/" (as
+ * base64 keys have) makes the URL unparsable, and is the one shown in that error.
+ */
 function withoutPassword(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
+  const start = url.indexOf('://') + 3;
+  const at = url.lastIndexOf('@');
+  if (start < 3 || at < start) return url;
+  const colon = url.indexOf(':', start);
+  // No colon: the whole user part may be the password (redis://password@host).
+  const user = colon >= 0 && colon < at ? url.slice(start, colon) : '';
+  return `${url.slice(0, start)}${user === '' ? '' : `${user}:`}***${url.slice(at)}`;
 }
 
 function formatPath(path: string[]): string {

@@ -135,6 +135,9 @@ describe('config loading', () => {
     [{ GATEWAY_REDIS_URL: 'http://127.0.0.1:6379' }, minimal, 'GATEWAY_REDIS_URL = "http://127.0.0.1:6379": must be a redis:// or rediss:// URL'],
     // The password is not shown.
     [{ GATEWAY_REDIS_URL: 'http://app:s3cret@r:6379' }, minimal, 'GATEWAY_REDIS_URL = "http://app:***@r:6379": must be a redis:// or rediss:// URL'],
+    // A "/" in a password (base64 keys) makes the URL unparsable: the password is still not shown.
+    [{ GATEWAY_REDIS_URL: 'redis://default:ab/cd@redis:6379' }, minimal, 'GATEWAY_REDIS_URL = "redis://default:***@redis:6379"'],
+    [{ GATEWAY_REDIS_URL: 'redis+sentinel://u:pw@h' }, minimal, 'GATEWAY_REDIS_URL = "redis+sentinel://u:***@h"'],
     [{ GATEWAY_REDIS_URL: 'rediss://r:6379', GATEWAY_REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }, minimal, 'GATEWAY_REDIS_TLS_CA_FILE = "/nonexistent/ca.pem": ENOENT'],
     [{ GATEWAY_REDIS_URL: 'redis://r:6379', GATEWAY_REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }, minimal, 'GATEWAY_REDIS_TLS_CA_FILE = "/nonexistent/ca.pem": needs a rediss:// GATEWAY_REDIS_URL (TLS)'],
   ])('names the field and value: %j', (env, file, expected) => {
@@ -146,6 +149,13 @@ describe('config loading', () => {
     const path = writeConfig(null);
     writeFileSync(path, '{ "routes": [');
     expect(errorOf(() => loadConfig({ GATEWAY_CONFIG: path }))).toContain(`GATEWAY_CONFIG: ${JSON.stringify(path)} is not valid JSON`);
+    // Where, but not the text around the fault: V8 quotes it, and it may be a secret left unquoted.
+    writeFileSync(path, '{\n  "gateway": { "adminToken": supersecret-admin-token-1 }\n}');
+    const unquoted = errorOf(() => loadConfig({ GATEWAY_CONFIG: path }));
+    expect(unquoted).toContain('is not valid JSON: Unexpected token near line 2, column 30');
+    expect(unquoted).not.toContain('supersecre');
+    writeFileSync(path, '{ "routes": [],\n  "gateway": { "redisUrl": "redis://u:s3cret@h:1", } }');
+    expect(errorOf(() => loadConfig({ GATEWAY_CONFIG: path }))).toMatch(/is not valid JSON: Expected double-quoted property name at line 2, column \d+$/);
   });
 
   it('documents every env var in the README table, with the schema\'s default and the meaning --help prints, and no stale one', () => {

@@ -82,11 +82,14 @@ function answerError(res: ServerResponse, code: AnsweredCode, error: string = ER
 async function readJson(req: IncomingMessage): Promise<{ body: unknown } | { error: string }> {
   const chunks: Buffer[] = [];
   let bytes = 0;
+  // Past the limit the rest is read and dropped: leaving the loop destroys the request, and its
+  // socket with it, so the client would get a reset instead of the answer. ADMIN_LIMITS.requestMs
+  // bounds how long that takes.
   for await (const chunk of req as AsyncIterable<Buffer>) {
     bytes += chunk.length;
-    if (bytes > MAX_BODY_BYTES) return { error: `(body): over ${MAX_BODY_BYTES} bytes` };
-    chunks.push(chunk);
+    if (bytes <= MAX_BODY_BYTES) chunks.push(chunk);
   }
+  if (bytes > MAX_BODY_BYTES) return { error: `(body): over ${MAX_BODY_BYTES} bytes` };
   try {
     return { body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
   } catch (err) {

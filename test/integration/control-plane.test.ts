@@ -68,6 +68,10 @@ describe('control plane', () => {
     expectError(bad, 'ERR_BAD_PUSH');
     expect(JSON.parse(bad.text).error).toMatch(/^nodes\.0\.health: /);
     expectError(await push('{not json'), 'ERR_BAD_PUSH');
+    // Past 8 MiB: read to its end and dropped, then answered (no reset while the client still sends).
+    const huge = await push(`{"timestamp": 1, "pad": "${'x'.repeat(9 * 1024 * 1024)}"}`);
+    expectError(huge, 'ERR_BAD_PUSH');
+    expect(JSON.parse(huge.text).error).toBe('(body): over 8388608 bytes');
     // The first entry is fine, the second names no node: neither is applied.
     const half = await push({ timestamp: Date.now(), nodes: [{ id: 'n0', health: 0.05 }, { id: 'nope', health: 1 }] });
     expectError(half, 'ERR_BAD_PUSH');

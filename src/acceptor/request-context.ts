@@ -90,8 +90,11 @@ export class RequestContext {
   reachedNode = false;
   /** The try holds a half-open node's probe token (set when its node is held): its ending judges the node. */
   probe = false;
-  /** Then: the half-open period its token is of (breaker-table.ts PROBE_PERIOD). */
-  probePeriod = 0;
+  /**
+   * The node's breaker period when the try was sent (breaker-table.ts PROBE_PERIOD; a probe's: its
+   * token's): an ending in a later period, past a reopening, says nothing of the node now.
+   */
+  breakerPeriod = 0;
 
   // ---- tries (forward, retry) ----
   /** The body read whole, kept for a retry; null without a body, or while it streams. */

@@ -49,6 +49,11 @@ export class CircuitGate implements NodePredicate {
     return this.#next === null ? Verdict.Accept : this.#next.verdict(node, load);
   }
 
+  /** The half-open periods `node`'s breaker has had so far. */
+  periodOf(node: number): number {
+    return this.#states.probePeriod(node);
+  }
+
   /**
    * Once the walk settled on `node`: a half-open node's probe token is taken now (so a walk that
    * looked at it and went elsewhere costs none). False: another thread took the last token first.

@@ -28,8 +28,9 @@
  *                                                   never counts in a new one
  *     PROBE_PERIOD  which half-open period the      coordinator Atomics.add(+1) on entering
  *               tokens are of (wraps)               half-open, before PROBES and STATE; acceptors
- *                                                   Atomics.load: a probe of an earlier period
- *                                                   gives no token back
+ *                                                   Atomics.load as they send a try and as it
+ *                                                   ends: a probe of an earlier period gives no
+ *                                                   token back, and a try of one counts nothing
  *     LATENCY + b  endings whose time to the        acceptor Atomics.add(+1) when a request ends
  *               response head (or failure) falls
  *               in latency bucket b, ever (wraps)
@@ -135,8 +136,9 @@ export interface BreakerCounts {
 export function readBreakerCounts(table: BreakerTable, node: number, latencies: Float64Array, counts: BreakerCounts): void {
   const words = table.words;
   const at = nodeWord(node, 0);
-  for (let b = 0; b < LATENCY_BUCKETS; b++) latencies[b] = Atomics.load(words, at + LATENCY + b) >>> 0;
+  // Failures before latencies, the reverse of recordBreakerEnding's order: no failure is read without its ending.
   counts.failures = Atomics.load(words, at + FAILURES) >>> 0;
+  for (let b = 0; b < LATENCY_BUCKETS; b++) latencies[b] = Atomics.load(words, at + LATENCY + b) >>> 0;
   const tally = Atomics.load(words, at + PROBE_TALLY);
   counts.probeEndings = (tally >>> TALLY_ENDINGS_SHIFT) & TALLY_COUNT_MASK;
   counts.probeFailures = tally & TALLY_COUNT_MASK;

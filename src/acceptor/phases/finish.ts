@@ -5,7 +5,7 @@ import type { ZoneCrossings } from '../../metrics/zone-crossings.js';
 import type { AnsweredCode } from '../../errors.js';
 import { finishNodeRequest, NodeOutcome, recordCacheLookup, recordNodeOutcome, type NodeTable } from '../../shm/node-table.js';
 import { recordOwnAnswer, recordRequest, type TenantTable } from '../../shm/tenant-table.js';
-import { recordBreakerEnding, recordProbeEnding, returnProbeToken, type BreakerTable } from '../../shm/breaker-table.js';
+import { probePeriod, recordBreakerEnding, recordProbeEnding, returnProbeToken, type BreakerTable } from '../../shm/breaker-table.js';
 import { endRetry, type RetryTable } from '../../shm/retry-table.js';
 import { latencyBucket } from '../../resilience/latency-histogram.js';
 import type { HeldKey, IdempotencyStore } from '../idempotency-store.js';
@@ -129,7 +129,7 @@ export class Finisher {
   letProbeGo(ctx: RequestContext): void {
     if (!ctx.probe) return;
     ctx.probe = false;
-    returnProbeToken(this.#breakers, ctx.node, ctx.probePeriod);
+    returnProbeToken(this.#breakers, ctx.node, ctx.breakerPeriod);
   }
 
   /** A try that failed, about to be retried on another node: what it says of its node, now. */
@@ -186,8 +186,9 @@ export class Finisher {
     if (plan.breakers && ctx.triedAt !== 0 && outcome !== NodeOutcome.Unknown) {
       // Time to the answer's head, or to the failure: what a node's slowness is.
       const latencyMs = (ctx.headAt === 0 ? performance.now() : ctx.headAt) - ctx.triedAt;
-      recordBreakerEnding(this.#breakers, ctx.node, latencyBucket(latencyMs), outcome !== NodeOutcome.Answered);
-      if (ctx.probe) recordProbeEnding(this.#breakers, ctx.node, ctx.probePeriod, outcome !== NodeOutcome.Answered);
+      // Sent before the breaker last half-opened (its window was cleared when it closed): it says nothing of the node now.
+      if (probePeriod(this.#breakers, ctx.node) === ctx.breakerPeriod) recordBreakerEnding(this.#breakers, ctx.node, latencyBucket(latencyMs), outcome !== NodeOutcome.Answered);
+      if (ctx.probe) recordProbeEnding(this.#breakers, ctx.node, ctx.breakerPeriod, outcome !== NodeOutcome.Answered);
     } else this.letProbeGo(ctx);
     // A try that never went out on a connection (its client left, or its timer ran out, while it waited), or found nothing listening, crossed nothing.
     if (plan.crossZone === null || !ctx.reachedNode || ctx.refused) return;

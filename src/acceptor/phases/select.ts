@@ -71,7 +71,7 @@ export class Selection {
     const plan = ctx.plan!;
     const circuits = plan.selector.circuits;
     ctx.probe = circuits?.tookProbe === true;
-    if (ctx.probe) ctx.probePeriod = circuits!.probePeriod;
+    if (circuits !== null) ctx.breakerPeriod = ctx.probe ? circuits.probePeriod : circuits.periodOf(member);
     ctx.member = member;
     ctx.node = plan.members[member]!;
     ctx.cluster = plan.cluster;

@@ -25,8 +25,9 @@ export const EMPTY_ROSTER: NodeRoster = { clusters: [], byIndex: [], byId: new M
 
 /**
  * The roster of `config`. Nodes that stay keep everything known of them (health, counters, slow
- * start, published points while their cluster's ring is the same); a node new to it starts from its
- * slot's counters, ramping from `addedAt` (null at start: nodes there from the start do not ramp).
+ * start, published points while their cluster's ring is the same), but a node whose url changed is
+ * taken for a new one, and one whose zone changed loses its pushed zone cost; a node new to it
+ * starts from its slot's counters, ramping from `addedAt` (null at start: nodes there from the start do not ramp).
  * Writes what a config alone decides to the node table: each node's zone, and a clean panic and
  * zone-fallback flag for a cluster new to it (its slot may be one a removed cluster left).
  */
@@ -53,6 +54,8 @@ export function buildRoster(
     const nodes = cluster.nodes.map((nodeConfig, i): Node => {
       const slot = numbering.members[name]![i]!;
       let node = known.get(slot);
+      // Another backend under the same id: what the old one did (its failures, its pushed health) says nothing of it.
+      if (node !== undefined && node.config.url !== nodeConfig.url) node = undefined;
       if (node === undefined) {
         node = createNode(slot, position, nodeConfig, active);
         if (addedAt !== null) node.usableSince = addedAt;
@@ -61,6 +64,8 @@ export function buildRoster(
         resetConnectStreak(table, slot);
       } else {
         node.cluster = position;
+        // A pushed cost was its old zone's.
+        if (node.config.az !== nodeConfig.az) node.azCost = undefined;
         node.config = nodeConfig;
         if (JSON.stringify(previous?.healthCheck ?? null) !== JSON.stringify(active)) {
           node.health = new NodeHealth(active, PASSIVE_DEFAULTS);

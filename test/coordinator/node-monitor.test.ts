@@ -211,6 +211,31 @@ describe('node monitor', () => {
     expect(monitor.views()[2]).toMatchObject({ reason: 'healthy', health: 1 });
   });
 
+  it('starts a node whose url a reload changed afresh, and drops the zone cost pushed for one it moved to another zone', () => {
+    const { table, monitor, config, directory, ring } = setupWithConfig();
+    monitor.recordCheck(1, false);
+    monitor.recordCheck(1, false);
+    expect(nodeHealth(table, 1)).toBe(0);
+    const cluster = config.clusters.c!;
+    const moved = { ...config, clusters: { c: { ...cluster, nodes: cluster.nodes.map((n) => (n.id === 'n1' ? { ...n, url: 'http://127.0.0.1:9100' } : n)) } } };
+    monitor.reconfigure(moved, directory.number(moved.clusters), new Map([['c', ring]]));
+    monitor.tick();
+    expect(monitor.views()[1]).toMatchObject({ url: 'http://127.0.0.1:9100', reason: 'healthy', health: 1 });
+    // One that stays where it was keeps what is known of it.
+    monitor.recordCheck(2, false);
+    monitor.recordCheck(2, false);
+    monitor.reconfigure(moved, directory.number(moved.clusters), new Map([['c', ring]]));
+    monitor.tick();
+    expect(monitor.views()[2]).toMatchObject({ health: 0 });
+    // A zone cost pushed for a node was its zone's: a reload that moves it to another zone drops it.
+    monitor.applyPush([{ index: 0, azCost: 50 }], 60_000);
+    const pushedWeight = monitor.views()[0]!.weight;
+    const rezoned = { ...moved, clusters: { c: { ...moved.clusters.c, nodes: moved.clusters.c.nodes.map((n) => (n.id === 'n0' ? { ...n, az: 'elsewhere' } : n)) } } };
+    monitor.reconfigure(rezoned, directory.number(rezoned.clusters), new Map([['c', ring]]));
+    monitor.tick();
+    expect(monitor.views()[0]!.weight).toBeGreaterThan(pushedWeight + 0.2);
+  });
+
   it('enters panic mode when fewer than half the nodes are healthy, keeping every node on the ring', () => {
     const { table, monitor, points } = setup(true);
     for (const node of [0, 1]) {

@@ -11,7 +11,7 @@
  *   requests: number, errors: number, nodes: RingNode[] }} Cluster
  * @typedef {{ tenant: string, score: number | null, k: number, windowRequests: number, candidates: Record<string, string[]> }} Tenant
  * @typedef {{ kind: 'shard', at: number, tenant: string, from: number, to: number }
- *   | { kind: 'ring', at: number, cluster: string, moves: { node: string, from: number, to: number }[] }} RebalanceEvent
+ *   | { kind: 'ring', at: number, cluster: string, moved: number, moves: { node: string, from: number, to: number }[] }} RebalanceEvent
  * @typedef {{ at: number, routing: { mode: string, selection: string }, hotScore: number, windowMs: number, window: number,
  *   clusters: Cluster[], tenants: Tenant[],
  *   rebalances: { shardChanges: number, ringRebuilds: number, recent: RebalanceEvent[] } }} Dashboard
@@ -177,7 +177,9 @@ function renderEvents(rebalances) {
       const what =
         event.kind === 'shard'
           ? `tenant ${event.tenant}: k ${event.from} → ${event.to}`
-          : `ring of ${event.cluster} republished: ${event.moves.map((move) => `${move.node} ${move.from} → ${move.to} points`).join(', ')}`;
+          : `ring of ${event.cluster} republished: ${event.moves.map((move) => `${move.node} ${move.from} → ${move.to} points`).join(', ')}${
+              event.moved > event.moves.length ? ` and ${event.moved - event.moves.length} more` : ''
+            }`;
       return el('li', `${new Date(event.at).toLocaleTimeString()} ${what}`);
     }),
   );

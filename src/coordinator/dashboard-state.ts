@@ -69,12 +69,15 @@ export interface DashboardSources {
   readonly nodeMonitor: Pick<NodeMonitor, 'rebuilds' | 'recentRebuilds'>;
   nodes(): readonly NodeRow[];
   tenantRows(top: number): readonly TenantRow[];
-  /** A cluster's slot in the node table (its panic and zone-fallback flags). */
-  clusterSlot(name: string): number;
+  /** Every cluster of the running config, in its order, by its slot in the node table (its panic and zone-fallback flags). */
+  clusterSlots(): Readonly<Record<string, number>>;
   now(): number;
 }
 
-/** One read of the dashboard's state: nodes grouped by cluster, in the order the config lists them. */
+/**
+ * One read of the dashboard's state: nodes grouped by cluster, in the order the config lists them;
+ * a cluster without nodes too (one waiting for pushes, or one a push emptied: its routes answer 503).
+ */
 export function readDashboard(sources: DashboardSources): DashboardState {
   const { settings, nodeTable } = sources;
   const counters: NodeCounters = { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0, cacheLookups: 0, cacheHits: 0 };
@@ -84,13 +87,13 @@ export function readDashboard(sources: DashboardSources): DashboardState {
     if (rows === undefined) byCluster.set(node.cluster, [node]);
     else rows.push(node);
   }
-  const clusters = [...byCluster].map(([name, rows]): DashboardCluster => {
+  const clusters = Object.entries(sources.clusterSlots()).map(([name, slot]): DashboardCluster => {
+    const rows = byCluster.get(name) ?? [];
     const points = rows.reduce((sum, node) => sum + node.points, 0);
     const nodes = rows.map((node): DashboardNode => {
       readNodeCounters(nodeTable, node.index, counters);
       return { ...node, share: points === 0 ? 0 : node.points / points, errors: counters.failures + counters.connectFailures };
     });
-    const slot = sources.clusterSlot(name);
     return {
       name,
       panic: clusterPanic(nodeTable, slot),

@@ -153,7 +153,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
         return detail && { window: tenants.windows, ...candidatesOf([detail])[0]! };
       },
       dashboard: () =>
-        readDashboard({ settings, nodeTable, controlPlane, tenants, nodeMonitor, nodes: nodeViews, tenantRows, clusterSlot: (name) => current.numbering.clusters[name]!, now: Date.now }),
+        readDashboard({ settings, nodeTable, controlPlane, tenants, nodeMonitor, nodes: nodeViews, tenantRows, clusterSlots: () => current.numbering.clusters, now: Date.now }),
     },
     { token: settings.adminToken, loopback: isLoopback(settings.adminHost) },
     log,

@@ -11,13 +11,20 @@ export interface ShardEvent {
   readonly to: number;
 }
 
-/** A cluster's ring was republished (node-monitor.ts): the nodes whose points moved. */
+/**
+ * A cluster's ring was republished (node-monitor.ts): how many nodes' points moved, and the
+ * RING_EVENT_MOVES that moved most (a ring of 10,000 nodes made new moves every one of them, and
+ * the dashboard reads the recent events every second).
+ */
 export interface RingEvent {
   readonly kind: 'ring';
   readonly at: number;
   readonly cluster: string;
+  readonly moved: number;
   readonly moves: readonly { readonly node: string; readonly from: number; readonly to: number }[];
 }
+
+export const RING_EVENT_MOVES = 20;
 
 export type RebalanceEvent = ShardEvent | RingEvent;
 

@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import { vnodeCount, type Hash32 } from '../routing/ring.js';
 import { heldPoints, membersForPoints, needsRepublish } from '../routing/ring-churn.js';
 import type { Cluster } from './node-state.js';
-import { RecentEvents, type RingEvent } from './recent-events.js';
+import { RecentEvents, RING_EVENT_MOVES, type RingEvent } from './recent-events.js';
 import { RingPublisher } from './ring-publisher.js';
 import type { ClusterRing } from './rings.js';
 
@@ -58,8 +58,9 @@ export class RingRepublisher {
       wanted,
       cluster.nodes.map((node) => vnodeCount(node.config.weight)),
     );
-    const moves = cluster.nodes.flatMap((node, i) => (node.points === wanted[i] ? [] : [{ node: node.id, from: node.points, to: wanted[i]! }]));
-    this.#events.record({ kind: 'ring', at, cluster: cluster.name, moves });
+    const allMoves = cluster.nodes.flatMap((node, i) => (node.points === wanted[i] ? [] : [{ node: node.id, from: node.points, to: wanted[i]! }]));
+    const moves = allMoves.length <= RING_EVENT_MOVES ? allMoves : allMoves.sort((a, b) => Math.abs(b.to - b.from) - Math.abs(a.to - a.from)).slice(0, RING_EVENT_MOVES);
+    this.#events.record({ kind: 'ring', at, cluster: cluster.name, moved: allMoves.length, moves });
     cluster.published = wanted;
     cluster.nodes.forEach((node, i) => (node.points = wanted[i]!));
     const members = membersForPoints(
@@ -68,7 +69,7 @@ export class RingRepublisher {
     );
     return this.#publisher.publish(cluster.ring, members, wanted.reduce((a, b) => a + b, 0), inline).then(
       () => {
-        this.#log.info({ cluster: cluster.name, points: wanted }, 'ring republished');
+        this.#log.info({ cluster: cluster.name, moved: allMoves.length, moves }, 'ring republished');
         return true;
       },
       (err: Error) => {

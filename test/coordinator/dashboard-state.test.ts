@@ -24,7 +24,7 @@ function node(cluster: string, id: string, index: number, points: number, reques
 }
 
 describe('dashboard state', () => {
-  it("groups nodes by cluster with their share of its points and errors, sums each cluster's counters, and merges rebalance events newest first", () => {
+  it("groups nodes by cluster (one without nodes too) with their share of its points and errors, sums each cluster's counters, and merges rebalance events newest first", () => {
     const table = createNodeTable(4, 2, 1);
     [0, 0, 0, 1].forEach((cluster, n) => initNode(table, n, cluster));
     setClusterPanic(table, 1, true);
@@ -32,7 +32,7 @@ describe('dashboard state', () => {
     recordNodeOutcome(table, 1, NodeOutcome.ConnectFailed);
     recordNodeOutcome(table, 2, NodeOutcome.Failed);
     const shard: ShardEvent = { kind: 'shard', at: 300, tenant: 'acme', from: 1, to: 2 };
-    const ring: RingEvent = { kind: 'ring', at: 200, cluster: 'api', moves: [{ node: 'a2', from: 0, to: 150 }] };
+    const ring: RingEvent = { kind: 'ring', at: 200, cluster: 'api', moved: 1, moves: [{ node: 'a2', from: 0, to: 150 }] };
     const tops: number[] = [];
     const tenant: TenantRow = {
       tenant: 'acme',
@@ -58,13 +58,15 @@ describe('dashboard state', () => {
         tops.push(top);
         return [tenant];
       },
-      clusterSlot: (name) => (name === 'api' ? 0 : 1),
+      clusterSlots: () => ({ api: 0, web: 1, empty: 2 }),
       now: () => 1234,
     });
     expect(state).toMatchObject({ at: 1234, routing: { mode: 'adaptive', selection: 'least-connections' }, hotScore: 100, windowMs: 1000, window: 7 });
     expect(state.clusters.map(({ nodes, ...cluster }) => cluster)).toEqual([
       { name: 'api', panic: false, zoneFallback: false, points: 600, inFlight: 0 + 1 + 2, requests: 60, errors: 3 },
       { name: 'web', panic: true, zoneFallback: false, points: 0, inFlight: 3, requests: 0, errors: 0 },
+      // No node: still shown, waiting for pushes (its routes answer 503).
+      { name: 'empty', panic: false, zoneFallback: false, points: 0, inFlight: 0, requests: 0, errors: 0 },
     ]);
     expect(state.clusters[0]!.nodes.map(({ node, share, errors }) => ({ node, share, errors }))).toEqual([
       { node: 'a0', share: 0.25, errors: 0 },

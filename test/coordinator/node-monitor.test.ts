@@ -101,7 +101,7 @@ describe('node monitor', () => {
     expect(ring.data.owners.includes(1)).toBe(false);
     expect(monitor.views()[1]).toMatchObject({ reason: 'check-failing', activeCheck: 'failing', health: 0 });
     expect(monitor.rebuilds).toBe(1);
-    expect(monitor.recentRebuilds()).toEqual([{ kind: 'ring', at: clock.now, cluster: 'c', moves: [{ node: 'n1', from: 150, to: 0 }] }]);
+    expect(monitor.recentRebuilds()).toEqual([{ kind: 'ring', at: clock.now, cluster: 'c', moved: 1, moves: [{ node: 'n1', from: 150, to: 0 }] }]);
 
     monitor.recordCheck(1, true);
     monitor.recordCheck(1, true);

@@ -116,6 +116,12 @@ export class RequestContext {
   retryHeld = false;
   /** When the current try was dispatched (performance.now()), 0 unless its cluster has a breaker. */
   triedAt = 0;
+  /**
+   * When the current try's node had the whole request, 0 before (or untimed): a connection took it
+   * (a streamed body: and its last byte came). A breaker times the node from here, not from a
+   * wait in the thread's pool or for a slow client, as the timeouts do.
+   */
+  deliveredAt = 0;
   /** When the current try's answer head came, 0 before (or without a breaker). */
   headAt = 0;
   /** The current try's answer status, 0 before its head came: what the node said, though its client left since. */

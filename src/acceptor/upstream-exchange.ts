@@ -97,6 +97,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     if (!this.wanted) return false;
     this.#abortUpstream = abort;
     this.#ctx.reachedNode = true;
+    if (this.#ctx.triedAt !== 0) this.#ctx.deliveredAt = performance.now();
     return true;
   }
 

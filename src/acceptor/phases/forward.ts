@@ -60,6 +60,10 @@ export class Forwarder implements ExchangeOwner {
       const body = ctx.pendingBody ?? streamRequestBody(ctx.client, this.#maxBodyBytes);
       ctx.streamedBody = body;
       exchange.attachBody(body);
+      // Sent last after the connection took it: the node has the request whole only now.
+      body.whenSent(() => {
+        if (ctx.deliveredAt !== 0) ctx.deliveredAt = performance.now();
+      });
       this.#send(ctx, exchange, body.stream);
     }
   }
@@ -109,6 +113,7 @@ export class Forwarder implements ExchangeOwner {
   #send(ctx: RequestContext, exchange: UpstreamExchange, body: Buffer | Readable | null, now = -1): void {
     const plan = ctx.plan!;
     if (plan.timed) ctx.triedAt = now >= 0 ? now : performance.now();
+    ctx.deliveredAt = 0;
     if (this.#tracing !== null) this.#tracing.forwarding(ctx);
     const policy = plan.retries;
     // A retry's try gets what is left of GATEWAY_UPSTREAM_TIMEOUT_MS (or less, perTryTimeoutMs).

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MACHINE_CPUS, MAX_THREADS } from './cpu-quota.js';
-import { addressRangeSchema, headerNameSchema, listenHostSchema, originSchema, portSchema, positiveMs } from './primitives.js';
+import { addressRangeSchema, headerNameSchema, listenHostSchema, originSchema, portSchema, positiveMs, zoneNameSchema } from './primitives.js';
 import { breakerSchema, healthCheckSchema } from './resilience-schema.js';
 import { checkRouteClashes, routeSchema } from './route-schema.js';
 import { SHARED_STATE_ENV_VARS, sharedStateSettings } from './shared-state-schema.js';
@@ -97,7 +97,7 @@ export const settingsSchema = z.strictObject({
 export const nodeSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 chars of [A-Za-z0-9._:-]'),
   url: originSchema,
-  az: z.string().min(1).max(64).default('default'),
+  az: zoneNameSchema.default('default'),
   // vnodes = ceil(weight × 150): 10 bounds a node to 1,500 points on the ring.
   weight: z.number().gt(0).max(10).default(1),
 });

@@ -129,6 +129,9 @@ describe('config loading', () => {
     [{ GATEWAY_TRUSTED_PROXIES: '::/0' }, minimal, 'GATEWAY_TRUSTED_PROXIES = "::/0": must be an IP address or a CIDR range'],
     [{ GATEWAY_TRUSTED_PROXIES: '0:0:0:0:0:ffff:0:0/80' }, minimal, 'GATEWAY_TRUSTED_PROXIES = "0:0:0:0:0:ffff:0:0/80": must be an IP address or a CIDR range'],
     [{ GATEWAY_TRUSTED_PROXIES: 'proxy.local' }, minimal, 'GATEWAY_TRUSTED_PROXIES = "proxy.local": must be an IP address or a CIDR range'],
+    // Compared as they are: a blank around a zone would make every node another zone's.
+    [{ GATEWAY_ZONE: 'us-east-1a ' }, minimal, 'GATEWAY_ZONE = "us-east-1a ": must not begin or end with whitespace'],
+    [{}, { ...minimal, clusters: { c: { nodes: [{ id: 'n', url: 'http://127.0.0.1:1', az: ' b' }] } } }, 'clusters.c.nodes[0].az = " b": must not begin or end with whitespace'],
     [{ GATEWAY_RATE_LIMIT_MODE: 'redis' }, minimal, 'GATEWAY_REDIS_URL (gateway.redisUrl) = missing: GATEWAY_RATE_LIMIT_MODE is "redis"'],
     [{}, { ...minimal, gateway: { sharedState: 'redis' } }, 'GATEWAY_REDIS_URL (gateway.redisUrl) = missing: gateway.sharedState is "redis"'],
     [{ GATEWAY_RATE_LIMIT_MODE: 'cluster' }, minimal, 'GATEWAY_RATE_LIMIT_MODE = "cluster"'],

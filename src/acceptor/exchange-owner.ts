@@ -8,6 +8,8 @@ export interface ExchangeOwner {
    * never finds the node still counting the last one (bounded-load routing reads that count).
    */
   nodeDone(ctx: RequestContext): void;
+  /** A probe's answer head came: a node that answers is judged on that, not once a long answer ends. */
+  probeAnswered(ctx: RequestContext): void;
   /**
    * The whole answer is about to reach the client (its last bytes, or its end, are written next):
    * what a client sending again on seeing it must find done (a keyed write's stored answer).

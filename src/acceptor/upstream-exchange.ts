@@ -109,6 +109,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     if (ctx.triedAt !== 0) ctx.headAt = performance.now();
     ctx.status = status;
     ctx.headStatus = status;
+    if (ctx.probe) this.#owner.probeAnswered(ctx);
     if (status >= 502 && status <= 504 && ctx.plan!.retries?.retriesStatuses === true && this.#handOff(statusRetryReason(status))) return true;
     this.#resumeUpstream = resume;
     this.#noBody = ctx.method === 'HEAD' || status === 204 || status === 304;

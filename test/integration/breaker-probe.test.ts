@@ -88,6 +88,26 @@ describe('a half-open breaker', () => {
     await expect.poll(state, { timeout: 5_000 }).toBe(0);
   });
 
+  it('is closed by a probe as soon as its answer head comes, though the answer streams on', async () => {
+    mode = 'fail';
+    for (let i = 0; i < 3; i++) expect((await send(gateway.port, `/fail-stream-${i}`)).status).toBe(503);
+    await expect.poll(() => state()).toBe(1);
+    mode = 'head';
+    await expect.poll(() => state(), { timeout: 5_000 }).toBe(2);
+    const probe = connect(gateway.port, '127.0.0.1');
+    probe.on('error', () => {});
+    let text = '';
+    probe.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    probe.write('GET /probe-stream HTTP/1.1\r\nHost: a\r\n\r\n');
+    try {
+      await expect.poll(() => text).toMatch(/^HTTP\/1\.1 200 /);
+      // The node answers: closed while its answer (an event stream, a long download) goes on.
+      await expect.poll(() => state(), { timeout: 5_000 }).toBe(0);
+    } finally {
+      probe.destroy();
+    }
+  });
+
   it('counts nothing of requests sent before it opened that fail after it closed again', async () => {
     mode = 'hold';
     const holding = held.length;

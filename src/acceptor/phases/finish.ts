@@ -132,6 +132,17 @@ export class Finisher {
     returnProbeToken(this.#breakers, ctx.node, ctx.breakerPeriod);
   }
 
+  /**
+   * A probe's answer head came: an answer (not a 5xx) is the probe's verdict now, so that a
+   * half-open node serving a stream (SSE, a long download) closes without waiting for its end. A
+   * 5xx, or a failure before the head, is judged when the try ends, as for any request.
+   */
+  probeAnswered(ctx: RequestContext): void {
+    if (nodeOutcome(ctx.headStatus, undefined) !== NodeOutcome.Answered) return;
+    ctx.probe = false;
+    recordProbeEnding(this.#breakers, ctx.node, ctx.breakerPeriod, false);
+  }
+
   /** A try that failed, about to be retried on another node: what it says of its node, now. */
   recordFailedTry(ctx: RequestContext): void {
     this.nodeDone(ctx);

@@ -72,6 +72,10 @@ export class Forwarder implements ExchangeOwner {
     this.#finisher.nodeDone(ctx);
   }
 
+  probeAnswered(ctx: RequestContext): void {
+    this.#finisher.probeAnswered(ctx);
+  }
+
   answered(ctx: RequestContext): void {
     this.#finisher.answered(ctx);
   }

@@ -142,10 +142,10 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     if (!this.wanted) return;
     // Its pool's wait for a connection ran out: the node never had it (it may have gone on for others after its client left).
     this.#ctx.waitedOut = (err as { code?: unknown }).code === QUEUE_TIMEOUT;
+    const code = classifyUpstreamError(err);
     if (this.#clientGone) {
       // Every client left and we stopped the call: nothing to say of the node.
       if (this.#abandoned) return this.#finish(undefined);
-      const code = classifyUpstreamError(err);
       // Followers already streaming part of the answer are cut off; those holding it whole get the error.
       this.#ctx.batch?.fail(code);
       return this.#finish(code);
@@ -155,7 +155,6 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
       this.#ctx.status = CLIENT_CLOSED_STATUS;
       return this.#finish(undefined);
     }
-    const code = classifyUpstreamError(err);
     this.#ctx.refused = (err as { code?: unknown }).code === 'ECONNREFUSED';
     if (this.#ctx.status === 0) {
       this.#ctx.errorCode = code;
@@ -177,8 +176,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     if (!this.#owner.retry(this.#ctx, reason)) return false;
     this.#nodeDone = true;
     this.#finished = true;
-    // An answer being retried (a 503) is not wanted: its connection goes rather than stay busy
-    // draining it, which would let the node's pool queue past maxInFlight.
+    // A retried answer (a 503) is unwanted: its connection goes, as draining it would let the node's pool queue past maxInFlight.
     this.#abortUpstream?.(new Error('retried on another node'));
     return true;
   }

@@ -9,6 +9,14 @@ import { RawFields } from '../upstream/raw-fields.js';
  * the slot's size, so a large answer costs no more than a small one.
  */
 
+/**
+ * Answers an Idempotency-Key does not keep, besides 5xx: the node did not do the write, or asks
+ * for it again later. A retry after a token refresh (the reason keys are scoped by tenant) would
+ * otherwise get the stored 401 for the key's whole TTL; so would one after the node's own rate
+ * limit (429) or its request timeout (408), or one sent too early (425).
+ */
+const NOT_KEPT = new Set([401, 403, 408, 425, 429]);
+
 export class ResponseCapture {
   readonly #limit: number;
   #chunks: Buffer[] = [];
@@ -42,11 +50,13 @@ export class ResponseCapture {
   }
 
   /**
-   * The encoded response; null when it overflowed, or no answer came, or (unless `with5xx`) a 5xx,
-   * which an Idempotency-Key does not keep (the client may try again).
+   * The encoded response; null when it overflowed, or no answer came, or (unless `every`, a
+   * multiplexed call's answer for its followers) one an Idempotency-Key does not keep: a 5xx (the
+   * client may try again) or one of NOT_KEPT.
    */
-  encode(with5xx = false): Buffer | null {
-    if (this.#status === 0 || (this.#status >= 500 && !with5xx) || this.overflowed) return null;
+  encode(every = false): Buffer | null {
+    if (this.#status === 0 || this.overflowed) return null;
+    if (!every && (this.#status >= 500 || NOT_KEPT.has(this.#status))) return null;
     const out = Buffer.allocUnsafe(this.#bytes);
     out.writeUInt16BE(this.#status, 0);
     const { bytes, spans } = this.#fields;

@@ -48,6 +48,8 @@ beforeAll(async () => {
       const n = (calls.get(key) ?? 0) + 1;
       calls.set(key, n);
       if (failFirst.has(key) && n === 1) return res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"boom"}');
+      // A token that ran out: the node did not do the write.
+      if (key === 'k-401' && n === 1) return res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"token expired"}');
       if (key === BIG_KEY && n === 1) return answerBig(res);
       if (key === 'k-204') return res.writeHead(204, { 'x-order': `order-${key}-${n}` }).end();
       const answer = () => res.writeHead(201, { 'content-type': 'application/json', 'x-order': `order-${key}-${n}` }).end(JSON.stringify({ key, n, body: Buffer.concat(chunks).toString() }));
@@ -200,6 +202,14 @@ describe('Idempotency-Key', () => {
     expect(second.status).toBe(201);
     expect(second.headers['idempotent-replayed']).toBeUndefined();
     expect(calls.get('k-fail')).toBe(2);
+  });
+
+  it('does not keep a 401: a retry after a token refresh reaches the node', async () => {
+    expect((await post('/orders/new', 'k-401', '{}')).status).toBe(401);
+    const second = await post('/orders/new', 'k-401', '{}');
+    expect(second.status).toBe(201);
+    expect(second.headers['idempotent-replayed']).toBeUndefined();
+    expect(calls.get('k-401')).toBe(2);
   });
 
   it('answers 503 ERR_IDEMPOTENCY_TABLE_FULL when every entry of a bucket holds a request in flight', async () => {

@@ -27,8 +27,7 @@ const LEADING_SEPARATORS = /^[/\\]+/;
 export function normalizePath(target: string): string | null {
   if (target.charCodeAt(0) !== 0x2f /* / */) return null;
   if (target.includes('#')) return null;
-  const second = target.charCodeAt(1);
-  const path = second === 0x2f /* / */ || second === 0x5c /* \ */ ? target.replace(LEADING_SEPARATORS, '/') : target;
+  const path = oneLeadingSlash(target);
   // Most paths hold no "/.", no "%" and no backslash: they are returned as they are.
   if (!path.includes('/.') && !path.includes('%') && !path.includes('\\')) return path;
   const segments = path.split('/');
@@ -49,7 +48,14 @@ export function normalizePath(target: string): string | null {
     // A path ending in a dot segment names a directory: "/a/b/.." is "/a/".
     if (i === last) kept.push('');
   }
-  return `/${kept.join('/')}`;
+  // Again: a dot segment removed may leave a run at the front (`/.//public/x`, `/a/..//public/x`).
+  return oneLeadingSlash(`/${kept.join('/')}`);
+}
+
+/** A leading run of slashes and backslashes as one slash (normalizePath). */
+function oneLeadingSlash(path: string): string {
+  const second = path.charCodeAt(1);
+  return second === 0x2f /* / */ || second === 0x5c /* \ */ ? path.replace(LEADING_SEPARATORS, '/') : path;
 }
 
 /**

@@ -190,7 +190,7 @@ describe('spellings a backend reads as a stricter route', () => {
   });
 
   // WHATWG URL reads `//open/admin/x` as host `open`, path `/admin/x`: the node must get the path the gateway routed.
-  it.each([['//open/admin/x'], ['/\\open/admin/x'], ['///open/admin/x']])('forwards %s, routed as /open/, with one leading slash', async (path) => {
+  it.each([['//open/admin/x'], ['/\\open/admin/x'], ['///open/admin/x'], ['/.//open/admin/x'], ['/a/..//open/admin/x']])('forwards %s, routed as /open/, with one leading slash', async (path) => {
     const { text } = await rawExchange(gateway.port, `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`, 3_000, (t) => t.endsWith('\r\n0\r\n\r\n'));
     expect(firstAnswer(text).status).toBe(200);
     expect(seenUrls().at(-1)).toBe('/open/admin/x');

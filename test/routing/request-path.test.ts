@@ -14,6 +14,11 @@ describe('path normalization (RFC 3986 §5.2.4)', () => {
     ['/\\public/api/x', '/public/api/x'],
     ['/\\/\\public/../api/x', '/api/x'],
     ['//', '/'],
+    // Dot segments removed first may leave such a run: it is one slash too.
+    ['/.//public/api/x', '/public/api/x'],
+    ['/%2e//public/api/x', '/public/api/x'],
+    ['/a/..//public/api/x', '/public/api/x'],
+    ['/./\\public/api', '/public/api'],
     ['/static/../api/x', '/api/x'],
     ['/a/b/c/./../../g', '/a/g'],
     ['/a/./b', '/a/b'],

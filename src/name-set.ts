@@ -24,3 +24,23 @@ export class FreshNameSet implements NameSet {
     return same !== undefined && same.includes(name);
   }
 }
+
+/**
+ * Fixed names, each of a kind (a small number above 0), asked as FreshNameSet is: one lookup
+ * tells a name's kind, where asking two sets would cost two.
+ */
+export class FreshNameKinds {
+  readonly #byLength: (Array<readonly [string, number]> | undefined)[] = [];
+
+  constructor(kinds: Iterable<readonly [string, number]>) {
+    for (const entry of kinds) (this.#byLength[entry[0].length] ??= []).push(entry);
+  }
+
+  /** The name's kind; 0 for a name it does not hold. */
+  kind(name: string): number {
+    const same = this.#byLength[name.length];
+    if (same === undefined) return 0;
+    for (let i = 0; i < same.length; i++) if (same[i]![0] === name) return same[i]![1];
+    return 0;
+  }
+}

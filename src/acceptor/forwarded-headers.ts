@@ -1,6 +1,28 @@
 import { BlockList } from 'node:net';
+import { FreshNameSet } from '../name-set.js';
 import { formatAddress } from './client-address.js';
 import type { RequestContext } from './request-context.js';
+
+/**
+ * What a client says of its address, scheme, port or path prefix in headers nodes trust as a
+ * proxy's (nginx's X-Real-IP, Spring's X-Forwarded-Port and -Prefix, CDNs' client-IP headers):
+ * kept from a trusted proxy only, as X-Forwarded-For is (request-head.ts flags a request with one).
+ */
+export const PROXY_CLAIM_NAMES = [
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+  'x-forwarded',
+  'forwarded-for',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-ssl',
+  'x-forwarded-scheme',
+];
+const PROXY_CLAIMS = new FreshNameSet(PROXY_CLAIM_NAMES);
 
 /** Whether an address, as text, is one of GATEWAY_TRUSTED_PROXIES. */
 export type TrustCheck = (address: string) => boolean;
@@ -41,7 +63,7 @@ export class ForwardedHeaders {
   add(ctx: RequestContext): void {
     const client = formatAddress(ctx.client.remoteAddress());
     // Only a request that says something of earlier hops costs an address check.
-    const claims = ctx.forwardedFor !== '' || ctx.forwardedProto !== '' || ctx.forwarded !== '' || ctx.proxyClaims !== null;
+    const claims = ctx.forwardedFor !== '' || ctx.forwardedProto !== '' || ctx.forwarded !== '' || ctx.proxyClaims;
     const trusted = claims && this.#trusts !== null && this.#trusts(client);
     ctx.headers.push(
       'x-forwarded-for',
@@ -53,11 +75,16 @@ export class ForwardedHeaders {
     );
     // The proxy's hop as the last element, as it is last in X-Forwarded-For.
     if (trusted && ctx.forwarded !== '') ctx.headers.push('forwarded', `${ctx.forwarded}, for=${forwardedNode(client)}`);
-    if (trusted && ctx.proxyClaims !== null) ctx.headers.push(...ctx.proxyClaims);
+    if (ctx.proxyClaims && !trusted) dropProxyClaims(ctx.headers);
   }
 }
 
 /** An address as a Forwarded `for=` value (RFC 7239 §6): an IPv6 one quoted, in brackets. */
 function forwardedNode(address: string): string {
   return address.includes(':') ? `"[${address}]"` : address;
+}
+
+/** Removes X-Real-IP and the like (PROXY_CLAIM_NAMES) from a request's flat [name, value, …] list. */
+function dropProxyClaims(headers: string[]): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) if (PROXY_CLAIMS.has(headers[i]!)) headers.splice(i, 2);
 }

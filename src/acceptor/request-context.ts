@@ -39,8 +39,8 @@ export class RequestContext {
   /** Incoming X-Forwarded-Proto and Forwarded, '' when absent: kept from a trusted proxy only. */
   forwardedProto = '';
   forwarded = '';
-  /** X-Real-IP, X-Forwarded-Port and the like as [name, value, …], null when absent: kept from a trusted proxy only. */
-  proxyClaims: string[] | null = null;
+  /** It has X-Real-IP, X-Forwarded-Port or the like (forwarded-headers.ts): kept from a trusted proxy only. */
+  proxyClaims = false;
   /** Bytes of the head as the client sent it. */
   headBytes = 0;
   /** Header bytes forwarded to the node on a route with header compaction; -1 on other routes. */

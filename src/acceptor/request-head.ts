@@ -2,7 +2,8 @@ import { Buffer } from 'node:buffer';
 import type { HttpRequest } from 'uWebSockets.js';
 import type { AnsweredCode } from '../errors.js';
 import type { RequestContext } from './request-context.js';
-import { FreshNameSet, type NameSet } from '../name-set.js';
+import { FreshNameKinds, type NameSet } from '../name-set.js';
+import { PROXY_CLAIM_NAMES } from './forwarded-headers.js';
 import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
 import { decimalValue } from '../decimal.js';
 
@@ -12,17 +13,14 @@ import { decimalValue } from '../decimal.js';
  * forwarded-headers.ts), and Expect: uWS answers "100 Continue" to the client itself, and
  * undici refuses to send Expect upstream (the upload then failed as a 502; curl sends it for
  * every body over 1 MiB). The upstream gets the whole body as a plain request, as nginx does.
- * X-Original-URL and X-Rewrite-URL too, from anyone: IIS- and Symfony-style nodes serve the path
- * they name instead of the target's, which the gateway routed by.
+ * X-Original-URL, X-Rewrite-URL, X-Original-URI and X-Forwarded-Uri too, from anyone: nodes that
+ * serve the path they name instead of the target's would bypass the route the gateway matched.
  */
-const DROPPED = new FreshNameSet([...HOP_BY_HOP, 'x-forwarded-host', 'x-ringgate-attempt', 'expect', 'x-original-url', 'x-rewrite-url']);
-
-/**
- * What a client says of its address, scheme, port or path prefix in headers nodes trust as a
- * proxy's (nginx's X-Real-IP, Spring's X-Forwarded-Port and -Prefix, Akamai's True-Client-IP):
- * forwarded from a trusted proxy only (forwarded-headers.ts), as X-Forwarded-For is.
- */
-const PROXY_CLAIMS = new FreshNameSet(['x-real-ip', 'x-client-ip', 'true-client-ip', 'x-forwarded-port', 'x-forwarded-prefix', 'x-forwarded-ssl', 'x-forwarded-scheme']);
+const DROPPED = [...HOP_BY_HOP, 'x-forwarded-host', 'x-ringgate-attempt', 'expect', 'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-forwarded-uri'];
+const DROP = 1;
+/** Forwarded, but the request is flagged: ForwardedHeaders drops them unless a trusted proxy sent them. */
+const PROXY_CLAIM = 2;
+const HEADER_KINDS = new FreshNameKinds([...DROPPED.map((name) => [name, DROP] as const), ...PROXY_CLAIM_NAMES.map((name) => [name, PROXY_CLAIM] as const)]);
 
 /** ctx.idempotencyKey of a request that sent the header twice: no value a header can hold (uWS refuses a line feed in one). */
 export const IDEMPOTENCY_KEY_REPEATED = '\n';
@@ -119,11 +117,9 @@ export function readRequestHead(
         ctx.forwarded = ctx.forwarded ? `${ctx.forwarded}, ${value}` : value;
         return;
     }
-    if (DROPPED.has(name)) return;
-    if (PROXY_CLAIMS.has(name)) {
-      if (forwarded === null || forwarded.has(name)) (ctx.proxyClaims ??= []).push(name, value);
-      return;
-    }
+    const kind = HEADER_KINDS.kind(name);
+    if (kind === DROP) return;
+    if (kind === PROXY_CLAIM) ctx.proxyClaims = true;
     if (forwarded === null) {
       headers.push(name, value);
     } else if (forwarded.has(name) || name === tenantHeader || name === hashHeader) {
@@ -150,10 +146,7 @@ export function readRequestHead(
   if (framing || (ctx.chunked && ctx.contentLength !== -1)) return 'ERR_BAD_FRAMING';
   if (hosts !== 1) return 'ERR_BAD_HOST';
   if (tenants > 1) return 'ERR_INVALID_TENANT';
-  if (connectionTokens !== undefined) {
-    dropConnectionTokens(headers, connectionTokens, [tenantHeader, hashHeader]);
-    if (ctx.proxyClaims !== null) dropConnectionTokens(ctx.proxyClaims, connectionTokens);
-  }
+  if (connectionTokens !== undefined) dropConnectionTokens(headers, connectionTokens, [tenantHeader, hashHeader]);
   return null;
 }
 

@@ -58,8 +58,10 @@ describe('X-Forwarded-* and Forwarded (GATEWAY_TRUSTED_PROXIES)', () => {
       'x-forwarded-prefix': '/shop',
       'x-forwarded-ssl': 'on',
       'x-forwarded-scheme': 'https',
+      'cf-connecting-ip': '203.0.113.7',
+      'x-cluster-client-ip': '203.0.113.7',
     };
-    const overrides = { 'x-original-url': '/admin/x', 'x-rewrite-url': '/admin/x' };
+    const overrides = { 'x-original-url': '/admin/x', 'x-rewrite-url': '/admin/x', 'x-original-uri': '/admin/x', 'x-forwarded-uri': '/admin/x' };
     const names = [...Object.keys(claims), ...Object.keys(overrides)];
     const keptBy = async (gateway: GatewayProcess) => {
       const seen = await seenThrough(gateway, { ...claims, ...overrides });

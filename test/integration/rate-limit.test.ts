@@ -24,6 +24,7 @@ beforeAll(async () => {
         { prefix: '/limited/', cluster: 'c', rateLimit: { requests: 100, windowMs: 1000 } },
         { prefix: '/by-key/', cluster: 'c', rateLimit: { requests: 2, windowMs: 60_000, by: { header: 'x-api-key' } } },
         { prefix: '/by-address/', cluster: 'c', rateLimit: { requests: 2, windowMs: 60_000, by: 'address' } },
+        { prefix: '/by-real-ip/', cluster: 'c', rateLimit: { requests: 1, windowMs: 60_000, by: { header: 'x-real-ip' } } },
         { prefix: '/once/', cluster: 'c', rateLimit: { requests: 1, windowMs: 60_000 } },
         { prefix: '/once-more/', cluster: 'c', rateLimit: { requests: 1, windowMs: 60_000 } },
         { prefix: '/free/', cluster: 'c' },
@@ -116,6 +117,13 @@ describe('rate limiting, local mode', () => {
     const replies = await pooled(16, Array.from({ length: 300 }, (_, i) => () => send(gateway.port, '/limited/x', { tenant: `many-${i}` })));
     expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
     expect(metricValue(await gateway.metrics(), 'ringgate_rate_limit_evictions_total')).toBeGreaterThanOrEqual(300 - 64);
+  });
+
+  it('counts by the X-Real-IP a trusted proxy set, as by any header', async () => {
+    const from = (realIp: string) => send(gateway.port, '/by-real-ip/x', { tenant: 't', headers: { 'x-real-ip': realIp } });
+    expect((await from('198.51.100.7')).status).toBe(200);
+    expectError(await from('198.51.100.7'), 'ERR_RATE_LIMITED');
+    expect((await from('198.51.100.8')).status).toBe(200);
   });
 
   it("counts by the address a trusted proxy forwarded, an IPv6 client by its /64", async () => {

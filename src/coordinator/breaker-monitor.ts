@@ -11,6 +11,7 @@ interface Watched {
   readonly cluster: string;
   readonly id: string;
   readonly slot: number;
+  /** Its cluster's breaker options and its url, as a reload compares them. */
   readonly options: string;
   readonly breaker: NodeBreaker;
   readonly last: Float64Array;
@@ -69,7 +70,10 @@ export class BreakerMonitor {
     this.reconfigure(config, numbering);
   }
 
-  /** A reloaded config: nodes that stay keep their breakers (unless their cluster's options changed). */
+  /**
+   * A reloaded config: nodes that stay keep their breakers, unless their cluster's options changed
+   * or the node's url did (another backend under the same id: node-roster.ts starts it afresh too).
+   */
   reconfigure(config: GatewayConfig, numbering: NodeNumbering): void {
     const known = new Map([...this.#clusters.values()].flat().map((watched) => [watched.slot, watched]));
     const next = new Map<string, Watched[]>();
@@ -85,7 +89,8 @@ export class BreakerMonitor {
         cluster.nodes.map((node, i) => {
           const slot = slots[i]!;
           const kept = known.get(slot);
-          return kept !== undefined && kept.options === options ? kept : this.#watch(name, node.id, slot, cluster.breaker, options);
+          const watchedAs = `${options} ${node.url}`;
+          return kept !== undefined && kept.options === watchedAs ? kept : this.#watch(name, node.id, slot, cluster.breaker, watchedAs);
         }),
       );
     }

@@ -73,11 +73,18 @@ describe('breaker monitor', () => {
     expect(opened[0]!.p99Ms).toBeGreaterThanOrEqual(40);
   });
 
-  it('keeps a node\'s breaker across a reload, and closes every breaker of a cluster that turns them off', () => {
+  it('keeps a node\'s breaker across a reload unless its url changed, and closes every breaker of a cluster that turns them off', () => {
     const { table, monitor, tick, config, numbering } = setup();
     tick(30, 1, [20, 0, 0]);
     expect(breakerState(table, 0)).toBe(BreakerState.Open);
     monitor.reconfigure(config, numbering);
+    expect(breakerState(table, 0)).toBe(BreakerState.Open);
+    // Another backend under n0's id: a breaker of its own, closed.
+    const cluster = config.clusters.c!;
+    const moved = { ...config, clusters: { c: { ...cluster, nodes: cluster.nodes.map((n) => (n.id === 'n0' ? { ...n, url: 'http://127.0.0.1:9100' } : n)) } } };
+    monitor.reconfigure(moved, numbering);
+    expect(breakerState(table, 0)).toBe(BreakerState.Closed);
+    tick(30, 1, [20, 0, 0]);
     expect(breakerState(table, 0)).toBe(BreakerState.Open);
     const off = { ...config, clusters: { c: { ...config.clusters.c!, breaker: { ...config.clusters.c!.breaker, enabled: false } } } };
     monitor.reconfigure(off, numbering);

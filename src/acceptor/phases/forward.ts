@@ -60,10 +60,12 @@ export class Forwarder implements ExchangeOwner {
       const body = ctx.pendingBody ?? streamRequestBody(ctx.client, this.#maxBodyBytes);
       ctx.streamedBody = body;
       exchange.attachBody(body);
-      // Sent last after the connection took it: the node has the request whole only now.
-      body.whenSent(() => {
-        if (ctx.deliveredAt !== 0) ctx.deliveredAt = performance.now();
-      });
+      // Sent last after the connection took it (and before an early answer): the node has the request whole only now.
+      if (ctx.plan!.timed) {
+        body.whenSent(() => {
+          if (ctx.deliveredAt !== 0 && ctx.headAt === 0) ctx.deliveredAt = performance.now();
+        });
+      }
       this.#send(ctx, exchange, body.stream);
     }
   }

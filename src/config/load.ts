@@ -205,13 +205,17 @@ function redacted(path: string[], value: unknown): unknown {
  * base64 keys have) makes the URL unparsable, and is the one shown in that error.
  */
 function withoutPassword(url: string): string {
-  const start = url.indexOf('://') + 3;
-  const at = url.lastIndexOf('@');
-  if (start < 3 || at < start) return url;
-  const colon = url.indexOf(':', start);
+  // A `password=` in the query (ioredis reads one) too.
+  const queried = url.replace(/([?&]password=)[^&]*/gi, '$1***');
+  // No scheme (`user:password@host`, `://` forgotten): the user part starts the text.
+  const scheme = queried.indexOf('://');
+  const start = scheme < 0 ? 0 : scheme + 3;
+  const at = queried.lastIndexOf('@');
+  if (at < start) return queried;
+  const colon = queried.indexOf(':', start);
   // No colon: the whole user part may be the password (redis://password@host).
-  const user = colon >= 0 && colon < at ? url.slice(start, colon) : '';
-  return `${url.slice(0, start)}${user === '' ? '' : `${user}:`}***${url.slice(at)}`;
+  const user = colon >= 0 && colon < at ? queried.slice(start, colon) : '';
+  return `${queried.slice(0, start)}${user === '' ? '' : `${user}:`}***${queried.slice(at)}`;
 }
 
 function formatPath(path: string[]): string {

@@ -7,7 +7,7 @@ export const portSchema = z.number().int().min(0).max(65535);
  * A zone's name (GATEWAY_ZONE, a node's `az`, a zoneCosts key): compared as it is, so a space
  * around it (an env file's trailing blank) would make every node another zone's, silently.
  */
-export const zoneNameSchema = z.string().min(1).max(64).regex(/^\S(.*\S)?$/, 'must not begin or end with whitespace');
+export const zoneNameSchema = z.string().min(1).max(64).regex(/^\S([^]*\S)?$/, 'must not begin or end with whitespace');
 export const positiveMs = z.number().int().min(1).max(24 * 3600 * 1000);
 /** A request path (a route's, a health check's); with no "#", which no request target holds (requests with one are refused). */
 export const pathSchema = z.string().startsWith('/', 'must start with "/"').regex(/^[^#]*$/, 'must hold no "#": no request path holds one');

@@ -141,6 +141,8 @@ describe('config loading', () => {
     // A "/" in a password (base64 keys) makes the URL unparsable: the password is still not shown.
     [{ GATEWAY_REDIS_URL: 'redis://default:ab/cd@redis:6379' }, minimal, 'GATEWAY_REDIS_URL = "redis://default:***@redis:6379"'],
     [{ GATEWAY_REDIS_URL: 'redis+sentinel://u:pw@h' }, minimal, 'GATEWAY_REDIS_URL = "redis+sentinel://u:***@h"'],
+    [{ GATEWAY_REDIS_URL: 'default:s3cret@redis:6379' }, minimal, 'GATEWAY_REDIS_URL = "default:***@redis:6379"'],
+    [{ GATEWAY_REDIS_URL: 'http://r:6379/?password=s3cret' }, minimal, 'GATEWAY_REDIS_URL = "http://r:6379/?password=***"'],
     [{ GATEWAY_REDIS_URL: 'rediss://r:6379', GATEWAY_REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }, minimal, 'GATEWAY_REDIS_TLS_CA_FILE = "/nonexistent/ca.pem": ENOENT'],
     [{ GATEWAY_REDIS_URL: 'redis://r:6379', GATEWAY_REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }, minimal, 'GATEWAY_REDIS_TLS_CA_FILE = "/nonexistent/ca.pem": needs a rediss:// GATEWAY_REDIS_URL (TLS)'],
   ])('names the field and value: %j', (env, file, expected) => {

@@ -6,7 +6,9 @@ import type { RequestContext } from './request-context.js';
 /**
  * What a client says of its address, scheme, port or path prefix in headers nodes trust as a
  * proxy's (nginx's X-Real-IP, Spring's X-Forwarded-Port and -Prefix, CDNs' client-IP headers):
- * kept from a trusted proxy only, as X-Forwarded-For is (request-head.ts flags a request with one).
+ * kept from a trusted proxy only, as X-Forwarded-For is: request-head.ts flags a request with one,
+ * and admission drops them from anyone else (dropUntrustedClaims) before a rate limit counts by one
+ * or a multiplexed read is keyed by one.
  */
 export const PROXY_CLAIM_NAMES = [
   'x-real-ip',
@@ -63,7 +65,7 @@ export class ForwardedHeaders {
   add(ctx: RequestContext): void {
     const client = formatAddress(ctx.client.remoteAddress());
     // Only a request that says something of earlier hops costs an address check.
-    const claims = ctx.forwardedFor !== '' || ctx.forwardedProto !== '' || ctx.forwarded !== '' || ctx.proxyClaims;
+    const claims = ctx.forwardedFor !== '' || ctx.forwardedProto !== '' || ctx.forwarded !== '';
     const trusted = claims && this.#trusts !== null && this.#trusts(client);
     ctx.headers.push(
       'x-forwarded-for',
@@ -75,7 +77,6 @@ export class ForwardedHeaders {
     );
     // The proxy's hop as the last element, as it is last in X-Forwarded-For.
     if (trusted && ctx.forwarded !== '') ctx.headers.push('forwarded', `${ctx.forwarded}, for=${forwardedNode(client)}`);
-    if (ctx.proxyClaims && !trusted) dropProxyClaims(ctx.headers);
   }
 }
 
@@ -84,7 +85,9 @@ function forwardedNode(address: string): string {
   return address.includes(':') ? `"[${address}]"` : address;
 }
 
-/** Removes X-Real-IP and the like (PROXY_CLAIM_NAMES) from a request's flat [name, value, …] list. */
-function dropProxyClaims(headers: string[]): void {
+/** A request flagged for X-Real-IP and the like (PROXY_CLAIM_NAMES) loses them unless a trusted proxy sent it. */
+export function dropUntrustedClaims(ctx: RequestContext, trusts: TrustCheck | null): void {
+  if (trusts !== null && trusts(formatAddress(ctx.client.remoteAddress()))) return;
+  const headers = ctx.headers;
   for (let i = headers.length - 2; i >= 0; i -= 2) if (PROXY_CLAIMS.has(headers[i]!)) headers.splice(i, 2);
 }

@@ -39,7 +39,7 @@ export class RequestContext {
   /** Incoming X-Forwarded-Proto and Forwarded, '' when absent: kept from a trusted proxy only. */
   forwardedProto = '';
   forwarded = '';
-  /** It has X-Real-IP, X-Forwarded-Port or the like (forwarded-headers.ts): kept from a trusted proxy only. */
+  /** It has X-Real-IP, X-Forwarded-Port or the like (forwarded-headers.ts): admission keeps them from a trusted proxy only. */
   proxyClaims = false;
   /** Bytes of the head as the client sent it. */
   headBytes = 0;

@@ -18,7 +18,7 @@ import { decimalValue } from '../decimal.js';
  */
 const DROPPED = [...HOP_BY_HOP, 'x-forwarded-host', 'x-ringgate-attempt', 'expect', 'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-forwarded-uri'];
 const DROP = 1;
-/** Forwarded, but the request is flagged: ForwardedHeaders drops them unless a trusted proxy sent them. */
+/** Copied, and the request flagged: admission drops them unless a trusted proxy sent them (forwarded-headers.ts). */
 const PROXY_CLAIM = 2;
 const HEADER_KINDS = new FreshNameKinds([...DROPPED.map((name) => [name, DROP] as const), ...PROXY_CLAIM_NAMES.map((name) => [name, PROXY_CLAIM] as const)]);
 

@@ -15,7 +15,13 @@ beforeAll(async () => {
     req.resume();
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(req.headers)));
   });
-  const config = { routes: [{ prefix: '/', cluster: 'c' }], clusters: { c: { nodes: [{ id: 'f0', url: backend.url }] } } };
+  const config = {
+    routes: [
+      { prefix: '/by-real-ip/', cluster: 'c', rateLimit: { requests: 1, windowMs: 60_000, by: { header: 'x-real-ip' } } },
+      { prefix: '/', cluster: 'c' },
+    ],
+    clusters: { c: { nodes: [{ id: 'f0', url: backend.url }] } },
+  };
   [trusting, distrusting] = await Promise.all([
     startGateway(config, { GATEWAY_THREADS: '1', GATEWAY_TRUSTED_PROXIES: '10.1.2.3, 127.0.0.0/8, ::1' }),
     startGateway(config, { GATEWAY_THREADS: '1', GATEWAY_TRUSTED_PROXIES: '10.0.0.0/8' }),
@@ -71,6 +77,13 @@ describe('X-Forwarded-* and Forwarded (GATEWAY_TRUSTED_PROXIES)', () => {
     expect(await keptBy(distrusting)).toEqual({});
     // Named in Connection by a trusted proxy: hop-by-hop, then.
     expect((await seenThrough(trusting, { 'x-real-ip': '203.0.113.7', connection: 'x-real-ip' }))['x-real-ip']).toBeUndefined();
+  });
+
+  it('lets a rate limit count by X-Real-IP only as a trusted proxy says it', async () => {
+    const statusOf = async (gateway: GatewayProcess, realIp: string) => (await send(gateway.port, '/by-real-ip/x', { tenant: 't', headers: { 'x-real-ip': realIp } })).status;
+    expect([await statusOf(trusting, '203.0.113.1'), await statusOf(trusting, '203.0.113.2')]).toEqual([200, 200]);
+    // Anyone else's goes before the limit counts: by the client's own address, whatever it claims.
+    expect([await statusOf(distrusting, '203.0.113.1'), await statusOf(distrusting, '203.0.113.2')]).toEqual([200, 429]);
   });
 
   it('never passes on a scheme other than http or https, even from a trusted proxy', async () => {

@@ -11,6 +11,7 @@ import type { RequestContext } from '../request-context.js';
 import { readRequestHead } from '../request-head.js';
 import { settleRequestId } from '../request-id.js';
 import type { RoutePlan } from '../route-plans.js';
+import { dropUntrustedClaims, trustedProxies, type TrustCheck } from '../forwarded-headers.js';
 
 const MAX_REMEMBERED_HOSTS = 256;
 
@@ -28,9 +29,12 @@ export class Admission {
   readonly #keyer: TenantKeyer;
   /** Hosts this thread found valid: clients send the same few again and again. */
   readonly #validHosts = new Set<string>();
+  /** GATEWAY_TRUSTED_PROXIES: whose X-Real-IP and the like are kept; null: nobody's. */
+  readonly #trusts: TrustCheck | null;
 
   constructor(settings: Readonly<Settings>, routes: RouteTable, plans: readonly RoutePlan[], tenants: TenantTable, keyer: TenantKeyer) {
     this.#settings = settings;
+    this.#trusts = trustedProxies(settings.trustedProxies);
     this.#routes = routes;
     this.#plans = plans;
     this.#tenants = tenants;
@@ -49,6 +53,7 @@ export class Admission {
     const headError = readRequestHead(ctx, req, rawPath, path ?? rawPath, settings.tenantHeader, route?.hashHeader ?? '', settings.maxHeaderBytes, route?.forwardHeaders ?? null);
     settleRequestId(ctx);
     if (headError !== null) return headError;
+    if (ctx.proxyClaims) dropUntrustedClaims(ctx, this.#trusts);
     if (!this.#validHosts.has(ctx.host)) {
       if (!isValidHost(ctx.host)) return 'ERR_BAD_HOST';
       // Bounded: a client making up hosts empties the set rather than grows it.

@@ -90,7 +90,10 @@ export class BreakerMonitor {
           const slot = slots[i]!;
           const kept = known.get(slot);
           const watchedAs = `${options} ${node.url}`;
-          return kept !== undefined && kept.options === watchedAs ? kept : this.#watch(name, node.id, slot, cluster.breaker, watchedAs);
+          if (kept !== undefined && kept.options === watchedAs) return kept;
+          // Tries sent under the old breaker (to the old url) still end: they count in none of the new one's windows.
+          if (kept !== undefined) beginProbePeriod(this.#table, slot);
+          return this.#watch(name, node.id, slot, cluster.breaker, watchedAs);
         }),
       );
     }

@@ -27,7 +27,8 @@
  *                                                   probe of an earlier period (up to 4,095 back)
  *                                                   never counts in a new one
  *     PROBE_PERIOD  which half-open period the      coordinator Atomics.add(+1) on entering
- *               tokens are of (wraps)               half-open, before PROBES and STATE; acceptors
+ *               tokens are of (wraps)               half-open, before PROBES and STATE (and as a
+ *                                                   new breaker takes the slot); acceptors
  *                                                   Atomics.load as they send a try and as it
  *                                                   ends: a probe of an earlier period gives no
  *                                                   token back, and a try of one counts nothing
@@ -107,7 +108,10 @@ export function probePeriod(table: BreakerTable, node: number): number {
   return Atomics.load(table.words, nodeWord(node, PROBE_PERIOD));
 }
 
-/** Coordinator, as a node enters half-open (before its tokens and state are stored): a new period of probes, none counted yet. */
+/**
+ * Coordinator, as a node enters half-open (before its tokens and state are stored), or as a new
+ * breaker takes its slot: a new period of probes, none counted yet, and tries sent before count in nothing.
+ */
 export function beginProbePeriod(table: BreakerTable, node: number): void {
   const period = Atomics.add(table.words, nodeWord(node, PROBE_PERIOD), 1) + 1;
   Atomics.store(table.words, nodeWord(node, PROBE_TALLY), (period & TALLY_PERIOD_MASK) << TALLY_PERIOD_SHIFT);

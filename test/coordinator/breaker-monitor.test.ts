@@ -82,8 +82,11 @@ describe('breaker monitor', () => {
     // Another backend under n0's id: a breaker of its own, closed.
     const cluster = config.clusters.c!;
     const moved = { ...config, clusters: { c: { ...cluster, nodes: cluster.nodes.map((n) => (n.id === 'n0' ? { ...n, url: 'http://127.0.0.1:9100' } : n)) } } };
+    const period = probePeriod(table, 0);
     monitor.reconfigure(moved, numbering);
     expect(breakerState(table, 0)).toBe(BreakerState.Closed);
+    // A new period: tries sent to the old url, ending now, count in nothing (finish.ts).
+    expect(probePeriod(table, 0)).toBe(period + 1);
     tick(30, 1, [20, 0, 0]);
     expect(breakerState(table, 0)).toBe(BreakerState.Open);
     const off = { ...config, clusters: { c: { ...config.clusters.c!, breaker: { ...config.clusters.c!.breaker, enabled: false } } } };

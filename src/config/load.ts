@@ -205,8 +205,8 @@ function redacted(path: string[], value: unknown): unknown {
  * base64 keys have) makes the URL unparsable, and is the one shown in that error.
  */
 function withoutPassword(url: string): string {
-  // A `password=` in the query (ioredis reads one) too.
-  const queried = url.replace(/([?&]password=)[^&]*/gi, '$1***');
+  // A password in the query too (ioredis reads `password`, `sentinelPassword`, …).
+  const queried = url.replace(/([?&][^=&]*password=)[^&]*/gi, '$1***');
   // No scheme (`user:password@host`, `://` forgotten): the user part starts the text.
   const scheme = queried.indexOf('://');
   const start = scheme < 0 ? 0 : scheme + 3;

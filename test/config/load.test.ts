@@ -142,7 +142,7 @@ describe('config loading', () => {
     [{ GATEWAY_REDIS_URL: 'redis://default:ab/cd@redis:6379' }, minimal, 'GATEWAY_REDIS_URL = "redis://default:***@redis:6379"'],
     [{ GATEWAY_REDIS_URL: 'redis+sentinel://u:pw@h' }, minimal, 'GATEWAY_REDIS_URL = "redis+sentinel://u:***@h"'],
     [{ GATEWAY_REDIS_URL: 'default:s3cret@redis:6379' }, minimal, 'GATEWAY_REDIS_URL = "default:***@redis:6379"'],
-    [{ GATEWAY_REDIS_URL: 'http://r:6379/?password=s3cret' }, minimal, 'GATEWAY_REDIS_URL = "http://r:6379/?password=***"'],
+    [{ GATEWAY_REDIS_URL: 'http://r:6379/?password=s3cret&sentinelPassword=s4' }, minimal, 'GATEWAY_REDIS_URL = "http://r:6379/?password=***&sentinelPassword=***"'],
     [{ GATEWAY_REDIS_URL: 'rediss://r:6379', GATEWAY_REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }, minimal, 'GATEWAY_REDIS_TLS_CA_FILE = "/nonexistent/ca.pem": ENOENT'],
     [{ GATEWAY_REDIS_URL: 'redis://r:6379', GATEWAY_REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }, minimal, 'GATEWAY_REDIS_TLS_CA_FILE = "/nonexistent/ca.pem": needs a rediss:// GATEWAY_REDIS_URL (TLS)'],
   ])('names the field and value: %j', (env, file, expected) => {

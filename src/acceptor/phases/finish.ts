@@ -177,7 +177,8 @@ export class Finisher {
 
   /**
    * The request held an Idempotency-Key: the node's answer is kept for replay (even when the
-   * client left before it came: the write happened), unless there was none or it was a 5xx.
+   * client left before it came: the write happened), unless there was none, or it was a 5xx or
+   * another answer a key does not keep (stored-response.ts NOT_KEPT).
    */
   #completeKey(ctx: RequestContext, held: HeldKey): void {
     const response = ctx.errorCode === undefined ? ctx.capture!.encode() : null;

@@ -15,6 +15,9 @@ import type { Span } from '@opentelemetry/api';
  * passed through them (no closures, no middleware array). uWS's request object dies when the
  * handler returns, so the head is copied here first.
  */
+/** RequestContext.deliveredAt while the forward phase is inside its pool's dispatch(). */
+export const DISPATCHING = -1;
+
 export class RequestContext {
   // ---- the head (admit) ----
   method = '';
@@ -117,9 +120,10 @@ export class RequestContext {
   /** When the current try was dispatched (performance.now()), 0 unless its cluster has a breaker. */
   triedAt = 0;
   /**
-   * When the current try's node had the whole request, 0 before (or untimed): a connection took it
-   * (a streamed body: and its last byte came). A breaker times the node from here, not from a
-   * wait in the thread's pool or for a slow client, as the timeouts do.
+   * When the current try's node had the whole request, 0 before (or untimed; DISPATCHING inside
+   * dispatch()): a connection took it (a streamed body: and its last byte came). A breaker times
+   * the node from here, not from a wait in the thread's pool or for a slow client, as the
+   * timeouts do.
    */
   deliveredAt = 0;
   /** When the current try's answer head came, 0 before (or without a breaker). */

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { AnsweredCode } from '../errors.js';
 import { errorStatus, statusLine } from './answers.js';
 import { forwardResponseHead } from './response-head.js';
-import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
+import { CLIENT_CLOSED_STATUS, DISPATCHING, type RequestContext } from './request-context.js';
 import type { ExchangeOwner } from './exchange-owner.js';
 import { answerFailedTry, closeTruncated } from './exchange-failure.js';
 import type { RequestBody } from './request-body.js';
@@ -97,7 +97,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     if (!this.wanted) return false;
     this.#abortUpstream = abort;
     this.#ctx.reachedNode = true;
-    if (this.#ctx.triedAt !== 0) this.#ctx.deliveredAt = performance.now();
+    if (this.#ctx.triedAt !== 0) this.#ctx.deliveredAt = this.#ctx.deliveredAt === DISPATCHING ? this.#ctx.triedAt : performance.now();
     return true;
   }
 

@@ -1,7 +1,10 @@
 import type { RequestContext } from './request-context.js';
+import type { UpstreamHandler } from '../upstream/dispatcher.js';
 
 /** What an UpstreamExchange tells the request that owns it (the forward phase). */
 export interface ExchangeOwner {
+  /** The exchange its pool's dispatch() runs for now: a connection taking it then waited for nothing. */
+  readonly dispatching: UpstreamHandler | null;
   /**
    * Called exactly once per exchange, when the node is done with the request: before the client
    * can see the end of the answer, so a client that waits for its answer before sending again

@@ -1,14 +1,12 @@
 import { BlockList } from 'node:net';
-import { FreshNameSet } from '../name-set.js';
 import { formatAddress } from './client-address.js';
 import type { RequestContext } from './request-context.js';
 
 /**
  * What a client says of its address, scheme, port or path prefix in headers nodes trust as a
  * proxy's (nginx's X-Real-IP, Spring's X-Forwarded-Port and -Prefix, CDNs' client-IP headers):
- * kept from a trusted proxy only, as X-Forwarded-For is: request-head.ts flags a request with one,
- * and admission drops them from anyone else (dropUntrustedClaims) before a rate limit counts by one
- * or a multiplexed read is keyed by one.
+ * kept from a trusted proxy only, as X-Forwarded-For is: the head's copy (request-head.ts) leaves
+ * them out for anyone else, before a rate limit counts by one or a multiplexed read is keyed by one.
  */
 export const PROXY_CLAIM_NAMES = [
   'x-real-ip',
@@ -24,7 +22,6 @@ export const PROXY_CLAIM_NAMES = [
   'x-forwarded-ssl',
   'x-forwarded-scheme',
 ];
-const PROXY_CLAIMS = new FreshNameSet(PROXY_CLAIM_NAMES);
 
 /** Whether an address, as text, is one of GATEWAY_TRUSTED_PROXIES. */
 export type TrustCheck = (address: string) => boolean;
@@ -85,9 +82,7 @@ function forwardedNode(address: string): string {
   return address.includes(':') ? `"[${address}]"` : address;
 }
 
-/** A request flagged for X-Real-IP and the like (PROXY_CLAIM_NAMES) loses them unless a trusted proxy sent it. */
-export function dropUntrustedClaims(ctx: RequestContext, trusts: TrustCheck | null): void {
-  if (trusts !== null && trusts(formatAddress(ctx.client.remoteAddress()))) return;
-  const headers = ctx.headers;
-  for (let i = headers.length - 2; i >= 0; i -= 2) if (PROXY_CLAIMS.has(headers[i]!)) headers.splice(i, 2);
+/** The request's client is one of GATEWAY_TRUSTED_PROXIES (`trusts`; null: none is). */
+export function fromTrustedProxy(ctx: RequestContext, trusts: TrustCheck | null): boolean {
+  return trusts !== null && trusts(formatAddress(ctx.client.remoteAddress()));
 }

@@ -15,9 +15,6 @@ import type { Span } from '@opentelemetry/api';
  * passed through them (no closures, no middleware array). uWS's request object dies when the
  * handler returns, so the head is copied here first.
  */
-/** RequestContext.deliveredAt while the forward phase is inside its pool's dispatch(). */
-export const DISPATCHING = -1;
-
 export class RequestContext {
   // ---- the head (admit) ----
   method = '';
@@ -42,8 +39,6 @@ export class RequestContext {
   /** Incoming X-Forwarded-Proto and Forwarded, '' when absent: kept from a trusted proxy only. */
   forwardedProto = '';
   forwarded = '';
-  /** It has X-Real-IP, X-Forwarded-Port or the like (forwarded-headers.ts): admission keeps them from a trusted proxy only. */
-  proxyClaims = false;
   /** Bytes of the head as the client sent it. */
   headBytes = 0;
   /** Header bytes forwarded to the node on a route with header compaction; -1 on other routes. */
@@ -117,15 +112,13 @@ export class RequestContext {
   tried: number[] | null = null;
   /** The current try holds one of its cluster's retry-budget claims. */
   retryHeld = false;
-  /** When the current try was dispatched (performance.now()), 0 unless its cluster has a breaker. */
-  triedAt = 0;
   /**
-   * When the current try's node had the whole request, 0 before (or untimed; DISPATCHING inside
-   * dispatch()): a connection took it (a streamed body: and its last byte came). A breaker times
-   * the node from here, not from a wait in the thread's pool or for a slow client, as the
-   * timeouts do.
+   * When the current try's node had the request (performance.now()), 0 unless its cluster has a
+   * breaker (or the access log is on): stamped at its dispatch, again when a connection took it
+   * after a wait in the thread's pool, and for a streamed body when its last byte came. A breaker,
+   * as the timeouts do, times the node from here, not a wait for a connection or a slow client.
    */
-  deliveredAt = 0;
+  triedAt = 0;
   /** When the current try's answer head came, 0 before (or without a breaker). */
   headAt = 0;
   /** The current try's answer status, 0 before its head came: what the node said, though its client left since. */

@@ -3,7 +3,7 @@ import type { HttpRequest } from 'uWebSockets.js';
 import type { AnsweredCode } from '../errors.js';
 import type { RequestContext } from './request-context.js';
 import { FreshNameKinds, type NameSet } from '../name-set.js';
-import { PROXY_CLAIM_NAMES } from './forwarded-headers.js';
+import { fromTrustedProxy, PROXY_CLAIM_NAMES, type TrustCheck } from './forwarded-headers.js';
 import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
 import { decimalValue } from '../decimal.js';
 
@@ -18,7 +18,7 @@ import { decimalValue } from '../decimal.js';
  */
 const DROPPED = [...HOP_BY_HOP, 'x-forwarded-host', 'x-ringgate-attempt', 'expect', 'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-forwarded-uri'];
 const DROP = 1;
-/** Copied, and the request flagged: admission drops them unless a trusted proxy sent them (forwarded-headers.ts). */
+/** Copied from a trusted proxy only (forwarded-headers.ts): its address is checked once a request has one. */
 const PROXY_CLAIM = 2;
 const HEADER_KINDS = new FreshNameKinds([...DROPPED.map((name) => [name, DROP] as const), ...PROXY_CLAIM_NAMES.map((name) => [name, PROXY_CLAIM] as const)]);
 
@@ -40,7 +40,7 @@ const HEADER_LINE_OVERHEAD = 4;
  * Content-Length together with Transfer-Encoding; these checks are the rest. `path` is what the
  * request forwards (normalized by the caller); the bytes counted are those the client sent. With
  * `forwarded` (header compaction) only the headers it names (and the tenant and hash headers) are
- * copied, and their bytes counted.
+ * copied, and their bytes counted. X-Real-IP and the like are copied only from `trusts`' proxies.
  */
 export function readRequestHead(
   ctx: RequestContext,
@@ -51,6 +51,7 @@ export function readRequestHead(
   hashHeader: string,
   maxHeaderBytes: number,
   forwarded: NameSet | null,
+  trusts: TrustCheck | null,
 ): AnsweredCode | null {
   const method = req.getCaseSensitiveMethod();
   const query = req.getQuery();
@@ -65,6 +66,8 @@ export function readRequestHead(
   let idempotencyKeys = 0;
   let framing = false;
   let connectionTokens: string | undefined;
+  /** Whether X-Real-IP and the like are kept: decided on the first of them. */
+  let claimsKept: boolean | undefined;
   let forwardedBytes = bytes;
   const headers = ctx.headers;
 
@@ -119,7 +122,7 @@ export function readRequestHead(
     }
     const kind = HEADER_KINDS.kind(name);
     if (kind === DROP) return;
-    if (kind === PROXY_CLAIM) ctx.proxyClaims = true;
+    if (kind === PROXY_CLAIM && !(claimsKept ??= fromTrustedProxy(ctx, trusts))) return;
     if (forwarded === null) {
       headers.push(name, value);
     } else if (forwarded.has(name) || name === tenantHeader || name === hashHeader) {

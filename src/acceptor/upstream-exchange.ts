@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { AnsweredCode } from '../errors.js';
 import { errorStatus, statusLine } from './answers.js';
 import { forwardResponseHead } from './response-head.js';
-import { CLIENT_CLOSED_STATUS, DISPATCHING, type RequestContext } from './request-context.js';
+import { CLIENT_CLOSED_STATUS, type RequestContext } from './request-context.js';
 import type { ExchangeOwner } from './exchange-owner.js';
 import { answerFailedTry, closeTruncated } from './exchange-failure.js';
 import type { RequestBody } from './request-body.js';
@@ -63,9 +63,8 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
 
   attachBody(body: RequestBody): void {
     this.#body = body;
-    // Past the body limit while the request waits for a connection, nothing reads the stream yet:
-    // the try fails here (an 'error' with no listener would end the thread); on a connection the
-    // client hears of it (the own one as it writes the request, at the turn's end).
+    // Past the body limit while the request waits for a connection, nothing reads the stream yet: the try fails here (an
+    // 'error' with no listener would end the thread); on a connection the client hears of it (the own one as it writes, at the turn's end).
     body.stream.on('error', (err) => {
       if (this.#abortUpstream === null) this.onError(err);
     });
@@ -97,7 +96,8 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     if (!this.wanted) return false;
     this.#abortUpstream = abort;
     this.#ctx.reachedNode = true;
-    if (this.#ctx.triedAt !== 0) this.#ctx.deliveredAt = this.#ctx.deliveredAt === DISPATCHING ? this.#ctx.triedAt : performance.now();
+    // After a wait for a connection (or undici's own connect): the node has the request only now.
+    if (this.#ctx.triedAt !== 0 && this.#owner.dispatching !== this) this.#ctx.triedAt = performance.now();
     return true;
   }
 

@@ -11,7 +11,7 @@ import type { RequestContext } from '../request-context.js';
 import { readRequestHead } from '../request-head.js';
 import { settleRequestId } from '../request-id.js';
 import type { RoutePlan } from '../route-plans.js';
-import { dropUntrustedClaims, trustedProxies, type TrustCheck } from '../forwarded-headers.js';
+import { trustedProxies, type TrustCheck } from '../forwarded-headers.js';
 
 const MAX_REMEMBERED_HOSTS = 256;
 
@@ -50,10 +50,9 @@ export class Admission {
       ctx.plan = this.#plans[route.index]!;
       ctx.routeIndex = ctx.plan.metricSlot;
     }
-    const headError = readRequestHead(ctx, req, rawPath, path ?? rawPath, settings.tenantHeader, route?.hashHeader ?? '', settings.maxHeaderBytes, route?.forwardHeaders ?? null);
+    const headError = readRequestHead(ctx, req, rawPath, path ?? rawPath, settings.tenantHeader, route?.hashHeader ?? '', settings.maxHeaderBytes, route?.forwardHeaders ?? null, this.#trusts);
     settleRequestId(ctx);
     if (headError !== null) return headError;
-    if (ctx.proxyClaims) dropUntrustedClaims(ctx, this.#trusts);
     if (!this.#validHosts.has(ctx.host)) {
       if (!isValidHost(ctx.host)) return 'ERR_BAD_HOST';
       // Bounded: a client making up hosts empties the set rather than grows it.

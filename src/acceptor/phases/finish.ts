@@ -197,7 +197,7 @@ export class Finisher {
     const plan = ctx.plan!;
     if (plan.breakers && ctx.triedAt !== 0 && outcome !== NodeOutcome.Unknown) {
       // Time to the answer's head, or to the failure, from when the node had the request: what a node's slowness is.
-      const latencyMs = (ctx.headAt === 0 ? performance.now() : ctx.headAt) - (ctx.deliveredAt > 0 ? ctx.deliveredAt : ctx.triedAt);
+      const latencyMs = (ctx.headAt === 0 ? performance.now() : ctx.headAt) - ctx.triedAt;
       // Sent before the breaker last half-opened (its window was cleared when it closed): it says nothing of the node now.
       if (probePeriod(this.#breakers, ctx.node) === ctx.breakerPeriod) recordBreakerEnding(this.#breakers, ctx.node, latencyBucket(latencyMs), outcome !== NodeOutcome.Answered);
       if (ctx.probe) recordProbeEnding(this.#breakers, ctx.node, ctx.breakerPeriod, outcome !== NodeOutcome.Answered);

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import type { Settings } from '../../config/schema.js';
 import { ForwardedHeaders } from '../forwarded-headers.js';
-import { DISPATCHING, type RequestContext } from '../request-context.js';
+import type { RequestContext } from '../request-context.js';
 import { readWholeBody, streamRequestBody } from '../request-body.js';
 import type { ExchangeOwner } from '../exchange-owner.js';
 import { UpstreamExchange } from '../upstream-exchange.js';
@@ -24,6 +24,7 @@ const ATTEMPT_HEADER = 'x-ringgate-attempt';
  * retrier decides, this sends it after the backoff.
  */
 export class Forwarder implements ExchangeOwner {
+  dispatching: UpstreamExchange | null = null;
   readonly #finisher: Finisher;
   readonly #retrier: Retrier;
   readonly #bufferBodyBytes: number;
@@ -60,10 +61,10 @@ export class Forwarder implements ExchangeOwner {
       const body = ctx.pendingBody ?? streamRequestBody(ctx.client, this.#maxBodyBytes);
       ctx.streamedBody = body;
       exchange.attachBody(body);
-      // Sent last after the connection took it (and before an early answer): the node has the request whole only now.
+      // Sent last after the try went out (and before an early answer): the node has the request whole only now.
       if (ctx.plan!.timed) {
         body.whenSent(() => {
-          if (ctx.deliveredAt > 0 && ctx.headAt === 0) ctx.deliveredAt = performance.now();
+          if (ctx.triedAt !== 0 && ctx.headAt === 0) ctx.triedAt = performance.now();
         });
       }
       this.#send(ctx, exchange, body.stream);
@@ -119,15 +120,15 @@ export class Forwarder implements ExchangeOwner {
   #send(ctx: RequestContext, exchange: UpstreamExchange, body: Buffer | Readable | null, now = -1): void {
     const plan = ctx.plan!;
     if (plan.timed) ctx.triedAt = now >= 0 ? now : performance.now();
-    // A connection that takes the try inside dispatch() (an idle one, most often) needs no clock of its own.
-    ctx.deliveredAt = DISPATCHING;
     if (this.#tracing !== null) this.#tracing.forwarding(ctx);
     const policy = plan.retries;
     // A retry's try gets what is left of GATEWAY_UPSTREAM_TIMEOUT_MS (or less, perTryTimeoutMs).
     const tryMs = policy === null ? undefined : ctx.retries === 0 ? policy.firstTryTimeoutMs : policy.tryTimeoutMs(performance.now(), ctx.wholeAt);
     const pool = plan.pools[ctx.member]!;
     if (tryMs !== undefined) exchange.limitTry(tryMs, pool);
+    // A connection that takes the try inside dispatch() (an idle one, most often) needs no clock of its own.
+    this.dispatching = exchange;
     pool.dispatch({ path: ctx.target, method: ctx.method, headers: ctx.headers, body }, exchange);
-    if (ctx.deliveredAt === DISPATCHING) ctx.deliveredAt = 0;
+    this.dispatching = null;
   }
 }

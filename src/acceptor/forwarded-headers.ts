@@ -47,8 +47,7 @@ function familyOf(address: string): 'ipv4' | 'ipv6' {
  * before it (and in X-Real-IP and the like, request-head.ts) is kept only when the client is a
  * trusted proxy (GATEWAY_TRUSTED_PROXIES, e.g. the TLS terminator in front), with the proxy's own
  * hop appended: anyone else could claim any address or scheme, so theirs are replaced (or
- * dropped), not appended to. The gateway itself speaks plain HTTP, so its
- * own scheme is `http`.
+ * dropped), not appended to. The gateway itself speaks plain HTTP, so its own scheme is `http`.
  */
 export class ForwardedHeaders {
   /** null: no proxy is trusted (the default), and no address needs checking. */

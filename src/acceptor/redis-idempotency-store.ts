@@ -84,24 +84,36 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   complete(held: HeldKey, response: Uint8Array | null): void {
     if (held.entry !== IN_REDIS) return this.#local.complete(held, response);
-    this.#running.delete(held.claim);
+    // Still renewed until Redis has it: a completion that fails must find its claim when it is sent again.
     this.#send({ key: this.#redisKey(held.keyLo, held.keyHi), token: String(held.claim), response, at: performance.now() }, true);
   }
 
   /**
-   * A completion that fails (`counted`: as an outage) is kept to send again once the connection is
-   * back: until then the in-flight claim holds, and duplicates get 409. The script names its claim,
-   * so sent late or twice it never touches a newer claim of the key.
+   * A completion that fails (`counted`: as an outage) is kept to send again: at each renewal
+   * round while its claim is renewed (an error that leaves the connection up: READONLY after a
+   * failover, OOM), and once the connection is back. Until then the in-flight claim holds, and
+   * duplicates get 409. The script names its claim, so sent late or twice it never touches a newer
+   * claim of the key.
    */
   #send(completion: Completion, counted: boolean): void {
-    this.#scripts.complete(completion.key, completion.token, completion.response, this.#ttlMs).catch((err: Error) => {
-      if (counted) this.#outage.failed('idempotency', err);
-      const bytes = completion.response?.byteLength ?? 0;
-      if (bytes > MAX_UNSENT_BYTES) return;
-      while (this.#unsent.length === MAX_UNSENT || this.#unsentBytes + bytes > MAX_UNSENT_BYTES) this.#unsentBytes -= this.#unsent.shift()!.response?.byteLength ?? 0;
-      this.#unsent.push(completion);
-      this.#unsentBytes += bytes;
-    });
+    this.#scripts.complete(completion.key, completion.token, completion.response, this.#ttlMs).then(
+      () => this.#running.delete(Number(completion.token)),
+      (err: Error) => {
+        if (counted) this.#outage.failed('idempotency', err);
+        const bytes = completion.response?.byteLength ?? 0;
+        if (bytes > MAX_UNSENT_BYTES) return void this.#running.delete(Number(completion.token));
+        while (this.#unsent.length === MAX_UNSENT || this.#unsentBytes + bytes > MAX_UNSENT_BYTES) this.#dropUnsent();
+        this.#unsent.push(completion);
+        this.#unsentBytes += bytes;
+      },
+    );
+  }
+
+  /** The oldest unsent completion goes, and its claim is no longer renewed: it will run out. */
+  #dropUnsent(): void {
+    const dropped = this.#unsent.shift()!;
+    this.#unsentBytes -= dropped.response?.byteLength ?? 0;
+    this.#running.delete(Number(dropped.token));
   }
 
   /** A claim its request holds from now on: renewed a few times within each inFlightMs until completed. */
@@ -115,6 +127,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
    * be renewed in time by the next round; one no longer ours (it ran out meanwhile) is let go.
    */
   readonly #renew = (): void => {
+    if (this.#unsent.length > 0 || this.#unsentReleases.length > 0) this.#resend();
     if (this.#running.size === 0) {
       clearInterval(this.#renewals!);
       this.#renewals = null;
@@ -147,9 +160,12 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.#unsent = [];
     this.#unsentBytes = 0;
     this.#unsentReleases = [];
-    // Past inFlightMs the claim ran out anyway.
+    // Past inFlightMs the claim ran out anyway, unless it was renewed meanwhile.
     const since = performance.now() - this.#inFlightMs;
-    for (const completion of unsent) if (completion.at > since) this.#send(completion, false);
+    for (const completion of unsent) {
+      if (completion.at > since || this.#running.has(Number(completion.token))) this.#send(completion, false);
+      else this.#running.delete(Number(completion.token));
+    }
     for (const release of releases) if (release.at > since) this.#sendRelease(release);
   }
 

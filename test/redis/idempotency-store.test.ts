@@ -80,4 +80,34 @@ describe('a claim in Redis while its request runs', () => {
       connection.disconnect();
     }
   });
+
+  it('sends a completion Redis refused with the connection up (OOM) again at its next renewal: the answer is kept', async () => {
+    const settings = settingsSchema.parse({ redisUrl: server.url, sharedState: 'redis', redisTimeoutMs: 500 });
+    const failures: string[] = [];
+    const outage = new RedisOutage(createLogger('silent', { role: 'test' }), (use) => failures.push(use));
+    const connection = connectRedis(settings, outage, 'ringgate-test-oom');
+    await new Promise((resolve) => connection.once('ready', resolve));
+    const admin = new Redis(server.url);
+    const local = new LocalIdempotencyStore(createIdempotencyTable(64, 1024), 0, 60_000);
+    const renewing = new RedisIdempotencyStore(settings, new IdempotencyScripts(connection), local, outage, 400);
+    try {
+      const first = await claim(renewing, 31);
+      expect(first.result).toBe(ClaimResult.Claimed);
+      // Every write refused while the connection stays up, as after a failover (READONLY) or at maxmemory.
+      await admin.config('SET', 'maxmemory', '1');
+      try {
+        renewing.complete({ entry: first.entry, claim: first.claim, keyLo: 31, keyHi: 0 }, Buffer.from('kept through OOM'));
+        await expect.poll(() => failures.length).toBeGreaterThan(0);
+      } finally {
+        await admin.config('SET', 'maxmemory', '0');
+      }
+      // No reconnect comes: sent again only on the 'ready' of one, the claim would have run out
+      // (400 ms) and the next duplicate run the write again.
+      await expect.poll(async () => (await claim(store, 31)).result, { timeout: 5_000, interval: 50 }).toBe(ClaimResult.Replay);
+      expect((await claim(store, 31)).replay?.toString()).toBe('kept through OOM');
+    } finally {
+      admin.disconnect();
+      connection.disconnect();
+    }
+  });
 });

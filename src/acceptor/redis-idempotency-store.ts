@@ -162,10 +162,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.#unsentReleases = [];
     // Past inFlightMs the claim ran out anyway, unless it was renewed meanwhile.
     const since = performance.now() - this.#inFlightMs;
-    for (const completion of unsent) {
-      if (completion.at > since || this.#running.has(Number(completion.token))) this.#send(completion, false);
-      else this.#running.delete(Number(completion.token));
-    }
+    for (const completion of unsent) if (completion.at > since || this.#running.has(Number(completion.token))) this.#send(completion, false);
     for (const release of releases) if (release.at > since) this.#sendRelease(release);
   }
 

@@ -137,7 +137,12 @@ export function readRequestHead(
   if (idempotencyKeys > 1) ctx.idempotencyKey = IDEMPOTENCY_KEY_REPEATED;
   // uWS gives the head decoded from UTF-8, up to 3 bytes a UTF-16 unit: a head that may be over
   // the limit in bytes is counted again in bytes (rare: at the default limit, one over 5.4 KB).
-  if (bytes <= maxHeaderBytes && bytes * 3 > maxHeaderBytes) bytes = utf8HeadBytes(req, method, rawPath, query);
+  if (bytes <= maxHeaderBytes && bytes * 3 > maxHeaderBytes) {
+    const line = utf8RequestLineBytes(method, rawPath, query);
+    bytes = utf8HeadBytes(req, line);
+    // The same unit for both sides of ringgate_request_header_bytes_total: what was copied, in bytes.
+    if (forwarded !== null) forwardedBytes = utf8FieldBytes(headers, line);
+  }
   ctx.headBytes = bytes;
   if (forwarded !== null) ctx.forwardedHeadBytes = forwardedBytes;
 
@@ -153,11 +158,23 @@ export function readRequestHead(
   return null;
 }
 
+/** The request line and the head's final CRLF, in the bytes the client sent. */
+function utf8RequestLineBytes(method: string, rawPath: string, query: string): number {
+  return method.length + 1 + Buffer.byteLength(rawPath) + (query ? Buffer.byteLength(query) + 1 : 0) + REQUEST_LINE_OVERHEAD + 2;
+}
+
 /** The head's size in the bytes the client sent (readRequestHead counts UTF-16 units). */
-function utf8HeadBytes(req: HttpRequest, method: string, rawPath: string, query: string): number {
-  let bytes = method.length + 1 + Buffer.byteLength(rawPath) + (query ? Buffer.byteLength(query) + 1 : 0) + REQUEST_LINE_OVERHEAD + 2;
+function utf8HeadBytes(req: HttpRequest, lineBytes: number): number {
+  let bytes = lineBytes;
   req.forEach((name, value) => {
     bytes += Buffer.byteLength(name) + Buffer.byteLength(value) + HEADER_LINE_OVERHEAD;
   });
+  return bytes;
+}
+
+/** The copied header lines' size in bytes, as `utf8HeadBytes` counts the client's. */
+function utf8FieldBytes(fields: readonly string[], lineBytes: number): number {
+  let bytes = lineBytes;
+  for (let i = 0; i < fields.length; i += 2) bytes += Buffer.byteLength(fields[i]!) + Buffer.byteLength(fields[i + 1]!) + HEADER_LINE_OVERHEAD;
   return bytes;
 }

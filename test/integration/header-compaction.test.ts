@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { send } from '../helpers/http.js';
+import { answers, rawExchange } from '../helpers/raw-http.js';
 
 let backend: Backend;
 let gateway: GatewayProcess;
@@ -62,5 +63,33 @@ describe('header compaction (forwardHeaders)', () => {
     expect(forwarded).toBeGreaterThan(100);
     expect(forwarded).toBeLessThan(received / 5);
     expect(metricValue(metrics, 'ringgate_request_header_bytes_total', 'route="prefix:/full/"')).toBe(0);
+  });
+
+  it('counts a head with wide characters in bytes on both sides, forwarded as received', async () => {
+    // Over a third of the 16 KiB limit in UTF-16 units, so counted again in bytes. Euro signs are
+    // 3 bytes each; ASCII around them (uWS drops a value's trailing bytes past ASCII, test/uws-limits).
+    const head = (mark: string): Buffer =>
+      Buffer.from(`GET /lean/x HTTP/1.1\r\nHost: a\r\nX-Tenant-ID: t\r\nCookie: ${'x'.repeat(4_000)}\r\nAuthorization: <${mark.repeat(1_400)}>\r\n\r\n`);
+    const counted = async (): Promise<[number, number]> => {
+      const metrics = await gateway.metrics();
+      return [
+        metricValue(metrics, 'ringgate_request_header_bytes_total', 'route="prefix:/lean/"', 'direction="received"'),
+        metricValue(metrics, 'ringgate_request_header_bytes_total', 'route="prefix:/lean/"', 'direction="forwarded"'),
+      ];
+    };
+    const added = async (mark: string): Promise<[number, number]> => {
+      const before = await counted();
+      expect((await rawExchange(gateway.port, head(mark), 3_000, answers(1))).text.slice(0, 12)).toBe('HTTP/1.1 200');
+      return vi.waitFor(async () => {
+        const after = await counted();
+        expect(after[1]).toBeGreaterThan(before[1]);
+        return [after[0] - before[0], after[1] - before[1]];
+      });
+    };
+    const narrow = await added('e');
+    const wide = await added('\u20ac');
+    // node:http hands header values over as latin1.
+    expect(Buffer.from(String(backend.seen.at(-1)!.headers.authorization), 'latin1').toString()).toBe(`<${'\u20ac'.repeat(1_400)}>`);
+    expect([wide[0] - narrow[0], wide[1] - narrow[1]]).toEqual([2_800, 2_800]);
   });
 });

@@ -29,6 +29,7 @@ import { compileRoutePlans } from './route-plans.js';
 import type { RequestObserver } from './request-observer.js';
 import type { UpstreamPools } from './upstream-pools.js';
 import { LimitAddresses } from './limit-address.js';
+import { trustedProxies, type TrustCheck } from './forwarded-headers.js';
 import type { RequestTracing } from '../tracing/request-tracing.js';
 
 /** What lives as long as the thread, whatever config it runs. */
@@ -85,15 +86,17 @@ export function composeRunner(config: GatewayConfig, rings: Readonly<Record<stri
   const { finisher } = thread;
   const selection = new Selection(settings, thread.hash32, thread.tenants, thread.nodes, thread.lane);
   const retrier = new Retrier(selection, finisher, thread.nodes, thread.retries, thread.lane, thread.tracing);
+  // GATEWAY_TRUSTED_PROXIES, read by admission (X-Real-IP and the like), forwarding and limits by address.
+  const trusts = trustedProxies(settings.trustedProxies);
   return new RequestRunner(
     {
-      admission: new Admission(settings, routes, plans, thread.tenants, thread.keyer),
-      limit: limitPhase(config, thread),
+      admission: new Admission(settings, routes, plans, thread.tenants, thread.keyer, trusts),
+      limit: limitPhase(config, thread, trusts),
       idempotency: new IdempotencyCheck(settings, thread.idempotency, thread.idempotencyKeyer, thread.digest, finisher),
       selection,
       forwarder: settings.faultInjection
-        ? new CrashingForwarder(settings, finisher, retrier, thread.tracing)
-        : new Forwarder(settings, finisher, retrier, thread.tracing),
+        ? new CrashingForwarder(settings, finisher, retrier, thread.tracing, trusts)
+        : new Forwarder(settings, finisher, retrier, thread.tracing, trusts),
       finisher,
     },
     thread.batches,
@@ -103,8 +106,8 @@ export function composeRunner(config: GatewayConfig, rings: Readonly<Record<stri
 }
 
 /** Local mode's limiter, or in redis mode Redis's with it as the fallback while Redis is out of reach. */
-function limitPhase(config: GatewayConfig, thread: ThreadState): LimitPhase {
-  const local = new RateLimiting(thread.limiter, thread.keyer, thread.recorder, new LimitAddresses(config.settings.trustedProxies));
+function limitPhase(config: GatewayConfig, thread: ThreadState, trusts: TrustCheck | null): LimitPhase {
+  const local = new RateLimiting(thread.limiter, thread.keyer, thread.recorder, new LimitAddresses(trusts));
   if (thread.redisLimits === null || thread.redisOutage === null) return local;
   return new RedisRateLimiting(config.settings, thread.redisLimits, local, thread.recorder, thread.redisOutage, thread.finisher);
 }

@@ -53,8 +53,8 @@ export class ForwardedHeaders {
   /** null: no proxy is trusted (the default), and no address needs checking. */
   readonly #trusts: TrustCheck | null;
 
-  constructor(ranges: readonly string[]) {
-    this.#trusts = trustedProxies(ranges);
+  constructor(trusts: TrustCheck | null) {
+    this.#trusts = trusts;
   }
 
   /** Appends the forwarding headers to the request's headers. */

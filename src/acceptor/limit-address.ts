@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { formatAddress } from './client-address.js';
-import { trustedProxies, type TrustCheck } from './forwarded-headers.js';
+import type { TrustCheck } from './forwarded-headers.js';
 import type { RequestContext } from './request-context.js';
 
 /**
@@ -19,8 +19,9 @@ import type { RequestContext } from './request-context.js';
 export class LimitAddresses {
   readonly #trusts: TrustCheck | null;
 
-  constructor(ranges: readonly string[]) {
-    this.#trusts = trustedProxies(ranges);
+  /** `trusts`: GATEWAY_TRUSTED_PROXIES (forwarded-headers.ts); null: nobody is. */
+  constructor(trusts: TrustCheck | null) {
+    this.#trusts = trusts;
   }
 
   /** The key of the request's client: an IPv4 address, or an IPv6 /64 as `a:b:c:d::/64`. */

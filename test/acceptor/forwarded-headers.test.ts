@@ -7,7 +7,7 @@ const v6 = (...groups: number[]): Uint8Array => Uint8Array.from(groups.flatMap((
 /** The headers added for a request from `peer` that says `forwarded`. */
 function added(trusted: string[], peer: Uint8Array, forwarded: string): string[] {
   const ctx = { client: { remoteAddress: () => peer }, forwardedFor: '', forwardedProto: '', forwarded, host: 'h', headers: [] as string[] };
-  new ForwardedHeaders(trusted).add(ctx as unknown as RequestContext);
+  new ForwardedHeaders(trustedProxies(trusted)).add(ctx as unknown as RequestContext);
   return ctx.headers;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bytesLimitKey, LimitAddresses, textLimitKey } from '../../src/acceptor/limit-address.js';
+import { trustedProxies } from '../../src/acceptor/forwarded-headers.js';
 import type { RequestContext } from '../../src/acceptor/request-context.js';
 
 const v4 = (a: number, b: number, c: number, d: number): Uint8Array => Uint8Array.of(a, b, c, d);
@@ -30,7 +31,7 @@ describe('rate limit addresses', () => {
   });
 
   it("counts a trusted proxy's client by the last address it forwarded, walking back over trusted proxies", () => {
-    const addresses = new LimitAddresses(['127.0.0.1', '10.0.0.0/8']);
+    const addresses = new LimitAddresses(trustedProxies(['127.0.0.1', '10.0.0.0/8']));
     const proxy = v4(127, 0, 0, 1);
     expect(addresses.of(request(proxy, '198.51.100.4'))).toBe('198.51.100.4');
     expect(addresses.of(request(proxy, '1.1.1.1, 198.51.100.4, 10.1.2.3'))).toBe('198.51.100.4');
@@ -43,7 +44,7 @@ describe('rate limit addresses', () => {
   });
 
   it('ignores X-Forwarded-For from anyone not trusted, and when no proxy is', () => {
-    expect(new LimitAddresses(['10.0.0.0/8']).of(request(v4(192, 0, 2, 1), '198.51.100.4'))).toBe('192.0.2.1');
-    expect(new LimitAddresses([]).of(request(v4(127, 0, 0, 1), '198.51.100.4'))).toBe('127.0.0.1');
+    expect(new LimitAddresses(trustedProxies(['10.0.0.0/8'])).of(request(v4(192, 0, 2, 1), '198.51.100.4'))).toBe('192.0.2.1');
+    expect(new LimitAddresses(trustedProxies([])).of(request(v4(127, 0, 0, 1), '198.51.100.4'))).toBe('127.0.0.1');
   });
 });

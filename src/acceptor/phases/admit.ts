@@ -11,7 +11,7 @@ import type { RequestContext } from '../request-context.js';
 import { readRequestHead } from '../request-head.js';
 import { settleRequestId } from '../request-id.js';
 import type { RoutePlan } from '../route-plans.js';
-import { trustedProxies, type TrustCheck } from '../forwarded-headers.js';
+import type { TrustCheck } from '../forwarded-headers.js';
 
 const MAX_REMEMBERED_HOSTS = 256;
 
@@ -32,9 +32,9 @@ export class Admission {
   /** GATEWAY_TRUSTED_PROXIES: whose X-Real-IP and the like are kept; null: nobody's. */
   readonly #trusts: TrustCheck | null;
 
-  constructor(settings: Readonly<Settings>, routes: RouteTable, plans: readonly RoutePlan[], tenants: TenantTable, keyer: TenantKeyer) {
+  constructor(settings: Readonly<Settings>, routes: RouteTable, plans: readonly RoutePlan[], tenants: TenantTable, keyer: TenantKeyer, trusts: TrustCheck | null) {
     this.#settings = settings;
-    this.#trusts = trustedProxies(settings.trustedProxies);
+    this.#trusts = trusts;
     this.#routes = routes;
     this.#plans = plans;
     this.#tenants = tenants;

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import type { Settings } from '../../config/schema.js';
-import { ForwardedHeaders } from '../forwarded-headers.js';
+import { ForwardedHeaders, type TrustCheck } from '../forwarded-headers.js';
 import type { RequestContext } from '../request-context.js';
 import { readWholeBody, streamRequestBody } from '../request-body.js';
 import type { ExchangeOwner } from '../exchange-owner.js';
@@ -34,13 +34,13 @@ export class Forwarder implements ExchangeOwner {
   readonly #tracing: RequestTracing | null;
   readonly #sendRetry = (ctx: RequestContext): void => this.#retry(ctx);
 
-  constructor(settings: Readonly<Settings>, finisher: Finisher, retrier: Retrier, tracing: RequestTracing | null) {
+  constructor(settings: Readonly<Settings>, finisher: Finisher, retrier: Retrier, tracing: RequestTracing | null, trusts: TrustCheck | null) {
     this.#finisher = finisher;
     this.#tracing = tracing;
     this.#retrier = retrier;
     this.#bufferBodyBytes = settings.bufferBodyBytes;
     this.#maxBodyBytes = settings.maxBodyBytes;
-    this.#forwardedHeaders = new ForwardedHeaders(settings.trustedProxies);
+    this.#forwardedHeaders = new ForwardedHeaders(trusts);
   }
 
   run(ctx: RequestContext): void {

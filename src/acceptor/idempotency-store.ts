@@ -1,3 +1,4 @@
+import type { Buffer } from 'node:buffer';
 import { tableSeconds } from '../shm/bucket-table.js';
 import { ClaimResult, claimKey, completeKey, type Claim, type IdempotencyTable } from '../shm/idempotency-table.js';
 
@@ -7,16 +8,28 @@ export interface Hash64 {
   readonly hi: number;
 }
 
-/** A claim a request holds: its entry (IN_REDIS: a Redis key), which claim of it, and the key. */
+/** A claim a request holds until it ends: in this instance's table, and in Redis in redis mode. */
 export interface HeldKey {
+  /** Its entry in the shared table, or -1 (none: the key's bucket was full, the claim is Redis's alone). */
   readonly entry: number;
+  /** Which claim of the entry. */
   readonly claim: number;
-  readonly keyLo: number;
-  readonly keyHi: number;
+  /** Its claim in Redis (GATEWAY_SHARED_STATE=redis, even one that failed: it may have landed), or null. */
+  readonly shared: SharedClaim | null;
 }
 
-/** HeldKey.entry of a claim held in Redis rather than the shared table. */
-export const IN_REDIS = -2;
+/** A claim in Redis: the key's Redis name, the request's fingerprint (16 hex digits) and the claim's token. */
+export interface SharedClaim {
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly token: string;
+}
+
+/**
+ * A claim's verdict: the result; the claim held (Claimed); the stored response (Replay: valid
+ * during the call only).
+ */
+export type ClaimDone = (result: ClaimResult, held: HeldKey | null, replay: Buffer | null) => void;
 
 /**
  * Where idempotency keys live: the shared table of one instance's threads, or Redis for several
@@ -25,10 +38,10 @@ export const IN_REDIS = -2;
 export interface IdempotencyStore {
   /** The verdict may come after claim() returns (a round trip): the caller must watch its client meanwhile. */
   readonly waits: boolean;
-  /** Claims `key` for a request with `fingerprint`, or says why not: `done` gets the verdict (valid during the call only). */
-  claim(key: Hash64, fingerprint: Hash64, done: (claim: Claim) => void): void;
-  /** The request holding `claim` ended: keep `response` for replay, or (null) let the key go. */
-  complete(claim: HeldKey, response: Uint8Array | null): void;
+  /** Claims `key` for a request with `fingerprint`, or says why not. */
+  claim(key: Hash64, fingerprint: Hash64, done: ClaimDone): void;
+  /** The request holding `held` ended: keep `response` for replay, or (null) let the key go. */
+  complete(held: HeldKey, response: Uint8Array | null): void;
   /** The largest response kept. */
   readonly maxResponseBytes: number;
 }
@@ -53,14 +66,15 @@ export class LocalIdempotencyStore implements IdempotencyStore {
     return this.#table.slotBytes;
   }
 
-  claim(key: Hash64, fingerprint: Hash64, done: (claim: Claim) => void): void {
+  claim(key: Hash64, fingerprint: Hash64, done: ClaimDone): void {
     const claim = this.#claim;
     claimKey(this.#table, key.lo, key.hi, fingerprint.lo, fingerprint.hi, this.#lane, tableSeconds(this.#clock()), claim);
-    done(claim);
+    const replay = claim.replay;
     claim.replay = null;
+    done(claim.result, claim.result === ClaimResult.Claimed ? { entry: claim.entry, claim: claim.claim, shared: null } : null, replay);
   }
 
   complete(held: HeldKey, response: Uint8Array | null): void {
-    completeKey(this.#table, held.entry, held.claim, response, tableSeconds(this.#clock()) + this.#ttlSeconds);
+    if (held.entry >= 0) completeKey(this.#table, held.entry, held.claim, response, tableSeconds(this.#clock()) + this.#ttlSeconds);
   }
 }

@@ -4,8 +4,8 @@ import type { Settings } from '../config/schema.js';
 import { hex64 } from '../hash.js';
 import { idempotencyKey, IdempotencyScripts, RedisClaim } from '../redis/idempotency-scripts.js';
 import type { RedisOutage } from '../redis/outage.js';
-import { ClaimResult, type Claim } from '../shm/idempotency-table.js';
-import { IN_REDIS, type Hash64, type HeldKey, type IdempotencyStore, type LocalIdempotencyStore } from './idempotency-store.js';
+import { ClaimResult } from '../shm/idempotency-table.js';
+import type { ClaimDone, Hash64, HeldKey, IdempotencyStore, LocalIdempotencyStore, SharedClaim } from './idempotency-store.js';
 
 const CLAIM_RESULTS: Readonly<Record<RedisClaim, ClaimResult>> = {
   [RedisClaim.Claimed]: ClaimResult.Claimed,
@@ -20,9 +20,10 @@ const CLAIM_RESULTS: Readonly<Record<RedisClaim, ClaimResult>> = {
  * other gets 409, then the replay, as within one instance. A claim names itself by a token, so a
  * late completion never overwrites a newer claim of the same key. A claim expires (so that one
  * whose instance died does not hold the key for good), and is renewed while its request runs: an
- * answer's body may take longer than any timeout, which times only the gaps. While Redis fails,
- * claims go to this instance's table instead (fail open: duplicates are still caught within the
- * instance).
+ * answer's body may take longer than any timeout, which times only the gaps.
+ * Each claim is made in this instance's table first, and ends in both: a duplicate reaching this
+ * instance is refused or answered there, Redis up or not (while Redis fails, the table alone
+ * guards the key; fail open across instances).
  */
 export class RedisIdempotencyStore implements IdempotencyStore {
   readonly waits = true;
@@ -43,7 +44,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
    */
   #unsentReleases: Completion[] = [];
   /** Claims in Redis of this thread's requests still running, Redis key by token: renewed until completed. */
-  readonly #running = new Map<number, string>();
+  readonly #running = new Map<string, string>();
   #renewals: NodeJS.Timeout | null = null;
 
   /** `inFlight`: how long a claim holds unless renewed (tests make it short). */
@@ -61,31 +62,49 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     return this.#local.maxResponseBytes;
   }
 
-  claim(key: Hash64, fingerprint: Hash64, done: (claim: Claim) => void): void {
-    // Unique among this thread's claims; the fingerprint check keeps other instances' apart.
-    const token = this.#nextToken;
-    this.#nextToken = (this.#nextToken + 1) % 2 ** 31;
-    const redisKey = this.#redisKey(key.lo, key.hi);
-    this.#scripts.claim(redisKey, hex64(fingerprint.lo, fingerprint.hi), String(token), this.#inFlightMs).then(
+  claim(key: Hash64, fingerprint: Hash64, done: ClaimDone): void {
+    this.#local.claim(key, fingerprint, (result, local, replay) => {
+      // Known here already (in flight, done, reused): the answer holds fleet-wide as well, and
+      // holds while Redis fails. A bucket full of claims in flight leaves the key to Redis alone.
+      if (result !== ClaimResult.Claimed && result !== ClaimResult.Full) return done(result, null, replay);
+      // Unique among this thread's claims; the fingerprint check keeps other instances' apart.
+      const token = String(this.#nextToken);
+      this.#nextToken = (this.#nextToken + 1) % 2 ** 31;
+      const shared = { key: idempotencyKey(this.#keyPrefix, hex64(key.lo, key.hi)), fingerprint: hex64(fingerprint.lo, fingerprint.hi), token };
+      this.#claimShared(shared, local, done);
+    });
+  }
+
+  #claimShared(shared: SharedClaim, local: HeldKey | null, done: ClaimDone): void {
+    this.#scripts.claim(shared.key, shared.fingerprint, shared.token, this.#inFlightMs).then(
       ([result, stored]) => {
-        if (result === RedisClaim.Claimed) this.#hold(token, redisKey);
-        done({ result: CLAIM_RESULTS[result], entry: IN_REDIS, claim: token, replay: stored ?? null });
+        if (result === RedisClaim.Claimed) {
+          this.#hold(shared.token, shared.key);
+          return done(ClaimResult.Claimed, { entry: local?.entry ?? -1, claim: local?.claim ?? 0, shared }, null);
+        }
+        // Another instance's request has the key: this instance's claim goes.
+        if (local !== null) this.#local.complete(local, null);
+        done(CLAIM_RESULTS[result], null, stored ?? null);
       },
       (err: Error) => {
         this.#outage.failed('idempotency', err);
         // A claim that timed out, or whose reply the lost connection took, may have landed; this
         // release runs after it (one connection, in order), or once the connection is back: else its
         // marker would hold the key for every instance until it expires.
-        this.#sendRelease({ key: redisKey, token: String(token), response: null, at: performance.now() });
-        this.#local.claim(key, fingerprint, done);
+        this.#sendRelease({ ...shared, response: null, at: performance.now() });
+        if (local === null) return done(ClaimResult.Full, null, null);
+        done(ClaimResult.Claimed, { entry: local.entry, claim: local.claim, shared }, null);
       },
     );
   }
 
   complete(held: HeldKey, response: Uint8Array | null): void {
-    if (held.entry !== IN_REDIS) return this.#local.complete(held, response);
+    this.#local.complete(held, response);
+    const completion = { ...held.shared!, response, at: performance.now() };
+    // A claim Redis never confirmed (or no longer holds) has its release queued with the others.
+    if (response === null && !this.#running.has(completion.token)) return this.#sendRelease(completion);
     // Still renewed until Redis has it: a completion that fails must find its claim when it is sent again.
-    this.#send({ key: this.#redisKey(held.keyLo, held.keyHi), token: String(held.claim), response, at: performance.now() }, true);
+    this.#send(completion, true);
   }
 
   /**
@@ -97,11 +116,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
    */
   #send(completion: Completion, counted: boolean): void {
     this.#scripts.complete(completion.key, completion.token, completion.response, this.#ttlMs).then(
-      () => this.#running.delete(Number(completion.token)),
+      () => this.#running.delete(completion.token),
       (err: Error) => {
         if (counted) this.#outage.failed('idempotency', err);
         const bytes = completion.response?.byteLength ?? 0;
-        if (bytes > MAX_UNSENT_BYTES) return void this.#running.delete(Number(completion.token));
+        if (bytes > MAX_UNSENT_BYTES) return void this.#running.delete(completion.token);
         while (this.#unsent.length === MAX_UNSENT || this.#unsentBytes + bytes > MAX_UNSENT_BYTES) this.#dropUnsent();
         this.#unsent.push(completion);
         this.#unsentBytes += bytes;
@@ -113,11 +132,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   #dropUnsent(): void {
     const dropped = this.#unsent.shift()!;
     this.#unsentBytes -= dropped.response?.byteLength ?? 0;
-    this.#running.delete(Number(dropped.token));
+    this.#running.delete(dropped.token);
   }
 
   /** A claim its request holds from now on: renewed a few times within each inFlightMs until completed. */
-  #hold(token: number, redisKey: string): void {
+  #hold(token: string, redisKey: string): void {
     this.#running.set(token, redisKey);
     this.#renewals ??= setInterval(this.#renew, this.#inFlightMs / RENEWALS_PER_HOLD).unref();
   }
@@ -135,7 +154,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     }
     let failed = false;
     for (const [token, redisKey] of this.#running) {
-      this.#scripts.renew(redisKey, String(token), this.#inFlightMs).then(
+      this.#scripts.renew(redisKey, token, this.#inFlightMs).then(
         (held) => held === 0 && this.#running.delete(token),
         (err: Error) => {
           // One outage a round, however many claims it failed.
@@ -162,19 +181,13 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.#unsentReleases = [];
     // Past inFlightMs the claim ran out anyway, unless it was renewed meanwhile.
     const since = performance.now() - this.#inFlightMs;
-    for (const completion of unsent) if (completion.at > since || this.#running.has(Number(completion.token))) this.#send(completion, false);
+    for (const completion of unsent) if (completion.at > since || this.#running.has(completion.token)) this.#send(completion, false);
     for (const release of releases) if (release.at > since) this.#sendRelease(release);
-  }
-
-  #redisKey(lo: number, hi: number): string {
-    return idempotencyKey(this.#keyPrefix, hex64(lo, hi));
   }
 }
 
 /** A claim's completion: the answer to keep, or null to let the key go. */
-interface Completion {
-  readonly key: string;
-  readonly token: string;
+interface Completion extends SharedClaim {
   readonly response: Uint8Array | null;
   /** When it was first sent (performance.now()). */
   readonly at: number;

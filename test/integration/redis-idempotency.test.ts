@@ -15,6 +15,8 @@ let b: GatewayProcess;
 const calls = new Map<string, number>();
 /** The backend answers after this many ms: duplicates arrive while the first is in flight. */
 const SLOW_MS = 300;
+/** First calls of 'held-' keys, answered once the test says so, by key. */
+const held = new Map<string, () => void>();
 
 beforeAll(async () => {
   redisServer = await startRedis();
@@ -32,6 +34,7 @@ beforeAll(async () => {
         res.writeHead(201, { 'content-type': 'application/octet-stream', 'x-order': `order-${key}-${n}` }).end(Buffer.concat([Buffer.from([0, 255, 1]), ...chunks]));
       };
       if (key.startsWith('slow-')) setTimeout(answer, SLOW_MS);
+      else if (key.startsWith('held-') && n === 1) held.set(key, answer);
       else answer();
     });
   });
@@ -107,6 +110,8 @@ describe('Idempotency-Key across 2 instances (GATEWAY_SHARED_STATE=redis)', () =
       return values.filter((v) => v !== null && v[0] === 'I'.charCodeAt(0)).length;
     };
     expect(await inFlight()).toBe(0);
+    // The instance that ran it replays it, though Redis never held its claim.
+    expect((await post(a, 'k-late', 'z')).headers['idempotent-replayed']).toBe('true');
     // The other instance runs the write (the key never reached the fleet) rather than refusing it for a minute.
     expect((await post(b, 'k-late', 'z')).status).toBe(201);
     expect(calls.get('k-late')).toBe(2);
@@ -147,6 +152,25 @@ describe('Idempotency-Key across 2 instances (GATEWAY_SHARED_STATE=redis)', () =
     // makes it may take it in a moment later: meanwhile the key is in flight (409), never run again.
     await expect.poll(async () => (await post(a, 'slow-drained', 'last')).headers['idempotent-replayed'], { timeout: 5_000 }).toBe('true');
     expect(calls.get('slow-drained')).toBe(1);
+  });
+
+  it('refuses a duplicate on the same instance while Redis is down, of a write claimed in Redis before, then replays it', async () => {
+    const first = post(a, 'held-outage', 'w');
+    await expect.poll(() => held.has('held-outage'), { timeout: 5_000 }).toBe(true);
+    await redisServer.kill();
+    try {
+      const duplicate = await post(a, 'held-outage', 'w');
+      expect(calls.get('held-outage')).toBe(1);
+      expectError(duplicate, 'ERR_IDEMPOTENCY_IN_FLIGHT');
+      held.get('held-outage')!();
+      expect((await first).status).toBe(201);
+      const again = await post(a, 'held-outage', 'w');
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.headers['x-order']).toBe('order-held-outage-1');
+      expect(calls.get('held-outage')).toBe(1);
+    } finally {
+      await redisServer.restart();
+    }
   });
 
   it('falls back to each instance\'s own table while Redis is down, and shares keys again once it is back', async () => {

@@ -1,11 +1,12 @@
+import type { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import type { Settings } from '../../config/schema.js';
 import type { AnsweredCode } from '../../errors.js';
 import type { BytesDigest, TenantKeyer } from '../../hash.js';
 import { FreshNameSet } from '../../name-set.js';
-import { ClaimResult, type Claim } from '../../shm/idempotency-table.js';
+import { ClaimResult } from '../../shm/idempotency-table.js';
 import { statusLine } from '../answers.js';
-import type { Hash64, IdempotencyStore } from '../idempotency-store.js';
+import type { HeldKey, IdempotencyStore } from '../idempotency-store.js';
 import type { RequestContext } from '../request-context.js';
 import { IDEMPOTENCY_KEY_REPEATED } from '../request-head.js';
 import { readWholeBody } from '../request-body.js';
@@ -85,20 +86,20 @@ export class IdempotencyCheck {
     keyer.hash(`${ctx.tenant}\n${ctx.idempotencyKey}`);
     const key = { lo: keyer.lo, hi: keyer.hi };
     keyer.hash(`${ctx.method} ${ctx.target} ${this.#digest(body)}`);
-    this.#store.claim(key, { lo: keyer.lo, hi: keyer.hi }, (claim) => {
+    this.#store.claim(key, { lo: keyer.lo, hi: keyer.hi }, (result, held, replay) => {
       if (wait?.left === true) {
         // Gone while Redis decided: a claim it won is let go at once.
-        if (claim.result === ClaimResult.Claimed) this.#store.complete({ entry: claim.entry, claim: claim.claim, keyLo: key.lo, keyHi: key.hi }, null);
+        if (held !== null) this.#store.complete(held, null);
         return;
       }
-      this.#claimed(ctx, claim, key, next);
+      this.#claimed(ctx, result, held, replay, next);
     });
   }
 
-  #claimed(ctx: RequestContext, claim: Claim, key: Hash64, next: Continuation): void {
-    switch (claim.result) {
+  #claimed(ctx: RequestContext, result: ClaimResult, held: HeldKey | null, replay: Buffer | null, next: Continuation): void {
+    switch (result) {
       case ClaimResult.Claimed:
-        ctx.heldKey = { entry: claim.entry, claim: claim.claim, keyLo: key.lo, keyHi: key.hi };
+        ctx.heldKey = held;
         ctx.capture = new ResponseCapture(this.#store.maxResponseBytes);
         return next.resume(ctx);
       case ClaimResult.InFlight:
@@ -108,7 +109,7 @@ export class IdempotencyCheck {
       case ClaimResult.Full:
         return next.fail(ctx, 'ERR_IDEMPOTENCY_TABLE_FULL');
       case ClaimResult.Replay: {
-        const stored = decodeResponse(claim.replay!);
+        const stored = decodeResponse(replay!);
         ctx.status = stored.status;
         const own = ctx.limitHeaders === null ? REPLAYED : [...REPLAYED, ...ctx.limitHeaders];
         ctx.client.answerStored(statusLine(stored.status), stored.fields, stored.body, own, stored.status === 204 || stored.status === 304);

@@ -1,10 +1,10 @@
-import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Settings } from '../config/schema.js';
 import { hex64 } from '../hash.js';
 import { idempotencyKey, IdempotencyScripts, RedisClaim } from '../redis/idempotency-scripts.js';
 import type { RedisOutage } from '../redis/outage.js';
 import { ClaimResult } from '../shm/idempotency-table.js';
+import { ClaimTokens } from './claim-tokens.js';
 import type { ClaimDone, Hash64, HeldKey, IdempotencyStore, LocalIdempotencyStore, SharedClaim } from './idempotency-store.js';
 
 const CLAIM_RESULTS: Readonly<Record<RedisClaim, ClaimResult>> = {
@@ -33,7 +33,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   readonly #keyPrefix: string;
   readonly #ttlMs: number;
   readonly #inFlightMs: number;
-  #nextToken = randomInt(2 ** 30);
+  readonly #tokens = new ClaimTokens();
   /** Completions that failed, sent again once the connection is back. */
   #unsent: Completion[] = [];
   #unsentBytes = 0;
@@ -67,10 +67,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       // Known here already (in flight, done, reused): the answer holds fleet-wide as well, and
       // holds while Redis fails. A bucket full of claims in flight leaves the key to Redis alone.
       if (result !== ClaimResult.Claimed && result !== ClaimResult.Full) return done(result, null, replay);
-      // Unique among this thread's claims; the fingerprint check keeps other instances' apart.
-      const token = String(this.#nextToken);
-      this.#nextToken = (this.#nextToken + 1) % 2 ** 31;
-      const shared = { key: idempotencyKey(this.#keyPrefix, hex64(key.lo, key.hi)), fingerprint: hex64(fingerprint.lo, fingerprint.hi), token };
+      const shared = { key: idempotencyKey(this.#keyPrefix, hex64(key.lo, key.hi)), fingerprint: hex64(fingerprint.lo, fingerprint.hi), token: this.#tokens.next() };
       this.#claimShared(shared, local, done);
     });
   }

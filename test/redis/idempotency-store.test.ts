@@ -155,3 +155,18 @@ describe('a duplicate on the instance that claimed the key', () => {
     expect(again.replay?.toString()).toBe('ran here');
   });
 });
+
+describe('claim tokens', () => {
+  it('name each claim apart across threads and instances: 64 random bits per thread, then a count', async () => {
+    const [second] = await instance('ringgate-test-tokens');
+    for (let lo = 71; lo < 75; lo++) expect((await claim(store, lo)).result).toBe(ClaimResult.Claimed);
+    for (let lo = 75; lo < 79; lo++) expect((await claim(second, lo)).result).toBe(ClaimResult.Claimed);
+    const markers = await admin.mget(...Array.from({ length: 8 }, (_, i) => redisKey(71 + i)));
+    // 'I', the fingerprint (16 hex digits), the token.
+    const tokens = markers.map((marker) => marker!.slice(17));
+    expect(new Set(tokens).size).toBe(8);
+    for (const token of tokens) expect(token).toMatch(/^[0-9a-f]{16}[0-9a-z]+$/);
+    const randomParts = new Set(tokens.map((token) => token.slice(0, 16)));
+    expect(randomParts.size).toBe(2);
+  });
+});

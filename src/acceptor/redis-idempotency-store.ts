@@ -87,7 +87,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
         this.#outage.failed('idempotency', err);
         // A claim that timed out, or whose reply the lost connection took, may have landed; this
         // release runs after it (one connection, in order), or once the connection is back: else its
-        // marker would hold the key for every instance until it expires.
+        // marker would hold the key for every instance until it expires. The request's end is sent
+        // too: an answer to keep reaches the fleet once Redis is back.
         this.#sendRelease({ ...shared, response: null, at: performance.now() });
         if (local === null) return done(ClaimResult.Full, null, null);
         done(ClaimResult.Claimed, { entry: local.entry, claim: local.claim, shared }, null);
@@ -112,7 +113,10 @@ export class RedisIdempotencyStore implements IdempotencyStore {
    * claim of the key.
    */
   #send(completion: Completion, counted: boolean): void {
-    this.#scripts.complete(completion.key, completion.token, completion.response, this.#ttlMs).then(
+    // An answer is kept for the TTL from the request's end, however late it reaches Redis.
+    const ttlMs = Math.ceil(this.#ttlMs - (performance.now() - completion.at));
+    if (ttlMs <= 0) return void this.#running.delete(completion.token);
+    this.#scripts.complete(completion.key, completion.fingerprint, completion.token, completion.response, ttlMs).then(
       () => this.#running.delete(completion.token),
       (err: Error) => {
         if (counted) this.#outage.failed('idempotency', err);
@@ -164,7 +168,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   /** A failed claim's release, kept apart from the completions when it fails too (the oldest go first). */
   #sendRelease(release: Completion): void {
-    this.#scripts.complete(release.key, release.token, null, this.#ttlMs).catch(() => {
+    this.#scripts.complete(release.key, release.fingerprint, release.token, null, this.#ttlMs).catch(() => {
       if (this.#unsentReleases.length === MAX_UNSENT) this.#unsentReleases.shift();
       this.#unsentReleases.push(release);
     });
@@ -176,9 +180,10 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.#unsent = [];
     this.#unsentBytes = 0;
     this.#unsentReleases = [];
-    // Past inFlightMs the claim ran out anyway, unless it was renewed meanwhile.
+    // Past inFlightMs a claim ran out, unless it was renewed meanwhile: nothing left to let go. An
+    // answer is kept all the same (the write ran): a duplicate gets it, not a second run.
     const since = performance.now() - this.#inFlightMs;
-    for (const completion of unsent) if (completion.at > since || this.#running.has(completion.token)) this.#send(completion, false);
+    for (const completion of unsent) if (completion.response !== null || completion.at > since || this.#running.has(completion.token)) this.#send(completion, false);
     for (const release of releases) if (release.at > since) this.#sendRelease(release);
   }
 }

@@ -19,12 +19,21 @@ if string.sub(stored, 1, 1) == 'I' then return {1} end
 return {3, string.sub(stored, 18)}
 `;
 
-/** Complete: only the claim named by its token; keep the response (ARGV[3] = '1') or let the key go. 1 if it was ours. */
+/**
+ * Complete: the claim named by its token, or (a completion sent after its marker ran out) no claim
+ * at all; never another claim, nor an answer already kept. Keep the response (ARGV[3] = '1') under
+ * the request's fingerprint (ARGV[5]: a later request with the key and another fingerprint is still
+ * told so), or let the key go. 1 if it did either.
+ */
 const COMPLETE_LUA = `
 local stored = redis.call('GET', KEYS[1])
-if not stored or string.sub(stored, 1, 1) ~= 'I' or string.sub(stored, 18) ~= ARGV[1] then return 0 end
+if stored then
+  if string.sub(stored, 1, 1) ~= 'I' or string.sub(stored, 18) ~= ARGV[1] then return 0 end
+elseif ARGV[3] ~= '1' then
+  return 0
+end
 if ARGV[3] == '1' then
-  redis.call('SET', KEYS[1], 'D' .. string.sub(stored, 2, 17) .. ARGV[2], 'PX', ARGV[4])
+  redis.call('SET', KEYS[1], 'D' .. ARGV[5] .. ARGV[2], 'PX', ARGV[4])
 else
   redis.call('DEL', KEYS[1])
 end
@@ -47,7 +56,7 @@ export const enum RedisClaim {
 }
 
 type ClaimCall = (key: string, fingerprint: string, token: string, inFlightMs: number) => Promise<[RedisClaim, Buffer?]>;
-type CompleteCall = (key: string, token: string, response: Buffer, keep: string, ttlMs: number) => Promise<number>;
+type CompleteCall = (key: string, token: string, response: Buffer, keep: string, ttlMs: number, fingerprint: string) => Promise<number>;
 type RenewCall = (key: string, token: string, inFlightMs: number) => Promise<number>;
 
 /** The scripts bound to one connection (EVALSHA; EVAL once per connection or after NOSCRIPT). */
@@ -83,9 +92,13 @@ export class IdempotencyScripts {
     this.#redis.on('ready', listener);
   }
 
-  /** Stores `response` for `ttlMs` (null: deletes the key), if the claim `token` still holds it. */
-  complete(key: string, token: string, response: Uint8Array | null, ttlMs: number): Promise<number> {
-    return this.#complete(key, token, response === null ? EMPTY : Buffer.from(response.buffer, response.byteOffset, response.byteLength), response === null ? '0' : '1', ttlMs);
+  /**
+   * Stores `response` (of the request with `fingerprint`) for `ttlMs`, or (null) deletes the key,
+   * if the claim `token` still holds it; a response also if nothing does (the claim ran out).
+   */
+  complete(key: string, fingerprint: string, token: string, response: Uint8Array | null, ttlMs: number): Promise<number> {
+    const bytes = response === null ? EMPTY : Buffer.from(response.buffer, response.byteOffset, response.byteLength);
+    return this.#complete(key, token, bytes, response === null ? '0' : '1', ttlMs, fingerprint);
   }
 }
 

@@ -126,6 +126,21 @@ describe('a claim in Redis while its request runs', () => {
     await expect.poll(async () => (await claim(store, 31)).result, { timeout: 5_000, interval: 50 }).toBe(ClaimResult.Replay);
     expect((await claim(store, 31)).replay?.toString()).toBe('kept through OOM');
   });
+
+  it('keeps an answer whose claim ran out while Redis was unreachable; another body with the key is still refused', async () => {
+    const [renewing, down] = await instance('ringgate-test-late', 300);
+    const first = await claim(renewing, 41);
+    expect(first.result).toBe(ClaimResult.Claimed);
+    // Redis unreachable past the in-flight TTL: the renewals fail, the marker runs out.
+    await goOffline(down);
+    renewing.complete(first.held!, Buffer.from('done while away'));
+    await expect.poll(() => admin.exists(redisKey(41)), { timeout: 5_000, interval: 50 }).toBe(0);
+    await down.connect();
+    // The completion sent again finds no claim, and keeps the answer all the same: the write ran.
+    await expect.poll(async () => (await claim(other, 41)).result, { timeout: 5_000, interval: 50 }).toBe(ClaimResult.Replay);
+    expect((await claim(other, 41)).replay?.toString()).toBe('done while away');
+    expect((await claim(other, 41, { lo: 9, hi: 9 })).result).toBe(ClaimResult.Reused);
+  });
 });
 
 describe('a duplicate on the instance that claimed the key', () => {
@@ -143,7 +158,7 @@ describe('a duplicate on the instance that claimed the key', () => {
     expect((await claim(own, 51, { lo: 9, hi: 9 })).result).toBe(ClaimResult.Reused);
   });
 
-  it('gets the answer of a write whose claim failed (it ran on this instance alone), Redis back', async () => {
+  it('gets the answer of a write whose claim failed (it ran on this instance alone) once Redis is back', async () => {
     const [own, down] = await instance('ringgate-test-failed');
     await goOffline(down);
     const first = await claim(own, 61);
@@ -153,6 +168,8 @@ describe('a duplicate on the instance that claimed the key', () => {
     const again = await claim(own, 61);
     expect(again.result).toBe(ClaimResult.Replay);
     expect(again.replay?.toString()).toBe('ran here');
+    // Its answer reached Redis once the connection was back: other instances replay it too.
+    await expect.poll(async () => (await claim(other, 61)).replay?.toString(), { timeout: 5_000, interval: 50 }).toBe('ran here');
   });
 });
 

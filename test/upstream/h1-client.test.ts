@@ -278,6 +278,28 @@ describe('H1NodeClient', () => {
     expect(up.connections).toBe(2);
   });
 
+  it('fails a chunk line with a bare CR at once when a read ends right after the CR, as it fails the line read whole', async () => {
+    const whole = await node(() => 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n5\rx\r\nhello\r\n0\r\n\r\n');
+    expect((await send(client(whole.url), {})).error?.code).toBe('HPE_INVALID_CHUNK_SIZE');
+    // The first part ends with the CR, in one write sent at once; the rest goes once the client has
+    // read it (its chunk before reached the handler), and never brings the CRLF the line waits for.
+    let nodeSide: net.Socket | null = null;
+    const split = await node((_request, socket) => {
+      nodeSide = socket;
+      socket.setNoDelay(true);
+      socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n5\r', 'latin1');
+      return null;
+    });
+    const started = performance.now();
+    const outcome = await send(client(split.url, { timeoutMs: 2_000 }), {}, (chunk) => {
+      // Written from the read that brought the CR: the client takes the rest in a read of its own.
+      if (chunk.toString('latin1') === 'abc') nodeSide!.write('xhello', 'latin1');
+      return true;
+    });
+    expect(outcome).toMatchObject({ body: 'abc', error: expect.objectContaining({ code: 'HPE_INVALID_CHUNK_SIZE' }) });
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
   it('does not reuse a connection after a 204 that declared a body: the node may send it late, before the next answer', async () => {
     const owing = new WeakSet<net.Socket>();
     const up = await node((request, socket) => {

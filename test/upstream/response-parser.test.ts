@@ -195,6 +195,21 @@ describe('ResponseParser', () => {
     }
   });
 
+  it('refuses a bare CR in a chunk line as it comes, with the code the whole line gets, however the answer is cut', () => {
+    const chunked = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    for (const rest of ['5\rx', '5\r\r', '5;a=b\rc', '3\r\nabc\r\n0\rX']) {
+      const wire = chunked + rest;
+      // Whole with its line's CRLF, the line is refused by what it holds.
+      expect(() => parse(`${wire}\r\n`), JSON.stringify(rest)).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CHUNK_SIZE' }));
+      // Without it, the CRLF looked for never comes: refused as the bytes come, the cut right after the CR included.
+      for (const cutting of [...STEPS.map((step) => ({ step })), ...Array.from({ length: wire.length - 1 }, (_, i) => ({ cut: i + 1 }))]) {
+        expect(() => parse(wire, cutting), `${JSON.stringify(rest)} ${JSON.stringify(cutting)}`).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CHUNK_SIZE' }));
+      }
+    }
+    // A CR last in a read may be a CRLF's first half: the chunk line waits for the next byte.
+    expect(parse(`${chunked}5\r`)).toMatchObject({ body: '', ends: [] });
+  });
+
   it.each([
     ['obs-fold', 'HTTP/1.1 200 OK\r\nX-A: b\r\n c\r\nContent-Length: 0\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
     ['a space before the colon', 'HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],

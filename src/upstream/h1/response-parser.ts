@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { RawFields } from '../raw-fields.js';
 import { chunkSize } from './chunk-line.js';
+import { refuseBareCr, refuseBareLf } from './line-ends.js';
 import { checkTrailerFields, ResponseHeadError, parseResponseHead, type ResponseFraming, type ResponseHead } from './response-head.js';
 
 /** What a parsed answer tells its connection. */
@@ -29,13 +30,6 @@ const MAX_CHUNK_LINE = 4096;
 const CR = 0x0d;
 const LF = 0x0a;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
-
-/** An LF in `bytes` from `from` on not preceded by a CR: a line end this parser never takes (RFC 9112 §2.2 lets it refuse one). */
-function refuseBareLf(bytes: Buffer, from: number, code: string): void {
-  for (let i = bytes.indexOf(LF, from); i >= 0; i = bytes.indexOf(LF, i + 1)) {
-    if (i === 0 || bytes[i - 1] !== CR) throw new ResponseHeadError(code, 'an LF not after a CR');
-  }
-}
 
 /**
  * An HTTP/1.1 answer parser (RFC 9112) over bytes as the socket delivers them, strict where a
@@ -154,7 +148,7 @@ export class ResponseParser {
       parsed = parseResponseHead(data, at, index, this.#headOnly);
       next = index + HEAD_END.length;
     } else {
-      const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW', 'HPE_INVALID_HEADER_TOKEN');
+      const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW', 'HPE_INVALID_HEADER_TOKEN', null);
       if (found === null) return data.length;
       const head = found[0];
       parsed = parseResponseHead(head, 0, head.length, this.#headOnly);
@@ -179,8 +173,9 @@ export class ResponseParser {
   }
 
   #chunkSize(data: Buffer, at: number): number {
-    // A bare LF is refused as anything else in the line is, whether the line came whole or not.
-    const found = this.#untilMarker(data, at, HEAD_END.subarray(0, 2), MAX_CHUNK_LINE, 'HPE_CHUNK_EXTENSIONS_OVERFLOW', 'HPE_INVALID_CHUNK_SIZE');
+    // A bare LF or CR is refused as anything else in the line is, whether the line came whole or not:
+    // a chunk line's only CR is its CRLF's, wherever a read cut it.
+    const found = this.#untilMarker(data, at, HEAD_END.subarray(0, 2), MAX_CHUNK_LINE, 'HPE_CHUNK_EXTENSIONS_OVERFLOW', 'HPE_INVALID_CHUNK_SIZE', 'HPE_INVALID_CHUNK_SIZE');
     if (found === null) return data.length;
     const [line, next] = found;
     const size = chunkSize(line);
@@ -200,7 +195,7 @@ export class ResponseParser {
       this.#finish();
       return at + 2;
     }
-    const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW', 'HPE_INVALID_HEADER_TOKEN', HEAD_END.subarray(0, 2));
+    const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW', 'HPE_INVALID_HEADER_TOKEN', null, HEAD_END.subarray(0, 2));
     if (found === null) return data.length;
     checkTrailerFields(found[0]);
     this.#finish();
@@ -215,10 +210,11 @@ export class ResponseParser {
   /**
    * The bytes up to `marker` (excluded; copied when they spanned reads, a view otherwise) and the
    * index after it; null when it has not arrived yet (what came is kept, at most `limit` bytes, and
-   * without a bare LF: else `overflow` or `bareLf` is thrown). `alone`: a section that is only this
+   * without a bare LF: else `overflow` or `bareLf` is thrown; nor, with a `bareCr` code, a bare CR:
+   * only where a CR is always refused, whatever its place). `alone`: a section that is only this
    * (an empty trailer section split across reads).
    */
-  #untilMarker(data: Buffer, at: number, marker: Buffer, limit: number, overflow: string, bareLf: string, alone?: Buffer): [Buffer, number] | null {
+  #untilMarker(data: Buffer, at: number, marker: Buffer, limit: number, overflow: string, bareLf: string, bareCr: string | null, alone?: Buffer): [Buffer, number] | null {
     const kept = this.#partial;
     // Joined with what was kept only as far as the marker may lie (past it is an overflow anyway):
     // a split head or chunk line must not copy the body bytes of the read that completes it.
@@ -235,6 +231,7 @@ export class ResponseParser {
       // Lines ended by a bare LF never show the CRLF looked for: refused now, not once the node's
       // timeout ran out (looked at from where the marker could start: what was kept was before).
       refuseBareLf(bytes, from, bareLf);
+      if (bareCr !== null) refuseBareCr(bytes, from, bareCr);
       this.#partial = Buffer.from(bytes);
       return null;
     }

@@ -12,8 +12,8 @@ import { Verdict, type NodePredicate } from './selection.js';
 export interface CircuitStates {
   state(node: number): BreakerState;
   probesLeft(node: number): number;
-  /** Takes a probe token of a half-open node; false when none is left. */
-  takeProbe(node: number): boolean;
+  /** Takes a probe token of a half-open node, of half-open period `period` only; false when none is left. */
+  takeProbe(node: number, period: number): boolean;
   /** The half-open period the node's tokens are of. */
   probePeriod(node: number): number;
 }
@@ -61,8 +61,11 @@ export class CircuitGate implements NodePredicate {
   admit(node: number): boolean {
     this.tookProbe = false;
     if (this.#states.state(node) !== BreakerState.HalfOpen) return true;
-    if ((this.tookProbe = this.#states.takeProbe(node))) {
-      this.probePeriod = this.#states.probePeriod(node);
+    // The period first, then a token of it: read after, it could be of a period begun meanwhile,
+    // which the token taken (from the tokens before) would then join, one over its probes.
+    const period = this.#states.probePeriod(node);
+    if ((this.tookProbe = this.#states.takeProbe(node, period))) {
+      this.probePeriod = period;
       return true;
     }
     this.sawOpen = true;

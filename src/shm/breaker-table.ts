@@ -11,10 +11,16 @@
  *     STATE     BreakerState: closed, open,         coordinator Atomics.store each tick it changes;
  *               half-open                           acceptors Atomics.load in the selection predicate
  *     PROBES    probe tokens a half-open node has   coordinator Atomics.store on entering half-open
- *               left                                (and to refill lost ones); acceptors take one
- *                                                   with Atomics.compareExchange when they pick it
- *     PROBES    (also)                              acceptor Atomics.add(+1) to give a token back
- *                                                   when its probe ended saying nothing of the node
+ *               left: the period they are of, its   (and to refill lost ones), after PROBE_PERIOD;
+ *               low 12 bits (bits 20-31), and how   acceptors take one with
+ *               many (0-19)                         Atomics.compareExchange when they pick it,
+ *                                                   only while the bits are the period they read
+ *     PROBES    (also)                              acceptor Atomics.compareExchange adding one
+ *                                                   to give a token back when its probe ended
+ *                                                   saying nothing of the node, only while the
+ *                                                   bits are its probe's period: the check and the
+ *                                                   add are one step, so a token of an earlier
+ *                                                   period never adds to a new one's
  *     FAILURES  endings that were failures          acceptor Atomics.add(+1) when a request ends
  *               (connection errors, resets,
  *               timeouts, 5xx), ever (wraps)
@@ -29,9 +35,9 @@
  *     PROBE_PERIOD  which half-open period the      coordinator Atomics.add(+1) on entering
  *               tokens are of (wraps)               half-open, before PROBES and STATE (and as a
  *                                                   new breaker takes the slot); acceptors
- *                                                   Atomics.load as they send a try and as it
- *                                                   ends: a probe of an earlier period gives no
- *                                                   token back, and a try of one counts nothing
+ *                                                   Atomics.load as they send a try (before a
+ *                                                   probe takes its token) and as it ends: a try
+ *                                                   of an earlier period counts nothing
  *     LATENCY + b  endings whose time to the        acceptor Atomics.add(+1) when a request ends
  *               response head (or failure) falls
  *               in latency bucket b, ever (wraps)
@@ -53,10 +59,13 @@ export const PROBE_TALLY = 3;
 export const PROBE_PERIOD = 4;
 export const LATENCY = 5;
 
-const TALLY_PERIOD_SHIFT = 20;
-const TALLY_PERIOD_MASK = 0xfff;
+/** Where PROBE_TALLY and PROBES hold the low bits of the half-open period they are of. */
+const PERIOD_SHIFT = 20;
+const PERIOD_MASK = 0xfff;
 const TALLY_ENDINGS_SHIFT = 10;
 const TALLY_COUNT_MASK = 0x3ff;
+/** PROBES: the tokens, under the period's bits (far more than the 1,000 probes a breaker may want). */
+const TOKENS_MASK = 0xfffff;
 export const NODE_WORDS = LATENCY + LATENCY_BUCKETS;
 
 export interface BreakerTable {
@@ -95,10 +104,10 @@ export function recordBreakerEnding(table: BreakerTable, node: number, bucket: n
  */
 export function recordProbeEnding(table: BreakerTable, node: number, period: number, failed: boolean): void {
   const at = nodeWord(node, PROBE_TALLY);
-  const periodBits = period & TALLY_PERIOD_MASK;
+  const periodBits = period & PERIOD_MASK;
   for (;;) {
     const tally = Atomics.load(table.words, at);
-    if (tally >>> TALLY_PERIOD_SHIFT !== periodBits || ((tally >>> TALLY_ENDINGS_SHIFT) & TALLY_COUNT_MASK) === TALLY_COUNT_MASK) return;
+    if (tally >>> PERIOD_SHIFT !== periodBits || ((tally >>> TALLY_ENDINGS_SHIFT) & TALLY_COUNT_MASK) === TALLY_COUNT_MASK) return;
     if (Atomics.compareExchange(table.words, at, tally, tally + (1 << TALLY_ENDINGS_SHIFT) + (failed ? 1 : 0)) === tally) return;
   }
 }
@@ -114,7 +123,7 @@ export function probePeriod(table: BreakerTable, node: number): number {
  */
 export function beginProbePeriod(table: BreakerTable, node: number): void {
   const period = Atomics.add(table.words, nodeWord(node, PROBE_PERIOD), 1) + 1;
-  Atomics.store(table.words, nodeWord(node, PROBE_TALLY), (period & TALLY_PERIOD_MASK) << TALLY_PERIOD_SHIFT);
+  Atomics.store(table.words, nodeWord(node, PROBE_TALLY), (period & PERIOD_MASK) << PERIOD_SHIFT);
 }
 
 /**
@@ -124,9 +133,14 @@ export function beginProbePeriod(table: BreakerTable, node: number): void {
  * is overwritten when it next half-opens, and an open node takes nothing whatever its tokens.
  */
 export function returnProbeToken(table: BreakerTable, node: number, period: number): void {
-  // Of an earlier period: the tokens stored since are the whole of this one's.
-  if (probePeriod(table, node) !== period) return;
-  Atomics.add(table.words, nodeWord(node, PROBES), 1);
+  const at = nodeWord(node, PROBES);
+  const periodBits = period & PERIOD_MASK;
+  for (;;) {
+    const tokens = Atomics.load(table.words, at);
+    // Of an earlier period: the tokens stored since are the whole of this one's.
+    if (tokens >>> PERIOD_SHIFT !== periodBits || (tokens & TOKENS_MASK) === TOKENS_MASK) return;
+    if (Atomics.compareExchange(table.words, at, tokens, tokens + 1) === tokens) return;
+  }
 }
 
 /** Node n's running totals (failures: read unsigned, they wrap), and its current half-open period's probes so far. */
@@ -150,8 +164,9 @@ export function readBreakerCounts(table: BreakerTable, node: number, latencies: 
 
 /** Coordinator: node n's breaker state, and the probe tokens it hands out (half-open). */
 export function setBreakerState(table: BreakerTable, node: number, state: BreakerState, probes: number): void {
-  // Tokens first: an acceptor that sees half-open must find them.
-  Atomics.store(table.words, nodeWord(node, PROBES), probes);
+  // Tokens first: an acceptor that sees half-open must find them. They are of the period begun last.
+  const periodBits = probePeriod(table, node) & PERIOD_MASK;
+  Atomics.store(table.words, nodeWord(node, PROBES), (periodBits << PERIOD_SHIFT) | probes);
   Atomics.store(table.words, nodeWord(node, STATE), state);
 }
 
@@ -160,9 +175,8 @@ export function breakerState(table: BreakerTable, node: number): BreakerState {
 }
 
 export function probeTokens(table: BreakerTable, node: number): number {
-  return Atomics.load(table.words, nodeWord(node, PROBES));
+  return Atomics.load(table.words, nodeWord(node, PROBES)) & TOKENS_MASK;
 }
-
 
 /** One cluster's breaker states, read in place by the selection predicate (members in ring order). */
 export class ClusterBreakers implements CircuitStates {
@@ -179,17 +193,21 @@ export class ClusterBreakers implements CircuitStates {
     return Atomics.load(this.#words, this.#at[member]! + STATE) as BreakerState;
   }
 
-  /** Takes one of a half-open member's probe tokens; false when another thread took the last. */
-  takeProbe(member: number): boolean {
+  /**
+   * Takes one of a half-open member's probe tokens of half-open period `period`; false when another
+   * thread took the last, or the tokens are of another period.
+   */
+  takeProbe(member: number, period: number): boolean {
     const at = this.#at[member]! + PROBES;
-    for (let left = Atomics.load(this.#words, at); left > 0; left = Atomics.load(this.#words, at)) {
-      if (Atomics.compareExchange(this.#words, at, left, left - 1) === left) return true;
+    const periodBits = period & PERIOD_MASK;
+    for (let tokens = Atomics.load(this.#words, at); tokens >>> PERIOD_SHIFT === periodBits && (tokens & TOKENS_MASK) > 0; tokens = Atomics.load(this.#words, at)) {
+      if (Atomics.compareExchange(this.#words, at, tokens, tokens - 1) === tokens) return true;
     }
     return false;
   }
 
   probesLeft(member: number): number {
-    return Atomics.load(this.#words, this.#at[member]! + PROBES);
+    return Atomics.load(this.#words, this.#at[member]! + PROBES) & TOKENS_MASK;
   }
 
   probePeriod(member: number): number {

@@ -6,7 +6,8 @@ import { createLogger, type Logger } from '../../src/log.js';
 import { BreakerState } from '../../src/resilience/breaker.js';
 import { latencyBucket } from '../../src/resilience/latency-histogram.js';
 import { NodeDirectory } from '../../src/shm/node-numbering.js';
-import { breakerState, createBreakerTable, probePeriod, probeTokens, recordBreakerEnding, recordProbeEnding, type BreakerTable } from '../../src/shm/breaker-table.js';
+import { CircuitGate } from '../../src/routing/circuit-gate.js';
+import { breakerState, ClusterBreakers, createBreakerTable, probePeriod, probeTokens, recordBreakerEnding, recordProbeEnding, returnProbeToken, type BreakerTable } from '../../src/shm/breaker-table.js';
 
 function setup(breaker: Record<string, unknown> = {}, log: Logger = createLogger('silent')) {
   const file = fileSchema.parse({
@@ -51,6 +52,37 @@ describe('breaker monitor', () => {
     expect(breakerState(table, 1)).toBe(BreakerState.Closed);
     expect(Object.fromEntries(monitor.transitions)).toEqual({ 'closed>open': 1, 'open>half_open': 1, 'half_open>closed': 1 });
     expect(monitor.views().map((v) => v.state)).toEqual(['closed', 'closed', 'closed']);
+  });
+
+  it('never lets a probe token of one half-open period add to the next one, whenever that period begins', () => {
+    const { table, tick } = setup();
+    tick(30, 1, [0, 20, 0]);
+    while (breakerState(table, 1) !== BreakerState.HalfOpen) tick(0, 1);
+    /** The coordinator's ticks run between an acceptor's steps: right after it took its token. */
+    let meanwhile = (): void => {};
+    class Interleaved extends ClusterBreakers {
+      override takeProbe(member: number, period: number): boolean {
+        const took = super.takeProbe(member, period);
+        meanwhile();
+        return took;
+      }
+    }
+    const gate = new CircuitGate(new Interleaved(table, [0, 1, 2]), null);
+    const before = probePeriod(table, 1);
+    meanwhile = () => {
+      meanwhile = () => {};
+      // Another probe of the period fails: the node opens, then half-opens again with a new period.
+      recordProbeEnding(table, 1, probePeriod(table, 1), true);
+      tick(0, 1);
+      while (breakerState(table, 1) !== BreakerState.HalfOpen) tick(0, 1);
+    };
+    expect(gate.admit(1)).toBe(true);
+    expect(probePeriod(table, 1)).toBe(before + 1);
+    // The probe it sent says nothing of the node (its client left): its token was of the old period.
+    returnProbeToken(table, 1, gate.probePeriod);
+    expect(probeTokens(table, 1)).toBe(3);
+    const admitted = Array.from({ length: 5 }, () => gate.admit(1) && gate.tookProbe);
+    expect(admitted).toEqual([true, true, true, false, false]);
   });
 
   it("compares each node's p99 with its cluster's: the slow node opens, a slowdown of all opens none", () => {

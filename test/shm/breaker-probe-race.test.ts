@@ -5,9 +5,10 @@ import type { GatewayConfig } from '../../src/config/load.js';
 import { BreakerMonitor } from '../../src/coordinator/breaker-monitor.js';
 import { createLogger } from '../../src/log.js';
 import { BreakerState } from '../../src/resilience/breaker.js';
-import { breakerState, createBreakerTable, probePeriod, recordBreakerEnding, recordProbeEnding } from '../../src/shm/breaker-table.js';
+import { beginProbePeriod, breakerState, createBreakerTable, probePeriod, probeTokens, recordBreakerEnding, recordProbeEnding, setBreakerState } from '../../src/shm/breaker-table.js';
 
 const HAMMER = new URL('../fixtures/stale-probe-hammer.mjs', import.meta.url);
+const RETURNER = new URL('../fixtures/probe-return-hammer.mjs', import.meta.url);
 const CYCLES = 400;
 
 describe('breaker probe periods across threads', () => {
@@ -49,5 +50,45 @@ describe('breaker probe periods across threads', () => {
       // The late endings did happen: the test would have seen them counted.
       expect(endings.reduce((a, b) => a + b, 0)).toBeGreaterThan(CYCLES);
     }
+  });
+  it('never lets a probe token given back as a new half-open period begins add to that period\'s tokens', async () => {
+    const PROBES = 3;
+    const table = createBreakerTable(1);
+    beginProbePeriod(table, 0);
+    setBreakerState(table, 0, BreakerState.HalfOpen, PROBES);
+    const control = new Int32Array(new SharedArrayBuffer(12));
+    const worker = new Worker(RETURNER, { workerData: { buffer: table.buffer, control: control.buffer } });
+    await new Promise((resolve) => worker.once('message', resolve));
+    const deadline = performance.now() + 10_000;
+    /** Spins (the worker runs on another core meanwhile) until `done`; false past the deadline. */
+    const until = (done: () => boolean): boolean => {
+      while (!done()) if (performance.now() > deadline) return false;
+      return true;
+    };
+    const pairsPast = (count: number): (() => boolean) => {
+      const from = Atomics.load(control, 2);
+      return () => Atomics.load(control, 2) - from >= count;
+    };
+    const tokensSeen: number[] = [];
+    try {
+      for (let cycle = 0; cycle < 2_000; cycle++) {
+        // The coordinator begins a new period while the worker takes and gives back tokens.
+        if (!until(pairsPast(20))) break;
+        beginProbePeriod(table, 0);
+        setBreakerState(table, 0, BreakerState.HalfOpen, PROBES);
+        if (!until(pairsPast(20))) break;
+        // Paused, the worker holds no token: every one it took of this period came back.
+        const acks = Atomics.load(control, 1);
+        Atomics.store(control, 0, 1);
+        if (!until(() => Atomics.load(control, 1) !== acks)) break;
+        tokensSeen.push(probeTokens(table, 0));
+        Atomics.store(control, 0, 0);
+      }
+    } finally {
+      Atomics.store(control, 0, 2);
+      await worker.terminate();
+    }
+    expect(tokensSeen.length).toBeGreaterThan(100);
+    expect(tokensSeen.filter((tokens) => tokens !== PROBES)).toEqual([]);
   });
 });

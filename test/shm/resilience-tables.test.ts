@@ -45,11 +45,12 @@ describe('shared breaker table', () => {
     setBreakerState(table, 1, BreakerState.HalfOpen, 2);
     expect(states.state(1)).toBe(BreakerState.HalfOpen);
     expect(states.state(0)).toBe(BreakerState.Closed);
-    expect([states.takeProbe(1), states.takeProbe(1), states.takeProbe(1)]).toEqual([true, true, false]);
+    const period = states.probePeriod(1);
+    expect([states.takeProbe(1, period), states.takeProbe(1, period), states.takeProbe(1, period)]).toEqual([true, true, false]);
     expect(probeTokens(table, 1)).toBe(0);
     // A probe that said nothing of the node gives its token back.
-    returnProbeToken(table, 1, states.probePeriod(1));
-    expect(states.takeProbe(1)).toBe(true);
+    returnProbeToken(table, 1, period);
+    expect(states.takeProbe(1, period)).toBe(true);
     // One of an earlier half-open period (it outlived a reopening) neither returns its token nor counts.
     const earlier = states.probePeriod(1);
     beginProbePeriod(table, 1);

@@ -10,10 +10,9 @@ import type { TenantView } from './tenant-view.js';
 /** Tenants the dashboard shows: the highest scores, as a screen holds them. */
 export const DASHBOARD_TENANTS = 10;
 
-/** A node as GET /v1/nodes shows it (gateway.ts adds the shared counters and the breaker to the monitor's view). */
+/** A node as GET /v1/nodes shows it (gateway.ts adds its in-flight count and the breaker to the monitor's view). */
 export interface NodeRow extends NodeStateView {
   readonly inFlight: number;
-  readonly requests: number;
   readonly breaker: { readonly state: string; readonly score: number; readonly p99Ms: number | null } | null;
 }
 
@@ -25,7 +24,7 @@ export interface TenantRow extends TenantView {
 export interface DashboardNode extends NodeRow {
   /** Its share of the cluster's ring points, 0 to 1. */
   readonly share: number;
-  /** Answers that were 5xx, timeouts or malformed, and connections refused or reset, ever (as `requests`, wrapping past 2^32). */
+  /** Answers that were 5xx, timeouts or malformed, and connections refused or reset, ever (read as the shared words hold them: wrapping past 2^32, unlike `requests`). */
   readonly errors: number;
 }
 

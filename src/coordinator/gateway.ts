@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../config/load.js';
 import { loadHash32 } from '../hash.js';
 import type { Logger } from '../log.js';
 import { CoordinatorMetrics } from '../metrics/coordinator-metrics.js';
+import { unwrapSharedTotals } from '../metrics/unwrapped-totals.js';
 import type { AcceptorInit } from '../thread-protocol.js';
 import { startAdminServer } from './admin-server.js';
 import { isLoopback, listenOnAll } from './listen-address.js';
@@ -12,7 +13,7 @@ import { activePointCount } from '../shm/ring-buffer.js';
 import { Reloader, warnUnverifiedTls, type ReloadOutcome } from './reloader.js';
 import { tenantCandidates } from './rings.js';
 import { Topology } from './topology.js';
-import { inFlight, nodeRequests } from '../shm/node-table.js';
+import { inFlight } from '../shm/node-table.js';
 import { readRetryCounters, retriesInFlight } from '../shm/retry-table.js';
 import { BREAKER_STATE_NAMES, BreakerState } from '../resilience/breaker.js';
 import { breakerState } from '../shm/breaker-table.js';
@@ -101,20 +102,19 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
     return nodeMonitor.views().map((view) => ({
       ...view,
       inFlight: inFlight(nodeTable, view.index),
-      requests: nodeRequests(nodeTable, view.index),
       breaker: breakerOf.get(`${view.cluster}/${view.node}`) ?? null,
     }));
   };
   const tenantRows = (top: number, order: TenantOrder = 'score') => candidatesOf(tenants.top(top, order));
 
-  const metrics = new CoordinatorMetrics({
+  const metrics = new CoordinatorMetrics(unwrapSharedTotals({
     breakers: () => breakers.views().map(({ cluster, node, state, score }) => ({ cluster, node, state: BREAKER_STATE_NAMES.indexOf(state), score })),
     breakerTransitions: () => breakers.transitions,
     idempotencyEvictions: () => idempotencyEvictions(tables.idempotency),
     rateLimitEvictions: () => limiterEvictions(tables.limiter),
     multiplexShared: () => inflightCounters(tables.inflight),
     retries: () =>
-      Object.entries(current.numbering.clusters).map(([cluster, slot]) => ({ cluster, inFlight: retriesInFlight(retryTable, slot), ...readRetryCounters(retryTable, slot) })),
+      Object.entries(current.numbering.clusters).map(([cluster, slot]) => ({ cluster, slot, inFlight: retriesInFlight(retryTable, slot), ...readRetryCounters(retryTable, slot) })),
     runningThreads: () => supervisor?.running ?? 0,
     ringPoints: () => [...current.rings].map(([cluster, ring]) => ({ cluster, points: activePointCount(ring.shared) })),
     reloads: () => ({ ok: reloader?.ok ?? 0, failed: reloader?.failed ?? 0 }),
@@ -129,7 +129,7 @@ export async function startGateway(loaded: GatewayConfig, log: Logger, load: () 
       settings.metricsTopTenants === 0
         ? []
         : tenants.top(settings.metricsTopTenants, 'score').flatMap(({ tenant, score, k }) => (score === null ? [] : [{ tenant, score, k }])),
-  });
+  }));
 
   const admin = await startAdminServer(
     settings.adminHost,

@@ -2,10 +2,11 @@ import type { GatewayConfig } from '../config/load.js';
 import { zoneAffinity } from '../config/zones.js';
 import { LogThrottle, type Logger } from '../log.js';
 import { panicMode, PASSIVE_DEFAULTS, USABLE_HEALTH } from '../resilience/node-health.js';
-import { nextCacheLocality, ringPoints, ringWeight } from '../routing/node-weight.js';
+import { ringPoints, ringWeight } from '../routing/node-weight.js';
 import type { Hash32 } from '../routing/ring.js';
 import type { NodeNumbering } from '../shm/node-numbering.js';
 import {
+  nodeRequests,
   readNodeCounters,
   resetConnectStreak,
   setClusterPanic,
@@ -16,7 +17,7 @@ import {
 } from '../shm/node-table.js';
 import { HealthProber, type ProbeDial } from './health-prober.js';
 import { buildRoster, EMPTY_ROSTER, type NodeRoster } from './node-roster.js';
-import { viewOf, weightInput, type Cluster, type Node, type NodePush, type NodeStateView } from './node-state.js';
+import { takeWindow, viewOf, weightInput, type Cluster, type Node, type NodePush, type NodeStateView, type NodeWindow } from './node-state.js';
 import type { RingEvent } from './recent-events.js';
 import { RingRepublisher } from './ring-republisher.js';
 import type { ClusterRing } from './rings.js';
@@ -174,18 +175,12 @@ export class NodeMonitor {
   tick(): void {
     const now = this.#clock();
     const counters: NodeCounters = { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0, cacheLookups: 0, cacheHits: 0 };
+    const window: NodeWindow = { requests: 0, failures: 0, connectFailures: 0 };
     const markedDown: number[] = [];
     for (const node of this.#roster.byIndex) {
       if (node === undefined) continue;
       readNodeCounters(this.#table, node.index, counters);
-      const { last } = node;
-      // Counters wrap past 2^32: differences modulo 2^32 stay right.
-      const requests = (counters.requests - last.requests) >>> 0;
-      const failures = (counters.failures - last.failures) >>> 0;
-      const connectFailures = (counters.connectFailures - last.connectFailures) >>> 0;
-      const cacheLookups = (counters.cacheLookups - last.cacheLookups) >>> 0;
-      node.measuredLocality = nextCacheLocality(node.measuredLocality, cacheLookups, (counters.cacheHits - last.cacheHits) >>> 0);
-      Object.assign(last, counters);
+      const { requests, failures, connectFailures } = takeWindow(node, counters, window);
       // Two rules taking a node out for its 5xx, on two clocks (30 s here, the breaker's half-open
       // after 5 s), would keep it out for the longer: with a breaker, failed answers are its alone.
       const errors5xx = this.#roster.judgedByBreaker.has(node.index) ? 0 : failures;
@@ -202,7 +197,7 @@ export class NodeMonitor {
   views(): NodeStateView[] {
     const now = this.#clock();
     return this.#roster.clusters.flatMap((cluster) =>
-      cluster.nodes.map((node) => viewOf(cluster, node, now, ringWeight(weightInput(node, now, cluster.panic, this.#settings), cluster.slowStart))),
+      cluster.nodes.map((node) => viewOf(cluster, node, now, ringWeight(weightInput(node, now, cluster.panic, this.#settings), cluster.slowStart), nodeRequests(this.#table, node.index))),
     );
   }
 

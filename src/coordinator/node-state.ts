@@ -1,7 +1,7 @@
 import type { GatewayConfig } from '../config/load.js';
 import type { HealthCheckConfig } from '../config/schema.js';
 import { NodeHealth, PASSIVE_DEFAULTS, USABLE_HEALTH, type HealthReason } from '../resilience/node-health.js';
-import { slowStartFactor, zoneCost, type NodeWeightInput, type SlowStartOptions } from '../routing/node-weight.js';
+import { nextCacheLocality, slowStartFactor, zoneCost, type NodeWeightInput, type SlowStartOptions } from '../routing/node-weight.js';
 import type { NodeCounters } from '../shm/node-table.js';
 import type { ClusterRing } from './rings.js';
 
@@ -18,6 +18,8 @@ export interface Node {
   activeChecks: boolean;
   /** Counter totals at the last window: the window is the difference. */
   readonly last: NodeCounters;
+  /** Requests given to it up to `last.requests`, as a number that does not wrap as the word does. */
+  requestsBefore: number;
   /** When the node last became usable (slow start counts from here); -Infinity: since before start. */
   usableSince: number;
   score: number;
@@ -82,8 +84,16 @@ export interface NodeStateView {
   readonly slowStart: number;
   /** Its cluster's maxInFlight; null: no limit. */
   readonly maxInFlight: number | null;
+  /** Requests given to it so far: only ever more (its shared word wraps past 2^32; this does not). */
+  readonly requests: number;
 }
 
+/** One window's differences of a node's counters. */
+export interface NodeWindow {
+  requests: number;
+  failures: number;
+  connectFailures: number;
+}
 
 /** A node as first seen: assumed healthy, on the ring at its full weight, never measured. */
 export function createNode(index: number, cluster: number, config: Node['config'], active: HealthCheckConfig | null): Node {
@@ -95,6 +105,7 @@ export function createNode(index: number, cluster: number, config: Node['config'
     health: new NodeHealth(active, PASSIVE_DEFAULTS),
     activeChecks: active !== null,
     last: { requests: 0, failures: 0, connectFailures: 0, connectStreak: 0, cacheLookups: 0, cacheHits: 0 },
+    requestsBefore: 0,
     usableSince: -Infinity,
     score: 1,
     points: 0,
@@ -105,8 +116,28 @@ export function createNode(index: number, cluster: number, config: Node['config'
   };
 }
 
-/** A node's state for GET /v1/nodes and the metrics; `weight` is its ring weight now. */
-export function viewOf(cluster: Cluster, node: Node, now: number, weight: number): NodeStateView {
+/**
+ * The window since the last into `into`: `counters` (read now) less `node.last`, which moves on to
+ * them. Counters wrap past 2^32: differences modulo 2^32 stay right, and add up to the requests so
+ * far as a number that does not wrap (the windows read the word far more often than it wraps).
+ */
+export function takeWindow(node: Node, counters: NodeCounters, into: NodeWindow): NodeWindow {
+  const { last } = node;
+  into.requests = (counters.requests - last.requests) >>> 0;
+  into.failures = (counters.failures - last.failures) >>> 0;
+  into.connectFailures = (counters.connectFailures - last.connectFailures) >>> 0;
+  node.measuredLocality = nextCacheLocality(node.measuredLocality, (counters.cacheLookups - last.cacheLookups) >>> 0, (counters.cacheHits - last.cacheHits) >>> 0);
+  node.requestsBefore += into.requests;
+  Object.assign(last, counters);
+  return into;
+}
+
+/**
+ * A node's state for GET /v1/nodes and the metrics; `weight` is its ring weight now, `requests` its
+ * shared requests word now (read unsigned): added to the windows' as the window would add it, so
+ * the count exported never falls back at the wrap, which Prometheus would read as a restart.
+ */
+export function viewOf(cluster: Cluster, node: Node, now: number, weight: number, requests: number): NodeStateView {
   const reason = node.health.reason(now);
   return {
     index: node.index,
@@ -121,6 +152,7 @@ export function viewOf(cluster: Cluster, node: Node, now: number, weight: number
     activeCheck: node.activeChecks ? (reason === 'check-failing' ? 'failing' : 'passing') : 'off',
     slowStart: slowStartFactor(now - node.usableSince, cluster.slowStart),
     maxInFlight: cluster.maxInFlight,
+    requests: node.requestsBefore + ((requests - node.last.requests) >>> 0),
   };
 }
 

@@ -28,6 +28,8 @@ export interface BreakerReading {
 
 export interface RetryReading {
   cluster: string;
+  /** Its slot in the retry table: the words its counts are read from. */
+  slot: number;
   inFlight: number;
   exhausted: number;
   byReason: readonly { reason: string; retries: number }[];

@@ -12,6 +12,9 @@ import {
   createNodeTable,
   initNode,
   finishNodeRequest,
+  NODE_WORDS,
+  NODES_OFFSET,
+  REQUESTS,
   NodeOutcome,
   nodeHealth,
   readNodeCounters,
@@ -234,6 +237,31 @@ describe('node monitor', () => {
     monitor.reconfigure(rezoned, directory.number(rezoned.clusters), new Map([['c', ring]]));
     monitor.tick();
     expect(monitor.views()[0]!.weight).toBeGreaterThan(pushedWeight + 0.2);
+  });
+
+  it("counts a node's requests past the 2^32 at which its shared word wraps, never falling back", () => {
+    const { table, monitor } = setup(false);
+    const requests = () => monitor.views().find((view) => view.node === 'n0')!;
+    const { index } = requests();
+    // Three short of the wrap, as after four billion requests.
+    Atomics.store(table.words, NODES_OFFSET + index * NODE_WORDS + REQUESTS, (2 ** 32 - 3) | 0);
+    monitor.tick();
+    expect(requests().requests).toBe(2 ** 32 - 3);
+    const five = () => {
+      for (let i = 0; i < 5; i++) {
+        startNodeRequest(table, 0, index, 0);
+        finishNodeRequest(table, 0, index, 0);
+      }
+    };
+    // Read between two windows and after them: the same count, the word now at 2.
+    five();
+    expect(Atomics.load(table.words, NODES_OFFSET + index * NODE_WORDS + REQUESTS)).toBe(2);
+    expect(requests().requests).toBe(2 ** 32 + 2);
+    monitor.tick();
+    expect(requests().requests).toBe(2 ** 32 + 2);
+    five();
+    monitor.tick();
+    expect(requests().requests).toBe(2 ** 32 + 7);
   });
 
   it('enters panic mode when fewer than half the nodes are healthy, keeping every node on the ring', () => {

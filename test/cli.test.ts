@@ -47,6 +47,12 @@ describe('command line', () => {
     expect(stderr).toMatch(/^ringgate: ERR_CONFIG: invalid config/);
   });
 
+  it('ringgate check: one port for both servers on localhost and 127.0.0.1, exit 1', () => {
+    const { status, stderr } = ringgate(['check', '--config', writeConfig(VALID)], { GATEWAY_HOST: 'localhost', GATEWAY_PORT: '9090' });
+    expect(status).toBe(1);
+    expect(stderr).toContain('GATEWAY_PORT = 9090: the admin port too (gateway.adminPort), and GATEWAY_HOST = "localhost" and gateway.adminHost = "127.0.0.1" may bind one address');
+  });
+
   it('ringgate check: a cluster tls file that cannot be read, exit 1', () => {
     const withTls = { ...VALID, clusters: { ...VALID.clusters, d: { nodes: [{ id: 'n3', url: 'https://127.0.0.1:3' }], tls: { caFile: '/nonexistent/ca.pem' } } } };
     const { status, stderr } = ringgate(['check', '--config', writeConfig(withTls)]);

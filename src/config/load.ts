@@ -13,6 +13,7 @@ import {
   type RouteConfig,
   type Settings,
 } from './schema.js';
+import { checkPorts } from './port-clash.js';
 import { checkTableSizes } from './table-sizes.js';
 import { readTracingEnv, type TracingSettings } from './tracing-schema.js';
 
@@ -72,15 +73,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, explicitPath?: string): Gatew
   checkTableSizes(settings, source, overrides);
   const glibcTunables = env.GLIBC_TUNABLES || null;
   return deepFreeze({ source, settings, routes: parsed.data.routes, clusters: parsed.data.clusters, tracing, glibcTunables });
-}
-
-/** The gateway and admin ports must differ where both listen: found at start-up, the clash would leave the admin server up and the gateway not. */
-function checkPorts(settings: Settings, source: string, overrides: Record<string, unknown>): void {
-  const wildcard = (host: string): boolean => host === '0.0.0.0' || host === '::';
-  const overlap = settings.host === settings.adminHost || wildcard(settings.host) || wildcard(settings.adminHost);
-  if (settings.port === 0 || settings.port !== settings.adminPort || !overlap) return;
-  const fieldOf = (key: keyof Settings): string => settingName(key, overrides);
-  throw new ConfigError(`invalid config (${source}):\n  ${fieldOf('port')} = ${settings.port}: the admin port too (${fieldOf('adminPort')})`);
 }
 
 /** A redis mode needs a URL to reach Redis; a CA file must be readable now, not at the first connection. */

@@ -45,6 +45,11 @@ describe('config loading', () => {
     for (const [host, adminHost] of [['::', '::1'], ['localhost', 'gateway-admin.internal'], ['10.1.2.3', '127.0.0.1']]) {
       expect(loadConfig({ GATEWAY_CONFIG: writeConfig(minimal), GATEWAY_HOST: host, GATEWAY_ADMIN_HOST: adminHost }).settings).toMatchObject({ host, adminHost });
     }
+    // One port for both on two addresses that are two sockets (localhost is 127.0.0.1 or ::1, not 127.0.0.2).
+    for (const [host, adminHost] of [['127.0.0.1', '::1'], ['localhost', '127.0.0.2'], ['localhost', 'gateway-admin.internal']]) {
+      const env = { GATEWAY_CONFIG: writeConfig(minimal), GATEWAY_HOST: host, GATEWAY_ADMIN_HOST: adminHost, GATEWAY_PORT: '9090' };
+      expect(loadConfig(env).settings).toMatchObject({ host, adminHost, port: 9090, adminPort: 9090 });
+    }
   });
 
   it('takes trusted proxies as addresses and ranges, IPv6 ones beside the IPv4-mapped space too', () => {
@@ -115,6 +120,12 @@ describe('config loading', () => {
     [{ GATEWAY_ZONE_COSTS: 'a=2,a=3' }, minimal, 'GATEWAY_ZONE_COSTS = "a=2,a=3": "a" given twice'],
     [{ GATEWAY_PORT: '9090' }, minimal, 'GATEWAY_PORT = 9090: the admin port too (gateway.adminPort)'],
     [{}, { ...minimal, gateway: { port: 7000, adminPort: 7000, adminHost: '127.0.0.1' } }, 'gateway.port = 7000: the admin port too (gateway.adminPort)'],
+    // Loopback spelt two ways is one address: localhost resolves to 127.0.0.1 or ::1, whichever comes first.
+    [{ GATEWAY_HOST: 'localhost', GATEWAY_PORT: '9090' }, minimal, 'GATEWAY_PORT = 9090: the admin port too (gateway.adminPort), and GATEWAY_HOST = "localhost" and gateway.adminHost = "127.0.0.1" may bind one address'],
+    [{ GATEWAY_HOST: '::1', GATEWAY_ADMIN_HOST: 'localhost', GATEWAY_PORT: '9090' }, minimal, 'GATEWAY_PORT = 9090: the admin port too (gateway.adminPort), and GATEWAY_HOST = "::1" and GATEWAY_ADMIN_HOST = "localhost"'],
+    [{ GATEWAY_HOST: 'LocalHost', GATEWAY_ADMIN_HOST: 'localhost', GATEWAY_PORT: '9090' }, minimal, 'GATEWAY_PORT = 9090: the admin port too'],
+    [{ GATEWAY_HOST: '0:0:0:0:0:0:0:1', GATEWAY_ADMIN_HOST: '::1', GATEWAY_PORT: '9090' }, minimal, 'GATEWAY_PORT = 9090: the admin port too'],
+    [{ GATEWAY_HOST: '::ffff:127.0.0.1', GATEWAY_PORT: '9090' }, minimal, 'GATEWAY_PORT = 9090: the admin port too'],
     [{ GATEWAY_HOST: '0.0.0.0:8080' }, minimal, 'GATEWAY_HOST = "0.0.0.0:8080": must be an IP address (0.0.0.0, ::, 127.0.0.1) or a host name'],
     [{ GATEWAY_HOST: '999.1.1.1' }, minimal, 'GATEWAY_HOST = "999.1.1.1": must be an IP address'],
     [{}, { ...minimal, gateway: { adminHost: '[::1]' } }, 'gateway.adminHost = "[::1]": must be an IP address'],

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { describeJsonError } from './json-error.js';
 import { firstDuplicateKey } from './duplicate-keys.js';
+import { withoutPassword } from './redact.js';
 import { envNameOf, envOverrides, settingName } from './env-vars.js';
 import {
   CONFIG_PATH_ENV,
@@ -189,25 +190,6 @@ function redacted(path: string[], value: unknown): unknown {
   if (path[0] === 'gateway' && key === 'redisUrl' && typeof value === 'string') return withoutPassword(value);
   if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redacted([...path, k], v)]));
   return value;
-}
-
-/**
- * A URL as an error may show it: its password (redis://user:password@host) never reaches a log.
- * Everything up to the last "@" is the user part, whatever it holds: a password with a "/" (as
- * base64 keys have) makes the URL unparsable, and is the one shown in that error.
- */
-function withoutPassword(url: string): string {
-  // A password in the query too (ioredis reads `password`, `sentinelPassword`, …).
-  const queried = url.replace(/([?&][^=&]*password=)[^&]*/gi, '$1***');
-  // No scheme (`user:password@host`, `://` forgotten): the user part starts the text.
-  const scheme = queried.indexOf('://');
-  const start = scheme < 0 ? 0 : scheme + 3;
-  const at = queried.lastIndexOf('@');
-  if (at < start) return queried;
-  const colon = queried.indexOf(':', start);
-  // No colon: the whole user part may be the password (redis://password@host).
-  const user = colon >= 0 && colon < at ? queried.slice(start, colon) : '';
-  return `${queried.slice(0, start)}${user === '' ? '' : `${user}:`}***${queried.slice(at)}`;
 }
 
 function formatPath(path: string[]): string {

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { RoutingMode, setRoutingMode, type NodeTable } from '../shm/node-table.js';
 import type { NodeMonitor } from './node-monitor.js';
 import { nodeConfigOf, nodeIndex, whyNotOne } from './node-roster.js';
+import { describeIssue, shownValue } from './push-issue.js';
 import type { NodePush } from './node-state.js';
 import type { NodeChange, ReloadOutcome } from './reloader.js';
 
@@ -99,8 +100,7 @@ export class ControlPlane {
   push(body: unknown): PushOutcome {
     const parsed = pushSchema.safeParse(body);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      return { ok: false, code: 'ERR_BAD_PUSH', error: `${issue.path.join('.') || '(body)'}: ${issue.message}` };
+      return { ok: false, code: 'ERR_BAD_PUSH', error: describeIssue(parsed.error.issues[0]!, body) };
     }
     const { timestamp, nodes } = parsed.data;
     const now = this.#wallClock();
@@ -123,7 +123,7 @@ export class ControlPlane {
       const adding = (addedClusters.get(node.id) ?? []).filter(inCluster(node.cluster)).length;
       const removing = (removedClusters.get(node.id) ?? []).filter(inCluster(node.cluster)).length;
       const why = whyNotOne(this.#monitor.roster, node.id, node.cluster, adding - removing);
-      if (why !== null) return { ok: false, code: 'ERR_BAD_PUSH', error: `nodes.${i}.id = ${JSON.stringify(node.id)}: ${why}` };
+      if (why !== null) return { ok: false, code: 'ERR_BAD_PUSH', error: `nodes.${i}.id = ${shownValue(node.id)}: ${why}` };
     }
     if (added.nodes.length > 0 || removed.nodes.length > 0) {
       const outcome = this.#changeNodes({ added: added.nodes, removed: removed.nodes });
@@ -133,7 +133,7 @@ export class ControlPlane {
     for (const [i, node] of nodes.entries()) {
       if (node.remove === true) continue;
       const index = nodeIndex(this.#monitor.roster, node.id, node.cluster);
-      if (typeof index === 'string') return { ok: false, code: 'ERR_BAD_PUSH', error: `nodes.${i}.id = ${JSON.stringify(node.id)}: ${index}` };
+      if (typeof index === 'string') return { ok: false, code: 'ERR_BAD_PUSH', error: `nodes.${i}.id = ${shownValue(node.id)}: ${index}` };
       resolved.push({ index, health: node.health, cacheHitRate: node.cacheHitRate, azCost: node.azCost });
     }
     this.#monitor.applyPush(resolved, this.#ttlMs);
@@ -158,11 +158,11 @@ export class ControlPlane {
       if (entry.remove !== true) continue;
       const { id, cluster } = entry;
       const extra = (['health', 'cacheHitRate', 'azCost', 'url', 'zone'] as const).find((key) => entry[key] !== undefined);
-      if (extra !== undefined) return { error: `nodes.${i}.${extra}: a node removed by a push takes nothing else` };
-      if (cluster === undefined) return { error: `nodes.${i}.cluster: a node removed by a push needs its cluster` };
-      if (!this.#monitor.roster.clusters.some((c) => c.name === cluster)) return { error: `nodes.${i}.cluster = ${JSON.stringify(cluster)}: no such cluster` };
+      if (extra !== undefined) return { error: `nodes.${i}.${extra} = ${shownValue(entry[extra], extra)}: a node removed by a push takes nothing else` };
+      if (cluster === undefined) return { error: `nodes.${i}.cluster = missing: a node removed by a push needs its cluster` };
+      if (!this.#monitor.roster.clusters.some((c) => c.name === cluster)) return { error: `nodes.${i}.cluster = ${shownValue(cluster)}: no such cluster` };
       const key = `${cluster}\n${id}`;
-      if (adding.has(key)) return { error: `nodes.${i}.id: removed and added by the same push` };
+      if (adding.has(key)) return { error: `nodes.${i}.id = ${shownValue(id)}: removed and added by the same push` };
       if (seen.has(key) || nodeConfigOf(this.#monitor.roster, id, cluster) === null) continue;
       seen.add(key);
       out.push({ cluster, id });
@@ -179,24 +179,25 @@ export class ControlPlane {
     const seen = new Set<string>();
     for (const [i, entry] of nodes.entries()) {
       if (entry.url === undefined) {
-        if (entry.zone !== undefined) return { error: `nodes.${i}.zone: only a node added by this push (with a url) takes a zone` };
+        if (entry.zone !== undefined) return { error: `nodes.${i}.zone = ${shownValue(entry.zone)}: only a node added by this push (with a url) takes a zone` };
         continue;
       }
-      if (entry.cluster === undefined) return { error: `nodes.${i}.cluster: a node added by a push needs its cluster` };
+      if (entry.cluster === undefined) return { error: `nodes.${i}.cluster = missing: a node added by a push needs its cluster` };
       const running = nodeConfigOf(this.#monitor.roster, entry.id, entry.cluster);
       if (running !== null) {
         // Sent again as it was added (a retry after a lost answer, or a controller sending its whole
         // list each time): nothing to add; its other fields apply as to any node's entry.
         if (running.url === lowerScheme(entry.url) && (entry.zone === undefined || running.az === entry.zone)) continue;
-        return { error: `nodes.${i}.url: node ${JSON.stringify(entry.id)} exists with another url or zone; they come from the config, or the push that added it` };
+        return { error: `nodes.${i}.url = ${shownValue(entry.url, 'url')}: node ${shownValue(entry.id)} exists with another url or zone; they come from the config, or the push that added it` };
       }
       const key = `${entry.cluster}\n${entry.id}`;
-      if (seen.has(key)) return { error: `nodes.${i}.id: added twice` };
+      if (seen.has(key)) return { error: `nodes.${i}.id = ${shownValue(entry.id)}: added twice` };
       seen.add(key);
       const node = nodeSchema.safeParse({ id: entry.id, url: entry.url, ...(entry.zone === undefined ? {} : { az: entry.zone }) });
       if (!node.success) {
         const issue = node.error.issues[0]!;
-        return { error: `nodes.${i}.${issue.path[0] === 'az' ? 'zone' : String(issue.path[0])}: ${issue.message}` };
+        const key = issue.path[0] === 'az' ? 'zone' : String(issue.path[0]);
+        return { error: `nodes.${i}.${key} = ${shownValue(entry[key as 'id' | 'url' | 'zone'], key)}: ${issue.message}` };
       }
       out.push({ cluster: entry.cluster, node: node.data });
     }

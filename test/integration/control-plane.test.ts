@@ -63,10 +63,30 @@ describe('control plane', () => {
     expectError(await send(gateway.adminPort, '/nope', { method: 'POST' }), 'ERR_NO_ROUTE');
   });
 
-  it('refuses bad bodies naming the field, future and out-of-order pushes, and applies nothing of a refused push', async () => {
+  it('refuses bad bodies naming the field and value, future and out-of-order pushes, and applies nothing of a refused push', async () => {
     const bad = await push({ timestamp: Date.now(), nodes: [{ id: 'n0', health: 2 }] });
     expectError(bad, 'ERR_BAD_PUSH');
-    expect(JSON.parse(bad.text).error).toMatch(/^nodes\.0\.health: /);
+    expect(JSON.parse(bad.text).error).toMatch(/^nodes\.0\.health = 2: /);
+    // The value as config errors show theirs; a long one cut, an unknown key named with its own.
+    for (const [body, message] of [
+      [{ timestamp: Date.now(), nodes: [{ id: 'n0', health: 'x'.repeat(100_000) }] }, `nodes.0.health = "${'x'.repeat(64)}"… (100000 characters): Invalid input: expected number, received string`],
+      [{ timestamp: Date.now(), nodes: [{ id: 'n0', helth: 0.5 }] }, 'nodes.0.helth = 0.5: unknown key'],
+      [{ timestamp: Date.now(), nodes: [] }, 'nodes = []: Too small: expected array to have >=1 items'],
+      [{ nodes: [{ id: 'n0' }] }, 'timestamp = missing: Invalid input: expected number, received undefined'],
+      [[1, 2], '(body) = [1,2]: Invalid input: expected object, received array'],
+      [{ timestamp: Date.now(), nodes: [{ id: 'n0', zone: 'b' }] }, 'nodes.0.zone = "b": only a node added by this push (with a url) takes a zone'],
+      [{ timestamp: Date.now(), nodes: [0, 1].map(() => ({ id: 'n5', cluster: 'c', url: 'http://127.0.0.1:1' })) }, 'nodes.1.id = "n5": added twice'],
+    ] as const) {
+      const refused = await push(body);
+      expectError(refused, 'ERR_BAD_PUSH');
+      expect(JSON.parse(refused.text).error).toBe(message);
+    }
+    // However deep or wide, a value is shown in a line.
+    for (const nested of ['['.repeat(10_000) + ']'.repeat(10_000), JSON.stringify(Array.from({ length: 100_000 }, (_, i) => ({ id: `n${i}` })))]) {
+      const refused = await push(`{"timestamp": 1, "nodes": [${nested}]}`);
+      expectError(refused, 'ERR_BAD_PUSH');
+      expect(JSON.parse(refused.text).error).toMatch(/^nodes\.0 = \[.{10,120}…\]+: Invalid input: expected object, received array$/);
+    }
     expectError(await push('{not json'), 'ERR_BAD_PUSH');
     // Past 8 MiB: read to its end and dropped, then answered (no reset while the client still sends).
     const huge = await push(`{"timestamp": 1, "pad": "${'x'.repeat(9 * 1024 * 1024)}"}`);
@@ -119,9 +139,10 @@ describe('nodes added by a push', () => {
   it('join the running config at once, through slow start, and are refused when malformed, adding nothing', async () => {
     const added = await startBackend('n9');
     try {
-      const bad = await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', url: 'ftp://x' }] });
+      // A url's password is not shown back.
+      const bad = await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', url: 'ftp://ops:s3cret@x' }] });
       expectError(bad, 'ERR_BAD_PUSH');
-      expect(JSON.parse(bad.text).error).toMatch(/^nodes\.0\.url: /);
+      expect(JSON.parse(bad.text).error).toMatch(/^nodes\.0\.url = "ftp:\/\/ops:\*\*\*@x": /);
       expectError(await push({ timestamp: Date.now(), nodes: [{ id: 'n9', url: added.url }] }), 'ERR_BAD_PUSH'); // no cluster
       // A cluster name every object has: not a cluster, nor a crash in the reload path.
       const inherited = await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'constructor', url: added.url }] });
@@ -164,12 +185,12 @@ describe('nodes added by a push', () => {
       expect((await nodes()).nodes.filter((n) => n.node === 'n9')).toMatchObject([{ health: 0.9, reason: 'pushed' }]);
       const moved = await push({ timestamp: Date.now(), nodes: [{ id: 'n9', cluster: 'c', url: 'http://127.0.0.1:1' }] });
       expectError(moved, 'ERR_BAD_PUSH');
-      expect(JSON.parse(moved.text).error).toMatch(/^nodes\.0\.url: node "n9" exists with another url/);
+      expect(JSON.parse(moved.text).error).toMatch(/^nodes\.0\.url = "http:\/\/127\.0\.0\.1:1": node "n9" exists with another url/);
 
       // Removals: refused whole when malformed, applied in one step with the rest when not.
       for (const [entry, message] of [
-        [{ id: 'n9', remove: true }, /^nodes\.1\.cluster: a node removed by a push needs its cluster/],
-        [{ id: 'n9', cluster: 'c', remove: true, health: 0.5 }, /^nodes\.1\.health: a node removed by a push takes nothing else/],
+        [{ id: 'n9', remove: true }, /^nodes\.1\.cluster = missing: a node removed by a push needs its cluster/],
+        [{ id: 'n9', cluster: 'c', remove: true, health: 0.5 }, /^nodes\.1\.health = 0\.5: a node removed by a push takes nothing else/],
         [{ id: 'n9', cluster: 'nope', remove: true }, /^nodes\.1\.cluster = "nope": no such cluster/],
         [{ id: 'n0', cluster: 'c', health: 0.7 }, /^nodes\.1\.id = "n0": cluster "c" has no node with this id/],
       ] as const) {
@@ -178,7 +199,7 @@ describe('nodes added by a push', () => {
         expect(JSON.parse(refused.text).error).toMatch(message);
       }
       const both = await push({ timestamp: Date.now(), nodes: [{ id: 'n7', cluster: 'c', remove: true }, { id: 'n7', cluster: 'c', url: added.url }] });
-      expect(JSON.parse(both.text).error).toMatch(/^nodes\.0\.id: removed and added by the same push/);
+      expect(JSON.parse(both.text).error).toMatch(/^nodes\.0\.id = "n7": removed and added by the same push/);
       expect((await nodes()).nodes.map((n) => n.node).sort()).toEqual(['n0', 'n1', 'n2', 'n7', 'n8', 'n9']);
       // n9, n8 and n7 are one backend (it answers as n9).
       const removed = await push({

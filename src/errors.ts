@@ -59,6 +59,11 @@ export const ERRORS = {
   ERR_METRICS: { status: 500, retryable: true, message: 'metrics collection failed' },
   ERR_MISSING_TENANT: { status: 400, retryable: false, message: 'request has no tenant id header' },
   ERR_NO_ROUTE: { status: 404, retryable: false, message: 'no route matches this path' },
+  ERR_PUSH_BUFFER_FULL: {
+    status: 503,
+    retryable: true,
+    message: 'the admin server holds as many bytes of pushes being read as it takes at once; see Retry-After',
+  },
   ERR_PUSH_FROM_FUTURE: { status: 400, retryable: false, message: 'push timestamp is more than 2 s ahead of the gateway clock' },
   ERR_PUSH_OUT_OF_ORDER: { status: 409, retryable: false, message: 'push is older than the last one applied' },
   ERR_RATE_LIMITED: { status: 429, retryable: true, message: "the route's rate limit for this client is spent; see Retry-After" },

@@ -1,7 +1,7 @@
-import { Buffer } from 'node:buffer';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ERRORS, type AnsweredCode } from '../errors.js';
+import { BodyBudget, MAX_BODY_BYTES, readJson } from './admin-body.js';
 import type { PushOutcome } from './control-plane.js';
 import { answerAsset, loadDashboardAssets } from './dashboard-assets.js';
 import type { Logger } from '../log.js';
@@ -63,9 +63,6 @@ function tenantIdOf(segment: string): string | undefined {
   }
 }
 
-/** The largest admin request body read: a push for ~50,000 nodes. */
-const MAX_BODY_BYTES = 8 * 1024 * 1024;
-
 /** A browser must not read an admin answer as anything but what it says it is, nor keep it. */
 const ANSWER_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' };
 const JSON_HEADERS = { 'content-type': 'application/json', ...ANSWER_HEADERS };
@@ -78,33 +75,18 @@ function answerError(res: ServerResponse, code: AnsweredCode, error: string = ER
   answerJson(res, ERRORS[code].status, { error, code });
 }
 
-/** The request's JSON body, or why there is none to use. */
-async function readJson(req: IncomingMessage): Promise<{ body: unknown } | { error: string }> {
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  // Past the limit the rest is read and dropped: leaving the loop destroys the request, and its
-  // socket with it, so the client would get a reset instead of the answer. ADMIN_LIMITS.requestMs
-  // bounds how long that takes.
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    bytes += chunk.length;
-    if (bytes <= MAX_BODY_BYTES) chunks.push(chunk);
-  }
-  if (bytes > MAX_BODY_BYTES) return { error: `(body): over ${MAX_BODY_BYTES} bytes` };
-  try {
-    return { body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
-  } catch (err) {
-    return { error: `(body): not JSON: ${(err as Error).message}` };
-  }
-}
-
-async function pushNodes(req: IncomingMessage, res: ServerResponse, routes: AdminRoutes, access: WriteAccess): Promise<void> {
+async function pushNodes(req: IncomingMessage, res: ServerResponse, routes: AdminRoutes, access: WriteAccess, budget: BodyBudget): Promise<void> {
   const refused = refusal(req, access);
   if (refused !== null) {
     req.resume();
     return answerError(res, refused);
   }
-  const read = await readJson(req);
-  if ('error' in read) return answerError(res, 'ERR_BAD_PUSH', read.error);
+  const read = await readJson(req, budget);
+  if ('error' in read) {
+    // The pushes held now are read within requestMs; one second is a fair first wait.
+    if (read.code === 'ERR_PUSH_BUFFER_FULL') res.setHeader('retry-after', '1');
+    return answerError(res, read.code, read.error);
+  }
   const outcome = routes.pushNodes(read.body);
   if (outcome.ok) answerJson(res, 200, { applied: outcome.applied });
   else answerError(res, outcome.code, outcome.error);
@@ -135,9 +117,11 @@ export interface AdminLimits {
   readonly requestMs: number;
   /** Connections open at once; more are closed as they come. */
   readonly maxConnections: number;
+  /** Bytes of push bodies held at once, all connections together (BodyBudget); a push past them is answered 503. */
+  readonly maxBufferedBytes: number;
 }
 
-export const ADMIN_LIMITS: AdminLimits = { idleMs: 30_000, headMs: 10_000, requestMs: 60_000, maxConnections: 256 };
+export const ADMIN_LIMITS: AdminLimits = { idleMs: 30_000, headMs: 10_000, requestMs: 60_000, maxConnections: 256, maxBufferedBytes: 4 * MAX_BODY_BYTES };
 
 /** Admin HTTP server (node:http: low traffic, main thread). Bound to 127.0.0.1 unless configured. */
 export async function startAdminServer(
@@ -160,6 +144,7 @@ export async function startAdminServer(
     connectionsCheckingInterval: Math.min(1_000, limits.headMs),
   };
   const scrape = coalesced(() => routes.metrics(), METRICS_MIN_GAP_MS);
+  const budget = new BodyBudget(limits.maxBufferedBytes);
   const server: Server = createServer(timeouts, (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const method = req.method === 'HEAD' ? 'GET' : req.method;
@@ -188,7 +173,7 @@ export async function startAdminServer(
     if (method === 'GET' && path === '/v1/nodes') return answerJson(res, 200, routes.nodes());
     if (method === 'GET' && path === '/v1/dashboard') return answerJson(res, 200, routes.dashboard());
     if (method === 'POST' && path === '/v1/nodes') {
-      pushNodes(req, res, routes, access).catch((err: Error) => {
+      pushNodes(req, res, routes, access, budget).catch((err: Error) => {
         log.warn({ err }, 'control-plane push failed');
         if (!res.headersSent) answerError(res, 'ERR_BAD_PUSH', `(body): ${err.message}`);
       });

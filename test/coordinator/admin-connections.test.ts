@@ -1,9 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startAdminServer, type AdminLimits, type AdminServer } from '../../src/coordinator/admin-server.js';
+import { ADMIN_LIMITS, startAdminServer, type AdminLimits, type AdminServer } from '../../src/coordinator/admin-server.js';
 import { stubAdminRoutes } from '../helpers/admin-routes.js';
-import { send } from '../helpers/http.js';
+import { expectError, send } from '../helpers/http.js';
 
 let server: AdminServer | null = null;
 const sockets: Socket[] = [];
@@ -29,9 +29,9 @@ function open(port: number): { socket: Socket; closedAfter: () => number | null;
   return { socket, closedAfter: () => closedAfter, closed };
 }
 
-/** A loopback admin server with `limits`. */
-const serve = (limits: AdminLimits): Promise<AdminServer> =>
-  startAdminServer('127.0.0.1', 0, stubAdminRoutes(), { token: undefined, loopback: true }, pino({ level: 'silent' }), limits);
+/** A loopback admin server with `limits`, the others as the gateway has them. */
+const serve = (limits: Partial<AdminLimits>): Promise<AdminServer> =>
+  startAdminServer('127.0.0.1', 0, stubAdminRoutes(), { token: undefined, loopback: true }, pino({ level: 'silent' }), { ...ADMIN_LIMITS, ...limits });
 
 /** Resolves after `ms`, or earlier with `promise`. */
 const within = (promise: Promise<void>, ms: number): Promise<void> => Promise.race([promise, new Promise<void>((resolve) => setTimeout(resolve, ms))]);
@@ -77,5 +77,37 @@ describe('the admin server holds no connection for free', () => {
     await expect.poll(() => held.filter((c) => c.closedAfter() === null).length, { timeout: 5_000 }).toBeLessThanOrEqual(max);
     for (const c of held) c.socket.destroy();
     await expect.poll(async () => (await send(server!.port, '/v1/nodes')).status, { timeout: 5_000 }).toBe(200);
+  });
+});
+
+/** A JSON body of exactly `bytes` bytes. */
+const jsonOf = (bytes: number): string => `{"pad":"${'x'.repeat(bytes - 10)}"}`;
+
+describe('the admin server holds at most maxBufferedBytes of pushes at once', () => {
+  it('answers a push past them 503 with Retry-After, and has every byte back however a read ended', async () => {
+    const budget = 256 * 1024;
+    server = await serve({ maxBufferedBytes: budget });
+    const port = server.port;
+    const pushOf = (bytes: number) => send(port, '/v1/nodes', { method: 'POST', body: jsonOf(bytes) });
+    // Held: 150 KiB of a declared 200 KiB, the rest never sent.
+    const held = open(port);
+    held.socket.write(`POST /v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${200 * 1024}\r\n\r\n${'x'.repeat(150 * 1024)}`);
+    // Once the server holds them, 150 KiB more would pass the budget: read to its end, then refused.
+    await expect.poll(async () => (await pushOf(150 * 1024)).status, { timeout: 5_000 }).toBe(503);
+    const refused = await pushOf(150 * 1024);
+    expectError(refused, 'ERR_PUSH_BUFFER_FULL');
+    expect(refused.headers['retry-after']).toBe('1');
+    // Held too: 100 KiB of a chunked one, then a malformed chunk that ends its read in an error.
+    const broken = open(port);
+    broken.socket.write(`POST /v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n${(100 * 1024).toString(16)}\r\n${'x'.repeat(100 * 1024)}\r\n`);
+    await expect.poll(async () => (await pushOf(10 * 1024)).status, { timeout: 5_000 }).toBe(503);
+    // Read, or the answer left unread would hold its close back.
+    broken.socket.resume().write('zz\r\n');
+    await within(broken.closed, 5_000);
+    expect(broken.closedAfter()).not.toBeNull();
+    // The held one cut off by its client.
+    held.socket.destroy();
+    // Every byte back: a push of the whole budget fits only in an empty one.
+    await expect.poll(async () => (await pushOf(budget)).status, { timeout: 5_000 }).toBe(200);
   });
 });

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ERRORS, type AnsweredCode } from '../errors.js';
 import { BodyBudget, MAX_BODY_BYTES, readJson } from './admin-body.js';
+import { answerClientError } from './admin-client-error.js';
 import type { PushOutcome } from './control-plane.js';
 import { answerAsset, loadDashboardAssets } from './dashboard-assets.js';
 import type { Logger } from '../log.js';
@@ -137,7 +138,9 @@ export async function startAdminServer(
   // taken for loopback (`localhost` in an odd /etc/hosts) but resolved to another address must not
   // open the tokenless writes to the network. Nothing is answered before the server listens.
   let access: WriteAccess = { token: given.token, loopback: false };
-  const timeouts = {
+  const options = {
+    // Answered below as JSON: node:http's own 400 has no body.
+    requireHostHeader: false,
     headersTimeout: limits.headMs,
     requestTimeout: Math.max(limits.requestMs, limits.headMs),
     // How often the two above are checked: a head trickling in is cut within a second of its deadline.
@@ -145,7 +148,12 @@ export async function startAdminServer(
   };
   const scrape = coalesced(() => routes.metrics(), METRICS_MIN_GAP_MS);
   const budget = new BodyBudget(limits.maxBufferedBytes);
-  const server: Server = createServer(timeouts, (req, res) => {
+  const server: Server = createServer(options, (req, res) => {
+    if (req.headers.host === undefined && req.httpVersion === '1.1') {
+      req.resume();
+      res.setHeader('connection', 'close');
+      return answerError(res, 'ERR_BAD_HOST');
+    }
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     const asset = method === 'GET' ? assets.get(path) : undefined;
@@ -207,6 +215,7 @@ export async function startAdminServer(
   // A socket quiet for idleMs is destroyed (node:http does so when no 'timeout' listener takes it).
   server.timeout = limits.idleMs;
   server.maxConnections = limits.maxConnections;
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     // Said with the address: "getaddrinfo ENOTFOUND" alone does not say which setting holds it.
     server.once('error', (err) => reject(new Error(`the admin server cannot listen on ${host}:${port} (GATEWAY_ADMIN_HOST, GATEWAY_ADMIN_PORT): ${err.message}`)));

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_LIMITS, startAdminServer, type AdminLimits, type AdminServer } from '../../src/coordinator/admin-server.js';
 import { stubAdminRoutes } from '../helpers/admin-routes.js';
 import { expectError, send } from '../helpers/http.js';
+import { jsonBodies, rawExchange, statuses, type RawResult } from '../helpers/raw-http.js';
 
 let server: AdminServer | null = null;
 const sockets: Socket[] = [];
@@ -109,5 +110,35 @@ describe('the admin server holds at most maxBufferedBytes of pushes at once', ()
     held.socket.destroy();
     // Every byte back: a push of the whole budget fits only in an empty one.
     await expect.poll(async () => (await pushOf(budget)).status, { timeout: 5_000 }).toBe(200);
+  });
+});
+
+/** The one answer a raw exchange got, as expectError reads it. */
+const answerOf = ({ text }: RawResult): { status: number; text: string } => ({ status: statuses(text)[0] ?? 0, text: JSON.stringify(jsonBodies(text)[0] ?? null) });
+
+describe('the admin server answers what node:http refuses itself as JSON, with a code', () => {
+  it('a malformed head, one over 16 KiB, a body framed two ways, an HTTP/1.1 head without Host: answered, then closed', async () => {
+    server = await serve({});
+    for (const [payload, code] of [
+      ['GET /v1/nodes HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n', 'ERR_MALFORMED_REQUEST'],
+      ['BREW /v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 'ERR_MALFORMED_REQUEST'],
+      [`GET /v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`, 'ERR_HEADERS_TOO_LARGE'],
+      ['POST /v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd', 'ERR_BAD_FRAMING'],
+      ['GET /v1/nodes HTTP/1.1\r\n\r\n', 'ERR_BAD_HOST'],
+    ] as const) {
+      const result = await rawExchange(server.port, payload, 5_000);
+      expectError(answerOf(result), code);
+      expect(result.closedByPeer).toBe(true);
+    }
+    // The parser's reason is said, the request's bytes are not.
+    const { text } = await rawExchange(server.port, 'GET /v1/nodes HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n', 5_000);
+    expect(jsonBodies(text)[0]).toEqual({ error: 'the admin server cannot read the request as HTTP/1.1: Invalid header token', code: 'ERR_MALFORMED_REQUEST' });
+  });
+
+  it('a head that is not whole in time: 408, then closed', async () => {
+    server = await serve({ headMs: 500 });
+    const result = await rawExchange(server.port, 'GET /v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\n', 5_000);
+    expectError(answerOf(result), 'ERR_REQUEST_TIMEOUT');
+    expect(result.closedByPeer).toBe(true);
   });
 });

@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, send } from '../helpers/http.js';
+import { jsonBodies, rawExchange, statuses } from '../helpers/raw-http.js';
 
 const TOKEN = 'test-admin-token-0123456789';
 let gateway: GatewayProcess;
@@ -44,5 +45,21 @@ describe("the admin server's own limits", () => {
       for (const socket of held) socket.destroy();
     }
     await expect.poll(async () => (await probe()).status, { timeout: 10_000 }).toBe(200);
+  });
+
+  it('answers what node:http refuses itself as JSON with a code: a malformed head, one over 16 KiB, one not whole within 10 s', async () => {
+    const answerOf = async (payload: string, waitMs: number): Promise<{ status: number; text: string }> => {
+      const { text } = await rawExchange(gateway.adminPort, payload, waitMs);
+      return { status: statuses(text)[0] ?? 0, text: JSON.stringify(jsonBodies(text)[0] ?? null) };
+    };
+    // At once: the slow one waits for the admin server's 10 s head deadline.
+    const [malformed, large, slow] = await Promise.all([
+      answerOf('GET /metrics HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n', 5_000),
+      answerOf(`GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`, 5_000),
+      answerOf('GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n', 15_000),
+    ]);
+    expectError(malformed, 'ERR_MALFORMED_REQUEST');
+    expectError(large, 'ERR_HEADERS_TOO_LARGE');
+    expectError(slow, 'ERR_REQUEST_TIMEOUT');
   });
 });

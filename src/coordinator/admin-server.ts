@@ -84,7 +84,7 @@ async function pushNodes(req: IncomingMessage, res: ServerResponse, routes: Admi
   }
   const read = await readJson(req, budget);
   if ('error' in read) {
-    // The pushes held now are read within requestMs; one second is a fair first wait.
+    // When the held pushes end is not known (within requestMs): 1 s, as ERR_UPSTREAM_SATURATED says.
     if (read.code === 'ERR_PUSH_BUFFER_FULL') res.setHeader('retry-after', '1');
     return answerError(res, read.code, read.error);
   }

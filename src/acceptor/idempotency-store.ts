@@ -1,4 +1,4 @@
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import { tableSeconds } from '../shm/bucket-table.js';
 import { ClaimResult, claimKey, completeKey, type Claim, type IdempotencyTable } from '../shm/idempotency-table.js';
 

@@ -1,4 +1,4 @@
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import type { Settings } from '../../config/schema.js';
 import type { AnsweredCode } from '../../errors.js';

@@ -1,4 +1,4 @@
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import { ResponseHeadError } from './response-head.js';
 
 const CR = 0x0d;

@@ -152,6 +152,9 @@ export class Finisher {
   finish(ctx: RequestContext): void {
     if (ctx.finished) return;
     ctx.finished = true;
+    // Before a cut is labelled below: a keyed write whose answer the gateway read whole after the
+    // deadline cut its slow client ends without an error, and its key keeps the answer.
+    if (ctx.heldKey !== null) this.#completeKey(ctx, ctx.heldKey);
     // Also a keyed write (or a multiplexed call) read on after its client was cut: the pools' destroy failed it, not its node.
     if (this.#cutting && ctx.status === CLIENT_CLOSED_STATUS) ctx.errorCode = 'ERR_SHUTTING_DOWN';
     this.nodeDone(ctx);
@@ -165,7 +168,6 @@ export class Finisher {
       else recordOwnAnswer(this.#tenants, ctx.tenantSlot, ctx.tenantKeyLo, ctx.tenantKeyHi);
     }
     if (ctx.node >= 0) this.#recordNode(ctx);
-    if (ctx.heldKey !== null) this.#completeKey(ctx, ctx.heldKey);
     // A leader that ended before its call did leaves no follower waiting.
     if (ctx.batch !== null) ctx.batch.settle(ctx);
     if (this.#observer !== null) this.#observer.ended(ctx, elapsedMs);
@@ -177,8 +179,9 @@ export class Finisher {
 
   /**
    * The request held an Idempotency-Key: the node's answer is kept for replay (even when the
-   * client left before it came: the write happened), unless there was none, or it was a 5xx or
-   * another answer a key does not keep (stored-response.ts NOT_KEPT).
+   * client left before it came or took it whole, or a drain's deadline cut the client once the
+   * gateway had it whole: the write happened), unless there was none, or it was a 5xx or another
+   * answer a key does not keep (stored-response.ts NOT_KEPT).
    */
   #completeKey(ctx: RequestContext, held: HeldKey): void {
     const response = ctx.errorCode === undefined ? ctx.capture!.encode() : null;

@@ -125,6 +125,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
         while (this.#unsent.length === MAX_UNSENT || this.#unsentBytes + bytes > MAX_UNSENT_BYTES) this.#dropUnsent();
         this.#unsent.push(completion);
         this.#unsentBytes += bytes;
+        this.#tick();
       },
     );
   }
@@ -139,6 +140,15 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   /** A claim its request holds from now on: renewed a few times within each inFlightMs until completed. */
   #hold(token: string, redisKey: string): void {
     this.#running.set(token, redisKey);
+    this.#tick();
+  }
+
+  /**
+   * Renewal rounds run while a claim is held or anything waits to be sent again: an end or release
+   * of a claim Redis refused (the table alone held its key) has no claim to renew, and with the
+   * connection up no 'ready' comes to send it.
+   */
+  #tick(): void {
     this.#renewals ??= setInterval(this.#renew, this.#inFlightMs / RENEWALS_PER_HOLD).unref();
   }
 
@@ -148,6 +158,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
    */
   readonly #renew = (): void => {
     if (this.#unsent.length > 0 || this.#unsentReleases.length > 0) this.#resend();
+    // A resend that fails again is queued again, and starts the rounds again (#tick).
     if (this.#running.size === 0) {
       clearInterval(this.#renewals!);
       this.#renewals = null;
@@ -171,6 +182,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.#scripts.complete(release.key, release.fingerprint, release.token, null, this.#ttlMs).catch(() => {
       if (this.#unsentReleases.length === MAX_UNSENT) this.#unsentReleases.shift();
       this.#unsentReleases.push(release);
+      this.#tick();
     });
   }
 

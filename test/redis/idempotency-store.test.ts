@@ -127,6 +127,25 @@ describe('a claim in Redis while its request runs', () => {
     expect((await claim(store, 31)).replay?.toString()).toBe('kept through OOM');
   });
 
+  it('sends the answer of a write whose claim Redis refused with the connection up (OOM) once Redis takes writes again: no claim of it is renewed', async () => {
+    const failures: string[] = [];
+    const [alone] = await instance('ringgate-test-oom-alone', 400, new RedisOutage(createLogger('silent', { role: 'test' }), (use) => failures.push(use)));
+    await admin.config('SET', 'maxmemory', '1');
+    try {
+      // Refused in Redis: the instance's table alone holds the key, and nothing of it is renewed.
+      const first = await claim(alone, 36);
+      expect(first.result).toBe(ClaimResult.Claimed);
+      alone.complete(first.held!, Buffer.from('ran alone through OOM'));
+      await expect.poll(() => failures.length).toBeGreaterThan(1);
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+    }
+    // No reconnect comes, and no claim holds a renewal round: the answer is sent again all the same
+    // (watched without claiming: a claim of the absent key would hold it against the answer).
+    await expect.poll(async () => (await admin.get(redisKey(36)))?.slice(0, 1), { timeout: 5_000, interval: 50 }).toBe('D');
+    expect((await claim(other, 36)).replay?.toString()).toBe('ran alone through OOM');
+  });
+
   it('keeps an answer whose claim ran out while Redis was unreachable; another body with the key is still refused', async () => {
     const [renewing, down] = await instance('ringgate-test-late', 300);
     const first = await claim(renewing, 41);

@@ -23,14 +23,15 @@ function preview(value: unknown, key: string | undefined, room: number): string 
   const parts: string[] = [];
   let left = room - 2;
   let cut = false;
-  // for…in, not Object.entries: an object of 100,000 keys is not listed to show three.
+  // for…in, stopped once the room is spent: the parts shown are made for the first few keys only.
   for (const k in value) {
     if (left <= 0) {
       cut = true;
       break;
     }
     const item = (value as Record<string, unknown>)[k];
-    const part = Array.isArray(value) ? preview(item, undefined, left) : `${preview(k, undefined, left)}:${preview(item, k, left)}`;
+    // An array's items are of its key: a list of urls is masked as one url is.
+    const part = Array.isArray(value) ? preview(item, key, left) : `${preview(k, undefined, left)}:${preview(item, k, left)}`;
     parts.push(part);
     left -= part.length + 1;
   }
@@ -56,6 +57,7 @@ export function describeIssue(issue: z.core.$ZodIssue, body: unknown): string {
   const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
   const path = unknownKey === undefined ? issue.path : [...issue.path, unknownKey];
   const field = path.map(String).join('.') || '(body)';
-  const last = path.at(-1);
-  return `${field} = ${shownValue(valueAt(body, path), typeof last === 'string' ? last : undefined)}: ${unknownKey === undefined ? issue.message : 'unknown key'}`;
+  // The key the value is of: an array's item (`url.0`) is of its array's.
+  const key = path.findLast((segment): segment is string => typeof segment === 'string');
+  return `${field} = ${shownValue(valueAt(body, path), key)}: ${unknownKey === undefined ? issue.message : 'unknown key'}`;
 }

@@ -19,13 +19,15 @@ const LINGER_MS = 1_000;
  * The admin server's answer to a request node:http's parser refused (a malformed head, one over
  * its 16 KiB, bad framing) or that did not come in time (headMs, requestMs): JSON with its code,
  * as every admin answer, where node:http's own has no body. Only to a socket that can take it
- * with no answer begun on it (the rest of that one would follow ours); any other is destroyed, as
- * node:http does.
+ * with no answer begun on it (the rest of that one would follow ours) nor owed to an earlier
+ * request; any other is destroyed.
  */
 export function answerClientError(err: NodeJS.ErrnoException & { reason?: string }, socket: Duplex): void {
   // node:http's own test (_httpMessage is the answer in progress): no public way says whether one has begun.
-  const answering = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-  if (err.code === 'ECONNRESET' || !socket.writable || answering?.headersSent === true) {
+  const answering = (socket as { _httpMessage?: { headersSent?: boolean; req?: { complete?: boolean } } | null })._httpMessage;
+  // An answer still to come for a request read whole: the error is a pipelined request's after it,
+  // and an answer now would be read as the earlier one's (node:http's own would).
+  if (err.code === 'ECONNRESET' || !socket.writable || answering?.headersSent === true || answering?.req?.complete === true) {
     socket.destroy();
     return;
   }

@@ -135,6 +135,14 @@ describe('the admin server answers what node:http refuses itself as JSON, with a
     expect(jsonBodies(text)[0]).toEqual({ error: 'the admin server cannot read the request as HTTP/1.1: Invalid header token', code: 'ERR_MALFORMED_REQUEST' });
   });
 
+  it('a malformed request pipelined behind one still being answered: closed, never answered as if it were the first', async () => {
+    server = await serve({});
+    const push = 'POST /v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}';
+    const result = await rawExchange(server.port, `${push}BREW /v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, 5_000);
+    expect(result.closedByPeer).toBe(true);
+    expect(jsonBodies(result.text).map((body) => body.code)).not.toContain('ERR_MALFORMED_REQUEST');
+  });
+
   it('a head that is not whole in time: 408, then closed', async () => {
     server = await serve({ headMs: 500 });
     const result = await rawExchange(server.port, 'GET /v1/nodes HTTP/1.1\r\nHost: 127.0.0.1\r\n', 5_000);

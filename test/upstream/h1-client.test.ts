@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { UpstreamHandler, UpstreamRequest } from '../../src/upstream/dispatcher.js';
 import { H1NodeClient } from '../../src/upstream/h1/node-client.js';
+import { ResponseParser } from '../../src/upstream/h1/response-parser.js';
 import { fieldTexts } from '../helpers/raw-fields.js';
 
 /** A node on 127.0.0.1 that answers each request it reads with what `answer` returns (null: nothing). */
@@ -298,6 +299,40 @@ describe('H1NodeClient', () => {
     });
     expect(outcome).toMatchObject({ body: 'abc', error: expect.objectContaining({ code: 'HPE_INVALID_CHUNK_SIZE' }) });
     expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('fails a head with a bare CR at once when the node stalls after it, as it fails the head read whole', async () => {
+    const whole = await node(() => 'HTTP/1.1 200 OK\r\nX-A: b\rc\r\nContent-Length: 0\r\n\r\n');
+    expect((await send(client(whole.url), {})).error?.code).toBe('HPE_STRICT');
+    // The first part ends with the CR, in one write sent at once; the byte after it goes once the
+    // client has parsed that read, and the head's end never comes.
+    const first = 'HTTP/1.1 200 OK\r\nX-A: b\r';
+    let nodeSide: net.Socket | null = null;
+    const split = await node((_request, socket) => {
+      nodeSide = socket;
+      socket.setNoDelay(true);
+      socket.write(first, 'latin1');
+      return null;
+    });
+    // Only looked at, to know when the client has read the CR: what it parses is left as it is.
+    let read = 0;
+    const execute = ResponseParser.prototype.execute;
+    const reads = vi.spyOn(ResponseParser.prototype, 'execute').mockImplementation(function (this: ResponseParser, data) {
+      read += data.length;
+      if (read === first.length) nodeSide!.write('c', 'latin1');
+      return execute.call(this, data);
+    });
+    try {
+      const started = performance.now();
+      const outcome = await send(client(split.url, { timeoutMs: 2_000 }), {});
+      expect(outcome).toMatchObject({ status: 0, error: expect.objectContaining({ code: 'HPE_STRICT' }) });
+      expect(performance.now() - started).toBeLessThan(2_000);
+      // The byte after the CR came in a read of its own.
+      expect(reads.mock.calls.at(-1)![0].length).toBe(1);
+      expect(read).toBe(first.length + 1);
+    } finally {
+      reads.mockRestore();
+    }
   });
 
   it('does not reuse a connection after a 204 that declared a body: the node may send it late, before the next answer', async () => {

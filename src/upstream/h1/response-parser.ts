@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { RawFields } from '../raw-fields.js';
 import { chunkSize } from './chunk-line.js';
-import { refuseBareCr, refuseBareLf } from './line-ends.js';
+import { checkKeptChunkLine, checkKeptHead, checkKeptTrailers, type KeptCheck } from './line-ends.js';
 import { checkTrailerFields, ResponseHeadError, parseResponseHead, type ResponseFraming, type ResponseHead } from './response-head.js';
 
 /** What a parsed answer tells its connection. */
@@ -148,7 +148,7 @@ export class ResponseParser {
       parsed = parseResponseHead(data, at, index, this.#headOnly);
       next = index + HEAD_END.length;
     } else {
-      const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW', 'HPE_INVALID_HEADER_TOKEN', null);
+      const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW', checkKeptHead);
       if (found === null) return data.length;
       const head = found[0];
       parsed = parseResponseHead(head, 0, head.length, this.#headOnly);
@@ -173,9 +173,7 @@ export class ResponseParser {
   }
 
   #chunkSize(data: Buffer, at: number): number {
-    // A bare LF or CR is refused as anything else in the line is, whether the line came whole or not:
-    // a chunk line's only CR is its CRLF's, wherever a read cut it.
-    const found = this.#untilMarker(data, at, HEAD_END.subarray(0, 2), MAX_CHUNK_LINE, 'HPE_CHUNK_EXTENSIONS_OVERFLOW', 'HPE_INVALID_CHUNK_SIZE', 'HPE_INVALID_CHUNK_SIZE');
+    const found = this.#untilMarker(data, at, HEAD_END.subarray(0, 2), MAX_CHUNK_LINE, 'HPE_CHUNK_EXTENSIONS_OVERFLOW', checkKeptChunkLine);
     if (found === null) return data.length;
     const [line, next] = found;
     const size = chunkSize(line);
@@ -195,7 +193,7 @@ export class ResponseParser {
       this.#finish();
       return at + 2;
     }
-    const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW', 'HPE_INVALID_HEADER_TOKEN', null, HEAD_END.subarray(0, 2));
+    const found = this.#untilMarker(data, at, HEAD_END, this.#maxHeadBytes, 'HPE_HEADER_OVERFLOW', checkKeptTrailers, HEAD_END.subarray(0, 2));
     if (found === null) return data.length;
     checkTrailerFields(found[0]);
     this.#finish();
@@ -209,12 +207,11 @@ export class ResponseParser {
 
   /**
    * The bytes up to `marker` (excluded; copied when they spanned reads, a view otherwise) and the
-   * index after it; null when it has not arrived yet (what came is kept, at most `limit` bytes, and
-   * without a bare LF: else `overflow` or `bareLf` is thrown; nor, with a `bareCr` code, a bare CR:
-   * only where a CR is always refused, whatever its place). `alone`: a section that is only this
-   * (an empty trailer section split across reads).
+   * index after it; null when it has not arrived yet (what came is kept, at most `limit` bytes, else
+   * `overflow` is thrown, and passed by `check`: see line-ends.ts). `alone`: a section that is only
+   * this (an empty trailer section split across reads).
    */
-  #untilMarker(data: Buffer, at: number, marker: Buffer, limit: number, overflow: string, bareLf: string, bareCr: string | null, alone?: Buffer): [Buffer, number] | null {
+  #untilMarker(data: Buffer, at: number, marker: Buffer, limit: number, overflow: string, check: KeptCheck, alone?: Buffer): [Buffer, number] | null {
     const kept = this.#partial;
     // Joined with what was kept only as far as the marker may lie (past it is an overflow anyway):
     // a split head or chunk line must not copy the body bytes of the read that completes it.
@@ -228,10 +225,9 @@ export class ResponseParser {
     const index = bytes.indexOf(marker, from);
     if (index < 0 || index > limit) {
       if (bytes.length > limit) throw new ResponseHeadError(overflow, `more than ${limit} bytes without ${marker.length === 2 ? 'a line end' : 'the end of a head'}`);
-      // Lines ended by a bare LF never show the CRLF looked for: refused now, not once the node's
-      // timeout ran out (looked at from where the marker could start: what was kept was before).
-      refuseBareLf(bytes, from, bareLf);
-      if (bareCr !== null) refuseBareCr(bytes, from, bareCr);
+      // A section with a line end never taken never shows its marker: checked now (from where the
+      // marker could start: what was kept was checked before), not once the node's timeout ran out.
+      check(bytes, from);
       this.#partial = Buffer.from(bytes);
       return null;
     }

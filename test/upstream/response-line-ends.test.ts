@@ -47,7 +47,7 @@ describe('ResponseParser line ends', () => {
       // Whole with its line's CRLF, the line is refused by what it holds.
       expect(() => parse(`${wire}\r\n`), JSON.stringify(rest)).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CHUNK_SIZE' }));
       // Without it, the CRLF looked for never comes: refused as the bytes come, the cut right after the CR included.
-      for (const cutting of [...STEPS.map((step) => ({ step })), ...Array.from({ length: wire.length - 1 }, (_, i) => ({ cut: i + 1 }))]) {
+      for (const cutting of cuttings(wire)) {
         expect(() => parse(wire, cutting), `${JSON.stringify(rest)} ${JSON.stringify(cutting)}`).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CHUNK_SIZE' }));
       }
     }

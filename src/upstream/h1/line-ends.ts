@@ -12,7 +12,8 @@ export type KeptCheck = (bytes: Buffer, from: number) => void;
 
 const CR = 0x0d;
 const LF = 0x0a;
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+/** The empty line that ends a head or a trailer section (its first two bytes end any line). */
+export const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 /** The shortest status line, `HTTP/1.1 200`: a shorter head is refused for that (HPE_INVALID_CONSTANT). */
 const STATUS_LINE_MIN = 12;
 /** Where the status code starts: a bad byte before it is HPE_INVALID_CONSTANT, whatever the head's length. */

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { RawFields } from '../raw-fields.js';
 import { chunkSize } from './chunk-line.js';
-import { checkKeptChunkLine, checkKeptHead, checkKeptTrailers, type KeptCheck } from './line-ends.js';
+import { checkKeptChunkLine, checkKeptHead, checkKeptTrailers, HEAD_END, type KeptCheck } from './line-ends.js';
 import { checkTrailerFields, ResponseHeadError, parseResponseHead, type ResponseFraming, type ResponseHead } from './response-head.js';
 
 /** What a parsed answer tells its connection. */
@@ -29,7 +29,6 @@ const enum State {
 const MAX_CHUNK_LINE = 4096;
 const CR = 0x0d;
 const LF = 0x0a;
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 /**
  * An HTTP/1.1 answer parser (RFC 9112) over bytes as the socket delivers them, strict where a

@@ -14,10 +14,6 @@ const CR = 0x0d;
 const LF = 0x0a;
 /** The empty line that ends a head or a trailer section (its first two bytes end any line). */
 export const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
-/** The shortest status line, `HTTP/1.1 200`: a shorter head is refused for that (HPE_INVALID_CONSTANT). */
-const STATUS_LINE_MIN = 12;
-/** Where the status code starts: a bad byte before it is HPE_INVALID_CONSTANT, whatever the head's length. */
-const STATUS_CODE_AT = 9;
 
 /** Where the first bare LF or bare CR lies in `bytes` from `from` on; -1: none. */
 function firstBareLineEnd(bytes: Buffer, from: number): number {
@@ -42,26 +38,13 @@ export const checkKeptChunkLine: KeptCheck = (bytes, from) => {
 /**
  * A head with a bare line end is parsed as it is: read line by line, it throws at that line what
  * the whole head throws (a CR ends a value or reason with HPE_STRICT and a name with
- * HPE_INVALID_HEADER_TOKEN, say). Only among the status digits does the code hang on bytes yet to
- * come, whether the head is a whole status line long: the check waits until that is known, looking
- * at the head from its start again while it is that short.
+ * HPE_INVALID_HEADER_TOKEN, among the status digits HPE_INVALID_STATUS, say).
  */
 export const checkKeptHead: KeptCheck = (bytes, from) => {
-  const bare = firstBareLineEnd(bytes, from < STATUS_LINE_MIN ? 0 : from);
-  if (bare < 0) return;
-  if (bare >= STATUS_CODE_AT && bare < STATUS_LINE_MIN - 1 && mayEndBefore(bytes, STATUS_LINE_MIN)) return;
-  parseResponseHead(bytes, 0, bytes.length, false);
+  if (firstBareLineEnd(bytes, from) >= 0) parseResponseHead(bytes, 0, bytes.length, false);
 };
 
 /** A trailer section with a bare line end is checked as it is, throwing what the whole section would. */
 export const checkKeptTrailers: KeptCheck = (bytes, from) => {
   if (firstBareLineEnd(bytes, from) >= 0) checkTrailerFields(bytes);
 };
-
-/** Whether a head's end, not among `bytes`, may still start before `at`: only its last three bytes may begin one. */
-function mayEndBefore(bytes: Buffer, at: number): boolean {
-  for (let i = Math.max(0, bytes.length - HEAD_END.length + 1); i < at && i <= bytes.length; i++) {
-    if (HEAD_END.compare(bytes, i, bytes.length, 0, bytes.length - i) === 0) return true;
-  }
-  return false;
-}

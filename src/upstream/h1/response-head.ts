@@ -112,12 +112,17 @@ export function parseResponseHead(bytes: Buffer, start: number, end: number, hea
   return { status, fields, keepAlive: false, framing: 'close', length: -1, idleHintMs };
 }
 
-/** The status of a status line `HTTP/1.x SP 3DIGIT [SP reason] CRLF` (x: 0 or 1, read by the caller). */
+/**
+ * The status of a status line `HTTP/1.x SP 3DIGIT [SP reason] CRLF` (x: 0 or 1, read by the caller).
+ * Past `HTTP/1.x SP`, a status cut short is refused as one holding a bad byte is (as llhttp does):
+ * a code that hung on where the head ends could not be given to a head cut there by a read.
+ */
 function statusCode(head: Buffer): number {
   const minor = head[7]! - 0x30;
-  if (head.length < 12 || !startsWith(head, STATUS_LINE_PREFIX) || (minor !== 0 && minor !== 1) || head[8] !== 0x20) {
+  if (head.length < 9 || !startsWith(head, STATUS_LINE_PREFIX) || (minor !== 0 && minor !== 1) || head[8] !== 0x20) {
     throw new ResponseHeadError('HPE_INVALID_CONSTANT', 'not an HTTP/1.0 or 1.1 status line');
   }
+  if (head.length < 12) throw new ResponseHeadError('HPE_INVALID_STATUS', 'a status that is not three digits');
   let status = 0;
   for (let i = 9; i < 12; i++) {
     const digit = head[i]! - 0x30;

@@ -15,19 +15,39 @@ function codeOf(err: NodeJS.ErrnoException): AnsweredCode {
 /** How long a client has to read the answer and close before the socket is destroyed: node:http keeps no timer on it any more. */
 const LINGER_MS = 1_000;
 
+/** The answer node:http is writing on a socket, or will write first (its own field: no public way says). */
+type Answering = { headersSent: boolean; req: { complete: boolean }; once(event: 'finish', listener: () => void): unknown } | null | undefined;
+
+/** Sockets whose refused request is answered once the answers owed before it are sent: the parser's later errors on them are its first one's. */
+const waiting = new WeakSet<Duplex>();
+
 /**
  * The admin server's answer to a request node:http's parser refused (a malformed head, one over
  * its 16 KiB, bad framing) or that did not come in time (headMs, requestMs): JSON with its code,
- * as every admin answer, where node:http's own has no body. Only to a socket that can take it
- * with no answer begun on it (the rest of that one would follow ours) nor owed to an earlier
- * request; any other is destroyed.
+ * as every admin answer, where node:http's own has no body. A request pipelined behind others
+ * read whole is answered after their answers (a push among them may have been applied: its
+ * sender is told so), as nginx does; one whose own answer has begun (the error is in its body:
+ * the rest of that answer would follow ours), or any socket that cannot take an answer, is
+ * destroyed.
  */
 export function answerClientError(err: NodeJS.ErrnoException & { reason?: string }, socket: Duplex): void {
-  // node:http's own test (_httpMessage is the answer in progress): no public way says whether one has begun.
-  const answering = (socket as { _httpMessage?: { headersSent?: boolean; req?: { complete?: boolean } } | null })._httpMessage;
-  // An answer still to come for a request read whole: the error is a pipelined request's after it,
-  // and an answer now would be read as the earlier one's (node:http's own would).
-  if (err.code === 'ECONNRESET' || !socket.writable || answering?.headersSent === true || answering?.req?.complete === true) {
+  if (waiting.has(socket)) return;
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const answering = (socket as { _httpMessage?: Answering })._httpMessage;
+  if (answering != null && answering.req.complete) {
+    // Owed to an earlier request: ours goes once it is sent. node:http's own 'finish' listener
+    // runs first, and hands the socket to the next answer owed, if any: this one is looked at again.
+    waiting.add(socket);
+    answering.once('finish', () => {
+      waiting.delete(socket);
+      answerClientError(err, socket);
+    });
+    return;
+  }
+  if (answering?.headersSent === true) {
     socket.destroy();
     return;
   }

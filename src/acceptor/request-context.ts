@@ -93,6 +93,8 @@ export class RequestContext {
    * token's): an ending in a later period, past a reopening, says nothing of the node now.
    */
   breakerPeriod = 0;
+  /** A probe's: the refill of its period's tokens its token is of (breaker-table.ts PROBES). */
+  probeRefill = 0;
 
   // ---- tries (forward, retry) ----
   /** The body read whole, kept for a retry; null without a body, or while it streams. */

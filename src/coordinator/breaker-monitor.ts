@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { BREAKER_STATE_NAMES, BreakerState, NodeBreaker, type BreakerOptions, type BreakerSample } from '../resilience/breaker.js';
 import { LATENCY_BUCKETS } from '../resilience/latency-histogram.js';
 import type { NodeNumbering } from '../shm/node-numbering.js';
-import { beginProbePeriod, readBreakerCounts, setBreakerState, type BreakerCounts, type BreakerTable } from '../shm/breaker-table.js';
+import { beginProbePeriod, readBreakerCounts, refillProbeTokens, setBreakerState, type BreakerCounts, type BreakerTable } from '../shm/breaker-table.js';
 
 /** One node's breaker, and the shared counts it last read. */
 interface Watched {
@@ -155,7 +155,7 @@ export class BreakerMonitor {
       if (after === BreakerState.Open) this.#log.warn({ ...fields, score: round(breaker.score), p99Ms }, 'circuit breaker opened');
       else this.#log.info(fields, 'circuit breaker state changed');
     } else if (breaker.probesLost(now)) {
-      setBreakerState(this.#table, node.slot, BreakerState.HalfOpen, breaker.probesOwed);
+      refillProbeTokens(this.#table, node.slot, breaker.probesOwed);
     }
   }
 

@@ -12,8 +12,8 @@ import { Verdict, type NodePredicate } from './selection.js';
 export interface CircuitStates {
   state(node: number): BreakerState;
   probesLeft(node: number): number;
-  /** Takes a probe token of a half-open node, of half-open period `period` only; false when none is left. */
-  takeProbe(node: number, period: number): boolean;
+  /** Takes a probe token of a half-open node, of half-open period `period` only: the refill it is of, or -1 when none is left. */
+  takeProbe(node: number, period: number): number;
   /** The half-open period the node's tokens are of. */
   probePeriod(node: number): number;
 }
@@ -26,8 +26,9 @@ export class CircuitGate implements NodePredicate {
   sawOpen = false;
   /** The last admit() took a half-open node's probe token: the request is that node's probe. */
   tookProbe = false;
-  /** Then: the half-open period its token is of. */
+  /** Then: the half-open period its token is of, and the refill of that period's tokens. */
   probePeriod = 0;
+  probeRefill = 0;
 
   constructor(states: CircuitStates, next: NodePredicate | null) {
     this.#states = states;
@@ -64,8 +65,10 @@ export class CircuitGate implements NodePredicate {
     // The period first, then a token of it: read after, it could be of a period begun meanwhile,
     // which the token taken (from the tokens before) would then join, one over its probes.
     const period = this.#states.probePeriod(node);
-    if ((this.tookProbe = this.#states.takeProbe(node, period))) {
+    const refill = this.#states.takeProbe(node, period);
+    if ((this.tookProbe = refill >= 0)) {
       this.probePeriod = period;
+      this.probeRefill = refill;
       return true;
     }
     this.sawOpen = true;

@@ -11,16 +11,19 @@
  *     STATE     BreakerState: closed, open,         coordinator Atomics.store each tick it changes;
  *               half-open                           acceptors Atomics.load in the selection predicate
  *     PROBES    probe tokens a half-open node has   coordinator Atomics.store on entering half-open
- *               left: the period they are of, its   (and to refill lost ones), after PROBE_PERIOD;
- *               low 12 bits (bits 20-31), and how   acceptors take one with
- *               many (0-19)                         Atomics.compareExchange when they pick it,
+ *               left: the period they are of, its   (refill 0), after PROBE_PERIOD, and
+ *               low 12 bits (bits 20-31), which     Atomics.load then store to refill lost ones
+ *               refill of it (10-19, wraps), and    (refill + 1: it alone writes those bits);
+ *               how many (0-9, up to the 1,000      acceptors take one with
+ *               probes a breaker may want)          Atomics.compareExchange when they pick it,
  *                                                   only while the bits are the period they read
  *     PROBES    (also)                              acceptor Atomics.compareExchange adding one
  *                                                   to give a token back when its probe ended
  *                                                   saying nothing of the node, only while the
- *                                                   bits are its probe's period: the check and the
- *                                                   add are one step, so a token of an earlier
- *                                                   period never adds to a new one's
+ *                                                   bits are its token's period and refill: the
+ *                                                   check and the add are one step, so a token
+ *                                                   taken before a refill, or of an earlier
+ *                                                   period, never adds to the tokens stored since
  *     FAILURES  endings that were failures          acceptor Atomics.add(+1) when a request ends
  *               (connection errors, resets,
  *               timeouts, 5xx), ever (wraps)
@@ -64,8 +67,11 @@ const PERIOD_SHIFT = 20;
 const PERIOD_MASK = 0xfff;
 const TALLY_ENDINGS_SHIFT = 10;
 const TALLY_COUNT_MASK = 0x3ff;
-/** PROBES: the tokens, under the period's bits (far more than the 1,000 probes a breaker may want). */
-const TOKENS_MASK = 0xfffff;
+/** PROBES: the refill the tokens are of, between the period's bits and the tokens. */
+const REFILL_SHIFT = 10;
+const REFILL_MASK = 0x3ff;
+/** PROBES: the tokens (1,023 at most, over the 1,000 probes a breaker may want). */
+const TOKENS_MASK = 0x3ff;
 export const NODE_WORDS = LATENCY + LATENCY_BUCKETS;
 
 export interface BreakerTable {
@@ -127,20 +133,35 @@ export function beginProbePeriod(table: BreakerTable, node: number): void {
 }
 
 /**
- * Acceptor, when a probe of half-open period `period` ended saying nothing of its node (its client
- * left, it waited out its pool, it was let go untried): its token goes back for another request,
- * rather than waiting for the refill of lost probes. One given back after the node left half-open
- * is overwritten when it next half-opens, and an open node takes nothing whatever its tokens.
+ * Acceptor, when a probe whose token was of half-open period `period`, refill `refill` ended saying
+ * nothing of its node (its client left, it waited out its pool, it was let go untried): its token
+ * goes back for another request, rather than waiting for the refill of lost probes. One given back
+ * after the node left half-open is overwritten when it next half-opens, and an open node takes
+ * nothing whatever its tokens.
  */
-export function returnProbeToken(table: BreakerTable, node: number, period: number): void {
+export function returnProbeToken(table: BreakerTable, node: number, period: number, refill: number): void {
   const at = nodeWord(node, PROBES);
-  const periodBits = period & PERIOD_MASK;
+  const stamp = ((period & PERIOD_MASK) << (PERIOD_SHIFT - REFILL_SHIFT)) | refill;
   for (;;) {
     const tokens = Atomics.load(table.words, at);
-    // Of an earlier period: the tokens stored since are the whole of this one's.
-    if (tokens >>> PERIOD_SHIFT !== periodBits || (tokens & TOKENS_MASK) === TOKENS_MASK) return;
+    // Of an earlier period or refill: the tokens stored since are the whole of it, and this one's
+    // probe counts among the lost ones they replaced.
+    if (tokens >>> REFILL_SHIFT !== stamp || (tokens & TOKENS_MASK) === TOKENS_MASK) return;
     if (Atomics.compareExchange(table.words, at, tokens, tokens + 1) === tokens) return;
   }
+}
+
+/**
+ * Coordinator, as a half-open node's probes all went out and none came back in time: `probes`
+ * tokens again, of a new refill, so that a token taken before it and given back late adds nothing
+ * (the node would take more probes at once than it wants).
+ */
+export function refillProbeTokens(table: BreakerTable, node: number, probes: number): void {
+  const at = nodeWord(node, PROBES);
+  // Acceptors change only the tokens' bits: the period's and the refill's read here stay.
+  const tokens = Atomics.load(table.words, at);
+  const refill = (((tokens >>> REFILL_SHIFT) + 1) & REFILL_MASK) << REFILL_SHIFT;
+  Atomics.store(table.words, at, (tokens & (PERIOD_MASK << PERIOD_SHIFT)) | refill | probes);
 }
 
 /** Node n's running totals (failures: read unsigned, they wrap), and its current half-open period's probes so far. */
@@ -164,7 +185,8 @@ export function readBreakerCounts(table: BreakerTable, node: number, latencies: 
 
 /** Coordinator: node n's breaker state, and the probe tokens it hands out (half-open). */
 export function setBreakerState(table: BreakerTable, node: number, state: BreakerState, probes: number): void {
-  // Tokens first: an acceptor that sees half-open must find them. They are of the period begun last.
+  // Tokens first: an acceptor that sees half-open must find them. They are of the period begun
+  // last, its refill 0.
   const periodBits = probePeriod(table, node) & PERIOD_MASK;
   Atomics.store(table.words, nodeWord(node, PROBES), (periodBits << PERIOD_SHIFT) | probes);
   Atomics.store(table.words, nodeWord(node, STATE), state);
@@ -194,16 +216,17 @@ export class ClusterBreakers implements CircuitStates {
   }
 
   /**
-   * Takes one of a half-open member's probe tokens of half-open period `period`; false when another
-   * thread took the last, or the tokens are of another period.
+   * Takes one of a half-open member's probe tokens of half-open period `period`: the refill the
+   * token is of (returnProbeToken's), or -1 when another thread took the last, or the tokens are of
+   * another period.
    */
-  takeProbe(member: number, period: number): boolean {
+  takeProbe(member: number, period: number): number {
     const at = this.#at[member]! + PROBES;
     const periodBits = period & PERIOD_MASK;
     for (let tokens = Atomics.load(this.#words, at); tokens >>> PERIOD_SHIFT === periodBits && (tokens & TOKENS_MASK) > 0; tokens = Atomics.load(this.#words, at)) {
-      if (Atomics.compareExchange(this.#words, at, tokens, tokens - 1) === tokens) return true;
+      if (Atomics.compareExchange(this.#words, at, tokens, tokens - 1) === tokens) return (tokens >>> REFILL_SHIFT) & REFILL_MASK;
     }
-    return false;
+    return -1;
   }
 
   probesLeft(member: number): number {

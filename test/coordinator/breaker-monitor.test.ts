@@ -61,7 +61,7 @@ describe('breaker monitor', () => {
     /** The coordinator's ticks run between an acceptor's steps: right after it took its token. */
     let meanwhile = (): void => {};
     class Interleaved extends ClusterBreakers {
-      override takeProbe(member: number, period: number): boolean {
+      override takeProbe(member: number, period: number): number {
         const took = super.takeProbe(member, period);
         meanwhile();
         return took;
@@ -79,10 +79,31 @@ describe('breaker monitor', () => {
     expect(gate.admit(1)).toBe(true);
     expect(probePeriod(table, 1)).toBe(before + 1);
     // The probe it sent says nothing of the node (its client left): its token was of the old period.
-    returnProbeToken(table, 1, gate.probePeriod);
+    returnProbeToken(table, 1, gate.probePeriod, gate.probeRefill);
     expect(probeTokens(table, 1)).toBe(3);
     const admitted = Array.from({ length: 5 }, () => gate.admit(1) && gate.tookProbe);
     expect(admitted).toEqual([true, true, true, false, false]);
+  });
+
+  it('never lets a probe token taken before the refill of lost probes add to the tokens it hands out', () => {
+    const { table, tick } = setup();
+    tick(30, 1, [0, 20, 0]);
+    while (breakerState(table, 1) !== BreakerState.HalfOpen) tick(0, 1);
+    const gate = new CircuitGate(new ClusterBreakers(table, [0, 1, 2]), null);
+    const taken = Array.from({ length: 3 }, () => (gate.admit(1) && gate.tookProbe ? { period: gate.probePeriod, refill: gate.probeRefill } : null));
+    expect(probeTokens(table, 1)).toBe(0);
+    // None ends within the upstream timeout: the monitor hands out the tokens owed again.
+    for (let i = 0; i < 400 && probeTokens(table, 1) === 0; i++) tick(0, 1);
+    expect([breakerState(table, 1), probeTokens(table, 1)]).toEqual([BreakerState.HalfOpen, 3]);
+    // A probe sent before then ends saying nothing of the node (its client left): its token adds
+    // nothing, or the node would take four probes at once.
+    returnProbeToken(table, 1, taken[0]!.period, taken[0]!.refill);
+    expect(probeTokens(table, 1)).toBe(3);
+    const admitted = Array.from({ length: 4 }, () => gate.admit(1) && gate.tookProbe);
+    expect(admitted).toEqual([true, true, true, false]);
+    // One taken after the refill gives its token back.
+    returnProbeToken(table, 1, gate.probePeriod, gate.probeRefill);
+    expect(probeTokens(table, 1)).toBe(1);
   });
 
   it("compares each node's p99 with its cluster's: the slow node opens, a slowdown of all opens none", () => {

@@ -11,6 +11,7 @@ import {
   readBreakerCounts,
   recordBreakerEnding,
   recordProbeEnding,
+  refillProbeTokens,
   returnProbeToken,
   beginProbePeriod,
   setBreakerState,
@@ -46,16 +47,17 @@ describe('shared breaker table', () => {
     expect(states.state(1)).toBe(BreakerState.HalfOpen);
     expect(states.state(0)).toBe(BreakerState.Closed);
     const period = states.probePeriod(1);
-    expect([states.takeProbe(1, period), states.takeProbe(1, period), states.takeProbe(1, period)]).toEqual([true, true, false]);
+    // Each token taken says which refill of the period's tokens it is of (none yet: 0); -1, none left.
+    expect([states.takeProbe(1, period), states.takeProbe(1, period), states.takeProbe(1, period)]).toEqual([0, 0, -1]);
     expect(probeTokens(table, 1)).toBe(0);
     // A probe that said nothing of the node gives its token back.
-    returnProbeToken(table, 1, period);
-    expect(states.takeProbe(1, period)).toBe(true);
+    returnProbeToken(table, 1, period, 0);
+    expect(states.takeProbe(1, period)).toBe(0);
     // One of an earlier half-open period (it outlived a reopening) neither returns its token nor counts.
     const earlier = states.probePeriod(1);
     beginProbePeriod(table, 1);
     setBreakerState(table, 1, BreakerState.HalfOpen, 1);
-    returnProbeToken(table, 1, earlier);
+    returnProbeToken(table, 1, earlier, 0);
     recordProbeEnding(table, 1, earlier, true);
     expect(probeTokens(table, 1)).toBe(1);
     const counts = { failures: 0, probeEndings: -1, probeFailures: -1 };
@@ -63,6 +65,27 @@ describe('shared breaker table', () => {
     expect(counts).toMatchObject({ probeEndings: 0, probeFailures: 0 });
     setBreakerState(table, 3, BreakerState.Open, 0);
     expect(breakerState(table, 3)).toBe(BreakerState.Open);
+  });
+
+  it('hands lost probe tokens out again as a new refill, to which no token taken before it returns', () => {
+    const table = createBreakerTable(1);
+    const states = new ClusterBreakers(table, [0]);
+    beginProbePeriod(table, 0);
+    setBreakerState(table, 0, BreakerState.HalfOpen, 2);
+    const period = states.probePeriod(0);
+    const before = states.takeProbe(0, period);
+    states.takeProbe(0, period);
+    refillProbeTokens(table, 0, 2);
+    const after = states.takeProbe(0, period);
+    expect(after).not.toBe(before);
+    returnProbeToken(table, 0, period, before);
+    expect(probeTokens(table, 0)).toBe(1);
+    returnProbeToken(table, 0, period, after);
+    expect(probeTokens(table, 0)).toBe(2);
+    // The refill's count wraps within its bits: a thousand refills on, the tokens are still the period's.
+    for (let i = 0; i < 1_100; i++) refillProbeTokens(table, 0, 1);
+    expect(states.takeProbe(0, period)).toBeGreaterThanOrEqual(0);
+    expect(states.takeProbe(0, period)).toBe(-1);
   });
 });
 

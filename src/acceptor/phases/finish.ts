@@ -129,7 +129,7 @@ export class Finisher {
   letProbeGo(ctx: RequestContext): void {
     if (!ctx.probe) return;
     ctx.probe = false;
-    returnProbeToken(this.#breakers, ctx.node, ctx.breakerPeriod);
+    returnProbeToken(this.#breakers, ctx.node, ctx.breakerPeriod, ctx.probeRefill);
   }
 
   /**

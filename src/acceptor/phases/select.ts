@@ -71,7 +71,10 @@ export class Selection {
     const plan = ctx.plan!;
     const circuits = plan.selector.circuits;
     ctx.probe = circuits?.tookProbe === true;
-    if (circuits !== null) ctx.breakerPeriod = ctx.probe ? circuits.probePeriod : circuits.periodOf(member);
+    if (circuits !== null && ctx.probe) {
+      ctx.breakerPeriod = circuits.probePeriod;
+      ctx.probeRefill = circuits.probeRefill;
+    } else if (circuits !== null) ctx.breakerPeriod = circuits.periodOf(member);
     ctx.member = member;
     ctx.node = plan.members[member]!;
     ctx.cluster = plan.cluster;

@@ -57,19 +57,23 @@ export class CircuitGate implements NodePredicate {
 
   /**
    * Once the walk settled on `node`: a half-open node's probe token is taken now (so a walk that
-   * looked at it and went elsewhere costs none). False: another thread took the last token first.
+   * looked at it and went elsewhere costs none). False, as a verdict's refusal: another thread
+   * took the last token first, or the node opened since its verdict (its state is read again).
    */
   admit(node: number): boolean {
     this.tookProbe = false;
-    if (this.#states.state(node) !== BreakerState.HalfOpen) return true;
-    // The period first, then a token of it: read after, it could be of a period begun meanwhile,
-    // which the token taken (from the tokens before) would then join, one over its probes.
-    const period = this.#states.probePeriod(node);
-    const refill = this.#states.takeProbe(node, period);
-    if ((this.tookProbe = refill >= 0)) {
-      this.probePeriod = period;
-      this.probeRefill = refill;
-      return true;
+    const state = this.#states.state(node);
+    if (state === BreakerState.Closed) return true;
+    if (state === BreakerState.HalfOpen) {
+      // The period first, then a token of it: read after, it could be of a period begun meanwhile,
+      // which the token taken (from the tokens before) would then join, one over its probes.
+      const period = this.#states.probePeriod(node);
+      const refill = this.#states.takeProbe(node, period);
+      if ((this.tookProbe = refill >= 0)) {
+        this.probePeriod = period;
+        this.probeRefill = refill;
+        return true;
+      }
     }
     this.sawOpen = true;
     return false;

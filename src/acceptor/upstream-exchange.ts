@@ -11,6 +11,7 @@ import { classifyUpstreamError, retryReasonOf, skipInformational, statusRetryRea
 import type { ClientListener } from './client-contract.js';
 import type { ClientResponse } from './uws-adapter.js';
 import { TryDeadline, type TimedTry } from './try-deadline.js';
+import { ReadOn } from './read-on.js';
 import { QUEUE_TIMEOUT, type UpstreamDispatcher, type UpstreamHandler } from '../upstream/dispatcher.js';
 import type { RawFields } from '../upstream/raw-fields.js';
 
@@ -29,16 +30,8 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
   #abortUpstream: ((reason: Error) => void) | null = null;
   #resumeUpstream: (() => void) | null = null;
   #finished = false;
-  /** The client left while a keyed write ran: the answer is still read, for the key's replay. */
-  #clientGone = false;
-  /** Every client of a multiplexed call left: we stopped it. */
-  #abandoned = false;
-  /** Stops a multiplexed call whose every client left; not the node's failure. */
-  readonly #stopForNobody = (): void => {
-    this.#abandoned = true;
-    // Not on a connection yet: it ends now, and is aborted once it connects.
-    if (!this.abortOnConnection(new Error('every client left'))) this.#finish(undefined);
-  };
+  /** The client left, and the answer is still read for a keyed write's key or a multiplexed call's followers. */
+  #readOn: ReadOn | null = null;
   #nodeDone = false;
   /** Upstream Content-Length, or -1 for chunked / close-delimited bodies. */
   #totalSize = -1;
@@ -77,7 +70,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
 
   awaitingHead(): boolean {
     // A call that goes on for others after its client left (a 499, not a head's status) is still timed.
-    return !this.#finished && (this.#ctx.status === 0 || this.#clientGone);
+    return !this.#finished && (this.#ctx.status === 0 || this.#readOn !== null);
   }
 
   abortOnConnection(err: Error): boolean {
@@ -126,7 +119,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     this.#received += chunk.length;
     this.#ctx.capture?.add(chunk);
     this.#ctx.batch?.chunk(chunk);
-    return this.#clientGone || this.#client.write(chunk);
+    return this.#readOn !== null || this.#client.write(chunk);
   }
 
   onComplete(): void {
@@ -143,9 +136,9 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     // Its pool's wait for a connection ran out: the node never had it (it may have gone on for others after its client left).
     this.#ctx.waitedOut = (err as { code?: unknown }).code === QUEUE_TIMEOUT;
     const code = classifyUpstreamError(err);
-    if (this.#clientGone) {
+    if (this.#readOn !== null) {
       // Every client left and we stopped the call: nothing to say of the node.
-      if (this.#abandoned) return this.#finish(undefined);
+      if (this.#readOn.abandoned) return this.#finish(undefined);
       // Followers already streaming part of the answer are cut off; those holding it whole get the error.
       this.#ctx.batch?.fail(code);
       return this.#finish(code);
@@ -170,7 +163,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
    * client, nor with a body that streamed (it cannot be sent twice).
    */
   #handOff(reason: number): boolean {
-    if (reason < 0 || this.#body !== null || this.#client.headWritten || this.#clientGone) return false;
+    if (reason < 0 || this.#body !== null || this.#client.headWritten || this.#readOn !== null) return false;
     this.#deadline?.clear();
     // The owner releases this try's node once it grants the retry (and holds the next one).
     if (!this.#owner.retry(this.#ctx, reason)) return false;
@@ -186,10 +179,9 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
   clientAborted(): void {
     if (this.#finished) return;
     this.#ctx.status = CLIENT_CLOSED_STATUS;
-    // A keyed write already sent runs to its end: the node may have done it, and a duplicate
-    // must get its answer, not do it again. A multiplexed call goes on for its followers.
-    if (this.#ctx.heldKey !== null || this.#ctx.batch?.leaderGone(this.#stopForNobody) === true) {
-      this.#clientGone = true;
+    // A keyed write, or a multiplexed call with followers, reads on (read-on.ts); else the node's request is aborted.
+    this.#readOn = ReadOn.after(this.#ctx, () => this.#stop());
+    if (this.#readOn !== null) {
       // Nothing waits for this client's socket to drain any more: read on, or end now.
       if (this.#completeWhenWritable) this.#endResponse();
       else this.#resumeUpstream?.();
@@ -231,6 +223,12 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     this.#finish(undefined);
   }
 
+  /** Nobody wants the call any more (read-on.ts), not the node's failure: unsent, it ends now (a connection declines it); sent, it is aborted. */
+  #stop(): void {
+    if (this.#abortUpstream === null) this.#finish(undefined);
+    else this.#abortUpstream(new Error('every client left'));
+  }
+
   #releaseNode(): void {
     if (this.#nodeDone) return;
     this.#nodeDone = true;
@@ -240,7 +238,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
   #finish(errorCode: AnsweredCode | undefined): void {
     if (this.#finished) return;
     this.#finished = true;
-    if (this.#clientGone) this.#ctx.status = CLIENT_CLOSED_STATUS;
+    this.#readOn?.ended(this.#ctx);
     this.#deadline?.clear();
     this.#releaseNode();
     if (this.#body !== null && !this.#body.stream.destroyed) this.#body.stream.destroy();

@@ -22,7 +22,7 @@ import { UpstreamPools } from './upstream-pools.js';
 import { configUsesUndici, loadUndici, undiciLoaded } from '../upstream/undici-loader.js';
 import { loadUws, newApp, type UwsApp } from './uws.js';
 import { IdleScavenger } from './idle-scavenge.js';
-import { closeConnectionsFromNowOn } from './thread-drain.js';
+import { closeConnectionsFromNowOn, cutConnections, KEYED_READ_ON_MS } from './thread-drain.js';
 import type { Logger } from '../log.js';
 import type { Redis } from 'ioredis';
 import { RedisOutage } from '../redis/outage.js';
@@ -169,18 +169,18 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
         // Stop accepting; requests already accepted finish, up to the deadline.
         if (listenSocket !== null) uws.us_listen_socket_close(listenSocket);
         listenSocket = null;
-        let done = false;
-        const finish = (): void => {
-          if (done) return;
-          done = true;
-          const abandoned = finisher.open;
-          clearTimeout(deadline);
-          finisher.cutOpenRequests();
-          closeSockets();
+        /** The requests still open at the deadline; -1 before it. */
+        let abandoned = -1;
+        let closed = false;
+        let readOn: NodeJS.Timeout | undefined;
+        const close = (): void => {
+          if (closed) return;
+          closed = true;
+          clearTimeout(readOn);
           // The last lines of the access log, the last spans, and the last answers to Redis (an
           // idempotency key's completion) leave before the thread does.
-          // The pools first: the requests their destroy fails (a keyed write read on after its client
-          // was cut) end before the access log, the spans and Redis close.
+          // The pools first: the requests their destroy fails (a keyed write still read on after its
+          // client was cut) end before the access log, the spans and Redis close.
           void pools
             .close()
             .then(() => Promise.all([observer?.close(), redis === null ? undefined : redisConnection!.closeRedis(redis, REDIS_CLOSE_MS)]))
@@ -189,8 +189,21 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
               exit(0);
             });
         };
-        const deadline = setTimeout(finish, message.deadlineMs);
-        finisher.startDrain(finish);
+        const cut = (): void => {
+          if (abandoned >= 0) return;
+          abandoned = finisher.open;
+          clearTimeout(deadline);
+          finisher.cutOpenRequests();
+          cutConnections();
+          closeSockets();
+          // What is still open reads its answer on for someone (a keyed write for its key: thread-drain.ts):
+          // the nodes' connections close once it ends, or KEYED_READ_ON_MS from now.
+          if (finisher.open === 0) close();
+          else readOn = setTimeout(close, KEYED_READ_ON_MS);
+        };
+        const deadline = setTimeout(cut, message.deadlineMs);
+        // No request open: before the deadline, the drain is over; after it, the last answer read on has ended.
+        finisher.startDrain(() => (abandoned < 0 ? cut() : close()));
       }
     };
     // A reload that first needs undici waits for it to load, and the messages after it wait behind

@@ -1,7 +1,10 @@
 import type { HeaderField } from './client-contract.js';
+import type { ResponseCapture } from './stored-response.js';
 
 /** Set once this thread drains (closeConnectionsFromNowOn): every head it writes from then on says Connection: close. */
 let closing = false;
+/** Set at the drain's deadline (cutConnections), before the thread closes its clients' connections. */
+let cut = false;
 const CONNECTION_CLOSE: readonly HeaderField[] = ['connection', 'close'];
 const CONTENT_LENGTH = 'content-length';
 
@@ -19,6 +22,52 @@ export function closeConnectionsFromNowOn(): void {
 /** Whether this thread drains: its answers close their connections. */
 export function connectionsClosing(): boolean {
   return closing;
+}
+
+/**
+ * How long past the drain's deadline the thread reads on the answers of keyed writes whose
+ * clients it cut (keyedReadsOn), before it closes their nodes' connections. Such an answer is at
+ * most GATEWAY_IDEMPOTENCY_MAX_RESPONSE_BYTES (1 MiB at most), and one its client's push-back
+ * paused mostly waits in the connection already: read in milliseconds. A second more lets a node
+ * still sending its end at a modest pace finish, while the drain's overrun stays small and known
+ * (the coordinator waits 5 s past the deadline for its threads). The gateway's timeouts do not
+ * fit: GATEWAY_UPSTREAM_TIMEOUT_MS is 30 s by default (a whole Kubernetes termination grace
+ * period), and a route's perTryTimeoutMs, when it has one, times only the head.
+ */
+export const KEYED_READ_ON_MS = 1000;
+
+/** Keyed writes whose clients left while they waited for a connection (read-on.ts): how to end each if still unsent. */
+const unsentKeyed = new Set<() => void>();
+
+/**
+ * The drain's deadline passed: a keyed write reads on only what its key can keep (keyedReadsOn),
+ * and one that still waits for a connection is not sent.
+ */
+export function cutConnections(): void {
+  cut = true;
+  for (const stop of unsentKeyed) stop();
+  unsentKeyed.clear();
+}
+
+/** A keyed write whose client left waits for a connection: `stop` ends it, if still unsent, at the cut. */
+export function keyedUnsent(stop: () => void): void {
+  unsentKeyed.add(stop);
+}
+
+/** The keyed write of `stop` ended. */
+export function keyedEnded(stop: () => void): void {
+  unsentKeyed.delete(stop);
+}
+
+/**
+ * Whether a keyed write whose client left reads its node's answer on, for its key to keep: always
+ * before the drain's deadline; after it, only one the node has (`onConnection`: one still waiting
+ * for a connection is never sent) whose answer still fits a stored one. One too large is not kept
+ * anyway (its key is let go, as for any answer that size), so reading it on would only hold the
+ * drain.
+ */
+export function keyedReadsOn(capture: ResponseCapture, onConnection: boolean): boolean {
+  return !cut || (onConnection && !capture.overflowed);
 }
 
 /**

@@ -119,7 +119,9 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     this.#received += chunk.length;
     this.#ctx.capture?.add(chunk);
     this.#ctx.batch?.chunk(chunk);
-    return this.#readOn !== null || this.#client.write(chunk);
+    if (this.#readOn === null) return this.#client.write(chunk);
+    // Past the drain's deadline, a keyed write's answer grown too large to keep is not read to its end.
+    return this.#readOn.wanted(this.#ctx) || !this.abortOnConnection(new Error('too large to keep, past the drain deadline'));
   }
 
   onComplete(): void {
@@ -180,7 +182,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     if (this.#finished) return;
     this.#ctx.status = CLIENT_CLOSED_STATUS;
     // A keyed write, or a multiplexed call with followers, reads on (read-on.ts); else the node's request is aborted.
-    this.#readOn = ReadOn.after(this.#ctx, () => this.#stop());
+    this.#readOn = ReadOn.after(this.#ctx, this.#abortUpstream !== null, (evenSent) => this.#stop(evenSent));
     if (this.#readOn !== null) {
       // Nothing waits for this client's socket to drain any more: read on, or end now.
       if (this.#completeWhenWritable) this.#endResponse();
@@ -223,10 +225,10 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     this.#finish(undefined);
   }
 
-  /** Nobody wants the call any more (read-on.ts), not the node's failure: unsent, it ends now (a connection declines it); sent, it is aborted. */
-  #stop(): void {
+  /** Nobody wants the call any more (read-on.ts), not the node's failure: unsent, it ends now (a connection declines it); sent, it is aborted if `evenSent`. */
+  #stop(evenSent: boolean): void {
     if (this.#abortUpstream === null) this.#finish(undefined);
-    else this.#abortUpstream(new Error('every client left'));
+    else if (evenSent) this.#abortUpstream(new Error('every client left'));
   }
 
   #releaseNode(): void {

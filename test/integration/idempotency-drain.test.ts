@@ -1,7 +1,7 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRawBackend } from '../helpers/backends.js';
-import { startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
+import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { send, type Reply } from '../helpers/http.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 
@@ -10,6 +10,12 @@ const FILL_BYTES = 1000 * 1024;
 const FILLS = 16;
 /** The keyed write's answer: 8 chunks of 4 KiB, sent in one piece, which the gateway reads in one go. */
 const CHUNKS = Array.from({ length: 8 }, (_, i) => String(i).repeat(4096));
+/**
+ * A keyed write's answer far past what the gateway reads before its client pushes back: the
+ * rest waits in the node's connection. KEPT fits a stored answer (1 MiB here), TOO_LARGE does not.
+ */
+const KEPT_BYTES = 512 * 1024;
+const TOO_LARGE_BYTES = 2 * 1024 * 1024;
 
 let redisServer: RedisServer;
 let node: { url: string; close(): Promise<void> };
@@ -23,10 +29,13 @@ let env: Record<string, string>;
 beforeAll(async () => {
   redisServer = await startRedis();
   node = await startRawBackend((socket, head) => {
-    const key = /\r\nidempotency-key: *(\S+)/i.exec(head)![1]!;
+    const key = /\r\nidempotency-key: *(\S+)/i.exec(head)?.[1];
+    // A read (no key) is held unanswered: it keeps its connection busy.
+    if (key === undefined) return;
     calls.set(key, (calls.get(key) ?? 0) + 1);
-    if (key.startsWith('fill-')) {
-      socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 201 Created\r\ncontent-length: ${FILL_BYTES}\r\nconnection: close\r\n\r\n`), Buffer.alloc(FILL_BYTES, 'f')]));
+    const sized = key.startsWith('fill-') ? FILL_BYTES : key.startsWith('kept-') ? KEPT_BYTES : key.startsWith('large-') ? TOO_LARGE_BYTES : 0;
+    if (sized > 0) {
+      socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 201 Created\r\ncontent-length: ${sized}\r\nconnection: close\r\n\r\n`), Buffer.alloc(sized, key[0])]));
       return;
     }
     const body = CHUNKS.map((chunk) => `${chunk.length.toString(16)}\r\n${chunk}\r\n`).join('');
@@ -53,25 +62,34 @@ const post = (port: number, key: string): Promise<Reply> => send(port, '/orders/
 const rawPost = (key: string, requestId = 'fill'): string =>
   `POST /orders/new HTTP/1.1\r\nhost: a\r\nx-tenant-id: acme\r\nx-request-id: ${requestId}\r\nidempotency-key: ${key}\r\ncontent-length: 2\r\n\r\n{}`;
 
-describe('a keyed write whose client is slow to read its answer, at the drain deadline', () => {
-  it.each(['h1', 'undici'])('%s: keeps the answer the node sent whole: the retry on another instance is replayed, the node ran the write once', async (client) => {
+/**
+ * A client that never reads: the replays of `fill` ahead of the keyed write (16 MB, answered from
+ * the gateway's own table at once) fill its connection, so the write's answer pushes back from
+ * its first bytes on and the gateway stops reading it there.
+ */
+function slowClient(port: number, fill: string, key: string): Socket {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.pause();
+  socket.write(rawPost(fill).repeat(FILLS) + rawPost(key, key));
+  return socket;
+}
+
+describe('a keyed write still open at the drain deadline', () => {
+  it.each(['h1', 'undici'])('%s: whose slow client pushed back, keeps the answer the node sent whole: the retry on another instance is replayed, the node ran the write once', async (client) => {
     const gateway = await startGateway(config, { ...env, GATEWAY_DRAIN_MS: '1000', GATEWAY_UPSTREAM_CLIENT: client });
-    const socket = connect(gateway.port, '127.0.0.1');
-    socket.on('error', () => {});
+    const fill = `fill-${client}`;
+    const key = `slow-${client}`;
+    let socket: Socket | undefined;
     try {
-      const fill = `fill-${client}`;
-      const key = `slow-${client}`;
       expect((await post(gateway.port, fill)).status).toBe(201);
-      // Never read: the replays ahead of the write (16 MB, answered from the gateway's own table at
-      // once) fill its connection, so the write's answer pushes back from its first chunk on and the
-      // gateway stops reading it there, with the rest of it read already.
-      socket.pause();
-      socket.write(rawPost(fill).repeat(FILLS) + rawPost(key, `slow-reader-${client}`));
+      // This answer came in one piece: the gateway read it whole before it stopped.
+      socket = slowClient(gateway.port, fill, key);
       await expect.poll(() => calls.get(key), { timeout: 5_000 }).toBe(1);
       expect(await gateway.stop('SIGTERM')).toBe(0);
       // The drain's deadline cut the request before its client had the answer.
       const lines = gateway.logs.map((text) => JSON.parse(text) as { requestId?: string; status?: number; code?: string });
-      expect(lines.find((entry) => entry.requestId === `slow-reader-${client}`)).toMatchObject({ status: 499, code: 'ERR_SHUTTING_DOWN' });
+      expect(lines.find((entry) => entry.requestId === key)).toMatchObject({ status: 499, code: 'ERR_SHUTTING_DOWN' });
 
       const again = await post(other.port, key);
       expect(again.status).toBe(201);
@@ -79,7 +97,67 @@ describe('a keyed write whose client is slow to read its answer, at the drain de
       expect(again.text).toBe(CHUNKS.join(''));
       expect(calls.get(key)).toBe(1);
     } finally {
-      socket.destroy();
+      socket?.destroy();
+      await gateway.stop('SIGKILL');
+    }
+  }, 30_000);
+
+  it.each(['h1', 'undici'])('%s: whose slow client pushed back, reads on the answer it paused, to keep it: the retry on another instance is replayed, the node ran the write once', async (client) => {
+    const gateway = await startGateway(config, { ...env, GATEWAY_DRAIN_MS: '1000', GATEWAY_UPSTREAM_CLIENT: client });
+    const fill = `fill-paused-${client}`;
+    const kept = `kept-${client}`;
+    const large = `large-${client}`;
+    const sockets: Socket[] = [];
+    try {
+      expect((await post(gateway.port, fill)).status).toBe(201);
+      sockets.push(slowClient(gateway.port, fill, kept), slowClient(gateway.port, fill, large));
+      await expect.poll(() => [calls.get(kept), calls.get(large)], { timeout: 5_000 }).toEqual([1, 1]);
+      expect(await gateway.stop('SIGTERM')).toBe(0);
+      const lines = gateway.logs.map((text) => JSON.parse(text) as { requestId?: string; status?: number; code?: string });
+      for (const key of [kept, large]) expect(lines.find((entry) => entry.requestId === key)).toMatchObject({ status: 499, code: 'ERR_SHUTTING_DOWN' });
+
+      const again = await post(other.port, kept);
+      expect(again.status).toBe(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body.equals(Buffer.alloc(KEPT_BYTES, 'k'))).toBe(true);
+      expect(calls.get(kept)).toBe(1);
+      // Too large to keep: its read stopped there, and its key was let go, as for any answer that size.
+      const ranAgain = await post(other.port, large);
+      expect(ranAgain.status).toBe(201);
+      expect(ranAgain.headers['idempotent-replayed']).toBeUndefined();
+      expect(calls.get(large)).toBe(2);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await gateway.stop('SIGKILL');
+    }
+  }, 30_000);
+
+  it.each(['h1', 'undici'])('%s: does not send one whose client left while it waited for a connection: its key is let go, and its retry runs it', async (client) => {
+    const gateway = await startGateway(config, { ...env, GATEWAY_DRAIN_MS: '1000', GATEWAY_UPSTREAM_CLIENT: client, GATEWAY_UPSTREAM_POOL_SIZE: '1' });
+    const key = `unsent-${client}`;
+    const inFlight = async (): Promise<number> => metricValue(await gateway.metrics(), 'ringgate_node_in_flight', 'node="n0"');
+    const sockets: Socket[] = [];
+    try {
+      // The pool's one connection, held by a read the node never answers: the cut frees it.
+      sockets.push(connect(gateway.port, '127.0.0.1').on('error', () => {}));
+      sockets[0]!.write('GET /orders/busy HTTP/1.1\r\nhost: a\r\nx-tenant-id: acme\r\n\r\n');
+      await expect.poll(inFlight, { timeout: 5_000 }).toBe(1);
+      const left = connect(gateway.port, '127.0.0.1').on('error', () => {});
+      left.write(rawPost(key, key));
+      await expect.poll(inFlight, { timeout: 5_000 }).toBe(2);
+      // Gone before the drain, which gives the gateway its deadline's second to see it.
+      left.destroy();
+      expect(await gateway.stop('SIGTERM')).toBe(0);
+      expect(calls.get(key)).toBeUndefined();
+      const lines = gateway.logs.map((text) => JSON.parse(text) as { requestId?: string; status?: number; code?: string });
+      expect(lines.find((entry) => entry.requestId === key)).toMatchObject({ status: 499, code: 'ERR_SHUTTING_DOWN' });
+
+      const retried = await post(other.port, key);
+      expect(retried.status).toBe(201);
+      expect(retried.headers['idempotent-replayed']).toBeUndefined();
+      expect(calls.get(key)).toBe(1);
+    } finally {
+      for (const socket of sockets) socket.destroy();
       await gateway.stop('SIGKILL');
     }
   }, 30_000);

@@ -72,20 +72,20 @@ export class RedisRateLimiting implements LimitPhase {
   run(ctx: RequestContext, limit: RouteRateLimit, next: LimitContinuation): AnsweredCode | null | typeof LIMIT_PENDING {
     const subject = this.#local.key(ctx, limit);
     if (subject === null) return 'ERR_LIMIT_HEADER_REPEATED';
+    const key = rateLimitKey(this.#keyPrefix, subjectDigest(subject), limit.windowMs);
     const now = performance.now();
-    const refusal = this.#refused.get(subject);
+    const refusal = this.#refused.get(key);
     if (refusal !== undefined) {
       if (now < refusal.until) return this.#refuse(ctx, limit, 0, untilWindowEnds(refusal.windowEnds, now, limit.windowMs), refusal.until - now);
-      this.#refused.delete(subject);
+      this.#refused.delete(key);
     }
-    const key = rateLimitKey(this.#keyPrefix, subjectDigest(subject), limit.windowMs);
     const wait = new LimitWait(ctx, this.#finisher, () => this.#decided(ctx, limit, next, wait));
     ctx.client.attach(wait);
     this.#holdBody(ctx, wait);
     let hits = this.#queued.get(key);
     if (hits === undefined) {
       if (this.#queued.size === 0) setImmediate(this.#send);
-      hits = { subject, limit, firstAt: now, waits: [] };
+      hits = { limit, firstAt: now, waits: [] };
       this.#queued.set(key, hits);
     }
     hits.waits.push(wait);
@@ -100,7 +100,7 @@ export class RedisRateLimiting implements LimitPhase {
       this.#script.hit(key, limit.requests, limit.windowMs, waits.length).then(
         (reply) => {
           const [allowed, remaining, resetMs, retryMs] = reply;
-          if (allowed < waits.length) this.#remember(hits, reply);
+          if (allowed < waits.length) this.#remember(key, hits, reply);
           // In arrival order, as the script counted them: the first `allowed` passed.
           for (let i = 0; i < waits.length; i++) {
             waits[i]!.decide(i < allowed ? Verdict.Allowed : Verdict.Refused, i < allowed ? remaining + allowed - 1 - i : 0, resetMs, retryMs);
@@ -155,10 +155,14 @@ export class RedisRateLimiting implements LimitPhase {
     return 'ERR_RATE_LIMITED';
   }
 
-  /** Refused from when the first of the hits came: Redis decided after that, so `until` is never late. */
-  #remember(hits: KeyHits, [, , resetMs, retryMs]: RedisHit): void {
+  /**
+   * Refused from when the first of the hits came: Redis decided after that, so `until` is never late.
+   * Kept by its Redis key, a digest: a subject a client chose (a header's value, up to a whole
+   * head) kept for each of MAX_REFUSED_KEYS would hold a thread's heap hostage.
+   */
+  #remember(key: string, hits: KeyHits, [, , resetMs, retryMs]: RedisHit): void {
     if (this.#refused.size >= MAX_REFUSED_KEYS) this.#refused.clear();
-    this.#refused.set(hits.subject, { until: hits.firstAt + retryMs, windowEnds: hits.firstAt + resetMs });
+    this.#refused.set(key, { until: hits.firstAt + retryMs, windowEnds: hits.firstAt + resetMs });
   }
 }
 
@@ -170,7 +174,6 @@ export function untilWindowEnds(windowEnds: number, now: number, windowMs: numbe
 
 /** A key's requests of one event-loop turn, waiting to be counted by one script call. */
 interface KeyHits {
-  readonly subject: string;
   readonly limit: RouteRateLimit;
   /** performance.now() of the first. */
   readonly firstAt: number;

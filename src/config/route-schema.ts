@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { headerNameSchema, pathSchema } from './primitives.js';
 import { retriesSchema } from './resilience-schema.js';
 import { routingPath } from '../routing/request-path.js';
-import { routeLabel } from '../routing/route-table.js';
+import { ALWAYS_FORWARDED, routeLabel } from '../routing/route-table.js';
 
 /** How a route's requests find their point on the ring: by tenant, by path, or by a header's value. */
 const hashOnSchema = z.union([
@@ -18,6 +18,17 @@ const hashOnSchema = z.union([
  */
 const SET_BY_GATEWAY: ReadonlySet<string> = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-request-id', 'x-ringgate-attempt']);
 const VARY_SET_BY_GATEWAY = 'is set by the gateway for each request: no key of a shared read can hold it';
+
+const rateLimitSchema = z.strictObject({
+  requests: z.number().int().min(1).max(1_000_000_000),
+  windowMs: z.number().int().min(100).max(86_400_000).default(1000),
+  by: z
+    .union([
+      z.enum(['tenant', 'route', 'address']),
+      z.strictObject({ header: headerNameSchema }),
+    ])
+    .default('tenant'),
+});
 
 /** A route of the config file: what it matches, the cluster it goes to, and its per-route features. */
 export const routeSchema = z
@@ -52,24 +63,37 @@ export const routeSchema = z
      * At most `requests` per `windowMs` (sliding window), counted per tenant (default; a request
      * without one by its address), for the whole route, per client address, or per header value.
      */
-    rateLimit: z
-      .strictObject({
-        requests: z.number().int().min(1).max(1_000_000_000),
-        windowMs: z.number().int().min(100).max(86_400_000).default(1000),
-        by: z
-          .union([
-            z.enum(['tenant', 'route', 'address']),
-            z.strictObject({ header: headerNameSchema }),
-          ])
-          .default('tenant'),
-      })
-      .optional(),
+    rateLimit: rateLimitSchema.optional(),
     /** Idempotency-Key on POST, PUT, PATCH and DELETE: `required` refuses a write without one. */
     idempotency: z.enum(['required', 'optional']).optional(),
   })
   .refine((r) => (r.exact === undefined) !== (r.prefix === undefined), {
     message: 'a route needs exactly one of "exact" or "prefix"',
-  });
+  })
+  .superRefine(checkLimitHeader);
+
+/**
+ * A rate limit counts by a header among those the route copies from the request: one it never
+ * copies (one the gateway sets itself, or one its forwardHeaders leave out) would be missing from
+ * every request, and every request would count by its address without a word.
+ */
+function checkLimitHeader(
+  route: { forwardHeaders?: string[] | undefined; hashOn: z.output<typeof hashOnSchema>; rateLimit?: z.output<typeof rateLimitSchema> | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const by = route.rateLimit?.by;
+  if (by === undefined || typeof by === 'string') return;
+  const name = by.header;
+  const path = ['rateLimit', 'by', 'header'];
+  if (SET_BY_GATEWAY.has(name)) {
+    ctx.addIssue({ code: 'custom', path, input: name, message: 'is one the gateway reads apart or sets itself: a limit by it would count every request by its address, which "address" does (by the client a trusted proxy names)' });
+    return;
+  }
+  const forwarded = route.forwardHeaders;
+  const hashHeader = typeof route.hashOn === 'object' ? route.hashOn.header : undefined;
+  if (forwarded === undefined || forwarded.includes(name) || ALWAYS_FORWARDED.includes(name) || name === hashHeader) return;
+  ctx.addIssue({ code: 'custom', path, input: name, message: 'is not among the route\'s forwardHeaders: the route never reads it; list it there' });
+}
 
 /**
  * Two routes that are one entry of the route table, reported at the later: routes are keyed by the

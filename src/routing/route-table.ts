@@ -45,7 +45,7 @@ export const MULTIPLEX_VARY = ['authorization', 'cookie', 'accept', 'accept-enco
  * Headers a compacting route forwards whatever its list says: framing, authority, trace context,
  * and Idempotency-Key (a retried write is safe only if the node sees its key).
  */
-const ALWAYS_FORWARDED = ['host', 'content-length', 'traceparent', 'tracestate', 'idempotency-key'];
+export const ALWAYS_FORWARDED: readonly string[] = ['host', 'content-length', 'traceparent', 'tracestate', 'idempotency-key'];
 
 export interface RouteTable {
   /** Every route, in config order (a route's index is its position). */

@@ -70,6 +70,12 @@ describe('config loading', () => {
     expect(loadConfig({ GATEWAY_CONFIG: writeConfig({ ...minimal, gateway: { zoneCosts: { b: 3 } } }) }).settings.zoneCosts).toEqual({ b: 3 });
   });
 
+  it('takes a rate limit by a header a compacting route reads anyway: listed, always forwarded, or what it hashes on', () => {
+    const limitedBy = (header: string, hashOn: unknown = 'tenant') => ({ prefix: `/${header}/`, cluster: 'c', hashOn, forwardHeaders: ['x-api-key'], rateLimit: { requests: 5, by: { header } } });
+    const file = { ...minimal, routes: [limitedBy('x-api-key'), limitedBy('host'), limitedBy('x-shard', { header: 'x-shard' })] };
+    expect(loadConfig({ GATEWAY_CONFIG: writeConfig(file) }).routes.map((route) => route.rateLimit?.by)).toEqual([{ header: 'x-api-key' }, { header: 'host' }, { header: 'x-shard' }]);
+  });
+
   it('loads the default demo config when none is given', () => {
     const config = loadConfig({});
     expect(config.source).toBe(DEFAULT_CONFIG_PATH);
@@ -101,6 +107,9 @@ describe('config loading', () => {
     [{}, { ...minimal, gateway: { threads: 0 } }, 'gateway.threads = 0'],
     // The node gets the gateway's value for it: a shared answer that varied on it would reach another client.
     [{}, { ...minimal, routes: [{ prefix: '/', cluster: 'c', multiplex: { vary: ['accept', 'X-Forwarded-For'] } }] }, 'routes[0].multiplex.vary[1] = "X-Forwarded-For": is set by the gateway for each request'],
+    // Never copied from the request: the limit would count every request by its address instead.
+    [{}, { ...minimal, routes: [{ prefix: '/', cluster: 'c', forwardHeaders: ['accept'], rateLimit: { requests: 5, by: { header: 'x-api-key' } } }] }, 'routes[0].rateLimit.by.header = "x-api-key": is not among the route\'s forwardHeaders'],
+    [{}, { ...minimal, routes: [{ prefix: '/', cluster: 'c', rateLimit: { requests: 5, by: { header: 'X-Forwarded-For' } } }] }, 'routes[0].rateLimit.by.header = "X-Forwarded-For": is one the gateway reads apart or sets itself'],
     [{ GATEWAY_BALANCE_FACTOR: '1,5' }, minimal, 'GATEWAY_BALANCE_FACTOR = "1,5": expected a number'],
     [{ GATEWAY_BALANCE_FACTOR: '0.9' }, minimal, 'GATEWAY_BALANCE_FACTOR = 0.9'],
     [{ GATEWAY_DECAY_MODE: 'wall' }, minimal, 'GATEWAY_DECAY_MODE = "wall"'],

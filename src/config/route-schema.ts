@@ -69,30 +69,31 @@ export const routeSchema = z
   })
   .refine((r) => (r.exact === undefined) !== (r.prefix === undefined), {
     message: 'a route needs exactly one of "exact" or "prefix"',
-  })
-  .superRefine(checkLimitHeader);
+  });
+
+type ParsedRoute = z.output<typeof routeSchema>;
 
 /**
  * A rate limit counts by a header among those the route copies from the request: one it never
  * copies (one the gateway sets itself, or one its forwardHeaders leave out) would be missing from
- * every request, and every request would count by its address without a word.
+ * every request, and every request would count by its address without a word. The tenant header
+ * (the file's or GATEWAY_TENANT_HEADER's) is copied by every route.
  */
-function checkLimitHeader(
-  route: { forwardHeaders?: string[] | undefined; hashOn: z.output<typeof hashOnSchema>; rateLimit?: z.output<typeof rateLimitSchema> | undefined },
-  ctx: z.RefinementCtx,
-): void {
-  const by = route.rateLimit?.by;
-  if (by === undefined || typeof by === 'string') return;
-  const name = by.header;
-  const path = ['rateLimit', 'by', 'header'];
-  if (SET_BY_GATEWAY.has(name)) {
-    ctx.addIssue({ code: 'custom', path, input: name, message: 'is one the gateway reads apart or sets itself: a limit by it would count every request by its address, which "address" does (by the client a trusted proxy names)' });
-    return;
-  }
-  const forwarded = route.forwardHeaders;
-  const hashHeader = typeof route.hashOn === 'object' ? route.hashOn.header : undefined;
-  if (forwarded === undefined || forwarded.includes(name) || ALWAYS_FORWARDED.includes(name) || name === hashHeader) return;
-  ctx.addIssue({ code: 'custom', path, input: name, message: 'is not among the route\'s forwardHeaders: the route never reads it; list it there' });
+export function checkLimitHeaders(routes: readonly ParsedRoute[], tenantHeader: string, ctx: z.RefinementCtx): void {
+  routes.forEach((route, i) => {
+    const by = route.rateLimit?.by;
+    if (by === undefined || typeof by === 'string') return;
+    const name = by.header;
+    const path = ['routes', i, 'rateLimit', 'by', 'header'];
+    if (SET_BY_GATEWAY.has(name)) {
+      ctx.addIssue({ code: 'custom', path, input: name, message: 'is one the gateway reads apart or sets itself: a limit by it would count every request by its address, which "address" does (by the client a trusted proxy names)' });
+      return;
+    }
+    const forwarded = route.forwardHeaders;
+    const hashHeader = typeof route.hashOn === 'object' ? route.hashOn.header : undefined;
+    if (forwarded === undefined || forwarded.includes(name) || ALWAYS_FORWARDED.includes(name) || name === hashHeader || name === tenantHeader) return;
+    ctx.addIssue({ code: 'custom', path, input: name, message: 'is not among the route\'s forwardHeaders: the route never reads it; list it there' });
+  });
 }
 
 /**

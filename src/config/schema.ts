@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MACHINE_CPUS, MAX_THREADS } from './cpu-quota.js';
 import { addressRangeSchema, headerNameSchema, listenHostSchema, originSchema, portSchema, positiveMs, zoneNameSchema } from './primitives.js';
 import { breakerSchema, healthCheckSchema } from './resilience-schema.js';
-import { checkRouteClashes, routeSchema } from './route-schema.js';
+import { checkLimitHeaders, checkRouteClashes, routeSchema } from './route-schema.js';
 import { SHARED_STATE_ENV_VARS, sharedStateSettings } from './shared-state-schema.js';
 import { ACCESS_LOG_ENV_VARS, accessLogSettings } from './access-log-schema.js';
 import { UPSTREAM_NAME_ENV_VARS, upstreamNameSettings } from './upstream-names-schema.js';
@@ -16,6 +16,8 @@ import { ZONE_ENV_VARS, zoneSettings } from './zone-schema.js';
  * could never be answered with a 431.
  */
 export const UWS_HEADER_CEILING_BYTES = 32 * 1024;
+
+const DEFAULT_TENANT_HEADER = 'x-tenant-id';
 
 /** HTTP drops a header value's outer spaces, and a value cannot carry controls: such a token could never match. */
 const VISIBLE_ASCII = 'must be visible ASCII, without spaces or control characters (it is sent as `Authorization: Bearer <token>`)';
@@ -46,7 +48,7 @@ export const settingsSchema = z.strictObject({
   inlineAcceptor: z.boolean().default(false),
   /** Tests only: requests under /_ringgate/fault/crash-thread/ crash the acceptor thread holding them. */
   faultInjection: z.boolean().default(false),
-  tenantHeader: headerNameSchema.default('x-tenant-id'),
+  tenantHeader: headerNameSchema.default(DEFAULT_TENANT_HEADER),
   /** Client addresses (or CIDR ranges) whose X-Forwarded-For, X-Forwarded-Proto and Forwarded are kept; anyone else's are replaced. */
   trustedProxies: z.array(addressRangeSchema).max(256).default([]),
   upstreamTimeoutMs: positiveMs.default(30_000),
@@ -160,6 +162,7 @@ export const fileSchema = z
       }
     });
     checkRouteClashes(file.routes, ctx);
+    checkLimitHeaders(file.routes, file.gateway.tenantHeader ?? DEFAULT_TENANT_HEADER, ctx);
     for (const [name, cluster] of Object.entries(file.clusters)) {
       const ids = new Set<string>();
       cluster.nodes.forEach((node, i) => {

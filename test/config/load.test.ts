@@ -76,6 +76,15 @@ describe('config loading', () => {
     expect(loadConfig({ GATEWAY_CONFIG: writeConfig(file) }).routes.map((route) => route.rateLimit?.by)).toEqual([{ header: 'x-api-key' }, { header: 'host' }, { header: 'x-shard' }]);
   });
 
+  it('takes a rate limit by the tenant header on a compacting route: every route copies it, the file\'s or the env\'s', () => {
+    const route = (header: string) => ({ prefix: '/', cluster: 'c', forwardHeaders: ['accept'], rateLimit: { requests: 5, by: { header } } });
+    expect(loadConfig({ GATEWAY_CONFIG: writeConfig({ ...minimal, routes: [route('x-tenant-id')] }) }).routes[0]!.rateLimit?.by).toEqual({ header: 'x-tenant-id' });
+    expect(loadConfig({ GATEWAY_CONFIG: writeConfig({ ...minimal, gateway: { tenantHeader: 'x-org' }, routes: [route('x-org')] }) }).routes[0]!.rateLimit?.by).toEqual({ header: 'x-org' });
+    expect(loadConfig({ GATEWAY_TENANT_HEADER: 'x-org', GATEWAY_CONFIG: writeConfig({ ...minimal, routes: [route('x-org')] }) }).routes[0]!.rateLimit?.by).toEqual({ header: 'x-org' });
+    // Another tenant header: the default's name is no longer copied.
+    expect(() => loadConfig({ GATEWAY_TENANT_HEADER: 'x-org', GATEWAY_CONFIG: writeConfig({ ...minimal, routes: [route('x-tenant-id')] }) })).toThrow('routes[0].rateLimit.by.header = "x-tenant-id": is not among the route\'s forwardHeaders');
+  });
+
   it('loads the default demo config when none is given', () => {
     const config = loadConfig({});
     expect(config.source).toBe(DEFAULT_CONFIG_PATH);

@@ -39,6 +39,8 @@ export function classifyUpstreamError(err: unknown): AnsweredCode {
   return 'ERR_UPSTREAM_CONNECT';
 }
 
+/** What connect() fails with when nothing there could be reached: nothing listens, no route to the host or its network. */
+const REFUSALS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
 const RESETS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 const TRY_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', QUEUE_TIMEOUT]);
 const REFUSED = retryReasonIndex('refused');
@@ -47,12 +49,14 @@ const TIMEOUT = retryReasonIndex('timeout');
 
 /**
  * Which retry reason (RETRY_REASONS index) a try that failed before its answer's head failed
- * for; -1: none a retry may follow (a malformed answer, our own body's failure).
+ * for; -1: none a retry may follow (a malformed answer, our own body's failure). `refused` also
+ * covers a connection that never opened otherwise, nothing sent: to an unreachable host, or to a
+ * node whose name did not resolve (the lookup's error: getaddrinfo's, or a query's to GATEWAY_DNS_SERVERS).
  */
 export function retryReasonOf(err: unknown): number {
-  const { code } = (err ?? {}) as { code?: unknown };
+  const { code, syscall } = (err ?? {}) as { code?: unknown; syscall?: unknown };
   if (typeof code !== 'string') return -1;
-  if (code === 'ECONNREFUSED') return REFUSED;
+  if (REFUSALS.has(code) || (typeof syscall === 'string' && (syscall === 'getaddrinfo' || syscall.startsWith('query')))) return REFUSED;
   if (RESETS.has(code)) return RESET;
   return TRY_TIMEOUTS.has(code) ? TIMEOUT : -1;
 }

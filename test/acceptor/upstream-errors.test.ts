@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyUpstreamError } from '../../src/acceptor/upstream-errors.js';
+import { classifyUpstreamError, retryReasonOf } from '../../src/acceptor/upstream-errors.js';
+import { RETRY_REASONS } from '../../src/resilience/retry-reasons.js';
 
 describe('upstream error classification', () => {
   it.each([
@@ -21,5 +22,31 @@ describe('upstream error classification', () => {
     [undefined, 'ERR_UPSTREAM_CONNECT'],
   ])('%j → %s', (err, code) => {
     expect(classifyUpstreamError(err)).toBe(code);
+  });
+});
+
+describe('retry reason of a failed try', () => {
+  it.each([
+    [{ code: 'ECONNREFUSED', syscall: 'connect' }, 'refused'],
+    // No route to the node's host or network: connect() failed, nothing was sent.
+    [{ code: 'EHOSTUNREACH', syscall: 'connect' }, 'refused'],
+    [{ code: 'ENETUNREACH', syscall: 'connect' }, 'refused'],
+    // Every address of a name failed (happy eyeballs' AggregateError carries the first one's code, no syscall).
+    [{ code: 'EHOSTUNREACH' }, 'refused'],
+    // The node's name did not resolve (the system's resolver, or GATEWAY_DNS_SERVERS): no connection was opened.
+    [{ code: 'ENOTFOUND', syscall: 'getaddrinfo' }, 'refused'],
+    [{ code: 'EAI_AGAIN', syscall: 'getaddrinfo' }, 'refused'],
+    [{ code: 'ENOTFOUND', syscall: 'queryA' }, 'refused'],
+    [{ code: 'ESERVFAIL', syscall: 'queryAaaa' }, 'refused'],
+    [{ code: 'ECONNRESET', syscall: 'read' }, 'reset'],
+    [{ code: 'UND_ERR_SOCKET' }, 'reset'],
+    [{ code: 'UND_ERR_HEADERS_TIMEOUT' }, 'timeout'],
+    [{ code: 'UND_ERR_CONNECT_TIMEOUT' }, 'timeout'],
+    [{ code: 'HPE_INVALID_STATUS' }, null],
+    [{ code: 'CERT_HAS_EXPIRED' }, null],
+    [{ code: 'UND_ERR_INVALID_ARG' }, null],
+    [undefined, null],
+  ])('%j → %s', (err, reason) => {
+    expect(retryReasonOf(err)).toBe(reason === null ? -1 : RETRY_REASONS.indexOf(reason as (typeof RETRY_REASONS)[number]));
   });
 });

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadOrigin, startBackend, startRawBackend, type Backend } from '../helpers/backends.js';
+import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, send, type Reply } from '../helpers/http.js';
 
@@ -8,6 +9,8 @@ const ATTEMPT = 'x-ringgate-attempt';
 let backends: Backend[] = [];
 let raws: { url: string; close(): Promise<void> }[] = [];
 let gateway: GatewayProcess;
+/** Knows no name: a node named by one never connects. */
+let dns: TestDnsServer;
 /** Budget cluster: tries in flight at its nodes now, and the most retries ever in flight at once. */
 let budgetRetries = 0;
 let budgetRetriesPeak = 0;
@@ -17,7 +20,7 @@ const json = (res: ServerResponse, id: string, status = 200) => res.writeHead(st
 
 beforeAll(async () => {
   backends = await Promise.all([
-    ...['r1', 'r2', 'k1', 'p1', 't1', 's1', 'l2', 'd1'].map((id) => startBackend(id)),
+    ...['r1', 'r2', 'k1', 'p1', 't1', 's1', 'l2', 'd1', 'n1'].map((id) => startBackend(id)),
     // Answer 503: only a second retry gets a request whose walk meets both first to l2.
     ...['l0', 'l1'].map((id) => startBackend(id, (req, res) => (req.resume(), json(res, id, 503)))),
     // Never answers: only a per-try timeout gets the request elsewhere.
@@ -45,6 +48,7 @@ beforeAll(async () => {
     // the try from inside its head, with the whole answer already read.
     startRawBackend((socket) => socket.write('HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 19\r\n\r\nno healthy upstream')),
   ]);
+  dns = await startDnsServer({});
   const url = (id: string) => backends.find((b) => b.id === id)!.url;
   gateway = await startGateway({
     routes: [
@@ -57,6 +61,7 @@ beforeAll(async () => {
       { prefix: '/u/', cluster: 'budget', retries: { on: ['503'] } },
       { prefix: '/s/', cluster: 'whole503', retries: { on: ['503'] } },
       { prefix: '/l/', cluster: 'lone', retries: { max: 2, on: ['503'] } },
+      { prefix: '/n/', cluster: 'unnamed' },
     ],
     clusters: {
       refusing: { nodes: [{ id: 'r0', url: await deadOrigin() }, { id: 'r1', url: url('r1') }, { id: 'r2', url: url('r2') }] },
@@ -70,14 +75,16 @@ beforeAll(async () => {
       whole503: { nodes: [{ id: 's0', url: raws[4]!.url }, { id: 's1', url: url('s1') }], breaker: { enabled: false } },
       // One retry in flight at most: a request alone must still make its second.
       lone: { nodes: ['l0', 'l1', 'l2'].map((id) => ({ id, url: url(id) })), breaker: { enabled: false }, retryBudget: { percent: 0, minRetries: 1 } },
+      // n0's name does not resolve: its tries never open a connection.
+      unnamed: { nodes: [{ id: 'n0', url: `http://gone.test:${new URL(url('n1')).port}` }, { id: 'n1', url: url('n1') }] },
     },
-  });
+  }, { GATEWAY_DNS_SERVERS: dns.address });
 });
 
 afterAll(async () => {
   for (const res of holding.splice(0)) res.end();
   expect(await gateway?.stop()).toBe(0);
-  await Promise.all([...backends, ...raws].map((b) => b.close()));
+  await Promise.all([...backends, ...raws, dns].map((b) => b?.close()));
 });
 
 const retries = async (cluster: string, reason: string) =>
@@ -98,6 +105,13 @@ describe('retries', () => {
     expect(await retries('refusing', 'refused')).toBeGreaterThanOrEqual(1);
     const retried = backends.filter((b) => b.id === 'r1' || b.id === 'r2').flatMap((b) => b.seen.filter((s) => s.headers[ATTEMPT] === '2'));
     expect(retried.length).toBe(await retries('refusing', 'refused'));
+  });
+
+  it("a node whose name does not resolve: the GET succeeds on another node, as after a refused connection", async () => {
+    const replies = await oneByOne('/n/x', tenants(30));
+    expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
+    expect(replies.map(backendOf)).toEqual(replies.map(() => 'n1'));
+    expect(await retries('unnamed', 'refused')).toBeGreaterThanOrEqual(1);
   });
 
   it("never forwards a client's own x-ringgate-attempt: a node can trust the header", async () => {

@@ -125,6 +125,7 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
           ? new SharedCalls(attachInflightTable(init.inflight, init.threadIndex), init.threadIndex, keyer, recorder, finisher, settings.upstreamTimeoutMs + 1000)
           : null,
         await loadSeededHash32(),
+        settings.multiplexMaxResponseBytes,
       ),
       redisLimits: redis !== null && settings.rateLimitMode === 'redis' ? new SlidingWindowScript(redis) : null,
       redisOutage,

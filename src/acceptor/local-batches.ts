@@ -24,6 +24,8 @@ export class LocalBatches {
     readonly shared: SharedCalls | null,
     /** Hashes request keys for the open calls (seeded: clients choose the keys). */
     hash: Hash32,
+    /** How far a call's leader's client may fall behind its node while others share the answer (leader-backlog.ts). */
+    readonly backlogBytes: number,
   ) {
     this.#open = new OpenCalls(hash);
   }

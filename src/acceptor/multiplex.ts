@@ -9,6 +9,7 @@ import type { LocalBatches } from './local-batches.js';
 import { shareable } from './multiplex-key.js';
 import { RawFields } from '../upstream/raw-fields.js';
 import type { NameSet } from '../name-set.js';
+import { LeaderBacklog } from './leader-backlog.js';
 
 /** A body up to this size reaches followers in one write with its head; a larger one streams. */
 const WHOLE_BODY_BYTES = 64 * 1024;
@@ -19,7 +20,7 @@ const WHOLE_BODY_BYTES = 64 * 1024;
  * head get its status, headers and body. The leader's exchange reports each event here. A small
  * body (most reads) goes to each follower with its head in one write once complete; a larger one
  * streams with chunked framing, and uWS buffers what a slow follower cannot take yet, so one slow
- * follower never holds the others (or the node) back.
+ * follower never holds the others (or the node) back; nor does a slow leader (leader-backlog.ts).
  */
 export class Batch {
   readonly followers: RequestContext[] = [];
@@ -59,28 +60,38 @@ export class Batch {
     this.home.forget(this);
   }
 
+  /** Requests besides the leader wait for the answer: followers, or other threads' waiters. */
+  get othersWait(): boolean {
+    return this.followers.length > 0 || (this.shared?.waiters ?? 0) > 0;
+  }
+
   /** The leader's client left: the call goes on while followers wait; `abandon` stops it once none is left. */
   leaderGone(abandon: () => void): boolean {
-    if (this.followers.length === 0 && (this.shared?.waiters ?? 0) === 0) return false;
+    if (!this.othersWait) return false;
     this.#abandon = abandon;
     // Other threads' waiters (now, or joining later) leave without a word to this one: it watches their count.
     this.shared?.watchWaiters(() => this.#stopIfNobody());
     return true;
   }
 
-  /** The answer's head. When it must not be shared, the followers go to the node on their own. */
-  head(status: number, line: string, fields: RawFields, noBody: boolean): void {
+  /**
+   * The answer's head. When it must not be shared, the followers go to the node on their own.
+   * When it is, the way its body reaches the leader's client (`exchange` its listener), so that a
+   * slow one holds none of the others.
+   */
+  head(status: number, line: string, fields: RawFields, noBody: boolean, exchange: ClientListener): LeaderBacklog | null {
     this.close();
     this.home.recorder.recordBatchSize(this.leader.routeIndex, 1 + this.followers.length);
     // Only an answer someone waits for is judged: reading every header name of every answer cost
     // each read that no one joined (nearly all of them) a string per header.
-    const share = (this.followers.length > 0 || (this.shared?.waiters ?? 0) > 0) && shareable(fields, this.vary);
+    const share = this.othersWait && shareable(fields, this.vary);
     this.shared?.head(status, fields, share, noBody);
     if (!share) {
       // No body to hold for anyone.
       this.#pending = null;
       this.#onTheirOwn('not_shareable');
-      return this.#stopIfNobody();
+      this.#stopIfNobody();
+      return null;
     }
     this.#noBody = noBody;
     this.#line = line;
@@ -90,6 +101,7 @@ export class Batch {
     for (const ctx of this.followers) ctx.status = status;
     // The other threads' waiters may have gone (a body-less answer is not shared across threads).
     this.#stopIfNobody();
+    return noBody || !this.othersWait ? null : new LeaderBacklog(this, this.leader.client, exchange, this.home.backlogBytes);
   }
 
   chunk(chunk: Buffer): void {
@@ -196,7 +208,7 @@ export class Batch {
   /** A call that goes on only for others (its leader left) stops once none of them is left. */
   #stopIfNobody(): void {
     const abandon = this.#abandon;
-    if (abandon === null || this.followers.length > 0 || (this.shared?.waiters ?? 0) > 0) return;
+    if (abandon === null || this.othersWait) return;
     this.#abandon = null;
     abandon();
   }

@@ -10,6 +10,7 @@ import type { RequestBody } from './request-body.js';
 import { classifyUpstreamError, retryReasonOf, skipInformational, statusRetryReason } from './upstream-errors.js';
 import type { ClientListener } from './client-contract.js';
 import type { ClientResponse } from './uws-adapter.js';
+import type { LeaderBacklog } from './leader-backlog.js';
 import { TryDeadline, type TimedTry } from './try-deadline.js';
 import { ReadOn } from './read-on.js';
 import { QUEUE_TIMEOUT, type UpstreamDispatcher, type UpstreamHandler } from '../upstream/dispatcher.js';
@@ -39,6 +40,8 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
   #received = 0;
   #noBody = false;
   #completeWhenWritable = false;
+  /** A multiplexed call's leader: how its answer reaches this client while others share it. */
+  #lead: LeaderBacklog | null = null;
   /** The try's own deadline for the answer's head (retries), when its route has one. */
   #deadline: TryDeadline | null = null;
 
@@ -108,7 +111,7 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     this.#noBody = ctx.method === 'HEAD' || status === 204 || status === 304;
     this.#totalSize = forwardResponseHead(ctx, fields);
     ctx.capture?.start(status, fields);
-    ctx.batch?.head(status, statusLine(status), fields, this.#noBody);
+    this.#lead = ctx.batch?.head(status, statusLine(status), fields, this.#noBody, this) ?? null;
     // This client's RateLimit headers are its own: not kept for a replay, nor given to followers.
     this.#client.startResponse(statusLine(status), fields, ctx.limitHeaders, this.#totalSize);
     return true;
@@ -119,15 +122,15 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     this.#received += chunk.length;
     this.#ctx.capture?.add(chunk);
     this.#ctx.batch?.chunk(chunk);
-    if (this.#readOn === null) return this.#client.write(chunk);
+    if (this.#readOn === null) return this.#lead === null ? this.#client.write(chunk) : this.#lead.write(chunk);
     // Past the drain's deadline, a keyed write's answer grown too large to keep is not read to its end.
     return this.#readOn.wanted(this.#ctx) || !this.abortOnConnection(new Error('too large to keep, past the drain deadline'));
   }
 
   onComplete(): void {
     if (this.#finished) return;
-    // A chunk still waits for the client: the response ends once it took it (clientWritable).
-    if (this.#client.backpressured) this.#completeWhenWritable = true;
+    // A chunk still waits for the client (or a leader's, held): the response ends once it took it (clientWritable).
+    if (this.#lead?.complete(this.#received >= this.#totalSize) === true || this.#client.backpressured) this.#completeWhenWritable = true;
     else this.#endResponse();
   }
 
@@ -183,12 +186,8 @@ export class UpstreamExchange implements UpstreamHandler, ClientListener, TimedT
     this.#ctx.status = CLIENT_CLOSED_STATUS;
     // A keyed write, or a multiplexed call with followers, reads on (read-on.ts); else the node's request is aborted.
     this.#readOn = ReadOn.after(this.#ctx, this.#abortUpstream !== null, (evenSent) => this.#stop(evenSent));
-    if (this.#readOn !== null) {
-      // Nothing waits for this client's socket to drain any more: read on, or end now.
-      if (this.#completeWhenWritable) this.#endResponse();
-      else this.#resumeUpstream?.();
-      return;
-    }
+    // Nothing waits for this client's socket to drain any more: read on, or end now.
+    if (this.#readOn !== null) return this.clientWritable();
     this.#abortUpstream?.(new Error('client closed the request'));
     this.#finish(undefined);
   }

@@ -50,7 +50,7 @@ export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_REDIS_TIMEOUT_MS: 'a Redis call slower than this fails open: the request goes on as if Redis were down (timed from when it is sent: one made while the call before it is out waits for that first, so a request may wait up to about twice this)',
   GATEWAY_REDIS_KEY_PREFIX: 'prefix of every Redis key ringgate writes; instances with the same prefix share limits, keys and load',
   GATEWAY_MULTIPLEX_ENTRIES: "multiplexed calls the threads' shared in-flight table holds at once (rounded up to buckets of 8)",
-  GATEWAY_MULTIPLEX_MAX_RESPONSE_BYTES: 'largest answer (status, headers, body) requests of other threads read from the arena; the table reserves this much per entry (64 MiB by default, touched only as answers are stored; 4 GiB at most with the entries)',
+  GATEWAY_MULTIPLEX_MAX_RESPONSE_BYTES: "largest answer (status, headers, body) requests of other threads read from the arena, and the most of a shared answer held for a call's leader whose client is slower than its node; the table reserves this much per entry (64 MiB by default, touched only as answers are stored; 4 GiB at most with the entries)",
   GATEWAY_IDEMPOTENCY_TTL_MS: "how long a completed request's answer is replayed to a duplicate with its `Idempotency-Key`; at most 24 h",
   GATEWAY_IDEMPOTENCY_ENTRIES: '`Idempotency-Key`s kept at once, all threads together (rounded up to buckets of 8); beyond it the least recently used completed ones go',
   GATEWAY_IDEMPOTENCY_MAX_RESPONSE_BYTES: 'largest answer (status, headers, body) kept for replay; the table reserves this much per entry (32 MiB by default, touched only as keys are stored; 4 GiB at most with the entries)',

@@ -39,7 +39,11 @@ export function classifyUpstreamError(err: unknown): AnsweredCode {
   return 'ERR_UPSTREAM_CONNECT';
 }
 
-/** What connect() fails with when nothing there could be reached: nothing listens, no route to the host or its network. */
+/**
+ * What connect() fails with when nothing there could be reached: nothing listens, no route to the
+ * host or its network. All but the first also end an open connection (a read or write whose
+ * retransmits or keep-alive probes met the host gone): then the node may have had the request.
+ */
 const REFUSALS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
 const RESETS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 const TRY_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', QUEUE_TIMEOUT]);
@@ -56,7 +60,9 @@ const TIMEOUT = retryReasonIndex('timeout');
 export function retryReasonOf(err: unknown): number {
   const { code, syscall } = (err ?? {}) as { code?: unknown; syscall?: unknown };
   if (typeof code !== 'string') return -1;
-  if (REFUSALS.has(code) || (typeof syscall === 'string' && (syscall === 'getaddrinfo' || syscall.startsWith('query')))) return REFUSED;
+  if (typeof syscall === 'string' && (syscall === 'getaddrinfo' || syscall.startsWith('query'))) return REFUSED;
+  // connect()'s own, or happy eyeballs' AggregateError (every address's connect failed: no syscall).
+  if (REFUSALS.has(code)) return code === 'ECONNREFUSED' || syscall === undefined || syscall === 'connect' ? REFUSED : RESET;
   if (RESETS.has(code)) return RESET;
   return TRY_TIMEOUTS.has(code) ? TIMEOUT : -1;
 }

@@ -38,6 +38,9 @@ describe('retry reason of a failed try', () => {
     [{ code: 'EAI_AGAIN', syscall: 'getaddrinfo' }, 'refused'],
     [{ code: 'ENOTFOUND', syscall: 'queryA' }, 'refused'],
     [{ code: 'ESERVFAIL', syscall: 'queryAaaa' }, 'refused'],
+    // An open connection's read or write that met the host gone: the node may have had the request.
+    [{ code: 'EHOSTUNREACH', syscall: 'read' }, 'reset'],
+    [{ code: 'ENETUNREACH', syscall: 'write' }, 'reset'],
     [{ code: 'ECONNRESET', syscall: 'read' }, 'reset'],
     [{ code: 'UND_ERR_SOCKET' }, 'reset'],
     [{ code: 'UND_ERR_HEADERS_TIMEOUT' }, 'timeout'],

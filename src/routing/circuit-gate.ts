@@ -58,7 +58,8 @@ export class CircuitGate implements NodePredicate {
   /**
    * Once the walk settled on `node`: a half-open node's probe token is taken now (so a walk that
    * looked at it and went elsewhere costs none). False, as a verdict's refusal: another thread
-   * took the last token first, or the node opened since its verdict (its state is read again).
+   * took the last token first, or the node opened since its verdict (its state is read again); one
+   * that closed since is admitted.
    */
   admit(node: number): boolean {
     this.tookProbe = false;
@@ -74,6 +75,8 @@ export class CircuitGate implements NodePredicate {
         this.probeRefill = refill;
         return true;
       }
+      // No token: the node may have closed meanwhile (its tokens are zeroed before its state).
+      if (this.#states.state(node) === BreakerState.Closed) return true;
     }
     this.sawOpen = true;
     return false;

@@ -68,4 +68,22 @@ describe('circuit gate', () => {
     setBreakerState(table, 0, BreakerState.Closed, 0);
     expect(gate.admit(0)).toBe(true);
   });
+
+  it('admits a half-open node that closed between the read of its state and the take of a token', () => {
+    const table = createBreakerTable(1);
+    class ClosingMidway extends ClusterBreakers {
+      override takeProbe(member: number, period: number): number {
+        // The coordinator closes the node here: its tokens are zeroed first, then its state.
+        setBreakerState(table, member, BreakerState.Closed, 0);
+        return super.takeProbe(member, period);
+      }
+    }
+    const gate = new CircuitGate(new ClosingMidway(table, [0]), null);
+    beginProbePeriod(table, 0);
+    setBreakerState(table, 0, BreakerState.HalfOpen, 1);
+    gate.begin();
+    // No token (none is needed now), and not refused: a lone node would have answered ERR_CIRCUIT_OPEN.
+    expect(gate.admit(0)).toBe(true);
+    expect([gate.tookProbe, gate.sawOpen]).toEqual([false, false]);
+  });
 });

@@ -16,7 +16,7 @@ import { decimalValue } from '../decimal.js';
  * X-Original-URL, X-Rewrite-URL, X-Original-URI and X-Forwarded-Uri too, from anyone: nodes that
  * serve the path they name instead of the target's would bypass the route the gateway matched.
  */
-const DROPPED = [...HOP_BY_HOP, 'x-forwarded-host', 'x-ringgate-attempt', 'expect', 'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-forwarded-uri'];
+export const DROPPED: readonly string[] = [...HOP_BY_HOP, 'x-forwarded-host', 'x-ringgate-attempt', 'expect', 'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-forwarded-uri'];
 const DROP = 1;
 /** Copied from a trusted proxy only (forwarded-headers.ts): its address is checked once a request has one. */
 const PROXY_CLAIM = 2;

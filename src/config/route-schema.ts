@@ -3,6 +3,8 @@ import { headerNameSchema, pathSchema } from './primitives.js';
 import { retriesSchema } from './resilience-schema.js';
 import { routingPath } from '../routing/request-path.js';
 import { ALWAYS_FORWARDED, routeLabel } from '../routing/route-table.js';
+import { DROPPED } from '../acceptor/request-head.js';
+import { PROXY_CLAIM_NAMES } from '../acceptor/forwarded-headers.js';
 
 /** How a route's requests find their point on the ring: by tenant, by path, or by a header's value. */
 const hashOnSchema = z.union([
@@ -79,7 +81,7 @@ type ParsedRoute = z.output<typeof routeSchema>;
  * every request, and every request would count by its address without a word. The tenant header
  * (the file's or GATEWAY_TENANT_HEADER's) is copied by every route.
  */
-export function checkLimitHeaders(routes: readonly ParsedRoute[], tenantHeader: string, ctx: z.RefinementCtx): void {
+export function checkLimitHeaders(routes: readonly ParsedRoute[], tenantHeader: string, trustsProxies: boolean, ctx: z.RefinementCtx): void {
   routes.forEach((route, i) => {
     const by = route.rateLimit?.by;
     if (by === undefined || typeof by === 'string') return;
@@ -87,6 +89,14 @@ export function checkLimitHeaders(routes: readonly ParsedRoute[], tenantHeader: 
     const path = ['routes', i, 'rateLimit', 'by', 'header'];
     if (SET_BY_GATEWAY.has(name)) {
       ctx.addIssue({ code: 'custom', path, input: name, message: 'is one the gateway reads apart or sets itself: a limit by it would count every request by its address, which "address" does (by the client a trusted proxy names)' });
+      return;
+    }
+    if (DROPPED.includes(name)) {
+      ctx.addIssue({ code: 'custom', path, input: name, message: 'is one the gateway never forwards (hop-by-hop, or one a node could be misled by): a limit by it would count every request by its address' });
+      return;
+    }
+    if (!trustsProxies && PROXY_CLAIM_NAMES.includes(name)) {
+      ctx.addIssue({ code: 'custom', path, input: name, message: 'is forwarded only from a proxy in GATEWAY_TRUSTED_PROXIES, and none is set: a limit by it would count every request by its address' });
       return;
     }
     const forwarded = route.forwardHeaders;

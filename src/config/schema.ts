@@ -162,7 +162,7 @@ export const fileSchema = z
       }
     });
     checkRouteClashes(file.routes, ctx);
-    checkLimitHeaders(file.routes, file.gateway.tenantHeader ?? DEFAULT_TENANT_HEADER, ctx);
+    checkLimitHeaders(file.routes, file.gateway.tenantHeader ?? DEFAULT_TENANT_HEADER, (file.gateway.trustedProxies ?? []).length > 0, ctx);
     for (const [name, cluster] of Object.entries(file.clusters)) {
       const ids = new Set<string>();
       cluster.nodes.forEach((node, i) => {

@@ -76,6 +76,11 @@ describe('config loading', () => {
     expect(loadConfig({ GATEWAY_CONFIG: writeConfig(file) }).routes.map((route) => route.rateLimit?.by)).toEqual([{ header: 'x-api-key' }, { header: 'host' }, { header: 'x-shard' }]);
   });
 
+  it('takes a rate limit by a proxy\'s claim of the client once a proxy is trusted (copied from it; from anyone else, counted by address)', () => {
+    const file = { ...minimal, routes: [{ prefix: '/', cluster: 'c', rateLimit: { requests: 5, by: { header: 'cf-connecting-ip' } } }] };
+    expect(loadConfig({ GATEWAY_TRUSTED_PROXIES: '10.0.0.0/8', GATEWAY_CONFIG: writeConfig(file) }).routes[0]!.rateLimit?.by).toEqual({ header: 'cf-connecting-ip' });
+  });
+
   it('takes a rate limit by the tenant header on a compacting route: every route copies it, the file\'s or the env\'s', () => {
     const route = (header: string) => ({ prefix: '/', cluster: 'c', forwardHeaders: ['accept'], rateLimit: { requests: 5, by: { header } } });
     expect(loadConfig({ GATEWAY_CONFIG: writeConfig({ ...minimal, routes: [route('x-tenant-id')] }) }).routes[0]!.rateLimit?.by).toEqual({ header: 'x-tenant-id' });
@@ -119,6 +124,11 @@ describe('config loading', () => {
     // Never copied from the request: the limit would count every request by its address instead.
     [{}, { ...minimal, routes: [{ prefix: '/', cluster: 'c', forwardHeaders: ['accept'], rateLimit: { requests: 5, by: { header: 'x-api-key' } } }] }, 'routes[0].rateLimit.by.header = "x-api-key": is not among the route\'s forwardHeaders'],
     [{}, { ...minimal, routes: [{ prefix: '/', cluster: 'c', rateLimit: { requests: 5, by: { header: 'X-Forwarded-For' } } }] }, 'routes[0].rateLimit.by.header = "X-Forwarded-For": is one the gateway reads apart or sets itself'],
+    // Dropped from every request (hop-by-hop, or one a node could be misled by), listed or not.
+    [{}, { ...minimal, routes: [{ prefix: '/', cluster: 'c', forwardHeaders: ['x-forwarded-host'], rateLimit: { requests: 5, by: { header: 'x-forwarded-host' } } }] }, 'routes[0].rateLimit.by.header = "x-forwarded-host": is one the gateway never forwards'],
+    [{}, { ...minimal, routes: [{ prefix: '/', cluster: 'c', rateLimit: { requests: 5, by: { header: 'proxy-authorization' } } }] }, 'routes[0].rateLimit.by.header = "proxy-authorization": is one the gateway never forwards'],
+    // A proxy's claim is copied only from a trusted proxy: with none, never.
+    [{}, { ...minimal, routes: [{ prefix: '/', cluster: 'c', rateLimit: { requests: 5, by: { header: 'cf-connecting-ip' } } }] }, 'routes[0].rateLimit.by.header = "cf-connecting-ip": is forwarded only from a proxy in GATEWAY_TRUSTED_PROXIES'],
     [{ GATEWAY_BALANCE_FACTOR: '1,5' }, minimal, 'GATEWAY_BALANCE_FACTOR = "1,5": expected a number'],
     [{ GATEWAY_BALANCE_FACTOR: '0.9' }, minimal, 'GATEWAY_BALANCE_FACTOR = 0.9'],
     [{ GATEWAY_DECAY_MODE: 'wall' }, minimal, 'GATEWAY_DECAY_MODE = "wall"'],

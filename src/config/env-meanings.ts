@@ -5,7 +5,7 @@
  */
 export const ENV_MEANINGS: Readonly<Record<string, string>> = {
   GATEWAY_CONFIG: 'path of the JSON config file',
-  GATEWAY_PORT: 'port every acceptor thread listens on; `0` picks a free one',
+  GATEWAY_PORT: 'port every acceptor thread listens on; `0` picks a free one, and another if a ringgate starting at the same time got that one too (on Linux, where the listeners of a port can be read)',
   GATEWAY_HOST: 'address the acceptors listen on: an IP address of either family (`::` for both) or a host name, without a port (`ringgate check` refuses anything else)',
   GATEWAY_THREADS: "number of acceptor threads. The default counts the CPUs the process may run on, capped by its cgroup's CPU quota rounded up (a container's `--cpus`, systemd's `CPUQuota=`): more threads than CPUs of time would wait out each other's time slices. The start-up log line shows `threads`, `cpus` and `cpuQuota`; more threads than that are started with a warning",
   GATEWAY_ADMIN_PORT: 'admin port (`/metrics`, `/tenants`, `/dashboard`); `0` picks a free one. Not `GATEWAY_PORT` where both servers may bind one address: the same address in any spelling, a wildcard, or `localhost` beside `127.0.0.1` or `::1` (`127.0.0.1` and `::1` are two)',

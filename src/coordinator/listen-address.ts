@@ -1,5 +1,6 @@
 import { BlockList, createServer, isIP, type AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
+import { otherListeners } from './port-listeners.js';
 import { AcceptorStartError, type Supervisor } from './supervisor.js';
 
 /**
@@ -25,8 +26,12 @@ const EPHEMERAL_PORT_TRIES = 5;
 /**
  * Starts every thread on the configured port, or on a probed free one for port 0. Another process
  * can bind the probed port between the probe and the threads' binds: then the threads that did
- * listen are drained and a new supervisor starts on a newly probed port. A fixed port that cannot
- * be bound fails at once: nothing but the operator can free it.
+ * listen are drained and a new supervisor starts on a newly probed port. So too when the threads
+ * bound it beside another ringgate that probed the same port meanwhile (the kernel hands a freed
+ * port out again): both binds have SO_REUSEPORT, so both succeed, and each process would answer
+ * some of the other's connections; seen once the threads listen, from the port's listeners
+ * (port-listeners.ts, Linux). A fixed port that cannot be bound fails at once: nothing but the
+ * operator can free it.
  */
 export async function listenOnAll(
   configuredPort: number,
@@ -42,12 +47,16 @@ export async function listenOnAll(
   for (let attempt = 1; ; attempt++) {
     const supervisor = newSupervisor();
     try {
-      return { supervisor, port: await supervisor.start(configuredPort === 0 ? await probe(host) : configuredPort) };
+      const port = await supervisor.start(configuredPort === 0 ? await probe(host) : configuredPort);
+      if (configuredPort === 0 && (otherListeners(port) ?? 0) > 0) {
+        throw new AcceptorStartError('ERR_LISTEN', `another process listens on the probed port ${port} too`);
+      }
+      return { supervisor, port };
     } catch (err) {
       await supervisor.drain(0);
       const probedPortTaken = configuredPort === 0 && err instanceof AcceptorStartError && err.code === 'ERR_LISTEN';
       if (!probedPortTaken || attempt === EPHEMERAL_PORT_TRIES) throw err;
-      log.warn({ attempt }, 'another process took the probed free port before every thread listened; probing another');
+      log.warn({ attempt }, 'another process took (or shares) the probed free port; probing another');
     }
   }
 }

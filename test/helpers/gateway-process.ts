@@ -60,8 +60,12 @@ export function startGateway(
     }, startTimeoutMs);
     let buffered = '';
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d));
-    child.stdout!.on('data', (d: Buffer) => {
+    // Decoded across reads: a read may end inside a character (an access line's `…`), whose halves
+    // decoded apart would each become U+FFFD.
+    child.stdout!.setEncoding('utf8');
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (d: string) => (stderr += d));
+    child.stdout!.on('data', (d: string) => {
       buffered += d;
       let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {

@@ -2,27 +2,6 @@ import { BlockList } from 'node:net';
 import { formatAddress } from './client-address.js';
 import type { RequestContext } from './request-context.js';
 
-/**
- * What a client says of its address, scheme, port or path prefix in headers nodes trust as a
- * proxy's (nginx's X-Real-IP, Spring's X-Forwarded-Port and -Prefix, CDNs' client-IP headers):
- * kept from a trusted proxy only, as X-Forwarded-For is: the head's copy (request-head.ts) leaves
- * them out for anyone else, before a rate limit counts by one or a multiplexed read is keyed by one.
- */
-export const PROXY_CLAIM_NAMES = [
-  'x-real-ip',
-  'x-client-ip',
-  'true-client-ip',
-  'cf-connecting-ip',
-  'fastly-client-ip',
-  'x-cluster-client-ip',
-  'x-forwarded',
-  'forwarded-for',
-  'x-forwarded-port',
-  'x-forwarded-prefix',
-  'x-forwarded-ssl',
-  'x-forwarded-scheme',
-];
-
 /** Whether an address, as text, is one of GATEWAY_TRUSTED_PROXIES. */
 export type TrustCheck = (address: string) => boolean;
 

@@ -1,15 +1,4 @@
-/** Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded, in either direction. */
-export const HOP_BY_HOP = [
-  'connection',
-  'keep-alive',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-] as const;
+import { HOP_BY_HOP } from '../routing/unforwarded-headers.js';
 
 const ALWAYS_DROPPED: ReadonlySet<string> = new Set(HOP_BY_HOP);
 const KEEP_ALIVE = 'keep-alive' satisfies (typeof HOP_BY_HOP)[number];

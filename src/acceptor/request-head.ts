@@ -3,24 +3,15 @@ import type { HttpRequest } from 'uWebSockets.js';
 import type { AnsweredCode } from '../errors.js';
 import type { RequestContext } from './request-context.js';
 import { FreshNameKinds, type NameSet } from '../name-set.js';
-import { fromTrustedProxy, PROXY_CLAIM_NAMES, type TrustCheck } from './forwarded-headers.js';
-import { dropConnectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
+import { fromTrustedProxy, type TrustCheck } from './forwarded-headers.js';
+import { dropConnectionTokens } from './hop-by-hop.js';
+import { DROPPED_REQUEST_HEADERS, PROXY_CLAIM_NAMES } from '../routing/unforwarded-headers.js';
 import { decimalValue } from '../decimal.js';
 
-/**
- * Hop-by-hop headers, the X-Forwarded-* and x-ringgate-attempt the gateway sets itself (a node
- * must be able to trust them; X-Forwarded-For / -Proto and Forwarded are read apart, for
- * forwarded-headers.ts), and Expect: uWS answers "100 Continue" to the client itself, and
- * undici refuses to send Expect upstream (the upload then failed as a 502; curl sends it for
- * every body over 1 MiB). The upstream gets the whole body as a plain request, as nginx does.
- * X-Original-URL, X-Rewrite-URL, X-Original-URI and X-Forwarded-Uri too, from anyone: nodes that
- * serve the path they name instead of the target's would bypass the route the gateway matched.
- */
-export const DROPPED: readonly string[] = [...HOP_BY_HOP, 'x-forwarded-host', 'x-ringgate-attempt', 'expect', 'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-forwarded-uri'];
 const DROP = 1;
 /** Copied from a trusted proxy only (forwarded-headers.ts): its address is checked once a request has one. */
 const PROXY_CLAIM = 2;
-const HEADER_KINDS = new FreshNameKinds([...DROPPED.map((name) => [name, DROP] as const), ...PROXY_CLAIM_NAMES.map((name) => [name, PROXY_CLAIM] as const)]);
+const HEADER_KINDS = new FreshNameKinds([...DROPPED_REQUEST_HEADERS.map((name) => [name, DROP] as const), ...PROXY_CLAIM_NAMES.map((name) => [name, PROXY_CLAIM] as const)]);
 
 /** ctx.idempotencyKey of a request that sent the header twice: no value a header can hold (uWS refuses a line feed in one). */
 export const IDEMPOTENCY_KEY_REPEATED = '\n';

@@ -1,4 +1,5 @@
-import { connectionNamed, HOP_BY_HOP } from './hop-by-hop.js';
+import { connectionNamed } from './hop-by-hop.js';
+import { HOP_BY_HOP } from '../routing/unforwarded-headers.js';
 import { RawHeaderNames } from '../upstream/raw-header-names.js';
 import type { RawFields } from '../upstream/raw-fields.js';
 import type { RequestContext } from './request-context.js';

@@ -3,8 +3,7 @@ import { headerNameSchema, pathSchema } from './primitives.js';
 import { retriesSchema } from './resilience-schema.js';
 import { routingPath } from '../routing/request-path.js';
 import { ALWAYS_FORWARDED, routeLabel } from '../routing/route-table.js';
-import { DROPPED } from '../acceptor/request-head.js';
-import { PROXY_CLAIM_NAMES } from '../acceptor/forwarded-headers.js';
+import { DROPPED_REQUEST_HEADERS, PROXY_CLAIM_NAMES } from '../routing/unforwarded-headers.js';
 
 /** How a route's requests find their point on the ring: by tenant, by path, or by a header's value. */
 const hashOnSchema = z.union([
@@ -91,7 +90,7 @@ export function checkLimitHeaders(routes: readonly ParsedRoute[], tenantHeader: 
       ctx.addIssue({ code: 'custom', path, input: name, message: 'is one the gateway reads apart or sets itself: a limit by it would count every request by its address, which "address" does (by the client a trusted proxy names)' });
       return;
     }
-    if (DROPPED.includes(name)) {
+    if (DROPPED_REQUEST_HEADERS.includes(name)) {
       ctx.addIssue({ code: 'custom', path, input: name, message: 'is one the gateway never forwards (hop-by-hop, or one a node could be misled by): a limit by it would count every request by its address' });
       return;
     }

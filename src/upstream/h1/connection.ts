@@ -117,14 +117,16 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     if ((this.#peerGone || this.#socket.destroyed) && this.#handBackUnsent()) return;
     if (this.#handler !== null && this.#held.waitsATurn()) return writeAtTurnEnd(this);
     const handler = this.#handler;
-    // Aborted meanwhile (nothing went out: the connection is kept), or the node closed or spoke first.
-    if (handler === null) {
-      this.#held.release();
-      if (this.usable) this.#owner.reusable(this);
-      return;
+    // Aborted meanwhile, or the node closed or spoke first; or (below) a streamed body failed while
+    // held: nothing went out, and the connection goes on as it was, unless it closed meanwhile.
+    if (handler === null) this.#held.release();
+    else {
+      const bodyFailed = this.#held.write(this.#socket, this.#upload);
+      if (bodyFailed === null) return;
+      this.#handler = null;
+      handler.onError(bodyFailed);
     }
-    const bodyFailed = this.#held.write(this.#socket, this.#upload);
-    if (bodyFailed !== null) this.#failUnwritten(handler, bodyFailed);
+    if (this.usable) this.#owner.reusable(this);
   }
 
   // ---- the answer ----
@@ -211,13 +213,6 @@ export class H1Connection implements ResponseEvents, TurnWriter {
       this.#held.answered();
       this.#owner.reusable(this);
     }
-  }
-
-  /** The request fails before a byte of it was written: the connection goes on as it was (unless it closed meanwhile). */
-  #failUnwritten(handler: UpstreamHandler, err: Error): void {
-    this.#handler = null;
-    handler.onError(err);
-    if (this.usable) this.#owner.reusable(this);
   }
 
   #peerEnded(): void {

@@ -197,6 +197,8 @@ export async function runAcceptor(init: AcceptorInit, link: CoordinatorLink, log
           finisher.cutOpenRequests();
           cutConnections();
           closeSockets();
+          // A keyed write its connection has not written yet does not start now: it fails unsent, its key let go.
+          pools.cutUnwritten();
           // What is still open reads its answer on for someone (a keyed write for its key: thread-drain.ts):
           // the nodes' connections close once it ends, or KEYED_READ_ON_MS from now.
           if (finisher.open === 0) close();

@@ -41,7 +41,8 @@ const unsentKeyed = new Set<() => void>();
 
 /**
  * The drain's deadline passed: a keyed write reads on only what its key can keep (keyedReadsOn),
- * and one that still waits for a connection is not sent.
+ * and one that still waits for a connection is not sent (nor one a connection has not written yet:
+ * UpstreamPools.cutUnwritten).
  */
 export function cutConnections(): void {
   cut = true;
@@ -61,10 +62,10 @@ export function keyedEnded(stop: () => void): void {
 
 /**
  * Whether a keyed write whose client left reads its node's answer on, for its key to keep: always
- * before the drain's deadline; after it, only one the node has (`onConnection`: one still waiting
- * for a connection is never sent) whose answer still fits a stored one. One too large is not kept
- * anyway (its key is let go, as for any answer that size), so reading it on would only hold the
- * drain.
+ * before the drain's deadline; after it, only one given a connection (`onConnection`: one still
+ * waiting for one is never sent, nor one its connection had not written by the deadline) whose
+ * answer still fits a stored one. One too large is not kept anyway (its key is let go, as for any
+ * answer that size), so reading it on would only hold the drain.
  */
 export function keyedReadsOn(capture: ResponseCapture, onConnection: boolean): boolean {
   return !cut || (onConnection && !capture.overflowed);

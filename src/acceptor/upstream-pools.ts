@@ -105,6 +105,12 @@ export class UpstreamPools {
     }
   }
 
+  /** The drain's deadline: no request starts to a node from now on (UpstreamDispatcher.cutUnwritten). */
+  cutUnwritten(): void {
+    for (const entry of this.#byKey.values()) entry.pool.cutUnwritten?.();
+    for (const pool of this.#retiring) pool.cutUnwritten?.();
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([...this.#byKey.values()].map((entry) => entry.pool.destroy()).concat([...this.#retiring].map((pool) => pool.destroy())));
     this.#byKey.clear();

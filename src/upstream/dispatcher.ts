@@ -38,6 +38,13 @@ export interface UpstreamDispatcher {
   /** Fails what it carries and closes its connections now. */
   destroy(): Promise<void>;
   /**
+   * The drain's deadline: no request may start to the node from now on, while those it has go on.
+   * One given a connection but not written to an open socket yet fails, unsent. Only the own
+   * HTTP/1.1 client has such requests (held for the turn's end, or on a connection still opening);
+   * undici gives a request its connection (onConnect) as it writes it to an open one.
+   */
+  cutUnwritten?(): void;
+  /**
    * What a request that waited for a connection until now fails with: the pool's queue timeout
    * when every connection is up and busy (the node is not judged by it), the node's connect
    * timeout when one is still opening.

@@ -11,6 +11,10 @@ export interface TestDnsServer {
   readonly failing: Set<'A' | 'AAAA'>;
   /** Every name asked for (A or AAAA), in order. */
   readonly asked: string[];
+  /** Names whose queries wait unanswered, as a slow server's would, until release(name). */
+  readonly holding: Set<string>;
+  /** Answers the held queries of `name` from the tables as they are now, and holds its queries no more. */
+  release(name: string): void;
   close(): Promise<void>;
 }
 
@@ -34,7 +38,8 @@ function ipv6Bytes(address: string): Buffer {
 /**
  * A DNS server on 127.0.0.1 (UDP, an ephemeral port) that answers A queries from `answers` and
  * AAAA queries from `answers6` (no record when a name is not there) with a 1-second TTL, unknown
- * names with NXDOMAIN, and the query types in `failing` with SERVFAIL. Just the few bytes of
+ * names with NXDOMAIN, and the query types in `failing` with SERVFAIL; a name in `holding` is
+ * answered only on release(name), as a slow server would. Just the few bytes of
  * RFC 1035 a resolver needs: one question in, its answer out; no compression but the pointer to
  * the question's name.
  */
@@ -43,6 +48,8 @@ export async function startDnsServer(answers: Record<string, string>): Promise<T
   const table6 = new Map<string, string>();
   const failing = new Set<'A' | 'AAAA'>();
   const asked: string[] = [];
+  const holding = new Set<string>();
+  let held: { name: string; reply: () => void }[] = [];
   const socket = createSocket('udp4');
   socket.on('message', (query, peer) => {
     // The question starts after the 12-byte header: labels, a 0 byte, then type and class.
@@ -57,6 +64,11 @@ export async function startDnsServer(answers: Record<string, string>): Promise<T
     const name = labels.join('.').toLowerCase();
     const type = query.readUInt16BE(at + 1);
     asked.push(name);
+    const reply = (): void => answer(query, questionEnd, name, type, peer);
+    if (holding.has(name)) held.push({ name, reply });
+    else reply();
+  });
+  const answer = (query: Buffer, questionEnd: number, name: string, type: number, peer: { port: number; address: string }): void => {
     const address = table.get(name);
     const address6 = table6.get(name);
     const failed = failing.has(type === TYPE_AAAA ? 'AAAA' : 'A');
@@ -79,7 +91,7 @@ export async function startDnsServer(answers: Record<string, string>): Promise<T
       parts.push(record, data);
     }
     socket.send(Buffer.concat(parts), peer.port, peer.address);
-  });
+  };
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   return {
     address: `127.0.0.1:${socket.address().port}`,
@@ -87,6 +99,13 @@ export async function startDnsServer(answers: Record<string, string>): Promise<T
     answers6: table6,
     failing,
     asked,
+    holding,
+    release(name) {
+      holding.delete(name);
+      const now = held.filter((query) => query.name === name);
+      held = held.filter((query) => query.name !== name);
+      for (const query of now) query.reply();
+    },
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }

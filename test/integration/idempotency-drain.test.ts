@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRawBackend } from '../helpers/backends.js';
+import { startDnsServer } from '../helpers/dns-server.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { send, type Reply } from '../helpers/http.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
@@ -159,6 +160,42 @@ describe('a keyed write still open at the drain deadline', () => {
     } finally {
       for (const socket of sockets) socket.destroy();
       await gateway.stop('SIGKILL');
+    }
+  }, 30_000);
+
+  it.each(['h1', 'undici'])('%s: does not send one whose connection was still opening at the deadline, though it opens in the second after: its key is let go, and its retry runs it once', async (client) => {
+    // Not resolved at start-up (no such name yet), nor again within the test: each new connection asks `dns` itself.
+    const dns = await startDnsServer({});
+    const named = { ...(config as object), clusters: { c: { nodes: [{ id: 'n0', url: `http://slow.test:${new URL(node.url).port}` }] } } };
+    const gateway = await startGateway(named, { ...env, GATEWAY_DRAIN_MS: '500', GATEWAY_UPSTREAM_CLIENT: client, GATEWAY_DNS_SERVERS: dns.address, GATEWAY_DNS_TTL_MS: '3600000' });
+    const key = `connecting-${client}`;
+    let socket: Socket | undefined;
+    try {
+      dns.answers.set('slow.test', '127.0.0.1');
+      dns.holding.add('slow.test');
+      const asked = dns.asked.length;
+      socket = connect(gateway.port, '127.0.0.1').on('error', () => {});
+      socket.write(rawPost(key, key));
+      // The write is on a new connection, whose name's query waits at the DNS server: it is still connecting.
+      await expect.poll(() => dns.asked.slice(asked).includes('slow.test'), { timeout: 5_000 }).toBe(true);
+      const cut = new Promise((resolve) => socket!.once('close', resolve));
+      const stopped = gateway.stop('SIGTERM');
+      await cut;
+      // Past the deadline, the connection could open now, within the second keyed answers are read on.
+      dns.release('slow.test');
+      expect(await stopped).toBe(0);
+      expect(calls.get(key)).toBeUndefined();
+      const lines = gateway.logs.map((text) => JSON.parse(text) as { requestId?: string; status?: number; code?: string });
+      expect(lines.find((entry) => entry.requestId === key)).toMatchObject({ status: 499, code: 'ERR_SHUTTING_DOWN' });
+
+      const retried = await post(other.port, key);
+      expect(retried.status).toBe(201);
+      expect(retried.headers['idempotent-replayed']).toBeUndefined();
+      expect(calls.get(key)).toBe(1);
+    } finally {
+      socket?.destroy();
+      await gateway.stop('SIGKILL');
+      await dns.close();
     }
   }, 30_000);
 });

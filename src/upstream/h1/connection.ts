@@ -129,6 +129,11 @@ export class H1Connection implements ResponseEvents, TurnWriter {
     if (this.usable) this.#owner.reusable(this);
   }
 
+  /** The drain's deadline: a request not written to an open socket yet (held for the turn's end, or queued in one still connecting) fails unsent, closing it. */
+  cutUnwritten(err: Error): void {
+    if (this.#handler !== null && (this.#held.head !== null || this.#socket.connecting)) this.destroy(err);
+  }
+
   // ---- the answer ----
 
   onHead(status: number, fields: RawFields): boolean {

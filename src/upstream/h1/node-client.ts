@@ -97,6 +97,11 @@ export class H1NodeClient implements UpstreamDispatcher, ConnectionOwner, Swept 
     return this.close();
   }
 
+  cutUnwritten(): void {
+    const err = upstreamError('UND_ERR_ABORTED', 'not sent by the drain deadline');
+    for (const connection of [...this.#all]) connection.cutUnwritten(err);
+  }
+
   waitError(): Error & { code: string } {
     // A request is on a connection from the moment one opens for it: one still waiting waits for a busy one.
     return queueTimeout();

@@ -11,10 +11,12 @@ let backend: Backend;
 let gateway: GatewayProcess;
 
 beforeAll(async () => {
-  // Echoes the upload as it reads it: it reads no faster than its answer is taken.
+  // Echoes the upload as it reads it: it reads no faster than its answer is taken. /echo declares
+  // the answer's length (the upload's), /echo-chunked does not.
   backend = await startBackend('e0', (req, res) => {
     if (req.url === '/small') return void req.resume().on('end', () => res.writeHead(200, { 'content-length': 2 }).end('ok'));
-    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const length = req.url === '/echo' ? { 'content-length': req.headers['content-length'] } : {};
+    res.writeHead(200, { 'content-type': 'application/octet-stream', ...length });
     req.pipe(res);
   });
   gateway = await startGateway({ routes: [{ prefix: '/', cluster: 'c', requireTenant: false }], clusters: { c: { nodes: [{ id: 'e0', url: backend.url }] } } }, { GATEWAY_THREADS: '1' });
@@ -26,7 +28,15 @@ afterAll(async () => {
 });
 
 describe('an upload and its answer both pushed back (uWS pauses writes with reads)', () => {
-  it('is closed once it can move neither way, as an idle connection is, and holds nothing after', async () => {
+  // A chunked answer is written whole into uWS, which holds what the socket did not take and,
+  // while the upload is paused, waits for a writable event that does not come: the gateway has
+  // nothing of its own to try on each poll, so a client still reading may be cut after STALL_MS
+  // too (README, "uWebSockets.js 20.30 limits"). Either way the connection ends and holds nothing.
+  it.each([
+    ['/echo', 'a declared length'],
+    ['/echo-chunked', 'chunked'],
+  ])('%s (%s): is closed once it can move neither way, as an idle connection is, and holds nothing after', async (path) => {
+    const movesWhileRead = path === '/echo';
     const socket = connect(gateway.port, '127.0.0.1');
     let received = 0;
     let closed = false;
@@ -40,12 +50,12 @@ describe('an upload and its answer both pushed back (uWS pauses writes with read
       if (received < STOP_READING) setTimeout(() => socket.resume(), 5);
     });
     await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write(`POST /echo HTTP/1.1\r\nHost: a\r\ncontent-length: ${TOTAL}\r\n\r\n`);
+    socket.write(`POST ${path} HTTP/1.1\r\nHost: a\r\ncontent-length: ${TOTAL}\r\n\r\n`);
     void pump(socket, TOTAL, () => closed);
     // While the client reads, however slowly a loaded machine lets it, the connection moves and is
     // not cut: before the progress check it was cut 10 s after both ways first stalled.
     await expect.poll(() => received >= STOP_READING || closed, { timeout: 120_000, interval: 200 }).toBe(true);
-    expect(received).toBeGreaterThanOrEqual(STOP_READING);
+    if (movesWhileRead) expect(received).toBeGreaterThanOrEqual(STOP_READING);
     // Once it stops, the exchange is closed. Before the first fix it stalled for good (no timeout
     // while uWS is paused). The bound is liveness, not speed: STALL_MS (10 s) once both ways are
     // stuck, and reaching that took over 15 s in full runs with other gateways loading both cores.
@@ -67,7 +77,7 @@ describe('an upload and its answer both pushed back (uWS pauses writes with read
       client.socket.pause(); // never reads its answer
       clients.push(client);
       await new Promise((resolve) => client.socket.once('connect', resolve));
-      client.socket.write(`POST /echo HTTP/1.1\r\nHost: a\r\ncontent-length: ${UPLOAD}\r\n\r\n`);
+      client.socket.write(`POST /echo-chunked HTTP/1.1\r\nHost: a\r\ncontent-length: ${UPLOAD}\r\n\r\n`);
       const counted = { write: (chunk: Buffer) => ((client.handedOver += chunk.length), client.socket.write(chunk)), once: client.socket.once.bind(client.socket) };
       void pump(counted, UPLOAD, () => client.socket.destroyed);
     }

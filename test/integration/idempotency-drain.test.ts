@@ -76,6 +76,21 @@ function slowClient(port: number, fill: string, key: string): Socket {
   return socket;
 }
 
+/** The access-log line of the request whose X-Request-Id was `key`. */
+function accessLine(gateway: GatewayProcess, key: string): { status?: number; code?: string } | undefined {
+  return gateway.logs.map((text) => JSON.parse(text) as { requestId?: string; status?: number; code?: string }).find((entry) => entry.requestId === key);
+}
+
+/** A keyed write the drain ended unsent: logged as cut, never at the node, and its retry on the other instance runs it once. */
+async function expectUnsentThenRunOnce(gateway: GatewayProcess, key: string): Promise<void> {
+  expect(calls.get(key)).toBeUndefined();
+  expect(accessLine(gateway, key)).toMatchObject({ status: 499, code: 'ERR_SHUTTING_DOWN' });
+  const retried = await post(other.port, key);
+  expect(retried.status).toBe(201);
+  expect(retried.headers['idempotent-replayed']).toBeUndefined();
+  expect(calls.get(key)).toBe(1);
+}
+
 describe('a keyed write still open at the drain deadline', () => {
   it.each(['h1', 'undici'])('%s: whose slow client pushed back, keeps the answer the node sent whole: the retry on another instance is replayed, the node ran the write once', async (client) => {
     const gateway = await startGateway(config, { ...env, GATEWAY_DRAIN_MS: '1000', GATEWAY_UPSTREAM_CLIENT: client });
@@ -89,8 +104,7 @@ describe('a keyed write still open at the drain deadline', () => {
       await expect.poll(() => calls.get(key), { timeout: 5_000 }).toBe(1);
       expect(await gateway.stop('SIGTERM')).toBe(0);
       // The drain's deadline cut the request before its client had the answer.
-      const lines = gateway.logs.map((text) => JSON.parse(text) as { requestId?: string; status?: number; code?: string });
-      expect(lines.find((entry) => entry.requestId === key)).toMatchObject({ status: 499, code: 'ERR_SHUTTING_DOWN' });
+      expect(accessLine(gateway, key)).toMatchObject({ status: 499, code: 'ERR_SHUTTING_DOWN' });
 
       const again = await post(other.port, key);
       expect(again.status).toBe(201);
@@ -114,8 +128,7 @@ describe('a keyed write still open at the drain deadline', () => {
       sockets.push(slowClient(gateway.port, fill, kept), slowClient(gateway.port, fill, large));
       await expect.poll(() => [calls.get(kept), calls.get(large)], { timeout: 5_000 }).toEqual([1, 1]);
       expect(await gateway.stop('SIGTERM')).toBe(0);
-      const lines = gateway.logs.map((text) => JSON.parse(text) as { requestId?: string; status?: number; code?: string });
-      for (const key of [kept, large]) expect(lines.find((entry) => entry.requestId === key)).toMatchObject({ status: 499, code: 'ERR_SHUTTING_DOWN' });
+      for (const key of [kept, large]) expect(accessLine(gateway, key)).toMatchObject({ status: 499, code: 'ERR_SHUTTING_DOWN' });
 
       const again = await post(other.port, kept);
       expect(again.status).toBe(201);
@@ -149,14 +162,7 @@ describe('a keyed write still open at the drain deadline', () => {
       // Gone before the drain, which gives the gateway its deadline's second to see it.
       left.destroy();
       expect(await gateway.stop('SIGTERM')).toBe(0);
-      expect(calls.get(key)).toBeUndefined();
-      const lines = gateway.logs.map((text) => JSON.parse(text) as { requestId?: string; status?: number; code?: string });
-      expect(lines.find((entry) => entry.requestId === key)).toMatchObject({ status: 499, code: 'ERR_SHUTTING_DOWN' });
-
-      const retried = await post(other.port, key);
-      expect(retried.status).toBe(201);
-      expect(retried.headers['idempotent-replayed']).toBeUndefined();
-      expect(calls.get(key)).toBe(1);
+      await expectUnsentThenRunOnce(gateway, key);
     } finally {
       for (const socket of sockets) socket.destroy();
       await gateway.stop('SIGKILL');
@@ -184,14 +190,7 @@ describe('a keyed write still open at the drain deadline', () => {
       // Past the deadline, the connection could open now, within the second keyed answers are read on.
       dns.release('slow.test');
       expect(await stopped).toBe(0);
-      expect(calls.get(key)).toBeUndefined();
-      const lines = gateway.logs.map((text) => JSON.parse(text) as { requestId?: string; status?: number; code?: string });
-      expect(lines.find((entry) => entry.requestId === key)).toMatchObject({ status: 499, code: 'ERR_SHUTTING_DOWN' });
-
-      const retried = await post(other.port, key);
-      expect(retried.status).toBe(201);
-      expect(retried.headers['idempotent-replayed']).toBeUndefined();
-      expect(calls.get(key)).toBe(1);
+      await expectUnsentThenRunOnce(gateway, key);
     } finally {
       socket?.destroy();
       await gateway.stop('SIGKILL');

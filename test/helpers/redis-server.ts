@@ -109,3 +109,9 @@ export async function heldScripts(redis: Redis, name: string): Promise<number> {
   const clients = String(await redis.client('LIST')).split('\n');
   return clients.filter((line) => line.includes(` name=${name} `) && /\bflags=\w*b/.test(line) && /\bcmd=eval(?:sha)?\b/.test(line)).length;
 }
+
+/** Redis's count of script calls so far (EVAL the first time on a connection, then EVALSHA), from every client. */
+export async function scriptCalls(redis: Redis): Promise<number> {
+  const stats = await redis.info('commandstats');
+  return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}

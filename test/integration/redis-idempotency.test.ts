@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { expectError, send, type Reply } from '../helpers/http.js';
-import { heldScripts, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { heldScripts, scriptCalls, startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 let redisServer: RedisServer;
 let redis: Redis;
@@ -96,14 +96,12 @@ describe('Idempotency-Key across 2 instances (GATEWAY_SHARED_STATE=redis)', () =
   });
 
   it('lets go of a claim that timed out but landed late, and its write\'s answer reaches the fleet after it', async () => {
-    const scriptCalls = async (): Promise<number> =>
-      [...(await redis.info('commandstats')).matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-    const before = await scriptCalls();
+    const before = await scriptCalls(redis);
     // Redis answers nobody for 600 ms: the claim times out (200 ms) and the write runs on the instance's own table.
     await redis.client('PAUSE', 600, 'ALL');
     expect((await post(a, 'k-late', 'z')).status).toBe(201);
     // Once Redis runs again: the late claim, the release sent after it, then the write's end.
-    await expect.poll(async () => (await scriptCalls()) - before, { timeout: 5_000, interval: 100 }).toBeGreaterThanOrEqual(3);
+    await expect.poll(async () => (await scriptCalls(redis)) - before, { timeout: 5_000, interval: 100 }).toBeGreaterThanOrEqual(3);
     const inFlight = async (): Promise<number> => {
       const keys = await redis.keys('ringgate:idem:*');
       const values = keys.length === 0 ? [] : await redis.mgetBuffer(...keys);

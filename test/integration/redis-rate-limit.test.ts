@@ -8,7 +8,7 @@ import { metricValue, startGateway, type GatewayProcess } from '../helpers/gatew
 import { decidedWithin, type Stamped } from '../helpers/decided-within.js';
 import { expectError, send } from '../helpers/http.js';
 import { uploadAtOnce } from '../helpers/raw-http.js';
-import { heldScripts, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { heldScripts, scriptCalls, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { forgeXxh64 } from '../helpers/xxh64-forgery.js';
 
 let redisServer: RedisServer;
@@ -56,12 +56,6 @@ afterAll(async () => {
   await redisServer?.kill();
 });
 
-/** Redis's count of rate-limit script calls so far (EVAL the first time on a connection, then EVALSHA). */
-async function scriptCalls(): Promise<number> {
-  const stats = await redis.info('commandstats');
-  return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-}
-
 /** Polls `check` until it holds or `deadlineMs` passes. */
 async function eventually(check: () => Promise<boolean>, deadlineMs: number): Promise<boolean> {
   const deadline = Date.now() + deadlineMs;
@@ -103,7 +97,7 @@ describe('rate limiting, redis mode (3 instances, one Redis)', () => {
   }, 20_000);
 
   it('refuses a key Redis refused without asking Redis again until one more could fit', async () => {
-    const before = await scriptCalls();
+    const before = await scriptCalls(redis);
     const [gateway] = gateways;
     const first = await send(gateway!.port, '/strict/x', { tenant: 'pre' });
     expect(first.headers['ratelimit-remaining']).toBe('1');
@@ -118,7 +112,7 @@ describe('rate limiting, redis mode (3 instances, one Redis)', () => {
       expect(Number(reply.headers['retry-after'])).toBeLessThanOrEqual(90);
     }
     // Two allowed and the first refusal asked Redis; the 19 after it were refused here.
-    expect((await scriptCalls()) - before).toBe(3);
+    expect((await scriptCalls(redis)) - before).toBe(3);
   });
 
   it("gives a tenant forged to meet another's key under an unseeded xxHash64 (as Redis keys were named) a count of its own", async () => {

@@ -5,7 +5,7 @@ import { rateLimitKey, SlidingWindowScript } from '../../src/redis/rate-limit-sc
 import { startBackend, type Backend } from '../helpers/backends.js';
 import { metricValue, startGateway, type GatewayProcess } from '../helpers/gateway-process.js';
 import { pooled, send } from '../helpers/http.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { scriptCalls, startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 let redisServer: RedisServer;
 let redis: Redis;
@@ -35,12 +35,6 @@ afterAll(async () => {
   await redisServer?.kill();
 });
 
-/** Redis's count of script calls so far (EVAL the first time on a connection, then EVALSHA). */
-async function scriptCalls(): Promise<number> {
-  const stats = await redis.info('commandstats');
-  return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-}
-
 describe('rate limiting, redis mode, keys refused locally', () => {
   it("keeps no client's header value for a key it refuses without asking Redis: a thread's heap stays small", async () => {
     const oldSpace = async (): Promise<number> => metricValue(await gateway.metrics(), 'nodejs_heap_space_size_used_bytes', 'thread="0"', 'space="old"');
@@ -56,8 +50,8 @@ describe('rate limiting, redis mode, keys refused locally', () => {
     // Kept whole, the values would be 45 MB; what else the requests left behind is about 10.
     expect((await oldSpace()) - before).toBeLessThan((apiKeys.length * filler.length) / 2);
     // Each is still refused here without asking Redis again.
-    const calls = await scriptCalls();
+    const calls = await scriptCalls(redis);
     expect((await send(gateway.port, '/keyed/x', { headers: { 'x-api-key': apiKeys[0]! } })).status).toBe(429);
-    expect(await scriptCalls()).toBe(calls);
+    expect(await scriptCalls(redis)).toBe(calls);
   }, 60_000);
 });
